@@ -1,0 +1,43 @@
+# The two commands a user needs: `make run` and `make test`. Both build .venv from
+# the project's own requirement files first, and rebuild it when they change.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint unit e2e outbox sweep bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)  ## start the whole marketplace locally (Ctrl-C stops it)
+	$(BIN)/python -m dev.run
+
+test: $(STAMP) lint  ## lint, check the infra template, run unit and end-to-end tests
+	$(BIN)/python -m pytest -n 2 tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/cfn-lint infra/template.yaml
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e
+
+outbox: $(STAMP)  ## print the emails the local marketplace has sent
+	$(BIN)/python -m dev.outbox
+
+sweep: $(STAMP)  ## run a scheduled sweep now against the local marketplace: make sweep JOB=name
+	$(BIN)/python -m dev.scheduler --once $(JOB)
+
+bench: $(STAMP)
+	$(BIN)/python bench/import_time.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,35 @@
+"""agora's Chalice app: wires blueprints, middleware and event handlers, nothing else."""
+
+from chalice import Chalice, ConvertToMiddleware
+
+from chalicelib.core import http, resources
+from chalicelib.core.logging import logger
+from chalicelib.platform.routes import bp as platform_routes
+
+app = Chalice(app_name="agora")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
+http.install(app)
+
+app.register_blueprint(platform_routes)
+
+
+@app.on_sqs_message(queue=resources.RETENTION_QUEUE, batch_size=10, name="retention_emails")
+def retention_emails(event):
+    from chalicelib.retention.workers import send_retention_emails
+
+    return send_retention_emails(event)
+
+
+@app.on_sqs_message(queue=resources.EVENTS_QUEUE, batch_size=10, name="domain_events")
+def domain_events(event):
+    from chalicelib.events.workers import handle_events
+
+    return handle_events(event)
+
+
+@app.on_dynamodb_record(stream_arn=resources.TABLE_STREAM_ARN, batch_size=100,
+                        starting_position="TRIM_HORIZON", name="table_stream")
+def table_stream(event):
+    from chalicelib.events.workers import relay_table_stream
+
+    return relay_table_stream(event)

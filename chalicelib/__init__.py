@@ -1,0 +1,1 @@
+"""agora: a multi-tenant marketplace backend with customer retention built in."""

@@ -1,0 +1,90 @@
+"""The single agora table and the base of its PynamoDB models.
+
+One table, generic key names (``PK``/``SK`` plus three overloaded GSIs), so that each
+domain writes its access patterns next to its models. The physical table is defined in
+``infra/template.yaml``; tests and the local stack create it from that template.
+
+Keys always start with the owner's id (``SELLER#sel_…``, ``BUYER#buy_…``): tenant
+isolation lives in the keys, and repositories take the owner from the authenticated
+principal, never from request input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.core.settings import get_settings
+
+TTL_ATTRIBUTE = "expires_at"
+
+
+class _TableMeta(type):
+    """Reads the table name from settings when PynamoDB asks, not at import."""
+
+    @property
+    def table_name(cls) -> str:
+        return get_settings().table_name
+
+
+class TableMeta(metaclass=_TableMeta):
+    # None: botocore takes the region and endpoint (AWS_ENDPOINT_URL) from the environment.
+    region = None
+    host = None
+    billing_mode = "PAY_PER_REQUEST"
+    max_retry_attempts = 3
+
+
+def _gsi(number: int) -> type[GlobalSecondaryIndex]:
+    class Index(GlobalSecondaryIndex):
+        class Meta:
+            index_name = f"GSI{number}"
+            projection = AllProjection()
+
+    Index.__name__ = f"GSI{number}"
+    return Index
+
+
+class GSI1(_gsi(1)):  # type: ignore[misc]
+    GSI1PK = UnicodeAttribute(hash_key=True)
+    GSI1SK = UnicodeAttribute(range_key=True)
+
+
+class GSI2(_gsi(2)):  # type: ignore[misc]
+    GSI2PK = UnicodeAttribute(hash_key=True)
+    GSI2SK = UnicodeAttribute(range_key=True)
+
+
+class GSI3(_gsi(3)):  # type: ignore[misc]
+    GSI3PK = UnicodeAttribute(hash_key=True)
+    GSI3SK = UnicodeAttribute(range_key=True)
+
+
+class TableModel(Model):
+    """Base for every item in the agora table."""
+
+    class Meta(TableMeta):
+        pass
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+
+
+def was_condition_failure(error: PutError | UpdateError | TransactWriteError) -> bool:
+    """True when a write failed only because its condition did not hold."""
+    if error.cause_response_code == "ConditionalCheckFailedException":
+        return True
+    if isinstance(error, TransactWriteError) and error.cause_response_code == "TransactionCanceledException":
+        reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
+        return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+    return False
+
+
+def reset_connections(*models: type[Model]) -> None:
+    """Drop cached connections (tests switch endpoints between cases)."""
+    for model in models:
+        model._connection = None

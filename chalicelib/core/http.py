@@ -1,0 +1,206 @@
+"""The HTTP edge: request parsing, the error-to-status mapping, request ids.
+
+This is the one place that knows both domain errors and HTTP. Every route is declared
+with :func:`operation`, which parses the body and query with pydantic, maps
+:class:`AgoraError` to the JSON error shape, and records what the OpenAPI document
+says about the route.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.core.errors import (
+    AgoraError,
+    BadRequest,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from chalicelib.core.ids import new_id
+from chalicelib.core.logging import logger
+from chalicelib.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalice import Chalice, Request, Response
+
+_current_request: contextvars.ContextVar[Request | None] = contextvars.ContextVar(
+    "agora_request", default=None
+)
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+# Chalice's own error codes (raised before a view runs) in agora's vocabulary.
+_CHALICE_CODES = {
+    "UnsupportedMediaType": "unsupported_media_type",
+    "MethodNotAllowedError": "method_not_allowed",
+    "BadRequestError": "bad_request",
+    "BadRequest": "bad_request",
+    "NotFoundError": "not_found",
+    "InternalServerError": "internal_error",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI document says about one route."""
+
+    summary: str
+    tags: tuple[str, ...] = ()
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    auth: str | None = None
+    errors: tuple[int, ...] = ()
+    content_type: str = "application/json"
+    description: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def current_request() -> Request:
+    request = _current_request.get()
+    if request is None:  # pragma: no cover - only outside an HTTP call
+        raise RuntimeError("no HTTP request in progress")
+    return request
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_response(error: AgoraError) -> Response:
+    from chalice import Response
+
+    return Response(
+        body=error_body(error.code, error.message, error.details),
+        status_code=error.status,
+        headers={"Content-Type": "application/json", **error.headers},
+    )
+
+
+def _validation_details(exc: ValidationError, location: str) -> list[dict[str, Any]]:
+    details = []
+    for problem in exc.errors(include_url=False, include_context=False, include_input=False):
+        path = ".".join(str(p) for p in problem["loc"])
+        details.append({
+            "field": f"{location}.{path}" if path else location,
+            "message": problem["msg"],
+            "type": problem["type"],
+        })
+    return details
+
+
+def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    raw = request.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLarge(
+            f"The request body is larger than {get_settings().max_body_bytes} bytes.",
+            details={"limit_bytes": get_settings().max_body_bytes},
+        )
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest("The request body is not valid JSON.", code="malformed_json",
+                             details={"reason": str(exc)[:200]}) from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("The request body must be a JSON object.",
+                               details=[{"field": "body", "message": "expected an object", "type": "object_type"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("The request body has invalid fields.",
+                               details=_validation_details(exc, "body")) from None
+
+
+def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    params = dict(request.query_params or {})
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise ValidationFailed("The query string has invalid parameters.",
+                               details=_validation_details(exc, "query")) from None
+
+
+def _to_body(result: Any) -> Any:
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    return result
+
+
+def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a route: parse and validate input, map domain errors, document it.
+
+    The view receives ``body=`` and/or ``query=`` (parsed models) next to its path
+    parameters, and returns a pydantic model, a plain JSON value or a Chalice Response.
+    """
+    spec = Operation(summary=summary, **options)
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def handle(**path_params: Any) -> Any:
+            from chalice import Response
+
+            try:
+                request = current_request()
+                kwargs = dict(path_params)
+                if spec.body is not None:
+                    kwargs["body"] = parse_body(request, spec.body)
+                if spec.query is not None:
+                    kwargs["query"] = parse_query(request, spec.query)
+                result = view(**kwargs)
+            except AgoraError as error:
+                if error.status >= 500:
+                    logger.exception("request failed", extra={"code": error.code})
+                return error_response(error)
+            if isinstance(result, Response):
+                return result
+            return Response(body=_to_body(result), status_code=spec.status,
+                            headers={"Content-Type": spec.content_type})
+
+        handle.__agora_operation__ = spec  # type: ignore[attr-defined]
+        return handle
+
+    return decorate
+
+
+def _request_id(request: Request) -> str:
+    given = (request.headers or {}).get("x-request-id", "")
+    if given and _REQUEST_ID_OK.match(given):
+        return given
+    context = request.context or {}
+    return context.get("requestId") or new_id("req")
+
+
+def install(app: Chalice) -> None:
+    """Register the HTTP middleware: request id in logs and headers, and Chalice's own
+    errors (415, 405, unhandled 500) rewritten into agora's error shape."""
+
+    @app.middleware("http")
+    def agora_http(request: Request, get_response: Callable[[Request], Response]) -> Response:
+        token = _current_request.set(request)
+        request_id = _request_id(request)
+        logger.append_keys(request_id=request_id, path=request.path, method=request.method)
+        try:
+            response = get_response(request)
+        finally:
+            _current_request.reset(token)
+        body = response.body
+        if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+            code = _CHALICE_CODES.get(body["Code"], "error")
+            message = body.get("Message", "")
+            if response.status_code >= 500:
+                message = "An internal error occurred. Quote the request id when reporting it."
+            response.body = error_body(code, message, {"request_id": request_id})
+        response.headers["X-Request-Id"] = request_id
+        logger.info("request served", extra={"status": response.status_code})
+        logger.remove_keys(["request_id", "path", "method"])
+        return response

@@ -1,0 +1,14 @@
+"""Sortable, prefixed ids: ``ord_01JD...``. The prefix says what an id names in logs and URLs;
+the ULID sorts by creation time, which key designs rely on for "newest first"."""
+
+from __future__ import annotations
+
+from ulid import ULID
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{ULID()}"
+
+
+def has_prefix(value: str, prefix: str) -> bool:
+    return value.startswith(f"{prefix}_") and len(value) == len(prefix) + 27

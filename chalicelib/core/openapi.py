@@ -1,0 +1,128 @@
+"""OpenAPI 3.1 document built from the registered routes and their pydantic schemas.
+
+Nothing here is written by hand per route: each route's :class:`Operation` (from
+``@operation``) and its path pattern are enough.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.core.schemas import ErrorResponse
+
+if TYPE_CHECKING:
+    from chalice import Chalice
+
+    from chalicelib.core.http import Operation
+
+_REF = "#/components/schemas/{model}"
+_STATUS_TEXT = {
+    200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
+    401: "Not authenticated", 403: "Not allowed", 404: "Not found", 409: "Conflict",
+    413: "Body too large", 415: "Unsupported media type", 422: "Invalid fields",
+    429: "Too many requests", 503: "A dependency is unavailable",
+}
+_AUTH_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT or seller API key"},
+}
+
+
+def _operations(app: Chalice) -> list[tuple[str, str, Operation, list[str]]]:
+    found = []
+    for path, methods in sorted(app.routes.items()):
+        for method, entry in sorted(methods.items()):
+            spec = getattr(entry.view_function, "__agora_operation__", None)
+            if spec is None:
+                raise LookupError(f"{method} {path} is not declared with @operation")
+            found.append((path, method.lower(), spec, list(entry.view_args)))
+    return found
+
+
+def _schema_models(ops: list[tuple[str, str, Operation, list[str]]]) -> list[Any]:
+    models: list[Any] = [ErrorResponse]
+    for _, _, spec, _ in ops:
+        for model in (spec.body, spec.response):
+            if model is not None and hasattr(model, "model_json_schema") and model not in models:
+                models.append(model)
+    return models
+
+
+def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, Any]:
+    ops = _operations(app)
+    models = _schema_models(ops)
+    modes = [(m, "validation") if any(m is spec.body for _, _, spec, _ in ops) else (m, "serialization")
+             for m in models]
+    refs, definitions = models_json_schema(modes, ref_template=_REF)
+    schemas = definitions.get("$defs", {})
+
+    def ref(model: Any, mode: str) -> dict[str, Any]:
+        return refs[(model, mode)]
+
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, spec, view_args in ops:
+        op: dict[str, Any] = {
+            "summary": spec.summary,
+            "operationId": f"{method}_{re.sub(r'[^a-zA-Z0-9]+', '_', path).strip('_')}",
+            "tags": list(spec.tags),
+        }
+        if spec.description:
+            op["description"] = spec.description
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in view_args
+        ]
+        if spec.query is not None:
+            for name, info in spec.query.model_fields.items():
+                parameters.append({
+                    "name": info.alias or name, "in": "query", "required": info.is_required(),
+                    "description": info.description or "",
+                    "schema": spec.query.model_json_schema()["properties"][info.alias or name],
+                })
+        if parameters:
+            op["parameters"] = parameters
+        if spec.body is not None:
+            mode = "validation" if (spec.body, "validation") in refs else "serialization"
+            op["requestBody"] = {"required": True,
+                                 "content": {"application/json": {"schema": ref(spec.body, mode)}}}
+        responses: dict[str, Any] = {}
+        success: dict[str, Any] = {"description": _STATUS_TEXT.get(spec.status, "OK")}
+        if spec.response is not None and spec.status != 204:
+            if hasattr(spec.response, "model_json_schema"):
+                mode = "serialization" if (spec.response, "serialization") in refs else "validation"
+                schema = ref(spec.response, mode)
+            else:
+                schema = spec.response
+            success["content"] = {spec.content_type: {"schema": schema}}
+        responses[str(spec.status)] = success
+        error_codes = set(spec.errors)
+        if spec.body is not None:
+            error_codes |= {400, 413, 415, 422}
+        if spec.query is not None:
+            error_codes |= {422}
+        if spec.auth:
+            error_codes |= {401, 403}
+            op["security"] = [{"bearerAuth": []}]
+        for status in sorted(error_codes):
+            responses[str(status)] = {
+                "description": _STATUS_TEXT.get(status, "Error"),
+                "content": {"application/json": {"schema": ref(ErrorResponse, "serialization")}},
+            }
+        op["responses"] = responses
+        paths.setdefault(path, {})[method] = op
+
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "agora marketplace API",
+            "version": "1.0.0",
+            "description": "Multi-tenant marketplace backend with customer retention built in.",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": _AUTH_SCHEMES},
+    }
+    if server_url:
+        document["servers"] = [{"url": server_url}]
+    return document

@@ -1,0 +1,94 @@
+"""Typed settings, read lazily from the environment.
+
+Never read at import time: Chalice's test client and the local runner set the
+environment just before a call, and a deployed Lambda gets it from .chalice/config.json
+(filled from the infra stack's outputs by infra/deploy.py).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+LOCAL_STAGES = frozenset({"local", "test"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_name: str
+    retention_queue_name: str
+    events_queue_name: str
+    aws_endpoint_url: str | None
+    stripe_api_base: str | None
+    sender_email: str
+    frontend_url: str
+    secrets_parameter_path: str
+    log_level: str
+    max_body_bytes: int
+    # Secrets: given directly in local stages, fetched from SSM SecureString otherwise.
+    _inline_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage in LOCAL_STAGES
+
+    def secret(self, name: str) -> str:
+        """A secret by short name (``stripe_secret_key``, ``token_signing_key``, ...)."""
+        if name in self._inline_secrets:
+            return self._inline_secrets[name]
+        if self.is_local:
+            raise KeyError(f"secret {name!r} is not set (env AGORA_SECRET_{name.upper()})")
+        return _ssm_secrets(self.secrets_parameter_path)[name]
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    stage = _env("AGORA_STAGE", "local")
+    inline = {
+        key[len("AGORA_SECRET_"):].lower(): value
+        for key, value in os.environ.items()
+        if key.startswith("AGORA_SECRET_") and value
+    }
+    return Settings(
+        stage=stage,
+        region=_env("AWS_DEFAULT_REGION", _env("AWS_REGION", "eu-central-1")),
+        table_name=_env("AGORA_TABLE_NAME", f"agora-{stage}"),
+        retention_queue_name=_env("AGORA_RETENTION_QUEUE", f"agora-{stage}-retention-emails"),
+        events_queue_name=_env("AGORA_EVENTS_QUEUE", f"agora-{stage}-events"),
+        aws_endpoint_url=_env("AWS_ENDPOINT_URL"),
+        stripe_api_base=_env("AGORA_STRIPE_API_BASE"),
+        sender_email=_env("AGORA_SENDER_EMAIL", "hello@agora.example"),
+        frontend_url=_env("AGORA_FRONTEND_URL", "http://127.0.0.1:3000"),
+        secrets_parameter_path=_env("AGORA_SECRETS_PATH", f"/agora/{stage}/secrets/"),
+        log_level=_env("AGORA_LOG_LEVEL", "INFO"),
+        max_body_bytes=int(_env("AGORA_MAX_BODY_BYTES", str(1024 * 1024))),
+        _inline_secrets=inline,
+    )
+
+
+@lru_cache(maxsize=4)
+def _ssm_secrets(path: str) -> dict[str, str]:
+    """All SecureString parameters under ``path`` in one paginated call, cached per container."""
+    from chalicelib.core.aws import client
+
+    found: dict[str, str] = {}
+    for page in client("ssm").get_paginator("get_parameters_by_path").paginate(
+        Path=path, WithDecryption=True
+    ):
+        for parameter in page["Parameters"]:
+            found[parameter["Name"][len(path):].replace("-", "_")] = parameter["Value"]
+    return found
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()
+    _ssm_secrets.cache_clear()

@@ -1,0 +1,87 @@
+"""SQS batches that neither lose nor repeat work when one message fails.
+
+Chalice's ``on_sqs_message`` cannot report partial batch failures (and ``chalice
+deploy`` does not set ``ReportBatchItemFailures``). So: every message is handled; if
+some failed, the ones that succeeded are deleted here and the invocation raises, so
+Lambda returns only the failed ones to the queue. After ``maxReceiveCount`` tries a
+message moves to its dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from chalicelib.core.aws import client, queue_url
+from chalicelib.core.logging import logger
+
+
+class SQSRecordLike(Protocol):
+    body: str
+    receipt_handle: str
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class BatchPartiallyFailed(Exception):
+    """Raised after deleting the succeeded messages, so only the failed ones return."""
+
+    def __init__(self, failed_ids: list[str]) -> None:
+        super().__init__(f"{len(failed_ids)} message(s) failed: {', '.join(failed_ids)}")
+        self.failed_ids = failed_ids
+
+
+def _queue_name(record: SQSRecordLike) -> str:
+    return record.to_dict()["eventSourceARN"].rsplit(":", 1)[-1]
+
+
+def _delete(records: list[SQSRecordLike]) -> None:
+    by_queue: dict[str, list[SQSRecordLike]] = {}
+    for record in records:
+        by_queue.setdefault(_queue_name(record), []).append(record)
+    for name, queued in by_queue.items():
+        url = queue_url(name)
+        for start in range(0, len(queued), 10):
+            chunk = queued[start:start + 10]
+            client("sqs").delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": r.receipt_handle} for i, r in enumerate(chunk)],
+            )
+
+
+def process_batch(records: Iterable[SQSRecordLike], handle: Callable[[dict[str, Any]], None]) -> int:
+    """Run ``handle`` on each message body (JSON); returns how many succeeded."""
+    succeeded: list[SQSRecordLike] = []
+    failed: list[str] = []
+    for record in records:
+        message_id = record.to_dict().get("messageId", "?")
+        try:
+            handle(json.loads(record.body))
+        except Exception:
+            logger.exception("message failed", extra={"message_id": message_id})
+            failed.append(message_id)
+        else:
+            succeeded.append(record)
+    if failed:
+        if succeeded:
+            _delete(succeeded)
+        raise BatchPartiallyFailed(failed)
+    return len(succeeded)
+
+
+def send(queue_name: str, message: dict[str, Any]) -> str:
+    response = client("sqs").send_message(QueueUrl=queue_url(queue_name), MessageBody=json.dumps(message))
+    return response["MessageId"]
+
+
+def send_many(queue_name: str, messages: list[dict[str, Any]]) -> None:
+    url = queue_url(queue_name)
+    for start in range(0, len(messages), 10):
+        chunk = messages[start:start + 10]
+        result = client("sqs").send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(chunk)],
+        )
+        if result.get("Failed"):
+            raise RuntimeError(f"SQS refused {len(result['Failed'])} message(s): {result['Failed']}")

@@ -1,0 +1,25 @@
+"""Outbox items.
+
+Access patterns:
+- write: an ``OutboxEvent`` is put in the same TransactWriteItems as the change it
+  describes (PK=EVENT#<event_id>, SK=EVENT), so no event exists without its change and
+  no change without its event;
+- read: never queried; the table stream carries each INSERT to the events queue.
+  Items expire by TTL after seven days.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.core.db import TableModel
+
+EVENT_PREFIX = "EVENT#"
+
+
+class OutboxEvent(TableModel):
+    event_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    payload = JSONAttribute()
+    expires_at = NumberAttribute()

@@ -1,0 +1,1 @@
+"""Customer retention: emails triggered through SQS, loyalty, promotions, analytics."""

@@ -1,14 +1,15 @@
 # The two commands a user needs: `make run` and `make test`. Both build .venv from
 # the project's own requirement files first, and rebuild it when they change.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+STAGE ?= dev
 
-.PHONY: run test lint unit e2e outbox sweep bench clean
+.PHONY: run test lint unit e2e outbox sweep bench deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "need python3.11 on PATH"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -18,7 +19,7 @@ run: $(STAMP)  ## start the whole marketplace locally (Ctrl-C stops it)
 	$(BIN)/python -m dev.run
 
 test: $(STAMP) lint  ## lint, check the infra template, run unit and end-to-end tests
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -41,3 +42,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+deploy: $(STAMP)  ## create/update the infra stack, then chalice deploy: make deploy STAGE=prod
+	$(BIN)/python -m infra.deploy --stage $(STAGE)

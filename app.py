@@ -33,3 +33,10 @@ def table_stream(event):
     from chalicelib.events.workers import relay_table_stream
 
     return relay_table_stream(event)
+
+
+@app.schedule("rate(15 minutes)", name="dead_letter_report")
+def dead_letter_report(event):
+    from chalicelib.platform.ops import dead_letter_depths
+
+    return dead_letter_depths()

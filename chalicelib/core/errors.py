@@ -42,6 +42,10 @@ class Unauthorized(AgoraError):
     status = 401
     code = "unauthorized"
 
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", f'Bearer error="{self.code}"')
+
 
 class Forbidden(AgoraError):
     status = 403

@@ -12,8 +12,9 @@ import contextvars
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -57,6 +58,7 @@ class Operation:
     response: Any = None
     status: int = 200
     auth: str | None = None
+    scopes: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
     content_type: str = "application/json"
     description: str | None = None
@@ -139,8 +141,10 @@ def _to_body(result: Any) -> Any:
 def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route: parse and validate input, map domain errors, document it.
 
-    The view receives ``body=`` and/or ``query=`` (parsed models) next to its path
-    parameters, and returns a pydantic model, a plain JSON value or a Chalice Response.
+    The view receives ``body=`` and/or ``query=`` (parsed models) and, for routes with
+    ``auth=`` (buyer, seller, operator or any; ``scopes=`` for API keys), ``principal=``
+    next to its path parameters. It returns a pydantic model, a plain JSON value or a
+    Chalice Response.
     """
     spec = Operation(summary=summary, **options)
 
@@ -152,6 +156,12 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
             try:
                 request = current_request()
                 kwargs = dict(path_params)
+                if spec.auth is not None:
+                    from chalicelib.core.auth import authenticate, authorize
+
+                    principal = authenticate((request.headers or {}).get("authorization"))
+                    authorize(principal, spec.auth, spec.scopes)
+                    kwargs["principal"] = principal
                 if spec.body is not None:
                     kwargs["body"] = parse_body(request, spec.body)
                 if spec.query is not None:

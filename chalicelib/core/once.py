@@ -7,6 +7,7 @@ which redeliveries can happen.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -38,7 +39,5 @@ def claim(key: str, *, window_seconds: int = DEFAULT_WINDOW_SECONDS) -> bool:
 
 def release(key: str) -> None:
     """Give a claim back after the work failed, so a retry may do it."""
-    try:
+    with contextlib.suppress(DeleteError):
         OnceMarker(PK=f"ONCE#{key}", SK="ONCE").delete()
-    except DeleteError:  # pragma: no cover - nothing to undo
-        pass

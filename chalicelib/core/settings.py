@@ -21,6 +21,7 @@ class Settings:
     table_name: str
     retention_queue_name: str
     events_queue_name: str
+    imports_queue_name: str
     aws_endpoint_url: str | None
     stripe_api_base: str | None
     sender_email: str
@@ -30,6 +31,10 @@ class Settings:
     max_body_bytes: int
     # Secrets: given directly in local stages, fetched from SSM SecureString otherwise.
     _inline_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def worker_queues(self) -> tuple[str, ...]:
+        return (self.retention_queue_name, self.events_queue_name, self.imports_queue_name)
 
     @property
     def is_local(self) -> bool:
@@ -63,6 +68,7 @@ def get_settings() -> Settings:
         table_name=_env("AGORA_TABLE_NAME", f"agora-{stage}"),
         retention_queue_name=_env("AGORA_RETENTION_QUEUE", f"agora-{stage}-retention-emails"),
         events_queue_name=_env("AGORA_EVENTS_QUEUE", f"agora-{stage}-events"),
+        imports_queue_name=_env("AGORA_IMPORTS_QUEUE", f"agora-{stage}-customer-imports"),
         aws_endpoint_url=_env("AWS_ENDPOINT_URL"),
         stripe_api_base=_env("AGORA_STRIPE_API_BASE"),
         sender_email=_env("AGORA_SENDER_EMAIL", "hello@agora.example"),

@@ -1,0 +1,163 @@
+"""Who is calling: one authoriser for buyers, seller users, seller API keys and operators.
+
+Access tokens are short-lived JWTs (RFC 8725 practice: one allowed algorithm, explicit
+``typ``, ``iss``/``aud``/``exp`` always checked, a ``kid`` to rotate keys). Every other
+credential (refresh tokens, magic links, API keys) is an opaque random secret of which
+only a hash is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.core.errors import Forbidden, Unauthorized
+from chalicelib.core.ids import new_id
+from chalicelib.core.settings import get_settings
+
+ISSUER = "agora"
+AUDIENCE = "agora-api"
+ACCESS_TOKEN_TYPE = "at+jwt"
+ACCESS_TOKEN_SECONDS = 15 * 60
+ALGORITHM = "HS256"  # the only one accepted; never taken from the token
+
+API_KEY_PREFIX = "agora_sk_"
+# Resolves an API key to a Principal; lives with the seller keys it reads.
+API_KEY_RESOLVER = "chalicelib.sellers.api_keys:authenticate"
+
+SELLER_SCOPES = frozenset({
+    "products:read", "products:write", "orders:read", "orders:write",
+    "customers:read", "customers:write", "reports:read",
+})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller. Tenant ids used by the data layer come only from here."""
+
+    kind: str  # "user" or "api_key"
+    user_id: str | None = None
+    seller_id: str | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    key_id: str | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        return "operator" in self.roles
+
+    def may(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def _key_ring() -> list[tuple[str, bytes]]:
+    """``kid=secret`` pairs separated by ``,``; the first signs, all verify. A bare secret
+    gets a kid derived from it, so a single-key setup needs no naming."""
+    raw = get_settings().secret("token_signing_key")
+    ring = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        kid, _, secret = part.partition("=") if "=" in part else ("", "", part)
+        secret_bytes = secret.encode()
+        ring.append((kid or hashlib.sha256(secret_bytes).hexdigest()[:8], secret_bytes))
+    if not ring or any(len(secret) < 32 for _, secret in ring):
+        raise RuntimeError("token signing keys must be at least 32 bytes")
+    return ring
+
+
+def issue_access_token(*, user_id: str, roles: frozenset[str] | set[str], seller_id: str | None = None,
+                       now: float | None = None) -> tuple[str, int]:
+    import jwt
+
+    issued = int(now if now is not None else time.time())
+    kid, secret = _key_ring()[0]
+    claims: dict[str, Any] = {
+        "iss": ISSUER, "aud": AUDIENCE, "sub": user_id, "iat": issued, "nbf": issued,
+        "exp": issued + ACCESS_TOKEN_SECONDS, "jti": new_id("tok"), "roles": sorted(roles),
+    }
+    if seller_id:
+        claims["seller_id"] = seller_id
+    token = jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": kid, "typ": ACCESS_TOKEN_TYPE})
+    return token, ACCESS_TOKEN_SECONDS
+
+
+def _user_principal(token: str) -> Principal:
+    import jwt
+
+    invalid = Unauthorized("The access token is not valid.", code="invalid_token")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise invalid from None
+    if header.get("typ") != ACCESS_TOKEN_TYPE or header.get("alg") != ALGORITHM:
+        raise invalid
+    keys = dict(_key_ring())
+    secret = keys.get(header.get("kid", ""))
+    if secret is None:
+        raise invalid
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+                            options={"require": ["exp", "iat", "sub", "iss", "aud", "jti"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
+    except jwt.PyJWTError:
+        raise invalid from None
+    roles = frozenset(claims.get("roles", []))
+    seller_id = claims.get("seller_id")
+    return Principal(kind="user", user_id=claims["sub"], seller_id=seller_id, roles=roles,
+                     scopes=SELLER_SCOPES if seller_id and "seller" in roles else frozenset())
+
+
+def authenticate(authorization: str | None) -> Principal:
+    """The principal behind an ``Authorization: Bearer …`` header, or 401."""
+    if not authorization:
+        raise Unauthorized("Sign in: this needs an Authorization: Bearer header.", code="not_authenticated")
+    scheme, _, credential = authorization.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise Unauthorized("Use Authorization: Bearer <token>.", code="invalid_token")
+    if credential.startswith(API_KEY_PREFIX):
+        module, function = API_KEY_RESOLVER.split(":")
+        return getattr(importlib.import_module(module), function)(credential)
+    return _user_principal(credential)
+
+
+def authorize(principal: Principal, requirement: str, scopes: tuple[str, ...] = ()) -> None:
+    """``requirement`` is the role a route needs: buyer, seller, operator or any."""
+    if requirement == "any":
+        pass
+    elif requirement == "seller":
+        if principal.seller_id is None:
+            raise Forbidden("This needs a seller account or a seller API key.", code="seller_required")
+    elif requirement == "operator":
+        if not principal.is_operator:
+            raise Forbidden("This needs an operator account.", code="operator_required")
+    elif requirement == "buyer":
+        if principal.kind != "user" or "buyer" not in principal.roles:
+            raise Forbidden("This needs a buyer account.", code="buyer_required")
+    else:  # pragma: no cover - a programming error in a route declaration
+        raise ValueError(f"unknown auth requirement {requirement!r}")
+    missing = [scope for scope in scopes if not principal.may(scope)]
+    if missing:
+        raise Forbidden(f"This API key lacks the scope {', '.join(missing)}.", code="missing_scope",
+                        details={"missing_scopes": missing})
+
+
+def new_secret(prefix: str = "") -> str:
+    """A high-entropy opaque credential (256 bits)."""
+    return prefix + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    """Opaque secrets have 256 bits of entropy, so a keyed SHA-256 is enough (and cheap to
+    look up); passwords, which do not, use argon2id in :mod:`chalicelib.core.passwords`."""
+    pepper = hashlib.sha256(b"agora-secret-hash:" + _key_ring()[-1][1]).digest()
+    return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
+
+
+def same_secret(secret: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), stored_hash)

@@ -1,0 +1,1 @@
+"""Local-only tooling: the local marketplace, fake services, demo data. Never deployed."""

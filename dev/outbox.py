@@ -1,0 +1,34 @@
+"""Print the emails the local marketplace has sent (`make outbox`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import urllib.request
+
+from dev.stack_state import read
+
+
+def fetch(outbox_url: str) -> list[dict]:
+    with urllib.request.urlopen(outbox_url, timeout=5) as response:  # noqa: S310 - our own 127.0.0.1 URL
+        return json.load(response)["messages"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print raw JSON")
+    parser.add_argument("--last", type=int, default=20, help="how many of the newest mails")
+    args = parser.parse_args()
+    messages = fetch(read()["urls"]["outbox"])[-args.last:]
+    if args.json:
+        print(json.dumps(messages, indent=2))
+        return
+    if not messages:
+        print("The outbox is empty.")
+    for message in messages:
+        print(f"--- {message['id']}\nFrom: {message['from']}\nTo: {', '.join(message['to'])}\n"
+              f"Subject: {message['subject']}\n\n{message['body']}\n")
+
+
+if __name__ == "__main__":
+    main()

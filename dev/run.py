@@ -1,0 +1,225 @@
+"""The whole marketplace on this machine, no cloud account: `make run`.
+
+Starts, on 127.0.0.1 only: moto's server (DynamoDB + Streams, SQS, SES, SSM, created
+from infra/template.yaml), localstripe with agora's Connect extension, the API under
+`chalice local`, and the worker that feeds queues, the table stream and schedules to
+the app's handlers. Prints where everything is, runs until Ctrl-C, then stops every
+process it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from dev import stack_state
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "eu-central-1"
+
+LOCAL_SECRETS = {
+    "AGORA_SECRET_STRIPE_SECRET_KEY": "sk_test_agora_local",
+    "AGORA_SECRET_STRIPE_WEBHOOK_SECRET": "whsec_agora_local_platform",
+    "AGORA_SECRET_STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_agora_local_connect",
+    "AGORA_SECRET_TOKEN_SIGNING_KEY": "agora-local-signing-key-not-for-production-0123456789",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(check: Any, what: str, timeout: float, processes: list[subprocess.Popen]) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{' '.join(process.args[:3])} exited with {process.returncode} "
+                                   f"while waiting for {what}")
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} was not ready within {timeout:.0f}s")
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - 127.0.0.1 only
+            return response.status < 500
+    except OSError:
+        return False
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class LocalMarketplace:
+    def __init__(self, ports: dict[str, int], state_path: Path, log_dir: Path, quiet: bool) -> None:
+        self.ports = ports
+        self.state_path = state_path
+        self.log_dir = log_dir
+        self.quiet = quiet
+        self.processes: list[subprocess.Popen] = []
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        output: Any = None
+        if self.quiet:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None)
+        self.processes.append(process)
+        return process
+
+    def base_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AGORA_", "AWS_"))}
+        env.update({
+            "PYTHONUNBUFFERED": "1",
+            "AGORA_STAGE": "local",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.ports['aws']}",
+            "AGORA_STRIPE_API_BASE": f"http://127.0.0.1:{self.ports['stripe']}",
+            "AGORA_API_URL": f"http://127.0.0.1:{self.ports['api']}",
+            "AGORA_LOCAL_STATE": str(self.state_path),
+            **LOCAL_SECRETS,
+        })
+        return env
+
+    def start(self) -> dict[str, Any]:
+        started = time.monotonic()
+        env = self.base_env()
+        outputs_file = self.state_path.parent / f"outputs-{self.ports['aws']}.json"
+        outputs_file.parent.mkdir(parents=True, exist_ok=True)
+        outputs_file.unlink(missing_ok=True)
+        python = sys.executable
+        aws = self._spawn("aws", [python, "-m", "dev.fake_aws", "--port", str(self.ports["aws"]),
+                                  "--outbox-port", str(self.ports["outbox"]), "--outputs-file", str(outputs_file)], env)
+        stripe = self._spawn("stripe", [python, "-m", "dev.fake_stripe", "--host", "127.0.0.1",
+                                        "--port", str(self.ports["stripe"])], env)
+        _wait_for(outputs_file.exists, "fake AWS", 60, [aws])
+        outputs = json.loads(outputs_file.read_text())
+        env.update({
+            "AGORA_TABLE_NAME": outputs["TableName"],
+            "AGORA_TABLE_STREAM_ARN": outputs["TableStreamArn"],
+            "AGORA_RETENTION_QUEUE": outputs["RetentionQueueName"],
+            "AGORA_EVENTS_QUEUE": outputs["EventsQueueName"],
+            "AGORA_IMPORTS_QUEUE": outputs["CustomerImportsQueueName"],
+            "AGORA_SENDER_EMAIL": outputs["SenderEmail"],
+        })
+        chalice = str(Path(python).parent / "chalice")
+        api = self._spawn("api", [chalice, "local", "--host", "127.0.0.1", "--port", str(self.ports["api"]),
+                                  "--stage", "local", "--no-autoreload"], env)
+        worker = self._spawn("worker", [python, "-m", "dev.worker"], env)
+        urls = {
+            "api": f"http://127.0.0.1:{self.ports['api']}",
+            "docs": f"http://127.0.0.1:{self.ports['api']}/docs",
+            "openapi": f"http://127.0.0.1:{self.ports['api']}/openapi.json",
+            "outbox": f"http://127.0.0.1:{self.ports['outbox']}/outbox",
+            "stripe": f"http://127.0.0.1:{self.ports['stripe']}",
+            "aws": f"http://127.0.0.1:{self.ports['aws']}",
+        }
+        _wait_for(lambda: _http_ok(urls["api"] + "/v1/health"), "the API", 60, [api, worker, aws, stripe])
+        _wait_for(lambda: _port_open(self.ports["stripe"]), "fake Stripe", 30, [stripe])
+        state = {"urls": urls, "env": env_for_clients(env), "outputs": outputs, "pid": os.getpid(),
+                 "ready_seconds": round(time.monotonic() - started, 1)}
+        stack_state.write(state, self.state_path)
+        return state
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 10
+        for process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.state_path.unlink(missing_ok=True)
+
+
+def env_for_clients(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith(("AGORA_", "AWS_"))}
+
+
+def banner(state: dict[str, Any]) -> str:
+    urls = state["urls"]
+    return "\n".join([
+        "",
+        f"agora is running locally (ready in {state['ready_seconds']}s). Ctrl-C stops everything.",
+        "",
+        f"  API            {urls['api']}",
+        f"  API docs       {urls['docs']}",
+        f"  OpenAPI        {urls['openapi']}",
+        f"  Sent emails    {urls['outbox']}   (or: make outbox)",
+        f"  Stripe (fake)  {urls['stripe']}",
+        f"  AWS (moto)     {urls['aws']}",
+        "",
+        "  Scheduled jobs: make sweep JOB=<name>   (python -m dev.scheduler --list)",
+        "",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--aws-port", type=int, default=4566)
+    parser.add_argument("--stripe-port", type=int, default=8420)
+    parser.add_argument("--outbox-port", type=int, default=8025)
+    parser.add_argument("--free-ports", action="store_true", help="pick free ports (tests use this)")
+    parser.add_argument("--state-file", type=Path, default=stack_state.state_file())
+    parser.add_argument("--quiet", action="store_true", help="send service logs to files next to the state file")
+    args = parser.parse_args(argv)
+    names = ("api", "aws", "stripe", "outbox")
+    if args.free_ports:
+        ports = {name: free_port() for name in names}
+    else:
+        ports = {name: getattr(args, f"{name}_port") for name in names}
+        busy = [f"{name} ({port})" for name, port in ports.items() if _port_open(port)]
+        if busy:
+            print(f"Ports already in use: {', '.join(busy)}. Is `make run` already running?", file=sys.stderr)
+            return 1
+    marketplace = LocalMarketplace(ports, args.state_file, args.state_file.parent / "logs", args.quiet)
+    stopping = False
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        state = marketplace.start()
+        print(banner(state), flush=True)
+        while True:
+            for process in marketplace.processes:
+                if process.poll() is not None:
+                    print(f"{' '.join(map(str, process.args[:3]))} stopped unexpectedly "
+                          f"(exit {process.returncode})", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping the local marketplace...", flush=True)
+        return 0
+    finally:
+        marketplace.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Unit tests: moto in-process for every test, resources created from infra/template.yaml."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from tests.conftest import TEST_SECRETS
+
+STAGE = "local"
+
+
+@pytest.fixture(autouse=True)
+def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A fresh in-process AWS per test with the production stack created in it."""
+    import boto3
+
+    from chalicelib.core.aws import reset_clients
+    from chalicelib.core.settings import reset_settings
+    from infra import stack
+
+    monkeypatch.setenv("AGORA_STAGE", STAGE)
+    for name, value in TEST_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        outputs = stack.create_stack(boto3.client("cloudformation"), STAGE)
+        monkeypatch.setenv("AGORA_TABLE_NAME", outputs["TableName"])
+        monkeypatch.setenv("AGORA_RETENTION_QUEUE", outputs["RetentionQueueName"])
+        monkeypatch.setenv("AGORA_EVENTS_QUEUE", outputs["EventsQueueName"])
+        monkeypatch.setenv("AGORA_IMPORTS_QUEUE", outputs["CustomerImportsQueueName"])
+        monkeypatch.setenv("AGORA_SENDER_EMAIL", outputs["SenderEmail"])
+        boto3.client("ses").verify_email_identity(EmailAddress=outputs["SenderEmail"])
+        reset_settings()
+        reset_clients()
+        _reset_model_connections()
+        yield outputs
+    reset_settings()
+    reset_clients()
+    _reset_model_connections()
+
+
+def _reset_model_connections() -> None:
+    from pynamodb.models import Model
+
+    stack = list(Model.__subclasses__())
+    while stack:
+        model = stack.pop()
+        model._connection = None
+        stack.extend(model.__subclasses__())
+
+
+@pytest.fixture
+def api() -> Iterator[Any]:
+    """The real Chalice app behind Chalice's test client."""
+    from chalice.test import Client
+
+    import app
+
+    with Client(app.app, stage_name="local") as client:
+        yield client
+
+
+def call(client: Any, method: str, path: str, body: Any = None, *, headers: dict[str, str] | None = None,
+         raw: bytes | str | None = None) -> tuple[int, Any, dict[str, str]]:
+    """One HTTP call through the test client; returns status, parsed JSON (or text) and headers."""
+    send_headers = {"Content-Type": "application/json", **(headers or {})}
+    data = raw if raw is not None else (json.dumps(body) if body is not None else b"")
+    response = client.http.request(method.upper(), path, headers=send_headers, body=data)
+    try:
+        parsed = json.loads(response.body) if response.body else None
+    except ValueError:
+        parsed = response.body.decode()
+    return response.status_code, parsed, response.headers
+
+
+def received(queue_name: str, *, max_messages: int = 10) -> list[dict[str, Any]]:
+    """Bodies of the messages waiting on a queue (received, so they leave it for now)."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=max_messages,
+                                   WaitTimeSeconds=0).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def sent_mails() -> list[Any]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages)

@@ -2,15 +2,23 @@
 
 from chalice import Chalice, ConvertToMiddleware
 
+from chalicelib.accounts.routes import bp as accounts_routes
+from chalicelib.catalog.routes import bp as catalog_routes
 from chalicelib.core import http, resources
 from chalicelib.core.logging import logger
+from chalicelib.customers.routes import bp as customers_routes
 from chalicelib.platform.routes import bp as platform_routes
+from chalicelib.sellers.routes import bp as sellers_routes
 
 app = Chalice(app_name="agora")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 http.install(app)
 
 app.register_blueprint(platform_routes)
+app.register_blueprint(accounts_routes)
+app.register_blueprint(sellers_routes)
+app.register_blueprint(catalog_routes)
+app.register_blueprint(customers_routes)
 
 
 @app.on_sqs_message(queue=resources.RETENTION_QUEUE, batch_size=10, name="retention_emails")

@@ -10,7 +10,7 @@ from dev.stack_state import read
 
 
 def fetch(outbox_url: str) -> list[dict]:
-    with urllib.request.urlopen(outbox_url, timeout=5) as response:  # noqa: S310 - our own 127.0.0.1 URL
+    with urllib.request.urlopen(outbox_url, timeout=5) as response:
         return json.load(response)["messages"]
 
 

@@ -56,7 +56,7 @@ def _wait_for(check: Any, what: str, timeout: float, processes: list[subprocess.
 
 def _http_ok(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - 127.0.0.1 only
+        with urllib.request.urlopen(url, timeout=1) as response:
             return response.status < 500
     except OSError:
         return False
@@ -136,6 +136,7 @@ class LocalMarketplace:
         }
         _wait_for(lambda: _http_ok(urls["api"] + "/v1/health"), "the API", 60, [api, worker, aws, stripe])
         _wait_for(lambda: _port_open(self.ports["stripe"]), "fake Stripe", 30, [stripe])
+        register_stripe_webhooks(urls["stripe"], urls["api"])
         state = {"urls": urls, "env": env_for_clients(env), "outputs": outputs, "pid": os.getpid(),
                  "ready_seconds": round(time.monotonic() - started, 1)}
         stack_state.write(state, self.state_path)
@@ -152,6 +153,26 @@ class LocalMarketplace:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.state_path.unlink(missing_ok=True)
+
+
+# Stripe signs platform events and Connect (connected-account) events with different
+# secrets and sends them to different endpoints, as in production.
+WEBHOOK_ENDPOINTS = {
+    "platform": ("/v1/webhooks/stripe", "AGORA_SECRET_STRIPE_WEBHOOK_SECRET", "false"),
+    "connect": ("/v1/webhooks/stripe/connect", "AGORA_SECRET_STRIPE_CONNECT_WEBHOOK_SECRET", "true"),
+}
+
+
+def register_stripe_webhooks(stripe_url: str, api_url: str) -> None:
+    from urllib.parse import urlencode
+
+    for name, (path, secret_env, connect_only) in WEBHOOK_ENDPOINTS.items():
+        form = urlencode({"url": api_url + path, "secret": LOCAL_SECRETS[secret_env], "connect": connect_only})
+        request = urllib.request.Request(f"{stripe_url}/_config/webhooks/{name}", data=form.encode(),
+                                         method="POST",
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(request, timeout=5):
+            pass
 
 
 def env_for_clients(env: dict[str, str]) -> dict[str, str]:

@@ -35,8 +35,7 @@ def test_app_declares_its_queue_handlers_on_the_stack_queues(aws: dict[str, str]
     assert bound == {"retention_emails": aws["RetentionQueueName"], "domain_events": aws["EventsQueueName"]}
 
 
-def test_a_queued_mail_reaches_the_retention_handler_and_leaves_the_queue(aws: dict[str, str],
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_queued_mail_reaches_the_retention_handler_and_leaves_the_queue(aws: dict[str, str]) -> None:
     source = _source("retention_emails")
     _send(aws["RetentionQueueName"], {"template": "pipeline_check", "to": "ops@example.com",
                                       "context": {"check_id": "w1"}, "dedupe_key": "w1"})

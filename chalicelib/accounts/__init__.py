@@ -1,0 +1,1 @@
+"""Buyer accounts (Kundenkonto) and sign-in for everybody: one account across all sellers."""

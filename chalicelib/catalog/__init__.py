@@ -1,0 +1,1 @@
+"""Products, stock, categories, public browse and search, moderation."""

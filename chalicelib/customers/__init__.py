@@ -1,0 +1,1 @@
+"""Sellers' view of their customers: the CRM (groups, tax exemption, import, export)."""

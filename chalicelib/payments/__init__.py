@@ -1,0 +1,1 @@
+"""Payments: the Stripe Connect integration, checkout payment, transfers, fees, the ledger."""

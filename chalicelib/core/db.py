@@ -11,12 +11,15 @@ principal, never from request input.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.settings import get_settings
 
@@ -84,7 +87,19 @@ def was_condition_failure(error: PutError | UpdateError | TransactWriteError) ->
     return False
 
 
+@lru_cache(maxsize=1)
+def _connection() -> Connection:
+    # region/host None: botocore reads AWS_DEFAULT_REGION and AWS_ENDPOINT_URL.
+    return Connection()
+
+
+def write_transaction() -> TransactWrite:
+    """A TransactWriteItems (up to 100 items, all or nothing): ``with write_transaction() as t:``."""
+    return TransactWrite(connection=_connection())
+
+
 def reset_connections(*models: type[Model]) -> None:
     """Drop cached connections (tests switch endpoints between cases)."""
+    _connection.cache_clear()
     for model in models:
         model._connection = None

@@ -46,6 +46,10 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
 def _reset_model_connections() -> None:
     from pynamodb.models import Model
 
+    from chalicelib.core.db import reset_connections
+
+    reset_connections()
+
     stack = list(Model.__subclasses__())
     while stack:
         model = stack.pop()

@@ -1,0 +1,109 @@
+"""Sign-in sessions: a short-lived access JWT plus a rotating refresh token.
+
+Each sign-in starts a session family. Refreshing spends the presented refresh token and
+issues a new one in the same family; presenting a spent token again means it was
+copied, so the whole family is revoked (RFC 6819 §5.2.2.3 / OAuth 2.0 Security BCP).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.accounts.models import RefreshToken, SessionFamily, User, user_key
+from chalicelib.core.auth import hash_secret, issue_access_token, new_secret
+from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.errors import Unauthorized
+from chalicelib.core.ids import new_id
+
+REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
+REFRESH_PREFIX = "agora_rt_"
+
+
+@dataclass(frozen=True)
+class Session:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    user: User
+
+
+def _refresh_item(token: str, *, user_id: str, family_id: str, now: int) -> RefreshToken:
+    return RefreshToken(PK=f"REFRESH#{hash_secret(token)}", SK="REFRESH", user_id=user_id, family_id=family_id,
+                        expires_at=now + REFRESH_TOKEN_SECONDS)
+
+
+def _access(user: User) -> tuple[str, int]:
+    return issue_access_token(user_id=user.user_id, roles=set(user.roles), seller_id=user.seller_id)
+
+
+def start_session(user: User) -> Session:
+    """One TransactWrite: the family and its first refresh token."""
+    now = int(time.time())
+    family_id = new_id("ses")
+    token = new_secret(REFRESH_PREFIX)
+    family = SessionFamily(PK=f"FAMILY#{family_id}", SK="FAMILY", user_id=user.user_id,
+                           expires_at=now + REFRESH_TOKEN_SECONDS * 12)
+    with write_transaction() as transaction:
+        transaction.save(family)
+        transaction.save(_refresh_item(token, user_id=user.user_id, family_id=family_id, now=now))
+    access, expires_in = _access(user)
+    return Session(access, expires_in, token, REFRESH_TOKEN_SECONDS, user)
+
+
+def _invalid() -> Unauthorized:
+    return Unauthorized("The refresh token is not valid; sign in again.", code="invalid_refresh_token")
+
+
+def _revoke_family(family_id: str) -> None:
+    SessionFamily(PK=f"FAMILY#{family_id}", SK="FAMILY").update(actions=[SessionFamily.revoked.set(True)])
+
+
+def refresh(token: str) -> Session:
+    """Round trips: GetItem(token), BatchGetItem(family, user), TransactWriteItems."""
+    now = int(time.time())
+    try:
+        presented = RefreshToken.get(f"REFRESH#{hash_secret(token)}", "REFRESH")
+    except RefreshToken.DoesNotExist:
+        raise _invalid() from None
+    if presented.expires_at <= now:
+        raise _invalid()
+    if presented.used:
+        _revoke_family(presented.family_id)
+        raise Unauthorized("This refresh token was already used; every session of this sign-in is now "
+                           "revoked. Sign in again.", code="refresh_token_reused")
+    family_key = (f"FAMILY#{presented.family_id}", "FAMILY")
+    family = next(iter(SessionFamily.batch_get([family_key])), None)
+    user = next(iter(User.batch_get([(user_key(presented.user_id), "PROFILE")])), None)
+    if family is None or family.revoked or user is None or user.status != "active":
+        raise _invalid()
+    replacement = new_secret(REFRESH_PREFIX)
+    try:
+        with write_transaction() as transaction:
+            transaction.update(presented, actions=[RefreshToken.used.set(True)],
+                               condition=RefreshToken.used == False)  # noqa: E712 - a DynamoDB condition
+            transaction.condition_check(SessionFamily, family_key[0], family_key[1],
+                                        condition=SessionFamily.revoked == False)  # noqa: E712
+            transaction.save(_refresh_item(replacement, user_id=user.user_id, family_id=presented.family_id,
+                                           now=now))
+    except TransactWriteError as error:
+        if was_condition_failure(error):  # spent concurrently: the same token presented twice
+            _revoke_family(presented.family_id)
+            raise Unauthorized("This refresh token was already used; sign in again.",
+                               code="refresh_token_reused") from None
+        raise
+    access, expires_in = _access(user)
+    return Session(access, expires_in, replacement, REFRESH_TOKEN_SECONDS, user)
+
+
+def end_session(token: str) -> None:
+    """Sign out: revoke the family of this refresh token. Unknown tokens are ignored, so
+    signing out twice is not an error."""
+    try:
+        presented = RefreshToken.get(f"REFRESH#{hash_secret(token)}", "REFRESH")
+    except RefreshToken.DoesNotExist:
+        return
+    _revoke_family(presented.family_id)

@@ -1,0 +1,111 @@
+"""Registration, password sign-in and rotating refresh tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.core.auth import authenticate
+from tests.unit.conftest import call
+
+ANNA = {"email": "Anna.Berg@Example.com", "password": "correct horse battery", "name": "Anna Berg"}
+
+
+def _register(api: Any, **overrides: Any) -> dict[str, Any]:
+    status, body, _ = call(api, "POST", "/v1/auth/register", {**ANNA, **overrides})
+    assert status == 201, body
+    return body
+
+
+def test_registration_returns_working_tokens_for_a_buyer(api: Any) -> None:
+    body = _register(api)
+    assert body["account"]["email"] == "anna.berg@example.com"
+    assert body["account"]["roles"] == ["buyer"]
+    assert body["token_type"] == "Bearer"
+    principal = authenticate(f"Bearer {body['access_token']}")
+    assert principal.user_id == body["account"]["user_id"]
+    assert principal.roles == frozenset({"buyer"})
+    assert principal.seller_id is None
+
+
+def test_an_email_has_one_account_whatever_its_case(api: Any) -> None:
+    _register(api)
+    status, body, _ = call(api, "POST", "/v1/auth/register", {**ANNA, "email": " anna.berg@EXAMPLE.com "})
+    assert status == 409
+    assert body["error"]["code"] == "email_taken"
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("short", "Password must be at least 10 characters."),
+    ("aaaaaaaaaaaa", "Password is too easy to guess."),
+    ("anna.berg-secret-2026", "Password must not contain your email address."),
+])
+def test_weak_passwords_are_refused_with_the_reason(api: Any, password: str, reason: str) -> None:
+    status, body, _ = call(api, "POST", "/v1/auth/register", {**ANNA, "password": password})
+    assert status == 422
+    assert body["error"]["code"] == "weak_password"
+    assert reason in [d["message"] for d in body["error"]["details"]]
+
+
+def test_invalid_email_is_a_422(api: Any) -> None:
+    status, body, _ = call(api, "POST", "/v1/auth/register", {**ANNA, "email": "anna@"})
+    assert (status, body["error"]["code"]) == (422, "invalid_email")
+
+
+def test_login_with_the_right_password(api: Any) -> None:
+    registered = _register(api)
+    status, body, _ = call(api, "POST", "/v1/auth/login", {"email": "ANNA.BERG@example.com",
+                                                           "password": ANNA["password"]})
+    assert status == 200
+    assert body["account"]["user_id"] == registered["account"]["user_id"]
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(api: Any) -> None:
+    _register(api)
+    wrong = call(api, "POST", "/v1/auth/login", {"email": ANNA["email"], "password": "not the password"})
+    unknown = call(api, "POST", "/v1/auth/login", {"email": "nobody@example.com", "password": "whatever12345"})
+    assert wrong[0] == unknown[0] == 401
+    assert wrong[1] == unknown[1] == {"error": {"code": "invalid_credentials",
+                                                "message": "The email or password is wrong.", "details": None}}
+
+
+def test_refresh_rotates_the_refresh_token(api: Any) -> None:
+    first = _register(api)
+    status, second, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+    assert status == 200
+    assert second["refresh_token"] != first["refresh_token"]
+    assert authenticate(f"Bearer {second['access_token']}").user_id == first["account"]["user_id"]
+
+
+def test_reusing_a_spent_refresh_token_revokes_the_whole_session(api: Any) -> None:
+    first = _register(api)
+    _, second, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+
+    status, body, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+    assert (status, body["error"]["code"]) == (401, "refresh_token_reused")
+    # the thief's replay also locks out the token issued after it
+    status, body, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": second["refresh_token"]})
+    assert (status, body["error"]["code"]) == (401, "invalid_refresh_token")
+
+
+def test_other_sessions_survive_a_revoked_one(api: Any) -> None:
+    first = _register(api)
+    _, other_device, _ = call(api, "POST", "/v1/auth/login", {"email": ANNA["email"], "password": ANNA["password"]})
+    call(api, "POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+    call(api, "POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})  # reuse: revokes family 1
+    status, _, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": other_device["refresh_token"]})
+    assert status == 200
+
+
+def test_logout_ends_the_session_and_is_repeatable(api: Any) -> None:
+    tokens = _register(api)
+    assert call(api, "POST", "/v1/auth/logout", {"refresh_token": tokens["refresh_token"]})[0] == 204
+    assert call(api, "POST", "/v1/auth/logout", {"refresh_token": tokens["refresh_token"]})[0] == 204
+    status, body, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]})
+    assert (status, body["error"]["code"]) == (401, "invalid_refresh_token")
+
+
+def test_an_unknown_refresh_token_is_a_401(api: Any) -> None:
+    status, body, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": "agora_rt_forged"})
+    assert (status, body["error"]["code"]) == (401, "invalid_refresh_token")

@@ -8,11 +8,12 @@ STAGE ?= dev
 
 .PHONY: run test lint unit e2e outbox sweep bench deploy clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "need python3.11 on PATH"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "pip==26.2.1"  # chalice needs pip<26.3 to package
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .  # the `agora` command
 	@touch $(STAMP)
 
 run: $(STAMP)  ## start the whole marketplace locally (Ctrl-C stops it)

@@ -7,6 +7,7 @@ from chalicelib.catalog.routes import bp as catalog_routes
 from chalicelib.core import http, resources
 from chalicelib.core.logging import logger
 from chalicelib.customers.routes import bp as customers_routes
+from chalicelib.payments.routes import bp as payments_routes
 from chalicelib.platform.routes import bp as platform_routes
 from chalicelib.sellers.routes import bp as sellers_routes
 
@@ -19,6 +20,7 @@ app.register_blueprint(accounts_routes)
 app.register_blueprint(sellers_routes)
 app.register_blueprint(catalog_routes)
 app.register_blueprint(customers_routes)
+app.register_blueprint(payments_routes)
 
 
 @app.on_sqs_message(queue=resources.RETENTION_QUEUE, batch_size=10, name="retention_emails")
@@ -33,6 +35,13 @@ def domain_events(event):
     from chalicelib.events.workers import handle_events
 
     return handle_events(event)
+
+
+@app.on_sqs_message(queue=resources.IMPORTS_QUEUE, batch_size=1, name="customer_imports")
+def customer_imports(event):
+    from chalicelib.customers.workers import import_customer_chunks
+
+    return import_customer_chunks(event)
 
 
 @app.on_dynamodb_record(stream_arn=resources.TABLE_STREAM_ARN, batch_size=100,

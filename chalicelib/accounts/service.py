@@ -99,15 +99,17 @@ def login(*, email: str, password: str) -> Session:
     return start_session(user)
 
 
-def ensure_account(email: str, *, name: str = "") -> tuple[User, bool]:
-    """The account for ``email``, created passwordless if there is none (magic-link sign-up,
-    guest checkout, sellers' customer imports). Returns (user, created)."""
+def ensure_account(email: str, *, name: str = "", password: str | None = None,
+                   method: str = "passwordless") -> tuple[User, bool]:
+    """The account for ``email``, created if there is none (magic-link sign-up, guest
+    checkout, sellers' customer imports). ``password`` is used only for a new account —
+    an existing account is linked, never changed. Returns (user, created)."""
     email = normalise_email(email)
     existing = find_user_by_email(email)
     if existing is not None:
         return existing, False
     try:
-        return create_user(new_user(email, name=name), event_payload={"method": "passwordless"}), True
+        return create_user(new_user(email, name=name, password=password), event_payload={"method": method}), True
     except Conflict:  # created concurrently by another request: use that one
         found = find_user_by_email(email)
         if found is None:  # pragma: no cover - the claim exists, so the user does

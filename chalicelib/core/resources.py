@@ -12,6 +12,7 @@ import os
 STAGE = os.environ.get("AGORA_STAGE", "local")
 RETENTION_QUEUE = os.environ.get("AGORA_RETENTION_QUEUE") or f"agora-{STAGE}-retention-emails"
 EVENTS_QUEUE = os.environ.get("AGORA_EVENTS_QUEUE") or f"agora-{STAGE}-events"
+IMPORTS_QUEUE = os.environ.get("AGORA_IMPORTS_QUEUE") or f"agora-{STAGE}-customer-imports"
 TABLE_STREAM_ARN = os.environ.get("AGORA_TABLE_STREAM_ARN") or (
     f"arn:aws:dynamodb:eu-central-1:123456789012:table/agora-{STAGE}/stream/local"
 )

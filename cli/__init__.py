@@ -1,0 +1,1 @@
+"""The `agora` command line: operator and seller tasks against a deployment or the local stack."""

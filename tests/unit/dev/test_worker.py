@@ -32,7 +32,8 @@ def _send(queue_name: str, body: dict) -> None:
 
 def test_app_declares_its_queue_handlers_on_the_stack_queues(aws: dict[str, str]) -> None:
     bound = {s.name: s.queue for s in app.app.event_sources if isinstance(s, SQSEventConfig)}
-    assert bound == {"retention_emails": aws["RetentionQueueName"], "domain_events": aws["EventsQueueName"]}
+    assert bound == {"retention_emails": aws["RetentionQueueName"], "domain_events": aws["EventsQueueName"],
+                     "customer_imports": aws["CustomerImportsQueueName"]}
 
 
 def test_a_queued_mail_reaches_the_retention_handler_and_leaves_the_queue(aws: dict[str, str]) -> None:

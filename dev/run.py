@@ -69,7 +69,9 @@ def _port_open(port: int) -> bool:
 
 
 class LocalMarketplace:
-    def __init__(self, ports: dict[str, int], state_path: Path, log_dir: Path, quiet: bool) -> None:
+    def __init__(self, ports: dict[str, int], state_path: Path, log_dir: Path, quiet: bool,
+                 load_demo: bool = True) -> None:
+        self.load_demo = load_demo
         self.ports = ports
         self.state_path = state_path
         self.log_dir = log_dir
@@ -138,7 +140,15 @@ class LocalMarketplace:
         _wait_for(lambda: _port_open(self.ports["stripe"]), "fake Stripe", 30, [stripe])
         register_stripe_webhooks(urls["stripe"], urls["api"])
         state = {"urls": urls, "env": env_for_clients(env), "outputs": outputs, "pid": os.getpid(),
-                 "ready_seconds": round(time.monotonic() - started, 1)}
+                 "ready_seconds": round(time.monotonic() - started, 1), "demo": None, "ready": False}
+        stack_state.write(state, self.state_path)
+        if self.load_demo:
+            loaded = subprocess.run([python, "-m", "dev.demo", "--state-file", str(self.state_path)], cwd=ROOT,
+                                    env=env, capture_output=True, text=True, timeout=300)
+            state["demo"] = (loaded.stdout if loaded.returncode == 0 else f"(demo data not loaded)\n{loaded.stderr}")
+            state["demo_loaded"] = loaded.returncode == 0
+            state["ready_seconds"] = round(time.monotonic() - started, 1)
+        state["ready"] = True
         stack_state.write(state, self.state_path)
         return state
 
@@ -194,6 +204,7 @@ def banner(state: dict[str, Any]) -> str:
         "",
         "  Scheduled jobs: make sweep JOB=<name>   (python -m dev.scheduler --list)",
         "",
+        *([state["demo"]] if state.get("demo") else []),
     ])
 
 
@@ -206,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--free-ports", action="store_true", help="pick free ports (tests use this)")
     parser.add_argument("--state-file", type=Path, default=stack_state.state_file())
     parser.add_argument("--quiet", action="store_true", help="send service logs to files next to the state file")
+    parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo sellers and catalog")
     args = parser.parse_args(argv)
     names = ("api", "aws", "stripe", "outbox")
     if args.free_ports:
@@ -216,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         if busy:
             print(f"Ports already in use: {', '.join(busy)}. Is `make run` already running?", file=sys.stderr)
             return 1
-    marketplace = LocalMarketplace(ports, args.state_file, args.state_file.parent / "logs", args.quiet)
+    marketplace = LocalMarketplace(ports, args.state_file, args.state_file.parent / "logs", args.quiet,
+                                   load_demo=not args.no_demo)
     stopping = False
 
     def on_signal(signum: int, _frame: Any) -> None:

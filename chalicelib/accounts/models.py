@@ -1,27 +1,68 @@
-"""Account items: people who sign in (buyers, seller users, operators) and their sessions.
+"""Account items: people who sign in (buyers, seller users, operators), their sessions and
+everything a buyer keeps in their account.
 
 Keys and access patterns:
-- ``User``: PK=USER#<user_id>, SK=PROFILE — get a user by id (GetItem).
+- ``User``: PK=USER#<user_id>, SK=PROFILE — get a user by id (GetItem); profile changes are
+  one UpdateItem returning the new item.
+  - GSI1 (birthdays, sparse): GSI1PK=BIRTHDAY#<MM-DD>, GSI1SK=USER#<user_id>, present only
+    while the buyer has given a birthday. The birthday-mail sweep Queries GSI1 for today's
+    ``BIRTHDAY#MM-DD`` (and, on 28 February of a non-leap year, also ``BIRTHDAY#02-29``);
+    it reads whole users (ALL projection), so it never scans.
+  - ``default_shipping_address_id``/``default_billing_address_id`` point at the default
+    addresses: one attribute per kind is what makes "at most one default" hold under
+    concurrent writes. A pointer to a deleted address means "no default".
+  - ``address_count``/``wishlist_count`` bound the address book and the wishlist; they are
+    changed in the same transaction as the items they count, with a condition on the limit.
 - ``EmailClaim``: PK=EMAIL#<normalised email>, SK=EMAIL — one per email, written in the
   same transaction as its user with ``attribute_not_exists``, which is what makes emails
-  unique; sign-in by email is GetItem(claim) then GetItem(user).
+  unique; sign-in by email is GetItem(claim) then GetItem(user). Erasing an account deletes
+  its claim, so the email can register again.
 - ``RefreshToken``: PK=REFRESH#<hash of the token>, SK=REFRESH — GetItem on refresh; the
   token itself is never stored. Expires by TTL.
-- ``SessionFamily``: PK=FAMILY#<family_id>, SK=FAMILY — one per sign-in; every rotated
-  refresh token belongs to it, and presenting a used token revokes the whole family
-  (refresh-token reuse detection). Expires by TTL.
+- ``SessionFamily``: PK=USER#<user_id>, SK=SESSION#<family_id> — one per sign-in; every
+  rotated refresh token belongs to it, and presenting a used token revokes the whole family
+  (refresh-token reuse detection). Living in the user's partition lets the data export count
+  them and account erasure end them all with one Query. Expires by TTL.
+- ``MagicLink``: PK=MAGIC#<hash of the token>, SK=MAGIC — the sign-in link's token is never
+  stored; redeeming it is one conditional UpdateItem (unused and unexpired) that returns the
+  email. Expires by TTL 15 minutes after it was requested.
+- ``Address``: PK=USER#<user_id>, SK=ADDRESS#<address_id> — Query the address book
+  (begins_with ADDRESS#), GetItem/UpdateItem/DeleteItem one address. Keyed by the signed-in
+  buyer, so another buyer's address id simply does not exist for them.
+- ``Consent``: PK=USER#<user_id>, SK=CONSENT#<topic> — the current state of one consent
+  (pending confirmation, granted, withdrawn); GetItem, or Query begins_with CONSENT#.
+- ``ConsentLogEntry``: PK=USER#<user_id>, SK=CONSENTLOG#<entry id> (ULID: oldest first) —
+  the proof of every consent change (what, when, how, source IP, text version), written in
+  the same transaction as the change; Query begins_with CONSENTLOG#, newest first with
+  ScanIndexForward=false. Kept when an account is erased.
+- ``WishlistItem``: PK=USER#<user_id>, SK=WISH#<product_id> — Query the wishlist; the
+  products are then read with one BatchGetItem on the catalog's product keys
+  (SELLER#<seller_id>/PRODUCT#<product_id>, hence the seller id kept on the item).
+  - GSI2: GSI2PK=WISHLISTED#<product_id>, GSI2SK=USER#<user_id> — who wishes for a product:
+    the price-drop and back-in-stock mails Query it when the catalog announces
+    ``catalog.product_price_dropped`` / ``catalog.product_back_in_stock``.
+
+The data export reads the whole USER#<user_id> partition with one paginated Query.
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
 
-from chalicelib.core.db import TableModel
+from chalicelib.core.db import GSI1, GSI2, TableModel
+
+PROFILE_SK = "PROFILE"
+ADDRESS_PREFIX = "ADDRESS#"
+CONSENT_PREFIX = "CONSENT#"
+CONSENT_LOG_PREFIX = "CONSENTLOG#"
+SESSION_PREFIX = "SESSION#"
+WISH_PREFIX = "WISH#"
 
 
 def user_key(user_id: str) -> str:
@@ -30,6 +71,14 @@ def user_key(user_id: str) -> str:
 
 def email_key(email: str) -> str:
     return f"EMAIL#{email}"
+
+
+def wishlisted_key(product_id: str) -> str:
+    return f"WISHLISTED#{product_id}"
+
+
+def birthday_key(month: int, day: int) -> str:
+    return f"BIRTHDAY#{month:02d}-{day:02d}"
 
 
 class User(TableModel):
@@ -42,6 +91,33 @@ class User(TableModel):
     status = UnicodeAttribute(default="active")  # active | erased
     created_at = UnicodeAttribute()
     email_verified = BooleanAttribute(default=False)
+
+    phone = UnicodeAttribute(null=True)  # E.164, e.g. +4915112345678
+    birthday = UnicodeAttribute(null=True)  # MM-DD
+    birth_year = NumberAttribute(null=True)
+    language = UnicodeAttribute(null=True)  # de | en
+    vat_id = UnicodeAttribute(null=True)  # normalised, e.g. DE123456789
+    # Marketing preferences: category slugs, brands, sizes (bounded lists).
+    preferred_categories = ListAttribute(of=UnicodeAttribute, null=True)
+    preferred_brands = ListAttribute(of=UnicodeAttribute, null=True)
+    preferred_sizes = ListAttribute(of=UnicodeAttribute, null=True)
+    default_shipping_address_id = UnicodeAttribute(null=True)
+    default_billing_address_id = UnicodeAttribute(null=True)
+    address_count = NumberAttribute(null=True)
+    wishlist_count = NumberAttribute(null=True)
+    stripe_customer_id = UnicodeAttribute(null=True)
+    erased_at = UnicodeAttribute(null=True)
+    # Keyed hash of the email an erased account had: lets the consent log still prove
+    # consent for that address without keeping the address itself.
+    erased_email_hash = UnicodeAttribute(null=True)
+
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    by_birthday = GSI1()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
 
 
 class EmailClaim(TableModel):
@@ -58,4 +134,67 @@ class RefreshToken(TableModel):
 class SessionFamily(TableModel):
     user_id = UnicodeAttribute()
     revoked = BooleanAttribute(default=False)
+    created_at = UnicodeAttribute(null=True)
     expires_at = NumberAttribute()
+
+
+class MagicLink(TableModel):
+    email = UnicodeAttribute()
+    used = BooleanAttribute(default=False)
+    requested_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class Address(TableModel):
+    address_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    company = UnicodeAttribute(null=True)
+    line1 = UnicodeAttribute()
+    line2 = UnicodeAttribute(null=True)
+    postal_code = UnicodeAttribute()
+    city = UnicodeAttribute()
+    region = UnicodeAttribute(null=True)
+    country = UnicodeAttribute()  # ISO 3166-1 alpha-2
+    phone = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class Consent(TableModel):
+    user_id = UnicodeAttribute()
+    topic = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending | granted | withdrawn
+    text_version = UnicodeAttribute()
+    request_id = UnicodeAttribute(null=True)  # the confirmation link that may grant a pending consent
+    updated_at = UnicodeAttribute()
+
+
+class ConsentLogEntry(TableModel):
+    entry_id = UnicodeAttribute()
+    topic = UnicodeAttribute()
+    action = UnicodeAttribute()  # requested | granted | withdrawn
+    method = UnicodeAttribute()  # registration | account_settings | email_confirmation | unsubscribe_link | ...
+    source_ip = UnicodeAttribute(null=True)
+    text_version = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
+class WishlistItem(TableModel):
+    user_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    added_at = UnicodeAttribute()
+    price_when_added = NumberAttribute(null=True)  # minor units, for "now cheaper" notices
+    currency_when_added = UnicodeAttribute(null=True)
+
+    GSI2PK = UnicodeAttribute()
+    GSI2SK = UnicodeAttribute()
+    by_product = GSI2()
+
+
+# Attributes that hold personal data on a user item; erasure removes them all.
+PERSONAL_USER_ATTRIBUTES = ("password_hash", "phone", "birthday", "birth_year", "language", "vat_id",
+                            "preferred_categories", "preferred_brands", "preferred_sizes",
+                            "default_shipping_address_id", "default_billing_address_id", "address_count",
+                            "wishlist_count", "stripe_customer_id", "GSI1PK", "GSI1SK")

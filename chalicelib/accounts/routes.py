@@ -1,13 +1,26 @@
-"""Sign-up, sign-in and sessions."""
+"""Sign-up, sign-in and sessions; the buyer's own account under /v1/me."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from chalice import Blueprint, Response
 
 from chalicelib.accounts import schemas
-from chalicelib.core.http import operation
+from chalicelib.core.auth import Principal
+from chalicelib.core.http import current_request, operation, parse_body
 
 bp = Blueprint(__name__)
+
+
+def _source_ip() -> str:
+    from chalicelib.core.throttle import source_ip
+
+    return source_ip(current_request().context)
+
+
+def _no_content() -> Response:
+    return Response(body="", status_code=204)
 
 
 @bp.route("/v1/auth/register", methods=["POST"])
@@ -17,7 +30,7 @@ def register(body: schemas.Registration) -> schemas.Tokens:
     from chalicelib.accounts import service
 
     return schemas.tokens(service.register(email=body.email, password=body.password, name=body.name,
-                                           newsletter=body.newsletter))
+                                           newsletter=body.newsletter, source_ip=_source_ip()))
 
 
 @bp.route("/v1/auth/login", methods=["POST"])
@@ -26,7 +39,7 @@ def register(body: schemas.Registration) -> schemas.Tokens:
 def login(body: schemas.Credentials) -> schemas.Tokens:
     from chalicelib.accounts import service
 
-    return schemas.tokens(service.login(email=body.email, password=body.password))
+    return schemas.tokens(service.login(email=body.email, password=body.password, source_ip=_source_ip()))
 
 
 @bp.route("/v1/auth/refresh", methods=["POST"])
@@ -45,4 +58,202 @@ def logout(body: schemas.RefreshRequest) -> Response:
     from chalicelib.accounts import sessions
 
     sessions.end_session(body.refresh_token)
-    return Response(body="", status_code=204)
+    return _no_content()
+
+
+@bp.route("/v1/auth/magic-link", methods=["POST"])
+@operation("Mail a sign-in link (the answer is the same whether or not the address has an account)",
+           tags=("auth",), body=schemas.MagicLinkRequest, response=schemas.Accepted, status=202, errors=(429,))
+def request_magic_link(body: schemas.MagicLinkRequest) -> schemas.Accepted:
+    from chalicelib.accounts import magic_links
+
+    magic_links.request_link(email=body.email, source_ip=_source_ip())
+    return schemas.MAGIC_LINK_SENT
+
+
+@bp.route("/v1/auth/magic-link/verify", methods=["POST"])
+@operation("Redeem a sign-in link's token for tokens (once; creates a passwordless account if needed)",
+           tags=("auth",), body=schemas.MagicLinkRedemption, response=schemas.Tokens, errors=(401,))
+def verify_magic_link(body: schemas.MagicLinkRedemption) -> schemas.Tokens:
+    from chalicelib.accounts import magic_links
+
+    return schemas.tokens(magic_links.redeem_link(body.token))
+
+
+# --- profile and data rights ----------------------------------------------------------------------------------
+
+@bp.route("/v1/me", methods=["GET"])
+@operation("Your profile", tags=("me",), response=schemas.Profile, auth="buyer")
+def get_me(principal: Principal) -> schemas.Profile:
+    from chalicelib.accounts import profile
+
+    return schemas.profile(profile.get_profile(principal.user_id))
+
+
+@bp.route("/v1/me", methods=["PATCH"])
+@operation("Change your profile", tags=("me",), body=schemas.ProfileChange, response=schemas.Profile, auth="buyer")
+def patch_me(body: schemas.ProfileChange, principal: Principal) -> schemas.Profile:
+    from chalicelib.accounts import profile
+
+    return schemas.profile(profile.change_profile(principal.user_id, body.model_dump(exclude_unset=True)))
+
+
+@bp.route("/v1/me", methods=["DELETE"])
+@operation("Delete your account: personal data is erased, records the law requires are kept anonymised",
+           tags=("me",), status=204, auth="buyer", errors=(409,))
+def delete_me(principal: Principal) -> Response:
+    from chalicelib.accounts import data_rights
+
+    data_rights.erase(principal.user_id)
+    return _no_content()
+
+
+@bp.route("/v1/me/export", methods=["GET"])
+@operation("Everything agora stores about you, as JSON", tags=("me",), response=schemas.AccountExport, auth="buyer")
+def export_me(principal: Principal) -> schemas.AccountExport:
+    from chalicelib.accounts import data_rights
+
+    return schemas.account_export(data_rights.export(principal.user_id), datetime.now(UTC).isoformat())
+
+
+# --- address book ---------------------------------------------------------------------------------------------
+
+@bp.route("/v1/me/addresses", methods=["GET"])
+@operation("Your addresses", tags=("me",), response=schemas.AddressList, auth="buyer")
+def list_addresses(principal: Principal) -> schemas.AddressList:
+    from chalicelib.accounts import addresses
+
+    return schemas.AddressList(items=[schemas.address(a) for a in addresses.list_addresses(principal.user_id)])
+
+
+@bp.route("/v1/me/addresses", methods=["POST"])
+@operation("Add an address", tags=("me",), body=schemas.AddressFields, response=schemas.AddressOut, status=201,
+           auth="buyer", errors=(409,))
+def add_address(body: schemas.AddressFields, principal: Principal) -> schemas.AddressOut:
+    from chalicelib.accounts import addresses
+
+    return schemas.address(addresses.add_address(principal.user_id, schemas.address_fields(body),
+                                                 default_shipping=body.is_default_shipping,
+                                                 default_billing=body.is_default_billing))
+
+
+@bp.route("/v1/me/addresses/{address_id}", methods=["PATCH"])
+@operation("Change an address or make it a default", tags=("me",), body=schemas.AddressChange,
+           response=schemas.AddressOut, auth="buyer", errors=(404, 409))
+def change_address(address_id: str, body: schemas.AddressChange, principal: Principal) -> schemas.AddressOut:
+    from chalicelib.accounts import addresses
+
+    return schemas.address(addresses.change_address(principal.user_id, address_id, schemas.address_fields(body),
+                                                    default_shipping=body.is_default_shipping,
+                                                    default_billing=body.is_default_billing))
+
+
+@bp.route("/v1/me/addresses/{address_id}", methods=["DELETE"])
+@operation("Delete an address", tags=("me",), status=204, auth="buyer", errors=(404,))
+def delete_address(address_id: str, principal: Principal) -> Response:
+    from chalicelib.accounts import addresses
+
+    addresses.delete_address(principal.user_id, address_id)
+    return _no_content()
+
+
+# --- saved payment methods ------------------------------------------------------------------------------------
+
+@bp.route("/v1/me/payment-methods/setup-intent", methods=["POST"])
+@operation("Start saving a card: a Stripe SetupIntent for Stripe.js to confirm", tags=("me",),
+           response=schemas.SetupIntentOut, status=201, auth="buyer", errors=(503,),
+           description="Send an Idempotency-Key header to get the same SetupIntent when retrying a request.")
+def start_card_setup(principal: Principal) -> schemas.SetupIntentOut:
+    from chalicelib.accounts import payment_methods
+
+    started = payment_methods.start_setup(principal.user_id,
+                                          request_key=(current_request().headers or {}).get("idempotency-key"))
+    return schemas.SetupIntentOut(setup_intent_id=started.setup_intent_id, client_secret=started.client_secret)
+
+
+@bp.route("/v1/me/payment-methods", methods=["GET"])
+@operation("Your saved cards", tags=("me",), response=schemas.PaymentMethodList, auth="buyer", errors=(503,))
+def list_payment_methods(principal: Principal) -> schemas.PaymentMethodList:
+    from chalicelib.accounts import payment_methods
+
+    return schemas.payment_methods(payment_methods.list_payment_methods(principal.user_id))
+
+
+@bp.route("/v1/me/payment-methods/{payment_method_id}", methods=["DELETE"])
+@operation("Remove a saved card", tags=("me",), status=204, auth="buyer", errors=(404, 503))
+def delete_payment_method(payment_method_id: str, principal: Principal) -> Response:
+    from chalicelib.accounts import payment_methods
+
+    payment_methods.remove_payment_method(principal.user_id, payment_method_id)
+    return _no_content()
+
+
+# --- consents -------------------------------------------------------------------------------------------------
+
+@bp.route("/v1/me/consents", methods=["GET"])
+@operation("Your consents and their log", tags=("me",), query=schemas.ConsentsQuery, response=schemas.ConsentsOut,
+           auth="buyer", errors=(400,))
+def get_consents(query: schemas.ConsentsQuery, principal: Principal) -> schemas.ConsentsOut:
+    from chalicelib.accounts import consents
+
+    return schemas.consents(consents.get_consents(principal.user_id, cursor=query.cursor, limit=query.limit))
+
+
+@bp.route("/v1/me/consents", methods=["PUT"])
+@operation("Ask for (double opt-in by mail) or withdraw the newsletter", tags=("me",), body=schemas.ConsentsChange,
+           response=schemas.ConsentsOut, auth="buyer", errors=(429,))
+def put_consents(body: schemas.ConsentsChange, principal: Principal) -> schemas.ConsentsOut:
+    from chalicelib.accounts import consents
+
+    return schemas.consents(consents.change(principal.user_id, newsletter=body.newsletter, source_ip=_source_ip()))
+
+
+@bp.route("/v1/consents/confirm", methods=["POST"])
+@operation("Confirm a consent with the token from the confirmation mail (no sign-in needed)", tags=("consents",),
+           body=schemas.ConsentToken, response=schemas.ConsentOut)
+def confirm_consent(body: schemas.ConsentToken) -> schemas.ConsentOut:
+    from chalicelib.accounts import consents
+
+    return schemas.consent(consents.confirm(body.token, source_ip=_source_ip()))
+
+
+@bp.route("/v1/consents/unsubscribe", methods=["POST"],
+          content_types=["application/json", "application/x-www-form-urlencoded"])
+@operation("One-click unsubscribe (no sign-in needed)", tags=("consents",), query=schemas.UnsubscribeQuery,
+           response=schemas.ConsentOut, errors=(400,),
+           description="The frontend sends {\"token\": …} as JSON. Mailbox providers use RFC 8058: a form-encoded "
+                       "POST of List-Unsubscribe=One-Click to the List-Unsubscribe URL, with the token in its "
+                       "query string. There is deliberately no GET: mail scanners prefetch links.")
+def unsubscribe(query: schemas.UnsubscribeQuery) -> schemas.ConsentOut:
+    from chalicelib.accounts import consents
+
+    token = query.token or parse_body(current_request(), schemas.ConsentToken).token
+    return schemas.consent(consents.unsubscribe(token, source_ip=_source_ip()))
+
+
+# --- wishlist -------------------------------------------------------------------------------------------------
+
+@bp.route("/v1/me/wishlist", methods=["GET"])
+@operation("Your wishlist with today's prices and stock", tags=("me",), response=schemas.Wishlist, auth="buyer")
+def get_wishlist(principal: Principal) -> schemas.Wishlist:
+    from chalicelib.accounts import wishlist
+
+    return schemas.Wishlist(items=[schemas.wish(w) for w in wishlist.list_wishes(principal.user_id)])
+
+
+@bp.route("/v1/me/wishlist/{product_id}", methods=["PUT"])
+@operation("Put a product on your wishlist (again is fine)", tags=("me",), response=schemas.WishOut, auth="buyer",
+           errors=(404, 409))
+def put_wish(product_id: str, principal: Principal) -> schemas.WishOut:
+    from chalicelib.accounts import wishlist
+
+    return schemas.wish(wishlist.add(principal.user_id, product_id))
+
+
+@bp.route("/v1/me/wishlist/{product_id}", methods=["DELETE"])
+@operation("Take a product off your wishlist", tags=("me",), status=204, auth="buyer", errors=(404,))
+def delete_wish(product_id: str, principal: Principal) -> Response:
+    from chalicelib.accounts import wishlist
+
+    wishlist.remove(principal.user_id, product_id)
+    return _no_content()

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from pydantic import Field
+from types import SimpleNamespace
+from typing import Annotated, Any, Literal
 
-from chalicelib.core.schemas import RequestSchema, ResponseSchema
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.core.schemas import MoneySchema, QuerySchema, RequestSchema, ResponseSchema
 
 
 class Registration(RequestSchema):
@@ -47,3 +50,300 @@ def tokens(session: object) -> Tokens:
     return Tokens(access_token=session.access_token, expires_in=session.expires_in,
                   refresh_token=session.refresh_token, refresh_expires_in=session.refresh_expires_in,
                   account=account_summary(session.user))
+
+
+# --- sign-in by link --------------------------------------------------------------------------------------------
+
+class MagicLinkRequest(RequestSchema):
+    email: str = Field(max_length=320, examples=["anna@example.com"])
+
+
+class MagicLinkRedemption(RequestSchema):
+    token: str = Field(min_length=1, max_length=200, description="The token from the link in the mail.")
+
+
+class Accepted(ResponseSchema):
+    message: str
+
+
+MAGIC_LINK_SENT = Accepted(message="If this address can receive mail, a sign-in link is on its way. "
+                                   "It works once and for 15 minutes.")
+
+
+# --- profile --------------------------------------------------------------------------------------------------
+
+Language = Literal["de", "en"]
+Preference = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class Birthday(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: int = Field(ge=1, le=31)
+    month: int = Field(ge=1, le=12)
+    year: int | None = Field(default=None, ge=1900, le=2100, description="Optional.")
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[Preference] = Field(default_factory=list, max_length=50,
+                                         description="Category slugs (GET /v1/categories); at most 20 distinct.")
+    brands: list[Preference] = Field(default_factory=list, max_length=50, description="At most 20 distinct.")
+    sizes: list[Preference] = Field(default_factory=list, max_length=50, description="At most 20 distinct.")
+
+
+class PreferencesChange(RequestSchema):
+    categories: list[Preference] | None = Field(default=None, max_length=50)
+    brands: list[Preference] | None = Field(default=None, max_length=50)
+    sizes: list[Preference] | None = Field(default=None, max_length=50)
+
+
+class ProfileChange(RequestSchema):
+    """Only the fields given change; ``null`` clears an optional field."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=40, description="With country code, e.g. +49 151 12345678.")
+    birthday: Birthday | None = None
+    language: Language | None = None
+    vat_id: str | None = Field(default=None, max_length=30, description="EU VAT id (USt-IdNr.), e.g. DE123456789.")
+    preferences: PreferencesChange | None = None
+
+
+class Profile(ResponseSchema):
+    user_id: str
+    email: str
+    email_verified: bool
+    name: str
+    phone: str | None
+    birthday: Birthday | None
+    language: Language | None
+    vat_id: str | None = Field(description="Normalised; checkout offers it for a business invoice.")
+    preferences: Preferences
+    has_password: bool = Field(description="False for passwordless accounts (sign-in by link).")
+    created_at: str
+
+
+def profile(user: Any) -> Profile:
+    birthday = None
+    if user.birthday:
+        month, day = (int(part) for part in user.birthday.split("-"))
+        birthday = Birthday(day=day, month=month, year=int(user.birth_year) if user.birth_year else None)
+    return Profile(user_id=user.user_id, email=user.email, email_verified=bool(user.email_verified), name=user.name,
+                   phone=user.phone, birthday=birthday, language=user.language, vat_id=user.vat_id,
+                   preferences=Preferences(categories=user.preferred_categories or [],
+                                           brands=user.preferred_brands or [], sizes=user.preferred_sizes or []),
+                   has_password=user.password_hash is not None, created_at=user.created_at)
+
+
+# --- addresses ------------------------------------------------------------------------------------------------
+
+class AddressFields(RequestSchema):
+    name: str = Field(min_length=1, max_length=200, description="Recipient.")
+    company: str | None = Field(default=None, max_length=200)
+    line1: str = Field(min_length=1, max_length=200, description="Street and number.")
+    line2: str | None = Field(default=None, max_length=200)
+    postal_code: str = Field(min_length=1, max_length=20, description="Checked for DE (5 digits), AT and CH (4).")
+    city: str = Field(min_length=1, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. DE.")
+    phone: str | None = Field(default=None, max_length=40)
+    is_default_shipping: bool = False
+    is_default_billing: bool = False
+
+
+class AddressChange(RequestSchema):
+    """Only the fields given change; ``null`` clears an optional field."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    company: str | None = Field(default=None, max_length=200)
+    line1: str | None = Field(default=None, min_length=1, max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, min_length=1, max_length=20)
+    city: str | None = Field(default=None, min_length=1, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+    phone: str | None = Field(default=None, max_length=40)
+    is_default_shipping: bool | None = None
+    is_default_billing: bool | None = None
+
+
+DEFAULT_FLAGS = ("is_default_shipping", "is_default_billing")
+
+
+class AddressOut(ResponseSchema):
+    address_id: str
+    name: str
+    company: str | None
+    line1: str
+    line2: str | None
+    postal_code: str
+    city: str
+    region: str | None
+    country: str
+    phone: str | None
+    is_default_shipping: bool
+    is_default_billing: bool
+    created_at: str
+    updated_at: str
+
+
+class AddressList(ResponseSchema):
+    items: list[AddressOut]
+
+
+def address_fields(body: BaseModel) -> dict[str, Any]:
+    """The given address fields of a request, without the default flags."""
+    return {k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in DEFAULT_FLAGS}
+
+
+def address(view: Any) -> AddressOut:
+    a = view.address
+    return AddressOut(address_id=a.address_id, name=a.name, company=a.company, line1=a.line1, line2=a.line2,
+                      postal_code=a.postal_code, city=a.city, region=a.region, country=a.country, phone=a.phone,
+                      is_default_shipping=view.default_shipping, is_default_billing=view.default_billing,
+                      created_at=a.created_at, updated_at=a.updated_at)
+
+
+# --- payment methods ------------------------------------------------------------------------------------------
+
+class SetupIntentOut(ResponseSchema):
+    setup_intent_id: str
+    client_secret: str = Field(description="For Stripe.js confirmCardSetup; never stored by agora.")
+
+
+class PaymentMethodOut(ResponseSchema):
+    payment_method_id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class PaymentMethodList(ResponseSchema):
+    items: list[PaymentMethodOut]
+
+
+def payment_methods(cards: list[Any]) -> PaymentMethodList:
+    return PaymentMethodList(items=[PaymentMethodOut(**vars(card)) for card in cards])
+
+
+# --- consents -------------------------------------------------------------------------------------------------
+
+class ConsentsChange(RequestSchema):
+    newsletter: bool = Field(description="true mails a confirmation link (double opt-in); false withdraws at once.")
+
+
+class ConsentsQuery(QuerySchema):
+    cursor: str | None = Field(default=None, max_length=2000, description="From next_cursor, for older log entries.")
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class ConsentToken(RequestSchema):
+    token: str = Field(min_length=1, max_length=1000)
+
+
+class UnsubscribeQuery(QuerySchema):
+    token: str | None = Field(default=None, max_length=1000,
+                              description="RFC 8058 one-click: the token in the List-Unsubscribe URL.")
+
+
+class ConsentOut(ResponseSchema):
+    topic: str
+    status: Literal["none", "pending", "granted", "withdrawn"]
+    text_version: str = Field(description="Version of the consent text agreed to.")
+    updated_at: str | None
+
+
+class ConsentLogOut(ResponseSchema):
+    topic: str
+    action: Literal["requested", "granted", "withdrawn"]
+    method: str = Field(description="How: registration, account_settings, email_confirmation, unsubscribe_link, "
+                                    "account_erasure.")
+    source_ip: str | None
+    text_version: str
+    at: str
+
+
+class ConsentsOut(ResponseSchema):
+    consents: list[ConsentOut]
+    log: list[ConsentLogOut] = Field(description="Newest first.")
+    next_cursor: str | None
+
+
+def consent(state: Any) -> ConsentOut:
+    return ConsentOut(topic=state.topic, status=state.status, text_version=state.text_version,
+                      updated_at=state.updated_at)
+
+
+def consent_log(entry: Any) -> ConsentLogOut:
+    return ConsentLogOut(topic=entry.topic, action=entry.action, method=entry.method, source_ip=entry.source_ip,
+                         text_version=entry.text_version, at=entry.at)
+
+
+def consents(view: Any) -> ConsentsOut:
+    return ConsentsOut(consents=[consent(s) for s in view.consents], log=[consent_log(e) for e in view.log.items],
+                       next_cursor=view.log.next_cursor)
+
+
+# --- wishlist -------------------------------------------------------------------------------------------------
+
+class WishOut(ResponseSchema):
+    product_id: str
+    seller_id: str
+    added_at: str
+    available: bool = Field(description="False when the product is no longer offered.")
+    title: str | None
+    price: MoneySchema | None = Field(description="Today's price.")
+    in_stock: bool
+    stock: int
+    image: str | None
+
+
+class Wishlist(ResponseSchema):
+    items: list[WishOut]
+
+
+def wish(entry: Any) -> WishOut:
+    item, product = entry.item, entry.product
+    available = product is not None and product.is_listed
+    return WishOut(product_id=item.product_id, seller_id=item.seller_id, added_at=item.added_at, available=available,
+                   title=product.title if available else None,
+                   price=MoneySchema(amount=int(product.price), currency=product.currency) if available else None,
+                   in_stock=available and int(product.stock) > 0, stock=int(product.stock) if available else 0,
+                   image=product.images[0] if available and product.images else None)
+
+
+# --- data export ----------------------------------------------------------------------------------------------
+
+class SessionsSummary(ResponseSchema):
+    count: int = Field(description="Sign-ins whose sessions are kept (until they expire).")
+    active: int = Field(description="Of those, not signed out or revoked.")
+
+
+class AccountExport(ResponseSchema):
+    exported_at: str
+    profile: Profile
+    addresses: list[AddressOut]
+    consents: list[ConsentOut]
+    consent_log: list[ConsentLogOut] = Field(description="Oldest first.")
+    wishlist: list[WishOut]
+    sessions: SessionsSummary
+    payment_methods: list[PaymentMethodOut] = Field(description="Read from Stripe; agora keeps only the customer id.")
+    stripe_customer_id: str | None
+    orders: list[dict[str, Any]] = Field(description="Orders (filled in once ordering exists).")
+
+
+def account_export(data: Any, exported_at: str) -> AccountExport:
+    user = data.user
+    shipping, billing = user.default_shipping_address_id, user.default_billing_address_id
+    return AccountExport(
+        exported_at=exported_at, profile=profile(user),
+        addresses=[address(SimpleNamespace(address=a, default_shipping=a.address_id == shipping,
+                                           default_billing=a.address_id == billing)) for a in data.addresses],
+        consents=[consent(c) for c in data.consents],
+        consent_log=[consent_log(e) for e in data.consent_log], wishlist=[wish(w) for w in data.wishes],
+        sessions=SessionsSummary(count=len(data.sessions), active=sum(1 for s in data.sessions if not s.revoked)),
+        payment_methods=payment_methods(data.cards).items, stripe_customer_id=user.stripe_customer_id,
+        orders=data.orders,
+    )

@@ -2,10 +2,23 @@
 
 One account per email across the whole marketplace. Sellers' owners, buyers and
 operators are all users; what they may do comes from their roles.
+
+For other domains:
+- guest checkout (the order issue): ``ensure_account(email, name=..., method="guest_checkout")``
+  returns ``(user, created)``; the order is then keyed by ``user.user_id``, so the buyer sees
+  it after signing in by link (a passwordless account is first-class). A new account gets
+  the ``account.created`` event with ``method=guest_checkout`` and a welcome mail that says
+  how to sign in. :func:`checkout_profile` (in ``chalicelib.accounts.profile``) gives
+  checkout the buyer's default addresses and VAT id, and
+  ``chalicelib.accounts.payment_methods.ensure_stripe_customer`` the Stripe customer to
+  charge saved cards on.
+- sellers' customer imports: ``ensure_account(email, name=..., password=..., method="import")``
+  (no welcome mail for imported people: they did not sign up with agora themselves).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,13 +26,19 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.accounts.emails import normalise_email
-from chalicelib.accounts.models import EmailClaim, User, email_key, user_key
+from chalicelib.accounts.models import PROFILE_SK, EmailClaim, User, email_key, user_key
 from chalicelib.accounts.sessions import Session, start_session
+from chalicelib.core import throttle
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.passwords import hash_password, password_problems, verify_password
 from chalicelib.events.service import new_event
+
+# Failed sign-ins per quarter hour. The source limit is higher than the email limit:
+# households, offices and mobile carriers share addresses.
+LOGIN_FAILURES_PER_EMAIL = throttle.Rule("login-email", limit=5, window_seconds=15 * 60)
+LOGIN_FAILURES_PER_SOURCE = throttle.Rule("login-source", limit=30, window_seconds=15 * 60)
 
 
 def check_new_password(password: str, email: str) -> None:
@@ -34,7 +53,7 @@ def new_user(email: str, *, name: str = "", password: str | None = None, roles: 
              seller_id: str | None = None) -> User:
     """An unsaved user; :func:`create_user` saves it."""
     user_id = new_id("usr")
-    return User(PK=user_key(user_id), SK="PROFILE", user_id=user_id, email=email, name=name,
+    return User(PK=user_key(user_id), SK=PROFILE_SK, user_id=user_id, email=email, name=name,
                 password_hash=hash_password(password) if password else None, roles=set(roles),
                 seller_id=seller_id, created_at=datetime.now(UTC).isoformat())
 
@@ -73,29 +92,64 @@ def find_user_by_email(email: str) -> User | None:
 
 def get_user(user_id: str) -> User:
     try:
-        return User.get(user_key(user_id), "PROFILE")
+        return User.get(user_key(user_id), PROFILE_SK)
     except User.DoesNotExist:
         raise NotFound("No such account.", code="account_not_found") from None
 
 
-def register(*, email: str, password: str, name: str, newsletter: bool = False) -> Session:
+def account_closed() -> Unauthorized:
+    """What a still-valid access token of an erased account gets: sign out."""
+    return Unauthorized("This account has been deleted.", code="account_closed")
+
+
+def get_active_user(user_id: str) -> User:
+    """The signed-in buyer's user item (GetItem); erased accounts are closed for business."""
+    try:
+        user = User.get(user_key(user_id), PROFILE_SK)
+    except User.DoesNotExist:
+        raise account_closed() from None
+    if not user.is_active:
+        raise account_closed()
+    return user
+
+
+def register(*, email: str, password: str, name: str, newsletter: bool = False,
+             source_ip: str | None = None) -> Session:
+    """Round trips: TransactWriteItems(claim, user, event), TransactWriteItems(session).
+    A newsletter wish is confirmed by mail (double opt-in) by the ``account.created``
+    subscriber, which logs it with the source address given here."""
     email = normalise_email(email)
     check_new_password(password, email)
-    user = create_user(new_user(email, name=name, password=password),
-                       event_payload={"newsletter_requested": newsletter, "method": "password"})
+    payload: dict[str, Any] = {"newsletter_requested": newsletter, "method": "password"}
+    if newsletter:
+        payload["source_ip"] = source_ip
+    user = create_user(new_user(email, name=name, password=password), event_payload=payload)
     return start_session(user)
 
 
-def login(*, email: str, password: str) -> Session:
-    """The same answer, after the same work, for a wrong password and an unknown email."""
+def login(*, email: str, password: str, source_ip: str) -> Session:
+    """The same answer, after the same work, for a wrong password and an unknown email.
+
+    Failed attempts are limited per email and per source address (429 with Retry-After).
+    Every attempt is counted before the password is checked (so a burst of parallel
+    guesses cannot slip past the limit) and refunded when it succeeds (so only failures
+    count, and one person's success never locks out anybody else).
+
+    Round trips: UpdateItem per counter (2), GetItem(claim), GetItem(user), then
+    UpdateItem per counter (refund) and TransactWriteItems(session) on success.
+    """
     try:
         email = normalise_email(email)
     except ValidationFailed:
         email = ""
+    attempts = [(LOGIN_FAILURES_PER_SOURCE, source_ip)] + ([(LOGIN_FAILURES_PER_EMAIL, email)] if email else [])
+    now = time.time()
+    throttle.hit_all(attempts, now=now)
     user = find_user_by_email(email) if email else None
-    stored = user.password_hash if user is not None and user.status == "active" else None
+    stored = user.password_hash if user is not None and user.is_active else None
     if not verify_password(password, stored):
         raise Unauthorized("The email or password is wrong.", code="invalid_credentials")
+    throttle.refund_all(attempts, now=now)
     return start_session(user)
 
 
@@ -103,7 +157,10 @@ def ensure_account(email: str, *, name: str = "", password: str | None = None,
                    method: str = "passwordless") -> tuple[User, bool]:
     """The account for ``email``, created if there is none (magic-link sign-up, guest
     checkout, sellers' customer imports). ``password`` is used only for a new account —
-    an existing account is linked, never changed. Returns (user, created)."""
+    an existing account is linked, never changed. Returns (user, created).
+
+    Round trips: GetItem(claim), GetItem(user) for an existing account; GetItem(claim) and
+    TransactWriteItems(claim, user, event) for a new one."""
     email = normalise_email(email)
     existing = find_user_by_email(email)
     if existing is not None:
@@ -115,3 +172,42 @@ def ensure_account(email: str, *, name: str = "", password: str | None = None,
         if found is None:  # pragma: no cover - the claim exists, so the user does
             raise
         return found, False
+
+
+def mark_email_verified(user: User) -> User:
+    """The person proved they read mail at this address (one UpdateItem, skipped when known)."""
+    if not user.email_verified:
+        user.update(actions=[User.email_verified.set(True)], condition=User.PK.exists())
+    return user
+
+
+def save_counted(item: Any, counter: Any, limit: int, *, user_actions: Iterable[Any] = ()) -> bool:
+    """Save a new item of a buyer's partition and count it on their user item, in one
+    transaction, while the account is active and below ``limit`` (so concurrent additions
+    cannot pass it). False when a condition failed: the item exists, the limit is reached
+    or the account is closed — the caller tells which."""
+    try:
+        with write_transaction() as transaction:
+            transaction.save(item, condition=type(item).PK.does_not_exist())
+            transaction.update(User(PK=item.PK, SK=PROFILE_SK), actions=[counter.add(1), *user_actions],
+                               condition=(User.status == "active") & (counter.does_not_exist() | (counter < limit)))
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def delete_counted(item: Any, counter: Any) -> bool:
+    """Delete an item counted with :func:`save_counted`; False when it was not there (or the
+    account is closed)."""
+    try:
+        with write_transaction() as transaction:
+            transaction.delete(item, condition=type(item).PK.exists())
+            transaction.update(User(PK=item.PK, SK=PROFILE_SK), actions=[counter.add(-1)],
+                               condition=User.status == "active")
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            return False
+        raise
+    return True

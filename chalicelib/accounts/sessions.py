@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.accounts.models import RefreshToken, SessionFamily, User, user_key
+from chalicelib.accounts.models import PROFILE_SK, SESSION_PREFIX, RefreshToken, SessionFamily, User, user_key
 from chalicelib.core.auth import hash_secret, issue_access_token, new_secret
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Unauthorized
@@ -36,6 +37,10 @@ def _refresh_item(token: str, *, user_id: str, family_id: str, now: int) -> Refr
                         expires_at=now + REFRESH_TOKEN_SECONDS)
 
 
+def family_key(user_id: str, family_id: str) -> tuple[str, str]:
+    return user_key(user_id), f"{SESSION_PREFIX}{family_id}"
+
+
 def _access(user: User) -> tuple[str, int]:
     return issue_access_token(user_id=user.user_id, roles=set(user.roles), seller_id=user.seller_id)
 
@@ -45,7 +50,8 @@ def start_session(user: User) -> Session:
     now = int(time.time())
     family_id = new_id("ses")
     token = new_secret(REFRESH_PREFIX)
-    family = SessionFamily(PK=f"FAMILY#{family_id}", SK="FAMILY", user_id=user.user_id,
+    pk, sk = family_key(user.user_id, family_id)
+    family = SessionFamily(PK=pk, SK=sk, user_id=user.user_id, created_at=datetime.now(UTC).isoformat(),
                            expires_at=now + REFRESH_TOKEN_SECONDS * 12)
     with write_transaction() as transaction:
         transaction.save(family)
@@ -58,8 +64,15 @@ def _invalid() -> Unauthorized:
     return Unauthorized("The refresh token is not valid; sign in again.", code="invalid_refresh_token")
 
 
-def _revoke_family(family_id: str) -> None:
-    SessionFamily(PK=f"FAMILY#{family_id}", SK="FAMILY").update(actions=[SessionFamily.revoked.set(True)])
+def _revoke_family(user_id: str, family_id: str) -> None:
+    """Conditional, so that a family already gone (expired, account erased) is not re-created."""
+    pk, sk = family_key(user_id, family_id)
+    try:
+        SessionFamily(PK=pk, SK=sk).update(actions=[SessionFamily.revoked.set(True)],
+                                           condition=SessionFamily.PK.exists())
+    except UpdateError as error:
+        if not was_condition_failure(error):
+            raise
 
 
 def refresh(token: str) -> Session:
@@ -72,12 +85,12 @@ def refresh(token: str) -> Session:
     if presented.expires_at <= now:
         raise _invalid()
     if presented.used:
-        _revoke_family(presented.family_id)
+        _revoke_family(presented.user_id, presented.family_id)
         raise Unauthorized("This refresh token was already used; every session of this sign-in is now "
                            "revoked. Sign in again.", code="refresh_token_reused")
-    family_key = (f"FAMILY#{presented.family_id}", "FAMILY")
-    family = next(iter(SessionFamily.batch_get([family_key])), None)
-    user = next(iter(User.batch_get([(user_key(presented.user_id), "PROFILE")])), None)
+    family_pk, family_sk = family_key(presented.user_id, presented.family_id)
+    family = next(iter(SessionFamily.batch_get([(family_pk, family_sk)])), None)
+    user = next(iter(User.batch_get([(user_key(presented.user_id), PROFILE_SK)])), None)
     if family is None or family.revoked or user is None or user.status != "active":
         raise _invalid()
     replacement = new_secret(REFRESH_PREFIX)
@@ -85,13 +98,13 @@ def refresh(token: str) -> Session:
         with write_transaction() as transaction:
             transaction.update(presented, actions=[RefreshToken.used.set(True)],
                                condition=RefreshToken.used == False)  # noqa: E712 - a DynamoDB condition
-            transaction.condition_check(SessionFamily, family_key[0], family_key[1],
+            transaction.condition_check(SessionFamily, family_pk, family_sk,
                                         condition=SessionFamily.revoked == False)  # noqa: E712
             transaction.save(_refresh_item(replacement, user_id=user.user_id, family_id=presented.family_id,
                                            now=now))
     except TransactWriteError as error:
         if was_condition_failure(error):  # spent concurrently: the same token presented twice
-            _revoke_family(presented.family_id)
+            _revoke_family(presented.user_id, presented.family_id)
             raise Unauthorized("This refresh token was already used; sign in again.",
                                code="refresh_token_reused") from None
         raise
@@ -106,4 +119,4 @@ def end_session(token: str) -> None:
         presented = RefreshToken.get(f"REFRESH#{hash_secret(token)}", "REFRESH")
     except RefreshToken.DoesNotExist:
         return
-    _revoke_family(presented.family_id)
+    _revoke_family(presented.user_id, presented.family_id)

@@ -1,7 +1,150 @@
-"""HTTP routes of customers."""
+"""HTTP routes of the sellers' customer management (the CRM): customers, groups, import, export.
+
+Every route is a seller route: the tenant is ``principal.seller_id``, never a parameter.
+"""
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from typing import TYPE_CHECKING, Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.core.http import current_request, operation
+from chalicelib.customers import schemas
+
+if TYPE_CHECKING:
+    from chalicelib.core.auth import Principal
 
 bp = Blueprint(__name__)
+
+TAGS = ("customers",)
+READ = {"tags": TAGS, "auth": "seller", "scopes": ("customers:read",)}
+WRITE = {"tags": TAGS, "auth": "seller", "scopes": ("customers:write",)}
+
+
+def _json(model: Any, status: int, **headers: str) -> Response:
+    return Response(body=model.model_dump(mode="json"), status_code=status,
+                    headers={"Content-Type": "application/json", **headers})
+
+
+@bp.route("/v1/seller/customers", methods=["GET"])
+@operation("Your customers, newest order first; search by name or email, filter by group",
+           query=schemas.CustomerListQuery, response=schemas.CustomerPage, **READ)
+def list_customers(query: schemas.CustomerListQuery, principal: Principal) -> schemas.CustomerPage:
+    from chalicelib.customers import service
+
+    return schemas.customer_page(service.list_customers(principal.seller_id, q=query.q, group_id=query.group,
+                                                        cursor=query.cursor, limit=query.limit))
+
+
+@bp.route("/v1/seller/customers/export", methods=["GET"])
+@operation("All your customers as CSV", query=schemas.ExportQuery, response={"type": "string"},
+           content_type="text/csv",
+           description="Columns: customer_id, name, email, group, tax_exempt, tax_exempt_reason, vat_id, "
+                       "order_count, total_spent, first_order_at, last_order_at, newsletter_consent, source, "
+                       "created_at. More than 20,000 customers come in parts: follow `X-Next-Cursor`.",
+           **READ)
+def export_customers(query: schemas.ExportQuery, principal: Principal) -> Response:
+    from chalicelib.customers.export import export_customers
+
+    text, next_cursor = export_customers(principal.seller_id, cursor=query.cursor)
+    headers = {"Content-Type": "text/csv; charset=utf-8",
+               "Content-Disposition": 'attachment; filename="customers.csv"'}
+    if next_cursor:
+        headers["X-Next-Cursor"] = next_cursor
+    return Response(body=text, status_code=200, headers=headers)
+
+
+@bp.route("/v1/seller/customers/import", methods=["POST"],
+          content_types=["text/csv", "application/octet-stream"])
+@operation("Import customers from a CSV file", query=schemas.ImportQuery, response=schemas.ImportStatus, status=201,
+           errors=(400, 413, 415, 422),
+           description="Body: the CSV file (text/csv, or gzip-compressed as application/octet-stream), header "
+                       "`Name,E-Mail,Passwort` or `Name,Email,Password`, the password column optional. Up to 200 "
+                       "rows are imported at once (201, the report); larger files are imported in the background "
+                       "(202, follow `Location` for the progress), and so is any file with `?mode=background`.",
+           **WRITE)
+def import_customers(query: schemas.ImportQuery, principal: Principal) -> Response:
+    from chalicelib.customers.imports import start_import
+
+    job = start_import(principal.seller_id, current_request().raw_body or b"", background=query.mode == "background")
+    status = schemas.import_status(job)
+    if job.mode == "sync":
+        return _json(status, 201)
+    return _json(status, 202, Location=f"/v1/seller/customers/imports/{job.import_id}")
+
+
+@bp.route("/v1/seller/customers/imports/{import_id}", methods=["GET"])
+@operation("Progress and report of a customer import", response=schemas.ImportStatus, errors=(404,), **READ)
+def import_progress(import_id: str, principal: Principal) -> schemas.ImportStatus:
+    from chalicelib.customers.imports import get_import
+
+    return schemas.import_status(get_import(principal.seller_id, import_id))
+
+
+@bp.route("/v1/seller/customers/{customer_id}", methods=["GET"])
+@operation("One customer with order count, total spent and first/last order", response=schemas.Customer,
+           errors=(404,), **READ)
+def get_customer(customer_id: str, principal: Principal) -> schemas.Customer:
+    from chalicelib.customers import service
+
+    return schemas.customer(service.get_customer(principal.seller_id, customer_id))
+
+
+@bp.route("/v1/seller/customers/{customer_id}", methods=["PATCH"])
+@operation("Put a customer in a group, or mark them tax exempt", body=schemas.CustomerChange,
+           response=schemas.Customer, errors=(404, 409), **WRITE)
+def change_customer(customer_id: str, body: schemas.CustomerChange, principal: Principal) -> schemas.Customer:
+    from chalicelib.customers import service
+
+    changes = body.model_dump(exclude_unset=True)
+    return schemas.customer(service.update_customer(principal.seller_id, customer_id, changes))
+
+
+@bp.route("/v1/seller/customers/{customer_id}/orders", methods=["GET"])
+@operation("A customer's orders with you, newest first", query=schemas.PageQuery,
+           response=schemas.CustomerOrderPage, errors=(404,), **READ)
+def customer_orders(customer_id: str, query: schemas.PageQuery, principal: Principal) -> schemas.CustomerOrderPage:
+    from chalicelib.customers import service
+
+    return schemas.customer_order_page(service.customer_orders(principal.seller_id, customer_id,
+                                                               cursor=query.cursor, limit=query.limit))
+
+
+@bp.route("/v1/seller/customer-groups", methods=["GET"])
+@operation("Your customer groups", query=schemas.PageQuery, response=schemas.GroupPage, **READ)
+def list_groups(query: schemas.PageQuery, principal: Principal) -> schemas.GroupPage:
+    from chalicelib.customers import service
+
+    return schemas.group_page(service.list_groups(principal.seller_id, cursor=query.cursor, limit=query.limit))
+
+
+@bp.route("/v1/seller/customer-groups", methods=["POST"])
+@operation("Create a customer group with a discount", body=schemas.GroupCreate, response=schemas.Group,
+           status=201, errors=(409,), **WRITE)
+def create_group(body: schemas.GroupCreate, principal: Principal) -> schemas.Group:
+    from chalicelib.customers import service
+
+    return schemas.group(service.create_group(principal.seller_id, name=body.name,
+                                              discount_basis_points=schemas.basis_points(body.discount_percent)))
+
+
+@bp.route("/v1/seller/customer-groups/{group_id}", methods=["PATCH"])
+@operation("Rename a customer group or change its discount", body=schemas.GroupChange, response=schemas.Group,
+           errors=(404, 409), **WRITE)
+def change_group(group_id: str, body: schemas.GroupChange, principal: Principal) -> schemas.Group:
+    from chalicelib.customers import service
+
+    return schemas.group(service.update_group(principal.seller_id, group_id, name=body.name,
+                                              discount_basis_points=schemas.basis_points(body.discount_percent)))
+
+
+@bp.route("/v1/seller/customer-groups/{group_id}", methods=["DELETE"])
+@operation("Delete an empty customer group", status=204, errors=(404, 409),
+           description="A group that still has customers is not deleted (409 `group_in_use`): move them first.",
+           **WRITE)
+def delete_group(group_id: str, principal: Principal) -> Response:
+    from chalicelib.customers import service
+
+    service.delete_group(principal.seller_id, group_id)
+    return Response(body="", status_code=204)

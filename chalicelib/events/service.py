@@ -20,6 +20,12 @@ OUTBOX_TTL_SECONDS = 7 * 24 * 3600
 # so that the events worker imports only the domains an event needs.
 SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "system.pipeline_check": ("chalicelib.retention.service:on_pipeline_check",),
+    # Sellers' customers: the first paid order makes a buyer a seller's customer; profile
+    # changes refresh the sellers' copies (payloads documented in chalicelib/customers/service.py).
+    "order.paid": ("chalicelib.customers.service:on_order_paid",),
+    "account.updated": ("chalicelib.customers.service:on_account_updated",),
+    "account.erased": ("chalicelib.customers.service:on_account_updated",),
+    "account.created": ("chalicelib.accounts.subscribers:on_account_created",),
 }
 
 

@@ -4,4 +4,33 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.core.http import current_request, operation
+from chalicelib.payments.schemas import WebhookReceipt
+
 bp = Blueprint(__name__)
+
+_WEBHOOK_ERRORS = (400,)
+
+
+def _receive(endpoint: str) -> WebhookReceipt:
+    from chalicelib.payments import webhooks
+
+    request = current_request()
+    return webhooks.receive(request.raw_body or b"", (request.headers or {}).get("stripe-signature"),
+                            endpoint=endpoint)
+
+
+@bp.route("/v1/webhooks/stripe", methods=["POST"])
+@operation("Stripe's events about the platform account (payments, refunds, transfers)", tags=("webhooks",),
+           response=WebhookReceipt, errors=_WEBHOOK_ERRORS,
+           description="Called by Stripe, signed with the platform endpoint's secret (`Stripe-Signature`).")
+def stripe_webhook() -> WebhookReceipt:
+    return _receive("platform")
+
+
+@bp.route("/v1/webhooks/stripe/connect", methods=["POST"])
+@operation("Stripe's events about sellers' connected accounts (account.updated)", tags=("webhooks",),
+           response=WebhookReceipt, errors=_WEBHOOK_ERRORS,
+           description="Called by Stripe, signed with the Connect endpoint's secret (`Stripe-Signature`).")
+def stripe_connect_webhook() -> WebhookReceipt:
+    return _receive("connect")

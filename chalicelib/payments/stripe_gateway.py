@@ -9,6 +9,8 @@ Locally ``AGORA_STRIPE_API_BASE`` points the real SDK at localstripe.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -32,21 +34,31 @@ def reset_client() -> None:
     client.cache_clear()
 
 
-def _call(operation: Any, params: dict[str, Any], *, idempotency_key: str | None = None,
-          **request_options: Any) -> Any:
+@contextmanager
+def _stripe_errors(*, missing_ok: bool = False) -> Iterator[None]:
+    """Stripe's errors as agora's: a refused request is a 400, an outage a 503. With
+    ``missing_ok`` an object Stripe does not have is no error (the block just ends)."""
     import stripe
 
-    options = dict(request_options)
-    if idempotency_key:
-        options["idempotency_key"] = idempotency_key
     try:
-        return operation(params=params, options=options) if options else operation(params=params)
+        yield
     except stripe.InvalidRequestError as error:
+        if missing_ok and (error.code == "resource_missing" or error.http_status == 404):
+            return
         raise BadRequest(f"Stripe refused the request: {error.user_message or error}", code="stripe_invalid_request",
                          details={"param": getattr(error, "param", None)}) from None
     except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
         raise ServiceUnavailable("Stripe is unavailable; retry shortly.", code="stripe_unavailable",
                                  details={"reason": type(error).__name__}) from None
+
+
+def _call(operation: Any, params: dict[str, Any], *, idempotency_key: str | None = None,
+          **request_options: Any) -> Any:
+    options = dict(request_options)
+    if idempotency_key:
+        options["idempotency_key"] = idempotency_key
+    with _stripe_errors():
+        return operation(params=params, options=options) if options else operation(params=params)
 
 
 def create_express_account(*, seller_id: str, email: str, country: str, business_name: str) -> Any:
@@ -80,3 +92,47 @@ def verify_webhook(payload: bytes | str, signature: str | None, secret_name: str
         return stripe.Webhook.construct_event(payload, signature, get_settings().secret(secret_name))
     except (ValueError, stripe.SignatureVerificationError):
         raise BadRequest("The webhook signature does not match.", code="invalid_signature") from None
+
+
+# --- buyers: customers, SetupIntents, saved payment methods -------------------------------------------------
+
+def create_customer(*, user_id: str, email: str) -> Any:
+    """The buyer's Stripe customer; retries (Lambda, concurrent first use) get the same one.
+    Only fields that never change go in, so a retry always sends the same parameters."""
+    return _call(client().v1.customers.create, {"email": email, "metadata": {"user_id": user_id}},
+                 idempotency_key=f"user:{user_id}:customer")
+
+
+def delete_customer(customer_id: str) -> None:
+    """Delete a customer (account erasure); one that is gone already counts as deleted."""
+    with _stripe_errors(missing_ok=True):
+        client().v1.customers.delete(customer_id)
+
+
+def create_setup_intent(*, customer_id: str, user_id: str, request_key: str) -> Any:
+    """A SetupIntent that saves a card on the buyer's customer for later (off-session) use.
+    ``request_key`` names the request, so that its retry returns the same SetupIntent."""
+    return _call(client().v1.setup_intents.create, {
+        "customer": customer_id, "usage": "off_session", "payment_method_types": ["card"],
+        "metadata": {"user_id": user_id},
+    }, idempotency_key=f"user:{user_id}:setup_intent:{request_key}")
+
+
+def list_cards(customer_id: str) -> list[Any]:
+    """The cards saved on a customer (at most 100: more is not a wallet)."""
+    result = _call(lambda params: client().v1.customers.payment_methods.list(customer_id, params=params),
+                   {"type": "card", "limit": 100})
+    return list(result.data)
+
+
+def find_customer_payment_method(customer_id: str, payment_method_id: str) -> Any | None:
+    """The payment method if it is attached to this customer; None for any other."""
+    with _stripe_errors(missing_ok=True):
+        return client().v1.customers.payment_methods.retrieve(customer_id, payment_method_id)
+    return None
+
+
+def detach_payment_method(payment_method_id: str) -> None:
+    """Detach a card (it can never be used again); one detached already counts as detached."""
+    with _stripe_errors(missing_ok=True):
+        client().v1.payment_methods.detach(payment_method_id)

@@ -1,41 +1,86 @@
-"""Seller items.
+"""Seller items: sellers, their API keys, operators' invite codes and the marketplace settings.
 
 Keys and access patterns:
 - ``Seller``: PK=SELLER#<seller_id>, SK=PROFILE
   - get a seller (GetItem); many sellers at once for a page of products (BatchGetItem)
+  - change profile, Stripe state or status (UpdateItem / TransactWrite with the outbox event,
+    conditioned on what was read)
   - GSI1: GSI1PK=SELLERS#<status>, GSI1SK=<created_at>#<seller_id> — operator lists sellers
     by status, oldest application first (Query)
   - GSI2: GSI2PK=STRIPE_ACCOUNT#<account_id>, GSI2SK=SELLER — the Connect webhook finds
-    the seller of an ``account.updated`` event (Query, one item)
+    the seller of an ``account.updated`` event that lacks our ``metadata.seller_id`` (Query)
+- ``ApiKey``: PK=APIKEY#<key_id>, SK=APIKEY — the key id is in the credential, so
+  authenticating is one GetItem (then one of the seller, for suspension); only a hash of
+  the secret is stored.
+  - GSI3: GSI3PK=SELLER#<seller_id>#APIKEYS, GSI3SK=<key_id> — a seller lists its own keys,
+    oldest first (Query). Revoking deletes the item, conditioned on the caller's seller id.
+- ``SellerInvite``: PK=SELLER_INVITE#<hash of the code>, two items:
+  - SK=INVITE, written by an operator; expires by TTL (and is checked against ``expires_at``
+    because TTL deletion lags);
+  - SK=REDEEMED, saved with ``attribute_not_exists`` in the application's transaction, which
+    is what makes a code single-use. Applying reads both with one Query on the PK.
+- ``MarketplaceSettings``: PK=MARKETPLACE, SK=SETTINGS — GetItem; absent means the defaults.
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
 
-from chalicelib.core.db import GSI1, GSI2, TableModel
+from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
 
 STATUSES = ("pending", "approved", "suspended", "rejected")
+PROFILE_SK = "PROFILE"
 
 
 def seller_key(seller_id: str) -> str:
     return f"SELLER#{seller_id}"
 
 
+def status_index_key(status: str) -> str:
+    return f"SELLERS#{status}"
+
+
+def stripe_account_index_key(account_id: str) -> str:
+    return f"STRIPE_ACCOUNT#{account_id}"
+
+
 class Seller(TableModel):
     seller_id = UnicodeAttribute()
     status = UnicodeAttribute(default="pending")
+    status_reason = UnicodeAttribute(null=True)  # why an operator suspended the seller
+    owner_user_id = UnicodeAttribute(null=True)
     business_name = UnicodeAttribute()
     display_name = UnicodeAttribute()
     contact_email = UnicodeAttribute()
     country = UnicodeAttribute()
     default_currency = UnicodeAttribute()
     vat_id = UnicodeAttribute(null=True)
+    # storefront profile, edited by the seller
+    description = UnicodeAttribute(null=True)
+    logo_url = UnicodeAttribute(null=True)
+    return_policy = UnicodeAttribute(null=True)
+    shipping_policy = UnicodeAttribute(null=True)
+    support_email = UnicodeAttribute(null=True)
+    return_window_days = NumberAttribute(default=14)
+    # Stripe Connect state, from account.updated; stripe_synced_at is the ``created`` of the
+    # last event applied, so an older event arriving late changes nothing
     stripe_account_id = UnicodeAttribute(null=True)
     charges_enabled = BooleanAttribute(default=False)
     payouts_enabled = BooleanAttribute(default=False)
     requirements_due = ListAttribute(of=UnicodeAttribute, default=list)
+    stripe_synced_at = NumberAttribute(null=True)
+    # storefront figures, maintained by the domains that own reviews and products
+    rating_count = NumberAttribute(default=0)
+    rating_sum = NumberAttribute(default=0)  # sum of 1-5 star ratings
+    listed_product_count = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
+    approved_at = UnicodeAttribute(null=True)
 
     GSI1PK = UnicodeAttribute(null=True)
     GSI1SK = UnicodeAttribute(null=True)
@@ -48,3 +93,57 @@ class Seller(TableModel):
     def can_sell(self) -> bool:
         """Approved by the operator and able to take charges through Stripe."""
         return self.status == "approved" and bool(self.charges_enabled)
+
+
+def api_key_key(key_id: str) -> str:
+    return f"APIKEY#{key_id}"
+
+
+def api_keys_index_key(seller_id: str) -> str:
+    return f"SELLER#{seller_id}#APIKEYS"
+
+
+class ApiKey(TableModel):
+    key_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    scopes = UnicodeSetAttribute()
+    secret_hash = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)  # the seller's user who made it
+    last_used_at = UnicodeAttribute(null=True)  # ISO 8601 UTC, seconds: compares as text
+
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
+    by_seller = GSI3()
+
+
+def invite_key(code_hash: str) -> str:
+    return f"SELLER_INVITE#{code_hash}"
+
+
+INVITE_SK = "INVITE"
+REDEEMED_SK = "REDEEMED"
+
+
+class SellerInvite(TableModel):
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)  # the operator (on the INVITE item)
+    note = UnicodeAttribute(null=True)
+    seller_id = UnicodeAttribute(null=True)  # who redeemed it (on the REDEEMED item)
+    expires_at = NumberAttribute()  # epoch seconds; the table's TTL attribute
+
+
+SELLER_ACCESS = ("open", "invite_only")
+BUYER_ACCESS = ("open", "members_only")
+
+
+class MarketplaceSettings(TableModel):
+    """Operator settings. ``seller_access``: open (a seller is approved once Stripe enables
+    charges) or invite_only (an invite code is needed and an operator approves).
+    ``buyer_access``: open or members_only (enforced by accounts)."""
+
+    seller_access = UnicodeAttribute(default="open")
+    buyer_access = UnicodeAttribute(default="open")
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)

@@ -1,7 +1,192 @@
-"""HTTP routes of sellers."""
+"""HTTP routes of sellers: applying, the seller's own account, API keys, storefronts and the
+operator's seller admin. The seller always comes from the principal, never from the request."""
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
+
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import Forbidden
+from chalicelib.core.http import operation
+from chalicelib.core.pagination import parse_limit
+from chalicelib.sellers import schemas
 
 bp = Blueprint(__name__)
+
+
+def _user_of(principal: Principal) -> str | None:
+    """Key management and the profile need the seller's signed-in user: a leaked API key must
+    not mint, list or revoke keys."""
+    if principal.kind != "user":
+        raise Forbidden("API keys cannot do this; sign in as a user of the seller.", code="user_required")
+    return principal.user_id
+
+
+# --- applying and the seller's own account ----------------------------------------------------
+
+@bp.route("/v1/sellers", methods=["POST"])
+@operation("Apply as a seller: creates the seller, its owner account and its Stripe account", tags=("sellers",),
+           body=schemas.SellerApplication, response=schemas.SellerSignUp, status=201, errors=(409, 422),
+           description="The seller starts `pending`. In an open marketplace it is approved once Stripe enables "
+                       "charges; while sellers join by invitation, `invite_code` is required and an operator "
+                       "approves.")
+def apply(body: schemas.SellerApplication) -> schemas.SellerSignUp:
+    from chalicelib.accounts.schemas import tokens
+    from chalicelib.sellers import service
+
+    seller, session = service.apply(body)
+    return schemas.SellerSignUp(seller=schemas.SellerAccount.of(seller), tokens=tokens(session))
+
+
+@bp.route("/v1/seller", methods=["GET"])
+@operation("The calling seller's account: status, profile and payments", tags=("sellers",), auth="seller",
+           response=schemas.SellerAccount)
+def own_seller(principal: Principal) -> schemas.SellerAccount:
+    from chalicelib.sellers import service
+
+    return schemas.SellerAccount.of(service.own_seller(principal.seller_id))
+
+
+@bp.route("/v1/seller", methods=["PATCH"])
+@operation("Change the calling seller's storefront profile", tags=("sellers",), auth="seller",
+           body=schemas.SellerProfilePatch, response=schemas.SellerAccount, errors=(403, 422))
+def update_profile(principal: Principal, body: schemas.SellerProfilePatch) -> schemas.SellerAccount:
+    from chalicelib.sellers import service
+
+    _user_of(principal)
+    return schemas.SellerAccount.of(service.update_profile(principal.seller_id, body.changes()))
+
+
+@bp.route("/v1/seller/onboarding-link", methods=["POST"])
+@operation("A Stripe link to start or continue payment onboarding", tags=("sellers",), auth="seller",
+           response=schemas.OnboardingLink, errors=(403, 503))
+def onboarding_link(principal: Principal) -> schemas.OnboardingLink:
+    from chalicelib.sellers import service
+
+    _user_of(principal)
+    url, expires_at = service.onboarding_link(principal.seller_id)
+    return schemas.OnboardingLink(url=url, expires_at=expires_at)
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+@bp.route("/v1/seller/api-keys", methods=["POST"])
+@operation("Create an API key (the secret is shown only in this answer)", tags=("sellers",), auth="seller",
+           body=schemas.ApiKeyRequest, response=schemas.NewApiKey, status=201, errors=(403,))
+def create_api_key(principal: Principal, body: schemas.ApiKeyRequest) -> schemas.NewApiKey:
+    from chalicelib.sellers import api_keys
+
+    key, secret = api_keys.create_key(seller_id=principal.seller_id, user_id=_user_of(principal), name=body.name,
+                                      scopes=body.scopes)
+    return schemas.NewApiKey(**schemas.ApiKeyOut.of(key).model_dump(), secret=secret)
+
+
+@bp.route("/v1/seller/api-keys", methods=["GET"])
+@operation("The calling seller's API keys", tags=("sellers",), auth="seller", query=schemas.PageQuery,
+           response=schemas.ApiKeyPage, errors=(403,))
+def list_api_keys(principal: Principal, query: schemas.PageQuery) -> schemas.ApiKeyPage:
+    from chalicelib.sellers import api_keys
+
+    _user_of(principal)
+    page = api_keys.list_keys(principal.seller_id, cursor=query.cursor, limit=parse_limit(query.limit))
+    return schemas.ApiKeyPage(items=[schemas.ApiKeyOut.of(k) for k in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/seller/api-keys/{key_id}", methods=["DELETE"])
+@operation("Revoke an API key at once", tags=("sellers",), auth="seller", status=204, errors=(403, 404))
+def revoke_api_key(principal: Principal, key_id: str) -> Response:
+    from chalicelib.sellers import api_keys
+
+    api_keys.revoke_key(seller_id=principal.seller_id, key_id=key_id, user_id=_user_of(principal))
+    return Response(body="", status_code=204)
+
+
+# --- storefronts ------------------------------------------------------------------------------
+
+@bp.route("/v1/sellers/{seller_id}", methods=["GET"])
+@operation("A seller's public storefront profile", tags=("sellers",), response=schemas.Storefront, errors=(404,))
+def storefront(seller_id: str) -> schemas.Storefront:
+    from chalicelib.sellers import service
+
+    return schemas.Storefront.of(service.storefront(seller_id))
+
+
+# --- operators --------------------------------------------------------------------------------
+
+@bp.route("/v1/admin/sellers", methods=["GET"])
+@operation("Sellers of one status, oldest application first", tags=("admin",), auth="operator",
+           query=schemas.SellerListQuery, response=schemas.SellerPage, errors=(403,))
+def list_sellers(principal: Principal, query: schemas.SellerListQuery) -> schemas.SellerPage:
+    from chalicelib.sellers import service
+
+    page = service.list_sellers(query.status, cursor=query.cursor, limit=parse_limit(query.limit))
+    return schemas.SellerPage(items=[schemas.SellerAccount.of(s) for s in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/admin/sellers/{seller_id}", methods=["GET"])
+@operation("One seller, as operators see it", tags=("admin",), auth="operator", response=schemas.SellerAccount,
+           errors=(403, 404))
+def seller_for_operator(principal: Principal, seller_id: str) -> schemas.SellerAccount:
+    from chalicelib.sellers import service
+
+    return schemas.SellerAccount.of(service.seller_for_operator(seller_id))
+
+
+@bp.route("/v1/admin/sellers/{seller_id}/approve", methods=["POST"])
+@operation("Approve a pending seller", tags=("admin",), auth="operator", response=schemas.SellerAccount,
+           errors=(403, 404, 409))
+def approve_seller(principal: Principal, seller_id: str) -> schemas.SellerAccount:
+    from chalicelib.sellers import service
+
+    return schemas.SellerAccount.of(service.change_status(seller_id, "approve", operator_id=principal.user_id))
+
+
+@bp.route("/v1/admin/sellers/{seller_id}/suspend", methods=["POST"])
+@operation("Suspend a seller: its products leave the catalog and its API keys stop; nothing is deleted",
+           tags=("admin",), auth="operator", body=schemas.Suspension, response=schemas.SellerAccount,
+           errors=(403, 404, 409))
+def suspend_seller(principal: Principal, seller_id: str, body: schemas.Suspension) -> schemas.SellerAccount:
+    from chalicelib.sellers import service
+
+    return schemas.SellerAccount.of(service.change_status(seller_id, "suspend", operator_id=principal.user_id,
+                                                          reason=body.reason))
+
+
+@bp.route("/v1/admin/sellers/{seller_id}/reinstate", methods=["POST"])
+@operation("Lift a seller's suspension (the seller is approved again)", tags=("admin",), auth="operator",
+           response=schemas.SellerAccount, errors=(403, 404, 409))
+def reinstate_seller(principal: Principal, seller_id: str) -> schemas.SellerAccount:
+    from chalicelib.sellers import service
+
+    return schemas.SellerAccount.of(service.change_status(seller_id, "reinstate", operator_id=principal.user_id))
+
+
+@bp.route("/v1/admin/settings", methods=["GET"])
+@operation("Who may join the marketplace", tags=("admin",), auth="operator",
+           response=schemas.MarketplaceSettingsOut, errors=(403,))
+def marketplace_settings(principal: Principal) -> schemas.MarketplaceSettingsOut:
+    from chalicelib.sellers import marketplace
+
+    return schemas.MarketplaceSettingsOut.of(marketplace.current_settings())
+
+
+@bp.route("/v1/admin/settings", methods=["PUT"])
+@operation("Set who may join the marketplace", tags=("admin",), auth="operator",
+           body=schemas.MarketplaceSettingsBody, response=schemas.MarketplaceSettingsOut, errors=(403, 422))
+def save_marketplace_settings(principal: Principal,
+                              body: schemas.MarketplaceSettingsBody) -> schemas.MarketplaceSettingsOut:
+    from chalicelib.sellers import marketplace
+
+    return schemas.MarketplaceSettingsOut.of(marketplace.save_settings(
+        seller_access=body.seller_access, buyer_access=body.buyer_access, operator_id=principal.user_id))
+
+
+@bp.route("/v1/admin/seller-invites", methods=["POST"])
+@operation("Issue a single-use invite code for a seller", tags=("admin",), auth="operator",
+           body=schemas.InviteRequest, response=schemas.Invite, status=201, errors=(403,))
+def issue_invite(principal: Principal, body: schemas.InviteRequest) -> schemas.Invite:
+    from chalicelib.sellers import marketplace
+
+    code, expires_at = marketplace.issue_invite(operator_id=principal.user_id, note=body.note,
+                                                expires_in_days=body.expires_in_days)
+    return schemas.Invite(code=code, expires_at=expires_at)

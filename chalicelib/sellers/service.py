@@ -1,26 +1,349 @@
-"""Seller logic. Other domains ask here whether a seller may sell."""
+"""Seller logic: applying, Stripe Connect onboarding, the profile, the storefront and the
+operator's approval and suspension. Other domains ask here whether a seller may sell.
+
+Round trips:
+- apply: GetItem settings (+1 Query of the invite when invite-only), TransactWrite (user,
+  email claim, seller, events, invite redemption), Stripe account + UpdateItem, session
+  TransactWrite. A Stripe failure leaves the seller without an account id (logged); the
+  onboarding link creates it later with the same idempotency key, so no application is lost.
+- own profile: GetItem; change it: GetItem + UpdateItem; storefront: GetItem.
+- onboarding link: GetItem (+ Stripe account + UpdateItem if missing) + Stripe account link.
+- operator: list by status (Query GSI1); approve / suspend / reinstate: GetItem + TransactWrite
+  (the seller, conditioned on the status that was read, and its outbox event).
+- ``account.updated``: GetItem of the seller named in the account's metadata (Query GSI2
+  without it) (+ GetItem settings when a pending seller's charges become enabled) +
+  TransactWrite conditioned on what was read; a lost race re-reads and re-applies. Events
+  are ordered by ``created`` (seconds); two of the same second that disagree are settled
+  by retrieving the live account from Stripe.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
-from chalicelib.core.errors import NotFound
-from chalicelib.sellers.models import Seller, seller_key
+from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
+
+from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.errors import AgoraError, Conflict, NotFound, ValidationFailed
+from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.logging import logger
+from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.events.models import OutboxEvent
+from chalicelib.events.service import new_event
+from chalicelib.sellers import marketplace
+from chalicelib.sellers.models import (
+    PROFILE_SK,
+    Seller,
+    seller_key,
+    status_index_key,
+    stripe_account_index_key,
+)
+from chalicelib.sellers.schemas import EU_COUNTRIES
+
+# Consumers in the EU and the EEA may withdraw from a distance purchase for 14 days.
+WITHDRAWAL_COUNTRIES = EU_COUNTRIES | {"IS", "LI", "NO"}
+WITHDRAWAL_DAYS = 14
+MAX_SYNC_ATTEMPTS = 3
+# action -> (statuses it applies to, the status it leads to, its event)
+TRANSITIONS = {
+    "approve": (("pending",), "approved", "seller.approved"),
+    "suspend": (("pending", "approved"), "suspended", "seller.suspended"),
+    "reinstate": (("suspended",), "approved", "seller.reinstated"),
+}
 
 
-def get_seller(seller_id: str) -> Seller:
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def seller_not_found() -> NotFound:
+    """One error for "missing" and "not yours", so seller ids leak nothing."""
+    return NotFound("No such seller.", code="seller_not_found")
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+def get_seller(seller_id: str, *, consistent: bool = False) -> Seller:
     try:
-        return Seller.get(seller_key(seller_id), "PROFILE")
+        return Seller.get(seller_key(seller_id), PROFILE_SK, consistent_read=consistent)
     except Seller.DoesNotExist:
-        raise NotFound("No such seller.", code="seller_not_found") from None
+        raise seller_not_found() from None
 
 
 def sellers_by_id(seller_ids: Iterable[str]) -> dict[str, Seller]:
     """Several sellers in one BatchGetItem (per 100 ids)."""
-    keys = [(seller_key(s), "PROFILE") for s in sorted(set(seller_ids))]
+    keys = [(seller_key(s), PROFILE_SK) for s in sorted(set(seller_ids))]
     return {seller.seller_id: seller for seller in Seller.batch_get(keys)} if keys else {}
 
 
 def selling_seller_ids(seller_ids: Iterable[str]) -> set[str]:
     """Which of these sellers may sell now (approved, not suspended, charges enabled)."""
     return {sid for sid, seller in sellers_by_id(seller_ids).items() if seller.can_sell}
+
+
+def _changes(seller: Seller, values: dict[str, Any]) -> list[Any]:
+    """Update actions for ``values`` (None removes an attribute), mirrored on ``seller`` so the
+    caller can answer without reading the item again."""
+    actions = []
+    for name, value in values.items():
+        attribute = getattr(Seller, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+        setattr(seller, name, value)
+    return actions
+
+
+def _status_values(seller: Seller, status: str, *, reason: str | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {"status": status, "status_reason": reason, "GSI1PK": status_index_key(status)}
+    if status == "approved" and not seller.approved_at:
+        values["approved_at"] = _now()
+    return values
+
+
+def _status_event(seller: Seller, previous: str, event_type: str, *, by: str | None,
+                  reason: str | None = None) -> OutboxEvent:
+    return new_event(event_type, {"seller_id": seller.seller_id, "status": seller.status, "previous_status": previous,
+                                  "by": by, "reason": reason, "contact_email": seller.contact_email})
+
+
+# --- applying ------------------------------------------------------------------------------
+
+def apply(application: Any) -> tuple[Seller, Any]:
+    """A seller's application: the pending seller, its owner (roles buyer and seller) and,
+    if Stripe answers, its Express account. Returns the seller and the owner's session."""
+    from chalicelib.accounts.emails import normalise_email
+    from chalicelib.accounts.service import check_new_password, create_user, new_user
+    from chalicelib.accounts.sessions import start_session
+
+    email = normalise_email(application.email)
+    check_new_password(application.password, email)
+    seller_id = new_id("sel")
+    extra: list[Any] = []
+    if marketplace.current_settings().seller_access == "invite_only":
+        extra.append(marketplace.redemption(application.invite_code, seller_id=seller_id))
+    owner = new_user(email, name=application.name or application.business_name, password=application.password,
+                     roles=("buyer", "seller"), seller_id=seller_id)
+    now = _now()
+    seller = Seller(
+        seller_key(seller_id), PROFILE_SK, seller_id=seller_id, status="pending", owner_user_id=owner.user_id,
+        business_name=application.business_name, display_name=application.business_name, contact_email=email,
+        country=application.country, default_currency=application.default_currency, vat_id=application.vat_id,
+        created_at=now, GSI1PK=status_index_key("pending"), GSI1SK=f"{now}#{seller_id}",
+    )
+    applied = new_event("seller.applied", {"seller_id": seller_id, "business_name": seller.business_name,
+                                           "contact_email": email, "country": seller.country,
+                                           "owner_user_id": owner.user_id})
+    create_user(owner, together_with=[seller, applied, *extra],
+                event_payload={"method": "password", "seller_id": seller_id})
+    try:
+        _ensure_stripe_account(seller)
+    except (AgoraError, PynamoDBException):
+        logger.exception("the seller was saved without a Stripe account; the onboarding link will create it",
+                         extra={"seller_id": seller_id})
+    return seller, start_session(owner)
+
+
+def _ensure_stripe_account(seller: Seller) -> str:
+    """The seller's Connect account id, creating the account if it has none. Stripe's
+    idempotency key (per seller) makes a repeated creation return the same account."""
+    if seller.stripe_account_id:
+        return seller.stripe_account_id
+    from chalicelib.payments import stripe_gateway
+
+    account = stripe_gateway.create_express_account(seller_id=seller.seller_id, email=seller.contact_email,
+                                                    country=seller.country, business_name=seller.business_name)
+    try:
+        seller.update(actions=_changes(seller, _account_values(account["id"])),
+                      condition=Seller.stripe_account_id.does_not_exist())
+    except UpdateError as error:
+        if not was_condition_failure(error):
+            raise
+        seller.refresh(consistent_read=True)  # stored concurrently
+    return seller.stripe_account_id
+
+
+def _account_values(account_id: str) -> dict[str, Any]:
+    return {"stripe_account_id": account_id, "GSI2PK": stripe_account_index_key(account_id), "GSI2SK": "SELLER"}
+
+
+def onboarding_link(seller_id: str) -> tuple[str, str]:
+    """A fresh Stripe onboarding link (url, expires_at ISO). Links are single-use and short-lived,
+    so each call makes a new one; the seller returns to the marketplace frontend."""
+    from chalicelib.core.settings import get_settings
+    from chalicelib.payments import stripe_gateway
+
+    account_id = _ensure_stripe_account(get_seller(seller_id, consistent=True))
+    frontend = get_settings().frontend_url.rstrip("/")
+    link = stripe_gateway.create_onboarding_link(account_id=account_id,
+                                                 refresh_url=f"{frontend}/seller/onboarding/refresh",
+                                                 return_url=f"{frontend}/seller/onboarding/done")
+    return link["url"], datetime.fromtimestamp(int(link["expires_at"]), UTC).isoformat()
+
+
+# --- profile and storefront --------------------------------------------------------------------
+
+def own_seller(seller_id: str) -> Seller:
+    return get_seller(seller_id, consistent=True)
+
+
+def update_profile(seller_id: str, changes: dict[str, Any]) -> Seller:
+    seller = get_seller(seller_id, consistent=True)
+    days = changes.get("return_window_days")
+    if days is not None and days < WITHDRAWAL_DAYS and seller.country in WITHDRAWAL_COUNTRIES:
+        raise ValidationFailed("Buyers in your country may return goods for 14 days.", code="return_window_too_short",
+                               details=[{"field": "body.return_window_days", "type": "greater_than_equal",
+                                         "message": f"Input should be greater than or equal to {WITHDRAWAL_DAYS}"}])
+    if changes:
+        try:
+            seller.update(actions=_changes(seller, changes), condition=Seller.PK.exists())
+        except UpdateError as error:
+            if was_condition_failure(error):
+                raise seller_not_found() from None
+            raise
+    return seller
+
+
+def storefront(seller_id: str) -> Seller:
+    """An approved seller's public face; any other seller is not found."""
+    if not has_prefix(seller_id, "sel"):
+        raise seller_not_found()
+    seller = get_seller(seller_id)
+    if seller.status != "approved":
+        raise seller_not_found()
+    return seller
+
+
+# --- operators -------------------------------------------------------------------------------
+
+def list_sellers(status: str, *, cursor: str | None, limit: int) -> Page[Seller]:
+    """Sellers of one status, oldest application first (1 Query of GSI1)."""
+    scope = f"admin/sellers/{status}"
+    results = Seller.by_status.query(status_index_key(status), scan_index_forward=True, limit=limit,
+                                     last_evaluated_key=decode_cursor(cursor, scope=scope))
+    items = list(results)
+    return Page(items, encode_cursor(results.last_evaluated_key, scope=scope))
+
+
+def seller_for_operator(seller_id: str) -> Seller:
+    if not has_prefix(seller_id, "sel"):
+        raise seller_not_found()
+    return get_seller(seller_id, consistent=True)
+
+
+def change_status(seller_id: str, action: str, *, operator_id: str | None, reason: str | None = None) -> Seller:
+    """approve, suspend or reinstate. Asking for the status a seller already has changes nothing.
+
+    Suspension keeps every item: the catalog shows only sellers that may sell
+    (:func:`selling_seller_ids`), checkout refuses them, and their API keys are refused
+    until an operator reinstates them."""
+    sources, target, event_type = TRANSITIONS[action]
+    seller = seller_for_operator(seller_id)
+    if seller.status == target:
+        return seller
+    if seller.status not in sources:
+        raise Conflict(f"A {seller.status} seller cannot be {'reinstated' if action == 'reinstate' else action + 'd'}.",
+                       code="invalid_status_transition", details={"status": seller.status})
+    previous = seller.status
+    actions = _changes(seller, _status_values(seller, target, reason=reason))
+    try:
+        with write_transaction() as transaction:
+            transaction.update(seller, actions=actions, condition=Seller.status == previous)
+            transaction.save(_status_event(seller, previous, event_type, by=operator_id, reason=reason))
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            raise Conflict("The seller's status changed meanwhile; read it again.", code="seller_changed") from None
+        raise
+    logger.info("seller status changed", extra={"seller_id": seller_id, "from": previous, "to": target})
+    return seller
+
+
+# --- Stripe Connect ----------------------------------------------------------------------------
+
+class _Raced(Exception):
+    """The seller changed between our read and our write."""
+
+
+def on_stripe_account_updated(event: dict[str, Any]) -> None:
+    """Record a connected account's state on its seller; in an open marketplace, approve a
+    pending seller whose charges are now enabled. Only moves forward: an event created before
+    the last one applied is ignored, so late and repeated deliveries change nothing."""
+    account = event["data"]["object"]
+    created = int(event["created"])
+    for _ in range(MAX_SYNC_ATTEMPTS):
+        seller = _seller_of_account(account)
+        if seller is None:
+            logger.info("account.updated for an account no seller has", extra={"account": account.get("id")})
+            return
+        synced = seller.stripe_synced_at
+        if synced is not None and created < synced:
+            logger.info("stale account.updated ignored",
+                        extra={"seller_id": seller.seller_id, "event_created": created})
+            return
+        if synced is not None and created == synced and _payment_state(account) != _payment_state(seller):
+            # Two events of the same second: which is newer is unknown, so the live account decides.
+            from chalicelib.payments.stripe_gateway import retrieve_account
+
+            account = retrieve_account(account["id"]).to_dict()
+        try:
+            _apply_account(seller, account, created)
+            return
+        except _Raced:
+            continue
+    raise RuntimeError(f"seller of {account.get('id')} kept changing; Stripe will deliver the event again")
+
+
+def _seller_of_account(account: dict[str, Any]) -> Seller | None:
+    """The seller agora created the account for: named in its metadata (GetItem), else found by id (Query)."""
+    seller_id = (account.get("metadata") or {}).get("seller_id")
+    if seller_id:
+        try:
+            seller = get_seller(seller_id, consistent=True)
+        except NotFound:
+            return None
+    else:
+        seller = next(iter(Seller.by_stripe_account.query(stripe_account_index_key(account["id"]), limit=1)), None)
+    if seller is None or seller.stripe_account_id not in (None, account["id"]):
+        return None
+    return seller
+
+
+def _payment_state(source: Seller | dict[str, Any]) -> dict[str, Any]:
+    """What agora keeps of a connected account, read from the account or from the seller."""
+    if isinstance(source, Seller):
+        return {"charges_enabled": bool(source.charges_enabled), "payouts_enabled": bool(source.payouts_enabled),
+                "requirements_due": list(source.requirements_due or [])}
+    return {"charges_enabled": bool(source.get("charges_enabled")),
+            "payouts_enabled": bool(source.get("payouts_enabled")),
+            "requirements_due": sorted((source.get("requirements") or {}).get("currently_due") or [])}
+
+
+def _apply_account(seller: Seller, account: dict[str, Any], created: int) -> None:
+    previous_status, previous_sync = seller.status, seller.stripe_synced_at
+    payments_before = (bool(seller.charges_enabled), bool(seller.payouts_enabled))
+    values: dict[str, Any] = {**_payment_state(account), "stripe_synced_at": created}
+    if not seller.stripe_account_id:  # its id was not stored when the account was created
+        values.update(_account_values(account["id"]))
+    events = []
+    if (values["charges_enabled"], values["payouts_enabled"]) != payments_before:
+        events.append(new_event("seller.payments_changed", {
+            "seller_id": seller.seller_id, "charges_enabled": values["charges_enabled"],
+            "payouts_enabled": values["payouts_enabled"], "requirements_due": values["requirements_due"]}))
+    approve = (previous_status == "pending" and values["charges_enabled"]
+               and marketplace.current_settings().seller_access == "open")
+    if approve:
+        values.update(_status_values(seller, "approved"))
+    actions = _changes(seller, values)
+    if approve:
+        events.append(_status_event(seller, previous_status, "seller.approved", by="stripe_onboarding"))
+    unchanged_sync = (Seller.stripe_synced_at.does_not_exist() if previous_sync is None
+                      else Seller.stripe_synced_at == previous_sync)
+    try:
+        with write_transaction() as transaction:
+            transaction.update(seller, actions=actions, condition=(Seller.status == previous_status) & unchanged_sync)
+            for event in events:
+                transaction.save(event)
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            raise _Raced from None
+        raise

@@ -47,7 +47,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     )
     try:
         deadline = time.monotonic() + 120
-        while not state_file.exists():
+        while not (state_file.exists() and json.loads(state_file.read_text()).get("ready")):
             if process.poll() is not None:
                 logs = "\n".join(p.read_text()[-3000:] for p in (state_file.parent / "logs").glob("*.log"))
                 pytest.fail(f"the local marketplace exited early:\n{process.stdout.read()}\n{logs}")

@@ -6,16 +6,18 @@ from typing import Any
 
 import pytest
 
+from chalicelib.accounts import service
 from chalicelib.core.auth import authenticate
+from tests.unit.accounts.conftest import ANNA, register
 from tests.unit.conftest import call
-
-ANNA = {"email": "Anna.Berg@Example.com", "password": "correct horse battery", "name": "Anna Berg"}
 
 
 def _register(api: Any, **overrides: Any) -> dict[str, Any]:
-    status, body, _ = call(api, "POST", "/v1/auth/register", {**ANNA, **overrides})
-    assert status == 201, body
-    return body
+    return register(api, **overrides).tokens
+
+
+def _login(api: Any, email: str, password: str) -> tuple[int, Any, dict[str, str]]:
+    return call(api, "POST", "/v1/auth/login", {"email": email, "password": password})
 
 
 def test_registration_returns_working_tokens_for_a_buyer(api: Any) -> None:
@@ -109,3 +111,44 @@ def test_logout_ends_the_session_and_is_repeatable(api: Any) -> None:
 def test_an_unknown_refresh_token_is_a_401(api: Any) -> None:
     status, body, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": "agora_rt_forged"})
     assert (status, body["error"]["code"]) == (401, "invalid_refresh_token")
+
+
+def test_the_attempt_after_too_many_failures_for_an_email_gets_429_with_retry_after(api: Any) -> None:
+    _register(api)
+    limit = service.LOGIN_FAILURES_PER_EMAIL.limit
+    for _ in range(limit):
+        assert _login(api, ANNA["email"], "not the password")[0] == 401
+
+    status, body, headers = _login(api, ANNA["email"], ANNA["password"])  # even the right one, for now
+
+    assert (status, body["error"]["code"]) == (429, "too_many_attempts")
+    assert 0 < int(headers["Retry-After"]) <= service.LOGIN_FAILURES_PER_EMAIL.window_seconds
+
+
+def test_too_many_failures_from_one_source_get_429_whatever_the_email(api: Any) -> None:
+    limit = service.LOGIN_FAILURES_PER_SOURCE.limit
+    for i in range(limit):
+        assert _login(api, f"guess{i}@example.com", "whatever12345")[0] == 401
+
+    status, body, headers = _login(api, "one-more@example.com", "whatever12345")
+
+    assert (status, body["error"]["code"]) == (429, "too_many_attempts")
+    assert int(headers["Retry-After"]) > 0
+
+
+def test_a_locked_email_does_not_lock_out_another_one(api: Any) -> None:
+    _register(api)
+    ben = _register(api, email="ben@example.com", name="Ben Vogel")
+    for _ in range(service.LOGIN_FAILURES_PER_EMAIL.limit):
+        _login(api, ANNA["email"], "not the password")
+
+    status, body, _ = _login(api, "ben@example.com", ANNA["password"])
+
+    assert status == 200
+    assert body["account"]["user_id"] == ben["account"]["user_id"]
+
+
+def test_successful_sign_ins_do_not_count_as_failures(api: Any) -> None:
+    _register(api)
+    for _ in range(service.LOGIN_FAILURES_PER_EMAIL.limit + 2):
+        assert _login(api, ANNA["email"], ANNA["password"])[0] == 200

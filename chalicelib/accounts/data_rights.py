@@ -1,0 +1,138 @@
+"""The buyer's data rights (GDPR Art. 15, 17, 20): export everything, erase the account.
+
+Erasure removes or anonymises the personal data and keeps what the law requires:
+- removed: name, phone, birthday (and its index entry), language, VAT id, marketing
+  preferences, password hash, addresses, wishlist, sessions; the cards are detached and
+  the customer deleted at Stripe; the email claim is released, so the address can sign
+  up again (as a new, unrelated account);
+- anonymised: the user item stays as a tombstone (``status=erased``, a pseudonymous email
+  ``erased+<user_id>@invalid``, created/erased dates, roles), because orders and ledger
+  entries refer to the user id;
+- kept for proof: the consent log (what was agreed or withdrawn, when, how, from which
+  address, which text), with a keyed hash of the old email so that consent for that
+  address can still be proven (Art. 7(1), 17(3)(e));
+- kept by other domains: orders, invoices and ledger entries (10 years under § 147 AO /
+  § 257 HGB). They subscribe to ``account.erased`` and replace the personal fields in
+  their copies (name, addresses, email) while keeping amounts, dates and ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.accounts import consents, payment_methods, wishlist
+from chalicelib.accounts.models import (
+    ADDRESS_PREFIX,
+    PERSONAL_USER_ATTRIBUTES,
+    SESSION_PREFIX,
+    WISH_PREFIX,
+    Address,
+    Consent,
+    ConsentLogEntry,
+    EmailClaim,
+    SessionFamily,
+    User,
+    WishlistItem,
+    email_key,
+    user_key,
+)
+from chalicelib.accounts.service import get_active_user, get_user
+from chalicelib.core.auth import hash_secret
+from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.errors import Conflict
+from chalicelib.events.service import new_event
+
+
+@dataclass(frozen=True)
+class AccountData:
+    """Everything agora stores about a buyer."""
+
+    user: User
+    addresses: list[Address]
+    consents: list[Consent]
+    consent_log: list[ConsentLogEntry]
+    wishes: list[wishlist.Wish]
+    sessions: list[SessionFamily]
+    cards: list[payment_methods.Card]
+    orders: list[Any] = field(default_factory=list)  # filled in by the order domain once it exists
+
+
+def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
+    return list(model.query(user_key(user_id), model.SK.startswith(prefix)))
+
+
+def export(user_id: str) -> AccountData:
+    """Round trips: GetItem(user), Query(addresses), Query(consents), Query(consent log),
+    Query(wishlist), BatchGetItem(wished products), Query(sessions), Stripe list cards."""
+    user = get_active_user(user_id)
+    return AccountData(
+        user=user,
+        addresses=_partition(user_id, Address, ADDRESS_PREFIX),
+        consents=list(consents.current_consents(user_id).values()),
+        consent_log=consents.all_log_entries(user_id),
+        wishes=wishlist.list_wishes(user_id),
+        sessions=_partition(user_id, SessionFamily, SESSION_PREFIX),
+        cards=payment_methods.cards_of(user),
+    )
+
+
+def erase(user_id: str) -> None:
+    """Erase the buyer's personal data (see the module docstring for what stays). Erasing
+    an erased account again finishes any leftover clean-up and is not an error.
+
+    Round trips: GetItem(user), Stripe (list cards, detach each, delete customer),
+    Query(consents), TransactWriteItems(user tombstone, email claim, consents + log,
+    ``account.erased`` event), Query(addresses, wishlist, sessions), BatchWriteItem
+    deletes (per 25)."""
+    user = get_user(user_id)
+    if user.is_active:
+        if user.seller_id or "operator" in user.roles:
+            raise Conflict("This account runs a seller or operates the marketplace; hand that over before "
+                           "deleting it.", code="account_has_business_role")
+        _erase_at_stripe(user)
+        _anonymise(user)
+    for model, prefix in ((Address, ADDRESS_PREFIX), (WishlistItem, WISH_PREFIX), (SessionFamily, SESSION_PREFIX)):
+        leftovers = _partition(user_id, model, prefix)
+        with model.batch_write() as batch:
+            for item in leftovers:
+                batch.delete(item)
+
+
+def _erase_at_stripe(user: User) -> None:
+    from chalicelib.payments import stripe_gateway
+
+    if not user.stripe_customer_id:
+        return
+    for card in payment_methods.cards_of(user):
+        stripe_gateway.detach_payment_method(card.payment_method_id)
+    stripe_gateway.delete_customer(user.stripe_customer_id)
+
+
+def _anonymise(user: User) -> None:
+    """One transaction: after it the account is closed and the email free, whatever
+    clean-up follows."""
+    now = datetime.now(UTC).isoformat()
+    withdrawals = [c for c in consents.current_consents(user.user_id).values() if c.status in ("pending", "granted")]
+    try:
+        with write_transaction() as transaction:
+            transaction.update(user, actions=[
+                User.status.set("erased"), User.email.set(f"erased+{user.user_id}@invalid"), User.name.set(""),
+                User.email_verified.set(False), User.erased_at.set(now),
+                User.erased_email_hash.set(hash_secret(f"email:{user.email}")),
+                *(getattr(User, name).remove() for name in PERSONAL_USER_ATTRIBUTES),
+            ], condition=User.status == "active")
+            transaction.delete(EmailClaim(PK=email_key(user.email), SK="EMAIL"),
+                               condition=EmailClaim.user_id == user.user_id)
+            for consent in withdrawals:
+                transaction.update(consent, actions=[Consent.status.set("withdrawn"), Consent.request_id.remove(),
+                                                     Consent.updated_at.set(now)])
+                transaction.save(consents.log_entry(user.user_id, consent.topic, "withdrawn", method="account_erasure",
+                                                    source_ip=None, at=now))
+            transaction.save(new_event("account.erased", {"user_id": user.user_id, "erased_at": now}))
+    except TransactWriteError as error:
+        if not was_condition_failure(error):  # else erased concurrently: the clean-up still runs
+            raise

@@ -1,0 +1,145 @@
+"""The buyer's profile: name, phone, birthday, language, VAT id, marketing preferences.
+
+Birthdays (day and month; the year is optional) are also written to the sparse birthday
+index (GSI1PK=BIRTHDAY#MM-DD, see models.py), so the birthday-mail sweep Queries who has
+a birthday today instead of scanning everybody.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.accounts import validation
+from chalicelib.accounts.models import ADDRESS_PREFIX, PROFILE_SK, Address, User, birthday_key, user_key
+from chalicelib.accounts.service import account_closed, get_active_user
+from chalicelib.core.db import was_condition_failure
+from chalicelib.core.errors import ValidationFailed
+
+PREFERENCE_LIMIT = 20  # entries per preference list
+
+
+@dataclass(frozen=True)
+class CheckoutProfile:
+    """What checkout offers a signed-in buyer without asking again."""
+
+    user_id: str
+    email: str
+    name: str
+    language: str | None
+    vat_id: str | None
+    shipping_address: Address | None
+    billing_address: Address | None
+
+
+def get_profile(user_id: str) -> User:
+    """Round trips: GetItem(user)."""
+    return get_active_user(user_id)
+
+
+def problem(field: str, message: str, kind: str = "value_error") -> dict[str, str]:
+    return {"field": f"body.{field}", "message": message, "type": kind}
+
+
+def refuse(problems: list[dict[str, str]]) -> None:
+    if problems:
+        raise ValidationFailed("The request body has invalid fields.", details=problems)
+
+
+def _normalised(field: str, check: Any, value: Any, problems: list[dict[str, str]]) -> Any:
+    """``check(value)``, or the value unchanged with the problem noted."""
+    try:
+        return check(value)
+    except ValueError as error:
+        problems.append(problem(field, str(error)))
+        return value
+
+
+def _preference_list(values: list[str]) -> list[str]:
+    """Trimmed, without duplicates (first wins), bounded."""
+    seen: dict[str, None] = {}
+    for value in values:
+        if value.strip():
+            seen.setdefault(value.strip(), None)
+    if len(seen) > PREFERENCE_LIMIT:
+        raise ValueError(f"At most {PREFERENCE_LIMIT} entries.")
+    return list(seen)
+
+
+def _categories(values: list[str]) -> list[str]:
+    from chalicelib.catalog.categories import CATEGORIES
+
+    slugs = _preference_list([v.lower() for v in values])
+    unknown = [slug for slug in slugs if slug not in CATEGORIES]
+    if unknown:
+        raise ValueError(f"Unknown categories: {', '.join(unknown)} (GET /v1/categories lists them).")
+    return slugs
+
+
+def _set_or_remove(attribute: Any, value: Any) -> Any:
+    return attribute.remove() if value is None or value == [] else attribute.set(value)
+
+
+def _birthday_actions(user_id: str, birthday: dict[str, Any] | None, problems: list[dict[str, str]]) -> list[Any]:
+    if birthday is None:
+        return [User.birthday.remove(), User.birth_year.remove(), User.GSI1PK.remove(), User.GSI1SK.remove()]
+    day, month, year = birthday["day"], birthday["month"], birthday.get("year")
+    try:
+        validation.check_birthday(day, month, year)
+    except ValueError as error:
+        problems.append(problem("birthday", str(error)))
+        return []
+    return [User.birthday.set(f"{month:02d}-{day:02d}"), _set_or_remove(User.birth_year, year),
+            User.GSI1PK.set(birthday_key(month, day)), User.GSI1SK.set(user_key(user_id))]
+
+
+def change_profile(user_id: str, changes: dict[str, Any]) -> User:
+    """Apply the given fields (``None`` clears an optional one). All are checked before
+    anything is written, and every problem is reported at once.
+
+    Round trips: UpdateItem(user, only while active; returns the new item)."""
+    problems: list[dict[str, str]] = []
+    actions: list[Any] = []
+    if "name" in changes:
+        actions.append(User.name.set(changes["name"] or ""))
+    if "phone" in changes:
+        phone = changes["phone"] and _normalised("phone", validation.normalise_phone, changes["phone"], problems)
+        actions.append(_set_or_remove(User.phone, phone))
+    if "birthday" in changes:
+        actions.extend(_birthday_actions(user_id, changes["birthday"], problems))
+    if "language" in changes:
+        actions.append(_set_or_remove(User.language, changes["language"]))
+    if "vat_id" in changes:
+        vat_id = changes["vat_id"] and _normalised("vat_id", validation.normalise_vat_id, changes["vat_id"], problems)
+        actions.append(_set_or_remove(User.vat_id, vat_id))
+    for field, attribute, check in (("categories", User.preferred_categories, _categories),
+                                    ("brands", User.preferred_brands, _preference_list),
+                                    ("sizes", User.preferred_sizes, _preference_list)):
+        if field in changes.get("preferences", {}):
+            value = _normalised(f"preferences.{field}", check, changes["preferences"][field] or [], problems)
+            actions.append(_set_or_remove(attribute, value))
+    refuse(problems)
+    if not actions:
+        return get_active_user(user_id)
+    user = User(PK=user_key(user_id), SK=PROFILE_SK)
+    try:
+        user.update(actions=actions, condition=User.status == "active")
+    except UpdateError as error:
+        if was_condition_failure(error):
+            raise account_closed() from None
+        raise
+    return user
+
+
+def checkout_profile(user_id: str) -> CheckoutProfile:
+    """For the order issue: the buyer's contact, VAT id (offered for a business invoice) and
+    default addresses. Round trips: GetItem(user), BatchGetItem(default addresses)."""
+    user = get_active_user(user_id)
+    wanted = {user.default_shipping_address_id, user.default_billing_address_id} - {None}
+    keys = [(user_key(user_id), f"{ADDRESS_PREFIX}{address_id}") for address_id in wanted]
+    found = {a.address_id: a for a in Address.batch_get(keys)} if keys else {}
+    return CheckoutProfile(user_id=user.user_id, email=user.email, name=user.name, language=user.language,
+                           vat_id=user.vat_id, shipping_address=found.get(user.default_shipping_address_id or ""),
+                           billing_address=found.get(user.default_billing_address_id or ""))

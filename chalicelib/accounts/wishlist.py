@@ -1,0 +1,79 @@
+"""The buyer's wishlist: products of any seller, listed with their current price and stock.
+
+Only product ids (and the seller id that the catalog's product key needs) are stored; the
+listing reads the products themselves, so it always shows today's price and stock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.accounts.models import WISH_PREFIX, User, WishlistItem, user_key, wishlisted_key
+from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
+from chalicelib.core.errors import Conflict, NotFound
+
+MAX_WISHES = 100
+BATCH_GET_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Wish:
+    item: WishlistItem
+    product: Any | None  # the catalog's Product; None when it no longer exists
+
+
+def _key(user_id: str, product_id: str) -> tuple[str, str]:
+    return user_key(user_id), f"{WISH_PREFIX}{product_id}"
+
+
+def add(user_id: str, product_id: str) -> Wish:
+    """Put a listed product on the wishlist; putting it there again changes nothing.
+
+    Round trips: GetItem(product pointer), GetItem(product), TransactWriteItems(wish,
+    user count) (+ GetItem(wish) and GetItem(user) only to explain a refusal)."""
+    from chalicelib.catalog.service import find_product, product_not_found
+
+    product = find_product(product_id)
+    if not product.is_listed:
+        raise product_not_found()
+    pk, sk = _key(user_id, product_id)
+    item = WishlistItem(PK=pk, SK=sk, user_id=user_id, product_id=product_id, seller_id=product.seller_id,
+                        added_at=datetime.now(UTC).isoformat(), price_when_added=int(product.price),
+                        currency_when_added=product.currency, GSI2PK=wishlisted_key(product_id), GSI2SK=pk)
+    if not save_counted(item, User.wishlist_count, MAX_WISHES):
+        try:
+            return Wish(item=WishlistItem.get(pk, sk), product=product)  # wished already: nothing changes
+        except WishlistItem.DoesNotExist:
+            get_active_user(user_id)
+            raise Conflict(f"The wishlist is full ({MAX_WISHES} products); remove one first.",
+                           code="wishlist_full") from None
+    return Wish(item=item, product=product)
+
+
+def remove(user_id: str, product_id: str) -> None:
+    """Round trips: TransactWriteItems(wish, user count)."""
+    pk, sk = _key(user_id, product_id)
+    if not delete_counted(WishlistItem(PK=pk, SK=sk), User.wishlist_count):
+        raise NotFound("This product is not on your wishlist.", code="wish_not_found")
+
+
+def wishes(user_id: str) -> list[WishlistItem]:
+    """Oldest first (one Query; the wishlist is bounded)."""
+    return list(WishlistItem.query(user_key(user_id), WishlistItem.SK.startswith(WISH_PREFIX)))
+
+
+def list_wishes(user_id: str) -> list[Wish]:
+    """Newest first, each with its product as it is now.
+
+    Round trips: GetItem(user), Query(wishes), BatchGetItem(products, per 100)."""
+    from chalicelib.catalog.models import Product, product_sk, seller_key
+
+    get_active_user(user_id)
+    items = sorted(wishes(user_id), key=lambda w: w.added_at, reverse=True)
+    keys = [(seller_key(w.seller_id), product_sk(w.product_id)) for w in items]
+    products: dict[str, Any] = {}
+    for start in range(0, len(keys), BATCH_GET_SIZE):
+        products.update({p.product_id: p for p in Product.batch_get(keys[start:start + BATCH_GET_SIZE])})
+    return [Wish(item=w, product=products.get(w.product_id)) for w in items]

@@ -1,0 +1,166 @@
+"""Catalog items: products, their SKU claims, id pointers and public listing entries.
+
+Keys
+- ``Product``: PK=SELLER#<seller_id>, SK=PRODUCT#<product_id> (ids are ULIDs: newest last)
+  - GSI3: GSI3PK=SELLER#<seller_id>#PRODUCTS#<status>, GSI3SK=<product_id> (eventually
+    consistent: a status change shows in the by-status list a moment later)
+- ``SkuClaim``: PK=SELLER#<seller_id>, SK=SKU#<sku> -> product_id. Written and moved in
+  the same transaction as the product, with ``attribute_not_exists``: SKUs are unique per
+  seller even under concurrent writes.
+- ``ProductPointer``: PK=PRODUCT#<product_id>, SK=PRODUCT -> seller_id. Written once at
+  creation; lets the public detail page and operators find a product by id alone. Seller
+  routes never use it: they GetItem under the principal's own seller key.
+- ``ProductListing``: PK=PRODUCT#<product_id>, SK=LIST#<scope>, one per browse scope of a
+  *listed* product (status active and not hidden by an operator); none otherwise.
+  Scopes: ``ALL``; ``CAT#<department>`` and ``CAT#<department/category>``;
+  ``SELLER#<seller_id>``; ``WORD#<key>`` per search key, the first three letters of each
+  brand and title word (see ``chalicelib.catalog.search``). Each entry holds the product's
+  summary (what a browse page shows) and two index keys:
+  - GSI1 (price): GSI1PK=CATALOG#<scope>#<currency>, GSI1SK=<price, 12 digits>#<product_id>
+  - GSI2 (newest): GSI2PK=CATALOG#<scope>, GSI2SK=<created_at>#<product_id>
+  ``Product.listed`` records which scopes exist, so a change deletes exactly those.
+
+Write amplification: a listed product has 1 + 2 + 1 + <=8 entries (typically 7-10 for a
+five-word title). Entries are rewritten only when the summary changes (title, brand,
+category, price, first image, in-stock flag, status, moderation); stock counts that stay
+above zero, descriptions, attributes and SKUs touch the product item only. Every change
+is one TransactWriteItems of at most ~30 items (the limit is 100): product, SKU claim,
+entries, outbox events.
+``ALL`` and ``CAT#<department>`` are hot partitions on a very large marketplace; that is
+where search moves to OpenSearch (see the README).
+
+Access patterns and round trips
+- seller: create (TransactWrite: product, pointer, SKU claim, entries, event; +1 GetItem
+  of the seller when created active) -> 1-2
+- seller: get own product (GetItem under the principal's key) -> 1
+- seller: change / archive / delete draft / set stock (GetItem + TransactWrite, +1 GetItem
+  of the seller when activating; a lost version race re-reads and retries, at most 3
+  times) -> 2-3
+- no Scan anywhere (tests/unit/catalog/test_access.py records every call)
+- seller: list own products, newest first (Query PK, SK begins_with PRODUCT#) or by status
+  (Query GSI3) -> 1
+- seller: bulk upsert by SKU (BatchGetItem SKU claims, BatchGetItem products, per 100 rows;
+  one TransactWrite per created or changed row) -> 2*ceil(n/100) + changed rows
+- public: browse (Query GSI1 for price sorts and price bounds, GSI2 for newest, on the
+  most selective scope of the filters; the other filters apply to the entries read; one
+  BatchGetItem of the page's unseen sellers per Query page; at most 4 Query pages) -> 2
+  typically, <= 8
+- public: product detail (GetItem pointer, GetItem product, BatchGetItem seller) -> 3
+- storefront: count a seller's listed products (COUNT Query of GSI2 CATALOG#SELLER#<id>) -> 1
+- operator: hide / unhide (GetItem pointer, GetItem product, TransactWrite) -> 3
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+
+from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
+
+STATUSES = ("draft", "active", "archived")
+PRODUCT_PREFIX = "PRODUCT#"
+SKU_PREFIX = "SKU#"
+LISTING_PREFIX = "LIST#"
+POINTER_SK = "PRODUCT"
+PRICE_DIGITS = 12
+
+
+def seller_key(seller_id: str) -> str:
+    return f"SELLER#{seller_id}"
+
+
+def product_sk(product_id: str) -> str:
+    return f"{PRODUCT_PREFIX}{product_id}"
+
+
+def product_pk(product_id: str) -> str:
+    """The partition of a product's pointer and listing entries."""
+    return f"{PRODUCT_PREFIX}{product_id}"
+
+
+def sku_sk(sku: str) -> str:
+    return f"{SKU_PREFIX}{sku}"
+
+
+def status_index_key(seller_id: str, status: str) -> str:
+    return f"SELLER#{seller_id}#PRODUCTS#{status}"
+
+
+def price_index_key(scope: str, currency: str) -> str:
+    return f"CATALOG#{scope}#{currency}"
+
+
+def price_sort_key(price: int, product_id: str) -> str:
+    return f"{price:0{PRICE_DIGITS}d}#{product_id}"
+
+
+def newest_index_key(scope: str) -> str:
+    return f"CATALOG#{scope}"
+
+
+class Product(TableModel):
+    product_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    sku = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    category = UnicodeAttribute()
+    brand = UnicodeAttribute(null=True)
+    attributes = JSONAttribute(default=dict)
+    images = ListAttribute(of=UnicodeAttribute, default=list)
+    price = NumberAttribute()
+    currency = UnicodeAttribute()
+    stock = NumberAttribute(default=0)
+    status = UnicodeAttribute(default="draft")
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    published_at = UnicodeAttribute(null=True)  # first time it became active; such products are never deleted
+    hidden = BooleanAttribute(default=False)
+    hidden_reason = UnicodeAttribute(null=True)
+    hidden_at = UnicodeAttribute(null=True)
+    hidden_by = UnicodeAttribute(null=True)
+    listed = ListAttribute(of=UnicodeAttribute, default=list)
+
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
+    by_status = GSI3()
+
+    @property
+    def is_listed(self) -> bool:
+        """Whether browse shows it (the seller's standing is checked when reading)."""
+        return self.status == "active" and not self.hidden
+
+
+class SkuClaim(TableModel):
+    product_id = UnicodeAttribute()
+
+
+class ProductPointer(TableModel):
+    seller_id = UnicodeAttribute()
+
+
+class ProductListing(TableModel):
+    product_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    brand = UnicodeAttribute(null=True)
+    category = UnicodeAttribute()
+    price = NumberAttribute()
+    currency = UnicodeAttribute()
+    image = UnicodeAttribute(null=True)
+    in_stock = BooleanAttribute()
+    created_at = UnicodeAttribute()
+    words = ListAttribute(of=UnicodeAttribute, default=list)
+
+    GSI1PK = UnicodeAttribute()
+    GSI1SK = UnicodeAttribute()
+    GSI2PK = UnicodeAttribute()
+    GSI2SK = UnicodeAttribute()
+    by_price = GSI1()
+    by_newest = GSI2()

@@ -1,0 +1,108 @@
+"""Brute-force protection: fixed-window attempt counters in the table.
+
+A counter is one item per rule, subject and window: PK=THROTTLE#<rule>#<keyed hash of the
+subject>, SK=WINDOW#<window start>. Counting is a single UpdateItem that ADDs 1 under the
+condition that the limit has not been reached, so concurrent attempts can never overshoot
+it; the counter expires by TTL when its window ends. Subjects (emails, source IPs) are
+stored only as keyed hashes: the counters hold no personal data.
+
+Access patterns:
+- count an attempt: UpdateItem ADD 1 with a condition on the limit (1 round trip per counter),
+  before the work it guards;
+- refund an attempt that succeeded: UpdateItem ADD -1 (1 round trip per counter).
+
+Fixed windows allow up to twice the limit across a window boundary; for the limits used
+here (a handful of attempts per quarter hour) that is acceptable and keeps it to one write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pynamodb.attributes import NumberAttribute
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.core.auth import hash_secret
+from chalicelib.core.db import TableModel, was_condition_failure
+from chalicelib.core.errors import TooManyRequests
+
+UNKNOWN_SOURCE = "unknown"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """At most ``limit`` attempts per ``window_seconds`` for one subject."""
+
+    name: str
+    limit: int
+    window_seconds: int
+
+
+class ThrottleCounter(TableModel):
+    hits = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+
+
+@dataclass(frozen=True)
+class _Window:
+    pk: str
+    sk: str
+    ends_at: int
+
+
+def _window(rule: Rule, subject: str, now: int) -> _Window:
+    start = now - now % rule.window_seconds
+    return _Window(pk=f"THROTTLE#{rule.name}#{hash_secret(f'{rule.name}:{subject}')[:40]}",
+                   sk=f"WINDOW#{start}", ends_at=start + rule.window_seconds)
+
+
+def _too_many(window: _Window, now: int) -> TooManyRequests:
+    retry_after = max(1, window.ends_at - now)
+    return TooManyRequests(f"Too many attempts; try again in {retry_after} seconds.", retry_after=retry_after,
+                           code="too_many_attempts")
+
+
+def hit(rule: Rule, subject: str, *, now: float | None = None) -> None:
+    """Count one attempt; TooManyRequests when the subject has used up its window already."""
+    moment = int(now if now is not None else time.time())
+    window = _window(rule, subject, moment)
+    counter = ThrottleCounter(PK=window.pk, SK=window.sk)
+    try:
+        counter.update(
+            actions=[ThrottleCounter.hits.add(1), ThrottleCounter.expires_at.set(window.ends_at)],
+            condition=ThrottleCounter.hits.does_not_exist() | (ThrottleCounter.hits < rule.limit),
+        )
+    except UpdateError as error:
+        if was_condition_failure(error):
+            raise _too_many(window, moment) from None
+        raise
+
+
+def hit_all(attempts: Iterable[tuple[Rule, str]], *, now: float | None = None) -> None:
+    """Count one attempt against each (rule, subject); the first exhausted one raises."""
+    for rule, subject in attempts:
+        hit(rule, subject, now=now)
+
+
+def refund_all(attempts: Iterable[tuple[Rule, str]], *, now: float) -> None:
+    """Give back attempts counted with :func:`hit_all` at ``now`` (same windows) because
+    they succeeded: counting before the work is what stops a burst of parallel attempts
+    from slipping past the limit, refunding afterwards is what makes only failures count."""
+    moment = int(now)
+    for rule, subject in attempts:
+        window = _window(rule, subject, moment)
+        try:
+            ThrottleCounter(PK=window.pk, SK=window.sk).update(actions=[ThrottleCounter.hits.add(-1)],
+                                                               condition=ThrottleCounter.hits > 0)
+        except UpdateError as error:
+            if not was_condition_failure(error):
+                raise
+
+
+def source_ip(request_context: dict | None) -> str:
+    """The caller's address as API Gateway saw it (never X-Forwarded-For, which the caller
+    writes itself)."""
+    identity = (request_context or {}).get("identity") or {}
+    return identity.get("sourceIp") or UNKNOWN_SOURCE

@@ -1,0 +1,485 @@
+"""Sellers' customers: who bought from (or was imported by) a seller, their groups and terms.
+
+A buyer becomes a seller's customer when they first order from that seller
+(:func:`record_order`, also subscribed to ``order.paid``) or when the seller imports
+them (:mod:`chalicelib.customers.imports`). Every function takes the seller id from the
+caller, which takes it from the authenticated principal: a seller only ever reads keys
+under its own ``SELLER#<sid>``.
+
+Name and email are copied from the buyer's account when the link is made, because the
+seller's search indexes need them. They follow the account afterwards: the
+``account.updated`` subscriber re-reads the account and refreshes every seller's copy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.models import Model
+
+from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.ids import new_id
+from chalicelib.core.logging import logger
+from chalicelib.core.money import Money
+from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.customers.models import (
+    Customer,
+    CustomerGroup,
+    CustomerOf,
+    CustomerOrder,
+    GroupMember,
+    GroupName,
+    customer_orders_prefix,
+    customer_sk,
+    customers_key,
+    fold,
+    group_members_key,
+    group_sk,
+    member_sk,
+    seller_key,
+)
+
+T = TypeVar("T")
+M = TypeVar("M", bound=Model)
+
+SAVE_ATTEMPTS = 5  # optimistic-lock retries before a write gives up with 409
+SEARCH_READS = 4  # Query calls one search page may make (keeps a request bounded)
+_VAT_ID = re.compile(r"^[A-Z]{2}[A-Z0-9+*]{2,12}$")
+
+
+class _Stale(Exception):
+    """The customer changed between our read and our write: read again and retry."""
+
+
+def now_stamp() -> str:
+    return stamp(datetime.now(UTC))
+
+
+def stamp(moment: datetime) -> str:
+    """One sortable text form for every time in keys (UTC, microseconds)."""
+    if moment.tzinfo is None:
+        raise ValueError("times must carry a time zone")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _retrying(attempt: Callable[[], T]) -> T:
+    for _ in range(SAVE_ATTEMPTS):
+        try:
+            return attempt()
+        except _Stale:
+            continue
+    raise Conflict("The customer was changed by someone else at the same moment; try again.",
+                   code="concurrent_change")
+
+
+def _exists(item: Any) -> bool:
+    """Whether ``item``'s key is in the table (to tell which condition of a transaction failed)."""
+    return next(iter(type(item).batch_get([(item.PK, item.SK)])), None) is not None
+
+
+# -- reading -------------------------------------------------------------------------------
+
+def find_item(model: type[M], hash_key: str, range_key: str) -> M | None:
+    """GetItem, None when absent."""
+    try:
+        return model.get(hash_key, range_key)
+    except model.DoesNotExist:
+        return None
+
+
+def find_customer(seller_id: str, user_id: str) -> Customer | None:
+    return find_item(Customer, seller_key(seller_id), customer_sk(user_id))
+
+
+def get_customer(seller_id: str, user_id: str) -> Customer:
+    """Another seller's customer is as missing as a customer that does not exist."""
+    found = find_customer(seller_id, user_id)
+    if found is None:
+        raise NotFound("No such customer.", code="customer_not_found")
+    return found
+
+
+def customers_by_id(seller_id: str, user_ids: Iterable[str]) -> dict[str, Customer]:
+    """Several of one seller's customers in BatchGetItem calls (100 keys each)."""
+    keys = [(seller_key(seller_id), customer_sk(u)) for u in dict.fromkeys(user_ids)]
+    return {c.user_id: c for c in Customer.batch_get(keys)} if keys else {}
+
+
+def query_page(query: Callable[..., Any], hash_key: str, condition: Any, *, limit: int, start: Any,
+          forward: bool = True) -> tuple[list[Any], Any]:
+    """One bounded Query: at most ``limit`` items and the key to continue from."""
+    results = query(hash_key, condition, limit=limit, page_size=limit, last_evaluated_key=start or None,
+                    scan_index_forward=forward)
+    items = list(results)
+    return items, results.last_evaluated_key
+
+
+def list_customers(seller_id: str, *, q: str | None, group_id: str | None, cursor: str | None,
+                   limit: int) -> Page[Customer]:
+    """Newest order first; with ``group`` only that group's customers; with ``q`` a prefix
+    search over names, then emails (each customer once)."""
+    scope = f"{customers_key(seller_id)}/list?q={q or ''}&group={group_id or ''}"
+    start = decode_cursor(cursor, scope=scope)
+    if q:
+        items, next_key = _search(seller_id, q, group_id, start, limit)
+    elif group_id:
+        items, next_key = _group_page(seller_id, group_id, start, limit)
+    else:
+        items, next_key = query_page(Customer.by_last_order.query, customers_key(seller_id), None, limit=limit,
+                                start=start, forward=False)
+    return Page(items, encode_cursor(next_key, scope=scope))
+
+
+def _group_page(seller_id: str, group_id: str, start: Any, limit: int) -> tuple[list[Customer], Any]:
+    members, next_key = query_page(GroupMember.by_group.query, group_members_key(seller_id, group_id), None,
+                              limit=limit, start=start, forward=False)
+    found = customers_by_id(seller_id, [m.user_id for m in members])
+    return [found[m.user_id] for m in members if m.user_id in found], next_key
+
+
+def _search(seller_id: str, q: str, group_id: str | None, start: Any,
+            limit: int) -> tuple[list[Customer], Any]:
+    """Two phases over two indexes: names starting with ``q``, then emails starting with
+    ``q`` whose name does not (those were listed already). The cursor records the phase."""
+    partition = customers_key(seller_id)
+    name_prefix, email_prefix = fold(q), q.strip().lower()
+    phase, key = (start or {}).get("phase", "name" if name_prefix else "email"), (start or {}).get("key")
+    items: list[Customer] = []
+    for _ in range(SEARCH_READS):
+        if phase == "name":
+            batch, next_key = query_page(Customer.by_name.query, partition, Customer.GSI3SK.startswith(name_prefix),
+                                    limit=limit - len(items), start=key)
+        else:
+            batch, next_key = query_page(Customer.by_email.query, partition, Customer.GSI2SK.startswith(email_prefix),
+                                    limit=limit - len(items), start=key)
+            batch = [c for c in batch if not (name_prefix and (c.GSI3SK or "").startswith(name_prefix))]
+        items += [c for c in batch if group_id is None or c.group_id == group_id]
+        if next_key:
+            key = next_key
+        elif phase == "name":
+            phase, key = "email", None
+        else:
+            return items, None
+        if len(items) >= limit:
+            break
+    return items, {"phase": phase, "key": key}
+
+
+def customer_orders(seller_id: str, user_id: str, *, cursor: str | None, limit: int) -> Page[CustomerOrder]:
+    """Newest first. Filled by :func:`record_order`, which the order flow calls when an
+    order is paid; until orders exist every page is empty."""
+    get_customer(seller_id, user_id)
+    scope = f"{seller_key(seller_id)}/customers/{user_id}/orders"
+    items, next_key = query_page(CustomerOrder.query, seller_key(seller_id),
+                            CustomerOrder.SK.startswith(customer_orders_prefix(user_id)), limit=limit,
+                            start=decode_cursor(cursor, scope=scope), forward=False)
+    return Page(items, encode_cursor(next_key, scope=scope))
+
+
+def pricing_terms(seller_id: str, user_id: str) -> tuple[int, bool]:
+    """What checkout applies to this buyer's lines of this seller: (discount in basis
+    points from the customer's group, tax exempt). Strangers get (0, False)."""
+    found = find_customer(seller_id, user_id)
+    if found is None:
+        return 0, False
+    discount = 0
+    if found.group_id:
+        group = find_group(seller_id, found.group_id)
+        discount = int(group.discount_basis_points) if group is not None else 0
+    return discount, bool(found.tax_exempt)
+
+
+# -- becoming a customer ---------------------------------------------------------------------
+
+def new_customer(seller_id: str, *, user_id: str, name: str, email: str, source: str,
+                 import_id: str | None = None, created_account: bool | None = None) -> Customer:
+    """An unsaved customer record. Save it after :func:`note_relation`; its first save is
+    conditional on not existing (the version attribute does that)."""
+    return Customer(seller_key(seller_id), customer_sk(user_id), seller_id=seller_id, user_id=user_id, name=name,
+                    email=email, source=source, created_at=now_stamp(), import_id=import_id,
+                    import_created_account=created_account).index()
+
+
+def note_relation(seller_id: str, user_id: str) -> None:
+    """Record that the buyer is (about to be) this seller's customer. Written before the
+    customer record and idempotent, so no customer record exists without it; one left
+    without a customer record (a crash in between) is harmless: refreshing skips it."""
+    CustomerOf(f"USER#{user_id}#SELLERS", seller_key(seller_id), user_id=user_id, seller_id=seller_id).save()
+
+
+def save_link(customer: Customer) -> bool:
+    """Make an existing account this seller's customer (two single-item puts, no
+    transaction needed); False when the buyer already is this seller's customer."""
+    note_relation(customer.seller_id, customer.user_id)
+    try:
+        customer.save()
+    except PutError as error:
+        if was_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ordered_at: datetime) -> bool:
+    """Count a paid order of ``user_id`` with ``seller_id`` (``amount`` = that seller's
+    share). The first order makes the buyer the seller's customer. Idempotent per order
+    id: returns False when the order was recorded before.
+
+    One transaction: the order's entry (conditional put: the idempotency marker and the
+    customer's order list) and the customer's totals (versioned; created with the first
+    order); the group pointer follows the customer's last-order sort key.
+    """
+    if amount.amount < 0:
+        raise ValueError("an order's amount cannot be negative (refunds are not deducted here)")
+    when = stamp(ordered_at)
+    entry = CustomerOrder(seller_key(seller_id), f"{customer_orders_prefix(user_id)}{order_id}",
+                          seller_id=seller_id, user_id=user_id, order_id=order_id, amount=amount.amount,
+                          currency=amount.currency, ordered_at=when)
+
+    def attempt() -> bool:
+        customer = find_customer(seller_id, user_id)
+        if customer is None:
+            from chalicelib.accounts.service import get_user
+
+            user = get_user(user_id)
+            customer = new_customer(seller_id, user_id=user_id, name=user.name, email=user.email, source="order")
+            note_relation(seller_id, user_id)
+        sort_key_before = customer.activity_key()
+        spent = customer.spent()
+        spent[amount.currency] = spent.get(amount.currency, 0) + amount.amount
+        customer.total_spent = spent
+        customer.order_count = int(customer.order_count) + 1
+        customer.first_order_at = min(filter(None, [customer.first_order_at, when]))
+        customer.last_order_at = max(filter(None, [customer.last_order_at, when]))
+        try:
+            with write_transaction() as transaction:
+                transaction.save(entry, condition=CustomerOrder.PK.does_not_exist())
+                transaction.save(customer.index())
+                if customer.group_id and customer.activity_key() != sort_key_before:
+                    transaction.update(GroupMember(seller_key(seller_id), member_sk(customer.group_id, user_id)),
+                                       actions=[GroupMember.GSI1SK.set(customer.activity_key())],
+                                       condition=GroupMember.PK.exists())
+        except TransactWriteError as error:
+            if not was_condition_failure(error):
+                raise
+            if _exists(entry):
+                return False
+            raise _Stale from None
+        return True
+
+    return _retrying(attempt)
+
+
+def on_order_paid(message: dict[str, Any]) -> None:
+    """Subscriber of ``order.paid``. Payload::
+
+        {"order_id": "ord_…", "user_id": "usr_…", "paid_at": "<ISO 8601 with zone>",
+         "sellers": [{"seller_id": "sel_…", "amount": 4200, "currency": "EUR"}, …]}
+
+    ``amount`` is the seller's share of the order in minor units (what the buyer paid
+    for that seller's lines).
+    """
+    payload = message["payload"]
+    paid_at = datetime.fromisoformat(payload["paid_at"])
+    for share in payload["sellers"]:
+        record_order(share["seller_id"], payload["user_id"], payload["order_id"],
+                     Money(share["currency"], int(share["amount"])), paid_at)
+
+
+def on_account_updated(message: dict[str, Any]) -> None:
+    """Subscriber of ``account.updated`` and ``account.erased`` (payload
+    ``{"user_id": "usr_…", …}``): copy the account's current name and email to every
+    seller's record of that buyer — after an erasure that is the anonymised placeholder,
+    while the seller keeps the order figures. The account is re-read, so events arriving
+    out of order still leave the latest values."""
+    from chalicelib.accounts.service import get_user
+
+    user_id = message["payload"]["user_id"]
+    try:
+        user = get_user(user_id)
+    except NotFound:
+        logger.info("account gone; nothing to refresh", extra={"user_id": user_id})
+        return
+    for relation in CustomerOf.query(f"USER#{user_id}#SELLERS"):
+        _refresh_copy(relation.seller_id, user_id, name=user.name, email=user.email)
+
+
+def _refresh_copy(seller_id: str, user_id: str, *, name: str, email: str) -> None:
+    def attempt() -> None:
+        customer = find_customer(seller_id, user_id)
+        if customer is None or (customer.name, customer.email) == (name, email):
+            return
+        customer.name, customer.email = name, email
+        _save_customer(customer)
+
+    _retrying(attempt)
+
+
+def _save_customer(customer: Customer) -> None:
+    try:
+        with write_transaction() as transaction:
+            transaction.save(customer.index())
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            raise _Stale from None
+        raise
+
+
+# -- what a seller changes ----------------------------------------------------------------------
+
+def _vat_id(raw: str) -> str:
+    cleaned = re.sub(r"[\s.\-]", "", raw).upper()
+    if not _VAT_ID.match(cleaned):
+        raise ValidationFailed("The VAT id is not valid.", code="invalid_vat_id", details=[
+            {"field": "body.vat_id", "message": "Expected a country code and 2 to 12 letters or digits, "
+                                                "e.g. DE123456789.", "type": "vat_id"}])
+    return cleaned
+
+
+def update_customer(seller_id: str, user_id: str, changes: dict[str, Any]) -> Customer:
+    """Group and tax exemption. ``changes`` holds only the fields the seller sent. A tax
+    exemption needs a reason or a VAT id; lifting it clears the reason (the VAT id stays:
+    it still identifies a business customer)."""
+    vat_id = _vat_id(changes["vat_id"]) if changes.get("vat_id") else None
+
+    def attempt() -> Customer:
+        customer = get_customer(seller_id, user_id)
+        group_before = customer.group_id
+        if "vat_id" in changes:
+            customer.vat_id = vat_id
+        if "tax_exempt_reason" in changes:
+            customer.tax_exempt_reason = changes["tax_exempt_reason"] or None
+        if changes.get("tax_exempt") is not None:
+            customer.tax_exempt = changes["tax_exempt"]
+        if not customer.tax_exempt:
+            customer.tax_exempt_reason = None
+        elif not (customer.tax_exempt_reason or customer.vat_id):
+            raise ValidationFailed("A tax exemption needs a reason or a VAT id.", code="tax_exemption_reason_required",
+                                   details=[{"field": "body.tax_exempt_reason", "message": "Give a reason or a VAT id.",
+                                             "type": "missing"}])
+        if "group_id" in changes:
+            customer.group_id = changes["group_id"] or None
+        _save_with_group_change(customer, group_before)
+        return customer
+
+    return _retrying(attempt)
+
+
+def _save_with_group_change(customer: Customer, group_before: str | None) -> None:
+    """The customer, its group pointer and both groups' member counts in one transaction."""
+    seller, user_id, group_after = seller_key(customer.seller_id), customer.user_id, customer.group_id
+    try:
+        with write_transaction() as transaction:
+            transaction.save(customer.index())
+            if group_before != group_after and group_after:
+                transaction.update(CustomerGroup(seller, group_sk(group_after)),
+                                   actions=[CustomerGroup.member_count.add(1)], condition=CustomerGroup.PK.exists())
+                transaction.save(GroupMember(seller, member_sk(group_after, user_id), user_id=user_id,
+                                             group_id=group_after,
+                                             GSI1PK=group_members_key(customer.seller_id, group_after),
+                                             GSI1SK=customer.activity_key()))
+            if group_before != group_after and group_before:
+                transaction.update(CustomerGroup(seller, group_sk(group_before)),
+                                   actions=[CustomerGroup.member_count.add(-1)])
+                transaction.delete(GroupMember(seller, member_sk(group_before, user_id)))
+    except TransactWriteError as error:
+        if not was_condition_failure(error):
+            raise
+        if group_after and find_group(customer.seller_id, group_after) is None:
+            raise ValidationFailed("There is no such customer group.", code="unknown_group", details=[
+                {"field": "body.group_id", "message": "No group with this id.", "type": "group"}]) from None
+        raise _Stale from None
+
+
+# -- customer groups --------------------------------------------------------------------------------
+
+def find_group(seller_id: str, group_id: str) -> CustomerGroup | None:
+    return find_item(CustomerGroup, seller_key(seller_id), group_sk(group_id))
+
+
+def get_group(seller_id: str, group_id: str) -> CustomerGroup:
+    found = find_group(seller_id, group_id)
+    if found is None:
+        raise NotFound("No such customer group.", code="group_not_found")
+    return found
+
+
+def list_groups(seller_id: str, *, cursor: str | None, limit: int) -> Page[CustomerGroup]:
+    scope = f"{seller_key(seller_id)}/customer-groups"
+    items, next_key = query_page(CustomerGroup.query, seller_key(seller_id), CustomerGroup.SK.startswith("CUSTGROUP#"),
+                            limit=limit, start=decode_cursor(cursor, scope=scope))
+    return Page(items, encode_cursor(next_key, scope=scope))
+
+
+def _name_claim(seller_id: str, name: str) -> GroupName:
+    return GroupName(seller_key(seller_id), f"GROUPNAME#{fold(name)}")
+
+
+def _name_taken() -> Conflict:
+    return Conflict("You already have a customer group with this name.", code="group_name_taken")
+
+
+def create_group(seller_id: str, *, name: str, discount_basis_points: int) -> CustomerGroup:
+    group_id = new_id("cgr")
+    group = CustomerGroup(seller_key(seller_id), group_sk(group_id), seller_id=seller_id, group_id=group_id,
+                          name=name, discount_basis_points=discount_basis_points, created_at=now_stamp())
+    claim = _name_claim(seller_id, name)
+    claim.group_id = group_id
+    try:
+        with write_transaction() as transaction:
+            transaction.save(claim, condition=GroupName.PK.does_not_exist())
+            transaction.save(group, condition=CustomerGroup.PK.does_not_exist())
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            raise _name_taken() from None
+        raise
+    return group
+
+
+def update_group(seller_id: str, group_id: str, *, name: str | None,
+                 discount_basis_points: int | None) -> CustomerGroup:
+    """Renaming moves the name claim in the same transaction. Customers see a new
+    discount at their next checkout (checkout reads it through :func:`pricing_terms`)."""
+    group = get_group(seller_id, group_id)
+    actions = []
+    if discount_basis_points is not None:
+        actions.append(CustomerGroup.discount_basis_points.set(discount_basis_points))
+    renamed = name is not None and fold(name) != fold(group.name)
+    if name is not None:
+        actions.append(CustomerGroup.name.set(name))
+    if not actions:
+        return group
+    try:
+        with write_transaction() as transaction:
+            transaction.update(group, actions=actions, condition=CustomerGroup.PK.exists())
+            if renamed:
+                claim = _name_claim(seller_id, name)
+                claim.group_id = group_id
+                transaction.save(claim, condition=GroupName.PK.does_not_exist())
+                transaction.delete(_name_claim(seller_id, group.name))
+    except TransactWriteError as error:
+        if not was_condition_failure(error):
+            raise
+        get_group(seller_id, group_id)  # deleted meanwhile: 404
+        raise _name_taken() from None
+    return get_group(seller_id, group_id)
+
+
+def delete_group(seller_id: str, group_id: str) -> None:
+    """Only an empty group can be deleted (409 ``group_in_use`` otherwise): deleting a
+    group silently would change prices for its customers without the seller seeing who."""
+    group = get_group(seller_id, group_id)
+    try:
+        with write_transaction() as transaction:
+            transaction.delete(group, condition=CustomerGroup.PK.exists() & (CustomerGroup.member_count == 0))
+            transaction.delete(_name_claim(seller_id, group.name))
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            raise Conflict("Customers are still in this group; move them to another group (or none) first.",
+                           code="group_in_use", details={"member_count": int(group.member_count)}) from None
+        raise

@@ -1,0 +1,238 @@
+"""Fee schedules (versioned, set by the operator), the policy that prices a checkout,
+and the sellers' trailing-30-day sales that select volume tiers. The arithmetic itself
+is pure and lives in :mod:`chalicelib.fees.engine`; keys in :mod:`chalicelib.fees.models`.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.money import Money
+from chalicelib.fees.engine import (
+    CATEGORY_SCOPE,
+    DEFAULT_SCOPE,
+    NO_FEES,
+    SELLER_SCOPE,
+    FeePolicy,
+    FeeSchedule,
+    InvalidFeeSchedule,
+    category_scope,
+    seller_scope,
+)
+from chalicelib.fees.models import (
+    CATEGORY_INDEX,
+    CURRENT_SK,
+    SALES_TTL_DAYS,
+    SELLER_INDEX,
+    DailySales,
+    FeeScheduleItem,
+    sales_sk,
+    version_sk,
+)
+from chalicelib.ledger.models import ItemWrite
+
+TRAILING_DAYS = 30
+
+
+def _partition(scope: str) -> str:
+    if scope == DEFAULT_SCOPE:
+        return "FEES#DEFAULT"
+    if scope.startswith(CATEGORY_SCOPE):
+        return f"FEES#CATEGORY#{scope.removeprefix(CATEGORY_SCOPE)}"
+    if scope.startswith(SELLER_SCOPE):
+        return f"SELLER#{scope.removeprefix(SELLER_SCOPE)}"
+    raise ValueError(f"unknown fee scope {scope!r}")
+
+
+def _index_keys(scope: str) -> tuple[str | None, str | None]:
+    """GSI1 keys that list active overrides (the default is not listed)."""
+    if scope.startswith(CATEGORY_SCOPE):
+        return CATEGORY_INDEX, scope.removeprefix(CATEGORY_SCOPE)
+    if scope.startswith(SELLER_SCOPE):
+        return SELLER_INDEX, scope.removeprefix(SELLER_SCOPE)
+    return None, None
+
+
+def _schedule(item: FeeScheduleItem | None) -> FeeSchedule | None:
+    if item is None or not item.active or item.terms is None:
+        return None
+    return FeeSchedule.from_json(item.terms, scope=item.scope, version=int(item.version),
+                                 effective_from=item.effective_from)
+
+
+def _current_item(scope: str) -> FeeScheduleItem | None:
+    try:
+        return FeeScheduleItem.get(_partition(scope), CURRENT_SK, consistent_read=True)
+    except FeeScheduleItem.DoesNotExist:
+        return None
+
+
+def current_schedule(scope: str) -> FeeSchedule | None:
+    """The schedule in force for ``scope`` now, or None (GetItem, 1 RT)."""
+    return _schedule(_current_item(scope))
+
+
+def default_schedule() -> FeeSchedule:
+    """The marketplace default; no fees (version 0) until the operator sets one."""
+    return current_schedule(DEFAULT_SCOPE) or NO_FEES
+
+
+def _write_version(scope: str, terms: Mapping[str, Any] | None, *, changed_by: str | None) -> FeeScheduleItem:
+    """Append a version and make it current, in one transaction, on condition that no
+    other change landed since we read the current version."""
+    current = _current_item(scope)
+    previous = int(current.version) if current is not None else 0
+    version = previous + 1
+    effective_from = datetime.now(UTC).isoformat()
+    fields: dict[str, Any] = {"scope": scope, "version": version, "active": terms is not None,
+                              "terms": dict(terms) if terms is not None else None,
+                              "effective_from": effective_from, "changed_by": changed_by}
+    pk = _partition(scope)
+    history = FeeScheduleItem(PK=pk, SK=version_sk(version), **fields)
+    head = FeeScheduleItem(PK=pk, SK=CURRENT_SK, **fields)
+    if terms is not None:
+        head.GSI1PK, head.GSI1SK = _index_keys(scope)
+    unchanged = (FeeScheduleItem.version == previous) if current is not None else FeeScheduleItem.PK.does_not_exist()
+    try:
+        with write_transaction() as transaction:
+            transaction.save(history, condition=FeeScheduleItem.PK.does_not_exist())
+            transaction.save(head, condition=unchanged)
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            raise Conflict("The fee schedule was changed at the same time; read it again and retry.",
+                           code="fee_schedule_changed") from None
+        raise
+    return head
+
+
+def set_schedule(scope: str, terms: Mapping[str, Any], *, changed_by: str | None = None) -> FeeSchedule:
+    """A new version of ``scope``'s schedule, effective now. Invalid terms: 422."""
+    try:
+        normalised = FeeSchedule.from_json(terms, scope=scope).terms_json()
+    except InvalidFeeSchedule as invalid:
+        raise ValidationFailed("The fee schedule is not valid.", code="invalid_fee_schedule", details=[
+            {"field": f"body.{path}", "message": message, "type": "fee_schedule"} for path, message in invalid.problems
+        ]) from None
+    schedule = _schedule(_write_version(scope, normalised, changed_by=changed_by))
+    assert schedule is not None
+    return schedule
+
+
+def set_seller_override(seller_id: str, terms: Mapping[str, Any], *, changed_by: str | None = None) -> FeeSchedule:
+    from chalicelib.sellers.service import get_seller
+
+    get_seller(seller_id)  # 404 for an unknown seller
+    return set_schedule(seller_scope(seller_id), terms, changed_by=changed_by)
+
+
+def remove_override(scope: str, *, changed_by: str | None = None) -> None:
+    """Back to the next schedule in precedence; recorded as a version of its own."""
+    if scope == DEFAULT_SCOPE:
+        raise ValueError("the default schedule cannot be removed")
+    if current_schedule(scope) is None:
+        raise NotFound("There is no such fee override.", code="fee_override_not_found")
+    _write_version(scope, None, changed_by=changed_by)
+
+
+def _overrides(index_key: str) -> list[FeeSchedule]:
+    schedules = (_schedule(item) for item in FeeScheduleItem.overrides.query(index_key))
+    return [s for s in schedules if s is not None]
+
+
+def category_overrides() -> list[FeeSchedule]:
+    """Active category overrides, by slug: Query GSI1 (1 RT)."""
+    return _overrides(CATEGORY_INDEX)
+
+
+def schedule_version(ref: str) -> FeeSchedule:
+    """The exact version an order stored (``category:fashion@3``): GetItem (1 RT)."""
+    scope, _, version = ref.rpartition("@")
+    if not version.isdigit() or not scope:
+        raise NotFound("No such fee schedule version.", code="fee_schedule_not_found")
+    if version == "0" and scope == DEFAULT_SCOPE:
+        return NO_FEES
+    try:
+        item = FeeScheduleItem.get(_partition(scope), version_sk(int(version)))
+    except (FeeScheduleItem.DoesNotExist, ValueError):
+        raise NotFound("No such fee schedule version.", code="fee_schedule_not_found") from None
+    schedule = _schedule(item)
+    if schedule is None:
+        raise NotFound("That version removed the override; it priced nothing.", code="fee_schedule_not_found")
+    return schedule
+
+
+def category_prefixes(category: str) -> list[str]:
+    """``fashion/shoes`` → ``["fashion", "fashion/shoes"]``: every override that may cover it."""
+    parts = category.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def fee_policies(seller_ids: Iterable[str], categories: Iterable[str]) -> dict[str, FeePolicy]:
+    """The policy of every seller of a checkout, for lines in ``categories``: one
+    BatchGetItem (1 RT up to 100 keys) whatever the number of lines."""
+    sellers = sorted(set(seller_ids))
+    slugs = sorted({prefix for category in categories for prefix in category_prefixes(category)})
+    scopes = [DEFAULT_SCOPE, *(category_scope(s) for s in slugs), *(seller_scope(s) for s in sellers)]
+    found = {item.scope: _schedule(item)
+             for item in FeeScheduleItem.batch_get([(_partition(scope), CURRENT_SK) for scope in scopes])}
+    category_schedules = {slug: found[category_scope(slug)] for slug in slugs if found.get(category_scope(slug))}
+    default = found.get(DEFAULT_SCOPE) or NO_FEES
+    return {seller: FeePolicy(default=default, categories=category_schedules, seller=found.get(seller_scope(seller)))
+            for seller in sellers}
+
+
+def seller_fee_view(seller_id: str) -> tuple[FeePolicy, list[FeeSchedule]]:
+    """What applies to one seller: its policy and, unless it has an override of its
+    own, the category overrides (BatchGetItem + Query, 2 RT)."""
+    policy = fee_policies([seller_id], [])[seller_id]
+    return policy, ([] if policy.seller is not None else category_overrides())
+
+
+# ------------------------------------------------------------------- trailing sales
+
+
+def _day_text(day: date) -> str:
+    return day.isoformat()
+
+
+def record_sale(seller_id: str, amount: Money, day: date) -> ItemWrite:
+    """ADD ``amount`` (negative for a refund) to the seller's sales of ``day`` (UTC).
+    ``.add_to(t)`` inside the order's transaction, or ``.apply()`` on its own."""
+    expires = calendar.timegm((day + timedelta(days=SALES_TTL_DAYS)).timetuple())
+    item = DailySales(PK=f"SELLER#{seller_id}", SK=sales_sk(amount.currency, _day_text(day)))
+    return ItemWrite(item, actions=(
+        DailySales.seller_id.set(seller_id), DailySales.currency.set(amount.currency),
+        DailySales.day.set(_day_text(day)), DailySales.amount.add(amount.amount),
+        DailySales.expires_at.set(expires),
+    ))
+
+
+def _window(today: date) -> list[date]:
+    return [today - timedelta(days=n) for n in range(TRAILING_DAYS)]
+
+
+def trailing_sales(seller_id: str, currency: str, today: date) -> Money:
+    """The seller's sales in the 30 days ending with ``today`` (today included): Query (1 RT)."""
+    currency = Money.zero(currency).currency
+    days = _window(today)
+    condition = DailySales.SK.between(sales_sk(currency, _day_text(days[-1])), sales_sk(currency, _day_text(today)))
+    total = sum(int(item.amount) for item in DailySales.query(f"SELLER#{seller_id}", condition))
+    return Money(currency, total)
+
+
+def trailing_sales_of(seller_ids: Iterable[str], currency: str, today: date) -> dict[str, Money]:
+    """Trailing sales of several sellers by BatchGetItem (1 RT per 3 sellers)."""
+    currency = Money.zero(currency).currency
+    sellers = sorted(set(seller_ids))
+    keys = [(f"SELLER#{s}", sales_sk(currency, _day_text(d))) for s in sellers for d in _window(today)]
+    totals = dict.fromkeys(sellers, 0)
+    for item in DailySales.batch_get(keys):
+        totals[item.seller_id] += int(item.amount)
+    return {seller: Money(currency, total) for seller, total in totals.items()}

@@ -1,0 +1,126 @@
+"""Ledger items. A posting is written in the same TransactWriteItems as the business change
+that caused it (``service.posting_items`` returns the writes; the caller commits them).
+
+Keys and access patterns (RT = DynamoDB round trips):
+
+- ``PostingRecord``: PK=POSTING#<posting_id>, SK=POSTING — the whole posting (kind, refs,
+  entries). Put with ``attribute_not_exists(PK)`` in the posting's transaction: this
+  marker is what makes a posting apply once, however often a retry rebuilds it.
+  - get a posting: GetItem (1 RT)
+  - GSI1: GSI1PK=LEDGER_ORDER#<order_id>, GSI1SK=<occurred_at>#<posting_id> — every posting
+    of an order, for reconciliation against its Stripe objects: Query (1 RT per page)
+- ``LedgerEntry``: one item per entry, keyed by its account:
+  - seller accounts: PK=SELLER#<sid>, SK=LEDGER#<occurred_at>#<k>#<posting_id>#<nn> — a seller's
+    statement for ``[from, to)``: Query ``SK BETWEEN LEDGER#<from> AND LEDGER#<to>``
+    (1 RT per page; tenant isolation is the partition key)
+  - platform accounts: PK=LEDGER#<account>#<yyyy-mm>, SK=<occurred_at>#<k>#<posting_id>#<nn> —
+    platform fee (or subscription) revenue for ``[from, to)``: one Query per calendar
+    month touched. Month buckets keep partitions bounded; a base-table key rather than
+    a GSI costs no index writes and reads consistently. Past ~1000 entries/s per month a
+    bucket would need write sharding (``#<shard>``, read by N parallel Queries).
+- ``SellerBalance``: PK=SELLER#<sid>, SK=LEDGER_BALANCE#<currency> — running sums of the
+  seller's two accounts, ADDed in the posting's transaction: balance in O(1), GetItem
+  (1 RT); all currencies: Query ``begins_with(SK, LEDGER_BALANCE#)`` (1 RT).
+  There is deliberately no balance item for platform accounts: every order would
+  update the same item, a hot key that makes concurrent transactions conflict.
+
+``<k>`` is the posting kind's rank (charge, sale, fee, transfer, refund, ...), so that
+movements of one instant list in causal order. Times are UTC ISO-8601 with microseconds
+(``2025-06-01T10:00:00.000000Z``): fixed width, so string order is time order.
+
+Writes per posting: 1 marker + 1 per entry; per transaction, plus 1 balance update per
+(seller, currency) touched. A paid order costs 3 + 10 per seller (charge; per seller:
+share, fee, transfer), so one TransactWriteItems (max 100 items) covers 9 sellers with
+room for the order's own items; larger orders split per seller (posting ids make each
+part idempotent on its own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.core.db import GSI1, TableModel
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
+    from pynamodb.transactions import TransactWrite
+
+POSTING_SK = "POSTING"
+BALANCE_PREFIX = "LEDGER_BALANCE#"
+ENTRY_PREFIX = "LEDGER#"
+
+
+def posting_key(posting_id: str) -> str:
+    return f"POSTING#{posting_id}"
+
+
+def seller_key(seller_id: str) -> str:
+    return f"SELLER#{seller_id}"
+
+
+def platform_key(account: str, month: str) -> str:
+    return f"LEDGER#{account}#{month}"
+
+
+def order_index_key(order_id: str) -> str:
+    return f"LEDGER_ORDER#{order_id}"
+
+
+class PostingRecord(TableModel):
+    posting_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)
+    seller_id = UnicodeAttribute(null=True)
+    refs = JSONAttribute(default=dict)
+    entries = JSONAttribute()  # [[account, currency, amount], …]
+
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    by_order = GSI1()
+
+
+class LedgerEntry(TableModel):
+    posting_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    account = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    amount = NumberAttribute()  # minor units; debit positive, credit negative
+    occurred_at = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)
+    refs = JSONAttribute(default=dict)
+
+
+class SellerBalance(TableModel):
+    seller_id = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    payable = NumberAttribute(default=0)  # sum of seller_payable:<sid> entries
+    transferred = NumberAttribute(default=0)  # sum of transfers_out:<sid> entries
+    updated_at = UnicodeAttribute(null=True)
+
+
+@dataclass(frozen=True)
+class ItemWrite:
+    """One operation of a TransactWriteItems, built by a domain and committed by whoever
+    owns the transaction: ``write.add_to(t)`` inside ``with write_transaction() as t``."""
+
+    item: TableModel
+    actions: tuple[Action, ...] = ()  # empty: put the item; else: update it with these
+    condition: Condition | None = None
+
+    def add_to(self, transaction: TransactWrite) -> None:
+        if self.actions:
+            transaction.update(self.item, actions=list(self.actions), condition=self.condition)
+        else:
+            transaction.save(self.item, condition=self.condition)
+
+    def apply(self) -> None:
+        """Write it on its own (outside any transaction)."""
+        if self.actions:
+            self.item.update(actions=list(self.actions), condition=self.condition)
+        else:
+            self.item.save(condition=self.condition)

@@ -1,0 +1,294 @@
+"""Journal entries (postings) and the builders of every money movement. Pure: no I/O.
+
+**Sign convention**: an entry's amount is positive for a debit and negative for a
+credit, so every posting's entries sum to zero *per currency*; constructing one that
+does not raises :class:`UnbalancedPosting`.
+
+**Chart of accounts** (the platform's books):
+
+===========================  ===================  =====================================================
+account                      kind                 moves
+===========================  ===================  =====================================================
+``stripe_clearing``          asset                the platform's Stripe balance: + charges, + transfer
+                                                  reversals; - transfers, - refunds
+``buyer_charges``            clearing             - a buyer's charge; + each seller's gross share.
+                                                  Zero once a paid order is split; anything else is
+                                                  a charge not yet attributed to its sellers
+``refunds``                  clearing             + a refund paid to a buyer; - each seller's part
+                                                  of it. Zero once a refund is attributed
+``seller_payable:<sid>``     liability            what the seller earned: - gross sales, + fees,
+                                                  + refunds, - fee refunds, + subscription fees
+``transfers_out:<sid>``      contra-liability     what reached the seller's Stripe account:
+                                                  + transfers, - transfer reversals
+``platform_fees``            revenue              - marketplace fees, + fee refunds
+``subscription_fees``        revenue              - monthly seller subscription fees
+===========================  ===================  =====================================================
+
+What the platform still owes a seller is ``-(seller_payable + transfers_out)`` (negative:
+the seller owes the platform, e.g. after a refund and before its transfer reversal).
+
+**Movements** (one builder each; posting ids are derived from business ids so that
+rebuilding a movement after a retry yields the same id, which the store writes once):
+
+- ``charge``            Dr stripe_clearing / Cr buyer_charges         (the order's PaymentIntent)
+- ``seller_payable``    Dr buyer_charges / Cr seller_payable:<sid>     (the seller's gross share)
+- ``fee``               Dr seller_payable:<sid> / Cr platform_fees     (the marketplace fee)
+- ``transfer``          Dr transfers_out:<sid> / Cr stripe_clearing    (the Stripe Transfer)
+- ``refund``            Dr refunds / Cr stripe_clearing                (the Stripe Refund), then per
+                        seller Dr seller_payable:<sid> / Cr refunds    (the seller's part of it)
+- ``fee_refund``        Dr platform_fees / Cr seller_payable:<sid>     (proportional, see below)
+- ``transfer_reversal`` Dr stripe_clearing / Cr transfers_out:<sid>    (the Stripe transfer reversal)
+- ``subscription_fee``  Dr seller_payable:<sid> / Cr subscription_fees (once per seller and month)
+
+**Refund policy**: the platform fee is refunded in proportion to the refunded share of
+each line. Cumulatively, after refunding ``r`` of a line of total ``g`` with fee ``f``,
+the fee refunded is ``f * r / g`` rounded half-up (``Money.allocate(f, [r, g - r])``),
+so successive partial refunds of a whole line give back exactly ``f``, never a cent more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from chalicelib.core.errors import Conflict
+from chalicelib.core.money import CurrencyMismatch, Money
+
+STRIPE_CLEARING = "stripe_clearing"
+BUYER_CHARGES = "buyer_charges"
+REFUNDS = "refunds"
+PLATFORM_FEES = "platform_fees"
+SUBSCRIPTION_FEES = "subscription_fees"
+SELLER_PAYABLE = "seller_payable"
+TRANSFERS_OUT = "transfers_out"
+
+PLATFORM_ACCOUNTS = frozenset({STRIPE_CLEARING, BUYER_CHARGES, REFUNDS, PLATFORM_FEES, SUBSCRIPTION_FEES})
+SELLER_ACCOUNTS = frozenset({SELLER_PAYABLE, TRANSFERS_OUT})
+
+# In the order a statement lists movements that happen at the same instant.
+KINDS = ("charge", "seller_payable", "fee", "transfer", "refund", "fee_refund", "transfer_reversal",
+         "subscription_fee")
+
+
+class UnbalancedPosting(ValueError):
+    """A posting's entries do not sum to zero in some currency."""
+
+
+def seller_account(base: str, seller_id: str) -> str:
+    if base not in SELLER_ACCOUNTS or not seller_id or ":" in seller_id:
+        raise ValueError(f"no seller account {base!r} for {seller_id!r}")
+    return f"{base}:{seller_id}"
+
+
+def split_account(account: str) -> tuple[str, str | None]:
+    """``seller_payable:sel_1`` → (``seller_payable``, ``sel_1``); platform accounts → (name, None)."""
+    base, _, seller_id = account.partition(":")
+    if base in PLATFORM_ACCOUNTS and not seller_id:
+        return base, None
+    if base in SELLER_ACCOUNTS and seller_id and ":" not in seller_id:
+        return base, seller_id
+    raise ValueError(f"unknown ledger account {account!r}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    account: str
+    amount: Money  # debit positive, credit negative
+
+    def __post_init__(self) -> None:
+        split_account(self.account)
+        if self.amount.amount == 0:
+            raise ValueError("a ledger entry cannot be zero")
+
+    @property
+    def base_account(self) -> str:
+        return split_account(self.account)[0]
+
+    @property
+    def seller_id(self) -> str | None:
+        return split_account(self.account)[1]
+
+
+def utc(moment: datetime | None) -> datetime:
+    """``moment`` (now when None) in UTC; naive datetimes are refused, not guessed."""
+    if moment is None:
+        return datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise ValueError("ledger times must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One journal entry: a money movement as entries that sum to zero per currency."""
+
+    posting_id: str
+    kind: str
+    entries: tuple[Entry, ...]
+    occurred_at: datetime
+    order_id: str | None = None
+    seller_id: str | None = None
+    refs: Mapping[str, str] = field(default_factory=dict)  # Stripe ids for reconciliation
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown posting kind {self.kind!r}")
+        if not self.posting_id or "#" in self.posting_id:
+            raise ValueError("a posting id is required and cannot contain '#'")
+        if len(self.entries) < 2:
+            raise UnbalancedPosting("a posting needs at least two entries")
+        object.__setattr__(self, "occurred_at", utc(self.occurred_at))
+        unbalanced = {currency: total for currency, total in self.totals().items() if total}
+        if unbalanced:
+            raise UnbalancedPosting(f"posting {self.posting_id} does not balance: {unbalanced}")
+
+    def totals(self) -> dict[str, int]:
+        """Sum of the entries per currency (all zero for a valid posting)."""
+        totals: dict[str, int] = {}
+        for entry in self.entries:
+            totals[entry.amount.currency] = totals.get(entry.amount.currency, 0) + entry.amount.amount
+        return totals
+
+
+def _positive(amount: Money, what: str) -> None:
+    if amount.amount <= 0:
+        raise ValueError(f"{what} must be positive, got {amount.amount}")
+
+
+def _transfer(kind: str, posting_id: str, *, debit: str, credit: str, amount: Money,
+              occurred_at: datetime | None, order_id: str | None = None, seller_id: str | None = None,
+              refs: Mapping[str, str | None] | None = None) -> Posting:
+    """The common two-entry posting: ``amount`` from ``credit`` to ``debit``."""
+    _positive(amount, f"a {kind} amount")
+    return Posting(
+        posting_id=posting_id, kind=kind, entries=(Entry(debit, amount), Entry(credit, -amount)),
+        occurred_at=utc(occurred_at), order_id=order_id, seller_id=seller_id,
+        refs={k: v for k, v in (refs or {}).items() if v},
+    )
+
+
+def charge_posting(order_id: str, amount: Money, *, payment_intent_id: str | None = None,
+                   charge_id: str | None = None, occurred_at: datetime | None = None) -> Posting:
+    """The buyer paid the platform for the whole order (one PaymentIntent)."""
+    return _transfer("charge", f"charge:{order_id}", debit=STRIPE_CLEARING, credit=BUYER_CHARGES,
+                     amount=amount, occurred_at=occurred_at, order_id=order_id,
+                     refs={"payment_intent": payment_intent_id, "charge": charge_id})
+
+
+def seller_share_postings(order_id: str, seller_id: str, gross: Money, fee: Money, *,
+                          occurred_at: datetime | None = None) -> list[Posting]:
+    """The seller earns its lines' ``gross`` and is charged the marketplace ``fee`` on it."""
+    if not 0 <= fee.amount <= gross.amount:
+        raise ValueError("a fee must be between 0 and the gross amount it is charged on")
+    payable = seller_account(SELLER_PAYABLE, seller_id)
+    postings = [_transfer("seller_payable", f"seller_payable:{order_id}:{seller_id}", debit=BUYER_CHARGES,
+                          credit=payable, amount=gross, occurred_at=occurred_at, order_id=order_id,
+                          seller_id=seller_id)]
+    if fee.amount:
+        postings.append(_transfer("fee", f"fee:{order_id}:{seller_id}", debit=payable, credit=PLATFORM_FEES,
+                                  amount=fee, occurred_at=occurred_at, order_id=order_id, seller_id=seller_id))
+    return postings
+
+
+def transfer_posting(order_id: str, seller_id: str, amount: Money, *, transfer_id: str | None = None,
+                     occurred_at: datetime | None = None) -> Posting:
+    """The seller's share minus the fee moved to its connected account (one per order and seller)."""
+    return _transfer("transfer", f"transfer:{order_id}:{seller_id}",
+                     debit=seller_account(TRANSFERS_OUT, seller_id), credit=STRIPE_CLEARING, amount=amount,
+                     occurred_at=occurred_at, order_id=order_id, seller_id=seller_id,
+                     refs={"transfer": transfer_id})
+
+
+def refund_posting(order_id: str, refund_id: str, amount: Money, *, stripe_refund_id: str | None = None,
+                   occurred_at: datetime | None = None) -> Posting:
+    """Money paid back to the buyer (one Stripe Refund); :func:`seller_refund_postings`
+    attributes it to the sellers whose lines it refunds."""
+    return _transfer("refund", f"refund:{refund_id}", debit=REFUNDS, credit=STRIPE_CLEARING, amount=amount,
+                     occurred_at=occurred_at, order_id=order_id, refs={"refund": stripe_refund_id})
+
+
+class RefundedLine(NamedTuple):
+    """One order line being refunded: its total and fee as charged, what was refunded of
+    it before, and what is refunded now."""
+
+    line_total: Money
+    fee: Money
+    refunded_before: Money
+    amount: Money
+
+
+def proportional_fee_refund(line: RefundedLine) -> Money:
+    """The part of the line's fee that goes back with this refund (see the module's policy)."""
+    for money in (line.fee, line.refunded_before, line.amount):
+        if money.currency != line.line_total.currency:
+            raise CurrencyMismatch(f"{money.currency} in a {line.line_total.currency} line")
+    refunded_after = line.refunded_before + line.amount
+    if line.amount.amount <= 0 or line.refunded_before.amount < 0:
+        raise ValueError("a refund must be positive")
+    if refunded_after.amount > line.line_total.amount:
+        raise Conflict("A refund cannot exceed what was paid for the line.", code="refund_exceeds_captured",
+                       details={"line_total": line.line_total.to_json(),
+                                "refunded_before": line.refunded_before.to_json(),
+                                "requested": line.amount.to_json()})
+
+    def fee_refunded(refunded: Money) -> Money:
+        return line.fee.allocate([refunded.amount, line.line_total.amount - refunded.amount])[0]
+
+    return fee_refunded(refunded_after) - fee_refunded(line.refunded_before)
+
+
+def refund_split(lines: Sequence[RefundedLine]) -> tuple[Money, Money]:
+    """(amount refunded, fee given back) for one seller's lines; the transfer reversal is
+    their difference."""
+    if not lines:
+        raise ValueError("a refund needs at least one line")
+    refunded = Money.zero(lines[0].amount.currency)
+    fee_back = Money.zero(lines[0].amount.currency)
+    for line in lines:
+        refunded = refunded + line.amount
+        fee_back = fee_back + proportional_fee_refund(line)
+    return refunded, fee_back
+
+
+def seller_refund_postings(order_id: str, refund_id: str, seller_id: str, lines: Sequence[RefundedLine], *,
+                           occurred_at: datetime | None = None) -> list[Posting]:
+    """The seller bears its refunded lines and gets the proportional fee back."""
+    refunded, fee_back = refund_split(lines)
+    payable = seller_account(SELLER_PAYABLE, seller_id)
+    postings = [_transfer("refund", f"refund:{refund_id}:{seller_id}", debit=payable, credit=REFUNDS,
+                          amount=refunded, occurred_at=occurred_at, order_id=order_id, seller_id=seller_id)]
+    if fee_back.amount:
+        postings.append(_transfer("fee_refund", f"fee_refund:{refund_id}:{seller_id}", debit=PLATFORM_FEES,
+                                  credit=payable, amount=fee_back, occurred_at=occurred_at, order_id=order_id,
+                                  seller_id=seller_id))
+    return postings
+
+
+def transfer_reversal_posting(order_id: str, refund_id: str, seller_id: str, amount: Money, *,
+                              reversal_id: str | None = None, occurred_at: datetime | None = None) -> Posting:
+    """Money taken back from the seller's connected account for a refund."""
+    return _transfer("transfer_reversal", f"transfer_reversal:{refund_id}:{seller_id}", debit=STRIPE_CLEARING,
+                     credit=seller_account(TRANSFERS_OUT, seller_id), amount=amount, occurred_at=occurred_at,
+                     order_id=order_id, seller_id=seller_id, refs={"transfer_reversal": reversal_id})
+
+
+def subscription_fee_posting(seller_id: str, period: str, amount: Money, *,
+                             occurred_at: datetime | None = None) -> Posting:
+    """The seller's monthly subscription (``period`` ``YYYY-MM``): at most once a month,
+    because the posting id is the seller and the month."""
+    if len(period) != 7 or period[4] != "-" or not (period[:4] + period[5:]).isdigit():
+        raise ValueError("period must be YYYY-MM")
+    return _transfer("subscription_fee", f"subscription_fee:{seller_id}:{period}",
+                     debit=seller_account(SELLER_PAYABLE, seller_id), credit=SUBSCRIPTION_FEES, amount=amount,
+                     occurred_at=occurred_at, seller_id=seller_id)
+
+
+def sum_by_currency(postings: Iterable[Posting]) -> dict[str, int]:
+    """Every entry of ``postings`` summed per currency (zero for balanced postings)."""
+    totals: dict[str, int] = {}
+    for posting in postings:
+        for currency, total in posting.totals().items():
+            totals[currency] = totals.get(currency, 0) + total
+    return totals

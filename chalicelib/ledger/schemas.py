@@ -1,0 +1,82 @@
+"""Statement, balance and revenue schemas.
+
+Windows are half-open, ``[from, to)``: ``from`` inclusive, ``to`` exclusive, each an ISO
+date (midnight UTC) or date-time (UTC when it has no offset) — June is
+``from=2025-06-01&to=2025-07-01``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import ConfigDict, Field, field_validator
+
+from chalicelib.core.schemas import MoneySchema, QuerySchema, ResponseSchema
+
+
+class Window(QuerySchema):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_by_name=True)
+
+    from_: datetime = Field(alias="from", description="Start, inclusive: ISO date or date-time (UTC by default).")
+    to: datetime = Field(description="End, exclusive: ISO date or date-time (UTC by default).")
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StatementQuery(Window):
+    format: Literal["json", "csv"] = Field(default="json", description="csv: the whole window as text/csv.")
+    cursor: str | None = Field(default=None, description="next_cursor of the previous page (json only).")
+    limit: int = Field(default=50, ge=1, le=100, description="Entries per page (json only).")
+
+
+class _WindowOut(ResponseSchema):
+    model_config = ConfigDict(extra="ignore", validate_by_name=True, serialize_by_alias=True)
+
+    from_: datetime = Field(alias="from")
+    to: datetime
+
+
+class StatementEntryOut(ResponseSchema):
+    occurred_at: str
+    posting_id: str
+    kind: str = Field(description="seller_payable (a sale), fee, transfer, refund, fee_refund, transfer_reversal "
+                                  "or subscription_fee.")
+    account: str = Field(description="seller_payable (earnings) or transfers_out (paid to your Stripe account).")
+    order_id: str | None
+    amount: MoneySchema = Field(description="From your side: positive raises what the marketplace owes you.")
+    refs: dict[str, str] = Field(description="Stripe ids (transfer, refund, ...) for reconciliation.")
+
+
+class Statement(_WindowOut):
+    seller_id: str
+    items: list[StatementEntryOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+
+
+class BalanceOut(ResponseSchema):
+    currency: str
+    earned: MoneySchema = Field(description="Sales minus fees, refunds and subscription fees, plus fee refunds.")
+    transferred: MoneySchema = Field(description="Transfers to your Stripe account minus reversals.")
+    owed: MoneySchema = Field(description="earned - transferred; negative when you owe the marketplace.")
+
+
+class Balances(ResponseSchema):
+    seller_id: str
+    balances: list[BalanceOut]
+
+
+class RevenueOut(ResponseSchema):
+    currency: str
+    fees: MoneySchema
+    fee_refunds: MoneySchema
+    net_fees: MoneySchema
+    subscription_fees: MoneySchema
+    total: MoneySchema
+
+
+class RevenueReport(_WindowOut):
+    currencies: list[RevenueOut]

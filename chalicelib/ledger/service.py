@@ -1,0 +1,357 @@
+"""Writing postings with the change that caused them, and reading balances, statements
+and revenue. Keys and round trips: :mod:`chalicelib.ledger.models`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.errors import Conflict, ValidationFailed
+from chalicelib.core.money import CURRENCY_EXPONENTS, Money
+from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.ledger.models import (
+    BALANCE_PREFIX,
+    ENTRY_PREFIX,
+    POSTING_SK,
+    ItemWrite,
+    LedgerEntry,
+    PostingRecord,
+    SellerBalance,
+    order_index_key,
+    platform_key,
+    posting_key,
+    seller_key,
+)
+from chalicelib.ledger.postings import (
+    KINDS,
+    PLATFORM_FEES,
+    SELLER_PAYABLE,
+    SUBSCRIPTION_FEES,
+    Entry,
+    Posting,
+    split_account,
+    utc,
+)
+
+MAX_CSV_ENTRIES = 10_000
+MAX_REVENUE_MONTHS = 13
+
+
+def iso(moment: datetime) -> str:
+    """Fixed-width UTC time, so that string order is time order in sort keys."""
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _entry_item(posting: Posting, number: int, entry: Entry) -> LedgerEntry:
+    base, seller_id = split_account(entry.account)
+    at = iso(posting.occurred_at)
+    suffix = f"{at}#{KINDS.index(posting.kind)}#{posting.posting_id}#{number:02d}"
+    if seller_id is not None:
+        pk, sk = seller_key(seller_id), f"{ENTRY_PREFIX}{suffix}"
+    else:
+        pk, sk = platform_key(base, at[:7]), suffix
+    return LedgerEntry(PK=pk, SK=sk, posting_id=posting.posting_id, kind=posting.kind, account=entry.account,
+                       currency=entry.amount.currency, amount=entry.amount.amount, occurred_at=at,
+                       order_id=posting.order_id, refs=dict(posting.refs))
+
+
+def _record(posting: Posting) -> PostingRecord:
+    at = iso(posting.occurred_at)
+    record = PostingRecord(
+        PK=posting_key(posting.posting_id), SK=POSTING_SK, posting_id=posting.posting_id, kind=posting.kind,
+        occurred_at=at, order_id=posting.order_id, seller_id=posting.seller_id, refs=dict(posting.refs),
+        entries=[[e.account, e.amount.currency, e.amount.amount] for e in posting.entries],
+    )
+    if posting.order_id:
+        record.GSI1PK = order_index_key(posting.order_id)
+        record.GSI1SK = f"{at}#{posting.posting_id}"
+    return record
+
+
+def _posting(record: PostingRecord) -> Posting:
+    return Posting(
+        posting_id=record.posting_id, kind=record.kind, occurred_at=parse_iso(record.occurred_at),
+        entries=tuple(Entry(account, Money(currency, amount)) for account, currency, amount in record.entries),
+        order_id=record.order_id, seller_id=record.seller_id, refs=dict(record.refs or {}),
+    )
+
+
+def posting_items(*postings: Posting) -> list[ItemWrite]:
+    """Every write that records ``postings``, to add to the caller's transaction
+    (``for w in posting_items(...): w.add_to(t)``).
+
+    Each posting's marker is conditional on not existing, so the transaction fails
+    (and changes nothing) if any of these postings was applied before; balance changes
+    are merged per (seller, currency), because a transaction may touch an item once.
+    """
+    ids = [p.posting_id for p in postings]
+    if len(set(ids)) != len(ids):
+        raise ValueError("the same posting twice in one transaction")
+    writes: list[ItemWrite] = []
+    deltas: dict[tuple[str, str], dict[str, int]] = {}
+    for posting in postings:
+        writes.append(ItemWrite(_record(posting), condition=PostingRecord.PK.does_not_exist()))
+        for number, entry in enumerate(posting.entries):
+            writes.append(ItemWrite(_entry_item(posting, number, entry)))
+            base, seller_id = split_account(entry.account)
+            if seller_id is not None:
+                delta = deltas.setdefault((seller_id, entry.amount.currency), {"payable": 0, "transferred": 0})
+                delta["payable" if base == SELLER_PAYABLE else "transferred"] += entry.amount.amount
+    now = iso(datetime.now(UTC))
+    for (seller_id, currency), delta in deltas.items():
+        balance = SellerBalance(PK=seller_key(seller_id), SK=f"{BALANCE_PREFIX}{currency}")
+        writes.append(ItemWrite(balance, actions=(
+            SellerBalance.seller_id.set(seller_id), SellerBalance.currency.set(currency),
+            SellerBalance.payable.add(delta["payable"]), SellerBalance.transferred.add(delta["transferred"]),
+            SellerBalance.updated_at.set(now),
+        )))
+    return writes
+
+
+def get_posting(posting_id: str) -> Posting | None:
+    """GetItem (1 RT)."""
+    try:
+        return _posting(PostingRecord.get(posting_key(posting_id), POSTING_SK, consistent_read=True))
+    except PostingRecord.DoesNotExist:
+        return None
+
+
+def _same_movement(a: Posting, b: Posting) -> bool:
+    """Equal but for the time: a retry rebuilds a movement at another moment."""
+    return (a.kind, sorted((e.account, e.amount) for e in a.entries)) == \
+        (b.kind, sorted((e.account, e.amount) for e in b.entries))
+
+
+def apply_postings(*postings: Posting) -> bool:
+    """Record postings in a transaction of their own. False when all were recorded
+    before (a retry: nothing changes); Conflict when only some were, or when an id was
+    recorded for a different movement."""
+    if not postings:
+        raise ValueError("nothing to record")
+    try:
+        with write_transaction() as transaction:
+            for write in posting_items(*postings):
+                write.add_to(transaction)
+    except TransactWriteError as error:
+        if not was_condition_failure(error):
+            raise
+        stored = {p.posting_id: get_posting(p.posting_id) for p in postings}
+        if all(stored[p.posting_id] is not None and _same_movement(stored[p.posting_id], p) for p in postings):
+            return False
+        raise Conflict("These postings were recorded before with other amounts, or only in part.",
+                       code="posting_conflict", details={"posting_ids": sorted(stored)}) from None
+    return True
+
+
+def order_postings(order_id: str) -> list[Posting]:
+    """Every posting of an order, oldest first: Query GSI1 (1 RT per page)."""
+    return [_posting(r) for r in PostingRecord.by_order.query(order_index_key(order_id))]
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class SellerBalanceView:
+    """What a seller has earned net of fees and refunds, what has been transferred, and
+    what the platform still owes (negative: the seller owes the platform)."""
+
+    seller_id: str
+    earned: Money
+    transferred: Money
+
+    @property
+    def owed(self) -> Money:
+        return self.earned - self.transferred
+
+    def to_json(self) -> dict[str, Any]:
+        return {"currency": self.earned.currency, "earned": self.earned.to_json(),
+                "transferred": self.transferred.to_json(), "owed": self.owed.to_json()}
+
+
+def _balance_view(seller_id: str, currency: str, item: SellerBalance | None) -> SellerBalanceView:
+    payable = int(item.payable or 0) if item else 0
+    transferred = int(item.transferred or 0) if item else 0
+    # Liabilities are credits (negative); the seller reads them as positive amounts.
+    return SellerBalanceView(seller_id, Money(currency, -payable), Money(currency, transferred))
+
+
+def seller_balance(seller_id: str, currency: str) -> SellerBalanceView:
+    """O(1): GetItem of the running balance (1 RT)."""
+    currency = Money.zero(currency).currency
+    try:
+        item = SellerBalance.get(seller_key(seller_id), f"{BALANCE_PREFIX}{currency}", consistent_read=True)
+    except SellerBalance.DoesNotExist:
+        item = None
+    return _balance_view(seller_id, currency, item)
+
+
+def seller_balances(seller_id: str) -> list[SellerBalanceView]:
+    """Every currency the seller has a balance in: Query (1 RT)."""
+    items = SellerBalance.query(seller_key(seller_id), SellerBalance.SK.startswith(BALANCE_PREFIX))
+    return [_balance_view(seller_id, item.currency, item) for item in items]
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    """One entry of a seller's account, signed from the seller's point of view:
+    positive raises what the platform owes the seller (a sale, a fee refund), negative
+    lowers it (a fee, a refund, a transfer to the seller's Stripe account)."""
+
+    occurred_at: str
+    posting_id: str
+    kind: str
+    account: str  # seller_payable or transfers_out
+    order_id: str | None
+    amount: Money
+    refs: dict[str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"occurred_at": self.occurred_at, "posting_id": self.posting_id, "kind": self.kind,
+                "account": self.account, "order_id": self.order_id, "amount": self.amount.to_json(),
+                "refs": self.refs}
+
+
+def _statement_entry(item: LedgerEntry) -> StatementEntry:
+    return StatementEntry(occurred_at=item.occurred_at, posting_id=item.posting_id, kind=item.kind,
+                          account=split_account(item.account)[0], order_id=item.order_id,
+                          amount=Money(item.currency, -int(item.amount)), refs=dict(item.refs or {}))
+
+
+def _check_window(from_: datetime, to: datetime) -> tuple[datetime, datetime]:
+    from_, to = utc(from_), utc(to)
+    if to <= from_:
+        raise ValidationFailed("'to' must be after 'from'.", code="invalid_window",
+                               details=[{"field": "query.to", "message": "must be after from", "type": "window"}])
+    return from_, to
+
+
+def _seller_window(seller_id: str, from_: datetime, to: datetime, *, cursor: str | None,
+                   limit: int | None) -> tuple[Iterator[LedgerEntry], str]:
+    from_, to = _check_window(from_, to)
+    scope = f"{seller_key(seller_id)}/ledger/{iso(from_)}/{iso(to)}"
+    # [from, to): an entry at exactly `to` sorts after the bare prefix LEDGER#<to>.
+    condition = LedgerEntry.SK.between(f"{ENTRY_PREFIX}{iso(from_)}", f"{ENTRY_PREFIX}{iso(to)}")
+    results = LedgerEntry.query(seller_key(seller_id), condition, limit=limit,
+                                last_evaluated_key=decode_cursor(cursor, scope=scope))
+    return results, scope
+
+
+def seller_entries(seller_id: str, from_: datetime, to: datetime, cursor: str | None = None,
+                   limit: int = 50) -> Page[StatementEntry]:
+    """One page of the seller's entries in ``[from_, to)``, oldest first: Query (1 RT).
+    The seller comes from the principal; the cursor is bound to seller and window."""
+    results, scope = _seller_window(seller_id, from_, to, cursor=cursor, limit=limit)
+    items = [_statement_entry(item) for item in results]
+    last_key = results.last_evaluated_key if len(items) == limit else None
+    return Page(items=items, next_cursor=encode_cursor(last_key, scope=scope))
+
+
+def format_minor(money: Money) -> str:
+    """``-1234 EUR`` → ``-12.34``: decimal text from integer arithmetic only."""
+    exponent = CURRENCY_EXPONENTS[money.currency]
+    sign = "-" if money.amount < 0 else ""
+    units, fraction = divmod(abs(money.amount), 10**exponent)
+    return f"{sign}{units}.{fraction:0{exponent}d}" if exponent else f"{sign}{units}"
+
+
+CSV_COLUMNS = ("occurred_at", "posting_id", "kind", "account", "order_id", "currency", "amount_minor", "amount",
+               "stripe_reference")
+
+
+def statement_csv(seller_id: str, from_: datetime, to: datetime) -> str:
+    """The whole window as CSV (Query, 1 RT per 1 MB). Refused above
+    ``MAX_CSV_ENTRIES`` rows, so a response stays within Lambda's 6 MB."""
+    results, _ = _seller_window(seller_id, from_, to, cursor=None, limit=MAX_CSV_ENTRIES + 1)
+    entries = [_statement_entry(item) for item in results]
+    if len(entries) > MAX_CSV_ENTRIES:
+        raise ValidationFailed(f"More than {MAX_CSV_ENTRIES} entries: choose a shorter window.",
+                               code="window_too_large",
+                               details=[{"field": "query.to", "message": "window has too many entries",
+                                         "type": "window"}])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        reference = " ".join(f"{k}={v}" for k, v in sorted(e.refs.items()))
+        writer.writerow((e.occurred_at, e.posting_id, e.kind, e.account, e.order_id or "", e.amount.currency,
+                         e.amount.amount, format_minor(e.amount), reference))
+    return out.getvalue()
+
+
+def _months(from_: datetime, to: datetime) -> list[str]:
+    """``YYYY-MM`` of every month that ``[from_, to)`` touches."""
+    last = to - timedelta(microseconds=1)
+    year, month = from_.year, from_.month
+    months: list[str] = []
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _platform_entries(account: str, from_: datetime, to: datetime) -> Iterable[LedgerEntry]:
+    """One Query per month bucket; the sort key bounds the window inside a month."""
+    condition = LedgerEntry.SK.between(iso(from_), iso(to))
+    for month in _months(from_, to):
+        yield from LedgerEntry.query(platform_key(account, month), condition)
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """The platform's revenue in one currency over a window: fees charged, fees given
+    back with refunds, and sellers' subscription fees."""
+
+    fees: Money
+    fee_refunds: Money
+    subscription_fees: Money
+
+    @property
+    def net_fees(self) -> Money:
+        return self.fees - self.fee_refunds
+
+    @property
+    def total(self) -> Money:
+        return self.net_fees + self.subscription_fees
+
+    def to_json(self) -> dict[str, Any]:
+        return {"currency": self.fees.currency, "fees": self.fees.to_json(),
+                "fee_refunds": self.fee_refunds.to_json(), "net_fees": self.net_fees.to_json(),
+                "subscription_fees": self.subscription_fees.to_json(), "total": self.total.to_json()}
+
+
+def platform_fee_revenue(from_: datetime, to: datetime) -> dict[str, Revenue]:
+    """Revenue per currency in ``[from_, to)``: 2 Queries per calendar month (at most
+    ``MAX_REVENUE_MONTHS`` months)."""
+    from_, to = _check_window(from_, to)
+    if len(_months(from_, to)) > MAX_REVENUE_MONTHS:
+        raise ValidationFailed(f"Ask for at most {MAX_REVENUE_MONTHS} calendar months at once.",
+                               code="window_too_large",
+                               details=[{"field": "query.to", "message": "window too long", "type": "window"}])
+    sums: dict[str, dict[str, int]] = {}
+    for account in (PLATFORM_FEES, SUBSCRIPTION_FEES):
+        for item in _platform_entries(account, from_, to):
+            bucket = sums.setdefault(item.currency, {"fees": 0, "fee_refunds": 0, "subscription_fees": 0})
+            amount = int(item.amount)
+            if account == SUBSCRIPTION_FEES:
+                bucket["subscription_fees"] -= amount
+            elif amount < 0:  # a fee is a credit
+                bucket["fees"] -= amount
+            else:  # a fee refund is a debit
+                bucket["fee_refunds"] += amount
+    return {currency: Revenue(**{k: Money(currency, v) for k, v in s.items()})
+            for currency, s in sorted(sums.items())}

@@ -1,0 +1,16 @@
+"""Request and response schemas of payments."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from chalicelib.core.schemas import ResponseSchema
+
+
+class WebhookReceipt(ResponseSchema):
+    """What agora did with a Stripe event (Stripe only looks at the status)."""
+
+    received: bool = True
+    event_id: str
+    type: str
+    outcome: Literal["processed", "duplicate", "ignored"]

@@ -1,0 +1,122 @@
+"""Seller API keys: server-to-server credentials limited to one seller and chosen scopes.
+
+A key reads ``agora_sk_<key_id>_<secret>``. Only a keyed hash of the whole key is stored;
+the key id inside it makes authentication one GetItem of the key (strongly consistent, so a
+revoked key stops at once) and one of its seller (a suspended seller's keys are refused).
+``last_used_at`` is written at most once a minute per key, so busy integrations do not turn
+every read into a write.
+
+Round trips: create 1 (TransactWrite: key + event), list 1 (Query GSI3), revoke 1
+(TransactWrite: conditional delete + event), authenticate 2 (+1 UpdateItem a minute).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib.core.auth import API_KEY_PREFIX, Principal, hash_secret, new_secret, same_secret
+from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.errors import Forbidden, NotFound, Unauthorized
+from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.logging import logger
+from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.events.service import new_event
+from chalicelib.sellers.models import PROFILE_SK, ApiKey, Seller, api_key_key, api_keys_index_key, seller_key
+
+KEY_SK = "APIKEY"
+KEY_ID_PREFIX = "key"
+KEY_ID_LENGTH = len(KEY_ID_PREFIX) + 27  # "key_" + a 26-character ULID
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _stamp(moment: datetime) -> str:
+    """Fixed-width UTC time, so stamps compare correctly as text in conditions."""
+    return moment.isoformat(timespec="seconds")
+
+
+def key_not_found() -> NotFound:
+    return NotFound("No such API key.", code="api_key_not_found")
+
+
+def create_key(*, seller_id: str, user_id: str | None, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+    """A new key and its secret, which is returned only here."""
+    key_id = new_id(KEY_ID_PREFIX)
+    secret = new_secret(f"{API_KEY_PREFIX}{key_id}_")
+    key = ApiKey(api_key_key(key_id), KEY_SK, key_id=key_id, seller_id=seller_id, name=name, scopes=set(scopes),
+                 secret_hash=hash_secret(secret), created_at=_stamp(datetime.now(UTC)), created_by=user_id,
+                 GSI3PK=api_keys_index_key(seller_id), GSI3SK=key_id)
+    with write_transaction() as transaction:
+        transaction.save(key, condition=ApiKey.PK.does_not_exist())
+        transaction.save(new_event("seller.api_key_created", {"seller_id": seller_id, "key_id": key_id, "name": name,
+                                                              "scopes": sorted(scopes), "by": user_id}))
+    return key, secret
+
+
+def list_keys(seller_id: str, *, cursor: str | None, limit: int) -> Page[ApiKey]:
+    """The seller's keys, oldest first."""
+    scope = f"SELLER#{seller_id}/api-keys"
+    results = ApiKey.by_seller.query(api_keys_index_key(seller_id), limit=limit,
+                                     last_evaluated_key=decode_cursor(cursor, scope=scope))
+    items = list(results)
+    return Page(items, encode_cursor(results.last_evaluated_key, scope=scope))
+
+
+def revoke_key(*, seller_id: str, key_id: str, user_id: str | None) -> None:
+    """Delete the key if it is this seller's; another seller's key is "not found" like a missing one."""
+    if not has_prefix(key_id, KEY_ID_PREFIX):
+        raise key_not_found()
+    try:
+        with write_transaction() as transaction:
+            transaction.delete(ApiKey(api_key_key(key_id), KEY_SK), condition=ApiKey.seller_id == seller_id)
+            transaction.save(new_event("seller.api_key_revoked", {"seller_id": seller_id, "key_id": key_id,
+                                                                  "by": user_id}))
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            raise key_not_found() from None
+        raise
+
+
+def _key_id(credential: str) -> str | None:
+    rest = credential[len(API_KEY_PREFIX):] if credential.startswith(API_KEY_PREFIX) else ""
+    key_id = rest[:KEY_ID_LENGTH]
+    if rest[KEY_ID_LENGTH:KEY_ID_LENGTH + 1] != "_" or not has_prefix(key_id, KEY_ID_PREFIX):
+        return None
+    return key_id
+
+
+def authenticate(credential: str) -> Principal:
+    """The principal of an API key (``chalicelib.core.auth.API_KEY_RESOLVER`` names this)."""
+    invalid = Unauthorized("The API key is not valid.", code="invalid_api_key")
+    key_id = _key_id(credential)
+    if key_id is None:
+        raise invalid
+    try:
+        key = ApiKey.get(api_key_key(key_id), KEY_SK, consistent_read=True)
+    except ApiKey.DoesNotExist:
+        raise invalid from None
+    if not same_secret(credential, key.secret_hash):
+        raise invalid
+    try:
+        seller = Seller.get(seller_key(key.seller_id), PROFILE_SK)
+    except Seller.DoesNotExist:
+        raise invalid from None
+    if seller.status == "suspended":
+        raise Forbidden("This seller is suspended; its API keys work again once an operator reinstates it.",
+                        code="seller_suspended")
+    _record_use(key)
+    return Principal(kind="api_key", seller_id=key.seller_id, scopes=frozenset(key.scopes), key_id=key_id)
+
+
+def _record_use(key: ApiKey) -> None:
+    now = datetime.now(UTC)
+    stale = _stamp(now - LAST_USED_RESOLUTION)
+    if key.last_used_at and key.last_used_at > stale:
+        return
+    not_recent = ApiKey.last_used_at.does_not_exist() | (ApiKey.last_used_at <= stale)
+    try:
+        key.update(actions=[ApiKey.last_used_at.set(_stamp(now))], condition=ApiKey.PK.exists() & not_recent)
+    except UpdateError as error:
+        if not was_condition_failure(error):  # a lost race is fine; a failed write must not fail the request
+            logger.warning("could not record an API key's use", extra={"key_id": key.key_id})

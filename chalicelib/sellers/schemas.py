@@ -1,0 +1,289 @@
+"""Request and response schemas of sellers, their API keys and the operator's seller admin."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+
+from chalicelib.accounts.schemas import Tokens
+from chalicelib.core.auth import API_KEY_PREFIX, SELLER_SCOPES
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.money import normalise_currency
+from chalicelib.core.schemas import QuerySchema, RequestSchema, ResponseSchema
+
+# Countries where Stripe Connect Express accounts can be opened.
+STRIPE_COUNTRIES = frozenset({
+    "AT", "AU", "BE", "BG", "CA", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB", "GR", "HR", "HU",
+    "IE", "IT", "JP", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "NZ", "PL", "PT", "RO", "SE", "SG", "SI", "SK",
+    "US",
+})
+EU_COUNTRIES = frozenset({"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+                          "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"})
+# EU VAT ids start with the member state's code (Greece uses EL); elsewhere any country-coded id.
+_VAT_PREFIX = {"GR": "EL"}
+_VAT_ID = re.compile(r"^[A-Z]{2}[0-9A-Z]{2,14}$")
+MAX_POLICY = 10_000
+MAX_DESCRIPTION = 5_000
+MAX_URL = 2_048
+
+
+def _country(code: str) -> str:
+    upper = code.upper()
+    if upper not in STRIPE_COUNTRIES:
+        raise ValueError(f"sellers from {code!r} cannot be paid through Stripe Connect here; use an ISO 3166 "
+                         "alpha-2 code of a supported country")
+    return upper
+
+
+def _currency(code: str) -> str:
+    try:
+        return normalise_currency(code)
+    except ValueError:
+        raise ValueError(f"unsupported currency {code!r}") from None
+
+
+def _https_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url):
+        raise ValueError("must be an https:// URL")
+    return url
+
+
+def _email(value: str) -> str:
+    from chalicelib.accounts.emails import normalise_email
+
+    try:
+        return normalise_email(value)
+    except ValidationFailed as error:
+        raise ValueError(error.details[0]["message"]) from None
+
+
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
+HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL), AfterValidator(_https_url)]
+Scope = Literal[tuple(sorted(SELLER_SCOPES))]  # type: ignore[valid-type]
+
+
+class SellerApplication(RequestSchema):
+    business_name: str = Field(min_length=1, max_length=200, examples=["Nordwind Outdoor GmbH"])
+    email: str = Field(max_length=320, description="The owner's sign-in and the seller's contact address.")
+    password: str = Field(max_length=256, description="At least 10 characters.")
+    name: str | None = Field(default=None, min_length=1, max_length=200,
+                             description="The owner's name; the business name when omitted.")
+    country: Annotated[str, AfterValidator(_country)] = Field(
+        description="ISO 3166 alpha-2 code of the seller's country (where its Stripe account is).", examples=["DE"])
+    default_currency: Annotated[str, AfterValidator(_currency)] = Field(examples=["EUR"])
+    vat_id: str | None = Field(default=None, max_length=32, examples=["DE123456789"])
+    invite_code: str | None = Field(default=None, min_length=1, max_length=100,
+                                    description="Needed while the marketplace admits sellers by invitation only.")
+
+    @field_validator("vat_id")
+    @classmethod
+    def _vat_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """EU sellers: their member state's VAT id format; others: any country-prefixed id."""
+        if value is None:
+            return None
+        country = info.data.get("country")
+        if country in EU_COUNTRIES:
+            from chalicelib.accounts.validation import normalise_vat_id
+
+            vat_id = normalise_vat_id(value)
+            expected = _VAT_PREFIX.get(country, country)
+            if not vat_id.startswith(expected):
+                raise ValueError(f"A VAT id from {country} starts with {expected}.")
+            return vat_id
+        compact = re.sub(r"[\s.\-/]", "", value).upper()
+        if not _VAT_ID.match(compact):
+            raise ValueError("A VAT id is a two-letter country prefix and 2-14 letters or digits.")
+        return compact
+
+
+class SellerProfilePatch(RequestSchema):
+    """Send only what changes; ``null`` clears an optional field."""
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    logo_url: HttpsUrl | None = None
+    return_policy: str | None = Field(default=None, max_length=MAX_POLICY)
+    shipping_policy: str | None = Field(default=None, max_length=MAX_POLICY)
+    support_email: Email | None = None
+    return_window_days: int | None = Field(default=None, ge=0, le=365,
+                                           description="At least 14 for sellers in the EU (right of withdrawal).")
+
+    @model_validator(mode="after")
+    def _required_stay(self) -> SellerProfilePatch:
+        for name in ("display_name", "return_window_days"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be removed, only changed")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class Payments(ResponseSchema):
+    stripe_account_id: str | None = Field(description="null until the Stripe account exists; "
+                                                      "POST /v1/seller/onboarding-link creates it.")
+    charges_enabled: bool
+    payouts_enabled: bool
+    requirements_due: list[str] = Field(description="What Stripe still needs from the seller.")
+
+
+class SellerAccount(ResponseSchema):
+    """A seller as the seller itself and operators see it."""
+
+    seller_id: str
+    status: Literal["pending", "approved", "suspended", "rejected"]
+    status_reason: str | None = Field(description="Why an operator suspended the seller.")
+    can_sell: bool = Field(description="Approved and able to take payments: products can be published.")
+    business_name: str
+    display_name: str
+    contact_email: str
+    country: str
+    default_currency: str
+    vat_id: str | None
+    description: str | None
+    logo_url: str | None
+    return_policy: str | None
+    shipping_policy: str | None
+    support_email: str | None
+    return_window_days: int
+    payments: Payments
+    created_at: str
+    approved_at: str | None
+
+    @classmethod
+    def of(cls, seller: Any) -> SellerAccount:
+        return cls(
+            seller_id=seller.seller_id, status=seller.status, status_reason=seller.status_reason,
+            can_sell=seller.can_sell, business_name=seller.business_name, display_name=seller.display_name,
+            contact_email=seller.contact_email, country=seller.country, default_currency=seller.default_currency,
+            vat_id=seller.vat_id, description=seller.description, logo_url=seller.logo_url,
+            return_policy=seller.return_policy, shipping_policy=seller.shipping_policy,
+            support_email=seller.support_email, return_window_days=int(seller.return_window_days),
+            payments=Payments(stripe_account_id=seller.stripe_account_id, charges_enabled=bool(seller.charges_enabled),
+                              payouts_enabled=bool(seller.payouts_enabled),
+                              requirements_due=list(seller.requirements_due or [])),
+            created_at=seller.created_at, approved_at=seller.approved_at,
+        )
+
+
+class SellerSignUp(ResponseSchema):
+    seller: SellerAccount
+    tokens: Tokens
+
+
+class Rating(ResponseSchema):
+    count: int
+    average: float | None = Field(description="Mean of 1-5 stars, two decimals; null without reviews.")
+
+
+class Storefront(ResponseSchema):
+    """What buyers see of a seller."""
+
+    seller_id: str
+    display_name: str
+    description: str | None
+    logo_url: str | None
+    country: str
+    support_email: str | None
+    return_policy: str | None
+    shipping_policy: str | None
+    return_window_days: int
+    rating: Rating
+    product_count: int = Field(description="Products buyers can find in the catalog now.")
+    member_since: str
+
+    @classmethod
+    def of(cls, seller: Any) -> Storefront:
+        count = int(seller.rating_count or 0)
+        return cls(
+            seller_id=seller.seller_id, display_name=seller.display_name, description=seller.description,
+            logo_url=seller.logo_url, country=seller.country, support_email=seller.support_email,
+            return_policy=seller.return_policy, shipping_policy=seller.shipping_policy,
+            return_window_days=int(seller.return_window_days),
+            rating=Rating(count=count, average=round(int(seller.rating_sum) / count, 2) if count else None),
+            product_count=max(0, int(seller.listed_product_count or 0)), member_since=seller.created_at,
+        )
+
+
+class OnboardingLink(ResponseSchema):
+    url: str = Field(description="Send the seller's browser here; single use.")
+    expires_at: str = Field(description="ISO 8601; ask for a new link after this.")
+
+
+class ApiKeyRequest(RequestSchema):
+    name: str = Field(min_length=1, max_length=100, examples=["ERP sync"])
+    scopes: list[Scope] = Field(min_length=1, max_length=7, examples=[["products:read", "products:write"]])
+
+
+class ApiKeyOut(ResponseSchema):
+    key_id: str
+    prefix: str = Field(description="How the key starts, to recognise it; the secret is never shown again.")
+    name: str
+    scopes: list[str]
+    created_at: str
+    last_used_at: str | None = Field(description="Updated at most once a minute.")
+
+    @classmethod
+    def of(cls, key: Any) -> ApiKeyOut:
+        return cls(key_id=key.key_id, prefix=f"{API_KEY_PREFIX}{key.key_id}_", name=key.name,
+                   scopes=sorted(key.scopes), created_at=key.created_at, last_used_at=key.last_used_at)
+
+
+class NewApiKey(ApiKeyOut):
+    secret: str = Field(description="The whole key, shown only now: send it as Authorization: Bearer <secret>.")
+
+
+class ApiKeyPage(ResponseSchema):
+    items: list[ApiKeyOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+
+
+class PageQuery(QuerySchema):
+    cursor: str | None = None
+    limit: str | None = Field(default=None, description="1-100, default 20.")
+
+
+class SellerListQuery(PageQuery):
+    status: Literal["pending", "approved", "suspended", "rejected"] = "pending"
+
+
+class SellerPage(ResponseSchema):
+    items: list[SellerAccount]
+    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+
+
+class Suspension(RequestSchema):
+    reason: str = Field(min_length=1, max_length=1000, description="Shown to the seller.")
+
+
+class MarketplaceSettingsBody(RequestSchema):
+    seller_access: Literal["open", "invite_only"] = Field(
+        description="open: sellers are approved once Stripe enables charges; invite_only: an operator's invite "
+                    "code is needed to apply and an operator approves.")
+    buyer_access: Literal["open", "members_only"]
+
+
+class MarketplaceSettingsOut(ResponseSchema):
+    seller_access: str
+    buyer_access: str
+    updated_at: str | None
+    updated_by: str | None
+
+    @classmethod
+    def of(cls, settings: Any) -> MarketplaceSettingsOut:
+        return cls(seller_access=settings.seller_access, buyer_access=settings.buyer_access,
+                   updated_at=settings.updated_at, updated_by=settings.updated_by)
+
+
+class InviteRequest(RequestSchema):
+    note: str | None = Field(default=None, max_length=500, description="For operators: whom it is for.")
+    expires_in_days: int = Field(default=14, ge=1, le=90)
+
+
+class Invite(ResponseSchema):
+    code: str = Field(description="Give this to the seller; it works once and is shown only now.")
+    expires_at: str

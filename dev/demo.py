@@ -1,0 +1,126 @@
+"""Load the demo marketplace (dev/demo_data.py) into a running local stack, through the
+public API as a real seller would: apply, onboard with (fake) Stripe, list products.
+
+    python -m dev.demo            (make run does this once the stack is ready)
+
+Idempotent: a seller or buyer that exists already is signed in instead of created, and
+products are upserted by SKU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from dev import demo_data, stack_state
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def _check(response: requests.Response, what: str) -> Any:
+    if response.status_code >= 400:
+        raise DemoError(f"{what}: {response.status_code} {response.text[:500]}")
+    return response.json() if response.content else None
+
+
+def _sign_in_or_register(api: str, path: str, body: dict[str, Any], email: str, password: str) -> dict[str, Any]:
+    response = requests.post(f"{api}{path}", json=body, timeout=30)
+    if response.status_code == 409:
+        login = _check(requests.post(f"{api}/v1/auth/login", json={"email": email, "password": password},
+                                     timeout=30), f"sign in {email}")
+        return {"tokens": login}
+    created = _check(response, f"create {email}")
+    return created if "tokens" in created else {"tokens": created}
+
+
+def _sku(title: str, attributes: dict[str, str]) -> str:
+    text = "-".join([title, *attributes.values()]).upper()
+    return re.sub(r"[^A-Z0-9]+", "-", text).strip("-")[:60]
+
+
+def create_operator() -> None:
+    from chalicelib.accounts.service import create_user, new_user
+    from chalicelib.core.errors import Conflict
+
+    with contextlib.suppress(Conflict):  # loaded before: the operator exists
+        create_user(new_user(demo_data.OPERATOR["email"], name=demo_data.OPERATOR["name"],
+                             password=demo_data.OPERATOR["password"], roles={"operator"}))
+
+
+def onboard(api: str, headers: dict[str, str]) -> dict[str, Any]:
+    """Follow the Stripe onboarding link as the seller's browser would, then wait for the
+    webhook to tell agora that charges are enabled."""
+    seller = _check(requests.get(f"{api}/v1/seller", headers=headers, timeout=30), "read seller")
+    if not seller.get("payments", {}).get("charges_enabled"):
+        link = _check(requests.post(f"{api}/v1/seller/onboarding-link", headers=headers, timeout=30),
+                      "onboarding link")
+        requests.get(link["url"], allow_redirects=False, timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        seller = _check(requests.get(f"{api}/v1/seller", headers=headers, timeout=30), "read seller")
+        if seller["status"] == "approved" and seller.get("payments", {}).get("charges_enabled"):
+            return seller
+        time.sleep(0.3)
+    raise DemoError(f"seller {seller.get('seller_id')} was not approved after onboarding: {seller}")
+
+
+def load(api: str) -> dict[str, Any]:
+    create_operator()
+    summary: dict[str, Any] = {"sellers": []}
+    for application, products in demo_data.SELLERS:
+        signed_up = _sign_in_or_register(api, "/v1/sellers", application, application["email"],
+                                         application["password"])
+        headers = {"Authorization": f"Bearer {signed_up['tokens']['access_token']}"}
+        seller = onboard(api, headers)
+        rows = [{"sku": _sku(title, attributes), "title": title, "brand": brand, "category": category,
+                 "price": price, "currency": application["default_currency"], "stock": stock,
+                 "attributes": attributes, "status": "active",
+                 "description": f"{title} by {brand}, sold by {application['business_name']}."}
+                for title, brand, category, price, stock, attributes in products]
+        result = _check(requests.post(f"{api}/v1/seller/products/bulk", json={"rows": rows}, headers=headers,
+                                      timeout=60), f"list products of {application['business_name']}")
+        failed = [r for r in result["results"] if r["status"] == "error"]
+        if failed:
+            raise DemoError(f"demo products refused: {failed}")
+        summary["sellers"].append((application["business_name"], application["email"], application["password"],
+                                   seller["seller_id"], len(rows)))
+    _sign_in_or_register(api, "/v1/auth/register", demo_data.BUYER, demo_data.BUYER["email"],
+                         demo_data.BUYER["password"])
+    return summary
+
+
+def describe(summary: dict[str, Any]) -> str:
+    lines = ["Demo data (sign in at POST /v1/auth/login):",
+             f"  operator  {demo_data.OPERATOR['email']} / {demo_data.OPERATOR['password']}",
+             f"  buyer     {demo_data.BUYER['email']} / {demo_data.BUYER['password']}"]
+    for name, email, password, seller_id, count in summary["sellers"]:
+        lines.append(f"  seller    {email} / {password}   ({name}, {seller_id}, {count} products)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--state-file", type=Path, default=None)
+    args = parser.parse_args(argv)
+    state = stack_state.apply_environment(args.state_file)
+    os.environ.setdefault("AGORA_STAGE", "local")
+    try:
+        print(describe(load(state["urls"]["api"])), flush=True)
+    except DemoError as error:
+        print(f"Loading the demo data failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""A seller's way into the marketplace over real HTTP: apply, onboard through the local Stripe
+(whose signed account.updated reaches the Connect webhook), get approved, use an API key; an
+operator created with the CLI suspends and reinstates the seller."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+import requests
+
+from tests.e2e.conftest import ROOT, LocalStack, eventually
+
+
+def _json(response: requests.Response, status: int) -> Any:
+    assert response.status_code == status, response.text
+    return response.json() if response.content else None
+
+
+def _operator(local_stack: LocalStack) -> dict[str, str]:
+    email, password = f"ops-{uuid.uuid4().hex[:8]}@agora.example", "operator-e2e-password"
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "operators", "create", "--local", "--email", email, "--name", "Olga",
+         "--password", password],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "AGORA_LOCAL_STATE": local_stack.env["AGORA_LOCAL_STATE"]},
+    )
+    assert result.returncode == 0, result.stderr
+    tokens = _json(requests.post(f"{local_stack.api}/v1/auth/login", json={"email": email, "password": password},
+                                 timeout=10), 200)
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def test_a_seller_applies_onboards_is_approved_and_can_be_suspended(local_stack: LocalStack) -> None:
+    api = local_stack.api
+    operator = _operator(local_stack)
+    _json(requests.put(f"{api}/v1/admin/settings", json={"seller_access": "open", "buyer_access": "open"},
+                       headers=operator, timeout=10), 200)
+
+    # a seller applies
+    email = f"shop-{uuid.uuid4().hex[:8]}@nordwind.example"
+    signed_up = _json(requests.post(f"{api}/v1/sellers", timeout=20, json={
+        "business_name": "Nordwind Outdoor GmbH", "email": email, "password": "nordwind-e2e-password",
+        "country": "DE", "default_currency": "EUR", "vat_id": "DE123456789"}), 201)
+    seller_id = signed_up["seller"]["seller_id"]
+    seller = {"Authorization": f"Bearer {signed_up['tokens']['access_token']}"}
+    assert signed_up["seller"]["status"] == "pending"
+    assert signed_up["seller"]["payments"]["stripe_account_id"].startswith("acct_")
+
+    # and finishes Stripe's onboarding in the browser
+    link = _json(requests.post(f"{api}/v1/seller/onboarding-link", headers=seller, timeout=20), 200)
+    followed = requests.get(link["url"], allow_redirects=False, timeout=10)
+    assert followed.status_code == 302
+    assert followed.headers["Location"].endswith("/seller/onboarding/done")
+
+    # Stripe's account.updated arrives at the Connect webhook: in an open marketplace that approves
+    def approved() -> Any:
+        body = _json(requests.get(f"{api}/v1/seller", headers=seller, timeout=10), 200)
+        return body if body["can_sell"] else None
+
+    now = eventually(approved, what="the seller to be approved after onboarding")
+    assert now["status"] == "approved"
+    assert now["payments"]["charges_enabled"] is True
+    storefront = _json(requests.get(f"{api}/v1/sellers/{seller_id}", timeout=10), 200)
+    assert storefront["display_name"] == "Nordwind Outdoor GmbH"
+
+    # an API key for the seller's ERP
+    key = _json(requests.post(f"{api}/v1/seller/api-keys", json={"name": "ERP", "scopes": ["products:write"]},
+                              headers=seller, timeout=10), 201)
+    integration = {"Authorization": f"Bearer {key['secret']}"}
+    assert _json(requests.get(f"{api}/v1/seller", headers=integration, timeout=10), 200)["seller_id"] == seller_id
+
+    # an operator suspends the seller: storefront gone, key paused, the seller sees why
+    _json(requests.post(f"{api}/v1/admin/sellers/{seller_id}/suspend", json={"reason": "Counterfeit reports"},
+                        headers=operator, timeout=10), 200)
+    assert requests.get(f"{api}/v1/sellers/{seller_id}", timeout=10).status_code == 404
+    paused = requests.get(f"{api}/v1/seller", headers=integration, timeout=10)
+    assert (paused.status_code, paused.json()["error"]["code"]) == (403, "seller_suspended")
+    assert _json(requests.get(f"{api}/v1/seller", headers=seller, timeout=10), 200)["status_reason"] == (
+        "Counterfeit reports")
+
+    # and reinstates it
+    _json(requests.post(f"{api}/v1/admin/sellers/{seller_id}/reinstate", headers=operator, timeout=10), 200)
+    assert _json(requests.get(f"{api}/v1/seller", headers=integration, timeout=10), 200)["can_sell"] is True
+    assert requests.get(f"{api}/v1/sellers/{seller_id}", timeout=10).status_code == 200
+
+
+def test_a_forged_webhook_is_refused(local_stack: LocalStack) -> None:
+    response = requests.post(f"{local_stack.api}/v1/webhooks/stripe/connect", timeout=10,
+                             data=b'{"id": "evt_forged", "type": "account.updated"}',
+                             headers={"Content-Type": "application/json", "Stripe-Signature": "t=1,v1=00"})
+
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_signature")

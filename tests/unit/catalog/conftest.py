@@ -1,0 +1,124 @@
+"""Catalog fixtures: sellers in any standing, their tokens, products made through the API."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import types
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.unit.conftest import call
+
+_serial = itertools.count(1)
+
+
+def put_seller(seller_id: str, *, status: str = "approved", charges_enabled: bool = True,
+               display_name: str | None = None) -> None:
+    """A seller item as the sellers domain stores it (its routes are built elsewhere)."""
+    from chalicelib.sellers.models import Seller, seller_key
+
+    Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, status=status,
+           business_name=f"{seller_id} GmbH", display_name=display_name or f"Shop {seller_id}",
+           contact_email=f"{seller_id}@example.com", country="DE", default_currency="EUR",
+           charges_enabled=charges_enabled, created_at="2026-11-01T00:00:00+00:00").save()
+
+
+def seller_headers(seller_id: str) -> dict[str, str]:
+    from chalicelib.core.auth import issue_access_token
+
+    token, _ = issue_access_token(user_id=f"usr_{seller_id}", roles={"seller"}, seller_id=seller_id)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def operator_headers() -> dict[str, str]:
+    from chalicelib.core.auth import issue_access_token
+
+    token, _ = issue_access_token(user_id="usr_operator", roles={"operator"})
+    return {"Authorization": f"Bearer {token}"}
+
+
+def product_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "sku": f"SKU-{next(_serial)}", "title": "Trail running shoe", "description": "Grippy and light.",
+        "category": "fashion/shoes", "brand": "Salomon", "attributes": {"colour": "blue", "size": "42"},
+        "images": ["https://img.example.com/shoe.jpg"], "price": 12_999, "currency": "EUR", "stock": 5,
+        "status": "active",
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+@pytest.fixture
+def seller() -> str:
+    """An approved seller with Stripe charges enabled."""
+    put_seller("sel_a")
+    return "sel_a"
+
+
+@pytest.fixture
+def headers(seller: str) -> dict[str, str]:
+    return seller_headers(seller)
+
+
+@pytest.fixture
+def create(api: Any, seller: str) -> Callable[..., dict[str, Any]]:
+    """Create a product through the API as ``seller_id`` (default sel_a) and return it."""
+
+    def make(seller_id: str = "sel_a", **overrides: Any) -> dict[str, Any]:
+        status, body, _ = call(api, "POST", "/v1/seller/products", product_body(**overrides),
+                               headers=seller_headers(seller_id))
+        assert status == 201, body
+        return body
+
+    return make
+
+
+@pytest.fixture
+def dynamodb_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the DynamoDB API calls made while the test runs (Query, Scan, ...)."""
+    from botocore.client import BaseClient
+
+    seen: list[str] = []
+    original = BaseClient._make_api_call
+
+    def recording(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            seen.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def _moto_copies_a_table_once_per_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Speed only, same behaviour: moto 5.2 deep-copies the whole table once per *item* of
+    a TransactWriteItems (to roll back), which makes a 12-item transaction on a table of a
+    few hundred items take a second. The copies are identical, so one per transaction is
+    enough. (Worth moving to tests/unit/conftest.py and dev/fake_aws.py: every domain
+    that writes transactions pays for it.)"""
+    import moto.dynamodb.models as dynamodb_models
+    from moto.dynamodb.models.table import Table
+
+    original = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        copies: dict[int, tuple[Table, Table]] = {}
+
+        def deepcopy(thing: Any, memo: Any = None) -> Any:
+            if not isinstance(thing, Table):
+                return copy.deepcopy(thing, memo)
+            if id(thing) not in copies:
+                copies[id(thing)] = (thing, copy.deepcopy(thing))
+            return copies[id(thing)][1]
+
+        dynamodb_models.copy = types.SimpleNamespace(deepcopy=deepcopy)  # type: ignore[assignment]
+        try:
+            return original(self, transact_items)
+        finally:
+            dynamodb_models.copy = copy  # type: ignore[assignment]
+
+    monkeypatch.setattr(dynamodb_models.DynamoDBBackend, "transact_write_items", transact_write_items)

@@ -1,0 +1,74 @@
+"""Fixed-window attempt counters: the limit holds, windows pass, subjects stay apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.core import throttle
+from chalicelib.core.errors import TooManyRequests
+
+RULE = throttle.Rule("unit", limit=3, window_seconds=60)
+NOON = 1_800_000_000  # a window boundary (divisible by 60)
+
+
+def test_the_attempt_after_the_limit_is_refused_until_the_window_ends() -> None:
+    for _ in range(RULE.limit):
+        throttle.hit(RULE, "anna@example.com", now=NOON + 10)
+
+    with pytest.raises(TooManyRequests) as refused:
+        throttle.hit(RULE, "anna@example.com", now=NOON + 15)
+
+    assert refused.value.retry_after == 45
+    assert refused.value.headers == {"Retry-After": "45"}
+    assert refused.value.code == "too_many_attempts"
+
+
+def test_a_new_window_starts_afresh() -> None:
+    for _ in range(RULE.limit):
+        throttle.hit(RULE, "anna@example.com", now=NOON)
+    throttle.hit(RULE, "anna@example.com", now=NOON + 60)
+
+
+@pytest.mark.parametrize(("rule", "subject"), [
+    (RULE, "ben@example.com"),
+    (throttle.Rule("other", limit=3, window_seconds=60), "anna@example.com"),
+])
+def test_subjects_and_rules_are_counted_apart(rule: throttle.Rule, subject: str) -> None:
+    for _ in range(RULE.limit):
+        throttle.hit(RULE, "anna@example.com", now=NOON)
+    throttle.hit(rule, subject, now=NOON)
+
+
+def test_refunded_attempts_do_not_count() -> None:
+    for _ in range(RULE.limit * 2):
+        throttle.hit_all([(RULE, "anna@example.com")], now=NOON)
+        throttle.refund_all([(RULE, "anna@example.com")], now=NOON)
+    throttle.hit(RULE, "anna@example.com", now=NOON)
+
+
+def test_a_refund_never_makes_room_beyond_the_limit() -> None:
+    throttle.refund_all([(RULE, "anna@example.com")], now=NOON)  # nothing counted yet
+    for _ in range(RULE.limit):
+        throttle.hit(RULE, "anna@example.com", now=NOON)
+    with pytest.raises(TooManyRequests):
+        throttle.hit(RULE, "anna@example.com", now=NOON)
+
+
+def test_counters_keep_no_personal_data_and_expire_with_their_window(aws: dict[str, str]) -> None:
+    import boto3
+
+    throttle.hit(RULE, "anna@example.com", now=NOON + 5)
+
+    [item] = boto3.client("dynamodb").scan(TableName=aws["TableName"])["Items"]  # a test may scan
+    assert "anna" not in str(item)
+    assert item["expires_at"] == {"N": str(NOON + 60)}
+    assert item["hits"] == {"N": "1"}
+
+
+@pytest.mark.parametrize(("context", "expected"), [
+    ({"identity": {"sourceIp": "203.0.113.7"}}, "203.0.113.7"),
+    ({"identity": {}}, "unknown"),
+    (None, "unknown"),
+])
+def test_the_source_is_what_api_gateway_saw(context: dict | None, expected: str) -> None:
+    assert throttle.source_ip(context) == expected

@@ -1,0 +1,162 @@
+"""Postings written with the change that caused them: once, balanced, readable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.core.db import write_transaction
+from chalicelib.core.errors import Conflict
+from chalicelib.core.money import Money
+from chalicelib.events.models import OutboxEvent
+from chalicelib.events.service import new_event
+from chalicelib.ledger import service
+from chalicelib.ledger.postings import (
+    RefundedLine,
+    charge_posting,
+    refund_posting,
+    seller_refund_postings,
+    seller_share_postings,
+    subscription_fee_posting,
+    transfer_posting,
+    transfer_reversal_posting,
+)
+from tests.unit.ledger.conftest import eur
+
+JUNE = datetime(2025, 6, 10, 9, tzinfo=UTC)
+
+
+def paid_order(order_id: str = "ord_1", at: datetime = JUNE) -> list:
+    return [
+        charge_posting(order_id, eur(3000), payment_intent_id="pi_1", occurred_at=at),
+        *seller_share_postings(order_id, "sel_a", eur(2000), eur(200), occurred_at=at),
+        *seller_share_postings(order_id, "sel_b", eur(1000), eur(150), occurred_at=at),
+    ]
+
+
+def test_postings_commit_in_the_callers_transaction() -> None:
+    # given an order change (here: an outbox event) and the postings it causes
+    event = new_event("order.paid", {"order_id": "ord_1"})
+    # when both are written in one transaction
+    with write_transaction() as transaction:
+        transaction.save(event)
+        for write in service.posting_items(*paid_order()):
+            write.add_to(transaction)
+    # then the balances and the postings are there
+    assert service.seller_balance("sel_a", "EUR").to_json() == {
+        "currency": "EUR", "earned": {"amount": 1800, "currency": "EUR"},
+        "transferred": {"amount": 0, "currency": "EUR"}, "owed": {"amount": 1800, "currency": "EUR"}}
+    assert [p.posting_id for p in service.order_postings("ord_1")] == sorted(
+        ["charge:ord_1", "seller_payable:ord_1:sel_a", "fee:ord_1:sel_a", "seller_payable:ord_1:sel_b",
+         "fee:ord_1:sel_b"])
+
+
+def test_a_failed_business_change_writes_no_posting() -> None:
+    # given an event that already exists, so the caller's condition fails
+    event = new_event("order.paid", {"order_id": "ord_1"})
+    event.save()
+    # when the caller's transaction fails
+    with pytest.raises(TransactWriteError), write_transaction() as transaction:
+        transaction.save(event, condition=OutboxEvent.PK.does_not_exist())
+        for write in service.posting_items(*paid_order()):
+            write.add_to(transaction)
+    # then nothing of the ledger was written
+    assert service.seller_balance("sel_a", "EUR").earned == eur(0)
+    assert service.get_posting("charge:ord_1") is None
+
+
+def test_the_same_postings_twice_change_balances_once() -> None:
+    assert service.apply_postings(*paid_order()) is True
+    # a retry rebuilds the same movements a second later: same ids
+    assert service.apply_postings(*paid_order(at=datetime(2025, 6, 10, 9, 0, 1, tzinfo=UTC))) is False
+    assert service.seller_balance("sel_a", "EUR").earned == eur(1800)
+    assert service.seller_balance("sel_b", "EUR").earned == eur(850)
+    start, end = datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)
+    assert len(service.seller_entries("sel_a", start, end).items) == 2
+
+
+def test_a_posting_id_reused_for_other_amounts_is_a_conflict() -> None:
+    service.apply_postings(charge_posting("ord_1", eur(3000)))
+    with pytest.raises(Conflict) as raised:
+        service.apply_postings(charge_posting("ord_1", eur(3001)))
+    assert raised.value.code == "posting_conflict"
+
+
+def test_a_posting_may_appear_once_per_transaction() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        service.posting_items(charge_posting("ord_1", eur(1)), charge_posting("ord_1", eur(1)))
+
+
+def test_balance_follows_transfer_refund_reversal_and_subscription() -> None:
+    service.apply_postings(*paid_order())
+    service.apply_postings(transfer_posting("ord_1", "sel_a", eur(1800), transfer_id="tr_1", occurred_at=JUNE))
+    assert service.seller_balance("sel_a", "EUR").owed == eur(0)
+    # a quarter of a 20.00 line with a 2.00 fee comes back: the seller bears 5.00 - 0.50
+    line = RefundedLine(eur(2000), eur(200), eur(0), eur(500))
+    service.apply_postings(refund_posting("ord_1", "rfd_1", eur(500), occurred_at=JUNE),
+                           *seller_refund_postings("ord_1", "rfd_1", "sel_a", [line], occurred_at=JUNE))
+    assert service.seller_balance("sel_a", "EUR").owed == eur(-450)
+    service.apply_postings(transfer_reversal_posting("ord_1", "rfd_1", "sel_a", eur(450), occurred_at=JUNE))
+    service.apply_postings(subscription_fee_posting("sel_a", "2025-06", eur(2900), occurred_at=JUNE))
+    balance = service.seller_balance("sel_a", "EUR")
+    assert (balance.earned, balance.transferred, balance.owed) == (eur(-1550), eur(1350), eur(-2900))
+    assert [b.to_json()["currency"] for b in service.seller_balances("sel_a")] == ["EUR"]
+
+
+def test_a_statement_window_is_half_open_and_paged() -> None:
+    # given sales of seller A at the edges of June and one of seller B
+    may_end = datetime(2025, 5, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    june_start, july_start = datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)
+    for order_id, at in (("ord_may", may_end), ("ord_june1", june_start), ("ord_june2", JUNE),
+                         ("ord_july", july_start)):
+        service.apply_postings(*seller_share_postings(order_id, "sel_a", eur(1000), eur(100), occurred_at=at))
+    service.apply_postings(*seller_share_postings("ord_b", "sel_b", eur(1000), eur(100), occurred_at=JUNE))
+    # when A reads June two entries at a time
+    first = service.seller_entries("sel_a", june_start, july_start, limit=2)
+    second = service.seller_entries("sel_a", june_start, july_start, cursor=first.next_cursor, limit=2)
+    # then exactly June's four entries of A come back, oldest first
+    entries = first.items + second.items
+    assert [(e.order_id, e.kind, e.amount.amount) for e in entries] == [
+        ("ord_june1", "seller_payable", 1000), ("ord_june1", "fee", -100),
+        ("ord_june2", "seller_payable", 1000), ("ord_june2", "fee", -100)]
+    assert second.next_cursor is None or service.seller_entries(
+        "sel_a", june_start, july_start, cursor=second.next_cursor, limit=2).items == []
+
+
+def test_a_cursor_is_bound_to_its_seller() -> None:
+    from chalicelib.core.errors import BadRequest
+
+    june_start, july_start = datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)
+    for order_id in ("ord_1", "ord_2"):
+        service.apply_postings(*seller_share_postings(order_id, "sel_a", eur(1000), eur(100), occurred_at=JUNE))
+    page = service.seller_entries("sel_a", june_start, july_start, limit=1)
+    with pytest.raises(BadRequest):
+        service.seller_entries("sel_b", june_start, july_start, cursor=page.next_cursor, limit=1)
+
+
+def test_revenue_sums_fees_net_of_fee_refunds_across_months() -> None:
+    service.apply_postings(*paid_order("ord_may", datetime(2025, 5, 20, tzinfo=UTC)))  # fees 350
+    service.apply_postings(*paid_order("ord_june", JUNE))  # fees 350
+    service.apply_postings(*seller_share_postings("ord_usd", "sel_a", Money("USD", 5000), Money("USD", 400),
+                                                  occurred_at=JUNE))
+    line = RefundedLine(eur(2000), eur(200), eur(0), eur(1000))
+    service.apply_postings(*seller_refund_postings("ord_june", "rfd_1", "sel_a", [line], occurred_at=JUNE))
+    service.apply_postings(subscription_fee_posting("sel_a", "2025-06", eur(2900), occurred_at=JUNE))
+    service.apply_postings(*paid_order("ord_july", datetime(2025, 7, 1, tzinfo=UTC)))  # outside the window
+    revenue = service.platform_fee_revenue(datetime(2025, 5, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
+    assert {c: r.to_json() for c, r in revenue.items()} == {
+        "EUR": {"currency": "EUR", "fees": eur(700).to_json(), "fee_refunds": eur(100).to_json(),
+                "net_fees": eur(600).to_json(), "subscription_fees": eur(2900).to_json(),
+                "total": eur(3500).to_json()},
+        "USD": {"currency": "USD", "fees": Money("USD", 400).to_json(), "fee_refunds": Money("USD", 0).to_json(),
+                "net_fees": Money("USD", 400).to_json(), "subscription_fees": Money("USD", 0).to_json(),
+                "total": Money("USD", 400).to_json()},
+    }
+
+
+@pytest.mark.parametrize(("money", "text"), [(Money("EUR", -1234), "-12.34"), (Money("EUR", 5), "0.05"),
+                                             (Money("JPY", 1500), "1500"), (Money("EUR", 0), "0.00")])
+def test_minor_units_format_without_floats(money: Money, text: str) -> None:
+    assert service.format_minor(money) == text

@@ -1,0 +1,170 @@
+"""Stripe Connect onboarding: the link, and what account.updated does to the seller."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+from chalicelib.sellers.service import selling_seller_ids
+from tests.unit.conftest import call
+from tests.unit.payments.conftest import deliver
+from tests.unit.sellers.conftest import (
+    account_updated,
+    apply,
+    onboard,
+    operator,
+    outbox,
+    own,
+    seller_headers,
+    set_mode,
+)
+
+
+def _applied(api: Any) -> tuple[dict[str, str], str, str]:
+    body = apply(api)
+    return seller_headers(body), body["seller"]["seller_id"], body["seller"]["payments"]["stripe_account_id"]
+
+
+def test_the_onboarding_link_leads_through_stripe_back_to_the_marketplace(api: Any, fake_stripe: str) -> None:
+    # given
+    headers, _, account_id = _applied(api)
+
+    # when
+    status, link, _ = call(api, "POST", "/v1/seller/onboarding-link", headers=headers)
+    followed = requests.get(link["url"], allow_redirects=False, timeout=5)
+
+    # then
+    assert status == 200
+    assert link["url"].startswith(f"{fake_stripe}/_connect/onboard/{account_id}?")
+    assert link["expires_at"] > time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    assert followed.status_code == 302
+    assert followed.headers["Location"] == "http://127.0.0.1:3000/seller/onboarding/done"
+
+
+def test_finished_onboarding_approves_the_seller_in_an_open_marketplace(api: Any, fake_stripe: str) -> None:
+    # given
+    headers, seller_id, account_id = _applied(api)
+
+    # when Stripe reports the finished onboarding
+    status, receipt = deliver(api, onboard(fake_stripe, account_id))
+
+    # then
+    assert (status, receipt["outcome"]) == (200, "processed")
+    seller = own(api, headers)
+    assert seller["payments"] == {"stripe_account_id": account_id, "charges_enabled": True, "payouts_enabled": True,
+                                  "requirements_due": []}
+    assert (seller["status"], seller["can_sell"]) == ("approved", True)
+    assert seller["approved_at"] is not None
+    assert selling_seller_ids([seller_id]) == {seller_id}
+    [approved] = outbox("seller.approved")
+    assert (approved["seller_id"], approved["by"], approved["previous_status"]) == (seller_id, "stripe_onboarding",
+                                                                                    "pending")
+    [changed] = outbox("seller.payments_changed")
+    assert (changed["charges_enabled"], changed["payouts_enabled"]) == (True, True)
+
+
+def test_partial_onboarding_records_what_stripe_still_needs(api: Any, fake_stripe: str) -> None:
+    headers, seller_id, account_id = _applied(api)
+
+    deliver(api, onboard(fake_stripe, account_id, charges_enabled=False))
+
+    seller = own(api, headers)
+    assert seller["payments"]["charges_enabled"] is False
+    assert seller["payments"]["payouts_enabled"] is True
+    assert seller["payments"]["requirements_due"] == ["individual.verification.document"]
+    assert (seller["status"], seller["can_sell"]) == ("pending", False)
+    assert selling_seller_ids([seller_id]) == set()
+
+
+def test_invite_only_sellers_wait_for_an_operator_after_onboarding(api: Any, fake_stripe: str) -> None:
+    # given
+    set_mode(api, "invite_only")
+    _, invite, _ = call(api, "POST", "/v1/admin/seller-invites", {}, headers=operator())
+    body = apply(api, invite_code=invite["code"])
+    headers, seller_id = seller_headers(body), body["seller"]["seller_id"]
+
+    # when
+    deliver(api, onboard(fake_stripe, body["seller"]["payments"]["stripe_account_id"]))
+
+    # then
+    assert (own(api, headers)["status"], own(api, headers)["can_sell"]) == ("pending", False)
+    status, approved, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/approve", headers=operator())
+    assert status == 200
+    assert (approved["status"], approved["can_sell"]) == ("approved", True)
+
+
+def test_an_older_event_arriving_late_changes_nothing(api: Any) -> None:
+    # given the newest state was applied
+    headers, seller_id, account_id = _applied(api)
+    now = int(time.time())
+    deliver(api, account_updated(account_id, seller_id=seller_id, created=now, charges_enabled=True))
+
+    # when an event from before arrives
+    status, receipt = deliver(api, account_updated(account_id, seller_id=seller_id, created=now - 5,
+                                                   charges_enabled=False, currently_due=("external_account",)))
+
+    # then
+    assert (status, receipt["outcome"]) == (200, "processed")
+    seller = own(api, headers)
+    assert seller["payments"]["charges_enabled"] is True
+    assert seller["payments"]["requirements_due"] == []
+    assert len(outbox("seller.payments_changed")) == 1
+
+
+def test_a_repeated_delivery_is_processed_once(api: Any) -> None:
+    _, seller_id, account_id = _applied(api)
+    event = account_updated(account_id, seller_id=seller_id, created=int(time.time()))
+
+    first, second = deliver(api, event), deliver(api, event)
+
+    assert (first[1]["outcome"], second[1]["outcome"]) == ("processed", "duplicate")
+    assert len(outbox("seller.approved")) == 1
+
+
+def test_same_second_events_that_disagree_are_settled_by_the_live_account(api: Any, fake_stripe: str) -> None:
+    # given the live account is fully onboarded and that state was applied
+    headers, _, account_id = _applied(api)
+    finished = onboard(fake_stripe, account_id)
+    deliver(api, finished)
+
+    # when an event of the same second claims charges are disabled
+    stale = account_updated(account_id, created=finished["created"], charges_enabled=False, event_id="evt_stale",
+                            seller_id=own(api, headers)["seller_id"])
+    deliver(api, stale)
+
+    # then Stripe's live state wins
+    assert own(api, headers)["payments"]["charges_enabled"] is True
+
+
+def test_stripe_disabling_charges_stops_an_approved_seller_from_selling(api: Any) -> None:
+    headers, seller_id, account_id = _applied(api)
+    now = int(time.time())
+    deliver(api, account_updated(account_id, seller_id=seller_id, created=now))
+
+    deliver(api, account_updated(account_id, seller_id=seller_id, created=now + 1, charges_enabled=False,
+                                 currently_due=("individual.verification.document",)))
+
+    seller = own(api, headers)
+    assert (seller["status"], seller["can_sell"]) == ("approved", False)
+    assert selling_seller_ids([seller_id]) == set()
+
+
+def test_an_event_without_our_metadata_finds_the_seller_by_account_id(api: Any) -> None:
+    headers, _, account_id = _applied(api)
+
+    deliver(api, account_updated(account_id, created=int(time.time())))
+
+    assert own(api, headers)["payments"]["charges_enabled"] is True
+
+
+def test_events_for_accounts_of_no_seller_are_acknowledged(api: Any) -> None:
+    headers, seller_id, _ = _applied(api)
+
+    for event in (account_updated("acct_unknown", created=int(time.time())),
+                  account_updated("acct_someone_else", seller_id=seller_id, created=int(time.time()))):
+        status, receipt = deliver(api, event)
+        assert (status, receipt["outcome"]) == (200, "processed")
+
+    assert own(api, headers)["payments"]["charges_enabled"] is False

@@ -8,6 +8,7 @@ from chalicelib.core import http, resources
 from chalicelib.core.logging import logger
 from chalicelib.customers.routes import bp as customers_routes
 from chalicelib.fees.routes import bp as fees_routes
+from chalicelib.ledger.routes import bp as ledger_routes
 from chalicelib.payments.routes import bp as payments_routes
 from chalicelib.platform.routes import bp as platform_routes
 from chalicelib.sellers.routes import bp as sellers_routes
@@ -23,6 +24,7 @@ app.register_blueprint(catalog_routes)
 app.register_blueprint(customers_routes)
 app.register_blueprint(payments_routes)
 app.register_blueprint(fees_routes)
+app.register_blueprint(ledger_routes)
 
 
 @app.on_sqs_message(queue=resources.RETENTION_QUEUE, batch_size=10, name="retention_emails")

@@ -87,8 +87,8 @@ def main() -> None:
 
         from chalicelib.core.settings import get_settings, reset_settings
         from chalicelib.customers import imports
+        from dev import moto_transactions
         from infra import stack
-        from tests.unit.customers import moto_transactions
 
         # moto copies the whole table per transaction item (see moto_transactions); without
         # this the bench measures moto, quadratically.

@@ -74,6 +74,13 @@ def start(port: int, outbox_port: int, stage: str, region: str, sender_email: st
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the worker polls; no line per request
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from dev import moto_transactions
+
+    # moto deep-copies the whole table per transaction item; this keeps DynamoDB's semantics
+    # without that, so the local stack stays fast as its table grows.
+    DynamoDBBackend.transact_write_items = moto_transactions.transact_write_items
 
     from infra import stack
 

@@ -26,6 +26,9 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
     monkeypatch.setenv("AGORA_STAGE", STAGE)
     for name, value in TEST_SECRETS.items():
         monkeypatch.setenv(name, value)
+    from dev import moto_transactions
+
+    moto_transactions.install(monkeypatch)  # same semantics, without moto's table copy per item
     with mock_aws():
         outputs = stack.create_stack(boto3.client("cloudformation"), STAGE)
         monkeypatch.setenv("AGORA_TABLE_NAME", outputs["TableName"])

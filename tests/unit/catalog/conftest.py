@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -91,34 +89,3 @@ def dynamodb_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(BaseClient, "_make_api_call", recording)
     return seen
-
-
-@pytest.fixture(autouse=True)
-def _moto_copies_a_table_once_per_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Speed only, same behaviour: moto 5.2 deep-copies the whole table once per *item* of
-    a TransactWriteItems (to roll back), which makes a 12-item transaction on a table of a
-    few hundred items take a second. The copies are identical, so one per transaction is
-    enough. (Worth moving to tests/unit/conftest.py and dev/fake_aws.py: every domain
-    that writes transactions pays for it.)"""
-    import moto.dynamodb.models as dynamodb_models
-    from moto.dynamodb.models.table import Table
-
-    original = dynamodb_models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        copies: dict[int, tuple[Table, Table]] = {}
-
-        def deepcopy(thing: Any, memo: Any = None) -> Any:
-            if not isinstance(thing, Table):
-                return copy.deepcopy(thing, memo)
-            if id(thing) not in copies:
-                copies[id(thing)] = (thing, copy.deepcopy(thing))
-            return copies[id(thing)][1]
-
-        dynamodb_models.copy = types.SimpleNamespace(deepcopy=deepcopy)  # type: ignore[assignment]
-        try:
-            return original(self, transact_items)
-        finally:
-            dynamodb_models.copy = copy  # type: ignore[assignment]
-
-    monkeypatch.setattr(dynamodb_models.DynamoDBBackend, "transact_write_items", transact_write_items)

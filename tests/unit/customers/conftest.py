@@ -88,11 +88,3 @@ def drain() -> int:
         deliver(messages)
         handled += 1
     return handled
-
-
-@pytest.fixture(autouse=True)
-def fast_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto copies the whole table per transaction item; see moto_transactions."""
-    from tests.unit.customers import moto_transactions
-
-    moto_transactions.install(monkeypatch)

@@ -10,8 +10,7 @@ before the transaction, and write only when all hold (no backup needed for that)
 write itself fails half-way (moto validates some things only while writing), the items
 touched so far are put back as they were.
 
-Proposed for ``dev/`` (used by tests/unit/conftest.py and dev/fake_aws.py); until then
-the customer tests apply it to themselves.
+Used by tests/unit/conftest.py (every unit test) and dev/fake_aws.py (the local stack).
 """
 
 from __future__ import annotations

@@ -78,7 +78,6 @@ class Seller(TableModel):
     # storefront figures, maintained by the domains that own reviews and products
     rating_count = NumberAttribute(default=0)
     rating_sum = NumberAttribute(default=0)  # sum of 1-5 star ratings
-    listed_product_count = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     approved_at = UnicodeAttribute(null=True)
 

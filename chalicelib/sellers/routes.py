@@ -108,7 +108,8 @@ def revoke_api_key(principal: Principal, key_id: str) -> Response:
 def storefront(seller_id: str) -> schemas.Storefront:
     from chalicelib.sellers import service
 
-    return schemas.Storefront.of(service.storefront(seller_id))
+    seller, product_count = service.storefront(seller_id)
+    return schemas.Storefront.of(seller, product_count)
 
 
 # --- operators --------------------------------------------------------------------------------

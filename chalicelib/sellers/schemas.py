@@ -197,7 +197,7 @@ class Storefront(ResponseSchema):
     member_since: str
 
     @classmethod
-    def of(cls, seller: Any) -> Storefront:
+    def of(cls, seller: Any, product_count: int) -> Storefront:
         count = int(seller.rating_count or 0)
         return cls(
             seller_id=seller.seller_id, display_name=seller.display_name, description=seller.description,
@@ -205,7 +205,7 @@ class Storefront(ResponseSchema):
             return_policy=seller.return_policy, shipping_policy=seller.shipping_policy,
             return_window_days=int(seller.return_window_days),
             rating=Rating(count=count, average=round(int(seller.rating_sum) / count, 2) if count else None),
-            product_count=max(0, int(seller.listed_product_count or 0)), member_since=seller.created_at,
+            product_count=product_count, member_since=seller.created_at,
         )
 
 

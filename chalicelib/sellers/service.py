@@ -204,14 +204,17 @@ def update_profile(seller_id: str, changes: dict[str, Any]) -> Seller:
     return seller
 
 
-def storefront(seller_id: str) -> Seller:
-    """An approved seller's public face; any other seller is not found."""
+def storefront(seller_id: str) -> tuple[Seller, int]:
+    """An approved seller's public face and how many products it has on sale; any other
+    seller is not found. GetItem + one COUNT Query of the seller's listing partition."""
+    from chalicelib.catalog.browse import count_listed_products
+
     if not has_prefix(seller_id, "sel"):
         raise seller_not_found()
     seller = get_seller(seller_id)
     if seller.status != "approved":
         raise seller_not_found()
-    return seller
+    return seller, count_listed_products(seller_id) if seller.can_sell else 0
 
 
 # --- operators -------------------------------------------------------------------------------

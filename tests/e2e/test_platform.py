@@ -25,3 +25,11 @@ def test_openapi_and_docs_are_served(local_stack: LocalStack) -> None:
 def test_servers_listen_on_loopback_only(local_stack: LocalStack) -> None:
     for url in local_stack.urls.values():
         assert url.startswith("http://127.0.0.1:")
+
+
+def test_the_demo_catalog_is_there_to_browse(local_stack: LocalStack) -> None:
+    found = requests.get(f"{local_stack.api}/v1/products", params={"q": "espresso blend"}, timeout=10).json()
+    assert [p["title"] for p in found["items"]] == ["Espresso blend Napoli 1 kg"]
+    books = requests.get(f"{local_stack.api}/v1/products", params={"category": "books", "limit": 100},
+                         timeout=10).json()
+    assert len(books["items"]) == 5

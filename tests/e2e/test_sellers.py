@@ -73,10 +73,31 @@ def test_a_seller_applies_onboards_is_approved_and_can_be_suspended(local_stack:
     integration = {"Authorization": f"Bearer {key['secret']}"}
     assert _json(requests.get(f"{api}/v1/seller", headers=integration, timeout=10), 200)["seller_id"] == seller_id
 
+    # the ERP lists products through the key; a buyer finds them anonymously, page by page
+    rows = [{"sku": f"E2E-{n}", "title": f"Trail shoe model {n}", "brand": "Nordwind", "category": "fashion/shoes",
+             "price": 5_000 + n * 100, "currency": "EUR", "stock": 3, "status": "active"} for n in range(5)]
+    listed = _json(requests.post(f"{api}/v1/seller/products/bulk", json={"rows": rows}, headers=integration,
+                                 timeout=60), 200)
+    assert {r["status"] for r in listed["results"]} == {"created"}
+
+    def browse(**params: Any) -> list[dict[str, Any]]:
+        found, cursor = [], None
+        while True:
+            page = _json(requests.get(f"{api}/v1/products", timeout=10,
+                                      params={**params, "limit": 2, **({"cursor": cursor} if cursor else {})}), 200)
+            found += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return found
+
+    cheap = browse(seller_id=seller_id, category="fashion", max_price=5_250, sort="price_asc")
+    assert [p["title"] for p in cheap] == ["Trail shoe model 0", "Trail shoe model 1", "Trail shoe model 2"]
+
     # an operator suspends the seller: storefront gone, key paused, the seller sees why
     _json(requests.post(f"{api}/v1/admin/sellers/{seller_id}/suspend", json={"reason": "Counterfeit reports"},
                         headers=operator, timeout=10), 200)
     assert requests.get(f"{api}/v1/sellers/{seller_id}", timeout=10).status_code == 404
+    assert browse(seller_id=seller_id) == []
     paused = requests.get(f"{api}/v1/seller", headers=integration, timeout=10)
     assert (paused.status_code, paused.json()["error"]["code"]) == (403, "seller_suspended")
     assert _json(requests.get(f"{api}/v1/seller", headers=seller, timeout=10), 200)["status_reason"] == (
@@ -86,6 +107,7 @@ def test_a_seller_applies_onboards_is_approved_and_can_be_suspended(local_stack:
     _json(requests.post(f"{api}/v1/admin/sellers/{seller_id}/reinstate", headers=operator, timeout=10), 200)
     assert _json(requests.get(f"{api}/v1/seller", headers=integration, timeout=10), 200)["can_sell"] is True
     assert requests.get(f"{api}/v1/sellers/{seller_id}", timeout=10).status_code == 200
+    assert len(browse(seller_id=seller_id)) == 5
 
 
 def test_a_forged_webhook_is_refused(local_stack: LocalStack) -> None:

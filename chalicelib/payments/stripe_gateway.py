@@ -136,3 +136,74 @@ def detach_payment_method(payment_method_id: str) -> None:
     """Detach a card (it can never be used again); one detached already counts as detached."""
     with _stripe_errors(missing_ok=True):
         client().v1.payment_methods.detach(payment_method_id)
+
+
+# --- orders: PaymentIntents, Transfers, Refunds, transfer reversals -----------------------------------------
+# Metadata conventions (the reconciliation reads them back): every object names its order, and
+# transfers/reversals their seller, refunds/reversals agora's refund id.
+
+def create_payment_intent(*, order_id: str, amount: int, currency: str, customer_id: str | None,
+                          payment_method: str | None, receipt_email: str | None) -> Any:
+    """One PaymentIntent on the platform for a whole order. With a saved ``payment_method`` it
+    is confirmed at once (the buyer may still have to authenticate: ``requires_action``);
+    otherwise the frontend confirms it with the client secret. Separate charges and
+    transfers: ``transfer_group`` ties the sellers' transfers to it."""
+    params: dict[str, Any] = {
+        "amount": amount, "currency": currency.lower(), "payment_method_types": ["card"],
+        "transfer_group": order_id, "metadata": {"order_id": order_id},
+    }
+    if customer_id:
+        params["customer"] = customer_id
+    if receipt_email:
+        params["receipt_email"] = receipt_email
+    if payment_method:
+        params["payment_method"] = payment_method
+        params["confirm"] = True
+    return _call(client().v1.payment_intents.create, params, idempotency_key=f"order:{order_id}:payment_intent")
+
+
+def retrieve_payment_intent(payment_intent_id: str) -> Any:
+    return _call(lambda params: client().v1.payment_intents.retrieve(payment_intent_id), {})
+
+
+def cancel_payment_intent(payment_intent_id: str) -> Any | None:
+    """Cancel an unpaid PaymentIntent; None when Stripe refuses because it can no longer be
+    cancelled (it succeeded or is processing: the webhook decides then)."""
+    import stripe
+
+    try:
+        return client().v1.payment_intents.cancel(payment_intent_id, params={"cancellation_reason": "abandoned"})
+    except stripe.InvalidRequestError:
+        return None
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
+        raise ServiceUnavailable("Stripe is unavailable; retry shortly.", code="stripe_unavailable",
+                                 details={"reason": type(error).__name__}) from None
+
+
+def create_transfer(*, order_id: str, seller_id: str, amount: int, currency: str, destination: str,
+                    source_transaction: str | None) -> Any:
+    """A seller's share of a paid order, net of the marketplace fee. ``source_transaction`` (the
+    order's charge) makes the transfer wait for the charge's funds instead of failing."""
+    params: dict[str, Any] = {
+        "amount": amount, "currency": currency.lower(), "destination": destination, "transfer_group": order_id,
+        "metadata": {"order_id": order_id, "seller_id": seller_id},
+    }
+    if source_transaction:
+        params["source_transaction"] = source_transaction
+    return _call(client().v1.transfers.create, params, idempotency_key=f"order:{order_id}:transfer:{seller_id}")
+
+
+def create_refund(*, order_id: str, refund_id: str, payment_intent_id: str, amount: int) -> Any:
+    return _call(client().v1.refunds.create, {
+        "payment_intent": payment_intent_id, "amount": amount, "reason": "requested_by_customer",
+        "metadata": {"order_id": order_id, "refund_id": refund_id},
+    }, idempotency_key=f"order:{order_id}:refund:{refund_id}")
+
+
+def create_transfer_reversal(*, order_id: str, refund_id: str, seller_id: str, transfer_id: str,
+                             amount: int) -> Any:
+    """Take back the seller's part of a refund from the seller's transfer."""
+    return _call(lambda params, options: client().v1.transfers.reversals.create(
+        transfer_id, params=params, options=options), {
+        "amount": amount, "metadata": {"order_id": order_id, "refund_id": refund_id, "seller_id": seller_id},
+    }, idempotency_key=f"order:{order_id}:reversal:{refund_id}:{seller_id}")

@@ -9,6 +9,7 @@ from chalicelib.core.logging import logger
 from chalicelib.customers.routes import bp as customers_routes
 from chalicelib.fees.routes import bp as fees_routes
 from chalicelib.ledger.routes import bp as ledger_routes
+from chalicelib.orders.routes import bp as orders_routes
 from chalicelib.payments.routes import bp as payments_routes
 from chalicelib.platform.routes import bp as platform_routes
 from chalicelib.sellers.routes import bp as sellers_routes
@@ -25,6 +26,7 @@ app.register_blueprint(customers_routes)
 app.register_blueprint(payments_routes)
 app.register_blueprint(fees_routes)
 app.register_blueprint(ledger_routes)
+app.register_blueprint(orders_routes)
 
 
 @app.on_sqs_message(queue=resources.RETENTION_QUEUE, batch_size=10, name="retention_emails")
@@ -61,3 +63,10 @@ def dead_letter_report(event):
     from chalicelib.platform.ops import dead_letter_depths
 
     return dead_letter_depths()
+
+
+@app.schedule("rate(5 minutes)", name="release_expired_reservations")
+def release_expired_reservations(event):
+    from chalicelib.orders.payment import release_expired
+
+    return release_expired()

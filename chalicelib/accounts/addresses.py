@@ -175,3 +175,15 @@ def delete_address(user_id: str, address_id: str) -> None:
     if not delete_counted(Address(PK=pk, SK=sk), User.address_count):
         get_active_user(user_id)
         raise _not_found()
+
+
+def validated_address(fields: dict[str, Any]) -> dict[str, Any]:
+    """An address typed in at checkout, checked like the address book's (422 naming the field)."""
+    return _validated(fields)
+
+
+def address_snapshot(user_id: str, address_id: str) -> dict[str, Any]:
+    """A copy of one of the buyer's addresses for an order (orders keep what they were sent
+    to, whatever the address book later says). GetItem (1 RT); another buyer's id is 404."""
+    found = _get(user_id, address_id)
+    return {name: getattr(found, name) for name in REQUIRED + OPTIONAL}

@@ -11,8 +11,9 @@ principal, never from request input.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
@@ -22,6 +23,10 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
 
 TTL_ATTRIBUTE = "expires_at"
 
@@ -103,3 +108,83 @@ def reset_connections(*models: type[Model]) -> None:
     _connection.cache_clear()
     for model in models:
         model._connection = None
+
+
+@dataclass(frozen=True)
+class ItemWrite:
+    """One operation of a TransactWriteItems, built by a domain and committed by whoever
+    owns the transaction: ``write.add_to(t)`` inside ``with write_transaction() as t``."""
+
+    item: TableModel
+    actions: tuple[Action, ...] = ()  # empty: put the item; else: update it with these
+    condition: Condition | None = None
+
+    def add_to(self, transaction: TransactWrite) -> None:
+        if self.actions:
+            transaction.update(self.item, actions=list(self.actions), condition=self.condition)
+        else:
+            transaction.save(self.item, condition=self.condition)
+
+    def apply(self) -> None:
+        """Write it on its own (outside any transaction)."""
+        if self.actions:
+            self.item.update(actions=list(self.actions), condition=self.condition)
+        else:
+            self.item.save(condition=self.condition)
+
+
+class TransactionContention(Exception):
+    """DynamoDB cancelled a transaction because another one touched the same items at the
+    same moment (``TransactionConflict``): nothing was written; try again shortly."""
+
+
+class LabelledTransaction:
+    """A TransactWriteItems whose operations carry labels, so a caller learns *which*
+    conditions failed (the cancellation reasons come back in request order)."""
+
+    def __init__(self) -> None:
+        # PynamoDB sends condition checks, deletes, puts, updates — in that order.
+        self._labels: dict[str, list[str]] = {"check": [], "delete": [], "put": [], "update": []}
+        self._operations: list[tuple[str, Any]] = []
+
+    def __len__(self) -> int:
+        return len(self._operations)
+
+    def put(self, label: str, item: TableModel, condition: Condition | None = None) -> None:
+        self._labels["put"].append(label)
+        self._operations.append(("put", lambda t: t.save(item, condition=condition)))
+
+    def delete(self, label: str, item: TableModel, condition: Condition | None = None) -> None:
+        self._labels["delete"].append(label)
+        self._operations.append(("delete", lambda t: t.delete(item, condition=condition)))
+
+    def update(self, label: str, item: TableModel, actions: list[Action], condition: Condition | None = None) -> None:
+        self._labels["update"].append(label)
+        self._operations.append(("update", lambda t: t.update(item, actions=actions, condition=condition)))
+
+    def check(self, label: str, model: type[TableModel], hash_key: str, range_key: str, condition: Condition) -> None:
+        self._labels["check"].append(label)
+        self._operations.append(("check", lambda t: t.condition_check(model, hash_key, range_key, condition=condition)))
+
+    def add(self, label: str, write: ItemWrite) -> None:
+        if write.actions:
+            self.update(label, write.item, list(write.actions), write.condition)
+        else:
+            self.put(label, write.item, write.condition)
+
+    def commit(self) -> set[str]:
+        """Write everything, or nothing and return the labels whose condition failed.
+        Raises :class:`TransactionContention` when DynamoDB reports a conflict instead."""
+        try:
+            with write_transaction() as transaction:
+                for _, operation in self._operations:
+                    operation(transaction)
+        except TransactWriteError as error:
+            reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
+            if any(r is not None and r.code == "TransactionConflict" for r in reasons):
+                raise TransactionContention from None
+            if not was_condition_failure(error):
+                raise
+            labels = [label for kind in ("check", "delete", "put", "update") for label in self._labels[kind]]
+            return {labels[i] for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"}
+        return set()

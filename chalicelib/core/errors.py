@@ -57,6 +57,13 @@ class NotFound(AgoraError):
     code = "not_found"
 
 
+class PaymentRequired(AgoraError):
+    """The payment was declined; the client may try another payment method."""
+
+    status = 402
+    code = "payment_declined"
+
+
 class Conflict(AgoraError):
     status = 409
     code = "conflict"

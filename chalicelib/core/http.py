@@ -62,6 +62,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     content_type: str = "application/json"
     description: str | None = None
+    headers: tuple[tuple[str, bool, str], ...] = ()  # (name, required, description) read by the view
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -142,8 +143,9 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
     """Declare a route: parse and validate input, map domain errors, document it.
 
     The view receives ``body=`` and/or ``query=`` (parsed models) and, for routes with
-    ``auth=`` (buyer, seller, operator or any; ``scopes=`` for API keys), ``principal=``
-    next to its path parameters. It returns a pydantic model, a plain JSON value or a
+    ``auth=`` (buyer, seller, operator or any; ``scopes=`` for API keys; optional_buyer:
+    None when anonymous), ``principal=`` next to its path parameters. ``headers=`` only
+    documents the request headers the view reads itself. It returns a pydantic model, a plain JSON value or a
     Chalice Response.
     """
     spec = Operation(summary=summary, **options)
@@ -156,7 +158,14 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
             try:
                 request = current_request()
                 kwargs = dict(path_params)
-                if spec.auth is not None:
+                if spec.auth == "optional_buyer":  # anonymous, or a signed-in buyer
+                    from chalicelib.core.auth import authenticate, authorize
+
+                    header = (request.headers or {}).get("authorization")
+                    kwargs["principal"] = authenticate(header) if header else None
+                    if header:
+                        authorize(kwargs["principal"], "buyer")
+                elif spec.auth is not None:
                     from chalicelib.core.auth import authenticate, authorize
 
                     principal = authenticate((request.headers or {}).get("authorization"))

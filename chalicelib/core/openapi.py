@@ -81,6 +81,9 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
                     "description": info.description or "",
                     "schema": spec.query.model_json_schema()["properties"][info.alias or name],
                 })
+        for name, required, description in spec.headers:
+            parameters.append({"name": name, "in": "header", "required": required, "description": description,
+                               "schema": {"type": "string"}})
         if parameters:
             op["parameters"] = parameters
         if spec.body is not None:
@@ -102,7 +105,10 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
             error_codes |= {400, 413, 415, 422}
         if spec.query is not None:
             error_codes |= {422}
-        if spec.auth:
+        if spec.auth == "optional_buyer":
+            error_codes |= {401, 403}
+            op["security"] = [{}, {"bearerAuth": []}]
+        elif spec.auth:
             error_codes |= {401, 403}
             op["security"] = [{"bearerAuth": []}]
         for status in sorted(error_codes):

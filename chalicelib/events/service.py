@@ -22,7 +22,11 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "system.pipeline_check": ("chalicelib.retention.service:on_pipeline_check",),
     # Sellers' customers: the first paid order makes a buyer a seller's customer; profile
     # changes refresh the sellers' copies (payloads documented in chalicelib/customers/service.py).
-    "order.paid": ("chalicelib.customers.service:on_order_paid",),
+    "order.paid": ("chalicelib.customers.service:on_order_paid", "chalicelib.orders.payouts:on_order_paid"),
+    # Refunds requested by a cancellation or an approved return are carried out here
+    # (Stripe refund, transfer reversal, ledger); browse entries follow stock changes.
+    "order.refund_requested": ("chalicelib.orders.refunds:on_refund_requested",),
+    "catalog.stock_changed": ("chalicelib.catalog.stock:on_stock_changed",),
     "account.updated": ("chalicelib.customers.service:on_account_updated",),
     "account.erased": ("chalicelib.customers.service:on_account_updated",),
     "account.created": ("chalicelib.accounts.subscribers:on_account_created",),

@@ -37,17 +37,10 @@ part idempotent on its own).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.db import GSI1, TableModel
-
-if TYPE_CHECKING:
-    from pynamodb.expressions.condition import Condition
-    from pynamodb.expressions.update import Action
-    from pynamodb.transactions import TransactWrite
+from chalicelib.core.db import ItemWrite as ItemWrite  # re-exported: domains build ledger writes with it
 
 POSTING_SK = "POSTING"
 BALANCE_PREFIX = "LEDGER_BALANCE#"
@@ -101,26 +94,3 @@ class SellerBalance(TableModel):
     payable = NumberAttribute(default=0)  # sum of seller_payable:<sid> entries
     transferred = NumberAttribute(default=0)  # sum of transfers_out:<sid> entries
     updated_at = UnicodeAttribute(null=True)
-
-
-@dataclass(frozen=True)
-class ItemWrite:
-    """One operation of a TransactWriteItems, built by a domain and committed by whoever
-    owns the transaction: ``write.add_to(t)`` inside ``with write_transaction() as t``."""
-
-    item: TableModel
-    actions: tuple[Action, ...] = ()  # empty: put the item; else: update it with these
-    condition: Condition | None = None
-
-    def add_to(self, transaction: TransactWrite) -> None:
-        if self.actions:
-            transaction.update(self.item, actions=list(self.actions), condition=self.condition)
-        else:
-            transaction.save(self.item, condition=self.condition)
-
-    def apply(self) -> None:
-        """Write it on its own (outside any transaction)."""
-        if self.actions:
-            self.item.update(actions=list(self.actions), condition=self.condition)
-        else:
-            self.item.save(condition=self.condition)

@@ -142,7 +142,7 @@ def detach_payment_method(payment_method_id: str) -> None:
 # Metadata conventions (the reconciliation reads them back): every object names its order, and
 # transfers/reversals their seller, refunds/reversals agora's refund id.
 
-def create_payment_intent(*, order_id: str, amount: int, currency: str, customer_id: str | None,
+def create_payment_intent(*, order_id: str, user_id: str, amount: int, currency: str, customer_id: str | None,
                           payment_method: str | None, receipt_email: str | None) -> Any:
     """One PaymentIntent on the platform for a whole order. With a saved ``payment_method`` it
     is confirmed at once (the buyer may still have to authenticate: ``requires_action``);
@@ -150,7 +150,7 @@ def create_payment_intent(*, order_id: str, amount: int, currency: str, customer
     transfers: ``transfer_group`` ties the sellers' transfers to it."""
     params: dict[str, Any] = {
         "amount": amount, "currency": currency.lower(), "payment_method_types": ["card"],
-        "transfer_group": order_id, "metadata": {"order_id": order_id},
+        "transfer_group": order_id, "metadata": {"order_id": order_id, "user_id": user_id},
     }
     if customer_id:
         params["customer"] = customer_id

@@ -22,6 +22,8 @@ from chalicelib.payments.stripe_gateway import verify_webhook
 # the domains its event needs. Each handler gets the event as plain JSON.
 HANDLERS: dict[str, tuple[str, ...]] = {
     "account.updated": ("chalicelib.sellers.service:on_stripe_account_updated",),
+    "payment_intent.succeeded": ("chalicelib.orders.payment:on_payment_intent_succeeded",),
+    "payment_intent.payment_failed": ("chalicelib.orders.payment:on_payment_intent_failed",),
 }
 
 # Stripe signs Connect events (about connected accounts) and the platform's own events with

@@ -1,0 +1,195 @@
+"""Carts: one per signed-in buyer (kept, with the time it last changed, for abandoned-cart
+reminders) and one per guest cart token. Prices are never stored in a cart: a cart shows,
+and checkout charges, the products' current prices.
+
+Round trips: read -> GetItem cart + BatchGetItem products (2); put/remove a line ->
+3 GetItems (pointer, product, seller) + GetItem cart + PutItem (5), retried when the cart
+changed concurrently (version condition).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from chalicelib.catalog.models import Product, product_sk
+from chalicelib.catalog.models import seller_key as product_seller_key
+from chalicelib.core.auth import hash_secret, new_secret
+from chalicelib.core.db import was_condition_failure
+from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.money import Money
+from chalicelib.orders.models import CART_SK, MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, guest_cart_key, user_key
+
+CART_TOKEN_PREFIX = "cart_"
+GUEST_CART_TTL_SECONDS = 30 * 24 * 3600
+MAX_WRITE_ATTEMPTS = 3
+_TOKEN = re.compile(r"^cart_[A-Za-z0-9_-]{43}$")
+
+
+@dataclass(frozen=True)
+class CartRef:
+    """Whose cart: a buyer's (``user_id``) or a guest's (``token``, shown once when new)."""
+
+    pk: str
+    user_id: str | None
+    token: str | None = None
+    new_token: bool = False
+
+    @property
+    def scope(self) -> str:
+        """What an Idempotency-Key is unique within."""
+        return self.user_id or self.pk.removeprefix("CART#")
+
+
+def cart_ref(user_id: str | None, token: str | None, *, create: bool = False) -> CartRef | None:
+    """The cart a request addresses; a guest without a token gets a new one when ``create``."""
+    if user_id:
+        return CartRef(pk=user_key(user_id), user_id=user_id)
+    if token:
+        if not _TOKEN.match(token):
+            raise ValidationFailed("The cart token is malformed.", code="invalid_cart_token",
+                                   details=[{"field": "header.X-Cart-Token", "message": "not a cart token",
+                                             "type": "value_error"}])
+        return CartRef(pk=guest_cart_key(hash_secret(token)), user_id=None, token=token)
+    if create:
+        token = new_secret(CART_TOKEN_PREFIX)
+        return CartRef(pk=guest_cart_key(hash_secret(token)), user_id=None, token=token, new_token=True)
+    return None
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: str
+    seller_id: str
+    quantity: int
+    added_at: str
+    product: Product | None  # None: the product no longer exists
+
+    @property
+    def available(self) -> bool:
+        """On sale and enough in stock for this quantity (the seller's standing is checked at checkout)."""
+        return self.product is not None and self.product.is_listed and int(self.product.stock) >= self.quantity
+
+    @property
+    def line_total(self) -> Money | None:
+        if self.product is None:
+            return None
+        return Money(self.product.currency, int(self.product.price) * self.quantity)
+
+
+@dataclass(frozen=True)
+class CartView:
+    ref: CartRef | None
+    lines: list[CartLine]
+    updated_at: str | None
+
+    def totals(self) -> list[Money]:
+        """The sum of the available lines, per currency."""
+        sums: dict[str, int] = {}
+        for line in self.lines:
+            if line.available and line.line_total is not None:
+                sums[line.line_total.currency] = sums.get(line.line_total.currency, 0) + line.line_total.amount
+        return [Money(currency, amount) for currency, amount in sorted(sums.items())]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _load(ref: CartRef) -> Cart | None:
+    try:
+        return Cart.get(ref.pk, CART_SK, consistent_read=True)
+    except Cart.DoesNotExist:
+        return None
+
+
+def products_of(lines: dict[str, Any]) -> dict[str, Product]:
+    """The cart's products by id, one BatchGetItem (a cart has at most 50 lines)."""
+    keys = [(product_seller_key(line["seller_id"]), product_sk(pid)) for pid, line in lines.items()]
+    return {p.product_id: p for p in Product.batch_get(keys, consistent_read=True)} if keys else {}
+
+
+def _view(ref: CartRef | None, cart: Cart | None) -> CartView:
+    if cart is None or not cart.lines:
+        return CartView(ref=ref, lines=[], updated_at=cart.updated_at if cart else None)
+    products = products_of(cart.lines)
+    lines = [CartLine(product_id=pid, seller_id=line["seller_id"], quantity=int(line["quantity"]),
+                      added_at=line["added_at"], product=products.get(pid))
+             for pid, line in sorted(cart.lines.items(), key=lambda item: item[1]["added_at"])]
+    return CartView(ref=ref, lines=lines, updated_at=cart.updated_at)
+
+
+def get_cart(ref: CartRef | None) -> CartView:
+    return _view(ref, _load(ref) if ref is not None else None)
+
+
+def load_cart(ref: CartRef) -> Cart | None:
+    return _load(ref)
+
+
+def _unavailable(product_id: str) -> NotFound:
+    return NotFound("No such product on sale.", code="product_not_found", details={"product_id": product_id})
+
+
+def _save(ref: CartRef, cart: Cart | None, lines: dict[str, Any]) -> Cart:
+    now = _now()
+    version = int(cart.version) if cart is not None else 0
+    saved = Cart(ref.pk, CART_SK, user_id=ref.user_id, lines=lines, version=version + 1, updated_at=now)
+    if ref.user_id is None:
+        saved.expires_at = int(time.time()) + GUEST_CART_TTL_SECONDS
+    elif lines:
+        saved.GSI3PK, saved.GSI3SK = f"CARTS_CHANGED#{now[:10]}", f"{now}#{ref.user_id}"
+    condition = Cart.PK.does_not_exist() if cart is None else (Cart.version == version)
+    saved.save(condition=condition)
+    return saved
+
+
+def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
+    """Set a line's quantity (0 removes it), re-applied when the cart changed meanwhile."""
+    product: Product | None = None
+    if quantity:
+        from chalicelib.catalog.browse import public_product
+
+        try:
+            product, _ = public_product(product_id)
+        except NotFound:
+            raise _unavailable(product_id) from None
+        if int(product.stock) < quantity:
+            raise Conflict("Not enough in stock for that quantity.", code="insufficient_stock",
+                           details={"products": [{"product_id": product_id, "requested": quantity,
+                                                  "available": int(product.stock)}]})
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        cart = _load(ref)
+        lines = dict(cart.lines) if cart is not None else {}
+        if quantity == 0:
+            if product_id not in lines:
+                return _view(ref, cart)
+            del lines[product_id]
+        else:
+            assert product is not None
+            if product_id not in lines and len(lines) >= MAX_CART_LINES:
+                raise Conflict(f"A cart holds at most {MAX_CART_LINES} different products.", code="cart_full")
+            added = lines.get(product_id, {}).get("added_at") or _now()
+            lines[product_id] = {"seller_id": product.seller_id, "quantity": quantity, "added_at": added}
+        try:
+            return _view(ref, _save(ref, cart, lines))
+        except PutError as error:
+            if not was_condition_failure(error):
+                raise
+    raise Conflict("The cart kept changing while this request was applied; try again.", code="concurrent_update")
+
+
+def set_quantity(ref: CartRef, product_id: str, quantity: int) -> CartView:
+    if not 1 <= quantity <= MAX_LINE_QUANTITY:
+        raise ValidationFailed(f"The quantity must be between 1 and {MAX_LINE_QUANTITY}.",
+                               details=[{"field": "body.quantity", "message": "out of range", "type": "value_error"}])
+    return _change(ref, product_id, quantity)
+
+
+def remove_line(ref: CartRef, product_id: str) -> CartView:
+    return _change(ref, product_id, 0)

@@ -1,0 +1,418 @@
+"""Checkout: price the cart, reserve its stock, split it per seller, start the payment.
+
+One request, in order:
+1. the Idempotency-Key (required) is looked up: a key seen before with the same body
+   returns that order again (its PaymentIntent too); with another body it is a 422;
+2. the cart, its products and sellers, the buyer's terms at each seller, the fee policies
+   and the sellers' trailing sales are read, and the cart is priced (``pricing.py``);
+3. one TransactWriteItems writes the key, the order, one sub-order per seller, every
+   product's stock reservation (``catalog.stock``), the emptied cart and the outbox
+   events. A line that cannot be reserved fails the whole checkout with a 409 naming the
+   products and what is available; a concurrent change of a price or of the cart prices
+   it again; ``TransactionConflict`` is retried with jittered backoff;
+4. one PaymentIntent for the total is created with the key ``order:<id>:payment_intent``,
+   so the replay of step 1 — or two requests racing with one key — gets the same one.
+
+Round trips, whatever the number of lines (<= 50) and sellers (<= 8): DynamoDB GetItem
+key, GetItem cart, BatchGetItem products, BatchGetItem sellers, 2 BatchGetItem customer
+terms, BatchGetItem fee schedules, BatchGetItem trailing sales (1 per 3 sellers),
+GetItem user + BatchGetItem default addresses, TransactWriteItems, UpdateItem order
+= 11 (+1 per 3 sellers beyond 3); Stripe: create PaymentIntent (+ the buyer's customer,
+once per buyer). ``bench/checkout_round_trips.py`` counts them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.catalog.models import Product
+from chalicelib.catalog.stock import StockHold, reserve_writes, stock_changed_event, summed
+from chalicelib.core.db import LabelledTransaction, TransactionContention
+from chalicelib.core.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
+from chalicelib.core.ids import new_id
+from chalicelib.core.money import Money
+from chalicelib.events.service import new_event
+from chalicelib.orders.cart import CartRef, load_cart, products_of
+from chalicelib.orders.models import (
+    CART_SK,
+    CHECKOUT_SK,
+    Cart,
+    CheckoutKey,
+    Order,
+    SubOrder,
+    checkout_key,
+    order_sk,
+    payment_due_key,
+    seller_key,
+    seller_status_key,
+    user_key,
+)
+from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
+
+MAX_SELLERS = 8  # keeps the payment's transaction (ledger included) under DynamoDB's 100 items
+PAYMENT_WINDOW = timedelta(minutes=30)
+IDEMPOTENCY_TTL_SECONDS = 48 * 3600
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = 0.05
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+# Stripe's smallest charge per currency (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts)
+MINIMUM_CHARGE = {"USD": 50, "EUR": 50, "GBP": 30, "CHF": 50, "CAD": 50, "AUD": 50, "DKK": 250, "NOK": 300,
+                  "SEK": 300, "PLN": 200, "CZK": 1500, "HUF": 17500, "JPY": 50}
+
+sleep: Callable[[float], None] = time.sleep  # tests replace it
+
+
+@dataclass(frozen=True)
+class CheckoutInput:
+    email: str | None = None
+    name: str | None = None
+    shipping_address: dict[str, Any] | None = None
+    shipping_address_id: str | None = None
+    billing_address: dict[str, Any] | None = None
+    billing_address_id: str | None = None
+    payment_method_id: str | None = None
+    promo_code: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)  # the request body as sent, for the key's hash
+
+    def request_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.raw, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    sub_orders: list[SubOrder]
+    client_secret: str | None
+    payment_status: str | None
+    replayed: bool
+
+
+@dataclass
+class _Buyer:
+    user_id: str
+    email: str
+    name: str
+    guest: bool
+    vat_id: str | None
+    stripe_customer_id: str | None
+    default_shipping: dict[str, Any] | None
+    default_billing: dict[str, Any] | None
+
+
+@dataclass
+class _Plan:
+    order: Order
+    sub_orders: list[SubOrder]
+    holds: list[StockHold]
+    cart: Cart
+    priced: PricedOrder
+
+
+class _Repriced(Exception):
+    """A price, a product's state or the cart changed between reading and writing."""
+
+
+# --- reading and checking -----------------------------------------------------------------------
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def _check_key(idempotency_key: str | None) -> str:
+    if not idempotency_key:
+        raise ValidationFailed("Checkout needs an Idempotency-Key header (a unique id per order attempt).",
+                               code="idempotency_key_required",
+                               details=[{"field": "header.Idempotency-Key", "message": "Field required",
+                                         "type": "missing"}])
+    if not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise ValidationFailed("The Idempotency-Key must be 8-128 letters, digits or . _ : -.",
+                               code="invalid_idempotency_key",
+                               details=[{"field": "header.Idempotency-Key", "message": "malformed",
+                                         "type": "value_error"}])
+    return idempotency_key
+
+
+def _buyer(ref: CartRef, data: CheckoutInput) -> _Buyer:
+    from chalicelib.accounts.profile import checkout_profile
+    from chalicelib.accounts.service import ensure_account
+
+    if ref.user_id:
+        profile = checkout_profile(ref.user_id)
+        from chalicelib.accounts.service import get_user
+
+        return _Buyer(user_id=profile.user_id, email=profile.email, name=profile.name, guest=False,
+                      vat_id=profile.vat_id, stripe_customer_id=get_user(ref.user_id).stripe_customer_id,
+                      default_shipping=_address_dict(profile.shipping_address),
+                      default_billing=_address_dict(profile.billing_address))
+    if not data.email:
+        raise ValidationFailed("A guest checkout needs the buyer's email.", code="email_required",
+                               details=[{"field": "body.email", "message": "Field required", "type": "missing"}])
+    user, _ = ensure_account(data.email, name=data.name or "", method="guest_checkout")
+    return _Buyer(user_id=user.user_id, email=user.email, name=user.name or data.name or "", guest=True,
+                  vat_id=None, stripe_customer_id=None, default_shipping=None, default_billing=None)
+
+
+def _address_dict(address: Any) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    from chalicelib.accounts.addresses import OPTIONAL, REQUIRED
+
+    return {name: getattr(address, name) for name in REQUIRED + OPTIONAL}
+
+
+def _address(buyer: _Buyer, given: dict[str, Any] | None, address_id: str | None,
+             default: dict[str, Any] | None, what: str) -> dict[str, Any] | None:
+    from chalicelib.accounts.addresses import address_snapshot, validated_address
+
+    if given is not None:
+        return validated_address(given)
+    if address_id is not None:
+        if buyer.guest:
+            raise ValidationFailed("Guests type their address in; saved addresses need signing in.",
+                                   code="address_id_needs_account",
+                                   details=[{"field": f"body.{what}_address_id", "message": "sign in first",
+                                             "type": "value_error"}])
+        return address_snapshot(buyer.user_id, address_id)
+    return default
+
+
+def _insufficient(shortages: list[dict[str, Any]]) -> Conflict:
+    return Conflict("Some products are not available in the quantity ordered.", code="insufficient_stock",
+                    details={"products": shortages})
+
+
+def _shortages(holds: list[StockHold], products: dict[str, Product]) -> list[dict[str, Any]]:
+    return [{"product_id": h.product_id, "title": products[h.product_id].title if h.product_id in products else None,
+             "requested": h.quantity, "available": int(products[h.product_id].stock) if h.product_id in products else 0}
+            for h in summed(holds)
+            if h.product_id not in products or int(products[h.product_id].stock) < h.quantity]
+
+
+def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, key: str, request_hash: str) -> _Plan:
+    from chalicelib.customers.service import pricing_terms_of
+    from chalicelib.fees.service import fee_policies, trailing_sales_of
+    from chalicelib.sellers.service import sellers_by_id
+
+    cart = load_cart(ref)
+    if cart is None or not cart.lines:
+        raise ValidationFailed("The cart is empty.", code="cart_empty")
+    lines = sorted(cart.lines.items(), key=lambda item: item[1]["added_at"])
+    products = products_of(cart.lines)
+    sellers = sellers_by_id({line["seller_id"] for _, line in lines})
+    gone = [pid for pid, line in lines
+            if pid not in products or not products[pid].is_listed
+            or line["seller_id"] not in sellers or not sellers[line["seller_id"]].can_sell]
+    if gone:
+        raise Conflict("Some products in the cart are no longer on sale; remove them and check out again.",
+                       code="products_unavailable", details={"products": [{"product_id": pid} for pid in gone]})
+    currencies = sorted({products[pid].currency for pid, _ in lines})
+    if len(currencies) > 1:
+        raise ValidationFailed("A cart can be paid in one currency only; split it into several orders.",
+                               code="mixed_currencies", details={"currencies": currencies})
+    seller_ids = list(dict.fromkeys(line["seller_id"] for _, line in lines))
+    if len(seller_ids) > MAX_SELLERS:
+        raise ValidationFailed(f"One order can include at most {MAX_SELLERS} sellers.", code="too_many_sellers")
+    holds = [StockHold(line["seller_id"], pid, int(line["quantity"]), int(products[pid].price)) for pid, line in lines]
+    short = _shortages(holds, products)
+    if short:
+        raise _insufficient(short)
+
+    currency = currencies[0]
+    today = _now().date()
+    terms = pricing_terms_of(seller_ids, buyer.user_id)
+    priced = price_order(
+        [LineInput(product_id=pid, seller_id=line["seller_id"], sku=products[pid].sku, title=products[pid].title,
+                   category=products[pid].category, unit_price=Money(currency, int(products[pid].price)),
+                   quantity=int(line["quantity"])) for pid, line in lines],
+        terms={sid: SellerTerms(country=sellers[sid].country, discount_bp=terms[sid][0], tax_exempt=terms[sid][1])
+               for sid in seller_ids},
+        policies=fee_policies(seller_ids, {products[pid].category for pid, _ in lines}),
+        trailing_sales=trailing_sales_of(seller_ids, currency, today),
+    )
+    minimum = MINIMUM_CHARGE.get(currency, 50)
+    if priced.total.amount < minimum:
+        raise ValidationFailed("The order total is below the smallest amount that can be charged.",
+                               code="order_below_minimum",
+                               details={"total": priced.total.to_json(), "minimum": Money(currency, minimum).to_json()})
+
+    shipping = _address(buyer, data.shipping_address, data.shipping_address_id, buyer.default_shipping, "shipping")
+    if shipping is None:
+        raise ValidationFailed("Where should the order go? Give a shipping address.", code="shipping_address_required",
+                               details=[{"field": "body.shipping_address", "message": "Field required",
+                                         "type": "missing"}])
+    billing = _address(buyer, data.billing_address, data.billing_address_id, buyer.default_billing, "billing")
+
+    order_id, now = new_id("ord"), _now()
+    created, due = _stamp(now), _stamp(now + PAYMENT_WINDOW)
+    order = Order(user_key(buyer.user_id), order_sk(order_id), order_id=order_id, user_id=buyer.user_id,
+                  email=buyer.email, buyer_name=buyer.name, guest="yes" if buyer.guest else None,
+                  status="pending_payment", currency=currency, subtotal=priced.subtotal.amount,
+                  discount=priced.discount.amount, tax=priced.tax.amount, total=priced.total.amount,
+                  seller_ids=seller_ids, shipping_address=shipping, billing_address=billing or shipping,
+                  vat_id=buyer.vat_id, payment_method=data.payment_method_id,
+                  stripe_customer_id=buyer.stripe_customer_id, payment_due_at=due, created_at=created,
+                  GSI1PK=payment_due_key(due[:10]), GSI1SK=f"{due}#{order_id}")
+    sub_orders = [
+        SubOrder(seller_key(part.seller_id), order_sk(order_id), order_id=order_id, seller_id=part.seller_id,
+                 user_id=buyer.user_id, buyer_name=buyer.name, buyer_email=buyer.email, status="pending_payment",
+                 currency=currency, lines=[line.to_json() for line in part.lines], subtotal=part.subtotal.amount,
+                 discount=part.discount.amount, tax=part.tax.amount, total=part.total.amount, fee=part.fee.amount,
+                 tax_exempt="yes" if part.tax_exempt else None, shipping_address=shipping,
+                 history=[{"status": "pending_payment", "at": created}], version=1, created_at=created,
+                 updated_at=created, GSI3PK=seller_status_key(part.seller_id, "pending_payment"), GSI3SK=order_id)
+        for part in priced.sellers
+    ]
+    return _Plan(order=order, sub_orders=sub_orders, holds=holds, cart=cart, priced=priced)
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def _commit(plan: _Plan, ref: CartRef, key: str, request_hash: str) -> None:
+    """The checkout's one transaction. Raises _KeyTaken, _Repriced, Conflict (stock) or
+    TransactionContention."""
+    order = plan.order
+    transaction = LabelledTransaction()
+    transaction.put("key", CheckoutKey(checkout_key(ref.scope, key), CHECKOUT_SK, order_id=order.order_id,
+                                       user_id=order.user_id, request_hash=request_hash, created_at=order.created_at,
+                                       expires_at=int(time.time()) + IDEMPOTENCY_TTL_SECONDS),
+                    CheckoutKey.PK.does_not_exist())
+    transaction.put("order", order, Order.PK.does_not_exist())
+    for sub in plan.sub_orders:
+        transaction.put("sub_order", sub, SubOrder.PK.does_not_exist())
+    for hold, write in zip(summed(plan.holds), reserve_writes(plan.holds), strict=True):
+        transaction.add(f"stock:{hold.product_id}", write)
+    transaction.delete("cart", Cart(ref.pk, CART_SK), Cart.version == plan.cart.version)
+    transaction.put("event", new_event("order.placed", _placed_payload(plan)))
+    transaction.put("event", stock_changed_event(plan.holds))
+    failed = transaction.commit()
+    if "key" in failed:
+        raise _KeyTaken
+    if any(label.startswith("stock:") for label in failed) or "cart" in failed:
+        raise _Repriced
+    if failed:  # a colliding ULID: practically impossible
+        raise _Repriced
+
+
+class _KeyTaken(Exception):
+    """Another request with the same Idempotency-Key committed first."""
+
+
+def _placed_payload(plan: _Plan) -> dict[str, Any]:
+    order = plan.order
+    return {"order_id": order.order_id, "user_id": order.user_id, "guest": bool(order.guest),
+            "total": int(order.total), "currency": order.currency,
+            "sellers": [{"seller_id": s.seller_id, "amount": int(s.total), "currency": s.currency}
+                        for s in plan.sub_orders],
+            "products": [{"product_id": h.product_id, "seller_id": h.seller_id, "quantity": h.quantity}
+                         for h in summed(plan.holds)]}
+
+
+def _after_stock_failure(plan: _Plan) -> None:
+    """A reservation's condition failed: either stock ran out (409 naming the products), or
+    the price/state changed (price again)."""
+    fresh = products_of(plan.cart.lines)
+    short = _shortages(plan.holds, fresh)
+    if short:
+        raise _insufficient(short)
+
+
+# --- the PaymentIntent --------------------------------------------------------------------------
+
+def start_payment(order: Order) -> tuple[str | None, str | None]:
+    """The order's PaymentIntent, created once (deterministic Stripe key from stored fields, so
+    a replay sends identical parameters): (client secret, status). A declined saved card
+    is a 402; the ``payment_intent.payment_failed`` webhook releases the stock."""
+    import stripe
+
+    from chalicelib.payments import stripe_gateway
+
+    customer_id = order.stripe_customer_id
+    if customer_id is None and order.payment_method and not order.guest:
+        from chalicelib.accounts.payment_methods import ensure_stripe_customer
+        from chalicelib.accounts.service import get_user
+
+        customer_id = ensure_stripe_customer(get_user(order.user_id))
+        order.update(actions=[Order.stripe_customer_id.set(customer_id)])
+    try:
+        intent = stripe_gateway.create_payment_intent(
+            order_id=order.order_id, user_id=order.user_id, amount=int(order.total), currency=order.currency,
+            customer_id=customer_id, payment_method=order.payment_method, receipt_email=order.email)
+    except stripe.CardError as error:
+        raise PaymentRequired("The card was declined; choose another payment method and check out again.",
+                              details={"order_id": order.order_id, "decline_code": error.code}) from None
+    if order.payment_intent_id != intent.id:
+        order.update(actions=[Order.payment_intent_id.set(intent.id)], condition=Order.PK.exists())
+    return intent.client_secret, intent.status
+
+
+# --- the whole checkout -------------------------------------------------------------------------
+
+def _sub_orders(order: Order) -> list[SubOrder]:
+    keys = [(seller_key(sid), order_sk(order.order_id)) for sid in order.seller_ids]
+    found = {s.seller_id: s for s in SubOrder.batch_get(keys, consistent_read=True)}
+    return [found[sid] for sid in order.seller_ids if sid in found]
+
+
+def _replay(ref: CartRef, key: str, request_hash: str) -> CheckoutResult:
+    stored = CheckoutKey.get(checkout_key(ref.scope, key), CHECKOUT_SK, consistent_read=True)
+    if stored.request_hash != request_hash:
+        raise ValidationFailed("This Idempotency-Key was used for a different checkout; use a new key.",
+                               code="idempotency_key_reused", details={"order_id": stored.order_id})
+    try:
+        order = Order.get(user_key(stored.user_id), order_sk(stored.order_id), consistent_read=True)
+    except Order.DoesNotExist:  # pragma: no cover - written in one transaction with the key
+        raise NotFound("The order of this Idempotency-Key is gone.", code="order_not_found") from None
+    client_secret, status = start_payment(order) if order.status == "pending_payment" else (None, order.status)
+    return CheckoutResult(order=order, sub_orders=_sub_orders(order), client_secret=client_secret,
+                          payment_status=status, replayed=True)
+
+
+def _find_key(ref: CartRef, key: str) -> bool:
+    try:
+        CheckoutKey.get(checkout_key(ref.scope, key), CHECKOUT_SK, consistent_read=True)
+    except CheckoutKey.DoesNotExist:
+        return False
+    return True
+
+
+def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInput) -> CheckoutResult:
+    key = _check_key(idempotency_key)
+    if ref is None:
+        raise ValidationFailed("The cart is empty.", code="cart_empty")
+    if data.promo_code:
+        raise ValidationFailed("Promo codes are not available yet.", code="promo_code_invalid",
+                               details=[{"field": "body.promo_code", "message": "unknown code", "type": "value_error"}])
+    request_hash = data.request_hash()
+    if _find_key(ref, key):
+        return _replay(ref, key, request_hash)
+    buyer = _buyer(ref, data)
+    for attempt in range(MAX_ATTEMPTS):
+        plan = _plan(ref, buyer, data, key, request_hash)
+        try:
+            _commit(plan, ref, key, request_hash)
+        except _KeyTaken:
+            return _replay(ref, key, request_hash)
+        except _Repriced:
+            if _find_key(ref, key):
+                return _replay(ref, key, request_hash)
+            _after_stock_failure(plan)
+            continue
+        except TransactionContention:
+            sleep(BACKOFF_SECONDS * (2 ** attempt) * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+            continue
+        client_secret, status = start_payment(plan.order)
+        return CheckoutResult(order=plan.order, sub_orders=plan.sub_orders, client_secret=client_secret,
+                              payment_status=status, replayed=False)
+    raise Conflict("Too many checkouts touched these products at once; try again.", code="checkout_contention")

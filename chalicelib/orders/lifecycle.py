@@ -1,0 +1,382 @@
+"""The life of a sub-order, and the buyer's and seller's actions on it.
+
+States and moves are :data:`chalicelib.orders.models.TRANSITIONS`; any other move is a 409
+``invalid_transition``. Every move is one TransactWriteItems: the sub-order (conditioned
+on the version read, so two actions racing cannot both apply), what goes with the move
+(stock given back, a refund requested, the order's refunded total) and an
+``order.status_changed`` outbox event for mails and loyalty.
+
+Money moves after the commit: a requested refund is carried out by
+:func:`chalicelib.orders.refunds.on_refund_requested` from its outbox event (Stripe refund,
+transfer reversal, ledger), so a crash between the two loses nothing and a retry repeats
+nothing.
+
+Round trips: seller actions GetItem sub-order (+ GetItem order when money moves) +
+TransactWriteItems; buyer actions GetItem order + BatchGetItem sub-orders + TransactWriteItems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from chalicelib.catalog.stock import StockHold, release_writes, stock_changed_event
+from chalicelib.core.db import LabelledTransaction, TransactionContention
+from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.money import Money
+from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.events.service import new_event
+from chalicelib.orders.models import (
+    ORDER_PREFIX,
+    TRANSITIONS,
+    Order,
+    Refund,
+    SubOrder,
+    order_sk,
+    refund_sk,
+    seller_key,
+    seller_status_key,
+    user_key,
+)
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 4
+BUYER_CANCELLABLE = ("pending_payment", "paid", "accepted")
+SELLER_CANCELLABLE = ("paid", "accepted")
+
+
+class _Stale(Exception):
+    """The sub-order or order changed since it was read."""
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def order_not_found() -> NotFound:
+    """One answer for "missing" and "someone else's"."""
+    return NotFound("No such order.", code="order_not_found")
+
+
+def retrying(attempt: Callable[[], T]) -> T:
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return attempt()
+        except (_Stale, TransactionContention):
+            continue
+    raise Conflict("The order kept changing while this request was applied; try again.", code="concurrent_update")
+
+
+# --- reading ----------------------------------------------------------------------------
+
+def get_order(user_id: str, order_id: str) -> Order:
+    if not has_prefix(order_id, "ord"):
+        raise order_not_found()
+    try:
+        return Order.get(user_key(user_id), order_sk(order_id), consistent_read=True)
+    except Order.DoesNotExist:
+        raise order_not_found() from None
+
+
+def get_sub_order(seller_id: str, order_id: str) -> SubOrder:
+    if not has_prefix(order_id, "ord"):
+        raise order_not_found()
+    try:
+        return SubOrder.get(seller_key(seller_id), order_sk(order_id), consistent_read=True)
+    except SubOrder.DoesNotExist:
+        raise order_not_found() from None
+
+
+def sub_orders_of(orders: list[Order]) -> dict[str, list[SubOrder]]:
+    """The sub-orders of several orders: BatchGetItem (1 RT per 100)."""
+    keys = [(seller_key(sid), order_sk(o.order_id)) for o in orders for sid in o.seller_ids]
+    found: dict[tuple[str, str], SubOrder] = {}
+    for start in range(0, len(keys), 100):
+        for sub in SubOrder.batch_get(keys[start:start + 100], consistent_read=True):
+            found[(sub.order_id, sub.seller_id)] = sub
+    return {o.order_id: [found[(o.order_id, sid)] for sid in o.seller_ids if (o.order_id, sid) in found]
+            for o in orders}
+
+
+def buyer_orders(user_id: str, *, cursor: str | None, limit: int) -> Page[tuple[Order, list[SubOrder]]]:
+    """Newest first: Query + BatchGetItem (2 RT)."""
+    scope = f"USER#{user_id}/orders"
+    results = Order.query(user_key(user_id), Order.SK.startswith(ORDER_PREFIX), scan_index_forward=False,
+                          limit=limit, last_evaluated_key=decode_cursor(cursor, scope=scope))
+    orders = list(results)
+    parts = sub_orders_of(orders)
+    return Page([(o, parts[o.order_id]) for o in orders], encode_cursor(results.last_evaluated_key, scope=scope))
+
+
+def buyer_order(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
+    order = get_order(user_id, order_id)
+    return order, sub_orders_of([order])[order.order_id]
+
+
+def seller_orders(seller_id: str, *, status: str | None, cursor: str | None, limit: int) -> Page[SubOrder]:
+    """Newest first, optionally of one status: one Query."""
+    scope = f"SELLER#{seller_id}/orders/{status or 'all'}"
+    start = decode_cursor(cursor, scope=scope)
+    if status:
+        results = SubOrder.by_status.query(seller_status_key(seller_id, status), scan_index_forward=False,
+                                           limit=limit, last_evaluated_key=start)
+    else:
+        results = SubOrder.query(seller_key(seller_id), SubOrder.SK.startswith(ORDER_PREFIX), scan_index_forward=False,
+                                 consistent_read=True, limit=limit, last_evaluated_key=start)
+    return Page(list(results), encode_cursor(results.last_evaluated_key, scope=scope))
+
+
+# --- moves ------------------------------------------------------------------------------
+
+def invalid_transition(sub: SubOrder, to: str) -> Conflict:
+    return Conflict(f"An order that is {sub.status.replace('_', ' ')} cannot become {to.replace('_', ' ')}.",
+                    code="invalid_transition", details={"order_id": sub.order_id, "seller_id": sub.seller_id,
+                                                        "status": sub.status, "requested": to})
+
+
+def move(transaction: LabelledTransaction, sub: SubOrder, to: str, *, at: str,
+         changes: Mapping[str, Any] | None = None, payload: Mapping[str, Any] | None = None) -> None:
+    """Add the move of ``sub`` to ``to`` (with attribute ``changes``) and its event."""
+    if to not in TRANSITIONS[sub.status]:
+        raise invalid_transition(sub, to)
+    actions = [SubOrder.status.set(to), SubOrder.GSI3PK.set(seller_status_key(sub.seller_id, to)),
+               SubOrder.history.set([*sub.history, {"status": to, "at": at}]), SubOrder.version.add(1),
+               SubOrder.updated_at.set(at)]
+    for name, value in (changes or {}).items():
+        attribute = getattr(SubOrder, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    transaction.update(f"sub:{sub.seller_id}", sub, actions, SubOrder.version == sub.version)
+    transaction.put("event", new_event("order.status_changed", {
+        "order_id": sub.order_id, "seller_id": sub.seller_id, "user_id": sub.user_id, "from": sub.status,
+        "to": to, "at": at, **(payload or {})}))
+
+
+def commit(transaction: LabelledTransaction) -> None:
+    if transaction.commit():
+        raise _Stale
+
+
+def holds_of(sub: SubOrder, quantities: Mapping[int, int] | None = None) -> list[StockHold]:
+    """Stock to give back: every line, or ``quantities`` per line number."""
+    holds = []
+    for line in sub.lines:
+        quantity = int(line["quantity"]) if quantities is None else quantities.get(int(line["line"]), 0)
+        if quantity:
+            holds.append(StockHold(sub.seller_id, line["product_id"], quantity))
+    return holds
+
+
+# --- refunds requested with a move ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class RefundPlan:
+    refund: Refund
+    lines: list[dict[str, Any]]  # the sub-order's lines after the refund
+
+
+def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | None, reason: str, *,
+                at: str) -> RefundPlan | None:
+    """What refunding ``quantities`` per line (None: everything not yet refunded) pays back.
+    Per line, cumulatively: after refunding ``k`` of ``n`` units of a line of total ``T``, the
+    refunded amount is ``T * k / n`` (largest-remainder split, so all ``n`` give back exactly
+    ``T``). None when nothing is left to refund (or nothing was paid)."""
+    if order.payment_intent_id is None or order.status == "pending_payment":
+        return None
+    lines, covered = [], []
+    for line in sub.lines:
+        number, quantity = int(line["line"]), int(line["quantity"])
+        done = int(line.get("refunded_quantity", 0))
+        wanted = quantity - done if quantities is None else quantities.get(number, 0)
+        if wanted < 0 or done + wanted > quantity:
+            raise Conflict("A refund cannot exceed what was bought.", code="refund_exceeds_captured",
+                           details={"line": number, "quantity": quantity, "refunded_quantity": done})
+        updated = dict(line)
+        if wanted:
+            total = Money(sub.currency, int(line["total"]))
+            after = total if done + wanted == quantity else total.allocate([done + wanted, quantity - done - wanted])[0]
+            amount = after.amount - int(line.get("refunded_amount", 0))
+            updated.update(refunded_quantity=done + wanted, refunded_amount=after.amount)
+            if amount > 0:
+                covered.append({"line": number, "quantity": wanted, "amount": amount, "line_total": int(line["total"]),
+                                "fee": int(line["fee"]), "refunded_before": int(line.get("refunded_amount", 0))})
+        lines.append(updated)
+    if not covered:
+        return None
+    refund_id = new_id("rfd")
+    refund = Refund(user_key(order.user_id), refund_sk(order.order_id, refund_id), refund_id=refund_id,
+                    order_id=order.order_id, user_id=order.user_id, seller_id=sub.seller_id, reason=reason,
+                    currency=sub.currency, amount=sum(c["amount"] for c in covered), lines=covered, created_at=at)
+    return RefundPlan(refund=refund, lines=lines)
+
+
+def add_refund(transaction: LabelledTransaction, plan: RefundPlan) -> int:
+    """The refund's record and its event; returns the amount for :func:`add_refunded_total`."""
+    amount = int(plan.refund.amount)
+    transaction.put("refund", plan.refund, Refund.PK.does_not_exist())
+    transaction.put("event", new_event("order.refund_requested", {
+        "order_id": plan.refund.order_id, "user_id": plan.refund.user_id, "seller_id": plan.refund.seller_id,
+        "refund_id": plan.refund.refund_id, "amount": amount, "currency": plan.refund.currency}))
+    return amount
+
+
+def add_refunded_total(transaction: LabelledTransaction, order: Order, amount: int) -> None:
+    """The order's refunded total (one update per transaction), which may never pass what was
+    captured: the condition makes a concurrent second refund fail instead of overpaying."""
+    if amount:
+        transaction.update("order", order, [Order.amount_refunded.add(amount)],
+                           Order.amount_refunded <= int(order.amount_captured) - amount)
+
+
+# --- seller actions -----------------------------------------------------------------------
+
+def _seller_move(seller_id: str, order_id: str, to: str, changes: Mapping[str, Any] | None = None) -> SubOrder:
+    def attempt() -> SubOrder:
+        sub = get_sub_order(seller_id, order_id)
+        transaction = LabelledTransaction()
+        move(transaction, sub, to, at=now_stamp(), changes=changes)
+        commit(transaction)
+        return get_sub_order(seller_id, order_id)
+
+    return retrying(attempt)
+
+
+def accept(seller_id: str, order_id: str) -> SubOrder:
+    return _seller_move(seller_id, order_id, "accepted")
+
+
+def ship(seller_id: str, order_id: str, *, carrier: str, tracking_number: str) -> SubOrder:
+    return _seller_move(seller_id, order_id, "shipped", {"carrier": carrier, "tracking_number": tracking_number})
+
+
+def mark_delivered(seller_id: str, order_id: str) -> SubOrder:
+    return _seller_move(seller_id, order_id, "delivered", {"delivered_at": now_stamp()})
+
+
+def _cancel_paid(transaction: LabelledTransaction, order: Order, sub: SubOrder, reason: str, at: str) -> int:
+    """Cancel a paid sub-order: back to stock, and everything not yet refunded refunded."""
+    plan = plan_refund(order, sub, None, "cancelled", at=at)
+    changes: dict[str, Any] = {"cancel_reason": reason}
+    if plan is not None:
+        changes["lines"] = plan.lines
+        changes["refunded"] = int(sub.refunded) + int(plan.refund.amount)
+    move(transaction, sub, "cancelled", at=at, changes=changes)
+    holds = holds_of(sub)
+    for index, write in enumerate(release_writes(holds)):
+        transaction.add(f"stock:{index}", write)
+    transaction.put("event", stock_changed_event(holds))
+    return add_refund(transaction, plan) if plan is not None else 0
+
+
+def seller_cancel(seller_id: str, order_id: str, *, reason: str) -> SubOrder:
+    """Before shipping: restock and refund the seller's whole part."""
+
+    def attempt() -> SubOrder:
+        sub = get_sub_order(seller_id, order_id)
+        if sub.status not in SELLER_CANCELLABLE:
+            raise invalid_transition(sub, "cancelled")
+        order = get_order(sub.user_id, order_id)
+        transaction = LabelledTransaction()
+        add_refunded_total(transaction, order, _cancel_paid(transaction, order, sub, reason, now_stamp()))
+        commit(transaction)
+        return get_sub_order(seller_id, order_id)
+
+    return retrying(attempt)
+
+
+def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
+    """The seller received the returned lines: refund them (and put them back in stock)."""
+
+    def attempt() -> SubOrder:
+        sub = get_sub_order(seller_id, order_id)
+        if sub.status != "return_requested":
+            raise invalid_transition(sub, "returned")
+        order = get_order(sub.user_id, order_id)
+        quantities = {int(line["line"]): int(line.get("return_quantity", 0)) for line in sub.lines}
+        at = now_stamp()
+        plan = plan_refund(order, sub, quantities, "returned", at=at)
+        transaction = LabelledTransaction()
+        changes: dict[str, Any] = {}
+        if plan is not None:
+            changes = {"lines": plan.lines, "refunded": int(sub.refunded) + int(plan.refund.amount)}
+        move(transaction, sub, "returned", at=at, changes=changes)
+        if restock:
+            holds = holds_of(sub, quantities)
+            for index, write in enumerate(release_writes(holds)):
+                transaction.add(f"stock:{index}", write)
+            transaction.put("event", stock_changed_event(holds))
+        if plan is not None:
+            add_refunded_total(transaction, order, add_refund(transaction, plan))
+        commit(transaction)
+        return get_sub_order(seller_id, order_id)
+
+    return retrying(attempt)
+
+
+# --- buyer actions ------------------------------------------------------------------------
+
+def buyer_cancel(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
+    """Cancel the whole order before anything shipped: an unpaid one releases its stock and
+    its PaymentIntent; a paid one is refunded per seller."""
+    from chalicelib.orders.payment import release_unpaid
+
+    def attempt() -> tuple[Order, list[SubOrder]]:
+        order, subs = buyer_order(user_id, order_id)
+        late = [s for s in subs if s.status not in BUYER_CANCELLABLE]
+        if late:
+            raise Conflict("Part of this order has shipped or ended; it can no longer be cancelled.",
+                           code="order_not_cancellable",
+                           details={"sellers": [{"seller_id": s.seller_id, "status": s.status} for s in late]})
+        if order.status == "pending_payment":
+            if not release_unpaid(order, subs, "cancelled_by_buyer", cancel_payment=True):
+                raise _Stale
+            return buyer_order(user_id, order_id)
+        at = now_stamp()
+        transaction = LabelledTransaction()
+        refunded = sum(_cancel_paid(transaction, order, sub, "cancelled_by_buyer", at) for sub in subs)
+        add_refunded_total(transaction, order, refunded)
+        commit(transaction)
+        return buyer_order(user_id, order_id)
+
+    return retrying(attempt)
+
+
+def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: Mapping[int, int],
+                   reason: str) -> SubOrder:
+    """Within the seller's return window after delivery; at most what was bought and not refunded."""
+    from chalicelib.sellers.service import get_seller
+
+    def attempt() -> SubOrder:
+        order = get_order(user_id, order_id)
+        if seller_id not in order.seller_ids:
+            raise order_not_found()
+        sub = get_sub_order(seller_id, order_id)
+        if "return_requested" not in TRANSITIONS[sub.status]:
+            raise invalid_transition(sub, "return_requested")
+        window = int(get_seller(seller_id).return_window_days)
+        delivered = datetime.fromisoformat(sub.delivered_at) if sub.delivered_at else None
+        if delivered is None or datetime.now(UTC) > delivered + timedelta(days=window):
+            raise Conflict(f"The return window of {window} days after delivery has passed.",
+                           code="return_window_closed", details={"delivered_at": sub.delivered_at,
+                                                                 "return_window_days": window})
+        by_number = {int(line["line"]): line for line in sub.lines}
+        problems = []
+        for number, quantity in quantities.items():
+            line = by_number.get(number)
+            if line is None:
+                problems.append({"field": f"body.lines.{number}", "message": "no such line", "type": "value_error"})
+            elif quantity > int(line["quantity"]) - int(line.get("refunded_quantity", 0)):
+                problems.append({"field": f"body.lines.{number}", "message": "more than was bought and not refunded",
+                                 "type": "value_error"})
+        if problems:
+            raise ValidationFailed("Some return lines are not possible.", code="invalid_return", details=problems)
+        lines = [{**line, "return_quantity": quantities.get(int(line["line"]), 0)} for line in sub.lines]
+        transaction = LabelledTransaction()
+        move(transaction, sub, "return_requested", at=now_stamp(), changes={"lines": lines, "return_reason": reason},
+             payload={"reason": reason})
+        commit(transaction)
+        return get_sub_order(seller_id, order_id)
+
+    return retrying(attempt)

@@ -1,0 +1,204 @@
+"""Order items. Keys begin with their owner: a buyer's cart and orders live in the buyer's
+partition, a seller's part of an order (the sub-order) in the seller's.
+
+Keys
+- ``Cart``: PK=USER#<user_id>, SK=CART for a signed-in buyer; PK=CART#<sha256(token)>, SK=CART
+  for a guest (the token is a bearer secret the client keeps; only its hash is stored;
+  guest carts expire by TTL after 30 days). One item: lines are a map product_id -> quantity
+  and seller, at most ``MAX_CART_LINES``.
+  - GSI3 (sparse, signed-in carts with lines): GSI3PK=CARTS_CHANGED#<yyyy-mm-dd>,
+    GSI3SK=<updated_at>#<user_id> — who changed a cart on a given day, for the
+    abandoned-cart sweep (Query per day, never Scan).
+- ``Order``: PK=USER#<user_id>, SK=ORDER#<order_id> (ULIDs: newest last) — the marketplace
+  order: totals, addresses, payment state, the sellers it is split into.
+  - GSI1 (sparse, only while payment is pending): GSI1PK=PAYMENT_DUE#<yyyy-mm-dd>,
+    GSI1SK=<due ISO time>#<order_id> — orders whose stock reservation runs out, for the
+    release sweep (Query today's and yesterday's bucket up to now).
+- ``SubOrder``: PK=SELLER#<seller_id>, SK=ORDER#<order_id> — one seller's lines of an order,
+  its fees, fulfilment state, transfer and refunds.
+  - GSI3: GSI3PK=SELLER#<seller_id>#ORDERS#<status>, GSI3SK=<order_id> — a seller's
+    orders of one status, newest first.
+- ``CheckoutKey``: PK=CHECKOUT#<scope>#<Idempotency-Key>, SK=CHECKOUT (scope: the buyer's
+  user id, or the guest cart's hash) — written with ``attribute_not_exists`` in the
+  checkout's transaction; holds the request's hash and the order id; TTL 48 h.
+- ``Refund``: PK=USER#<user_id>, SK=REFUND#<order_id>#<refund_id> — one refund of one
+  seller's lines: what it covers and how far it got (requested -> refunded).
+
+Access patterns and round trips
+- cart: read (GetItem cart + BatchGetItem products) -> 2; change a line (GetItem product
+  pointer... see ``cart.py``) -> 3
+- checkout, any number of lines and sellers -> constant (see ``checkout.py``)
+- buyer: orders newest first (Query PK=USER#, SK begins_with ORDER#, then one BatchGetItem
+  of the page's sub-orders) -> 2; one order (GetItem + BatchGetItem) -> 2
+- seller: orders newest first (Query PK=SELLER#, SK begins_with ORDER#) or of one status
+  (Query GSI3) -> 1; one order (GetItem) -> 1
+- transitions: GetItem sub-order (+ GetItem order) + one TransactWriteItems -> 2-3
+- payment due sweep: one Query per day bucket, then per order the release transaction
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.core.db import GSI1, GSI3, TableModel
+
+MAX_CART_LINES = 50
+MAX_LINE_QUANTITY = 99
+CART_SK = "CART"
+ORDER_PREFIX = "ORDER#"
+CHECKOUT_SK = "CHECKOUT"
+
+# Sub-order states and the moves between them; anything else is a 409.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "pending_payment": ("paid", "cancelled"),
+    "paid": ("accepted", "cancelled"),
+    "accepted": ("shipped", "cancelled"),
+    "shipped": ("delivered",),
+    "delivered": ("completed", "return_requested"),
+    "completed": ("return_requested",),
+    "return_requested": ("returned",),
+    "returned": ("refunded",),
+    "cancelled": (),
+    "refunded": (),
+}
+STATUSES = tuple(TRANSITIONS)
+
+
+def user_key(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def seller_key(seller_id: str) -> str:
+    return f"SELLER#{seller_id}"
+
+
+def order_sk(order_id: str) -> str:
+    return f"{ORDER_PREFIX}{order_id}"
+
+
+def guest_cart_key(token_hash: str) -> str:
+    return f"CART#{token_hash}"
+
+
+def seller_status_key(seller_id: str, status: str) -> str:
+    return f"SELLER#{seller_id}#ORDERS#{status}"
+
+
+def payment_due_key(day: str) -> str:
+    return f"PAYMENT_DUE#{day}"
+
+
+def checkout_key(scope: str, idempotency_key: str) -> str:
+    return f"CHECKOUT#{scope}#{idempotency_key}"
+
+
+def refund_sk(order_id: str, refund_id: str) -> str:
+    return f"REFUND#{order_id}#{refund_id}"
+
+
+class Cart(TableModel):
+    user_id = UnicodeAttribute(null=True)  # None for a guest cart
+    lines = JSONAttribute(default=dict)  # product_id -> {"seller_id", "quantity", "added_at"}
+    version = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)  # guest carts only
+
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
+    by_change_day = GSI3()
+
+
+class Order(TableModel):
+    order_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    buyer_name = UnicodeAttribute(default="")
+    guest = UnicodeAttribute(null=True)  # "yes" when placed without signing in
+    status = UnicodeAttribute()  # pending_payment | paid | cancelled
+    cancel_reason = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute()
+    subtotal = NumberAttribute()
+    discount = NumberAttribute()
+    tax = NumberAttribute()
+    total = NumberAttribute()
+    seller_ids = ListAttribute(of=UnicodeAttribute)
+    shipping_address = JSONAttribute()
+    billing_address = JSONAttribute()
+    vat_id = UnicodeAttribute(null=True)
+    payment_method = UnicodeAttribute(null=True)  # a saved card the PaymentIntent is confirmed with
+    stripe_customer_id = UnicodeAttribute(null=True)
+    payment_intent_id = UnicodeAttribute(null=True)
+    charge_id = UnicodeAttribute(null=True)
+    amount_captured = NumberAttribute(default=0)
+    amount_refunded = NumberAttribute(default=0)
+    payment_due_at = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    paid_at = UnicodeAttribute(null=True)
+    cancelled_at = UnicodeAttribute(null=True)
+
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    by_payment_due = GSI1()
+
+
+class SubOrder(TableModel):
+    order_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    buyer_name = UnicodeAttribute(default="")
+    buyer_email = UnicodeAttribute()
+    status = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    # [{"line", "product_id", "sku", "title", "category", "quantity", "unit_price", "discount",
+    #   "total", "tax_rate_bp", "tax", "fee", "refunded_quantity", "refunded_amount",
+    #   "return_quantity"}]
+    lines = JSONAttribute()
+    subtotal = NumberAttribute()
+    discount = NumberAttribute()
+    tax = NumberAttribute()
+    total = NumberAttribute()
+    fee = NumberAttribute()
+    tax_exempt = UnicodeAttribute(null=True)  # "yes" when the seller exempts this buyer
+    shipping_address = JSONAttribute()
+    carrier = UnicodeAttribute(null=True)
+    tracking_number = UnicodeAttribute(null=True)
+    cancel_reason = UnicodeAttribute(null=True)
+    return_reason = UnicodeAttribute(null=True)
+    transfer_id = UnicodeAttribute(null=True)
+    transferred = NumberAttribute(default=0)
+    refunded = NumberAttribute(default=0)
+    history = JSONAttribute(default=list)  # [{"status", "at"}]
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    paid_at = UnicodeAttribute(null=True)
+    delivered_at = UnicodeAttribute(null=True)
+
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
+    by_status = GSI3()
+
+
+class CheckoutKey(TableModel):
+    order_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    request_hash = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class Refund(TableModel):
+    refund_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    reason = UnicodeAttribute()  # cancelled | returned
+    currency = UnicodeAttribute()
+    amount = NumberAttribute()
+    # [{"line", "amount", "line_total", "fee", "refunded_before"}] — what the ledger needs
+    lines = JSONAttribute()
+    status = UnicodeAttribute(default="requested")  # requested | refunded
+    stripe_refund_id = UnicodeAttribute(null=True)
+    reversal_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    refunded_at = UnicodeAttribute(null=True)

@@ -1,0 +1,62 @@
+"""Paying sellers: one Stripe Transfer per seller of a paid order, for the seller's share
+minus the marketplace fee, with the order's charge as ``source_transaction`` (the transfer
+waits for the charge's funds) and the order in its metadata.
+
+Runs as a subscriber of ``order.paid`` (through the outbox and SQS), not in the webhook:
+Stripe waits for the webhook's answer, and a failed transfer is retried by SQS. The
+Stripe key ``order:<id>:transfer:<seller>`` and the conditional record make a repeat
+create and record nothing new.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.core.db import LabelledTransaction
+from chalicelib.core.logging import logger
+from chalicelib.core.money import Money
+from chalicelib.orders.lifecycle import get_order, get_sub_order
+
+
+class SellerNotPayable(Exception):
+    """The seller has no Stripe account to pay into yet; SQS retries later."""
+
+
+def transfer_share(order_id: str, user_id: str, seller_id: str) -> str | None:
+    """Transfer one seller's share of a paid order (once); returns the transfer id."""
+    from chalicelib.ledger.postings import transfer_posting
+    from chalicelib.ledger.service import posting_items
+    from chalicelib.orders.models import SubOrder
+    from chalicelib.payments import stripe_gateway
+    from chalicelib.sellers.service import get_seller
+
+    order = get_order(user_id, order_id)
+    sub = get_sub_order(seller_id, order_id)
+    if sub.transfer_id:
+        return sub.transfer_id
+    amount = int(sub.total) - int(sub.fee)
+    if amount <= 0 or order.status != "paid":
+        return None
+    seller = get_seller(seller_id)
+    if not seller.stripe_account_id:
+        raise SellerNotPayable(seller_id)
+    transfer = stripe_gateway.create_transfer(order_id=order_id, seller_id=seller_id, amount=amount,
+                                              currency=sub.currency, destination=seller.stripe_account_id,
+                                              source_transaction=order.charge_id)
+    transaction = LabelledTransaction()
+    transaction.update("sub", sub, [SubOrder.transfer_id.set(transfer.id), SubOrder.transferred.set(amount)],
+                       SubOrder.transfer_id.does_not_exist())
+    for write in posting_items(transfer_posting(order_id, seller_id, Money(sub.currency, amount),
+                                                transfer_id=transfer.id, occurred_at=datetime.now(UTC))):
+        transaction.add("ledger", write)
+    if transaction.commit():
+        logger.info("transfer already recorded", extra={"order_id": order_id, "seller_id": seller_id})
+    return str(transfer.id)
+
+
+def on_order_paid(message: dict[str, Any]) -> None:
+    """Subscriber of ``order.paid`` (payload in :mod:`chalicelib.orders.payment`)."""
+    payload = message["payload"]
+    for share in payload["sellers"]:
+        transfer_share(payload["order_id"], payload["user_id"], share["seller_id"])

@@ -1,0 +1,227 @@
+"""HTTP routes of carts, checkout and orders (buyers' and sellers')."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.core.auth import Principal
+from chalicelib.core.http import current_request, operation
+from chalicelib.core.pagination import parse_limit
+from chalicelib.orders.schemas import (
+    ApproveReturnIn,
+    CancelIn,
+    CartOut,
+    CheckoutIn,
+    CheckoutOut,
+    OrderOut,
+    OrderPage,
+    OrdersQuery,
+    QuantityIn,
+    ReturnIn,
+    SellerOrderOut,
+    SellerOrderPage,
+    SellerOrdersQuery,
+    ShipIn,
+    cart_out,
+    checkout_out,
+    order_out,
+    seller_order,
+)
+
+bp = Blueprint(__name__)
+
+CART_TAGS = ("cart & checkout",)
+TAGS = ("orders",)
+READ = ("orders:read",)
+WRITE = ("orders:write",)
+CART_TOKEN = ("X-Cart-Token", False, "A guest's cart token (from the first cart response); "
+                                     "ignored for signed-in buyers.")
+IDEMPOTENCY_KEY = ("Idempotency-Key", True, "A unique id per order attempt (8-128 characters); a retry with the "
+                                            "same key and body returns the same order, keys are kept 48 hours.")
+
+
+def _header(name: str) -> str | None:
+    return (current_request().headers or {}).get(name.lower())
+
+
+def _cart(principal: Principal | None, *, create: bool = False) -> Any:
+    from chalicelib.orders.cart import cart_ref
+
+    return cart_ref(principal.user_id if principal else None, _header("X-Cart-Token"), create=create)
+
+
+# --- cart -----------------------------------------------------------------------------------
+
+@bp.route("/v1/cart", methods=["GET"])
+@operation("Show the cart at current prices", tags=CART_TAGS, response=CartOut, auth="optional_buyer",
+           headers=(CART_TOKEN,), errors=(422,))
+def get_cart(principal: Principal | None) -> CartOut:
+    from chalicelib.orders import cart
+
+    return cart_out(cart.get_cart(_cart(principal)))
+
+
+@bp.route("/v1/cart/items/{product_id}", methods=["PUT"])
+@operation("Put a product in the cart (or change its quantity)", tags=CART_TAGS, body=QuantityIn, response=CartOut,
+           auth="optional_buyer", headers=(CART_TOKEN,), errors=(404, 409),
+           description="A guest without a cart token gets a new cart and its `cart_token`. 409 `insufficient_stock` "
+                       "names what is available; 409 `cart_full` above 50 products.")
+def put_cart_item(product_id: str, body: QuantityIn, principal: Principal | None) -> CartOut:
+    from chalicelib.orders import cart
+
+    return cart_out(cart.set_quantity(_cart(principal, create=True), product_id, body.quantity))
+
+
+@bp.route("/v1/cart/items/{product_id}", methods=["DELETE"])
+@operation("Remove a product from the cart", tags=CART_TAGS, response=CartOut, auth="optional_buyer",
+           headers=(CART_TOKEN,), errors=(409, 422))
+def delete_cart_item(product_id: str, principal: Principal | None) -> CartOut:
+    from chalicelib.orders import cart
+
+    ref = _cart(principal)
+    return cart_out(cart.remove_line(ref, product_id) if ref is not None else cart.get_cart(None))
+
+
+@bp.route("/v1/checkout", methods=["POST"])
+@operation("Check out the cart: one order, split per seller, one payment", tags=CART_TAGS, body=CheckoutIn,
+           response=CheckoutOut, status=201, auth="optional_buyer", headers=(IDEMPOTENCY_KEY, CART_TOKEN),
+           errors=(402, 404, 409, 503),
+           description="Prices the cart server-side, reserves the stock of every line in one transaction (409 "
+                       "`insufficient_stock` names the products and available quantities; nothing is reserved "
+                       "then), creates the order with one part per seller and one PaymentIntent for the total. "
+                       "The same Idempotency-Key with the same body returns the same order (header "
+                       "`Idempotent-Replayed: true`); with another body it is a 422 `idempotency_key_reused`. "
+                       "Unpaid orders release their stock after 30 minutes.")
+def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
+    from chalicelib.orders.checkout import CheckoutInput
+    from chalicelib.orders.checkout import checkout as place_order
+
+    raw = current_request().json_body or {}
+    data = CheckoutInput(
+        email=body.email, name=body.name,
+        shipping_address=body.shipping_address.model_dump() if body.shipping_address else None,
+        shipping_address_id=body.shipping_address_id,
+        billing_address=body.billing_address.model_dump() if body.billing_address else None,
+        billing_address_id=body.billing_address_id, payment_method_id=body.payment_method_id,
+        promo_code=body.promo_code, raw=raw)
+    result = place_order(_cart(principal), _header("Idempotency-Key"), data)
+    headers = {"Content-Type": "application/json"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body=checkout_out(result).model_dump(mode="json"), status_code=201, headers=headers)
+
+
+# --- buyer: orders ---------------------------------------------------------------------------
+
+@bp.route("/v1/me/orders", methods=["GET"])
+@operation("Your orders, newest first", tags=TAGS, query=OrdersQuery, response=OrderPage, auth="buyer",
+           errors=(400,))
+def my_orders(query: OrdersQuery, principal: Principal) -> OrderPage:
+    from chalicelib.orders import lifecycle
+
+    page = lifecycle.buyer_orders(principal.user_id, cursor=query.cursor, limit=parse_limit(query.limit))
+    return OrderPage(items=[order_out(o, subs) for o, subs in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/me/orders/{order_id}", methods=["GET"])
+@operation("One of your orders, with each seller's payment and fulfilment status", tags=TAGS, response=OrderOut,
+           auth="buyer", errors=(404,))
+def my_order(order_id: str, principal: Principal) -> OrderOut:
+    from chalicelib.orders import lifecycle
+
+    return order_out(*lifecycle.buyer_order(principal.user_id, order_id))
+
+
+@bp.route("/v1/me/orders/{order_id}/cancel", methods=["POST"])
+@operation("Cancel your order before it ships", tags=TAGS, response=OrderOut, auth="buyer", errors=(404, 409),
+           description="Unpaid: the payment is cancelled and the stock released. Paid: every seller's part is "
+                       "refunded in full. 409 `order_not_cancellable` once any part has shipped.")
+def cancel_my_order(order_id: str, principal: Principal) -> OrderOut:
+    from chalicelib.orders import lifecycle
+
+    return order_out(*lifecycle.buyer_cancel(principal.user_id, order_id))
+
+
+@bp.route("/v1/me/orders/{order_id}/returns", methods=["POST"])
+@operation("Ask to return lines of a delivered order", tags=TAGS, body=ReturnIn, response=OrderOut, auth="buyer",
+           errors=(404, 409), description="Within the seller's return window after delivery (409 "
+                                          "`return_window_closed`); the seller approves it and the refund follows.")
+def return_my_order(order_id: str, body: ReturnIn, principal: Principal) -> OrderOut:
+    from chalicelib.orders import lifecycle
+
+    quantities: dict[int, int] = {}
+    for line in body.lines:
+        quantities[line.line] = quantities.get(line.line, 0) + line.quantity
+    lifecycle.request_return(principal.user_id, order_id, seller_id=body.seller_id, quantities=quantities,
+                             reason=body.reason)
+    return order_out(*lifecycle.buyer_order(principal.user_id, order_id))
+
+
+# --- seller: orders --------------------------------------------------------------------------
+
+@bp.route("/v1/seller/orders", methods=["GET"])
+@operation("Your orders, newest first, optionally of one status", tags=TAGS, query=SellerOrdersQuery,
+           response=SellerOrderPage, auth="seller", scopes=READ, errors=(400,))
+def seller_orders(query: SellerOrdersQuery, principal: Principal) -> SellerOrderPage:
+    from chalicelib.orders import lifecycle
+
+    page = lifecycle.seller_orders(principal.seller_id, status=query.status, cursor=query.cursor,
+                                   limit=parse_limit(query.limit))
+    return SellerOrderPage(items=[seller_order(s) for s in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/seller/orders/{order_id}", methods=["GET"])
+@operation("One of your orders", tags=TAGS, response=SellerOrderOut, auth="seller", scopes=READ, errors=(404,))
+def seller_order_detail(order_id: str, principal: Principal) -> SellerOrderOut:
+    from chalicelib.orders import lifecycle
+
+    return seller_order(lifecycle.get_sub_order(principal.seller_id, order_id))
+
+
+@bp.route("/v1/seller/orders/{order_id}/accept", methods=["POST"])
+@operation("Accept a paid order", tags=TAGS, response=SellerOrderOut, auth="seller", scopes=WRITE, errors=(404, 409))
+def accept_order(order_id: str, principal: Principal) -> SellerOrderOut:
+    from chalicelib.orders import lifecycle
+
+    return seller_order(lifecycle.accept(principal.seller_id, order_id))
+
+
+@bp.route("/v1/seller/orders/{order_id}/ship", methods=["POST"])
+@operation("Mark an accepted order shipped", tags=TAGS, body=ShipIn, response=SellerOrderOut, auth="seller",
+           scopes=WRITE, errors=(404, 409))
+def ship_order(order_id: str, body: ShipIn, principal: Principal) -> SellerOrderOut:
+    from chalicelib.orders import lifecycle
+
+    return seller_order(lifecycle.ship(principal.seller_id, order_id, carrier=body.carrier,
+                                       tracking_number=body.tracking_number))
+
+
+@bp.route("/v1/seller/orders/{order_id}/deliver", methods=["POST"])
+@operation("Mark a shipped order delivered", tags=TAGS, response=SellerOrderOut, auth="seller", scopes=WRITE,
+           errors=(404, 409))
+def deliver_order(order_id: str, principal: Principal) -> SellerOrderOut:
+    from chalicelib.orders import lifecycle
+
+    return seller_order(lifecycle.mark_delivered(principal.seller_id, order_id))
+
+
+@bp.route("/v1/seller/orders/{order_id}/cancel", methods=["POST"])
+@operation("Cancel your part of an order before shipping (restocks and refunds it)", tags=TAGS, body=CancelIn,
+           response=SellerOrderOut, auth="seller", scopes=WRITE, errors=(404, 409))
+def cancel_order(order_id: str, body: CancelIn, principal: Principal) -> SellerOrderOut:
+    from chalicelib.orders import lifecycle
+
+    return seller_order(lifecycle.seller_cancel(principal.seller_id, order_id, reason=body.reason))
+
+
+@bp.route("/v1/seller/orders/{order_id}/returns/approve", methods=["POST"])
+@operation("Approve a requested return: refund the returned lines", tags=TAGS, body=ApproveReturnIn,
+           response=SellerOrderOut, auth="seller", scopes=WRITE, errors=(404, 409),
+           description="The refund (Stripe refund, reversal of your transfer for your part, the fee refunded "
+                       "proportionally) follows within seconds; the order then shows `refunded`.")
+def approve_return(order_id: str, body: ApproveReturnIn, principal: Principal) -> SellerOrderOut:
+    from chalicelib.orders import lifecycle
+
+    return seller_order(lifecycle.approve_return(principal.seller_id, order_id, restock=body.restock))

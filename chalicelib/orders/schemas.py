@@ -1,0 +1,252 @@
+"""Request and response schemas of carts, checkout and orders."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, StrictInt
+
+from chalicelib.accounts.schemas import AddressFields
+from chalicelib.core.money import Money
+from chalicelib.core.schemas import MoneySchema, PageSchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.orders.models import MAX_LINE_QUANTITY, STATUSES
+
+OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]
+
+
+def money(amount: int, currency: str) -> MoneySchema:
+    return MoneySchema(**Money(currency, int(amount)).to_json())
+
+
+# --- cart -----------------------------------------------------------------------------------
+
+class QuantityIn(RequestSchema):
+    quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)
+
+
+class CartLineOut(ResponseSchema):
+    product_id: str
+    seller_id: str
+    quantity: int
+    title: str | None = Field(description="Null when the product no longer exists.")
+    image: str | None
+    unit_price: MoneySchema | None = Field(description="The product's current price.")
+    line_total: MoneySchema | None
+    available: bool = Field(description="On sale and in stock for this quantity.")
+    in_stock: int | None = Field(description="Units in stock now.")
+
+
+class CartOut(ResponseSchema):
+    cart_token: str | None = Field(default=None, description="Only for a new guest cart: send it back as "
+                                                             "X-Cart-Token with every cart and checkout request.")
+    lines: list[CartLineOut]
+    totals: list[MoneySchema] = Field(description="Sum of the available lines, per currency.")
+    updated_at: str | None
+
+
+def cart_out(view: Any) -> CartOut:
+    lines = []
+    for line in view.lines:
+        product = line.product
+        lines.append(CartLineOut(
+            product_id=line.product_id, seller_id=line.seller_id, quantity=line.quantity,
+            title=product.title if product else None, image=(product.images[0] if product and product.images else None),
+            unit_price=money(product.price, product.currency) if product else None,
+            line_total=MoneySchema(**line.line_total.to_json()) if line.line_total else None,
+            available=line.available, in_stock=int(product.stock) if product else None))
+    token = view.ref.token if view.ref is not None and view.ref.new_token else None
+    return CartOut(cart_token=token, lines=lines, totals=[MoneySchema(**m.to_json()) for m in view.totals()],
+                   updated_at=view.updated_at)
+
+
+# --- checkout -------------------------------------------------------------------------------
+
+class CheckoutAddress(AddressFields):
+    is_default_shipping: bool = Field(default=False, exclude=True)
+    is_default_billing: bool = Field(default=False, exclude=True)
+
+
+class CheckoutIn(RequestSchema):
+    email: str | None = Field(default=None, max_length=254, description="Guests only: where the order mails go; "
+                                                                        "an account is created or linked for it.")
+    name: str | None = Field(default=None, max_length=200, description="Guests only.")
+    shipping_address: CheckoutAddress | None = None
+    shipping_address_id: str | None = Field(default=None, description="A saved address (signed-in buyers); "
+                                                                      "default: the default shipping address.")
+    billing_address: CheckoutAddress | None = None
+    billing_address_id: str | None = Field(default=None, description="Default: the default billing address, "
+                                                                     "else the shipping address.")
+    payment_method_id: str | None = Field(default=None, max_length=255,
+                                          description="A saved card (pm_…): the payment is confirmed at once. "
+                                                      "Without it, confirm the PaymentIntent with its client secret.")
+    promo_code: str | None = Field(default=None, max_length=50, description="Reserved; no codes exist yet.")
+
+
+class OrderLineOut(ResponseSchema):
+    line: int
+    product_id: str
+    sku: str
+    title: str
+    quantity: int
+    unit_price: MoneySchema
+    discount: MoneySchema
+    total: MoneySchema
+    tax: MoneySchema
+    tax_rate_bp: int = Field(description="VAT rate in basis points (1900 = 19 %), included in total.")
+    refunded_quantity: int
+    refunded_amount: MoneySchema
+    return_quantity: int
+
+
+class SellerPartOut(ResponseSchema):
+    """One seller's part of an order: its lines, payment and fulfilment status."""
+
+    order_id: str
+    seller_id: str
+    status: OrderStatus
+    lines: list[OrderLineOut]
+    subtotal: MoneySchema
+    discount: MoneySchema
+    tax: MoneySchema
+    total: MoneySchema
+    refunded: MoneySchema
+    tax_exempt: bool
+    carrier: str | None
+    tracking_number: str | None
+    cancel_reason: str | None
+    return_reason: str | None
+    history: list[dict[str, str]]
+    created_at: str
+    updated_at: str
+
+
+class SellerOrderOut(SellerPartOut):
+    """The seller's view adds the buyer, the address to ship to, the fee and the payout."""
+
+    buyer_name: str
+    buyer_email: str
+    shipping_address: dict[str, Any]
+    fee: MoneySchema
+    transferred: MoneySchema
+
+
+class OrderOut(ResponseSchema):
+    order_id: str
+    status: Literal["pending_payment", "paid", "cancelled"] = Field(description="The payment's status.")
+    currency: str
+    subtotal: MoneySchema
+    discount: MoneySchema
+    tax: MoneySchema
+    total: MoneySchema
+    amount_refunded: MoneySchema
+    email: str
+    vat_id: str | None
+    shipping_address: dict[str, Any]
+    billing_address: dict[str, Any]
+    payment_due_at: str
+    created_at: str
+    paid_at: str | None
+    cancel_reason: str | None
+    sellers: list[SellerPartOut]
+
+
+class PaymentOut(ResponseSchema):
+    payment_intent_id: str | None
+    client_secret: str | None = Field(description="Confirm the payment with it in Stripe.js; null once settled.")
+    status: str | None
+
+
+class CheckoutOut(ResponseSchema):
+    order: OrderOut
+    payment: PaymentOut
+
+
+def _line(line: dict[str, Any], currency: str) -> OrderLineOut:
+    return OrderLineOut(
+        line=line["line"], product_id=line["product_id"], sku=line["sku"], title=line["title"],
+        quantity=line["quantity"], unit_price=money(line["unit_price"], currency),
+        discount=money(line["discount"], currency), total=money(line["total"], currency),
+        tax=money(line["tax"], currency), tax_rate_bp=line["tax_rate_bp"],
+        refunded_quantity=line.get("refunded_quantity", 0),
+        refunded_amount=money(line.get("refunded_amount", 0), currency),
+        return_quantity=line.get("return_quantity", 0))
+
+
+def _part_fields(sub: Any) -> dict[str, Any]:
+    c = sub.currency
+    return dict(order_id=sub.order_id, seller_id=sub.seller_id, status=sub.status,
+                lines=[_line(line, c) for line in sub.lines], subtotal=money(sub.subtotal, c),
+                discount=money(sub.discount, c), tax=money(sub.tax, c), total=money(sub.total, c),
+                refunded=money(sub.refunded, c), tax_exempt=bool(sub.tax_exempt), carrier=sub.carrier,
+                tracking_number=sub.tracking_number, cancel_reason=sub.cancel_reason, return_reason=sub.return_reason,
+                history=list(sub.history), created_at=sub.created_at, updated_at=sub.updated_at)
+
+
+def seller_part(sub: Any) -> SellerPartOut:
+    return SellerPartOut(**_part_fields(sub))
+
+
+def seller_order(sub: Any) -> SellerOrderOut:
+    c = sub.currency
+    return SellerOrderOut(**_part_fields(sub), buyer_name=sub.buyer_name, buyer_email=sub.buyer_email,
+                          shipping_address=dict(sub.shipping_address), fee=money(sub.fee, c),
+                          transferred=money(sub.transferred, c))
+
+
+def order_out(order: Any, subs: list[Any]) -> OrderOut:
+    c = order.currency
+    return OrderOut(order_id=order.order_id, status=order.status, currency=c, subtotal=money(order.subtotal, c),
+                    discount=money(order.discount, c), tax=money(order.tax, c), total=money(order.total, c),
+                    amount_refunded=money(order.amount_refunded, c), email=order.email, vat_id=order.vat_id,
+                    shipping_address=dict(order.shipping_address), billing_address=dict(order.billing_address),
+                    payment_due_at=order.payment_due_at, created_at=order.created_at, paid_at=order.paid_at,
+                    cancel_reason=order.cancel_reason, sellers=[seller_part(s) for s in subs])
+
+
+def checkout_out(result: Any) -> CheckoutOut:
+    return CheckoutOut(order=order_out(result.order, result.sub_orders),
+                       payment=PaymentOut(payment_intent_id=result.order.payment_intent_id,
+                                          client_secret=result.client_secret, status=result.payment_status))
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+class OrdersQuery(QuerySchema):
+    cursor: str | None = None
+    limit: str | None = None
+
+
+class SellerOrdersQuery(OrdersQuery):
+    status: OrderStatus | None = None
+
+
+class OrderPage(PageSchema[OrderOut]):
+    pass
+
+
+class SellerOrderPage(PageSchema[SellerOrderOut]):
+    pass
+
+
+class ShipIn(RequestSchema):
+    carrier: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field(min_length=1, max_length=100)
+
+
+class CancelIn(RequestSchema):
+    reason: str = Field(default="cancelled_by_seller", min_length=1, max_length=500)
+
+
+class ReturnLine(RequestSchema):
+    line: StrictInt = Field(ge=1)
+    quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)
+
+
+class ReturnIn(RequestSchema):
+    seller_id: str = Field(description="Whose part of the order goes back.")
+    lines: list[ReturnLine] = Field(min_length=1, max_length=50)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ApproveReturnIn(RequestSchema):
+    restock: bool = Field(default=True, description="Put the returned units back in stock.")

@@ -16,6 +16,7 @@ Used by tests/unit/conftest.py (every unit test) and dev/fake_aws.py (the local 
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -86,7 +87,17 @@ def _write(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict
                             expression_attribute_names=names, expression_attribute_values=values)
 
 
+# DynamoDB runs a transaction atomically with respect to every other transaction; moto's
+# threaded server (and threads in tests) would interleave checks and writes without this.
+_SERIAL = threading.RLock()
+
+
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    with _SERIAL:
+        _transact(self, transact_items)
+
+
+def _transact(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     planned = _check(self, transact_items)
     before = [(op["TableName"], key, copy.deepcopy(self.get_item(op["TableName"], key))) for _, op, key in planned]
     written = 0

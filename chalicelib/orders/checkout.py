@@ -177,7 +177,12 @@ def _address(buyer: _Buyer, given: dict[str, Any] | None, address_id: str | None
     from chalicelib.accounts.addresses import address_snapshot, validated_address
 
     if given is not None:
-        return validated_address(given)
+        try:
+            return validated_address(given)
+        except ValidationFailed as error:  # name the field where the checkout body has it
+            for detail in error.details or []:
+                detail["field"] = f"body.{what}_address." + detail["field"].removeprefix("body.")
+            raise
     if address_id is not None:
         if buyer.guest:
             raise ValidationFailed("Guests type their address in; saved addresses need signing in.",

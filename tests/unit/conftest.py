@@ -100,3 +100,51 @@ def sent_mails() -> list[Any]:
     from moto.ses.models import ses_backends
 
     return list(ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages)
+
+
+@pytest.fixture(scope="session")
+def stripe_url() -> Iterator[str]:
+    """The local fake Stripe (localstripe + Connect) on 127.0.0.1, one per test session."""
+    from dev.fake_stripe import start_in_thread
+
+    url, stop = start_in_thread("127.0.0.1", 0)
+    yield url
+    stop()
+
+
+@pytest.fixture
+def fake_stripe(aws: dict[str, str], stripe_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point agora's Stripe gateway at the fake Stripe for this test."""
+    from chalicelib.core.settings import reset_settings
+    from chalicelib.payments.stripe_gateway import reset_client
+
+    monkeypatch.setenv("AGORA_STRIPE_API_BASE", stripe_url)
+    reset_settings()
+    reset_client()
+    yield stripe_url
+    reset_client()
+
+
+def pump_events(seen: set[str] | None = None) -> list[str]:
+    """Hand every outbox event written so far to its subscribers, as the stream and the
+    events queue would, until no new ones appear; returns the event types delivered."""
+    import boto3
+
+    from chalicelib.core.settings import get_settings
+    from chalicelib.events.service import dispatch
+
+    seen = set() if seen is None else seen
+    delivered: list[str] = []
+    while True:
+        items = boto3.client("dynamodb").scan(  # a test's view of the outbox; no request path scans
+            TableName=get_settings().table_name, FilterExpression="begins_with(PK, :e)",
+            ExpressionAttributeValues={":e": {"S": "EVENT#"}})["Items"]
+        fresh = sorted((i for i in items if i["event_id"]["S"] not in seen), key=lambda i: i["event_id"]["S"])
+        if not fresh:
+            return delivered
+        for item in fresh:
+            seen.add(item["event_id"]["S"])
+            payload = json.loads(item["payload"]["S"])
+            dispatch({"event_id": item["event_id"]["S"], "type": item["type"]["S"],
+                      "occurred_at": item["occurred_at"]["S"], "payload": payload})
+            delivered.append(item["type"]["S"])

@@ -1,0 +1,233 @@
+"""Checkout: pricing on the server, one stock transaction, one order split per seller, one
+PaymentIntent, and idempotency by key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.unit.catalog.conftest import seller_headers
+from tests.unit.conftest import call
+from tests.unit.orders.conftest import Marketplace
+
+
+def stock_of(api: Any, seller_id: str, product_id: str) -> int:
+    status, body, _ = call(api, "GET", f"/v1/seller/products/{product_id}", headers=seller_headers(seller_id))
+    assert status == 200, body
+    return body["stock"]
+
+
+def test_a_cart_from_two_sellers_becomes_one_order_with_a_part_per_seller(market: Marketplace) -> None:
+    market.seller("sel_a")
+    market.seller("sel_b")
+    shoe = market.product("sel_a", price=5_950, stock=3)
+    book = market.product("sel_b", price=1_070, stock=9, category="books/fiction")
+    buyer = market.buyer()
+    market.add(buyer, shoe, 2)
+    market.add(buyer, book, 1)
+
+    status, body, _ = market.checkout(buyer)
+
+    assert status == 201, body
+    order = body["order"]
+    assert order["status"] == "pending_payment"
+    assert order["total"] == {"amount": 2 * 5_950 + 1_070, "currency": "EUR"}
+    parts = {p["seller_id"]: p for p in order["sellers"]}
+    assert parts["sel_a"]["total"]["amount"] == 11_900
+    assert parts["sel_a"]["tax"]["amount"] == 1_900  # 19 % included in 119.00
+    assert parts["sel_b"]["tax"]["amount"] == 70  # books: 7 % included in 10.70
+    assert [p["status"] for p in order["sellers"]] == ["pending_payment", "pending_payment"]
+    assert stock_of(market.api, "sel_a", shoe) == 1
+    assert stock_of(market.api, "sel_b", book) == 8
+    intent = market.payment_intent(body["payment"]["payment_intent_id"])
+    assert intent["amount"] == 12_970 and intent["currency"] == "eur"
+    assert intent["metadata"]["order_id"] == order["order_id"]
+    assert body["payment"]["client_secret"] == intent["client_secret"]
+    assert call(market.api, "GET", "/v1/cart", headers=buyer)[1]["lines"] == []
+
+
+def test_a_line_that_cannot_be_reserved_fails_the_whole_checkout(market: Marketplace) -> None:
+    market.seller("sel_a")
+    plenty = market.product("sel_a", stock=10)
+    scarce = market.product("sel_a", stock=2)
+    buyer = market.buyer()
+    market.add(buyer, plenty, 3)
+    market.add(buyer, scarce, 2)
+    rival = market.buyer()
+    market.add(rival, scarce, 1)
+    assert market.checkout(rival)[0] == 201
+
+    status, body, _ = market.checkout(buyer)
+
+    assert status == 409
+    assert body["error"]["code"] == "insufficient_stock"
+    assert body["error"]["details"]["products"] == [
+        {"product_id": scarce, "title": body["error"]["details"]["products"][0]["title"], "requested": 2,
+         "available": 1}]
+    assert stock_of(market.api, "sel_a", plenty) == 10  # nothing reserved
+    assert len(call(market.api, "GET", "/v1/cart", headers=buyer)[1]["lines"]) == 2  # the cart is kept
+    assert call(market.api, "GET", "/v1/me/orders", headers=buyer)[1]["items"] == []
+
+
+def test_the_same_key_and_body_return_the_same_order_and_payment(market: Marketplace) -> None:
+    market.seller("sel_a")
+    product = market.product("sel_a", stock=5)
+    buyer = market.buyer()
+    market.add(buyer, product, 2)
+
+    first = market.checkout(buyer, key="order-attempt-1")
+    again = market.checkout(buyer, key="order-attempt-1")
+
+    assert first[0] == again[0] == 201
+    assert again[1]["order"]["order_id"] == first[1]["order"]["order_id"]
+    assert again[1]["payment"]["payment_intent_id"] == first[1]["payment"]["payment_intent_id"]
+    assert again[2].get("Idempotent-Replayed") == "true"
+    assert stock_of(market.api, "sel_a", product) == 3  # reserved once
+    assert len(call(market.api, "GET", "/v1/me/orders", headers=buyer)[1]["items"]) == 1
+
+
+def test_the_same_key_with_another_body_is_refused(market: Marketplace) -> None:
+    market.seller("sel_a")
+    buyer = market.buyer()
+    market.add(buyer, market.product("sel_a"), 1)
+    assert market.checkout(buyer, key="order-attempt-2")[0] == 201
+
+    status, body, _ = market.checkout(buyer, key="order-attempt-2",
+                                      shipping_address={**market_address(), "city": "Hamburg", "postal_code": "20095"})
+
+    assert status == 422
+    assert body["error"]["code"] == "idempotency_key_reused"
+
+
+def market_address() -> dict[str, str]:
+    from tests.unit.orders.conftest import ADDRESS
+
+    return dict(ADDRESS)
+
+
+@pytest.mark.parametrize(("headers", "code"), [({}, "idempotency_key_required"),
+                                                ({"Idempotency-Key": "short"}, "invalid_idempotency_key")])
+def test_checkout_needs_a_well_formed_idempotency_key(market: Marketplace, headers: dict[str, str],
+                                                      code: str) -> None:
+    market.seller("sel_a")
+    buyer = market.buyer()
+    market.add(buyer, market.product("sel_a"), 1)
+
+    status, body, _ = call(market.api, "POST", "/v1/checkout", {"shipping_address": market_address()},
+                           headers={**buyer, **headers})
+
+    assert status == 422
+    assert body["error"]["code"] == code
+
+
+def test_an_empty_cart_cannot_be_checked_out(market: Marketplace) -> None:
+    status, body, _ = market.checkout(market.buyer())
+    assert (status, body["error"]["code"]) == (422, "cart_empty")
+
+
+def test_a_bad_address_is_a_clear_422_and_reserves_nothing(market: Marketplace) -> None:
+    market.seller("sel_a")
+    product = market.product("sel_a", stock=4)
+    buyer = market.buyer()
+    market.add(buyer, product, 1)
+
+    status, body, _ = market.checkout(buyer, shipping_address={**market_address(), "postal_code": "1234"})
+
+    assert status == 422
+    assert body["error"]["details"][0]["field"] == "body.shipping_address.postal_code"
+    assert stock_of(market.api, "sel_a", product) == 4
+
+
+def test_a_guest_checks_out_with_a_cart_token_and_gets_a_passwordless_account(market: Marketplace) -> None:
+    from chalicelib.accounts.service import find_user_by_email
+
+    market.seller("sel_a")
+    product = market.product("sel_a")
+    status, cart, _ = call(market.api, "PUT", f"/v1/cart/items/{product}", {"quantity": 1})
+    assert status == 200 and cart["cart_token"]
+    guest = {"X-Cart-Token": cart["cart_token"]}
+
+    status, body, _ = market.checkout(guest, email="Guest@Example.com", name="Gast")
+
+    assert status == 201, body
+    user = find_user_by_email("guest@example.com")
+    assert user is not None and user.password_hash is None
+    orders = call(market.api, "GET", "/v1/me/orders", headers=_buyer(user.user_id))[1]["items"]
+    assert [o["order_id"] for o in orders] == [body["order"]["order_id"]]
+
+
+def _buyer(user_id: str) -> dict[str, str]:
+    from tests.unit.orders.conftest import buyer_headers
+
+    return buyer_headers(user_id)
+
+
+def test_a_transaction_conflict_is_retried(market: Marketplace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.core import db
+    from chalicelib.orders import checkout
+
+    market.seller("sel_a")
+    product = market.product("sel_a", stock=3)
+    buyer = market.buyer()
+    market.add(buyer, product, 1)
+    original = db.LabelledTransaction.commit
+    conflicts = [db.TransactionContention()]
+    waits: list[float] = []
+
+    def flaky(self: db.LabelledTransaction) -> set[str]:
+        if conflicts:
+            raise conflicts.pop()
+        return original(self)
+
+    monkeypatch.setattr(db.LabelledTransaction, "commit", flaky)
+    monkeypatch.setattr(checkout, "sleep", waits.append)
+
+    status, body, _ = market.checkout(buyer)
+
+    assert status == 201, body
+    assert len(waits) == 1 and waits[0] > 0
+    assert stock_of(market.api, "sel_a", product) == 2
+
+
+def test_a_price_change_between_cart_and_checkout_charges_the_new_price(market: Marketplace) -> None:
+    market.seller("sel_a")
+    product = market.product("sel_a", price=1_000)
+    buyer = market.buyer()
+    market.add(buyer, product, 1)
+    call(market.api, "PATCH", f"/v1/seller/products/{product}", {"price": 1_500}, headers=seller_headers("sel_a"))
+
+    status, body, _ = market.checkout(buyer)
+
+    assert status == 201
+    assert body["order"]["total"]["amount"] == 1_500
+
+
+def test_customer_group_discount_and_tax_exemption_apply_to_that_sellers_lines(market: Marketplace) -> None:
+    from chalicelib.accounts.service import find_user_by_email
+    from chalicelib.customers import service as customers
+
+    market.seller("sel_a")
+    market.seller("sel_b")
+    a = market.product("sel_a", price=11_900)
+    b = market.product("sel_b", price=11_900)
+    buyer = market.buyer("firma@example.com")
+    user_id = find_user_by_email("firma@example.com").user_id
+    group = customers.create_group("sel_a", name="Wholesale", discount_basis_points=1_000)
+    customer = customers.new_customer("sel_a", user_id=user_id, name="Firma", email="firma@example.com",
+                                      source="import")
+    customers.save_link(customer)
+    customers.update_customer("sel_a", user_id, {"group_id": group.group_id, "tax_exempt": True,
+                                                 "tax_exempt_reason": "export"})
+    market.add(buyer, a, 1)
+    market.add(buyer, b, 1)
+
+    status, body, _ = market.checkout(buyer)
+
+    assert status == 201, body
+    parts = {p["seller_id"]: p for p in body["order"]["sellers"]}
+    # 119.00 - 10 % = 107.10 gross, exempt: 107.10 / 1.19 = 90.00 net, no VAT
+    assert parts["sel_a"]["discount"]["amount"] == 1_190
+    assert parts["sel_a"]["total"]["amount"] == 9_000 and parts["sel_a"]["tax"]["amount"] == 0
+    assert parts["sel_a"]["tax_exempt"] is True
+    assert parts["sel_b"]["total"]["amount"] == 11_900 and parts["sel_b"]["tax"]["amount"] == 1_900

@@ -355,6 +355,14 @@ def start_payment(order: Order) -> tuple[str | None, str | None]:
             order_id=order.order_id, user_id=order.user_id, amount=int(order.total), currency=order.currency,
             customer_id=customer_id, payment_method=order.payment_method, receipt_email=order.email)
     except stripe.CardError as error:
+        # The PaymentIntent is spent (a replay gets the same decline): end the order now and
+        # give the stock back; the payment_failed webhook then finds nothing left to do.
+        from chalicelib.orders.payment import release_unpaid
+
+        intent_id = ((error.json_body or {}).get("error") or {}).get("payment_intent", {}).get("id")
+        if intent_id and order.payment_intent_id != intent_id:
+            order.update(actions=[Order.payment_intent_id.set(intent_id)], condition=Order.PK.exists())
+        release_unpaid(order, None, "payment_failed", cancel_payment=True)
         raise PaymentRequired("The card was declined; choose another payment method and check out again.",
                               details={"order_id": order.order_id, "decline_code": error.code}) from None
     if order.payment_intent_id != intent.id:

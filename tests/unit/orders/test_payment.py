@@ -105,7 +105,7 @@ def test_a_declined_payment_releases_the_stock_and_cancels_the_order(market: Mar
     order_id = body["error"]["details"]["order_id"]
     from chalicelib.orders.models import Order, order_sk, user_key
 
-    order = next(iter(Order.query(user_key(my_user(buyer)), Order.SK == order_sk(order_id))))
+    order = Order.get(user_key(my_user(buyer)), order_sk(order_id))
     intent = market.payment_intent(order.payment_intent_id)
     assert market.stripe_event("payment_intent.payment_failed", intent)[0] == 200
     assert stock_of(market.api, "sel_a", product) == 4

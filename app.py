@@ -61,3 +61,11 @@ def dead_letter_report(event):
     from chalicelib.platform.ops import dead_letter_depths
 
     return dead_letter_depths()
+
+
+@app.schedule("cron(0 1 1 * ? *)", name="seller_subscription_fees")
+def seller_subscription_fees(event):
+    """01:00 UTC on the 1st: charge approved sellers the month that starts (once per seller and month)."""
+    from chalicelib.fees.workers import scheduled_run
+
+    return scheduled_run(event.time)

@@ -36,7 +36,7 @@ def stripe(fake_stripe: str) -> Iterator[str]:  # noqa: F811 - the imported fixt
 
 
 def put_seller(seller_id: str, *, status: str = "approved", currency: str = "EUR",
-               stripe_account_id: str | None = None) -> None:
+               stripe_account_id: str | None = None, approved_at: str | None = "2026-01-02T00:00:00+00:00") -> None:
     """A seller item as the sellers domain stores it, listed in its status index."""
     from chalicelib.sellers.models import Seller, seller_key, status_index_key
 
@@ -45,6 +45,7 @@ def put_seller(seller_id: str, *, status: str = "approved", currency: str = "EUR
            business_name=f"{seller_id} GmbH", display_name=f"Shop {seller_id}",
            contact_email=f"{seller_id}@example.com", country="DE", default_currency=currency,
            stripe_account_id=stripe_account_id, charges_enabled=status == "approved", created_at=created_at,
+           approved_at=approved_at if status in ("approved", "suspended") else None,
            GSI1PK=status_index_key(status), GSI1SK=f"{created_at}#{seller_id}").save()
 
 

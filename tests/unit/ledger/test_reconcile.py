@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +20,15 @@ from chalicelib.ledger.postings import (
     transfer_posting,
     transfer_reversal_posting,
 )
-from chalicelib.ledger.reconcile import Difference, Report, reconcile
+from chalicelib.ledger.reconcile import (
+    Difference,
+    Movement,
+    Report,
+    StripeRecord,
+    check_movement,
+    check_unrecorded,
+    reconcile,
+)
 from chalicelib.payments import stripe_gateway as gateway
 from cli.main import build_parser
 from tests.unit.ledger.conftest import eur, onboarded_seller
@@ -240,3 +249,38 @@ def test_a_date_is_midnight_utc() -> None:
     args = build_parser().parse_args(["ledger", "reconcile", "--from", "2026-06-01", "--to", "2026-07-01"])
 
     assert (args.from_, args.to) == (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC))
+
+
+# --- the comparison itself (pure) ---------------------------------------------------------------------------
+
+CHARGE = Movement("charge:ord_p", "charge", eur(5000), "ord_p", {"payment_intent": "pi_1", "charge": "ch_1"})
+INTENT = StripeRecord("payment_intent", "pi_1", 5000, "EUR", 0, {"order_id": "ord_p"}, status="succeeded",
+                      latest_charge="ch_1")
+REFUND = Movement("refund:rf_p", "refund", eur(700), "ord_p", {"refund": "re_1"})
+STRIPE_REFUND = StripeRecord("refund", "re_1", 700, "EUR", 0, {"order_id": "ord_p", "refund_id": "rf_p"},
+                             status="succeeded")
+
+
+@pytest.mark.parametrize(("movement", "found", "expected"), [
+    (CHARGE, INTENT, []),
+    (CHARGE, replace(INTENT, status="requires_action", amount=0), ["amount_mismatch", "payment_not_succeeded"]),
+    (CHARGE, replace(INTENT, latest_charge="ch_2"), ["charge_mismatch"]),
+    (CHARGE, replace(INTENT, currency="USD"), ["currency_mismatch"]),
+    (CHARGE, replace(INTENT, metadata={"order_id": "ord_other"}), ["metadata_mismatch"]),
+    (replace(CHARGE, refs={}), None, ["missing_stripe_reference"]),
+    (REFUND, STRIPE_REFUND, []),
+    (REFUND, replace(STRIPE_REFUND, status="failed"), ["refund_not_succeeded"]),
+    (REFUND, replace(STRIPE_REFUND, metadata={"order_id": "ord_p"}), ["metadata_mismatch"]),
+])
+def test_each_kind_of_disagreement_has_its_code(movement: Movement, found: StripeRecord | None,
+                                                expected: list[str]) -> None:
+    assert [d.problem for d in check_movement(movement, found)] == expected
+
+
+def test_a_second_object_for_a_recorded_posting_is_a_duplicate() -> None:
+    duplicate = replace(STRIPE_REFUND, id="re_2")
+
+    assert check_unrecorded([STRIPE_REFUND, duplicate], {"refund:rf_p": {"refund": "re_1"}}) == [
+        Difference("recorded_for_another_object", "refund:rf_p", "re_2", None, eur(700), "ord_p", None,
+                   "The posting records re_1."),
+    ]

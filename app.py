@@ -70,3 +70,11 @@ def release_expired_reservations(event):
     from chalicelib.orders.payment import release_expired
 
     return release_expired()
+
+
+@app.schedule("cron(0 1 1 * ? *)", name="seller_subscription_fees")
+def seller_subscription_fees(event):
+    """01:00 UTC on the 1st: charge approved sellers the month that starts (once per seller and month)."""
+    from chalicelib.fees.workers import scheduled_run
+
+    return scheduled_run(event.time)

@@ -2,6 +2,7 @@
 
     agora operators create --email …       (cli/operators.py)
     agora customers import FILE --seller … (cli/customers.py)
+    agora ledger reconcile --from … --to …  (cli/ledger.py)
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-GROUPS = ("cli.operators", "cli.customers")
+GROUPS = ("cli.operators", "cli.customers", "cli.ledger")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
+
+from cli import target
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -26,10 +27,7 @@ def register(groups: argparse._SubParsersAction) -> None:
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--password", help="asked for when omitted (keeps it out of the shell history)")
-    target = create.add_mutually_exclusive_group()
-    target.add_argument("--local", action="store_true", help="the marketplace `make run` is running")
-    target.add_argument("--stage", help="a deployed stage (dev, prod); its table is agora-<stage> unless "
-                                        "AGORA_TABLE_NAME says otherwise")
+    target.add_arguments(create)
     create.set_defaults(run=create_operator)
 
 
@@ -40,22 +38,12 @@ def _ask_password() -> str:
     return password
 
 
-def _point_at(args: argparse.Namespace) -> None:
-    """Choose the marketplace before any setting is read (settings are read once, lazily)."""
-    if args.local:
-        from dev.stack_state import apply_environment
-
-        apply_environment()
-    elif args.stage:
-        os.environ["AGORA_STAGE"] = args.stage
-
-
 def create_operator(args: argparse.Namespace) -> int:
     from chalicelib.accounts.emails import normalise_email
     from chalicelib.accounts.service import check_new_password, create_user, new_user
     from chalicelib.core.errors import Conflict, ValidationFailed
 
-    _point_at(args)
+    target.point_at(args)
     try:
         email = normalise_email(args.email)
         password = args.password if args.password is not None else _ask_password()

@@ -207,3 +207,60 @@ def create_transfer_reversal(*, order_id: str, refund_id: str, seller_id: str, t
         transfer_id, params=params, options=options), {
         "amount": amount, "metadata": {"order_id": order_id, "refund_id": refund_id, "seller_id": seller_id},
     }, idempotency_key=f"order:{order_id}:reversal:{refund_id}:{seller_id}")
+
+
+# --- reconciliation: reading Stripe's objects ---------------------------------------------------------------
+# Read-only. ``find_*`` answer None for an object Stripe does not have (that is a finding, not an error);
+# ``list_*`` walk Stripe's newest-first lists page by page and stop at the first object created before
+# ``created_from`` (epoch seconds). Real Stripe could filter with ``created[gte]``; the local fake Stripe
+# has no ``created`` filter, so the cut-off is applied here, which works against both.
+
+def _find(operation: Any) -> Any | None:
+    with _stripe_errors(missing_ok=True):
+        return operation()
+    return None
+
+
+def find_payment_intent(payment_intent_id: str) -> Any | None:
+    return _find(lambda: client().v1.payment_intents.retrieve(payment_intent_id))
+
+
+def find_transfer(transfer_id: str) -> Any | None:
+    return _find(lambda: client().v1.transfers.retrieve(transfer_id))
+
+
+def find_refund(refund_id: str) -> Any | None:
+    return _find(lambda: client().v1.refunds.retrieve(refund_id))
+
+
+def find_transfer_reversal(transfer_id: str, reversal_id: str) -> Any | None:
+    return _find(lambda: client().v1.transfers.reversals.retrieve(transfer_id, reversal_id))
+
+
+def _newest_since(listing: Any, created_from: int) -> Iterator[Any]:
+    with _stripe_errors():
+        for item in listing.auto_paging_iter():
+            if item.created < created_from:
+                return
+            yield item
+
+
+def list_payment_intents(*, created_from: int) -> Iterator[Any]:
+    return _newest_since(_call(client().v1.payment_intents.list, {"limit": 100}), created_from)
+
+
+def list_transfers(*, created_from: int, transfer_group: str | None = None) -> Iterator[Any]:
+    params: dict[str, Any] = {"limit": 100}
+    if transfer_group:
+        params["transfer_group"] = transfer_group
+    return _newest_since(_call(client().v1.transfers.list, params), created_from)
+
+
+def list_refunds(*, created_from: int) -> Iterator[Any]:
+    return _newest_since(_call(client().v1.refunds.list, {"limit": 100}), created_from)
+
+
+def list_transfer_reversals(transfer_id: str) -> Iterator[Any]:
+    """Every reversal of one transfer (Stripe lists reversals only per transfer)."""
+    return _newest_since(_call(lambda params: client().v1.transfers.reversals.list(transfer_id, params=params),
+                               {"limit": 100}), 0)

@@ -32,6 +32,7 @@ class CheckoutProfile:
     vat_id: str | None
     shipping_address: Address | None
     billing_address: Address | None
+    stripe_customer_id: str | None = None
 
 
 def get_profile(user_id: str) -> User:
@@ -142,4 +143,5 @@ def checkout_profile(user_id: str) -> CheckoutProfile:
     found = {a.address_id: a for a in Address.batch_get(keys)} if keys else {}
     return CheckoutProfile(user_id=user.user_id, email=user.email, name=user.name, language=user.language,
                            vat_id=user.vat_id, shipping_address=found.get(user.default_shipping_address_id or ""),
-                           billing_address=found.get(user.default_billing_address_id or ""))
+                           billing_address=found.get(user.default_billing_address_id or ""),
+                           stripe_customer_id=user.stripe_customer_id)

@@ -14,11 +14,12 @@ One request, in order:
    so the replay of step 1 — or two requests racing with one key — gets the same one.
 
 Round trips, whatever the number of lines (<= 50) and sellers (<= 8): DynamoDB GetItem
-key, GetItem cart, BatchGetItem products, BatchGetItem sellers, 2 BatchGetItem customer
-terms, BatchGetItem fee schedules, BatchGetItem trailing sales (1 per 3 sellers),
-GetItem user + BatchGetItem default addresses, TransactWriteItems, UpdateItem order
-= 11 (+1 per 3 sellers beyond 3); Stripe: create PaymentIntent (+ the buyer's customer,
-once per buyer). ``bench/checkout_round_trips.py`` counts them.
+key, GetItem cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem customer
+records (+1 BatchGetItem of their groups when the buyer is in one), BatchGetItem fee
+schedules, BatchGetItem trailing sales (1 per 3 sellers), GetItem user + BatchGetItem
+default addresses, TransactWriteItems, UpdateItem order = 11 for 3 sellers (+1 per 3
+more sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer and one
+UpdateItem, once per buyer). ``bench/checkout_round_trips.py`` counts them.
 """
 
 from __future__ import annotations
@@ -150,10 +151,8 @@ def _buyer(ref: CartRef, data: CheckoutInput) -> _Buyer:
 
     if ref.user_id:
         profile = checkout_profile(ref.user_id)
-        from chalicelib.accounts.service import get_user
-
         return _Buyer(user_id=profile.user_id, email=profile.email, name=profile.name, guest=False,
-                      vat_id=profile.vat_id, stripe_customer_id=get_user(ref.user_id).stripe_customer_id,
+                      vat_id=profile.vat_id, stripe_customer_id=profile.stripe_customer_id,
                       default_shipping=_address_dict(profile.shipping_address),
                       default_billing=_address_dict(profile.billing_address))
     if not data.email:

@@ -40,6 +40,7 @@ sweep: $(STAMP)  ## run a scheduled sweep now against the local marketplace: mak
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/checkout_round_trips.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,369 @@
+"""Round trips and write units of one order: checkout, payment webhook, transfers.
+
+    .venv/bin/python bench/checkout_round_trips.py
+
+Against moto in-process (the stack from infra, as the unit tests build it) and the fake
+Stripe in a thread, with sellers onboarded as real Connect accounts there. For each cart
+(1, 3, 10 and 30 lines across 3 sellers; 10 lines across 1 and 8 sellers) it counts
+what agora sends, in three phases of one order:
+
+(a) checkout   — ``POST /v1/checkout`` through the Chalice app;
+(b) webhook    — ``payment_intent.succeeded`` posted to the platform endpoint (mark paid);
+(c) transfers  — the ``order.paid`` subscriber :mod:`chalicelib.orders.payouts`, its
+                 once-only claim included.
+
+DynamoDB calls are counted by operation name at botocore (``BaseClient._make_api_call``,
+as ``tests/unit/catalog/conftest.py`` does), Stripe calls as HTTP requests the SDK's HTTP
+client sends (retries would count). Write request units are computed, as moto reports no
+consumed capacity for transactions: per written item the larger of its size before and
+after (moto's item size), rounded up to 1 KB, times 2 in a TransactWriteItems and 1
+outside one; global secondary index entries (projection ALL) cost 1 per KB per entry
+written or deleted. The buyer's first checkout (which creates the Stripe customer) is
+a row of its own; the other rows reuse that buyer. Prints tables, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+import re
+import sys
+import warnings
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PHASES = ("checkout", "webhook", "transfers")
+TRANSACTIONAL = {"TransactWriteItems"}
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+GSIS = (("GSI1PK", "GSI1SK"), ("GSI2PK", "GSI2SK"), ("GSI3PK", "GSI3SK"))
+SUBSCRIBER_PHASE = {"chalicelib.orders.payouts:on_order_paid": "transfers"}
+STRIPE_ID = re.compile(r"/(?:acct|pi|ch|cus|tr|re|trr|pm|seti|evt)_[A-Za-z0-9]+")
+
+
+@dataclass
+class Tally:
+    calls: Counter[str] = field(default_factory=Counter)  # "DynamoDB GetItem", "Stripe POST /v1/..."
+    table_wru: int = 0
+    index_wru: int = 0
+
+    def total(self, service: str) -> int:
+        return sum(n for name, n in self.calls.items() if name.startswith(service))
+
+
+class Recorder:
+    """Counts calls into the tally of the current phase; nothing while ``phase`` is None."""
+
+    def __init__(self) -> None:
+        self.phase: str | None = None
+        self.tallies: dict[str, Tally] = defaultdict(Tally)
+        self.trace: list[tuple[str, str, str]] | None = None  # (phase, call, what it touched)
+
+    def note(self, call: str, what: str = "") -> None:
+        if self.phase is not None and self.trace is not None:
+            self.trace.append((self.phase, call, what))
+
+    def take(self) -> dict[str, Tally]:
+        tallies, self.tallies = dict(self.tallies), defaultdict(Tally)
+        return tallies
+
+    @property
+    def tally(self) -> Tally | None:
+        return self.tallies[self.phase] if self.phase else None
+
+
+def _units(size: int) -> int:
+    return math.ceil(size / 1024) if size else 0
+
+
+def _table_and_keys(operation: str, params: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(table, kind, key or item) of every item a write operation touches."""
+    if operation == "TransactWriteItems":
+        touched = []
+        for entry in params["TransactItems"]:
+            kind, op = next(iter(entry.items()))
+            touched.append((op["TableName"], kind, op.get("Item") or op["Key"]))
+        return touched
+    if operation == "BatchWriteItem":
+        return [(table, kind, body.get("Item") or body["Key"]) for table, requests in params["RequestItems"].items()
+                for request in requests for kind, body in request.items()]
+    return [(params["TableName"], operation, params.get("Item") or params["Key"])]
+
+
+def _kind(key: dict[str, Any]) -> str:
+    """``PK-prefix/SK-prefix`` of an item key, e.g. ``USER/ORDER``."""
+    parts = [str(next(iter(key[name].values()))).split("#")[0] for name in ("PK", "SK") if name in key]
+    return "/".join(re.sub(r"^\d.*", "<time>", part) for part in parts)
+
+
+def _touched(operation: str, params: dict[str, Any]) -> str:
+    if operation in WRITES:
+        kinds = Counter(f"{kind.removesuffix('Request')} {_kind(key)}"
+                        for _, kind, key in _table_and_keys(operation, params))
+    elif operation == "BatchGetItem":
+        kinds = Counter(_kind(key) for request in params["RequestItems"].values() for key in request["Keys"])
+    elif "Key" in params:
+        kinds = Counter([_kind(params["Key"])])
+    else:
+        kinds = Counter([params.get("IndexName", "table")])
+    return ", ".join(f"{n} x {kind}" if n > 1 else kind for kind, n in sorted(kinds.items()))
+
+
+def _item(backend: Any, table_name: str, key_or_item: dict[str, Any]) -> Any:
+    table = backend.get_table(table_name)
+    key = {table.hash_key_attr: key_or_item[table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = key_or_item[table.range_key_attr]
+    return backend.get_item(table_name, key)
+
+
+def _index_entries(item: Any) -> dict[int, tuple[Any, Any]]:
+    if item is None:
+        return {}
+    return {n: (str(item.attrs[pk].value), str(item.attrs[sk].value)) for n, (pk, sk) in enumerate(GSIS)
+            if pk in item.attrs and sk in item.attrs}
+
+
+def _record_dynamodb(recorder: Recorder, original: Any) -> Any:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        tally = recorder.tally
+        if tally is None or client.meta.service_model.service_name != "dynamodb":
+            return original(client, operation, params)
+        tally.calls[f"DynamoDB {operation}"] += 1
+        recorder.note(f"DynamoDB {operation}", _touched(operation, params))
+        if operation not in WRITES:
+            return original(client, operation, params)
+        backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][client.meta.region_name]
+        touched = _table_and_keys(operation, params)
+        before = [copy.deepcopy(_item(backend, table, key)) for table, _, key in touched]
+        result = original(client, operation, params)  # a failed write raises: it counts no units here
+        factor = 2 if operation in TRANSACTIONAL else 1
+        for (table, kind, key), old in zip(touched, before, strict=True):
+            new = _item(backend, table, key)
+            old_size, new_size = (old.size() if old else 0), (new.size() if new else 0)
+            tally.table_wru += factor * _units(max(old_size, new_size, 1 if kind == "ConditionCheck" else 0))
+            old_entries, new_entries = _index_entries(old), _index_entries(new)
+            for index in set(old_entries) | set(new_entries):
+                if old_entries.get(index) == new_entries.get(index):
+                    tally.index_wru += _units(new_size) if old.attrs != new.attrs else 0
+                else:  # the entry moves: a delete of the old one, a put of the new one
+                    tally.index_wru += (_units(old_size) if index in old_entries else 0) + \
+                        (_units(new_size) if index in new_entries else 0)
+        return result
+
+    return recording
+
+
+def _record_stripe(recorder: Recorder, original: Any) -> Any:
+    def recording(http_client: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if recorder.tally is not None:
+            call = f"Stripe {method.upper()} {STRIPE_ID.sub('/{id}', urlsplit(url).path)}"
+            recorder.tally.calls[call] += 1
+            recorder.note(call)
+        return original(http_client, method, url, *args, **kwargs)
+
+    return recording
+
+
+def _environment() -> Any:
+    from tests.conftest import TEST_SECRETS
+
+    os.environ.update(AWS_DEFAULT_REGION="eu-central-1", AWS_ACCESS_KEY_ID="testing",
+                      AWS_SECRET_ACCESS_KEY="testing", AGORA_STAGE="local", POWERTOOLS_LOG_LEVEL="WARNING",
+                      **TEST_SECRETS)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        os.environ.pop(name, None)
+    warnings.simplefilter("ignore")
+    logging.getLogger("moto").setLevel(logging.ERROR)  # resources moto cannot create (alarms, SES sets)
+    from moto import mock_aws
+
+    return mock_aws()
+
+
+def _create_stack(stripe_url: str) -> None:
+    import boto3
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from chalicelib.core.aws import reset_clients
+    from chalicelib.core.settings import reset_settings
+    from chalicelib.payments.stripe_gateway import reset_client
+    from dev import moto_transactions
+    from infra import stack
+
+    # moto copies the whole table per transaction item (see moto_transactions)
+    DynamoDBBackend.transact_write_items = moto_transactions.transact_write_items
+    outputs = stack.create_stack(boto3.client("cloudformation"), "local")
+    os.environ.update(AGORA_TABLE_NAME=outputs["TableName"], AGORA_RETENTION_QUEUE=outputs["RetentionQueueName"],
+                      AGORA_EVENTS_QUEUE=outputs["EventsQueueName"],
+                      AGORA_IMPORTS_QUEUE=outputs["CustomerImportsQueueName"],
+                      AGORA_SENDER_EMAIL=outputs["SenderEmail"], AGORA_STRIPE_API_BASE=stripe_url)
+    boto3.client("ses").verify_email_identity(EmailAddress=outputs["SenderEmail"])
+    reset_settings()
+    reset_clients()
+    reset_client()
+
+
+def _install(recorder: Recorder) -> None:
+    """Count DynamoDB and Stripe calls; label each event subscriber's calls with its phase."""
+    from botocore.client import BaseClient
+
+    from chalicelib.core import once
+    from chalicelib.events import service
+    from chalicelib.payments import stripe_gateway
+
+    BaseClient._make_api_call = _record_dynamodb(recorder, BaseClient._make_api_call)
+    http_client = type(stripe_gateway.client()._requestor._client)
+    http_client.request = _record_stripe(recorder, http_client.request)
+
+    claim, dispatch = once.claim, service.dispatch
+
+    dispatching_now = False
+
+    def claiming(key: str, **kwargs: Any) -> bool:
+        if dispatching_now and key.startswith("event:"):  # event:<id>:<module>:<function>
+            target = ":".join(key.split(":")[2:])
+            recorder.phase = SUBSCRIBER_PHASE.get(target, f"other {target.rsplit('.', 1)[-1]}")
+        return claim(key, **kwargs)
+
+    def dispatching(message: dict[str, Any]) -> None:
+        nonlocal dispatching_now
+        dispatching_now = True
+        try:
+            dispatch(message)
+        finally:
+            dispatching_now, recorder.phase = False, None
+
+    once.claim = claiming
+    service.dispatch = dispatching
+
+
+def _cart(market: Any, products: dict[str, list[str]], sellers: list[str], lines: int) -> list[str]:
+    """``lines`` distinct products, dealt round-robin over ``sellers``."""
+    chosen, taken = [], Counter[str]()
+    for n in range(lines):
+        seller_id = sellers[n % len(sellers)]
+        while len(products[seller_id]) <= taken[seller_id]:
+            products[seller_id].append(market.product(seller_id, price=1_000 + 7 * n, stock=100_000))
+        chosen.append(products[seller_id][taken[seller_id]])
+        taken[seller_id] += 1
+    return chosen
+
+
+def _order(market: Any, recorder: Recorder, buyer: dict[str, str], cart: list[str]) -> dict[str, Tally]:
+    """One order through the three phases; returns the tallies of each phase."""
+    for product_id in cart:
+        market.add(buyer, product_id)
+    recorder.phase = "checkout"
+    status, body, _ = market.checkout(buyer, payment_method_id="pm_card_visa")
+    recorder.phase = None
+    if status != 201:
+        raise SystemExit(f"checkout failed: {status} {body}")
+    market.events()  # the checkout's own events (stock flags), counted as "other ..."
+    intent = market.payment_intent(body["payment"]["payment_intent_id"])
+    recorder.phase = "webhook"
+    status, answer = market.stripe_event("payment_intent.succeeded", intent)
+    recorder.phase = None
+    if status != 200:
+        raise SystemExit(f"webhook failed: {status} {answer}")
+    market.events()  # order.paid: the buyer becomes each seller's customer; the transfers
+    return recorder.take()
+
+
+def _row(label: str, tallies: dict[str, Tally]) -> list[str]:
+    cells = [label]
+    for phase in PHASES:
+        tally = tallies.get(phase, Tally())
+        cells += [str(tally.total("DynamoDB")), str(tally.total("Stripe"))]
+    wru = [tallies.get(phase, Tally()) for phase in PHASES]
+    cells += [str(t.table_wru) for t in wru] + [str(sum(t.table_wru for t in wru)),
+                                                  str(sum(t.index_wru for t in wru))]
+    return cells
+
+
+def _print_table(header: list[str], rows: list[list[str]], *, text_columns: int = 1) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for n, row in enumerate([header, *rows]):
+        print("  ".join(cell.ljust(w) if i < text_columns else cell.rjust(w)
+                        for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def _print_breakdown(results: list[tuple[str, dict[str, Tally]]], phases: list[str]) -> None:
+    for phase in phases:
+        names = sorted({name for _, tallies in results for name in tallies.get(phase, Tally()).calls})
+        if not names:
+            continue
+        print(f"\n{phase}: calls per operation")
+        _print_table([phase] + [label.split(" (")[0] for label, _ in results],
+                     [[name] + [str(tallies.get(phase, Tally()).calls[name]) for _, tallies in results]
+                      for name in names])
+
+
+def _buyer() -> dict[str, str]:
+    """A signed-in buyer with a default shipping and billing address (read by every checkout)."""
+    from chalicelib.accounts.addresses import add_address
+    from chalicelib.accounts.service import ensure_account
+    from tests.unit.orders.conftest import ADDRESS, buyer_headers
+
+    user, _ = ensure_account("bench-buyer@example.com", name="Anna Käufer")
+    add_address(user.user_id, ADDRESS, default_shipping=True, default_billing=True)
+    return buyer_headers(user.user_id)
+
+
+def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
+    with _environment():
+        from chalice.test import Client
+
+        import app
+        from dev.fake_stripe.server import start_in_thread
+        from tests.unit.orders.conftest import Marketplace
+
+        stripe_url, stop = start_in_thread("127.0.0.1", 0)
+        try:
+            _create_stack(stripe_url)
+            recorder = Recorder()
+            _install(recorder)
+            with Client(app.app, stage_name="local") as api:
+                market = Marketplace(api=api, stripe_url=stripe_url)
+                sellers = [market.seller(f"sel_bench_{n}") for n in range(8)]
+                products: dict[str, list[str]] = defaultdict(list)
+                buyer = _buyer()
+                results = [("1 line, 1 seller, buyer's first", _order(market, recorder, buyer,
+                                                                      _cart(market, products, sellers[:1], 1)))]
+                trace: list[tuple[str, str, str]] = []
+                for lines, seller_count in ((1, 3), (3, 3), (10, 3), (30, 3), (10, 1), (10, 8)):
+                    cart = _cart(market, products, sellers[:seller_count], lines)
+                    recorder.trace = trace if (lines, seller_count) == (10, 3) else None
+                    in_order = min(lines, seller_count)
+                    label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}"
+                    results.append((label, _order(market, recorder, buyer, cart)))
+        finally:
+            stop()
+
+    print("Round trips per order (DDB = DynamoDB API calls, S = Stripe HTTP requests) and write request\n"
+          "units (WRU: base table per phase, then their total; GSI: global secondary index writes, all phases)\n")
+    _print_table(["cart", "checkout DDB", "S", "webhook DDB", "S", "transfers DDB", "S",
+                  "WRU checkout", "webhook", "transfers", "total", "GSI WRU"],
+                 [_row(label, tallies) for label, tallies in results])
+    others = sorted({phase for _, tallies in results for phase in tallies if phase not in PHASES})
+    _print_breakdown(results, [*PHASES, *others])
+    print("\nThe 10-line, 3-seller order call by call (PK/SK prefixes of the items touched):")
+    _print_table(["phase", "call", "items"], [list(step) for step in trace], text_columns=3)
+
+
+if __name__ == "__main__":
+    main()

@@ -41,27 +41,11 @@ from __future__ import annotations
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.db import GSI1, GSI3, TableModel
+from chalicelib.orders.states import MAX_CART_LINES, MAX_LINE_QUANTITY, STATUSES, TRANSITIONS  # noqa: F401
 
-MAX_CART_LINES = 50
-MAX_LINE_QUANTITY = 99
 CART_SK = "CART"
 ORDER_PREFIX = "ORDER#"
 CHECKOUT_SK = "CHECKOUT"
-
-# Sub-order states and the moves between them; anything else is a 409.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "pending_payment": ("paid", "cancelled"),
-    "paid": ("accepted", "cancelled"),
-    "accepted": ("shipped", "cancelled"),
-    "shipped": ("delivered",),
-    "delivered": ("completed", "return_requested"),
-    "completed": ("return_requested",),
-    "return_requested": ("returned",),
-    "returned": ("refunded",),
-    "cancelled": (),
-    "refunded": (),
-}
-STATUSES = tuple(TRANSITIONS)
 
 
 def user_key(user_id: str) -> str:

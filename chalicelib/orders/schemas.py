@@ -9,7 +9,7 @@ from pydantic import Field, StrictInt
 from chalicelib.accounts.schemas import AddressFields
 from chalicelib.core.money import Money
 from chalicelib.core.schemas import MoneySchema, PageSchema, QuerySchema, RequestSchema, ResponseSchema
-from chalicelib.orders.models import MAX_LINE_QUANTITY, STATUSES
+from chalicelib.orders.states import MAX_LINE_QUANTITY, STATUSES
 
 OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]
 

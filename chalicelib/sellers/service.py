@@ -8,7 +8,7 @@ Round trips:
   onboarding link creates it later with the same idempotency key, so no application is lost.
 - own profile: GetItem; change it: GetItem + UpdateItem; storefront: GetItem.
 - onboarding link: GetItem (+ Stripe account + UpdateItem if missing) + Stripe account link.
-- operator: list by status (Query GSI1); approve / suspend / reinstate: GetItem + TransactWrite
+- operator: list by status (Query GSI1); approve / reject / suspend / reinstate: GetItem + TransactWrite
   (the seller, conditioned on the status that was read, and its outbox event).
 - ``account.updated``: GetItem of the seller named in the account's metadata (Query GSI2
   without it) (+ GetItem settings when a pending seller's charges become enabled) +
@@ -46,11 +46,12 @@ from chalicelib.sellers.schemas import EU_COUNTRIES
 WITHDRAWAL_COUNTRIES = EU_COUNTRIES | {"IS", "LI", "NO"}
 WITHDRAWAL_DAYS = 14
 MAX_SYNC_ATTEMPTS = 3
-# action -> (statuses it applies to, the status it leads to, its event)
+# action -> (statuses it applies to, the status it leads to, its event, its past tense)
 TRANSITIONS = {
-    "approve": (("pending",), "approved", "seller.approved"),
-    "suspend": (("pending", "approved"), "suspended", "seller.suspended"),
-    "reinstate": (("suspended",), "approved", "seller.reinstated"),
+    "approve": (("pending",), "approved", "seller.approved", "approved"),
+    "reject": (("pending",), "rejected", "seller.rejected", "rejected"),
+    "suspend": (("pending", "approved"), "suspended", "seller.suspended", "suspended"),
+    "reinstate": (("suspended",), "approved", "seller.reinstated", "reinstated"),
 }
 
 
@@ -235,18 +236,20 @@ def seller_for_operator(seller_id: str) -> Seller:
 
 
 def change_status(seller_id: str, action: str, *, operator_id: str | None, reason: str | None = None) -> Seller:
-    """approve, suspend or reinstate. Asking for the status a seller already has changes nothing.
+    """approve, reject, suspend or reinstate. Asking for the status a seller already has
+    changes nothing. Only a pending application can be rejected; the reason is shown to
+    the seller (``status_reason``), and rejection is final.
 
     Suspension keeps every item: the catalog shows only sellers that may sell
     (:func:`selling_seller_ids`), checkout refuses them, and their API keys are refused
     until an operator reinstates them."""
-    sources, target, event_type = TRANSITIONS[action]
+    sources, target, event_type, done = TRANSITIONS[action]
     seller = seller_for_operator(seller_id)
     if seller.status == target:
         return seller
     if seller.status not in sources:
-        raise Conflict(f"A {seller.status} seller cannot be {'reinstated' if action == 'reinstate' else action + 'd'}.",
-                       code="invalid_status_transition", details={"status": seller.status})
+        raise Conflict(f"A {seller.status} seller cannot be {done}.", code="invalid_status_transition",
+                       details={"status": seller.status})
     previous = seller.status
     actions = _changes(seller, _status_values(seller, target, reason=reason))
     try:

@@ -143,8 +143,9 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
 
     The view receives ``body=`` and/or ``query=`` (parsed models) and, for routes with
     ``auth=`` (buyer, seller, operator or any; ``scopes=`` for API keys), ``principal=``
-    next to its path parameters. It returns a pydantic model, a plain JSON value or a
-    Chalice Response.
+    next to its path parameters. ``auth="member"`` marks a buyer-facing public route: it
+    admits anonymous callers unless the marketplace is members-only, and passes no principal.
+    The view returns a pydantic model, a plain JSON value or a Chalice Response.
     """
     spec = Operation(summary=summary, **options)
 
@@ -156,7 +157,11 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
             try:
                 request = current_request()
                 kwargs = dict(path_params)
-                if spec.auth is not None:
+                if spec.auth == "member":
+                    from chalicelib.core.auth import admit_member
+
+                    admit_member((request.headers or {}).get("authorization"))
+                elif spec.auth is not None:
                     from chalicelib.core.auth import authenticate, authorize
 
                     principal = authenticate((request.headers or {}).get("authorization"))

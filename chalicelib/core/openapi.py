@@ -29,6 +29,9 @@ _AUTH_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT or seller API key"},
 }
 
+_MEMBERS_ONLY = ("Anonymous callers are welcome unless the operator made the marketplace members-only; then "
+                 "this needs `Authorization: Bearer` (401 `members_only` without it).")
+
 
 def _operations(app: Chalice) -> list[tuple[str, str, Operation, list[str]]]:
     found = []
@@ -102,7 +105,11 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
             error_codes |= {400, 413, 415, 422}
         if spec.query is not None:
             error_codes |= {422}
-        if spec.auth:
+        if spec.auth == "member":
+            error_codes |= {401}
+            op["security"] = [{}, {"bearerAuth": []}]
+            op["description"] = (f"{spec.description}\n\n" if spec.description else "") + _MEMBERS_ONLY
+        elif spec.auth:
             error_codes |= {401, 403}
             op["security"] = [{"bearerAuth": []}]
         for status in sorted(error_codes):

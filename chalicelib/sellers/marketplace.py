@@ -30,6 +30,8 @@ from chalicelib.sellers.models import (
 )
 
 SETTINGS_KEY = ("MARKETPLACE", "SETTINGS")
+# How long a container trusts its copy of buyer_access (see members_only).
+BUYER_ACCESS_TTL_SECONDS = 30.0
 INVITE_PREFIX = "agora_inv_"
 DAY_SECONDS = 24 * 3600
 
@@ -42,10 +44,38 @@ def current_settings() -> MarketplaceSettings:
         return MarketplaceSettings(*SETTINGS_KEY)
 
 
+_buyer_access: tuple[float, str] | None = None  # (time.monotonic() when read, buyer_access)
+
+
+def members_only() -> bool:
+    """Whether buyers must sign in to browse: asked by every buyer-facing public request, so
+    each Lambda container reads the settings item (eventually consistent GetItem) at most
+    once per ``BUYER_ACCESS_TTL_SECONDS`` and answers from memory in between. A change
+    therefore reaches other containers within 30 s; the container that saved it sees it at
+    once. Admission of sellers reads the settings afresh (:func:`current_settings`)."""
+    global _buyer_access
+    now = time.monotonic()
+    if _buyer_access is None or now - _buyer_access[0] >= BUYER_ACCESS_TTL_SECONDS:
+        try:
+            access = MarketplaceSettings.get(*SETTINGS_KEY).buyer_access
+        except MarketplaceSettings.DoesNotExist:
+            access = MarketplaceSettings.buyer_access.default
+        _buyer_access = (now, access)
+    return _buyer_access[1] == "members_only"
+
+
+def forget_cached_settings() -> None:
+    """Drop this container's copy of the settings (tests start each case afresh)."""
+    global _buyer_access
+    _buyer_access = None
+
+
 def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | None) -> MarketplaceSettings:
+    global _buyer_access
     settings = MarketplaceSettings(*SETTINGS_KEY, seller_access=seller_access, buyer_access=buyer_access,
                                    updated_at=datetime.now(UTC).isoformat(), updated_by=operator_id)
     settings.save()
+    _buyer_access = (time.monotonic(), buyer_access)
     return settings
 
 

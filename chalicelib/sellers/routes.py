@@ -104,7 +104,8 @@ def revoke_api_key(principal: Principal, key_id: str) -> Response:
 # --- storefronts ------------------------------------------------------------------------------
 
 @bp.route("/v1/sellers/{seller_id}", methods=["GET"])
-@operation("A seller's public storefront profile", tags=("sellers",), response=schemas.Storefront, errors=(404,))
+@operation("A seller's public storefront profile", tags=("sellers",), response=schemas.Storefront, auth="member",
+           errors=(404,))
 def storefront(seller_id: str) -> schemas.Storefront:
     from chalicelib.sellers import service
 

@@ -21,6 +21,7 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
 
     from chalicelib.core.aws import reset_clients
     from chalicelib.core.settings import reset_settings
+    from chalicelib.sellers.marketplace import forget_cached_settings
     from infra import stack
 
     monkeypatch.setenv("AGORA_STAGE", STAGE)
@@ -40,6 +41,7 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
         reset_settings()
         reset_clients()
         _reset_model_connections()
+        forget_cached_settings()
         yield outputs
     reset_settings()
     reset_clients()

@@ -1,9 +1,10 @@
 """The operator's admission rules: marketplace settings and single-use seller invite codes.
 
 Round trips: reading the settings is one GetItem (absent item: the defaults), saving them
-one PutItem; issuing an invite one PutItem; checking a code at application one Query (the
-invite and its redemption share a partition); listing invites one Query + one BatchGetItem
-of the page's redemptions; revoking one Query (by id) + one conditional PutItem.
+one GetItem + one TransactWrite (with its event); issuing an invite one PutItem; checking a
+code at application one Query (the invite and its redemption share a partition); listing
+invites one Query + one BatchGetItem of the page's redemptions; revoking one Query (by id)
++ one conditional PutItem.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import PutError
 
 from chalicelib.core.auth import hash_secret, new_secret
-from chalicelib.core.db import was_condition_failure
+from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.events.service import new_event
 from chalicelib.sellers.models import (
     INVITE_SK,
     INVITES_INDEX_KEY,
@@ -71,10 +73,18 @@ def forget_cached_settings() -> None:
 
 
 def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | None) -> MarketplaceSettings:
+    """Save the settings together with a ``marketplace.settings_changed`` event (one GetItem +
+    one TransactWrite). Opening the marketplace to sellers starts the approval of waiting
+    sellers from that event (:func:`chalicelib.sellers.service.on_settings_changed`)."""
     global _buyer_access
+    previous = current_settings()
     settings = MarketplaceSettings(*SETTINGS_KEY, seller_access=seller_access, buyer_access=buyer_access,
                                    updated_at=datetime.now(UTC).isoformat(), updated_by=operator_id)
-    settings.save()
+    with write_transaction() as transaction:
+        transaction.save(settings)
+        transaction.save(new_event("marketplace.settings_changed", {
+            "seller_access": seller_access, "buyer_access": buyer_access, "by": operator_id,
+            "previous_seller_access": previous.seller_access, "previous_buyer_access": previous.buyer_access}))
     _buyer_access = (time.monotonic(), buyer_access)
     return settings
 

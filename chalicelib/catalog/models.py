@@ -40,7 +40,8 @@ Access patterns and round trips
 - seller: list own products, newest first (Query PK, SK begins_with PRODUCT#) or by status
   (Query GSI3) -> 1
 - seller: bulk upsert by SKU (BatchGetItem SKU claims, BatchGetItem products, per 100 rows;
-  one TransactWrite per created or changed row) -> 2*ceil(n/100) + changed rows
+  one TransactWrite per created or changed row, 8 rows at a time) -> 2*ceil(n/100) + changed
+  rows, in about 2*ceil(n/100) + changed/8 latencies
 - public: browse (Query GSI1 for price sorts and price bounds, GSI2 for newest, on the
   most selective scope of the filters; the other filters apply to the entries read; one
   BatchGetItem of the page's unseen sellers per Query page; at most 4 Query pages) -> 2

@@ -139,11 +139,16 @@ def public_product(product_id: str) -> PublicProduct:
 
 
 @bp.route("/v1/categories", methods=["GET"])
-@operation("The category tree", tags=TAGS, response=CategoryTree, auth="member")
+@operation("The category tree, with how many products are on sale in each category", tags=TAGS,
+           response=CategoryTree, auth="member")
 def category_tree() -> CategoryTree:
+    from chalicelib.catalog.counts import category_counts
+
+    counts = category_counts()
+
     def node(slug: str) -> CategoryNode:
         found = CATEGORIES[slug]
-        return CategoryNode(slug=slug, name=found.name, vat_class=found.vat_class)
+        return CategoryNode(slug=slug, name=found.name, vat_class=found.vat_class, product_count=counts[slug])
 
     return CategoryTree(
         departments=[Department(**node(slug).model_dump(), categories=[node(c) for c in CATEGORIES[slug].children])

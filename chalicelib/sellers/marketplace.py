@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import PutError
 
 from chalicelib.core.auth import hash_secret, new_secret
+from chalicelib.core.cache import Expiring
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
@@ -46,7 +47,14 @@ def current_settings() -> MarketplaceSettings:
         return MarketplaceSettings(*SETTINGS_KEY)
 
 
-_buyer_access: tuple[float, str] | None = None  # (time.monotonic() when read, buyer_access)
+def _read_buyer_access() -> str:
+    try:
+        return MarketplaceSettings.get(*SETTINGS_KEY).buyer_access
+    except MarketplaceSettings.DoesNotExist:
+        return str(MarketplaceSettings.buyer_access.default)
+
+
+_buyer_access = Expiring(BUYER_ACCESS_TTL_SECONDS, _read_buyer_access)
 
 
 def members_only() -> bool:
@@ -55,28 +63,13 @@ def members_only() -> bool:
     once per ``BUYER_ACCESS_TTL_SECONDS`` and answers from memory in between. A change
     therefore reaches other containers within 30 s; the container that saved it sees it at
     once. Admission of sellers reads the settings afresh (:func:`current_settings`)."""
-    global _buyer_access
-    now = time.monotonic()
-    if _buyer_access is None or now - _buyer_access[0] >= BUYER_ACCESS_TTL_SECONDS:
-        try:
-            access = MarketplaceSettings.get(*SETTINGS_KEY).buyer_access
-        except MarketplaceSettings.DoesNotExist:
-            access = MarketplaceSettings.buyer_access.default
-        _buyer_access = (now, access)
-    return _buyer_access[1] == "members_only"
-
-
-def forget_cached_settings() -> None:
-    """Drop this container's copy of the settings (tests start each case afresh)."""
-    global _buyer_access
-    _buyer_access = None
+    return _buyer_access.get() == "members_only"
 
 
 def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | None) -> MarketplaceSettings:
     """Save the settings together with a ``marketplace.settings_changed`` event (one GetItem +
     one TransactWrite). Opening the marketplace to sellers starts the approval of waiting
     sellers from that event (:func:`chalicelib.sellers.service.on_settings_changed`)."""
-    global _buyer_access
     previous = current_settings()
     settings = MarketplaceSettings(*SETTINGS_KEY, seller_access=seller_access, buyer_access=buyer_access,
                                    updated_at=datetime.now(UTC).isoformat(), updated_by=operator_id)
@@ -85,7 +78,7 @@ def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | N
         transaction.save(new_event("marketplace.settings_changed", {
             "seller_access": seller_access, "buyer_access": buyer_access, "by": operator_id,
             "previous_seller_access": previous.seller_access, "previous_buyer_access": previous.buyer_access}))
-    _buyer_access = (time.monotonic(), buyer_access)
+    _buyer_access.set(buyer_access)
     return settings
 
 

@@ -9,6 +9,10 @@ Keys and access patterns:
     by status, oldest application first (Query)
   - GSI2: GSI2PK=STRIPE_ACCOUNT#<account_id>, GSI2SK=SELLER — the Connect webhook finds
     the seller of an ``account.updated`` event that lacks our ``metadata.seller_id`` (Query)
+  - GSI3: GSI3PK=SELLERS#NOT_SELLING, GSI3SK=<seller_id>, present only while a seller that
+    was approved once cannot sell (suspended, or Stripe charges disabled): the sellers whose
+    listed products browse skips, which category counts subtract (Query). Kept in the same
+    write as the status or Stripe state it follows from.
 - ``ApiKey``: PK=APIKEY#<key_id>, SK=APIKEY — the key id is in the credential, so
   authenticating is one GetItem (then one of the seller, for suspension); only a hash of
   the secret is stored.
@@ -57,6 +61,9 @@ def stripe_account_index_key(account_id: str) -> str:
     return f"STRIPE_ACCOUNT#{account_id}"
 
 
+NOT_SELLING_INDEX_KEY = "SELLERS#NOT_SELLING"
+
+
 class Seller(TableModel):
     seller_id = UnicodeAttribute()
     status = UnicodeAttribute(default="pending")
@@ -92,8 +99,11 @@ class Seller(TableModel):
     GSI1SK = UnicodeAttribute(null=True)
     GSI2PK = UnicodeAttribute(null=True)
     GSI2SK = UnicodeAttribute(null=True)
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
     by_status = GSI1()
     by_stripe_account = GSI2()
+    by_standing = GSI3()
 
     @property
     def can_sell(self) -> bool:

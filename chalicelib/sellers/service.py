@@ -34,6 +34,7 @@ from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event
 from chalicelib.sellers import marketplace
 from chalicelib.sellers.models import (
+    NOT_SELLING_INDEX_KEY,
     PROFILE_SK,
     Seller,
     seller_key,
@@ -84,9 +85,27 @@ def selling_seller_ids(seller_ids: Iterable[str]) -> set[str]:
     return {sid for sid, seller in sellers_by_id(seller_ids).items() if seller.can_sell}
 
 
+def not_selling_seller_ids() -> list[str]:
+    """Sellers that were approved once but cannot sell now (1 Query of GSI3 per ~1 MB; the
+    index is sparse and holds only those)."""
+    return [seller.seller_id for seller in Seller.by_standing.query(NOT_SELLING_INDEX_KEY)]
+
+
+def _standing_values(seller: Seller, values: dict[str, Any]) -> dict[str, Any]:
+    """The GSI3 marker for ``seller`` once ``values`` are applied (see the models)."""
+    status = values.get("status", seller.status)
+    charges = values.get("charges_enabled", seller.charges_enabled)
+    approved_once = values.get("approved_at", seller.approved_at)
+    marked = bool(approved_once) and not (status == "approved" and charges)
+    return {"GSI3PK": NOT_SELLING_INDEX_KEY if marked else None, "GSI3SK": seller.seller_id if marked else None}
+
+
 def _changes(seller: Seller, values: dict[str, Any]) -> list[Any]:
     """Update actions for ``values`` (None removes an attribute), mirrored on ``seller`` so the
-    caller can answer without reading the item again."""
+    caller can answer without reading the item again. A change of status or Stripe state
+    brings the standing marker along."""
+    if {"status", "charges_enabled"} & values.keys():
+        values = {**values, **_standing_values(seller, values)}
     actions = []
     for name, value in values.items():
         attribute = getattr(Seller, name)

@@ -19,9 +19,9 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
     """A fresh in-process AWS per test with the production stack created in it."""
     import boto3
 
+    from chalicelib.core import cache
     from chalicelib.core.aws import reset_clients
     from chalicelib.core.settings import reset_settings
-    from chalicelib.sellers.marketplace import forget_cached_settings
     from infra import stack
 
     monkeypatch.setenv("AGORA_STAGE", STAGE)
@@ -41,7 +41,7 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
         reset_settings()
         reset_clients()
         _reset_model_connections()
-        forget_cached_settings()
+        cache.clear_all()
         yield outputs
     reset_settings()
     reset_clients()

@@ -102,5 +102,5 @@ def test_each_container_reads_the_setting_at_most_every_30_seconds(
     # then this container answers from memory until its copy is 30 s old
     assert [call(api, "GET", "/v1/products")[0] for _ in range(3)] == [200, 200, 200]
     assert "GetItem" not in dynamodb_operations
-    monkeypatch.setattr(marketplace, "BUYER_ACCESS_TTL_SECONDS", 0)
+    monkeypatch.setattr(marketplace._buyer_access, "seconds", 0)
     assert call(api, "GET", "/v1/products")[0] == 401

@@ -48,6 +48,9 @@ Access patterns and round trips
   typically, <= 8
 - public: product detail (GetItem pointer, GetItem product, BatchGetItem seller) -> 3
 - storefront: count a seller's listed products (COUNT Query of GSI2 CATALOG#SELLER#<id>) -> 1
+- public: category counts (COUNT Query of GSI2 CATALOG#CAT#<leaf> per leaf, 8 at a time; Query
+  of the sellers who cannot sell + 1 Query of each one's CATALOG#SELLER#<id>), cached 30 s per
+  container -> 26 + such sellers (see ``chalicelib.catalog.counts``)
 - operator: hide / unhide (GetItem pointer, GetItem product, TransactWrite) -> 3
 """
 

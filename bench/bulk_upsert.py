@@ -14,26 +14,15 @@ and then the same upload again with new prices (all updated).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _environment() -> Any:
-    os.environ.update(AWS_DEFAULT_REGION="eu-central-1", AWS_ACCESS_KEY_ID="testing",
-                      AWS_SECRET_ACCESS_KEY="testing", AGORA_STAGE="local",
-                      AGORA_SECRET_TOKEN_SIGNING_KEY="bench-signing-key-0123456789abcdef0123")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    warnings.simplefilter("ignore")
-    from moto import mock_aws
-
-    return mock_aws()
+from _moto import local_stack  # noqa: E402  (bench/, beside this script)
 
 
 def _slow_transactions(latency: float) -> None:
@@ -61,20 +50,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 8])
     args = parser.parse_args()
 
-    with _environment():
-        import boto3
-        from moto.dynamodb.models import DynamoDBBackend
-
+    with local_stack():
         from chalicelib.catalog import service
-        from chalicelib.core.settings import reset_settings
         from chalicelib.sellers.models import Seller, seller_key
-        from dev import moto_transactions
-        from infra import stack
 
-        DynamoDBBackend.transact_write_items = moto_transactions.transact_write_items
-        outputs = stack.create_stack(boto3.client("cloudformation"), "local")
-        os.environ["AGORA_TABLE_NAME"] = outputs["TableName"]
-        reset_settings()
         Seller(seller_key("sel_bench"), "PROFILE", seller_id="sel_bench", status="approved", charges_enabled=True,
                business_name="Bench", display_name="Bench", contact_email="bench@example.com", country="DE",
                default_currency="EUR", created_at="2026-11-26T00:00:00+00:00").save()

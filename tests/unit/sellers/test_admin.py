@@ -206,41 +206,25 @@ def test_a_rejected_seller_sees_the_status_and_reason(api: Any) -> None:
         "usr_operator", "pending", "We could not verify your business address.")
 
 
-def test_a_rejected_seller_is_not_approved_by_stripe_onboarding(api: Any) -> None:
+@pytest.mark.parametrize(("action", "status"), [("reject", "rejected"), ("suspend", "suspended")])
+def test_stripe_onboarding_does_not_approve_a_rejected_or_suspended_applicant(api: Any, action: str,
+                                                                             status: str) -> None:
     body = apply(api)
     seller_id = body["seller"]["seller_id"]
-    call(api, "POST", f"/v1/admin/sellers/{seller_id}/reject", {"reason": "No"}, headers=operator())
+    call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", {"reason": "Checks"}, headers=operator())
 
     deliver(api, account_updated(body["seller"]["payments"]["stripe_account_id"], seller_id=seller_id,
                                  created=int(time.time())))
 
-    assert (own(api, seller_headers(body))["status"], own(api, seller_headers(body))["can_sell"]) == (
-        "rejected", False)
+    seen = own(api, seller_headers(body))
+    assert (seen["status"], seen["can_sell"]) == (status, False)
 
 
-def test_a_rejection_needs_a_reason(api: Any) -> None:
+@pytest.mark.parametrize("action", ["reject", "suspend"])
+def test_rejecting_or_suspending_needs_a_reason(api: Any, action: str) -> None:
     seller_id = apply(api)["seller"]["seller_id"]
 
-    status, body, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/reject", {}, headers=operator())
-
-    assert (status, body["error"]["details"][0]["field"]) == (422, "body.reason")
-
-
-def test_a_suspended_pending_seller_is_not_approved_by_stripe(api: Any) -> None:
-    body = apply(api)
-    seller_id = body["seller"]["seller_id"]
-    call(api, "POST", f"/v1/admin/sellers/{seller_id}/suspend", {"reason": "Checks"}, headers=operator())
-
-    deliver(api, account_updated(body["seller"]["payments"]["stripe_account_id"], seller_id=seller_id,
-                                 created=int(time.time())))
-
-    assert own(api, seller_headers(body))["status"] == "suspended"
-
-
-def test_a_suspension_needs_a_reason(api: Any) -> None:
-    seller_id = apply(api)["seller"]["seller_id"]
-
-    status, body, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/suspend", {}, headers=operator())
+    status, body, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", {}, headers=operator())
 
     assert (status, body["error"]["details"][0]["field"]) == (422, "body.reason")
 

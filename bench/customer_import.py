@@ -22,12 +22,13 @@ import argparse
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _moto import local_stack  # noqa: E402  (bench/, beside this script)
 
 
 def _csv(rows: int, *, prefix: str, password: str = "") -> bytes:
@@ -39,17 +40,6 @@ def _rate(label: str, rows: int, seconds: float) -> float:
     rate = rows / seconds
     print(f"{label:<58} {rows:>7,} rows {seconds:8.2f} s {rate:10,.0f} rows/s")
     return rate
-
-
-def _environment() -> Any:
-    os.environ.update(AWS_DEFAULT_REGION="eu-central-1", AWS_ACCESS_KEY_ID="testing",
-                      AWS_SECRET_ACCESS_KEY="testing", AGORA_STAGE="local",
-                      AGORA_SECRET_TOKEN_SIGNING_KEY="bench-signing-key-0123456789abcdef0123")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    warnings.simplefilter("ignore")
-    from moto import mock_aws
-
-    return mock_aws()
 
 
 def _drain(queue_name: str) -> None:
@@ -81,21 +71,11 @@ def main() -> None:
     parser.add_argument("--password-rows", type=int, default=200)
     args = parser.parse_args()
 
-    with _environment():
-        import boto3
-        from moto.dynamodb.models import DynamoDBBackend
-
+    with local_stack() as outputs:
         from chalicelib.core.settings import get_settings, reset_settings
         from chalicelib.customers import imports
-        from dev import moto_transactions
-        from infra import stack
 
-        # moto copies the whole table per transaction item (see moto_transactions); without
-        # this the bench measures moto, quadratically.
-        DynamoDBBackend.transact_write_items = moto_transactions.transact_write_items
-        outputs = stack.create_stack(boto3.client("cloudformation"), "local")
-        os.environ.update(AGORA_TABLE_NAME=outputs["TableName"],
-                          AGORA_IMPORTS_QUEUE=outputs["CustomerImportsQueueName"])
+        os.environ["AGORA_IMPORTS_QUEUE"] = outputs["CustomerImportsQueueName"]
         reset_settings()
         queue = get_settings().imports_queue_name
 

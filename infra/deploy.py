@@ -192,7 +192,6 @@ def stack_parameters(args: argparse.Namespace) -> dict[str, str]:
     given = {
         "SenderEmail": args.sender_email,
         "FrontendUrl": args.frontend_url,
-        "MarketplaceMode": args.marketplace_mode,
         "AlarmEmail": args.alarm_email,
     }
     return {key: value for key, value in given.items() if value is not None}
@@ -274,7 +273,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stage", required=True, choices=DEPLOYABLE_STAGES)
     parser.add_argument("--sender-email", help="SES sender address (template default: hello@agora.example)")
     parser.add_argument("--frontend-url", help="base URL of the marketplace frontend")
-    parser.add_argument("--marketplace-mode", choices=("open", "closed"))
     parser.add_argument("--alarm-email", help="address subscribed to dead-letter alarms")
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION"))
     parser.add_argument("--chalice-dir", type=Path, default=ROOT / ".chalice")

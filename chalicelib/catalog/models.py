@@ -40,13 +40,17 @@ Access patterns and round trips
 - seller: list own products, newest first (Query PK, SK begins_with PRODUCT#) or by status
   (Query GSI3) -> 1
 - seller: bulk upsert by SKU (BatchGetItem SKU claims, BatchGetItem products, per 100 rows;
-  one TransactWrite per created or changed row) -> 2*ceil(n/100) + changed rows
+  one TransactWrite per created or changed row, 8 rows at a time) -> 2*ceil(n/100) + changed
+  rows, in about 2*ceil(n/100) + changed/8 latencies
 - public: browse (Query GSI1 for price sorts and price bounds, GSI2 for newest, on the
   most selective scope of the filters; the other filters apply to the entries read; one
   BatchGetItem of the page's unseen sellers per Query page; at most 4 Query pages) -> 2
   typically, <= 8
 - public: product detail (GetItem pointer, GetItem product, BatchGetItem seller) -> 3
 - storefront: count a seller's listed products (COUNT Query of GSI2 CATALOG#SELLER#<id>) -> 1
+- public: category counts (COUNT Query of GSI2 CATALOG#CAT#<leaf> per leaf, 8 at a time; Query
+  of the sellers who cannot sell + 1 Query of each one's CATALOG#SELLER#<id>), cached 30 s per
+  container -> 26 + such sellers (see ``chalicelib.catalog.counts``)
 - operator: hide / unhide (GetItem pointer, GetItem product, TransactWrite) -> 3
 """
 

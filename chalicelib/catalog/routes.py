@@ -120,7 +120,8 @@ def put_stock(product_id: str, body: StockUpdate, principal: Principal) -> Produ
 # --- public browse -----------------------------------------------------------------------
 
 @bp.route("/v1/products", methods=["GET"])
-@operation("Browse and search products", tags=TAGS, query=BrowseQuery, response=BrowsePage, errors=(400, 422))
+@operation("Browse and search products", tags=TAGS, query=BrowseQuery, response=BrowsePage, auth="member",
+           errors=(400, 422))
 def browse_products(query: BrowseQuery) -> BrowsePage:
     from chalicelib.catalog import browse
 
@@ -130,7 +131,7 @@ def browse_products(query: BrowseQuery) -> BrowsePage:
 
 
 @bp.route("/v1/products/{product_id}", methods=["GET"])
-@operation("A product", tags=TAGS, response=PublicProduct, errors=(404,))
+@operation("A product", tags=TAGS, response=PublicProduct, auth="member", errors=(404,))
 def public_product(product_id: str) -> PublicProduct:
     from chalicelib.catalog import browse
 
@@ -138,11 +139,16 @@ def public_product(product_id: str) -> PublicProduct:
 
 
 @bp.route("/v1/categories", methods=["GET"])
-@operation("The category tree", tags=TAGS, response=CategoryTree)
+@operation("The category tree, with how many products are on sale in each category", tags=TAGS,
+           response=CategoryTree, auth="member")
 def category_tree() -> CategoryTree:
+    from chalicelib.catalog.counts import category_counts
+
+    counts = category_counts()
+
     def node(slug: str) -> CategoryNode:
         found = CATEGORIES[slug]
-        return CategoryNode(slug=slug, name=found.name, vat_class=found.vat_class)
+        return CategoryNode(slug=slug, name=found.name, vat_class=found.vat_class, product_count=counts[slug])
 
     return CategoryTree(
         departments=[Department(**node(slug).model_dump(), categories=[node(c) for c in CATEGORIES[slug].children])

@@ -328,6 +328,8 @@ class CategoryNode(ResponseSchema):
     slug: str
     name: str
     vat_class: str
+    product_count: int = Field(description="Products on sale in it now (a department: in all its categories); "
+                                           "may lag a change by up to 30 s.")
 
 
 class Department(CategoryNode):

@@ -29,6 +29,8 @@ ALGORITHM = "HS256"  # the only one accepted; never taken from the token
 API_KEY_PREFIX = "agora_sk_"
 # Resolves an API key to a Principal; lives with the seller keys it reads.
 API_KEY_RESOLVER = "chalicelib.sellers.api_keys:authenticate"
+# Whether buyers must sign in to browse; lives with the marketplace settings it reads.
+MEMBERS_ONLY_CHECK = "chalicelib.sellers.marketplace:members_only"
 
 SELLER_SCOPES = frozenset({
     "products:read", "products:write", "orders:read", "orders:write",
@@ -112,6 +114,24 @@ def _user_principal(token: str) -> Principal:
                      scopes=SELLER_SCOPES if seller_id and "seller" in roles else frozenset())
 
 
+def _resolve(target: str) -> Any:
+    module, function = target.split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def admit_member(authorization: str | None) -> None:
+    """The gate of buyer-facing public routes (``auth="member"``): anyone may pass while the
+    marketplace is open to buyers; while it is members-only, only a caller with a valid
+    credential (a signed-in buyer, seller user or operator, or a seller API key). The
+    setting is cached per container (see ``MEMBERS_ONLY_CHECK``), and an open marketplace
+    does not even look at the header, so anonymous browse costs nothing extra."""
+    if not _resolve(MEMBERS_ONLY_CHECK)():
+        return
+    if not authorization:
+        raise Unauthorized("This marketplace is open to members only: sign in to browse.", code="members_only")
+    authenticate(authorization)
+
+
 def authenticate(authorization: str | None) -> Principal:
     """The principal behind an ``Authorization: Bearer …`` header, or 401."""
     if not authorization:
@@ -121,8 +141,7 @@ def authenticate(authorization: str | None) -> Principal:
     if scheme.lower() != "bearer" or not credential:
         raise Unauthorized("Use Authorization: Bearer <token>.", code="invalid_token")
     if credential.startswith(API_KEY_PREFIX):
-        module, function = API_KEY_RESOLVER.split(":")
-        return getattr(importlib.import_module(module), function)(credential)
+        return _resolve(API_KEY_RESOLVER)(credential)
     return _user_principal(credential)
 
 

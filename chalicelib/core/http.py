@@ -143,10 +143,12 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
     """Declare a route: parse and validate input, map domain errors, document it.
 
     The view receives ``body=`` and/or ``query=`` (parsed models) and, for routes with
-    ``auth=`` (buyer, seller, operator or any; ``scopes=`` for API keys; optional_buyer:
-    None when anonymous), ``principal=`` next to its path parameters. ``headers=`` only
-    documents the request headers the view reads itself. It returns a pydantic model, a plain JSON value or a
-    Chalice Response.
+    ``auth=`` (buyer, seller, operator or any; ``scopes=`` for API keys), ``principal=``
+    next to its path parameters. ``auth="member"`` marks a buyer-facing public route: it
+    admits anonymous callers unless the marketplace is members-only, and passes no principal.
+    ``auth="optional_buyer"`` (carts, checkout) passes a signed-in buyer, or None for a guest
+    where the marketplace admits guests. ``headers=`` only documents the request headers the
+    view reads itself. The view returns a pydantic model, a plain JSON value or a Chalice Response.
     """
     spec = Operation(summary=summary, **options)
 
@@ -158,13 +160,20 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
             try:
                 request = current_request()
                 kwargs = dict(path_params)
-                if spec.auth == "optional_buyer":  # anonymous, or a signed-in buyer
-                    from chalicelib.core.auth import authenticate, authorize
+                if spec.auth == "optional_buyer":  # a signed-in buyer, or a guest where guests may shop
+                    from chalicelib.core.auth import admit_member, authenticate, authorize
 
                     header = (request.headers or {}).get("authorization")
-                    kwargs["principal"] = authenticate(header) if header else None
                     if header:
+                        kwargs["principal"] = authenticate(header)
                         authorize(kwargs["principal"], "buyer")
+                    else:
+                        admit_member(None)
+                        kwargs["principal"] = None
+                elif spec.auth == "member":
+                    from chalicelib.core.auth import admit_member
+
+                    admit_member((request.headers or {}).get("authorization"))
                 elif spec.auth is not None:
                     from chalicelib.core.auth import authenticate, authorize
 

@@ -29,6 +29,9 @@ _AUTH_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT or seller API key"},
 }
 
+_MEMBERS_ONLY = ("Anonymous callers are welcome unless the operator made the marketplace members-only; then "
+                 "this needs `Authorization: Bearer` (401 `members_only` without it).")
+
 
 def _operations(app: Chalice) -> list[tuple[str, str, Operation, list[str]]]:
     found = []
@@ -108,6 +111,11 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
         if spec.auth == "optional_buyer":
             error_codes |= {401, 403}
             op["security"] = [{}, {"bearerAuth": []}]
+            op["description"] = (f"{spec.description}\n\n" if spec.description else "") + _MEMBERS_ONLY
+        elif spec.auth == "member":
+            error_codes |= {401}
+            op["security"] = [{}, {"bearerAuth": []}]
+            op["description"] = (f"{spec.description}\n\n" if spec.description else "") + _MEMBERS_ONLY
         elif spec.auth:
             error_codes |= {401, 403}
             op["security"] = [{"bearerAuth": []}]

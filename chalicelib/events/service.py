@@ -30,6 +30,9 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "account.updated": ("chalicelib.customers.service:on_account_updated",),
     "account.erased": ("chalicelib.customers.service:on_account_updated",),
     "account.created": ("chalicelib.accounts.subscribers:on_account_created",),
+    # Opening the marketplace to sellers approves those waiting with charges enabled, in steps.
+    "marketplace.settings_changed": ("chalicelib.sellers.service:on_settings_changed",),
+    "sellers.approval_sweep": ("chalicelib.sellers.service:on_approval_sweep",),
 }
 
 

@@ -1,32 +1,42 @@
 """The operator's admission rules: marketplace settings and single-use seller invite codes.
 
 Round trips: reading the settings is one GetItem (absent item: the defaults), saving them
-one PutItem; issuing an invite one PutItem; checking a code at application one Query (the
-invite and its redemption share a partition).
+one GetItem + one TransactWrite (with its event); issuing an invite one PutItem; checking a
+code at application one Query (the invite and its redemption share a partition); listing
+invites one Query + one BatchGetItem of the page's redemptions; revoking one Query (by id)
++ one conditional PutItem.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pynamodb.exceptions import PutError
+
 from chalicelib.core.auth import hash_secret, new_secret
-from chalicelib.core.errors import Conflict, ValidationFailed
+from chalicelib.core.cache import Expiring
+from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.events.service import new_event
 from chalicelib.sellers.models import (
     INVITE_SK,
+    INVITES_INDEX_KEY,
     REDEEMED_SK,
     MarketplaceSettings,
     SellerInvite,
+    invite_id_index_key,
     invite_key,
 )
 
 SETTINGS_KEY = ("MARKETPLACE", "SETTINGS")
+# How long a container trusts its copy of buyer_access (see members_only).
+BUYER_ACCESS_TTL_SECONDS = 30.0
 INVITE_PREFIX = "agora_inv_"
 DAY_SECONDS = 24 * 3600
-
-
-def _iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
 def current_settings() -> MarketplaceSettings:
@@ -37,20 +47,104 @@ def current_settings() -> MarketplaceSettings:
         return MarketplaceSettings(*SETTINGS_KEY)
 
 
+def _read_buyer_access() -> str:
+    try:
+        return MarketplaceSettings.get(*SETTINGS_KEY).buyer_access
+    except MarketplaceSettings.DoesNotExist:
+        return str(MarketplaceSettings.buyer_access.default)
+
+
+_buyer_access = Expiring(BUYER_ACCESS_TTL_SECONDS, _read_buyer_access)
+
+
+def members_only() -> bool:
+    """Whether buyers must sign in to browse: asked by every buyer-facing public request, so
+    each Lambda container reads the settings item (eventually consistent GetItem) at most
+    once per ``BUYER_ACCESS_TTL_SECONDS`` and answers from memory in between. A change
+    therefore reaches other containers within 30 s; the container that saved it sees it at
+    once. Admission of sellers reads the settings afresh (:func:`current_settings`)."""
+    return _buyer_access.get() == "members_only"
+
+
 def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | None) -> MarketplaceSettings:
+    """Save the settings together with a ``marketplace.settings_changed`` event (one GetItem +
+    one TransactWrite). Opening the marketplace to sellers starts the approval of waiting
+    sellers from that event (:func:`chalicelib.sellers.service.on_settings_changed`)."""
+    previous = current_settings()
     settings = MarketplaceSettings(*SETTINGS_KEY, seller_access=seller_access, buyer_access=buyer_access,
                                    updated_at=datetime.now(UTC).isoformat(), updated_by=operator_id)
-    settings.save()
+    with write_transaction() as transaction:
+        transaction.save(settings)
+        transaction.save(new_event("marketplace.settings_changed", {
+            "seller_access": seller_access, "buyer_access": buyer_access, "by": operator_id,
+            "previous_seller_access": previous.seller_access, "previous_buyer_access": previous.buyer_access}))
+    _buyer_access.set(buyer_access)
     return settings
 
 
-def issue_invite(*, operator_id: str | None, note: str | None, expires_in_days: int) -> tuple[str, str]:
-    """A new code and when it expires. Only a hash of the code is stored."""
+def issue_invite(*, operator_id: str | None, note: str | None, expires_in_days: int) -> tuple[SellerInvite, str]:
+    """A new invite and its code. Only a hash of the code is stored."""
     code = new_secret(INVITE_PREFIX)
+    invite_id, now = new_id("inv"), datetime.now(UTC).isoformat()
     expires_at = int(time.time()) + expires_in_days * DAY_SECONDS
-    SellerInvite(invite_key(hash_secret(code)), INVITE_SK, created_at=datetime.now(UTC).isoformat(),
-                 created_by=operator_id, note=note, expires_at=expires_at).save()
-    return code, _iso(expires_at)
+    invite = SellerInvite(invite_key(hash_secret(code)), INVITE_SK, invite_id=invite_id, created_at=now,
+                          created_by=operator_id, note=note, expires_at=expires_at,
+                          GSI1PK=INVITES_INDEX_KEY, GSI1SK=f"{now}#{invite_id}",
+                          GSI2PK=invite_id_index_key(invite_id), GSI2SK=INVITE_SK)
+    invite.save()
+    return invite, code
+
+
+@dataclass(frozen=True)
+class InviteState:
+    """An invite as operators see it: the INVITE item and, once spent, its REDEEMED item."""
+
+    invite: SellerInvite
+    spent: SellerInvite | None
+
+    @property
+    def state(self) -> str:
+        if self.spent is not None:
+            return "revoked" if self.spent.revoked_at else "used"
+        return "expired" if self.invite.expires_at <= time.time() else "open"
+
+
+def list_invites(*, cursor: str | None, limit: int) -> Page[InviteState]:
+    """Invites, newest first, with what became of each (Query GSI1 + BatchGetItem). Expired
+    invites stay listed until TTL deletes them."""
+    scope = "admin/seller-invites"
+    results = SellerInvite.by_created.query(INVITES_INDEX_KEY, scan_index_forward=False, limit=limit,
+                                            last_evaluated_key=decode_cursor(cursor, scope=scope))
+    invites = list(results)
+    spent = {item.PK: item for item in SellerInvite.batch_get([(i.PK, REDEEMED_SK) for i in invites])} \
+        if invites else {}
+    return Page([InviteState(i, spent.get(i.PK)) for i in invites],
+                encode_cursor(results.last_evaluated_key, scope=scope))
+
+
+def revoke_invite(invite_id: str, *, operator_id: str | None) -> InviteState:
+    """Spend the code without a seller, so it can no longer be redeemed. Revoking a revoked
+    code changes nothing; a used code cannot be revoked (409 ``invite_used``)."""
+    missing = NotFound("No such invite.", code="invite_not_found")
+    if not has_prefix(invite_id, "inv"):
+        raise missing
+    invite = next(iter(SellerInvite.by_id.query(invite_id_index_key(invite_id), limit=1)), None)
+    if invite is None:
+        raise missing
+    revocation = SellerInvite(invite.PK, REDEEMED_SK, invite_id=invite_id, created_at=datetime.now(UTC).isoformat(),
+                              revoked_at=datetime.now(UTC).isoformat(), revoked_by=operator_id,
+                              expires_at=int(invite.expires_at))
+    try:
+        revocation.save(condition=SellerInvite.PK.does_not_exist())
+    except PutError as error:
+        if not was_condition_failure(error):
+            raise
+        spent = SellerInvite.get(invite.PK, REDEEMED_SK, consistent_read=True)
+        if not spent.revoked_at:
+            raise Conflict("This invite code has already been used.", code="invite_used",
+                           details={"seller_id": spent.seller_id}) from None
+        revocation = spent
+    return InviteState(invite, revocation)
 
 
 def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
@@ -66,7 +160,12 @@ def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
         raise ValidationFailed("The invite code is not valid or has expired.", code="invalid_invite",
                                details=[{"field": "body.invite_code", "message": "Unknown or expired invite code",
                                          "type": "invite"}])
-    if REDEEMED_SK in found:
+    spent = found.get(REDEEMED_SK)
+    if spent is not None and spent.revoked_at:
+        raise ValidationFailed("The invite code has been revoked.", code="invite_revoked",
+                               details=[{"field": "body.invite_code", "message": "Revoked invite code",
+                                         "type": "invite"}])
+    if spent is not None:
         raise Conflict("This invite code has already been used.", code="invite_used")
-    return SellerInvite(key, REDEEMED_SK, created_at=datetime.now(UTC).isoformat(), seller_id=seller_id,
-                        expires_at=int(invite.expires_at))
+    return SellerInvite(key, REDEEMED_SK, invite_id=invite.invite_id, created_at=datetime.now(UTC).isoformat(),
+                        seller_id=seller_id, expires_at=int(invite.expires_at))

@@ -9,6 +9,10 @@ Keys and access patterns:
     by status, oldest application first (Query)
   - GSI2: GSI2PK=STRIPE_ACCOUNT#<account_id>, GSI2SK=SELLER — the Connect webhook finds
     the seller of an ``account.updated`` event that lacks our ``metadata.seller_id`` (Query)
+  - GSI3: GSI3PK=SELLERS#NOT_SELLING, GSI3SK=<seller_id>, present only while a seller that
+    was approved once cannot sell (suspended, or Stripe charges disabled): the sellers whose
+    listed products browse skips, which category counts subtract (Query). Kept in the same
+    write as the status or Stripe state it follows from.
 - ``ApiKey``: PK=APIKEY#<key_id>, SK=APIKEY — the key id is in the credential, so
   authenticating is one GetItem (then one of the seller, for suspension); only a hash of
   the secret is stored.
@@ -17,8 +21,15 @@ Keys and access patterns:
 - ``SellerInvite``: PK=SELLER_INVITE#<hash of the code>, two items:
   - SK=INVITE, written by an operator; expires by TTL (and is checked against ``expires_at``
     because TTL deletion lags);
-  - SK=REDEEMED, saved with ``attribute_not_exists`` in the application's transaction, which
-    is what makes a code single-use. Applying reads both with one Query on the PK.
+    - GSI1: GSI1PK=SELLER_INVITES, GSI1SK=<created_at>#<invite_id> — operators list invites,
+      newest first (Query; one partition, as invites are issued by hand)
+    - GSI2: GSI2PK=SELLER_INVITE_ID#<invite_id>, GSI2SK=INVITE — revoking finds an invite by
+      the id operators see (Query)
+  - SK=REDEEMED, the code's one use: saved with ``attribute_not_exists`` either in the
+    application's transaction (``seller_id`` set) or by an operator revoking the code
+    (``revoked_at`` set). Whichever comes first spends the code, so a revoked code cannot be
+    redeemed and a redeemed one cannot be revoked. Applying reads both with one Query on the
+    PK; the operators' listing reads a page's REDEEMED items with one BatchGetItem.
 - ``MarketplaceSettings``: PK=MARKETPLACE, SK=SETTINGS — GetItem; absent means the defaults.
 """
 
@@ -50,10 +61,13 @@ def stripe_account_index_key(account_id: str) -> str:
     return f"STRIPE_ACCOUNT#{account_id}"
 
 
+NOT_SELLING_INDEX_KEY = "SELLERS#NOT_SELLING"
+
+
 class Seller(TableModel):
     seller_id = UnicodeAttribute()
     status = UnicodeAttribute(default="pending")
-    status_reason = UnicodeAttribute(null=True)  # why an operator suspended the seller
+    status_reason = UnicodeAttribute(null=True)  # why an operator suspended or rejected the seller
     owner_user_id = UnicodeAttribute(null=True)
     business_name = UnicodeAttribute()
     display_name = UnicodeAttribute()
@@ -85,8 +99,11 @@ class Seller(TableModel):
     GSI1SK = UnicodeAttribute(null=True)
     GSI2PK = UnicodeAttribute(null=True)
     GSI2SK = UnicodeAttribute(null=True)
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
     by_status = GSI1()
     by_stripe_account = GSI2()
+    by_standing = GSI3()
 
     @property
     def can_sell(self) -> bool:
@@ -125,12 +142,29 @@ INVITE_SK = "INVITE"
 REDEEMED_SK = "REDEEMED"
 
 
+INVITES_INDEX_KEY = "SELLER_INVITES"
+
+
+def invite_id_index_key(invite_id: str) -> str:
+    return f"SELLER_INVITE_ID#{invite_id}"
+
+
 class SellerInvite(TableModel):
+    invite_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     created_by = UnicodeAttribute(null=True)  # the operator (on the INVITE item)
     note = UnicodeAttribute(null=True)
     seller_id = UnicodeAttribute(null=True)  # who redeemed it (on the REDEEMED item)
+    revoked_at = UnicodeAttribute(null=True)  # when an operator revoked it (on the REDEEMED item)
+    revoked_by = UnicodeAttribute(null=True)
     expires_at = NumberAttribute()  # epoch seconds; the table's TTL attribute
+
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    by_created = GSI1()
+    by_id = GSI2()
 
 
 SELLER_ACCESS = ("open", "invite_only")
@@ -140,7 +174,8 @@ BUYER_ACCESS = ("open", "members_only")
 class MarketplaceSettings(TableModel):
     """Operator settings. ``seller_access``: open (a seller is approved once Stripe enables
     charges) or invite_only (an invite code is needed and an operator approves).
-    ``buyer_access``: open or members_only (enforced by accounts)."""
+    ``buyer_access``: open or members_only (anonymous callers of buyer-facing routes get a
+    401 ``members_only``; see ``chalicelib.sellers.marketplace.check_buyer_access``)."""
 
     seller_access = UnicodeAttribute(default="open")
     buyer_access = UnicodeAttribute(default="open")

@@ -104,7 +104,8 @@ def revoke_api_key(principal: Principal, key_id: str) -> Response:
 # --- storefronts ------------------------------------------------------------------------------
 
 @bp.route("/v1/sellers/{seller_id}", methods=["GET"])
-@operation("A seller's public storefront profile", tags=("sellers",), response=schemas.Storefront, errors=(404,))
+@operation("A seller's public storefront profile", tags=("sellers",), response=schemas.Storefront, auth="member",
+           errors=(404,))
 def storefront(seller_id: str) -> schemas.Storefront:
     from chalicelib.sellers import service
 
@@ -142,11 +143,23 @@ def approve_seller(principal: Principal, seller_id: str) -> schemas.SellerAccoun
     return schemas.SellerAccount.of(service.change_status(seller_id, "approve", operator_id=principal.user_id))
 
 
+@bp.route("/v1/admin/sellers/{seller_id}/reject", methods=["POST"])
+@operation("Reject a pending application, with a reason the seller sees", tags=("admin",), auth="operator",
+           body=schemas.StatusReason, response=schemas.SellerAccount, errors=(403, 404, 409, 422),
+           description="Only `pending` sellers can be rejected (409 `invalid_status_transition` otherwise); "
+                       "rejection is final. The seller reads the status and reason in `GET /v1/seller`.")
+def reject_seller(principal: Principal, seller_id: str, body: schemas.StatusReason) -> schemas.SellerAccount:
+    from chalicelib.sellers import service
+
+    return schemas.SellerAccount.of(service.change_status(seller_id, "reject", operator_id=principal.user_id,
+                                                          reason=body.reason))
+
+
 @bp.route("/v1/admin/sellers/{seller_id}/suspend", methods=["POST"])
 @operation("Suspend a seller: its products leave the catalog and its API keys stop; nothing is deleted",
-           tags=("admin",), auth="operator", body=schemas.Suspension, response=schemas.SellerAccount,
+           tags=("admin",), auth="operator", body=schemas.StatusReason, response=schemas.SellerAccount,
            errors=(403, 404, 409))
-def suspend_seller(principal: Principal, seller_id: str, body: schemas.Suspension) -> schemas.SellerAccount:
+def suspend_seller(principal: Principal, seller_id: str, body: schemas.StatusReason) -> schemas.SellerAccount:
     from chalicelib.sellers import service
 
     return schemas.SellerAccount.of(service.change_status(seller_id, "suspend", operator_id=principal.user_id,
@@ -188,6 +201,27 @@ def save_marketplace_settings(principal: Principal,
 def issue_invite(principal: Principal, body: schemas.InviteRequest) -> schemas.Invite:
     from chalicelib.sellers import marketplace
 
-    code, expires_at = marketplace.issue_invite(operator_id=principal.user_id, note=body.note,
-                                                expires_in_days=body.expires_in_days)
-    return schemas.Invite(code=code, expires_at=expires_at)
+    invite, code = marketplace.issue_invite(operator_id=principal.user_id, note=body.note,
+                                            expires_in_days=body.expires_in_days)
+    return schemas.Invite.of(invite, code)
+
+
+@bp.route("/v1/admin/seller-invites", methods=["GET"])
+@operation("Seller invites, newest first, and what became of each", tags=("admin",), auth="operator",
+           query=schemas.PageQuery, response=schemas.InvitePage, errors=(400, 403))
+def list_invites(principal: Principal, query: schemas.PageQuery) -> schemas.InvitePage:
+    from chalicelib.sellers import marketplace
+
+    page = marketplace.list_invites(cursor=query.cursor, limit=parse_limit(query.limit))
+    return schemas.InvitePage(items=[schemas.InviteOut.of(i) for i in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/admin/seller-invites/{invite_id}", methods=["DELETE"])
+@operation("Revoke an unused invite code", tags=("admin",), auth="operator", response=schemas.InviteOut,
+           errors=(403, 404, 409),
+           description="The code can no longer be redeemed (422 `invite_revoked` at application). Revoking again "
+                       "changes nothing; a used code is a 409 `invite_used`.")
+def revoke_invite(principal: Principal, invite_id: str) -> schemas.InviteOut:
+    from chalicelib.sellers import marketplace
+
+    return schemas.InviteOut.of(marketplace.revoke_invite(invite_id, operator_id=principal.user_id))

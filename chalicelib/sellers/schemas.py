@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -136,7 +137,7 @@ class SellerAccount(ResponseSchema):
 
     seller_id: str
     status: Literal["pending", "approved", "suspended", "rejected"]
-    status_reason: str | None = Field(description="Why an operator suspended the seller.")
+    status_reason: str | None = Field(description="Why an operator suspended the seller or rejected its application.")
     can_sell: bool = Field(description="Approved and able to take payments: products can be published.")
     business_name: str
     display_name: str
@@ -256,7 +257,9 @@ class SellerPage(ResponseSchema):
     next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
 
 
-class Suspension(RequestSchema):
+class StatusReason(RequestSchema):
+    """Why an operator suspends a seller or rejects an application."""
+
     reason: str = Field(min_length=1, max_length=1000, description="Shown to the seller.")
 
 
@@ -284,6 +287,41 @@ class InviteRequest(RequestSchema):
     expires_in_days: int = Field(default=14, ge=1, le=90)
 
 
+def _epoch_iso(epoch: Any) -> str:
+    return datetime.fromtimestamp(int(epoch), UTC).isoformat()
+
+
 class Invite(ResponseSchema):
+    invite_id: str
     code: str = Field(description="Give this to the seller; it works once and is shown only now.")
     expires_at: str
+
+    @classmethod
+    def of(cls, invite: Any, code: str) -> Invite:
+        return cls(invite_id=invite.invite_id, code=code, expires_at=_epoch_iso(invite.expires_at))
+
+
+class InviteOut(ResponseSchema):
+    """An invite as operators list it; the code itself is never shown again."""
+
+    invite_id: str
+    state: Literal["open", "used", "revoked", "expired"]
+    note: str | None
+    created_at: str
+    created_by: str | None
+    expires_at: str
+    seller_id: str | None = Field(description="The seller who applied with it (state used).")
+    revoked_at: str | None
+
+    @classmethod
+    def of(cls, found: Any) -> InviteOut:
+        invite, spent = found.invite, found.spent
+        return cls(invite_id=invite.invite_id, state=found.state, note=invite.note, created_at=invite.created_at,
+                   created_by=invite.created_by, expires_at=_epoch_iso(invite.expires_at),
+                   seller_id=spent.seller_id if spent is not None else None,
+                   revoked_at=spent.revoked_at if spent is not None else None)
+
+
+class InvitePage(ResponseSchema):
+    items: list[InviteOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")

@@ -8,7 +8,7 @@ Round trips:
   onboarding link creates it later with the same idempotency key, so no application is lost.
 - own profile: GetItem; change it: GetItem + UpdateItem; storefront: GetItem.
 - onboarding link: GetItem (+ Stripe account + UpdateItem if missing) + Stripe account link.
-- operator: list by status (Query GSI1); approve / suspend / reinstate: GetItem + TransactWrite
+- operator: list by status (Query GSI1); approve / reject / suspend / reinstate: GetItem + TransactWrite
   (the seller, conditioned on the status that was read, and its outbox event).
 - ``account.updated``: GetItem of the seller named in the account's metadata (Query GSI2
   without it) (+ GetItem settings when a pending seller's charges become enabled) +
@@ -34,6 +34,7 @@ from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event
 from chalicelib.sellers import marketplace
 from chalicelib.sellers.models import (
+    NOT_SELLING_INDEX_KEY,
     PROFILE_SK,
     Seller,
     seller_key,
@@ -46,11 +47,12 @@ from chalicelib.sellers.schemas import EU_COUNTRIES
 WITHDRAWAL_COUNTRIES = EU_COUNTRIES | {"IS", "LI", "NO"}
 WITHDRAWAL_DAYS = 14
 MAX_SYNC_ATTEMPTS = 3
-# action -> (statuses it applies to, the status it leads to, its event)
+# action -> (statuses it applies to, the status it leads to, its event, its past tense)
 TRANSITIONS = {
-    "approve": (("pending",), "approved", "seller.approved"),
-    "suspend": (("pending", "approved"), "suspended", "seller.suspended"),
-    "reinstate": (("suspended",), "approved", "seller.reinstated"),
+    "approve": (("pending",), "approved", "seller.approved", "approved"),
+    "reject": (("pending",), "rejected", "seller.rejected", "rejected"),
+    "suspend": (("pending", "approved"), "suspended", "seller.suspended", "suspended"),
+    "reinstate": (("suspended",), "approved", "seller.reinstated", "reinstated"),
 }
 
 
@@ -83,9 +85,27 @@ def selling_seller_ids(seller_ids: Iterable[str]) -> set[str]:
     return {sid for sid, seller in sellers_by_id(seller_ids).items() if seller.can_sell}
 
 
+def not_selling_seller_ids() -> list[str]:
+    """Sellers that were approved once but cannot sell now (1 Query of GSI3 per ~1 MB; the
+    index is sparse and holds only those)."""
+    return [seller.seller_id for seller in Seller.by_standing.query(NOT_SELLING_INDEX_KEY)]
+
+
+def _standing_values(seller: Seller, values: dict[str, Any]) -> dict[str, Any]:
+    """The GSI3 marker for ``seller`` once ``values`` are applied (see the models)."""
+    status = values.get("status", seller.status)
+    charges = values.get("charges_enabled", seller.charges_enabled)
+    approved_once = values.get("approved_at", seller.approved_at)
+    marked = bool(approved_once) and not (status == "approved" and charges)
+    return {"GSI3PK": NOT_SELLING_INDEX_KEY if marked else None, "GSI3SK": seller.seller_id if marked else None}
+
+
 def _changes(seller: Seller, values: dict[str, Any]) -> list[Any]:
     """Update actions for ``values`` (None removes an attribute), mirrored on ``seller`` so the
-    caller can answer without reading the item again."""
+    caller can answer without reading the item again. A change of status or Stripe state
+    brings the standing marker along."""
+    if {"status", "charges_enabled"} & values.keys():
+        values = {**values, **_standing_values(seller, values)}
     actions = []
     for name, value in values.items():
         attribute = getattr(Seller, name)
@@ -235,30 +255,109 @@ def seller_for_operator(seller_id: str) -> Seller:
 
 
 def change_status(seller_id: str, action: str, *, operator_id: str | None, reason: str | None = None) -> Seller:
-    """approve, suspend or reinstate. Asking for the status a seller already has changes nothing.
+    """approve, reject, suspend or reinstate. Asking for the status a seller already has
+    changes nothing. Only a pending application can be rejected; the reason is shown to
+    the seller (``status_reason``), and rejection is final.
 
     Suspension keeps every item: the catalog shows only sellers that may sell
     (:func:`selling_seller_ids`), checkout refuses them, and their API keys are refused
     until an operator reinstates them."""
-    sources, target, event_type = TRANSITIONS[action]
+    sources, target, _, done = TRANSITIONS[action]
     seller = seller_for_operator(seller_id)
     if seller.status == target:
         return seller
     if seller.status not in sources:
-        raise Conflict(f"A {seller.status} seller cannot be {'reinstated' if action == 'reinstate' else action + 'd'}.",
-                       code="invalid_status_transition", details={"status": seller.status})
+        raise Conflict(f"A {seller.status} seller cannot be {done}.", code="invalid_status_transition",
+                       details={"status": seller.status})
+    return _transition(seller, action, by=operator_id, reason=reason)
+
+
+def _transition(seller: Seller, action: str, *, by: str | None, reason: str | None = None,
+                condition: Any = None) -> Seller:
+    """Write ``action`` on ``seller`` and its event, provided the seller still has the status
+    that was read (and ``condition`` holds); else Conflict(seller_changed)."""
+    _, target, event_type, _ = TRANSITIONS[action]
     previous = seller.status
     actions = _changes(seller, _status_values(seller, target, reason=reason))
+    unchanged = Seller.status == previous
     try:
         with write_transaction() as transaction:
-            transaction.update(seller, actions=actions, condition=Seller.status == previous)
-            transaction.save(_status_event(seller, previous, event_type, by=operator_id, reason=reason))
+            transaction.update(seller, actions=actions,
+                               condition=unchanged if condition is None else unchanged & condition)
+            transaction.save(_status_event(seller, previous, event_type, by=by, reason=reason))
     except TransactWriteError as error:
         if was_condition_failure(error):
             raise Conflict("The seller's status changed meanwhile; read it again.", code="seller_changed") from None
         raise
-    logger.info("seller status changed", extra={"seller_id": seller_id, "from": previous, "to": target})
+    logger.info("seller status changed", extra={"seller_id": seller.seller_id, "from": previous, "to": target})
     return seller
+
+
+# --- opening the marketplace -------------------------------------------------------------------
+
+SWEEP_PAGE_SIZE = 100
+SWEEP_PAGES_PER_STEP = 3
+
+
+def on_settings_changed(event: dict[str, Any]) -> None:
+    """When sellers no longer need an invitation, approve those already waiting with charges
+    enabled, as the ``account.updated`` webhook would have done in an open marketplace."""
+    payload = event["payload"]
+    if payload["seller_access"] == "open" and payload.get("previous_seller_access") != "open":
+        approve_ready_sellers(start=None)
+
+
+def on_approval_sweep(event: dict[str, Any]) -> None:
+    approve_ready_sellers(start=event["payload"]["start"])
+
+
+def approve_ready_sellers(*, start: dict[str, Any] | None) -> int:
+    """Approve pending sellers whose Stripe charges are enabled: one step of the sweep that
+    follows opening the marketplace. Returns how many it approved.
+
+    Why through the events queue and not in ``PUT /v1/admin/settings``: an invite-only
+    marketplace can hold any number of waiting sellers, and each approval is its own
+    transaction (with its ``seller.approved`` event), so doing them in the request could
+    outlast API Gateway's 29 s. The settings change is saved with an event; its subscriber
+    (this function, on the events worker) reads the pending partition of the status index
+    (GSI1 ``SELLERS#pending``, filtered on ``charges_enabled``; never a Scan), at most
+    ``SWEEP_PAGES_PER_STEP`` Query pages of ``SWEEP_PAGE_SIZE`` sellers per step, and when
+    more remain records a ``sellers.approval_sweep`` event carrying the Query's position, so
+    the next step runs in a fresh invocation. Each step therefore stays well inside the
+    worker's timeout, and a failed step is retried by SQS: approving is conditioned on the
+    seller still being pending with charges enabled, so repeating a step approves no one
+    twice. The sweep stops if the marketplace is made invite-only again meanwhile.
+    Round trips per step: GetItem settings, <= 3 Queries, one TransactWrite per seller
+    approved, + one PutItem of the next step's event.
+
+    The index is eventually consistent: a seller whose charges are enabled in the very
+    second the marketplace opens may be missed here, but then its ``account.updated`` is
+    applied after the opening and approves it.
+    """
+    from chalicelib.events.service import record_event
+
+    if marketplace.current_settings().seller_access != "open":
+        logger.info("marketplace is invite-only again; approval sweep stopped")
+        return 0
+    approved = 0
+    for _ in range(SWEEP_PAGES_PER_STEP):
+        page = next(Seller.by_status.query(
+            status_index_key("pending"), filter_condition=Seller.charges_enabled == True,  # noqa: E712
+            last_evaluated_key=start, page_size=SWEEP_PAGE_SIZE).page_iter)
+        for seller in map(Seller.from_raw_data, page.get("Items", [])):
+            try:
+                _transition(seller, "approve", by="marketplace_opened",
+                            condition=Seller.charges_enabled == True)  # noqa: E712
+                approved += 1
+            except Conflict:
+                logger.info("seller changed during the approval sweep", extra={"seller_id": seller.seller_id})
+        start = page.get("LastEvaluatedKey")
+        if start is None:
+            break
+    else:
+        record_event("sellers.approval_sweep", {"start": start})
+    logger.info("approval sweep step", extra={"approved": approved, "more": start is not None})
+    return approved
 
 
 # --- Stripe Connect ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
     """A fresh in-process AWS per test with the production stack created in it."""
     import boto3
 
+    from chalicelib.core import cache
     from chalicelib.core.aws import reset_clients
     from chalicelib.core.settings import reset_settings
     from infra import stack
@@ -40,6 +41,7 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
         reset_settings()
         reset_clients()
         _reset_model_connections()
+        cache.clear_all()
         yield outputs
     reset_settings()
     reset_clients()

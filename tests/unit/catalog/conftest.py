@@ -21,7 +21,8 @@ def put_seller(seller_id: str, *, status: str = "approved", charges_enabled: boo
     Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, status=status,
            business_name=f"{seller_id} GmbH", display_name=display_name or f"Shop {seller_id}",
            contact_email=f"{seller_id}@example.com", country="DE", default_currency="EUR",
-           charges_enabled=charges_enabled, created_at="2026-11-01T00:00:00+00:00").save()
+           charges_enabled=charges_enabled, created_at="2026-11-01T00:00:00+00:00",
+           approved_at="2026-11-02T00:00:00+00:00" if status == "approved" else None).save()
 
 
 def seller_headers(seller_id: str) -> dict[str, str]:

@@ -281,7 +281,8 @@ def test_browse_reads_one_query_and_one_seller_batch_per_page(api: Any, create: 
     call(api, "GET", "/v1/products?limit=20")
     call(api, "GET", "/v1/products?limit=20&category=fashion&in_stock=true&q=running&sort=price_desc")
 
-    assert dynamodb_operations == ["Query", "BatchGetItem"] * 2
+    # GetItem: the buyer-access setting, read once per container and 30 s
+    assert dynamodb_operations == ["GetItem"] + ["Query", "BatchGetItem"] * 2
 
 
 def test_the_category_tree_names_every_department_and_vat_class(api: Any) -> None:

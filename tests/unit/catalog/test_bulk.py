@@ -105,3 +105,31 @@ def test_bulk_reads_in_batches_and_writes_one_transaction_per_changed_row(
     assert status == 200
     assert [r["status"] for r in result["results"]] == ["unchanged", "updated", "created", "created"]
     assert Counter(dynamodb_operations) == {"BatchGetItem": 2, "TransactWriteItems": 3, "GetItem": 1}
+
+
+def test_a_large_upload_written_in_parallel_keeps_row_order_and_writes_whole_rows(
+        api: Any, headers: dict[str, str], create: Any) -> None:
+    # given 60 rows: updates, creations and every seventh row invalid (more rows than workers)
+    for i in range(0, 60, 4):
+        create(sku=f"P-{i}", price=100)
+    rows = [row(f"P-{i}", price=-1 if i % 7 == 3 else 200 + i) for i in range(60)]
+
+    # when
+    status, result, _ = call(api, "POST", BULK, {"rows": rows}, headers=headers)
+
+    # then each row's result is at its place, and exactly the good rows are stored, whole
+    assert status == 200
+    expected = ["error" if i % 7 == 3 else "updated" if i % 4 == 0 else "created" for i in range(60)]
+    assert [(r["row"], r["sku"], r["status"]) for r in result["results"]] == [
+        (i, f"P-{i}", s) for i, s in enumerate(expected)]
+    stored = {}
+    cursor = ""
+    while cursor is not None:
+        _, page, _ = call(api, "GET", f"/v1/seller/products?limit=100{cursor and '&cursor=' + cursor}",
+                          headers=headers)
+        stored.update({p["sku"]: p for p in page["items"]})
+        cursor = page["next_cursor"]
+    assert {sku: p["price"]["amount"] for sku, p in stored.items()} == {
+        f"P-{i}": 200 + i if i % 7 != 3 else 100 for i in range(60) if i % 7 != 3 or i % 4 == 0}
+    _, browse, _ = call(api, "GET", "/v1/products?seller_id=sel_a&limit=100")
+    assert len(browse["items"]) == len(stored)

@@ -120,3 +120,25 @@ def outbox(event_type: str) -> list[dict[str, Any]]:
     items = boto3.client("dynamodb").scan(TableName=get_settings().table_name)["Items"]
     return [json.loads(i["payload"]["S"]) for i in items
             if i["PK"]["S"].startswith("EVENT#") and i["type"]["S"] == event_type]
+
+
+def deliver_events(*event_types: str) -> int:
+    """Hand the outbox events of these types to their subscribers, as the events queue does,
+    again and again until no new one appears (subscribers may record follow-up events).
+    Returns how many distinct events were delivered."""
+    import boto3
+
+    from chalicelib.core.settings import get_settings
+    from chalicelib.events.service import dispatch
+
+    delivered: set[str] = set()
+    while True:
+        items = boto3.client("dynamodb").scan(TableName=get_settings().table_name)["Items"]
+        new = sorted((i for i in items if i["PK"]["S"].startswith("EVENT#") and i["type"]["S"] in event_types
+                      and i["event_id"]["S"] not in delivered), key=lambda i: i["event_id"]["S"])
+        if not new:
+            return len(delivered)
+        for item in new:
+            delivered.add(item["event_id"]["S"])
+            dispatch({"event_id": item["event_id"]["S"], "type": item["type"]["S"],
+                      "occurred_at": item["occurred_at"]["S"], "payload": json.loads(item["payload"]["S"])})

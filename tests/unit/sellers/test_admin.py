@@ -12,6 +12,7 @@ from chalicelib.sellers.service import selling_seller_ids
 from tests.unit.conftest import call
 from tests.unit.payments.conftest import deliver
 from tests.unit.sellers.conftest import (
+    APPLICATION,
     account_updated,
     api_key,
     apply,
@@ -27,11 +28,14 @@ ADMIN_ROUTES = [
     ("GET", "/v1/admin/sellers", None),
     ("GET", "/v1/admin/sellers/{seller_id}", None),
     ("POST", "/v1/admin/sellers/{seller_id}/approve", None),
+    ("POST", "/v1/admin/sellers/{seller_id}/reject", {"reason": "x"}),
     ("POST", "/v1/admin/sellers/{seller_id}/suspend", {"reason": "x"}),
     ("POST", "/v1/admin/sellers/{seller_id}/reinstate", None),
     ("GET", "/v1/admin/settings", None),
     ("PUT", "/v1/admin/settings", {"seller_access": "open", "buyer_access": "open"}),
     ("POST", "/v1/admin/seller-invites", {}),
+    ("GET", "/v1/admin/seller-invites", None),
+    ("DELETE", "/v1/admin/seller-invites/inv_x", None),
 ]
 
 
@@ -162,45 +166,76 @@ def test_asking_for_the_status_a_seller_has_changes_nothing(api: Any, action: st
 
 
 @pytest.mark.parametrize(("setup", "action", "status_before"), [
-    ("suspended", "approve", "suspended"),
+    ("suspend", "approve", "suspended"),
     ("pending", "reinstate", "pending"),
+    ("suspend", "reject", "suspended"),
+    ("reject", "approve", "rejected"),
+    ("reject", "suspend", "rejected"),
 ])
 def test_impossible_transitions_are_a_409(api: Any, setup: str, action: str, status_before: str) -> None:
     seller_id = apply(api)["seller"]["seller_id"]
-    if setup == "suspended":
-        call(api, "POST", f"/v1/admin/sellers/{seller_id}/suspend", {"reason": "Checks"}, headers=operator())
+    if setup != "pending":
+        call(api, "POST", f"/v1/admin/sellers/{seller_id}/{setup}", {"reason": "Checks"}, headers=operator())
 
-    status, body, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", headers=operator())
+    status, body, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", {"reason": "Again"},
+                           headers=operator())
 
     assert (status, body["error"]["code"], body["error"]["details"]) == (409, "invalid_status_transition",
                                                                           {"status": status_before})
 
 
-def test_a_suspended_pending_seller_is_not_approved_by_stripe(api: Any) -> None:
+def test_a_rejected_seller_sees_the_status_and_reason(api: Any) -> None:
+    # given
     body = apply(api)
     seller_id = body["seller"]["seller_id"]
-    call(api, "POST", f"/v1/admin/sellers/{seller_id}/suspend", {"reason": "Checks"}, headers=operator())
+
+    # when
+    status, rejected, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/reject",
+                               {"reason": "We could not verify your business address."}, headers=operator())
+
+    # then
+    assert status == 200
+    seen = own(api, seller_headers(body))
+    assert (seen["status"], seen["status_reason"], seen["can_sell"]) == (
+        "rejected", "We could not verify your business address.", False)
+    assert rejected == seen
+    _, listed, _ = call(api, "GET", "/v1/admin/sellers?status=rejected", headers=operator())
+    assert [s["seller_id"] for s in listed["items"]] == [seller_id]
+    [event] = outbox("seller.rejected")
+    assert (event["by"], event["previous_status"], event["reason"]) == (
+        "usr_operator", "pending", "We could not verify your business address.")
+
+
+@pytest.mark.parametrize(("action", "status"), [("reject", "rejected"), ("suspend", "suspended")])
+def test_stripe_onboarding_does_not_approve_a_rejected_or_suspended_applicant(api: Any, action: str,
+                                                                             status: str) -> None:
+    body = apply(api)
+    seller_id = body["seller"]["seller_id"]
+    call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", {"reason": "Checks"}, headers=operator())
 
     deliver(api, account_updated(body["seller"]["payments"]["stripe_account_id"], seller_id=seller_id,
                                  created=int(time.time())))
 
-    assert own(api, seller_headers(body))["status"] == "suspended"
+    seen = own(api, seller_headers(body))
+    assert (seen["status"], seen["can_sell"]) == (status, False)
 
 
-def test_a_suspension_needs_a_reason(api: Any) -> None:
+@pytest.mark.parametrize("action", ["reject", "suspend"])
+def test_rejecting_or_suspending_needs_a_reason(api: Any, action: str) -> None:
     seller_id = apply(api)["seller"]["seller_id"]
 
-    status, body, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/suspend", {}, headers=operator())
+    status, body, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", {}, headers=operator())
 
     assert (status, body["error"]["details"][0]["field"]) == (422, "body.reason")
 
 
 @pytest.mark.parametrize("seller_id", ["sel_01JD000000000000000000000Z", "garbage"])
-@pytest.mark.parametrize("action", ["", "/approve", "/reinstate"])
+@pytest.mark.parametrize("action", ["", "/approve", "/reject", "/reinstate"])
 def test_unknown_sellers_are_a_404(api: Any, seller_id: str, action: str) -> None:
     method = "POST" if action else "GET"
 
-    status, body, _ = call(api, method, f"/v1/admin/sellers/{seller_id}{action}", headers=operator())
+    status, body, _ = call(api, method, f"/v1/admin/sellers/{seller_id}{action}",
+                           {"reason": "x"} if action == "/reject" else None, headers=operator())
 
     assert (status, body["error"]["code"]) == (404, "seller_not_found")
 
@@ -242,3 +277,85 @@ def test_an_invite_is_a_secret_shown_once_that_expires(api: Any) -> None:
     assert body["code"].startswith("agora_inv_")
     assert len(body["code"]) > 40
     assert body["expires_at"][:10] == time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
+
+
+def _issue(api: Any, note: str) -> dict[str, Any]:
+    status, body, _ = call(api, "POST", "/v1/admin/seller-invites", {"note": note}, headers=operator())
+    assert status == 201, body
+    return body
+
+
+def _invites(api: Any, query: str = "") -> dict[str, Any]:
+    status, body, _ = call(api, "GET", f"/v1/admin/seller-invites{query}", headers=operator())
+    assert status == 200, body
+    return body
+
+
+def test_operators_list_invites_newest_first_with_what_became_of_each(api: Any) -> None:
+    # given three invites: one used, one revoked, one still open
+    set_mode(api, "invite_only")
+    used, revoked, unused = (_issue(api, note) for note in ("for Nordwind", "for Südwind", "for Ostwind"))
+    seller_id = apply(api, invite_code=used["code"])["seller"]["seller_id"]
+    status, revocation, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{revoked['invite_id']}",
+                                 headers=operator())
+    assert (status, revocation["state"]) == (200, "revoked")
+
+    # when
+    listed = _invites(api)
+
+    # then
+    assert [(i["invite_id"], i["note"], i["state"], i["seller_id"]) for i in listed["items"]] == [
+        (unused["invite_id"], "for Ostwind", "open", None),
+        (revoked["invite_id"], "for Südwind", "revoked", None),
+        (used["invite_id"], "for Nordwind", "used", seller_id),
+    ]
+    assert listed["items"][0]["expires_at"] == unused["expires_at"]
+    assert listed["items"][0]["created_by"] == "usr_operator"
+    assert all("code" not in i for i in listed["items"])
+
+
+def test_invites_page_with_a_cursor(api: Any) -> None:
+    ids = [_issue(api, f"invite {i}")["invite_id"] for i in range(3)]
+
+    first = _invites(api, "?limit=2")
+    second = _invites(api, f"?limit=2&cursor={first['next_cursor']}")
+
+    assert [i["invite_id"] for i in first["items"] + second["items"]] == ids[::-1]
+    assert second["next_cursor"] is None
+
+
+def test_a_revoked_code_no_longer_admits_a_seller(api: Any) -> None:
+    set_mode(api, "invite_only")
+    invite = _issue(api, "for Nordwind")
+    call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator())
+
+    status, body, _ = call(api, "POST", "/v1/sellers", {**APPLICATION, "invite_code": invite["code"]})
+
+    assert (status, body["error"]["code"]) == (422, "invite_revoked")
+    assert _invites(api)["items"][0]["state"] == "revoked"
+
+
+def test_revoking_twice_changes_nothing(api: Any) -> None:
+    invite = _issue(api, "for Nordwind")
+    _, first, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator())
+
+    status, second, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator())
+
+    assert (status, second) == (200, first)
+
+
+def test_a_used_code_cannot_be_revoked(api: Any) -> None:
+    set_mode(api, "invite_only")
+    invite = _issue(api, "for Nordwind")
+    seller_id = apply(api, invite_code=invite["code"])["seller"]["seller_id"]
+
+    status, body, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator())
+
+    assert (status, body["error"]["code"], body["error"]["details"]) == (409, "invite_used", {"seller_id": seller_id})
+
+
+@pytest.mark.parametrize("invite_id", ["inv_01JD000000000000000000000Z", "garbage"])
+def test_revoking_an_unknown_invite_is_a_404(api: Any, invite_id: str) -> None:
+    status, body, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite_id}", headers=operator())
+
+    assert (status, body["error"]["code"]) == (404, "invite_not_found")

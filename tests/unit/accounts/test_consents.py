@@ -225,3 +225,17 @@ def test_account_mails_render(template: str) -> None:
                }[template]
     subject, text, html = render(template, context)
     assert subject and "https://shop/" in text and 'href="https://shop/' in html
+
+
+def test_an_unsubscribe_link_from_before_a_key_rotation_still_works(api: Any, subscribed: Buyer,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mail links are signed with the token key ring, so old mails survive a rotation."""
+    from chalicelib.core.settings import get_settings, reset_settings
+
+    old_key = get_settings().secret("token_signing_key")
+    token = consents.unsubscribe_token(subscribed.user_id, "newsletter")
+    monkeypatch.setenv("AGORA_SECRET_TOKEN_SIGNING_KEY", f"k2=new-signing-key-0123456789-0123456789,{old_key}")
+    reset_settings()
+
+    assert call(api, "POST", "/v1/consents/unsubscribe", {"token": token})[0] == 200
+    assert consents.unsubscribe_token(subscribed.user_id, "newsletter").startswith("k2.")

@@ -53,6 +53,10 @@ def issue_invite(*, operator_id: str | None, note: str | None, expires_in_days: 
     return code, _iso(expires_at)
 
 
+def invite_used() -> Conflict:
+    return Conflict("This invite code has already been used.", code="invite_used")
+
+
 def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
     """The item that spends ``code`` for ``seller_id``. Save it with ``attribute_not_exists`` in
     the application's transaction: that write, not this check, is what makes a code single-use."""
@@ -67,6 +71,6 @@ def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
                                details=[{"field": "body.invite_code", "message": "Unknown or expired invite code",
                                          "type": "invite"}])
     if REDEEMED_SK in found:
-        raise Conflict("This invite code has already been used.", code="invite_used")
+        raise invite_used()
     return SellerInvite(key, REDEEMED_SK, created_at=datetime.now(UTC).isoformat(), seller_id=seller_id,
                         expires_at=int(invite.expires_at))

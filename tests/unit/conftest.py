@@ -100,3 +100,14 @@ def sent_mails() -> list[Any]:
     from moto.ses.models import ses_backends
 
     return list(ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages)
+
+
+def deliver_events() -> None:
+    """Hand every event written so far to its subscribers, as the events worker would (each
+    subscriber runs once per event, so calling this again only delivers new events)."""
+    from chalicelib.events import service
+    from chalicelib.events.models import EVENT_PREFIX, OutboxEvent
+
+    for event in OutboxEvent.scan(OutboxEvent.PK.startswith(EVENT_PREFIX)):  # a test may scan
+        service.dispatch({"event_id": event.event_id, "type": event.type, "occurred_at": event.occurred_at,
+                          "payload": event.payload})

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from chalicelib.accounts import consents
-from tests.unit.accounts.conftest import ANNA, Buyer, deliver_events, link_token, queued_mails, register
-from tests.unit.conftest import call
+from tests.unit.accounts.conftest import ANNA, Buyer, link_token, queued_mails, register
+from tests.unit.conftest import call, deliver_events
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -95,11 +95,13 @@ def received(queue_name: str, *, max_messages: int = 10) -> list[dict[str, Any]]
     return [json.loads(m["Body"]) for m in messages]
 
 
-def sent_mails() -> list[Any]:
+def sent_mails() -> list[dict[str, Any]]:
+    """The mails SES accepted, as the local outbox shows them (subject, body, html, headers…)."""
     from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
 
-    return list(ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages)
+    from dev.fake_aws import sent_mails as outbox
+
+    return outbox("eu-central-1", DEFAULT_ACCOUNT_ID)
 
 
 def deliver_events() -> None:

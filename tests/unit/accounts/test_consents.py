@@ -223,8 +223,10 @@ def test_account_mails_render(template: str) -> None:
                "account_welcome": {"name": "Anna", "sign_in_link": "https://shop/sign-in", "guest_checkout": True},
                "newsletter_confirm": {"name": "Anna", "link": "https://shop/newsletter/confirm?token=t", "days": 7},
                }[template]
-    subject, text, html = render(template, context)
-    assert subject and "https://shop/" in text and 'href="https://shop/' in html
+    for language in ("en", "de"):
+        mail = render(template, context, language)
+        assert mail.language == language
+        assert mail.subject and "https://shop/" in mail.text and 'href="https://shop/' in mail.html
 
 
 def test_an_unsubscribe_link_from_before_a_key_rotation_still_works(api: Any, subscribed: Buyer,

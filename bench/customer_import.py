@@ -1,6 +1,14 @@
 """Customer CSV import throughput: how many rows a second each stage handles.
 
     .venv/bin/python bench/customer_import.py [--rows 100000] [--import-rows 5000] [--password-rows 200]
+    .venv/bin/python bench/customer_import.py --over-http [--rows 100000] [--poll-seconds 5]
+
+``--over-http`` runs one whole import of ``--rows`` rows (no passwords) end to end against
+the local marketplace (`python -m dev.run --no-demo` on free ports, started and stopped by
+this script): the file gzip-uploaded as `agora customers import` sends it, the chunks
+imported by the local worker through SQS, progress read from
+``GET /v1/seller/customers/imports/{id}`` until done. It prints the progress it saw and
+fails if progress ever went backwards or the final counts are not all rows.
 
 Stages, each timed on its own, against moto in-process (no network):
 1. checking the file (parse, validate every email and password, find duplicates): what
@@ -19,10 +27,17 @@ production estimate is in chalicelib/customers/imports.py.
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import os
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +89,84 @@ def _import(seller_id: str, content: bytes, queue_name: str) -> Any:
     return imports.get_import(seller_id, job.import_id)
 
 
+@contextmanager
+def _local_marketplace() -> Iterator[dict[str, Any]]:
+    """The local marketplace, empty, on free ports; yields its state (urls, env)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        state_file = Path(tmp) / "stack.json"
+        process = subprocess.Popen([sys.executable, "-m", "dev.run", "--free-ports", "--quiet", "--no-demo",
+                                    "--state-file", str(state_file)], cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 180
+            while not (state_file.exists() and json.loads(state_file.read_text()).get("ready")):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the local marketplace did not start")
+                time.sleep(0.5)
+            yield json.loads(state_file.read_text())
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _seller_token(state: dict[str, Any], seller_id: str) -> str:
+    os.environ["AGORA_SECRET_TOKEN_SIGNING_KEY"] = state["env"]["AGORA_SECRET_TOKEN_SIGNING_KEY"]
+    from chalicelib.core.auth import issue_access_token
+    from chalicelib.core.settings import reset_settings
+
+    reset_settings()
+    return issue_access_token(user_id=f"usr_owner_{seller_id}", roles={"buyer", "seller"}, seller_id=seller_id)[0]
+
+
+def over_http(rows: int, poll_seconds: float) -> None:
+    from cli.customers import IMPORT_PATH, urllib_http
+
+    with _local_marketplace() as state:
+        api, seller_id = state["urls"]["api"], f"sel_bench_{int(time.time())}"
+        auth = {"Authorization": f"Bearer {_seller_token(state, seller_id)}"}
+        content = _csv(rows, prefix=f"{seller_id}.")
+        started = time.perf_counter()
+        code, status = urllib_http("POST", api + IMPORT_PATH, gzip.compress(content),
+                                   {**auth, "Content-Type": "application/octet-stream"})
+        if code not in (201, 202):
+            raise SystemExit(f"the upload was refused: {code} {status}")
+        print(f"uploaded {len(content) / 1e6:.1f} MB ({rows:,} rows) in {time.perf_counter() - started:.1f} s: "
+              f"{status['mode']}, {status['processed']:,}/{status['total']:,} processed")
+        seen = [(0.0, int(status["processed"]))]
+        while status["status"] != "done":
+            time.sleep(poll_seconds)
+            code, status = urllib_http("GET", f"{api}/v1/seller/customers/imports/{status['import_id']}", None, auth)
+            if code != 200:
+                raise SystemExit(f"cannot read the progress: {code} {status}")
+            elapsed = time.perf_counter() - started
+            if int(status["processed"]) < seen[-1][1]:
+                raise SystemExit(f"progress went backwards: {seen[-1][1]} -> {status['processed']}")
+            if int(status["processed"]) != seen[-1][1]:
+                print(f"{elapsed:8.0f} s  {int(status['processed']):>8,}/{status['total']:,} processed, "
+                      f"{status['error_count']:,} refused", flush=True)
+            seen.append((elapsed, int(status["processed"])))
+        elapsed = time.perf_counter() - started
+        final = (int(status["processed"]), int(status["total"]), int(status["imported"]), int(status["error_count"]))
+        print(f"\ndone in {elapsed:.0f} s ({elapsed / 60:.1f} min, {rows / elapsed:,.0f} rows/s): "
+              f"processed/total/imported/refused = {final}; "
+              f"{len({p for _, p in seen})} distinct progress values seen")
+        if final != (rows, rows, rows, 0):
+            raise SystemExit(f"expected {(rows, rows, rows, 0)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--import-rows", type=int, default=5_000)
     parser.add_argument("--password-rows", type=int, default=200)
+    parser.add_argument("--over-http", action="store_true", help="one whole import against the local marketplace")
+    parser.add_argument("--poll-seconds", type=float, default=5.0)
     args = parser.parse_args()
+    if args.over_http:
+        over_http(args.rows, args.poll_seconds)
+        return
 
     with _environment():
         import boto3

@@ -28,10 +28,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -92,23 +89,11 @@ def _import(seller_id: str, content: bytes, queue_name: str) -> Any:
 @contextmanager
 def _local_marketplace() -> Iterator[dict[str, Any]]:
     """The local marketplace, empty, on free ports; yields its state (urls, env)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        state_file = Path(tmp) / "stack.json"
-        process = subprocess.Popen([sys.executable, "-m", "dev.run", "--free-ports", "--quiet", "--no-demo",
-                                    "--state-file", str(state_file)], cwd=ROOT)
-        try:
-            deadline = time.monotonic() + 180
-            while not (state_file.exists() and json.loads(state_file.read_text()).get("ready")):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the local marketplace did not start")
-                time.sleep(0.5)
-            yield json.loads(state_file.read_text())
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    from dev.run import in_background
+
+    with tempfile.TemporaryDirectory() as tmp, in_background(Path(tmp) / "stack.json", "--no-demo",
+                                                             timeout=180, stop_timeout=30) as state:
+        yield state
 
 
 def _seller_token(state: dict[str, Any], seller_id: str) -> str:

@@ -1,6 +1,14 @@
 """Customer CSV import throughput: how many rows a second each stage handles.
 
     .venv/bin/python bench/customer_import.py [--rows 100000] [--import-rows 5000] [--password-rows 200]
+    .venv/bin/python bench/customer_import.py --over-http [--rows 100000] [--poll-seconds 5]
+
+``--over-http`` runs one whole import of ``--rows`` rows (no passwords) end to end against
+the local marketplace (`python -m dev.run --no-demo` on free ports, started and stopped by
+this script): the file gzip-uploaded as `agora customers import` sends it, the chunks
+imported by the local worker through SQS, progress read from
+``GET /v1/seller/customers/imports/{id}`` until done. It prints the progress it saw and
+fails if progress ever went backwards or the final counts are not all rows.
 
 Stages, each timed on its own, against moto in-process (no network):
 1. checking the file (parse, validate every email and password, find duplicates): what
@@ -19,16 +27,19 @@ production estimate is in chalicelib/customers/imports.py.
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import sys
+import tempfile
 import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-from _moto import local_stack  # noqa: E402  (bench/, beside this script)
 
 
 def _csv(rows: int, *, prefix: str, password: str = "") -> bytes:
@@ -40,6 +51,17 @@ def _rate(label: str, rows: int, seconds: float) -> float:
     rate = rows / seconds
     print(f"{label:<58} {rows:>7,} rows {seconds:8.2f} s {rate:10,.0f} rows/s")
     return rate
+
+
+def _environment() -> Any:
+    os.environ.update(AWS_DEFAULT_REGION="eu-central-1", AWS_ACCESS_KEY_ID="testing",
+                      AWS_SECRET_ACCESS_KEY="testing", AGORA_STAGE="local",
+                      AGORA_SECRET_TOKEN_SIGNING_KEY="bench-signing-key-0123456789abcdef0123")
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    warnings.simplefilter("ignore")
+    from moto import mock_aws
+
+    return mock_aws()
 
 
 def _drain(queue_name: str) -> None:
@@ -64,18 +86,88 @@ def _import(seller_id: str, content: bytes, queue_name: str) -> Any:
     return imports.get_import(seller_id, job.import_id)
 
 
+@contextmanager
+def _local_marketplace() -> Iterator[dict[str, Any]]:
+    """The local marketplace, empty, on free ports; yields its state (urls, env)."""
+    from dev.run import in_background
+
+    with tempfile.TemporaryDirectory() as tmp, in_background(Path(tmp) / "stack.json", "--no-demo",
+                                                             timeout=180, stop_timeout=30) as state:
+        yield state
+
+
+def _seller_token(state: dict[str, Any], seller_id: str) -> str:
+    os.environ["AGORA_SECRET_TOKEN_SIGNING_KEY"] = state["env"]["AGORA_SECRET_TOKEN_SIGNING_KEY"]
+    from chalicelib.core.auth import issue_access_token
+    from chalicelib.core.settings import reset_settings
+
+    reset_settings()
+    return issue_access_token(user_id=f"usr_owner_{seller_id}", roles={"buyer", "seller"}, seller_id=seller_id)[0]
+
+
+def over_http(rows: int, poll_seconds: float) -> None:
+    from cli.customers import IMPORT_PATH, urllib_http
+
+    with _local_marketplace() as state:
+        api, seller_id = state["urls"]["api"], f"sel_bench_{int(time.time())}"
+        auth = {"Authorization": f"Bearer {_seller_token(state, seller_id)}"}
+        content = _csv(rows, prefix=f"{seller_id}.")
+        started = time.perf_counter()
+        code, status = urllib_http("POST", api + IMPORT_PATH, gzip.compress(content),
+                                   {**auth, "Content-Type": "application/octet-stream"})
+        if code not in (201, 202):
+            raise SystemExit(f"the upload was refused: {code} {status}")
+        print(f"uploaded {len(content) / 1e6:.1f} MB ({rows:,} rows) in {time.perf_counter() - started:.1f} s: "
+              f"{status['mode']}, {status['processed']:,}/{status['total']:,} processed")
+        seen = [(0.0, int(status["processed"]))]
+        while status["status"] != "done":
+            time.sleep(poll_seconds)
+            code, status = urllib_http("GET", f"{api}/v1/seller/customers/imports/{status['import_id']}", None, auth)
+            if code != 200:
+                raise SystemExit(f"cannot read the progress: {code} {status}")
+            elapsed = time.perf_counter() - started
+            if int(status["processed"]) < seen[-1][1]:
+                raise SystemExit(f"progress went backwards: {seen[-1][1]} -> {status['processed']}")
+            if int(status["processed"]) != seen[-1][1]:
+                print(f"{elapsed:8.0f} s  {int(status['processed']):>8,}/{status['total']:,} processed, "
+                      f"{status['error_count']:,} refused", flush=True)
+            seen.append((elapsed, int(status["processed"])))
+        elapsed = time.perf_counter() - started
+        final = (int(status["processed"]), int(status["total"]), int(status["imported"]), int(status["error_count"]))
+        print(f"\ndone in {elapsed:.0f} s ({elapsed / 60:.1f} min, {rows / elapsed:,.0f} rows/s): "
+              f"processed/total/imported/refused = {final}; "
+              f"{len({p for _, p in seen})} distinct progress values seen")
+        if final != (rows, rows, rows, 0):
+            raise SystemExit(f"expected {(rows, rows, rows, 0)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--import-rows", type=int, default=5_000)
     parser.add_argument("--password-rows", type=int, default=200)
+    parser.add_argument("--over-http", action="store_true", help="one whole import against the local marketplace")
+    parser.add_argument("--poll-seconds", type=float, default=5.0)
     args = parser.parse_args()
+    if args.over_http:
+        over_http(args.rows, args.poll_seconds)
+        return
 
-    with local_stack() as outputs:
+    with _environment():
+        import boto3
+        from moto.dynamodb.models import DynamoDBBackend
+
         from chalicelib.core.settings import get_settings, reset_settings
         from chalicelib.customers import imports
+        from dev import moto_transactions
+        from infra import stack
 
-        os.environ["AGORA_IMPORTS_QUEUE"] = outputs["CustomerImportsQueueName"]
+        # moto copies the whole table per transaction item (see moto_transactions); without
+        # this the bench measures moto, quadratically.
+        DynamoDBBackend.transact_write_items = moto_transactions.transact_write_items
+        outputs = stack.create_stack(boto3.client("cloudformation"), "local")
+        os.environ.update(AGORA_TABLE_NAME=outputs["TableName"],
+                          AGORA_IMPORTS_QUEUE=outputs["CustomerImportsQueueName"])
         reset_settings()
         queue = get_settings().imports_queue_name
 

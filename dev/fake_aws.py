@@ -17,21 +17,36 @@ from typing import Any
 ACCOUNT_ID = "123456789012"
 
 
-def sent_mails(region: str) -> list[dict[str, Any]]:
-    """Every mail moto's SES accepted, oldest first."""
+def sent_mails(region: str, account_id: str = ACCOUNT_ID) -> list[dict[str, Any]]:
+    """Every mail moto's SES accepted, oldest first: sender, recipients, subject, the text
+    and HTML bodies, and the headers (``List-Unsubscribe``, ``Content-Language``, …)."""
     from moto.ses.models import ses_backends
 
-    backend = ses_backends[ACCOUNT_ID][region]
-    return [
-        {
-            "id": message.id,
-            "from": message.source,
-            "to": [a for addresses in message.destinations.values() for a in addresses],
-            "subject": getattr(message, "subject", None),
-            "body": getattr(message, "body", None),
-        }
-        for message in backend.sent_messages
-    ]
+    return [_readable(message) for message in ses_backends[account_id][region].sent_messages]
+
+
+def _readable(message: Any) -> dict[str, Any]:
+    raw = getattr(message, "raw_data", None)
+    if raw is None:  # SendEmail: moto keeps the subject and one body, no headers
+        return {"id": message.id, "from": message.source,
+                "to": [a for addresses in message.destinations.values() for a in addresses],
+                "subject": getattr(message, "subject", None), "body": getattr(message, "body", None),
+                "html": None, "headers": {}}
+    import email
+    from email.policy import default
+
+    parsed = email.message_from_string(raw.replace("\r\n", "\n"), policy=default)  # SMTP's CRLF, shown as lines
+    text, html = parsed.get_body(("plain",)), parsed.get_body(("html",))
+    return {
+        "id": message.id,
+        "from": message.source,
+        "to": list(message.destinations),
+        "subject": parsed["Subject"],
+        "body": text.get_content() if text is not None else None,
+        "html": html.get_content() if html is not None else None,
+        "headers": {name: str(value) for name, value in parsed.items()
+                    if name.lower() not in ("content-type", "content-transfer-encoding", "mime-version")},
+    }
 
 
 def _outbox_handler(region: str) -> type[BaseHTTPRequestHandler]:

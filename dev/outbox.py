@@ -8,6 +8,9 @@ import urllib.request
 
 from dev.stack_state import read
 
+# Printed besides From/To/Subject: what tells a marketing mail from a transactional one.
+SHOWN_HEADERS = ("content-language", "list-unsubscribe", "list-unsubscribe-post")
+
 
 def fetch(outbox_url: str) -> list[dict]:
     with urllib.request.urlopen(outbox_url, timeout=5) as response:
@@ -26,8 +29,10 @@ def main() -> None:
     if not messages:
         print("The outbox is empty.")
     for message in messages:
+        extra = "".join(f"{name}: {value}\n" for name, value in message.get("headers", {}).items()
+                        if name.lower() in SHOWN_HEADERS)
         print(f"--- {message['id']}\nFrom: {message['from']}\nTo: {', '.join(message['to'])}\n"
-              f"Subject: {message['subject']}\n\n{message['body']}\n")
+              f"Subject: {message['subject']}\n{extra}\n{message['body']}\n")
 
 
 if __name__ == "__main__":

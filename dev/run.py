@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +208,35 @@ def banner(state: dict[str, Any]) -> str:
         "",
         *([state["demo"]] if state.get("demo") else []),
     ])
+
+
+@contextmanager
+def in_background(state_file: Path, *args: str, timeout: float = 120, stop_timeout: float = 20,
+                  stdout: Any = None) -> Iterator[dict[str, Any]]:
+    """The local marketplace in a child process (``python -m dev.run --free-ports --quiet``
+    plus ``args``), for the e2e tests and benchmarks: yields its state once it is ready and
+    stops it (Ctrl-C, as a person would) afterwards. Raises RuntimeError, with the tail
+    of its logs, when it exits early or is not ready within ``timeout`` seconds."""
+    process = subprocess.Popen([sys.executable, "-m", "dev.run", "--free-ports", "--quiet",
+                                "--state-file", str(state_file), *args],
+                               cwd=ROOT, stdout=stdout, stderr=subprocess.STDOUT if stdout else None, text=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while not (state_file.exists() and json.loads(state_file.read_text()).get("ready")):
+            if process.poll() is not None:
+                output = process.stdout.read() if process.stdout else ""
+                logs = "\n".join(p.read_text()[-3000:] for p in (state_file.parent / "logs").glob("*.log"))
+                raise RuntimeError(f"the local marketplace exited early:\n{output}\n{logs}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the local marketplace did not become ready within {timeout:.0f} s")
+            time.sleep(0.2)
+        yield json.loads(state_file.read_text())
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 """Deploy agora to a stage: the infra stack first, then the Chalice app bound to it.
 
-    python -m infra.deploy --stage prod --sender-email hello@shop.example --frontend-url https://shop.example
+    python -m infra.deploy --stage prod --sender-email hello@shop.example --frontend-url https://shop.example \
+        --api-url https://api.shop.example
 
 1. creates or updates the CloudFormation stack ``agora-<stage>`` from infra/template.yaml;
 2. writes its outputs as the stage's ``environment_variables`` in .chalice/config.json;
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP_NAME = "agora"
 DEPLOYABLE_STAGES = ("dev", "prod")
 # Their template defaults suit only the local stack; a new deployed stack must be given them.
-REQUIRED_ON_CREATE = ("SenderEmail", "FrontendUrl")
+REQUIRED_ON_CREATE = ("SenderEmail", "FrontendUrl", "ApiUrl")
 
 # Lambda environment variable -> stack output it is read from.
 ENVIRONMENT_FROM_OUTPUTS = {
@@ -44,6 +45,7 @@ ENVIRONMENT_FROM_OUTPUTS = {
     "AGORA_SENDER_EMAIL": "SenderEmail",
     "AGORA_SECRETS_PATH": "SecretsPath",
     "AGORA_FRONTEND_URL": "FrontendUrl",
+    "AGORA_API_URL": "ApiUrl",
 }
 WORKER_QUEUE_OUTPUTS = ("RetentionQueueArn", "EventsQueueArn", "CustomerImportsQueueArn")
 DEAD_LETTER_QUEUE_OUTPUTS = (
@@ -192,6 +194,7 @@ def stack_parameters(args: argparse.Namespace) -> dict[str, str]:
     given = {
         "SenderEmail": args.sender_email,
         "FrontendUrl": args.frontend_url,
+        "ApiUrl": args.api_url,
         "AlarmEmail": args.alarm_email,
     }
     return {key: value for key, value in given.items() if value is not None}
@@ -204,7 +207,8 @@ def deploy_stack(cloudformation: Any, stage: str, parameters: dict[str, str]) ->
     if current is None:
         missing = [key for key in REQUIRED_ON_CREATE if key not in parameters]
         if missing:
-            flags = " and ".join(f"--{_flag(key)}" for key in missing)
+            named = [f"--{_flag(key)}" for key in missing]
+            flags = f"{', '.join(named[:-1])} and {named[-1]}" if len(named) > 1 else named[0]
             raise SystemExit(f"{name} does not exist yet; its first deploy needs {flags}")
         cloudformation.create_stack(
             StackName=name,
@@ -273,6 +277,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stage", required=True, choices=DEPLOYABLE_STAGES)
     parser.add_argument("--sender-email", help="SES sender address (template default: hello@agora.example)")
     parser.add_argument("--frontend-url", help="base URL of the marketplace frontend")
+    parser.add_argument("--api-url", help="public base URL of the API (its custom domain), used in mail headers")
     parser.add_argument("--alarm-email", help="address subscribed to dead-letter alarms")
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION"))
     parser.add_argument("--chalice-dir", type=Path, default=ROOT / ".chalice")

@@ -230,6 +230,22 @@ def unsubscribe_token(user_id: str, topic: str) -> str:
     return signed_links.sign(_UNSUBSCRIBE, {"u": user_id, "t": topic})
 
 
+def is_granted(user_id: str, topic: str) -> bool:
+    """Whether marketing mails of ``topic`` may go to the person now (one consistent GetItem,
+    so that an unsubscription a moment ago is honoured)."""
+    try:
+        return Consent.get(*_consent_key(user_id, topic), consistent_read=True).status == "granted"
+    except Consent.DoesNotExist:
+        return False
+
+
+def one_click_unsubscribe_url(user_id: str, topic: str) -> str:
+    """The API address in a marketing mail's ``List-Unsubscribe`` header, which mailbox
+    providers POST ``List-Unsubscribe=One-Click`` to (RFC 8058)."""
+    query = urlencode({"token": unsubscribe_token(user_id, topic)})
+    return f"{get_settings().api_url.rstrip('/')}/v1/consents/unsubscribe?{query}"
+
+
 def unsubscribe_url(user_id: str, topic: str) -> str:
     """The link every marketing mail of ``topic`` carries (the frontend's unsubscribe page,
     which POSTs the token to ``/v1/consents/unsubscribe``)."""

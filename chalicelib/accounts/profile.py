@@ -3,6 +3,11 @@
 Birthdays (day and month; the year is optional) are also written to the sparse birthday
 index (GSI1PK=BIRTHDAY#MM-DD, see models.py), so the birthday-mail sweep Queries who has
 a birthday today instead of scanning everybody.
+
+Sellers keep a copy of some account fields with their customer records (see
+chalicelib/customers/service.py). A change to one of them writes the ``account.updated``
+event (payload ``{"user_id": …, "changed": [field, …]}``) in the same transaction as the
+change, so the sellers' copies follow it and no change is lost between the two.
 """
 
 from __future__ import annotations
@@ -10,15 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts import validation
 from chalicelib.accounts.models import ADDRESS_PREFIX, PROFILE_SK, Address, User, birthday_key, user_key
 from chalicelib.accounts.service import account_closed, get_active_user
-from chalicelib.core.db import was_condition_failure
+from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import ValidationFailed
+from chalicelib.events.service import new_event
 
 PREFERENCE_LIMIT = 20  # entries per preference list
+# Profile fields sellers copy into their customer records (the email is copied too, but
+# it is not changed through the profile).
+COPIED_BY_SELLERS = ("name",)
 
 
 @dataclass(frozen=True)
@@ -100,11 +109,15 @@ def change_profile(user_id: str, changes: dict[str, Any]) -> User:
     """Apply the given fields (``None`` clears an optional one). All are checked before
     anything is written, and every problem is reported at once.
 
-    Round trips: UpdateItem(user, only while active; returns the new item)."""
+    Round trips: UpdateItem(user, only while active; returns the new item). When a field
+    sellers copy is given: GetItem(user) first, and if it really changes,
+    TransactWriteItems(user, ``account.updated`` event) and GetItem(user) instead of the
+    UpdateItem."""
     problems: list[dict[str, str]] = []
     actions: list[Any] = []
     if "name" in changes:
-        actions.append(User.name.set(changes["name"] or ""))
+        changes = {**changes, "name": changes["name"] or ""}
+        actions.append(User.name.set(changes["name"]))
     if "phone" in changes:
         phone = changes["phone"] and _normalised("phone", validation.normalise_phone, changes["phone"], problems)
         actions.append(_set_or_remove(User.phone, phone))
@@ -124,6 +137,12 @@ def change_profile(user_id: str, changes: dict[str, Any]) -> User:
     refuse(problems)
     if not actions:
         return get_active_user(user_id)
+    copied = [field for field in COPIED_BY_SELLERS if field in changes]
+    if copied:
+        current = get_active_user(user_id)
+        changed = [field for field in copied if changes[field] != getattr(current, field)]
+        if changed:
+            return _update_and_announce(user_id, actions, changed)
     user = User(PK=user_key(user_id), SK=PROFILE_SK)
     try:
         user.update(actions=actions, condition=User.status == "active")
@@ -132,6 +151,20 @@ def change_profile(user_id: str, changes: dict[str, Any]) -> User:
             raise account_closed() from None
         raise
     return user
+
+
+def _update_and_announce(user_id: str, actions: list[Any], changed: list[str]) -> User:
+    """The update and its ``account.updated`` event, together or not at all (the outbox)."""
+    try:
+        with write_transaction() as transaction:
+            transaction.update(User(PK=user_key(user_id), SK=PROFILE_SK), actions=actions,
+                               condition=User.status == "active")
+            transaction.save(new_event("account.updated", {"user_id": user_id, "changed": changed}))
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            raise account_closed() from None
+        raise
+    return User.get(user_key(user_id), PROFILE_SK, consistent_read=True)
 
 
 def checkout_profile(user_id: str) -> CheckoutProfile:

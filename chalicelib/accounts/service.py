@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,8 +30,8 @@ from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.models import PROFILE_SK, EmailClaim, User, email_key, user_key
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import throttle
-from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
+from chalicelib.core.errors import AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.passwords import hash_password, password_problems, verify_password
 from chalicelib.events.service import new_event
@@ -58,26 +59,56 @@ def new_user(email: str, *, name: str = "", password: str | None = None, roles: 
                 seller_id=seller_id, created_at=datetime.now(UTC).isoformat())
 
 
-def create_user(user: User, *, together_with: Iterable[Any] = (), event_payload: dict[str, Any] | None = None) -> User:
-    """Save ``user``, its email claim and an ``account.created`` event in one transaction,
-    together with the caller's own items (e.g. the seller a new owner runs).
+class EmailTaken(Conflict):
+    code = "email_taken"
 
-    Raises Conflict(email_taken) when the email already has an account.
+    def __init__(self) -> None:
+        super().__init__("An account with this email already exists.")
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item :func:`create_user` saves only if its key is new, and the domain error to
+    raise when it is not (e.g. a seller invite that another application redeemed first)."""
+
+    item: Any
+    taken: AgoraError
+
+
+def create_user(user: User, *, together_with: Iterable[Any | NewItem] = (),
+                event_payload: dict[str, Any] | None = None) -> User:
+    """Save ``user``, its email claim and an ``account.created`` event in one transaction,
+    together with the caller's own items (e.g. the seller a new owner runs). Each of the
+    caller's items is saved only if its key is new; wrap it in :class:`NewItem` to say
+    what it means when it is not.
+
+    Raises EmailTaken when the email already has an account, else the error of the first
+    item whose key was taken (DynamoDB reports the failed condition per item).
     """
     claim = EmailClaim(PK=email_key(user.email), SK="EMAIL", user_id=user.user_id)
     event = new_event("account.created", {"user_id": user.user_id, "email": user.email, "name": user.name,
                                           "roles": sorted(user.roles), **(event_payload or {})})
+    # (item, error when its key exists) in the order written; None: saved unconditionally.
+    writes: list[tuple[Any, AgoraError | None]] = [
+        (claim, EmailTaken()),
+        (user, Conflict("The account could not be created; please try again.", code="account_id_clash")),
+        (event, None),
+    ]
+    for entry in together_with:
+        if isinstance(entry, NewItem):
+            writes.append((entry.item, entry.taken))
+        else:
+            writes.append((entry, Conflict("Something this creates was created at the same time by another "
+                                           "request; please try again.", code="concurrent_creation")))
     try:
         with write_transaction() as transaction:
-            transaction.save(claim, condition=EmailClaim.PK.does_not_exist())
-            transaction.save(user, condition=User.PK.does_not_exist())
-            transaction.save(event)
-            for item in together_with:
-                transaction.save(item, condition=type(item).PK.does_not_exist())
+            for item, taken in writes:
+                transaction.save(item, condition=type(item).PK.does_not_exist() if taken else None)
     except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise Conflict("An account with this email already exists.", code="email_taken") from None
-        raise
+        failed = failed_conditions(error)
+        if not failed:
+            raise
+        raise writes[failed[0]][1] from None
     return user
 
 
@@ -167,7 +198,7 @@ def ensure_account(email: str, *, name: str = "", password: str | None = None,
         return existing, False
     try:
         return create_user(new_user(email, name=name, password=password), event_payload={"method": method}), True
-    except Conflict:  # created concurrently by another request: use that one
+    except EmailTaken:  # created concurrently by another request: use that one
         found = find_user_by_email(email)
         if found is None:  # pragma: no cover - the claim exists, so the user does
             raise

@@ -16,7 +16,7 @@ import json
 import time
 from typing import Any
 
-from chalicelib.core.auth import _key_ring
+from chalicelib.core.auth import key_ring
 
 _SIGNATURE_BYTES = 16
 
@@ -40,7 +40,7 @@ def sign(purpose: str, claims: dict[str, Any], *, expires_in: int | None = None,
     if expires_in is not None:
         body["exp"] = int(now if now is not None else time.time()) + expires_in
     payload = _b64(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
-    kid, secret = _key_ring()[0]
+    kid, secret = key_ring()[0]
     return f"{kid}.{payload}.{_signature(secret, purpose, payload)}"
 
 
@@ -50,7 +50,7 @@ def verify(purpose: str, token: str, *, now: float | None = None) -> dict[str, A
         kid, payload, signature = token.rsplit(".", 2)
     except ValueError:
         return None
-    secret = dict(_key_ring()).get(kid)
+    secret = dict(key_ring()).get(kid)
     if secret is None or not hmac.compare_digest(signature, _signature(secret, purpose, payload)):
         return None
     try:

@@ -57,9 +57,15 @@ class Principal:
         return scope in self.scopes
 
 
-def _key_ring() -> list[tuple[str, bytes]]:
-    """``kid=secret`` pairs separated by ``,``; the first signs, all verify. A bare secret
-    gets a kid derived from it, so a single-key setup needs no naming."""
+def key_ring() -> list[tuple[str, bytes]]:
+    """The token signing keys as ``(kid, secret)`` pairs: the first signs, all verify.
+
+    Public for every signer in agora (access tokens here, signed mail links in
+    :mod:`chalicelib.accounts.signed_links`), so that one rotation covers them all. Read
+    from the ``token_signing_key`` secret: ``kid=secret`` pairs separated by ``,``; a bare
+    secret gets a kid derived from it, so a single-key setup needs no naming. Rotate by
+    putting the new key first and keeping the old one until its tokens and links are gone.
+    """
     raw = get_settings().secret("token_signing_key")
     ring = []
     for part in (p.strip() for p in raw.split(",") if p.strip()):
@@ -76,7 +82,7 @@ def issue_access_token(*, user_id: str, roles: frozenset[str] | set[str], seller
     import jwt
 
     issued = int(now if now is not None else time.time())
-    kid, secret = _key_ring()[0]
+    kid, secret = key_ring()[0]
     claims: dict[str, Any] = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": user_id, "iat": issued, "nbf": issued,
         "exp": issued + ACCESS_TOKEN_SECONDS, "jti": new_id("tok"), "roles": sorted(roles),
@@ -97,7 +103,7 @@ def _user_principal(token: str) -> Principal:
         raise invalid from None
     if header.get("typ") != ACCESS_TOKEN_TYPE or header.get("alg") != ALGORITHM:
         raise invalid
-    keys = dict(_key_ring())
+    keys = dict(key_ring())
     secret = keys.get(header.get("kid", ""))
     if secret is None:
         raise invalid
@@ -174,7 +180,7 @@ def new_secret(prefix: str = "") -> str:
 def hash_secret(secret: str) -> str:
     """Opaque secrets have 256 bits of entropy, so a keyed SHA-256 is enough (and cheap to
     look up); passwords, which do not, use argon2id in :mod:`chalicelib.core.passwords`."""
-    pepper = hashlib.sha256(b"agora-secret-hash:" + _key_ring()[-1][1]).digest()
+    pepper = hashlib.sha256(b"agora-secret-hash:" + key_ring()[-1][1]).digest()
     return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
 
 

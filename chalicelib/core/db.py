@@ -86,10 +86,17 @@ def was_condition_failure(error: PutError | UpdateError | TransactWriteError) ->
     """True when a write failed only because its condition did not hold."""
     if error.cause_response_code == "ConditionalCheckFailedException":
         return True
-    if isinstance(error, TransactWriteError) and error.cause_response_code == "TransactionCanceledException":
-        reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
-        return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
-    return False
+    return isinstance(error, TransactWriteError) and bool(failed_conditions(error))
+
+
+def failed_conditions(error: TransactWriteError) -> list[int]:
+    """Positions, in the order the items were written, of a cancelled transaction's items
+    whose condition failed (empty when it failed for another reason), so that the caller
+    can tell which of its conditions did not hold."""
+    if error.cause_response_code != "TransactionCanceledException":
+        return []
+    reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
+    return [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,9 @@ class Settings:
     stripe_api_base: str | None
     sender_email: str
     frontend_url: str
+    # Public base URL of this API, for links that must reach it directly (one-click
+    # unsubscribe in mail headers). Deployed stages get it from the infra stack.
+    api_url: str
     secrets_parameter_path: str
     log_level: str
     max_body_bytes: int
@@ -73,6 +76,7 @@ def get_settings() -> Settings:
         stripe_api_base=_env("AGORA_STRIPE_API_BASE"),
         sender_email=_env("AGORA_SENDER_EMAIL", "hello@agora.example"),
         frontend_url=_env("AGORA_FRONTEND_URL", "http://127.0.0.1:3000"),
+        api_url=_env("AGORA_API_URL", "http://127.0.0.1:8000"),
         secrets_parameter_path=_env("AGORA_SECRETS_PATH", f"/agora/{stage}/secrets/"),
         log_level=_env("AGORA_LOG_LEVEL", "INFO"),
         max_body_bytes=int(_env("AGORA_MAX_BODY_BYTES", str(1024 * 1024))),

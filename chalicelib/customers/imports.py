@@ -49,7 +49,6 @@ from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import (
     AgoraError,
     BadRequest,
-    Conflict,
     NotFound,
     PayloadTooLarge,
     ValidationFailed,
@@ -267,7 +266,7 @@ def _import_row(seller_id: str, import_id: str, row: Row, user: Any, customer: C
         raise ValidationFailed("This person's marketplace account is closed; they cannot be imported.",
                                code="account_closed")
     if user is None:
-        from chalicelib.accounts.service import create_user, find_user_by_email, new_user
+        from chalicelib.accounts.service import EmailTaken, create_user, find_user_by_email, new_user
 
         account = new_user(row.email, name=row.name, password=row.password)
         link = service.new_customer(seller_id, user_id=account.user_id, name=row.name, email=row.email,
@@ -277,7 +276,7 @@ def _import_row(seller_id: str, import_id: str, row: Row, user: Any, customer: C
             create_user(account, together_with=[link],
                         event_payload={"method": "seller_import", "seller_id": seller_id})
             return "accounts_created"
-        except Conflict:  # the email got an account since we looked: link that one
+        except EmailTaken:  # the email got an account since we looked: link that one
             user = find_user_by_email(row.email)
             if user is None:  # pragma: no cover - the claim exists, so the account does
                 raise

@@ -133,7 +133,7 @@ def apply(application: Any) -> tuple[Seller, Any]:
     """A seller's application: the pending seller, its owner (roles buyer and seller) and,
     if Stripe answers, its Express account. Returns the seller and the owner's session."""
     from chalicelib.accounts.emails import normalise_email
-    from chalicelib.accounts.service import check_new_password, create_user, new_user
+    from chalicelib.accounts.service import NewItem, check_new_password, create_user, new_user
     from chalicelib.accounts.sessions import start_session
 
     email = normalise_email(application.email)
@@ -141,7 +141,10 @@ def apply(application: Any) -> tuple[Seller, Any]:
     seller_id = new_id("sel")
     extra: list[Any] = []
     if marketplace.current_settings().seller_access == "invite_only":
-        extra.append(marketplace.redemption(application.invite_code, seller_id=seller_id))
+        # The check above can race another application with the same code; the
+        # redemption's condition cannot, and says so with its own error.
+        extra.append(NewItem(marketplace.redemption(application.invite_code, seller_id=seller_id),
+                             taken=marketplace.invite_used()))
     owner = new_user(email, name=application.name or application.business_name, password=application.password,
                      roles=("buyer", "seller"), seller_id=seller_id)
     now = _now()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,28 +37,14 @@ class LocalStack:
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    from dev.run import in_background
+
     state_file = tmp_path_factory.mktemp("local-stack") / "stack.json"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dev.run", "--free-ports", "--quiet", "--state-file", str(state_file)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
     try:
-        deadline = time.monotonic() + 120
-        while not (state_file.exists() and json.loads(state_file.read_text()).get("ready")):
-            if process.poll() is not None:
-                logs = "\n".join(p.read_text()[-3000:] for p in (state_file.parent / "logs").glob("*.log"))
-                pytest.fail(f"the local marketplace exited early:\n{process.stdout.read()}\n{logs}")
-            if time.monotonic() > deadline:
-                pytest.fail("the local marketplace did not become ready within 120 s")
-            time.sleep(0.2)
-        state = json.loads(state_file.read_text())
-        yield LocalStack(urls=state["urls"], env=state["env"], outputs=state["outputs"])
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        with in_background(state_file, stdout=subprocess.PIPE) as state:
+            yield LocalStack(urls=state["urls"], env=state["env"], outputs=state["outputs"])
+    except RuntimeError as error:
+        pytest.fail(str(error))
 
 
 def eventually(check: Callable[[], Any], *, timeout: float = 20, what: str = "condition") -> Any:

@@ -97,11 +97,13 @@ def received(queue_name: str, *, max_messages: int = 10) -> list[dict[str, Any]]
     return [json.loads(m["Body"]) for m in messages]
 
 
-def sent_mails() -> list[Any]:
+def sent_mails() -> list[dict[str, Any]]:
+    """The mails SES accepted, as the local outbox shows them (subject, body, html, headers…)."""
     from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
 
-    return list(ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages)
+    from dev.fake_aws import sent_mails as outbox
+
+    return outbox("eu-central-1", DEFAULT_ACCOUNT_ID)
 
 
 @pytest.fixture(scope="session")
@@ -150,3 +152,14 @@ def pump_events(seen: set[str] | None = None) -> list[str]:
             dispatch({"event_id": item["event_id"]["S"], "type": item["type"]["S"],
                       "occurred_at": item["occurred_at"]["S"], "payload": payload})
             delivered.append(item["type"]["S"])
+
+
+def deliver_events() -> None:
+    """Hand every event written so far to its subscribers, as the events worker would (each
+    subscriber runs once per event, so calling this again only delivers new events)."""
+    from chalicelib.events import service
+    from chalicelib.events.models import EVENT_PREFIX, OutboxEvent
+
+    for event in OutboxEvent.scan(OutboxEvent.PK.startswith(EVENT_PREFIX)):  # a test may scan
+        service.dispatch({"event_id": event.event_id, "type": event.type, "occurred_at": event.occurred_at,
+                          "payload": event.payload})

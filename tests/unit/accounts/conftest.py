@@ -58,17 +58,6 @@ def link_token(link: str) -> str:
     return parse_qs(urlparse(link).query)["token"][0]
 
 
-def deliver_events() -> None:
-    """Hand every event written so far to its subscribers, as the events worker would (each
-    subscriber runs once per event, so calling this again only delivers new events)."""
-    from chalicelib.events import service
-    from chalicelib.events.models import EVENT_PREFIX, OutboxEvent
-
-    for event in OutboxEvent.scan(OutboxEvent.PK.startswith(EVENT_PREFIX)):  # a test may scan
-        service.dispatch({"event_id": event.event_id, "type": event.type, "occurred_at": event.occurred_at,
-                          "payload": event.payload})
-
-
 @pytest.fixture(scope="session")
 def stripe_url() -> Iterator[str]:
     from dev.fake_stripe import start_in_thread

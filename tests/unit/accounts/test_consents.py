@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from chalicelib.accounts import consents
-from tests.unit.accounts.conftest import ANNA, Buyer, deliver_events, link_token, queued_mails, register
-from tests.unit.conftest import call
+from tests.unit.accounts.conftest import ANNA, Buyer, link_token, queued_mails, register
+from tests.unit.conftest import call, deliver_events
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -223,5 +223,21 @@ def test_account_mails_render(template: str) -> None:
                "account_welcome": {"name": "Anna", "sign_in_link": "https://shop/sign-in", "guest_checkout": True},
                "newsletter_confirm": {"name": "Anna", "link": "https://shop/newsletter/confirm?token=t", "days": 7},
                }[template]
-    subject, text, html = render(template, context)
-    assert subject and "https://shop/" in text and 'href="https://shop/' in html
+    for language in ("en", "de"):
+        mail = render(template, context, language)
+        assert mail.language == language
+        assert mail.subject and "https://shop/" in mail.text and 'href="https://shop/' in mail.html
+
+
+def test_an_unsubscribe_link_from_before_a_key_rotation_still_works(api: Any, subscribed: Buyer,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mail links are signed with the token key ring, so old mails survive a rotation."""
+    from chalicelib.core.settings import get_settings, reset_settings
+
+    old_key = get_settings().secret("token_signing_key")
+    token = consents.unsubscribe_token(subscribed.user_id, "newsletter")
+    monkeypatch.setenv("AGORA_SECRET_TOKEN_SIGNING_KEY", f"k2=new-signing-key-0123456789-0123456789,{old_key}")
+    reset_settings()
+
+    assert call(api, "POST", "/v1/consents/unsubscribe", {"token": token})[0] == 200
+    assert consents.unsubscribe_token(subscribed.user_id, "newsletter").startswith("k2.")

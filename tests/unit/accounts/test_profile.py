@@ -56,6 +56,36 @@ def test_only_given_fields_change_and_null_clears(api: Any, buyer: Buyer) -> Non
     assert body["birthday"] == {"day": 1, "month": 5, "year": 1990}
 
 
+def _account_events() -> list[dict[str, Any]]:
+    from chalicelib.events.models import OutboxEvent
+
+    return [e.payload for e in OutboxEvent.scan() if e.type == "account.updated"]  # a test may scan
+
+
+def test_a_new_name_is_announced_to_the_sellers_copies(api: Any, buyer: Buyer) -> None:
+    status, body, _ = _patch(api, buyer, {"name": "Anna Schmidt", "phone": "+49 151 12345678"})
+
+    assert (status, body["name"], body["phone"]) == (200, "Anna Schmidt", "+4915112345678")
+    assert _account_events() == [{"user_id": buyer.user_id, "changed": ["name"]}]
+
+
+@pytest.mark.parametrize("body", [{"phone": "+49 151 12345678", "language": "de"}, {"name": "Anna Berg"}])
+def test_changes_sellers_do_not_copy_announce_nothing(api: Any, buyer: Buyer, body: dict[str, Any]) -> None:
+    assert _patch(api, buyer, body)[0] == 200
+    assert _account_events() == []
+
+
+def test_a_closed_account_cannot_change_its_name(api: Any, buyer: Buyer) -> None:
+    from chalicelib.accounts.models import User
+
+    User.get(f"USER#{buyer.user_id}", "PROFILE").update(actions=[User.status.set("erased")])
+
+    status, body, _ = _patch(api, buyer, {"name": "Someone Else"})
+
+    assert (status, body["error"]["code"]) == (401, "account_closed")
+    assert _account_events() == []
+
+
 @pytest.mark.parametrize(("body", "field", "message"), [
     ({"phone": "0151 12345678"}, "body.phone", "Give the phone number with its country code, e.g. +49 151 12345678."),
     ({"phone": "+49 12"}, "body.phone", "Give the phone number with its country code, e.g. +49 151 12345678."),

@@ -38,6 +38,37 @@ def test_an_email_has_one_account_whatever_its_case(api: Any) -> None:
     assert body["error"]["code"] == "email_taken"
 
 
+def _other_item(user_id: str) -> Any:
+    """Some other item a caller creates together with an account (here: a claim on a second email)."""
+    from chalicelib.accounts.models import EmailClaim, email_key
+
+    return EmailClaim(PK=email_key("anna.work@example.com"), SK="EMAIL", user_id=user_id)
+
+
+@pytest.mark.parametrize(("email_free", "wrapped", "code"), [
+    (True, True, "seat_taken"),             # only the caller's item: its own error
+    (True, False, "concurrent_creation"),   # ... or a generic one when the caller gave none
+    (False, True, "email_taken"),           # the email is checked first
+])
+def test_each_failed_condition_of_an_account_creation_has_its_own_error(
+        email_free: bool, wrapped: bool, code: str) -> None:
+    from chalicelib.core.errors import Conflict
+
+    # given an item that already exists, and maybe an account with the email
+    if not email_free:
+        service.create_user(service.new_user("anna@example.com"))
+    user = service.new_user("anna@example.com")
+    existing = _other_item(user.user_id)
+    existing.save()
+    extra = service.NewItem(_other_item(user.user_id), Conflict("taken", code="seat_taken")) if wrapped \
+        else _other_item(user.user_id)
+
+    # when the account is created together with it, then the error names what was taken
+    with pytest.raises(Conflict) as raised:
+        service.create_user(user, together_with=[extra])
+    assert raised.value.code == code
+
+
 @pytest.mark.parametrize(("password", "reason"), [
     ("short", "Password must be at least 10 characters."),
     ("aaaaaaaaaaaa", "Password is too easy to guess."),

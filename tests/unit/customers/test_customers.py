@@ -198,20 +198,29 @@ def test_strangers_get_no_terms() -> None:
     assert service.pricing_terms(SELLER_A, "usr_nobody") == (0, False)
 
 
-def test_a_profile_change_reaches_every_sellers_copy(seller: Any) -> None:
-    from chalicelib.accounts.models import User
-    from chalicelib.events.service import dispatch
+def test_a_profile_change_reaches_every_sellers_copy(api: Any, seller: Any) -> None:
+    from chalicelib.core.auth import issue_access_token
+    from tests.unit.conftest import call, deliver_events
 
+    # given Anna is a customer of two sellers
     anna = _buyer("anna@example.com", "Anna Berg")
     service.record_order(SELLER_A, anna, "ord_1", Money("EUR", 100), JUNE_1)
     service.record_order(SELLER_B, anna, "ord_2", Money("EUR", 100), JUNE_1)
-    User.get(f"USER#{anna}", "PROFILE").update(actions=[User.name.set("Anna Schmidt")])
+    token, _ = issue_access_token(user_id=anna, roles={"buyer"})
 
-    dispatch({"event_id": "evt_upd_1", "type": "account.updated", "occurred_at": "", "payload": {"user_id": anna}})
+    # when she changes her name in her profile and the events worker delivers its event
+    status, _, _ = call(api, "PATCH", "/v1/me", {"name": "Anna Schmidt"}, headers={"Authorization": f"Bearer {token}"})
+    assert status == 200
+    deliver_events()
 
+    # then both sellers find her under the new name, and not under the old one
     for who in (SELLER_A, SELLER_B):
         _, body, _ = seller("GET", "/v1/seller/customers?q=anna%20s", as_seller=who)
         assert [c["name"] for c in body["items"]] == ["Anna Schmidt"]
+        _, detail, _ = seller("GET", f"/v1/seller/customers/{anna}", as_seller=who)
+        assert detail["name"] == "Anna Schmidt"
+        _, old, _ = seller("GET", "/v1/seller/customers?q=berg", as_seller=who)
+        assert old["items"] == []
 
 
 def test_an_erased_buyer_leaves_only_an_anonymous_customer_with_its_figures(seller: Any) -> None:

@@ -43,7 +43,7 @@ def test_a_queued_mail_reaches_the_retention_handler_and_leaves_the_queue(aws: d
 
     assert Worker(app, poll_wait_seconds=0).poll_queue_once(source) == 1
 
-    assert [m.subject for m in sent_mails()] == ["agora pipeline check w1"]
+    assert [m["subject"] for m in sent_mails()] == ["agora pipeline check w1"]
     assert _queue_depth(aws["RetentionQueueName"]) == 0
 
 

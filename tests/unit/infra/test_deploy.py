@@ -39,6 +39,7 @@ def _prod_outputs() -> dict[str, str]:
         "SecretsPath": "/agora/prod/secrets/",
         "ConfigPath": "/agora/prod/config/",
         "FrontendUrl": "https://shop.example",
+        "ApiUrl": "https://api.shop.example",
         "AlarmTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:agora-prod-alarms",
     }
 
@@ -70,6 +71,7 @@ def test_stage_environment_maps_outputs_to_the_variables_the_app_reads() -> None
         "AGORA_SENDER_EMAIL": "hello@shop.example",
         "AGORA_SECRETS_PATH": "/agora/prod/secrets/",
         "AGORA_FRONTEND_URL": "https://shop.example",
+        "AGORA_API_URL": "https://api.shop.example",
     }
 
 
@@ -198,7 +200,8 @@ def test_deploy_creates_the_stack_then_runs_chalice_with_its_outputs(chalice_dir
     # given moto (the autouse fixture) and a recorder in place of `chalice deploy`
     ran: list[tuple[list[str], dict[str, Any]]] = []
     args = deploy.parse_args(["--stage", "prod", "--chalice-dir", str(chalice_dir),
-                              "--sender-email", "hello@shop.example", "--frontend-url", "https://shop.example"])
+                              "--sender-email", "hello@shop.example", "--frontend-url", "https://shop.example",
+                              "--api-url", "https://api.shop.example"])
 
     # when the prod deploy runs
     env = deploy.deploy(args, session=boto3.session.Session(region_name=REGION),
@@ -209,6 +212,7 @@ def test_deploy_creates_the_stack_then_runs_chalice_with_its_outputs(chalice_dir
     assert env == deploy.stage_environment(outputs)
     assert env["AGORA_RETENTION_QUEUE"] == "agora-prod-retention-emails"
     assert env["AGORA_FRONTEND_URL"] == "https://shop.example"
+    assert env["AGORA_API_URL"] == "https://api.shop.example"
     ((command, kwargs),) = ran
     assert command[1:] == ["deploy", "--stage", "prod"]
     assert Path(command[0]).name == "chalice"
@@ -225,7 +229,8 @@ def test_a_second_deploy_updates_the_stack_and_keeps_parameters_not_given(chalic
     # given a prod stack deployed with a frontend URL
     session = boto3.session.Session(region_name=REGION)
     first = deploy.parse_args(["--stage", "prod", "--chalice-dir", str(chalice_dir),
-                               "--sender-email", "hello@shop.example", "--frontend-url", "https://shop.example"])
+                               "--sender-email", "hello@shop.example", "--frontend-url", "https://shop.example",
+                               "--api-url", "https://api.shop.example"])
     deploy.deploy(first, session=session, run=lambda *a, **k: None)
 
     # when it is deployed again with only a new sender
@@ -239,12 +244,12 @@ def test_a_second_deploy_updates_the_stack_and_keeps_parameters_not_given(chalic
     assert status == "UPDATE_COMPLETE"
 
 
-def test_first_deploy_refuses_the_local_defaults_for_sender_and_frontend(chalice_dir: Path) -> None:
-    # given no dev stack yet and no --sender-email / --frontend-url
+def test_first_deploy_refuses_the_local_defaults_for_sender_and_urls(chalice_dir: Path) -> None:
+    # given no dev stack yet and no --sender-email / --frontend-url / --api-url
     args = deploy.parse_args(["--stage", "dev", "--chalice-dir", str(chalice_dir)])
 
     # when the deploy runs, then it stops before creating anything
-    with pytest.raises(SystemExit, match="needs --sender-email and --frontend-url"):
+    with pytest.raises(SystemExit, match="needs --sender-email, --frontend-url and --api-url"):
         deploy.deploy(args, session=boto3.session.Session(region_name=REGION), run=lambda *a, **k: None)
     stacks = boto3.client("cloudformation").describe_stacks()["Stacks"]
     assert [s["StackName"] for s in stacks if s["StackName"] == "agora-dev"] == []

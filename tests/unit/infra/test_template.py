@@ -203,7 +203,7 @@ def test_create_stack_returns_the_outputs_the_app_reads(aws: dict[str, str]) -> 
 
     # when that stage's stack is created from the template
     outputs = stack.create_stack(cloudformation, stage, parameters={
-        "SenderEmail": "shop@agora.example", "FrontendUrl": "http://127.0.0.1:3999",
+        "SenderEmail": "shop@agora.example", "FrontendUrl": "http://127.0.0.1:3999", "ApiUrl": "http://127.0.0.1:8999",
     })
 
     # then its outputs name that stage's resources
@@ -231,6 +231,7 @@ def test_create_stack_returns_the_outputs_the_app_reads(aws: dict[str, str]) -> 
     config = ssm.get_parameters_by_path(Path=f"/agora/{stage}/config/")["Parameters"]
     assert {p["Name"]: (p["Type"], p["Value"]) for p in config} == {
         f"/agora/{stage}/config/frontend-url": ("String", "http://127.0.0.1:3999"),
+        f"/agora/{stage}/config/api-url": ("String", "http://127.0.0.1:8999"),
         f"/agora/{stage}/config/sender-email": ("String", "shop@agora.example"),
     }
 

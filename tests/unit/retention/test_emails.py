@@ -15,9 +15,10 @@ def _message(**overrides: object) -> dict:
 def test_a_queued_mail_is_rendered_and_sent_through_ses() -> None:
     assert service.deliver(_message()) is True
     [mail] = sent_mails()
-    assert mail.destinations["ToAddresses"] == ["buyer@example.com"]
-    assert mail.subject == "agora pipeline check k1"
-    assert "<code>k1</code>" in mail.body
+    assert mail["to"] == ["buyer@example.com"]
+    assert mail["subject"] == "agora pipeline check k1"
+    assert "Check id: k1" in mail["body"]
+    assert "<code>k1</code>" in mail["html"]
 
 
 def test_a_redelivered_message_is_not_sent_twice() -> None:
@@ -32,11 +33,11 @@ def test_a_failed_send_can_be_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     real_send = mailer.send
     attempts: list[int] = []
 
-    def failing_once(*args: object) -> str:
+    def failing_once(*args: object, **kwargs: object) -> str:
         attempts.append(1)
         if len(attempts) == 1:
             raise ConnectionError("SES unavailable")
-        return real_send(*args)
+        return real_send(*args, **kwargs)
 
     monkeypatch.setattr(mailer, "send", failing_once)
     with pytest.raises(ConnectionError):

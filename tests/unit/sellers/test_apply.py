@@ -169,6 +169,34 @@ def test_an_invite_code_admits_one_seller(api: Any) -> None:
     assert (status, body["error"]["code"]) == (409, "invite_used")
 
 
+def test_two_applications_racing_for_one_code_tell_the_loser_the_code_is_used(
+        api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both pass the code check; the redemption's condition decides, and says so (not email_taken)."""
+    from chalicelib.sellers import marketplace
+
+    # given an invite code that another application redeems between our check and our write
+    set_mode(api, "invite_only")
+    code = _invite(api)
+    checked = marketplace.redemption
+
+    def redeemed_meanwhile(invite_code: str | None, *, seller_id: str) -> Any:
+        item = checked(invite_code, seller_id=seller_id)
+        marketplace.SellerInvite(item.PK, item.SK, created_at=item.created_at, seller_id="sel_winner",
+                                 expires_at=item.expires_at).save()
+        return item
+
+    monkeypatch.setattr(marketplace, "redemption", redeemed_meanwhile)
+
+    # when
+    status, body, _ = call(api, "POST", "/v1/sellers", {**APPLICATION, "invite_code": code})
+
+    # then the applicant learns the code is spent, and nothing of the application was kept
+    assert (status, body["error"]["code"]) == (409, "invite_used")
+    monkeypatch.setattr(marketplace, "redemption", checked)
+    set_mode(api, "open")
+    assert apply(api)["seller"]["contact_email"] == "shop@nordwind.example"
+
+
 def test_a_failed_application_does_not_spend_the_code(api: Any) -> None:
     set_mode(api, "invite_only")
     code = _invite(api)

@@ -72,6 +72,13 @@ def release_expired_reservations(event):
     return release_expired()
 
 
+@app.schedule("rate(1 hour)", name="complete_delivered_orders")
+def complete_delivered_orders(event):
+    from chalicelib.orders.lifecycle import complete_due
+
+    return complete_due()
+
+
 @app.schedule("cron(0 1 1 * ? *)", name="seller_subscription_fees")
 def seller_subscription_fees(event):
     """01:00 UTC on the 1st: charge approved sellers the month that starts (once per seller and month)."""

@@ -58,7 +58,7 @@ class AccountData:
     wishes: list[wishlist.Wish]
     sessions: list[SessionFamily]
     cards: list[payment_methods.Card]
-    orders: list[Any] = field(default_factory=list)  # filled in by the order domain once it exists
+    orders: list[Any] = field(default_factory=list)  # as GET /v1/me/orders shows them
 
 
 def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
@@ -67,7 +67,10 @@ def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
 
 def export(user_id: str) -> AccountData:
     """Round trips: GetItem(user), Query(addresses), Query(consents), Query(consent log),
-    Query(wishlist), BatchGetItem(wished products), Query(sessions), Stripe list cards."""
+    Query(wishlist), BatchGetItem(wished products), Query(sessions), Stripe list cards,
+    Query(orders) + BatchGetItem(their sellers' parts)."""
+    from chalicelib.orders.privacy import orders_for_export
+
     user = get_active_user(user_id)
     return AccountData(
         user=user,
@@ -77,6 +80,7 @@ def export(user_id: str) -> AccountData:
         wishes=wishlist.list_wishes(user_id),
         sessions=_partition(user_id, SessionFamily, SESSION_PREFIX),
         cards=payment_methods.cards_of(user),
+        orders=orders_for_export(user_id),
     )
 
 

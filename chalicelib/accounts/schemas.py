@@ -331,7 +331,7 @@ class AccountExport(ResponseSchema):
     sessions: SessionsSummary
     payment_methods: list[PaymentMethodOut] = Field(description="Read from Stripe; agora keeps only the customer id.")
     stripe_customer_id: str | None
-    orders: list[dict[str, Any]] = Field(description="Orders (filled in once ordering exists).")
+    orders: list[dict[str, Any]] = Field(description="Every order, as GET /v1/me/orders/{order_id} shows it.")
 
 
 def account_export(data: Any, exported_at: str) -> AccountExport:

@@ -17,8 +17,6 @@ from threading import Lock
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.expressions.condition import Condition
 
 from chalicelib.catalog import listings
 from chalicelib.catalog.models import (
@@ -34,7 +32,7 @@ from chalicelib.catalog.models import (
     status_index_key,
 )
 from chalicelib.catalog.schemas import BulkRow, ProductCreate, ProductPatch, RowError, RowResult
-from chalicelib.core.db import TableModel, was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction, TableModel, TransactionContention
 from chalicelib.core.errors import AgoraError, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -110,39 +108,6 @@ class _Raced(Exception):
     """The product changed between our read and our write."""
 
 
-class _Transaction:
-    """One TransactWriteItems that can tell which of its conditions failed."""
-
-    def __init__(self) -> None:
-        self.deletes: list[tuple[str, TableModel, Condition | None]] = []
-        self.puts: list[tuple[str, TableModel, Condition | None]] = []
-
-    def put(self, label: str, item: TableModel, condition: Condition | None = None) -> None:
-        self.puts.append((label, item, condition))
-
-    def delete(self, label: str, item: TableModel, condition: Condition | None = None) -> None:
-        self.deletes.append((label, item, condition))
-
-    def commit(self) -> set[str]:
-        """Write everything; returns the labels whose condition failed (nothing written then)."""
-        try:
-            with write_transaction() as transaction:
-                # PynamoDB sends deletes before puts; the labels below follow that order.
-                for _, item, condition in self.deletes:
-                    transaction.delete(item, condition=condition)
-                for _, item, condition in self.puts:
-                    transaction.save(item, condition=condition)
-        except TransactWriteError as error:
-            reasons = error.cancellation_reasons
-            if any(r is not None and r.code == "TransactionConflict" for r in reasons):
-                raise _Raced from None  # another transaction touched these items right now
-            if not was_condition_failure(error):
-                raise
-            labels = [label for label, _, _ in self.deletes + self.puts]
-            return {labels[i] for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"}
-        return set()
-
-
 def _index(product: Product) -> None:
     product.GSI3PK = status_index_key(product.seller_id, product.status)
     product.GSI3SK = product.product_id
@@ -151,7 +116,7 @@ def _index(product: Product) -> None:
 def _commit(old: Product | None, new: Product | None, events: list[OutboxEvent]) -> None:
     """Make the table hold ``new`` (None: delete ``old``) with its SKU claim, pointer and
     listing entries, provided it still holds ``old``. Raises _Raced or Conflict."""
-    transaction = _Transaction()
+    transaction = LabelledTransaction()
     product_id = (new or old).product_id  # type: ignore[union-attr]
     wanted = listings.entries(new) if new is not None else []
     wanted_scopes = [entry.SK.removeprefix("LIST#") for entry in wanted]
@@ -181,7 +146,10 @@ def _commit(old: Product | None, new: Product | None, events: list[OutboxEvent])
                            SkuClaim.product_id == product_id)
     for event in events:
         transaction.put("event", event)
-    failed = transaction.commit()
+    try:
+        failed = transaction.commit()
+    except TransactionContention:  # another transaction touched these items right now
+        raise _Raced from None
     if "sku" in failed:
         raise _duplicate_sku(new.seller_id, new.sku)  # type: ignore[union-attr]
     if failed:

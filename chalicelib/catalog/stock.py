@@ -138,7 +138,26 @@ def _payload(product: Product) -> dict[str, Any]:
             "price": int(product.price), "currency": product.currency, "stock": int(product.stock)}
 
 
+def stale_listings(products: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Which of these products' browse entries show the wrong in-stock flag: two
+    BatchGetItems (products, their ``ALL`` entries) per 100 products, whatever the number."""
+    stale = []
+    for start in range(0, len(products), 100):
+        chunk = products[start:start + 100]
+        found = {p.product_id: p for p in Product.batch_get(
+            [(seller_key(p["seller_id"]), product_sk(p["product_id"])) for p in chunk], consistent_read=True)}
+        shown = {e.product_id: e for e in ProductListing.batch_get(
+            [(product_pk(p["product_id"]), f"{LISTING_PREFIX}{listings.ALL_SCOPE}") for p in chunk],
+            consistent_read=True)}
+        for wanted in chunk:
+            product, entry = found.get(wanted["product_id"]), shown.get(wanted["product_id"])
+            if product is not None and entry is not None and bool(entry.in_stock) != (int(product.stock) > 0):
+                stale.append(wanted)
+    return stale
+
+
 def on_stock_changed(message: dict[str, Any]) -> None:
-    """Subscriber of ``catalog.stock_changed``: ``{"products": [{"seller_id", "product_id"}]}``."""
-    for product in message["payload"]["products"]:
+    """Subscriber of ``catalog.stock_changed``: ``{"products": [{"seller_id", "product_id"}]}``;
+    reads in batches and rewrites only the entries that are stale."""
+    for product in stale_listings(message["payload"]["products"]):
         refresh_listing(product["seller_id"], product["product_id"])

@@ -28,7 +28,8 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "order.refund_requested": ("chalicelib.orders.refunds:on_refund_requested",),
     "catalog.stock_changed": ("chalicelib.catalog.stock:on_stock_changed",),
     "account.updated": ("chalicelib.customers.service:on_account_updated",),
-    "account.erased": ("chalicelib.customers.service:on_account_updated",),
+    "account.erased": ("chalicelib.customers.service:on_account_updated",
+                       "chalicelib.orders.privacy:on_account_erased"),
     "account.created": ("chalicelib.accounts.subscribers:on_account_created",),
     # Opening the marketplace to sellers approves those waiting with charges enabled, in steps.
     "marketplace.settings_changed": ("chalicelib.sellers.service:on_settings_changed",),

@@ -193,3 +193,38 @@ def set_quantity(ref: CartRef, product_id: str, quantity: int) -> CartView:
 
 def remove_line(ref: CartRef, product_id: str) -> CartView:
     return _change(ref, product_id, 0)
+
+
+def merge_guest_cart(user_id: str, token: str) -> CartView:
+    """After signing in, the guest cart joins the buyer's: quantities of a product in both
+    add up (at most 99 each, 50 products), and the guest cart is gone. One transaction
+    (buyer cart conditioned on its version, guest cart deleted), retried on a race."""
+    from chalicelib.core.db import LabelledTransaction, TransactionContention
+
+    guest_ref = cart_ref(None, token)
+    mine = CartRef(pk=user_key(user_id), user_id=user_id)
+    assert guest_ref is not None
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        guest, cart = _load(guest_ref), _load(mine)
+        if guest is None or not guest.lines:
+            return _view(mine, cart)
+        lines = dict(cart.lines) if cart is not None else {}
+        for product_id, line in sorted(guest.lines.items(), key=lambda item: item[1]["added_at"]):
+            if product_id in lines:
+                lines[product_id] = {**lines[product_id], "quantity": min(
+                    MAX_LINE_QUANTITY, int(lines[product_id]["quantity"]) + int(line["quantity"]))}
+            elif len(lines) < MAX_CART_LINES:
+                lines[product_id] = dict(line)
+        now = _now()
+        version = int(cart.version) if cart is not None else 0
+        merged = Cart(mine.pk, CART_SK, user_id=user_id, lines=lines, version=version + 1, updated_at=now,
+                      GSI3PK=f"CARTS_CHANGED#{now[:10]}", GSI3SK=f"{now}#{user_id}")
+        transaction = LabelledTransaction()
+        transaction.put("cart", merged, Cart.PK.does_not_exist() if cart is None else (Cart.version == version))
+        transaction.delete("guest", Cart(guest_ref.pk, CART_SK), Cart.version == guest.version)
+        try:
+            if not transaction.commit():
+                return _view(mine, merged)
+        except TransactionContention:
+            continue
+    raise Conflict("The cart kept changing while this request was applied; try again.", code="concurrent_update")

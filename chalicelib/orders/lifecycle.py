@@ -35,6 +35,7 @@ from chalicelib.orders.models import (
     Order,
     Refund,
     SubOrder,
+    completion_due_key,
     order_sk,
     refund_sk,
     seller_key,
@@ -252,7 +253,39 @@ def ship(seller_id: str, order_id: str, *, carrier: str, tracking_number: str) -
 
 
 def mark_delivered(seller_id: str, order_id: str) -> SubOrder:
-    return _seller_move(seller_id, order_id, "delivered", {"delivered_at": now_stamp()})
+    """Delivered: the return window starts; when it ends the part completes by itself
+    (:func:`complete_due`)."""
+    from chalicelib.sellers.service import get_seller
+
+    window = int(get_seller(seller_id).return_window_days)
+    now = datetime.now(UTC)
+    due = (now + timedelta(days=window)).isoformat(timespec="microseconds")
+    return _seller_move(seller_id, order_id, "delivered", {
+        "delivered_at": now.isoformat(timespec="microseconds"), "GSI2PK": completion_due_key(due[:10]),
+        "GSI2SK": f"{due}#{seller_id}#{order_id}"})
+
+
+def complete_due(now: datetime | None = None) -> int:
+    """Scheduled: complete delivered parts whose return window has ended (one Query per day
+    bucket, today's and yesterday's; parts leave the index when they complete or a return
+    is requested)."""
+    now = now or datetime.now(UTC)
+    stamp = now.isoformat(timespec="microseconds")
+    completed = 0
+    for day in (now - timedelta(days=1), now):
+        for due in SubOrder.by_completion_due.query(completion_due_key(day.date().isoformat()),
+                                                    SubOrder.GSI2SK <= f"{stamp}#~"):  # noqa: SIM300
+            def attempt(due: SubOrder = due) -> bool:
+                sub = get_sub_order(due.seller_id, due.order_id)
+                if sub.status != "delivered":
+                    return False
+                transaction = LabelledTransaction()
+                move(transaction, sub, "completed", at=now_stamp(), changes={"GSI2PK": None, "GSI2SK": None})
+                commit(transaction)
+                return True
+
+            completed += retrying(attempt)
+    return completed
 
 
 def _cancel_paid(transaction: LabelledTransaction, order: Order, sub: SubOrder, reason: str, at: str) -> int:
@@ -374,7 +407,8 @@ def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: M
             raise ValidationFailed("Some return lines are not possible.", code="invalid_return", details=problems)
         lines = [{**line, "return_quantity": quantities.get(int(line["line"]), 0)} for line in sub.lines]
         transaction = LabelledTransaction()
-        move(transaction, sub, "return_requested", at=now_stamp(), changes={"lines": lines, "return_reason": reason},
+        move(transaction, sub, "return_requested", at=now_stamp(),
+             changes={"lines": lines, "return_reason": reason, "GSI2PK": None, "GSI2SK": None},
              payload={"reason": reason})
         commit(transaction)
         return get_sub_order(seller_id, order_id)

@@ -18,6 +18,9 @@ Keys
   its fees, fulfilment state, transfer and refunds.
   - GSI3: GSI3PK=SELLER#<seller_id>#ORDERS#<status>, GSI3SK=<order_id> — a seller's
     orders of one status, newest first.
+  - GSI2 (sparse, only while delivered): GSI2PK=COMPLETE_DUE#<yyyy-mm-dd>,
+    GSI2SK=<due ISO time>#<seller_id>#<order_id> — delivered parts whose return window
+    ends that day, for the completion sweep.
 - ``CheckoutKey``: PK=CHECKOUT#<scope>#<Idempotency-Key>, SK=CHECKOUT (scope: the buyer's
   user id, or the guest cart's hash) — written with ``attribute_not_exists`` in the
   checkout's transaction; holds the request's hash and the order id; TTL 48 h.
@@ -40,7 +43,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.core.db import GSI1, GSI3, TableModel
+from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
 from chalicelib.orders.states import MAX_CART_LINES, MAX_LINE_QUANTITY, STATUSES, TRANSITIONS  # noqa: F401
 
 CART_SK = "CART"
@@ -70,6 +73,10 @@ def seller_status_key(seller_id: str, status: str) -> str:
 
 def payment_due_key(day: str) -> str:
     return f"PAYMENT_DUE#{day}"
+
+
+def completion_due_key(day: str) -> str:
+    return f"COMPLETE_DUE#{day}"
 
 
 def checkout_key(scope: str, idempotency_key: str) -> str:
@@ -158,6 +165,9 @@ class SubOrder(TableModel):
     paid_at = UnicodeAttribute(null=True)
     delivered_at = UnicodeAttribute(null=True)
 
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    by_completion_due = GSI2()
     GSI3PK = UnicodeAttribute(null=True)
     GSI3SK = UnicodeAttribute(null=True)
     by_status = GSI3()

@@ -14,24 +14,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.db import LabelledTransaction
+from chalicelib.core.errors import NotFound
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.orders.lifecycle import get_order, get_sub_order
+from chalicelib.orders.models import Order
 
 
 class SellerNotPayable(Exception):
     """The seller has no Stripe account to pay into yet; SQS retries later."""
 
 
-def transfer_share(order_id: str, user_id: str, seller_id: str) -> str | None:
-    """Transfer one seller's share of a paid order (once); returns the transfer id."""
+def transfer_share(order: Order, seller_id: str) -> str | None:
+    """Transfer one seller's share of a paid order (once); returns the transfer id.
+    GetItem sub-order, GetItem seller, Stripe transfer, TransactWriteItems."""
     from chalicelib.ledger.postings import transfer_posting
     from chalicelib.ledger.service import posting_items
     from chalicelib.orders.models import SubOrder
     from chalicelib.payments import stripe_gateway
     from chalicelib.sellers.service import get_seller
 
-    order = get_order(user_id, order_id)
+    order_id = order.order_id
     sub = get_sub_order(seller_id, order_id)
     if sub.transfer_id:
         return sub.transfer_id
@@ -58,5 +61,10 @@ def transfer_share(order_id: str, user_id: str, seller_id: str) -> str | None:
 def on_order_paid(message: dict[str, Any]) -> None:
     """Subscriber of ``order.paid`` (payload in :mod:`chalicelib.orders.payment`)."""
     payload = message["payload"]
+    try:
+        order = get_order(payload["user_id"], payload["order_id"])
+    except NotFound:  # not a checkout's order (nothing to pay out)
+        logger.warning("order.paid for an unknown order", extra={"order_id": payload["order_id"]})
+        return
     for share in payload["sellers"]:
-        transfer_share(payload["order_id"], payload["user_id"], share["seller_id"])
+        transfer_share(order, share["seller_id"])

@@ -84,6 +84,22 @@ def delete_cart_item(product_id: str, principal: Principal | None) -> CartOut:
     return cart_out(cart.remove_line(ref, product_id) if ref is not None else cart.get_cart(None))
 
 
+@bp.route("/v1/cart/merge", methods=["POST"])
+@operation("Move a guest cart into your cart after signing in", tags=CART_TAGS, response=CartOut, auth="buyer",
+           headers=(("X-Cart-Token", True, "The guest cart's token."),), errors=(409, 422),
+           description="Quantities of a product in both carts add up (at most 99); the guest cart is deleted.")
+def merge_cart(principal: Principal) -> CartOut:
+    from chalicelib.core.errors import ValidationFailed
+    from chalicelib.orders import cart
+
+    token = _header("X-Cart-Token")
+    if not token:
+        raise ValidationFailed("Send the guest cart's X-Cart-Token.", code="cart_token_required",
+                               details=[{"field": "header.X-Cart-Token", "message": "Field required",
+                                         "type": "missing"}])
+    return cart_out(cart.merge_guest_cart(principal.user_id, token))
+
+
 @bp.route("/v1/checkout", methods=["POST"])
 @operation("Check out the cart: one order, split per seller, one payment", tags=CART_TAGS, body=CheckoutIn,
            response=CheckoutOut, status=201, auth="optional_buyer", headers=(IDEMPOTENCY_KEY, CART_TOKEN),

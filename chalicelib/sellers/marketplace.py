@@ -147,6 +147,10 @@ def revoke_invite(invite_id: str, *, operator_id: str | None) -> InviteState:
     return InviteState(invite, revocation)
 
 
+def invite_used() -> Conflict:
+    return Conflict("This invite code has already been used.", code="invite_used")
+
+
 def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
     """The item that spends ``code`` for ``seller_id``. Save it with ``attribute_not_exists`` in
     the application's transaction: that write, not this check, is what makes a code single-use."""
@@ -166,6 +170,6 @@ def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
                                details=[{"field": "body.invite_code", "message": "Revoked invite code",
                                          "type": "invite"}])
     if spent is not None:
-        raise Conflict("This invite code has already been used.", code="invite_used")
+        raise invite_used()
     return SellerInvite(key, REDEEMED_SK, invite_id=invite.invite_id, created_at=datetime.now(UTC).isoformat(),
                         seller_id=seller_id, expires_at=int(invite.expires_at))

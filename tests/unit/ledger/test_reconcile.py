@@ -45,8 +45,8 @@ def accounts(stripe: str) -> dict[str, str]:
 
 def pay(order_id: str, amount: int) -> tuple[str, str]:
     """The order's PaymentIntent, paid by card; returns its id and its charge's."""
-    intent = gateway.create_payment_intent(order_id=order_id, amount=amount, currency="EUR", customer_id=None,
-                                           payment_method="pm_card_visa", receipt_email=None)
+    intent = gateway.create_payment_intent(order_id=order_id, user_id="usr_reconcile", amount=amount, currency="EUR",
+                                           customer_id=None, payment_method="pm_card_visa", receipt_email=None)
     assert intent.status == "succeeded"
     return intent.id, intent.latest_charge
 

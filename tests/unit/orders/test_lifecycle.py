@@ -205,3 +205,59 @@ def test_a_refund_is_carried_out_once_when_its_event_comes_twice(market: Marketp
     assert execute_refund(refund.user_id, order_id, refund.refund_id) is False
     refunds = stripe_gateway.client().v1.refunds.list({"payment_intent": placed["payment_intent_id"]}).data
     assert len(refunds) == 1
+
+
+def test_the_export_holds_the_orders_and_an_erasure_strips_them_of_personal_data(
+        market: Marketplace, paid_order: Callable[..., dict[str, Any]]) -> None:
+    placed = paid_order(("sel_a",))
+    order_id = placed["order"]["order_id"]
+
+    status, exported, _ = call(market.api, "GET", "/v1/me/export", headers=placed["buyer"])
+    assert status == 200
+    assert [o["order_id"] for o in exported["orders"]] == [order_id]
+    assert exported["orders"][0]["shipping_address"]["city"] == "Berlin"
+
+    assert call(market.api, "DELETE", "/v1/me", headers=placed["buyer"])[0] in (200, 204)
+    market.events()
+
+    part = market.order_of_seller("sel_a", order_id)
+    assert part["buyer_name"] == "" and part["buyer_email"].endswith("@invalid")
+    assert part["shipping_address"] == {"country": "DE", "erased": True}
+    assert part["total"] == placed["order"]["total"]  # the bookkeeping stays
+
+
+def test_a_delivered_part_completes_once_its_return_window_ends(market: Marketplace,
+                                                                paid_order: Callable[..., dict[str, Any]]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.orders.lifecycle import complete_due
+
+    placed = paid_order(("sel_a",))
+    order_id = placed["order"]["order_id"]
+    deliver_order(market, "sel_a", order_id)
+
+    assert complete_due(datetime.now(UTC) + timedelta(days=13)) == 0  # the 14-day window is still open
+    assert complete_due(datetime.now(UTC) + timedelta(days=14, minutes=1)) == 1
+    assert complete_due(datetime.now(UTC) + timedelta(days=14, minutes=2)) == 0
+
+    assert market.order_of_seller("sel_a", order_id)["status"] == "completed"
+    status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
+                           {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "late"},
+                           headers=placed["buyer"])
+    assert (status, body["error"]["code"]) == (409, "return_window_closed")
+
+
+def test_a_requested_return_is_not_completed_by_the_sweep(market: Marketplace,
+                                                          paid_order: Callable[..., dict[str, Any]]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.orders.lifecycle import complete_due
+
+    placed = paid_order(("sel_a",))
+    order_id = placed["order"]["order_id"]
+    deliver_order(market, "sel_a", order_id)
+    call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
+         {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "broken"}, headers=placed["buyer"])
+
+    assert complete_due(datetime.now(UTC) + timedelta(days=15)) == 0
+    assert market.order_of_seller("sel_a", order_id)["status"] == "return_requested"

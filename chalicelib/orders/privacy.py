@@ -1,0 +1,54 @@
+"""The buyer's orders under data rights: in the export, and after an erasure.
+
+Orders, sub-orders and refunds stay (amounts, dates, ids, lines: bookkeeping law keeps them
+for ten years); on ``account.erased`` their personal fields — the buyer's name, email and
+the shipping and billing addresses — are replaced in the buyer's orders and in every
+seller's copy, keeping only the destination country (VAT). Query the buyer's partition
+page by page, then one TransactWriteItems per order (the order and its sub-orders).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.core.db import LabelledTransaction
+from chalicelib.orders.lifecycle import sub_orders_of
+from chalicelib.orders.models import ORDER_PREFIX, Order, SubOrder, user_key
+
+
+def _orders(user_id: str) -> list[Order]:
+    return list(Order.query(user_key(user_id), Order.SK.startswith(ORDER_PREFIX), consistent_read=True))
+
+
+def orders_for_export(user_id: str) -> list[dict[str, Any]]:
+    """Every order of the buyer as the API shows it (Query per page + BatchGetItem per 100 parts)."""
+    from chalicelib.orders.schemas import order_out
+
+    orders = _orders(user_id)
+    parts = sub_orders_of(orders)
+    return [order_out(order, parts[order.order_id]).model_dump(mode="json") for order in orders]
+
+
+def erased_address(address: dict[str, Any] | None) -> dict[str, Any]:
+    return {"country": (address or {}).get("country"), "erased": True}
+
+
+def on_account_erased(message: dict[str, Any]) -> None:
+    """Subscriber of ``account.erased`` (``{"user_id": …}``); repeating it changes nothing new."""
+    user_id = message["payload"]["user_id"]
+    placeholder = f"erased+{user_id}@invalid"
+    orders = _orders(user_id)
+    parts = sub_orders_of(orders)
+    for order in orders:
+        if order.email == placeholder:
+            continue
+        transaction = LabelledTransaction()
+        transaction.update("order", order, [
+            Order.email.set(placeholder), Order.buyer_name.set(""), Order.vat_id.remove(),
+            Order.shipping_address.set(erased_address(order.shipping_address)),
+            Order.billing_address.set(erased_address(order.billing_address))])
+        for sub in parts[order.order_id]:
+            transaction.update("sub", sub, [
+                SubOrder.buyer_email.set(placeholder), SubOrder.buyer_name.set(""),
+                SubOrder.shipping_address.set(erased_address(sub.shipping_address))])
+        transaction.commit()

@@ -240,11 +240,9 @@ def test_a_delivered_part_completes_once_its_return_window_ends(market: Marketpl
     assert complete_due(datetime.now(UTC) + timedelta(days=14, minutes=1)) == 1
     assert complete_due(datetime.now(UTC) + timedelta(days=14, minutes=2)) == 0
 
-    assert market.order_of_seller("sel_a", order_id)["status"] == "completed"
-    status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
-                           {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "late"},
-                           headers=placed["buyer"])
-    assert (status, body["error"]["code"]) == (409, "return_window_closed")
+    part = market.order_of_seller("sel_a", order_id)
+    assert part["status"] == "completed"
+    assert [h["status"] for h in part["history"]][-2:] == ["delivered", "completed"]
 
 
 def test_a_requested_return_is_not_completed_by_the_sweep(market: Marketplace,
@@ -261,3 +259,20 @@ def test_a_requested_return_is_not_completed_by_the_sweep(market: Marketplace,
 
     assert complete_due(datetime.now(UTC) + timedelta(days=15)) == 0
     assert market.order_of_seller("sel_a", order_id)["status"] == "return_requested"
+
+
+def test_a_return_after_the_sellers_window_is_refused(market: Marketplace,
+                                                      paid_order: Callable[..., dict[str, Any]]) -> None:
+    from chalicelib.sellers.models import Seller, seller_key
+
+    placed = paid_order(("sel_a",))
+    order_id = placed["order"]["order_id"]
+    Seller.get(seller_key("sel_a"), "PROFILE").update(actions=[Seller.return_window_days.set(0)])
+    deliver_order(market, "sel_a", order_id)
+
+    status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
+                           {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "late"},
+                           headers=placed["buyer"])
+
+    assert (status, body["error"]["code"]) == (409, "return_window_closed")
+    assert market.order_of_seller("sel_a", order_id)["status"] == "delivered"

@@ -74,15 +74,17 @@ def _sum(amounts: Sequence[Money], currency: str) -> Money:
     return total
 
 
-@dataclass(frozen=True)
-class PricedSeller:
-    seller_id: str
+class _Sums:
+    """Amounts of a whole as the sums of its parts' (a sub-order of its lines, an order of
+    its sub-orders), so nothing is rounded twice."""
+
     currency: str
-    tax_exempt: bool
-    lines: tuple[PricedLine, ...]
+
+    def _parts(self) -> Sequence[Any]:
+        raise NotImplementedError
 
     def _total(self, name: str) -> Money:
-        return _sum([getattr(line, name) for line in self.lines], self.currency)
+        return _sum([getattr(part, name) for part in self._parts()], self.currency)
 
     @property
     def subtotal(self) -> Money:
@@ -106,28 +108,23 @@ class PricedSeller:
 
 
 @dataclass(frozen=True)
-class PricedOrder:
+class PricedSeller(_Sums):
+    seller_id: str
+    currency: str
+    tax_exempt: bool
+    lines: tuple[PricedLine, ...]
+
+    def _parts(self) -> Sequence[Any]:
+        return self.lines
+
+
+@dataclass(frozen=True)
+class PricedOrder(_Sums):
     currency: str
     sellers: tuple[PricedSeller, ...]
 
-    def _total(self, name: str) -> Money:
-        return _sum([getattr(seller, name) for seller in self.sellers], self.currency)
-
-    @property
-    def subtotal(self) -> Money:
-        return self._total("subtotal")
-
-    @property
-    def discount(self) -> Money:
-        return self._total("discount")
-
-    @property
-    def tax(self) -> Money:
-        return self._total("tax")
-
-    @property
-    def total(self) -> Money:
-        return self._total("total")
+    def _parts(self) -> Sequence[Any]:
+        return self.sellers
 
 
 def price_order(lines: Sequence[LineInput], *, terms: Mapping[str, SellerTerms], policies: Mapping[str, FeePolicy],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -56,28 +55,6 @@ def queued_mails(aws: dict[str, str], template: str | None = None) -> list[dict[
 
 def link_token(link: str) -> str:
     return parse_qs(urlparse(link).query)["token"][0]
-
-
-@pytest.fixture(scope="session")
-def stripe_url() -> Iterator[str]:
-    from dev.fake_stripe import start_in_thread
-
-    url, stop = start_in_thread("127.0.0.1", 0)
-    yield url
-    stop()
-
-
-@pytest.fixture
-def fake_stripe(aws: dict[str, str], stripe_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point agora's Stripe gateway at the fake Stripe for this test."""
-    from chalicelib.core.settings import reset_settings
-    from chalicelib.payments.stripe_gateway import reset_client
-
-    monkeypatch.setenv("AGORA_STRIPE_API_BASE", stripe_url)
-    reset_settings()
-    reset_client()
-    yield stripe_url
-    reset_client()
 
 
 def stripe_client(stripe_url: str) -> Any:

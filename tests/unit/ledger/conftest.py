@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from chalicelib.core.money import Money
-from tests.unit.accounts.conftest import fake_stripe, stripe_url  # noqa: F401 - the fixtures, reused
 
 
 def bearer(*, operator: bool = False, seller_id: str | None = None) -> dict[str, str]:
@@ -29,7 +28,7 @@ _created = itertools.count(1)
 
 
 @pytest.fixture
-def stripe(fake_stripe: str) -> Iterator[str]:  # noqa: F811 - the imported fixture
+def stripe(fake_stripe: str) -> Iterator[str]:
     """The fake Stripe, emptied: its store is process-wide, and reconciliation lists everything in it."""
     requests.delete(f"{fake_stripe}/_config/data", timeout=5).raise_for_status()
     yield fake_stripe
@@ -49,7 +48,7 @@ def put_seller(seller_id: str, *, status: str = "approved", currency: str = "EUR
            GSI1PK=status_index_key(status), GSI1SK=f"{created_at}#{seller_id}").save()
 
 
-def onboarded_seller(stripe_url: str, seller_id: str) -> str:  # noqa: F811 - a URL, not the fixture
+def onboarded_seller(stripe_url: str, seller_id: str) -> str:
     """An approved seller with a connected account on the fake Stripe that can receive transfers."""
     from chalicelib.payments import stripe_gateway
 

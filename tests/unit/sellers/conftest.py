@@ -4,7 +4,6 @@ fake Stripe (localstripe + Connect) on 127.0.0.1, driven by the real Stripe SDK.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,26 +16,10 @@ APPLICATION = {"business_name": "Nordwind Outdoor GmbH", "email": "Shop@Nordwind
                "country": "DE", "default_currency": "eur", "vat_id": "DE 123.456.789"}
 
 
-@pytest.fixture(scope="session")
-def stripe_url() -> Iterator[str]:
-    from dev.fake_stripe import start_in_thread
-
-    url, stop = start_in_thread("127.0.0.1", 0)
-    yield url
-    stop()
-
-
 @pytest.fixture(autouse=True)
-def fake_stripe(aws: dict[str, str], stripe_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Point agora's Stripe gateway at the fake Stripe for this test."""
-    from chalicelib.core.settings import reset_settings
-    from chalicelib.payments.stripe_gateway import reset_client
-
-    monkeypatch.setenv("AGORA_STRIPE_API_BASE", stripe_url)
-    reset_settings()
-    reset_client()
-    yield stripe_url
-    reset_client()
+def _stripe(fake_stripe: str) -> str:
+    """Every sellers test talks to the fake Stripe (tests/unit/conftest.py)."""
+    return fake_stripe
 
 
 def bearer(token: str) -> dict[str, str]:

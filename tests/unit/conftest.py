@@ -118,10 +118,15 @@ def stripe_url() -> Iterator[str]:
 
 @pytest.fixture
 def fake_stripe(aws: dict[str, str], stripe_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point agora's Stripe gateway at the fake Stripe for this test."""
+    """Point agora's Stripe gateway at the fake Stripe for this test, emptied first: its
+    objects and saved idempotent responses would otherwise leak between tests (the same
+    seller id with other details would be an idempotency error, as on Stripe)."""
+    import requests
+
     from chalicelib.core.settings import reset_settings
     from chalicelib.payments.stripe_gateway import reset_client
 
+    requests.delete(f"{stripe_url}/_config/data", timeout=5).raise_for_status()
     monkeypatch.setenv("AGORA_STRIPE_API_BASE", stripe_url)
     reset_settings()
     reset_client()

@@ -204,7 +204,7 @@ def _shortages(holds: list[StockHold], products: dict[str, Product]) -> list[dic
             if h.product_id not in products or int(products[h.product_id].stock) < h.quantity]
 
 
-def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, key: str, request_hash: str) -> _Plan:
+def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
     from chalicelib.customers.service import pricing_terms_of
     from chalicelib.fees.service import fee_policies, trailing_sales_of
     from chalicelib.sellers.service import sellers_by_id
@@ -411,7 +411,7 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
         return _replay(ref, key, request_hash)
     buyer = _buyer(ref, data)
     for attempt in range(MAX_ATTEMPTS):
-        plan = _plan(ref, buyer, data, key, request_hash)
+        plan = _plan(ref, buyer, data)
         try:
             _commit(plan, ref, key, request_hash)
         except _KeyTaken:

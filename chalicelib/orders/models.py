@@ -28,8 +28,8 @@ Keys
   seller's lines: what it covers and how far it got (requested -> refunded).
 
 Access patterns and round trips
-- cart: read (GetItem cart + BatchGetItem products) -> 2; change a line (GetItem product
-  pointer... see ``cart.py``) -> 3
+- cart: read (GetItem cart + BatchGetItem products) -> 2; change a line (GetItem pointer,
+  product, seller; GetItem cart; PutItem conditioned on the cart's version) -> 5
 - checkout, any number of lines and sellers -> constant (see ``checkout.py``)
 - buyer: orders newest first (Query PK=USER#, SK begins_with ORDER#, then one BatchGetItem
   of the page's sub-orders) -> 2; one order (GetItem + BatchGetItem) -> 2

@@ -122,9 +122,14 @@ def over_http(rows: int, poll_seconds: float) -> None:
         seen = [(0.0, int(status["processed"]))]
         while status["status"] != "done":
             time.sleep(poll_seconds)
-            code, status = urllib_http("GET", f"{api}/v1/seller/customers/imports/{status['import_id']}", None, auth)
+            url = f"{api}/v1/seller/customers/imports/{status['import_id']}"
+            code, answer = urllib_http("GET", url, None, auth)
+            if code == 401:  # access tokens live 15 minutes; a long import outlives several
+                auth = {"Authorization": f"Bearer {_seller_token(state, seller_id)}"}
+                code, answer = urllib_http("GET", url, None, auth)
             if code != 200:
-                raise SystemExit(f"cannot read the progress: {code} {status}")
+                raise SystemExit(f"cannot read the progress: {code} {answer}")
+            status = answer
             elapsed = time.perf_counter() - started
             if int(status["processed"]) < seen[-1][1]:
                 raise SystemExit(f"progress went backwards: {seen[-1][1]} -> {status['processed']}")

@@ -135,6 +135,11 @@ def run_import(args: argparse.Namespace, *, http: Http = urllib_http, out: TextI
         err.flush()
         sleep(args.poll_seconds)
         status_code, polled = http("GET", f"{api}/v1/seller/customers/imports/{status['import_id']}", None, auth)
+        if status_code == 401:
+            print(f"\nagora customers import: the token expired while the import runs on; it continues on "
+                  f"the server (GET /v1/seller/customers/imports/{status['import_id']}). Use a seller API key "
+                  f"(agora_sk_…, it does not expire) to follow a long import to its end.", file=err)
+            return 1
         if status_code != 200:
             print(f"\nagora customers import: cannot read the progress ({status_code}, {_problem(polled)}).",
                   file=err)

@@ -73,6 +73,35 @@ def test_a_large_file_shows_progress_until_done(api: Any, tmp_path: Path, monkey
     assert "40 of 40 rows imported" in out
 
 
+def test_an_access_token_expiring_during_a_long_import_says_the_import_goes_on(
+        api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from chalicelib.core.auth import issue_access_token
+
+    monkeypatch.setattr(imports, "SYNC_MAX_ROWS", 10)
+    file = tmp_path / "kunden.csv"
+    file.write_text("Name,Email\n" + "".join(f"K {n},k{n}@example.com\n" for n in range(20)), encoding="utf-8")
+    expired, _ = issue_access_token(user_id="usr_owner", roles={"buyer", "seller"}, seller_id=SELLER_A,
+                                    now=int(time.time()) - 3600)
+    through = _through(api)
+
+    def http(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, Any]:
+        if method == "GET":  # by the first poll, the token's 15 minutes are over
+            headers = {**headers, "Authorization": f"Bearer {expired}"}
+        return through(method, url, body, headers)
+
+    token = seller_headers(SELLER_A)["Authorization"].split(" ", 1)[1]
+    args = build_parser().parse_args(["customers", "import", str(file), "--seller", SELLER_A, "--api", API,
+                                      "--token", token, "--poll-seconds", "0"])
+    err = io.StringIO()
+    code = args.run(args, http=http, out=io.StringIO(), err=err, sleep=lambda _: None)
+
+    assert code == 1
+    assert "the token expired while the import runs on" in err.getvalue()
+    assert "agora_sk_" in err.getvalue()
+
+
 def test_the_file_travels_gzip_compressed(api: Any, tmp_path: Path) -> None:
     file = tmp_path / "kunden.csv"
     file.write_bytes(b"Name,E-Mail\nAnna,anna@example.com\n")

@@ -69,3 +69,20 @@ def test_a_guest_cart_merges_into_the_buyers_cart_after_sign_in(market: Marketpl
     assert status == 200
     assert {line["product_id"]: line["quantity"] for line in merged["lines"]} == {shared: 5, only_guest: 1}
     assert call(market.api, "GET", "/v1/cart", headers={"X-Cart-Token": token})[1]["lines"] == []
+
+
+def test_a_members_only_marketplace_refuses_guest_carts_but_serves_buyers(market: Marketplace) -> None:
+    from tests.unit.catalog.conftest import operator_headers
+
+    market.seller("sel_a")
+    product = market.product("sel_a")
+    status, body, _ = call(market.api, "PUT", "/v1/admin/settings",
+                           {"seller_access": "open", "buyer_access": "members_only"}, headers=operator_headers())
+    assert status == 200, body
+
+    status, body, _ = call(market.api, "PUT", f"/v1/cart/items/{product}", {"quantity": 1})
+    assert (status, body["error"]["code"]) == (401, "members_only")
+    status, body, _ = call(market.api, "POST", "/v1/checkout", {"email": "guest@example.com"},
+                           headers={"Idempotency-Key": "members-only-guest"})
+    assert (status, body["error"]["code"]) == (401, "members_only")
+    assert market.add(market.buyer(), product, 1)["lines"][0]["quantity"] == 1

@@ -11,6 +11,7 @@ principal, never from request input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -152,26 +153,26 @@ class LabelledTransaction:
     def __init__(self) -> None:
         # PynamoDB sends condition checks, deletes, puts, updates — in that order.
         self._labels: dict[str, list[str]] = {"check": [], "delete": [], "put": [], "update": []}
-        self._operations: list[tuple[str, Any]] = []
+        self._operations: list[Callable[[TransactWrite], None]] = []
 
     def __len__(self) -> int:
         return len(self._operations)
 
+    def _add(self, kind: str, label: str, operation: Callable[[TransactWrite], None]) -> None:
+        self._labels[kind].append(label)
+        self._operations.append(operation)
+
     def put(self, label: str, item: TableModel, condition: Condition | None = None) -> None:
-        self._labels["put"].append(label)
-        self._operations.append(("put", lambda t: t.save(item, condition=condition)))
+        self._add("put", label, lambda t: t.save(item, condition=condition))
 
     def delete(self, label: str, item: TableModel, condition: Condition | None = None) -> None:
-        self._labels["delete"].append(label)
-        self._operations.append(("delete", lambda t: t.delete(item, condition=condition)))
+        self._add("delete", label, lambda t: t.delete(item, condition=condition))
 
     def update(self, label: str, item: TableModel, actions: list[Action], condition: Condition | None = None) -> None:
-        self._labels["update"].append(label)
-        self._operations.append(("update", lambda t: t.update(item, actions=actions, condition=condition)))
+        self._add("update", label, lambda t: t.update(item, actions=actions, condition=condition))
 
     def check(self, label: str, model: type[TableModel], hash_key: str, range_key: str, condition: Condition) -> None:
-        self._labels["check"].append(label)
-        self._operations.append(("check", lambda t: t.condition_check(model, hash_key, range_key, condition=condition)))
+        self._add("check", label, lambda t: t.condition_check(model, hash_key, range_key, condition=condition))
 
     def add(self, label: str, write: ItemWrite) -> None:
         if write.actions:
@@ -184,14 +185,15 @@ class LabelledTransaction:
         Raises :class:`TransactionContention` when DynamoDB reports a conflict instead."""
         try:
             with write_transaction() as transaction:
-                for _, operation in self._operations:
+                for operation in self._operations:
                     operation(transaction)
         except TransactWriteError as error:
             reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
             if any(r is not None and r.code == "TransactionConflict" for r in reasons):
                 raise TransactionContention from None
-            if not was_condition_failure(error):
+            failed = failed_conditions(error)
+            if not failed:
                 raise
             labels = [label for kind in ("check", "delete", "put", "update") for label in self._labels[kind]]
-            return {labels[i] for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"}
+            return {labels[i] for i in failed}
         return set()

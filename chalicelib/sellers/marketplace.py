@@ -47,19 +47,12 @@ def current_settings() -> MarketplaceSettings:
         return MarketplaceSettings(*SETTINGS_KEY)
 
 
-def _read_buyer_access() -> str:
-    try:
-        return MarketplaceSettings.get(*SETTINGS_KEY).buyer_access
-    except MarketplaceSettings.DoesNotExist:
-        return str(MarketplaceSettings.buyer_access.default)
-
-
-_buyer_access = Expiring(BUYER_ACCESS_TTL_SECONDS, _read_buyer_access)
+_buyer_access = Expiring(BUYER_ACCESS_TTL_SECONDS, lambda: current_settings().buyer_access)
 
 
 def members_only() -> bool:
     """Whether buyers must sign in to browse: asked by every buyer-facing public request, so
-    each Lambda container reads the settings item (eventually consistent GetItem) at most
+    each Lambda container reads the settings item (one GetItem) at most
     once per ``BUYER_ACCESS_TTL_SECONDS`` and answers from memory in between. A change
     therefore reaches other containers within 30 s; the container that saved it sees it at
     once. Admission of sellers reads the settings afresh (:func:`current_settings`)."""
@@ -141,14 +134,14 @@ def revoke_invite(invite_id: str, *, operator_id: str | None) -> InviteState:
             raise
         spent = SellerInvite.get(invite.PK, REDEEMED_SK, consistent_read=True)
         if not spent.revoked_at:
-            raise Conflict("This invite code has already been used.", code="invite_used",
-                           details={"seller_id": spent.seller_id}) from None
+            raise invite_used(seller_id=spent.seller_id) from None
         revocation = spent
     return InviteState(invite, revocation)
 
 
-def invite_used() -> Conflict:
-    return Conflict("This invite code has already been used.", code="invite_used")
+def invite_used(*, seller_id: str | None = None) -> Conflict:
+    return Conflict("This invite code has already been used.", code="invite_used",
+                    details={"seller_id": seller_id} if seller_id else None)
 
 
 def redemption(code: str | None, *, seller_id: str) -> SellerInvite:

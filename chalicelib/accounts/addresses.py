@@ -182,8 +182,12 @@ def validated_address(fields: dict[str, Any]) -> dict[str, Any]:
     return _validated(fields)
 
 
+def snapshot(address: Address) -> dict[str, Any]:
+    """A copy of an address for an order (orders keep what they were sent to, whatever the
+    address book later says)."""
+    return {name: getattr(address, name) for name in REQUIRED + OPTIONAL}
+
+
 def address_snapshot(user_id: str, address_id: str) -> dict[str, Any]:
-    """A copy of one of the buyer's addresses for an order (orders keep what they were sent
-    to, whatever the address book later says). GetItem (1 RT); another buyer's id is 404."""
-    found = _get(user_id, address_id)
-    return {name: getattr(found, name) for name in REQUIRED + OPTIONAL}
+    """:func:`snapshot` of one of the buyer's addresses: GetItem (1 RT); another buyer's id is 404."""
+    return snapshot(_get(user_id, address_id))

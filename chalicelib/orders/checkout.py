@@ -18,8 +18,10 @@ key, GetItem cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem cus
 records (+1 BatchGetItem of their groups when the buyer is in one), BatchGetItem fee
 schedules, BatchGetItem trailing sales (1 per 3 sellers), GetItem user + BatchGetItem
 default addresses, TransactWriteItems, UpdateItem order = 11 for 3 sellers (+1 per 3
-more sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer and one
-UpdateItem, once per buyer). ``bench/checkout_round_trips.py`` counts them.
+more sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem
+and an UpdateItem of the user, once per buyer). A guest is looked up by email instead of
+the profile, and a new guest's account is created only after every check passed.
+``bench/checkout_round_trips.py`` counts them.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from chalicelib.orders.models import (
     seller_status_key,
     user_key,
 )
-from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
+from chalicelib.orders.pricing import LineInput, SellerTerms, price_order
 
 MAX_SELLERS = 8  # keeps the payment's transaction (ledger included) under DynamoDB's 100 items
 PAYMENT_WINDOW = timedelta(minutes=30)
@@ -98,7 +100,7 @@ class CheckoutResult:
 
 @dataclass
 class _Buyer:
-    user_id: str
+    user_id: str | None  # None: a guest whose account is created once the checkout passed its checks
     email: str
     name: str
     guest: bool
@@ -114,7 +116,6 @@ class _Plan:
     sub_orders: list[SubOrder]
     holds: list[StockHold]
     cart: Cart
-    priced: PricedOrder
 
 
 class _Repriced(Exception):
@@ -146,8 +147,11 @@ def _check_key(idempotency_key: str | None) -> str:
 
 
 def _buyer(ref: CartRef, data: CheckoutInput) -> _Buyer:
+    """The signed-in buyer, or the guest by email. A guest without an account yet gets one
+    only once the checkout has passed every check (:func:`_guest_account`), so a refused
+    checkout creates nothing."""
     from chalicelib.accounts.profile import checkout_profile
-    from chalicelib.accounts.service import ensure_account
+    from chalicelib.accounts.service import find_user_by_email
 
     if ref.user_id:
         profile = checkout_profile(ref.user_id)
@@ -158,17 +162,24 @@ def _buyer(ref: CartRef, data: CheckoutInput) -> _Buyer:
     if not data.email:
         raise ValidationFailed("A guest checkout needs the buyer's email.", code="email_required",
                                details=[{"field": "body.email", "message": "Field required", "type": "missing"}])
-    user, _ = ensure_account(data.email, name=data.name or "", method="guest_checkout")
-    return _Buyer(user_id=user.user_id, email=user.email, name=user.name or data.name or "", guest=True,
-                  vat_id=None, stripe_customer_id=None, default_shipping=None, default_billing=None)
+    user = find_user_by_email(data.email)
+    return _Buyer(user_id=user.user_id if user else None, email=user.email if user else data.email,
+                  name=(user.name if user else "") or data.name or "", guest=True, vat_id=None,
+                  stripe_customer_id=None, default_shipping=None, default_billing=None)
+
+
+def _guest_account(buyer: _Buyer, data: CheckoutInput) -> None:
+    """Create (or, after a race, link) the guest's passwordless account."""
+    from chalicelib.accounts.service import ensure_account
+
+    user, _ = ensure_account(buyer.email, name=data.name or "", method="guest_checkout")
+    buyer.user_id, buyer.email = user.user_id, user.email
 
 
 def _address_dict(address: Any) -> dict[str, Any] | None:
-    if address is None:
-        return None
-    from chalicelib.accounts.addresses import OPTIONAL, REQUIRED
+    from chalicelib.accounts.addresses import snapshot
 
-    return {name: getattr(address, name) for name in REQUIRED + OPTIONAL}
+    return snapshot(address) if address is not None else None
 
 
 def _address(buyer: _Buyer, given: dict[str, Any] | None, address_id: str | None,
@@ -235,7 +246,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
 
     currency = currencies[0]
     today = _now().date()
-    terms = pricing_terms_of(seller_ids, buyer.user_id)
+    terms = pricing_terms_of(seller_ids, buyer.user_id) if buyer.user_id else dict.fromkeys(seller_ids, (0, False))
     priced = price_order(
         [LineInput(product_id=pid, seller_id=line["seller_id"], sku=products[pid].sku, title=products[pid].title,
                    category=products[pid].category, unit_price=Money(currency, int(products[pid].price)),
@@ -257,6 +268,9 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
                                details=[{"field": "body.shipping_address", "message": "Field required",
                                          "type": "missing"}])
     billing = _address(buyer, data.billing_address, data.billing_address_id, buyer.default_billing, "billing")
+    if buyer.user_id is None:
+        _guest_account(buyer, data)
+    assert buyer.user_id is not None
 
     order_id, now = new_id("ord"), _now()
     created, due = _stamp(now), _stamp(now + PAYMENT_WINDOW)
@@ -278,7 +292,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
                  updated_at=created, GSI3PK=seller_status_key(part.seller_id, "pending_payment"), GSI3SK=order_id)
         for part in priced.sellers
     ]
-    return _Plan(order=order, sub_orders=sub_orders, holds=holds, cart=cart, priced=priced)
+    return _Plan(order=order, sub_orders=sub_orders, holds=holds, cart=cart)
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -303,9 +317,7 @@ def _commit(plan: _Plan, ref: CartRef, key: str, request_hash: str) -> None:
     failed = transaction.commit()
     if "key" in failed:
         raise _KeyTaken
-    if any(label.startswith("stock:") for label in failed) or "cart" in failed:
-        raise _Repriced
-    if failed:  # a colliding ULID: practically impossible
+    if failed:  # a reservation (stock, price, state) or the cart changed; or, practically never, a ULID collided
         raise _Repriced
 
 
@@ -344,11 +356,11 @@ def start_payment(order: Order) -> tuple[str | None, str | None]:
 
     customer_id = order.stripe_customer_id
     if customer_id is None and order.payment_method and not order.guest:
+        # kept on the buyer's account, so a replay finds the same customer and sends the same parameters
         from chalicelib.accounts.payment_methods import ensure_stripe_customer
         from chalicelib.accounts.service import get_user
 
         customer_id = ensure_stripe_customer(get_user(order.user_id))
-        order.update(actions=[Order.stripe_customer_id.set(customer_id)])
     try:
         intent = stripe_gateway.create_payment_intent(
             order_id=order.order_id, user_id=order.user_id, amount=int(order.total), currency=order.currency,
@@ -364,21 +376,26 @@ def start_payment(order: Order) -> tuple[str | None, str | None]:
         release_unpaid(order, None, "payment_failed", cancel_payment=True)
         raise PaymentRequired("The card was declined; choose another payment method and check out again.",
                               details={"order_id": order.order_id, "decline_code": error.code}) from None
-    if order.payment_intent_id != intent.id:
-        order.update(actions=[Order.payment_intent_id.set(intent.id)], condition=Order.PK.exists())
+    if (order.payment_intent_id, order.stripe_customer_id) != (intent.id, customer_id):
+        order.update(actions=[Order.payment_intent_id.set(intent.id),
+                              *([Order.stripe_customer_id.set(customer_id)] if customer_id else [])],
+                     condition=Order.PK.exists())
     return intent.client_secret, intent.status
 
 
 # --- the whole checkout -------------------------------------------------------------------------
 
-def _sub_orders(order: Order) -> list[SubOrder]:
-    keys = [(seller_key(sid), order_sk(order.order_id)) for sid in order.seller_ids]
-    found = {s.seller_id: s for s in SubOrder.batch_get(keys, consistent_read=True)}
-    return [found[sid] for sid in order.seller_ids if sid in found]
+def _stored_key(ref: CartRef, key: str) -> CheckoutKey | None:
+    try:
+        return CheckoutKey.get(checkout_key(ref.scope, key), CHECKOUT_SK, consistent_read=True)
+    except CheckoutKey.DoesNotExist:
+        return None
 
 
-def _replay(ref: CartRef, key: str, request_hash: str) -> CheckoutResult:
-    stored = CheckoutKey.get(checkout_key(ref.scope, key), CHECKOUT_SK, consistent_read=True)
+def _replay(stored: CheckoutKey, request_hash: str) -> CheckoutResult:
+    """The order of a key seen before: GetItem order + BatchGetItem parts (+ the PaymentIntent)."""
+    from chalicelib.orders.lifecycle import sub_orders_of
+
     if stored.request_hash != request_hash:
         raise ValidationFailed("This Idempotency-Key was used for a different checkout; use a new key.",
                                code="idempotency_key_reused", details={"order_id": stored.order_id})
@@ -387,16 +404,8 @@ def _replay(ref: CartRef, key: str, request_hash: str) -> CheckoutResult:
     except Order.DoesNotExist:  # pragma: no cover - written in one transaction with the key
         raise NotFound("The order of this Idempotency-Key is gone.", code="order_not_found") from None
     client_secret, status = start_payment(order) if order.status == "pending_payment" else (None, order.status)
-    return CheckoutResult(order=order, sub_orders=_sub_orders(order), client_secret=client_secret,
-                          payment_status=status, replayed=True)
-
-
-def _find_key(ref: CartRef, key: str) -> bool:
-    try:
-        CheckoutKey.get(checkout_key(ref.scope, key), CHECKOUT_SK, consistent_read=True)
-    except CheckoutKey.DoesNotExist:
-        return False
-    return True
+    return CheckoutResult(order=order, sub_orders=sub_orders_of([order])[order.order_id],
+                          client_secret=client_secret, payment_status=status, replayed=True)
 
 
 def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInput) -> CheckoutResult:
@@ -407,18 +416,20 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
         raise ValidationFailed("Promo codes are not available yet.", code="promo_code_invalid",
                                details=[{"field": "body.promo_code", "message": "unknown code", "type": "value_error"}])
     request_hash = data.request_hash()
-    if _find_key(ref, key):
-        return _replay(ref, key, request_hash)
+    stored = _stored_key(ref, key)
+    if stored is not None:
+        return _replay(stored, request_hash)
     buyer = _buyer(ref, data)
     for attempt in range(MAX_ATTEMPTS):
         plan = _plan(ref, buyer, data)
         try:
             _commit(plan, ref, key, request_hash)
-        except _KeyTaken:
-            return _replay(ref, key, request_hash)
-        except _Repriced:
-            if _find_key(ref, key):
-                return _replay(ref, key, request_hash)
+        except (_KeyTaken, _Repriced) as lost:
+            stored = _stored_key(ref, key)  # a request with this key may have won the race
+            if stored is not None:
+                return _replay(stored, request_hash)
+            if isinstance(lost, _KeyTaken):  # pragma: no cover - the key is only ever written with its order
+                raise
             _after_stock_failure(plan)
             continue
         except TransactionContention:

@@ -231,3 +231,17 @@ def test_customer_group_discount_and_tax_exemption_apply_to_that_sellers_lines(m
     assert parts["sel_a"]["total"]["amount"] == 9_000 and parts["sel_a"]["tax"]["amount"] == 0
     assert parts["sel_a"]["tax_exempt"] is True
     assert parts["sel_b"]["total"]["amount"] == 11_900 and parts["sel_b"]["tax"]["amount"] == 1_900
+
+
+def test_a_refused_guest_checkout_creates_no_account(market: Marketplace) -> None:
+    from chalicelib.accounts.service import find_user_by_email
+
+    market.seller("sel_a")
+    product = market.product("sel_a", stock=1)
+    token = call(market.api, "PUT", f"/v1/cart/items/{product}", {"quantity": 1})[1]["cart_token"]
+
+    status, body, _ = market.checkout({"X-Cart-Token": token}, email="neu@example.com",
+                                      shipping_address={**market_address(), "postal_code": "1"})
+
+    assert (status, body["error"]["details"][0]["field"]) == (422, "body.shipping_address.postal_code")
+    assert find_user_by_email("neu@example.com") is None

@@ -11,8 +11,11 @@ Money moves after the commit: a requested refund is carried out by
 transfer reversal, ledger), so a crash between the two loses nothing and a retry repeats
 nothing.
 
-Round trips: seller actions GetItem sub-order (+ GetItem order when money moves) +
-TransactWriteItems; buyer actions GetItem order + BatchGetItem sub-orders + TransactWriteItems.
+Round trips: seller actions GetItem sub-order (+ GetItem order when money moves, + GetItem
+seller for the return window on delivery) + TransactWriteItems, answered from the moved
+copy (:func:`move`); buyer cancel GetItem order + BatchGetItem sub-orders +
+TransactWriteItems + the same two reads for the answer; a return request GetItem order,
+sub-order and seller + TransactWriteItems (the route then reads the order to answer).
 """
 
 from __future__ import annotations
@@ -139,20 +142,26 @@ def invalid_transition(sub: SubOrder, to: str) -> Conflict:
 
 
 def move(transaction: LabelledTransaction, sub: SubOrder, to: str, *, at: str,
-         changes: Mapping[str, Any] | None = None, payload: Mapping[str, Any] | None = None) -> None:
-    """Add the move of ``sub`` to ``to`` (with attribute ``changes``) and its event."""
+         changes: Mapping[str, Any] | None = None, payload: Mapping[str, Any] | None = None) -> SubOrder:
+    """Add the move of ``sub`` to ``to`` (with attribute ``changes``) and its event; returns the
+    sub-order as it will be once the transaction commits, so callers need not read it again."""
     if to not in TRANSITIONS[sub.status]:
         raise invalid_transition(sub, to)
-    actions = [SubOrder.status.set(to), SubOrder.GSI3PK.set(seller_status_key(sub.seller_id, to)),
-               SubOrder.history.set([*sub.history, {"status": to, "at": at}]), SubOrder.version.add(1),
-               SubOrder.updated_at.set(at)]
-    for name, value in (changes or {}).items():
+    after = SubOrder.from_raw_data(sub.serialize())
+    values: dict[str, Any] = {"status": to, "GSI3PK": seller_status_key(sub.seller_id, to),
+                              "history": [*sub.history, {"status": to, "at": at}], "updated_at": at,
+                              **(changes or {})}
+    actions = [SubOrder.version.add(1)]
+    for name, value in values.items():
         attribute = getattr(SubOrder, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
+        setattr(after, name, value)
+    after.version = int(sub.version) + 1
     transaction.update(f"sub:{sub.seller_id}", sub, actions, SubOrder.version == sub.version)
     transaction.put("event", new_event("order.status_changed", {
         "order_id": sub.order_id, "seller_id": sub.seller_id, "user_id": sub.user_id, "from": sub.status,
         "to": to, "at": at, **(payload or {})}))
+    return after
 
 
 def commit(transaction: LabelledTransaction) -> None:
@@ -237,9 +246,9 @@ def _seller_move(seller_id: str, order_id: str, to: str, changes: Mapping[str, A
     def attempt() -> SubOrder:
         sub = get_sub_order(seller_id, order_id)
         transaction = LabelledTransaction()
-        move(transaction, sub, to, at=now_stamp(), changes=changes)
+        after = move(transaction, sub, to, at=now_stamp(), changes=changes)
         commit(transaction)
-        return get_sub_order(seller_id, order_id)
+        return after
 
     return retrying(attempt)
 
@@ -288,19 +297,20 @@ def complete_due(now: datetime | None = None) -> int:
     return completed
 
 
-def _cancel_paid(transaction: LabelledTransaction, order: Order, sub: SubOrder, reason: str, at: str) -> int:
+def _cancel_paid(transaction: LabelledTransaction, order: Order, sub: SubOrder, reason: str,
+                 at: str) -> tuple[SubOrder, int]:
     """Cancel a paid sub-order: back to stock, and everything not yet refunded refunded."""
     plan = plan_refund(order, sub, None, "cancelled", at=at)
     changes: dict[str, Any] = {"cancel_reason": reason}
     if plan is not None:
         changes["lines"] = plan.lines
         changes["refunded"] = int(sub.refunded) + int(plan.refund.amount)
-    move(transaction, sub, "cancelled", at=at, changes=changes)
+    after = move(transaction, sub, "cancelled", at=at, changes=changes)
     holds = holds_of(sub)
     for index, write in enumerate(release_writes(holds)):
         transaction.add(f"stock:{index}", write)
     transaction.put("event", stock_changed_event(holds))
-    return add_refund(transaction, plan) if plan is not None else 0
+    return after, (add_refund(transaction, plan) if plan is not None else 0)
 
 
 def seller_cancel(seller_id: str, order_id: str, *, reason: str) -> SubOrder:
@@ -312,9 +322,10 @@ def seller_cancel(seller_id: str, order_id: str, *, reason: str) -> SubOrder:
             raise invalid_transition(sub, "cancelled")
         order = get_order(sub.user_id, order_id)
         transaction = LabelledTransaction()
-        add_refunded_total(transaction, order, _cancel_paid(transaction, order, sub, reason, now_stamp()))
+        after, refunded = _cancel_paid(transaction, order, sub, reason, now_stamp())
+        add_refunded_total(transaction, order, refunded)
         commit(transaction)
-        return get_sub_order(seller_id, order_id)
+        return after
 
     return retrying(attempt)
 
@@ -334,7 +345,7 @@ def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
         changes: dict[str, Any] = {}
         if plan is not None:
             changes = {"lines": plan.lines, "refunded": int(sub.refunded) + int(plan.refund.amount)}
-        move(transaction, sub, "returned", at=at, changes=changes)
+        after = move(transaction, sub, "returned", at=at, changes=changes)
         if restock:
             holds = holds_of(sub, quantities)
             for index, write in enumerate(release_writes(holds)):
@@ -343,7 +354,7 @@ def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
         if plan is not None:
             add_refunded_total(transaction, order, add_refund(transaction, plan))
         commit(transaction)
-        return get_sub_order(seller_id, order_id)
+        return after
 
     return retrying(attempt)
 
@@ -368,7 +379,7 @@ def buyer_cancel(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
             return buyer_order(user_id, order_id)
         at = now_stamp()
         transaction = LabelledTransaction()
-        refunded = sum(_cancel_paid(transaction, order, sub, "cancelled_by_buyer", at) for sub in subs)
+        refunded = sum(_cancel_paid(transaction, order, sub, "cancelled_by_buyer", at)[1] for sub in subs)
         add_refunded_total(transaction, order, refunded)
         commit(transaction)
         return buyer_order(user_id, order_id)
@@ -407,10 +418,10 @@ def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: M
             raise ValidationFailed("Some return lines are not possible.", code="invalid_return", details=problems)
         lines = [{**line, "return_quantity": quantities.get(int(line["line"]), 0)} for line in sub.lines]
         transaction = LabelledTransaction()
-        move(transaction, sub, "return_requested", at=now_stamp(),
+        after = move(transaction, sub, "return_requested", at=now_stamp(),
              changes={"lines": lines, "return_reason": reason, "GSI2PK": None, "GSI2SK": None},
              payload={"reason": reason})
         commit(transaction)
-        return get_sub_order(seller_id, order_id)
+        return after
 
     return retrying(attempt)

@@ -28,14 +28,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.catalog import listings
 from chalicelib.catalog.models import LISTING_PREFIX, Product, ProductListing, product_pk, product_sk, seller_key
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import ItemWrite, LabelledTransaction, TransactionContention
 from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event
-from chalicelib.ledger.models import ItemWrite
 
 MAX_REFRESH_ATTEMPTS = 3
 
@@ -99,37 +96,30 @@ def stock_changed_event(holds: Iterable[StockHold]) -> OutboxEvent:
 
 # --- keeping browse entries' in-stock flag true --------------------------------------------
 
-def refresh_listing(seller_id: str, product_id: str) -> bool:
-    """Rewrite a listed product's browse entries if their in-stock flag is stale; True when
-    it did. GetItem product + GetItem entry (+ TransactWrite), retried on a concurrent change."""
+def _rewrite(product: Product) -> bool:
+    """Rewrite the browse entries of ``product`` as read; False when it changed meanwhile."""
+    transaction = LabelledTransaction()
+    transaction.check("product", Product, product.PK, product.SK, Product.version == product.version)
+    for entry in listings.entries(product):
+        transaction.put("entry", entry)
+    if int(product.stock) > 0:
+        transaction.put("event", new_event("catalog.product_back_in_stock", _payload(product)))
+    try:
+        return not transaction.commit()
+    except TransactionContention:
+        return False
+
+
+def refresh_listing(product: Product) -> bool:
+    """Make a listed product's browse entries show its in-stock flag; True when rewritten.
+    A product that changed meanwhile is read again (with its entry) and retried."""
     for _ in range(MAX_REFRESH_ATTEMPTS):
-        try:
-            product = Product.get(seller_key(seller_id), product_sk(product_id), consistent_read=True)
-        except Product.DoesNotExist:
+        if _rewrite(product):
+            return True
+        fresh = stale_listings([{"seller_id": product.seller_id, "product_id": product.product_id}])
+        if not fresh:
             return False
-        if not product.is_listed:
-            return False
-        try:
-            shown = ProductListing.get(product_pk(product_id), f"{LISTING_PREFIX}{listings.ALL_SCOPE}",
-                                       consistent_read=True)
-        except ProductListing.DoesNotExist:
-            return False
-        in_stock = int(product.stock) > 0
-        if bool(shown.in_stock) == in_stock:
-            return False
-        try:
-            with write_transaction() as transaction:
-                transaction.condition_check(Product, product.PK, product.SK,
-                                            condition=Product.version == product.version)
-                for entry in listings.entries(product):
-                    transaction.save(entry)
-                if in_stock:
-                    transaction.save(new_event("catalog.product_back_in_stock", _payload(product)))
-        except TransactWriteError as error:
-            if not was_condition_failure(error) and "TransactionConflict" not in str(error):
-                raise
-            continue
-        return True
+        product = fresh[0]
     return False
 
 
@@ -138,9 +128,9 @@ def _payload(product: Product) -> dict[str, Any]:
             "price": int(product.price), "currency": product.currency, "stock": int(product.stock)}
 
 
-def stale_listings(products: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Which of these products' browse entries show the wrong in-stock flag: two
-    BatchGetItems (products, their ``ALL`` entries) per 100 products, whatever the number."""
+def stale_listings(products: list[dict[str, str]]) -> list[Product]:
+    """Those of these products that are listed and whose browse entries show the wrong
+    in-stock flag: two BatchGetItems (products, their ``ALL`` entries) per 100 products."""
     stale = []
     for start in range(0, len(products), 100):
         chunk = products[start:start + 100]
@@ -151,8 +141,9 @@ def stale_listings(products: list[dict[str, str]]) -> list[dict[str, str]]:
             consistent_read=True)}
         for wanted in chunk:
             product, entry = found.get(wanted["product_id"]), shown.get(wanted["product_id"])
-            if product is not None and entry is not None and bool(entry.in_stock) != (int(product.stock) > 0):
-                stale.append(wanted)
+            if (product is not None and product.is_listed and entry is not None
+                    and bool(entry.in_stock) != (int(product.stock) > 0)):
+                stale.append(product)
     return stale
 
 
@@ -160,4 +151,4 @@ def on_stock_changed(message: dict[str, Any]) -> None:
     """Subscriber of ``catalog.stock_changed``: ``{"products": [{"seller_id", "product_id"}]}``;
     reads in batches and rewrites only the entries that are stale."""
     for product in stale_listings(message["payload"]["products"]):
-        refresh_listing(product["seller_id"], product["product_id"])
+        refresh_listing(product)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.money import Money
 from chalicelib.fees.engine import (
@@ -36,7 +36,6 @@ from chalicelib.fees.models import (
     sales_sk,
     version_sk,
 )
-from chalicelib.ledger.models import ItemWrite
 
 TRAILING_DAYS = 30
 

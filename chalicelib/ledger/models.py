@@ -40,7 +40,6 @@ from __future__ import annotations
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.db import GSI1, TableModel
-from chalicelib.core.db import ItemWrite as ItemWrite  # re-exported: domains build ledger writes with it
 
 POSTING_SK = "POSTING"
 BALANCE_PREFIX = "LEDGER_BALANCE#"

@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, ValidationFailed
 from chalicelib.core.money import CURRENCY_EXPONENTS, Money
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -20,7 +20,6 @@ from chalicelib.ledger.models import (
     BALANCE_PREFIX,
     ENTRY_PREFIX,
     POSTING_SK,
-    ItemWrite,
     LedgerEntry,
     PostingRecord,
     SellerBalance,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from threading import Lock
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -32,7 +32,7 @@ from chalicelib.catalog.models import (
     status_index_key,
 )
 from chalicelib.catalog.schemas import BulkRow, ProductCreate, ProductPatch, RowError, RowResult
-from chalicelib.core.db import LabelledTransaction, TableModel, TransactionContention
+from chalicelib.core.db import LabelledTransaction, Stale, TableModel, retrying
 from chalicelib.core.errors import AgoraError, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -40,8 +40,6 @@ from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event
 from chalicelib.sellers.models import Seller
 from chalicelib.sellers.service import get_seller
-
-T = TypeVar("T")
 
 MAX_WRITE_ATTEMPTS = 3
 BATCH_GET_SIZE = 100
@@ -104,7 +102,7 @@ def list_seller_products(seller_id: str, *, status: str | None, cursor: str | No
 
 # --- the one write path ------------------------------------------------------------------
 
-class _Raced(Exception):
+class _Raced(Stale):
     """The product changed between our read and our write."""
 
 
@@ -146,10 +144,7 @@ def _commit(old: Product | None, new: Product | None, events: list[OutboxEvent])
                            SkuClaim.product_id == product_id)
     for event in events:
         transaction.put("event", event)
-    try:
-        failed = transaction.commit()
-    except TransactionContention:  # another transaction touched these items right now
-        raise _Raced from None
+    failed = transaction.commit()  # TransactionContention: retried like a lost race
     if "sku" in failed:
         raise _duplicate_sku(new.seller_id, new.sku)  # type: ignore[union-attr]
     if failed:
@@ -163,16 +158,6 @@ def _duplicate_sku(seller_id: str, sku: str) -> Conflict:
         holder = None
     return Conflict(f"You already have a product with SKU {sku!r}.", code="duplicate_sku",
                     details={"sku": sku, "product_id": holder})
-
-
-def _retrying(attempt: Callable[[], T]) -> T:
-    """Run a read-modify-write again when a concurrent change won the race."""
-    for _ in range(MAX_WRITE_ATTEMPTS):
-        try:
-            return attempt()
-        except _Raced:
-            continue
-    raise Conflict("The product kept changing while this request was applied; try again.", code="concurrent_update")
 
 
 # --- products as values ------------------------------------------------------------------
@@ -276,7 +261,7 @@ def _update(seller_id: str, product_id: str, changes: dict[str, Any], standing: 
         _commit(old, new, _events(old, new))
         return new, True
 
-    return _retrying(attempt)
+    return retrying(attempt, what="product", attempts=MAX_WRITE_ATTEMPTS)
 
 
 def update_product(seller_id: str, product_id: str, patch: ProductPatch) -> Product:
@@ -300,7 +285,7 @@ def remove_product(seller_id: str, product_id: str) -> tuple[str, Product | None
         _commit(old, new, _events(old, new))
         return "archived", new
 
-    return _retrying(attempt)
+    return retrying(attempt, what="product", attempts=MAX_WRITE_ATTEMPTS)
 
 
 def set_stock(seller_id: str, product_id: str, *, quantity: int, expected_version: int | None,
@@ -320,7 +305,7 @@ def set_stock(seller_id: str, product_id: str, *, quantity: int, expected_versio
         _commit(old, new, _events(old, new))
         return new
 
-    return _retrying(attempt)
+    return retrying(attempt, what="product", attempts=MAX_WRITE_ATTEMPTS)
 
 
 def _row_error(row: int, sku: str | None, error: AgoraError) -> RowResult:
@@ -420,7 +405,7 @@ def _moderate(product_id: str, changes: Callable[[Product], dict[str, Any] | Non
         _commit(old, new, [new_event(event_type, {**_payload(new), **extra})])
         return new
 
-    return _retrying(attempt)
+    return retrying(attempt, what="product", attempts=MAX_WRITE_ATTEMPTS)
 
 
 def hide_product(operator_id: str, product_id: str, reason: str) -> Product:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
@@ -23,6 +23,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core.errors import Conflict
 from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -197,3 +198,21 @@ class LabelledTransaction:
             labels = [label for kind in ("check", "delete", "put", "update") for label in self._labels[kind]]
             return {labels[i] for i in failed}
         return set()
+
+
+T = TypeVar("T")
+
+
+class Stale(Exception):
+    """What a read-modify-write read changed before it wrote: read again and re-apply."""
+
+
+def retrying(attempt: Callable[[], T], *, what: str, attempts: int = 3) -> T:
+    """Run a read-modify-write again when a concurrent change won the race (``attempt``
+    raises :class:`Stale` or :class:`TransactionContention`); a 409 after ``attempts``."""
+    for _ in range(attempts):
+        try:
+            return attempt()
+        except (Stale, TransactionContention):
+            continue
+    raise Conflict(f"The {what} kept changing while this request was applied; try again.", code="concurrent_update")

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.models import Model
 
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import Stale, retrying, was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
@@ -44,7 +44,6 @@ from chalicelib.customers.models import (
     seller_key,
 )
 
-T = TypeVar("T")
 M = TypeVar("M", bound=Model)
 
 SAVE_ATTEMPTS = 5  # optimistic-lock retries before a write gives up with 409
@@ -52,7 +51,7 @@ SEARCH_READS = 4  # Query calls one search page may make (keeps a request bounde
 _VAT_ID = re.compile(r"^[A-Z]{2}[A-Z0-9+*]{2,12}$")
 
 
-class _Stale(Exception):
+class _Stale(Stale):
     """The customer changed between our read and our write: read again and retry."""
 
 
@@ -65,16 +64,6 @@ def stamp(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("times must carry a time zone")
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _retrying(attempt: Callable[[], T]) -> T:
-    for _ in range(SAVE_ATTEMPTS):
-        try:
-            return attempt()
-        except _Stale:
-            continue
-    raise Conflict("The customer was changed by someone else at the same moment; try again.",
-                   code="concurrent_change")
 
 
 def _exists(item: Any) -> bool:
@@ -286,7 +275,7 @@ def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ord
             raise _Stale from None
         return True
 
-    return _retrying(attempt)
+    return retrying(attempt, what="customer", attempts=SAVE_ATTEMPTS)
 
 
 def on_order_paid(message: dict[str, Any]) -> None:
@@ -331,7 +320,7 @@ def _refresh_copy(seller_id: str, user_id: str, *, name: str, email: str) -> Non
         customer.name, customer.email = name, email
         _save_customer(customer)
 
-    _retrying(attempt)
+    retrying(attempt, what="customer", attempts=SAVE_ATTEMPTS)
 
 
 def _save_customer(customer: Customer) -> None:
@@ -381,7 +370,7 @@ def update_customer(seller_id: str, user_id: str, changes: dict[str, Any]) -> Cu
         _save_with_group_change(customer, group_before)
         return customer
 
-    return _retrying(attempt)
+    return retrying(attempt, what="customer", attempts=SAVE_ATTEMPTS)
 
 
 def _save_with_group_change(customer: Customer, group_before: str | None) -> None:

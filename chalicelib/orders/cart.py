@@ -101,7 +101,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _load(ref: CartRef) -> Cart | None:
+def load_cart(ref: CartRef) -> Cart | None:
     try:
         return Cart.get(ref.pk, CART_SK, consistent_read=True)
     except Cart.DoesNotExist:
@@ -125,11 +125,7 @@ def _view(ref: CartRef | None, cart: Cart | None) -> CartView:
 
 
 def get_cart(ref: CartRef | None) -> CartView:
-    return _view(ref, _load(ref) if ref is not None else None)
-
-
-def load_cart(ref: CartRef) -> Cart | None:
-    return _load(ref)
+    return _view(ref, load_cart(ref) if ref is not None else None)
 
 
 def _unavailable(product_id: str) -> NotFound:
@@ -164,7 +160,7 @@ def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
                            details={"products": [{"product_id": product_id, "requested": quantity,
                                                   "available": int(product.stock)}]})
     for _ in range(MAX_WRITE_ATTEMPTS):
-        cart = _load(ref)
+        cart = load_cart(ref)
         lines = dict(cart.lines) if cart is not None else {}
         if quantity == 0:
             if product_id not in lines:
@@ -205,7 +201,7 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
     mine = CartRef(pk=user_key(user_id), user_id=user_id)
     assert guest_ref is not None
     for _ in range(MAX_WRITE_ATTEMPTS):
-        guest, cart = _load(guest_ref), _load(mine)
+        guest, cart = load_cart(guest_ref), load_cart(mine)
         if guest is None or not guest.lines:
             return _view(mine, cart)
         lines = dict(cart.lines) if cart is not None else {}

@@ -20,13 +20,13 @@ sub-order and seller + TransactWriteItems (the route then reads the order to ans
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from chalicelib.catalog.stock import StockHold, release_writes, stock_changed_event
-from chalicelib.core.db import LabelledTransaction, TransactionContention
+from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.money import Money
@@ -46,13 +46,12 @@ from chalicelib.orders.models import (
     user_key,
 )
 
-T = TypeVar("T")
 MAX_ATTEMPTS = 4
 BUYER_CANCELLABLE = ("pending_payment", "paid", "accepted")
 SELLER_CANCELLABLE = ("paid", "accepted")
 
 
-class _Stale(Exception):
+class _Stale(Stale):
     """The sub-order or order changed since it was read."""
 
 
@@ -63,15 +62,6 @@ def now_stamp() -> str:
 def order_not_found() -> NotFound:
     """One answer for "missing" and "someone else's"."""
     return NotFound("No such order.", code="order_not_found")
-
-
-def retrying(attempt: Callable[[], T]) -> T:
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            return attempt()
-        except (_Stale, TransactionContention):
-            continue
-    raise Conflict("The order kept changing while this request was applied; try again.", code="concurrent_update")
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -250,7 +240,7 @@ def _seller_move(seller_id: str, order_id: str, to: str, changes: Mapping[str, A
         commit(transaction)
         return after
 
-    return retrying(attempt)
+    return retrying(attempt, what="order", attempts=MAX_ATTEMPTS)
 
 
 def accept(seller_id: str, order_id: str) -> SubOrder:
@@ -293,7 +283,7 @@ def complete_due(now: datetime | None = None) -> int:
                 commit(transaction)
                 return True
 
-            completed += retrying(attempt)
+            completed += retrying(attempt, what="order", attempts=MAX_ATTEMPTS)
     return completed
 
 
@@ -327,7 +317,7 @@ def seller_cancel(seller_id: str, order_id: str, *, reason: str) -> SubOrder:
         commit(transaction)
         return after
 
-    return retrying(attempt)
+    return retrying(attempt, what="order", attempts=MAX_ATTEMPTS)
 
 
 def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
@@ -356,7 +346,7 @@ def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
         commit(transaction)
         return after
 
-    return retrying(attempt)
+    return retrying(attempt, what="order", attempts=MAX_ATTEMPTS)
 
 
 # --- buyer actions ------------------------------------------------------------------------
@@ -384,7 +374,7 @@ def buyer_cancel(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
         commit(transaction)
         return buyer_order(user_id, order_id)
 
-    return retrying(attempt)
+    return retrying(attempt, what="order", attempts=MAX_ATTEMPTS)
 
 
 def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: Mapping[int, int],
@@ -424,4 +414,4 @@ def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: M
         commit(transaction)
         return after
 
-    return retrying(attempt)
+    return retrying(attempt, what="order", attempts=MAX_ATTEMPTS)

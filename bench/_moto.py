@@ -15,7 +15,8 @@ def local_stack() -> Iterator[dict[str, Any]]:
     (the table's name already in the environment)."""
     os.environ.update(AWS_DEFAULT_REGION="eu-central-1", AWS_ACCESS_KEY_ID="testing",
                       AWS_SECRET_ACCESS_KEY="testing", AGORA_STAGE="local",
-                      AGORA_SECRET_TOKEN_SIGNING_KEY="bench-signing-key-0123456789abcdef0123")
+                      AGORA_SECRET_TOKEN_SIGNING_KEY="bench-signing-key-0123456789abcdef0123",
+                      AGORA_SECRET_HASH_PEPPER="1=bench-hash-pepper-0123456789abcdef0123")
     os.environ.pop("AWS_ENDPOINT_URL", None)
     warnings.simplefilter("ignore")
     from moto import mock_aws

@@ -33,6 +33,7 @@ LOCAL_SECRETS = {
     "AGORA_SECRET_STRIPE_WEBHOOK_SECRET": "whsec_agora_local_platform",
     "AGORA_SECRET_STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_agora_local_connect",
     "AGORA_SECRET_TOKEN_SIGNING_KEY": "agora-local-signing-key-not-for-production-0123456789",
+    "AGORA_SECRET_HASH_PEPPER": "1=agora-local-hash-pepper-not-for-production-0123456789",
 }
 
 

@@ -9,6 +9,7 @@ TEST_SECRETS = {
     "AGORA_SECRET_STRIPE_WEBHOOK_SECRET": "whsec_agora_unit_platform",
     "AGORA_SECRET_STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_agora_unit_connect",
     "AGORA_SECRET_TOKEN_SIGNING_KEY": "agora-unit-test-signing-key-0123456789abcdef",
+    "AGORA_SECRET_HASH_PEPPER": "1=agora-unit-test-hash-pepper-0123456789abcdef",
 }
 
 

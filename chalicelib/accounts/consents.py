@@ -9,8 +9,11 @@ account is erased, because it is the proof that mails were sent with consent.
 Links in mails are stateless signed tokens (:mod:`chalicelib.accounts.signed_links`):
 - confirmation: per request, valid 7 days, and only for the latest request (a pending
   consent remembers its request id; withdrawing or asking again voids older links);
-- unsubscribe: one per person and topic, never expiring, so that it works from any old
-  mail without signing in. ``unsubscribe_url`` is what every marketing mail links to.
+- unsubscribe: per person and topic, valid for a year from the mail that carries it, so
+  that it works from any recent mail without signing in (an expired one says so: the
+  person signs in, or uses a newer mail). ``unsubscribe_url`` is what every marketing
+  mail links to. Both are signed under the hash pepper, not the token signing key, so a
+  signing-key rotation leaves links in sent mails working.
 
 Both are redeemed by POST only, never GET: mail scanners prefetch GET links, and would
 unsubscribe (or confirm!) on the person's behalf. RFC 8058 one-click unsubscription fits
@@ -49,6 +52,7 @@ from chalicelib.retention.service import EmailMessage, enqueue_email
 # Topic -> version of the consent text the person agreed to (change it with the text).
 TOPICS = {"newsletter": "newsletter-2026-01"}
 CONFIRM_SECONDS = 7 * 24 * 3600
+UNSUBSCRIBE_SECONDS = 365 * 24 * 3600
 CONFIRMATION_MAILS = throttle.Rule("consent-confirmation-mail", limit=5, window_seconds=3600)
 _CONFIRM = "consent-confirm"
 _UNSUBSCRIBE = "consent-unsubscribe"
@@ -220,6 +224,9 @@ def unsubscribe(token: str, *, source_ip: str | None) -> ConsentState:
 
     Round trips: TransactWriteItems(consent, log)."""
     claims = signed_links.verify(_UNSUBSCRIBE, token)
+    if claims is None and signed_links.verify(_UNSUBSCRIBE, token, allow_expired=True) is not None:
+        raise BadRequest("This unsubscribe link has expired; use the link in a newer mail, or sign in and change "
+                         "your mail settings.", code="unsubscribe_link_expired")
     if claims is None or claims.get("t") not in TOPICS:
         raise BadRequest("This unsubscribe link is not valid.", code="invalid_unsubscribe_token")
     withdraw(claims["u"], claims["t"], method="unsubscribe_link", source_ip=source_ip)
@@ -227,7 +234,7 @@ def unsubscribe(token: str, *, source_ip: str | None) -> ConsentState:
 
 
 def unsubscribe_token(user_id: str, topic: str) -> str:
-    return signed_links.sign(_UNSUBSCRIBE, {"u": user_id, "t": topic})
+    return signed_links.sign(_UNSUBSCRIBE, {"u": user_id, "t": topic}, expires_in=UNSUBSCRIBE_SECONDS)
 
 
 def is_granted(user_id: str, topic: str) -> bool:

@@ -27,7 +27,8 @@ from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.models import MagicLink
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import throttle
-from chalicelib.core.auth import hash_secret, new_secret
+from chalicelib.core.auth import new_secret
+from chalicelib.core.peppers import hash_secret
 from chalicelib.core.db import was_condition_failure
 from chalicelib.core.errors import Unauthorized
 from chalicelib.core.settings import get_settings

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts.models import PROFILE_SK, SESSION_PREFIX, RefreshToken, SessionFamily, User, user_key
-from chalicelib.core.auth import hash_secret, issue_access_token, new_secret
+from chalicelib.core.auth import issue_access_token, new_secret
+from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Unauthorized
 from chalicelib.core.ids import new_id
@@ -35,6 +36,12 @@ class Session:
 def _refresh_item(token: str, *, user_id: str, family_id: str, now: int) -> RefreshToken:
     return RefreshToken(PK=f"REFRESH#{hash_secret(token)}", SK="REFRESH", user_id=user_id, family_id=family_id,
                         expires_at=now + REFRESH_TOKEN_SECONDS)
+
+
+def _presented(token: str) -> RefreshToken | None:
+    """The stored refresh token under any pepper version (one BatchGetItem)."""
+    keys = [(f"REFRESH#{digest}", "REFRESH") for digest in secret_hashes(token)]
+    return next(iter(RefreshToken.batch_get(keys)), None)
 
 
 def family_key(user_id: str, family_id: str) -> tuple[str, str]:
@@ -76,13 +83,10 @@ def _revoke_family(user_id: str, family_id: str) -> None:
 
 
 def refresh(token: str) -> Session:
-    """Round trips: GetItem(token), BatchGetItem(family, user), TransactWriteItems."""
+    """Round trips: BatchGetItem(token), BatchGetItem(family, user), TransactWriteItems."""
     now = int(time.time())
-    try:
-        presented = RefreshToken.get(f"REFRESH#{hash_secret(token)}", "REFRESH")
-    except RefreshToken.DoesNotExist:
-        raise _invalid() from None
-    if presented.expires_at <= now:
+    presented = _presented(token)
+    if presented is None or presented.expires_at <= now:
         raise _invalid()
     if presented.used:
         _revoke_family(presented.user_id, presented.family_id)
@@ -115,8 +119,7 @@ def refresh(token: str) -> Session:
 def end_session(token: str) -> None:
     """Sign out: revoke the family of this refresh token. Unknown tokens are ignored, so
     signing out twice is not an error."""
-    try:
-        presented = RefreshToken.get(f"REFRESH#{hash_secret(token)}", "REFRESH")
-    except RefreshToken.DoesNotExist:
+    presented = _presented(token)
+    if presented is None:
         return
     _revoke_family(presented.user_id, presented.family_id)

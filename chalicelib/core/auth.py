@@ -9,7 +9,6 @@ only a hash is stored.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import importlib
 import secrets
 import time
@@ -175,14 +174,3 @@ def authorize(principal: Principal, requirement: str, scopes: tuple[str, ...] = 
 def new_secret(prefix: str = "") -> str:
     """A high-entropy opaque credential (256 bits)."""
     return prefix + secrets.token_urlsafe(32)
-
-
-def hash_secret(secret: str) -> str:
-    """Opaque secrets have 256 bits of entropy, so a keyed SHA-256 is enough (and cheap to
-    look up); passwords, which do not, use argon2id in :mod:`chalicelib.core.passwords`."""
-    pepper = hashlib.sha256(b"agora-secret-hash:" + key_ring()[-1][1]).digest()
-    return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
-
-
-def same_secret(secret: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_secret(secret), stored_hash)

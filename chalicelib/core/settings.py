@@ -44,8 +44,12 @@ class Settings:
         return self.stage in LOCAL_STAGES
 
     def secret(self, name: str) -> str:
-        """A secret by short name (``stripe_secret_key``, ``token_signing_key``, ...)."""
-        if name in self._inline_secrets:
+        """A secret by short name (``stripe_secret_key``, ``token_signing_key``, ...).
+
+        ``AGORA_SECRET_<NAME>`` environment variables count only in local stages: a deployed
+        function reads its secrets from SSM alone, so a variable slipped into a Lambda's
+        configuration can never replace a signing key or the pepper."""
+        if self.is_local and name in self._inline_secrets:
             return self._inline_secrets[name]
         if self.is_local:
             raise KeyError(f"secret {name!r} is not set (env AGORA_SECRET_{name.upper()})")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.core.auth import hash_secret
+from chalicelib.core.peppers import hash_secret
 from chalicelib.core.db import TableModel, was_condition_failure
 from chalicelib.core.errors import TooManyRequests
 

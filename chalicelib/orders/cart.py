@@ -19,10 +19,11 @@ from pynamodb.exceptions import PutError
 
 from chalicelib.catalog.models import Product, product_sk
 from chalicelib.catalog.models import seller_key as product_seller_key
-from chalicelib.core.auth import hash_secret, new_secret
+from chalicelib.core.auth import new_secret
 from chalicelib.core.db import was_condition_failure
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.money import Money
+from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.orders.models import CART_SK, MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, guest_cart_key, user_key
 
 CART_TOKEN_PREFIX = "cart_"
@@ -55,11 +56,22 @@ def cart_ref(user_id: str | None, token: str | None, *, create: bool = False) ->
             raise ValidationFailed("The cart token is malformed.", code="invalid_cart_token",
                                    details=[{"field": "header.X-Cart-Token", "message": "not a cart token",
                                              "type": "value_error"}])
-        return CartRef(pk=guest_cart_key(hash_secret(token)), user_id=None, token=token)
+        return CartRef(pk=_guest_cart_pk(token), user_id=None, token=token)
     if create:
         token = new_secret(CART_TOKEN_PREFIX)
         return CartRef(pk=guest_cart_key(hash_secret(token)), user_id=None, token=token, new_token=True)
     return None
+
+
+def _guest_cart_pk(token: str) -> str:
+    """The key of a guest's cart. While the pepper ring holds older versions (after a
+    rotation), a cart made before it is found under its own version (one BatchGetItem more);
+    otherwise the key is computed without a read."""
+    keys = [guest_cart_key(digest) for digest in secret_hashes(token)]
+    if len(keys) > 1:
+        found = {cart.PK for cart in Cart.batch_get([(pk, CART_SK) for pk in keys])}
+        return next((pk for pk in keys if pk in found), keys[0])
+    return keys[0]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.core.auth import API_KEY_PREFIX, Principal, hash_secret, new_secret, same_secret
+from chalicelib.core.auth import API_KEY_PREFIX, Principal, new_secret
+from chalicelib.core.peppers import hash_secret, is_current, same_secret
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Forbidden, NotFound, Unauthorized
 from chalicelib.core.ids import has_prefix, new_id
@@ -106,7 +107,20 @@ def authenticate(credential: str) -> Principal:
         raise Forbidden("This seller is suspended; its API keys work again once an operator reinstates it.",
                         code="seller_suspended")
     _record_use(key)
+    if not is_current(key.secret_hash):
+        _rehash(key, credential)
     return Principal(kind="api_key", seller_id=key.seller_id, scopes=frozenset(key.scopes), key_id=key_id)
+
+
+def _rehash(key: ApiKey, credential: str) -> None:
+    """Move a key hashed under an older pepper version to the newest, so that the old version
+    can one day leave the ring (conditional on the hash read: a concurrent rehash wins)."""
+    try:
+        key.update(actions=[ApiKey.secret_hash.set(hash_secret(credential))],
+                   condition=ApiKey.secret_hash == key.secret_hash)
+    except UpdateError as error:
+        if not was_condition_failure(error):
+            logger.warning("could not re-hash an API key", extra={"key_id": key.key_id})
 
 
 def _record_use(key: ApiKey) -> None:

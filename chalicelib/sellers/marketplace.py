@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 
 from pynamodb.exceptions import PutError
 
-from chalicelib.core.auth import hash_secret, new_secret
+from chalicelib.core.auth import new_secret
+from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.core.cache import Expiring
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
@@ -150,8 +151,13 @@ def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
     if not code:
         raise ValidationFailed("Sellers join by invitation: an invite code is needed.", code="invite_required",
                                details=[{"field": "body.invite_code", "message": "Field required", "type": "missing"}])
+    found: dict[str, SellerInvite] = {}
     key = invite_key(hash_secret(code))
-    found = {item.SK: item for item in SellerInvite.query(key, consistent_read=True)}
+    for digest in secret_hashes(code):  # a code issued before a pepper rotation: its own version
+        key = invite_key(digest)
+        found = {item.SK: item for item in SellerInvite.query(key, consistent_read=True)}
+        if found:
+            break
     invite = found.get(INVITE_SK)
     if invite is None or invite.expires_at <= time.time():
         raise ValidationFailed("The invite code is not valid or has expired.", code="invalid_invite",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from typing import Any
 
 import pytest
@@ -229,15 +231,39 @@ def test_account_mails_render(template: str) -> None:
         assert mail.subject and "https://shop/" in mail.text and 'href="https://shop/' in mail.html
 
 
-def test_an_unsubscribe_link_from_before_a_key_rotation_still_works(api: Any, subscribed: Buyer,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Mail links are signed with the token key ring, so old mails survive a rotation."""
+def test_an_unsubscribe_link_survives_rotating_the_signing_key_and_the_pepper(api: Any, subscribed: Buyer,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mail links are signed under the hash pepper: a signing-key rotation does not touch them,
+    and a new pepper version signs new links while old ones keep working."""
     from chalicelib.core.settings import get_settings, reset_settings
 
-    old_key = get_settings().secret("token_signing_key")
+    old_pepper = get_settings().secret("hash_pepper")
     token = consents.unsubscribe_token(subscribed.user_id, "newsletter")
-    monkeypatch.setenv("AGORA_SECRET_TOKEN_SIGNING_KEY", f"k2=new-signing-key-0123456789-0123456789,{old_key}")
+    monkeypatch.setenv("AGORA_SECRET_TOKEN_SIGNING_KEY", "k2=new-signing-key-0123456789-0123456789")
+    monkeypatch.setenv("AGORA_SECRET_HASH_PEPPER", f"2=new-pepper-0123456789-0123456789-0123,{old_pepper}")
     reset_settings()
 
     assert call(api, "POST", "/v1/consents/unsubscribe", {"token": token})[0] == 200
-    assert consents.unsubscribe_token(subscribed.user_id, "newsletter").startswith("k2.")
+    assert consents.unsubscribe_token(subscribed.user_id, "newsletter").startswith("p2.")
+
+
+def test_an_unsubscribe_link_expires_after_a_year_and_says_so(api: Any, subscribed: Buyer) -> None:
+    from chalicelib.accounts import signed_links
+
+    year_old = signed_links.sign("consent-unsubscribe", {"u": subscribed.user_id, "t": "newsletter"},
+                                 expires_in=consents.UNSUBSCRIBE_SECONDS, now=time.time() - consents.UNSUBSCRIBE_SECONDS - 1)
+    status, body, _ = call(api, "POST", "/v1/consents/unsubscribe", {"token": year_old})
+
+    assert (status, body["error"]["code"]) == (400, "unsubscribe_link_expired")
+    assert consents.is_granted(subscribed.user_id, "newsletter")
+
+
+@pytest.mark.parametrize("path", ["/v1/consents/unsubscribe", "/v1/consents/confirm"])
+def test_a_non_ascii_signature_is_a_clear_400_not_a_500(api: Any, subscribed: Buyer, path: str) -> None:
+    genuine = consents.unsubscribe_token(subscribed.user_id, "newsletter")
+    forged = genuine[:-2] + "ßü"
+
+    status, body, _ = call(api, "POST", path, {"token": forged})
+
+    assert status == 400 and body["error"]["code"] in ("invalid_unsubscribe_token", "invalid_consent_token")
+    assert consents.is_granted(subscribed.user_id, "newsletter")

@@ -41,7 +41,8 @@ def test_only_a_hash_of_the_key_is_stored(api: Any) -> None:
     stored = _stored(key["key_id"])
 
     assert key["secret"] not in str(stored.serialize())
-    assert len(stored.secret_hash) == 64
+    version, _, digest = stored.secret_hash.partition(":")
+    assert (version, len(digest)) == ("1", 64)  # the pepper version it was hashed under, then the hash
 
 
 def test_listing_shows_keys_without_their_secrets(api: Any) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.core.auth import authenticate, hash_secret
+from chalicelib.core.auth import authenticate
+from chalicelib.core.peppers import hash_secret
 from tests.unit.conftest import call
 from tests.unit.sellers.conftest import APPLICATION, apply, operator, outbox, set_mode, stripe_client
 

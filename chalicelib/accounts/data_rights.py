@@ -41,9 +41,9 @@ from chalicelib.accounts.models import (
     user_key,
 )
 from chalicelib.accounts.service import get_active_user, get_user
-from chalicelib.core.peppers import hash_secret
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict
+from chalicelib.core.peppers import hash_secret
 from chalicelib.events.service import new_event
 
 

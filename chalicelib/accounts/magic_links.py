@@ -28,9 +28,9 @@ from chalicelib.accounts.models import MagicLink
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import throttle
 from chalicelib.core.auth import new_secret
-from chalicelib.core.peppers import hash_secret
 from chalicelib.core.db import was_condition_failure
 from chalicelib.core.errors import Unauthorized
+from chalicelib.core.peppers import hash_secret
 from chalicelib.core.settings import get_settings
 from chalicelib.retention.service import EmailMessage, enqueue_email
 

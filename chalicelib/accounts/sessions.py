@@ -15,10 +15,10 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts.models import PROFILE_SK, SESSION_PREFIX, RefreshToken, SessionFamily, User, user_key
 from chalicelib.core.auth import issue_access_token, new_secret
-from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Unauthorized
 from chalicelib.core.ids import new_id
+from chalicelib.core.peppers import hash_secret, secret_hashes
 
 REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
 REFRESH_PREFIX = "agora_rt_"

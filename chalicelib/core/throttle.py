@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.core.peppers import hash_secret
 from chalicelib.core.db import TableModel, was_condition_failure
 from chalicelib.core.errors import TooManyRequests
+from chalicelib.core.peppers import hash_secret
 
 UNKNOWN_SOURCE = "unknown"
 

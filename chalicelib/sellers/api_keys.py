@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.core.auth import API_KEY_PREFIX, Principal, new_secret
-from chalicelib.core.peppers import hash_secret, is_current, same_secret
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Forbidden, NotFound, Unauthorized
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.core.peppers import hash_secret, is_current, same_secret
 from chalicelib.events.service import new_event
 from chalicelib.sellers.models import PROFILE_SK, ApiKey, Seller, api_key_key, api_keys_index_key, seller_key
 

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import PutError
 
 from chalicelib.core.auth import new_secret
-from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.core.cache import Expiring
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.events.service import new_event
 from chalicelib.sellers.models import (
     INVITE_SK,

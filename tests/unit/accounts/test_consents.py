@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-
 from typing import Any
 
 import pytest
@@ -250,8 +249,9 @@ def test_an_unsubscribe_link_survives_rotating_the_signing_key_and_the_pepper(ap
 def test_an_unsubscribe_link_expires_after_a_year_and_says_so(api: Any, subscribed: Buyer) -> None:
     from chalicelib.accounts import signed_links
 
+    a_year_ago = time.time() - consents.UNSUBSCRIBE_SECONDS - 1
     year_old = signed_links.sign("consent-unsubscribe", {"u": subscribed.user_id, "t": "newsletter"},
-                                 expires_in=consents.UNSUBSCRIBE_SECONDS, now=time.time() - consents.UNSUBSCRIBE_SECONDS - 1)
+                                 expires_in=consents.UNSUBSCRIBE_SECONDS, now=a_year_ago)
     status, body, _ = call(api, "POST", "/v1/consents/unsubscribe", {"token": year_old})
 
     assert (status, body["error"]["code"]) == (400, "unsubscribe_link_expired")

@@ -45,9 +45,9 @@ from chalicelib.core import throttle
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.ids import new_id
+from chalicelib.core.mail import EmailMessage, enqueue_email
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.settings import get_settings
-from chalicelib.retention.service import EmailMessage, enqueue_email
 
 # Topic -> version of the consent text the person agreed to (change it with the text).
 TOPICS = {"newsletter": "newsletter-2026-01"}

@@ -23,9 +23,15 @@ Keys and access patterns:
   rotated refresh token belongs to it, and presenting a used token revokes the whole family
   (refresh-token reuse detection). Living in the user's partition lets the data export count
   them and account erasure end them all with one Query. Expires by TTL.
-- ``MagicLink``: PK=MAGIC#<hash of the token>, SK=MAGIC — the sign-in link's token is never
-  stored; redeeming it is one conditional UpdateItem (unused and unexpired) that returns the
-  email. Expires by TTL 15 minutes after it was requested.
+- ``MagicLink``: PK=MAGIC#<hash of the token>, SK=MAGIC — a mailed one-time link (sign-in,
+  sign-up confirmation, seller application, customer invitation: ``purpose``); the token is
+  never stored, and is minted by the mail worker when it sends the mail. Redeeming it is one
+  conditional UpdateItem (unused, unexpired, of the purposes the route redeems) that
+  returns the email and what the link completes (``ref``). Expires by TTL.
+- ``SignUp``: PK=SIGNUP#<signup_id>, SK=SIGNUP — a registration waiting for its address to be
+  confirmed: the name, the argon2 hash of the chosen password (never the password) and the
+  newsletter wish. GetItem when its link is redeemed, deleted then; expires by TTL after a day.
+  No account exists until the link is used, so an unconfirmed sign-up blocks nobody.
 - ``Address``: PK=USER#<user_id>, SK=ADDRESS#<address_id> — Query the address book
   (begins_with ADDRESS#), GetItem/UpdateItem/DeleteItem one address. Keyed by the signed-in
   buyer, so another buyer's address id simply does not exist for them.
@@ -69,6 +75,10 @@ def user_key(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
+def signup_key(signup_id: str) -> str:
+    return f"SIGNUP#{signup_id}"
+
+
 def email_key(email: str) -> str:
     return f"EMAIL#{email}"
 
@@ -88,8 +98,10 @@ class User(TableModel):
     password_hash = UnicodeAttribute(null=True)  # None: a passwordless account (magic link only)
     roles = UnicodeSetAttribute(default=lambda: {"buyer"})
     seller_id = UnicodeAttribute(null=True)  # set when this person works for a seller
-    status = UnicodeAttribute(default="active")  # active | erased
+    # active | invited (made by a seller's import, not yet claimed by its owner) | erased
+    status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
+    # The person proved they read mail at the address. Password sign-in needs it.
     email_verified = BooleanAttribute(default=False)
 
     phone = UnicodeAttribute(null=True)  # E.164, e.g. +4915112345678
@@ -135,12 +147,26 @@ class SessionFamily(TableModel):
     user_id = UnicodeAttribute()
     revoked = BooleanAttribute(default=False)
     created_at = UnicodeAttribute(null=True)
+    auth_time = NumberAttribute(null=True)  # epoch seconds of the sign-in (created_at for older families)
     expires_at = NumberAttribute()
 
 
 class MagicLink(TableModel):
     email = UnicodeAttribute()
+    purpose = UnicodeAttribute(null=True)  # sign_in (also when absent) | sign_up | seller_application | ...
+    ref = UnicodeAttribute(null=True)  # what the link completes (a sign-up id, an application id, ...)
     used = BooleanAttribute(default=False)
+    requested_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class SignUp(TableModel):
+    signup_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    newsletter = BooleanAttribute(default=False)
+    source_ip = UnicodeAttribute(null=True)
     requested_at = UnicodeAttribute()
     expires_at = NumberAttribute()
 

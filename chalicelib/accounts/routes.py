@@ -24,36 +24,45 @@ def _no_content() -> Response:
 
 
 @bp.route("/v1/auth/register", methods=["POST"])
-@operation("Create a buyer account with a password", tags=("auth",), body=schemas.Registration,
-           response=schemas.Tokens, status=201, errors=(409,))
-def register(body: schemas.Registration) -> schemas.Tokens:
+@operation("Sign up with a password: mails a link that creates the account", tags=("auth",),
+           body=schemas.Registration, response=schemas.Accepted, status=202, errors=(422, 429),
+           description="The answer is the same whether or not the address has an account; the mail says which. "
+                       "The account, with this password, is created when the mailed link is redeemed at "
+                       "`POST /v1/auth/magic-link/verify`. Limited per source address; mails to one address are "
+                       "paced (extra requests are dropped quietly).")
+def register(body: schemas.Registration) -> schemas.Accepted:
     from chalicelib.accounts import service
 
-    return schemas.tokens(service.register(email=body.email, password=body.password, name=body.name,
-                                           newsletter=body.newsletter, source_ip=_source_ip()))
+    service.register(email=body.email, password=body.password, name=body.name, newsletter=body.newsletter,
+                     source_ip=_source_ip())
+    return schemas.SIGN_UP_MAILED
 
 
 @bp.route("/v1/auth/login", methods=["POST"])
 @operation("Sign in with email and password", tags=("auth",), body=schemas.Credentials,
-           response=schemas.Tokens, errors=(401, 429))
+           response=schemas.Tokens, errors=(401, 403, 429),
+           description="Only for a confirmed address (403 `email_not_verified` mails a sign-in link instead). After "
+                       "several wrong passwords for an address, a proof of work is required (401 "
+                       "`challenge_required`); the source address is limited (429).")
 def login(body: schemas.Credentials) -> schemas.Tokens:
     from chalicelib.accounts import service
 
-    return schemas.tokens(service.login(email=body.email, password=body.password, source_ip=_source_ip()))
+    return schemas.tokens(service.login(email=body.email, password=body.password, source_ip=_source_ip(),
+                                        challenge=body.challenge, solution=body.solution))
 
 
 @bp.route("/v1/auth/refresh", methods=["POST"])
 @operation("Exchange a refresh token for new tokens (the old one is spent)", tags=("auth",),
-           body=schemas.RefreshRequest, response=schemas.Tokens, errors=(401,))
+           body=schemas.RefreshRequest, response=schemas.Tokens, errors=(401, 429))
 def refresh(body: schemas.RefreshRequest) -> schemas.Tokens:
     from chalicelib.accounts import sessions
 
-    return schemas.tokens(sessions.refresh(body.refresh_token))
+    return schemas.tokens(sessions.refresh(body.refresh_token, source_ip=_source_ip()))
 
 
 @bp.route("/v1/auth/logout", methods=["POST"])
-@operation("Sign out: revoke this refresh token's session", tags=("auth",), body=schemas.RefreshRequest,
-           status=204)
+@operation("Sign out: revoke this refresh token's session and its access tokens", tags=("auth",),
+           body=schemas.RefreshRequest, status=204)
 def logout(body: schemas.RefreshRequest) -> Response:
     from chalicelib.accounts import sessions
 
@@ -72,12 +81,35 @@ def request_magic_link(body: schemas.MagicLinkRequest) -> schemas.Accepted:
 
 
 @bp.route("/v1/auth/magic-link/verify", methods=["POST"])
-@operation("Redeem a sign-in link's token for tokens (once; creates a passwordless account if needed)",
-           tags=("auth",), body=schemas.MagicLinkRedemption, response=schemas.Tokens, errors=(401,))
+@operation("Redeem a mailed link's token for tokens (sign-in, sign-up confirmation or a seller's invitation; once)",
+           tags=("auth",), body=schemas.MagicLinkRedemption, response=schemas.Tokens, errors=(401, 429),
+           description="A sign-in link creates a passwordless account for a new address. The first link used on an "
+                       "account whose address was never confirmed clears any password on it and ends its sessions.")
 def verify_magic_link(body: schemas.MagicLinkRedemption) -> schemas.Tokens:
     from chalicelib.accounts import magic_links
 
-    return schemas.tokens(magic_links.redeem_link(body.token))
+    return schemas.tokens(magic_links.redeem_link(body.token, source_ip=_source_ip()))
+
+
+@bp.route("/v1/me/password", methods=["PUT"])
+@operation("Set or change your password; every session ends and you get a fresh one", tags=("me",),
+           body=schemas.PasswordChange, response=schemas.Tokens, auth="user", errors=(401, 403, 422))
+def change_password(body: schemas.PasswordChange, principal: Principal) -> schemas.Tokens:
+    from chalicelib.accounts import service
+
+    return schemas.tokens(service.change_password(principal.user_id, new_password=body.new_password,
+                                                  current_password=body.current_password,
+                                                  auth_time=principal.auth_time))
+
+
+@bp.route("/v1/me/sign-out-everywhere", methods=["POST"])
+@operation("Sign out on every device: all sessions and their access tokens end now", tags=("me",), status=204,
+           auth="user", errors=(403,))
+def sign_out_everywhere(principal: Principal) -> Response:
+    from chalicelib.accounts import service
+
+    service.sign_out_everywhere(principal.user_id)
+    return _no_content()
 
 
 # --- profile and data rights ----------------------------------------------------------------------------------
@@ -100,10 +132,12 @@ def patch_me(body: schemas.ProfileChange, principal: Principal) -> schemas.Profi
 
 @bp.route("/v1/me", methods=["DELETE"])
 @operation("Delete your account: personal data is erased, records the law requires are kept anonymised",
-           tags=("me",), status=204, auth="buyer", errors=(409,))
+           tags=("me",), status=204, auth="buyer", errors=(403, 409),
+           description="Needs a sign-in within the last 10 minutes (403 `reauthentication_required` otherwise).")
 def delete_me(principal: Principal) -> Response:
-    from chalicelib.accounts import data_rights
+    from chalicelib.accounts import data_rights, service
 
+    service.require_recent_sign_in(principal.auth_time)
     data_rights.erase(principal.user_id)
     return _no_content()
 

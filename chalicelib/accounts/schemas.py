@@ -18,6 +18,20 @@ class Registration(RequestSchema):
 class Credentials(RequestSchema):
     email: str = Field(max_length=320)
     password: str = Field(max_length=256)
+    challenge: str | None = Field(default=None, max_length=400,
+                                  description="After several wrong passwords for an address, sign-in answers 401 "
+                                              "`challenge_required` (or `invalid_credentials`) with a challenge in "
+                                              "`error.details`: send it back here with its solution.")
+    solution: str | None = Field(default=None, max_length=32,
+                                 description="A decimal number n such that SHA-256 of `<challenge>:<n>` starts with "
+                                             "`difficulty` zero bits.")
+
+
+class PasswordChange(RequestSchema):
+    new_password: str = Field(max_length=256)
+    current_password: str | None = Field(default=None, max_length=256,
+                                         description="Required when the account has a password. An account without "
+                                                     "one needs a sign-in within the last 10 minutes instead.")
 
 
 class RefreshRequest(RequestSchema):
@@ -68,6 +82,8 @@ class Accepted(ResponseSchema):
 
 MAGIC_LINK_SENT = Accepted(message="If this address can receive mail, a sign-in link is on its way. "
                                    "It works once and for 15 minutes.")
+SIGN_UP_MAILED = Accepted(message="Check your mail: we have sent a link to this address to finish signing up. "
+                                  "Until it is used, no account is created.")
 
 
 # --- profile --------------------------------------------------------------------------------------------------

@@ -12,8 +12,17 @@ For other domains:
   checkout the buyer's default addresses and VAT id, and
   ``chalicelib.accounts.payment_methods.ensure_stripe_customer`` the Stripe customer to
   charge saved cards on.
-- sellers' customer imports: ``ensure_account(email, name=..., password=..., method="import")``
-  (no welcome mail for imported people: they did not sign up with agora themselves).
+- sellers' customer imports: ``invite_account(email, name=...)`` gives a person without an
+  account a passwordless one in the ``invited`` state (no welcome mail: they did not sign up
+  with agora themselves); it becomes theirs when they first use a mailed link. No seller
+  ever sets or learns a buyer's credential.
+
+The sign-in model: an address must be proven (a mailed link used) before its password
+works. Registration therefore creates nothing but a pending sign-up and mails a
+confirmation link; the account is created when the link is used. The first mailed-link
+sign-in of an account that was never proven (an invited account, a guest checkout's
+account, one from before this rule) clears any password on it and ends its sessions: only
+the mailbox's owner decides what the account's credentials are.
 """
 
 from __future__ import annotations
@@ -24,25 +33,34 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts.emails import normalise_email
-from chalicelib.accounts.models import PROFILE_SK, EmailClaim, User, email_key, user_key
+from chalicelib.accounts.models import PROFILE_SK, EmailClaim, SignUp, User, email_key, signup_key, user_key
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import throttle
 from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
-from chalicelib.core.errors import AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed
+from chalicelib.core.errors import AgoraError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.core.logging import logger
 from chalicelib.core.passwords import hash_password, password_problems, verify_password
-from chalicelib.events.service import new_event
+from chalicelib.events.service import new_event, record_event
 
-# Failed sign-ins per quarter hour. The source limit is higher than the email limit:
-# households, offices and mobile carriers share addresses.
-LOGIN_FAILURES_PER_EMAIL = throttle.Rule("login-email", limit=5, window_seconds=15 * 60)
+# Failed sign-ins per quarter hour. The source address is the guesser's own, so it is
+# blocked (households, offices and mobile carriers share addresses, hence 30); a person's
+# email address is never blocked: its failures make sign-in ask for a proof of work.
+LOGIN_FAILURES_PER_EMAIL = throttle.Rule("login-email", limit=0, window_seconds=15 * 60)
 LOGIN_FAILURES_PER_SOURCE = throttle.Rule("login-source", limit=30, window_seconds=15 * 60)
+# Sign-ups: each runs argon2 and sends a mail, so a source gets a few an hour; mails to one
+# address are paced (dropped quietly), so nobody can flood a mailbox or block its owner.
+SIGN_UPS_PER_SOURCE = throttle.Rule("sign-up-source", limit=10, window_seconds=3600)
+SIGN_UP_MAILS = throttle.Pacing("sign-up-email", first_gap=60, max_gap=15 * 60)
+SIGN_UP_SECONDS = 24 * 3600
+RECENT_SIGN_IN_SECONDS = 10 * 60
+SIGN_UP_PATH = "/sign-up/confirm"
 
 
-def check_new_password(password: str, email: str) -> None:
+def check_new_password(password: str, email: str, name: str | None = None) -> None:
     problems = password_problems(password, email=email)
     if problems:
         raise ValidationFailed("The password is too weak.", code="weak_password",
@@ -51,12 +69,15 @@ def check_new_password(password: str, email: str) -> None:
 
 
 def new_user(email: str, *, name: str = "", password: str | None = None, roles: Iterable[str] = ("buyer",),
-             seller_id: str | None = None) -> User:
-    """An unsaved user; :func:`create_user` saves it."""
+             seller_id: str | None = None, password_hash: str | None = None, email_verified: bool = False,
+             status: str = "active") -> User:
+    """An unsaved user; :func:`create_user` saves it. A password (or its hash) belongs only
+    on an account whose address is proven (``email_verified``) or that an operator makes."""
     user_id = new_id("usr")
     return User(PK=user_key(user_id), SK=PROFILE_SK, user_id=user_id, email=email, name=name,
-                password_hash=hash_password(password) if password else None, roles=set(roles),
-                seller_id=seller_id, created_at=datetime.now(UTC).isoformat())
+                password_hash=hash_password(password) if password else password_hash, roles=set(roles),
+                seller_id=seller_id, created_at=datetime.now(UTC).isoformat(), email_verified=email_verified,
+                status=status)
 
 
 class EmailTaken(Conflict):
@@ -144,51 +165,132 @@ def get_active_user(user_id: str) -> User:
     return user
 
 
-def register(*, email: str, password: str, name: str, newsletter: bool = False,
-             source_ip: str | None = None) -> Session:
-    """Round trips: TransactWriteItems(claim, user, event), TransactWriteItems(session).
-    A newsletter wish is confirmed by mail (double opt-in) by the ``account.created``
-    subscriber, which logs it with the source address given here."""
+def register(*, email: str, password: str, name: str, newsletter: bool = False, source_ip: str) -> None:
+    """Start a sign-up: nothing is created until the address is proven. The answer is the
+    same whether or not the address has an account; the mail tells its owner which it is.
+
+    Round trips: UpdateItem(throttle), GetItem + UpdateItem(pacing), GetItem(claim) +
+    GetItem(user), PutItem(sign-up) for a new address, SQS SendMessage(mail). The password is
+    hashed either way, so both answers take as long."""
+    from chalicelib.accounts import magic_links
+
     email = normalise_email(email)
-    check_new_password(password, email)
-    payload: dict[str, Any] = {"newsletter_requested": newsletter, "method": "password"}
-    if newsletter:
-        payload["source_ip"] = source_ip
-    user = create_user(new_user(email, name=name, password=password), event_payload=payload)
-    return start_session(user)
+    check_new_password(password, email, name)
+    throttle.hit(SIGN_UPS_PER_SOURCE, source_ip)
+    if not throttle.pace(SIGN_UP_MAILS, email):
+        return
+    password_hash = hash_password(password)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        magic_links.send_link_mail(email, template="sign_up_existing", purpose="sign_in",
+                                   context={"name": existing.name or name})
+        return
+    signup_id = new_id("sgn")
+    SignUp(PK=signup_key(signup_id), SK="SIGNUP", signup_id=signup_id, email=email, name=name,
+           password_hash=password_hash, newsletter=newsletter, source_ip=source_ip,
+           requested_at=datetime.now(UTC).isoformat(), expires_at=int(time.time()) + SIGN_UP_SECONDS).save()
+    magic_links.send_link_mail(email, template="sign_up_confirm", purpose="sign_up", ref=signup_id,
+                               path=SIGN_UP_PATH, context={"name": name})
 
 
-def login(*, email: str, password: str, source_ip: str) -> Session:
+def complete_sign_up(signup_id: str | None, email: str) -> User:
+    """The sign-up's link was used: create the account with its password, the address proven.
+    If the address got an account meanwhile (a guest checkout, another sign-up), that one is
+    used and the sign-up's password is not set on it: a sign-up's password belongs only on
+    the account it creates.
+
+    Round trips: GetItem(sign-up), TransactWriteItems(claim, user, event), DeleteItem(sign-up)."""
+    try:
+        signup = SignUp.get(signup_key(signup_id or ""), "SIGNUP")
+    except SignUp.DoesNotExist:
+        signup = None
+    if signup is None or signup.email != email:
+        user, _ = ensure_account(email, method="magic_link")
+        return user
+    payload: dict[str, Any] = {"newsletter_requested": bool(signup.newsletter), "method": "password"}
+    if signup.newsletter:
+        payload["source_ip"] = signup.source_ip
+    try:
+        user = create_user(new_user(email, name=signup.name, password_hash=signup.password_hash, email_verified=True),
+                           event_payload=payload)
+    except EmailTaken:
+        user, _ = ensure_account(email, method="magic_link")
+    signup.delete()
+    return user
+
+
+def login(*, email: str, password: str, source_ip: str, challenge: str | None = None,
+          solution: str | None = None) -> Session:
     """The same answer, after the same work, for a wrong password and an unknown email.
 
-    Failed attempts are limited per email and per source address (429 with Retry-After).
-    Every attempt is counted before the password is checked (so a burst of parallel
-    guesses cannot slip past the limit) and refunded when it succeeds (so only failures
-    count, and one person's success never locks out anybody else).
+    Failed attempts are limited per source address (429 with Retry-After): every attempt is
+    counted before the password is checked (so a burst of parallel guesses cannot slip past
+    the limit) and refunded when it succeeds. Failures per email address are counted but never
+    block: past a few, every sign-in for the address needs a solved proof-of-work challenge
+    (:mod:`chalicelib.accounts.challenges`), which the owner's client solves in a second.
 
-    Round trips: UpdateItem per counter (2), GetItem(claim), GetItem(user), then
-    UpdateItem per counter (refund) and TransactWriteItems(session) on success.
+    A password works only on a proven address: the right password on an unproven one answers
+    403 ``email_not_verified`` and mails a sign-in link (paced).
+
+    Round trips: UpdateItem(source counter), GetItem(email failures), [PutItem(challenge
+    spent)], GetItem(claim), GetItem(user), then UpdateItem(source refund) and
+    TransactWriteItems(session) on success, or UpdateItem(email failures) on failure.
     """
+    from chalicelib.accounts import challenges
+
     try:
         email = normalise_email(email)
     except ValidationFailed:
         email = ""
-    attempts = [(LOGIN_FAILURES_PER_SOURCE, source_ip)] + ([(LOGIN_FAILURES_PER_EMAIL, email)] if email else [])
     now = time.time()
+    attempts = [(LOGIN_FAILURES_PER_SOURCE, source_ip)]
     throttle.hit_all(attempts, now=now)
+    if email:
+        bits = challenges.difficulty(throttle.failures(LOGIN_FAILURES_PER_EMAIL, email, now=now))
+        if bits is not None and not challenges.redeem(challenge, solution, email, bits):
+            throttle.refund_all(attempts, now=now)  # an unsolved challenge is not a guess
+            raise _challenge_required(email, bits)
     user = find_user_by_email(email) if email else None
     stored = user.password_hash if user is not None and user.is_active else None
     if not verify_password(password, stored):
-        raise Unauthorized("The email or password is wrong.", code="invalid_credentials")
+        raise _failed_sign_in(email, now)
     throttle.refund_all(attempts, now=now)
+    assert user is not None  # verify_password is False without a stored hash
+    if not user.email_verified:
+        from chalicelib.accounts import magic_links
+
+        magic_links.mail_sign_in_link(email)
+        raise Forbidden("Confirm your email address first: we have mailed you a sign-in link. Until you use it, "
+                        "this account signs in by link only.", code="email_not_verified")
     return start_session(user)
 
 
-def ensure_account(email: str, *, name: str = "", password: str | None = None,
-                   method: str = "passwordless") -> tuple[User, bool]:
-    """The account for ``email``, created if there is none (magic-link sign-up, guest
-    checkout, sellers' customer imports). ``password`` is used only for a new account —
-    an existing account is linked, never changed. Returns (user, created).
+def _challenge(email: str, bits: int) -> dict[str, Any]:
+    """What a client needs to solve the next sign-in's proof of work."""
+    from chalicelib.accounts import challenges
+
+    return {"challenge": challenges.issue(email, bits), "difficulty": bits, "algorithm": "sha256-leading-zero-bits",
+            "expires_in": challenges.CHALLENGE_SECONDS}
+
+
+def _challenge_required(email: str, bits: int) -> Unauthorized:
+    return Unauthorized("Too many wrong passwords for this address: solve the challenge and send it with your next "
+                        "sign-in.", code="challenge_required", details=_challenge(email, bits))
+
+
+def _failed_sign_in(email: str, now: float) -> Unauthorized:
+    """A wrong password (or no such account): counted against the address, and, once it is
+    under attack, the answer carries the challenge the next attempt needs."""
+    from chalicelib.accounts import challenges
+
+    bits = challenges.difficulty(throttle.count(LOGIN_FAILURES_PER_EMAIL, email, now=now)) if email else None
+    return Unauthorized("The email or password is wrong.", code="invalid_credentials",
+                        details=_challenge(email, bits) if bits is not None else None)
+
+
+def ensure_account(email: str, *, name: str = "", method: str = "passwordless") -> tuple[User, bool]:
+    """The account for ``email``, created passwordless if there is none (a mailed-link
+    sign-in, a guest checkout). An existing account is returned unchanged. Returns (user, created).
 
     Round trips: GetItem(claim), GetItem(user) for an existing account; GetItem(claim) and
     TransactWriteItems(claim, user, event) for a new one."""
@@ -197,19 +299,106 @@ def ensure_account(email: str, *, name: str = "", password: str | None = None,
     if existing is not None:
         return existing, False
     try:
-        return create_user(new_user(email, name=name, password=password), event_payload={"method": method}), True
+        return create_user(new_user(email, name=name), event_payload={"method": method}), True
     except EmailTaken:  # created concurrently by another request: use that one
         found = find_user_by_email(email)
-        if found is None:  # pragma: no cover - the claim exists, so the user does
+        if found is None:  # pragma: no cover - the claim exists, so the account does
             raise
         return found, False
 
 
-def mark_email_verified(user: User) -> User:
-    """The person proved they read mail at this address (one UpdateItem, skipped when known)."""
-    if not user.email_verified:
-        user.update(actions=[User.email_verified.set(True)], condition=User.PK.exists())
+def invite_account(email: str, *, seller_id: str) -> tuple[User, bool]:
+    """A seller imported ``email``: a person without an account gets a passwordless one in the
+    ``invited`` state, theirs once they use a mailed link. The seller's name for the person is
+    not put on it (it is the seller's own data). Returns (user, created)."""
+    email = normalise_email(email)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        return existing, False
+    try:
+        return create_user(new_user(email, status="invited"),
+                           event_payload={"method": "seller_import", "seller_id": seller_id}), True
+    except EmailTaken:
+        found = find_user_by_email(email)
+        if found is None:  # pragma: no cover - the claim exists, so the account does
+            raise
+        return found, False
+
+
+def confirm_mailbox(user: User) -> User:
+    """The person just used a link mailed to the account's address. The first time, whatever
+    was set on the account by somebody who never read that mail is undone: the password is
+    cleared (set it again in the account), every session is ended, and an invited account
+    becomes the person's own. Later links change nothing.
+
+    Round trips: none when the address was proven before; else UpdateItem(user) and, if it
+    had a password or sessions, the revocation of every session."""
+    if user.email_verified and user.status == "active":
+        return user
+    had_password = user.password_hash is not None
+    actions = [User.email_verified.set(True), User.status.set("active"), User.password_hash.remove()]
+    try:
+        user.update(actions=actions, condition=User.status.is_in("active", "invited"))
+    except UpdateError as error:
+        if was_condition_failure(error):
+            raise account_closed() from None
+        raise
+    from chalicelib.accounts.sessions import revoke_all
+
+    revoked = revoke_all(user.user_id)
+    if had_password or revoked:
+        logger.info("first mailed-link sign-in cleared the account's credentials",
+                    extra={"user_id": user.user_id, "had_password": had_password, "sessions_ended": revoked})
     return user
+
+
+def accept_invitation(user: User, invitation_id: str) -> None:
+    """The person used a seller's invitation link: tell the seller's side (the
+    ``account.invitation_accepted`` event), which links its customer record to the account.
+    The link is single use and the subscriber idempotent, so this happens once."""
+    record_event("account.invitation_accepted", {"user_id": user.user_id, "invitation_id": invitation_id})
+
+
+def require_recent_sign_in(auth_time: int | None) -> None:
+    """Sensitive changes (deleting the account, a password without the current one) need a
+    sign-in within the last few minutes, not just a still-valid session."""
+    if auth_time is None or time.time() - auth_time > RECENT_SIGN_IN_SECONDS:
+        raise Forbidden(f"Sign in again (password or a mailed link) and retry within "
+                        f"{RECENT_SIGN_IN_SECONDS // 60} minutes.", code="reauthentication_required")
+
+
+def change_password(user_id: str, *, new_password: str, current_password: str | None,
+                    auth_time: int | None) -> Session:
+    """Set a new password, proving the old one (or, for an account without one, a recent
+    sign-in). Every session ends, and the caller gets a fresh one.
+
+    Round trips: GetItem(user), UpdateItem(user), the revocation of every session,
+    TransactWriteItems(session)."""
+    user = get_active_user(user_id)
+    if user.password_hash is not None:
+        if current_password is None:
+            raise ValidationFailed("Give your current password.", code="current_password_required",
+                                   details=[{"field": "body.current_password", "message": "Field required",
+                                             "type": "missing"}])
+        if not verify_password(current_password, user.password_hash):
+            raise Unauthorized("The current password is wrong.", code="invalid_credentials")
+    else:
+        require_recent_sign_in(auth_time)
+    if not user.email_verified:
+        raise Forbidden("Confirm your email address first (sign in with a mailed link).", code="email_not_verified")
+    check_new_password(new_password, user.email, user.name)
+    user.update(actions=[User.password_hash.set(hash_password(new_password))],
+                condition=User.status == "active")
+    from chalicelib.accounts.sessions import revoke_all
+
+    revoke_all(user_id)
+    return start_session(user)
+
+
+def sign_out_everywhere(user_id: str) -> int:
+    from chalicelib.accounts.sessions import revoke_all
+
+    return revoke_all(user_id)
 
 
 def save_counted(item: Any, counter: Any, limit: int, *, user_actions: Iterable[Any] = ()) -> bool:

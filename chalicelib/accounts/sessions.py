@@ -3,6 +3,12 @@
 Each sign-in starts a session family. Refreshing spends the presented refresh token and
 issues a new one in the same family; presenting a spent token again means it was
 copied, so the whole family is revoked (RFC 6819 §5.2.2.3 / OAuth 2.0 Security BCP).
+
+Access tokens name their family (``sid``) and the time of the sign-in (``auth_time``).
+Revoking a family also puts it on the deny-list (:mod:`chalicelib.core.revocations`), so
+its access tokens stop at once, not up to 15 minutes later. ``revoke_all`` ends every
+session of a person (sign out everywhere, a password change, an account claimed by its
+owner): one Query of the families, one UpdateItem each, one BatchWriteItem per 25.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts.models import PROFILE_SK, SESSION_PREFIX, RefreshToken, SessionFamily, User, user_key
+from chalicelib.core import revocations, throttle
 from chalicelib.core.auth import issue_access_token, new_secret
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Unauthorized
@@ -48,8 +55,15 @@ def family_key(user_id: str, family_id: str) -> tuple[str, str]:
     return user_key(user_id), f"{SESSION_PREFIX}{family_id}"
 
 
-def _access(user: User) -> tuple[str, int]:
-    return issue_access_token(user_id=user.user_id, roles=set(user.roles), seller_id=user.seller_id)
+def _access(user: User, family_id: str, auth_time: int) -> tuple[str, int]:
+    return issue_access_token(user_id=user.user_id, roles=set(user.roles), seller_id=user.seller_id,
+                              session_id=family_id, auth_time=auth_time)
+
+
+def _auth_time(family: SessionFamily) -> int:
+    if family.auth_time is not None:
+        return int(family.auth_time)
+    return int(datetime.fromisoformat(family.created_at).timestamp()) if family.created_at else 0
 
 
 def start_session(user: User) -> Session:
@@ -59,11 +73,11 @@ def start_session(user: User) -> Session:
     token = new_secret(REFRESH_PREFIX)
     pk, sk = family_key(user.user_id, family_id)
     family = SessionFamily(PK=pk, SK=sk, user_id=user.user_id, created_at=datetime.now(UTC).isoformat(),
-                           expires_at=now + REFRESH_TOKEN_SECONDS * 12)
+                           auth_time=now, expires_at=now + REFRESH_TOKEN_SECONDS * 12)
     with write_transaction() as transaction:
         transaction.save(family)
         transaction.save(_refresh_item(token, user_id=user.user_id, family_id=family_id, now=now))
-    access, expires_in = _access(user)
+    access, expires_in = _access(user, family_id, now)
     return Session(access, expires_in, token, REFRESH_TOKEN_SECONDS, user)
 
 
@@ -72,7 +86,8 @@ def _invalid() -> Unauthorized:
 
 
 def _revoke_family(user_id: str, family_id: str) -> None:
-    """Conditional, so that a family already gone (expired, account erased) is not re-created."""
+    """Conditional, so that a family already gone (expired, account erased) is not re-created;
+    its access tokens are denied either way."""
     pk, sk = family_key(user_id, family_id)
     try:
         SessionFamily(PK=pk, SK=sk).update(actions=[SessionFamily.revoked.set(True)],
@@ -80,10 +95,35 @@ def _revoke_family(user_id: str, family_id: str) -> None:
     except UpdateError as error:
         if not was_condition_failure(error):
             raise
+    revocations.revoke(user_id, [family_id])
 
 
-def refresh(token: str) -> Session:
-    """Round trips: BatchGetItem(token), BatchGetItem(family, user), TransactWriteItems."""
+def revoke_all(user_id: str) -> int:
+    """End every session of ``user_id``, refresh and access tokens alike; returns how many
+    were still open."""
+    families = [f for f in SessionFamily.query(user_key(user_id), SessionFamily.SK.startswith(SESSION_PREFIX))
+                if not f.revoked]
+    ids = [f.SK.removeprefix(SESSION_PREFIX) for f in families]
+    for family_id in ids:
+        pk, sk = family_key(user_id, family_id)
+        try:
+            SessionFamily(PK=pk, SK=sk).update(actions=[SessionFamily.revoked.set(True)],
+                                               condition=SessionFamily.PK.exists())
+        except UpdateError as error:
+            if not was_condition_failure(error):
+                raise
+    revocations.revoke(user_id, ids)
+    return len(ids)
+
+
+REFRESHES_PER_SOURCE = throttle.Rule("refresh-source", limit=120, window_seconds=60)
+
+
+def refresh(token: str, *, source_ip: str | None = None) -> Session:
+    """Round trips: UpdateItem(throttle) when called over HTTP, BatchGetItem(token),
+    BatchGetItem(family), BatchGetItem(user), TransactWriteItems."""
+    if source_ip is not None:
+        throttle.hit(REFRESHES_PER_SOURCE, source_ip)
     now = int(time.time())
     presented = _presented(token)
     if presented is None or presented.expires_at <= now:
@@ -112,7 +152,7 @@ def refresh(token: str) -> Session:
             raise Unauthorized("This refresh token was already used; sign in again.",
                                code="refresh_token_reused") from None
         raise
-    access, expires_in = _access(user)
+    access, expires_in = _access(user, presented.family_id, _auth_time(family))
     return Session(access, expires_in, replacement, REFRESH_TOKEN_SECONDS, user)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.core.mail import EmailMessage, enqueue_email
 from chalicelib.core.settings import get_settings
-from chalicelib.retention.service import EmailMessage, enqueue_email
 
 # Sign-ups that get the buyer's welcome mail. Sellers' customer imports do not (those
 # people did not sign up with agora themselves), nor do seller and operator accounts

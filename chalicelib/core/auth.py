@@ -30,11 +30,33 @@ API_KEY_PREFIX = "agora_sk_"
 API_KEY_RESOLVER = "chalicelib.sellers.api_keys:authenticate"
 # Whether buyers must sign in to browse; lives with the marketplace settings it reads.
 MEMBERS_ONLY_CHECK = "chalicelib.sellers.marketplace:members_only"
+# A seller's standing (pending, approved, suspended, rejected; None: no such seller).
+SELLER_STANDING = "chalicelib.sellers.standing:standing_of"
 
-SELLER_SCOPES = frozenset({
+# What an API key may be given.
+API_KEY_SCOPES = frozenset({
     "products:read", "products:write", "orders:read", "orders:write",
-    "customers:read", "customers:write", "reports:read",
+    "customers:read", "customers:write", "reports:read", "seller:read",
 })
+# What only a signed-in user of the seller may do: a leaked key must not change the
+# seller's profile, its payouts account or its keys.
+USER_ONLY_SCOPES = frozenset({"seller:manage", "api_keys:manage"})
+SELLER_SCOPES = API_KEY_SCOPES | USER_ONLY_SCOPES
+
+# What a seller may do in each standing. Pending: onboarding (profile, payouts account) and
+# preparing a catalogue that stays hidden until approval; never customers' data or keys.
+# Suspended: see the account and settle what buyers already paid for (orders, statements).
+STANDING_SCOPES: dict[str, frozenset[str]] = {
+    "approved": SELLER_SCOPES,
+    "pending": frozenset({"seller:read", "seller:manage", "products:read", "products:write"}),
+    "suspended": frozenset({"seller:read", "orders:read", "orders:write", "reports:read"}),
+    "rejected": frozenset({"seller:read"}),
+}
+_STANDING_REASONS = {
+    "pending": "Your seller account is waiting for approval; this is possible once it is approved.",
+    "suspended": "Your seller account is suspended; this is possible again once an operator reinstates it.",
+    "rejected": "Your seller application was rejected.",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +69,9 @@ class Principal:
     roles: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
     key_id: str | None = None
+    standing: str | None = None  # an API key's seller standing, read with the key
+    session_id: str | None = None  # the sign-in a user's token belongs to (None for API keys)
+    auth_time: int | None = None  # when that sign-in happened (epoch seconds)
 
     @property
     def is_operator(self) -> bool:
@@ -77,7 +102,11 @@ def key_ring() -> list[tuple[str, bytes]]:
 
 
 def issue_access_token(*, user_id: str, roles: frozenset[str] | set[str], seller_id: str | None = None,
-                       now: float | None = None) -> tuple[str, int]:
+                       now: float | None = None, session_id: str | None = None,
+                       auth_time: int | None = None) -> tuple[str, int]:
+    """``session_id`` (claim ``sid``) lets a sign-out end the token at once
+    (:mod:`chalicelib.core.revocations`); ``auth_time`` is when the person last proved who
+    they are, which sensitive actions ask to be recent."""
     import jwt
 
     issued = int(now if now is not None else time.time())
@@ -85,9 +114,12 @@ def issue_access_token(*, user_id: str, roles: frozenset[str] | set[str], seller
     claims: dict[str, Any] = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": user_id, "iat": issued, "nbf": issued,
         "exp": issued + ACCESS_TOKEN_SECONDS, "jti": new_id("tok"), "roles": sorted(roles),
+        "auth_time": auth_time if auth_time is not None else issued,
     }
     if seller_id:
         claims["seller_id"] = seller_id
+    if session_id:
+        claims["sid"] = session_id
     token = jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": kid, "typ": ACCESS_TOKEN_TYPE})
     return token, ACCESS_TOKEN_SECONDS
 
@@ -113,10 +145,18 @@ def _user_principal(token: str) -> Principal:
         raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
     except jwt.PyJWTError:
         raise invalid from None
+    session_id = claims.get("sid")
+    if session_id is not None:
+        from chalicelib.core.revocations import is_revoked
+
+        if is_revoked(claims["sub"], session_id):
+            raise Unauthorized("This session has ended (signed out); sign in again.", code="session_revoked")
     roles = frozenset(claims.get("roles", []))
     seller_id = claims.get("seller_id")
+    # A seller user's scopes are cut to the seller's standing when a seller route is authorised.
     return Principal(kind="user", user_id=claims["sub"], seller_id=seller_id, roles=roles,
-                     scopes=SELLER_SCOPES if seller_id and "seller" in roles else frozenset())
+                     scopes=SELLER_SCOPES if seller_id and "seller" in roles else frozenset(),
+                     session_id=session_id, auth_time=claims.get("auth_time", claims["iat"]))
 
 
 def _resolve(target: str) -> Any:
@@ -151,12 +191,19 @@ def authenticate(authorization: str | None) -> Principal:
 
 
 def authorize(principal: Principal, requirement: str, scopes: tuple[str, ...] = ()) -> None:
-    """``requirement`` is the role a route needs: buyer, seller, operator or any."""
+    """``requirement`` is the role a route needs: buyer, seller, operator, user (any signed-in
+    person, not an API key) or any. A seller route also checks the seller's standing now (one
+    GetItem for a signed-in user; an API key's standing was read with the key)."""
     if requirement == "any":
         pass
+    elif requirement == "user":
+        if principal.kind != "user":
+            raise Forbidden("API keys cannot do this; sign in.", code="user_required")
     elif requirement == "seller":
         if principal.seller_id is None:
             raise Forbidden("This needs a seller account or a seller API key.", code="seller_required")
+        if principal.kind == "user":
+            _check_standing(principal.seller_id, scopes)
     elif requirement == "operator":
         if not principal.is_operator:
             raise Forbidden("This needs an operator account.", code="operator_required")
@@ -166,9 +213,31 @@ def authorize(principal: Principal, requirement: str, scopes: tuple[str, ...] = 
     else:  # pragma: no cover - a programming error in a route declaration
         raise ValueError(f"unknown auth requirement {requirement!r}")
     missing = [scope for scope in scopes if not principal.may(scope)]
+    if missing and principal.standing is not None and principal.standing != "approved" and any(
+            scope not in STANDING_SCOPES.get(principal.standing, frozenset()) for scope in missing):
+        raise standing_refusal(principal.standing, missing)
     if missing:
         raise Forbidden(f"This API key lacks the scope {', '.join(missing)}.", code="missing_scope",
                         details={"missing_scopes": missing})
+
+
+def _check_standing(seller_id: str, scopes: tuple[str, ...]) -> None:
+    standing = _resolve(SELLER_STANDING)(seller_id)
+    if standing is None:
+        raise Forbidden("This seller account no longer exists.", code="seller_required")
+    refused = [scope for scope in scopes if scope not in STANDING_SCOPES.get(standing, frozenset())]
+    if refused:
+        raise standing_refusal(standing, refused)
+
+
+def standing_refusal(standing: str, scopes: list[str]) -> Forbidden:
+    """What a seller hears when its standing does not allow ``scopes``."""
+    return Forbidden(_STANDING_REASONS.get(standing, "Your seller account cannot do this now."),
+                     code=f"seller_{standing}", details={"status": standing, "refused_scopes": sorted(scopes)})
+
+
+def scopes_for_standing(standing: str, scopes: frozenset[str]) -> frozenset[str]:
+    return scopes & STANDING_SCOPES.get(standing, frozenset())
 
 
 def new_secret(prefix: str = "") -> str:

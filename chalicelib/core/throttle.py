@@ -1,4 +1,4 @@
-"""Brute-force protection: fixed-window attempt counters in the table.
+"""Brute-force protection: fixed-window attempt counters, and quiet pacing, in the table.
 
 A counter is one item per rule, subject and window: PK=THROTTLE#<rule>#<keyed hash of the
 subject>, SK=WINDOW#<window start>. Counting is a single UpdateItem that ADDs 1 under the
@@ -13,6 +13,17 @@ Access patterns:
 
 Fixed windows allow up to twice the limit across a window boundary; for the limits used
 here (a handful of attempts per quarter hour) that is acceptable and keeps it to one write.
+
+Limits on a person's email address must not become a weapon against that person: a
+stranger could use up the limit and lock the owner out. So addresses are never blocked
+with a 429. Mails to an address (sign-in links, sign-up confirmations) are *paced*
+(:func:`pace`): a request inside the gap since the last mail is dropped quietly, the gap
+doubles with each mail and is capped, and it resets after an hour of quiet, so the owner
+always gets a link after a pause and a flood yields a handful of mails an hour (the owner
+can use any of them). Password failures per address are *counted* (:func:`count`,
+:func:`failures`) and make sign-in ask for a proof of work, never refuse the right password.
+
+- pace: GetItem + conditional UpdateItem (2 round trips); count: UpdateItem; failures: GetItem.
 """
 
 from __future__ import annotations
@@ -99,6 +110,75 @@ def refund_all(attempts: Iterable[tuple[Rule, str]], *, now: float) -> None:
         except UpdateError as error:
             if not was_condition_failure(error):
                 raise
+
+
+def count(rule: Rule, subject: str, *, now: float | None = None) -> int:
+    """Count one event against ``subject`` without any limit (one UpdateItem); returns how
+    many there are in the current window."""
+    moment = int(now if now is not None else time.time())
+    window = _window(rule, subject, moment)
+    counter = ThrottleCounter(PK=window.pk, SK=window.sk)
+    counter.update(actions=[ThrottleCounter.hits.add(1), ThrottleCounter.expires_at.set(window.ends_at)])
+    return int(counter.hits)
+
+
+def failures(rule: Rule, subject: str, *, now: float | None = None) -> int:
+    """How many events :func:`count` recorded for ``subject`` in the current window (GetItem)."""
+    window = _window(rule, subject, int(now if now is not None else time.time()))
+    try:
+        return int(ThrottleCounter.get(window.pk, window.sk, consistent_read=True).hits)
+    except ThrottleCounter.DoesNotExist:
+        return 0
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """At most one event per gap for a subject; the gap starts at ``first_gap`` seconds,
+    doubles after each event up to ``max_gap``, and starts over after ``quiet`` seconds
+    without one."""
+
+    name: str
+    first_gap: int
+    max_gap: int
+    quiet: int = 3600
+
+
+class PaceMarker(TableModel):
+    last_at = NumberAttribute()
+    level = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+
+
+def pace(rule: Pacing, subject: str, *, now: float | None = None) -> bool:
+    """True: go ahead (recorded); False: too soon since the last one, drop it quietly.
+    Of two parallel calls inside one gap, one goes ahead (the write is conditioned on the
+    state read)."""
+    moment = int(now if now is not None else time.time())
+    pk, sk = f"PACE#{rule.name}#{hash_secret(f'{rule.name}:{subject}')[:40]}", "PACE"
+    try:
+        marker: PaceMarker | None = PaceMarker.get(pk, sk, consistent_read=True)
+    except PaceMarker.DoesNotExist:
+        marker = None
+    level = 0
+    if marker is not None:
+        since = moment - int(marker.last_at)
+        level = int(marker.level)
+        if since < rule.quiet:
+            if since < min(rule.first_gap * 2 ** max(level - 1, 0), rule.max_gap):
+                return False
+        else:
+            level = 0
+    condition = (PaceMarker.PK.does_not_exist() if marker is None
+                 else PaceMarker.last_at == int(marker.last_at))
+    try:
+        PaceMarker(pk, sk).update(actions=[PaceMarker.last_at.set(moment), PaceMarker.level.set(level + 1),
+                                           PaceMarker.expires_at.set(moment + rule.quiet + rule.max_gap)],
+                                  condition=condition)
+    except UpdateError as error:
+        if was_condition_failure(error):
+            return False
+        raise
+    return True
 
 
 def source_ip(request_context: dict | None) -> str:

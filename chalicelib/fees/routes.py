@@ -105,7 +105,7 @@ def delete_category_override(category_slug: str, principal: Principal) -> Respon
 
 @bp.route("/v1/seller/fees", methods=["GET"])
 @operation("The fee schedule that applies to me", tags=("fees",), response=schemas.SellerFees, auth="seller",
-           description=_PRECEDENCE)
+           scopes=("seller:read",), errors=(403,), description=_PRECEDENCE)
 def get_my_fees(principal: Principal) -> schemas.SellerFees:
     from chalicelib.fees import service
 

@@ -1,37 +1,16 @@
-"""Retention emails: queued as SQS messages, sent once each."""
+"""Retention emails: queued as SQS messages (through the mail port, :mod:`chalicelib.core.mail`),
+sent once each. A mail that names a one-time link gets it minted here, at sending."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, EmailStr, Field
-
-from chalicelib.core import once, sqs
+from chalicelib.core import once
 from chalicelib.core.logging import logger
-from chalicelib.core.settings import get_settings
+from chalicelib.core.mail import EmailMessage, MailLink, enqueue_email
 from chalicelib.retention import mailer
 
-
-class EmailMessage(BaseModel):
-    """A message on the retention email queue."""
-
-    template: str = Field(pattern=r"^[a-z_]+$")
-    to: EmailStr
-    context: dict[str, Any] = Field(default_factory=dict)
-    dedupe_key: str = Field(min_length=1, max_length=300,
-                            description="Same key, same mail: a redelivered message is not sent twice.")
-    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$",
-                                 description="de or en. Absent: the language the recipient's account prefers "
-                                             "when the mail is sent, else English.")
-    topic: str | None = Field(default=None, pattern=r"^[a-z_]+$",
-                              description="Marketing mails only: the consent topic (e.g. newsletter) they are sent "
-                                          "under. Such a mail goes out only while the recipient's account has "
-                                          "granted that consent, and carries one-click unsubscribe (RFC 8058). "
-                                          "Absent for transactional mails.")
-
-
-def enqueue_email(message: EmailMessage) -> None:
-    sqs.send(get_settings().retention_queue_name, message.model_dump(mode="json"))
+__all__ = ["EmailMessage", "MailLink", "deliver", "enqueue_email"]
 
 
 def deliver(raw: dict[str, Any]) -> bool:
@@ -51,7 +30,8 @@ def deliver(raw: dict[str, Any]) -> bool:
 
 def _send(message: EmailMessage) -> bool:
     """Round trips: GetItem(email claim) and GetItem(account) unless the message names its
-    language and is transactional; GetItem(consent) for a marketing mail; SES SendRawEmail."""
+    language and is transactional; GetItem(consent) for a marketing mail; PutItem(link) when
+    the mail carries a one-time link; SES SendRawEmail."""
     from chalicelib.accounts import consents
     from chalicelib.accounts.service import find_user_by_email
 
@@ -70,7 +50,13 @@ def _send(message: EmailMessage) -> bool:
                                                                                          message.topic),
                                          page_url=consents.unsubscribe_url(account.user_id, message.topic))
     language = message.language or (account.language if account is not None else None)
-    mailer.send(str(message.to), message.template, message.context, language=language, unsubscribe=unsubscribe)
+    context = dict(message.context)
+    if message.link is not None:
+        from chalicelib.accounts import magic_links
+
+        context["link"], seconds = magic_links.mint(str(message.to), message.link)
+        context.update(minutes=seconds // 60, hours=seconds // 3600, days=seconds // 86400)
+    mailer.send(str(message.to), message.template, context, language=language, unsubscribe=unsubscribe)
     return True
 
 

@@ -12,11 +12,12 @@ Round trips: create 1 (TransactWrite: key + event), list 1 (Query GSI3), revoke 
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.core.auth import API_KEY_PREFIX, Principal, new_secret
+from chalicelib.core.auth import API_KEY_PREFIX, Principal, new_secret, scopes_for_standing
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Forbidden, NotFound, Unauthorized
 from chalicelib.core.ids import has_prefix, new_id
@@ -41,13 +42,16 @@ def key_not_found() -> NotFound:
     return NotFound("No such API key.", code="api_key_not_found")
 
 
-def create_key(*, seller_id: str, user_id: str | None, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+def create_key(*, seller_id: str, user_id: str | None, name: str, scopes: list[str],
+               expires_in_days: int | None = None) -> tuple[ApiKey, str]:
     """A new key and its secret, which is returned only here."""
     key_id = new_id(KEY_ID_PREFIX)
     secret = new_secret(f"{API_KEY_PREFIX}{key_id}_")
+    now = datetime.now(UTC)
+    expires_at = int((now + timedelta(days=expires_in_days)).timestamp()) if expires_in_days else None
     key = ApiKey(api_key_key(key_id), KEY_SK, key_id=key_id, seller_id=seller_id, name=name, scopes=set(scopes),
-                 secret_hash=hash_secret(secret), created_at=_stamp(datetime.now(UTC)), created_by=user_id,
-                 GSI3PK=api_keys_index_key(seller_id), GSI3SK=key_id)
+                 secret_hash=hash_secret(secret), created_at=_stamp(now), created_by=user_id,
+                 expires_at=expires_at, GSI3PK=api_keys_index_key(seller_id), GSI3SK=key_id)
     with write_transaction() as transaction:
         transaction.save(key, condition=ApiKey.PK.does_not_exist())
         transaction.save(new_event("seller.api_key_created", {"seller_id": seller_id, "key_id": key_id, "name": name,
@@ -106,10 +110,15 @@ def authenticate(credential: str) -> Principal:
     if seller.status == "suspended":
         raise Forbidden("This seller is suspended; its API keys work again once an operator reinstates it.",
                         code="seller_suspended")
+    if seller.status == "rejected":
+        raise Forbidden("This seller's application was rejected; its API keys do not work.", code="seller_rejected")
+    if key.expires_at is not None and key.expires_at <= time.time():
+        raise Unauthorized("This API key has expired; create a new one.", code="api_key_expired")
     _record_use(key)
     if not is_current(key.secret_hash):
         _rehash(key, credential)
-    return Principal(kind="api_key", seller_id=key.seller_id, scopes=frozenset(key.scopes), key_id=key_id)
+    return Principal(kind="api_key", seller_id=key.seller_id, key_id=key_id, standing=seller.status,
+                     scopes=scopes_for_standing(seller.status, frozenset(key.scopes)))
 
 
 def _rehash(key: ApiKey, credential: str) -> None:

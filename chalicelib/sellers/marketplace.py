@@ -145,9 +145,10 @@ def invite_used(*, seller_id: str | None = None) -> Conflict:
                     details={"seller_id": seller_id} if seller_id else None)
 
 
-def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
-    """The item that spends ``code`` for ``seller_id``. Save it with ``attribute_not_exists`` in
-    the application's transaction: that write, not this check, is what makes a code single-use."""
+def check_invite(code: str | None) -> str:
+    """The key of the invite ``code`` names, if it can still be redeemed (422 otherwise; 409
+    when it was used). Checked when a seller applies; redeemed when the application is
+    confirmed, by :func:`redemption_of`."""
     if not code:
         raise ValidationFailed("Sellers join by invitation: an invite code is needed.", code="invite_required",
                                details=[{"field": "body.invite_code", "message": "Field required", "type": "missing"}])
@@ -158,6 +159,11 @@ def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
         found = {item.SK: item for item in SellerInvite.query(key, consistent_read=True)}
         if found:
             break
+    _check_state(found)
+    return key
+
+
+def _check_state(found: dict[str, SellerInvite]) -> SellerInvite:
     invite = found.get(INVITE_SK)
     if invite is None or invite.expires_at <= time.time():
         raise ValidationFailed("The invite code is not valid or has expired.", code="invalid_invite",
@@ -170,5 +176,18 @@ def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
                                          "type": "invite"}])
     if spent is not None:
         raise invite_used()
+    return invite
+
+
+def redemption_of(key: str, *, seller_id: str) -> SellerInvite:
+    """The item that spends the invite under ``key`` for ``seller_id``. Save it with
+    ``attribute_not_exists`` in the seller's creating transaction: that write, not this
+    check, is what makes a code single-use."""
+    invite = _check_state({item.SK: item for item in SellerInvite.query(key, consistent_read=True)})
     return SellerInvite(key, REDEEMED_SK, invite_id=invite.invite_id, created_at=datetime.now(UTC).isoformat(),
                         seller_id=seller_id, expires_at=int(invite.expires_at))
+
+
+def redemption(code: str | None, *, seller_id: str) -> SellerInvite:
+    """Check and spend ``code`` in one go (see :func:`check_invite`, :func:`redemption_of`)."""
+    return redemption_of(check_invite(code), seller_id=seller_id)

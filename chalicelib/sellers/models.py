@@ -31,6 +31,11 @@ Keys and access patterns:
     redeemed and a redeemed one cannot be revoked. Applying reads both with one Query on the
     PK; the operators' listing reads a page's REDEEMED items with one BatchGetItem.
 - ``MarketplaceSettings``: PK=MARKETPLACE, SK=SETTINGS — GetItem; absent means the defaults.
+- ``SellerApplication``: PK=SELLER_APPLICATION#<application_id>, SK=APPLICATION — an
+  application waiting for its address to be confirmed (the owner's name, the business
+  details, the argon2 hash of the chosen password, the invite's key). GetItem when its mailed
+  link is used, deleted then; expires by TTL after a day. No seller, account or Stripe account
+  exists before the address is confirmed.
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
 
 STATUSES = ("pending", "approved", "suspended", "rejected")
 PROFILE_SK = "PROFILE"
+
+
+def application_key(application_id: str) -> str:
+    return f"SELLER_APPLICATION#{application_id}"
 
 
 def seller_key(seller_id: str) -> str:
@@ -128,6 +137,8 @@ class ApiKey(TableModel):
     created_at = UnicodeAttribute()
     created_by = UnicodeAttribute(null=True)  # the seller's user who made it
     last_used_at = UnicodeAttribute(null=True)  # ISO 8601 UTC, seconds: compares as text
+    # Optional end of life (epoch seconds): refused from then on, and deleted by the table's TTL.
+    expires_at = NumberAttribute(null=True)
 
     GSI3PK = UnicodeAttribute(null=True)
     GSI3SK = UnicodeAttribute(null=True)
@@ -181,3 +192,18 @@ class MarketplaceSettings(TableModel):
     buyer_access = UnicodeAttribute(default="open")
     updated_at = UnicodeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
+
+
+class SellerApplication(TableModel):
+    application_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    business_name = UnicodeAttribute()
+    country = UnicodeAttribute()
+    default_currency = UnicodeAttribute()
+    vat_id = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute()
+    invite_key = UnicodeAttribute(null=True)  # the SellerInvite PK the application redeems
+    source_ip = UnicodeAttribute(null=True)
+    requested_at = UnicodeAttribute()
+    expires_at = NumberAttribute()

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.accounts.schemas import Accepted, MagicLinkRedemption
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Forbidden
-from chalicelib.core.http import operation
+from chalicelib.core.http import current_request, operation
 from chalicelib.core.pagination import parse_limit
 from chalicelib.sellers import schemas
 
 bp = Blueprint(__name__)
+
+APPLICATION_MAILED = Accepted(message="Check your mail: we have sent a link to this address that confirms your "
+                                      "application. Until it is used, nothing is created.")
+
+
+def _source_ip() -> str:
+    from chalicelib.core.throttle import source_ip
+
+    return source_ip(current_request().context)
 
 
 def _user_of(principal: Principal) -> str | None:
@@ -25,22 +35,37 @@ def _user_of(principal: Principal) -> str | None:
 # --- applying and the seller's own account ----------------------------------------------------
 
 @bp.route("/v1/sellers", methods=["POST"])
-@operation("Apply as a seller: creates the seller, its owner account and its Stripe account", tags=("sellers",),
-           body=schemas.SellerApplication, response=schemas.SellerSignUp, status=201, errors=(409, 422),
+@operation("Apply as a seller: mails a link to the address that confirms the application", tags=("sellers",),
+           body=schemas.SellerApplication, response=Accepted, status=202, errors=(409, 422, 429),
+           description="The answer is the same whether or not the address has an account. Nothing is created until "
+                       "the mailed link is redeemed at `POST /v1/sellers/confirm`. While sellers join by invitation, "
+                       "`invite_code` is required (checked now, spent at confirmation). Limited per source address; "
+                       "mails to one address are paced (extra requests are dropped quietly).")
+def apply(body: schemas.SellerApplication) -> Accepted:
+    from chalicelib.sellers import service
+
+    service.apply(body, source_ip=_source_ip())
+    return APPLICATION_MAILED
+
+
+@bp.route("/v1/sellers/confirm", methods=["POST"])
+@operation("Confirm a seller application with the mailed link's token: creates the seller, its owner account "
+           "and its Stripe account", tags=("sellers",), body=MagicLinkRedemption, response=schemas.SellerSignUp,
+           status=201, errors=(401, 409, 429),
            description="The seller starts `pending`. In an open marketplace it is approved once Stripe enables "
-                       "charges; while sellers join by invitation, `invite_code` is required and an operator "
-                       "approves.")
-def apply(body: schemas.SellerApplication) -> schemas.SellerSignUp:
+                       "charges; while sellers join by invitation an operator approves. An existing account with the "
+                       "application's address becomes the owner and keeps its own password.")
+def confirm_application(body: MagicLinkRedemption) -> schemas.SellerSignUp:
     from chalicelib.accounts.schemas import tokens
     from chalicelib.sellers import service
 
-    seller, session = service.apply(body)
+    seller, session = service.confirm_application(body.token, source_ip=_source_ip())
     return schemas.SellerSignUp(seller=schemas.SellerAccount.of(seller), tokens=tokens(session))
 
 
 @bp.route("/v1/seller", methods=["GET"])
 @operation("The calling seller's account: status, profile and payments", tags=("sellers",), auth="seller",
-           response=schemas.SellerAccount)
+           scopes=("seller:read",), response=schemas.SellerAccount, errors=(403,))
 def own_seller(principal: Principal) -> schemas.SellerAccount:
     from chalicelib.sellers import service
 
@@ -49,7 +74,8 @@ def own_seller(principal: Principal) -> schemas.SellerAccount:
 
 @bp.route("/v1/seller", methods=["PATCH"])
 @operation("Change the calling seller's storefront profile", tags=("sellers",), auth="seller",
-           body=schemas.SellerProfilePatch, response=schemas.SellerAccount, errors=(403, 422))
+           scopes=("seller:manage",), body=schemas.SellerProfilePatch, response=schemas.SellerAccount,
+           errors=(403, 422))
 def update_profile(principal: Principal, body: schemas.SellerProfilePatch) -> schemas.SellerAccount:
     from chalicelib.sellers import service
 
@@ -59,7 +85,7 @@ def update_profile(principal: Principal, body: schemas.SellerProfilePatch) -> sc
 
 @bp.route("/v1/seller/onboarding-link", methods=["POST"])
 @operation("A Stripe link to start or continue payment onboarding", tags=("sellers",), auth="seller",
-           response=schemas.OnboardingLink, errors=(403, 503))
+           scopes=("seller:manage",), response=schemas.OnboardingLink, errors=(403, 503))
 def onboarding_link(principal: Principal) -> schemas.OnboardingLink:
     from chalicelib.sellers import service
 
@@ -72,17 +98,19 @@ def onboarding_link(principal: Principal) -> schemas.OnboardingLink:
 
 @bp.route("/v1/seller/api-keys", methods=["POST"])
 @operation("Create an API key (the secret is shown only in this answer)", tags=("sellers",), auth="seller",
-           body=schemas.ApiKeyRequest, response=schemas.NewApiKey, status=201, errors=(403,))
+           scopes=("api_keys:manage",), body=schemas.ApiKeyRequest, response=schemas.NewApiKey, status=201,
+           errors=(403,))
 def create_api_key(principal: Principal, body: schemas.ApiKeyRequest) -> schemas.NewApiKey:
     from chalicelib.sellers import api_keys
 
     key, secret = api_keys.create_key(seller_id=principal.seller_id, user_id=_user_of(principal), name=body.name,
-                                      scopes=body.scopes)
+                                      scopes=body.scopes, expires_in_days=body.expires_in_days)
     return schemas.NewApiKey(**schemas.ApiKeyOut.of(key).model_dump(), secret=secret)
 
 
 @bp.route("/v1/seller/api-keys", methods=["GET"])
-@operation("The calling seller's API keys", tags=("sellers",), auth="seller", query=schemas.PageQuery,
+@operation("The calling seller's API keys", tags=("sellers",), auth="seller", scopes=("api_keys:manage",),
+           query=schemas.PageQuery,
            response=schemas.ApiKeyPage, errors=(403,))
 def list_api_keys(principal: Principal, query: schemas.PageQuery) -> schemas.ApiKeyPage:
     from chalicelib.sellers import api_keys
@@ -93,7 +121,8 @@ def list_api_keys(principal: Principal, query: schemas.PageQuery) -> schemas.Api
 
 
 @bp.route("/v1/seller/api-keys/{key_id}", methods=["DELETE"])
-@operation("Revoke an API key at once", tags=("sellers",), auth="seller", status=204, errors=(403, 404))
+@operation("Revoke an API key at once", tags=("sellers",), auth="seller", scopes=("api_keys:manage",), status=204,
+           errors=(403, 404))
 def revoke_api_key(principal: Principal, key_id: str) -> Response:
     from chalicelib.sellers import api_keys
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from chalicelib.accounts.schemas import Tokens
-from chalicelib.core.auth import API_KEY_PREFIX, SELLER_SCOPES
+from chalicelib.core.auth import API_KEY_PREFIX, API_KEY_SCOPES
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.money import normalise_currency
 from chalicelib.core.schemas import QuerySchema, RequestSchema, ResponseSchema
@@ -64,7 +64,7 @@ def _email(value: str) -> str:
 
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
 HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL), AfterValidator(_https_url)]
-Scope = Literal[tuple(sorted(SELLER_SCOPES))]  # type: ignore[valid-type]
+Scope = Literal[tuple(sorted(API_KEY_SCOPES))]  # type: ignore[valid-type]
 
 
 class SellerApplication(RequestSchema):
@@ -217,7 +217,11 @@ class OnboardingLink(ResponseSchema):
 
 class ApiKeyRequest(RequestSchema):
     name: str = Field(min_length=1, max_length=100, examples=["ERP sync"])
-    scopes: list[Scope] = Field(min_length=1, max_length=7, examples=[["products:read", "products:write"]])
+    scopes: list[Scope] = Field(min_length=1, max_length=len(API_KEY_SCOPES),
+                                examples=[["products:read", "products:write"]])
+    expires_in_days: int | None = Field(default=None, ge=1, le=730,
+                                        description="The key stops working after this many days; "
+                                                    "absent: it works until revoked.")
 
 
 class ApiKeyOut(ResponseSchema):
@@ -227,11 +231,16 @@ class ApiKeyOut(ResponseSchema):
     scopes: list[str]
     created_at: str
     last_used_at: str | None = Field(description="Updated at most once a minute.")
+    expires_at: str | None = Field(default=None, description="When the key stops working (ISO 8601); "
+                                                             "null: until revoked.")
 
     @classmethod
     def of(cls, key: Any) -> ApiKeyOut:
+        expires_at = (datetime.fromtimestamp(int(key.expires_at), UTC).isoformat(timespec="seconds")
+                      if key.expires_at is not None else None)
         return cls(key_id=key.key_id, prefix=f"{API_KEY_PREFIX}{key.key_id}_", name=key.name,
-                   scopes=sorted(key.scopes), created_at=key.created_at, last_used_at=key.last_used_at)
+                   scopes=sorted(key.scopes), created_at=key.created_at, last_used_at=key.last_used_at,
+                   expires_at=expires_at)
 
 
 class NewApiKey(ApiKeyOut):

@@ -2,10 +2,12 @@
 operator's approval and suspension. Other domains ask here whether a seller may sell.
 
 Round trips:
-- apply: GetItem settings (+1 Query of the invite when invite-only), TransactWrite (user,
-  email claim, seller, events, invite redemption), Stripe account + UpdateItem, session
-  TransactWrite. A Stripe failure leaves the seller without an account id (logged); the
-  onboarding link creates it later with the same idempotency key, so no application is lost.
+- apply: throttle and pacing, GetItem settings (+1 Query of the invite when invite-only),
+  PutItem(application), SQS(mail). Confirming: the link, GetItem(application), TransactWrite
+  (user or its update, email claim, seller, events, invite redemption), Stripe account +
+  UpdateItem, session TransactWrite. A Stripe failure leaves the seller without an account
+  id (logged); the onboarding link creates it later with the same idempotency key, so no
+  application is lost.
 - own profile: GetItem; change it: GetItem + UpdateItem; storefront: GetItem.
 - onboarding link: GetItem (+ Stripe account + UpdateItem if missing) + Stripe account link.
 - operator: list by status (Query GSI1); approve / reject / suspend / reinstate: GetItem + TransactWrite
@@ -19,14 +21,16 @@ Round trips:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 
-from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import AgoraError, Conflict, NotFound, ValidationFailed
+from chalicelib.core import throttle
+from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
+from chalicelib.core.errors import AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -37,6 +41,8 @@ from chalicelib.sellers.models import (
     NOT_SELLING_INDEX_KEY,
     PROFILE_SK,
     Seller,
+    SellerApplication,
+    application_key,
     seller_key,
     status_index_key,
     stripe_account_index_key,
@@ -129,42 +135,134 @@ def _status_event(seller: Seller, previous: str, event_type: str, *, by: str | N
 
 # --- applying ------------------------------------------------------------------------------
 
-def apply(application: Any) -> tuple[Seller, Any]:
-    """A seller's application: the pending seller, its owner (roles buyer and seller) and,
-    if Stripe answers, its Express account. Returns the seller and the owner's session."""
+APPLICATIONS_PER_SOURCE = throttle.Rule("seller-apply-source", limit=10, window_seconds=3600)
+APPLICATION_MAILS = throttle.Pacing("seller-apply-email", first_gap=60, max_gap=15 * 60)
+CONFIRMATIONS_PER_SOURCE = throttle.Rule("seller-confirm-source", limit=30, window_seconds=15 * 60)
+APPLICATION_SECONDS = 24 * 3600
+CONFIRM_PATH = "/sellers/confirm"
+
+
+def apply(application: Any, *, source_ip: str) -> None:
+    """A seller's application: checked, kept for a day, and confirmed by a link mailed to its
+    address. Nothing else happens until the link is used (:func:`confirm_application`): no
+    account, no seller, no Stripe account. The answer is the same whether or not the address
+    has an account; the mail says which.
+
+    Round trips: UpdateItem(throttle), GetItem + UpdateItem(pacing), GetItem settings (+1
+    Query of the invite when invite-only), GetItem(claim) + GetItem(user), PutItem(application),
+    SQS SendMessage(mail)."""
+    from chalicelib.accounts import magic_links
     from chalicelib.accounts.emails import normalise_email
-    from chalicelib.accounts.service import NewItem, check_new_password, create_user, new_user
-    from chalicelib.accounts.sessions import start_session
+    from chalicelib.accounts.service import check_new_password, find_user_by_email
+    from chalicelib.core.passwords import hash_password
 
     email = normalise_email(application.email)
-    check_new_password(application.password, email)
-    seller_id = new_id("sel")
-    extra: list[Any] = []
-    if marketplace.current_settings().seller_access == "invite_only":
-        # The check above can race another application with the same code; the
-        # redemption's condition cannot, and says so with its own error.
-        extra.append(NewItem(marketplace.redemption(application.invite_code, seller_id=seller_id),
-                             taken=marketplace.invite_used()))
-    owner = new_user(email, name=application.name or application.business_name, password=application.password,
-                     roles=("buyer", "seller"), seller_id=seller_id)
-    now = _now()
-    seller = Seller(
-        seller_key(seller_id), PROFILE_SK, seller_id=seller_id, status="pending", owner_user_id=owner.user_id,
-        business_name=application.business_name, display_name=application.business_name, contact_email=email,
-        country=application.country, default_currency=application.default_currency, vat_id=application.vat_id,
-        created_at=now, GSI1PK=status_index_key("pending"), GSI1SK=f"{now}#{seller_id}",
-    )
-    applied = new_event("seller.applied", {"seller_id": seller_id, "business_name": seller.business_name,
-                                           "contact_email": email, "country": seller.country,
-                                           "owner_user_id": owner.user_id})
-    create_user(owner, together_with=[seller, applied, *extra],
-                event_payload={"method": "password", "seller_id": seller_id})
+    check_new_password(application.password, email, application.name or application.business_name)
+    throttle.hit(APPLICATIONS_PER_SOURCE, source_ip)
+    invite = (marketplace.check_invite(application.invite_code)
+              if marketplace.current_settings().seller_access == "invite_only" else None)
+    if not throttle.pace(APPLICATION_MAILS, email):
+        return
+    password_hash = hash_password(application.password)
+    existing = find_user_by_email(email)
+    application_id = new_id("sap")
+    SellerApplication(application_key(application_id), "APPLICATION", application_id=application_id, email=email,
+                      name=application.name, business_name=application.business_name, country=application.country,
+                      default_currency=application.default_currency, vat_id=application.vat_id,
+                      password_hash=password_hash, invite_key=invite, source_ip=source_ip, requested_at=_now(),
+                      expires_at=int(time.time()) + APPLICATION_SECONDS).save()
+    magic_links.send_link_mail(email, template="seller_application_confirm", purpose="seller_application",
+                               ref=application_id, path=CONFIRM_PATH,
+                               context={"business_name": application.business_name,
+                                        "existing_account": existing is not None})
+
+
+def confirm_application(token: str, *, source_ip: str) -> tuple[Seller, Any]:
+    """The application's link was used: the pending seller, its owner (roles buyer and seller)
+    and, if Stripe answers, its Express account. The owner is the address's account: a new one
+    with the application's password, or the existing one (its own password unchanged; the
+    application's is discarded), which must not already run a seller. Returns the seller and
+    the owner's session.
+
+    Round trips: UpdateItem(throttle), UpdateItem(link), GetItem(application), GetItem(claim) +
+    GetItem(user), [Query(invite)], TransactWrite (user or its update, seller, events, invite
+    redemption), DeleteItem(application), Stripe account + UpdateItem, session TransactWrite."""
+    from chalicelib.accounts import magic_links
+    from chalicelib.accounts.service import confirm_mailbox, find_user_by_email
+    from chalicelib.accounts.sessions import start_session
+
+    throttle.hit(CONFIRMATIONS_PER_SOURCE, source_ip)
+    link = magic_links.consume(token, ("seller_application",))
+    try:
+        found = SellerApplication.get(application_key(link.ref or ""), "APPLICATION")
+    except SellerApplication.DoesNotExist:
+        found = None
+    if found is None or found.email != link.email:
+        raise Unauthorized("This application has expired; apply again.", code="invalid_magic_link")
+    existing = find_user_by_email(found.email)
+    if existing is not None:
+        existing = confirm_mailbox(existing)
+    seller, owner = _create_seller(found, existing)
+    found.delete()
     try:
         _ensure_stripe_account(seller)
     except (AgoraError, PynamoDBException):
         logger.exception("the seller was saved without a Stripe account; the onboarding link will create it",
-                         extra={"seller_id": seller_id})
+                         extra={"seller_id": seller.seller_id})
     return seller, start_session(owner)
+
+
+def _create_seller(found: SellerApplication, existing: Any) -> tuple[Seller, Any]:
+    """The seller, its events and its owner in one transaction."""
+    from chalicelib.accounts.models import User
+    from chalicelib.accounts.service import NewItem, create_user, new_user
+
+    seller_id = new_id("sel")
+    extra: list[Any] = []
+    if found.invite_key:
+        # The check at application can race another application with the same code; the
+        # redemption's condition cannot, and says so with its own error.
+        extra.append(NewItem(marketplace.redemption_of(found.invite_key, seller_id=seller_id),
+                             taken=marketplace.invite_used()))
+    now = _now()
+    owner = existing if existing is not None else new_user(
+        found.email, name=found.name or found.business_name, password_hash=found.password_hash,
+        roles=("buyer", "seller"), seller_id=seller_id, email_verified=True)
+    owner_id = owner.user_id
+    seller = Seller(
+        seller_key(seller_id), PROFILE_SK, seller_id=seller_id, status="pending", owner_user_id=owner_id,
+        business_name=found.business_name, display_name=found.business_name, contact_email=found.email,
+        country=found.country, default_currency=found.default_currency, vat_id=found.vat_id,
+        created_at=now, GSI1PK=status_index_key("pending"), GSI1SK=f"{now}#{seller_id}",
+    )
+    applied = new_event("seller.applied", {"seller_id": seller_id, "business_name": seller.business_name,
+                                           "contact_email": found.email, "country": seller.country,
+                                           "owner_user_id": owner_id})
+    if existing is None:
+        create_user(owner, together_with=[seller, applied, *extra],
+                    event_payload={"method": "password", "seller_id": seller_id})
+        return seller, owner
+    if existing.seller_id:
+        raise Conflict("This account already runs a seller on the marketplace.", code="already_seller",
+                       details={"seller_id": existing.seller_id})
+    try:
+        with write_transaction() as transaction:
+            transaction.update(existing, actions=[User.roles.add({"seller"}), User.seller_id.set(seller_id)],
+                               condition=User.seller_id.does_not_exist() & (User.status == "active"))
+            for item in (seller, applied):
+                transaction.save(item, condition=type(item).PK.does_not_exist())
+            for entry in extra:
+                transaction.save(entry.item, condition=type(entry.item).PK.does_not_exist())
+    except TransactWriteError as error:
+        failed = failed_conditions(error)
+        if not failed:
+            raise
+        if failed[0] == 0:
+            raise Conflict("This account already runs a seller on the marketplace.", code="already_seller") from None
+        raise marketplace.invite_used() from None
+    existing.roles = set(existing.roles) | {"seller"}
+    existing.seller_id = seller_id
+    return seller, existing
 
 
 def _ensure_stripe_account(seller: Seller) -> str:

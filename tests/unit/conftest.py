@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,6 +96,36 @@ def received(queue_name: str, *, max_messages: int = 10) -> list[dict[str, Any]]
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=max_messages,
                                    WaitTimeSeconds=0).get("Messages", [])
     return [json.loads(m["Body"]) for m in messages]
+
+
+def deliver_mails() -> list[dict[str, Any]]:
+    """Send every mail waiting on the retention queue, as the mail worker would (one-time
+    links are minted now); returns every mail sent so far."""
+    from chalicelib.core.settings import get_settings
+    from chalicelib.retention.service import deliver
+
+    while waiting := received(get_settings().retention_queue_name):
+        for message in waiting:
+            deliver(message)
+    return sent_mails()
+
+
+_LINK = re.compile(r"https?://[^\s\"<>]+?[?&]token=[^\s\"<>&]+")
+
+
+def mailed_link(to: str) -> str:
+    """The newest one-time link mailed to ``to`` (queued mails are sent first)."""
+    mails = [m for m in deliver_mails() if to.lower() in (a.lower() for a in m["to"])]
+    links = [link for mail in mails for link in _LINK.findall(mail["body"] or "")]
+    assert links, f"no link was mailed to {to}"
+    return links[-1]
+
+
+def mailed_token(to: str) -> str:
+    """The token of the newest one-time link mailed to ``to``."""
+    from urllib.parse import parse_qs, urlparse
+
+    return parse_qs(urlparse(mailed_link(to)).query)["token"][0]
 
 
 def sent_mails() -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.unit.conftest import call, received
+from tests.unit.conftest import call, mailed_token, received
 
 ANNA = {"email": "Anna.Berg@Example.com", "password": "correct horse battery", "name": "Anna Berg"}
 _serial = itertools.count(1)
@@ -31,9 +31,13 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def register(api: Any, **overrides: Any) -> Buyer:
-    """A buyer registered through the API (Anna unless overridden)."""
-    status, body, _ = call(api, "POST", "/v1/auth/register", {**ANNA, **overrides})
-    assert status == 201, body
+    """A buyer signed up through the API (Anna unless overridden): the sign-up, then the
+    link mailed to the address, used."""
+    details = {**ANNA, **overrides}
+    status, body, _ = call(api, "POST", "/v1/auth/register", details)
+    assert status == 202, body
+    status, body, _ = call(api, "POST", "/v1/auth/magic-link/verify", {"token": mailed_token(details["email"])})
+    assert status == 200, body
     return Buyer(user_id=body["account"]["user_id"], email=body["account"]["email"], tokens=body)
 
 

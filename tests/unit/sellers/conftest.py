@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import TEST_SECRETS
-from tests.unit.conftest import call
+from tests.unit.conftest import call, mailed_token
 
 APPLICATION = {"business_name": "Nordwind Outdoor GmbH", "email": "Shop@Nordwind.example", "password": "nordwind-2026!",
                "country": "DE", "default_currency": "eur", "vat_id": "DE 123.456.789"}
@@ -34,8 +34,12 @@ def operator() -> dict[str, str]:
 
 
 def apply(api: Any, **overrides: Any) -> dict[str, Any]:
-    """A seller's application; returns the 201 body (seller and tokens)."""
-    status, body, _ = call(api, "POST", "/v1/sellers", {**APPLICATION, **overrides})
+    """A seller's application, confirmed with the link mailed to its address; returns the
+    confirmation's 201 body (seller and tokens)."""
+    application = {**APPLICATION, **overrides}
+    status, body, _ = call(api, "POST", "/v1/sellers", application)
+    assert status == 202, body
+    status, body, _ = call(api, "POST", "/v1/sellers/confirm", {"token": mailed_token(application["email"])})
     assert status == 201, body
     return body
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.models import PROFILE_SK, EmailClaim, User, email_key, user_key
@@ -33,7 +33,7 @@ from chalicelib.core import throttle
 from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
-from chalicelib.core.passwords import hash_password, password_problems, verify_password
+from chalicelib.core.passwords import hash_password, needs_rehash, password_problems, verify_password
 from chalicelib.events.service import new_event
 
 # Failed sign-ins per quarter hour. The source limit is higher than the email limit:
@@ -42,8 +42,11 @@ LOGIN_FAILURES_PER_EMAIL = throttle.Rule("login-email", limit=5, window_seconds=
 LOGIN_FAILURES_PER_SOURCE = throttle.Rule("login-source", limit=30, window_seconds=15 * 60)
 
 
-def check_new_password(password: str, email: str) -> None:
-    problems = password_problems(password, email=email)
+def check_new_password(password: str, email: str, *, name: str = "") -> None:
+    """ValidationFailed (422 weak_password) listing every rule of
+    :func:`chalicelib.core.passwords.password_problems` the password breaks; ``name`` (the
+    person's) makes a password built from it count as easy to guess."""
+    problems = password_problems(password, email=email, name=name)
     if problems:
         raise ValidationFailed("The password is too weak.", code="weak_password",
                                details=[{"field": "body.password", "message": f"Password {p}.", "type": "password"}
@@ -182,6 +185,29 @@ def login(*, email: str, password: str, source_ip: str) -> Session:
         raise Unauthorized("The email or password is wrong.", code="invalid_credentials")
     throttle.refund_all(attempts, now=now)
     return start_session(user)
+
+
+def upgrade_password_hash(user: User, password: str) -> bool:
+    """After a successful sign-in (``password`` verified against ``user.password_hash``):
+    store a new hash when the stored one was made with other argon2 parameters than today's,
+    so raising the cost reaches every active account. Returns whether it stored one.
+
+    The write is conditional on the stored hash being the one that was verified: a password
+    changed or reset meanwhile is never overwritten with the old one (False then).
+
+    Round trips: none when the hash is current; else one UpdateItem (plus one argon2 hash).
+    """
+    stored = user.password_hash
+    if stored is None or not needs_rehash(stored):
+        return False
+    try:
+        user.update(actions=[User.password_hash.set(hash_password(password))],
+                    condition=User.password_hash == stored)
+    except UpdateError as error:
+        if was_condition_failure(error):
+            return False
+        raise
+    return True
 
 
 def ensure_account(email: str, *, name: str = "", password: str | None = None,

@@ -86,7 +86,7 @@ def create_operator(args: argparse.Namespace) -> int:
         user.totp_secret = mfa.new_secret()  # enrolled in the same write as the account
         create_user(user, event_payload={"method": "cli"})
     except ValidationFailed as error:
-        reasons = "; ".join(d["message"] for d in error.details or [])
+        reasons = " ".join(d["message"] for d in error.details or [])  # each one a sentence
         print(f"{error.message} {reasons}".strip(), file=sys.stderr)
         return 2
     except Conflict as error:

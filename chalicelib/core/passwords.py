@@ -85,9 +85,10 @@ def password_problems(password: str, *, email: str | None = None, name: str | No
     local_part = email.split("@")[0].lower() if email else ""
     if len(local_part) >= 4 and local_part in password.lower():
         problems.append("must not contain the name in your email address (the part before the @)")
-    guessable = _guessability(password, _user_inputs(local_part, name or ""))
-    if guessable:
-        problems.append(guessable)
+    if MIN_LENGTH <= len(password) <= MAX_LENGTH:  # else the length is the reason to fix first
+        guessable = _guessability(password, _user_inputs(local_part, name or ""))
+        if guessable:
+            problems.append(guessable)
     return problems
 
 
@@ -106,8 +107,6 @@ def _user_inputs(local_part: str, name: str) -> list[str]:
 def _guessability(password: str, user_inputs: list[str]) -> str | None:
     """"is too easy to guess" with zxcvbn's reason and advice, or None when it is rated well.
     zxcvbn is imported here, not at module import: its word lists take ~40 ms to load."""
-    if not password:
-        return "is too easy to guess"  # zxcvbn fails on empty input; the length rule says why
     from zxcvbn import zxcvbn
 
     with _ZXCVBN_LOCK:

@@ -131,10 +131,17 @@ def test_an_email_with_an_account_is_refused(capsys: pytest.CaptureFixture[str])
 
 def test_a_weak_password_is_refused_with_the_reason(api: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert _create("--password", "short") == 2
-    assert capsys.readouterr().err == ("The password is too weak. Password must be at least 10 characters. "
-                                       "Password is too easy to guess. A word by itself is easy to guess. "
-                                       "Add another word or two. Uncommon words are better.\n")
+    assert capsys.readouterr().err == "The password is too weak. Password must be at least 10 characters.\n"
     assert _sign_in(api, "short")[0] == 401
+
+
+def test_a_guessable_password_is_refused_with_every_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _create("--password", "olga-operator") == 2
+    assert capsys.readouterr().err == (
+        "The password is too weak. Password must not contain the name in your email address (the part before "
+        "the @). Password is too easy to guess. Your name, the name in your email address and \"agora\" are "
+        "among the first words an attacker tries. Add another word or two. Uncommon words are better.\n")
+    assert _operator() is None
 
 
 def _local_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: str) -> None:

@@ -23,9 +23,11 @@ from typing import Any
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 MIN_SCORE = 3  # zxcvbn: 3 means about 10^8 to 10^10 guesses, 4 more
-# zxcvbn's matching grows faster than linearly with length; measured on a 2-core dev machine,
-# the slowest inputs took about 0.1 s at 100 characters, 0.25 s at 128 and 2 s at 256. A
-# password that long is strong by its length; rating its start is enough to refuse "aaaa…".
+# zxcvbn's matching grows faster than linearly with length. Measured on the shared 2-core dev
+# machine, the slowest inputs tried (digits, "a1a1…", random) took 0.1-0.25 s at 100
+# characters, 0.2-0.4 s at 128 and 1-2.7 s at 256; a typical 20-character password takes
+# 3-8 ms, plus ~50 ms once per process to load zxcvbn's word lists. A password longer than
+# 100 characters is strong by its length; rating its start is enough to refuse "aaaa…".
 SCORED_LENGTH = 100
 
 # zxcvbn keeps the user inputs of the current call in a module-level dict: one call at a time.

@@ -50,7 +50,8 @@ def register(groups: argparse._SubParsersAction) -> None:
 
     otp = commands.add_parser("otp", help="print an operator's current code (local marketplace only)",
                               description="Print the current one-time code of an operator of the local "
-                                          "marketplace, e.g. the demo operator. Refused for any other target.")
+                                          "marketplace, e.g. the demo operator. Refused for any other target. "
+                                          "A code signs in once: to sign in again, wait for the next one (30 s).")
     otp.add_argument("--email", required=True)
     target.add_arguments(otp)
     otp.set_defaults(run=print_code)

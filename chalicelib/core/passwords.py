@@ -108,7 +108,7 @@ def _user_inputs(local_part: str, name: str) -> list[str]:
 
 def _guessability(password: str, user_inputs: list[str]) -> str | None:
     """"is too easy to guess" with zxcvbn's reason and advice, or None when it is rated well.
-    zxcvbn is imported here, not at module import: its word lists take ~40 ms to load."""
+    zxcvbn is imported here, not at module import: its word lists take ~50 ms to load."""
     from zxcvbn import zxcvbn
 
     with _ZXCVBN_LOCK:

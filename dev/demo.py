@@ -10,7 +10,6 @@ products are upserted by SKU.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import sys
@@ -49,12 +48,26 @@ def _sku(title: str, attributes: dict[str, str]) -> str:
 
 
 def create_operator() -> None:
-    from chalicelib.accounts.service import create_user, new_user
+    """The demo operator as `agora operators create` makes one (email verified, TOTP enrolled),
+    but with the demo's fixed TOTP key, so that `agora operators otp --local` gives its code.
+    An operator loaded before is given what it lacks."""
+    from chalicelib.accounts import mfa
+    from chalicelib.accounts.service import create_user, find_user_by_email, mark_email_verified, new_user
     from chalicelib.core.errors import Conflict
 
-    with contextlib.suppress(Conflict):  # loaded before: the operator exists
-        create_user(new_user(demo_data.OPERATOR["email"], name=demo_data.OPERATOR["name"],
-                             password=demo_data.OPERATOR["password"], roles={"operator"}))
+    operator = demo_data.OPERATOR
+    user = new_user(operator["email"], name=operator["name"], password=operator["password"], roles={"operator"})
+    user.email_verified = True
+    user.totp_secret = operator["totp_secret"]
+    try:
+        create_user(user)
+    except Conflict:  # loaded before: the operator exists
+        existing = find_user_by_email(operator["email"])
+        if existing is None:  # pragma: no cover - the claim exists, so the user does
+            raise
+        mark_email_verified(existing)
+        if existing.totp_secret != operator["totp_secret"]:
+            mfa.enrol(existing.user_id, secret=operator["totp_secret"])
 
 
 def onboard(api: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -101,7 +114,8 @@ def load(api: str) -> dict[str, Any]:
 
 def describe(summary: dict[str, Any]) -> str:
     lines = ["Demo data (sign in at POST /v1/auth/login):",
-             f"  operator  {demo_data.OPERATOR['email']} / {demo_data.OPERATOR['password']}",
+             f"  operator  {demo_data.OPERATOR['email']} / {demo_data.OPERATOR['password']}   (one-time code: "
+             f"agora operators otp --email {demo_data.OPERATOR['email']} --local)",
              f"  buyer     {demo_data.BUYER['email']} / {demo_data.BUYER['password']}"]
     for name, email, password, seller_id, count in summary["sellers"]:
         lines.append(f"  seller    {email} / {password}   ({name}, {seller_id}, {count} products)")

@@ -3,8 +3,12 @@ and an operator. Pure data; dev/demo.py loads it through the public API."""
 
 from __future__ import annotations
 
-OPERATOR = {"email": "operator@agora.example", "name": "Olga Operator", "password": "operator-demo-password"}
-BUYER = {"email": "buyer@agora.example", "name": "Ben Buyer", "password": "buyer-demo-password"}
+# The passwords meet the password rules (chalicelib/core/passwords.py): none contains the
+# name in its email address. The operator's TOTP key is fixed and public, like everything
+# here: `agora operators otp --email operator@agora.example --local` prints its code.
+OPERATOR = {"email": "operator@agora.example", "name": "Olga Operator", "password": "steady-lantern-demo-7",
+            "totp_secret": "AGORALOCALDEMOOPERATORKEYNOTREAL"}
+BUYER = {"email": "buyer@agora.example", "name": "Ben Buyer", "password": "paper-kite-demo-42"}
 
 # (seller application, products as (title, brand, category, price in cents, stock, attributes))
 SELLERS: list[tuple[dict[str, str], list[tuple[str, str, str, int, int, dict[str, str]]]]] = [

@@ -54,6 +54,9 @@ TOPICS = {"newsletter": "newsletter-2026-01"}
 CONFIRM_SECONDS = 7 * 24 * 3600
 UNSUBSCRIBE_SECONDS = 365 * 24 * 3600
 CONFIRMATION_MAILS = throttle.Rule("consent-confirmation-mail", limit=5, window_seconds=3600)
+# Confirm and unsubscribe links, per caller: generous (mailbox providers POST one-click
+# unsubscriptions from shared addresses), but a forger cannot try tokens endlessly.
+LINK_ATTEMPTS_PER_SOURCE = throttle.Rule("consent-link-source", limit=60, window_seconds=15 * 60)
 _CONFIRM = "consent-confirm"
 _UNSUBSCRIBE = "consent-unsubscribe"
 LOG_PAGE_SIZE = 50
@@ -170,11 +173,16 @@ def request(user: User, topic: str, *, method: str, source_ip: str | None, reque
                                dedupe_key=f"consent_confirm:{request_id}"))
 
 
-def confirm(token: str, *, source_ip: str | None) -> ConsentState:
+def confirm(token: str, *, source_ip: str | None, throttle_by: str | None = None) -> ConsentState:
     """The person clicked the confirmation link: the consent is granted (double opt-in).
     Clicking again is fine; a link voided by a later request or a withdrawal is not.
+    ``source_ip`` goes into the consent log; ``throttle_by`` (the caller as throttles count
+    it) limits how often one caller may try.
 
-    Round trips: TransactWriteItems(consent, log) (+ GetItem(consent) when it failed)."""
+    Round trips: UpdateItem(throttle), TransactWriteItems(consent, log) (+ GetItem(consent)
+    when it failed)."""
+    if throttle_by is not None:
+        throttle.hit(LINK_ATTEMPTS_PER_SOURCE, throttle_by)
     claims = signed_links.verify(_CONFIRM, token)
     if claims is None or claims.get("t") not in TOPICS:
         raise BadRequest("This confirmation link is not valid.", code="invalid_consent_token")
@@ -219,10 +227,12 @@ def withdraw(user_id: str, topic: str, *, method: str, source_ip: str | None) ->
     return True
 
 
-def unsubscribe(token: str, *, source_ip: str | None) -> ConsentState:
+def unsubscribe(token: str, *, source_ip: str | None, throttle_by: str | None = None) -> ConsentState:
     """One-click unsubscribe from a mail, without signing in. Repeating it is fine.
 
-    Round trips: TransactWriteItems(consent, log)."""
+    Round trips: UpdateItem(throttle), TransactWriteItems(consent, log)."""
+    if throttle_by is not None:
+        throttle.hit(LINK_ATTEMPTS_PER_SOURCE, throttle_by)
     claims = signed_links.verify(_UNSUBSCRIBE, token)
     if claims is None and signed_links.verify(_UNSUBSCRIBE, token, allow_expired=True) is not None:
         raise BadRequest("This unsubscribe link has expired; use the link in a newer mail, or sign in and change "

@@ -103,6 +103,11 @@ class User(TableModel):
     created_at = UnicodeAttribute()
     # The person proved they read mail at the address. Password sign-in needs it.
     email_verified = BooleanAttribute(default=False)
+    # TOTP second factor (operators; see accounts/mfa.py). The base32 secret is stored as is,
+    # protected by the table's encryption at rest: the server needs it in the clear to compute
+    # codes. ``totp_last_step`` is the last 30-second step a code was accepted for.
+    totp_secret = UnicodeAttribute(null=True)
+    totp_last_step = NumberAttribute(null=True)
 
     phone = UnicodeAttribute(null=True)  # E.164, e.g. +4915112345678
     birthday = UnicodeAttribute(null=True)  # MM-DD
@@ -219,8 +224,8 @@ class WishlistItem(TableModel):
     by_product = GSI2()
 
 
-# Attributes that hold personal data on a user item; erasure removes them all.
-PERSONAL_USER_ATTRIBUTES = ("password_hash", "phone", "birthday", "birth_year", "language", "vat_id",
-                            "preferred_categories", "preferred_brands", "preferred_sizes",
+# Attributes that hold personal data or credentials on a user item; erasure removes them all.
+PERSONAL_USER_ATTRIBUTES = ("password_hash", "totp_secret", "totp_last_step", "phone", "birthday", "birth_year",
+                            "language", "vat_id", "preferred_categories", "preferred_brands", "preferred_sizes",
                             "default_shipping_address_id", "default_billing_address_id", "address_count",
                             "wishlist_count", "stripe_customer_id", "GSI1PK", "GSI1SK")

@@ -14,9 +14,17 @@ bp = Blueprint(__name__)
 
 
 def _source_ip() -> str:
+    """The caller as throttles count it (an IPv6 client by its /64)."""
     from chalicelib.core.throttle import source_ip
 
     return source_ip(current_request().context)
+
+
+def _client_address() -> str:
+    """The caller's exact address, for records of who did something (the consent log)."""
+    from chalicelib.core.throttle import client_address
+
+    return client_address(current_request().context)
 
 
 def _no_content() -> Response:
@@ -34,7 +42,7 @@ def register(body: schemas.Registration) -> schemas.Accepted:
     from chalicelib.accounts import service
 
     service.register(email=body.email, password=body.password, name=body.name, newsletter=body.newsletter,
-                     source_ip=_source_ip())
+                     source_ip=_source_ip(), client_address=_client_address())
     return schemas.SIGN_UP_MAILED
 
 
@@ -48,7 +56,7 @@ def login(body: schemas.Credentials) -> schemas.Tokens:
     from chalicelib.accounts import service
 
     return schemas.tokens(service.login(email=body.email, password=body.password, source_ip=_source_ip(),
-                                        challenge=body.challenge, solution=body.solution))
+                                        challenge=body.challenge, solution=body.solution, otp=body.otp))
 
 
 @bp.route("/v1/auth/refresh", methods=["POST"])
@@ -239,7 +247,8 @@ def get_consents(query: schemas.ConsentsQuery, principal: Principal) -> schemas.
 def put_consents(body: schemas.ConsentsChange, principal: Principal) -> schemas.ConsentsOut:
     from chalicelib.accounts import consents
 
-    return schemas.consents(consents.change(principal.user_id, newsletter=body.newsletter, source_ip=_source_ip()))
+    return schemas.consents(consents.change(principal.user_id, newsletter=body.newsletter,
+                                            source_ip=_client_address()))
 
 
 @bp.route("/v1/consents/confirm", methods=["POST"])
@@ -248,7 +257,7 @@ def put_consents(body: schemas.ConsentsChange, principal: Principal) -> schemas.
 def confirm_consent(body: schemas.ConsentToken) -> schemas.ConsentOut:
     from chalicelib.accounts import consents
 
-    return schemas.consent(consents.confirm(body.token, source_ip=_source_ip()))
+    return schemas.consent(consents.confirm(body.token, source_ip=_client_address(), throttle_by=_source_ip()))
 
 
 @bp.route("/v1/consents/unsubscribe", methods=["POST"],
@@ -262,7 +271,7 @@ def unsubscribe(query: schemas.UnsubscribeQuery) -> schemas.ConsentOut:
     from chalicelib.accounts import consents
 
     token = query.token or parse_body(current_request(), schemas.ConsentToken).token
-    return schemas.consent(consents.unsubscribe(token, source_ip=_source_ip()))
+    return schemas.consent(consents.unsubscribe(token, source_ip=_client_address(), throttle_by=_source_ip()))
 
 
 # --- wishlist -------------------------------------------------------------------------------------------------

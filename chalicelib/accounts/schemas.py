@@ -25,6 +25,8 @@ class Credentials(RequestSchema):
     solution: str | None = Field(default=None, max_length=32,
                                  description="A decimal number n such that SHA-256 of `<challenge>:<n>` starts with "
                                              "`difficulty` zero bits.")
+    otp: str | None = Field(default=None, max_length=16,
+                            description="Operators: the current code of their authenticator app (TOTP).")
 
 
 class PasswordChange(RequestSchema):

@@ -43,7 +43,7 @@ from chalicelib.core.db import failed_conditions, was_condition_failure, write_t
 from chalicelib.core.errors import AgoraError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
-from chalicelib.core.passwords import hash_password, password_problems, verify_password
+from chalicelib.core.passwords import hash_password, needs_rehash, password_problems, verify_password
 from chalicelib.events.service import new_event, record_event
 
 # Failed sign-ins per quarter hour. The source address is the guesser's own, so it is
@@ -60,8 +60,11 @@ RECENT_SIGN_IN_SECONDS = 10 * 60
 SIGN_UP_PATH = "/sign-up/confirm"
 
 
-def check_new_password(password: str, email: str, name: str | None = None) -> None:
-    problems = password_problems(password, email=email)
+def check_new_password(password: str, email: str, *, name: str = "") -> None:
+    """ValidationFailed (422 weak_password) listing every rule of
+    :func:`chalicelib.core.passwords.password_problems` the password breaks; ``name`` (the
+    person's) makes a password built from it count as easy to guess."""
+    problems = password_problems(password, email=email, name=name)
     if problems:
         raise ValidationFailed("The password is too weak.", code="weak_password",
                                details=[{"field": "body.password", "message": f"Password {p}.", "type": "password"}
@@ -165,7 +168,8 @@ def get_active_user(user_id: str) -> User:
     return user
 
 
-def register(*, email: str, password: str, name: str, newsletter: bool = False, source_ip: str) -> None:
+def register(*, email: str, password: str, name: str, newsletter: bool = False, source_ip: str,
+             client_address: str | None = None) -> None:
     """Start a sign-up: nothing is created until the address is proven. The answer is the
     same whether or not the address has an account; the mail tells its owner which it is.
 
@@ -175,7 +179,7 @@ def register(*, email: str, password: str, name: str, newsletter: bool = False, 
     from chalicelib.accounts import magic_links
 
     email = normalise_email(email)
-    check_new_password(password, email, name)
+    check_new_password(password, email, name=name)
     throttle.hit(SIGN_UPS_PER_SOURCE, source_ip)
     if not throttle.pace(SIGN_UP_MAILS, email):
         return
@@ -187,7 +191,7 @@ def register(*, email: str, password: str, name: str, newsletter: bool = False, 
         return
     signup_id = new_id("sgn")
     SignUp(PK=signup_key(signup_id), SK="SIGNUP", signup_id=signup_id, email=email, name=name,
-           password_hash=password_hash, newsletter=newsletter, source_ip=source_ip,
+           password_hash=password_hash, newsletter=newsletter, source_ip=client_address or source_ip,
            requested_at=datetime.now(UTC).isoformat(), expires_at=int(time.time()) + SIGN_UP_SECONDS).save()
     magic_links.send_link_mail(email, template="sign_up_confirm", purpose="sign_up", ref=signup_id,
                                path=SIGN_UP_PATH, context={"name": name})
@@ -220,7 +224,7 @@ def complete_sign_up(signup_id: str | None, email: str) -> User:
 
 
 def login(*, email: str, password: str, source_ip: str, challenge: str | None = None,
-          solution: str | None = None) -> Session:
+          solution: str | None = None, otp: str | None = None) -> Session:
     """The same answer, after the same work, for a wrong password and an unknown email.
 
     Failed attempts are limited per source address (429 with Retry-After): every attempt is
@@ -230,7 +234,9 @@ def login(*, email: str, password: str, source_ip: str, challenge: str | None = 
     (:mod:`chalicelib.accounts.challenges`), which the owner's client solves in a second.
 
     A password works only on a proven address: the right password on an unproven one answers
-    403 ``email_not_verified`` and mails a sign-in link (paced).
+    403 ``email_not_verified`` and mails a sign-in link (paced). Operators also give a TOTP
+    code (``otp``; 401 ``mfa_required`` without one). A hash made with older argon2
+    parameters is replaced on success.
 
     Round trips: UpdateItem(source counter), GetItem(email failures), [PutItem(challenge
     spent)], GetItem(claim), GetItem(user), then UpdateItem(source refund) and
@@ -254,15 +260,32 @@ def login(*, email: str, password: str, source_ip: str, challenge: str | None = 
     stored = user.password_hash if user is not None and user.is_active else None
     if not verify_password(password, stored):
         raise _failed_sign_in(email, now)
-    throttle.refund_all(attempts, now=now)
     assert user is not None  # verify_password is False without a stored hash
+    if "operator" in user.roles:
+        _second_factor(user, otp, email, now)
+    throttle.refund_all(attempts, now=now)
     if not user.email_verified:
         from chalicelib.accounts import magic_links
 
         magic_links.mail_sign_in_link(email)
         raise Forbidden("Confirm your email address first: we have mailed you a sign-in link. Until you use it, "
                         "this account signs in by link only.", code="email_not_verified")
+    upgrade_password_hash(user, password)
     return start_session(user)
+
+
+def _second_factor(user: User, otp: str | None, email: str, now: float) -> None:
+    """Operators also prove a TOTP code. Asked for only after the right password, and a wrong
+    code counts as a failed sign-in, like a wrong password."""
+    from chalicelib.accounts import mfa
+
+    if user.totp_secret is None:
+        raise Forbidden("Operators sign in with a second factor: enrol one with `agora operators reset-mfa`.",
+                        code="mfa_enrolment_required")
+    if not otp:
+        raise Unauthorized("Enter the code from your authenticator app (field `otp`).", code="mfa_required")
+    if not mfa.verify_totp(user, otp):
+        raise _failed_sign_in(email, now)
 
 
 def _challenge(email: str, bits: int) -> dict[str, Any]:
@@ -286,6 +309,29 @@ def _failed_sign_in(email: str, now: float) -> Unauthorized:
     bits = challenges.difficulty(throttle.count(LOGIN_FAILURES_PER_EMAIL, email, now=now)) if email else None
     return Unauthorized("The email or password is wrong.", code="invalid_credentials",
                         details=_challenge(email, bits) if bits is not None else None)
+
+
+def upgrade_password_hash(user: User, password: str) -> bool:
+    """After a successful sign-in (``password`` verified against ``user.password_hash``):
+    store a new hash when the stored one was made with other argon2 parameters than today's,
+    so raising the cost reaches every active account. Returns whether it stored one.
+
+    The write is conditional on the stored hash being the one that was verified: a password
+    changed or reset meanwhile is never overwritten with the old one (False then).
+
+    Round trips: none when the hash is current; else one UpdateItem (plus one argon2 hash).
+    """
+    stored = user.password_hash
+    if stored is None or not needs_rehash(stored):
+        return False
+    try:
+        user.update(actions=[User.password_hash.set(hash_password(password))],
+                    condition=User.password_hash == stored)
+    except UpdateError as error:
+        if was_condition_failure(error):
+            return False
+        raise
+    return True
 
 
 def ensure_account(email: str, *, name: str = "", method: str = "passwordless") -> tuple[User, bool]:
@@ -386,7 +432,7 @@ def change_password(user_id: str, *, new_password: str, current_password: str | 
         require_recent_sign_in(auth_time)
     if not user.email_verified:
         raise Forbidden("Confirm your email address first (sign in with a mailed link).", code="email_not_verified")
-    check_new_password(new_password, user.email, user.name)
+    check_new_password(new_password, user.email, name=user.name)
     user.update(actions=[User.password_hash.set(hash_password(new_password))],
                 condition=User.status == "active")
     from chalicelib.accounts.sessions import revoke_all

@@ -28,6 +28,7 @@ can use any of them). Password failures per address are *counted* (:func:`count`
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -181,8 +182,25 @@ def pace(rule: Pacing, subject: str, *, now: float | None = None) -> bool:
     return True
 
 
-def source_ip(request_context: dict | None) -> str:
-    """The caller's address as API Gateway saw it (never X-Forwarded-For, which the caller
-    writes itself)."""
+def client_address(request_context: dict | None) -> str:
+    """The caller's exact address as API Gateway saw it (never X-Forwarded-For, which the
+    caller writes itself): what a record of who did something keeps, e.g. the consent log."""
     identity = (request_context or {}).get("identity") or {}
     return identity.get("sourceIp") or UNKNOWN_SOURCE
+
+
+def source_ip(request_context: dict | None) -> str:
+    """The caller as a unit to count attempts by: an IPv4 address as it is (also when written
+    IPv4-mapped, ``::ffff:203.0.113.7``), an IPv6 address as its /64 network
+    (``2001:db8:1:2::/64``), because one subscriber gets a whole /64 and could otherwise move
+    to a fresh address for every attempt; ``unknown`` when API Gateway gave none."""
+    raw = client_address(request_context)
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw  # "unknown", or not an address (API Gateway's console tests send a placeholder)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

@@ -157,7 +157,7 @@ def apply(application: Any, *, source_ip: str) -> None:
     from chalicelib.core.passwords import hash_password
 
     email = normalise_email(application.email)
-    check_new_password(application.password, email, application.name or application.business_name)
+    check_new_password(application.password, email, name=application.name or application.business_name)
     throttle.hit(APPLICATIONS_PER_SOURCE, source_ip)
     invite = (marketplace.check_invite(application.invite_code)
               if marketplace.current_settings().seller_access == "invite_only" else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("stripe", "pynamodb", "boto3", "jinja2", "argon2", "jwt", "moto")
+HEAVY = ("stripe", "pynamodb", "boto3", "jinja2", "argon2", "jwt", "moto", "zxcvbn", "pyotp")
 
 
 def test_importing_the_app_loads_no_heavy_sdk() -> None:

@@ -71,8 +71,11 @@ def test_each_failed_condition_of_an_account_creation_has_its_own_error(
 
 @pytest.mark.parametrize(("password", "reason"), [
     ("short", "Password must be at least 10 characters."),
-    ("aaaaaaaaaaaa", "Password is too easy to guess."),
-    ("anna.berg-secret-2026", "Password must not contain your email address."),
+    ("aaaaaaaaaaaa", "Password is too easy to guess. Repeats like \"aaa\" are easy to guess. Add another word or "
+                     "two. Uncommon words are better. Avoid repeated words and characters."),
+    ("Password1!", "Password is too easy to guess. This is similar to a commonly used password. Add another word "
+                   "or two. Uncommon words are better. Capitalization doesn't help very much."),
+    ("anna.berg-secret-2026", "Password must not contain the name in your email address (the part before the @)."),
 ])
 def test_weak_passwords_are_refused_with_the_reason(api: Any, password: str, reason: str) -> None:
     status, body, _ = call(api, "POST", "/v1/auth/register", {**ANNA, "password": password})
@@ -183,3 +186,59 @@ def test_successful_sign_ins_do_not_count_as_failures(api: Any) -> None:
     _register(api)
     for _ in range(service.LOGIN_FAILURES_PER_EMAIL.limit + 2):
         assert _login(api, ANNA["email"], ANNA["password"])[0] == 200
+
+
+def _account_with_hash(password_hash: str) -> Any:
+    user = service.new_user("anna@example.com", password="correct horse battery")
+    user.password_hash = password_hash
+    return service.create_user(user)
+
+
+def _weaker_hash(password: str) -> str:
+    from argon2 import PasswordHasher, Type
+
+    return PasswordHasher(time_cost=1, memory_cost=8_192, parallelism=1, type=Type.ID).hash(password)
+
+
+def test_a_hash_made_with_weaker_parameters_is_replaced_after_sign_in() -> None:
+    from chalicelib.core.passwords import needs_rehash, verify_password
+
+    # given an account whose hash predates today's argon2 parameters
+    user = _account_with_hash(_weaker_hash("correct horse battery"))
+
+    # when the sign-in (having verified the password) upgrades it
+    assert service.upgrade_password_hash(user, "correct horse battery") is True
+
+    # then the stored hash has today's parameters and still takes the password
+    stored = service.get_user(user.user_id).password_hash
+    assert not needs_rehash(stored)
+    assert verify_password("correct horse battery", stored)
+    assert service.upgrade_password_hash(service.get_user(user.user_id), "correct horse battery") is False
+
+
+def test_a_current_hash_is_left_alone() -> None:
+    user = service.create_user(service.new_user("anna@example.com", password="correct horse battery"))
+    before = user.password_hash
+
+    assert service.upgrade_password_hash(user, "correct horse battery") is False
+    assert service.get_user(user.user_id).password_hash == before
+
+
+def test_a_password_changed_meanwhile_is_not_overwritten_by_the_upgrade() -> None:
+    from chalicelib.accounts.models import User
+    from chalicelib.core.passwords import hash_password, verify_password
+
+    # given a sign-in that read the old hash, and a password change after that read
+    signing_in = _account_with_hash(_weaker_hash("correct horse battery"))
+    service.get_user(signing_in.user_id).update(actions=[User.password_hash.set(hash_password("new horse battery"))])
+
+    # when the sign-in upgrades the hash it verified
+    assert service.upgrade_password_hash(signing_in, "correct horse battery") is False
+
+    # then the new password stays
+    assert verify_password("new horse battery", service.get_user(signing_in.user_id).password_hash)
+
+
+def test_a_passwordless_account_has_nothing_to_upgrade() -> None:
+    user = service.create_user(service.new_user("anna@example.com"))
+    assert service.upgrade_password_hash(user, "anything at all") is False

@@ -67,8 +67,30 @@ def test_counters_keep_no_personal_data_and_expire_with_their_window(aws: dict[s
 
 @pytest.mark.parametrize(("context", "expected"), [
     ({"identity": {"sourceIp": "203.0.113.7"}}, "203.0.113.7"),
+    ({"identity": {"sourceIp": "::ffff:203.0.113.7"}}, "203.0.113.7"),  # IPv4-mapped: the IPv4 address
+    ({"identity": {"sourceIp": "2001:db8:1:2:aaaa:bbbb:cccc:dddd"}}, "2001:db8:1:2::/64"),
+    ({"identity": {"sourceIp": "2001:DB8:1:2::1"}}, "2001:db8:1:2::/64"),
+    ({"identity": {"sourceIp": "::1"}}, "::/64"),
+    ({"identity": {"sourceIp": "test-invoke-source-ip"}}, "test-invoke-source-ip"),
+    ({"identity": {"sourceIp": ""}}, "unknown"),
     ({"identity": {}}, "unknown"),
     (None, "unknown"),
 ])
-def test_the_source_is_what_api_gateway_saw(context: dict | None, expected: str) -> None:
+def test_the_source_is_what_api_gateway_saw_with_ipv6_clients_counted_by_their_64(context: dict | None,
+                                                                                  expected: str) -> None:
     assert throttle.source_ip(context) == expected
+
+
+def test_an_ipv6_client_cannot_dodge_the_limit_by_moving_through_its_64() -> None:
+    for n in range(RULE.limit):
+        throttle.hit(RULE, throttle.source_ip({"identity": {"sourceIp": f"2001:db8:1:2::{n + 1:x}"}}), now=NOON)
+
+    with pytest.raises(TooManyRequests):
+        throttle.hit(RULE, throttle.source_ip({"identity": {"sourceIp": "2001:db8:1:2:ffff::9"}}), now=NOON)
+    throttle.hit(RULE, throttle.source_ip({"identity": {"sourceIp": "2001:db8:1:3::1"}}), now=NOON)  # next /64
+
+
+def test_the_client_address_is_kept_exact_for_records() -> None:
+    context = {"identity": {"sourceIp": "2001:db8:1:2:aaaa:bbbb:cccc:dddd"}}
+    assert throttle.client_address(context) == "2001:db8:1:2:aaaa:bbbb:cccc:dddd"
+    assert throttle.client_address(None) == "unknown"

@@ -155,7 +155,8 @@ def mark_paid(order: Order, payment: Payment) -> bool:
 def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, cancel_payment: bool = False) -> bool:
     """Cancel a pending order and give its stock back; False when it is not pending.
     With ``cancel_payment`` the PaymentIntent is cancelled first; if Stripe says it can no
-    longer be cancelled (it succeeded), nothing is released."""
+    longer be cancelled (it succeeded), nothing is released: the payment is settled instead
+    (paid, or refused when it does not match the order)."""
     if order.status != "pending_payment":
         return False
     if cancel_payment and order.payment_intent_id:

@@ -243,7 +243,8 @@ def test_the_orders_own_payment_still_pays_it_after_another_was_refused(market: 
     from chalicelib.ledger.service import order_postings
 
     buyer, order_id, _, intent = _placed_by_card(market)
-    assert market.stripe_event("payment_intent.succeeded", _wrong(intent, "payment_intent"))[1]["outcome"] == "refused"
+    for foreign in (_wrong(intent, "payment_intent"), {**intent, "id": "pi_another_one"}):
+        assert market.stripe_event("payment_intent.succeeded", foreign)[1]["outcome"] == "refused"
 
     status, receipt = market.stripe_event("payment_intent.succeeded", intent)
     market.events()
@@ -255,7 +256,7 @@ def test_the_orders_own_payment_still_pays_it_after_another_was_refused(market: 
     assert [p.refs.get("payment_intent") for p in postings if p.kind == "charge"] == [intent["id"]]
     assert len(_transfers(order_id)) == 1
     assert [p["received"]["payment_intent_id"] for p in _stored(buyer, order_id).payment_problems] == [
-        "pi_not_the_orders"]
+        "pi_not_the_orders", "pi_another_one"]
 
 
 @pytest.mark.parametrize("state", ["paid", "cancelled"])

@@ -46,7 +46,8 @@ PROBLEMS: dict[str, str] = {
     "destination_mismatch": "The transfer went to another account than the seller's Stripe account.",
     "transfer_reversed_beyond_ledger": "Stripe reversed more of the transfer than the ledger's reversals.",
     "metadata_mismatch": "The Stripe object's metadata names another order, seller or refund than the posting.",
-    "payment_not_in_ledger": "A succeeded PaymentIntent of an agora order has no charge posting.",
+    "payment_not_in_ledger": "A succeeded PaymentIntent of an agora order has no charge posting (also a payment "
+                             "agora refused because it does not match its order: see the order's payment_problems).",
     "transfer_not_in_ledger": "A transfer of an agora order has no transfer posting.",
     "refund_not_in_ledger": "A refund of an agora order has no refund posting.",
     "reversal_not_in_ledger": "A transfer reversal of an agora refund has no reversal posting.",

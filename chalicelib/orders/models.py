@@ -122,6 +122,10 @@ class Order(TableModel):
     charge_id = UnicodeAttribute(null=True)
     amount_captured = NumberAttribute(default=0)
     amount_refunded = NumberAttribute(default=0)
+    # payments Stripe captured that agora refused because they do not match the order, one per
+    # PaymentIntent, for an operator: [{"mismatch", "expected", "received", "order_status", "at"}]
+    # (orders/payment.py, ``refuse_payment``)
+    payment_problems = JSONAttribute(null=True)
     payment_due_at = UnicodeAttribute()
     created_at = UnicodeAttribute()
     paid_at = UnicodeAttribute(null=True)

@@ -16,15 +16,35 @@ Reservations run out after ``checkout.PAYMENT_WINDOW``: :func:`release_expired` 
 Queries the payment-due index per day bucket — orders leave it when paid or cancelled —
 cancels each PaymentIntent first and releases only what Stripe confirms is unpaid (a
 payment that succeeded meanwhile is recorded as paid instead, even if its webhook is lost).
+
+A payment that does not match its order is refused, never recorded as paid: its amount
+received or currency differ from the order's total, or it is another PaymentIntent than
+the order's (an order whose id is not stored yet — Stripe's event can beat checkout's
+write — takes the one its metadata names). The order keeps its state, nothing goes to
+the ledger and nobody is transferred anything; instead the order's ``payment_problems``
+records what was expected and what was received (once per PaymentIntent), an
+``order.payment_mismatch`` event is written with it, and an error is logged. A declined
+payment (``payment_failed``) of another PaymentIntent than the order's cancels nothing.
+
+The captured money of a refused payment is **not refunded automatically**: a mismatch
+means a bug or a PaymentIntent agora did not make, and refunding what nobody can explain
+may be wrong too. It stays in the platform's Stripe balance for an operator, who learns of
+it from the error log, the event, the order and ``agora ledger reconcile`` (a succeeded
+PaymentIntent without a charge posting: ``payment_not_in_ledger``). When it was the order's
+own PaymentIntent the order leaves the payment-due index, so its stock stays reserved
+until the operator decides (the sweep cannot cancel a PaymentIntent that succeeded).
+Only a *matching* payment for an order cancelled meanwhile is refunded at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
-from chalicelib.core.db import LabelledTransaction
+from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
@@ -50,27 +70,73 @@ def _paid_event(order: Order, subs: list[SubOrder], paid_at: str) -> Any:
         "sellers": [{"seller_id": s.seller_id, "amount": int(s.total), "currency": s.currency} for s in subs]})
 
 
-def mark_paid(order: Order, *, payment_intent_id: str, charge_id: str | None, amount_received: int) -> bool:
-    """Record the payment of a pending order; False when it is not pending (any more)."""
+@dataclass(frozen=True)
+class Payment:
+    """What Stripe says a PaymentIntent captured."""
+
+    payment_intent_id: str
+    charge_id: str | None
+    amount: int  # minor units received
+    currency: str  # upper case, as agora writes currencies
+
+    @classmethod
+    def of(cls, intent: Mapping[str, Any]) -> Payment:
+        return cls(intent["id"], _charge_id(intent), int(intent.get("amount_received") or intent["amount"]),
+                   str(intent["currency"]).upper())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"payment_intent_id": self.payment_intent_id, "amount": self.amount, "currency": self.currency}
+
+
+def mismatch(order: Order, payment: Payment) -> list[str]:
+    """What of ``payment`` does not match ``order`` (empty: it pays the order exactly)."""
+    found = []
+    if order.payment_intent_id is not None and payment.payment_intent_id != order.payment_intent_id:
+        found.append("payment_intent")
+    if payment.currency != order.currency.upper():
+        found.append("currency")
+    if payment.amount != int(order.total):
+        found.append("amount")
+    return found
+
+
+def settle(order: Order, payment: Payment) -> str:
+    """Stripe says ``payment`` succeeded for ``order``: refuse it when it does not match the
+    order, refund it when the order was cancelled meanwhile, else record the order paid.
+    What happened: "refused", "refunded", "paid" or "unchanged" (paid before)."""
+    wrong = mismatch(order, payment)
+    if wrong:
+        refuse_payment(order, payment, wrong)
+        return "refused"
+    if order.status == "cancelled":
+        _refund_late_payment(order, payment)
+        return "refunded"
+    return "paid" if mark_paid(order, payment) else "unchanged"
+
+
+def mark_paid(order: Order, payment: Payment) -> bool:
+    """Record the payment of a pending order; False when it is not pending (any more).
+    Callers check the payment first (:func:`settle`); the write is conditioned on the
+    PaymentIntent still being the order's."""
     from chalicelib.fees.service import record_sale
     from chalicelib.ledger.postings import charge_posting, seller_share_postings
     from chalicelib.ledger.service import posting_items
 
     if order.status != "pending_payment":
         return False
-    if amount_received != int(order.total):
-        logger.error("payment amount differs from the order total",
-                     extra={"order_id": order.order_id, "received": amount_received, "total": int(order.total)})
     subs = sub_orders_of([order])[order.order_id]
     now = datetime.now(UTC)
     at = now_stamp()
     transaction = LabelledTransaction()
     transaction.update("order", order, [
-        Order.status.set("paid"), Order.paid_at.set(at), Order.payment_intent_id.set(payment_intent_id),
-        Order.amount_captured.set(amount_received), Order.GSI1PK.remove(), Order.GSI1SK.remove(),
-        *([Order.charge_id.set(charge_id)] if charge_id else [])], Order.status == "pending_payment")
-    postings = [charge_posting(order.order_id, Money(order.currency, amount_received),
-                               payment_intent_id=payment_intent_id, charge_id=charge_id, occurred_at=now)]
+        Order.status.set("paid"), Order.paid_at.set(at), Order.payment_intent_id.set(payment.payment_intent_id),
+        Order.amount_captured.set(payment.amount), Order.GSI1PK.remove(), Order.GSI1SK.remove(),
+        *([Order.charge_id.set(payment.charge_id)] if payment.charge_id else [])],
+        (Order.status == "pending_payment")
+        & (Order.payment_intent_id.does_not_exist() | (Order.payment_intent_id == payment.payment_intent_id)))
+    postings = [charge_posting(order.order_id, Money(order.currency, payment.amount),
+                               payment_intent_id=payment.payment_intent_id, charge_id=payment.charge_id,
+                               occurred_at=now)]
     for sub in subs:
         move(transaction, sub, "paid", at=at, changes={"paid_at": at})
         postings += seller_share_postings(order.order_id, sub.seller_id, Money(sub.currency, int(sub.total)),
@@ -89,7 +155,8 @@ def mark_paid(order: Order, *, payment_intent_id: str, charge_id: str | None, am
 def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, cancel_payment: bool = False) -> bool:
     """Cancel a pending order and give its stock back; False when it is not pending.
     With ``cancel_payment`` the PaymentIntent is cancelled first; if Stripe says it can no
-    longer be cancelled (it succeeded), nothing is released."""
+    longer be cancelled (it succeeded), nothing is released: the payment is settled instead
+    (paid, or refused when it does not match the order)."""
     if order.status != "pending_payment":
         return False
     if cancel_payment and order.payment_intent_id:
@@ -98,8 +165,7 @@ def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, ca
         if stripe_gateway.cancel_payment_intent(order.payment_intent_id) is None:
             intent = stripe_gateway.retrieve_payment_intent(order.payment_intent_id)
             if intent.status == "succeeded":
-                mark_paid(order, payment_intent_id=intent.id, charge_id=_charge_id(intent),
-                          amount_received=int(intent.amount_received or 0))
+                settle(order, Payment.of(intent.to_dict()))
                 return False
             if intent.status != "canceled":
                 return False  # processing: Stripe's verdict decides
@@ -121,47 +187,82 @@ def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, ca
     return not transaction.commit()
 
 
-def _charge_id(intent: Any) -> str | None:
-    charge = intent.get("latest_charge") if isinstance(intent, dict) else getattr(intent, "latest_charge", None)
-    if isinstance(charge, dict):
-        return charge.get("id")
-    return getattr(charge, "id", charge)
+def _charge_id(intent: Mapping[str, Any]) -> str | None:
+    charge = intent.get("latest_charge")
+    return charge.get("id") if isinstance(charge, Mapping) else charge
+
+
+def refuse_payment(order: Order, payment: Payment, wrong: list[str]) -> None:
+    """Record on the order that ``payment`` does not match it (once per PaymentIntent), with
+    an ``order.payment_mismatch`` event, and log an error: no state change, no ledger entry,
+    no transfer, no refund (see the module docstring). GetItem + TransactWriteItems."""
+    problem = {"mismatch": wrong, "received": payment.to_json(),
+               "expected": {"payment_intent_id": order.payment_intent_id, "amount": int(order.total),
+                            "currency": order.currency.upper()}}
+    logger.error("payment refused: it does not match its order",
+                 extra={"order_id": order.order_id, "user_id": order.user_id, "order_status": order.status, **problem})
+
+    def attempt() -> None:
+        current = Order.get(order.PK, order.SK, consistent_read=True)
+        recorded = list(current.payment_problems or [])
+        if any(p["received"]["payment_intent_id"] == payment.payment_intent_id for p in recorded):
+            return  # a redelivery or the sweep finding it again
+        entry = {**problem, "order_status": current.status, "at": now_stamp()}
+        actions = [Order.payment_problems.set([*recorded, entry])]
+        if current.status == "pending_payment" and payment.payment_intent_id == current.payment_intent_id:
+            actions += [Order.GSI1PK.remove(), Order.GSI1SK.remove()]  # the sweep cannot end it: an operator does
+        transaction = LabelledTransaction()
+        transaction.update("order", current, actions,
+                           Order.payment_problems == recorded if recorded else Order.payment_problems.does_not_exist())
+        transaction.put("event", new_event("order.payment_mismatch",
+                                           {"order_id": order.order_id, "user_id": order.user_id, **entry}))
+        if transaction.commit():
+            raise Stale
+
+    retrying(attempt, what="order")
 
 
 # --- webhooks -----------------------------------------------------------------------------
 
-def on_payment_intent_succeeded(event: dict[str, Any]) -> None:
+def on_payment_intent_succeeded(event: dict[str, Any]) -> str | None:
+    """"refused" when the payment does not match its order (recorded, see :func:`refuse_payment`)."""
     intent = event["data"]["object"]
     order = _order_of(intent)
     if order is None:
-        return
-    if order.status == "cancelled":
-        _refund_late_payment(order, intent)
-        return
-    mark_paid(order, payment_intent_id=intent["id"], charge_id=_charge_id(intent),
-              amount_received=int(intent.get("amount_received") or intent["amount"]))
+        return None
+    return "refused" if settle(order, Payment.of(intent)) == "refused" else None
 
 
-def on_payment_intent_failed(event: dict[str, Any]) -> None:
+def on_payment_intent_failed(event: dict[str, Any]) -> str | None:
     """The payment was declined: the stock goes back at once and the order is cancelled (the
-    PaymentIntent too, so a later attempt on it cannot pay a cancelled order)."""
-    order = _order_of(event["data"]["object"])
-    if order is not None:
-        release_unpaid(order, None, "payment_failed", cancel_payment=True)
+    PaymentIntent too, so a later attempt on it cannot pay a cancelled order). A decline of
+    another PaymentIntent than the order's says nothing about the order's: "refused"."""
+    intent = event["data"]["object"]
+    order = _order_of(intent)
+    if order is None:
+        return None
+    if intent["id"] != order.payment_intent_id:
+        logger.warning("payment_failed of another PaymentIntent than the order's ignored",
+                       extra={"order_id": order.order_id, "payment_intent_id": intent["id"],
+                              "order_payment_intent_id": order.payment_intent_id})
+        return "refused"
+    release_unpaid(order, None, "payment_failed", cancel_payment=True)
+    return None
 
 
-def _refund_late_payment(order: Order, intent: dict[str, Any]) -> None:
+def _refund_late_payment(order: Order, payment: Payment) -> None:
     """A payment that arrived after its order was cancelled goes back in full: the stock
     may be sold to somebody else already. The ledger records both movements."""
     from chalicelib.ledger.postings import charge_posting, refund_posting
     from chalicelib.ledger.service import apply_postings
     from chalicelib.payments import stripe_gateway
 
-    amount = Money(order.currency, int(intent.get("amount_received") or intent["amount"]))
+    amount = Money(order.currency, payment.amount)
     refund = stripe_gateway.create_refund(order_id=order.order_id, refund_id="late_payment",
-                                          payment_intent_id=intent["id"], amount=amount.amount)
+                                          payment_intent_id=payment.payment_intent_id, amount=amount.amount)
     logger.warning("refunded a payment for a cancelled order", extra={"order_id": order.order_id})
-    apply_postings(charge_posting(order.order_id, amount, payment_intent_id=intent["id"], charge_id=_charge_id(intent)),
+    apply_postings(charge_posting(order.order_id, amount, payment_intent_id=payment.payment_intent_id,
+                                  charge_id=payment.charge_id),
                    refund_posting(order.order_id, f"{order.order_id}-late", amount, stripe_refund_id=refund.id))
 
 

@@ -8,9 +8,10 @@ from chalicelib.core.schemas import ResponseSchema
 
 
 class WebhookReceipt(ResponseSchema):
-    """What agora did with a Stripe event (Stripe only looks at the status)."""
+    """What agora did with a Stripe event (Stripe only looks at the status, so every event
+    that is not applied is still a 200; the outcome says why, see ``payments.webhooks``)."""
 
     received: bool = True
     event_id: str
     type: str
-    outcome: Literal["processed", "duplicate", "ignored"]
+    outcome: Literal["processed", "duplicate", "ignored", "wrong_endpoint", "refused"]

@@ -16,7 +16,9 @@ Round trips:
   without it) (+ GetItem settings when a pending seller's charges become enabled) +
   TransactWrite conditioned on what was read; a lost race re-reads and re-applies. Events
   are ordered by ``created`` (seconds); two of the same second that disagree are settled
-  by retrieving the live account from Stripe.
+  by retrieving the live account from Stripe. An event is applied only to the seller that
+  already holds its account's id, and only when the event is about that account (its
+  ``account`` is the object's id); any other is refused and changes nothing.
 """
 
 from __future__ import annotations
@@ -467,22 +469,31 @@ class _Raced(Exception):
     """The seller changed between our read and our write."""
 
 
-def on_stripe_account_updated(event: dict[str, Any]) -> None:
+def on_stripe_account_updated(event: dict[str, Any]) -> str | None:
     """Record a connected account's state on its seller; in an open marketplace, approve a
     pending seller whose charges are now enabled. Only moves forward: an event created before
-    the last one applied is ignored, so late and repeated deliveries change nothing."""
+    the last one applied is ignored, so late and repeated deliveries change nothing.
+    "refused" (nothing changed) when the event is not about the account it carries, or the
+    account is no seller's."""
     account = event["data"]["object"]
     created = int(event["created"])
+    if not event.get("account") or event["account"] != account.get("id"):
+        logger.warning("account.updated about another account than its own refused",
+                       extra={"event_id": event.get("id"), "account": event.get("account"),
+                              "object": account.get("id")})
+        return "refused"
     for _ in range(MAX_SYNC_ATTEMPTS):
         seller = _seller_of_account(account)
         if seller is None:
-            logger.info("account.updated for an account no seller has", extra={"account": account.get("id")})
-            return
+            logger.warning("account.updated for an account no seller has refused",
+                           extra={"account": account["id"],
+                                  "metadata_seller_id": (account.get("metadata") or {}).get("seller_id")})
+            return "refused"
         synced = seller.stripe_synced_at
         if synced is not None and created < synced:
             logger.info("stale account.updated ignored",
                         extra={"seller_id": seller.seller_id, "event_created": created})
-            return
+            return None
         if synced is not None and created == synced and _payment_state(account) != _payment_state(seller):
             # Two events of the same second: which is newer is unknown, so the live account decides.
             from chalicelib.payments.stripe_gateway import retrieve_account
@@ -490,14 +501,16 @@ def on_stripe_account_updated(event: dict[str, Any]) -> None:
             account = retrieve_account(account["id"]).to_dict()
         try:
             _apply_account(seller, account, created)
-            return
+            return None
         except _Raced:
             continue
     raise RuntimeError(f"seller of {account.get('id')} kept changing; Stripe will deliver the event again")
 
 
 def _seller_of_account(account: dict[str, Any]) -> Seller | None:
-    """The seller agora created the account for: named in its metadata (GetItem), else found by id (Query)."""
+    """The seller agora created the account for: named in its metadata (GetItem), else found by
+    id (Query). The metadata only says where to look: the seller must hold the account's id
+    already (stored when agora created the account), so a seller without one adopts none."""
     seller_id = (account.get("metadata") or {}).get("seller_id")
     if seller_id:
         try:
@@ -506,7 +519,7 @@ def _seller_of_account(account: dict[str, Any]) -> Seller | None:
             return None
     else:
         seller = next(iter(Seller.by_stripe_account.query(stripe_account_index_key(account["id"]), limit=1)), None)
-    if seller is None or seller.stripe_account_id not in (None, account["id"]):
+    if seller is None or seller.stripe_account_id != account["id"]:
         return None
     return seller
 
@@ -525,8 +538,6 @@ def _apply_account(seller: Seller, account: dict[str, Any], created: int) -> Non
     previous_status, previous_sync = seller.status, seller.stripe_synced_at
     payments_before = (bool(seller.charges_enabled), bool(seller.payouts_enabled))
     values: dict[str, Any] = {**_payment_state(account), "stripe_synced_at": created}
-    if not seller.stripe_account_id:  # its id was not stored when the account was created
-        values.update(_account_values(account["id"]))
     events = []
     if (values["charges_enabled"], values["payouts_enabled"]) != payments_before:
         events.append(new_event("seller.payments_changed", {

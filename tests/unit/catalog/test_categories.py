@@ -74,8 +74,11 @@ def test_a_suspended_sellers_products_leave_the_counts_until_reinstated(
 
 def test_a_seller_whose_stripe_charges_lapse_leaves_the_counts(
         api: Any, two_sellers: tuple[str, str], fresh_counts: None) -> None:
+    from chalicelib.sellers.models import Seller, seller_key
+
     _, b = two_sellers
-    event = {"id": "evt_lapse", "type": "account.updated", "created": int(time.time()),
+    Seller.get(seller_key(b), "PROFILE").update(actions=[Seller.stripe_account_id.set("acct_b")])
+    event = {"id": "evt_lapse", "type": "account.updated", "created": int(time.time()), "account": "acct_b",
              "data": {"object": {"id": "acct_b", "charges_enabled": False, "payouts_enabled": False,
                                  "metadata": {"seller_id": b},
                                  "requirements": {"currently_due": ["external_account"]}}}}

@@ -7,10 +7,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.unit.catalog.conftest import seller_headers
 from tests.unit.conftest import call
 from tests.unit.orders.conftest import Marketplace
 from tests.unit.orders.test_checkout import stock_of
+from tests.unit.sellers.conftest import outbox
 
 
 def my_order(market: Marketplace, buyer: dict[str, str], order_id: str) -> dict[str, Any]:
@@ -167,3 +170,178 @@ def test_sold_out_products_show_out_of_stock_in_browse_after_the_event(market: M
     assert status == 200
     [listed] = [p for p in body["items"] if p["product_id"] == product]
     assert listed["in_stock"] is False
+
+
+# --- payments that do not match their order -------------------------------------------------
+
+def _placed_by_card(market: Marketplace, *, card: str | None = "pm_card_visa") -> tuple[dict[str, str], str, str,
+                                                                                        dict[str, Any]]:
+    """A buyer's order of two of one product of sel_a (stock 5), paid by ``card`` in Stripe
+    (None: not paid), whose webhook has not come yet: buyer, order id, product, PaymentIntent."""
+    market.seller("sel_a")
+    product = market.product("sel_a", stock=5)
+    buyer = market.buyer()
+    market.add(buyer, product, 2)
+    status, body, _ = market.checkout(buyer, **({"payment_method_id": card} if card else {}))
+    assert status == 201, body
+    return buyer, body["order"]["order_id"], product, market.payment_intent(body["payment"]["payment_intent_id"])
+
+
+def _wrong(intent: dict[str, Any], what: str) -> dict[str, Any]:
+    """Stripe's PaymentIntent as an event would carry it, differing from the order in ``what``."""
+    if what == "amount":
+        return {**intent, "amount": intent["amount"] - 100, "amount_received": intent["amount"] - 100}
+    if what == "currency":
+        return {**intent, "currency": "usd"}
+    return {**intent, "id": "pi_not_the_orders"}
+
+
+def _stored(buyer: dict[str, str], order_id: str) -> Any:
+    from chalicelib.orders.models import Order, order_sk, user_key
+
+    return Order.get(user_key(my_user(buyer)), order_sk(order_id), consistent_read=True)
+
+
+def _transfers(order_id: str) -> list[Any]:
+    from chalicelib.payments import stripe_gateway
+
+    return list(stripe_gateway.client().v1.transfers.list({"transfer_group": order_id}).data)
+
+
+@pytest.mark.parametrize("what", ["amount", "currency", "payment_intent"])
+def test_a_payment_that_does_not_match_its_order_is_refused_and_recorded(market: Marketplace, what: str) -> None:
+    from chalicelib.ledger.service import order_postings
+
+    # given an order paid by card whose webhook has not come yet
+    buyer, order_id, product, intent = _placed_by_card(market)
+    paid = _wrong(intent, what)
+
+    # when Stripe reports a payment that differs from the order, twice (two events)
+    answers = [market.stripe_event("payment_intent.succeeded", paid) for _ in range(2)]
+    market.events()
+
+    # then nothing is paid, booked or transferred, and the problem is recorded once
+    assert [(status, body["outcome"]) for status, body in answers] == [(200, "refused")] * 2
+    assert my_order(market, buyer, order_id)["status"] == "pending_payment"
+    assert {s["status"] for s in my_order(market, buyer, order_id)["sellers"]} == {"pending_payment"}
+    assert order_postings(order_id) == []
+    assert _transfers(order_id) == []
+    assert outbox("order.paid") == []
+    assert stock_of(market.api, "sel_a", product) == 3  # still reserved
+    [problem] = _stored(buyer, order_id).payment_problems
+    assert problem["mismatch"] == [what]
+    assert problem["order_status"] == "pending_payment"
+    assert problem["expected"] == {"payment_intent_id": intent["id"], "amount": intent["amount"], "currency": "EUR"}
+    assert problem["received"] == {"payment_intent_id": paid["id"], "amount": paid["amount_received"],
+                                   "currency": paid["currency"].upper()}
+    [event] = outbox("order.payment_mismatch")
+    assert (event["order_id"], event["mismatch"], event["received"]) == (order_id, [what], problem["received"])
+
+
+def test_the_orders_own_payment_still_pays_it_after_another_was_refused(market: Marketplace) -> None:
+    from chalicelib.ledger.postings import sum_by_currency
+    from chalicelib.ledger.service import order_postings
+
+    buyer, order_id, _, intent = _placed_by_card(market)
+    for foreign in (_wrong(intent, "payment_intent"), {**intent, "id": "pi_another_one"}):
+        assert market.stripe_event("payment_intent.succeeded", foreign)[1]["outcome"] == "refused"
+
+    status, receipt = market.stripe_event("payment_intent.succeeded", intent)
+    market.events()
+
+    assert (status, receipt["outcome"]) == (200, "processed")
+    assert my_order(market, buyer, order_id)["status"] == "paid"
+    postings = order_postings(order_id)
+    assert sum_by_currency(postings) == {"EUR": 0}
+    assert [p.refs.get("payment_intent") for p in postings if p.kind == "charge"] == [intent["id"]]
+    assert len(_transfers(order_id)) == 1
+    assert [p["received"]["payment_intent_id"] for p in _stored(buyer, order_id).payment_problems] == [
+        "pi_not_the_orders", "pi_another_one"]
+
+
+@pytest.mark.parametrize("state", ["paid", "cancelled"])
+def test_another_payment_for_a_paid_or_cancelled_order_is_recorded_not_booked_or_refunded(
+        market: Marketplace, state: str) -> None:
+    from chalicelib.ledger.service import order_postings
+    from chalicelib.orders.payment import release_expired
+    from chalicelib.payments import stripe_gateway
+
+    # given an order that is paid, or was cancelled unpaid
+    buyer, order_id, _, intent = _placed_by_card(market, card="pm_card_visa" if state == "paid" else None)
+    if state == "paid":
+        market.stripe_event("payment_intent.succeeded", intent)
+        market.events()
+    else:
+        assert release_expired(datetime.now(UTC) + timedelta(minutes=31)) == 1
+    before = order_postings(order_id)
+
+    # when another PaymentIntent naming the order succeeds
+    foreign = {**intent, "id": "pi_not_the_orders", "status": "succeeded", "amount_received": intent["amount"]}
+    status, receipt = market.stripe_event("payment_intent.succeeded", foreign)
+    market.events()
+
+    # then the order stays as it was, the ledger too, nothing is refunded; the problem is recorded
+    assert (status, receipt["outcome"]) == (200, "refused")
+    assert my_order(market, buyer, order_id)["status"] == state
+    assert order_postings(order_id) == before
+    assert list(stripe_gateway.client().v1.refunds.list({"limit": 100}).data) == []
+    [problem] = _stored(buyer, order_id).payment_problems
+    assert (problem["mismatch"], problem["order_status"]) == (["payment_intent"], state)
+
+
+def test_the_sweep_leaves_an_order_whose_own_payment_was_refused_to_the_operator(market: Marketplace) -> None:
+    from chalicelib.orders.payment import due_orders, release_expired
+
+    buyer, order_id, product, intent = _placed_by_card(market)
+    market.stripe_event("payment_intent.succeeded", _wrong(intent, "amount"))
+    later = datetime.now(UTC) + timedelta(minutes=31)
+
+    assert [o.order_id for o in due_orders(later)] == []
+    assert release_expired(later) == 0
+    assert my_order(market, buyer, order_id)["status"] == "pending_payment"
+    assert stock_of(market.api, "sel_a", product) == 3
+
+
+def test_the_sweep_refuses_a_succeeded_payment_that_does_not_match(market: Marketplace) -> None:
+    """The sweep reads Stripe's PaymentIntent itself when its webhook never came."""
+    from chalicelib.ledger.service import order_postings
+    from chalicelib.orders.models import Order
+    from chalicelib.orders.payment import release_expired
+
+    buyer, order_id, _, intent = _placed_by_card(market)
+    order = _stored(buyer, order_id)
+    order.update(actions=[Order.total.set(int(order.total) + 1)])  # as if the PaymentIntent had been changed
+
+    assert release_expired(datetime.now(UTC) + timedelta(minutes=31)) == 0
+    assert release_expired(datetime.now(UTC) + timedelta(minutes=36)) == 0
+
+    assert my_order(market, buyer, order_id)["status"] == "pending_payment"
+    assert order_postings(order_id) == []
+    [problem] = _stored(buyer, order_id).payment_problems
+    assert (problem["mismatch"], problem["received"]["amount"]) == (["amount"], intent["amount_received"])
+    assert len(outbox("order.payment_mismatch")) == 1
+
+
+def test_a_decline_of_another_payment_intent_cancels_nothing(market: Marketplace) -> None:
+    buyer, order_id, product, intent = _placed_by_card(market, card=None)
+
+    status, receipt = market.stripe_event("payment_intent.payment_failed", {**intent, "id": "pi_not_the_orders"})
+
+    assert (status, receipt["outcome"]) == (200, "refused")
+    assert my_order(market, buyer, order_id)["status"] == "pending_payment"
+    assert stock_of(market.api, "sel_a", product) == 3
+    assert market.payment_intent(intent["id"])["status"] == "requires_payment_method"
+
+
+def test_reconciliation_names_a_refused_payment(market: Marketplace) -> None:
+    from chalicelib.ledger.reconcile import reconcile
+
+    _, order_id, _, intent = _placed_by_card(market)
+    market.stripe_event("payment_intent.succeeded", _wrong(intent, "currency"))
+    now = datetime.now(UTC)
+
+    report = reconcile(now - timedelta(hours=1), now + timedelta(hours=1))
+
+    assert [(d.problem, d.order_id, d.stripe_id) for d in report.differences] == [
+        ("payment_not_in_ledger", order_id, intent["id"])]
+    assert "refused" in report.differences[0].message

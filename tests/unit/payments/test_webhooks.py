@@ -1,5 +1,5 @@
-"""Stripe webhooks: only Stripe's signed events count, each runs its handlers once, and
-types nobody handles are acknowledged."""
+"""Stripe webhooks: only Stripe's signed events count, each runs its handlers once and only
+at its own endpoint, and types nobody handles are acknowledged."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.payments import webhooks
-from tests.unit.payments.conftest import CONNECT, PLATFORM, PLATFORM_SECRET, deliver, post, signed
+from tests.unit.payments.conftest import CONNECT, CONNECT_SECRET, PLATFORM, PLATFORM_SECRET, deliver, post, signed
 
 handled: list[dict[str, Any]] = []
 
@@ -25,17 +25,20 @@ def flaky(event: dict[str, Any]) -> None:
 @pytest.fixture(autouse=True)
 def test_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
     handled.clear()
-    monkeypatch.setitem(webhooks.HANDLERS, "test.flaky", (f"{__name__}:flaky",))
-    monkeypatch.setitem(webhooks.HANDLERS, "test.recorded", (f"{__name__}:record",))
+    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.flaky", (f"{__name__}:flaky",))
+    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.recorded", (f"{__name__}:record",))
+    monkeypatch.setitem(webhooks.ENDPOINTS["platform"].handlers, "test.platform", (f"{__name__}:record",))
 
 
 def record(event: dict[str, Any]) -> None:
     handled.append(event)
 
 
-def _event(event_type: str, event_id: str = "evt_1", **data: Any) -> dict[str, Any]:
-    return {"id": event_id, "object": "event", "type": event_type, "created": int(time.time()),
-            "livemode": False, "data": {"object": {"id": "obj_1", **data}}}
+def _event(event_type: str, event_id: str = "evt_1", *, account: str | None = "acct_1", **data: Any) -> dict[str, Any]:
+    """An event as Stripe sends it; Connect events name their connected ``account``."""
+    event = {"id": event_id, "object": "event", "type": event_type, "created": int(time.time()),
+             "livemode": False, "data": {"object": {"id": "obj_1", **data}}}
+    return {**event, "account": account} if account else event
 
 
 def _markers() -> list[str]:
@@ -109,3 +112,72 @@ def test_both_endpoints_are_documented_without_authentication(api: Any) -> None:
         assert "security" not in operation
         assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/WebhookReceipt"}
+
+
+@pytest.mark.parametrize(("endpoint", "target"), [
+    (name, target) for name, endpoint in webhooks.ENDPOINTS.items()
+    for targets in endpoint.handlers.values() for target in targets])
+def test_every_registered_handler_resolves_to_a_callable(endpoint: str, target: str) -> None:
+    assert callable(webhooks.resolve(target)), (endpoint, target)
+
+
+def test_each_event_type_belongs_to_one_endpoint() -> None:
+    platform, connect = (set(webhooks.ENDPOINTS[name].handlers) for name in ("platform", "connect"))
+
+    assert platform.isdisjoint(connect)
+    assert {"payment_intent.succeeded", "payment_intent.payment_failed"} <= platform
+    assert "account.updated" in connect
+
+
+@pytest.mark.parametrize(("event_type", "home", "sent_to"), [
+    ("account.updated", "connect", "platform"),
+    ("payment_intent.succeeded", "platform", "connect"),
+    ("payment_intent.payment_failed", "platform", "connect"),
+    ("test.recorded", "connect", "platform"),
+])
+def test_an_event_at_the_other_endpoint_is_acknowledged_and_not_run(
+        api: Any, monkeypatch: pytest.MonkeyPatch, event_type: str, home: str, sent_to: str) -> None:
+    # given the event's own endpoint would only record it
+    monkeypatch.setitem(webhooks.ENDPOINTS[home].handlers, event_type, (f"{__name__}:record",))
+    event = _event(event_type, account="acct_1" if sent_to == "connect" else None)
+
+    # when it arrives, correctly signed, at the other endpoint
+    status, body = deliver(api, event, endpoint=PLATFORM if sent_to == "platform" else CONNECT,
+                           secret=PLATFORM_SECRET if sent_to == "platform" else CONNECT_SECRET)
+
+    # then
+    assert (status, body["outcome"]) == (200, "wrong_endpoint")
+    assert handled == []
+    assert _markers() == []
+
+
+@pytest.mark.parametrize(("endpoint", "event_type", "account"), [
+    (PLATFORM, "test.platform", "acct_1"),  # an event about a connected account at the platform endpoint
+    (PLATFORM, "payment_intent.succeeded", "acct_1"),
+    (CONNECT, "test.recorded", None),  # a Connect event that names no connected account
+])
+def test_an_event_with_the_wrong_kind_of_account_is_refused_and_not_run(
+        api: Any, monkeypatch: pytest.MonkeyPatch, endpoint: str, event_type: str, account: str | None) -> None:
+    monkeypatch.setitem(webhooks.ENDPOINTS["platform"].handlers, "payment_intent.succeeded", (f"{__name__}:record",))
+    secret = PLATFORM_SECRET if endpoint == PLATFORM else CONNECT_SECRET
+
+    status, body = deliver(api, _event(event_type, account=account), endpoint=endpoint, secret=secret)
+
+    assert (status, body["outcome"]) == (200, "refused")
+    assert handled == []
+    assert _markers() == []
+
+
+def test_a_handler_that_refuses_the_event_is_reported_once(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.refusing", (f"{__name__}:refuse",))
+    event = _event("test.refusing")
+
+    answers = [deliver(api, event)[1]["outcome"] for _ in range(2)]
+
+    assert answers == ["refused", "duplicate"]
+    assert handled == [event]
+
+
+def refuse(event: dict[str, Any]) -> str:
+    handled.append(event)
+    return "refused"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import requests
 
 from chalicelib.sellers.service import selling_seller_ids
@@ -159,12 +160,76 @@ def test_an_event_without_our_metadata_finds_the_seller_by_account_id(api: Any) 
     assert own(api, headers)["payments"]["charges_enabled"] is True
 
 
-def test_events_for_accounts_of_no_seller_are_acknowledged(api: Any) -> None:
+def test_events_for_accounts_of_no_seller_are_refused(api: Any) -> None:
     headers, seller_id, _ = _applied(api)
 
     for event in (account_updated("acct_unknown", created=int(time.time())),
                   account_updated("acct_someone_else", seller_id=seller_id, created=int(time.time()))):
         status, receipt = deliver(api, event)
-        assert (status, receipt["outcome"]) == (200, "processed")
+        assert (status, receipt["outcome"]) == (200, "refused")
 
     assert own(api, headers)["payments"]["charges_enabled"] is False
+    assert outbox("seller.payments_changed") == outbox("seller.approved") == []
+
+
+def _unchanged(api: Any, headers: dict[str, str], account_id: str | None) -> None:
+    seller = own(api, headers)
+    assert seller["payments"] == {"stripe_account_id": account_id, "charges_enabled": False,
+                                  "payouts_enabled": False, "requirements_due": []}
+    assert seller["status"] == "pending"
+
+
+@pytest.mark.parametrize("about", ["another_account", "no_account"])
+def test_an_event_not_about_the_account_it_carries_changes_nothing(api: Any, about: str) -> None:
+    # given two sellers; the event's object is a's account
+    headers, seller_id, account_id = _applied(api)
+    other_headers, _, other_account = _applied_as(api, "Zweiter Laden GmbH", "zweiter@laden.example")
+    event = account_updated(account_id, seller_id=seller_id, created=int(time.time()))
+
+    # when Stripe's envelope names another connected account (or none)
+    if about == "another_account":
+        event["account"] = other_account
+    else:
+        del event["account"]
+    status, receipt = deliver(api, event)
+
+    # then neither seller changes
+    assert (status, receipt["outcome"]) == (200, "refused")
+    _unchanged(api, headers, account_id)
+    _unchanged(api, other_headers, other_account)
+    assert outbox("seller.payments_changed") == []
+
+
+def test_metadata_naming_another_seller_than_the_accounts_changes_nothing(api: Any) -> None:
+    # given two sellers, each with its own account
+    headers, _, account_id = _applied(api)
+    other_headers, other_id, other_account = _applied_as(api, "Zweiter Laden GmbH", "zweiter@laden.example")
+
+    # when a's account claims to be b's in its metadata
+    status, receipt = deliver(api, account_updated(account_id, seller_id=other_id, created=int(time.time())))
+
+    # then
+    assert (status, receipt["outcome"]) == (200, "refused")
+    _unchanged(api, headers, account_id)
+    _unchanged(api, other_headers, other_account)
+
+
+def test_a_seller_without_a_stored_account_does_not_adopt_one_from_metadata(api: Any) -> None:
+    # given a seller whose account id is not stored (as when Stripe's answer was lost)
+    from chalicelib.sellers.models import Seller, seller_key
+
+    headers, seller_id, account_id = _applied(api)
+    Seller.get(seller_key(seller_id), "PROFILE").update(
+        actions=[Seller.stripe_account_id.remove(), Seller.GSI2PK.remove(), Seller.GSI2SK.remove()])
+
+    # when its account, whose metadata names it, is updated
+    status, receipt = deliver(api, account_updated(account_id, seller_id=seller_id, created=int(time.time())))
+
+    # then the seller keeps no account and no state from it
+    assert (status, receipt["outcome"]) == (200, "refused")
+    _unchanged(api, headers, None)
+
+
+def _applied_as(api: Any, business_name: str, email: str) -> tuple[dict[str, str], str, str]:
+    body = apply(api, business_name=business_name, email=email)
+    return seller_headers(body), body["seller"]["seller_id"], body["seller"]["payments"]["stripe_account_id"]

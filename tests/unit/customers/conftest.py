@@ -1,4 +1,5 @@
-"""Helpers of the customer tests: a seller's credentials and calls to the seller's CRM routes."""
+"""Helpers of the customer tests: approved sellers, their credentials and calls to the
+seller's CRM routes, the imports bucket and the customer-imports queue."""
 
 from __future__ import annotations
 
@@ -7,10 +8,35 @@ from typing import Any
 
 import pytest
 
+from tests.unit.catalog.conftest import put_seller
 from tests.unit.conftest import call
 
 SELLER_A = "sel_A"
 SELLER_B = "sel_B"
+
+
+@pytest.fixture(autouse=True)
+def approved_sellers(aws: dict[str, str]) -> None:
+    """Sellers A and B exist and are approved: only an approved seller has the customers scopes."""
+    put_seller(SELLER_A, display_name="Kaffeerösterei Anders")
+    put_seller(SELLER_B, display_name="Teehaus Berg")
+
+
+@pytest.fixture
+def imports_bucket(aws: dict[str, str]) -> str:
+    """The private bucket large import files are uploaded to. Created here until the infra
+    stack that unit tests build holds it (then this only finds it)."""
+    import boto3
+
+    from chalicelib.core.settings import get_settings
+
+    s3 = boto3.client("s3")
+    name = get_settings().imports_bucket
+    try:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    return name
 
 
 def seller_headers(seller_id: str = SELLER_A) -> dict[str, str]:

@@ -12,7 +12,7 @@ import pytest
 from chalicelib.accounts.service import find_user_by_email
 from chalicelib.core.money import Money
 from chalicelib.customers import export, service
-from tests.unit.customers.conftest import SELLER_A, SELLER_B
+from tests.unit.customers.conftest import SELLER_A, SELLER_B, put_seller
 
 EXPORT = "/v1/seller/customers/export"
 
@@ -50,6 +50,7 @@ def test_export_round_trip_gives_back_the_same_customers(seller: Any, upload: An
 
 
 def test_the_export_holds_only_the_sellers_own_customers(seller: Any, upload: Any) -> None:
+    put_seller("sel_C")
     upload("Name,E-Mail\nAnna,anna@example.com\nBen,ben@example.com\n")
     upload("Name,E-Mail\nBen,ben@example.com\nCarla,carla@example.com\n", as_seller=SELLER_B)
 

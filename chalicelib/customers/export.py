@@ -1,15 +1,19 @@
 """CSV export of a seller's customers.
 
 Only the seller's own customer records are read (Query on ``PK=SELLER#<sid>``), so a
-buyer appears only for sellers they ordered from or were imported by. Lambda cannot
+person appears only for sellers they ordered from or that imported them. ``customer_id``
+is the buyer's user id for a linked customer and the contact's ``ctc_…`` id for an
+imported contact not linked yet. Lambda cannot
 stream a response and caps it at 6 MB, so a response holds at most EXPORT_ROWS
 customers; when there are more, the ``X-Next-Cursor`` header carries the cursor of the
 next part (each part repeats the header row).
 
-``newsletter_consent`` is the buyer's marketplace newsletter consent as the accounts
+``newsletter_consent`` is a linked buyer's marketplace newsletter consent as the accounts
 domain records it (``Consent`` PK=USER#<uid>, SK=CONSENT#newsletter, read with
 BatchGetItem, 100 customers a call): ``granted``, ``pending`` (not yet confirmed by the
 double opt-in mail), ``withdrawn`` or ``none``. Only ``granted`` allows marketing mail.
+An unlinked contact is always ``none``: nothing ties it to an account, so no account's
+consent is read for it (that would tell the seller about an account it has no relation to).
 
 Cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR)
 are prefixed with ``'`` (OWASP's advice against CSV injection): buyers choose their own
@@ -56,12 +60,13 @@ def newsletter_consents(user_ids: list[str]) -> dict[str, str]:
 
 
 def _row(customer: Customer, group_names: dict[str, str], consents: dict[str, str]) -> list[str]:
+    consent = consents.get(customer.user_id, "none") if customer.user_id else "none"
     return [
-        customer.user_id, _safe(customer.name), _safe(customer.email),
+        customer.customer_id, _safe(customer.name), _safe(customer.email),
         _safe(group_names.get(customer.group_id or "", "")), "true" if customer.tax_exempt else "false",
         _safe(customer.tax_exempt_reason), customer.vat_id or "", str(int(customer.order_count)),
         "; ".join(format_amount(amount, currency) for currency, amount in sorted(customer.spent().items())),
-        customer.first_order_at or "", customer.last_order_at or "", consents.get(customer.user_id, "none"),
+        customer.first_order_at or "", customer.last_order_at or "", consent,
         customer.source, customer.created_at,
     ]
 
@@ -73,7 +78,7 @@ def export_customers(seller_id: str, *, cursor: str | None = None) -> tuple[str,
                                         limit=EXPORT_ROWS, start=decode_cursor(cursor, scope=scope))
     group_names = {g.group_id: g.name for g in CustomerGroup.query(seller_key(seller_id),
                                                                    CustomerGroup.SK.startswith("CUSTGROUP#"))}
-    consents = newsletter_consents([c.user_id for c in customers])
+    consents = newsletter_consents([c.user_id for c in customers if c.user_id])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)

@@ -1,100 +1,119 @@
-"""Importing a seller's customers from CSV.
+"""Importing a seller's customers from CSV: every valid row becomes one of the seller's contacts.
 
-The file: UTF-8 (a BOM is fine), comma-separated, quoted fields allowed, header
-``Name,E-Mail,Passwort`` or ``Name,Email,Password`` (any case, any order; the password
-column is optional, and so is a password in a row). It may be sent gzip-compressed.
+What an import may do: for each valid row whose email the seller has no customer record
+for yet, create a contact holding exactly what the seller imported (name, email, source
+``import``, the import id), and have the person invited by mail. What it may not do:
+set, store or check anyone's password (the password column is read past, see
+:mod:`chalicelib.customers.reading`), link or change an account, or tell the seller
+anything about an account. The report's counts are the same whether or not an email has
+an agora account: ``imported``, ``already_customers`` (the seller's own records, so that
+reveals nothing) and the refused rows.
 
-Every row is checked when the file arrives (name present, email valid, email not twice
-in the file, password strong enough), so refused rows are known at once and reported
-with their line number. Valid rows are then imported one by one, each all or nothing:
-a buyer without an account gets one (a given password is hashed with argon2id) together
-with its customer record in one transaction; an existing account is only linked (one
-conditional put), never changed, and never given the file's password.
+Per row the work is the same whatever the account: one transaction writes the contact
+(conditional on it being new) and its ``customer.contact_imported`` event; the account
+side (an invited, passwordless account for a new address, then one invitation mail) is
+done later by that event's subscriber (:mod:`chalicelib.customers.invitations`). A
+retried chunk is recognised by the import id on the contacts it wrote.
 
-Small files (up to SYNC_MAX_ROWS valid rows) are imported within the upload request.
-Larger ones (and any file sent with ``?mode=background``) are stored as chunks of
-CHUNK_ROWS rows and imported by the customer-imports queue worker, one message per
-chunk; ``GET /v1/seller/customers/imports/{id}`` shows the progress. A chunk is marked
-done in the same transaction that adds its counts, so a redelivered message counts
-nothing twice, and rows re-imported after a crash half-way through a chunk are
-recognised by the import id on their customer record.
+Three ways in:
+
+- ``POST /v1/seller/customers/import`` with the file as the body, up to SYNC_MAX_BYTES
+  uncompressed (413 ``file_too_large`` beyond, pointing at the upload route). It is read
+  twice as a stream: first checked whole (a file that cannot be read is refused, 422, and
+  nothing is written), then imported: up to SYNC_MAX_ROWS valid rows within the request
+  (201, the report); more, or any file with ``?mode=background``, as queued chunks (202).
+- ``POST /v1/seller/customers/imports/uploads`` gives a presigned S3 PUT (up to
+  MAX_UPLOAD_BYTES, its size and type signed into the URL) and an import id; after the
+  upload, ``POST /v1/seller/customers/imports/{id}/start`` queues the file. A start call
+  rather than an S3 event: the tenant check stays in the API's one place (the job is
+  under the principal's seller), the API needs no read access to the bucket, and the
+  tests drive it like any route. The imports worker streams the object, checks rows and
+  writes chunks as it reads, and deletes the object at the end. A file-level problem found
+  part-way (not UTF-8 at line N, broken quoting, too many rows) ends the reading there: the
+  rows before it are imported, and the report says where and why (status ``failed``).
+- Chunks of CHUNK_ROWS rows, one item and one SQS message each, imported by the
+  customer-imports queue worker. ``GET /v1/seller/customers/imports/{id}`` shows progress.
+
+Round trips. Rows (per LOOKUP_BATCH = 100): three BatchGetItem (email claims; the seller's
+contacts for those emails; the seller's linked records of the accounts found), then per
+new row one TransactWriteItems (contact + event); a row the seller has already costs
+nothing more. A chunk: GetItem(chunk), GetItem(job), its rows, one TransactWriteItems
+(chunk done + the job's counts), GetItem(job) and perhaps UpdateItem(finished). The file
+reader, per FLUSH_CHUNKS chunks (2,000 rows): one TransactWriteItems (the chunk items,
+each conditional on being new), one SendMessageBatch, one UpdateItem (the job's progress,
+conditional on the line it last committed: a second reader of the same file stops).
 
 Throughput (bench/customer_import.py, 2-core development machine, moto in-process):
-checking the file runs at ~47,000 rows/s (100,000 rows, 3.6 MB, in ~2 s, within the
-upload request); importing at ~250-320 rows/s per worker without passwords and ~43
-rows/s for new accounts with a password. Per row that is a write (a four-item
-transaction for a new account, ~10 ms on DynamoDB; one conditional put for an existing
-one) and, for a new account with a password, one argon2id hash (~20 ms at 1 vCPU; ~3x
-that on a 512 MB Lambda). A chunk of 200 rows therefore takes ~2 s without passwords and
-up to ~15 s when every row creates a password account, within the worker's 30 s timeout.
-Chunks run in parallel up to the worker's Lambda concurrency: 100,000 rows are 500
-chunks, about 2 minutes at a concurrency of 10 without passwords, about 12 with them.
+reading and checking a file runs at ~40,000 rows/s with ~40 MB peak memory whatever its
+size (190,000 rows gzip-compressed to 1.2 MB: ~5 s); on a 512 MB Lambda (about a third of
+a vCPU) expect a third of that, so the reader hands over to a fresh invocation after
+WORK_SECONDS and resumes from the line it last committed (re-reading the lines before it
+without checking them again, which is cheap). Importing costs per row one 2-item
+transaction (~10 ms on DynamoDB): a chunk of 200 rows ~2 s, well within the worker's
+30 s; chunks run in parallel up to the worker's Lambda concurrency (100,000 rows are 500
+chunks, ~2 minutes at a concurrency of 10).
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import time
-import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.core import sqs
+from chalicelib.core import sqs, throttle
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import (
-    AgoraError,
-    BadRequest,
-    NotFound,
-    PayloadTooLarge,
-    ValidationFailed,
-)
+from chalicelib.core.errors import AgoraError, NotFound, PayloadTooLarge, TooManyRequests
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.settings import get_settings
 from chalicelib.customers import service
 from chalicelib.customers.models import (
+    AWAITING_UPLOAD,
+    CHECKED,
+    CHECKING,
     ERROR_SAMPLE,
+    FAILED,
+    QUEUED,
     Customer,
     ImportChunk,
     ImportJob,
     RowError,
+    contact_id,
     seller_key,
 )
+from chalicelib.customers.reading import MAX_ROWS, Report, Row, read_rows, too_large
+from chalicelib.events.service import new_event
 
-MAX_UPLOAD_BYTES = 6 * 1024 * 1024  # Lambda's request payload limit; gzip the file to send more rows
-MAX_CSV_BYTES = 64 * 1024 * 1024  # after decompression
-MAX_ROWS = 200_000
-SYNC_MAX_ROWS = 200  # imported within the request: worst case ~15 s, under API Gateway's 29 s
+__all__ = ["MAX_ROWS", "Row", "create_upload", "get_import", "handle_message", "import_rows", "start_import",
+           "start_upload"]
+
+T = TypeVar("T")
+
+SYNC_MAX_BYTES = 1024 * 1024  # uncompressed: what a request reads (twice), ~25,000 rows, ~1 s on a Lambda
+SYNC_MAX_ROWS = 200  # imported within the request: ~2 s at ~10 ms a row, under API Gateway's 29 s
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # an uploaded file as stored, and any file uncompressed
 CHUNK_ROWS = 200  # rows per chunk item and SQS message (see the throughput note above)
+FLUSH_CHUNKS = 10  # chunks the file reader writes per transaction and SQS batch
 LOOKUP_BATCH = 100  # BatchGetItem's key limit
+READ_BYTES = 64 * 1024  # S3 body pieces
+WORK_SECONDS = 20  # the file reader hands over to a fresh invocation after this (the worker stops at 30 s)
+UPLOAD_URL_SECONDS = 15 * 60
 JOB_TTL_SECONDS = 30 * 24 * 3600
 CHUNK_TTL_SECONDS = 2 * 24 * 3600
-MAX_NAME_LENGTH = 200
-
-HEADER_NAMES = {"name": "name", "e-mail": "email", "email": "email", "passwort": "password",
-                "password": "password"}
-GZIP_MAGIC = b"\x1f\x8b"
-
-
-@dataclass(frozen=True)
-class Row:
-    line: int
-    name: str
-    email: str  # normalised
-    password: str | None
+CONTACT_IMPORTED = "customer.contact_imported"
+UPLOAD_ROUTE = "/v1/seller/customers/imports/uploads"
+# Each import reads a file and may queue thousands of rows and mails: a seller gets a few an hour.
+IMPORTS_PER_SELLER = throttle.Rule("customer-imports-seller", limit=10, window_seconds=3600)
 
 
 @dataclass
 class Tally:
     """What importing some rows did."""
 
-    accounts_created: int = 0
-    linked: int = 0
+    imported: int = 0
     already_customers: int = 0
     errors: list[RowError] = field(default_factory=list)
 
@@ -102,126 +121,12 @@ class Tally:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-@dataclass
-class CheckedFile:
-    rows: list[Row]
-    errors: list[RowError]
-    total: int
-
-
-# -- reading the file -------------------------------------------------------------------------
-
-def _file_error(message: str, code: str, line: int | None = None) -> ValidationFailed:
-    return ValidationFailed(message, code=code,
-                            details=[{"field": "body", "message": message, "type": code, "line": line}])
-
-
-def _text(raw: bytes) -> str:
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(f"The file is larger than {MAX_UPLOAD_BYTES} bytes; gzip it or split it.",
-                              code="file_too_large", details={"limit_bytes": MAX_UPLOAD_BYTES})
-    if raw[:2] == GZIP_MAGIC:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            raw = inflater.decompress(raw, MAX_CSV_BYTES + 1)
-        except zlib.error:
-            raise BadRequest("The file looks gzip-compressed but cannot be decompressed.", code="bad_gzip") from None
-        if len(raw) > MAX_CSV_BYTES or inflater.unconsumed_tail:
-            raise PayloadTooLarge(f"The decompressed file is larger than {MAX_CSV_BYTES} bytes; split it.",
-                                  code="file_too_large", details={"limit_bytes": MAX_CSV_BYTES})
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise _file_error(f"The file is not UTF-8 (line {line}); save it as CSV UTF-8.", "not_utf8", line) from None
-
-
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(first line of the record, its fields), skipping blank lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    while True:
-        line = reader.line_num + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise _file_error(f"Line {line} is not valid CSV: {error}.", "malformed_csv", line) from None
-        if any(f.strip() for f in fields):
-            yield line, fields
-
-
-def _columns(header: list[str]) -> dict[str, int]:
-    if len(header) == 1 and ";" in header[0]:
-        raise _file_error("Separate the columns with commas, not semicolons.", "not_comma_separated", 1)
-    columns: dict[str, int] = {}
-    for position, title in enumerate(header):
-        key = HEADER_NAMES.get(title.strip().lower())
-        if key is None or key in columns:
-            raise _file_error(f"Unexpected column {title!r}: the header must be Name,E-Mail,Passwort or "
-                              "Name,Email,Password (the password column is optional).", "invalid_header", 1)
-        columns[key] = position
-    if "name" not in columns or "email" not in columns:
-        raise _file_error("The header needs the columns Name and E-Mail (or Email).", "invalid_header", 1)
-    return columns
-
-
-def check_file(raw: bytes) -> CheckedFile:
-    """Every row checked, nothing written. Raises for a file that cannot be read at all."""
-    from chalicelib.accounts.emails import normalise_email
-    from chalicelib.accounts.service import check_new_password
-
-    records = _records(_text(raw))
-    first = next(records, None)
-    if first is None:
-        raise _file_error("The file is empty.", "empty_file")
-    columns = _columns(first[1])
-    rows: list[Row] = []
-    errors: list[RowError] = []
-    first_line_of: dict[str, int] = {}
-    total = 0
-    for line, fields in records:
-        total += 1
-        if total > MAX_ROWS:
-            raise PayloadTooLarge(f"The file has more than {MAX_ROWS} rows; split it.", code="too_many_rows",
-                                  details={"limit_rows": MAX_ROWS})
-
-        def refuse(code: str, message: str, at: int = line) -> None:
-            errors.append(RowError(line=at, code=code, message=message))
-
-        if len(fields) > len(first[1]):
-            refuse("wrong_column_count", f"The row has {len(fields)} fields; the header has {len(first[1])}.")
-            continue
-        cell = {key: fields[i] if i < len(fields) else "" for key, i in columns.items()}
-        name, password = cell["name"].strip(), cell.get("password") or None
-        if not name:
-            refuse("missing_name", "The name is missing.")
-            continue
-        if len(name) > MAX_NAME_LENGTH:
-            refuse("name_too_long", f"The name is longer than {MAX_NAME_LENGTH} characters.")
-            continue
-        try:
-            email = normalise_email(cell["email"])
-        except ValidationFailed as error:
-            refuse("invalid_email", f"{cell['email'].strip()!r} is not a valid email address: "
-                                    f"{error.details[0]['message']}")
-            continue
-        if email in first_line_of:
-            refuse("duplicate_email", f"{email} is already on line {first_line_of[email]}.")
-            continue
-        first_line_of[email] = line
-        if password is not None:
-            try:
-                check_new_password(password, email)
-            except ValidationFailed as error:
-                refuse("weak_password", " ".join(d["message"] for d in error.details))
-                continue
-        rows.append(Row(line, name, email, password))
-    if total == 0:
-        raise _file_error("The file has a header but no customers.", "empty_file")
-    return CheckedFile(rows, errors, total)
+@dataclass(frozen=True)
+class Upload:
+    job: ImportJob
+    url: str
+    headers: dict[str, str]
+    expires_in: int
 
 
 # -- importing rows --------------------------------------------------------------------------------
@@ -232,62 +137,48 @@ def _batches(rows: list[Row], size: int) -> Iterator[list[Row]]:
 
 
 def import_rows(seller_id: str, import_id: str, rows: list[Row]) -> Tally:
-    """Import checked rows: three BatchGetItem calls per 100 rows (email claims,
-    accounts, existing customers), then per row a transaction (new account) or a
-    conditional put (existing account) plus the buyer's relation item."""
-    from chalicelib.accounts.models import EmailClaim, User, email_key, user_key
+    """Import checked rows as the seller's contacts (round trips in the module docstring)."""
+    from chalicelib.accounts.models import EmailClaim, email_key
 
     tally = Tally()
     for batch in _batches(rows, LOOKUP_BATCH):
         claims = {c.PK: c.user_id for c in EmailClaim.batch_get([(email_key(r.email), "EMAIL") for r in batch])}
-        users = {u.user_id: u for u in User.batch_get([(user_key(u), "PROFILE") for u in claims.values()])}
-        customers = service.customers_by_id(seller_id, claims.values())
+        contacts = service.customers_by_id(seller_id, [contact_id(seller_id, r.email) for r in batch])
+        linked = service.customers_by_id(seller_id, claims.values())
         for row in batch:
-            user = users.get(claims.get(email_key(row.email), ""))
+            existing = (contacts.get(contact_id(seller_id, row.email))
+                        or linked.get(claims.get(email_key(row.email), "")))
             try:
-                tally.count(_import_row(seller_id, import_id, row, user,
-                                        customers.get(user.user_id) if user is not None else None))
+                tally.count(_import_row(seller_id, import_id, row, existing))
             except AgoraError as error:
                 tally.errors.append(RowError(line=row.line, code=error.code, message=error.message))
     return tally
 
 
-def _outcome_of(customer: Customer, import_id: str) -> str:
-    """An existing customer record: linked by this very import (a retried chunk) or before."""
-    if customer.import_id == import_id:
-        return "accounts_created" if customer.import_created_account else "linked"
-    return "already_customers"
+def _outcome_of(record: Customer, import_id: str) -> str:
+    """A record the seller has: written by this very import (a retried chunk) or before."""
+    return "imported" if record.import_id == import_id else "already_customers"
 
 
-def _import_row(seller_id: str, import_id: str, row: Row, user: Any, customer: Customer | None) -> str:
-    if customer is not None:
-        return _outcome_of(customer, import_id)
-    if user is not None and user.status != "active":
-        raise ValidationFailed("This person's marketplace account is closed; they cannot be imported.",
-                               code="account_closed")
-    if user is None:
-        from chalicelib.accounts.service import EmailTaken, create_user, find_user_by_email, new_user
-
-        account = new_user(row.email, name=row.name, password=row.password)
-        link = service.new_customer(seller_id, user_id=account.user_id, name=row.name, email=row.email,
-                                    source="import", import_id=import_id, created_account=True)
-        service.note_relation(seller_id, account.user_id)
-        try:
-            create_user(account, together_with=[link],
-                        event_payload={"method": "seller_import", "seller_id": seller_id})
-            return "accounts_created"
-        except EmailTaken:  # the email got an account since we looked: link that one
-            user = find_user_by_email(row.email)
-            if user is None:  # pragma: no cover - the claim exists, so the account does
-                raise
-    link = service.new_customer(seller_id, user_id=user.user_id, name=user.name or row.name, email=user.email,
-                                source="import", import_id=import_id, created_account=False)
-    if service.save_link(link):
-        return "linked"
-    return _outcome_of(service.get_customer(seller_id, user.user_id), import_id)
+def _import_row(seller_id: str, import_id: str, row: Row, existing: Customer | None) -> str:
+    if existing is not None:
+        return _outcome_of(existing, import_id)
+    contact = service.new_contact(seller_id, name=row.name, email=row.email, import_id=import_id)
+    event = new_event(CONTACT_IMPORTED, {"seller_id": seller_id, "customer_id": contact.customer_id,
+                                         "email": row.email})
+    try:
+        with write_transaction() as transaction:
+            transaction.save(contact)  # versioned: its first save is conditional on the key being new
+            transaction.save(event)
+    except TransactWriteError as error:
+        if not was_condition_failure(error):
+            raise
+        found = service.find_customer(seller_id, contact.customer_id)  # written since we looked
+        return _outcome_of(found, import_id) if found is not None else "already_customers"
+    return "imported"
 
 
-# -- the import job ------------------------------------------------------------------------------------
+# -- jobs ----------------------------------------------------------------------------------------
 
 def _job_key(import_id: str) -> str:
     return f"IMPORT#{import_id}"
@@ -297,47 +188,308 @@ def _chunk_key(import_id: str, number: int) -> tuple[str, str]:
     return f"IMPORT#{import_id}", f"CHUNK#{number:05d}"
 
 
-def start_import(seller_id: str, raw: bytes, *, background: bool = False) -> ImportJob:
-    """Check the file, then import it now (small) or queue its chunks (large, or whenever
-    the seller asks for ``background``)."""
-    checked = check_file(raw)
-    import_id = new_id("imp")
-    job = ImportJob(seller_key(seller_id), _job_key(import_id), seller_id=seller_id, import_id=import_id,
-                    total=checked.total, processed=checked.total - len(checked.rows),
-                    error_count=len(checked.errors), errors=checked.errors[:ERROR_SAMPLE],
-                    created_at=service.now_stamp(), expires_at=int(time.time()) + JOB_TTL_SECONDS)
-    if len(checked.rows) <= SYNC_MAX_ROWS and not background:
-        tally = import_rows(seller_id, import_id, checked.rows)
-        job.mode, job.processed, job.finished_at = "sync", checked.total, service.now_stamp()
-        job.accounts_created, job.linked, job.already_customers = (tally.accounts_created, tally.linked,
-                                                                   tally.already_customers)
-        job.error_count += len(tally.errors)
-        job.errors = (job.errors + tally.errors)[:ERROR_SAMPLE]
-        job.save()
-        return job
-    chunks = [ImportChunk(*_chunk_key(import_id, number), seller_id=seller_id, import_id=import_id,
-                          number=number, rows=[[r.line, r.name, r.email, r.password] for r in batch],
-                          expires_at=int(time.time()) + CHUNK_TTL_SECONDS)
-              for number, batch in enumerate(_batches(checked.rows, CHUNK_ROWS), start=1)]
-    job.mode, job.chunk_count = "async", len(chunks)
-    job.save()
-    with ImportChunk.batch_write() as writer:
-        for chunk in chunks:
-            writer.save(chunk)
-    sqs.send_many(get_settings().imports_queue_name,
-                  [{"import_id": import_id, "seller_id": seller_id, "chunk": c.number} for c in chunks])
-    return job
+def _new_job(seller_id: str, import_id: str, *, mode: str, phase: str | None = None,
+             upload_key: str | None = None) -> ImportJob:
+    return ImportJob(seller_key(seller_id), _job_key(import_id), seller_id=seller_id, import_id=import_id,
+                     mode=mode, phase=phase, upload_key=upload_key, created_at=service.now_stamp(),
+                     expires_at=int(time.time()) + JOB_TTL_SECONDS)
+
+
+def _count_import(seller_id: str) -> None:
+    try:
+        throttle.hit(IMPORTS_PER_SELLER, seller_id)
+    except TooManyRequests as error:
+        raise TooManyRequests(f"You started {IMPORTS_PER_SELLER.limit} imports within the hour; start the next one "
+                              f"in {error.retry_after} seconds.", retry_after=error.retry_after,
+                              code="too_many_imports") from None
+
+
+def _too_large_for_request() -> PayloadTooLarge:
+    return too_large(SYNC_MAX_BYTES, f"upload it instead: POST {UPLOAD_ROUTE} gives you an upload URL for files "
+                                     f"up to {MAX_UPLOAD_BYTES:,} bytes")
 
 
 def get_import(seller_id: str, import_id: str) -> ImportJob:
+    """Another seller's import is as missing as one that does not exist (the key holds the seller)."""
     job = service.find_item(ImportJob, seller_key(seller_id), _job_key(import_id))
     if job is None:
         raise NotFound("No such import.", code="import_not_found")
     return job
 
 
+def start_import(seller_id: str, raw: bytes, *, background: bool = False) -> ImportJob:
+    """A file sent as the request body: checked whole, then imported now (small) or queued
+    as chunks (more than SYNC_MAX_ROWS valid rows, or whenever the seller asks for
+    ``background``).
+
+    Round trips: UpdateItem(throttle); then either the rows' work and PutItem(job), or
+    PutItem(job), the file reader's writes and the finish check."""
+    _count_import(seller_id)
+    if len(raw) > SYNC_MAX_BYTES:
+        raise _too_large_for_request()
+    checked, first = Report(), []
+    for row in read_rows([raw], checked, max_bytes=SYNC_MAX_BYTES, too_big=_too_large_for_request):
+        if len(first) <= SYNC_MAX_ROWS:
+            first.append(row)
+    import_id = new_id("imp")
+    if len(first) <= SYNC_MAX_ROWS and not background:
+        tally = import_rows(seller_id, import_id, first)
+        job = _new_job(seller_id, import_id, mode="sync")
+        job.total = job.processed = checked.total
+        job.imported, job.already_customers = tally.imported, tally.already_customers
+        job.error_count = checked.refused + len(tally.errors)
+        job.errors = sorted(checked.errors + tally.errors, key=lambda e: int(e.line))[:ERROR_SAMPLE]
+        job.password_column, job.password_rows = checked.password_column, checked.password_rows
+        job.finished_at = service.now_stamp()
+        job.save()
+        return job
+    job = _new_job(seller_id, import_id, mode="async", phase=CHECKING)
+    job.save()
+    _read_into_chunks(job, [raw], max_bytes=SYNC_MAX_BYTES)
+    return job  # refreshed by the reader's last commit
+
+
+# -- large files through S3 ----------------------------------------------------------------------
+
+def create_upload(seller_id: str, *, size_bytes: int, gzip: bool) -> Upload:
+    """An import waiting for its file, and where to PUT it: a presigned S3 URL for
+    ``uploads/<seller_id>/<import_id>.csv[.gz]`` whose signature covers the content type
+    and ``Content-Length`` (S3 refuses any other size), valid UPLOAD_URL_SECONDS.
+
+    Round trips: UpdateItem(throttle), PutItem(job); signing the URL is local."""
+    from chalicelib.core.aws import client
+
+    _count_import(seller_id)
+    if size_bytes > MAX_UPLOAD_BYTES:
+        raise too_large(MAX_UPLOAD_BYTES)
+    import_id = new_id("imp")
+    key = f"uploads/{seller_id}/{import_id}.csv" + (".gz" if gzip else "")
+    content_type = "application/gzip" if gzip else "text/csv"
+    url = client("s3").generate_presigned_url(
+        "put_object", ExpiresIn=UPLOAD_URL_SECONDS,
+        Params={"Bucket": get_settings().imports_bucket, "Key": key, "ContentType": content_type,
+                "ContentLength": size_bytes})
+    job = _new_job(seller_id, import_id, mode="async", phase=AWAITING_UPLOAD, upload_key=key)
+    job.save()
+    return Upload(job, url, {"Content-Type": content_type, "Content-Length": str(size_bytes)}, UPLOAD_URL_SECONDS)
+
+
+def _file_message(job: ImportJob) -> dict[str, Any]:
+    return {"import_id": job.import_id, "seller_id": job.seller_id, "file": True}
+
+
+def start_upload(seller_id: str, import_id: str) -> ImportJob:
+    """Queue an uploaded file for the imports worker. Calling it again while the file waits
+    in the queue sends it again (harmless: one worker takes it); once reading has begun it
+    only answers the progress. Whether the object is there is the worker's to find out:
+    the API may write the bucket, never read it.
+
+    Round trips: GetItem(job), UpdateItem(phase), SQS SendMessage."""
+    job = get_import(seller_id, import_id)
+    if job.phase == AWAITING_UPLOAD:
+        try:
+            job.update(actions=[ImportJob.phase.set(QUEUED)], condition=ImportJob.phase == AWAITING_UPLOAD)
+        except UpdateError as error:
+            if not was_condition_failure(error):
+                raise
+            job.refresh(consistent_read=True)
+    if job.phase == QUEUED:
+        sqs.send(get_settings().imports_queue_name, _file_message(job))
+    return job
+
+
+def import_upload(message: dict[str, Any]) -> None:
+    """The worker's side of an uploaded file (an SQS message): stream it from S3, write its
+    chunks, delete it. Hands over to a new message after WORK_SECONDS; a redelivered
+    message resumes where the last commit left off.
+
+    Round trips: GetItem(job), UpdateItem(phase) the first time, S3 GetObject (read in
+    READ_BYTES pieces), the file reader's writes, S3 DeleteObject, the finish check."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.core.aws import client
+
+    deadline = time.monotonic() + WORK_SECONDS
+    job = service.find_item(ImportJob, seller_key(message["seller_id"]), _job_key(message["import_id"]))
+    if job is None or job.phase not in (QUEUED, CHECKING):
+        return
+    if job.phase == QUEUED:
+        try:
+            job.update(actions=[ImportJob.phase.set(CHECKING)], condition=ImportJob.phase == QUEUED)
+        except UpdateError as error:
+            if was_condition_failure(error):  # another delivery of the message took it
+                return
+            raise
+    bucket = get_settings().imports_bucket
+    try:
+        found = client("s3").get_object(Bucket=bucket, Key=job.upload_key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+            raise
+        _commit_failure(job, "upload_missing", "No file was uploaded for this import before it was started (or it "
+                                               f"was over {UPLOAD_URL_SECONDS // 60} minutes late); ask for a new "
+                                               "upload URL and send the file again.")
+        return
+    if int(found["ContentLength"]) > MAX_UPLOAD_BYTES:  # the signed Content-Length makes this impossible
+        _commit_failure(job, "file_too_large", str(too_large(MAX_UPLOAD_BYTES)))
+    else:
+        body = found["Body"]
+        try:
+            finished = _read_into_chunks(job, body.iter_chunks(READ_BYTES), max_bytes=MAX_UPLOAD_BYTES,
+                                         deadline=deadline)
+        finally:
+            body.close()
+        if not finished:
+            sqs.send(get_settings().imports_queue_name, _file_message(job))
+            return
+    client("s3").delete_object(Bucket=bucket, Key=job.upload_key)
+
+
+def _commit_failure(job: ImportJob, code: str, message: str) -> None:
+    _ChunkWriter(job).commit(Report(), phase=FAILED, failure=(code, message, None))
+
+
+# -- the file reader: checked rows into chunks ------------------------------------------------------
+
+class _Superseded(Exception):
+    """Another reader of the same file committed first (a duplicate delivery): stop."""
+
+
+def _conflicted(error: TransactWriteError | UpdateError) -> bool:
+    if error.cause_response_code == "TransactionConflictException":
+        return True
+    reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
+
+
+def _contended(write: Callable[[], T], attempts: int = 5) -> T:
+    """Chunk workers and the file reader update one job item at once; DynamoDB refuses a
+    write that meets another's transaction on it (TransactionConflict): retry shortly."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except (TransactWriteError, UpdateError) as error:
+            if attempt + 1 == attempts or not _conflicted(error):
+                raise
+            time.sleep(0.05 * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
+class _ChunkWriter:
+    """Collects checked rows into chunks and commits FLUSH_CHUNKS of them at a time: the
+    chunk items (conditional on being new), their SQS messages, then the job's progress
+    up to the line read (conditional on the line committed before). A run that stopped
+    anywhere in between resumes from that line and rewrites nothing."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+        self.rows: list[Row] = []
+        self.chunks: list[ImportChunk] = []
+        self.number = int(job.chunk_count)
+        self.refused_before = self.errors_before = 0  # the report's refused rows and sample at the last commit
+        self.errors_room = ERROR_SAMPLE - len(job.errors or [])
+
+    def add(self, row: Row, report: Report) -> bool:
+        """Take a row; True when that committed (a moment to stop at)."""
+        self.rows.append(row)
+        if len(self.rows) == CHUNK_ROWS:
+            self._close_chunk()
+            if len(self.chunks) == FLUSH_CHUNKS:
+                self.commit(report, line=row.line)
+                return True
+        return False
+
+    def _close_chunk(self) -> None:
+        if not self.rows:
+            return
+        self.number += 1
+        job = self.job
+        self.chunks.append(ImportChunk(*_chunk_key(job.import_id, self.number), seller_id=job.seller_id,
+                                       import_id=job.import_id, number=self.number,
+                                       rows=[[r.line, r.name, r.email] for r in self.rows],
+                                       expires_at=int(time.time()) + CHUNK_TTL_SECONDS))
+        self.rows = []
+
+    def commit(self, report: Report, *, line: int | None = None, phase: str | None = None,
+               failure: tuple[str, str, int | None] | None = None) -> None:
+        self._close_chunk()
+        job, chunks = self.job, self.chunks
+        if chunks:
+            try:
+                with write_transaction() as transaction:
+                    for chunk in chunks:
+                        transaction.save(chunk, condition=ImportChunk.PK.does_not_exist())
+            except TransactWriteError as error:
+                if not was_condition_failure(error):
+                    raise  # a condition failed: an earlier run wrote these very chunks before it stopped
+            sqs.send_many(get_settings().imports_queue_name,
+                          [{"import_id": job.import_id, "seller_id": job.seller_id, "chunk": c.number} for c in chunks])
+        refused = report.refused - self.refused_before
+        errors = report.errors[self.errors_before:][:max(self.errors_room, 0)]
+        actions = [ImportJob.total.set(max(report.total, int(job.total))), ImportJob.processed.add(refused),
+                   ImportJob.error_count.add(refused), ImportJob.chunk_count.set(self.number),
+                   ImportJob.password_rows.set(max(report.password_rows, int(job.password_rows)))]
+        if report.password_column:
+            actions.append(ImportJob.password_column.set(report.password_column))
+        if errors:
+            actions.append(ImportJob.errors.set(ImportJob.errors.append(errors)))
+        if line is not None:
+            actions.append(ImportJob.checked_line.set(line))
+        if phase is not None:
+            actions.append(ImportJob.phase.set(phase))
+        if failure is not None:
+            code, message, failed_at = failure
+            actions += [ImportJob.failure_code.set(code), ImportJob.failure_message.set(message)]
+            if failed_at is not None:
+                actions.append(ImportJob.failure_line.set(failed_at))
+        condition = (ImportJob.phase == CHECKING) & (ImportJob.checked_line == int(job.checked_line))
+        try:
+            _contended(lambda: job.update(actions=actions, condition=condition))
+        except UpdateError as error:
+            if was_condition_failure(error):
+                raise _Superseded from None
+            raise
+        self.chunks, self.refused_before, self.errors_before = [], report.refused, len(report.errors)
+        self.errors_room -= len(errors)
+        if phase is not None:
+            _finish_if_complete(job)
+
+
+def _read_into_chunks(job: ImportJob, pieces: Iterable[bytes], *, max_bytes: int,
+                      deadline: float | None = None) -> bool:
+    """Read the file (resuming after ``job.checked_line``) into chunks; True when it was read
+    to its end or to a problem that ends it, False when it stopped at ``deadline`` after a
+    commit, for a new message to continue."""
+    report, writer = Report(), _ChunkWriter(job)
+    try:
+        try:
+            for row in read_rows(pieces, report, max_bytes=max_bytes, resume_after=int(job.checked_line)):
+                if writer.add(row, report) and deadline is not None and time.monotonic() > deadline:
+                    return False
+        except AgoraError as error:
+            details = error.details if isinstance(error.details, list) else [{}]
+            writer.commit(report, phase=FAILED, failure=(error.code, error.message, details[0].get("line")))
+            return True
+        writer.commit(report, phase=CHECKED)
+    except _Superseded:
+        logger.info("another reader of this import's file went ahead", extra={"import_id": job.import_id})
+    return True
+
+
+# -- the chunks ----------------------------------------------------------------------------------
+
+def handle_message(message: dict[str, Any]) -> None:
+    """The customer-imports queue: a chunk to import, or an uploaded file to read."""
+    if "chunk" in message:
+        import_chunk(message)
+    elif message.get("file"):
+        import_upload(message)
+    else:
+        logger.warning("unknown import message", extra=message)
+
+
 def import_chunk(message: dict[str, Any]) -> None:
-    """One chunk of a large import (an SQS message). Safe to run twice: a done chunk is
+    """One chunk of a queued import (an SQS message). Safe to run twice: a done chunk is
     skipped, and a chunk that crashed half-way re-imports to the same outcome."""
     chunk = service.find_item(ImportChunk, *_chunk_key(message["import_id"], int(message["chunk"])))
     if chunk is None:
@@ -350,19 +502,23 @@ def import_chunk(message: dict[str, Any]) -> None:
     except NotFound:
         logger.warning("import expired before its chunk ran", extra=message)
         return
-    rows = [Row(line, name, email, password) for line, name, email, password in chunk.rows or []]
+    rows = [Row(int(line), name, email) for line, name, email, *_ in chunk.rows or []]
     tally = import_rows(chunk.seller_id, chunk.import_id, rows)
-    actions = [ImportJob.processed.add(len(rows)), ImportJob.accounts_created.add(tally.accounts_created),
-               ImportJob.linked.add(tally.linked), ImportJob.already_customers.add(tally.already_customers),
+    actions = [ImportJob.processed.add(len(rows)), ImportJob.imported.add(tally.imported),
+               ImportJob.already_customers.add(tally.already_customers),
                ImportJob.error_count.add(len(tally.errors)), ImportJob.chunks_done.add(1)]
     room = ERROR_SAMPLE - len(job.errors or [])
     if tally.errors and room > 0:
         actions.append(ImportJob.errors.set(ImportJob.errors.append(tally.errors[:room])))
-    try:
+
+    def count() -> None:
         with write_transaction() as transaction:
             transaction.update(chunk, actions=[ImportChunk.done.set(True), ImportChunk.rows.remove()],
                                condition=ImportChunk.done == False)  # noqa: E712 - a DynamoDB condition
             transaction.update(job, actions=actions, condition=ImportJob.PK.exists())
+
+    try:
+        _contended(count)
     except TransactWriteError as error:
         if was_condition_failure(error):  # the same chunk, delivered twice at once, finished first elsewhere
             return
@@ -371,8 +527,10 @@ def import_chunk(message: dict[str, Any]) -> None:
 
 
 def _finish_if_complete(job: ImportJob) -> None:
+    """Done when the file is read and every chunk counted; whichever of the reader and the
+    last chunk sees that first stamps it (both may look; one writes)."""
     job.refresh(consistent_read=True)
-    if job.chunks_done < job.chunk_count or job.finished_at:
+    if not job.file_read or int(job.chunks_done) < int(job.chunk_count) or job.finished_at:
         return
     try:
         job.update(actions=[ImportJob.finished_at.set(service.now_stamp())],

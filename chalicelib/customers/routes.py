@@ -42,7 +42,8 @@ def list_customers(query: schemas.CustomerListQuery, principal: Principal) -> sc
            content_type="text/csv",
            description="Columns: customer_id, name, email, group, tax_exempt, tax_exempt_reason, vat_id, "
                        "order_count, total_spent, first_order_at, last_order_at, newsletter_consent, source, "
-                       "created_at. More than 20,000 customers come in parts: follow `X-Next-Cursor`.",
+                       "created_at. `newsletter_consent` is a linked buyer's; an imported contact not linked yet is "
+                       "`none`. More than 20,000 customers come in parts: follow `X-Next-Cursor`.",
            **READ)
 def export_customers(query: schemas.ExportQuery, principal: Principal) -> Response:
     from chalicelib.customers.export import export_customers
@@ -58,11 +59,15 @@ def export_customers(query: schemas.ExportQuery, principal: Principal) -> Respon
 @bp.route("/v1/seller/customers/import", methods=["POST"],
           content_types=["text/csv", "application/octet-stream"])
 @operation("Import customers from a CSV file", query=schemas.ImportQuery, response=schemas.ImportStatus, status=201,
-           errors=(400, 413, 415, 422),
-           description="Body: the CSV file (text/csv, or gzip-compressed as application/octet-stream), header "
-                       "`Name,E-Mail,Passwort` or `Name,Email,Password`, the password column optional. Up to 200 "
-                       "rows are imported at once (201, the report); larger files are imported in the background "
-                       "(202, follow `Location` for the progress), and so is any file with `?mode=background`.",
+           errors=(400, 413, 415, 422, 429),
+           description="Body: the CSV file (text/csv, or gzip-compressed as application/octet-stream), up to 1 MiB "
+                       "uncompressed (413 `file_too_large` beyond: upload larger files through "
+                       "`POST /v1/seller/customers/imports/uploads`). Header `Name,E-Mail,Passwort` or "
+                       "`Name,Email,Password`; a password column is accepted but never imported "
+                       "(`ignored_columns`). Each valid row becomes your contact and the person is invited by mail. "
+                       "A file that cannot be read is refused whole (422). Up to 200 valid rows are imported at "
+                       "once (201, the report); more are imported in the background (202, follow `Location` for "
+                       "the progress), and so is any file with `?mode=background`. 10 imports per hour (429).",
            **WRITE)
 def import_customers(query: schemas.ImportQuery, principal: Principal) -> Response:
     from chalicelib.customers.imports import start_import
@@ -72,6 +77,32 @@ def import_customers(query: schemas.ImportQuery, principal: Principal) -> Respon
     if job.mode == "sync":
         return _json(status, 201)
     return _json(status, 202, Location=f"/v1/seller/customers/imports/{job.import_id}")
+
+
+@bp.route("/v1/seller/customers/imports/uploads", methods=["POST"])
+@operation("Upload a large customer CSV file: get a presigned S3 URL", body=schemas.ImportUploadRequest,
+           response=schemas.ImportUpload, status=201, errors=(413, 422, 429),
+           description="For files of any size up to 64 MiB (and 200,000 rows): PUT the file to `upload.url` with "
+                       "`upload.headers` within `upload.expires_in` seconds, then POST to `start`. The file is read "
+                       "in the background; follow `GET /v1/seller/customers/imports/{import_id}`. Counts towards "
+                       "the 10 imports per hour.",
+           **WRITE)
+def create_import_upload(body: schemas.ImportUploadRequest, principal: Principal) -> schemas.ImportUpload:
+    from chalicelib.customers.imports import create_upload
+
+    return schemas.import_upload(create_upload(principal.seller_id, size_bytes=body.size_bytes, gzip=body.gzip))
+
+
+@bp.route("/v1/seller/customers/imports/{import_id}/start", methods=["POST"])
+@operation("Start importing an uploaded customer file", response=schemas.ImportStatus, status=202, errors=(404,),
+           description="Queues the uploaded file; calling it again answers the progress. A file that was not "
+                       "uploaded ends the import with status `failed` (`upload_missing`).",
+           **WRITE)
+def start_import_upload(import_id: str, principal: Principal) -> Response:
+    from chalicelib.customers.imports import start_upload
+
+    job = start_upload(principal.seller_id, import_id)
+    return _json(schemas.import_status(job), 202, Location=f"/v1/seller/customers/imports/{job.import_id}")
 
 
 @bp.route("/v1/seller/customers/imports/{import_id}", methods=["GET"])

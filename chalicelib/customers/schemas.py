@@ -32,8 +32,15 @@ class ExportQuery(QuerySchema):
 
 class ImportQuery(QuerySchema):
     mode: Literal["auto", "background"] = Field(
-        default="auto", description="auto: files of up to 200 rows are imported within the request (201); "
-                                    "background: always through the queue (202), whatever the size.")
+        default="auto", description="auto: files of up to 200 valid rows are imported within the request (201), "
+                                    "larger ones through the queue (202); background: always through the queue.")
+
+
+class ImportUploadRequest(RequestSchema):
+    size_bytes: int = Field(ge=1, le=64 * 1024 * 1024, description="The file's exact size as you will upload it "
+                                                                    "(signed into the URL: S3 refuses another).")
+    gzip: bool = Field(default=False, description="The file is gzip-compressed (then upload it as "
+                                                  "application/gzip).")
 
 
 class CustomerChange(RequestSchema):
@@ -48,7 +55,13 @@ class CustomerChange(RequestSchema):
 
 
 class Customer(ResponseSchema):
-    customer_id: str = Field(description="The buyer's user id.")
+    customer_id: str = Field(description="For a linked customer the buyer's user id (`usr_…`); for an imported "
+                                         "contact not linked yet `ctc_…`. When a contact is linked (the buyer "
+                                         "confirmed your invitation, or paid a first order with you) it becomes "
+                                         "the buyer's id, and the `ctc_…` id answers 404.")
+    linked: bool = Field(description="Whether the person is linked to their agora account: through a paid order "
+                                     "with you or by confirming your invitation mail. An imported contact is not; "
+                                     "it holds exactly what you imported.")
     name: str
     email: str
     group_id: str | None
@@ -59,7 +72,7 @@ class Customer(ResponseSchema):
     total_spent: list[MoneySchema] = Field(description="One amount per currency the customer paid in.")
     first_order_at: datetime | None
     last_order_at: datetime | None
-    source: Literal["order", "import"] = Field(description="How the buyer became your customer.")
+    source: Literal["order", "import"] = Field(description="How the person became your customer.")
     created_at: datetime
 
 
@@ -103,24 +116,60 @@ class GroupPage(PageSchema[Group]):
 
 class ImportProblem(ResponseSchema):
     line: int = Field(description="Line in the file; the header is line 1.")
-    code: str = Field(examples=["invalid_email", "duplicate_email", "weak_password", "missing_name"])
+    code: str = Field(examples=["invalid_email", "duplicate_email", "missing_name", "wrong_column_count"])
     message: str
+
+
+class IgnoredColumn(ResponseSchema):
+    column: str = Field(description="The column as titled in the file.", examples=["Passwort"])
+    rows_with_values: int = Field(description="Rows that had a value in it; none of the values was kept.")
+    reason: str
+
+
+class ImportFailure(ResponseSchema):
+    code: str = Field(examples=["not_utf8", "malformed_csv", "too_many_rows", "upload_missing", "bad_gzip"])
+    message: str
+    line: int | None = Field(description="Where reading stopped; the rows before it were imported.")
 
 
 class ImportStatus(ResponseSchema):
     import_id: str
-    status: Literal["processing", "done"]
+    status: Literal["awaiting_upload", "processing", "done", "failed"] = Field(
+        description="awaiting_upload: an upload URL was given, the import has not been started; processing: the "
+                    "file is being read or its rows imported; done; failed: the file could not be read to its end "
+                    "(see `failure`; the rows before that point were imported).")
     mode: Literal["sync", "async"] = Field(description="sync: processed within the upload request.")
-    total: int = Field(description="Data rows in the file.")
+    total: int = Field(description="Data rows in the file (while an uploaded file is being read: the rows read so "
+                                   "far).")
     processed: int = Field(description="Rows handled so far, refused ones included.")
-    imported: int = Field(description="Rows that became your customers (accounts_created + linked).")
-    accounts_created: int = Field(description="New marketplace accounts created for imported rows.")
-    linked: int = Field(description="Existing marketplace accounts linked as your customers (not changed).")
-    already_customers: int = Field(description="Rows that were your customers already (nothing changed).")
+    imported: int = Field(description="Rows that became your customers: contacts holding what you imported. Each "
+                                      "person is invited by mail; this count is the same whether or not an email "
+                                      "has an agora account.")
+    already_customers: int = Field(description="Rows whose email is your customer already (nothing changed).")
     error_count: int = Field(description="Rows refused; none of them was imported.")
     errors: list[ImportProblem] = Field(description="The first refused rows, in line order.")
+    ignored_columns: list[IgnoredColumn] = Field(
+        description="Columns that were read past. A `Passwort`/`Password` column is accepted so that shop exports "
+                    "import unchanged, but never imported: one agora account spans every seller, so a seller never "
+                    "sets a buyer's password.")
+    failure: ImportFailure | None = Field(description="Why an uploaded file could not be read to its end.")
     created_at: datetime
     finished_at: datetime | None
+
+
+class UploadTarget(ResponseSchema):
+    method: Literal["PUT"]
+    url: str = Field(description="Presigned S3 URL.")
+    headers: dict[str, str] = Field(description="Send exactly these headers with the PUT (they are signed).")
+    expires_in: int = Field(description="Seconds the URL works.")
+
+
+class ImportUpload(ResponseSchema):
+    import_id: str
+    upload: UploadTarget
+    start: str = Field(description="POST here once the file is uploaded.",
+                       examples=["/v1/seller/customers/imports/imp_01J…/start"])
+    status: ImportStatus
 
 
 def basis_points(percent: Decimal | None) -> int | None:
@@ -133,7 +182,8 @@ def money_list(spent: dict[str, int]) -> list[MoneySchema]:
 
 
 def customer(item: Any) -> Customer:
-    return Customer(customer_id=item.user_id, name=item.name, email=item.email, group_id=item.group_id,
+    return Customer(customer_id=item.customer_id, linked=item.linked, name=item.name, email=item.email,
+                    group_id=item.group_id,
                     tax_exempt=bool(item.tax_exempt), tax_exempt_reason=item.tax_exempt_reason, vat_id=item.vat_id,
                     order_count=int(item.order_count), total_spent=money_list(item.spent()),
                     first_order_at=item.first_order_at, last_order_at=item.last_order_at, source=item.source,
@@ -164,11 +214,25 @@ def group_page(page: Any) -> GroupPage:
 
 
 def import_status(job: Any) -> ImportStatus:
+    from chalicelib.customers.reading import PASSWORD_IGNORED
+
+    ignored = [IgnoredColumn(column=job.password_column, rows_with_values=int(job.password_rows),
+                             reason=PASSWORD_IGNORED)] if job.password_column else []
+    failure = ImportFailure(code=job.failure_code, message=job.failure_message or "",
+                            line=int(job.failure_line) if job.failure_line is not None else None) \
+        if job.failure_code else None
     return ImportStatus(
         import_id=job.import_id, status=job.status, mode=job.mode, total=int(job.total),
-        processed=int(job.processed), imported=int(job.accounts_created) + int(job.linked),
-        accounts_created=int(job.accounts_created), linked=int(job.linked),
-        already_customers=int(job.already_customers), error_count=int(job.error_count),
+        processed=int(job.processed), imported=job.imported_count(), already_customers=int(job.already_customers),
+        error_count=int(job.error_count),
         errors=[ImportProblem(line=int(e.line), code=e.code, message=e.message) for e in job.error_sample()],
-        created_at=job.created_at, finished_at=job.finished_at,
+        ignored_columns=ignored, failure=failure, created_at=job.created_at, finished_at=job.finished_at,
     )
+
+
+def import_upload(upload: Any) -> ImportUpload:
+    job = upload.job
+    return ImportUpload(import_id=job.import_id, status=import_status(job),
+                        upload=UploadTarget(method="PUT", url=upload.url, headers=upload.headers,
+                                            expires_in=upload.expires_in),
+                        start=f"/v1/seller/customers/imports/{job.import_id}/start")

@@ -1,14 +1,19 @@
 """Sellers' customers: who bought from (or was imported by) a seller, their groups and terms.
 
-A buyer becomes a seller's customer when they first order from that seller
-(:func:`record_order`, also subscribed to ``order.paid``) or when the seller imports
-them (:mod:`chalicelib.customers.imports`). Every function takes the seller id from the
-caller, which takes it from the authenticated principal: a seller only ever reads keys
-under its own ``SELLER#<sid>``.
+A seller's import creates *contacts* (:mod:`chalicelib.customers.imports`): the seller's
+own copy of what it imported, linked to no account. A buyer becomes a seller's *linked*
+customer only by their own doing: their first paid order with that seller
+(:func:`record_order`, subscribed to ``order.paid``) or their confirmation of the seller's
+invitation mail (:func:`link_contact`, subscribed to ``account.invitation_accepted`` in
+:mod:`chalicelib.customers.invitations`). Either merges the seller's contact for the
+buyer's email, if there is one, into the linked record (:func:`_absorbing`). Every
+function takes the seller id from the caller, which takes it from the authenticated
+principal: a seller only ever reads keys under its own ``SELLER#<sid>``.
 
-Name and email are copied from the buyer's account when the link is made, because the
-seller's search indexes need them. They follow the account afterwards: the
-``account.updated`` subscriber re-reads the account and refreshes every seller's copy.
+A linked customer's name and email are copied from the buyer's account when the link is
+made (a merged contact keeps the name the seller imported), because the seller's search
+indexes need them. They follow the account afterwards: the ``account.updated`` subscriber
+re-reads the account and refreshes every seller's linked copy. Contacts follow nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib.core.db import Stale, retrying, was_condition_failure, write_transaction
@@ -34,6 +39,7 @@ from chalicelib.customers.models import (
     CustomerOrder,
     GroupMember,
     GroupName,
+    contact_id,
     customer_orders_prefix,
     customer_sk,
     customers_key,
@@ -81,22 +87,22 @@ def find_item(model: type[M], hash_key: str, range_key: str) -> M | None:
         return None
 
 
-def find_customer(seller_id: str, user_id: str) -> Customer | None:
-    return find_item(Customer, seller_key(seller_id), customer_sk(user_id))
+def find_customer(seller_id: str, customer_id: str) -> Customer | None:
+    return find_item(Customer, seller_key(seller_id), customer_sk(customer_id))
 
 
-def get_customer(seller_id: str, user_id: str) -> Customer:
+def get_customer(seller_id: str, customer_id: str) -> Customer:
     """Another seller's customer is as missing as a customer that does not exist."""
-    found = find_customer(seller_id, user_id)
+    found = find_customer(seller_id, customer_id)
     if found is None:
         raise NotFound("No such customer.", code="customer_not_found")
     return found
 
 
-def customers_by_id(seller_id: str, user_ids: Iterable[str]) -> dict[str, Customer]:
-    """Several of one seller's customers in BatchGetItem calls (100 keys each)."""
-    keys = [(seller_key(seller_id), customer_sk(u)) for u in dict.fromkeys(user_ids)]
-    return {c.user_id: c for c in Customer.batch_get(keys)} if keys else {}
+def customers_by_id(seller_id: str, customer_ids: Iterable[str]) -> dict[str, Customer]:
+    """Several of one seller's customers (by customer id) in BatchGetItem calls (100 keys each)."""
+    keys = [(seller_key(seller_id), customer_sk(c)) for c in dict.fromkeys(customer_ids)]
+    return {c.customer_id: c for c in Customer.batch_get(keys)} if keys else {}
 
 
 def query_page(query: Callable[..., Any], hash_key: str, condition: Any, *, limit: int, start: Any,
@@ -127,8 +133,8 @@ def list_customers(seller_id: str, *, q: str | None, group_id: str | None, curso
 def _group_page(seller_id: str, group_id: str, start: Any, limit: int) -> tuple[list[Customer], Any]:
     members, next_key = query_page(GroupMember.by_group.query, group_members_key(seller_id, group_id), None,
                               limit=limit, start=start, forward=False)
-    found = customers_by_id(seller_id, [m.user_id for m in members])
-    return [found[m.user_id] for m in members if m.user_id in found], next_key
+    found = customers_by_id(seller_id, [m.customer_id for m in members])
+    return [found[m.customer_id] for m in members if m.customer_id in found], next_key
 
 
 def _search(seller_id: str, q: str, group_id: str | None, start: Any,
@@ -159,20 +165,23 @@ def _search(seller_id: str, q: str, group_id: str | None, start: Any,
     return items, {"phase": phase, "key": key}
 
 
-def customer_orders(seller_id: str, user_id: str, *, cursor: str | None, limit: int) -> Page[CustomerOrder]:
+def customer_orders(seller_id: str, customer_id: str, *, cursor: str | None, limit: int) -> Page[CustomerOrder]:
     """Newest first. Filled by :func:`record_order`, which the order flow calls when an
-    order is paid; until orders exist every page is empty."""
-    get_customer(seller_id, user_id)
-    scope = f"{seller_key(seller_id)}/customers/{user_id}/orders"
+    order is paid; until orders exist (and always for an unlinked contact) every page is empty."""
+    get_customer(seller_id, customer_id)
+    scope = f"{seller_key(seller_id)}/customers/{customer_id}/orders"
     items, next_key = query_page(CustomerOrder.query, seller_key(seller_id),
-                            CustomerOrder.SK.startswith(customer_orders_prefix(user_id)), limit=limit,
+                            CustomerOrder.SK.startswith(customer_orders_prefix(customer_id)), limit=limit,
                             start=decode_cursor(cursor, scope=scope), forward=False)
     return Page(items, encode_cursor(next_key, scope=scope))
 
 
 def pricing_terms(seller_id: str, user_id: str) -> tuple[int, bool]:
     """What checkout applies to this buyer's lines of this seller: (discount in basis
-    points from the customer's group, tax exempt). Strangers get (0, False)."""
+    points from the customer's group, tax exempt). Strangers get (0, False), and so does a
+    buyer whom the seller has only as an imported contact: the seller's terms for a contact
+    apply from its first checkout after it is linked (the invitation confirmed, or the
+    first order paid), since nothing before ties the contact to this account."""
     found = find_customer(seller_id, user_id)
     if found is None:
         return 0, False
@@ -199,43 +208,125 @@ def pricing_terms_of(seller_ids: Iterable[str], user_id: str) -> dict[str, tuple
 
 # -- becoming a customer ---------------------------------------------------------------------
 
-def new_customer(seller_id: str, *, user_id: str, name: str, email: str, source: str,
-                 import_id: str | None = None, created_account: bool | None = None) -> Customer:
-    """An unsaved customer record. Save it after :func:`note_relation`; its first save is
-    conditional on not existing (the version attribute does that)."""
+def new_customer(seller_id: str, *, user_id: str, name: str, email: str, source: str) -> Customer:
+    """An unsaved linked customer record (keyed by the buyer's user id). Save it after
+    :func:`note_relation`; its first save is conditional on not existing (the version
+    attribute does that)."""
     return Customer(seller_key(seller_id), customer_sk(user_id), seller_id=seller_id, user_id=user_id, name=name,
-                    email=email, source=source, created_at=now_stamp(), import_id=import_id,
-                    import_created_account=created_account).index()
+                    email=email, source=source, created_at=now_stamp()).index()
+
+
+def new_contact(seller_id: str, *, name: str, email: str, import_id: str) -> Customer:
+    """An unsaved imported contact: exactly what the seller imported, linked to no account
+    (keyed by :func:`~chalicelib.customers.models.contact_id` of the normalised ``email``)."""
+    return Customer(seller_key(seller_id), customer_sk(contact_id(seller_id, email)), seller_id=seller_id,
+                    user_id=None, name=name, email=email, source="import", created_at=now_stamp(),
+                    import_id=import_id).index()
 
 
 def note_relation(seller_id: str, user_id: str) -> None:
-    """Record that the buyer is (about to be) this seller's customer. Written before the
-    customer record and idempotent, so no customer record exists without it; one left
-    without a customer record (a crash in between) is harmless: refreshing skips it."""
+    """Record that the buyer is (about to be) this seller's linked customer. Written before
+    the linked record and idempotent, so no linked record exists without it; one left
+    without a record (a crash in between) is harmless: refreshing skips it."""
     CustomerOf(f"USER#{user_id}#SELLERS", seller_key(seller_id), user_id=user_id, seller_id=seller_id).save()
 
 
-def save_link(customer: Customer) -> bool:
-    """Make an existing account this seller's customer (two single-item puts, no
-    transaction needed); False when the buyer already is this seller's customer."""
-    note_relation(customer.seller_id, customer.user_id)
-    try:
-        customer.save()
-    except PutError as error:
-        if was_condition_failure(error):
+def _pointer(customer: Customer) -> GroupMember:
+    """The group pointer of a customer in a group, sorted like the customer list."""
+    assert customer.group_id
+    return GroupMember(seller_key(customer.seller_id), member_sk(customer.group_id, customer.customer_id),
+                       group_id=customer.group_id, GSI1PK=group_members_key(customer.seller_id, customer.group_id),
+                       GSI1SK=customer.activity_key())
+
+
+def _absorbing(contact: Customer, linked: Customer | None, user_id: str) -> Customer:
+    """The buyer's linked record after taking in the seller's ``contact``: made from the
+    contact when there is none (the imported name and email, its group, tax exemption, VAT
+    id, import id and creation time: what the seller knew stays), else the existing one
+    with the contact's group and tax data where it has none of its own."""
+    if linked is None:
+        return Customer(seller_key(contact.seller_id), customer_sk(user_id), seller_id=contact.seller_id,
+                        user_id=user_id, name=contact.name, email=contact.email, source=contact.source,
+                        created_at=contact.created_at, import_id=contact.import_id, group_id=contact.group_id,
+                        tax_exempt=bool(contact.tax_exempt), tax_exempt_reason=contact.tax_exempt_reason,
+                        vat_id=contact.vat_id)
+    if linked.group_id is None:
+        linked.group_id = contact.group_id
+    if not linked.tax_exempt and contact.tax_exempt:
+        linked.tax_exempt, linked.tax_exempt_reason = True, contact.tax_exempt_reason
+    if linked.vat_id is None:
+        linked.vat_id = contact.vat_id
+    return linked
+
+
+def _merge(transaction: Any, contact: Customer, merged: Customer, pointer_before: str | None) -> None:
+    """Within the caller's transaction (which saves ``merged``): delete the contact (its
+    version checked) and move its group membership to ``merged``, keeping member counts
+    right. ``pointer_before``: the group ``merged`` already had a pointer in (None for a
+    record the merge creates)."""
+    transaction.delete(contact)
+    group_id = contact.group_id
+    if not group_id:
+        return
+    seller = seller_key(contact.seller_id)
+    transaction.delete(GroupMember(seller, member_sk(group_id, contact.customer_id)))
+    if merged.group_id == group_id and pointer_before != group_id:
+        transaction.save(_pointer(merged))  # moved: the group keeps its count
+    else:  # the buyer's record stays in the group it was in: one member fewer
+        transaction.update(CustomerGroup(seller, group_sk(group_id)), actions=[CustomerGroup.member_count.add(-1)])
+
+
+def link_contact(seller_id: str, customer_id: str, user_id: str) -> bool:
+    """The buyer confirmed the seller's invitation (the link mailed to the contact's
+    address): merge the contact into the buyer's linked record, ``CUSTOMER#<user_id>``
+    (:func:`_absorbing`), which from then on follows the account. Idempotent: a contact
+    that is gone (merged already, by this or by an order) changes nothing; False then.
+
+    Round trips: GetItem(contact), GetItem(user), GetItem(linked record), PutItem(relation),
+    TransactWriteItems(linked record, contact deleted, group pointer moved)."""
+    from chalicelib.accounts.service import get_user
+
+    def attempt() -> bool:
+        contact = find_customer(seller_id, customer_id)
+        if contact is None or contact.linked:
             return False
-        raise
-    return True
+        try:
+            user = get_user(user_id)
+        except NotFound:
+            return False
+        if not user.is_active or user.email != contact.email:  # the invitation went to the contact's address
+            logger.warning("invitation accepted by an account of another address; not linked",
+                           extra={"seller_id": seller_id, "customer_id": customer_id, "user_id": user_id})
+            return False
+        linked = find_customer(seller_id, user_id)
+        pointer_before = linked.group_id if linked is not None else None
+        merged = _absorbing(contact, linked, user_id)
+        note_relation(seller_id, user_id)
+        try:
+            with write_transaction() as transaction:
+                transaction.save(merged.index())
+                _merge(transaction, contact, merged, pointer_before)
+        except TransactWriteError as error:
+            if was_condition_failure(error):
+                raise _Stale from None
+            raise
+        return True
+
+    return retrying(attempt, what="customer", attempts=SAVE_ATTEMPTS)
 
 
 def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ordered_at: datetime) -> bool:
     """Count a paid order of ``user_id`` with ``seller_id`` (``amount`` = that seller's
-    share). The first order makes the buyer the seller's customer. Idempotent per order
-    id: returns False when the order was recorded before.
+    share). The first order makes the buyer the seller's linked customer: if the seller has
+    an imported contact for the buyer's email, that contact is merged into the linked
+    record (:func:`_absorbing`; its customer id becomes the buyer's user id). Idempotent per
+    order id: returns False when the order was recorded before.
 
-    One transaction: the order's entry (conditional put: the idempotency marker and the
-    customer's order list) and the customer's totals (versioned; created with the first
-    order); the group pointer follows the customer's last-order sort key.
+    Round trips: GetItem(customer); for a first order also GetItem(user), GetItem(contact)
+    and PutItem(relation); then one transaction: the order's entry (conditional put: the
+    idempotency marker and the customer's order list), the customer's totals (versioned;
+    created with the first order), the group pointer following the customer's last-order
+    sort key, and for a merge the contact's deletion and its group pointer moved.
     """
     if amount.amount < 0:
         raise ValueError("an order's amount cannot be negative (refunds are not deducted here)")
@@ -246,11 +337,18 @@ def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ord
 
     def attempt() -> bool:
         customer = find_customer(seller_id, user_id)
+        contact = None
         if customer is None:
             from chalicelib.accounts.service import get_user
 
             user = get_user(user_id)
-            customer = new_customer(seller_id, user_id=user_id, name=user.name, email=user.email, source="order")
+            contact = find_customer(seller_id, contact_id(seller_id, user.email))
+            if contact is not None and not contact.linked:
+                customer = _absorbing(contact, None, user_id)
+            else:
+                contact = None
+                customer = new_customer(seller_id, user_id=user_id, name=user.name, email=user.email,
+                                        source="order")
             note_relation(seller_id, user_id)
         sort_key_before = customer.activity_key()
         spent = customer.spent()
@@ -263,7 +361,9 @@ def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ord
             with write_transaction() as transaction:
                 transaction.save(entry, condition=CustomerOrder.PK.does_not_exist())
                 transaction.save(customer.index())
-                if customer.group_id and customer.activity_key() != sort_key_before:
+                if contact is not None:
+                    _merge(transaction, contact, customer, None)
+                elif customer.group_id and customer.activity_key() != sort_key_before:
                     transaction.update(GroupMember(seller_key(seller_id), member_sk(customer.group_id, user_id)),
                                        actions=[GroupMember.GSI1SK.set(customer.activity_key())],
                                        condition=GroupMember.PK.exists())
@@ -309,15 +409,22 @@ def on_account_updated(message: dict[str, Any]) -> None:
         logger.info("account gone; nothing to refresh", extra={"user_id": user_id})
         return
     for relation in CustomerOf.query(f"USER#{user_id}#SELLERS"):
-        _refresh_copy(relation.seller_id, user_id, name=user.name, email=user.email)
+        _refresh_copy(relation.seller_id, user_id, name=user.name if user.name or not user.is_active else None,
+                      email=user.email)
 
 
-def _refresh_copy(seller_id: str, user_id: str, *, name: str, email: str) -> None:
+def _refresh_copy(seller_id: str, user_id: str, *, name: str | None, email: str) -> None:
+    """``name`` None: the account has none (an invited account never gets the seller's), so
+    the seller's copy keeps the name it has; an erased account's empty name does replace it."""
+
     def attempt() -> None:
         customer = find_customer(seller_id, user_id)
-        if customer is None or (customer.name, customer.email) == (name, email):
+        if customer is None:
             return
-        customer.name, customer.email = name, email
+        fresh = (customer.name if name is None else name, email)
+        if (customer.name, customer.email) == fresh:
+            return
+        customer.name, customer.email = fresh
         _save_customer(customer)
 
     retrying(attempt, what="customer", attempts=SAVE_ATTEMPTS)
@@ -344,14 +451,14 @@ def _vat_id(raw: str) -> str:
     return cleaned
 
 
-def update_customer(seller_id: str, user_id: str, changes: dict[str, Any]) -> Customer:
+def update_customer(seller_id: str, customer_id: str, changes: dict[str, Any]) -> Customer:
     """Group and tax exemption. ``changes`` holds only the fields the seller sent. A tax
     exemption needs a reason or a VAT id; lifting it clears the reason (the VAT id stays:
     it still identifies a business customer)."""
     vat_id = _vat_id(changes["vat_id"]) if changes.get("vat_id") else None
 
     def attempt() -> Customer:
-        customer = get_customer(seller_id, user_id)
+        customer = get_customer(seller_id, customer_id)
         group_before = customer.group_id
         if "vat_id" in changes:
             customer.vat_id = vat_id
@@ -375,21 +482,18 @@ def update_customer(seller_id: str, user_id: str, changes: dict[str, Any]) -> Cu
 
 def _save_with_group_change(customer: Customer, group_before: str | None) -> None:
     """The customer, its group pointer and both groups' member counts in one transaction."""
-    seller, user_id, group_after = seller_key(customer.seller_id), customer.user_id, customer.group_id
+    seller, customer_id, group_after = seller_key(customer.seller_id), customer.customer_id, customer.group_id
     try:
         with write_transaction() as transaction:
             transaction.save(customer.index())
             if group_before != group_after and group_after:
                 transaction.update(CustomerGroup(seller, group_sk(group_after)),
                                    actions=[CustomerGroup.member_count.add(1)], condition=CustomerGroup.PK.exists())
-                transaction.save(GroupMember(seller, member_sk(group_after, user_id), user_id=user_id,
-                                             group_id=group_after,
-                                             GSI1PK=group_members_key(customer.seller_id, group_after),
-                                             GSI1SK=customer.activity_key()))
+                transaction.save(_pointer(customer))
             if group_before != group_after and group_before:
                 transaction.update(CustomerGroup(seller, group_sk(group_before)),
                                    actions=[CustomerGroup.member_count.add(-1)])
-                transaction.delete(GroupMember(seller, member_sk(group_before, user_id)))
+                transaction.delete(GroupMember(seller, member_sk(group_before, customer_id)))
     except TransactWriteError as error:
         if not was_condition_failure(error):
             raise

@@ -8,7 +8,7 @@ from chalicelib.core.sqs import process_batch
 
 
 def import_customer_chunks(event: Any) -> int:
-    """customer-imports queue: one message per chunk of a large CSV import."""
-    from chalicelib.customers.imports import import_chunk
+    """customer-imports queue: a chunk of a queued CSV import, or an uploaded file to read."""
+    from chalicelib.customers.imports import handle_message
 
-    return process_batch(event, import_chunk)
+    return process_batch(event, handle_message)

@@ -31,6 +31,10 @@ SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "account.erased": ("chalicelib.customers.service:on_account_updated",
                        "chalicelib.orders.privacy:on_account_erased"),
     "account.created": ("chalicelib.accounts.subscribers:on_account_created",),
+    # Sellers' imports: each contact's person is invited (an invited account for a new address,
+    # one mail naming the seller); accepting the invitation links the contact to the account.
+    "customer.contact_imported": ("chalicelib.customers.invitations:on_contact_imported",),
+    "account.invitation_accepted": ("chalicelib.customers.invitations:on_invitation_accepted",),
     # Opening the marketplace to sellers approves those waiting with charges enabled, in steps.
     "marketplace.settings_changed": ("chalicelib.sellers.service:on_settings_changed",),
     "sellers.approval_sweep": ("chalicelib.sellers.service:on_approval_sweep",),

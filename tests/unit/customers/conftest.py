@@ -3,6 +3,7 @@ seller's CRM routes, the imports bucket and the customer-imports queue."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -32,11 +33,18 @@ def imports_bucket(aws: dict[str, str]) -> str:
 
     s3 = boto3.client("s3")
     name = get_settings().imports_bucket
-    try:
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
     return name
+
+
+def buyer(email: str, *, name: str = "", password: str | None = None, language: str | None = None) -> Any:
+    """A buyer who signed up themselves: address proven, perhaps with a password."""
+    from chalicelib.accounts.service import create_user, new_user
+
+    user = new_user(email, name=name, password=password, email_verified=True)
+    user.language = language
+    return create_user(user, event_payload={"method": "password"})
 
 
 def seller_headers(seller_id: str = SELLER_A) -> dict[str, str]:
@@ -59,6 +67,13 @@ def seller(api: Any) -> Callable[..., tuple[int, Any, dict[str, str]]]:
         return call(api, method, path, body, headers=headers, raw=raw)
 
     return request
+
+
+def customers_by_email(seller: Callable[..., Any], as_seller: str = SELLER_A) -> dict[str, dict[str, Any]]:
+    """The seller's customers as its API lists them (up to 100), by email."""
+    status, body, _ = seller("GET", "/v1/seller/customers?limit=100", as_seller=as_seller)
+    assert status == 200, body
+    return {c["email"]: c for c in body["items"]}
 
 
 @pytest.fixture

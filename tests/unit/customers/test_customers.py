@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.accounts.service import ensure_account, find_user_by_email
+from chalicelib.accounts.service import ensure_account
 from chalicelib.core.money import Money
 from chalicelib.customers import service
-from tests.unit.customers.conftest import SELLER_A, SELLER_B
+from tests.unit.customers.conftest import SELLER_A, SELLER_B, customers_by_email
 
 MAY_1 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 JUNE_1 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -27,13 +27,12 @@ def _ids(body: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture
-def customers(upload: Any) -> dict[str, str]:
-    """Four imported customers of seller A; email -> user id."""
+def customers(upload: Any, seller: Any) -> dict[str, str]:
+    """Four imported contacts of seller A; email -> customer id."""
     _, report, _ = upload("Name,E-Mail\nAnna Berg,anna@example.com\nAndreas Müller,andreas@example.com\n"
                           "Ben Kurz,ben@example.com\nZoë Anders,zoe@anders.example\n")
     assert report["imported"] == 4
-    return {e: find_user_by_email(e).user_id for e in
-            ("anna@example.com", "andreas@example.com", "ben@example.com", "zoe@anders.example")}
+    return {email: c["customer_id"] for email, c in customers_by_email(seller).items()}
 
 
 def test_a_first_order_makes_the_buyer_a_customer_with_totals(seller: Any) -> None:
@@ -96,8 +95,8 @@ def test_an_imported_customer_has_no_orders_yet(seller: Any, customers: dict[str
 
 
 def test_the_list_shows_the_newest_order_first_and_never_ordered_last(seller: Any, customers: dict[str, str]) -> None:
-    service.record_order(SELLER_A, customers["ben@example.com"], "ord_1", Money("EUR", 100), MAY_1)
-    service.record_order(SELLER_A, customers["zoe@anders.example"], "ord_2", Money("EUR", 100), JULY_1)
+    service.record_order(SELLER_A, _buyer("ben@example.com"), "ord_1", Money("EUR", 100), MAY_1)
+    service.record_order(SELLER_A, _buyer("zoe@anders.example"), "ord_2", Money("EUR", 100), JULY_1)
 
     _, body, _ = seller("GET", "/v1/seller/customers")
 
@@ -161,8 +160,10 @@ def test_a_cursor_is_bound_to_its_seller_and_listing(seller: Any, customers: dic
     assert (status, problem["error"]["code"]) == (400, "invalid_cursor")
 
 
-def test_marking_a_customer_tax_exempt_needs_a_reason_or_vat_id(seller: Any, customers: dict[str, str]) -> None:
-    path = f"/v1/seller/customers/{customers['anna@example.com']}"
+def test_marking_a_customer_tax_exempt_needs_a_reason_or_vat_id(seller: Any) -> None:
+    anna = _buyer("anna@example.com")
+    service.record_order(SELLER_A, anna, "ord_1", Money("EUR", 100), JUNE_1)
+    path = f"/v1/seller/customers/{anna}"
 
     refused, problem, _ = seller("PATCH", path, {"tax_exempt": True})
     accepted, body, _ = seller("PATCH", path, {"tax_exempt": True, "vat_id": "de 123.456.789"})
@@ -170,7 +171,14 @@ def test_marking_a_customer_tax_exempt_needs_a_reason_or_vat_id(seller: Any, cus
     assert (refused, problem["error"]["code"]) == (422, "tax_exemption_reason_required")
     assert accepted == 200
     assert (body["tax_exempt"], body["vat_id"], body["tax_exempt_reason"]) == (True, "DE123456789", None)
-    assert service.pricing_terms(SELLER_A, customers["anna@example.com"]) == (0, True)
+    assert service.pricing_terms(SELLER_A, anna) == (0, True)
+
+
+def test_a_contact_can_be_marked_tax_exempt_too(seller: Any, customers: dict[str, str]) -> None:
+    status, body, _ = seller("PATCH", f"/v1/seller/customers/{customers['anna@example.com']}",
+                             {"tax_exempt": True, "tax_exempt_reason": "Reverse charge"})
+
+    assert (status, body["tax_exempt"], body["linked"]) == (200, True, False)
 
 
 def test_lifting_a_tax_exemption_clears_the_reason_and_keeps_the_vat_id(seller: Any,

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.accounts.service import find_user_by_email
+from chalicelib.accounts.service import ensure_account
 from chalicelib.core.money import Money
 from chalicelib.customers import export, service
-from tests.unit.customers.conftest import SELLER_A, SELLER_B, put_seller
+from tests.unit.customers.conftest import SELLER_A, SELLER_B, customers_by_email, put_seller
 
 EXPORT = "/v1/seller/customers/export"
 
@@ -24,14 +24,22 @@ def _exported(seller: Any, as_seller: str = SELLER_A, cursor: str = "") -> tuple
     return list(csv.DictReader(io.StringIO(text, newline=""))), headers
 
 
+def _consent(user_id: str, status: str) -> None:
+    from chalicelib.accounts.models import Consent
+
+    Consent(f"USER#{user_id}", "CONSENT#newsletter", user_id=user_id, topic="newsletter", status=status,
+            text_version="newsletter-2026-01", updated_at="2026-06-01T00:00:00+00:00").save()
+
+
 def test_export_round_trip_gives_back_the_same_customers(seller: Any, upload: Any) -> None:
     upload('Name,E-Mail\n"Berg, Anna",anna@example.com\nJürgen Groß,juergen@example.com\nBen,ben@example.com\n')
-    anna = find_user_by_email("anna@example.com").user_id
+    contact = customers_by_email(seller)["anna@example.com"]["customer_id"]
     _, vip, _ = seller("POST", "/v1/seller/customer-groups", {"name": "VIP", "discount_percent": 5})
-    seller("PATCH", f"/v1/seller/customers/{anna}", {"group_id": vip["group_id"], "tax_exempt": True,
-                                                     "vat_id": "DE123456789"})
-    service.record_order(SELLER_A, anna, "ord_1", Money("EUR", 123456), datetime(2026, 6, 1, tzinfo=UTC))
-    service.record_order(SELLER_A, anna, "ord_2", Money("JPY", 500), datetime(2026, 7, 1, tzinfo=UTC))
+    seller("PATCH", f"/v1/seller/customers/{contact}", {"group_id": vip["group_id"], "tax_exempt": True,
+                                                        "vat_id": "DE123456789"})
+    anna, _ = ensure_account("anna@example.com", name="Anna B.")  # her orders link the contact to her account
+    service.record_order(SELLER_A, anna.user_id, "ord_1", Money("EUR", 123456), datetime(2026, 6, 1, tzinfo=UTC))
+    service.record_order(SELLER_A, anna.user_id, "ord_2", Money("JPY", 500), datetime(2026, 7, 1, tzinfo=UTC))
     _, listed, _ = seller("GET", "/v1/seller/customers")
 
     rows, _ = _exported(seller)
@@ -39,9 +47,9 @@ def test_export_round_trip_gives_back_the_same_customers(seller: Any, upload: An
     assert list(rows[0]) == list(export.COLUMNS)
     assert sorted((r["customer_id"], r["name"], r["email"]) for r in rows) == sorted(
         (c["customer_id"], c["name"], c["email"]) for c in listed["items"])
-    [anna_row] = [r for r in rows if r["customer_id"] == anna]
+    [anna_row] = [r for r in rows if r["email"] == "anna@example.com"]
     assert anna_row == {
-        "customer_id": anna, "name": "Berg, Anna", "email": "anna@example.com", "group": "VIP",
+        "customer_id": anna.user_id, "name": "Berg, Anna", "email": "anna@example.com", "group": "VIP",
         "tax_exempt": "true", "tax_exempt_reason": "", "vat_id": "DE123456789", "order_count": "2",
         "total_spent": "1234.56 EUR; 500 JPY", "first_order_at": "2026-06-01T00:00:00.000000+00:00",
         "last_order_at": "2026-07-01T00:00:00.000000+00:00", "newsletter_consent": "none", "source": "import",
@@ -64,18 +72,20 @@ def test_the_export_holds_only_the_sellers_own_customers(seller: Any, upload: An
 
 
 @pytest.mark.parametrize("status", ["granted", "pending", "withdrawn"])
-def test_the_export_shows_the_newsletter_consent(seller: Any, upload: Any, status: str) -> None:
-    from chalicelib.accounts.models import Consent
-
+def test_the_export_shows_a_linked_customers_newsletter_consent_only(seller: Any, upload: Any, status: str) -> None:
+    # given Anna and Ben were imported, both have accounts with a newsletter consent, and
+    # only Anna has ordered (which links her)
     upload("Name,E-Mail\nAnna,anna@example.com\nBen,ben@example.com\n")
-    anna = find_user_by_email("anna@example.com").user_id
-    Consent(f"USER#{anna}", "CONSENT#newsletter", user_id=anna, topic="newsletter", status=status,
-            text_version="newsletter-2026-01", updated_at="2026-06-01T00:00:00+00:00").save()
+    for email in ("anna@example.com", "ben@example.com"):
+        _consent(ensure_account(email)[0].user_id, status)
+    anna = ensure_account("anna@example.com")[0].user_id
+    service.record_order(SELLER_A, anna, "ord_1", Money("EUR", 100), datetime(2026, 6, 1, tzinfo=UTC))
 
     rows, _ = _exported(seller)
 
-    assert {r["email"]: r["newsletter_consent"] for r in rows} == {"anna@example.com": status,
-                                                                   "ben@example.com": "none"}
+    # then Ben, an unlinked contact, shows none: his account's consent is not the seller's to see
+    assert {(r["email"], r["customer_id"].split("_")[0]): r["newsletter_consent"] for r in rows} == {
+        ("anna@example.com", "usr"): status, ("ben@example.com", "ctc"): "none"}
 
 
 def test_a_formula_in_a_name_is_neutralised(seller: Any, upload: Any) -> None:

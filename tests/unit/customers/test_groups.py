@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.accounts.service import find_user_by_email
+from chalicelib.accounts.service import ensure_account
 from chalicelib.core.money import Money
 from chalicelib.customers import service
-from tests.unit.customers.conftest import SELLER_A, SELLER_B
+from tests.unit.customers.conftest import SELLER_A, SELLER_B, customers_by_email
 
 GROUPS = "/v1/seller/customer-groups"
 
@@ -22,9 +22,14 @@ def _group(seller: Any, name: str = "Wholesale", discount: Any = 12.5, as_seller
 
 
 @pytest.fixture
-def anna(upload: Any) -> str:
+def anna(upload: Any, seller: Any) -> str:
+    """Anna's customer id: an imported contact of seller A."""
     upload("Name,E-Mail\nAnna Berg,anna@example.com\nBen Kurz,ben@example.com\n")
-    return find_user_by_email("anna@example.com").user_id
+    return customers_by_email(seller)["anna@example.com"]["customer_id"]
+
+
+def _account(email: str) -> str:
+    return ensure_account(email)[0].user_id
 
 
 @pytest.mark.parametrize(("discount", "basis_points", "shown"), [
@@ -70,7 +75,9 @@ def test_groups_are_listed_changed_and_renamed(seller: Any) -> None:
     assert _group(seller, "VIP")["name"] == "VIP"  # the old name is free again
 
 
-def test_a_customer_in_a_group_gets_its_discount_at_checkout(seller: Any, anna: str) -> None:
+def test_a_customer_in_a_group_gets_its_discount_at_checkout(seller: Any) -> None:
+    anna = _account("anna@example.com")
+    service.record_order(SELLER_A, anna, "ord_1", Money("EUR", 100), datetime(2026, 6, 1, tzinfo=UTC))
     wholesale = _group(seller, discount=12.5)
 
     status, body, _ = seller("PATCH", f"/v1/seller/customers/{anna}", {"group_id": wholesale["group_id"]})
@@ -82,22 +89,37 @@ def test_a_customer_in_a_group_gets_its_discount_at_checkout(seller: Any, anna: 
     assert service.pricing_terms(SELLER_A, anna) == (2000, False)
 
 
+def test_a_contacts_group_applies_to_the_account_only_once_it_is_linked(seller: Any, anna: str) -> None:
+    wholesale = _group(seller, discount=12.5)
+    seller("PATCH", f"/v1/seller/customers/{anna}", {"group_id": wholesale["group_id"]})
+    account = _account("anna@example.com")
+
+    before = service.pricing_terms(SELLER_A, account)
+    service.record_order(SELLER_A, account, "ord_1", Money("EUR", 100), datetime(2026, 6, 1, tzinfo=UTC))
+
+    assert (before, service.pricing_terms(SELLER_A, account)) == ((0, False), (1250, False))
+
+
 def test_the_list_filters_by_group_newest_order_first(seller: Any, upload: Any) -> None:
-    upload("Name,E-Mail\nAnna,anna@example.com\nBen,ben@example.com\nCarla,carla@example.com\n")
-    ids = {e: find_user_by_email(e).user_id for e in ("anna@example.com", "ben@example.com", "carla@example.com")}
+    upload("Name,E-Mail\nAnna,anna@example.com\nBen,ben@example.com\nCarla,carla@example.com\nDora,dora@example.com\n")
+    ids = {e: c["customer_id"] for e, c in customers_by_email(seller).items()}
     vip = _group(seller, "VIP")
-    for email in ("anna@example.com", "carla@example.com"):
+    for email in ("anna@example.com", "carla@example.com", "dora@example.com"):
         seller("PATCH", f"/v1/seller/customers/{ids[email]}", {"group_id": vip["group_id"]})
-    service.record_order(SELLER_A, ids["anna@example.com"], "ord_1", Money("EUR", 100),
-                         datetime(2026, 7, 1, tzinfo=UTC))  # after joining: the group list follows
-    service.record_order(SELLER_A, ids["carla@example.com"], "ord_2", Money("EUR", 100),
+    # their first orders link Anna and Carla: the group follows them to their accounts' records
+    service.record_order(SELLER_A, _account("anna@example.com"), "ord_1", Money("EUR", 100),
+                         datetime(2026, 7, 1, tzinfo=UTC))
+    service.record_order(SELLER_A, _account("carla@example.com"), "ord_2", Money("EUR", 100),
                          datetime(2026, 6, 1, tzinfo=UTC))
 
     _, in_group, _ = seller("GET", f"/v1/seller/customers?group={vip['group_id']}")
     _, searched, _ = seller("GET", f"/v1/seller/customers?group={vip['group_id']}&q=c")
+    _, groups, _ = seller("GET", GROUPS)
 
-    assert [c["email"] for c in in_group["items"]] == ["anna@example.com", "carla@example.com"]
+    assert [(c["email"], c["linked"]) for c in in_group["items"]] == [
+        ("anna@example.com", True), ("carla@example.com", True), ("dora@example.com", False)]
     assert [c["email"] for c in searched["items"]] == ["carla@example.com"]
+    assert groups["items"][0]["member_count"] == 3
 
 
 def test_moving_a_customer_between_groups_keeps_the_counts(seller: Any, anna: str) -> None:
@@ -122,7 +144,8 @@ def test_a_group_in_use_is_not_deleted(seller: Any, anna: str) -> None:
     seller("PATCH", f"/v1/seller/customers/{anna}", {"group_id": None})
     deleted, _, _ = seller("DELETE", f"{GROUPS}/{vip['group_id']}")
     assert deleted == 204
-    assert service.pricing_terms(SELLER_A, anna) == (0, False)
+    _, customer, _ = seller("GET", f"/v1/seller/customers/{anna}")
+    assert customer["group_id"] is None
 
 
 def test_another_sellers_group_is_not_found_and_cannot_be_used(seller: Any, anna: str) -> None:

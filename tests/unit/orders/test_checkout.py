@@ -204,7 +204,10 @@ def test_a_price_change_between_cart_and_checkout_charges_the_new_price(market: 
 
 
 def test_customer_group_discount_and_tax_exemption_apply_to_that_sellers_lines(market: Marketplace) -> None:
+    from datetime import UTC, datetime
+
     from chalicelib.accounts.service import find_user_by_email
+    from chalicelib.core.money import Money
     from chalicelib.customers import service as customers
 
     market.seller("sel_a")
@@ -214,9 +217,8 @@ def test_customer_group_discount_and_tax_exemption_apply_to_that_sellers_lines(m
     buyer = market.buyer("firma@example.com")
     user_id = find_user_by_email("firma@example.com").user_id
     group = customers.create_group("sel_a", name="Wholesale", discount_basis_points=1_000)
-    customer = customers.new_customer("sel_a", user_id=user_id, name="Firma", email="firma@example.com",
-                                      source="import")
-    customers.save_link(customer)
+    customers.record_order("sel_a", user_id, "ord_earlier", Money("EUR", 100),  # a customer since an earlier order
+                           datetime(2026, 1, 5, tzinfo=UTC))
     customers.update_customer("sel_a", user_id, {"group_id": group.group_id, "tax_exempt": True,
                                                  "tax_exempt_reason": "export"})
     market.add(buyer, a, 1)

@@ -128,14 +128,20 @@ def _plain_bytes(pieces: Iterable[bytes], limit: int, too_big: Callable[[], Agor
 
 
 def _text(pieces: Iterator[bytes]) -> Iterator[str]:
-    """UTF-8 decoded incrementally (a BOM dropped); a bad byte names its line."""
+    """UTF-8 decoded incrementally (a BOM dropped); a bad byte names its line, after the text
+    before it (a stream's rows up to that line count)."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     newlines = 0
     for data in pieces:
         try:
             text = decoder.decode(data)
         except UnicodeDecodeError as error:
-            line = newlines + error.object[:error.start].count(b"\n") + 1
+            good = error.object[:error.start]
+            if newlines == 0 and good.startswith(codecs.BOM_UTF8):
+                good = good[len(codecs.BOM_UTF8):]
+            line = newlines + good.count(b"\n") + 1
+            if good:
+                yield good.decode("utf-8")
             raise file_error(f"The file is not UTF-8 (line {line}); save it as CSV UTF-8.", "not_utf8",
                              line) from None
         newlines += text.count("\n")

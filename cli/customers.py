@@ -1,10 +1,13 @@
-"""`agora customers …` — a seller's customer tasks.
+"""`agora customers …` — a seller's customer tasks, and the operator's purge of old imports.
 
     agora customers import FILE --seller sel_… [--api URL] [--token TOKEN] [--background]
+    agora customers purge-import-passwords [--dry-run] [--local | --stage prod]
 
-Uploads a CSV file (gzip-compressed on the way, so that 100,000 rows fit in one
-request), then follows the import with a progress bar on stderr until it is done and
-prints the refused rows with their line numbers. ``--api``/``--token`` default to
+``import`` sends a CSV file — gzip-compressed, as the request body when it is at most the
+API's 1 MiB, else to a presigned S3 URL (``POST /v1/seller/customers/imports/uploads``, a
+PUT, then ``…/start``) — then follows the import with a progress bar on stderr until it
+is done and prints the refused rows with their line numbers, and the columns that were
+ignored (a password column always is). ``--api``/``--token`` default to
 ``AGORA_API_URL``/``AGORA_TOKEN``; the token is a seller user's access token or a seller
 API key with the ``customers:write`` scope.
 
@@ -15,7 +18,14 @@ seller cannot be read without asking the API, so with an API key the flag is onl
 label and the customers land at the key's seller.
 
 Exit codes: 0 every row imported; 3 done, but some rows were refused (listed);
-1 the API refused the file or could not be reached; 2 wrong usage.
+1 the API refused the file, could not be reached, or could not read the file to its end;
+2 wrong usage.
+
+``purge-import-passwords`` works on the table directly (this environment's settings;
+``--local`` the running `make run`, ``--stage`` a deployed stage): it removes the
+passwords that imports before 2026-12 kept in their queued chunks
+(:mod:`chalicelib.customers.migrations`, which says what it cannot reach: stream records
+for 24 h, point-in-time recovery for up to 35 days). Exit 0.
 """
 
 from __future__ import annotations
@@ -33,9 +43,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from cli import target
+
 Http = Callable[[str, str, bytes | None, dict[str, str]], tuple[int, Any]]
 
 IMPORT_PATH = "/v1/seller/customers/import"
+UPLOADS_PATH = "/v1/seller/customers/imports/uploads"
 BAR_WIDTH = 30
 ROWS_REFUSED_EXIT = 3
 
@@ -52,6 +65,14 @@ def register(subparsers: Any) -> None:
     command.add_argument("--background", action="store_true",
                          help="import through the queue even a small file (large files always are)")
     command.set_defaults(run=run_import)
+
+    purge = commands.add_parser(
+        "purge-import-passwords", help="remove passwords old imports kept in queued chunks (operator, one-off)",
+        description="Rewrite every customer-import chunk in the table without the password column that imports "
+                    "before 2026-12 stored. Scans the table; idempotent.")
+    purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    target.add_arguments(purge)
+    purge.set_defaults(run=run_purge)
 
 
 def urllib_http(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, Any]:
@@ -92,9 +113,15 @@ def progress_bar(status: dict[str, Any]) -> str:
 
 def report(status: dict[str, Any], seller_id: str, out: TextIO) -> None:
     print(f"Import {status['import_id']} for seller {seller_id}: {status['imported']:,} of {status['total']:,} rows "
-          f"imported (new accounts: {status['accounts_created']:,}, existing accounts linked: "
-          f"{status['linked']:,}); already your customers: {status['already_customers']:,}; "
-          f"refused: {status['error_count']:,}.", file=out)
+          f"imported; already your customers: {status['already_customers']:,}; refused: "
+          f"{status['error_count']:,}.", file=out)
+    for column in status.get("ignored_columns") or []:
+        print(f"  column {column['column']} ignored ({column['rows_with_values']:,} rows had a value): "
+              f"{column['reason']}", file=out)
+    if status.get("failure"):
+        failure = status["failure"]
+        where = f"line {failure['line']}: " if failure.get("line") else ""
+        print(f"  the file could not be read to its end: {where}{failure['code']}: {failure['message']}", file=out)
     for error in status["errors"]:
         print(f"  line {error['line']}: {error['code']}: {error['message']}", file=out)
     hidden = int(status["error_count"]) - len(status["errors"])
@@ -124,13 +151,11 @@ def run_import(args: argparse.Namespace, *, http: Http = urllib_http, out: TextI
         print(f"agora customers import: cannot read {args.file}: {error.strerror}.", file=err)
         return 2
     auth = {"Authorization": f"Bearer {token}"}
-    path = IMPORT_PATH + ("?mode=background" if args.background else "")
-    status_code, status = http("POST", api + path, gzip.compress(content),
-                               {**auth, "Content-Type": "application/octet-stream"})
+    status_code, status = _send(api, auth, content, background=args.background, http=http)
     if status_code not in (201, 202):
         print(f"agora customers import: the API refused the file ({status_code}, {_problem(status)}).", file=err)
         return 1
-    while status["status"] != "done":
+    while status["status"] not in ("done", "failed"):
         err.write(progress_bar(status))
         err.flush()
         sleep(args.poll_seconds)
@@ -148,4 +173,38 @@ def run_import(args: argparse.Namespace, *, http: Http = urllib_http, out: TextI
     err.write(progress_bar(status) + "\n")
     err.flush()
     report(status, args.seller, out)
+    if status["status"] == "failed":
+        return 1
     return ROWS_REFUSED_EXIT if status["error_count"] else 0
+
+
+def _send(api: str, auth: dict[str, str], content: bytes, *, background: bool, http: Http) -> tuple[int, Any]:
+    """The file as the request body when the API takes it so, else through an S3 upload;
+    (status, import status) of the call that started the import."""
+    from chalicelib.customers.imports import SYNC_MAX_BYTES
+
+    body = gzip.compress(content)
+    if len(content) <= SYNC_MAX_BYTES:
+        path = IMPORT_PATH + ("?mode=background" if background else "")
+        return http("POST", api + path, body, {**auth, "Content-Type": "application/octet-stream"})
+    code, answer = http("POST", api + UPLOADS_PATH, json.dumps({"size_bytes": len(body), "gzip": True}).encode(),
+                        {**auth, "Content-Type": "application/json"})
+    if code != 201:
+        return code, answer
+    code, _ = http("PUT", answer["upload"]["url"], body, answer["upload"]["headers"])
+    if code != 200:
+        return code, {"error": {"code": "upload_failed", "message": f"S3 answered {code} to the upload."}}
+    return http("POST", api + answer["start"], None, auth)
+
+
+def run_purge(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
+    target.point_at(args)
+    from chalicelib.customers.migrations import purge_import_passwords
+
+    result = purge_import_passwords(dry_run=args.dry_run)
+    verb = "would rewrite" if args.dry_run else "rewrote"
+    print(f"{result.chunks_seen:,} import chunks scanned; {verb} {result.chunks_rewritten:,} holding "
+          f"{result.passwords_removed:,} passwords.", file=out)
+    print("Stream records keep what was rewritten for 24 h, point-in-time recovery for up to 35 days: see "
+          "chalicelib/customers/migrations.py.", file=out)
+    return 0

@@ -2,6 +2,7 @@
 
     agora operators create --email …       (cli/operators.py)
     agora customers import FILE --seller … (cli/customers.py)
+    agora customers purge-import-passwords  (cli/customers.py)
     agora ledger reconcile --from … --to …  (cli/ledger.py)
 """
 

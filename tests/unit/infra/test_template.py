@@ -172,11 +172,19 @@ def test_table_expires_items_streams_changes_and_is_kept() -> None:
     properties = table["Properties"]
 
     assert properties["TimeToLiveSpecification"] == {"AttributeName": db.TTL_ATTRIBUTE, "Enabled": True}
-    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["SSESpecification"] == {"SSEEnabled": True}
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_table_refuses_deletion() -> None:
+    assert _table_properties()["DeletionProtectionEnabled"] is True
+
+
+def test_table_stream_carries_only_new_images() -> None:
+    # the relay reads the new image of inserted events, nothing else
+    assert _table_properties()["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
 
 
 def test_every_output_is_exported_under_the_stack_name() -> None:
@@ -252,7 +260,8 @@ def test_created_table_matches_the_template(aws: dict[str, str]) -> None:
     ) == [("GSI1", "GSI1PK", "GSI1SK", "ALL"), ("GSI2", "GSI2PK", "GSI2SK", "ALL"),
           ("GSI3", "GSI3PK", "GSI3SK", "ALL")]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert table["DeletionProtectionEnabled"] is True
     assert table["LatestStreamArn"] == aws["TableStreamArn"]
     # moto ignores these two in CloudFormation; create_stack fills them in (fill_emulator_gaps)
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": db.TTL_ATTRIBUTE}
@@ -308,6 +317,35 @@ def test_a_message_received_five_times_lands_in_the_dead_letter_queue(aws: dict[
     dlq_url = sqs.get_queue_url(QueueName=aws["EventsDeadLetterQueueArn"].rsplit(":", 1)[-1])["QueueUrl"]
     moved = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=0)["Messages"]
     assert [m["Body"] for m in moved] == ['{"type": "order.paid"}']
+
+
+def test_the_created_table_cannot_be_deleted(aws: dict[str, str]) -> None:
+    dynamodb = boto3.client("dynamodb")
+
+    with pytest.raises(dynamodb.exceptions.ClientError, match="DeletionProtectionEnabled"):
+        dynamodb.delete_table(TableName=aws["TableName"])
+
+    assert dynamodb.describe_table(TableName=aws["TableName"])["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_the_relay_reads_events_from_a_new_image_stream(aws: dict[str, str]) -> None:
+    # given an event recorded in the stack's table (whose stream has new images only)
+    from chalicelib.events.service import outbox_messages, record_event
+    from dev.worker import streams_client
+
+    event_id = record_event("system.pipeline_check", {"check_id": "chk_1", "notify": "ops@agora.example"})
+
+    # when the stream's records are read as the relay gets them
+    streams = streams_client("eu-central-1", None)
+    (shard,) = streams.describe_stream(StreamArn=aws["TableStreamArn"])["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=aws["TableStreamArn"], ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+
+    # then they carry no old image, and the relay still finds the event
+    assert [r["dynamodb"]["StreamViewType"] for r in records] == ["NEW_IMAGE"]
+    assert "OldImage" not in records[0]["dynamodb"]
+    assert [m["event_id"] for m in outbox_messages(records)] == [event_id]
 
 
 def test_fill_emulator_gaps_changes_nothing_on_a_complete_stack(aws: dict[str, str]) -> None:

@@ -42,6 +42,7 @@ ENVIRONMENT_FROM_OUTPUTS = {
     "AGORA_RETENTION_QUEUE": "RetentionQueueName",
     "AGORA_EVENTS_QUEUE": "EventsQueueName",
     "AGORA_IMPORTS_QUEUE": "CustomerImportsQueueName",
+    "AGORA_IMPORTS_BUCKET": "ImportsBucketName",
     "AGORA_SENDER_EMAIL": "SenderEmail",
     "AGORA_SECRETS_PATH": "SecretsPath",
     "AGORA_FRONTEND_URL": "FrontendUrl",

@@ -41,6 +41,8 @@ def _prod_outputs() -> dict[str, str]:
         "FrontendUrl": "https://shop.example",
         "ApiUrl": "https://api.shop.example",
         "AlarmTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:agora-prod-alarms",
+        "ImportsBucketName": f"agora-prod-imports-{ACCOUNT}",
+        "ImportsBucketArn": f"arn:aws:s3:::agora-prod-imports-{ACCOUNT}",
     }
 
 
@@ -68,6 +70,7 @@ def test_stage_environment_maps_outputs_to_the_variables_the_app_reads() -> None
         "AGORA_RETENTION_QUEUE": "agora-prod-retention-emails",
         "AGORA_EVENTS_QUEUE": "agora-prod-events",
         "AGORA_IMPORTS_QUEUE": "agora-prod-customer-imports",
+        "AGORA_IMPORTS_BUCKET": f"agora-prod-imports-{ACCOUNT}",
         "AGORA_SENDER_EMAIL": "hello@shop.example",
         "AGORA_SECRETS_PATH": "/agora/prod/secrets/",
         "AGORA_FRONTEND_URL": "https://shop.example",

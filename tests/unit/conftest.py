@@ -37,6 +37,7 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
         monkeypatch.setenv("AGORA_RETENTION_QUEUE", outputs["RetentionQueueName"])
         monkeypatch.setenv("AGORA_EVENTS_QUEUE", outputs["EventsQueueName"])
         monkeypatch.setenv("AGORA_IMPORTS_QUEUE", outputs["CustomerImportsQueueName"])
+        monkeypatch.setenv("AGORA_IMPORTS_BUCKET", outputs["ImportsBucketName"])
         monkeypatch.setenv("AGORA_SENDER_EMAIL", outputs["SenderEmail"])
         boto3.client("ses").verify_email_identity(EmailAddress=outputs["SenderEmail"])
         reset_settings()

@@ -129,6 +129,20 @@ def mailed_token(to: str) -> str:
     return parse_qs(urlparse(mailed_link(to)).query)["token"][0]
 
 
+def forget_pacing() -> None:
+    """Let mails to every address go again at once, as if the pacing gap had passed (tests
+    that mail one address twice in a row; pacing itself is tested in core/test_throttle)."""
+    import boto3
+
+    from chalicelib.core.settings import get_settings
+
+    table = get_settings().table_name
+    dynamodb = boto3.client("dynamodb")
+    for item in dynamodb.scan(TableName=table, FilterExpression="begins_with(PK, :p)",  # a test may scan
+                              ExpressionAttributeValues={":p": {"S": "PACE#"}})["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"PK": item["PK"], "SK": item["SK"]})
+
+
 def sent_mails() -> list[dict[str, Any]]:
     """The mails SES accepted, as the local outbox shows them (subject, body, html, headers…)."""
     from moto.core import DEFAULT_ACCOUNT_ID

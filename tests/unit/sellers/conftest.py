@@ -62,7 +62,8 @@ def approve(api: Any, signed_up: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def api_key(api: Any, signed_up: dict[str, Any], scopes: tuple[str, ...] = ("products:read",)) -> dict[str, Any]:
+def api_key(api: Any, signed_up: dict[str, Any],
+            scopes: tuple[str, ...] = ("products:read", "seller:read")) -> dict[str, Any]:
     """A key of an approved seller (only those may create keys): approves a pending one first."""
     if own(api, seller_headers(signed_up))["status"] == "pending":
         approve(api, signed_up)

@@ -185,9 +185,9 @@ def test_each_further_failure_doubles_the_work_of_the_next_guess(api: Any) -> No
     assert [a["details"] for a in answers[:-1]] == [None] * (challenges.FREE_FAILURES - 1)
     assert answers[-1]["details"]["difficulty"] == challenges.BASE_BITS
     challenge = answers[-1]["details"]["challenge"]
+    solution = challenges.solve(challenge, challenges.BASE_BITS)
     status, body, _ = call(api, "POST", "/v1/auth/login", {"email": ANNA["email"], "password": "still wrong!",
-                                                           "challenge": challenge,
-                                                           "solution": challenges.solve(challenge, challenges.BASE_BITS)})
+                                                           "challenge": challenge, "solution": solution})
     assert (status, body["error"]["code"]) == (401, "invalid_credentials")
     assert body["error"]["details"]["difficulty"] == challenges.BASE_BITS + 1
 

@@ -11,7 +11,7 @@ from chalicelib.core.auth import authenticate, authorize
 from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.sellers.models import ApiKey, api_key_key
 from tests.unit.conftest import call
-from tests.unit.sellers.conftest import approve, api_key, apply, bearer, operator, own, seller_headers
+from tests.unit.sellers.conftest import api_key, apply, approve, bearer, operator, own, seller_headers
 
 
 def _stored(key_id: str) -> ApiKey:

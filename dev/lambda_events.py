@@ -60,7 +60,7 @@ def stream_event(records: list[dict[str, Any]], stream_arn: str) -> dict[str, An
             created = created.timestamp()
         dynamodb["ApproximateCreationDateTime"] = created
         dynamodb.setdefault("SizeBytes", 0)
-        dynamodb.setdefault("StreamViewType", "NEW_AND_OLD_IMAGES")
+        dynamodb.setdefault("StreamViewType", "NEW_IMAGE")  # as infra/template.yaml sets it
         shaped.append({
             "eventID": record.get("eventID", str(uuid.uuid4())),
             "eventName": record["eventName"],

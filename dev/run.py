@@ -125,6 +125,7 @@ class LocalMarketplace:
             "AGORA_RETENTION_QUEUE": outputs["RetentionQueueName"],
             "AGORA_EVENTS_QUEUE": outputs["EventsQueueName"],
             "AGORA_IMPORTS_QUEUE": outputs["CustomerImportsQueueName"],
+            "AGORA_IMPORTS_BUCKET": outputs["ImportsBucketName"],
             "AGORA_SENDER_EMAIL": outputs["SenderEmail"],
         })
         chalice = str(Path(python).parent / "chalice")

@@ -4,14 +4,18 @@
         --api-url https://api.shop.example
 
 1. creates or updates the CloudFormation stack ``agora-<stage>`` from infra/template.yaml;
-2. writes its outputs as the stage's ``environment_variables`` in .chalice/config.json;
-3. writes ``.chalice/policy-<stage>.json``, the Lambda role's least-privilege policy on
-   exactly the stack's resources (the stage sets ``autogen_policy: false``);
+2. writes its outputs as the stage's ``environment_variables`` in .chalice/config.json, and
+   gives each Lambda function its own policy file there (``lambda_functions.<name>``);
+3. writes ``.chalice/policy-<stage>-<function>.json``: each function's role may do only what
+   its code path needs (``FUNCTIONS``), on exactly the stack's resources;
 4. runs ``chalice deploy --stage <stage>`` with the same variables exported, because
-   chalicelib/core/resources.py reads the queue names and stream ARN at import time.
+   chalicelib/core/resources.py reads the queue names and stream ARN at import time (if the
+   stack replaced the table's stream, it first makes Chalice subscribe to the new one);
+5. makes the calls ``chalice deploy`` cannot (``AFTER_CHALICE_DEPLOY``): the API stage's
+   throttling.
 
 ``--dry-run --outputs-file outputs.json`` does steps 2 and 3 from saved outputs and prints
-the chalice command instead of calling AWS or running it.
+the chalice command and the calls of step 5 instead of calling AWS or running anything.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +47,12 @@ ENVIRONMENT_FROM_OUTPUTS = {
     "AGORA_RETENTION_QUEUE": "RetentionQueueName",
     "AGORA_EVENTS_QUEUE": "EventsQueueName",
     "AGORA_IMPORTS_QUEUE": "CustomerImportsQueueName",
+    "AGORA_IMPORTS_BUCKET": "ImportsBucketName",
     "AGORA_SENDER_EMAIL": "SenderEmail",
     "AGORA_SECRETS_PATH": "SecretsPath",
     "AGORA_FRONTEND_URL": "FrontendUrl",
     "AGORA_API_URL": "ApiUrl",
 }
-WORKER_QUEUE_OUTPUTS = ("RetentionQueueArn", "EventsQueueArn", "CustomerImportsQueueArn")
-DEAD_LETTER_QUEUE_OUTPUTS = (
-    "RetentionDeadLetterQueueArn",
-    "EventsDeadLetterQueueArn",
-    "CustomerImportsDeadLetterQueueArn",
-)
 # Every table operation the data layer uses. No Scan: request paths never scan (DESIGN.md).
 # Transactions are authorised per contained action (PutItem, UpdateItem, ConditionCheckItem...).
 TABLE_ACTIONS = [
@@ -67,16 +67,63 @@ TABLE_ACTIONS = [
     "dynamodb:UpdateItem",
 ]
 INDEX_ACTIONS = ["dynamodb:Query"]
-STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
-WORKER_QUEUE_ACTIONS = [
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:GetQueueUrl",
-    "sqs:ReceiveMessage",
-    "sqs:SendMessage",
-]
-# The dead-letter report only reads the DLQs' depth.
-DEAD_LETTER_QUEUE_ACTIONS = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+# What a DynamoDB event source mapping needs from its function's role.
+STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                  "dynamodb:ListStreams"]
+SEND_ACTIONS = ["sqs:GetQueueUrl", "sqs:SendMessage"]  # SendMessageBatch is authorised as SendMessage
+# What an SQS event source mapping needs (receive, delete, attributes), plus GetQueueUrl for
+# core.sqs deleting the succeeded messages of a partly failed batch (DeleteMessageBatch).
+CONSUME_ACTIONS = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
+DEPTH_ACTIONS = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+MAIL_ACTIONS = ["ses:SendRawEmail"]  # retention.mailer sends raw MIME only
+UPLOADS_PREFIX = "uploads/"
+
+# Worker queue -> its stack outputs (queue, dead-letter queue).
+QUEUES = {
+    "retention": ("RetentionQueueArn", "RetentionDeadLetterQueueArn"),
+    "events": ("EventsQueueArn", "EventsDeadLetterQueueArn"),
+    "imports": ("CustomerImportsQueueArn", "CustomerImportsDeadLetterQueueArn"),
+}
+API_FUNCTION = "api_handler"  # Chalice's name for the REST API's function (deployed as agora-<stage>)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What one Lambda function's code path touches, and so all its role may do."""
+
+    table: bool = False  # items and index queries (never Scan)
+    secrets: bool = False  # the SecureString secrets (Stripe keys, token signing key)
+    sends_to: tuple[str, ...] = ()  # queues it enqueues to
+    consumes: str | None = None  # the queue it is the worker of (receive, delete)
+    reads_stream: bool = False  # the table's stream (event source mapping)
+    reads_dead_letter_depths: bool = False  # every worker queue's redrive policy and DLQ depth
+    sends_mail: bool = False  # SES, from the stage's sender identity
+    upload_actions: tuple[str, ...] = ()  # on imports-bucket objects under uploads/
+
+
+# Function -> what its handler's code path needs (see app.py for the handlers). Reviewed
+# call by call; tests/unit/infra checks that this names exactly the functions Chalice deploys.
+FUNCTIONS: dict[str, Needs] = {
+    # Routes: the data layer; Stripe and the token signing key; mails (magic links, newsletter
+    # confirmation) and import chunks are queued, never sent or processed here. s3:PutObject so
+    # that presigned upload URLs it signs carry the permission to PUT under uploads/.
+    API_FUNCTION: Needs(table=True, secrets=True, sends_to=("retention", "imports"),
+                        upload_actions=("s3:PutObject",)),
+    # The only sender of mail; signed unsubscribe links need the token signing key.
+    "retention_emails": Needs(table=True, secrets=True, consumes="retention", sends_mail=True),
+    # Subscribers: payouts and refunds call Stripe, account subscribers queue welcome mails.
+    "domain_events": Needs(table=True, secrets=True, consumes="events", sends_to=("retention",)),
+    # Imports chunks; streams and then deletes the uploaded CSV.
+    "customer_imports": Needs(table=True, consumes="imports", upload_actions=("s3:DeleteObject", "s3:GetObject")),
+    # Table stream -> events queue; never reads or writes items.
+    "table_stream": Needs(reads_stream=True, sends_to=("events",)),
+    "dead_letter_report": Needs(reads_dead_letter_depths=True),
+    # Cancels the PaymentIntents of expired reservations at Stripe.
+    "release_expired_reservations": Needs(table=True, secrets=True),
+    "complete_delivered_orders": Needs(table=True),
+    # Pages through approved sellers with signed cursors (token signing key).
+    "seller_subscription_fees": Needs(table=True, secrets=True),
+}
 
 
 def stage_environment(outputs: dict[str, str]) -> dict[str, str]:
@@ -97,90 +144,111 @@ def _path_arn(region: str, account: str, path: str) -> str:
     return f"arn:aws:ssm:{region}:{account}:parameter/{path.strip('/')}"
 
 
-def policy_document(outputs: dict[str, str], region: str, account: str) -> dict[str, Any]:
-    """The Lambda role's policy: each statement names exactly the stack's resources."""
-    stage = outputs["Stage"]
+def function_name(stage: str, function: str) -> str:
+    """The deployed Lambda's name: Chalice keeps ``agora-<stage>`` for the API's function."""
+    return f"{APP_NAME}-{stage}" if function == API_FUNCTION else f"{APP_NAME}-{stage}-{function}"
+
+
+def function_policy(function: str, outputs: dict[str, str], region: str, account: str) -> dict[str, Any]:
+    """One function's role policy: only what ``FUNCTIONS[function]`` says, on exactly the stack's resources."""
+    needs = FUNCTIONS[function]
     table_arn = f"arn:aws:dynamodb:{region}:{account}:table/{outputs['TableName']}"
-    secrets_arn = _path_arn(region, account, outputs["SecretsPath"])
-    config_arn = _path_arn(region, account, outputs["ConfigPath"])
-    ses_arn = f"arn:aws:ses:{region}:{account}"
-    function_logs = f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{APP_NAME}-{stage}"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "Table", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": [table_arn]},
+    log_group = f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{function_name(outputs['Stage'], function)}"
+    statements: list[dict[str, Any]] = [
+        # Its own log group only (Lambda creates it on the first invocation).
+        _allow("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+               [log_group, f"{log_group}:*"]),
+    ]
+    if needs.table:
+        statements += [
+            _allow("Table", TABLE_ACTIONS, [table_arn]),
+            _allow("TableIndexes", INDEX_ACTIONS, [f"{table_arn}/index/{name}" for name in _index_names()]),
+        ]
+    if needs.reads_stream:
+        # Every stream of this table, not only the current one: changing the stream (view
+        # type) replaces it, and the old mapping must drain the old stream (infra/README.md).
+        statements.append(_allow("TableStream", STREAM_ACTIONS, [f"{table_arn}/stream/*"]))
+    if needs.sends_to:
+        statements.append(_allow("SendToQueues", SEND_ACTIONS, [outputs[QUEUES[q][0]] for q in needs.sends_to]))
+    if needs.consumes:
+        statements.append(_allow("ConsumeQueue", CONSUME_ACTIONS, [outputs[QUEUES[needs.consumes][0]]]))
+    if needs.reads_dead_letter_depths:
+        statements.append(_allow("DeadLetterDepths", DEPTH_ACTIONS,
+                                 [outputs[arn] for pair in QUEUES.values() for arn in pair]))
+    if needs.sends_mail:
+        ses_arn = f"arn:aws:ses:{region}:{account}"
+        # The identity's default configuration set is authorised on every send too.
+        statements.append(_allow("SendMail", MAIL_ACTIONS, [
+            f"{ses_arn}:identity/{outputs['SenderEmail']}",
+            f"{ses_arn}:configuration-set/{outputs['SesConfigurationSetName']}",
+        ]))
+    if needs.upload_actions:
+        statements.append(_allow("ImportUploads", list(needs.upload_actions),
+                                 [f"{outputs['ImportsBucketArn']}/{UPLOADS_PREFIX}*"]))
+    if needs.secrets:
+        secrets_arn = _path_arn(region, account, outputs["SecretsPath"])
+        statements += [
+            _allow("Secrets", ["ssm:GetParametersByPath"], [secrets_arn, f"{secrets_arn}/*"]),
             {
-                "Sid": "TableIndexes",
-                "Effect": "Allow",
-                "Action": INDEX_ACTIONS,
-                "Resource": [f"{table_arn}/index/{name}" for name in _index_names()],
-            },
-            {"Sid": "TableStream", "Effect": "Allow", "Action": STREAM_ACTIONS,
-             "Resource": [outputs["TableStreamArn"]]},
-            {"Sid": "TableStreamList", "Effect": "Allow", "Action": ["dynamodb:ListStreams"],
-             "Resource": [f"{table_arn}/stream/*"]},
-            {"Sid": "WorkerQueues", "Effect": "Allow", "Action": WORKER_QUEUE_ACTIONS,
-             "Resource": [outputs[name] for name in WORKER_QUEUE_OUTPUTS]},
-            {"Sid": "DeadLetterQueues", "Effect": "Allow", "Action": DEAD_LETTER_QUEUE_ACTIONS,
-             "Resource": [outputs[name] for name in DEAD_LETTER_QUEUE_OUTPUTS]},
-            {
-                "Sid": "SendMail",
-                "Effect": "Allow",
-                "Action": ["ses:SendEmail", "ses:SendRawEmail"],
-                # The identity's default configuration set is authorised on every send too.
-                "Resource": [
-                    f"{ses_arn}:identity/{outputs['SenderEmail']}",
-                    f"{ses_arn}:configuration-set/{outputs['SesConfigurationSetName']}",
-                ],
-            },
-            {"Sid": "Secrets", "Effect": "Allow", "Action": ["ssm:GetParametersByPath"],
-             "Resource": [secrets_arn, f"{secrets_arn}/*"]},
-            {"Sid": "Config", "Effect": "Allow",
-             "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-             "Resource": [config_arn, f"{config_arn}/*"]},
-            {
-                "Sid": "DecryptSecrets",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt"],
-                "Resource": [f"arn:aws:kms:{region}:{account}:key/*"],
-                # Only through SSM, and only for parameters under the secrets path.
+                # The aws/ssm key's id is not known in advance; the conditions allow it only
+                # through SSM, and only for parameters under the secrets path.
+                **_allow("DecryptSecrets", ["kms:Decrypt"], [f"arn:aws:kms:{region}:{account}:key/*"]),
                 "Condition": {
                     "StringEquals": {"kms:ViaService": f"ssm.{region}.amazonaws.com"},
                     "StringLike": {"kms:EncryptionContext:PARAMETER_ARN": f"{secrets_arn}/*"},
                 },
             },
-            {
-                "Sid": "Logs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                # agora-<stage> is the API function, agora-<stage>-<name> the handlers.
-                "Resource": [
-                    function_logs,
-                    f"{function_logs}:*",
-                    f"{function_logs}-*",
-                    f"{function_logs}-*:*",
-                ],
-            },
-        ],
-    }
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
-def update_chalice_config(path: Path, stage: str, env: dict[str, str]) -> dict[str, Any]:
-    """Merge ``env`` into the stage's environment variables; other stages stay as they are."""
+def _allow(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def function_policies(outputs: dict[str, str], region: str, account: str) -> dict[str, dict[str, Any]]:
+    """Every function's policy, by Chalice function name."""
+    return {function: function_policy(function, outputs, region, account) for function in FUNCTIONS}
+
+
+def policy_file_name(stage: str, function: str) -> str:
+    return f"policy-{stage}-{function}.json"
+
+
+def update_chalice_config(path: Path, stage: str, env: dict[str, str],
+                          throttling: Throttling | None = None) -> dict[str, Any]:
+    """Merge ``env`` into the stage's environment variables, give every function its own
+    policy file and keep the stage's API throttling; other stages stay as they are.
+
+    The stage names no policy file of its own: a function missing from ``FUNCTIONS`` would
+    fall back to Chalice's ``policy-<stage>.json``, which is not written (and removed by
+    ``write_policies``), so its deploy fails instead of sharing another function's rights.
+    """
     config = json.loads(path.read_text())
     stage_config = config.setdefault("stages", {}).setdefault(stage, {})
     stage_config.setdefault("api_gateway_stage", "api")
     stage_config["autogen_policy"] = False
-    stage_config["iam_policy_file"] = f"policy-{stage}.json"
+    stage_config.pop("iam_policy_file", None)
+    functions = stage_config.setdefault("lambda_functions", {})
+    for function in FUNCTIONS:
+        functions.setdefault(function, {}).update(
+            {"autogen_policy": False, "iam_policy_file": policy_file_name(stage, function)}
+        )
+    stage_config["api_throttling"] = asdict(throttling or throttling_for(stage, stage_config))
     stage_config.setdefault("environment_variables", {}).update(env)
     _write_json(path, config)
     return config
 
 
-def write_policy(chalice_dir: Path, stage: str, policy: dict[str, Any]) -> Path:
-    path = chalice_dir / f"policy-{stage}.json"
-    _write_json(path, policy)
-    return path
+def write_policies(chalice_dir: Path, stage: str, policies: dict[str, dict[str, Any]]) -> list[Path]:
+    """One policy file per function; the stage-wide ``policy-<stage>.json`` of earlier deploys goes."""
+    paths = []
+    for function, policy in policies.items():
+        path = chalice_dir / policy_file_name(stage, function)
+        _write_json(path, policy)
+        paths.append(path)
+    (chalice_dir / f"policy-{stage}.json").unlink(missing_ok=True)
+    return paths
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -271,6 +339,134 @@ def chalice_command(stage: str) -> list[str]:
     return [executable, "deploy", "--stage", stage]
 
 
+# --- around `chalice deploy` ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Throttling:
+    """API Gateway's stage-wide limits: requests per second, and the burst a token bucket of
+    that size absorbs. Beyond them clients get 429, before any Lambda runs or is paid for."""
+
+    rate_limit: float
+    burst_limit: int
+
+
+# Per stage unless .chalice/config.json's stages.<stage>.api_throttling says otherwise (the
+# --throttle-rate/--throttle-burst flags write it there). prod: at ~100-200 ms per request
+# 500 rps keep the API near 50-100 concurrent Lambdas, well inside the account's default
+# 1,000 that the workers share; dev only needs to stop runaway clients and costs.
+DEFAULT_THROTTLING = {
+    "dev": Throttling(rate_limit=100, burst_limit=200),
+    "prod": Throttling(rate_limit=500, burst_limit=1000),
+}
+
+
+def throttling_for(stage: str, stage_config: dict[str, Any]) -> Throttling:
+    """The stage's configured limits, else its default."""
+    configured = stage_config.get("api_throttling")
+    return Throttling(**configured) if configured else DEFAULT_THROTTLING[stage]
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    """One AWS API call of a deploy step, planned before it is made so that --dry-run can
+    show it and tests can check it without AWS."""
+
+    service: str
+    operation: str  # the boto3 client method
+    params: dict[str, Any]
+
+    def __str__(self) -> str:
+        return f"{self.service}.{self.operation}({json.dumps(self.params, sort_keys=True)})"
+
+
+@dataclass(frozen=True)
+class DeployedStage:
+    """What the steps after ``chalice deploy`` work from: the stage's Chalice config, the
+    resources Chalice recorded in ``.chalice/deployed/<stage>.json`` and the stack's outputs."""
+
+    stage: str
+    config: dict[str, Any]
+    resources: dict[str, dict[str, Any]]
+    outputs: dict[str, str]
+    dry_run: bool = False
+
+    @classmethod
+    def load(cls, chalice_dir: Path, stage: str, outputs: dict[str, str], *, dry_run: bool = False) -> DeployedStage:
+        config = json.loads((chalice_dir / "config.json").read_text())["stages"][stage]
+        return cls(stage, config, _deployed_resources(chalice_dir, stage), outputs, dry_run)
+
+    def recorded(self, resource_name: str, key: str) -> str:
+        """A value Chalice recorded; a placeholder in a dry run before the first deploy."""
+        value = self.resources.get(resource_name, {}).get(key)
+        if value is None:
+            if self.dry_run:
+                return f"<{resource_name}.{key} from .chalice/deployed/{self.stage}.json>"
+            raise SystemExit(f"chalice recorded no {resource_name}.{key} in .chalice/deployed/{self.stage}.json")
+        return value
+
+
+def _deployed_resources(chalice_dir: Path, stage: str) -> dict[str, dict[str, Any]]:
+    path = chalice_dir / "deployed" / f"{stage}.json"
+    if not path.exists():
+        return {}
+    return {resource["name"]: resource for resource in json.loads(path.read_text()).get("resources", [])}
+
+
+def api_throttling(deployed: DeployedStage) -> list[AwsCall]:
+    """Stage-wide rate and burst limits on every method of the API's stage (``chalice
+    deploy`` sets none). Applied after every deploy, so the config file is the truth."""
+    limits = throttling_for(deployed.stage, deployed.config)
+    return [AwsCall("apigateway", "update_stage", {
+        "restApiId": deployed.recorded("rest_api", "rest_api_id"),
+        "stageName": deployed.config.get("api_gateway_stage", "api"),
+        "patchOperations": [
+            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(limits.rate_limit)},
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": str(limits.burst_limit)},
+        ],
+    })]
+
+
+AfterDeployStep = Callable[[DeployedStage], list[AwsCall]]
+# What `chalice deploy` cannot configure, in order. Each step only plans its calls.
+AFTER_CHALICE_DEPLOY: tuple[AfterDeployStep, ...] = (api_throttling,)
+
+
+def after_chalice_deploy(deployed: DeployedStage,
+                         steps: Sequence[AfterDeployStep] = AFTER_CHALICE_DEPLOY) -> list[AwsCall]:
+    return [call for step in steps for call in step(deployed)]
+
+
+def make_calls(session: Any, calls: Sequence[AwsCall]) -> None:
+    clients: dict[str, Any] = {}
+    for call in calls:
+        if call.service not in clients:
+            clients[call.service] = session.client(call.service)
+        getattr(clients[call.service], call.operation)(**call.params)
+
+
+def forget_replaced_stream(chalice_dir: Path, stage: str, stream_arn: str, *, dry_run: bool = False) -> list[dict]:
+    """Make ``chalice deploy`` subscribe the stream relay to the table's current stream.
+
+    Chalice keeps a DynamoDB event source mapping as long as it exists with the stream ARN
+    it recorded; it never compares that with the ARN the app now names. So when the stack
+    replaced the stream (a new stream view type), Chalice would keep the relay on the old,
+    closed stream. Forgetting the recorded mapping makes Chalice create one on the new
+    stream. The old mapping stays, to relay what the old stream still holds (kept 24 h);
+    the returned records name it so the operator can delete it afterwards.
+    """
+    path = chalice_dir / "deployed" / f"{stage}.json"
+    if not path.exists():
+        return []
+    deployed = json.loads(path.read_text())
+    stale = [r for r in deployed.get("resources", [])
+             if r.get("resource_type") == "dynamodb_event" and r.get("stream_arn") != stream_arn]
+    if stale and not dry_run:
+        deployed["resources"] = [r for r in deployed["resources"] if r not in stale]
+        _write_json(path, deployed)
+    return stale
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -279,6 +475,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--frontend-url", help="base URL of the marketplace frontend")
     parser.add_argument("--api-url", help="public base URL of the API (its custom domain), used in mail headers")
     parser.add_argument("--alarm-email", help="address subscribed to dead-letter alarms")
+    parser.add_argument("--throttle-rate", type=float,
+                        help="API requests per second for the whole stage (kept in .chalice/config.json)")
+    parser.add_argument("--throttle-burst", type=int,
+                        help="API burst limit for the whole stage (kept in .chalice/config.json)")
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION"))
     parser.add_argument("--chalice-dir", type=Path, default=ROOT / ".chalice")
     parser.add_argument("--dry-run", action="store_true",
@@ -288,14 +488,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.dry_run and not args.outputs_file:
         parser.error("--dry-run needs --outputs-file")
+    if (args.throttle_rate is not None and args.throttle_rate <= 0) or (
+            args.throttle_burst is not None and args.throttle_burst < 1):
+        parser.error("throttle limits must be positive")
     return args
+
+
+def _throttling(args: argparse.Namespace) -> Throttling | None:
+    """The limits given on the command line, completed from the stage's current ones."""
+    if args.throttle_rate is None and args.throttle_burst is None:
+        return None
+    config = json.loads((args.chalice_dir / "config.json").read_text())
+    current = throttling_for(args.stage, config.get("stages", {}).get(args.stage, {}))
+    return Throttling(rate_limit=current.rate_limit if args.throttle_rate is None else args.throttle_rate,
+                      burst_limit=current.burst_limit if args.throttle_burst is None else args.throttle_burst)
 
 
 Runner = Callable[..., Any]
 
 
 def deploy(args: argparse.Namespace, session: Any = None, run: Runner = subprocess.run) -> dict[str, str]:
-    """Run the four steps; returns the stage environment the app was deployed with."""
+    """Run the steps; returns the stage environment the app was deployed with."""
     if args.dry_run:
         outputs = json.loads(args.outputs_file.read_text())
         region, account = args.region or "eu-central-1", args.account
@@ -307,15 +520,30 @@ def deploy(args: argparse.Namespace, session: Any = None, run: Runner = subproce
         outputs = deploy_stack(session.client("cloudformation"), args.stage, stack_parameters(args))
         account = session.client("sts").get_caller_identity()["Account"]
     env = stage_environment(outputs)
-    update_chalice_config(args.chalice_dir / "config.json", args.stage, env)
-    policy_path = write_policy(args.chalice_dir, args.stage, policy_document(outputs, region, account))
+    update_chalice_config(args.chalice_dir / "config.json", args.stage, env, _throttling(args))
+    written = write_policies(args.chalice_dir, args.stage, function_policies(outputs, region, account))
+    print(f"wrote {args.chalice_dir / 'config.json'} ({args.stage}) and {len(written)} policies: "
+          f"{', '.join(path.name for path in written)}")
+    replaced = forget_replaced_stream(args.chalice_dir, args.stage, outputs["TableStreamArn"], dry_run=args.dry_run)
     command = chalice_command(args.stage)
-    print(f"wrote {args.chalice_dir / 'config.json'} ({args.stage}) and {policy_path}")
     if args.dry_run:
+        for mapping in replaced:
+            print(f"would forget event source mapping {mapping['event_uuid']} on the replaced stream "
+                  f"{mapping['stream_arn']}, so that chalice subscribes the relay to {outputs['TableStreamArn']}")
         print("would run:", " ".join(command))
+        for call in after_chalice_deploy(DeployedStage.load(args.chalice_dir, args.stage, outputs, dry_run=True)):
+            print("then would call:", call)
         print(json.dumps(env, indent=2))
         return env
     run(command, cwd=args.chalice_dir.parent, env={**os.environ, **env, "AWS_DEFAULT_REGION": region}, check=True)
+    calls = after_chalice_deploy(DeployedStage.load(args.chalice_dir, args.stage, outputs))
+    make_calls(session, calls)
+    for call in calls:
+        print("called:", call)
+    for mapping in replaced:
+        print(f"The table's stream was replaced; the relay now reads {outputs['TableStreamArn']}. The old mapping "
+              f"{mapping['event_uuid']} still relays what {mapping['stream_arn']} holds. After 24 hours (or once "
+              f"its IteratorAge is 0): aws lambda delete-event-source-mapping --uuid {mapping['event_uuid']}")
     return env
 
 

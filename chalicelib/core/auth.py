@@ -213,6 +213,8 @@ def authorize(principal: Principal, requirement: str, scopes: tuple[str, ...] = 
     else:  # pragma: no cover - a programming error in a route declaration
         raise ValueError(f"unknown auth requirement {requirement!r}")
     missing = [scope for scope in scopes if not principal.may(scope)]
+    if missing and principal.kind == "api_key" and USER_ONLY_SCOPES & set(missing):
+        raise Forbidden("API keys cannot do this; sign in as a user of the seller.", code="user_required")
     if missing and principal.standing is not None and principal.standing != "approved" and any(
             scope not in STANDING_SCOPES.get(principal.standing, frozenset()) for scope in missing):
         raise standing_refusal(principal.standing, missing)

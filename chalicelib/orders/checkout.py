@@ -162,9 +162,12 @@ def _buyer(ref: CartRef, data: CheckoutInput) -> _Buyer:
     if not data.email:
         raise ValidationFailed("A guest checkout needs the buyer's email.", code="email_required",
                                details=[{"field": "body.email", "message": "Field required", "type": "missing"}])
+    # A guest proves nothing about the address: the order joins the address's account (its
+    # owner sees it after signing in by link), but nothing of that account (its name, VAT id,
+    # addresses, cards) reaches the guest or the order, and nothing on it changes.
     user = find_user_by_email(data.email)
     return _Buyer(user_id=user.user_id if user else None, email=user.email if user else data.email,
-                  name=(user.name if user else "") or data.name or "", guest=True, vat_id=None,
+                  name=data.name or "", guest=True, vat_id=None,
                   stripe_customer_id=None, default_shipping=None, default_billing=None)
 
 

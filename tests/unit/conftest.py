@@ -37,6 +37,7 @@ def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
         monkeypatch.setenv("AGORA_RETENTION_QUEUE", outputs["RetentionQueueName"])
         monkeypatch.setenv("AGORA_EVENTS_QUEUE", outputs["EventsQueueName"])
         monkeypatch.setenv("AGORA_IMPORTS_QUEUE", outputs["CustomerImportsQueueName"])
+        monkeypatch.setenv("AGORA_IMPORTS_BUCKET", outputs["ImportsBucketName"])
         monkeypatch.setenv("AGORA_SENDER_EMAIL", outputs["SenderEmail"])
         boto3.client("ses").verify_email_identity(EmailAddress=outputs["SenderEmail"])
         reset_settings()
@@ -126,6 +127,20 @@ def mailed_token(to: str) -> str:
     from urllib.parse import parse_qs, urlparse
 
     return parse_qs(urlparse(mailed_link(to)).query)["token"][0]
+
+
+def forget_pacing() -> None:
+    """Let mails to every address go again at once, as if the pacing gap had passed (tests
+    that mail one address twice in a row; pacing itself is tested in core/test_throttle)."""
+    import boto3
+
+    from chalicelib.core.settings import get_settings
+
+    table = get_settings().table_name
+    dynamodb = boto3.client("dynamodb")
+    for item in dynamodb.scan(TableName=table, FilterExpression="begins_with(PK, :p)",  # a test may scan
+                              ExpressionAttributeValues={":p": {"S": "PACE#"}})["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"PK": item["PK"], "SK": item["SK"]})
 
 
 def sent_mails() -> list[dict[str, Any]]:

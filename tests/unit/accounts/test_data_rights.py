@@ -17,7 +17,7 @@ from tests.unit.accounts.conftest import (
     save_card,
     stripe_client,
 )
-from tests.unit.conftest import call
+from tests.unit.conftest import call, forget_pacing
 
 HOME = {"name": "Anna Berg", "line1": "Torstraße 1", "postal_code": "10119", "city": "Berlin", "country": "DE",
         "is_default_shipping": True}
@@ -130,6 +130,7 @@ def _customer_gone(stripe: Any, customer_id: str) -> bool:
 
 def test_the_email_can_register_again_as_a_new_account(api: Any, rich_buyer: Buyer) -> None:
     _erase(api, rich_buyer)
+    forget_pacing()
 
     again = register(api)
 

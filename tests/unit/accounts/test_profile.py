@@ -21,7 +21,7 @@ def test_a_new_buyer_sees_their_profile(api: Any, buyer: Buyer) -> None:
 
     assert status == 200
     assert body == {
-        "user_id": buyer.user_id, "email": "anna.berg@example.com", "email_verified": False, "name": "Anna Berg",
+        "user_id": buyer.user_id, "email": "anna.berg@example.com", "email_verified": True, "name": "Anna Berg",
         "phone": None, "birthday": None, "language": None, "vat_id": None,
         "preferences": {"categories": [], "brands": [], "sizes": []}, "has_password": True,
         "created_at": body["created_at"],

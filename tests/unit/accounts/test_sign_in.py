@@ -9,7 +9,7 @@ import pytest
 from chalicelib.accounts import service
 from chalicelib.core.auth import authenticate
 from tests.unit.accounts.conftest import ANNA, register
-from tests.unit.conftest import call
+from tests.unit.conftest import call, deliver_mails, forget_pacing, mailed_link, mailed_token
 
 
 def _register(api: Any, **overrides: Any) -> dict[str, Any]:
@@ -32,10 +32,17 @@ def test_registration_returns_working_tokens_for_a_buyer(api: Any) -> None:
 
 
 def test_an_email_has_one_account_whatever_its_case(api: Any) -> None:
-    _register(api)
-    status, body, _ = call(api, "POST", "/v1/auth/register", {**ANNA, "email": " anna.berg@EXAMPLE.com "})
-    assert status == 409
-    assert body["error"]["code"] == "email_taken"
+    first = _register(api)
+    forget_pacing()
+    fresh = call(api, "POST", "/v1/auth/register", {**ANNA, "email": "someone.new@example.com"})
+
+    again = call(api, "POST", "/v1/auth/register", {**ANNA, "email": " anna.berg@EXAMPLE.com "})
+
+    assert again[:2] == fresh[:2]  # 202, the same words: nobody learns the address has an account
+    [mail] = [m for m in deliver_mails() if m["subject"] == "You already have an agora account"]
+    assert mail["to"] == ["anna.berg@example.com"]
+    status, body, _ = call(api, "POST", "/v1/auth/magic-link/verify", {"token": mailed_token("anna.berg@example.com")})
+    assert (status, body["account"]["user_id"]) == (200, first["account"]["user_id"])
 
 
 def _other_item(user_id: str) -> Any:
@@ -147,16 +154,70 @@ def test_an_unknown_refresh_token_is_a_401(api: Any) -> None:
     assert (status, body["error"]["code"]) == (401, "invalid_refresh_token")
 
 
-def test_the_attempt_after_too_many_failures_for_an_email_gets_429_with_retry_after(api: Any) -> None:
+def test_failures_for_an_email_never_lock_the_owner_out_but_ask_for_a_proof_of_work(api: Any) -> None:
+    from chalicelib.accounts import challenges
+
     _register(api)
-    limit = service.LOGIN_FAILURES_PER_EMAIL.limit
-    for _ in range(limit):
+    for _ in range(challenges.FREE_FAILURES):
         assert _login(api, ANNA["email"], "not the password")[0] == 401
 
-    status, body, headers = _login(api, ANNA["email"], ANNA["password"])  # even the right one, for now
+    status, body, _ = _login(api, ANNA["email"], ANNA["password"])  # the right one, without proof
+    assert (status, body["error"]["code"]) == (401, "challenge_required")
+    challenge, bits = body["error"]["details"]["challenge"], body["error"]["details"]["difficulty"]
+    assert bits == challenges.BASE_BITS
+    solution = challenges.solve(challenge, bits)
 
-    assert (status, body["error"]["code"]) == (429, "too_many_attempts")
-    assert 0 < int(headers["Retry-After"]) <= service.LOGIN_FAILURES_PER_EMAIL.window_seconds
+    status, body, _ = call(api, "POST", "/v1/auth/login", {"email": ANNA["email"], "password": ANNA["password"],
+                                                           "challenge": challenge, "solution": solution})
+
+    assert status == 200 and body["account"]["email"] == "anna.berg@example.com"
+    replayed = call(api, "POST", "/v1/auth/login", {"email": ANNA["email"], "password": ANNA["password"],
+                                                    "challenge": challenge, "solution": solution})
+    assert replayed[1]["error"]["code"] == "challenge_required"  # one solution buys one attempt
+
+
+def test_each_further_failure_doubles_the_work_of_the_next_guess(api: Any) -> None:
+    from chalicelib.accounts import challenges
+
+    _register(api)
+    answers = [_login(api, ANNA["email"], "not the password")[1]["error"] for _ in range(challenges.FREE_FAILURES)]
+
+    assert [a["details"] for a in answers[:-1]] == [None] * (challenges.FREE_FAILURES - 1)
+    assert answers[-1]["details"]["difficulty"] == challenges.BASE_BITS
+    challenge = answers[-1]["details"]["challenge"]
+    solution = challenges.solve(challenge, challenges.BASE_BITS)
+    status, body, _ = call(api, "POST", "/v1/auth/login", {"email": ANNA["email"], "password": "still wrong!",
+                                                           "challenge": challenge, "solution": solution})
+    assert (status, body["error"]["code"]) == (401, "invalid_credentials")
+    assert body["error"]["details"]["difficulty"] == challenges.BASE_BITS + 1
+
+
+def test_a_challenge_is_bound_to_its_address(api: Any) -> None:
+    from chalicelib.accounts import challenges
+
+    _register(api)
+    _register(api, email="ben@example.com", name="Ben Vogel")
+    for email in (ANNA["email"], "ben@example.com"):
+        for _ in range(challenges.FREE_FAILURES):
+            _login(api, email, "not the password")
+    bens = _login(api, "ben@example.com", "not the password")[1]["error"]["details"]["challenge"]
+
+    status, body, _ = call(api, "POST", "/v1/auth/login", {"email": ANNA["email"], "password": ANNA["password"],
+                                                           "challenge": bens,
+                                                           "solution": challenges.solve(bens, challenges.MAX_BITS)})
+
+    assert (status, body["error"]["code"]) == (401, "challenge_required")
+
+
+def test_the_right_password_on_an_unproven_address_mails_a_link_instead(api: Any) -> None:
+    """Accounts made before the rule (or by someone who could not read the mail) keep a
+    password nobody proved; it does not sign in."""
+    service.create_user(service.new_user("legacy@example.com", password="correct horse battery staple"))
+
+    status, body, _ = _login(api, "legacy@example.com", "correct horse battery staple")
+
+    assert (status, body["error"]["code"]) == (403, "email_not_verified")
+    assert mailed_link("legacy@example.com").startswith("http://127.0.0.1:3000/sign-in/link?token=")
 
 
 def test_too_many_failures_from_one_source_get_429_whatever_the_email(api: Any) -> None:
@@ -170,10 +231,12 @@ def test_too_many_failures_from_one_source_get_429_whatever_the_email(api: Any) 
     assert int(headers["Retry-After"]) > 0
 
 
-def test_a_locked_email_does_not_lock_out_another_one(api: Any) -> None:
+def test_an_email_under_attack_does_not_slow_down_another_one(api: Any) -> None:
+    from chalicelib.accounts import challenges
+
     _register(api)
     ben = _register(api, email="ben@example.com", name="Ben Vogel")
-    for _ in range(service.LOGIN_FAILURES_PER_EMAIL.limit):
+    for _ in range(challenges.FREE_FAILURES + 3):
         _login(api, ANNA["email"], "not the password")
 
     status, body, _ = _login(api, "ben@example.com", ANNA["password"])
@@ -183,8 +246,10 @@ def test_a_locked_email_does_not_lock_out_another_one(api: Any) -> None:
 
 
 def test_successful_sign_ins_do_not_count_as_failures(api: Any) -> None:
+    from chalicelib.accounts import challenges
+
     _register(api)
-    for _ in range(service.LOGIN_FAILURES_PER_EMAIL.limit + 2):
+    for _ in range(challenges.FREE_FAILURES + 2):
         assert _login(api, ANNA["email"], ANNA["password"])[0] == 200
 
 

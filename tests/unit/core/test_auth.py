@@ -40,7 +40,9 @@ def test_a_fresh_token_authenticates_its_user() -> None:
     token, seconds = issue_access_token(user_id="usr_1", roles={"buyer", "seller"}, seller_id="sel_1")
     principal = authenticate(f"Bearer {token}")
     assert principal == Principal(kind="user", user_id="usr_1", seller_id="sel_1",
-                                  roles=frozenset({"buyer", "seller"}), scopes=principal.scopes)
+                                  roles=frozenset({"buyer", "seller"}), scopes=principal.scopes,
+                                  auth_time=principal.auth_time)
+    assert abs(principal.auth_time - time.time()) < 5
     assert "products:write" in principal.scopes
     assert seconds == 900
 

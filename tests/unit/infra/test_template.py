@@ -24,6 +24,7 @@ SIX_TIMES = 6  # AWS: an SQS event source's visibility timeout >= 6 x the functi
 EXPECTED_OUTPUTS = {
     "TableName", "TableStreamArn", "RetentionQueueName", "RetentionQueueArn", "EventsQueueName",
     "EventsQueueArn", "CustomerImportsQueueName", "CustomerImportsQueueArn", "SenderEmail", "SecretsPath",
+    "ImportsBucketName", "ImportsBucketArn",
 }
 
 
@@ -172,11 +173,69 @@ def test_table_expires_items_streams_changes_and_is_kept() -> None:
     properties = table["Properties"]
 
     assert properties["TimeToLiveSpecification"] == {"AttributeName": db.TTL_ATTRIBUTE, "Enabled": True}
-    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["SSESpecification"] == {"SSEEnabled": True}
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_table_refuses_deletion() -> None:
+    assert _table_properties()["DeletionProtectionEnabled"] is True
+
+
+def test_table_stream_carries_only_new_images() -> None:
+    # the relay reads the new image of inserted events, nothing else
+    assert _table_properties()["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+
+
+def _imports_bucket() -> dict[str, Any]:
+    (bucket,) = _resources("AWS::S3::Bucket").values()
+    return bucket["Properties"]
+
+
+def test_imports_bucket_is_private_encrypted_and_has_a_unique_name() -> None:
+    bucket = _imports_bucket()
+
+    assert bucket["BucketName"] == {"Fn::Sub": "agora-${Stage}-imports-${AWS::AccountId}"}
+    assert bucket["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}],
+    }
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+
+
+def test_imports_bucket_forgets_uploads_after_two_days() -> None:
+    rules = _imports_bucket()["LifecycleConfiguration"]["Rules"]
+
+    assert [r for r in rules if r.get("Prefix") == "uploads/"] == [
+        {"Id": "expire-uploads", "Status": "Enabled", "Prefix": "uploads/", "ExpirationInDays": 2},
+    ]
+    # unfinished multipart uploads are invisible and billed; every prefix drops them
+    assert [r for r in rules if "AbortIncompleteMultipartUpload" in r] == [
+        {"Id": "abort-incomplete-multipart-uploads", "Status": "Enabled",
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+    ]
+
+
+def test_imports_bucket_lets_only_the_frontend_put() -> None:
+    (rule,) = _imports_bucket()["CorsConfiguration"]["CorsRules"]
+
+    assert rule["AllowedMethods"] == ["PUT"]
+    assert rule["AllowedOrigins"] == [{"Ref": "FrontendUrl"}]
+    assert "*" not in rule["AllowedHeaders"]
+
+
+def test_imports_bucket_refuses_every_request_without_tls() -> None:
+    (policy,) = _resources("AWS::S3::BucketPolicy").values()
+
+    assert policy["Properties"]["Bucket"] == {"Ref": "ImportsBucket"}
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [{
+        "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [{"Fn::GetAtt": ["ImportsBucket", "Arn"]}, {"Fn::Sub": "${ImportsBucket.Arn}/*"}],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }]
 
 
 def test_every_output_is_exported_under_the_stack_name() -> None:
@@ -222,6 +281,8 @@ def test_create_stack_returns_the_outputs_the_app_reads(aws: dict[str, str]) -> 
         "CustomerImportsQueueArn": f"{arn}:agora-{stage}-customer-imports",
         "SenderEmail": "shop@agora.example",
         "SecretsPath": f"/agora/{stage}/secrets/",
+        "ImportsBucketName": f"agora-{stage}-imports-123456789012",
+        "ImportsBucketArn": f"arn:aws:s3:::agora-{stage}-imports-123456789012",
     }
     assert outputs["TableStreamArn"].startswith(
         f"arn:aws:dynamodb:eu-central-1:123456789012:table/agora-{stage}/stream/"
@@ -252,7 +313,8 @@ def test_created_table_matches_the_template(aws: dict[str, str]) -> None:
     ) == [("GSI1", "GSI1PK", "GSI1SK", "ALL"), ("GSI2", "GSI2PK", "GSI2SK", "ALL"),
           ("GSI3", "GSI3PK", "GSI3SK", "ALL")]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert table["DeletionProtectionEnabled"] is True
     assert table["LatestStreamArn"] == aws["TableStreamArn"]
     # moto ignores these two in CloudFormation; create_stack fills them in (fill_emulator_gaps)
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": db.TTL_ATTRIBUTE}
@@ -308,6 +370,106 @@ def test_a_message_received_five_times_lands_in_the_dead_letter_queue(aws: dict[
     dlq_url = sqs.get_queue_url(QueueName=aws["EventsDeadLetterQueueArn"].rsplit(":", 1)[-1])["QueueUrl"]
     moved = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=0)["Messages"]
     assert [m["Body"] for m in moved] == ['{"type": "order.paid"}']
+
+
+def test_the_created_table_cannot_be_deleted(aws: dict[str, str]) -> None:
+    dynamodb = boto3.client("dynamodb")
+
+    with pytest.raises(dynamodb.exceptions.ClientError, match="DeletionProtectionEnabled"):
+        dynamodb.delete_table(TableName=aws["TableName"])
+
+    assert dynamodb.describe_table(TableName=aws["TableName"])["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_the_relay_reads_events_from_a_new_image_stream(aws: dict[str, str]) -> None:
+    # given an event recorded in the stack's table (whose stream has new images only)
+    from chalicelib.events.service import outbox_messages, record_event
+    from dev.worker import streams_client
+
+    event_id = record_event("system.pipeline_check", {"check_id": "chk_1", "notify": "ops@agora.example"})
+
+    # when the stream's records are read as the relay gets them
+    streams = streams_client("eu-central-1", None)
+    (shard,) = streams.describe_stream(StreamArn=aws["TableStreamArn"])["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=aws["TableStreamArn"], ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+
+    # then they carry no old image, and the relay still finds the event
+    assert [r["dynamodb"]["StreamViewType"] for r in records] == ["NEW_IMAGE"]
+    assert "OldImage" not in records[0]["dynamodb"]
+    assert [m["event_id"] for m in outbox_messages(records)] == [event_id]
+
+
+def test_created_imports_bucket_matches_the_template(aws: dict[str, str]) -> None:
+    s3 = boto3.client("s3")
+    bucket = aws["ImportsBucketName"]
+
+    encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    public_access = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    cors = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+
+    assert bucket == f"agora-{aws['Stage']}-imports-123456789012"
+    assert [r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in encryption] == ["AES256"]
+    assert set(public_access.values()) == {True} and len(public_access) == 4
+    assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert sorted((r["ID"], r["Filter"], r.get("Expiration"), r.get("AbortIncompleteMultipartUpload"))
+                  for r in lifecycle) == [
+        ("abort-incomplete-multipart-uploads", {"Prefix": ""}, None, {"DaysAfterInitiation": 1}),
+        ("expire-uploads", {"Prefix": "uploads/"}, {"Days": 2}, None),
+    ]
+    assert [(r["AllowedMethods"], r["AllowedOrigins"]) for r in cors] == [(["PUT"], [aws["FrontendUrl"]])]
+
+
+def test_local_imports_bucket_has_no_tls_policy_and_takes_uploads(aws: dict[str, str]) -> None:
+    # moto would enforce the TLS-only Deny without its condition, refusing every request;
+    # so the local stack leaves the bucket policy out (stack.fill_emulator_gaps)
+    s3 = boto3.client("s3")
+    bucket = aws["ImportsBucketName"]
+
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="uploads/sel_1/imp_1.csv", Body=b"Name,Email\n")
+    assert s3.get_object(Bucket=bucket, Key="uploads/sel_1/imp_1.csv")["Body"].read() == b"Name,Email\n"
+
+
+def test_the_app_is_pointed_at_the_imports_bucket(aws: dict[str, str]) -> None:
+    from chalicelib.core.settings import get_settings
+
+    assert get_settings().imports_bucket == aws["ImportsBucketName"]
+    boto3.client("s3").head_bucket(Bucket=get_settings().imports_bucket)
+
+
+def test_imports_bucket_setting_defaults_to_the_stage_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.core.settings import get_settings, reset_settings
+
+    monkeypatch.setenv("AGORA_STAGE", "dev")
+    monkeypatch.delenv("AGORA_IMPORTS_BUCKET")
+    reset_settings()
+
+    assert get_settings().imports_bucket == "agora-dev-imports"
+
+
+def test_fill_emulator_gaps_applies_what_moto_skips(aws: dict[str, str]) -> None:
+    # given a stack that moto's CloudFormation alone created (no gaps filled)
+    cloudformation = boto3.client("cloudformation")
+    cloudformation.create_stack(StackName="agora-dev", TemplateBody=stack.template_body(),
+                                Parameters=stack.parameter_list("dev", {"FrontendUrl": "https://shop.example"}))
+
+    # when the gaps are filled
+    applied = stack.fill_emulator_gaps(cloudformation, "agora-dev")
+
+    # then the table's and the bucket's missing settings were applied, with values from this stack
+    bucket = "agora-dev-imports-123456789012"
+    assert applied == [
+        "agora-dev: time to live on expires_at", "agora-dev: point-in-time recovery",
+        f"{bucket}: PublicAccessBlockConfiguration", f"{bucket}: OwnershipControls",
+        f"{bucket}: LifecycleConfiguration", f"{bucket}: CorsConfiguration",
+    ]
+    cors = boto3.client("s3").get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert [rule["AllowedOrigins"] for rule in cors] == [["https://shop.example"]]
 
 
 def test_fill_emulator_gaps_changes_nothing_on_a_complete_stack(aws: dict[str, str]) -> None:

@@ -54,7 +54,19 @@ def own(api: Any, headers: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def api_key(api: Any, signed_up: dict[str, Any], scopes: tuple[str, ...] = ("products:read",)) -> dict[str, Any]:
+def approve(api: Any, signed_up: dict[str, Any]) -> dict[str, Any]:
+    """An operator approves the (pending) seller; returns the seller as operators see it."""
+    status, body, _ = call(api, "POST", f"/v1/admin/sellers/{signed_up['seller']['seller_id']}/approve",
+                           headers=operator())
+    assert status == 200, body
+    return body
+
+
+def api_key(api: Any, signed_up: dict[str, Any],
+            scopes: tuple[str, ...] = ("products:read", "seller:read")) -> dict[str, Any]:
+    """A key of an approved seller (only those may create keys): approves a pending one first."""
+    if own(api, seller_headers(signed_up))["status"] == "pending":
+        approve(api, signed_up)
     status, body, _ = call(api, "POST", "/v1/seller/api-keys", {"name": "ERP", "scopes": list(scopes)},
                            headers=seller_headers(signed_up))
     assert status == 201, body

@@ -11,7 +11,7 @@ from chalicelib.core.auth import authenticate, authorize
 from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.sellers.models import ApiKey, api_key_key
 from tests.unit.conftest import call
-from tests.unit.sellers.conftest import api_key, apply, bearer, operator, own, seller_headers
+from tests.unit.sellers.conftest import api_key, apply, approve, bearer, operator, own, seller_headers
 
 
 def _stored(key_id: str) -> ApiKey:
@@ -135,9 +135,14 @@ def test_last_use_is_recorded_at_most_once_a_minute(api: Any) -> None:
     ({"name": "ERP", "scopes": []}, "body.scopes"),
     ({"name": "", "scopes": ["products:read"]}, "body.name"),
     ({"name": "ERP", "scopes": ["products:read"], "seller_id": "sel_other"}, "body.seller_id"),
+    ({"name": "ERP", "scopes": ["seller:manage"]}, "body.scopes.0"),
+    ({"name": "ERP", "scopes": ["products:read"], "expires_in_days": 0}, "body.expires_in_days"),
 ])
 def test_invalid_key_requests_are_refused(api: Any, body: dict[str, Any], field: str) -> None:
-    status, answer, _ = call(api, "POST", "/v1/seller/api-keys", body, headers=seller_headers(apply(api)))
+    signed_up = apply(api)
+    approve(api, signed_up)
+
+    status, answer, _ = call(api, "POST", "/v1/seller/api-keys", body, headers=seller_headers(signed_up))
 
     assert (status, answer["error"]["code"]) == (422, "validation_failed")
     assert answer["error"]["details"][0]["field"] == field

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.core.auth import authenticate
 from chalicelib.core.peppers import hash_secret
-from tests.unit.conftest import call
+from tests.unit.conftest import call, forget_pacing, mailed_token
 from tests.unit.sellers.conftest import APPLICATION, apply, operator, outbox, set_mode, stripe_client
 
 
@@ -57,15 +57,59 @@ def test_the_owner_signs_in_with_the_password_as_the_seller(api: Any) -> None:
     assert body["account"]["seller_id"] == seller["seller_id"]
 
 
-def test_an_email_that_has_an_account_cannot_apply_again(api: Any) -> None:
-    apply(api)
+def test_an_application_creates_nothing_until_its_mailed_link_is_used(api: Any) -> None:
+    status, body, _ = call(api, "POST", "/v1/sellers", APPLICATION)
 
-    status, body, _ = call(api, "POST", "/v1/sellers", {**APPLICATION, "business_name": "Other",
-                                                        "email": "SHOP@nordwind.example"})
+    assert status == 202 and "Check your mail" in body["message"]
+    assert outbox("seller.applied") == [] and outbox("account.created") == []
+    _, page, _ = call(api, "GET", "/v1/admin/sellers?status=pending", headers=operator())
+    assert page["items"] == []
+    login = call(api, "POST", "/v1/auth/login", {"email": APPLICATION["email"], "password": APPLICATION["password"]})
+    assert login[0] == 401
 
-    assert (status, body["error"]["code"]) == (409, "email_taken")
+
+def test_an_application_link_works_once(api: Any) -> None:
+    call(api, "POST", "/v1/sellers", APPLICATION)
+    token = mailed_token(APPLICATION["email"])
+    assert call(api, "POST", "/v1/sellers/confirm", {"token": token})[0] == 201
+
+    status, body, _ = call(api, "POST", "/v1/sellers/confirm", {"token": token})
+
+    assert (status, body["error"]["code"]) == (401, "invalid_magic_link")
     _, page, _ = call(api, "GET", "/v1/admin/sellers?status=pending", headers=operator())
     assert len(page["items"]) == 1
+
+
+def test_applying_again_answers_as_for_any_address_and_confirming_creates_no_second_seller(api: Any) -> None:
+    apply(api)
+    forget_pacing()
+    fresh = call(api, "POST", "/v1/sellers", {**APPLICATION, "business_name": "Other", "email": "new@other.example"})
+
+    again = call(api, "POST", "/v1/sellers", {**APPLICATION, "business_name": "Other",
+                                              "email": "SHOP@nordwind.example"})
+
+    assert again[:2] == fresh[:2]
+    status, body, _ = call(api, "POST", "/v1/sellers/confirm", {"token": mailed_token("shop@nordwind.example")})
+    assert (status, body["error"]["code"]) == (409, "already_seller")
+    _, page, _ = call(api, "GET", "/v1/admin/sellers?status=pending", headers=operator())
+    assert len(page["items"]) == 1
+
+
+def test_a_buyer_who_applies_runs_the_seller_with_their_own_account_and_password(api: Any) -> None:
+    from tests.unit.accounts.conftest import register
+
+    buyer = register(api, email="shop@nordwind.example", name="Nina Nord", password="buyer-own-Secret-77")
+
+    signed_up = apply(api)
+
+    assert signed_up["tokens"]["account"]["user_id"] == buyer.user_id
+    assert signed_up["tokens"]["account"]["roles"] == ["buyer", "seller"]
+    own_password = call(api, "POST", "/v1/auth/login", {"email": "shop@nordwind.example",
+                                                        "password": "buyer-own-Secret-77"})
+    applications_password = call(api, "POST", "/v1/auth/login", {"email": "shop@nordwind.example",
+                                                                  "password": APPLICATION["password"]})
+    assert (own_password[0], own_password[1]["account"]["seller_id"]) == (200, signed_up["seller"]["seller_id"])
+    assert applications_password[0] == 401
 
 
 @pytest.mark.parametrize(("change", "field", "message"), [
@@ -178,24 +222,23 @@ def test_two_applications_racing_for_one_code_tell_the_loser_the_code_is_used(
     # given an invite code that another application redeems between our check and our write
     set_mode(api, "invite_only")
     code = _invite(api)
-    checked = marketplace.redemption
+    call(api, "POST", "/v1/sellers", {**APPLICATION, "invite_code": code})
+    checked = marketplace.redemption_of
 
-    def redeemed_meanwhile(invite_code: str | None, *, seller_id: str) -> Any:
-        item = checked(invite_code, seller_id=seller_id)
+    def redeemed_meanwhile(key: str, *, seller_id: str) -> Any:
+        item = checked(key, seller_id=seller_id)
         marketplace.SellerInvite(item.PK, item.SK, created_at=item.created_at, seller_id="sel_winner",
                                  expires_at=item.expires_at).save()
         return item
 
-    monkeypatch.setattr(marketplace, "redemption", redeemed_meanwhile)
+    monkeypatch.setattr(marketplace, "redemption_of", redeemed_meanwhile)
 
     # when
-    status, body, _ = call(api, "POST", "/v1/sellers", {**APPLICATION, "invite_code": code})
+    status, body, _ = call(api, "POST", "/v1/sellers/confirm", {"token": mailed_token(APPLICATION["email"])})
 
     # then the applicant learns the code is spent, and nothing of the application was kept
     assert (status, body["error"]["code"]) == (409, "invite_used")
-    monkeypatch.setattr(marketplace, "redemption", checked)
-    set_mode(api, "open")
-    assert apply(api)["seller"]["contact_email"] == "shop@nordwind.example"
+    assert outbox("seller.applied") == [] and outbox("account.created") == []
 
 
 def test_a_failed_application_does_not_spend_the_code(api: Any) -> None:

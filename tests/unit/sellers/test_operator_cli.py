@@ -23,7 +23,13 @@ def _create(*extra: str) -> int:
 
 
 def _sign_in(api: Any, password: str = PASSWORD) -> tuple[int, Any]:
-    status, body, _ = call(api, "POST", "/v1/auth/login", {"email": "olga@agora.example", "password": password})
+    """Password and, when the operator exists, the current code of their authenticator."""
+    from chalicelib.accounts import mfa
+
+    operator = _operator()
+    otp = mfa.code_at(operator.totp_secret) if operator is not None and operator.totp_secret else None
+    status, body, _ = call(api, "POST", "/v1/auth/login", {"email": "olga@agora.example", "password": password,
+                                                           "otp": otp})
     return status, body
 
 

@@ -3,7 +3,6 @@ seller's CRM routes, the imports bucket and the customer-imports queue."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -25,17 +24,8 @@ def approved_sellers(aws: dict[str, str]) -> None:
 
 @pytest.fixture
 def imports_bucket(aws: dict[str, str]) -> str:
-    """The private bucket large import files are uploaded to. Created here until the infra
-    stack that unit tests build holds it (then this only finds it)."""
-    import boto3
-
-    from chalicelib.core.settings import get_settings
-
-    s3 = boto3.client("s3")
-    name = get_settings().imports_bucket
-    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
-    return name
+    """The private bucket large import files are uploaded to (created from infra/template.yaml)."""
+    return aws["ImportsBucketName"]
 
 
 def buyer(email: str, *, name: str = "", password: str | None = None, language: str | None = None) -> Any:

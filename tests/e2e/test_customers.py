@@ -1,7 +1,8 @@
 """A seller's customers over real HTTP against the local marketplace: a small CSV imported at
-once, others through the customer-imports queue and the local worker (followed by the
-`agora customers import` command's progress bar, and by polling), the export compared with
-what was imported, and another seller seeing none of it.
+once (its password column ignored: nobody signs in with it), the imported person invited by
+mail and linked by using the link, others through the customer-imports queue and the local
+worker (followed by the `agora customers import` command's progress bar, and by polling),
+the export compared with what was imported, and another seller seeing none of it.
 
 The queued imports here are small and sent with ``mode=background``: a file over the 200
 rows that are imported at once takes minutes on the local stack, because moto's server
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -29,17 +31,33 @@ from tests.e2e.conftest import ROOT, LocalStack, eventually
 ASYNC_ROWS = 40  # queued with mode=background (see above)
 
 
+def _approve(local_stack: LocalStack, seller_id: str) -> None:
+    """An approved seller, written straight into the local table (only those may import)."""
+    from chalicelib.sellers.models import Seller, seller_key
+
+    item = Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, status="approved",
+                  business_name=f"{seller_id} GmbH", display_name=f"Laden {seller_id[-8:]}",
+                  contact_email=f"{seller_id}@example.com", country="DE", default_currency="EUR",
+                  charges_enabled=True, created_at="2026-11-25T00:00:00+00:00")
+    local_stack.boto3_client("dynamodb").put_item(TableName=local_stack.outputs["TableName"], Item=item.serialize())
+
+
 @pytest.fixture(scope="module")
 def mint(local_stack: LocalStack) -> Iterator[Any]:
-    """Access tokens signed with the local stack's key, as its sign-in would issue them."""
+    """Access tokens of approved sellers, signed with the local stack's key as its sign-in
+    would issue them."""
     from chalicelib.core.auth import issue_access_token
     from chalicelib.core.settings import reset_settings
 
     saved = os.environ.get("AGORA_SECRET_TOKEN_SIGNING_KEY")
     os.environ["AGORA_SECRET_TOKEN_SIGNING_KEY"] = local_stack.env["AGORA_SECRET_TOKEN_SIGNING_KEY"]
     reset_settings()
+    approved: set[str] = set()
 
     def token(seller_id: str) -> str:
+        if seller_id not in approved:
+            _approve(local_stack, seller_id)
+            approved.add(seller_id)
         return issue_access_token(user_id=f"usr_owner_{seller_id}", roles={"buyer", "seller"},
                                   seller_id=seller_id)[0]
 
@@ -69,23 +87,46 @@ def _export(local_stack: LocalStack, token: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.text, newline="")))
 
 
-def test_a_small_csv_is_imported_at_once(local_stack: LocalStack, mint: Any, run_id: str) -> None:
+def test_a_small_csv_is_imported_at_once_and_the_person_invited(local_stack: LocalStack, mint: Any,
+                                                                 run_id: str) -> None:
     seller_id = f"sel_e2e_small_{run_id}"
+    anna = f"anna.{run_id}@example.com"
+    headers = {"Authorization": f"Bearer {mint(seller_id)}"}
     body = ("\ufeffName,E-Mail,Passwort\n"
-            f"Anna Berg,anna.{run_id}@example.com,blue-cactus-morning-42\n"
+            f"Anna Berg,{anna},blue-cactus-morning-42\n"
             f"Ben,ben.{run_id}@example.com,\n"
             "Carla,kaputt,\n").encode()
 
     response = requests.post(f"{local_stack.api}/v1/seller/customers/import", data=body, timeout=60,
-                             headers={"Authorization": f"Bearer {mint(seller_id)}", "Content-Type": "text/csv"})
+                             headers={**headers, "Content-Type": "text/csv"})
 
     assert response.status_code == 201, response.text
     report = response.json()
     assert (report["mode"], report["status"], report["imported"], report["error_count"]) == ("sync", "done", 2, 1)
     assert [(e["line"], e["code"]) for e in report["errors"]] == [(4, "invalid_email")]
+    assert [(c["column"], c["rows_with_values"]) for c in report["ignored_columns"]] == [("Passwort", 1)]
     login = requests.post(f"{local_stack.api}/v1/auth/login", timeout=30, json={
-        "email": f"anna.{run_id}@example.com", "password": "blue-cactus-morning-42"})
-    assert login.status_code == 200, login.text  # the imported password works
+        "email": anna, "password": "blue-cactus-morning-42"})
+    assert login.status_code == 401, login.text  # the seller's password for Anna signs nobody in
+
+    # the events worker invites Anna; her link takes the account and links the seller's contact
+    def invitation() -> str | None:
+        for mail in local_stack.outbox():
+            if anna in mail["to"] and f"Laden {seller_id[-8:]}" in (mail["subject"] or ""):
+                found = re.search(r"token=(agora_ml_[\w-]+)", mail["body"] or "")
+                return found.group(1) if found else None
+        return None
+
+    token = eventually(invitation, timeout=60, what="the invitation mail")
+    redeemed = requests.post(f"{local_stack.api}/v1/auth/magic-link/verify", json={"token": token}, timeout=30)
+    assert redeemed.status_code == 200, redeemed.text
+
+    def linked() -> dict[str, Any] | None:
+        found = requests.get(f"{local_stack.api}/v1/seller/customers?q=anna.", headers=headers, timeout=10).json()
+        return found["items"][0] if found["items"] and found["items"][0]["linked"] else None
+
+    record = eventually(linked, timeout=60, what="the contact linked")
+    assert (record["name"], record["customer_id"].startswith("usr_")) == ("Anna Berg", True)
 
 
 def test_a_queued_import_with_the_cli_progress_bar_then_the_export(

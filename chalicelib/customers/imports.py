@@ -98,6 +98,7 @@ SYNC_MAX_ROWS = 200  # imported within the request: ~2 s at ~10 ms a row, under 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # an uploaded file as stored, and any file uncompressed
 CHUNK_ROWS = 200  # rows per chunk item and SQS message (see the throughput note above)
 FLUSH_CHUNKS = 10  # chunks the file reader writes per transaction and SQS batch
+COMMIT_ROWS = 20_000  # rows read (refused ones too) after which the reader commits, even with fewer chunks
 LOOKUP_BATCH = 100  # BatchGetItem's key limit
 READ_BYTES = 64 * 1024  # S3 body pieces
 WORK_SECONDS = 20  # the file reader hands over to a fresh invocation after this (the worker stops at 30 s)
@@ -230,7 +231,7 @@ def start_import(seller_id: str, raw: bytes, *, background: bool = False) -> Imp
         raise _too_large_for_request()
     checked, first = Report(), []
     for row in read_rows([raw], checked, max_bytes=SYNC_MAX_BYTES, too_big=_too_large_for_request):
-        if len(first) <= SYNC_MAX_ROWS:
+        if row is not None and len(first) <= SYNC_MAX_ROWS:
             first.append(row)
     import_id = new_id("imp")
     if len(first) <= SYNC_MAX_ROWS and not background:
@@ -377,10 +378,13 @@ def _contended(write: Callable[[], T], attempts: int = 5) -> T:
 
 
 class _ChunkWriter:
-    """Collects checked rows into chunks and commits FLUSH_CHUNKS of them at a time: the
-    chunk items (conditional on being new), their SQS messages, then the job's progress
-    up to the line read (conditional on the line committed before). A run that stopped
-    anywhere in between resumes from that line and rewrites nothing."""
+    """Collects checked rows into chunks and commits them when FLUSH_CHUNKS are full or
+    COMMIT_ROWS rows were read since the last commit (a file of mostly refused rows must
+    reach commits too): the chunk items (conditional on being new), their SQS messages,
+    then the job's progress up to the line read (conditional on the line committed before).
+    Where it commits depends only on the file and the line it started after, so a run that
+    stopped anywhere in between resumes from the last committed line and builds exactly the
+    chunks the stopped run may have written already: it rewrites nothing and loses nothing."""
 
     def __init__(self, job: ImportJob) -> None:
         self.job = job
@@ -388,16 +392,20 @@ class _ChunkWriter:
         self.chunks: list[ImportChunk] = []
         self.number = int(job.chunk_count)
         self.refused_before = self.errors_before = 0  # the report's refused rows and sample at the last commit
+        self.read_before: int | None = None  # the report's rows read at the last commit (None: not yet known)
         self.errors_room = ERROR_SAMPLE - len(job.errors or [])
 
-    def add(self, row: Row, report: Report) -> bool:
-        """Take a row; True when that committed (a moment to stop at)."""
-        self.rows.append(row)
-        if len(self.rows) == CHUNK_ROWS:
-            self._close_chunk()
-            if len(self.chunks) == FLUSH_CHUNKS:
-                self.commit(report, line=row.line)
-                return True
+    def take(self, row: Row | None, report: Report) -> bool:
+        """Take a row read (None: refused); True when that committed (a moment to stop at)."""
+        if self.read_before is None:
+            self.read_before = report.total - 1
+        if row is not None:
+            self.rows.append(row)
+            if len(self.rows) == CHUNK_ROWS:
+                self._close_chunk()
+        if len(self.chunks) == FLUSH_CHUNKS or report.total - self.read_before >= COMMIT_ROWS:
+            self.commit(report, line=report.line)
+            return True
         return False
 
     def _close_chunk(self) -> None:
@@ -451,6 +459,7 @@ class _ChunkWriter:
                 raise _Superseded from None
             raise
         self.chunks, self.refused_before, self.errors_before = [], report.refused, len(report.errors)
+        self.read_before = report.total
         self.errors_room -= len(errors)
         if phase is not None:
             _finish_if_complete(job)
@@ -464,8 +473,9 @@ def _read_into_chunks(job: ImportJob, pieces: Iterable[bytes], *, max_bytes: int
     report, writer = Report(), _ChunkWriter(job)
     try:
         try:
-            for row in read_rows(pieces, report, max_bytes=max_bytes, resume_after=int(job.checked_line)):
-                if writer.add(row, report) and deadline is not None and time.monotonic() > deadline:
+            for row in read_rows(pieces, report, max_bytes=max_bytes, resume_after=int(job.checked_line),
+                                 yield_refused=True):
+                if writer.take(row, report) and deadline is not None and time.monotonic() > deadline:
                     return False
         except AgoraError as error:
             details = error.details if isinstance(error.details, list) else [{}]

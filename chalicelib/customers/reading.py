@@ -58,6 +58,7 @@ class Report:
     """What reading found so far; exact counts, the first ERROR_SAMPLE refused rows."""
 
     total: int = 0  # data rows read
+    line: int = 0  # the line of the last row read
     refused: int = 0
     errors: list[RowError] = field(default_factory=list)
     password_column: str | None = None  # as titled in the file
@@ -233,10 +234,12 @@ def email_of(raw: str) -> str:
 
 
 def read_rows(pieces: Iterable[bytes], report: Report, *, max_bytes: int,
-              too_big: Callable[[], AgoraError] | None = None, resume_after: int = 0) -> Iterator[Row]:
+              too_big: Callable[[], AgoraError] | None = None, resume_after: int = 0,
+              yield_refused: bool = False) -> Iterator[Row | None]:
     """The file's valid rows, one at a time, as its bytes arrive; refused rows go to
-    ``report``. Raises (422, 400 or 413) for a file that cannot be read at all, at the point
-    where that becomes clear.
+    ``report`` (and, with ``yield_refused``, come out as None, so that a reader can act on
+    rows read rather than rows kept). Raises (422, 400 or 413) for a file that cannot be
+    read at all, at the point where that becomes clear.
 
     ``resume_after``: a line up to which an earlier run read the file already. Rows up to
     it are counted in ``total`` but neither checked nor reported again; their emails are
@@ -253,10 +256,35 @@ def read_rows(pieces: Iterable[bytes], report: Report, *, max_bytes: int,
     if "password" in columns:
         report.password_column = header[columns["password"]].strip()
     first_line_of: dict[str, int] = {}
+
+    def checked(line: int, fields: list[str], cell: dict[str, str]) -> Row | None:
+        if len(fields) > len(header):
+            report.refuse(line, "wrong_column_count", f"The row has {len(fields)} fields; the header has "
+                                                      f"{len(header)}.")
+            return None
+        name = cell["name"].strip()
+        if not name:
+            report.refuse(line, "missing_name", "The name is missing.")
+            return None
+        if len(name) > MAX_NAME_LENGTH:
+            report.refuse(line, "name_too_long", f"The name is longer than {MAX_NAME_LENGTH} characters.")
+            return None
+        try:
+            email = email_of(cell["email"])
+        except ValidationFailed as error:
+            report.refuse(line, "invalid_email", f"{cell['email'].strip()!r} is not a valid email address: "
+                                                 f"{error.details[0]['message']}")
+            return None
+        if email in first_line_of:
+            report.refuse(line, "duplicate_email", f"{email} is already on line {first_line_of[email]}.")
+            return None
+        first_line_of[email] = line
+        return Row(line, name, email)
+
     rows = 0
     for line, fields in records:
         rows += 1
-        report.total = rows
+        report.total, report.line = rows, line
         if rows > MAX_ROWS:
             raise PayloadTooLarge(f"The file has more than {MAX_ROWS:,} rows; split it.", code="too_many_rows",
                                   details={"limit_rows": MAX_ROWS})
@@ -266,27 +294,8 @@ def read_rows(pieces: Iterable[bytes], report: Report, *, max_bytes: int,
         if line <= resume_after:
             first_line_of.setdefault(cell["email"].strip().lower(), line)
             continue
-        if len(fields) > len(header):
-            report.refuse(line, "wrong_column_count", f"The row has {len(fields)} fields; the header has "
-                                                      f"{len(header)}.")
-            continue
-        name = cell["name"].strip()
-        if not name:
-            report.refuse(line, "missing_name", "The name is missing.")
-            continue
-        if len(name) > MAX_NAME_LENGTH:
-            report.refuse(line, "name_too_long", f"The name is longer than {MAX_NAME_LENGTH} characters.")
-            continue
-        try:
-            email = email_of(cell["email"])
-        except ValidationFailed as error:
-            report.refuse(line, "invalid_email", f"{cell['email'].strip()!r} is not a valid email address: "
-                                                 f"{error.details[0]['message']}")
-            continue
-        if email in first_line_of:
-            report.refuse(line, "duplicate_email", f"{email} is already on line {first_line_of[email]}.")
-            continue
-        first_line_of[email] = line
-        yield Row(line, name, email)
+        row = checked(line, fields, cell)
+        if row is not None or yield_refused:
+            yield row
     if rows == 0:
         raise file_error("The file has a header but no customers.", "empty_file")

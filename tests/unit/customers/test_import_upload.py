@@ -156,6 +156,24 @@ def test_a_reader_out_of_time_hands_over_and_the_next_resumes(seller: Any, monke
                                "message": "kunde2@example.com is already on line 2."}]
 
 
+def test_a_file_of_mostly_refused_rows_still_hands_over(seller: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a reader out of time at every commit, committing every 50 rows read, and a file
+    # of 120 refused rows followed by 5 good ones
+    monkeypatch.setattr(imports, "WORK_SECONDS", -1)
+    monkeypatch.setattr(imports, "COMMIT_ROWS", 50)
+    answer = _upload(seller, _file(125, bad={n: f"Kunde {n},kaputt-{n},x" for n in range(2, 122)}))
+
+    _start(seller, answer["import_id"])
+    files, chunks = _work_queue()
+
+    # then it committed after rows 50 and 100 and at the end, and nothing was lost or doubled
+    assert (files, chunks) == (3, 1)
+    done = _progress(seller, answer["import_id"])
+    assert (done["status"], done["total"], done["processed"], done["imported"], done["error_count"]) == (
+        "done", 125, 125, 5, 120)
+    assert len(done["errors"]) == 100  # the sample; the count is exact
+
+
 def test_a_reader_that_crashed_after_writing_chunks_is_resumed_without_counting_twice(
         seller: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # given the reader crashes after its second batch of chunks is written and queued, but

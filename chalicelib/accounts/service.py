@@ -12,8 +12,9 @@ For other domains:
   checkout the buyer's default addresses and VAT id, and
   ``chalicelib.accounts.payment_methods.ensure_stripe_customer`` the Stripe customer to
   charge saved cards on.
-- sellers' customer imports: ``invite_account(email, name=...)`` gives a person without an
-  account a passwordless one in the ``invited`` state (no welcome mail: they did not sign up
+- sellers' customer imports: ``invite_account(email, seller_id=...)`` (called by
+  ``chalicelib.customers.invitations``) gives a person without an account a passwordless one
+  in the ``invited`` state (no welcome mail: they did not sign up
   with agora themselves); it becomes theirs when they first use a mailed link. No seller
   ever sets or learns a buyer's credential.
 

@@ -73,8 +73,8 @@ def create_operator() -> None:
     from chalicelib.accounts import mfa
     from chalicelib.accounts.models import User
     from chalicelib.accounts.service import create_user, find_user_by_email, new_user
-    from chalicelib.core.passwords import hash_password
     from chalicelib.core.errors import Conflict
+    from chalicelib.core.passwords import hash_password
 
     operator = demo_data.OPERATOR
     user = new_user(operator["email"], name=operator["name"], password=operator["password"], roles={"operator"})

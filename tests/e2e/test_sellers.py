@@ -74,8 +74,8 @@ def test_a_seller_applies_onboards_is_approved_and_can_be_suspended(local_stack:
     assert storefront["display_name"] == "Nordwind Outdoor GmbH"
 
     # an API key for the seller's ERP
-    key = _json(requests.post(f"{api}/v1/seller/api-keys", json={"name": "ERP", "scopes": ["products:write"]},
-                              headers=seller, timeout=10), 201)
+    key = _json(requests.post(f"{api}/v1/seller/api-keys", headers=seller, timeout=10,
+                              json={"name": "ERP", "scopes": ["products:write", "seller:read"]}), 201)
     integration = {"Authorization": f"Bearer {key['secret']}"}
     assert _json(requests.get(f"{api}/v1/seller", headers=integration, timeout=10), 200)["seller_id"] == seller_id
 

@@ -14,8 +14,8 @@ One request, in order:
    so the replay of step 1 — or two requests racing with one key — gets the same one.
 
 Round trips, whatever the number of lines (<= 50) and sellers (<= 8): DynamoDB GetItem
-key, UpdateItem per checkout limit (buyer, source address; not for a replay), GetItem cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem customer
-records (+1 BatchGetItem of their groups when the buyer is in one), BatchGetItem fee
+key, UpdateItem per checkout limit (buyer, source address; not for a replay), GetItem
+cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem customer records (+1 BatchGetItem of their groups when the buyer is in one), BatchGetItem fee
 schedules, BatchGetItem trailing sales (1 per 3 sellers), GetItem user + BatchGetItem
 default addresses, TransactWriteItems, UpdateItem order = 13 for 3 sellers (+1 per 3
 more sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem

@@ -16,11 +16,12 @@ One request, in order:
 Round trips, whatever the number of lines (<= 50) and sellers (<= 8): DynamoDB GetItem
 key, UpdateItem per checkout limit (buyer, source address; not for a replay), GetItem
 cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem customer records (+1
-BatchGetItem of their groups when the buyer is in one), BatchGetItem fee schedules, BatchGetItem trailing sales (1 per 3 sellers), GetItem user + BatchGetItem
-default addresses, TransactWriteItems, UpdateItem order = 13 for 3 sellers (+1 per 3
-more sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem
-and an UpdateItem of the user, once per buyer). A guest is looked up by email instead of
-the profile, and a new guest's account is created only after every check passed.
+BatchGetItem of their groups when the buyer is in one), BatchGetItem fee schedules,
+BatchGetItem trailing sales (1 per 3 sellers), GetItem user + BatchGetItem default
+addresses, TransactWriteItems, UpdateItem order = 13 for 3 sellers (+1 per 3 more
+sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and
+an UpdateItem of the user, once per buyer). A guest is looked up by email instead of the
+profile, and a new guest's account is created only after every check passed.
 ``bench/checkout_round_trips.py`` counts them.
 """
 

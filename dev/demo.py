@@ -1,5 +1,6 @@
 """Load the demo marketplace (dev/demo_data.py) into a running local stack, through the
-public API as a real seller would: apply, onboard with (fake) Stripe, list products.
+public API as a real seller would: apply, confirm the application with the link the local
+outbox received, onboard with (fake) Stripe, list products; the buyer signs up the same way.
 
     python -m dev.demo            (make run does this once the stack is ready)
 
@@ -32,14 +33,32 @@ def _check(response: requests.Response, what: str) -> Any:
     return response.json() if response.content else None
 
 
-def _sign_in_or_register(api: str, path: str, body: dict[str, Any], email: str, password: str) -> dict[str, Any]:
-    response = requests.post(f"{api}{path}", json=body, timeout=30)
-    if response.status_code == 409:
-        login = _check(requests.post(f"{api}/v1/auth/login", json={"email": email, "password": password},
-                                     timeout=30), f"sign in {email}")
-        return {"tokens": login}
-    created = _check(response, f"create {email}")
-    return created if "tokens" in created else {"tokens": created}
+def _mailed_token(outbox: str, to: str, subject: str) -> str:
+    """The token of the newest link mailed to ``to`` with ``subject``, as its owner would open
+    it (the local mail worker sends within a second or two)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        mails = [m for m in requests.get(outbox, timeout=10).json()["messages"]
+                 if to in m["to"] and subject in (m["subject"] or "")]
+        found = re.search(r"[?&]token=([\w.-]+)", mails[-1]["body"] or "") if mails else None
+        if found:
+            return found.group(1)
+        time.sleep(0.3)
+    raise DemoError(f"no mail {subject!r} reached {to} in the local outbox")
+
+
+def _sign_in_or_sign_up(api: str, outbox: str, *, path: str, body: dict[str, Any], subject: str,
+                        confirm: str) -> dict[str, Any]:
+    """Sign in when the account exists (the demo was loaded before); otherwise sign up at
+    ``path`` and confirm with the mailed link at ``confirm``. Returns ``{"tokens": …}``."""
+    email, password = body["email"], body["password"]
+    login = requests.post(f"{api}/v1/auth/login", json={"email": email, "password": password}, timeout=30)
+    if login.status_code == 200:
+        return {"tokens": login.json()}
+    _check(requests.post(f"{api}{path}", json=body, timeout=30), f"sign up {email}")
+    token = _mailed_token(outbox, email, subject)
+    confirmed = _check(requests.post(f"{api}{confirm}", json={"token": token}, timeout=60), f"confirm {email}")
+    return confirmed if "tokens" in confirmed else {"tokens": confirmed}
 
 
 def _sku(title: str, attributes: dict[str, str]) -> str:
@@ -52,8 +71,10 @@ def create_operator() -> None:
     but with the demo's fixed TOTP key, so that `agora operators otp --local` gives its code.
     An operator loaded before is given what it lacks."""
     from chalicelib.accounts import mfa
-    from chalicelib.accounts.service import create_user, find_user_by_email, mark_email_verified, new_user
+    from chalicelib.accounts.models import User
+    from chalicelib.accounts.service import create_user, find_user_by_email, new_user
     from chalicelib.core.errors import Conflict
+    from chalicelib.core.passwords import hash_password
 
     operator = demo_data.OPERATOR
     user = new_user(operator["email"], name=operator["name"], password=operator["password"], roles={"operator"})
@@ -65,7 +86,9 @@ def create_operator() -> None:
         existing = find_user_by_email(operator["email"])
         if existing is None:  # pragma: no cover - the claim exists, so the user does
             raise
-        mark_email_verified(existing)
+        if not existing.email_verified:  # an operator made before sign-in needed a proven address
+            existing.update(actions=[User.email_verified.set(True),
+                                     User.password_hash.set(hash_password(operator["password"]))])
         if existing.totp_secret != operator["totp_secret"]:
             mfa.enrol(existing.user_id, secret=operator["totp_secret"])
 
@@ -87,12 +110,12 @@ def onboard(api: str, headers: dict[str, str]) -> dict[str, Any]:
     raise DemoError(f"seller {seller.get('seller_id')} was not approved after onboarding: {seller}")
 
 
-def load(api: str) -> dict[str, Any]:
+def load(api: str, outbox: str) -> dict[str, Any]:
     create_operator()
     summary: dict[str, Any] = {"sellers": []}
     for application, products in demo_data.SELLERS:
-        signed_up = _sign_in_or_register(api, "/v1/sellers", application, application["email"],
-                                         application["password"])
+        signed_up = _sign_in_or_sign_up(api, outbox, path="/v1/sellers", body=application,
+                                        subject="Confirm your seller application", confirm="/v1/sellers/confirm")
         headers = {"Authorization": f"Bearer {signed_up['tokens']['access_token']}"}
         seller = onboard(api, headers)
         rows = [{"sku": _sku(title, attributes), "title": title, "brand": brand, "category": category,
@@ -107,8 +130,8 @@ def load(api: str) -> dict[str, Any]:
             raise DemoError(f"demo products refused: {failed}")
         summary["sellers"].append((application["business_name"], application["email"], application["password"],
                                    seller["seller_id"], len(rows)))
-    _sign_in_or_register(api, "/v1/auth/register", demo_data.BUYER, demo_data.BUYER["email"],
-                         demo_data.BUYER["password"])
+    _sign_in_or_sign_up(api, outbox, path="/v1/auth/register", body=demo_data.BUYER,
+                        subject="Confirm your email address", confirm="/v1/auth/magic-link/verify")
     return summary
 
 
@@ -129,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     state = stack_state.apply_environment(args.state_file)
     os.environ.setdefault("AGORA_STAGE", "local")
     try:
-        print(describe(load(state["urls"]["api"])), flush=True)
+        print(describe(load(state["urls"]["api"], state["urls"]["outbox"])), flush=True)
     except DemoError as error:
         print(f"Loading the demo data failed: {error}", file=sys.stderr)
         return 1

@@ -85,9 +85,8 @@ def _invalid() -> Unauthorized:
     return Unauthorized("The refresh token is not valid; sign in again.", code="invalid_refresh_token")
 
 
-def _revoke_family(user_id: str, family_id: str) -> None:
-    """Conditional, so that a family already gone (expired, account erased) is not re-created;
-    its access tokens are denied either way."""
+def _mark_revoked(user_id: str, family_id: str) -> None:
+    """Conditional, so that a family already gone (expired, account erased) is not re-created."""
     pk, sk = family_key(user_id, family_id)
     try:
         SessionFamily(PK=pk, SK=sk).update(actions=[SessionFamily.revoked.set(True)],
@@ -95,6 +94,11 @@ def _revoke_family(user_id: str, family_id: str) -> None:
     except UpdateError as error:
         if not was_condition_failure(error):
             raise
+
+
+def _revoke_family(user_id: str, family_id: str) -> None:
+    """The family's refresh tokens stop, and its access tokens are denied from now on."""
+    _mark_revoked(user_id, family_id)
     revocations.revoke(user_id, [family_id])
 
 
@@ -105,13 +109,7 @@ def revoke_all(user_id: str) -> int:
                 if not f.revoked]
     ids = [f.SK.removeprefix(SESSION_PREFIX) for f in families]
     for family_id in ids:
-        pk, sk = family_key(user_id, family_id)
-        try:
-            SessionFamily(PK=pk, SK=sk).update(actions=[SessionFamily.revoked.set(True)],
-                                               condition=SessionFamily.PK.exists())
-        except UpdateError as error:
-            if not was_condition_failure(error):
-                raise
+        _mark_revoked(user_id, family_id)
     revocations.revoke(user_id, ids)
     return len(ids)
 

@@ -45,11 +45,13 @@ SELLER_SCOPES = API_KEY_SCOPES | USER_ONLY_SCOPES
 
 # What a seller may do in each standing. Pending: onboarding (profile, payouts account) and
 # preparing a catalogue that stays hidden until approval; never customers' data or keys.
-# Suspended: see the account and settle what buyers already paid for (orders, statements).
+# Suspended: see the account, settle what buyers already paid for (orders, statements) and
+# keep drafts (the catalogue refuses to list anything until it is reinstated).
 STANDING_SCOPES: dict[str, frozenset[str]] = {
     "approved": SELLER_SCOPES,
     "pending": frozenset({"seller:read", "seller:manage", "products:read", "products:write"}),
-    "suspended": frozenset({"seller:read", "orders:read", "orders:write", "reports:read"}),
+    "suspended": frozenset({"seller:read", "orders:read", "orders:write", "reports:read", "products:read",
+                            "products:write"}),
     "rejected": frozenset({"seller:read"}),
 }
 _STANDING_REASONS = {

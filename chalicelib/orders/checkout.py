@@ -14,13 +14,14 @@ One request, in order:
    so the replay of step 1 — or two requests racing with one key — gets the same one.
 
 Round trips, whatever the number of lines (<= 50) and sellers (<= 8): DynamoDB GetItem
-key, GetItem cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem customer
-records (+1 BatchGetItem of their groups when the buyer is in one), BatchGetItem fee
-schedules, BatchGetItem trailing sales (1 per 3 sellers), GetItem user + BatchGetItem
-default addresses, TransactWriteItems, UpdateItem order = 11 for 3 sellers (+1 per 3
-more sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem
-and an UpdateItem of the user, once per buyer). A guest is looked up by email instead of
-the profile, and a new guest's account is created only after every check passed.
+key, UpdateItem per checkout limit (buyer, source address; not for a replay), GetItem
+cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem customer records (+1
+BatchGetItem of their groups when the buyer is in one), BatchGetItem fee schedules,
+BatchGetItem trailing sales (1 per 3 sellers), GetItem user + BatchGetItem default
+addresses, TransactWriteItems, UpdateItem order = 13 for 3 sellers (+1 per 3 more
+sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and
+an UpdateItem of the user, once per buyer). A guest is looked up by email instead of the
+profile, and a new guest's account is created only after every check passed.
 ``bench/checkout_round_trips.py`` counts them.
 """
 
@@ -38,6 +39,7 @@ from typing import Any
 
 from chalicelib.catalog.models import Product
 from chalicelib.catalog.stock import StockHold, reserve_writes, stock_changed_event, summed
+from chalicelib.core import throttle
 from chalicelib.core.db import LabelledTransaction, TransactionContention
 from chalicelib.core.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
 from chalicelib.core.ids import new_id
@@ -64,6 +66,11 @@ MAX_SELLERS = 8  # keeps the payment's transaction (ledger included) under Dynam
 PAYMENT_WINDOW = timedelta(minutes=30)
 IDEMPOTENCY_TTL_SECONDS = 48 * 3600
 MAX_ATTEMPTS = 5
+# New checkouts (retries with a stored key do not count): each one reserves stock and creates a
+# PaymentIntent, so a buyer or guest cart gets a few a minute; a source address, which many
+# buyers may share (offices, carriers), many more.
+CHECKOUTS_PER_BUYER = throttle.Rule("checkout-buyer", limit=10, window_seconds=60)
+CHECKOUTS_PER_SOURCE = throttle.Rule("checkout-source", limit=300, window_seconds=60)
 BACKOFF_SECONDS = 0.05
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 # Stripe's smallest charge per currency (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts)
@@ -411,7 +418,10 @@ def _replay(stored: CheckoutKey, request_hash: str) -> CheckoutResult:
                           client_secret=client_secret, payment_status=status, replayed=True)
 
 
-def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInput) -> CheckoutResult:
+def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInput, *,
+             source_ip: str | None = None) -> CheckoutResult:
+    """A retry with the same key is answered from what was stored and counts against no limit;
+    a new checkout counts against the buyer's (or guest cart's) and the caller's limits."""
     key = _check_key(idempotency_key)
     if ref is None:
         raise ValidationFailed("The cart is empty.", code="cart_empty")
@@ -422,6 +432,7 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
     stored = _stored_key(ref, key)
     if stored is not None:
         return _replay(stored, request_hash)
+    throttle.hit_all([(CHECKOUTS_PER_BUYER, ref.scope)] + ([(CHECKOUTS_PER_SOURCE, source_ip)] if source_ip else []))
     buyer = _buyer(ref, data)
     for attempt in range(MAX_ATTEMPTS):
         plan = _plan(ref, buyer, data)

@@ -103,7 +103,7 @@ def merge_cart(principal: Principal) -> CartOut:
 @bp.route("/v1/checkout", methods=["POST"])
 @operation("Check out the cart: one order, split per seller, one payment", tags=CART_TAGS, body=CheckoutIn,
            response=CheckoutOut, status=201, auth="optional_buyer", headers=(IDEMPOTENCY_KEY, CART_TOKEN),
-           errors=(402, 404, 409, 503),
+           errors=(402, 404, 409, 429, 503),
            description="Prices the cart server-side, reserves the stock of every line in one transaction (409 "
                        "`insufficient_stock` names the products and available quantities; nothing is reserved "
                        "then), creates the order with one part per seller and one PaymentIntent for the total. "
@@ -111,6 +111,7 @@ def merge_cart(principal: Principal) -> CartOut:
                        "`Idempotent-Replayed: true`); with another body it is a 422 `idempotency_key_reused`. "
                        "Unpaid orders release their stock after 30 minutes.")
 def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
+    from chalicelib.core.throttle import source_ip
     from chalicelib.orders.checkout import CheckoutInput
     from chalicelib.orders.checkout import checkout as place_order
 
@@ -122,7 +123,8 @@ def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
         billing_address=body.billing_address.model_dump() if body.billing_address else None,
         billing_address_id=body.billing_address_id, payment_method_id=body.payment_method_id,
         promo_code=body.promo_code, raw=raw)
-    result = place_order(_cart(principal), _header("Idempotency-Key"), data)
+    result = place_order(_cart(principal), _header("Idempotency-Key"), data,
+                         source_ip=source_ip(current_request().context))
     headers = {"Content-Type": "application/json"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"

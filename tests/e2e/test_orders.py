@@ -17,10 +17,11 @@ from tests.e2e.test_sellers import _json, _operator
 ADDRESS = {"name": "Anna Käufer", "line1": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin", "country": "DE"}
 
 
-def _seller(api: str, n: int) -> tuple[str, dict[str, str]]:
-    signed_up = _json(requests.post(f"{api}/v1/sellers", timeout=20, json={
+def _seller(local_stack: LocalStack, n: int) -> tuple[str, dict[str, str]]:
+    api = local_stack.api
+    signed_up = local_stack.apply_as_seller({
         "business_name": f"Laden {n} GmbH", "email": f"laden{n}-{uuid.uuid4().hex[:8]}@shops.example",
-        "password": "laden-e2e-password", "country": "DE", "default_currency": "EUR"}), 201)
+        "password": "laden-e2e-Kerze-2031", "country": "DE", "default_currency": "EUR"})
     headers = {"Authorization": f"Bearer {signed_up['tokens']['access_token']}"}
     link = _json(requests.post(f"{api}/v1/seller/onboarding-link", headers=headers, timeout=20), 200)
     assert requests.get(link["url"], allow_redirects=False, timeout=10).status_code == 302
@@ -40,7 +41,7 @@ def test_a_buyer_buys_from_three_sellers_and_everyone_is_paid_exactly(local_stac
     operator = _operator(local_stack)
     _json(requests.put(f"{api}/v1/admin/settings", json={"seller_access": "open", "buyer_access": "open"},
                        headers=operator, timeout=10), 200)
-    sellers = [_seller(api, n) for n in range(3)]
+    sellers = [_seller(local_stack, n) for n in range(3)]
     products = []
     for _, headers in sellers:
         product = _json(requests.post(f"{api}/v1/seller/products", headers=headers, timeout=10, json={
@@ -49,8 +50,7 @@ def test_a_buyer_buys_from_three_sellers_and_everyone_is_paid_exactly(local_stac
         products.append(product["product_id"])
 
     # a buyer fills a cart from three sellers and checks out with a saved-card stand-in
-    tokens = _json(requests.post(f"{api}/v1/auth/register", timeout=20, json={
-        "email": f"anna-{uuid.uuid4().hex[:8]}@example.com", "password": "anna-e2e-password-1", "name": "Anna"}), 201)
+    tokens = local_stack.sign_up(f"anna-{uuid.uuid4().hex[:8]}@example.com", "anna-e2e-Lampe-2031", "Anna")
     buyer = {"Authorization": f"Bearer {tokens['access_token']}"}
     for product_id, quantity in zip(products, (2, 1, 1), strict=True):
         _json(requests.put(f"{api}/v1/cart/items/{product_id}", json={"quantity": quantity}, headers=buyer,

@@ -5,6 +5,7 @@ operator created with the CLI suspends and reinstates the seller."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -29,8 +30,13 @@ def _operator(local_stack: LocalStack) -> dict[str, str]:
         env={**os.environ, "AGORA_LOCAL_STATE": local_stack.env["AGORA_LOCAL_STATE"]},
     )
     assert result.returncode == 0, result.stderr
-    tokens = _json(requests.post(f"{local_stack.api}/v1/auth/login", json={"email": email, "password": password},
-                                 timeout=10), 200)
+    from chalicelib.accounts import mfa
+
+    secret = re.search(r"secret \(base32\): ([A-Z2-7]+)", result.stdout)
+    assert secret, result.stdout
+    tokens = _json(requests.post(f"{local_stack.api}/v1/auth/login", timeout=10,
+                                 json={"email": email, "password": password, "otp": mfa.code_at(secret.group(1))}),
+                   200)
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
@@ -42,9 +48,9 @@ def test_a_seller_applies_onboards_is_approved_and_can_be_suspended(local_stack:
 
     # a seller applies
     email = f"shop-{uuid.uuid4().hex[:8]}@nordwind.example"
-    signed_up = _json(requests.post(f"{api}/v1/sellers", timeout=20, json={
-        "business_name": "Nordwind Outdoor GmbH", "email": email, "password": "nordwind-e2e-password",
-        "country": "DE", "default_currency": "EUR", "vat_id": "DE123456789"}), 201)
+    signed_up = local_stack.apply_as_seller({
+        "business_name": "Nordwind Outdoor GmbH", "email": email, "password": "nordwind-e2e-Segel-2031",
+        "country": "DE", "default_currency": "EUR", "vat_id": "DE123456789"})
     seller_id = signed_up["seller"]["seller_id"]
     seller = {"Authorization": f"Bearer {signed_up['tokens']['access_token']}"}
     assert signed_up["seller"]["status"] == "pending"
@@ -68,8 +74,8 @@ def test_a_seller_applies_onboards_is_approved_and_can_be_suspended(local_stack:
     assert storefront["display_name"] == "Nordwind Outdoor GmbH"
 
     # an API key for the seller's ERP
-    key = _json(requests.post(f"{api}/v1/seller/api-keys", json={"name": "ERP", "scopes": ["products:write"]},
-                              headers=seller, timeout=10), 201)
+    key = _json(requests.post(f"{api}/v1/seller/api-keys", headers=seller, timeout=10,
+                              json={"name": "ERP", "scopes": ["products:write", "seller:read"]}), 201)
     integration = {"Authorization": f"Bearer {key['secret']}"}
     assert _json(requests.get(f"{api}/v1/seller", headers=integration, timeout=10), 200)["seller_id"] == seller_id
 

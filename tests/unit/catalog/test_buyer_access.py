@@ -85,7 +85,7 @@ def test_sign_in_and_registration_stay_open_to_anonymous_callers(api: Any) -> No
     status, _, _ = call(api, "POST", "/v1/auth/register",
                         {"email": "ana@example.com", "password": "correct-horse-42", "name": "Ana"})
 
-    assert status == 201
+    assert status == 202
 
 
 def test_each_container_reads_the_setting_at_most_every_30_seconds(

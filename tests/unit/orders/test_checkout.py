@@ -3,6 +3,7 @@ PaymentIntent, and idempotency by key."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -155,6 +156,34 @@ def test_a_guest_checks_out_with_a_cart_token_and_gets_a_passwordless_account(ma
     assert user is not None and user.password_hash is None
     orders = call(market.api, "GET", "/v1/me/orders", headers=_buyer(user.user_id))[1]["items"]
     assert [o["order_id"] for o in orders] == [body["order"]["order_id"]]
+
+
+def test_a_guest_checkout_with_someone_elses_address_learns_and_changes_nothing_of_the_account(
+        market: Marketplace) -> None:
+    """The takeover review's third path: a guest typing a buyer's address. The order joins the
+    address's account (its owner sees it), but the guest gets no credential, none of the
+    account's data, and the account's sign-in stays the owner's alone."""
+    from chalicelib.accounts.service import create_user, find_user_by_email, new_user
+
+    owner = create_user(new_user("owner@example.com", name="Olivia Owner", password="owners-Lantern-2031",
+                                 email_verified=True))
+    market.seller("sel_a")
+    product = market.product("sel_a")
+    cart = call(market.api, "PUT", f"/v1/cart/items/{product}", {"quantity": 1})[1]
+
+    status, body, _ = market.checkout({"X-Cart-Token": cart["cart_token"]}, email="OWNER@example.com", name="Mallory")
+
+    assert status == 201, body
+    assert "Olivia" not in json.dumps(body) and owner.user_id not in json.dumps(body)
+    assert not {"access_token", "refresh_token", "tokens"} & set(body)
+    assert market.order_of_seller("sel_a", body["order"]["order_id"])["buyer_name"] == "Mallory"
+    after = find_user_by_email("owner@example.com")
+    assert (after.user_id, after.name, after.password_hash, after.email_verified) == (
+        owner.user_id, "Olivia Owner", owner.password_hash, True)
+    signed_in = call(market.api, "POST", "/v1/auth/login", {"email": "owner@example.com",
+                                                            "password": "owners-Lantern-2031"})[1]
+    mine = call(market.api, "GET", "/v1/me/orders", headers={"Authorization": f"Bearer {signed_in['access_token']}"})
+    assert [o["order_id"] for o in mine[1]["items"]] == [body["order"]["order_id"]]
 
 
 def _buyer(user_id: str) -> dict[str, str]:

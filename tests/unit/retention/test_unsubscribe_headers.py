@@ -75,8 +75,9 @@ def test_the_mailbox_providers_one_click_post_unsubscribes(api: Any, aws: dict[s
 
 
 def test_no_marketing_mail_without_consent(buyer: Buyer) -> None:
+    before = len(sent_mails())  # the sign-up's confirmation
     assert _marketing(buyer) is False
-    assert sent_mails() == []
+    assert len(sent_mails()) == before
 
 
 def test_the_footer_speaks_the_buyers_language(api: Any, aws: dict[str, str], buyer: Buyer) -> None:

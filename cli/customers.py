@@ -2,6 +2,7 @@
 
     agora customers import FILE --seller sel_… [--api URL] [--token TOKEN] [--background]
     agora customers purge-import-passwords [--dry-run] [--local | --stage prod]
+    agora customers unlink-imported [--dry-run] [--local | --stage prod]
 
 ``import`` sends a CSV file — gzip-compressed, as the request body when it is at most the
 API's 1 MiB, else to a presigned S3 URL (``POST /v1/seller/customers/imports/uploads``, a
@@ -26,6 +27,11 @@ Exit codes: 0 every row imported; 3 done, but some rows were refused (listed);
 passwords that imports before 2026-12 kept in their queued chunks
 (:mod:`chalicelib.customers.migrations`, which says what it cannot reach: stream records
 for 24 h, point-in-time recovery for up to 35 days). Exit 0.
+
+``unlink-imported`` (the same way) turns the records that imports before 2026-12 linked to
+buyers' accounts, and that no order has confirmed since, into seller-owned contacts, so a
+seller's CRM no longer follows those accounts (their names, their newsletter consent).
+Exit 0.
 """
 
 from __future__ import annotations
@@ -73,6 +79,14 @@ def register(subparsers: Any) -> None:
     purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
     target.add_arguments(purge)
     purge.set_defaults(run=run_purge)
+
+    unlink = commands.add_parser(
+        "unlink-imported", help="turn customers old imports linked to accounts into contacts (operator, one-off)",
+        description="Records that imports before 2026-12 linked to marketplace accounts, and that no order has "
+                    "confirmed since, become seller-owned contacts. Scans the table; idempotent.")
+    unlink.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    target.add_arguments(unlink)
+    unlink.set_defaults(run=run_unlink)
 
 
 def urllib_http(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, Any]:
@@ -195,6 +209,17 @@ def _send(api: str, auth: dict[str, str], content: bytes, *, background: bool, h
     if code != 200:
         return code, {"error": {"code": "upload_failed", "message": f"S3 answered {code} to the upload."}}
     return http("POST", api + answer["start"], None, auth)
+
+
+def run_unlink(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
+    target.point_at(args)
+    from chalicelib.customers.migrations import unlink_imported_customers
+
+    result = unlink_imported_customers(dry_run=args.dry_run)
+    verb = "would unlink" if args.dry_run else "unlinked"
+    print(f"{result.records_seen:,} customer records scanned; {verb} {result.unlinked:,} that imports had linked "
+          f"to accounts; kept {result.kept:,} that orders confirmed.", file=out)
+    return 0
 
 
 def run_purge(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:

@@ -1,5 +1,6 @@
 """One-off maintenance of the customers' data, run by an operator from the command line
-(``agora customers purge-import-passwords``), never from a request.
+(``agora customers purge-import-passwords``, ``agora customers unlink-imported``), never
+from a request.
 
 :func:`purge_import_passwords`: until 2026-12 a queued import kept each row's password, in
 plaintext as the seller's file had it, in its ``ImportChunk`` item (``rows`` =
@@ -34,10 +35,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.core.db import was_condition_failure
-from chalicelib.customers.models import ImportChunk
+from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.customers.models import (
+    CUSTOMER_PREFIX,
+    Customer,
+    CustomerOf,
+    GroupMember,
+    ImportChunk,
+    contact_id,
+    customer_sk,
+    member_sk,
+    seller_key,
+)
 
 PAGE_SIZE = 500
 
@@ -71,3 +82,65 @@ def purge_import_passwords(*, dry_run: bool = False) -> PurgeResult:
         result.chunks_rewritten += 1
         result.passwords_removed += passwords
     return result
+
+
+@dataclass
+class UnlinkResult:
+    records_seen: int = 0  # customer records in the table
+    unlinked: int = 0  # imported links to an account, turned into contacts (or would be, in a dry run)
+    kept: int = 0  # imported links the buyer has since confirmed with an order: real, left alone
+
+
+def unlink_imported_customers(*, dry_run: bool = False) -> UnlinkResult:
+    """Until 2026-12 an import linked a seller's record to the marketplace account of each
+    address, so the seller's CRM followed that account (its name, its newsletter consent in
+    the export). A link may only come from a real order or the buyer's confirmation: this
+    turns every record an import linked and no order confirmed since (``source`` import,
+    no orders) into the seller-owned contact an import makes today — same seller, email,
+    name as the record holds now, group, tax data and import id — and drops the link (the
+    ``CustomerOf`` relation, so account changes no longer reach it). Records with orders are
+    real customers and stay. Idempotent: a second run finds nothing to change.
+
+    One Scan (maintenance only, as above) and one TransactWriteItems per record changed
+    (contact, linked record deleted, relation deleted, group pointer moved). The names
+    already copied stay: the seller has seen them, and nothing more is copied."""
+    result = UnlinkResult()
+    scope = Customer.SK.startswith(CUSTOMER_PREFIX)
+    for record in Customer.scan(scope, page_size=PAGE_SIZE):  # maintenance only, see above
+        result.records_seen += 1
+        if not record.linked or record.source != "import":
+            continue
+        if int(record.order_count or 0) > 0:
+            result.kept += 1
+            continue
+        if not dry_run and not _unlink(record):
+            continue
+        result.unlinked += 1
+    return result
+
+
+def _unlink(record: Customer) -> bool:
+    """False when the record changed meanwhile (an order linked it for real, or a run in
+    parallel did it): nothing is written then."""
+    from chalicelib.customers.service import group_pointer, now_stamp
+
+    seller = seller_key(record.seller_id)
+    contact = Customer(seller, customer_sk(contact_id(record.seller_id, record.email)), seller_id=record.seller_id,
+                       user_id=None, name=record.name, email=record.email, source="import",
+                       created_at=record.created_at or now_stamp(), import_id=record.import_id,
+                       group_id=record.group_id, tax_exempt=bool(record.tax_exempt),
+                       tax_exempt_reason=record.tax_exempt_reason, vat_id=record.vat_id).index()
+    try:
+        with write_transaction() as transaction:
+            transaction.save(contact, condition=Customer.PK.does_not_exist())
+            transaction.delete(record, condition=Customer.order_count == 0)
+            transaction.delete(CustomerOf(f"USER#{record.user_id}#SELLERS", seller))
+            if record.group_id:
+                transaction.delete(GroupMember(seller, member_sk(record.group_id, record.customer_id)))
+                transaction.save(group_pointer(contact))
+    except TransactWriteError as error:
+        if was_condition_failure(error):
+            return False
+        raise
+    return True
+

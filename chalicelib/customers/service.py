@@ -231,7 +231,7 @@ def note_relation(seller_id: str, user_id: str) -> None:
     CustomerOf(f"USER#{user_id}#SELLERS", seller_key(seller_id), user_id=user_id, seller_id=seller_id).save()
 
 
-def _pointer(customer: Customer) -> GroupMember:
+def group_pointer(customer: Customer) -> GroupMember:
     """The group pointer of a customer in a group, sorted like the customer list."""
     assert customer.group_id
     return GroupMember(seller_key(customer.seller_id), member_sk(customer.group_id, customer.customer_id),
@@ -271,7 +271,7 @@ def _merge(transaction: Any, contact: Customer, merged: Customer, pointer_before
     seller = seller_key(contact.seller_id)
     transaction.delete(GroupMember(seller, member_sk(group_id, contact.customer_id)))
     if merged.group_id == group_id and pointer_before != group_id:
-        transaction.save(_pointer(merged))  # moved: the group keeps its count
+        transaction.save(group_pointer(merged))  # moved: the group keeps its count
     else:  # the buyer's record stays in the group it was in: one member fewer
         transaction.update(CustomerGroup(seller, group_sk(group_id)), actions=[CustomerGroup.member_count.add(-1)])
 
@@ -489,7 +489,7 @@ def _save_with_group_change(customer: Customer, group_before: str | None) -> Non
             if group_before != group_after and group_after:
                 transaction.update(CustomerGroup(seller, group_sk(group_after)),
                                    actions=[CustomerGroup.member_count.add(1)], condition=CustomerGroup.PK.exists())
-                transaction.save(_pointer(customer))
+                transaction.save(group_pointer(customer))
             if group_before != group_after and group_before:
                 transaction.update(CustomerGroup(seller, group_sk(group_before)),
                                    actions=[CustomerGroup.member_count.add(-1)])

@@ -81,3 +81,48 @@ def test_a_chunk_imported_meanwhile_does_not_get_its_rows_back(old_chunks: None,
     result = migrations.purge_import_passwords()
 
     assert (result.chunks_rewritten, ImportChunk.get("IMPORT#imp_old", "CHUNK#00002").rows) == (1, None)
+
+
+# -- agora customers unlink-imported ---------------------------------------------------------
+
+def _unlink(*flags: str) -> tuple[int, str]:
+    args = build_parser().parse_args(["customers", "unlink-imported", *flags])
+    out = io.StringIO()
+    return args.run(args, out=out), out.getvalue()
+
+
+def _old_link(user_id: str, email: str, *, orders: int = 0, group_id: str | None = None) -> None:
+    """A record as an import before 2026-12 linked it: keyed by the account, following it."""
+    from chalicelib.customers.models import Customer, CustomerOf, customer_sk, seller_key
+    from chalicelib.customers.service import group_pointer
+
+    record = Customer(seller_key("sel_A"), customer_sk(user_id), seller_id="sel_A", user_id=user_id,
+                      name="Real Account Name", email=email, source="import", created_at="2026-11-01T00:00:00+00:00",
+                      import_id="imp_old", order_count=orders, group_id=group_id).index()
+    record.save()
+    CustomerOf(f"USER#{user_id}#SELLERS", seller_key("sel_A"), user_id=user_id, seller_id="sel_A").save()
+    if group_id:
+        group_pointer(record).save()
+
+
+def test_old_import_links_become_contacts_and_confirmed_ones_stay(seller: Any) -> None:
+    from chalicelib.customers.models import CustomerOf, contact_id
+    from chalicelib.customers.service import create_group, customers_by_id
+
+    group = create_group("sel_A", name="VIP", discount_basis_points=500)
+    _old_link("usr_linked", "linked@example.com", group_id=group.group_id)
+    _old_link("usr_buyer", "buyer@example.com", orders=2)
+
+    code, out = _unlink()
+
+    assert (code, out.strip()) == (0, "2 customer records scanned; unlinked 1 that imports had linked to accounts; "
+                                      "kept 1 that orders confirmed.")
+    contact = contact_id("sel_A", "linked@example.com")
+    found = customers_by_id("sel_A", ["usr_linked", contact, "usr_buyer"])
+    assert set(found) == {contact, "usr_buyer"}
+    assert (found[contact].linked, found[contact].name, found[contact].group_id) == (False, "Real Account Name",
+                                                                                    group.group_id)
+    assert list(CustomerOf.query("USER#usr_linked#SELLERS")) == []
+    _, members, _ = seller("GET", f"/v1/seller/customers?group={group.group_id}")
+    assert [m["customer_id"] for m in members["items"]] == [contact]
+    assert _unlink()[1].startswith("2 customer records scanned; unlinked 0")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -15,39 +16,122 @@ from tests.conftest import TEST_SECRETS
 STAGE = "local"
 
 
-@pytest.fixture(autouse=True)
-def aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """A fresh in-process AWS per test with the production stack created in it."""
+@pytest.fixture(scope="session")
+def _shared_aws() -> Iterator[tuple[dict[str, str], _Baseline]]:
+    """One in-process AWS per test process, with the production stack created in it once from
+    infra/template.yaml (creating it costs about 0.3 s; a thousand tests would spend minutes
+    on it). Every test starts from that stack emptied again (:class:`_Baseline`)."""
     import boto3
 
+    from dev import moto_transactions
+    from infra import stack
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {**_FAKE_CREDENTIALS, "AGORA_STAGE": STAGE, **TEST_SECRETS}.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_PROFILE", raising=False)
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        moto_transactions.install(patch)  # same semantics, without moto's table copy per item
+        with mock_aws():
+            outputs = stack.create_stack(boto3.client("cloudformation"), STAGE)
+            boto3.client("ses").verify_email_identity(EmailAddress=outputs["SenderEmail"])
+            yield outputs, _Baseline.take()
+
+
+@pytest.fixture(autouse=True)
+def aws(aws_credentials: None, _shared_aws: tuple[dict[str, str], _Baseline],
+        monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The in-process AWS with the production stack, as if created for this test alone."""
     from chalicelib.core import cache
     from chalicelib.core.aws import reset_clients
     from chalicelib.core.settings import reset_settings
-    from infra import stack
 
+    outputs, baseline = _shared_aws
     monkeypatch.setenv("AGORA_STAGE", STAGE)
     for name, value in TEST_SECRETS.items():
         monkeypatch.setenv(name, value)
-    from dev import moto_transactions
-
-    moto_transactions.install(monkeypatch)  # same semantics, without moto's table copy per item
-    with mock_aws():
-        outputs = stack.create_stack(boto3.client("cloudformation"), STAGE)
-        monkeypatch.setenv("AGORA_TABLE_NAME", outputs["TableName"])
-        monkeypatch.setenv("AGORA_RETENTION_QUEUE", outputs["RetentionQueueName"])
-        monkeypatch.setenv("AGORA_EVENTS_QUEUE", outputs["EventsQueueName"])
-        monkeypatch.setenv("AGORA_IMPORTS_QUEUE", outputs["CustomerImportsQueueName"])
-        monkeypatch.setenv("AGORA_IMPORTS_BUCKET", outputs["ImportsBucketName"])
-        monkeypatch.setenv("AGORA_SENDER_EMAIL", outputs["SenderEmail"])
-        boto3.client("ses").verify_email_identity(EmailAddress=outputs["SenderEmail"])
-        reset_settings()
-        reset_clients()
-        _reset_model_connections()
-        cache.clear_all()
-        yield outputs
+    for variable, output in _ENVIRONMENT.items():
+        monkeypatch.setenv(variable, outputs[output])
     reset_settings()
     reset_clients()
     _reset_model_connections()
+    cache.clear_all()
+    try:
+        yield outputs
+    finally:
+        baseline.restore()
+        reset_settings()
+        reset_clients()
+        _reset_model_connections()
+
+
+_FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_SECURITY_TOKEN": "testing", "AWS_SESSION_TOKEN": "testing",
+                     "AWS_DEFAULT_REGION": "eu-central-1"}
+_ENVIRONMENT = {"AGORA_TABLE_NAME": "TableName", "AGORA_RETENTION_QUEUE": "RetentionQueueName",
+                "AGORA_EVENTS_QUEUE": "EventsQueueName", "AGORA_IMPORTS_QUEUE": "CustomerImportsQueueName",
+                "AGORA_IMPORTS_BUCKET": "ImportsBucketName", "AGORA_SENDER_EMAIL": "SenderEmail"}
+
+
+class _Baseline:
+    """What the shared AWS holds right after the stack was created, and how to go back to it:
+    the stack's table, queues and bucket emptied (items, stream records, messages, objects),
+    mails sent forgotten, parameters as they were, and whatever a test created besides (other
+    stacks with their tables, queues, buckets and topics) removed. Done on moto's backends
+    directly: deleting item by item through the API would cost what it saves."""
+
+    def __init__(self, names: dict[str, set[str]], parameters: Any, exports: dict[str, Any]) -> None:
+        self.names, self.parameters, self.exports = names, parameters, exports
+
+    @staticmethod
+    def _backends() -> dict[str, Any]:
+        from moto.cloudformation.models import cloudformation_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.s3.models import s3_backends
+        from moto.ses.models import ses_backends
+        from moto.sns.models import sns_backends
+        from moto.sqs.models import sqs_backends
+        from moto.ssm.models import ssm_backends
+
+        region = _FAKE_CREDENTIALS["AWS_DEFAULT_REGION"]
+        return {name: backends[DEFAULT_ACCOUNT_ID]["aws" if name == "s3" else region] for name, backends in {
+            "cloudformation": cloudformation_backends, "dynamodb": dynamodb_backends, "s3": s3_backends,
+            "ses": ses_backends, "sns": sns_backends, "sqs": sqs_backends, "ssm": ssm_backends}.items()}
+
+    @classmethod
+    def take(cls) -> _Baseline:
+        b = cls._backends()
+        names = {"stacks": set(b["cloudformation"].stacks), "tables": set(b["dynamodb"].tables),
+                 "queues": set(b["sqs"].queues), "buckets": set(b["s3"].buckets), "topics": set(b["sns"].topics)}
+        parameters = {name: copy.deepcopy(versions) for name, versions in b["ssm"]._parameters.items()}
+        return cls(names, parameters, dict(b["cloudformation"].exports))
+
+    def restore(self) -> None:
+        from collections import defaultdict
+
+        from moto.s3.models import MultipartDict, _VersionedKeyStore
+
+        b = self._backends()
+        for container, name in ((b["cloudformation"].stacks, "stacks"), (b["dynamodb"].tables, "tables"),
+                                (b["sqs"].queues, "queues"), (b["sns"].topics, "topics")):
+            for extra in set(container) - self.names[name]:
+                del container[extra]
+        for extra in set(b["s3"].buckets) - self.names["buckets"]:  # also frees the name (S3's names are global)
+            b["s3"].buckets[extra].keys = _VersionedKeyStore()
+            b["s3"].delete_bucket(extra)
+        b["cloudformation"].exports = type(b["cloudformation"].exports)(self.exports)
+        for table in b["dynamodb"].tables.values():
+            table.items = defaultdict(dict)
+            if table.stream_shard is not None:
+                table.stream_shard.items = []
+        for queue in b["sqs"].queues.values():
+            queue._messages, queue._pending_messages = [], set()
+        for bucket in b["s3"].buckets.values():
+            bucket.keys, bucket.multiparts = _VersionedKeyStore(), MultipartDict()
+        b["ses"].sent_messages, b["ses"].sent_message_count = [], 0
+        b["ssm"]._parameters.clear()
+        b["ssm"]._parameters.update(copy.deepcopy(self.parameters))
 
 
 def _reset_model_connections() -> None:

@@ -200,11 +200,11 @@ def test_a_challenge_is_bound_to_its_address(api: Any) -> None:
     for email in (ANNA["email"], "ben@example.com"):
         for _ in range(challenges.FREE_FAILURES):
             _login(api, email, "not the password")
-    bens = _login(api, "ben@example.com", "not the password")[1]["error"]["details"]["challenge"]
+    details = _login(api, "ben@example.com", "not the password")[1]["error"]["details"]
+    bens, bits = details["challenge"], details["difficulty"]
 
     status, body, _ = call(api, "POST", "/v1/auth/login", {"email": ANNA["email"], "password": ANNA["password"],
-                                                           "challenge": bens,
-                                                           "solution": challenges.solve(bens, challenges.MAX_BITS)})
+                                                           "challenge": bens, "solution": challenges.solve(bens, bits)})
 
     assert (status, body["error"]["code"]) == (401, "challenge_required")
 

@@ -102,6 +102,36 @@ def failed_conditions(error: TransactWriteError) -> list[int]:
 
 
 @lru_cache(maxsize=1)
+def _shared_loader() -> Any:
+    """botocore's loader of its own data files (endpoints, service models): read-only once
+    loaded, so one per process serves every session."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
+def _session() -> Any:
+    """A botocore session that reuses the process's loaded data. PynamoDB opens one session
+    per model class and thread (botocore sessions are not thread-safe); each new one would
+    parse botocore's endpoint and DynamoDB model files again — about 1 MB of JSON, tens of
+    milliseconds of a cold start per model class, and most of a test's time."""
+    from botocore.session import get_session
+
+    session = get_session()
+    session.register_component("data_loader", _shared_loader())
+    return session
+
+
+def _share_botocore_data() -> None:
+    import pynamodb.connection.base as pynamodb_connection
+
+    pynamodb_connection.get_session = _session
+
+
+_share_botocore_data()
+
+
+@lru_cache(maxsize=1)
 def _connection() -> Connection:
     # region/host None: botocore reads AWS_DEFAULT_REGION and AWS_ENDPOINT_URL.
     return Connection()

@@ -110,11 +110,17 @@ def _resolve(target: str) -> Any:
 
 
 def dispatch(message: dict[str, Any]) -> None:
-    """Hand one event to each subscriber exactly once, even if SQS delivers it again."""
+    """Hand one event to each subscriber exactly once, even if SQS delivers it again.
+
+    A subscriber's marker says done only after it returned (:mod:`chalicelib.core.once`): if
+    the Lambda dies mid-work (a timeout raises nothing), the redelivered message runs the
+    subscriber again once the lease is over, instead of being skipped as done. A subscriber
+    still leased to another invocation raises :class:`once.InProgress`, so the message comes
+    back later; the subscribers done before it are skipped then."""
     event_type = message["type"]
     for target in SUBSCRIBERS.get(event_type, ()):
         key = f"event:{message['event_id']}:{target}"
-        if not once.claim(key):
+        if not once.begin(key):
             logger.info("event already handled", extra={"event_id": message["event_id"], "subscriber": target})
             continue
         try:
@@ -122,3 +128,4 @@ def dispatch(message: dict[str, Any]) -> None:
         except Exception:
             once.release(key)
             raise
+        once.complete(key)

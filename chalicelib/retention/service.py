@@ -18,14 +18,16 @@ def deliver(raw: dict[str, Any]) -> bool:
     consent is gone); False when nothing was sent."""
     message = EmailMessage.model_validate(raw)
     key = f"email:{message.dedupe_key}"
-    if not once.claim(key):
+    if not once.begin(key):
         logger.info("email already sent", extra={"dedupe_key": message.dedupe_key})
         return False
     try:
-        return _send(message)
-    except Exception:
+        sent = _send(message)
+    except Exception:  # SES throttling, an outage: SQS delivers the message again
         once.release(key)
         raise
+    once.complete(key)
+    return sent
 
 
 def _send(message: EmailMessage) -> bool:

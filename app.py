@@ -60,9 +60,9 @@ def table_stream(event):
 
 @app.schedule("rate(15 minutes)", name="dead_letter_report")
 def dead_letter_report(event):
-    from chalicelib.platform.ops import dead_letter_depths
+    from chalicelib.platform.ops import dead_letter_report as report
 
-    return dead_letter_depths()
+    return report()
 
 
 @app.schedule("rate(5 minutes)", name="release_expired_reservations")

@@ -12,7 +12,8 @@
    chalicelib/core/resources.py reads the queue names and stream ARN at import time (if the
    stack replaced the table's stream, it first makes Chalice subscribe to the new one);
 5. makes the calls ``chalice deploy`` cannot (``AFTER_CHALICE_DEPLOY``): the API stage's
-   throttling.
+   throttling, and the table stream mapping's retry limit, bisect-on-error and on-failure
+   destination (the stream's dead-letter queue).
 
 ``--dry-run --outputs-file outputs.json`` does steps 2 and 3 from saved outputs and prints
 the chalice command and the calls of step 5 instead of calling AWS or running anything.
@@ -47,6 +48,7 @@ ENVIRONMENT_FROM_OUTPUTS = {
     "AGORA_RETENTION_QUEUE": "RetentionQueueName",
     "AGORA_EVENTS_QUEUE": "EventsQueueName",
     "AGORA_IMPORTS_QUEUE": "CustomerImportsQueueName",
+    "AGORA_STREAM_DLQ": "TableStreamDeadLetterQueueName",
     "AGORA_IMPORTS_BUCKET": "ImportsBucketName",
     "AGORA_SENDER_EMAIL": "SenderEmail",
     "AGORA_SECRETS_PATH": "SecretsPath",
@@ -75,6 +77,9 @@ SEND_ACTIONS = ["sqs:GetQueueUrl", "sqs:SendMessage"]  # SendMessageBatch is aut
 # core.sqs deleting the succeeded messages of a partly failed batch (DeleteMessageBatch).
 CONSUME_ACTIONS = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
 DEPTH_ACTIONS = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+# The report also names the messages in the dead-letter queues: it receives them with a
+# visibility timeout of 0 (they stay where they are) and never deletes them.
+PEEK_ACTIONS = ["sqs:ReceiveMessage"]
 MAIL_ACTIONS = ["ses:SendRawEmail"]  # retention.mailer sends raw MIME only
 UPLOADS_PREFIX = "uploads/"
 
@@ -96,7 +101,8 @@ class Needs:
     sends_to: tuple[str, ...] = ()  # queues it enqueues to
     consumes: str | None = None  # the queue it is the worker of (receive, delete)
     reads_stream: bool = False  # the table's stream (event source mapping)
-    reads_dead_letter_depths: bool = False  # every worker queue's redrive policy and DLQ depth
+    reads_dead_letter_depths: bool = False  # every worker queue's redrive policy, every DLQ's messages
+    stream_dead_letters: bool = False  # sends unrelayable stream records to the stream's DLQ
     sends_mail: bool = False  # SES, from the stage's sender identity
     upload_actions: tuple[str, ...] = ()  # on imports-bucket objects under uploads/
 
@@ -115,8 +121,9 @@ FUNCTIONS: dict[str, Needs] = {
     "domain_events": Needs(table=True, secrets=True, consumes="events", sends_to=("retention",)),
     # Imports chunks; streams and then deletes the uploaded CSV.
     "customer_imports": Needs(table=True, consumes="imports", upload_actions=("s3:DeleteObject", "s3:GetObject")),
-    # Table stream -> events queue; never reads or writes items.
-    "table_stream": Needs(reads_stream=True, sends_to=("events",)),
+    # Table stream -> events queue; never reads or writes items. Records it cannot relay go to
+    # the stream's DLQ, which is also its mapping's on-failure destination (sent with its role).
+    "table_stream": Needs(reads_stream=True, sends_to=("events",), stream_dead_letters=True),
     "dead_letter_report": Needs(reads_dead_letter_depths=True),
     # Cancels the PaymentIntents of expired reservations at Stripe.
     "release_expired_reservations": Needs(table=True, secrets=True),
@@ -173,8 +180,13 @@ def function_policy(function: str, outputs: dict[str, str], region: str, account
     if needs.consumes:
         statements.append(_allow("ConsumeQueue", CONSUME_ACTIONS, [outputs[QUEUES[needs.consumes][0]]]))
     if needs.reads_dead_letter_depths:
+        dead_letters = [outputs[pair[1]] for pair in QUEUES.values()] + [outputs["TableStreamDeadLetterQueueArn"]]
         statements.append(_allow("DeadLetterDepths", DEPTH_ACTIONS,
-                                 [outputs[arn] for pair in QUEUES.values() for arn in pair]))
+                                 [outputs[arn] for pair in QUEUES.values() for arn in pair]
+                                 + [outputs["TableStreamDeadLetterQueueArn"]]))
+        statements.append(_allow("PeekDeadLetters", PEEK_ACTIONS, dead_letters))
+    if needs.stream_dead_letters:
+        statements.append(_allow("StreamDeadLetters", SEND_ACTIONS, [outputs["TableStreamDeadLetterQueueArn"]]))
     if needs.sends_mail:
         ses_arn = f"arn:aws:ses:{region}:{account}"
         # The identity's default configuration set is authorised on every send too.
@@ -427,9 +439,40 @@ def api_throttling(deployed: DeployedStage) -> list[AwsCall]:
     })]
 
 
+STREAM_FUNCTION = "table_stream"
+
+
+@dataclass(frozen=True)
+class StreamFailureHandling:
+    """How Lambda treats a batch of table-stream records whose relay fails. Without these
+    (``chalice deploy`` sets none) Lambda retries the shard's oldest batch until its records
+    leave the stream after 24 h, and every event behind it waits and is then lost."""
+
+    maximum_retry_attempts: int = 5  # then the batch's position goes to the on-failure destination
+    bisect_batch_on_function_error: bool = True  # halve a failing batch, to isolate the bad record
+    maximum_record_age_seconds: int = 6 * 3600  # a record older than this goes there too
+
+
+STREAM_FAILURE_HANDLING = StreamFailureHandling()
+
+
+def stream_failure_handling(deployed: DeployedStage) -> list[AwsCall]:
+    """Retry limit, bisect-on-error and the stream's dead-letter queue as on-failure
+    destination on the relay's event source mapping (the function's role may send there:
+    ``Needs.stream_dead_letters``)."""
+    handling = STREAM_FAILURE_HANDLING
+    return [AwsCall("lambda", "update_event_source_mapping", {
+        "UUID": deployed.recorded(f"{STREAM_FUNCTION}-dynamodb-event-source", "event_uuid"),
+        "MaximumRetryAttempts": handling.maximum_retry_attempts,
+        "BisectBatchOnFunctionError": handling.bisect_batch_on_function_error,
+        "MaximumRecordAgeInSeconds": handling.maximum_record_age_seconds,
+        "DestinationConfig": {"OnFailure": {"Destination": deployed.outputs["TableStreamDeadLetterQueueArn"]}},
+    })]
+
+
 AfterDeployStep = Callable[[DeployedStage], list[AwsCall]]
 # What `chalice deploy` cannot configure, in order. Each step only plans its calls.
-AFTER_CHALICE_DEPLOY: tuple[AfterDeployStep, ...] = (api_throttling,)
+AFTER_CHALICE_DEPLOY: tuple[AfterDeployStep, ...] = (api_throttling, stream_failure_handling)
 
 
 def after_chalice_deploy(deployed: DeployedStage,

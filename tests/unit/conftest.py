@@ -70,7 +70,8 @@ _FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
                      "AWS_DEFAULT_REGION": "eu-central-1"}
 _ENVIRONMENT = {"AGORA_TABLE_NAME": "TableName", "AGORA_RETENTION_QUEUE": "RetentionQueueName",
                 "AGORA_EVENTS_QUEUE": "EventsQueueName", "AGORA_IMPORTS_QUEUE": "CustomerImportsQueueName",
-                "AGORA_IMPORTS_BUCKET": "ImportsBucketName", "AGORA_SENDER_EMAIL": "SenderEmail"}
+                "AGORA_IMPORTS_BUCKET": "ImportsBucketName", "AGORA_SENDER_EMAIL": "SenderEmail",
+                "AGORA_STREAM_DLQ": "TableStreamDeadLetterQueueName"}
 
 
 class _Baseline:

@@ -34,6 +34,8 @@ def _prod_outputs() -> dict[str, str]:
         "CustomerImportsQueueName": "agora-prod-customer-imports",
         "CustomerImportsQueueArn": f"{sqs}:agora-prod-customer-imports",
         "CustomerImportsDeadLetterQueueArn": f"{sqs}:agora-prod-customer-imports-dlq",
+        "TableStreamDeadLetterQueueName": "agora-prod-table-stream-dlq",
+        "TableStreamDeadLetterQueueArn": f"{sqs}:agora-prod-table-stream-dlq",
         "SenderEmail": "hello@shop.example",
         "SesConfigurationSetName": "agora-prod",
         "SecretsPath": "/agora/prod/secrets/",
@@ -70,6 +72,7 @@ def test_stage_environment_maps_outputs_to_the_variables_the_app_reads() -> None
         "AGORA_RETENTION_QUEUE": "agora-prod-retention-emails",
         "AGORA_EVENTS_QUEUE": "agora-prod-events",
         "AGORA_IMPORTS_QUEUE": "agora-prod-customer-imports",
+        "AGORA_STREAM_DLQ": "agora-prod-table-stream-dlq",
         "AGORA_IMPORTS_BUCKET": f"agora-prod-imports-{ACCOUNT}",
         "AGORA_SENDER_EMAIL": "hello@shop.example",
         "AGORA_SECRETS_PATH": "/agora/prod/secrets/",
@@ -196,13 +199,19 @@ def test_only_the_dead_letter_report_reads_the_dead_letter_queues() -> None:
     report = _grants(_policies()["dead_letter_report"])
     dead_letters = {f"{SQS}:agora-prod-retention-emails-dlq", f"{SQS}:agora-prod-events-dlq",
                     f"{SQS}:agora-prod-customer-imports-dlq"}
+    stream_dead_letters = f"{SQS}:agora-prod-table-stream-dlq"
 
     assert {f for f, p in _policies().items() if {r for _, r in _grants(p)} & dead_letters} == {"dead_letter_report"}
-    # depth and redrive policy of each worker queue and its DLQ; nothing else at all but its logs
-    assert {a for a, r in report if not a.startswith("logs:")} == {"sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-    assert {r for a, r in report if a == "sqs:GetQueueAttributes"} == dead_letters | {
+    # depth and redrive policy of each worker queue and its DLQ, and a look at the dead letters
+    # (received with visibility 0, never deleted); nothing else at all but its logs
+    assert {a for a, r in report if not a.startswith("logs:")} == {
+        "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}
+    assert {r for a, r in report if a == "sqs:GetQueueAttributes"} == dead_letters | {stream_dead_letters} | {
         f"{SQS}:agora-prod-retention-emails", f"{SQS}:agora-prod-events", f"{SQS}:agora-prod-customer-imports",
     }
+    assert {r for a, r in report if a == "sqs:ReceiveMessage"} == dead_letters | {stream_dead_letters}
+    assert _who_may("sqs:ReceiveMessage", stream_dead_letters) == {"dead_letter_report"}
+    assert _who_may("sqs:SendMessage", stream_dead_letters) == {"table_stream"}
 
 
 def test_only_the_stream_relay_reads_the_stream_and_it_reads_no_items() -> None:
@@ -216,6 +225,9 @@ def test_only_the_stream_relay_reads_the_stream_and_it_reads_no_items() -> None:
     }
     assert {(a, r) for a, r in relay if a.startswith("sqs:")} == {
         ("sqs:GetQueueUrl", f"{SQS}:agora-prod-events"), ("sqs:SendMessage", f"{SQS}:agora-prod-events"),
+        # records it cannot relay, and (with its role) its mapping's on-failure destination
+        ("sqs:GetQueueUrl", f"{SQS}:agora-prod-table-stream-dlq"),
+        ("sqs:SendMessage", f"{SQS}:agora-prod-table-stream-dlq"),
     }
 
 
@@ -382,8 +394,31 @@ def _deployed(stage: str = "prod", config: dict[str, Any] | None = None,
     return deploy.DeployedStage(stage, config if config is not None else {"api_gateway_stage": "api"},
                                 resources if resources is not None else {
                                     "rest_api": {"name": "rest_api", "resource_type": "rest_api",
-                                                 "rest_api_id": "abc123"}},
+                                                 "rest_api_id": "abc123"},
+                                    "table_stream-dynamodb-event-source": {
+                                        "name": "table_stream-dynamodb-event-source",
+                                        "resource_type": "dynamodb_event", "event_uuid": "esm-1",
+                                        "stream_arn": STREAM_ARN}},
                                 _prod_outputs())
+
+
+def test_the_stream_relay_gives_up_on_a_batch_after_retries_bisecting_it_to_the_dead_letter_queue() -> None:
+    (call,) = deploy.stream_failure_handling(_deployed())
+
+    assert (call.service, call.operation) == ("lambda", "update_event_source_mapping")
+    assert call.params == {
+        "UUID": "esm-1",
+        "MaximumRetryAttempts": 5,
+        "BisectBatchOnFunctionError": True,
+        "MaximumRecordAgeInSeconds": 6 * 3600,
+        "DestinationConfig": {"OnFailure": {"Destination": f"{SQS}:agora-prod-table-stream-dlq"}},
+    }
+    assert deploy.stream_failure_handling in deploy.AFTER_CHALICE_DEPLOY
+
+
+def test_stream_failure_handling_needs_the_mapping_chalice_deployed() -> None:
+    with pytest.raises(SystemExit, match=r"no table_stream-dynamodb-event-source.event_uuid"):
+        deploy.stream_failure_handling(_deployed(resources={}))
 
 
 @pytest.mark.parametrize(("stage", "rate", "burst"), [("dev", "100", "200"), ("prod", "500", "1000")])
@@ -442,6 +477,24 @@ def test_throttle_flags_must_be_positive() -> None:
         deploy.parse_args(["--stage", "dev", "--throttle-burst", "0"])
 
 
+def _stream_mapping(stream_arn: str) -> str:
+    """The relay's function and its event source mapping on the table stream, as `chalice
+    deploy` creates them (with none of the failure handling); returns the mapping's UUID."""
+    import io
+    import zipfile
+
+    role = boto3.client("iam").create_role(RoleName=f"agora-table-stream-{len(stream_arn)}-{id(stream_arn)}",
+                                           AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
+    function = boto3.client("lambda").create_function(
+        FunctionName=f"agora-table-stream-{id(stream_arn)}", Runtime="python3.12", Role=role, Handler="app.handler",
+        Code={"ZipFile": code.getvalue()})["FunctionArn"]
+    return boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=stream_arn, FunctionName=function, StartingPosition="TRIM_HORIZON", BatchSize=100)["UUID"]
+
+
 def _fake_chalice_deploy(chalice_dir: Path, ran: list[tuple[list[str], dict[str, Any]]]) -> deploy.Runner:
     """Stands in for `chalice deploy`: a REST API with an `api` stage in moto, recorded in
     .chalice/deployed/<stage>.json as Chalice records it."""
@@ -455,10 +508,13 @@ def _fake_chalice_deploy(chalice_dir: Path, ran: list[tuple[list[str], dict[str,
         apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
         apigateway.create_deployment(restApiId=api, stageName="api")
         stage = command[command.index("--stage") + 1]
+        mapping = _stream_mapping(kwargs["env"]["AGORA_TABLE_STREAM_ARN"])
         (chalice_dir / "deployed").mkdir(exist_ok=True)
         (chalice_dir / "deployed" / f"{stage}.json").write_text(json.dumps({
             "resources": [{"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api,
-                           "rest_api_url": f"https://{api}.execute-api.{REGION}.amazonaws.com/api/"}],
+                           "rest_api_url": f"https://{api}.execute-api.{REGION}.amazonaws.com/api/"},
+                          {"name": "table_stream-dynamodb-event-source", "resource_type": "dynamodb_event",
+                           "event_uuid": mapping, "stream_arn": kwargs["env"]["AGORA_TABLE_STREAM_ARN"]}],
             "schema_version": "2.0", "backend": "api",
         }))
 
@@ -496,6 +552,11 @@ def test_deploy_creates_the_stack_runs_chalice_with_its_outputs_then_throttles_t
     api = json.loads((chalice_dir / "deployed" / "prod.json").read_text())["resources"][0]["rest_api_id"]
     settings = boto3.client("apigateway").get_stage(restApiId=api, stageName="api")["methodSettings"]["*/*"]
     assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (500.0, 1000)
+    # and the stream relay gives up on a failing batch after retries, bisecting it, into the stream's DLQ
+    uuid = json.loads((chalice_dir / "deployed" / "prod.json").read_text())["resources"][1]["event_uuid"]
+    mapping = boto3.client("lambda").get_event_source_mapping(UUID=uuid)
+    assert (mapping["MaximumRetryAttempts"], mapping["BisectBatchOnFunctionError"]) == (5, True)
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": outputs["TableStreamDeadLetterQueueArn"]}}
 
 
 def test_a_second_deploy_updates_the_stack_and_keeps_parameters_not_given(chalice_dir: Path) -> None:

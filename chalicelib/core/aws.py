@@ -26,7 +26,7 @@ def client(service: str) -> Any:
     from botocore.config import Config
 
     settings = get_settings()
-    config = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    config = Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
                     connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS)
     return boto3.client(service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url, config=config)
 

@@ -72,6 +72,14 @@ def release_expired_reservations(event):
     return release_expired()
 
 
+@app.schedule("rate(15 minutes)", name="finish_stuck_payments")
+def finish_stuck_payments(event):
+    """Refunds and sellers' transfers a dead Lambda left half-way, finished with the same idempotency keys."""
+    from chalicelib.orders.recovery import finish_stuck
+
+    return finish_stuck()
+
+
 @app.schedule("rate(1 hour)", name="complete_delivered_orders")
 def complete_delivered_orders(event):
     from chalicelib.orders.lifecycle import complete_due

@@ -128,6 +128,8 @@ FUNCTIONS: dict[str, Needs] = {
     # Cancels the PaymentIntents of expired reservations at Stripe.
     "release_expired_reservations": Needs(table=True, secrets=True),
     "complete_delivered_orders": Needs(table=True),
+    # Finishes stuck refunds and transfers at Stripe (orders/recovery.py).
+    "finish_stuck_payments": Needs(table=True, secrets=True),
     # Pages through approved sellers with signed cursors (token signing key).
     "seller_subscription_fees": Needs(table=True, secrets=True),
 }

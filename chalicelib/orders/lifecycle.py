@@ -40,6 +40,7 @@ from chalicelib.orders.models import (
     SubOrder,
     completion_due_key,
     order_sk,
+    refund_due_key,
     refund_sk,
     seller_key,
     seller_status_key,
@@ -208,7 +209,8 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
     refund_id = new_id("rfd")
     refund = Refund(user_key(order.user_id), refund_sk(order.order_id, refund_id), refund_id=refund_id,
                     order_id=order.order_id, user_id=order.user_id, seller_id=sub.seller_id, reason=reason,
-                    currency=sub.currency, amount=sum(c["amount"] for c in covered), lines=covered, created_at=at)
+                    currency=sub.currency, amount=sum(c["amount"] for c in covered), lines=covered, created_at=at,
+                    GSI1PK=refund_due_key(at[:10]), GSI1SK=f"{at}#{order.user_id}#{order.order_id}#{refund_id}")
     return RefundPlan(refund=refund, lines=lines)
 
 

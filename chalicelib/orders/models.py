@@ -21,11 +21,17 @@ Keys
   - GSI2 (sparse, only while delivered): GSI2PK=COMPLETE_DUE#<yyyy-mm-dd>,
     GSI2SK=<due ISO time>#<seller_id>#<order_id> — delivered parts whose return window
     ends that day, for the completion sweep.
+  - GSI1 (sparse, from paid until the seller's transfer is recorded):
+    GSI1PK=TRANSFER_DUE#<yyyy-mm-dd of payment>, GSI1SK=<paid ISO time>#<seller_id>#<order_id>
+    — for the sweep that finishes transfers a dead Lambda left undone (``orders/recovery.py``).
 - ``CheckoutKey``: PK=CHECKOUT#<scope>#<Idempotency-Key>, SK=CHECKOUT (scope: the buyer's
   user id, or the guest cart's hash) — written with ``attribute_not_exists`` in the
   checkout's transaction; holds the request's hash and the order id; TTL 48 h.
 - ``Refund``: PK=USER#<user_id>, SK=REFUND#<order_id>#<refund_id> — one refund of one
   seller's lines: what it covers and how far it got (requested -> refunded).
+  - GSI1 (sparse, only while requested): GSI1PK=REFUND_DUE#<yyyy-mm-dd of the request>,
+    GSI1SK=<requested ISO time>#<user_id>#<order_id>#<refund_id> — for the sweep that
+    finishes refunds a dead Lambda left ``requested`` (``orders/recovery.py``).
 
 Access patterns and round trips
 - cart: read (GetItem cart + BatchGetItem products) -> 2; change a line (GetItem pointer,
@@ -85,6 +91,14 @@ def checkout_key(scope: str, idempotency_key: str) -> str:
 
 def refund_sk(order_id: str, refund_id: str) -> str:
     return f"REFUND#{order_id}#{refund_id}"
+
+
+def refund_due_key(day: str) -> str:
+    return f"REFUND_DUE#{day}"
+
+
+def transfer_due_key(day: str) -> str:
+    return f"TRANSFER_DUE#{day}"
 
 
 class Cart(TableModel):
@@ -169,6 +183,9 @@ class SubOrder(TableModel):
     paid_at = UnicodeAttribute(null=True)
     delivered_at = UnicodeAttribute(null=True)
 
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    by_transfer_due = GSI1()
     GSI2PK = UnicodeAttribute(null=True)
     GSI2SK = UnicodeAttribute(null=True)
     by_completion_due = GSI2()
@@ -200,3 +217,7 @@ class Refund(TableModel):
     reversal_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     refunded_at = UnicodeAttribute(null=True)
+
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    by_due = GSI1()

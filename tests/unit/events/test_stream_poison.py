@@ -9,8 +9,8 @@ from chalice.app import DynamoDBEvent
 
 from chalicelib.events import service
 from chalicelib.events.workers import relay_table_stream
-from tests.unit.conftest import AwsFaults
-from tests.unit.events.conftest import bodies, stream_records
+from tests.unit.conftest import AwsFaults, bodies
+from tests.unit.events.conftest import stream_records
 
 
 def _unreadable_outbox_item(table_name: str, event_id: str) -> None:

@@ -472,6 +472,26 @@ def stream_failure_handling(deployed: DeployedStage) -> list[AwsCall]:
     })]
 
 
+def package_overrides(outputs: dict[str, str]) -> dict[str, Any]:
+    """The same failure handling for a stage packaged with ``chalice package --merge-template
+    .chalice/package-overrides-<stage>.json`` instead of deployed: merged into the relay's
+    DynamoDB event of the SAM template Chalice generates (``TableStream`` function, event
+    ``TableStreamDynamodbEventSource``; tests/unit/infra checks the names on its output)."""
+    handling = STREAM_FAILURE_HANDLING
+    return {"Resources": {"TableStream": {"Properties": {"Events": {"TableStreamDynamodbEventSource": {
+        "Properties": {
+            "MaximumRetryAttempts": handling.maximum_retry_attempts,
+            "BisectBatchOnFunctionError": handling.bisect_batch_on_function_error,
+            "MaximumRecordAgeInSeconds": handling.maximum_record_age_seconds,
+            "DestinationConfig": {"OnFailure": {"Type": "SQS",
+                                                "Destination": outputs["TableStreamDeadLetterQueueArn"]}},
+        }}}}}}}
+
+
+def package_overrides_file_name(stage: str) -> str:
+    return f"package-overrides-{stage}.json"
+
+
 AfterDeployStep = Callable[[DeployedStage], list[AwsCall]]
 # What `chalice deploy` cannot configure, in order. Each step only plans its calls.
 AFTER_CHALICE_DEPLOY: tuple[AfterDeployStep, ...] = (api_throttling, stream_failure_handling)
@@ -569,6 +589,9 @@ def deploy(args: argparse.Namespace, session: Any = None, run: Runner = subproce
     written = write_policies(args.chalice_dir, args.stage, function_policies(outputs, region, account))
     print(f"wrote {args.chalice_dir / 'config.json'} ({args.stage}) and {len(written)} policies: "
           f"{', '.join(path.name for path in written)}")
+    overrides = args.chalice_dir / package_overrides_file_name(args.stage)
+    _write_json(overrides, package_overrides(outputs))
+    print(f"wrote {overrides.name} (for chalice package --merge-template)")
     replaced = forget_replaced_stream(args.chalice_dir, args.stage, outputs["TableStreamArn"], dry_run=args.dry_run)
     command = chalice_command(args.stage)
     if args.dry_run:

@@ -417,6 +417,36 @@ def test_the_stream_relay_gives_up_on_a_batch_after_retries_bisecting_it_to_the_
     assert deploy.stream_failure_handling in deploy.AFTER_CHALICE_DEPLOY
 
 
+def test_the_packaged_template_carries_the_same_stream_failure_handling(chalice_dir: Path) -> None:
+    # given the SAM template `chalice package --stage prod` generates for the app (without
+    # building the deployment package), and the merge template infra.deploy writes
+    from chalice.awsclient import TypedAWSClient
+    from chalice.config import Config
+    from chalice.deploy.appgraph import ApplicationGraphBuilder, DependencyBuilder
+    from chalice.package import PackageOptions, SAMTemplateGenerator, TemplateDeepMerger
+
+    import app
+
+    config = Config(chalice_stage="prod", config_from_disk=json.loads((chalice_dir / "config.json").read_text()),
+                    user_provided_params={"chalice_app": app.app, "project_dir": str(chalice_dir.parent)})
+    graph = DependencyBuilder().build_dependencies(ApplicationGraphBuilder().build(config, "prod"))
+    options = PackageOptions(TypedAWSClient(boto3.session.Session(region_name=REGION)._session))
+    packaged = SAMTemplateGenerator(config, options).generate(graph)
+
+    # when `--merge-template` merges the overrides into it
+    merged = TemplateDeepMerger().merge(deploy.package_overrides(_prod_outputs()), packaged)
+
+    # then the relay's stream event keeps Chalice's settings and gains the failure handling
+    events = merged["Resources"]["TableStream"]["Properties"]["Events"]
+    assert list(events) == ["TableStreamDynamodbEventSource"]  # the names the overrides use
+    properties = events["TableStreamDynamodbEventSource"]["Properties"]
+    assert (properties["BatchSize"], properties["StartingPosition"]) == (100, "TRIM_HORIZON")
+    assert (properties["MaximumRetryAttempts"], properties["BisectBatchOnFunctionError"],
+            properties["MaximumRecordAgeInSeconds"]) == (5, True, 6 * 3600)
+    assert properties["DestinationConfig"] == {
+        "OnFailure": {"Type": "SQS", "Destination": f"{SQS}:agora-prod-table-stream-dlq"}}
+
+
 def test_stream_failure_handling_needs_the_mapping_chalice_deployed() -> None:
     with pytest.raises(SystemExit, match=r"no table_stream-dynamodb-event-source.event_uuid"):
         deploy.stream_failure_handling(_deployed(resources={}))

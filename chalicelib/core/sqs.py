@@ -43,11 +43,15 @@ def _delete(records: list[SQSRecordLike]) -> None:
     for name, queued in by_queue.items():
         url = queue_url(name)
         for start in range(0, len(queued), 10):
-            chunk = queued[start:start + 10]
-            client("sqs").delete_message_batch(
-                QueueUrl=url,
-                Entries=[{"Id": str(i), "ReceiptHandle": r.receipt_handle} for i, r in enumerate(chunk)],
-            )
+            chunk = dict(enumerate(queued[start:start + 10]))
+            for _ in range(3):  # entries SQS failed on its side are deleted again
+                result = client("sqs").delete_message_batch(
+                    QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": r.receipt_handle} for i, r in chunk.items()])
+                chunk = {int(f["Id"]): chunk[int(f["Id"])] for f in result.get("Failed") or []}
+                if not chunk:
+                    break
+            if chunk:  # they come back and are skipped as done (their work is marked once)
+                logger.warning("succeeded messages not deleted", extra={"count": len(chunk)})
 
 
 def process_batch(records: Iterable[SQSRecordLike], handle: Callable[[dict[str, Any]], None]) -> int:

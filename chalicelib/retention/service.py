@@ -31,7 +31,8 @@ def deliver(raw: dict[str, Any]) -> bool:
 
 
 def _send(message: EmailMessage) -> bool:
-    """Round trips: GetItem(email claim) and GetItem(account) unless the message names its
+    """Round trips (besides :func:`deliver`'s PutItem claim in progress and PutItem claim done):
+    GetItem(account) unless the message names its
     language and is transactional; GetItem(consent) for a marketing mail; PutItem(link) when
     the mail carries a one-time link; SES SendRawEmail."""
     from chalicelib.accounts import consents

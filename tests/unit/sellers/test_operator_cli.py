@@ -112,6 +112,7 @@ def test_reset_mfa_is_only_for_operators(email: str) -> None:
 
 
 def test_without_password_it_is_asked_for_twice(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)  # a terminal to ask on
     answers = iter([PASSWORD, PASSWORD])
     monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
 
@@ -120,6 +121,7 @@ def test_without_password_it_is_asked_for_twice(api: Any, monkeypatch: pytest.Mo
 
 
 def test_two_different_answers_create_nothing(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)  # a terminal to ask on
     answers = iter([PASSWORD, PASSWORD + "!"])
     monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
 

@@ -146,9 +146,9 @@ def test_a_weak_password_is_refused_with_the_reason(api: Any, capsys: pytest.Cap
 def test_a_guessable_password_is_refused_with_every_reason(capsys: pytest.CaptureFixture[str]) -> None:
     assert _create("--password", "olga-operator") == 2
     assert capsys.readouterr().err == (
-        "The password is too weak. Password must not contain the name in your email address (the part before "
-        "the @). Password is too easy to guess. Your name, the name in your email address and \"agora\" are "
-        "among the first words an attacker tries. Add another word or two. Uncommon words are better.\n")
+        'The password is too weak. Password must not contain "olga", the part of your email address before the @. '
+        'Password is too easy to guess. It contains "operator" (your name), among the first words an attacker '
+        "tries. Add another word or two. Uncommon words are better.\n")
     assert _operator() is None
 
 

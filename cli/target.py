@@ -33,7 +33,10 @@ def point_at(args: argparse.Namespace) -> None:
     if args.local:
         from dev.stack_state import apply_environment
 
-        apply_environment()
+        try:
+            apply_environment()
+        except SystemExit as missing:  # no `make run` running: say so like every other failure
+            raise CommandFailed(str(missing.code)) from None
         return
     if args.stage:
         os.environ["AGORA_STAGE"] = args.stage

@@ -51,6 +51,16 @@ def test_without_a_marketplace_a_command_says_which_to_name(argv: list[str], no_
     assert _operator() is None
 
 
+def test_local_without_a_running_marketplace_says_how_to_start_one(
+        no_terminal: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("AGORA_LOCAL_STATE", str(tmp_path / "stack.json"))
+
+    assert _create("--local") == 2
+
+    assert capsys.readouterr().err == ("agora operators create: No local marketplace is running "
+                                       f"({tmp_path}/stack.json is missing). Start one with `make run`.\n")
+
+
 def test_a_stage_without_a_region_is_refused_before_the_password_is_asked(
         no_terminal: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):

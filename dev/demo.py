@@ -1,6 +1,7 @@
 """Load the demo marketplace (dev/demo_data.py) into a running local stack, through the
 public API as a real seller would: apply, confirm the application with the link the local
-outbox received, onboard with (fake) Stripe, list products; the buyer signs up the same way.
+outbox received, onboard with (fake) Stripe, list products; the buyer signs up the same way;
+the operator (created as `agora operators create` would) signs in and sets the fee schedule.
 
     python -m dev.demo            (make run does this once the stack is ready)
 
@@ -93,6 +94,30 @@ def create_operator() -> None:
             mfa.enrol(existing.user_id, secret=operator["totp_secret"])
 
 
+def operator_headers(api: str) -> dict[str, str]:
+    """Sign in as the demo operator with a one-time code from its (public, fixed) TOTP key."""
+    from chalicelib.accounts import mfa
+
+    operator = demo_data.OPERATOR
+    login = requests.post(f"{api}/v1/auth/login", timeout=30, json={
+        "email": operator["email"], "password": operator["password"], "otp": mfa.code_at(operator["totp_secret"])})
+    tokens = _check(login, "sign in as the operator")
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def set_fees(api: str, headers: dict[str, str]) -> None:
+    """The demo's fee schedule, set once: a marketplace whose operator set fees before keeps them."""
+    current = _check(requests.get(f"{api}/v1/admin/fees", headers=headers, timeout=30), "read the fees")
+    if current["default"]["version"] == 0:
+        _check(requests.put(f"{api}/v1/admin/fees", json=demo_data.FEES, headers=headers, timeout=30),
+               "set the default fee schedule")
+    overridden = {schedule["scope"] for schedule in current["categories"]}
+    for slug, terms in demo_data.CATEGORY_FEES.items():
+        if f"category:{slug}" not in overridden:
+            _check(requests.put(f"{api}/v1/admin/fees/categories/{slug.replace('/', '--')}", json=terms,
+                                headers=headers, timeout=30), f"set the fees of {slug}")
+
+
 def onboard(api: str, headers: dict[str, str]) -> dict[str, Any]:
     """Follow the Stripe onboarding link as the seller's browser would, then wait for the
     webhook to tell agora that charges are enabled."""
@@ -112,6 +137,7 @@ def onboard(api: str, headers: dict[str, str]) -> dict[str, Any]:
 
 def load(api: str, outbox: str) -> dict[str, Any]:
     create_operator()
+    set_fees(api, operator_headers(api))
     summary: dict[str, Any] = {"sellers": []}
     for application, products in demo_data.SELLERS:
         signed_up = _sign_in_or_sign_up(api, outbox, path="/v1/sellers", body=application,
@@ -136,7 +162,10 @@ def load(api: str, outbox: str) -> dict[str, Any]:
 
 
 def describe(summary: dict[str, Any]) -> str:
-    lines = ["Demo data (sign in at POST /v1/auth/login):",
+    eur = demo_data.FEES["currencies"]["EUR"]["fixed"]
+    lines = [f"Demo marketplace fees: {demo_data.FEES['percent_bp'] / 100:g} % + {eur / 100:.2f} EUR a line "
+             f"(books {demo_data.CATEGORY_FEES['books']['percent_bp'] / 100:g} %)",
+             "Demo accounts (sign in at POST /v1/auth/login):",
              f"  operator  {demo_data.OPERATOR['email']} / {demo_data.OPERATOR['password']}   (one-time code: "
              f"agora operators otp --email {demo_data.OPERATOR['email']} --local)",
              f"  buyer     {demo_data.BUYER['email']} / {demo_data.BUYER['password']}"]

@@ -46,6 +46,7 @@ def test_parallel_checkouts_are_each_answered_and_never_oversell(local_stack: Lo
     found = requests.get(f"{api}/v1/products", params={"q": "Sternenreise Puzzle"}, timeout=10).json()["items"]
     product_id = found[0]["product_id"]
     stock = parallel * 3 // 4
+    _set_stock(local_stack, headers, product_id, parallel)  # enough to fill every cart
     with ThreadPoolExecutor(max_workers=8) as pool:
         carts = list(pool.map(lambda _: _guest_cart(local_stack, product_id), range(parallel)))
     _set_stock(local_stack, headers, product_id, stock)

@@ -104,8 +104,11 @@ class AgoraRequestHandler(ChaliceRequestHandler):
             self.routes.match_route(self.path)
         except ValueError:
             self._parse_payload()  # read the body, so a kept-alive connection stays in step
-            self._send_http_response(404, {"Content-Type": "application/json", "X-Request-Id": _request_id()},
-                                     error_json("not_found", "No route matches this path."))
+            headers = {"Content-Type": "application/json", "X-Request-Id": _request_id()}
+            if self.command == "HEAD":
+                self._send_http_response_no_body(404, headers)
+            else:
+                self._send_http_response(404, headers, error_json("not_found", "No route matches this path."))
             return
         super()._generic_handle()
 

@@ -55,6 +55,7 @@ def test_an_unknown_path_is_a_404_in_agora_shape_that_never_echoes_the_authoriza
     assert json.loads(body)["error"]["code"] == "not_found"
     assert b"secret-token-of-the-caller" not in body
     assert all("secret-token-of-the-caller" not in value for value in headers.values())
+    assert _request(local_server, "HEAD", "/v1/no-such-thing")[::2] == (404, b"")
 
 
 @pytest.mark.parametrize("method", ["TRACE", "QUERY", "PROPFIND", "DELETE"])

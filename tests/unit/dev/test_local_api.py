@@ -25,7 +25,7 @@ def local_server(aws: dict[str, str]) -> Iterator[tuple[str, int]]:
     original_class = app.app.__class__
     config = Config.create(chalice_stage="local", app_name="agora", lambda_timeout=30, lambda_memory_size=512)
     server = local_api.create_server(app.app, config, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield server.server_address

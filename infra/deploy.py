@@ -12,8 +12,9 @@
    chalicelib/core/resources.py reads the queue names and stream ARN at import time (if the
    stack replaced the table's stream, it first makes Chalice subscribe to the new one);
 5. makes the calls ``chalice deploy`` cannot (``AFTER_CHALICE_DEPLOY``): the API stage's
-   throttling, and the table stream mapping's retry limit, bisect-on-error and on-failure
-   destination (the stream's dead-letter queue).
+   throttling, API Gateway's own error answers in agora's error shape (unknown routes 404),
+   and the table stream mapping's retry limit, bisect-on-error and on-failure destination
+   (the stream's dead-letter queue).
 
 ``--dry-run --outputs-file outputs.json`` does steps 2 and 3 from saved outputs and prints
 the chalice command and the calls of step 5 instead of calling AWS or running anything.
@@ -441,6 +442,52 @@ def api_throttling(deployed: DeployedStage) -> list[AwsCall]:
     })]
 
 
+def _gateway_error(code: str, message: str) -> str:
+    """A gateway response body in agora's error shape (chalicelib.core.http.error_body); the
+    request id is API Gateway's. Fixed text only: API Gateway's own messages can quote the
+    request's Authorization header, so none of them is passed on."""
+    return json.dumps({"error": {"code": code, "message": message,
+                                 "details": {"request_id": "$context.requestId"}}})
+
+
+# What API Gateway answers itself (before any Lambda runs), in agora's error shape. A path or
+# method no route declares is "Missing Authentication Token" (403) to API Gateway, or, when
+# the request carries an Authorization header, "Incomplete Signature" (403, quoting the
+# header): both become agora's 404. API Gateway cannot tell an unknown method on a known path
+# from an unknown path, so deployed, both are 404 (locally, dev/local_api.py answers 405).
+NO_ROUTE = ("not_found", "No route matches this path and method.", "404")
+GATEWAY_RESPONSES: dict[str, tuple[str, str, str | None]] = {
+    # response type: (agora code, message, status; None keeps API Gateway's status)
+    "MISSING_AUTHENTICATION_TOKEN": NO_ROUTE,
+    "INCOMPLETE_SIGNATURE": NO_ROUTE,
+    "THROTTLED": ("too_many_requests", "Too many requests to the API; retry in a moment.", None),
+    "QUOTA_EXCEEDED": ("too_many_requests", "Too many requests to the API; retry later.", None),
+    "REQUEST_TOO_LARGE": ("payload_too_large", "The request is too large.", None),
+    "DEFAULT_4XX": ("bad_request", "The API gateway refused the request.", None),
+    "DEFAULT_5XX": ("internal_error", "An internal error occurred. Quote the request id when reporting it.", None),
+}
+
+
+def gateway_responses(deployed: DeployedStage) -> list[AwsCall]:
+    """API Gateway's own answers (unknown route, throttled, too large, its 4xx and 5xx) in
+    agora's JSON error shape, then a deployment of the stage so that they take effect."""
+    rest_api_id = deployed.recorded("rest_api", "rest_api_id")
+    calls = []
+    for response_type, (code, message, status) in GATEWAY_RESPONSES.items():
+        params: dict[str, Any] = {
+            "restApiId": rest_api_id, "responseType": response_type,
+            "responseParameters": {"gatewayresponse.header.Cache-Control": "'no-store'"},
+            "responseTemplates": {"application/json": _gateway_error(code, message)},
+        }
+        if status is not None:
+            params["statusCode"] = status
+        calls.append(AwsCall("apigateway", "put_gateway_response", params))
+    calls.append(AwsCall("apigateway", "create_deployment", {
+        "restApiId": rest_api_id, "stageName": deployed.config.get("api_gateway_stage", "api"),
+        "description": "agora's gateway responses"}))
+    return calls
+
+
 STREAM_FUNCTION = "table_stream"
 
 
@@ -493,8 +540,10 @@ def package_overrides_file_name(stage: str) -> str:
 
 
 AfterDeployStep = Callable[[DeployedStage], list[AwsCall]]
-# What `chalice deploy` cannot configure, in order. Each step only plans its calls.
-AFTER_CHALICE_DEPLOY: tuple[AfterDeployStep, ...] = (api_throttling, stream_failure_handling)
+# What `chalice deploy` cannot configure, in order. Each step only plans its calls. The
+# gateway responses' deployment comes before the stage's throttling is set (moto, unlike
+# API Gateway, forgets a stage's method settings when it is deployed again).
+AFTER_CHALICE_DEPLOY: tuple[AfterDeployStep, ...] = (gateway_responses, api_throttling, stream_failure_handling)
 
 
 def after_chalice_deploy(deployed: DeployedStage,

@@ -10,7 +10,8 @@ Keys
     GSI3SK=<updated_at>#<user_id> — who changed a cart on a given day, for the
     abandoned-cart sweep (Query per day, never Scan).
 - ``Order``: PK=USER#<user_id>, SK=ORDER#<order_id> (ULIDs: newest last) — the marketplace
-  order: totals, addresses, payment state, the sellers it is split into.
+  order: totals, addresses, payment state and payment status (pending -> paid ->
+  partially_refunded -> refunded, or cancelled before payment), the sellers it is split into.
   - GSI1 (sparse, only while payment is pending): GSI1PK=PAYMENT_DUE#<yyyy-mm-dd>,
     GSI1SK=<due ISO time>#<order_id> — orders whose stock reservation runs out, for the
     release sweep (Query today's and yesterday's bucket up to now).
@@ -50,7 +51,13 @@ from __future__ import annotations
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
-from chalicelib.orders.states import MAX_CART_LINES, MAX_LINE_QUANTITY, STATUSES, TRANSITIONS  # noqa: F401
+from chalicelib.orders.states import (  # noqa: F401
+    MAX_CART_LINES,
+    MAX_LINE_QUANTITY,
+    PAYMENT_STATUSES,
+    STATUSES,
+    TRANSITIONS,
+)
 
 CART_SK = "CART"
 ORDER_PREFIX = "ORDER#"
@@ -119,7 +126,10 @@ class Order(TableModel):
     email = UnicodeAttribute()
     buyer_name = UnicodeAttribute(default="")
     guest = UnicodeAttribute(null=True)  # "yes" when placed without signing in
-    status = UnicodeAttribute()  # pending_payment | paid | cancelled
+    status = UnicodeAttribute()  # pending_payment | paid | cancelled (before payment)
+    # PAYMENT_STATUSES: written with every change of status or refunded total; absent on orders
+    # written before it existed, which ``states.order_payment_status`` derives on read
+    payment_status = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
     currency = UnicodeAttribute()
     subtotal = NumberAttribute()

@@ -129,7 +129,8 @@ def mark_paid(order: Order, payment: Payment) -> bool:
     at = now_stamp()
     transaction = LabelledTransaction()
     transaction.update("order", order, [
-        Order.status.set("paid"), Order.paid_at.set(at), Order.payment_intent_id.set(payment.payment_intent_id),
+        Order.status.set("paid"), Order.payment_status.set("paid"), Order.paid_at.set(at),
+        Order.payment_intent_id.set(payment.payment_intent_id),
         Order.amount_captured.set(payment.amount), Order.GSI1PK.remove(), Order.GSI1SK.remove(),
         *([Order.charge_id.set(payment.charge_id)] if payment.charge_id else [])],
         (Order.status == "pending_payment")
@@ -176,7 +177,8 @@ def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, ca
     subs = subs if subs is not None else sub_orders_of([order])[order.order_id]
     at = now_stamp()
     transaction = LabelledTransaction()
-    transaction.update("order", order, [Order.status.set("cancelled"), Order.cancel_reason.set(reason),
+    transaction.update("order", order, [Order.status.set("cancelled"), Order.payment_status.set("cancelled"),
+                                        Order.cancel_reason.set(reason),
                                         Order.cancelled_at.set(at), Order.GSI1PK.remove(), Order.GSI1SK.remove()],
                        Order.status == "pending_payment")
     holds = []

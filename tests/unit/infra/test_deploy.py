@@ -685,3 +685,44 @@ def test_a_dry_run_reports_a_replaced_stream_and_changes_nothing(
             f"so that chalice subscribes the relay to {STREAM_ARN}") in printed
     assert '"restApiId": "abc123"' in printed
     assert path.read_text() == before
+
+
+# --- after `chalice deploy`: API Gateway's own answers in agora's error shape ----------------
+
+
+def test_gateway_responses_answer_unknown_routes_with_agora_404_and_never_quote_the_request() -> None:
+    calls = deploy.gateway_responses(_deployed())
+    responses = {c.params["responseType"]: c.params for c in calls if c.operation == "put_gateway_response"}
+    assert {"MISSING_AUTHENTICATION_TOKEN", "INCOMPLETE_SIGNATURE", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    for response_type in ("MISSING_AUTHENTICATION_TOKEN", "INCOMPLETE_SIGNATURE"):
+        assert responses[response_type]["statusCode"] == "404"
+        body = json.loads(responses[response_type]["responseTemplates"]["application/json"])
+        assert body == {"error": {"code": "not_found", "message": "No route matches this path and method.",
+                                  "details": {"request_id": "$context.requestId"}}}
+    for params in responses.values():
+        template = params["responseTemplates"]["application/json"]
+        assert set(json.loads(template)["error"]) == {"code", "message", "details"}
+        # API Gateway's messages may quote the Authorization header; nothing of the request is used
+        assert "$context.error" not in template and "method.request" not in template
+    assert "statusCode" not in responses["DEFAULT_5XX"]  # 5xx keep API Gateway's status
+    # then the stage is deployed again, so that they take effect
+    assert (calls[-1].operation, calls[-1].params["stageName"]) == ("create_deployment", "api")
+    assert deploy.gateway_responses in deploy.AFTER_CHALICE_DEPLOY
+
+
+def test_deploy_declares_the_gateway_responses_on_the_deployed_api(chalice_dir: Path) -> None:
+    args = deploy.parse_args(["--stage", "dev", "--chalice-dir", str(chalice_dir),
+                              "--sender-email", "hello@shop.example", "--frontend-url", "https://shop.example",
+                              "--api-url", "https://api.shop.example"])
+
+    deploy.deploy(args, session=boto3.session.Session(region_name=REGION), run=_fake_chalice_deploy(chalice_dir, []))
+
+    api = json.loads((chalice_dir / "deployed" / "dev.json").read_text())["resources"][0]["rest_api_id"]
+    apigateway = boto3.client("apigateway")
+    missing = apigateway.get_gateway_response(restApiId=api, responseType="MISSING_AUTHENTICATION_TOKEN")
+    assert missing["statusCode"] == "404"
+    assert json.loads(missing["responseTemplates"]["application/json"])["error"]["code"] == "not_found"
+    server_error = apigateway.get_gateway_response(restApiId=api, responseType="DEFAULT_5XX")
+    assert json.loads(server_error["responseTemplates"]["application/json"])["error"]["code"] == "internal_error"
+    deployments = apigateway.get_deployments(restApiId=api)["items"]
+    assert len(deployments) == 2  # chalice's, then the one that publishes the gateway responses

@@ -78,7 +78,10 @@ def begin(key: str, *, lease_seconds: int = DEFAULT_LEASE_SECONDS,
             raise
     else:
         return True
-    current = OnceMarker.get(marker.PK, marker.SK, consistent_read=True)
+    try:
+        current = OnceMarker.get(marker.PK, marker.SK, consistent_read=True)
+    except OnceMarker.DoesNotExist:  # released between our put and this read: try again later
+        raise InProgress(key, now) from None
     if current.status == IN_PROGRESS:
         raise InProgress(key, int(current.lease_until or 0))
     return False

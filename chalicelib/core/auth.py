@@ -17,7 +17,7 @@ from typing import Any
 
 from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.core.ids import new_id
-from chalicelib.core.settings import get_settings
+from chalicelib.core.secrets import get_secret
 
 ISSUER = "agora"
 AUDIENCE = "agora-api"
@@ -92,7 +92,7 @@ def key_ring() -> list[tuple[str, bytes]]:
     secret gets a kid derived from it, so a single-key setup needs no naming. Rotate by
     putting the new key first and keeping the old one until its tokens and links are gone.
     """
-    raw = get_settings().secret("token_signing_key")
+    raw = get_secret("token_signing_key")
     ring = []
     for part in (p.strip() for p in raw.split(",") if p.strip()):
         kid, _, secret = part.partition("=") if "=" in part else ("", "", part)

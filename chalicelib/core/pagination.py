@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from chalicelib.core.errors import BadRequest
-from chalicelib.core.settings import get_settings
+from chalicelib.core.secrets import get_secret
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ class Page(Generic[T]):
 
 
 def _key() -> bytes:
-    return hashlib.sha256(b"agora-cursor:" + get_settings().secret("token_signing_key").encode()).digest()
+    return hashlib.sha256(b"agora-cursor:" + get_secret("token_signing_key").encode()).digest()
 
 
 def _b64(raw: bytes) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from chalicelib.core.settings import get_settings
+from chalicelib.core.secrets import get_secret
 
 SECRET_NAME = "hash_pepper"
 LEGACY_VERSION = "0"
@@ -35,7 +35,7 @@ MIN_PEPPER_BYTES = 32
 
 def pepper_ring() -> list[tuple[str, bytes]]:
     """``(version, key)`` pairs, newest first."""
-    raw = get_settings().secret(SECRET_NAME)
+    raw = get_secret(SECRET_NAME)
     ring: list[tuple[str, bytes]] = []
     for part in (p.strip() for p in raw.split(",") if p.strip()):
         version, _, secret = part.partition("=") if "=" in part else ("1", "", part)

@@ -36,8 +36,9 @@ class Settings:
     secrets_parameter_path: str
     log_level: str
     max_body_bytes: int
-    # Secrets: given directly in local stages, fetched from SSM SecureString otherwise.
-    _inline_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    # AGORA_SECRET_* by short name; chalicelib.core.secrets uses them in local stages only
+    # (SSM SecureString under secrets_parameter_path otherwise).
+    inline_secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def worker_queues(self) -> tuple[str, ...]:
@@ -46,18 +47,6 @@ class Settings:
     @property
     def is_local(self) -> bool:
         return self.stage in LOCAL_STAGES
-
-    def secret(self, name: str) -> str:
-        """A secret by short name (``stripe_secret_key``, ``token_signing_key``, ...).
-
-        ``AGORA_SECRET_<NAME>`` environment variables count only in local stages: a deployed
-        function reads its secrets from SSM alone, so a variable slipped into a Lambda's
-        configuration can never replace a signing key or the pepper."""
-        if self.is_local and name in self._inline_secrets:
-            return self._inline_secrets[name]
-        if self.is_local:
-            raise KeyError(f"secret {name!r} is not set (env AGORA_SECRET_{name.upper()})")
-        return _ssm_secrets(self.secrets_parameter_path)[name]
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -90,25 +79,10 @@ def get_settings() -> Settings:
         secrets_parameter_path=_env("AGORA_SECRETS_PATH", f"/agora/{stage}/secrets/"),
         log_level=_env("AGORA_LOG_LEVEL", "INFO"),
         max_body_bytes=int(_env("AGORA_MAX_BODY_BYTES", str(1024 * 1024))),
-        _inline_secrets=inline,
+        inline_secrets=inline,
     )
-
-
-@lru_cache(maxsize=4)
-def _ssm_secrets(path: str) -> dict[str, str]:
-    """All SecureString parameters under ``path`` in one paginated call, cached per container."""
-    from chalicelib.core.aws import client
-
-    found: dict[str, str] = {}
-    for page in client("ssm").get_paginator("get_parameters_by_path").paginate(
-        Path=path, WithDecryption=True
-    ):
-        for parameter in page["Parameters"]:
-            found[parameter["Name"][len(path):].replace("-", "_")] = parameter["Value"]
-    return found
 
 
 def reset_settings() -> None:
     """Forget cached settings (tests change the environment between cases)."""
     get_settings.cache_clear()
-    _ssm_secrets.cache_clear()

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from chalicelib.core.errors import BadRequest, ServiceUnavailable
+from chalicelib.core.secrets import get_secret
 from chalicelib.core.settings import get_settings
 
 # The SDK waits up to 80 s per request by default, longer than a Lambda may run (30 s): a
@@ -45,7 +46,7 @@ def client() -> Any:
     if settings.stripe_api_base:
         base = settings.stripe_api_base
         options["base_addresses"] = {"api": base, "connect": base, "files": base}
-    return stripe.StripeClient(settings.secret("stripe_secret_key"), **options)
+    return stripe.StripeClient(get_secret("stripe_secret_key"), **options)
 
 
 def reset_client() -> None:
@@ -107,7 +108,7 @@ def verify_webhook(payload: bytes | str, signature: str | None, secret_name: str
     if not signature:
         raise BadRequest("Missing Stripe-Signature header.", code="invalid_signature")
     try:
-        return stripe.Webhook.construct_event(payload, signature, get_settings().secret(secret_name))
+        return stripe.Webhook.construct_event(payload, signature, get_secret(secret_name))
     except (ValueError, stripe.SignatureVerificationError):
         raise BadRequest("The webhook signature does not match.", code="invalid_signature") from None
 

@@ -44,6 +44,7 @@ def aws(aws_credentials: None, _shared_aws: tuple[dict[str, str], _Baseline],
     """The in-process AWS with the production stack, as if created for this test alone."""
     from chalicelib.core import cache
     from chalicelib.core.aws import reset_clients
+    from chalicelib.core.secrets import reset_secrets
     from chalicelib.core.settings import reset_settings
 
     outputs, baseline = _shared_aws
@@ -53,6 +54,7 @@ def aws(aws_credentials: None, _shared_aws: tuple[dict[str, str], _Baseline],
     for variable, output in _ENVIRONMENT.items():
         monkeypatch.setenv(variable, outputs[output])
     reset_settings()
+    reset_secrets()
     reset_clients()
     _reset_model_connections()
     cache.clear_all()
@@ -61,6 +63,7 @@ def aws(aws_credentials: None, _shared_aws: tuple[dict[str, str], _Baseline],
     finally:
         baseline.restore()
         reset_settings()
+        reset_secrets()
         reset_clients()
         _reset_model_connections()
 

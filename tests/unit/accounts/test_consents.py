@@ -234,9 +234,10 @@ def test_an_unsubscribe_link_survives_rotating_the_signing_key_and_the_pepper(ap
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Mail links are signed under the hash pepper: a signing-key rotation does not touch them,
     and a new pepper version signs new links while old ones keep working."""
-    from chalicelib.core.settings import get_settings, reset_settings
+    from chalicelib.core.secrets import get_secret
+    from chalicelib.core.settings import reset_settings
 
-    old_pepper = get_settings().secret("hash_pepper")
+    old_pepper = get_secret("hash_pepper")
     token = consents.unsubscribe_token(subscribed.user_id, "newsletter")
     monkeypatch.setenv("AGORA_SECRET_TOKEN_SIGNING_KEY", "k2=new-signing-key-0123456789-0123456789")
     monkeypatch.setenv("AGORA_SECRET_HASH_PEPPER", f"2=new-pepper-0123456789-0123456789-0123,{old_pepper}")

@@ -18,11 +18,12 @@ from chalicelib.core.auth import (
     issue_access_token,
 )
 from chalicelib.core.errors import Forbidden, Unauthorized
-from chalicelib.core.settings import get_settings, reset_settings
+from chalicelib.core.secrets import get_secret
+from chalicelib.core.settings import reset_settings
 
 
 def _key() -> str:
-    return get_settings().secret("token_signing_key")
+    return get_secret("token_signing_key")
 
 
 def _claims(**overrides: object) -> dict:

@@ -405,7 +405,7 @@ def _stored_key(ref: CartRef, key: str) -> CheckoutKey | None:
 
 def _replay(stored: CheckoutKey, request_hash: str) -> CheckoutResult:
     """The order of a key seen before: GetItem order + BatchGetItem parts (+ the PaymentIntent)."""
-    from chalicelib.orders.lifecycle import sub_orders_of
+    from chalicelib.orders.transitions import sub_orders_of
 
     if stored.request_hash != request_hash:
         raise ValidationFailed("This Idempotency-Key was used for a different checkout; use a new key.",

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.catalog.stock import StockHold, release_writes, stock_changed_event
+from chalicelib.catalog.stock import release_writes, stock_changed_event
 from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
@@ -52,7 +52,9 @@ from chalicelib.orders.models import (
     seller_status_key,
     user_key,
 )
+from chalicelib.orders.payment import release_unpaid
 from chalicelib.orders.states import order_payment_status, refund_status
+from chalicelib.orders.transitions import holds_of, invalid_transition, move, now_stamp, sub_orders_of
 
 MAX_ATTEMPTS = 4
 BUYER_CANCELLABLE = ("pending_payment", "paid", "accepted")
@@ -61,10 +63,6 @@ SELLER_CANCELLABLE = ("paid", "accepted")
 
 class _Stale(Stale):
     """The sub-order or order changed since it was read."""
-
-
-def now_stamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def order_not_found() -> NotFound:
@@ -90,17 +88,6 @@ def get_sub_order(seller_id: str, order_id: str) -> SubOrder:
         return SubOrder.get(seller_key(seller_id), order_sk(order_id), consistent_read=True)
     except SubOrder.DoesNotExist:
         raise order_not_found() from None
-
-
-def sub_orders_of(orders: list[Order]) -> dict[str, list[SubOrder]]:
-    """The sub-orders of several orders: BatchGetItem (1 RT per 100)."""
-    keys = [(seller_key(sid), order_sk(o.order_id)) for o in orders for sid in o.seller_ids]
-    found: dict[tuple[str, str], SubOrder] = {}
-    for start in range(0, len(keys), 100):
-        for sub in SubOrder.batch_get(keys[start:start + 100], consistent_read=True):
-            found[(sub.order_id, sub.seller_id)] = sub
-    return {o.order_id: [found[(o.order_id, sid)] for sid in o.seller_ids if (o.order_id, sid) in found]
-            for o in orders}
 
 
 def buyer_orders(user_id: str, *, cursor: str | None, limit: int) -> Page[tuple[Order, list[SubOrder]]]:
@@ -133,48 +120,9 @@ def seller_orders(seller_id: str, *, status: str | None, cursor: str | None, lim
 
 # --- moves ------------------------------------------------------------------------------
 
-def invalid_transition(sub: SubOrder, to: str) -> Conflict:
-    return Conflict(f"An order that is {sub.status.replace('_', ' ')} cannot become {to.replace('_', ' ')}.",
-                    code="invalid_transition", details={"order_id": sub.order_id, "seller_id": sub.seller_id,
-                                                        "status": sub.status, "requested": to})
-
-
-def move(transaction: LabelledTransaction, sub: SubOrder, to: str, *, at: str,
-         changes: Mapping[str, Any] | None = None, payload: Mapping[str, Any] | None = None) -> SubOrder:
-    """Add the move of ``sub`` to ``to`` (with attribute ``changes``) and its event; returns the
-    sub-order as it will be once the transaction commits, so callers need not read it again."""
-    if to not in TRANSITIONS[sub.status]:
-        raise invalid_transition(sub, to)
-    after = SubOrder.from_raw_data(sub.serialize())
-    values: dict[str, Any] = {"status": to, "GSI3PK": seller_status_key(sub.seller_id, to),
-                              "history": [*sub.history, {"status": to, "at": at}], "updated_at": at,
-                              **(changes or {})}
-    actions = [SubOrder.version.add(1)]
-    for name, value in values.items():
-        attribute = getattr(SubOrder, name)
-        actions.append(attribute.remove() if value is None else attribute.set(value))
-        setattr(after, name, value)
-    after.version = int(sub.version) + 1
-    transaction.update(f"sub:{sub.seller_id}", sub, actions, SubOrder.version == sub.version)
-    transaction.put("event", new_event("order.status_changed", {
-        "order_id": sub.order_id, "seller_id": sub.seller_id, "user_id": sub.user_id, "from": sub.status,
-        "to": to, "at": at, **(payload or {})}))
-    return after
-
-
 def commit(transaction: LabelledTransaction) -> None:
     if transaction.commit():
         raise _Stale
-
-
-def holds_of(sub: SubOrder, quantities: Mapping[int, int] | None = None) -> list[StockHold]:
-    """Stock to give back: every line, or ``quantities`` per line number."""
-    holds = []
-    for line in sub.lines:
-        quantity = int(line["quantity"]) if quantities is None else quantities.get(int(line["line"]), 0)
-        if quantity:
-            holds.append(StockHold(sub.seller_id, line["product_id"], quantity))
-    return holds
 
 
 # --- refunds requested with a move ----------------------------------------------------------
@@ -375,8 +323,6 @@ def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
 def buyer_cancel(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
     """Cancel the whole order before anything shipped: an unpaid one releases its stock and
     its PaymentIntent; a paid one is refunded per seller."""
-    from chalicelib.orders.payment import release_unpaid
-
     def attempt() -> tuple[Order, list[SubOrder]]:
         order, subs = buyer_order(user_id, order_id)
         late = [s for s in subs if s.status not in BUYER_CANCELLABLE]

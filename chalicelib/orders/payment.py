@@ -48,8 +48,8 @@ from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
-from chalicelib.orders.lifecycle import holds_of, move, now_stamp, sub_orders_of
 from chalicelib.orders.models import Order, SubOrder, order_sk, payment_due_key, transfer_due_key, user_key
+from chalicelib.orders.transitions import holds_of, move, now_stamp, sub_orders_of
 
 
 def _order_of(intent: dict[str, Any]) -> Order | None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.db import LabelledTransaction
-from chalicelib.orders.lifecycle import sub_orders_of
 from chalicelib.orders.models import ORDER_PREFIX, Order, SubOrder, user_key
+from chalicelib.orders.transitions import sub_orders_of
 
 
 def _orders(user_id: str) -> list[Order]:

@@ -22,8 +22,9 @@ from typing import Any
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
-from chalicelib.orders.lifecycle import get_order, get_sub_order, move, now_stamp
+from chalicelib.orders.lifecycle import get_order, get_sub_order
 from chalicelib.orders.models import Refund, refund_sk, user_key
+from chalicelib.orders.transitions import move, now_stamp
 
 
 class TransferPending(Exception):

@@ -1,0 +1,73 @@
+"""A sub-order's moves between states, shared by everything that moves one.
+
+The buyer's and seller's actions (:mod:`chalicelib.orders.lifecycle`), the payment's
+verdict (:mod:`chalicelib.orders.payment`) and refunds all add a move to their own
+TransactWriteItems through :func:`move`; living here, none of them imports another for it.
+States and moves are :data:`chalicelib.orders.models.TRANSITIONS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.catalog.stock import StockHold
+from chalicelib.core.db import LabelledTransaction
+from chalicelib.core.errors import Conflict
+from chalicelib.events.service import new_event
+from chalicelib.orders.models import TRANSITIONS, Order, SubOrder, order_sk, seller_key, seller_status_key
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def sub_orders_of(orders: list[Order]) -> dict[str, list[SubOrder]]:
+    """The sub-orders of several orders: BatchGetItem (1 RT per 100)."""
+    keys = [(seller_key(sid), order_sk(o.order_id)) for o in orders for sid in o.seller_ids]
+    found: dict[tuple[str, str], SubOrder] = {}
+    for start in range(0, len(keys), 100):
+        for sub in SubOrder.batch_get(keys[start:start + 100], consistent_read=True):
+            found[(sub.order_id, sub.seller_id)] = sub
+    return {o.order_id: [found[(o.order_id, sid)] for sid in o.seller_ids if (o.order_id, sid) in found]
+            for o in orders}
+
+
+def invalid_transition(sub: SubOrder, to: str) -> Conflict:
+    return Conflict(f"An order that is {sub.status.replace('_', ' ')} cannot become {to.replace('_', ' ')}.",
+                    code="invalid_transition", details={"order_id": sub.order_id, "seller_id": sub.seller_id,
+                                                        "status": sub.status, "requested": to})
+
+
+def move(transaction: LabelledTransaction, sub: SubOrder, to: str, *, at: str,
+         changes: Mapping[str, Any] | None = None, payload: Mapping[str, Any] | None = None) -> SubOrder:
+    """Add the move of ``sub`` to ``to`` (with attribute ``changes``) and its event; returns the
+    sub-order as it will be once the transaction commits, so callers need not read it again."""
+    if to not in TRANSITIONS[sub.status]:
+        raise invalid_transition(sub, to)
+    after = SubOrder.from_raw_data(sub.serialize())
+    values: dict[str, Any] = {"status": to, "GSI3PK": seller_status_key(sub.seller_id, to),
+                              "history": [*sub.history, {"status": to, "at": at}], "updated_at": at,
+                              **(changes or {})}
+    actions = [SubOrder.version.add(1)]
+    for name, value in values.items():
+        attribute = getattr(SubOrder, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+        setattr(after, name, value)
+    after.version = int(sub.version) + 1
+    transaction.update(f"sub:{sub.seller_id}", sub, actions, SubOrder.version == sub.version)
+    transaction.put("event", new_event("order.status_changed", {
+        "order_id": sub.order_id, "seller_id": sub.seller_id, "user_id": sub.user_id, "from": sub.status,
+        "to": to, "at": at, **(payload or {})}))
+    return after
+
+
+def holds_of(sub: SubOrder, quantities: Mapping[int, int] | None = None) -> list[StockHold]:
+    """Stock to give back: every line, or ``quantities`` per line number."""
+    holds = []
+    for line in sub.lines:
+        quantity = int(line["quantity"]) if quantities is None else quantities.get(int(line["line"]), 0)
+        if quantity:
+            holds.append(StockHold(sub.seller_id, line["product_id"], quantity))
+    return holds

@@ -18,6 +18,9 @@ Asking for a link never reveals whether the address has an account: the answer i
 the same 202. Requests are limited per source address (429), and mails per address are
 paced: a request inside the gap since the last mail is dropped quietly, so nobody can
 flood a mailbox or use up its owner's links (any link in the mailbox works).
+
+Redeeming a link for a session is the accounts service's (:func:`chalicelib.accounts.service.redeem_link`):
+what a link does to an account is account logic, and this module stays below it.
 """
 
 from __future__ import annotations
@@ -28,10 +31,8 @@ from urllib.parse import urlencode
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.accounts import service
 from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.models import MagicLink
-from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import throttle
 from chalicelib.core.auth import new_secret
 from chalicelib.core.db import was_condition_failure
@@ -115,25 +116,3 @@ def consume(token: str, purposes: tuple[str, ...]) -> MagicLink:
             raise
         return link
     raise Unauthorized("This link is used up or has expired; ask for a new one.", code="invalid_magic_link")
-
-
-def redeem_link(token: str, *, source_ip: str) -> Session:
-    """Exchange a mailed link's token for a session, once: a sign-in link signs in (creating
-    a passwordless account for a new address), a sign-up link creates the account it
-    confirms, an invitation link claims the invited account and accepts the invitation.
-    Using a link proves the mailbox (:func:`service.confirm_mailbox`).
-
-    Round trips: UpdateItem(throttle), UpdateItem(link), the account (GetItem claim + GetItem
-    user, or the sign-up's GetItem + TransactWriteItems), the mailbox proof the first time,
-    TransactWriteItems(session)."""
-    throttle.hit(VERIFY_ATTEMPTS_PER_SOURCE, source_ip)
-    link = consume(token, ("sign_in", "sign_up", "customer_invite"))
-    purpose = link.purpose or "sign_in"
-    if purpose == "sign_up":
-        user = service.complete_sign_up(link.ref, link.email)
-    else:
-        user, _ = service.ensure_account(link.email, method="magic_link")
-    user = service.confirm_mailbox(user)
-    if purpose == "customer_invite" and link.ref:
-        service.accept_invitation(user, link.ref)
-    return start_session(user)

@@ -94,9 +94,9 @@ def request_magic_link(body: schemas.MagicLinkRequest) -> schemas.Accepted:
            description="A sign-in link creates a passwordless account for a new address. The first link used on an "
                        "account whose address was never confirmed clears any password on it and ends its sessions.")
 def verify_magic_link(body: schemas.MagicLinkRedemption) -> schemas.Tokens:
-    from chalicelib.accounts import magic_links
+    from chalicelib.accounts import service
 
-    return schemas.tokens(magic_links.redeem_link(body.token, source_ip=_source_ip()))
+    return schemas.tokens(service.redeem_link(body.token, source_ip=_source_ip()))
 
 
 @bp.route("/v1/me/password", methods=["PUT"])

@@ -36,6 +36,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
+from chalicelib.accounts import magic_links
 from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.models import PROFILE_SK, EmailClaim, SignUp, User, email_key, signup_key, user_key
 from chalicelib.accounts.sessions import Session, start_session
@@ -177,8 +178,6 @@ def register(*, email: str, password: str, name: str, newsletter: bool = False, 
     Round trips: UpdateItem(throttle), GetItem + UpdateItem(pacing), GetItem(claim) +
     GetItem(user), PutItem(sign-up) for a new address, SQS SendMessage(mail). The password is
     hashed either way, so both answers take as long."""
-    from chalicelib.accounts import magic_links
-
     email = normalise_email(email)
     check_new_password(password, email, name=name)
     throttle.hit(SIGN_UPS_PER_SOURCE, source_ip)
@@ -266,8 +265,6 @@ def login(*, email: str, password: str, source_ip: str, challenge: str | None = 
         _second_factor(user, otp, email, now)
     throttle.refund_all(attempts, now=now)
     if not user.email_verified:
-        from chalicelib.accounts import magic_links
-
         magic_links.mail_sign_in_link(email)
         raise Forbidden("Confirm your email address first: we have mailed you a sign-in link. Until you use it, "
                         "this account signs in by link only.", code="email_not_verified")
@@ -404,6 +401,28 @@ def accept_invitation(user: User, invitation_id: str) -> None:
     ``account.invitation_accepted`` event), which links its customer record to the account.
     The link is single use and the subscriber idempotent, so this happens once."""
     record_event("account.invitation_accepted", {"user_id": user.user_id, "invitation_id": invitation_id})
+
+
+def redeem_link(token: str, *, source_ip: str) -> Session:
+    """Exchange a mailed link's token for a session, once: a sign-in link signs in (creating
+    a passwordless account for a new address), a sign-up link creates the account it
+    confirms, an invitation link claims the invited account and accepts the invitation.
+    Using a link proves the mailbox (:func:`confirm_mailbox`).
+
+    Round trips: UpdateItem(throttle), UpdateItem(link), the account (GetItem claim + GetItem
+    user, or the sign-up's GetItem + TransactWriteItems), the mailbox proof the first time,
+    TransactWriteItems(session)."""
+    throttle.hit(magic_links.VERIFY_ATTEMPTS_PER_SOURCE, source_ip)
+    link = magic_links.consume(token, ("sign_in", "sign_up", "customer_invite"))
+    purpose = link.purpose or "sign_in"
+    if purpose == "sign_up":
+        user = complete_sign_up(link.ref, link.email)
+    else:
+        user, _ = ensure_account(link.email, method="magic_link")
+    user = confirm_mailbox(user)
+    if purpose == "customer_invite" and link.ref:
+        accept_invitation(user, link.ref)
+    return start_session(user)
 
 
 def require_recent_sign_in(auth_time: int | None) -> None:

@@ -32,9 +32,10 @@ from chalicelib.catalog.schemas import MAX_PRICE, BrowseQuery
 from chalicelib.catalog.search import brand_key, lookup_key, matches, query_terms, words
 from chalicelib.catalog.service import find_product, product_not_found
 from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.ids import has_prefix
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.sellers.models import Seller
-from chalicelib.sellers.service import sellers_by_id
+from chalicelib.sellers.service import get_seller, seller_not_found, sellers_by_id
 
 MAX_QUERY_PAGES = 4
 QUERY_PAGE = 100
@@ -155,3 +156,16 @@ def count_listed_products(seller_id: str) -> int:
     A COUNT Query of the seller's listing partition: 1 round trip per ~1 MB of entries
     (thousands of products). It does not check the seller's own standing."""
     return ProductListing.by_newest.count(newest_index_key(f"SELLER#{seller_id}"))
+
+
+def storefront(seller_id: str) -> tuple[Seller, int]:
+    """An approved seller's public face and how many products it has on sale; any other
+    seller is not found. GetItem + one COUNT Query of the seller's listing partition.
+    The catalog's, not the sellers': counting products is catalog knowledge, and sellers
+    sit below the catalog."""
+    if not has_prefix(seller_id, "sel"):
+        raise seller_not_found()
+    seller = get_seller(seller_id)
+    if seller.status != "approved":
+        raise seller_not_found()
+    return seller, count_listed_products(seller_id) if seller.can_sell else 0

@@ -1,4 +1,4 @@
-"""HTTP routes of the catalog: sellers' products, public browse, operator moderation.
+"""HTTP routes of the catalog: sellers' products, public browse and storefronts, operator moderation.
 
 The service modules are imported inside the views: they load PynamoDB, which a cold
 start must not pay for on routes that do not need it.
@@ -31,6 +31,7 @@ from chalicelib.catalog.schemas import (
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import operation
 from chalicelib.core.pagination import parse_limit
+from chalicelib.sellers.schemas import Storefront
 
 bp = Blueprint(__name__)
 
@@ -154,6 +155,18 @@ def category_tree() -> CategoryTree:
         departments=[Department(**node(slug).model_dump(), categories=[node(c) for c in CATEGORIES[slug].children])
                      for slug in DEPARTMENTS],
         vat_classes=VAT_CLASSES)
+
+
+# --- storefronts ------------------------------------------------------------------------------
+
+@bp.route("/v1/sellers/{seller_id}", methods=["GET"])
+@operation("A seller's public storefront profile", tags=("sellers",), response=Storefront, auth="member",
+           errors=(404,))
+def storefront(seller_id: str) -> Storefront:
+    from chalicelib.catalog import browse
+
+    seller, product_count = browse.storefront(seller_id)
+    return Storefront.of(seller, product_count)
 
 
 # --- operator moderation -----------------------------------------------------------------

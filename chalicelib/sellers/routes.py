@@ -1,4 +1,4 @@
-"""HTTP routes of sellers: applying, the seller's own account, API keys, storefronts and the
+"""HTTP routes of sellers: applying, the seller's own account, API keys and the
 operator's seller admin. The seller always comes from the principal, never from the request."""
 
 from __future__ import annotations
@@ -128,18 +128,6 @@ def revoke_api_key(principal: Principal, key_id: str) -> Response:
 
     api_keys.revoke_key(seller_id=principal.seller_id, key_id=key_id, user_id=_user_of(principal))
     return Response(body="", status_code=204)
-
-
-# --- storefronts ------------------------------------------------------------------------------
-
-@bp.route("/v1/sellers/{seller_id}", methods=["GET"])
-@operation("A seller's public storefront profile", tags=("sellers",), response=schemas.Storefront, auth="member",
-           errors=(404,))
-def storefront(seller_id: str) -> schemas.Storefront:
-    from chalicelib.sellers import service
-
-    seller, product_count = service.storefront(seller_id)
-    return schemas.Storefront.of(seller, product_count)
 
 
 # --- operators --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Seller logic: applying, Stripe Connect onboarding, the profile, the storefront and the
+"""Seller logic: applying, Stripe Connect onboarding, the profile and the
 operator's approval and suspension. Other domains ask here whether a seller may sell.
 
 Round trips:
@@ -8,7 +8,8 @@ Round trips:
   UpdateItem, session TransactWrite. A Stripe failure leaves the seller without an account
   id (logged); the onboarding link creates it later with the same idempotency key, so no
   application is lost.
-- own profile: GetItem; change it: GetItem + UpdateItem; storefront: GetItem.
+- own profile: GetItem; change it: GetItem + UpdateItem. (The public storefront, with its
+  product count, is the catalog's: :func:`chalicelib.catalog.browse.storefront`.)
 - onboarding link: GetItem (+ Stripe account + UpdateItem if missing) + Stripe account link.
 - operator: list by status (Query GSI1); approve / reject / suspend / reinstate: GetItem + TransactWrite
   (the seller, conditioned on the status that was read, and its outbox event).
@@ -304,7 +305,7 @@ def onboarding_link(seller_id: str) -> tuple[str, str]:
     return link["url"], datetime.fromtimestamp(int(link["expires_at"]), UTC).isoformat()
 
 
-# --- profile and storefront --------------------------------------------------------------------
+# --- profile ----------------------------------------------------------------------------------
 
 def own_seller(seller_id: str) -> Seller:
     return get_seller(seller_id, consistent=True)
@@ -325,19 +326,6 @@ def update_profile(seller_id: str, changes: dict[str, Any]) -> Seller:
                 raise seller_not_found() from None
             raise
     return seller
-
-
-def storefront(seller_id: str) -> tuple[Seller, int]:
-    """An approved seller's public face and how many products it has on sale; any other
-    seller is not found. GetItem + one COUNT Query of the seller's listing partition."""
-    from chalicelib.catalog.browse import count_listed_products
-
-    if not has_prefix(seller_id, "sel"):
-        raise seller_not_found()
-    seller = get_seller(seller_id)
-    if seller.status != "approved":
-        raise seller_not_found()
-    return seller, count_listed_products(seller_id) if seller.can_sell else 0
 
 
 # --- operators -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from chalicelib.accounts import validation
 from chalicelib.accounts.models import ADDRESS_PREFIX, PROFILE_SK, Address, User, birthday_key, user_key
 from chalicelib.accounts.service import account_closed, get_active_user
+from chalicelib.core.categories import CATEGORIES
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.events.service import new_event
@@ -79,8 +80,6 @@ def _preference_list(values: list[str]) -> list[str]:
 
 
 def _categories(values: list[str]) -> list[str]:
-    from chalicelib.catalog.categories import CATEGORIES
-
     slugs = _preference_list([v.lower() for v in values])
     unknown = [slug for slug in slugs if slug not in CATEGORIES]
     if unknown:

@@ -31,9 +31,9 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from chalicelib.catalog.categories import CATEGORIES, DEPARTMENTS
 from chalicelib.catalog.models import ProductListing, newest_index_key
 from chalicelib.core.cache import Expiring
+from chalicelib.core.categories import CATEGORIES, DEPARTMENTS
 
 COUNT_WORKERS = 8
 COUNTS_TTL_SECONDS = 30.0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.catalog.categories import lineage
 from chalicelib.catalog.models import (
     LISTING_PREFIX,
     Product,
@@ -20,6 +19,7 @@ from chalicelib.catalog.models import (
     product_pk,
 )
 from chalicelib.catalog.search import index_keys, product_words
+from chalicelib.core.categories import lineage
 
 ALL_SCOPE = "ALL"
 

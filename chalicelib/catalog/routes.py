@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.catalog.categories import CATEGORIES, DEPARTMENTS, VAT_CLASSES
 from chalicelib.catalog.schemas import (
     BrowsePage,
     BrowseQuery,
@@ -29,6 +28,7 @@ from chalicelib.catalog.schemas import (
     StockUpdate,
 )
 from chalicelib.core.auth import Principal
+from chalicelib.core.categories import CATEGORIES, DEPARTMENTS, VAT_CLASSES
 from chalicelib.core.http import operation
 from chalicelib.core.pagination import parse_limit
 from chalicelib.sellers.schemas import Storefront

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
-from chalicelib.catalog.categories import CATEGORIES, leaf_problem
+from chalicelib.core.categories import CATEGORIES, leaf_problem
 from chalicelib.core.money import normalise_currency
 from chalicelib.core.schemas import MoneySchema, QuerySchema, RequestSchema, ResponseSchema
 

@@ -3,7 +3,7 @@
 **The rule** (one function, :func:`included_vat`, replaceable as a whole): prices are
 gross, VAT included, as B2C prices in the EU are shown. The rate is the one of the
 *seller's* country (the origin) for the product category's VAT class
-(:mod:`chalicelib.catalog.categories`). Per line, after the customer-group discount:
+(:mod:`chalicelib.core.categories`). Per line, after the customer-group discount:
 
 - ``tax = total * rate / (10000 + rate)``, rounded half-up (rates in basis points);
 - a buyer the seller marked tax-exempt pays the net: ``total = total * 10000 / (10000 +
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.catalog.categories import category
+from chalicelib.core.categories import category
 from chalicelib.core.money import Money, divide_half_up
 
 # country -> VAT class -> rate in basis points (19 % = 1900)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.catalog import search
-from chalicelib.catalog.categories import CATEGORIES, VAT_CLASSES, leaf_problem, lineage
+from chalicelib.core.categories import CATEGORIES, VAT_CLASSES, leaf_problem, lineage
 
 
 @pytest.mark.parametrize(("text", "expected"), [

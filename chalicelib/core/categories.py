@@ -7,7 +7,10 @@ decides the rate: most goods are ``standard``, while food, books, children's clo
 medical aids are reduced or zero-rated in many countries. A child inherits its
 department's class unless it names its own.
 
-Pure Python on purpose: request schemas validate slugs against it at cold start.
+Pure Python on purpose: request schemas validate slugs against it at cold start. In core
+because it is the marketplace's shared vocabulary, like currencies: the catalog files
+products under it, buyers state preferred categories (accounts), tax rates follow its VAT
+classes (orders).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.accounts import consents, payment_methods, wishlist
+from chalicelib.accounts import consents, payment_methods, personal_data, wishlist
 from chalicelib.accounts.models import (
     ADDRESS_PREFIX,
     PERSONAL_USER_ATTRIBUTES,
@@ -67,11 +67,11 @@ def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
 
 def export(user_id: str) -> AccountData:
     """Round trips: GetItem(user), Query(addresses), Query(consents), Query(consent log),
-    Query(wishlist), BatchGetItem(wished products), Query(sessions), Stripe list cards,
-    Query(orders) + BatchGetItem(their sellers' parts)."""
-    from chalicelib.orders.privacy import orders_for_export
-
+    Query(wishlist), BatchGetItem(wished products), Query(sessions), Stripe list cards, and
+    the sections other packages keep (:mod:`chalicelib.accounts.personal_data`): Query(orders)
+    + BatchGetItem(their sellers' parts)."""
     user = get_active_user(user_id)
+    sections = personal_data.read_sections(user_id)
     return AccountData(
         user=user,
         addresses=_partition(user_id, Address, ADDRESS_PREFIX),
@@ -80,7 +80,7 @@ def export(user_id: str) -> AccountData:
         wishes=wishlist.list_wishes(user_id),
         sessions=_partition(user_id, SessionFamily, SESSION_PREFIX),
         cards=payment_methods.cards_of(user),
-        orders=orders_for_export(user_id),
+        orders=sections["orders"],
     )
 
 

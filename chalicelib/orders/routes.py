@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.accounts.personal_data import export_section
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import current_request, operation
 from chalicelib.core.pagination import parse_limit
@@ -243,3 +244,14 @@ def approve_return(order_id: str, body: ApproveReturnIn, principal: Principal) -
     from chalicelib.orders import lifecycle
 
     return seller_order(lifecycle.approve_return(principal.seller_id, order_id, restock=body.restock))
+
+
+# --- the buyer's data export -------------------------------------------------------------
+
+@export_section("orders")
+def orders_in_export(user_id: str) -> list[dict[str, Any]]:
+    """The buyer's orders in their data export (GET /v1/me/export), as GET /v1/me/orders/{order_id}
+    shows each."""
+    from chalicelib.orders.privacy import orders_for_export  # lazy: PynamoDB, not at cold start
+
+    return orders_for_export(user_id)

@@ -55,6 +55,26 @@ def test_the_export_holds_everything_stored_about_the_buyer(api: Any, rich_buyer
     assert export["orders"] == []
 
 
+
+def test_every_section_of_the_export_is_supplied_by_the_package_that_keeps_it(api: Any) -> None:
+    from chalicelib.accounts import personal_data
+    from chalicelib.accounts.schemas import AccountExport
+
+    assert personal_data.registered_sections() == set(personal_data.SECTIONS)
+    assert set(personal_data.SECTIONS) <= AccountExport.model_fields.keys()
+
+
+def test_an_export_missing_a_section_is_refused_rather_than_incomplete(api: Any, buyer: Buyer,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.accounts import personal_data
+
+    monkeypatch.setattr(personal_data, "_readers", {})
+
+    status, body, _ = call(api, "GET", "/v1/me/export", headers=buyer.headers)
+
+    assert (status, body["error"]["code"]) == (500, "internal_error")
+    assert "orders" not in body
+
 def _erase(api: Any, buyer: Buyer) -> None:
     status, body, _ = call(api, "DELETE", "/v1/me", headers=buyer.headers)
     assert status == 204, body

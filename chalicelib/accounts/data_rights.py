@@ -24,7 +24,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.accounts import consents, payment_methods, personal_data, wishlist
+from chalicelib.accounts import consents, payment_methods, personal_data
 from chalicelib.accounts.models import (
     ADDRESS_PREFIX,
     PERSONAL_USER_ATTRIBUTES,
@@ -55,9 +55,10 @@ class AccountData:
     addresses: list[Address]
     consents: list[Consent]
     consent_log: list[ConsentLogEntry]
-    wishes: list[wishlist.Wish]
     sessions: list[SessionFamily]
     cards: list[payment_methods.Card]
+    # Kept by packages above accounts (chalicelib.accounts.personal_data):
+    wishes: list[Any] = field(default_factory=list)  # the catalog's wishlist entries (Wish)
     orders: list[Any] = field(default_factory=list)  # as GET /v1/me/orders shows them
 
 
@@ -67,9 +68,9 @@ def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
 
 def export(user_id: str) -> AccountData:
     """Round trips: GetItem(user), Query(addresses), Query(consents), Query(consent log),
-    Query(wishlist), BatchGetItem(wished products), Query(sessions), Stripe list cards, and
-    the sections other packages keep (:mod:`chalicelib.accounts.personal_data`): Query(orders)
-    + BatchGetItem(their sellers' parts)."""
+    Query(sessions), Stripe list cards, and the sections other packages keep
+    (:mod:`chalicelib.accounts.personal_data`): Query(orders) + BatchGetItem(their sellers'
+    parts), GetItem(user) + Query(wishlist) + BatchGetItem(wished products)."""
     user = get_active_user(user_id)
     sections = personal_data.read_sections(user_id)
     return AccountData(
@@ -77,9 +78,9 @@ def export(user_id: str) -> AccountData:
         addresses=_partition(user_id, Address, ADDRESS_PREFIX),
         consents=list(consents.current_consents(user_id).values()),
         consent_log=consents.all_log_entries(user_id),
-        wishes=wishlist.list_wishes(user_id),
         sessions=_partition(user_id, SessionFamily, SESSION_PREFIX),
         cards=payment_methods.cards_of(user),
+        wishes=sections["wishlist"],
         orders=sections["orders"],
     )
 

@@ -1,7 +1,7 @@
 """The parts of a buyer's data export that packages above accounts keep (GDPR Art. 15, 20).
 
 Accounts sit below orders and the catalog and may not import them, so each of those adds
-its section here (``@export_section("orders")`` in its routes module, which the app, and so
+its section here (``@export_section("wishlist")`` in its routes module, which the app, and so
 every Lambda, imports) and :func:`chalicelib.accounts.data_rights.export` reads them all.
 Erasure needs no hook: those packages react to the ``account.erased`` event.
 
@@ -17,7 +17,7 @@ Reader = Callable[[str], list[Any]]
 
 # The sections the export answer has (chalicelib.accounts.schemas.AccountExport). An export
 # with one of them unregistered is refused rather than handed out incomplete.
-SECTIONS = ("orders",)
+SECTIONS = ("orders", "wishlist")
 _readers: dict[str, Reader] = {}
 
 

@@ -272,31 +272,3 @@ def unsubscribe(query: schemas.UnsubscribeQuery) -> schemas.ConsentOut:
 
     token = query.token or parse_body(current_request(), schemas.ConsentToken).token
     return schemas.consent(consents.unsubscribe(token, source_ip=_client_address(), throttle_by=_source_ip()))
-
-
-# --- wishlist -------------------------------------------------------------------------------------------------
-
-@bp.route("/v1/me/wishlist", methods=["GET"])
-@operation("Your wishlist with today's prices and stock", tags=("me",), response=schemas.Wishlist, auth="buyer")
-def get_wishlist(principal: Principal) -> schemas.Wishlist:
-    from chalicelib.accounts import wishlist
-
-    return schemas.Wishlist(items=[schemas.wish(w) for w in wishlist.list_wishes(principal.user_id)])
-
-
-@bp.route("/v1/me/wishlist/{product_id}", methods=["PUT"])
-@operation("Put a product on your wishlist (again is fine)", tags=("me",), response=schemas.WishOut, auth="buyer",
-           errors=(404, 409))
-def put_wish(product_id: str, principal: Principal) -> schemas.WishOut:
-    from chalicelib.accounts import wishlist
-
-    return schemas.wish(wishlist.add(principal.user_id, product_id))
-
-
-@bp.route("/v1/me/wishlist/{product_id}", methods=["DELETE"])
-@operation("Take a product off your wishlist", tags=("me",), status=204, auth="buyer", errors=(404,))
-def delete_wish(product_id: str, principal: Principal) -> Response:
-    from chalicelib.accounts import wishlist
-
-    wishlist.remove(principal.user_id, product_id)
-    return _no_content()

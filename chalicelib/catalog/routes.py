@@ -6,8 +6,12 @@ start must not pay for on routes that do not need it.
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from typing import Any
 
+from chalice import Blueprint, Response
+
+from chalicelib.accounts.personal_data import export_section
+from chalicelib.accounts.schemas import Wishlist, WishOut, wish
 from chalicelib.catalog.schemas import (
     BrowsePage,
     BrowseQuery,
@@ -167,6 +171,42 @@ def storefront(seller_id: str) -> Storefront:
 
     seller, product_count = browse.storefront(seller_id)
     return Storefront.of(seller, product_count)
+
+
+# --- wishlist -------------------------------------------------------------------------------------------------
+
+@bp.route("/v1/me/wishlist", methods=["GET"])
+@operation("Your wishlist with today's prices and stock", tags=("me",), response=Wishlist, auth="buyer")
+def get_wishlist(principal: Principal) -> Wishlist:
+    from chalicelib.catalog import wishlist
+
+    return Wishlist(items=[wish(w) for w in wishlist.list_wishes(principal.user_id)])
+
+
+@bp.route("/v1/me/wishlist/{product_id}", methods=["PUT"])
+@operation("Put a product on your wishlist (again is fine)", tags=("me",), response=WishOut, auth="buyer",
+           errors=(404, 409))
+def put_wish(product_id: str, principal: Principal) -> WishOut:
+    from chalicelib.catalog import wishlist
+
+    return wish(wishlist.add(principal.user_id, product_id))
+
+
+@bp.route("/v1/me/wishlist/{product_id}", methods=["DELETE"])
+@operation("Take a product off your wishlist", tags=("me",), status=204, auth="buyer", errors=(404,))
+def delete_wish(product_id: str, principal: Principal) -> Response:
+    from chalicelib.catalog import wishlist
+
+    wishlist.remove(principal.user_id, product_id)
+    return Response(body="", status_code=204)
+
+
+@export_section("wishlist")
+def wishes_in_export(user_id: str) -> list[Any]:
+    """The buyer's wishlist in their data export (GET /v1/me/export), as GET /v1/me/wishlist shows it."""
+    from chalicelib.catalog import wishlist  # lazy: PynamoDB, not at cold start
+
+    return wishlist.list_wishes(user_id)
 
 
 # --- operator moderation -----------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.accounts.conftest import buyer, other_buyer  # noqa: F401 - buyers' fixtures, for the wishlist
 from tests.unit.conftest import call
 
 _serial = itertools.count(1)

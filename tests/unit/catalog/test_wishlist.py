@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.accounts import wishlist
+from chalicelib.catalog import wishlist
 from tests.unit.accounts.conftest import Buyer, bearer, listed_product
 from tests.unit.conftest import call
 

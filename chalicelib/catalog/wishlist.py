@@ -2,16 +2,21 @@
 
 Only product ids (and the seller id that the catalog's product key needs) are stored; the
 listing reads the products themselves, so it always shows today's price and stock.
+
+The catalog's, though the items live in the buyer's partition (accounts' models): a wish is
+a product, and accounts sit below the catalog. It is in the buyer's data export through
+:mod:`chalicelib.accounts.personal_data`; erasure deletes the items with the account's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from chalicelib.accounts.models import WISH_PREFIX, User, WishlistItem, user_key, wishlisted_key
 from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
+from chalicelib.catalog.models import Product, product_sk, seller_key
+from chalicelib.catalog.service import find_product, product_not_found
 from chalicelib.core.errors import Conflict, NotFound
 
 MAX_WISHES = 100
@@ -21,7 +26,7 @@ BATCH_GET_SIZE = 100
 @dataclass(frozen=True)
 class Wish:
     item: WishlistItem
-    product: Any | None  # the catalog's Product; None when it no longer exists
+    product: Product | None  # None when it no longer exists
 
 
 def _key(user_id: str, product_id: str) -> tuple[str, str]:
@@ -33,8 +38,6 @@ def add(user_id: str, product_id: str) -> Wish:
 
     Round trips: GetItem(product pointer), GetItem(product), TransactWriteItems(wish,
     user count) (+ GetItem(wish) and GetItem(user) only to explain a refusal)."""
-    from chalicelib.catalog.service import find_product, product_not_found
-
     product = find_product(product_id)
     if not product.is_listed:
         raise product_not_found()
@@ -68,12 +71,10 @@ def list_wishes(user_id: str) -> list[Wish]:
     """Newest first, each with its product as it is now.
 
     Round trips: GetItem(user), Query(wishes), BatchGetItem(products, per 100)."""
-    from chalicelib.catalog.models import Product, product_sk, seller_key
-
     get_active_user(user_id)
     items = sorted(wishes(user_id), key=lambda w: w.added_at, reverse=True)
     keys = [(seller_key(w.seller_id), product_sk(w.product_id)) for w in items]
-    products: dict[str, Any] = {}
+    products: dict[str, Product] = {}
     for start in range(0, len(keys), BATCH_GET_SIZE):
         products.update({p.product_id: p for p in Product.batch_get(keys[start:start + BATCH_GET_SIZE])})
     return [Wish(item=w, product=products.get(w.product_id)) for w in items]

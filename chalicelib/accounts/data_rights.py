@@ -45,6 +45,7 @@ from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict
 from chalicelib.core.peppers import hash_secret
 from chalicelib.events.service import new_event
+from chalicelib.payments import stripe_gateway
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,6 @@ def erase(user_id: str) -> None:
 
 
 def _erase_at_stripe(user: User) -> None:
-    from chalicelib.payments import stripe_gateway
-
     if not user.stripe_customer_id:
         return
     for card in payment_methods.cards_of(user):

@@ -15,14 +15,14 @@ bp = Blueprint(__name__)
 
 def _source_ip() -> str:
     """The caller as throttles count it (an IPv6 client by its /64)."""
-    from chalicelib.core.throttle import source_ip
+    from chalicelib.core.throttle import source_ip  # lazy: PynamoDB (the throttle's table), not at cold start
 
     return source_ip(current_request().context)
 
 
 def _client_address() -> str:
     """The caller's exact address, for records of who did something (the consent log)."""
-    from chalicelib.core.throttle import client_address
+    from chalicelib.core.throttle import client_address  # lazy: PynamoDB (the throttle's table), not at cold start
 
     return client_address(current_request().context)
 

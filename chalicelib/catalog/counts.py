@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from chalicelib.catalog.models import ProductListing, newest_index_key
 from chalicelib.core.cache import Expiring
 from chalicelib.core.categories import CATEGORIES, DEPARTMENTS
+from chalicelib.sellers.service import not_selling_seller_ids
 
 COUNT_WORKERS = 8
 COUNTS_TTL_SECONDS = 30.0
@@ -46,8 +47,6 @@ def _listed_in(leaf: str) -> int:
 
 def _not_on_sale() -> Counter[str]:
     """Listed products per leaf category of sellers who cannot sell now."""
-    from chalicelib.sellers.service import not_selling_seller_ids
-
     hidden: Counter[str] = Counter()
     for seller_id in not_selling_seller_ids():
         for entry in ProductListing.by_newest.query(newest_index_key(f"SELLER#{seller_id}"),

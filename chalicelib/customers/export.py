@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 
+from chalicelib.accounts.models import CONSENT_PREFIX, Consent, user_key
 from chalicelib.core.money import CURRENCY_EXPONENTS
 from chalicelib.core.pagination import decode_cursor, encode_cursor
 from chalicelib.customers import service
@@ -53,8 +54,6 @@ def format_amount(amount: int, currency: str) -> str:
 
 def newsletter_consents(user_ids: list[str]) -> dict[str, str]:
     """User id -> status of the newsletter consent, for those who have a consent record."""
-    from chalicelib.accounts.models import CONSENT_PREFIX, Consent, user_key
-
     keys = [(user_key(u), f"{CONSENT_PREFIX}newsletter") for u in user_ids]
     return {c.user_id: c.status for c in Consent.batch_get(keys)} if keys else {}
 

@@ -65,7 +65,9 @@ from typing import Any, TypeVar
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
+from chalicelib.accounts.models import EmailClaim, email_key
 from chalicelib.core import sqs, throttle
+from chalicelib.core.aws import client
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, NotFound, PayloadTooLarge, TooManyRequests
 from chalicelib.core.ids import new_id
@@ -141,8 +143,6 @@ def _batches(rows: list[Row], size: int) -> Iterator[list[Row]]:
 
 def import_rows(seller_id: str, import_id: str, rows: list[Row]) -> Tally:
     """Import checked rows as the seller's contacts (round trips in the module docstring)."""
-    from chalicelib.accounts.models import EmailClaim, email_key
-
     tally = Tally()
     for batch in _batches(rows, LOOKUP_BATCH):
         claims = {c.PK: c.user_id for c in EmailClaim.batch_get([(email_key(r.email), "EMAIL") for r in batch])}
@@ -260,8 +260,6 @@ def create_upload(seller_id: str, *, size_bytes: int, gzip: bool) -> Upload:
     and ``Content-Length`` (S3 refuses any other size), valid UPLOAD_URL_SECONDS.
 
     Round trips: UpdateItem(throttle), PutItem(job); signing the URL is local."""
-    from chalicelib.core.aws import client
-
     _count_import(seller_id)
     if size_bytes > MAX_UPLOAD_BYTES:
         raise too_large(MAX_UPLOAD_BYTES)
@@ -309,8 +307,6 @@ def import_upload(message: dict[str, Any]) -> None:
     Round trips: GetItem(job), UpdateItem(phase) the first time, S3 GetObject (read in
     READ_BYTES pieces), the file reader's writes, S3 DeleteObject, the finish check."""
     from botocore.exceptions import ClientError
-
-    from chalicelib.core.aws import client
 
     deadline = time.monotonic() + WORK_SECONDS
     job = service.find_item(ImportJob, seller_key(message["seller_id"]), _job_key(message["import_id"]))

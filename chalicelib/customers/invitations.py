@@ -24,11 +24,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.accounts.magic_links import send_link_mail
+from chalicelib.accounts.service import invite_account
 from chalicelib.core import throttle
 from chalicelib.core.errors import NotFound
 from chalicelib.core.logging import logger
 from chalicelib.customers import service
 from chalicelib.customers.models import is_contact_id
+from chalicelib.sellers.service import get_seller
 
 TEMPLATE = "customer_invite"
 INVITE_MAILS = throttle.Pacing("customer-invite-email", first_gap=3600, max_gap=24 * 3600, quiet=2 * 24 * 3600)
@@ -43,10 +46,6 @@ def on_contact_imported(event: dict[str, Any]) -> None:
     """Round trips: GetItem(contact); the account (GetItem claim + GetItem user, or the
     invited account's TransactWriteItems); GetItem + UpdateItem(pacing); GetItem(seller);
     SQS SendMessage(mail)."""
-    from chalicelib.accounts.magic_links import send_link_mail
-    from chalicelib.accounts.service import invite_account
-    from chalicelib.sellers.service import get_seller
-
     payload = event["payload"]
     seller_id, customer_id, email = payload["seller_id"], payload["customer_id"], payload["email"]
     contact = service.find_customer(seller_id, customer_id)

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
+from chalicelib.accounts.service import get_user
 from chalicelib.core.db import Stale, retrying, was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
@@ -284,8 +285,6 @@ def link_contact(seller_id: str, customer_id: str, user_id: str) -> bool:
 
     Round trips: GetItem(contact), GetItem(user), GetItem(linked record), PutItem(relation),
     TransactWriteItems(linked record, contact deleted, group pointer moved)."""
-    from chalicelib.accounts.service import get_user
-
     def attempt() -> bool:
         contact = find_customer(seller_id, customer_id)
         if contact is None or contact.linked:
@@ -339,8 +338,6 @@ def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ord
         customer = find_customer(seller_id, user_id)
         contact = None
         if customer is None:
-            from chalicelib.accounts.service import get_user
-
             user = get_user(user_id)
             contact = find_customer(seller_id, contact_id(seller_id, user.email))
             if contact is not None and not contact.linked:
@@ -400,8 +397,6 @@ def on_account_updated(message: dict[str, Any]) -> None:
     seller's record of that buyer — after an erasure that is the anonymised placeholder,
     while the seller keeps the order figures. The account is re-read, so events arriving
     out of order still leave the latest values."""
-    from chalicelib.accounts.service import get_user
-
     user_id = message["payload"]["user_id"]
     try:
         user = get_user(user_id)

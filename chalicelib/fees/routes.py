@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
+from chalicelib.core.errors import NotFound
 from chalicelib.core.http import operation
 from chalicelib.fees import schemas
 
@@ -49,7 +50,6 @@ def put_default_fees(body: schemas.FeeScheduleIn, principal: Principal) -> schem
 @operation("A seller's fee override", tags=("fees",), response=schemas.FeeScheduleOut, auth="operator",
            errors=(404,))
 def get_seller_override(seller_id: str, principal: Principal) -> schemas.FeeScheduleOut:
-    from chalicelib.core.errors import NotFound
     from chalicelib.fees import service
     from chalicelib.fees.engine import seller_scope
 

@@ -36,6 +36,7 @@ from chalicelib.fees.models import (
     sales_sk,
     version_sk,
 )
+from chalicelib.sellers.service import get_seller
 
 TRAILING_DAYS = 30
 
@@ -125,8 +126,6 @@ def set_schedule(scope: str, terms: Mapping[str, Any], *, changed_by: str | None
 
 
 def set_seller_override(seller_id: str, terms: Mapping[str, Any], *, changed_by: str | None = None) -> FeeSchedule:
-    from chalicelib.sellers.service import get_seller
-
     get_seller(seller_id)  # 404 for an unknown seller
     return set_schedule(seller_scope(seller_id), terms, changed_by=changed_by)
 

@@ -9,6 +9,10 @@ from typing import Any
 from chalicelib.core.errors import Conflict
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
+from chalicelib.ledger.models import POSTING_SK, PostingRecord, posting_key
+from chalicelib.ledger.postings import subscription_fee_posting
+from chalicelib.ledger.service import apply_postings
+from chalicelib.sellers.service import list_sellers
 
 SELLERS_PER_PAGE = 99  # + the default schedule = 100 keys: one BatchGetItem of fee policies per page
 
@@ -60,7 +64,6 @@ def charge_subscription_fees(period: str, *, page_size: int = SELLERS_PER_PAGE) 
     because every charge is idempotent, and the queue's concurrency bounds the write rate.
     """
     from chalicelib.fees.service import fee_policies
-    from chalicelib.sellers.service import list_sellers
 
     run = SubscriptionRun(period=period)
     starts = _month_start(period)
@@ -85,10 +88,6 @@ def scheduled_run(event_time: str) -> dict[str, Any]:
 
 
 def _charge_page(run: SubscriptionRun, sellers: list[Any], policies: dict[str, Any], starts: datetime) -> None:
-    from chalicelib.ledger.models import POSTING_SK, PostingRecord, posting_key
-    from chalicelib.ledger.postings import subscription_fee_posting
-    from chalicelib.ledger.service import apply_postings
-
     due = []
     for seller in sellers:
         run.sellers += 1

@@ -34,6 +34,8 @@ from typing import Any
 
 from chalicelib.core.money import Money
 from chalicelib.ledger.postings import TRANSFERS_OUT, Posting, split_account
+from chalicelib.payments import stripe_gateway
+from chalicelib.sellers.service import sellers_by_id
 
 PROBLEMS: dict[str, str] = {
     "missing_stripe_reference": "The posting names no Stripe object.",
@@ -332,8 +334,6 @@ def record_of(obj: Any) -> StripeRecord:
 
 def _reversals_of(transfer: Any) -> list[Any]:
     """A transfer's reversals: embedded in the transfer (the first 10), else listed."""
-    from chalicelib.payments import stripe_gateway
-
     embedded = transfer.to_dict().get("reversals")
     if embedded is not None and not embedded.get("has_more"):
         return list(embedded.get("data") or [])
@@ -348,8 +348,6 @@ def reconcile(from_: datetime, to: datetime, *,
     from chalicelib.ledger.models import POSTING_SK, PostingRecord, posting_key
     from chalicelib.ledger.postings import STRIPE_CLEARING
     from chalicelib.ledger.service import _check_window, _platform_entries, order_postings
-    from chalicelib.payments import stripe_gateway as stripe
-    from chalicelib.sellers.service import sellers_by_id
 
     from_, to = _check_window(from_, to)
     start, end = from_.timestamp(), to.timestamp()
@@ -362,13 +360,13 @@ def reconcile(from_: datetime, to: datetime, *,
 
     # Stripe's objects created in the window (lists are newest first and stop at the window).
     seen: dict[str, StripeRecord] = {}
-    intents = [r for r in map(record_of, stripe.list_payment_intents(created_from=int(start)))
+    intents = [r for r in map(record_of, stripe_gateway.list_payment_intents(created_from=int(start)))
                if in_window(r) and r.status == "succeeded"]
-    refunds = [r for r in map(record_of, stripe.list_refunds(created_from=int(start)))
+    refunds = [r for r in map(record_of, stripe_gateway.list_refunds(created_from=int(start)))
                if in_window(r) and r.status not in ("failed", "canceled")]
     reversals: list[StripeRecord] = []
     transfers: list[StripeRecord] = []
-    for obj in stripe.list_transfers(created_from=int((from_ - transfer_lookback).timestamp())):
+    for obj in stripe_gateway.list_transfers(created_from=int((from_ - transfer_lookback).timestamp())):
         record = record_of(obj)
         seen[record.id] = record
         if in_window(record):
@@ -408,7 +406,7 @@ def reconcile(from_: datetime, to: datetime, *,
 
     named = {(d.order_id, d.seller_id) for d in differences}
     for order_id in orders:
-        group = [record_of(t) for t in stripe.list_transfers(created_from=0, transfer_group=order_id)]
+        group = [record_of(t) for t in stripe_gateway.list_transfers(created_from=0, transfer_group=order_id)]
         differences += check_seller_totals(order_id, by_order[order_id], group, already_named=named)
 
     return Report(from_, to, len(movements), len(listed), tuple(differences))
@@ -417,18 +415,16 @@ def reconcile(from_: datetime, to: datetime, *,
 def _fetch(movement: Movement, order: list[Posting]) -> StripeRecord | None:
     """The Stripe object a posting names; a reversal is read through the seller's transfer
     (its id is on the order's transfer posting)."""
-    from chalicelib.payments import stripe_gateway as stripe
-
     stripe_id = movement.stripe_id
     assert stripe_id is not None
     if movement.kind == "charge":
-        obj = stripe.find_payment_intent(stripe_id)
+        obj = stripe_gateway.find_payment_intent(stripe_id)
     elif movement.kind == "transfer":
-        obj = stripe.find_transfer(stripe_id)
+        obj = stripe_gateway.find_transfer(stripe_id)
     elif movement.kind == "refund":
-        obj = stripe.find_refund(stripe_id)
+        obj = stripe_gateway.find_refund(stripe_id)
     else:
         transfer_id = next((p.refs.get("transfer") for p in order
                             if p.kind == "transfer" and p.seller_id == movement.seller_id), None)
-        obj = stripe.find_transfer_reversal(transfer_id, stripe_id) if transfer_id else None
+        obj = stripe_gateway.find_transfer_reversal(transfer_id, stripe_id) if transfer_id else None
     return record_of(obj) if obj is not None else None

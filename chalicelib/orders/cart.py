@@ -17,10 +17,11 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from chalicelib.catalog.browse import public_product
 from chalicelib.catalog.models import Product, product_sk
 from chalicelib.catalog.models import seller_key as product_seller_key
 from chalicelib.core.auth import new_secret
-from chalicelib.core.db import was_condition_failure
+from chalicelib.core.db import LabelledTransaction, TransactionContention, was_condition_failure
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.money import Money
 from chalicelib.core.peppers import hash_secret, secret_hashes
@@ -161,8 +162,6 @@ def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
     """Set a line's quantity (0 removes it), re-applied when the cart changed meanwhile."""
     product: Product | None = None
     if quantity:
-        from chalicelib.catalog.browse import public_product
-
         try:
             product, _ = public_product(product_id)
         except NotFound:
@@ -207,8 +206,6 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
     """After signing in, the guest cart joins the buyer's: quantities of a product in both
     add up (at most 99 each, 50 products), and the guest cart is gone. One transaction
     (buyer cart conditioned on its version, guest cart deleted), retried on a race."""
-    from chalicelib.core.db import LabelledTransaction, TransactionContention
-
     guest_ref = cart_ref(None, token)
     mine = CartRef(pk=user_key(user_id), user_id=user_id)
     assert guest_ref is not None

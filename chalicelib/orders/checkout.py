@@ -37,6 +37,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.accounts.addresses import address_snapshot, snapshot, validated_address
+from chalicelib.accounts.payment_methods import ensure_stripe_customer
+from chalicelib.accounts.profile import checkout_profile
+from chalicelib.accounts.service import ensure_account, find_user_by_email, get_user
 from chalicelib.catalog.models import Product
 from chalicelib.catalog.stock import StockHold, reserve_writes, stock_changed_event, summed
 from chalicelib.core import throttle
@@ -44,7 +48,9 @@ from chalicelib.core.db import LabelledTransaction, TransactionContention
 from chalicelib.core.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import Money
+from chalicelib.customers.service import pricing_terms_of
 from chalicelib.events.service import new_event
+from chalicelib.fees.service import fee_policies, trailing_sales_of
 from chalicelib.orders.cart import CartRef, load_cart, products_of
 from chalicelib.orders.models import (
     CART_SK,
@@ -61,6 +67,8 @@ from chalicelib.orders.models import (
     user_key,
 )
 from chalicelib.orders.pricing import LineInput, SellerTerms, price_order
+from chalicelib.payments import stripe_gateway
+from chalicelib.sellers.service import sellers_by_id
 
 MAX_SELLERS = 8  # keeps the payment's transaction (ledger included) under DynamoDB's 100 items
 PAYMENT_WINDOW = timedelta(minutes=30)
@@ -157,9 +165,6 @@ def _buyer(ref: CartRef, data: CheckoutInput) -> _Buyer:
     """The signed-in buyer, or the guest by email. A guest without an account yet gets one
     only once the checkout has passed every check (:func:`_guest_account`), so a refused
     checkout creates nothing."""
-    from chalicelib.accounts.profile import checkout_profile
-    from chalicelib.accounts.service import find_user_by_email
-
     if ref.user_id:
         profile = checkout_profile(ref.user_id)
         return _Buyer(user_id=profile.user_id, email=profile.email, name=profile.name, guest=False,
@@ -180,22 +185,16 @@ def _buyer(ref: CartRef, data: CheckoutInput) -> _Buyer:
 
 def _guest_account(buyer: _Buyer, data: CheckoutInput) -> None:
     """Create (or, after a race, link) the guest's passwordless account."""
-    from chalicelib.accounts.service import ensure_account
-
     user, _ = ensure_account(buyer.email, name=data.name or "", method="guest_checkout")
     buyer.user_id, buyer.email = user.user_id, user.email
 
 
 def _address_dict(address: Any) -> dict[str, Any] | None:
-    from chalicelib.accounts.addresses import snapshot
-
     return snapshot(address) if address is not None else None
 
 
 def _address(buyer: _Buyer, given: dict[str, Any] | None, address_id: str | None,
              default: dict[str, Any] | None, what: str) -> dict[str, Any] | None:
-    from chalicelib.accounts.addresses import address_snapshot, validated_address
-
     if given is not None:
         try:
             return validated_address(given)
@@ -226,10 +225,6 @@ def _shortages(holds: list[StockHold], products: dict[str, Product]) -> list[dic
 
 
 def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
-    from chalicelib.customers.service import pricing_terms_of
-    from chalicelib.fees.service import fee_policies, trailing_sales_of
-    from chalicelib.sellers.service import sellers_by_id
-
     cart = load_cart(ref)
     if cart is None or not cart.lines:
         raise ValidationFailed("The cart is empty.", code="cart_empty")
@@ -363,14 +358,9 @@ def start_payment(order: Order) -> tuple[str | None, str | None]:
     is a 402; the ``payment_intent.payment_failed`` webhook releases the stock."""
     import stripe
 
-    from chalicelib.payments import stripe_gateway
-
     customer_id = order.stripe_customer_id
     if customer_id is None and order.payment_method and not order.guest:
         # kept on the buyer's account, so a replay finds the same customer and sends the same parameters
-        from chalicelib.accounts.payment_methods import ensure_stripe_customer
-        from chalicelib.accounts.service import get_user
-
         customer_id = ensure_stripe_customer(get_user(order.user_id))
     try:
         intent = stripe_gateway.create_payment_intent(

@@ -55,6 +55,7 @@ from chalicelib.orders.models import (
 from chalicelib.orders.payment import release_unpaid
 from chalicelib.orders.states import order_payment_status, refund_status
 from chalicelib.orders.transitions import holds_of, invalid_transition, move, now_stamp, sub_orders_of
+from chalicelib.sellers.service import get_seller
 
 MAX_ATTEMPTS = 4
 BUYER_CANCELLABLE = ("pending_payment", "paid", "accepted")
@@ -222,8 +223,6 @@ def ship(seller_id: str, order_id: str, *, carrier: str, tracking_number: str) -
 def mark_delivered(seller_id: str, order_id: str) -> SubOrder:
     """Delivered: the return window starts; when it ends the part completes by itself
     (:func:`complete_due`)."""
-    from chalicelib.sellers.service import get_seller
-
     window = int(get_seller(seller_id).return_window_days)
     now = datetime.now(UTC)
     due = (now + timedelta(days=window)).isoformat(timespec="microseconds")
@@ -347,8 +346,6 @@ def buyer_cancel(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
 def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: Mapping[int, int],
                    reason: str) -> SubOrder:
     """Within the seller's return window after delivery; at most what was bought and not refunded."""
-    from chalicelib.sellers.service import get_seller
-
     def attempt() -> SubOrder:
         order = get_order(user_id, order_id)
         if seller_id not in order.seller_ids:

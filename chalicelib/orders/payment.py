@@ -48,8 +48,12 @@ from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
+from chalicelib.fees.service import record_sale
+from chalicelib.ledger.postings import charge_posting, refund_posting, seller_share_postings
+from chalicelib.ledger.service import apply_postings, posting_items
 from chalicelib.orders.models import Order, SubOrder, order_sk, payment_due_key, transfer_due_key, user_key
 from chalicelib.orders.transitions import holds_of, move, now_stamp, sub_orders_of
+from chalicelib.payments import stripe_gateway
 
 
 def _order_of(intent: dict[str, Any]) -> Order | None:
@@ -118,10 +122,6 @@ def mark_paid(order: Order, payment: Payment) -> bool:
     """Record the payment of a pending order; False when it is not pending (any more).
     Callers check the payment first (:func:`settle`); the write is conditioned on the
     PaymentIntent still being the order's."""
-    from chalicelib.fees.service import record_sale
-    from chalicelib.ledger.postings import charge_posting, seller_share_postings
-    from chalicelib.ledger.service import posting_items
-
     if order.status != "pending_payment":
         return False
     subs = sub_orders_of([order])[order.order_id]
@@ -164,16 +164,14 @@ def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, ca
     (paid, or refused when it does not match the order)."""
     if order.status != "pending_payment":
         return False
-    if cancel_payment and order.payment_intent_id:
-        from chalicelib.payments import stripe_gateway
-
-        if stripe_gateway.cancel_payment_intent(order.payment_intent_id) is None:
-            intent = stripe_gateway.retrieve_payment_intent(order.payment_intent_id)
-            if intent.status == "succeeded":
-                settle(order, Payment.of(intent.to_dict()))
-                return False
-            if intent.status != "canceled":
-                return False  # processing: Stripe's verdict decides
+    if cancel_payment and order.payment_intent_id and \
+            stripe_gateway.cancel_payment_intent(order.payment_intent_id) is None:
+        intent = stripe_gateway.retrieve_payment_intent(order.payment_intent_id)
+        if intent.status == "succeeded":
+            settle(order, Payment.of(intent.to_dict()))
+            return False
+        if intent.status != "canceled":
+            return False  # processing: Stripe's verdict decides
     subs = subs if subs is not None else sub_orders_of([order])[order.order_id]
     at = now_stamp()
     transaction = LabelledTransaction()
@@ -259,10 +257,6 @@ def on_payment_intent_failed(event: dict[str, Any]) -> str | None:
 def _refund_late_payment(order: Order, payment: Payment) -> None:
     """A payment that arrived after its order was cancelled goes back in full: the stock
     may be sold to somebody else already. The ledger records both movements."""
-    from chalicelib.ledger.postings import charge_posting, refund_posting
-    from chalicelib.ledger.service import apply_postings
-    from chalicelib.payments import stripe_gateway
-
     amount = Money(order.currency, payment.amount)
     refund = stripe_gateway.create_refund(order_id=order.order_id, refund_id="late_payment",
                                           payment_intent_id=payment.payment_intent_id, amount=amount.amount)

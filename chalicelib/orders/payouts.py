@@ -17,8 +17,12 @@ from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import NotFound
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
+from chalicelib.ledger.postings import transfer_posting
+from chalicelib.ledger.service import posting_items
 from chalicelib.orders.lifecycle import get_order, get_sub_order
 from chalicelib.orders.models import Order
+from chalicelib.payments import stripe_gateway
+from chalicelib.sellers.service import get_seller
 
 
 class SellerNotPayable(Exception):
@@ -28,11 +32,7 @@ class SellerNotPayable(Exception):
 def transfer_share(order: Order, seller_id: str) -> str | None:
     """Transfer one seller's share of a paid order (once); returns the transfer id.
     GetItem sub-order, GetItem seller, Stripe transfer, TransactWriteItems."""
-    from chalicelib.ledger.postings import transfer_posting
-    from chalicelib.ledger.service import posting_items
     from chalicelib.orders.models import SubOrder
-    from chalicelib.payments import stripe_gateway
-    from chalicelib.sellers.service import get_seller
 
     order_id = order.order_id
     sub = get_sub_order(seller_id, order_id)

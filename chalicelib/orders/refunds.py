@@ -22,9 +22,19 @@ from typing import Any
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
+from chalicelib.fees.service import record_sale
+from chalicelib.ledger.postings import (
+    RefundedLine,
+    refund_posting,
+    refund_split,
+    seller_refund_postings,
+    transfer_reversal_posting,
+)
+from chalicelib.ledger.service import posting_items
 from chalicelib.orders.lifecycle import get_order, get_sub_order
 from chalicelib.orders.models import Refund, refund_sk, user_key
 from chalicelib.orders.transitions import move, now_stamp
+from chalicelib.payments import stripe_gateway
 
 
 class TransferPending(Exception):
@@ -33,17 +43,6 @@ class TransferPending(Exception):
 
 def execute_refund(user_id: str, order_id: str, refund_id: str) -> bool:
     """Carry out one requested refund; False when it was done before."""
-    from chalicelib.fees.service import record_sale
-    from chalicelib.ledger.postings import (
-        RefundedLine,
-        refund_posting,
-        refund_split,
-        seller_refund_postings,
-        transfer_reversal_posting,
-    )
-    from chalicelib.ledger.service import posting_items
-    from chalicelib.payments import stripe_gateway
-
     refund = Refund.get(user_key(user_id), refund_sk(order_id, refund_id), consistent_read=True)
     if refund.status == "refunded":
         return False

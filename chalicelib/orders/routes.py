@@ -8,6 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.accounts.personal_data import export_section
 from chalicelib.core.auth import Principal
+from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.http import current_request, operation
 from chalicelib.core.pagination import parse_limit
 from chalicelib.orders.schemas import (
@@ -90,7 +91,6 @@ def delete_cart_item(product_id: str, principal: Principal | None) -> CartOut:
            headers=(("X-Cart-Token", True, "The guest cart's token."),), errors=(409, 422),
            description="Quantities of a product in both carts add up (at most 99); the guest cart is deleted.")
 def merge_cart(principal: Principal) -> CartOut:
-    from chalicelib.core.errors import ValidationFailed
     from chalicelib.orders import cart
 
     token = _header("X-Cart-Token")
@@ -112,7 +112,7 @@ def merge_cart(principal: Principal) -> CartOut:
                        "`Idempotent-Replayed: true`); with another body it is a 422 `idempotency_key_reused`. "
                        "Unpaid orders release their stock after 30 minutes.")
 def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
-    from chalicelib.core.throttle import source_ip
+    from chalicelib.core.throttle import source_ip  # lazy: PynamoDB (the throttle's table), not at cold start
     from chalicelib.orders.checkout import CheckoutInput
     from chalicelib.orders.checkout import checkout as place_order
 

@@ -44,7 +44,7 @@ def health() -> Health:
 @operation("This API's OpenAPI 3.1 description", tags=("platform",),
            response={"type": "object"})
 def openapi_document() -> dict:
-    from chalicelib.core.openapi import build_document
+    from chalicelib.core.openapi import build_document  # lazy: JSON Schema generation, for this route only
 
     return build_document(bp.current_app)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.accounts import consents, magic_links
+from chalicelib.accounts.service import find_user_by_email
 from chalicelib.core import once
 from chalicelib.core.logging import logger
 from chalicelib.core.mail import EmailMessage, MailLink, enqueue_email
@@ -35,9 +37,6 @@ def _send(message: EmailMessage) -> bool:
     GetItem(account) unless the message names its
     language and is transactional; GetItem(consent) for a marketing mail; PutItem(link) when
     the mail carries a one-time link; SES SendRawEmail."""
-    from chalicelib.accounts import consents
-    from chalicelib.accounts.service import find_user_by_email
-
     account = None
     if message.topic is not None or message.language is None:
         account = find_user_by_email(str(message.to))
@@ -55,8 +54,6 @@ def _send(message: EmailMessage) -> bool:
     language = message.language or (account.language if account is not None else None)
     context = dict(message.context)
     if message.link is not None:
-        from chalicelib.accounts import magic_links
-
         context["link"], seconds = magic_links.mint(str(message.to), message.link)
         context.update(minutes=seconds // 60, hours=seconds // 3600, days=seconds // 86400)
     mailer.send(str(message.to), message.template, context, language=language, unsubscribe=unsubscribe)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.accounts.schemas import Accepted, MagicLinkRedemption
+from chalicelib.accounts.schemas import Accepted, MagicLinkRedemption, tokens
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Forbidden
 from chalicelib.core.http import current_request, operation
@@ -19,7 +19,7 @@ APPLICATION_MAILED = Accepted(message="Check your mail: we have sent a link to t
 
 
 def _source_ip() -> str:
-    from chalicelib.core.throttle import source_ip
+    from chalicelib.core.throttle import source_ip  # lazy: PynamoDB (the throttle's table), not at cold start
 
     return source_ip(current_request().context)
 
@@ -56,7 +56,6 @@ def apply(body: schemas.SellerApplication) -> Accepted:
                        "charges; while sellers join by invitation an operator approves. An existing account with the "
                        "application's address becomes the owner and keeps its own password.")
 def confirm_application(body: MagicLinkRedemption) -> schemas.SellerSignUp:
-    from chalicelib.accounts.schemas import tokens
     from chalicelib.sellers import service
 
     seller, session = service.confirm_application(body.token, source_ip=_source_ip())

@@ -31,14 +31,29 @@ from typing import Any
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 
+from chalicelib.accounts import magic_links
+from chalicelib.accounts.emails import normalise_email
+from chalicelib.accounts.models import User
+from chalicelib.accounts.service import (
+    NewItem,
+    check_new_password,
+    confirm_mailbox,
+    create_user,
+    find_user_by_email,
+    new_user,
+)
+from chalicelib.accounts.sessions import start_session
 from chalicelib.core import throttle
 from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.core.passwords import hash_password
+from chalicelib.core.settings import get_settings
 from chalicelib.events.models import OutboxEvent
-from chalicelib.events.service import new_event
+from chalicelib.events.service import new_event, record_event
+from chalicelib.payments import stripe_gateway
 from chalicelib.sellers import marketplace
 from chalicelib.sellers.models import (
     NOT_SELLING_INDEX_KEY,
@@ -154,11 +169,6 @@ def apply(application: Any, *, source_ip: str) -> None:
     Round trips: UpdateItem(throttle), GetItem + UpdateItem(pacing), GetItem settings (+1
     Query of the invite when invite-only), GetItem(claim) + GetItem(user), PutItem(application),
     SQS SendMessage(mail)."""
-    from chalicelib.accounts import magic_links
-    from chalicelib.accounts.emails import normalise_email
-    from chalicelib.accounts.service import check_new_password, find_user_by_email
-    from chalicelib.core.passwords import hash_password
-
     email = normalise_email(application.email)
     check_new_password(application.password, email, name=application.name or application.business_name)
     throttle.hit(APPLICATIONS_PER_SOURCE, source_ip)
@@ -190,10 +200,6 @@ def confirm_application(token: str, *, source_ip: str) -> tuple[Seller, Any]:
     Round trips: UpdateItem(throttle), UpdateItem(link), GetItem(application), GetItem(claim) +
     GetItem(user), [Query(invite)], TransactWrite (user or its update, seller, events, invite
     redemption), DeleteItem(application), Stripe account + UpdateItem, session TransactWrite."""
-    from chalicelib.accounts import magic_links
-    from chalicelib.accounts.service import confirm_mailbox, find_user_by_email
-    from chalicelib.accounts.sessions import start_session
-
     throttle.hit(CONFIRMATIONS_PER_SOURCE, source_ip)
     link = magic_links.consume(token, ("seller_application",))
     try:
@@ -217,9 +223,6 @@ def confirm_application(token: str, *, source_ip: str) -> tuple[Seller, Any]:
 
 def _create_seller(found: SellerApplication, existing: Any) -> tuple[Seller, Any]:
     """The seller, its events and its owner in one transaction."""
-    from chalicelib.accounts.models import User
-    from chalicelib.accounts.service import NewItem, create_user, new_user
-
     seller_id = new_id("sel")
     extra: list[Any] = []
     if found.invite_key:
@@ -273,8 +276,6 @@ def _ensure_stripe_account(seller: Seller) -> str:
     idempotency key (per seller) makes a repeated creation return the same account."""
     if seller.stripe_account_id:
         return seller.stripe_account_id
-    from chalicelib.payments import stripe_gateway
-
     account = stripe_gateway.create_express_account(seller_id=seller.seller_id, email=seller.contact_email,
                                                     country=seller.country, business_name=seller.business_name)
     try:
@@ -294,9 +295,6 @@ def _account_values(account_id: str) -> dict[str, Any]:
 def onboarding_link(seller_id: str) -> tuple[str, str]:
     """A fresh Stripe onboarding link (url, expires_at ISO). Links are single-use and short-lived,
     so each call makes a new one; the seller returns to the marketplace frontend."""
-    from chalicelib.core.settings import get_settings
-    from chalicelib.payments import stripe_gateway
-
     account_id = _ensure_stripe_account(get_seller(seller_id, consistent=True))
     frontend = get_settings().frontend_url.rstrip("/")
     link = stripe_gateway.create_onboarding_link(account_id=account_id,
@@ -425,8 +423,6 @@ def approve_ready_sellers(*, start: dict[str, Any] | None) -> int:
     second the marketplace opens may be missed here, but then its ``account.updated`` is
     applied after the opening and approves it.
     """
-    from chalicelib.events.service import record_event
-
     if marketplace.current_settings().seller_access != "open":
         logger.info("marketplace is invite-only again; approval sweep stopped")
         return 0
@@ -484,9 +480,7 @@ def on_stripe_account_updated(event: dict[str, Any]) -> str | None:
             return None
         if synced is not None and created == synced and _payment_state(account) != _payment_state(seller):
             # Two events of the same second: which is newer is unknown, so the live account decides.
-            from chalicelib.payments.stripe_gateway import retrieve_account
-
-            account = retrieve_account(account["id"]).to_dict()
+            account = stripe_gateway.retrieve_account(account["id"]).to_dict()
         try:
             _apply_account(seller, account, created)
             return None

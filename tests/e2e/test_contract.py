@@ -1,0 +1,105 @@
+"""The OpenAPI document is the contract: schemathesis walks every operation of the running
+local marketplace over HTTP, as a seller, a buyer and an operator, with all its checks
+(examples, coverage, fuzzing, and stateful sequences along the links it infers from the
+responses), and must find no server error and no answer the document does not promise.
+
+Bounded: a fixed seed and a few examples per operation (about two minutes on two cores).
+A failure prints schemathesis's own report, with a curl command per finding.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import LocalStack
+from tests.e2e.test_orders import _seller
+from tests.e2e.test_sellers import _json, _operator
+
+SEED = 20261210
+MAX_EXAMPLES = 6
+
+pytestmark = pytest.mark.xdist_group("contract")
+
+
+def _identities(local_stack: LocalStack) -> dict[str, dict[str, str]]:
+    """Bearer headers of the callers the walk uses: an approved seller with products, two
+    buyers (one for the operations that end its own sessions), an operator."""
+    api = local_stack.api
+    operator = _operator(local_stack)
+    _json(requests.put(f"{api}/v1/admin/settings", json={"seller_access": "open", "buyer_access": "open"},
+                       headers=operator, timeout=10), 200)
+    _, seller = _seller(local_stack, 7)
+    for n in range(2):
+        _json(requests.post(f"{api}/v1/seller/products", headers=seller, timeout=10, json={
+            "sku": f"CONTRACT-{n}", "title": f"Contract lamp {n}", "category": "home/lighting",
+            "price": {"amount": 1_500 + n, "currency": "EUR"}, "stock": 50, "status": "active"}), 201)
+    buyers = []
+    for name in ("Carla", "Doris"):
+        tokens = local_stack.sign_up(f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com",
+                                     f"{name}-Vertrag-Wolke-2031", name)
+        buyers.append({"Authorization": f"Bearer {tokens['access_token']}"})
+    return {"seller": seller, "operator": operator, "buyer": buyers[0], "leaving_buyer": buyers[1]}
+
+
+def _config(identities: dict[str, dict[str, str]]) -> Any:
+    from schemathesis.config import SchemathesisConfig
+
+    def as_(role: str, **filters: str) -> dict[str, Any]:
+        return {**filters, "headers": identities[role]}
+
+    return SchemathesisConfig.from_dict({
+        "seed": SEED,
+        "color": False,
+        "headers": identities["buyer"],
+        "workers": 1,
+        "checks": {"enabled": True},
+        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+        "operations": [
+            as_("seller", **{"include-path-regex": "^/v1/seller/"}),
+            as_("operator", **{"include-path-regex": "^/v1/admin/"}),
+            # ending its own sessions or account must not sign the main buyer out of the walk
+            as_("leaving_buyer", **{"include-path-regex": "^/v1/me(/sign-out-everywhere)?$",
+                                    "include-method": "DELETE"}),
+            as_("leaving_buyer", **{"include-path": "/v1/me/sign-out-everywhere"}),
+        ],
+    })
+
+
+def _findings(schema: Any) -> tuple[list[str], int]:
+    """Each distinct failure as one readable line, and how many scenarios ran."""
+    from schemathesis.engine import Status, events, from_schema
+
+    findings: dict[str, str] = {}
+    scenarios = 0
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+            scenarios += 1
+            recorder = event.recorder
+            for case_id, checks in recorder.checks.items():
+                for check in checks:
+                    if check.status != Status.FAILURE or check.failure_info is None:
+                        continue
+                    failure = check.failure_info.failure
+                    case = recorder.cases[case_id].value
+                    key = f"{case.operation.label}: {failure.title}"
+                    findings.setdefault(key, f"{key}\n    {failure.message.splitlines()[0] if failure.message else ''}"
+                                             f"\n    {check.failure_info.code_sample}")
+        elif isinstance(event, events.NonFatalError):
+            findings.setdefault(f"error {event.label}", f"error in {event.label}: {event.info.message}")
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+    return sorted(findings.values()), scenarios
+
+
+def test_the_api_keeps_every_promise_of_its_openapi_document(local_stack: LocalStack) -> None:
+    import schemathesis
+
+    schema = schemathesis.openapi.from_url(f"{local_stack.api}/openapi.json",
+                                           config=_config(_identities(local_stack)))
+    findings, scenarios = _findings(schema)
+    assert scenarios > len(schema), "the walk did not reach every operation"
+    assert findings == [], "\n\n".join(findings)

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.core.schemas import MoneySchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.schemas import Cursor, Limit, MoneySchema, QuerySchema, RequestSchema, ResponseSchema
 
 
 class Registration(RequestSchema):
@@ -253,8 +253,8 @@ class ConsentsChange(RequestSchema):
 
 
 class ConsentsQuery(QuerySchema):
-    cursor: str | None = Field(default=None, max_length=2000, description="From next_cursor, for older log entries.")
-    limit: int = Field(default=50, ge=1, le=100)
+    cursor: Cursor | None = Field(default=None, description="From next_cursor, for older log entries.")
+    limit: Limit = 50
 
 
 class ConsentToken(RequestSchema):

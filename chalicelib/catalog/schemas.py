@@ -9,11 +9,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.catalog.categories import CATEGORIES, leaf_problem
 from chalicelib.core.money import CURRENCY_EXPONENTS, normalise_currency
-from chalicelib.core.schemas import MoneySchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.schemas import (
+    HTTPS_URL_PATTERN,
+    Cursor,
+    Limit,
+    MoneySchema,
+    QuerySchema,
+    RequestSchema,
+    ResponseSchema,
+    WholeNumber,
+)
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 20_000
@@ -68,14 +77,15 @@ Brand = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BRAND)]
 AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ATTRIBUTE_NAME)]
 AttributeValue = Annotated[str, StringConstraints(max_length=MAX_ATTRIBUTE_VALUE)]
 Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)]
-ImageUrl = Annotated[str, StringConstraints(max_length=MAX_IMAGE_URL), AfterValidator(_https_url)]
+ImageUrl = Annotated[str, StringConstraints(max_length=MAX_IMAGE_URL, pattern=HTTPS_URL_PATTERN),
+                    AfterValidator(_https_url)]
 Images = Annotated[list[ImageUrl], Field(max_length=MAX_IMAGES)]
-Price = Annotated[StrictInt, Field(gt=0, le=MAX_PRICE, description="Integer minor units (cents), > 0.")]
+Price = Annotated[WholeNumber, Field(gt=0, le=MAX_PRICE, description="Integer minor units (cents), > 0.")]
 Currency = Annotated[str, AfterValidator(_currency), Field(description="ISO 4217 code the marketplace supports.",
                                                          json_schema_extra={"enum": list(CURRENCY_EXPONENTS)})]
 Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN),
                 Field(description="Unique per seller: letters, digits and . _ / -, at most 64.")]
-Stock = Annotated[StrictInt, Field(ge=0, le=MAX_STOCK)]
+Stock = Annotated[WholeNumber, Field(ge=0, le=MAX_STOCK)]
 
 
 class PriceIn(RequestSchema):
@@ -160,8 +170,11 @@ class BulkUpsertRequest(RequestSchema):
 
 
 class StockUpdate(RequestSchema):
+    model_config = ConfigDict(**RequestSchema.model_config, json_schema_extra={
+        "anyOf": [{"required": ["expected_version"]}, {"required": ["expected_quantity"]}]})
+
     quantity: Stock
-    expected_version: StrictInt | None = Field(default=None, ge=1, description="The version you last read.")
+    expected_version: WholeNumber | None = Field(default=None, ge=1, description="The version you last read.")
     expected_quantity: Stock | None = Field(default=None, description="The quantity you last read.")
 
     @model_validator(mode="after")
@@ -178,8 +191,8 @@ class HideRequest(RequestSchema):
 
 class SellerProductsQuery(QuerySchema):
     status: ProductStatus | None = None
-    cursor: str | None = None
-    limit: str | None = Field(default=None, description="1-100, default 20.")
+    cursor: Cursor | None = None
+    limit: Limit | None = Field(default=None, description="1-100, default 20.")
 
 
 class BrowseQuery(QuerySchema):
@@ -197,8 +210,8 @@ class BrowseQuery(QuerySchema):
                                   "currency, EUR unless given.")
     in_stock: bool | None = None
     sort: Literal["newest", "price_asc", "price_desc"] = "newest"
-    cursor: str | None = None
-    limit: str | None = Field(default=None, description="1-100, default 20.")
+    cursor: Cursor | None = None
+    limit: Limit | None = Field(default=None, description="1-100, default 20.")
 
     @model_validator(mode="after")
     def _price_range(self) -> BrowseQuery:

@@ -108,6 +108,8 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
             error_codes |= {400, 413, 415, 422}
         if spec.query is not None:
             error_codes |= {422}
+            if {"cursor", "limit"} & set(spec.query.model_fields):
+                error_codes |= {400}  # invalid_cursor: a cursor the server did not sign
         if spec.auth == "optional_buyer":
             error_codes |= {401, 403}
             op["security"] = [{}, {"bearerAuth": []}]

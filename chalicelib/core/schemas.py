@@ -2,17 +2,65 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 
 T = TypeVar("T")
+
+
+def _whole(value: Any) -> Any:
+    """JSON Schema counts 12.0 as an integer; a string or a fraction stays refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer as JSON Schema means it: 3 and 3.0, never "3", 3.5 or true.
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
+
+def _number(value: Any) -> Any:
+    """A JSON number, read exactly (0.1 stays 0.1); a string or a boolean is refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a number")
+    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+
+
+# A percentage with at most two decimals, as a JSON number (12.5 = 12.5 %).
+Percent = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=100, max_digits=5, decimal_places=2),
+                    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01})]
+
+# An https:// URL with a host, as the validators of the fields that use it check it.
+HTTPS_URL_PATTERN = r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s]*)?$"
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+Cursor = Annotated[str, Field(
+    min_length=3, max_length=4000, pattern=CURSOR_PATTERN,
+    description="Opaque and signed by the server: send back a `next_cursor` exactly as it came, with the same "
+                "filters. A cursor the server did not sign, or one from another listing, is 400 `invalid_cursor`.")]
+# Query values arrive as text: "20" is the integer 20 there.
+Limit = Annotated[int, Field(ge=1, le=100, description="Items per page, 1-100.")]
 
 
 class RequestSchema(BaseModel):
     """Incoming JSON: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def omit_null_defaults(schema: dict[str, Any]) -> None:
+    """A patch's omitted fields keep their value; there is no default to document."""
+    for field in schema.get("properties", {}).values():
+        if "default" in field and field["default"] is None:
+            del field["default"]
+
+
+class PatchSchema(RequestSchema):
+    """A partial update: only the fields sent change. A field typed without None but
+    defaulting to None may be omitted, but not sent as null."""
+
+    model_config = ConfigDict(**RequestSchema.model_config, json_schema_extra=omit_null_defaults)
 
 
 class QuerySchema(BaseModel):

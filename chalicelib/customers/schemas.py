@@ -8,13 +8,23 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from chalicelib.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from chalicelib.core.schemas import MoneySchema, PageSchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.pagination import DEFAULT_LIMIT
+from chalicelib.core.schemas import (
+    Cursor,
+    Limit,
+    MoneySchema,
+    PageSchema,
+    PatchSchema,
+    Percent,
+    QuerySchema,
+    RequestSchema,
+    ResponseSchema,
+)
 
 
 class PageQuery(QuerySchema):
-    cursor: str | None = Field(default=None, max_length=4000, description="`next_cursor` of the previous page.")
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: Cursor | None = Field(default=None, description="`next_cursor` of the previous page.")
+    limit: Limit = DEFAULT_LIMIT
 
 
 class CustomerListQuery(PageQuery):
@@ -25,8 +35,8 @@ class CustomerListQuery(PageQuery):
 
 
 class ExportQuery(QuerySchema):
-    cursor: str | None = Field(default=None, max_length=4000,
-                               description="`X-Next-Cursor` of the previous part, for sellers with very many "
+    cursor: Cursor | None = Field(default=None,
+                                  description="`X-Next-Cursor` of the previous part, for sellers with very many "
                                            "customers.")
 
 
@@ -92,13 +102,13 @@ class CustomerOrderPage(PageSchema[CustomerOrder]):
 
 class GroupCreate(RequestSchema):
     name: str = Field(min_length=1, max_length=100, examples=["Wholesale"])
-    discount_percent: Decimal = Field(default=Decimal(0), ge=0, le=100, max_digits=5, decimal_places=2,
+    discount_percent: Percent = Field(default=Decimal(0),
                                       description="0 to 100 with at most two decimals (12.5 = 12.5 %).")
 
 
-class GroupChange(RequestSchema):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    discount_percent: Decimal | None = Field(default=None, ge=0, le=100, max_digits=5, decimal_places=2)
+class GroupChange(PatchSchema):
+    name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    discount_percent: Percent = Field(default=None, description="0 to 100 with at most two decimals.")  # type: ignore[assignment]
 
 
 class Group(ResponseSchema):

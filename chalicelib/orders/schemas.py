@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from chalicelib.accounts.schemas import AddressFields
 from chalicelib.core.money import Money
-from chalicelib.core.schemas import MoneySchema, PageSchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.schemas import (
+    Cursor,
+    Limit,
+    MoneySchema,
+    PageSchema,
+    QuerySchema,
+    RequestSchema,
+    ResponseSchema,
+    WholeNumber,
+)
 from chalicelib.orders.states import MAX_LINE_QUANTITY, STATUSES
 
 OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]
@@ -21,7 +30,7 @@ def money(amount: int, currency: str) -> MoneySchema:
 # --- cart -----------------------------------------------------------------------------------
 
 class QuantityIn(RequestSchema):
-    quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)
+    quantity: WholeNumber = Field(ge=1, le=MAX_LINE_QUANTITY)
 
 
 class CartLineOut(ResponseSchema):
@@ -212,8 +221,8 @@ def checkout_out(result: Any) -> CheckoutOut:
 # --- orders ---------------------------------------------------------------------------------
 
 class OrdersQuery(QuerySchema):
-    cursor: str | None = None
-    limit: str | None = None
+    cursor: Cursor | None = None
+    limit: Limit | None = Field(default=None, description="1-100, default 20.")
 
 
 class SellerOrdersQuery(OrdersQuery):
@@ -238,8 +247,8 @@ class CancelIn(RequestSchema):
 
 
 class ReturnLine(RequestSchema):
-    line: StrictInt = Field(ge=1)
-    quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)
+    line: WholeNumber = Field(ge=1)
+    quantity: WholeNumber = Field(ge=1, le=MAX_LINE_QUANTITY)
 
 
 class ReturnIn(RequestSchema):

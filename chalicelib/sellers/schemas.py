@@ -7,13 +7,22 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
 from chalicelib.accounts.schemas import Tokens
 from chalicelib.core.auth import API_KEY_PREFIX, API_KEY_SCOPES
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.money import normalise_currency
-from chalicelib.core.schemas import QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.schemas import (
+    HTTPS_URL_PATTERN,
+    Cursor,
+    Limit,
+    PatchSchema,
+    QuerySchema,
+    RequestSchema,
+    ResponseSchema,
+    WholeNumber,
+)
 
 # Countries where Stripe Connect Express accounts can be opened.
 STRIPE_COUNTRIES = frozenset({
@@ -63,7 +72,7 @@ def _email(value: str) -> str:
 
 
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
-HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL), AfterValidator(_https_url)]
+HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL, pattern=HTTPS_URL_PATTERN), AfterValidator(_https_url)]
 Scope = Literal[tuple(sorted(API_KEY_SCOPES))]  # type: ignore[valid-type]
 
 
@@ -101,24 +110,18 @@ class SellerApplication(RequestSchema):
         return compact
 
 
-class SellerProfilePatch(RequestSchema):
-    """Send only what changes; ``null`` clears an optional field."""
+class SellerProfilePatch(PatchSchema):
+    """Send only what changes; ``null`` clears an optional field (not the display name or the
+    return window, which can only change)."""
 
-    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    display_name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
     logo_url: HttpsUrl | None = None
     return_policy: str | None = Field(default=None, max_length=MAX_POLICY)
     shipping_policy: str | None = Field(default=None, max_length=MAX_POLICY)
     support_email: Email | None = None
-    return_window_days: int | None = Field(default=None, ge=0, le=365,
+    return_window_days: WholeNumber = Field(default=None, ge=0, le=365,  # type: ignore[assignment]
                                            description="At least 14 for sellers in the EU (right of withdrawal).")
-
-    @model_validator(mode="after")
-    def _required_stay(self) -> SellerProfilePatch:
-        for name in ("display_name", "return_window_days"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be removed, only changed")
-        return self
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}
@@ -253,8 +256,8 @@ class ApiKeyPage(ResponseSchema):
 
 
 class PageQuery(QuerySchema):
-    cursor: str | None = None
-    limit: str | None = Field(default=None, description="1-100, default 20.")
+    cursor: Cursor | None = None
+    limit: Limit | None = Field(default=None, description="1-100, default 20.")
 
 
 class SellerListQuery(PageQuery):

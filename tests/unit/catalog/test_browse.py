@@ -257,7 +257,8 @@ def test_a_product_page_of_anything_not_listed_is_a_404(api: Any, headers: dict[
 def test_a_price_change_moves_the_product_in_price_order(api: Any, headers: dict[str, str], create: Any) -> None:
     cheap, dear = create(price=100), create(price=200)
 
-    call(api, "PATCH", f"/v1/seller/products/{cheap['product_id']}", {"price": {"amount": 300, "currency": "EUR"}}, headers=headers)
+    call(api, "PATCH", f"/v1/seller/products/{cheap['product_id']}", {"price": {"amount": 300, "currency": "EUR"}},
+         headers=headers)
 
     assert walk(api, sort="price_asc") == [dear["product_id"], cheap["product_id"]]
     assert walk(api, sort="price_asc", max_price=250) == [dear["product_id"]]

@@ -65,8 +65,8 @@ def test_an_existing_sku_is_updated_with_only_the_fields_of_its_row(api: Any, he
                                                                     create: Any) -> None:
     product = create(sku="U-1", price=1000, stock=5, title="Kept")
 
-    status, result, _ = call(api, "POST", BULK, {"rows": [{"sku": "U-1", "price": {"amount": 900, "currency": "EUR"}, "stock": 0},
-                                                         {"sku": "U-1b"}]}, headers=headers)
+    status, result, _ = call(api, "POST", BULK, {"rows": [
+        {"sku": "U-1", "price": {"amount": 900, "currency": "EUR"}, "stock": 0}, {"sku": "U-1b"}]}, headers=headers)
 
     assert status == 200
     assert statuses(result) == [(0, "U-1", "updated"), (1, "U-1b", "error")]

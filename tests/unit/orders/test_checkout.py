@@ -224,7 +224,8 @@ def test_a_price_change_between_cart_and_checkout_charges_the_new_price(market: 
     product = market.product("sel_a", price=1_000)
     buyer = market.buyer()
     market.add(buyer, product, 1)
-    call(market.api, "PATCH", f"/v1/seller/products/{product}", {"price": {"amount": 1_500, "currency": "EUR"}}, headers=seller_headers("sel_a"))
+    call(market.api, "PATCH", f"/v1/seller/products/{product}", {"price": {"amount": 1_500, "currency": "EUR"}},
+         headers=seller_headers("sel_a"))
 
     status, body, _ = market.checkout(buyer)
 

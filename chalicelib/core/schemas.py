@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -20,16 +21,26 @@ def _whole(value: Any) -> Any:
 # An integer as JSON Schema means it: 3 and 3.0, never "3", 3.5 or true.
 WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
 
-def _number(value: Any) -> Any:
-    """A JSON number, read exactly (0.1 stays 0.1); a string or a boolean is refused."""
+PERCENT_PATTERN = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
+
+
+def _percent(value: Any) -> Any:
+    """A JSON number read exactly (0.1 stays 0.1), or the decimal string responses carry."""
+    if isinstance(value, str):
+        if not re.match(PERCENT_PATTERN, value):
+            raise ValueError("must be a number from 0 to 100 with at most two decimals")
+        return Decimal(value)
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValueError("must be a number")
     return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
 
 
-# A percentage with at most two decimals, as a JSON number (12.5 = 12.5 %).
-Percent = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=100, max_digits=5, decimal_places=2),
-                    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01})]
+# A percentage with at most two decimals (12.5 = 12.5 %), as a number or as the decimal
+# string a response shows ("12.50").
+Percent = Annotated[Decimal, BeforeValidator(_percent), Field(ge=0, le=100, max_digits=5, decimal_places=2),
+                    WithJsonSchema({"anyOf": [
+                        {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01},
+                        {"type": "string", "pattern": PERCENT_PATTERN}]})]
 
 # An https:// URL with a host, as the validators of the fields that use it check it.
 HTTPS_URL_PATTERN = r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s]*)?$"

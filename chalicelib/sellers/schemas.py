@@ -12,7 +12,7 @@ from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, f
 from chalicelib.accounts.schemas import Tokens
 from chalicelib.core.auth import API_KEY_PREFIX, API_KEY_SCOPES
 from chalicelib.core.errors import ValidationFailed
-from chalicelib.core.money import normalise_currency
+from chalicelib.core.money import CURRENCY_EXPONENTS, normalise_currency
 from chalicelib.core.schemas import (
     HTTPS_URL_PATTERN,
     Cursor,
@@ -40,15 +40,22 @@ MAX_DESCRIPTION = 5_000
 MAX_URL = 2_048
 
 
+def _either_case(codes: Any) -> list[str]:
+    """An application's codes may come in upper or lower case (not mixed), as the schema lists them."""
+    return sorted(codes) + sorted(code.lower() for code in codes)
+
+
 def _country(code: str) -> str:
     upper = code.upper()
-    if upper not in STRIPE_COUNTRIES:
+    if upper not in STRIPE_COUNTRIES or code not in (upper, code.lower()):
         raise ValueError(f"sellers from {code!r} cannot be paid through Stripe Connect here; use an ISO 3166 "
                          "alpha-2 code of a supported country")
     return upper
 
 
 def _currency(code: str) -> str:
+    if code not in (code.upper(), code.lower()):
+        raise ValueError(f"unsupported currency {code!r}")
     try:
         return normalise_currency(code)
     except ValueError:
@@ -82,9 +89,12 @@ class SellerApplication(RequestSchema):
     password: str = Field(max_length=256, description="At least 10 characters.")
     name: str | None = Field(default=None, min_length=1, max_length=200,
                              description="The owner's name; the business name when omitted.")
-    country: Annotated[str, AfterValidator(_country)] = Field(
+    country: Annotated[str, AfterValidator(_country),
+                       Field(json_schema_extra={"enum": _either_case(STRIPE_COUNTRIES)})] = Field(
         description="ISO 3166 alpha-2 code of the seller's country (where its Stripe account is).", examples=["DE"])
-    default_currency: Annotated[str, AfterValidator(_currency)] = Field(examples=["EUR"])
+    default_currency: Annotated[str, AfterValidator(_currency),
+                                Field(json_schema_extra={"enum": _either_case(CURRENCY_EXPONENTS)})] = Field(
+                                    examples=["EUR"])
     vat_id: str | None = Field(default=None, max_length=32, examples=["DE123456789"])
     invite_code: str | None = Field(default=None, min_length=1, max_length=100,
                                     description="Needed while the marketplace admits sellers by invitation only.")

@@ -5,11 +5,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.core.schemas import Cursor, Limit, MoneySchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.schemas import Cursor, EmailAddress, Limit, MoneySchema, QuerySchema, RequestSchema, ResponseSchema
 
 
 class Registration(RequestSchema):
-    email: str = Field(max_length=320, examples=["anna@example.com"])
+    email: EmailAddress = Field(examples=["anna@example.com"])
     password: str = Field(max_length=256, description="At least 10 characters.")
     name: str = Field(min_length=1, max_length=200)
     newsletter: bool = Field(default=False, description="Ask for the newsletter (confirmed by mail: double opt-in).")
@@ -71,7 +71,7 @@ def tokens(session: object) -> Tokens:
 # --- sign-in by link --------------------------------------------------------------------------------------------
 
 class MagicLinkRequest(RequestSchema):
-    email: str = Field(max_length=320, examples=["anna@example.com"])
+    email: EmailAddress = Field(examples=["anna@example.com"])
 
 
 class MagicLinkRedemption(RequestSchema):

@@ -171,7 +171,8 @@ class BulkUpsertRequest(RequestSchema):
 
 class StockUpdate(RequestSchema):
     model_config = ConfigDict(**RequestSchema.model_config, json_schema_extra={
-        "anyOf": [{"required": ["expected_version"]}, {"required": ["expected_quantity"]}]})
+        "anyOf": [{"required": ["expected_version"], "properties": {"expected_version": {"type": "integer"}}},
+                  {"required": ["expected_quantity"], "properties": {"expected_quantity": {"type": "integer"}}}]})
 
     quantity: Stock
     expected_version: WholeNumber | None = Field(default=None, ge=1, description="The version you last read.")

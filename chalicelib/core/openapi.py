@@ -91,7 +91,9 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
             op["parameters"] = parameters
         if spec.body is not None:
             mode = "validation" if (spec.body, "validation") in refs else "serialization"
-            op["requestBody"] = {"required": True,
+            # a body whose fields are all optional may be left out (it is read as {})
+            required = any(field.is_required() for field in spec.body.model_fields.values())
+            op["requestBody"] = {"required": required,
                                  "content": {"application/json": {"schema": ref(spec.body, mode)}}}
         responses: dict[str, Any] = {}
         success: dict[str, Any] = {"description": _STATUS_TEXT.get(spec.status, "OK")}

@@ -45,6 +45,13 @@ Percent = Annotated[Decimal, BeforeValidator(_percent), Field(ge=0, le=100, max_
 # An https:// URL with a host, as the validators of the fields that use it check it.
 HTTPS_URL_PATTERN = r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s]*)?$"
 
+# An e-mail address as sign-up accepts it. The schema states the pattern; the server's own
+# check (normalised, answering 422 `invalid_email`) refuses what it does not match.
+EMAIL_PATTERN = (r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@"
+                 r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
+EmailAddress = Annotated[str, Field(max_length=320, json_schema_extra={
+    "format": "email", "maxLength": 254, "pattern": EMAIL_PATTERN})]
+
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 Cursor = Annotated[str, Field(
     min_length=3, max_length=4000, pattern=CURSOR_PATTERN,

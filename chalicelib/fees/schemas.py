@@ -18,10 +18,10 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from chalicelib.core.errors import NotFound
-from chalicelib.core.schemas import RequestSchema, ResponseSchema
+from chalicelib.core.schemas import RequestSchema, ResponseSchema, WholeNumber
 
-BasisPoints = Annotated[int, Field(strict=True, ge=0, le=10_000, description="Basis points: 250 = 2.5 %.")]
-MinorUnits = Annotated[int, Field(strict=True, ge=0, description="Integer amount in minor units (cents).")]
+BasisPoints = Annotated[WholeNumber, Field(ge=0, le=10_000, description="Basis points: 250 = 2.5 %.")]
+MinorUnits = Annotated[WholeNumber, Field(ge=0, description="Integer amount in minor units (cents).")]
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
 

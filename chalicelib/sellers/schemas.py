@@ -14,8 +14,10 @@ from chalicelib.core.auth import API_KEY_PREFIX, API_KEY_SCOPES
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.money import CURRENCY_EXPONENTS, normalise_currency
 from chalicelib.core.schemas import (
+    EMAIL_PATTERN,
     HTTPS_URL_PATTERN,
     Cursor,
+    EmailAddress,
     Limit,
     PatchSchema,
     QuerySchema,
@@ -78,14 +80,14 @@ def _email(value: str) -> str:
         raise ValueError(error.details[0]["message"]) from None
 
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), AfterValidator(_email)]
 HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL, pattern=HTTPS_URL_PATTERN), AfterValidator(_https_url)]
 Scope = Literal[tuple(sorted(API_KEY_SCOPES))]  # type: ignore[valid-type]
 
 
 class SellerApplication(RequestSchema):
     business_name: str = Field(min_length=1, max_length=200, examples=["Nordwind Outdoor GmbH"])
-    email: str = Field(max_length=320, description="The owner's sign-in and the seller's contact address.")
+    email: EmailAddress = Field(description="The owner's sign-in and the seller's contact address.")
     password: str = Field(max_length=256, description="At least 10 characters.")
     name: str | None = Field(default=None, min_length=1, max_length=200,
                              description="The owner's name; the business name when omitted.")

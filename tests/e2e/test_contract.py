@@ -35,7 +35,7 @@ def _identities(local_stack: LocalStack) -> dict[str, dict[str, str]]:
     _, seller = _seller(local_stack, 7)
     for n in range(2):
         _json(requests.post(f"{api}/v1/seller/products", headers=seller, timeout=10, json={
-            "sku": f"CONTRACT-{n}", "title": f"Contract lamp {n}", "category": "home/lighting",
+            "sku": f"CONTRACT-{n}", "title": f"Contract lamp {n}", "category": "home/decor",
             "price": {"amount": 1_500 + n, "currency": "EUR"}, "stock": 50, "status": "active"}), 201)
     buyers = []
     for name in ("Carla", "Doris"):
@@ -100,9 +100,12 @@ def _findings(schema: Any) -> tuple[list[str], int]:
                         continue
                     failure = check.failure_info.failure
                     case = recorder.cases[case_id].value
+                    interaction = recorder.interactions.get(case_id)
+                    answer = interaction.response if interaction else None
+                    got = f"{answer.status_code} {(answer.content or b'')[:300]!r}" if answer else "no response"
                     key = f"{case.operation.label}: {failure.title}"
                     findings.setdefault(key, f"{key}\n    {failure.message.splitlines()[0] if failure.message else ''}"
-                                             f"\n    {check.failure_info.code_sample}")
+                                             f"\n    {check.failure_info.code_sample}\n    got {got}")
         elif isinstance(event, events.NonFatalError):
             findings.setdefault(f"error {event.label}", f"error in {event.label}: {event.info.message}")
         elif isinstance(event, events.FatalError):

@@ -5,7 +5,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.accounts.validation import COUNTRIES
+from chalicelib.catalog.categories import CATEGORIES
 from chalicelib.core.schemas import Cursor, EmailAddress, Limit, MoneySchema, QuerySchema, RequestSchema, ResponseSchema
+
+COUNTRY_CODES = sorted(COUNTRIES) + sorted(code.lower() for code in COUNTRIES)  # read in either case
 
 
 class Registration(RequestSchema):
@@ -92,6 +96,9 @@ SIGN_UP_MAILED = Accepted(message="Check your mail: we have sent a link to this 
 
 Language = Literal["de", "en"]
 Preference = Annotated[str, Field(min_length=1, max_length=60)]
+CategoryPreference = Annotated[str, Field(min_length=1, max_length=60,
+                                          json_schema_extra={"enum": sorted(CATEGORIES)})]
+PREFERENCES = 20  # accounts.profile.PREFERENCE_LIMIT: the schema says what the server keeps
 
 
 class Birthday(BaseModel):
@@ -105,16 +112,16 @@ class Birthday(BaseModel):
 class Preferences(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    categories: list[Preference] = Field(default_factory=list, max_length=50,
-                                         description="Category slugs (GET /v1/categories); at most 20 distinct.")
-    brands: list[Preference] = Field(default_factory=list, max_length=50, description="At most 20 distinct.")
-    sizes: list[Preference] = Field(default_factory=list, max_length=50, description="At most 20 distinct.")
+    categories: list[CategoryPreference] = Field(default_factory=list, max_length=PREFERENCES,
+                                                 description="Category slugs (GET /v1/categories).")
+    brands: list[Preference] = Field(default_factory=list, max_length=PREFERENCES)
+    sizes: list[Preference] = Field(default_factory=list, max_length=PREFERENCES)
 
 
 class PreferencesChange(RequestSchema):
-    categories: list[Preference] | None = Field(default=None, max_length=50)
-    brands: list[Preference] | None = Field(default=None, max_length=50)
-    sizes: list[Preference] | None = Field(default=None, max_length=50)
+    categories: list[CategoryPreference] | None = Field(default=None, max_length=PREFERENCES)
+    brands: list[Preference] | None = Field(default=None, max_length=PREFERENCES)
+    sizes: list[Preference] | None = Field(default=None, max_length=PREFERENCES)
 
 
 class ProfileChange(RequestSchema):
@@ -164,7 +171,8 @@ class AddressFields(RequestSchema):
     postal_code: str = Field(min_length=1, max_length=20, description="Checked for DE (5 digits), AT and CH (4).")
     city: str = Field(min_length=1, max_length=100)
     region: str | None = Field(default=None, max_length=100)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. DE.")
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. DE.",
+                         json_schema_extra={"enum": COUNTRY_CODES})
     phone: str | None = Field(default=None, max_length=40)
     is_default_shipping: bool = False
     is_default_billing: bool = False
@@ -180,7 +188,8 @@ class AddressChange(RequestSchema):
     postal_code: str | None = Field(default=None, min_length=1, max_length=20)
     city: str | None = Field(default=None, min_length=1, max_length=100)
     region: str | None = Field(default=None, max_length=100)
-    country: str | None = Field(default=None, min_length=2, max_length=2)
+    country: Annotated[str, Field(json_schema_extra={"enum": COUNTRY_CODES})] | None = Field(
+        default=None, min_length=2, max_length=2)
     phone: str | None = Field(default=None, max_length=40)
     is_default_shipping: bool | None = None
     is_default_billing: bool | None = None

@@ -33,6 +33,24 @@ _MEMBERS_ONLY = ("Anonymous callers are welcome unless the operator made the mar
                  "this needs `Authorization: Bearer` (401 `members_only` without it).")
 
 
+_BOUNDS = {"gt": "exclusiveMinimum", "ge": "minimum", "lt": "exclusiveMaximum", "le": "maximum"}
+
+
+def _standard_bounds(node: Any) -> None:
+    """Bounds pydantic could not attach to a validated type stay under its own names (``gt``,
+    ``le``…) in the JSON schema; clients and validators read JSON Schema's."""
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for ours, standard in _BOUNDS.items():
+                if ours in node:
+                    node[standard] = node.pop(ours)
+        for value in node.values():
+            _standard_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _standard_bounds(value)
+
+
 def _operations(app: Chalice) -> list[tuple[str, str, Operation, list[str]]]:
     found = []
     for path, methods in sorted(app.routes.items()):
@@ -60,6 +78,7 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
              for m in models]
     refs, definitions = models_json_schema(modes, ref_template=_REF)
     schemas = definitions.get("$defs", {})
+    _standard_bounds(schemas)
 
     def ref(model: Any, mode: str) -> dict[str, Any]:
         return refs[(model, mode)]
@@ -78,15 +97,17 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
             for name in view_args
         ]
         if spec.query is not None:
+            query_schema = spec.query.model_json_schema()
+            _standard_bounds(query_schema)
             for name, info in spec.query.model_fields.items():
                 parameters.append({
                     "name": info.alias or name, "in": "query", "required": info.is_required(),
                     "description": info.description or "",
-                    "schema": spec.query.model_json_schema()["properties"][info.alias or name],
+                    "schema": query_schema["properties"][info.alias or name],
                 })
         for name, required, description in spec.headers:
             parameters.append({"name": name, "in": "header", "required": required, "description": description,
-                               "schema": {"type": "string"}})
+                               "schema": {"type": "string", "minLength": 1} if required else {"type": "string"}})
         if parameters:
             op["parameters"] = parameters
         if spec.body is not None:

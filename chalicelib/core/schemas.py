@@ -6,20 +6,24 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
 
 def _whole(value: Any) -> Any:
-    """JSON Schema counts 12.0 as an integer; a string or a fraction stays refused."""
+    """JSON Schema counts 12.0 as an integer; a string, a fraction or a boolean stays refused."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
     return value
 
 
-# An integer as JSON Schema means it: 3 and 3.0, never "3", 3.5 or true.
-WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
+# An integer as JSON Schema means it: 3 and 3.0, never "3", 3.5 or true. (The before-validator
+# leaves bounds in the JSON schema under pydantic's names; chalicelib.core.openapi renames them.)
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
 
 PERCENT_PATTERN = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
 

@@ -53,6 +53,10 @@ class ImportUploadRequest(RequestSchema):
                                                   "application/gzip).")
 
 
+# What the server's check (422 `invalid_vat_id`) accepts, for the schema.
+VAT_ID_PATTERN = r"^[\s.-]*[A-Za-z][\s.-]*[A-Za-z]([\s.-]*[A-Za-z0-9+*]){2,12}[\s.-]*$"
+
+
 class CustomerChange(RequestSchema):
     """Only the fields sent are changed."""
 
@@ -61,7 +65,10 @@ class CustomerChange(RequestSchema):
     tax_exempt: bool | None = Field(default=None, description="false also clears the reason; the VAT id stays.")
     tax_exempt_reason: str | None = Field(default=None, max_length=500,
                                           examples=["Reverse charge, §13b UStG"])
-    vat_id: str | None = Field(default=None, max_length=20, examples=["DE123456789"])
+    vat_id: str | None = Field(default=None, max_length=20, examples=["DE123456789"],
+                               json_schema_extra={"pattern": VAT_ID_PATTERN},
+                               description="A country code and 2 to 12 letters or digits; spaces, dots and dashes "
+                                           "are dropped.")
 
 
 class Customer(ResponseSchema):

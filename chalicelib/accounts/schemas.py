@@ -5,11 +5,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.accounts.validation import COUNTRIES
+from chalicelib.accounts.validation import _POSTAL_CODES, _VAT_FORMATS, COUNTRIES
 from chalicelib.catalog.categories import CATEGORIES
 from chalicelib.core.schemas import Cursor, EmailAddress, Limit, MoneySchema, QuerySchema, RequestSchema, ResponseSchema
 
 COUNTRY_CODES = sorted(COUNTRIES) + sorted(code.lower() for code in COUNTRIES)  # read in either case
+COUNTRY_CODES_WITH_RULES = sorted(_POSTAL_CODES) + sorted(code.lower() for code in _POSTAL_CODES)
+# What the server's checks accept (accounts.validation), for the schema: E.164 with a "+" or
+# "00" and the usual separators; an EU VAT id in its member state's format, written compactly.
+PHONE_PATTERN = r"^(\+|00)[\s\-./()]*[1-9]([\s\-./()]*[0-9]){6,14}[\s\-./()]*$"
+VAT_ID_PATTERN = "^(" + "|".join([*_VAT_FORMATS.values(), r"GR\d{9}"]) + ")$"
 
 
 class Registration(RequestSchema):
@@ -128,10 +133,12 @@ class ProfileChange(RequestSchema):
     """Only the fields given change; ``null`` clears an optional field."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    phone: str | None = Field(default=None, max_length=40, description="With country code, e.g. +49 151 12345678.")
+    phone: str | None = Field(default=None, max_length=40, description="With country code, e.g. +49 151 12345678.",
+                              json_schema_extra={"pattern": PHONE_PATTERN})
     birthday: Birthday | None = None
     language: Language | None = None
-    vat_id: str | None = Field(default=None, max_length=30, description="EU VAT id (USt-IdNr.), e.g. DE123456789.")
+    vat_id: str | None = Field(default=None, max_length=30, description="EU VAT id (USt-IdNr.), e.g. DE123456789.",
+                               json_schema_extra={"pattern": VAT_ID_PATTERN})
     preferences: PreferencesChange | None = None
 
 
@@ -163,7 +170,24 @@ def profile(user: Any) -> Profile:
 
 # --- addresses ------------------------------------------------------------------------------------------------
 
+def _postal_codes_by_country(schema: dict[str, Any]) -> None:
+    """The postal code formats the server checks (accounts.validation), per country, for the schema."""
+    from chalicelib.accounts.validation import _GENERIC_POSTAL_CODE, _POSTAL_CODES
+
+    def raw(pattern: str) -> str:  # the server reads the code in upper case, spaces collapsed
+        return "^" + pattern.replace("[A-Z", "[A-Za-z").replace(" ?", "[ ]?") + "$"
+
+    rules = [{"if": {"properties": {"country": {"enum": [c, c.lower()]}}, "required": ["country"]},
+              "then": {"properties": {"postal_code": {"pattern": raw(rule.pattern)}}}}
+             for c, (rule, _) in sorted(_POSTAL_CODES.items())]
+    rules.append({"if": {"properties": {"country": {"not": {"enum": COUNTRY_CODES_WITH_RULES}}}},
+                  "then": {"properties": {"postal_code": {"pattern": raw(_GENERIC_POSTAL_CODE.pattern)}}}})
+    schema["allOf"] = rules
+
+
 class AddressFields(RequestSchema):
+    model_config = ConfigDict(**RequestSchema.model_config, json_schema_extra=_postal_codes_by_country)
+
     name: str = Field(min_length=1, max_length=200, description="Recipient.")
     company: str | None = Field(default=None, max_length=200)
     line1: str = Field(min_length=1, max_length=200, description="Street and number.")
@@ -173,7 +197,7 @@ class AddressFields(RequestSchema):
     region: str | None = Field(default=None, max_length=100)
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. DE.",
                          json_schema_extra={"enum": COUNTRY_CODES})
-    phone: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=40, json_schema_extra={"pattern": PHONE_PATTERN})
     is_default_shipping: bool = False
     is_default_billing: bool = False
 

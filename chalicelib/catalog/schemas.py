@@ -121,10 +121,12 @@ class ProductCreate(RequestSchema):
 
 
 def _omit_null_defaults(schema: dict[str, Any]) -> None:
-    """Omitted fields of a patch keep their value; there is no default to document."""
+    """Omitted fields of a patch keep their value; there is no default to document. A patch
+    changes at least one field."""
     for field in schema.get("properties", {}).values():
         if "default" in field and field["default"] is None:
             del field["default"]
+    schema["minProperties"] = 1
 
 
 # Fields typed without None but defaulting to None: omitted means "leave as is", an

@@ -105,9 +105,9 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
                     "description": info.description or "",
                     "schema": query_schema["properties"][info.alias or name],
                 })
-        for name, required, description in spec.headers:
+        for name, required, description, *schema in spec.headers:
             parameters.append({"name": name, "in": "header", "required": required, "description": description,
-                               "schema": {"type": "string", "minLength": 1} if required else {"type": "string"}})
+                               "schema": schema[0] if schema else {"type": "string", "minLength": int(required)}})
         if parameters:
             op["parameters"] = parameters
         if spec.body is not None:
@@ -116,6 +116,8 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
             required = any(field.is_required() for field in spec.body.model_fields.values())
             op["requestBody"] = {"required": required,
                                  "content": {"application/json": {"schema": ref(spec.body, mode)}}}
+        if "request_body" in spec.extra:  # a body the view reads itself (a file, not JSON)
+            op["requestBody"] = spec.extra["request_body"]
         responses: dict[str, Any] = {}
         success: dict[str, Any] = {"description": _STATUS_TEXT.get(spec.status, "OK")}
         if spec.response is not None and spec.status != 204:

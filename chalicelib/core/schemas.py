@@ -68,7 +68,7 @@ Limit = Annotated[int, Field(ge=1, le=100, description="Items per page, 1-100.")
 class RequestSchema(BaseModel):
     """Incoming JSON: unknown fields are an error, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 def omit_null_defaults(schema: dict[str, Any]) -> None:

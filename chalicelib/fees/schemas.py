@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from chalicelib.core.errors import NotFound
+from chalicelib.core.money import CURRENCY_EXPONENTS
 from chalicelib.core.schemas import RequestSchema, ResponseSchema, WholeNumber
 
 BasisPoints = Annotated[WholeNumber, Field(ge=0, le=10_000, description="Basis points: 250 = 2.5 %.")]
@@ -52,7 +53,8 @@ class CurrencyTermsIn(RequestSchema):
 
 class FeeScheduleIn(RequestSchema):
     percent_bp: BasisPoints
-    currencies: dict[str, CurrencyTermsIn] = Field(default_factory=dict, max_length=20,
+    currencies: dict[str, CurrencyTermsIn] = Field(default_factory=dict, max_length=20, json_schema_extra={
+                                                       "propertyNames": {"enum": list(CURRENCY_EXPONENTS)}},
                                                    description="Amounts per ISO 4217 currency code.")
 
 

@@ -137,7 +137,8 @@ class ProfileChange(RequestSchema):
                               json_schema_extra={"pattern": PHONE_PATTERN})
     birthday: Birthday | None = None
     language: Language | None = None
-    vat_id: str | None = Field(default=None, max_length=30, description="EU VAT id (USt-IdNr.), e.g. DE123456789.",
+    vat_id: str | None = Field(default=None, min_length=1, max_length=30,
+                               description="EU VAT id (USt-IdNr.), e.g. DE123456789; null removes it.",
                                json_schema_extra={"pattern": VAT_ID_PATTERN})
     preferences: PreferencesChange | None = None
 

@@ -59,6 +59,9 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("post", "/v1/cart/merge"): (["400", "422"], "a cart token the server did not sign"),
     ("post", "/v1/seller/customers/import"): (["422"], "a file that cannot be read as the CSV described (422)"),
     ("patch", "/v1/me/addresses/{address_id}"): (["422"], "a postal code that does not fit the saved country"),
+    ("put", "/v1/admin/fees"): (["422"], "a schedule whose parts disagree (minimum above maximum, tiers)"),
+    ("put", "/v1/admin/fees/categories/{category_slug}"): (["422"], "as PUT /v1/admin/fees"),
+    ("put", "/v1/admin/fees/sellers/{seller_id}"): (["422"], "as PUT /v1/admin/fees"),
     ("post", "/v1/webhooks/stripe"): (["400"], "a payload Stripe did not sign"),
     ("post", "/v1/webhooks/stripe/connect"): (["400"], "a payload Stripe did not sign"),
 }

@@ -124,7 +124,7 @@ def test_checkout_needs_a_well_formed_idempotency_key(market: Marketplace, heade
 
 def test_an_empty_cart_cannot_be_checked_out(market: Marketplace) -> None:
     status, body, _ = market.checkout(market.buyer())
-    assert (status, body["error"]["code"]) == (422, "cart_empty")
+    assert (status, body["error"]["code"]) == (409, "cart_empty")
 
 
 def test_a_bad_address_is_a_clear_422_and_reserves_nothing(market: Marketplace) -> None:

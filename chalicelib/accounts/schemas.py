@@ -133,7 +133,8 @@ class ProfileChange(RequestSchema):
     """Only the fields given change; ``null`` clears an optional field."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    phone: str | None = Field(default=None, max_length=40, description="With country code, e.g. +49 151 12345678.",
+    phone: str | None = Field(default=None, min_length=1, max_length=40,
+                              description="With country code, e.g. +49 151 12345678; null removes it.",
                               json_schema_extra={"pattern": PHONE_PATTERN})
     birthday: Birthday | None = None
     language: Language | None = None

@@ -66,9 +66,11 @@ Limit = Annotated[int, Field(ge=1, le=100, description="Items per page, 1-100.")
 
 
 class RequestSchema(BaseModel):
-    """Incoming JSON: unknown fields are an error, not silently dropped."""
+    """Incoming JSON: unknown fields are an error, not silently dropped. Strings are checked as
+    sent (lengths and patterns as the schema states them); where a value is normalised (an
+    e-mail address, a phone number, a postal code) its domain check does that."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid")
 
 
 def omit_null_defaults(schema: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
-"""The OpenAPI document is the contract: schemathesis walks every operation of the running
-local marketplace over HTTP, as a seller, a buyer and an operator, with all its checks
+"""The OpenAPI document is the contract: schemathesis walks every operation of a running
+local marketplace (its own: the walk changes settings and standings) over HTTP, as a seller,
+a buyer and an operator, with all its checks
 (examples, coverage, fuzzing, and stateful sequences along the links it infers from the
 responses), and must find no server error and no answer the document does not promise.
 
@@ -139,12 +140,12 @@ def _findings(schema: Any) -> tuple[list[str], int]:
     return sorted(findings.values()), scenarios
 
 
-def test_the_api_keeps_every_promise_of_its_openapi_document(local_stack: LocalStack) -> None:
+def test_the_api_keeps_every_promise_of_its_openapi_document(private_stack: LocalStack) -> None:
     import schemathesis
 
-    document = requests.get(f"{local_stack.api}/openapi.json", timeout=10).json()
-    schema = schemathesis.openapi.from_dict(document, config=_config(document, _identities(local_stack)))
-    schema.config.update(base_url=local_stack.api)
+    document = requests.get(f"{private_stack.api}/openapi.json", timeout=10).json()
+    schema = schemathesis.openapi.from_dict(document, config=_config(document, _identities(private_stack)))
+    schema.config.update(base_url=private_stack.api)
     findings, scenarios = _findings(schema)
     assert scenarios > len(schema), "the walk did not reach every operation"
     assert findings == [], "\n\n".join(findings)

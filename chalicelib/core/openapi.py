@@ -92,8 +92,9 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
         }
         if spec.description:
             op["description"] = spec.description
+        path_schemas = spec.extra.get("path_params", {})
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": name, "in": "path", "required": True, "schema": path_schemas.get(name, {"type": "string"})}
             for name in view_args
         ]
         if spec.query is not None:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from chalicelib.catalog.categories import CATEGORIES
 from chalicelib.core.errors import NotFound
 from chalicelib.core.money import CURRENCY_EXPONENTS
 from chalicelib.core.schemas import RequestSchema, ResponseSchema, WholeNumber
@@ -25,6 +26,10 @@ BasisPoints = Annotated[WholeNumber, Field(ge=0, le=10_000, description="Basis p
 MinorUnits = Annotated[WholeNumber, Field(ge=0, description="Integer amount in minor units (cents).")]
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
+
+
+# A category slug as a path segment: its "/" written "--" (an unknown one is a 404).
+CATEGORY_IN_PATH = {"type": "string", "enum": sorted(slug.replace("/", "--") for slug in CATEGORIES)}
 
 
 def category_from_path(segment: str) -> str:

@@ -16,8 +16,8 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .  # the `agora` command
 	@touch $(STAMP)
 
-run: $(STAMP)  ## start the whole marketplace locally (Ctrl-C stops it)
-	$(BIN)/python -m dev.run
+run: $(STAMP)  ## start the whole marketplace locally (Ctrl-C stops it): make run ARGS="--no-demo --verbose"
+	$(BIN)/python -m dev.run $(ARGS)
 
 test: $(STAMP) lint  ## lint, check the infra template, run unit and end-to-end tests
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests

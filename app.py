@@ -60,9 +60,9 @@ def table_stream(event):
 
 @app.schedule("rate(15 minutes)", name="dead_letter_report")
 def dead_letter_report(event):
-    from chalicelib.platform.ops import dead_letter_depths
+    from chalicelib.platform.ops import dead_letter_report as report
 
-    return dead_letter_depths()
+    return report()
 
 
 @app.schedule("rate(5 minutes)", name="release_expired_reservations")
@@ -70,6 +70,14 @@ def release_expired_reservations(event):
     from chalicelib.orders.payment import release_expired
 
     return release_expired()
+
+
+@app.schedule("rate(15 minutes)", name="finish_stuck_payments")
+def finish_stuck_payments(event):
+    """Refunds and sellers' transfers a dead Lambda left half-way, finished with the same idempotency keys."""
+    from chalicelib.orders.recovery import finish_stuck
+
+    return finish_stuck()
 
 
 @app.schedule("rate(1 hour)", name="complete_delivered_orders")

@@ -225,7 +225,7 @@ def _install(recorder: Recorder) -> None:
     http_client = type(stripe_gateway.client()._requestor._client)
     http_client.request = _record_stripe(recorder, http_client.request)
 
-    claim, dispatch = once.claim, service.dispatch
+    begin, dispatch = once.begin, service.dispatch
 
     dispatching_now = False
 
@@ -233,7 +233,7 @@ def _install(recorder: Recorder) -> None:
         if dispatching_now and key.startswith("event:"):  # event:<id>:<module>:<function>
             target = ":".join(key.split(":")[2:])
             recorder.phase = SUBSCRIBER_PHASE.get(target, f"other {target.rsplit('.', 1)[-1]}")
-        return claim(key, **kwargs)
+        return begin(key, **kwargs)
 
     def dispatching(message: dict[str, Any]) -> None:
         nonlocal dispatching_now
@@ -243,7 +243,7 @@ def _install(recorder: Recorder) -> None:
         finally:
             dispatching_now, recorder.phase = False, None
 
-    once.claim = claiming
+    once.begin = claiming
     service.dispatch = dispatching
 
 

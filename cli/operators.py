@@ -1,8 +1,8 @@
 """`agora operators …` — operator accounts. Nobody can sign up as an operator over HTTP, so
 the first (and every further) operator is created here, with direct access to the table.
 
-    agora operators create --email ops@shop.example --name "Olga Operator" [--password …]
-        [--local | --stage prod]
+    agora operators create --email ops@shop.example --name "Olga Operator"
+        [--password-stdin | --password …] [--local | --stage prod]
     agora operators reset-mfa --email ops@shop.example [--local | --stage prod]
     agora operators otp --email operator@agora.example --local
 
@@ -12,17 +12,26 @@ signing in to the local marketplace without an app; it refuses any other target.
 
 It uses this environment's AWS credentials and agora settings (``AGORA_TABLE_NAME``,
 ``AWS_ENDPOINT_URL``, …); ``--local`` points it at the running `make run` marketplace,
-``--stage`` at a deployed stage's table. Without ``--password`` the password is asked for.
+``--stage`` at a deployed stage's table; without either, ``AGORA_STAGE`` must name one.
+
+The new operator's password comes, in this order, from ``--password-stdin`` (the first line
+of stdin: ``pass show ops | agora operators create … --password-stdin``), ``--password``
+(visible in the shell's history and the process list), the environment variable
+``AGORA_OPERATOR_PASSWORD``, or else it is asked for twice on the terminal; without a
+terminal (a script, CI) the command stops and says so. Failures are reported by
+:mod:`cli.failures`.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from typing import TYPE_CHECKING
 
 from cli import target
+from cli.failures import CommandFailed
 
 if TYPE_CHECKING:
     from chalicelib.accounts.models import User
@@ -37,7 +46,11 @@ def register(groups: argparse._SubParsersAction) -> None:
                                              "with a password and a one-time code from an authenticator app.")
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
-    create.add_argument("--password", help="asked for when omitted (keeps it out of the shell history)")
+    password = create.add_mutually_exclusive_group()
+    password.add_argument("--password-stdin", action="store_true",
+                          help="read the password from the first line of stdin (for scripts)")
+    password.add_argument("--password", help="the password (visible in the shell history; prefer "
+                                              "--password-stdin or AGORA_OPERATOR_PASSWORD)")
     target.add_arguments(create)
     create.set_defaults(run=create_operator)
 
@@ -55,6 +68,26 @@ def register(groups: argparse._SubParsersAction) -> None:
     otp.add_argument("--email", required=True)
     target.add_arguments(otp)
     otp.set_defaults(run=print_code)
+
+
+PASSWORD_ENV = "AGORA_OPERATOR_PASSWORD"
+
+
+def _password(args: argparse.Namespace) -> str:
+    """From stdin, the option, the environment, or the terminal (see the module docstring)."""
+    if args.password_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise CommandFailed("--password-stdin: stdin gave no password (an empty first line or none).")
+        return line
+    if args.password is not None:
+        return str(args.password)
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if not sys.stdin.isatty():
+        raise CommandFailed(f"No terminal to ask for the password on: pipe it in with --password-stdin, or set "
+                            f"{PASSWORD_ENV}.")
+    return _ask_password()
 
 
 def _ask_password() -> str:
@@ -80,7 +113,7 @@ def create_operator(args: argparse.Namespace) -> int:
     target.point_at(args)
     try:
         email = normalise_email(args.email)
-        password = args.password if args.password is not None else _ask_password()
+        password = _password(args)
         check_new_password(password, email, name=args.name)
         user = new_user(email, name=args.name, password=password, roles=("operator",))
         user.email_verified = True  # created by someone with access to the table: trusted

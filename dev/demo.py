@@ -1,6 +1,8 @@
 """Load the demo marketplace (dev/demo_data.py) into a running local stack, through the
 public API as a real seller would: apply, confirm the application with the link the local
-outbox received, onboard with (fake) Stripe, list products; the buyer signs up the same way.
+outbox received, onboard with (fake) Stripe, list products; the buyer signs up the same way;
+the operator is created as `agora operators create` would, and the fee schedule set as its
+PUT /v1/admin/fees would.
 
     python -m dev.demo            (make run does this once the stack is ready)
 
@@ -66,7 +68,7 @@ def _sku(title: str, attributes: dict[str, str]) -> str:
     return re.sub(r"[^A-Z0-9]+", "-", text).strip("-")[:60]
 
 
-def create_operator() -> None:
+def create_operator() -> str:
     """The demo operator as `agora operators create` makes one (email verified, TOTP enrolled),
     but with the demo's fixed TOTP key, so that `agora operators otp --local` gives its code.
     An operator loaded before is given what it lacks."""
@@ -82,6 +84,7 @@ def create_operator() -> None:
     user.totp_secret = operator["totp_secret"]
     try:
         create_user(user)
+        return user.user_id
     except Conflict:  # loaded before: the operator exists
         existing = find_user_by_email(operator["email"])
         if existing is None:  # pragma: no cover - the claim exists, so the user does
@@ -91,6 +94,23 @@ def create_operator() -> None:
                                      User.password_hash.set(hash_password(operator["password"]))])
         if existing.totp_secret != operator["totp_secret"]:
             mfa.enrol(existing.user_id, secret=operator["totp_secret"])
+        return existing.user_id
+
+
+def set_fees(operator_id: str) -> None:
+    """The demo's fee schedule, as the operator's PUT /v1/admin/fees would set it, set once: a
+    marketplace whose operator set fees before keeps them. Set in-process rather than through
+    the API, so that loading the demo spends none of the operator's one-time codes (each is
+    good once): a newcomer can sign in with the code `agora operators otp` prints at once."""
+    from chalicelib.fees import service
+    from chalicelib.fees.engine import DEFAULT_SCOPE, category_scope
+    from chalicelib.fees.schemas import FeeScheduleIn
+
+    wanted = {DEFAULT_SCOPE: demo_data.FEES,
+              **{category_scope(slug): terms for slug, terms in demo_data.CATEGORY_FEES.items()}}
+    for scope, terms in wanted.items():
+        if service.current_schedule(scope) is None:
+            service.set_schedule(scope, FeeScheduleIn.model_validate(terms).model_dump(), changed_by=operator_id)
 
 
 def onboard(api: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -111,7 +131,7 @@ def onboard(api: str, headers: dict[str, str]) -> dict[str, Any]:
 
 
 def load(api: str, outbox: str) -> dict[str, Any]:
-    create_operator()
+    set_fees(create_operator())
     summary: dict[str, Any] = {"sellers": []}
     for application, products in demo_data.SELLERS:
         signed_up = _sign_in_or_sign_up(api, outbox, path="/v1/sellers", body=application,
@@ -136,7 +156,10 @@ def load(api: str, outbox: str) -> dict[str, Any]:
 
 
 def describe(summary: dict[str, Any]) -> str:
-    lines = ["Demo data (sign in at POST /v1/auth/login):",
+    eur = demo_data.FEES["currencies"]["EUR"]["fixed"]
+    lines = [f"Demo marketplace fees: {demo_data.FEES['percent_bp'] / 100:g} % + {eur / 100:.2f} EUR a line "
+             f"(books {demo_data.CATEGORY_FEES['books']['percent_bp'] / 100:g} %)",
+             "Demo accounts (sign in at POST /v1/auth/login):",
              f"  operator  {demo_data.OPERATOR['email']} / {demo_data.OPERATOR['password']}   (one-time code: "
              f"agora operators otp --email {demo_data.OPERATOR['email']} --local)",
              f"  buyer     {demo_data.BUYER['email']} / {demo_data.BUYER['password']}"]

@@ -10,6 +10,12 @@ OPERATOR = {"email": "operator@agora.example", "name": "Olga Operator", "passwor
             "totp_secret": "AGORALOCALDEMOOPERATORKEYNOTREAL"}
 BUYER = {"email": "buyer@agora.example", "name": "Ben Buyer", "password": "paper-kite-demo-42"}
 
+# What the marketplace earns (PUT /v1/admin/fees, as the operator): 10 % of every order line plus
+# a fixed 0.25 (EUR) / 0.30 (CHF), with books at 7 % (a category override). Without a schedule
+# the marketplace earns nothing.
+FEES = {"percent_bp": 1_000, "currencies": {"EUR": {"fixed": 25}, "CHF": {"fixed": 30}}}
+CATEGORY_FEES = {"books": {"percent_bp": 700, "currencies": {"EUR": {"fixed": 25}}}}
+
 # (seller application, products as (title, brand, category, price in cents, stock, attributes))
 SELLERS: list[tuple[dict[str, str], list[tuple[str, str, str, int, int, dict[str, str]]]]] = [
     (

@@ -1,10 +1,16 @@
 """The whole marketplace on this machine, no cloud account: `make run`.
 
 Starts, on 127.0.0.1 only: moto's server (DynamoDB + Streams, SQS, SES, SSM, created
-from infra/template.yaml), localstripe with agora's Connect extension, the API under
-`chalice local`, and the worker that feeds queues, the table stream and schedules to
-the app's handlers. Prints where everything is, runs until Ctrl-C, then stops every
-process it started.
+from infra/template.yaml), localstripe with agora's Connect extension, the API (Chalice's
+local gateway behind a server sized for bursts, dev/local_api.py), a stand-in for the
+frontend that mailed links point at (dev/local_frontend.py), and the worker that feeds
+queues, the table stream and schedules to the app's handlers. Loads the demo marketplace
+(dev/demo.py) unless --no-demo. The services' own output (request and JSON logs) goes to
+files in .local/logs/ (--verbose: to this terminal); the terminal gets a few status lines
+and, once ready, a summary of URLs and demo credentials. Runs until Ctrl-C, then stops
+every process it started.
+
+    make run                  make run ARGS=--no-demo            make run ARGS=--verbose
 """
 
 from __future__ import annotations
@@ -72,18 +78,21 @@ def _port_open(port: int) -> bool:
 
 
 class LocalMarketplace:
-    def __init__(self, ports: dict[str, int], state_path: Path, log_dir: Path, quiet: bool,
-                 load_demo: bool = True) -> None:
+    def __init__(self, ports: dict[str, int], state_path: Path, log_dir: Path, verbose: bool = False,
+                 load_demo: bool = True, say: Any = None) -> None:
         self.load_demo = load_demo
         self.ports = ports
         self.state_path = state_path
         self.log_dir = log_dir
-        self.quiet = quiet
+        self.verbose = verbose
+        self.say = say or (lambda _line: None)
         self.processes: list[subprocess.Popen] = []
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        """Start a service; its output goes to <log_dir>/<name>.log (appended), or to this
+        terminal with --verbose."""
         output: Any = None
-        if self.quiet:
+        if not self.verbose:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None)
@@ -101,6 +110,7 @@ class LocalMarketplace:
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.ports['aws']}",
             "AGORA_STRIPE_API_BASE": f"http://127.0.0.1:{self.ports['stripe']}",
             "AGORA_API_URL": f"http://127.0.0.1:{self.ports['api']}",
+            "AGORA_FRONTEND_URL": f"http://127.0.0.1:{self.ports['frontend']}",
             "AGORA_LOCAL_STATE": str(self.state_path),
             **LOCAL_SECRETS,
         })
@@ -113,6 +123,7 @@ class LocalMarketplace:
         outputs_file.parent.mkdir(parents=True, exist_ok=True)
         outputs_file.unlink(missing_ok=True)
         python = sys.executable
+        self.say(f"Starting fake AWS (moto) and fake Stripe; service logs go to {self.log_dir}/ ...")
         aws = self._spawn("aws", [python, "-m", "dev.fake_aws", "--port", str(self.ports["aws"]),
                                   "--outbox-port", str(self.ports["outbox"]), "--outputs-file", str(outputs_file)], env)
         stripe = self._spawn("stripe", [python, "-m", "dev.fake_stripe", "--host", "127.0.0.1",
@@ -128,10 +139,12 @@ class LocalMarketplace:
             "AGORA_IMPORTS_BUCKET": outputs["ImportsBucketName"],
             "AGORA_SENDER_EMAIL": outputs["SenderEmail"],
         })
-        chalice = str(Path(python).parent / "chalice")
-        api = self._spawn("api", [chalice, "local", "--host", "127.0.0.1", "--port", str(self.ports["api"]),
-                                  "--stage", "local", "--no-autoreload"], env)
+        self.say("Starting the API, the worker and the frontend stand-in ...")
+        api = self._spawn("api", [python, "-m", "dev.local_api", "--host", "127.0.0.1",
+                                  "--port", str(self.ports["api"]), "--stage", "local"], env)
         worker = self._spawn("worker", [python, "-m", "dev.worker"], env)
+        frontend = self._spawn("frontend", [python, "-m", "dev.local_frontend", "--port", str(self.ports["frontend"]),
+                                            "--api-url", f"http://127.0.0.1:{self.ports['api']}"], env)
         urls = {
             "api": f"http://127.0.0.1:{self.ports['api']}",
             "docs": f"http://127.0.0.1:{self.ports['api']}/docs",
@@ -139,14 +152,18 @@ class LocalMarketplace:
             "outbox": f"http://127.0.0.1:{self.ports['outbox']}/outbox",
             "stripe": f"http://127.0.0.1:{self.ports['stripe']}",
             "aws": f"http://127.0.0.1:{self.ports['aws']}",
+            "frontend": f"http://127.0.0.1:{self.ports['frontend']}",
         }
-        _wait_for(lambda: _http_ok(urls["api"] + "/v1/health"), "the API", 60, [api, worker, aws, stripe])
+        _wait_for(lambda: _http_ok(urls["api"] + "/v1/health"), "the API", 60, [api, worker, aws, stripe, frontend])
         _wait_for(lambda: _port_open(self.ports["stripe"]), "fake Stripe", 30, [stripe])
+        _wait_for(lambda: _port_open(self.ports["frontend"]), "the frontend stand-in", 30, [frontend])
         register_stripe_webhooks(urls["stripe"], urls["api"])
         state = {"urls": urls, "env": env_for_clients(env), "outputs": outputs, "pid": os.getpid(),
+                 "logs": str(self.log_dir),
                  "ready_seconds": round(time.monotonic() - started, 1), "demo": None, "ready": False}
         stack_state.write(state, self.state_path)
         if self.load_demo:
+            self.say("Loading the demo marketplace (sellers, catalog, buyer, operator, fees) ...")
             loaded = subprocess.run([python, "-m", "dev.demo", "--state-file", str(self.state_path)], cwd=ROOT,
                                     env=env, capture_output=True, text=True, timeout=300)
             state["demo"] = (loaded.stdout if loaded.returncode == 0 else f"(demo data not loaded)\n{loaded.stderr}")
@@ -194,7 +211,17 @@ def env_for_clients(env: dict[str, str]) -> dict[str, str]:
 
 
 def banner(state: dict[str, Any]) -> str:
+    """The summary `make run` ends with: where everything is, and every demo credential."""
     urls = state["urls"]
+    demo = state.get("demo")
+    if demo is None:
+        demo_lines = ["No demo data (--no-demo). Sellers apply at POST /v1/sellers, buyers register at "
+                      "POST /v1/auth/register."]
+    elif state.get("demo_loaded"):
+        demo_lines = [demo.rstrip()]
+    else:
+        demo_lines = ["LOADING THE DEMO DATA FAILED (the stack runs, but the demo accounts may be missing):",
+                      demo.rstrip()]
     return "\n".join([
         "",
         f"agora is running locally (ready in {state['ready_seconds']}s). Ctrl-C stops everything.",
@@ -203,23 +230,27 @@ def banner(state: dict[str, Any]) -> str:
         f"  API docs       {urls['docs']}",
         f"  OpenAPI        {urls['openapi']}",
         f"  Sent emails    {urls['outbox']}   (or: make outbox)",
-        f"  Stripe (fake)  {urls['stripe']}",
+        f"  Mailed links   {urls['frontend']}   (a stand-in frontend: open a mail's link to sign in)",
+        f"  Stripe (fake)  {urls['stripe']}   (test card: pm_card_visa)",
         f"  AWS (moto)     {urls['aws']}",
+        f"  Logs           {state['logs']}/   (api.log, worker.log, aws.log, stripe.log, frontend.log)",
         "",
         "  Scheduled jobs: make sweep JOB=<name>   (python -m dev.scheduler --list)",
+        "  A walk through sign-in, cart, checkout, payment and shipping: README, \"Local walkthrough\".",
         "",
-        *([state["demo"]] if state.get("demo") else []),
+        *demo_lines,
+        "",
     ])
 
 
 @contextmanager
 def in_background(state_file: Path, *args: str, timeout: float = 120, stop_timeout: float = 20,
                   stdout: Any = None) -> Iterator[dict[str, Any]]:
-    """The local marketplace in a child process (``python -m dev.run --free-ports --quiet``
+    """The local marketplace in a child process (``python -m dev.run --free-ports``
     plus ``args``), for the e2e tests and benchmarks: yields its state once it is ready and
     stops it (Ctrl-C, as a person would) afterwards. Raises RuntimeError, with the tail
     of its logs, when it exits early or is not ready within ``timeout`` seconds."""
-    process = subprocess.Popen([sys.executable, "-m", "dev.run", "--free-ports", "--quiet",
+    process = subprocess.Popen([sys.executable, "-m", "dev.run", "--free-ports",
                                 "--state-file", str(state_file), *args],
                                cwd=ROOT, stdout=stdout, stderr=subprocess.STDOUT if stdout else None, text=True)
     try:
@@ -247,12 +278,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aws-port", type=int, default=4566)
     parser.add_argument("--stripe-port", type=int, default=8420)
     parser.add_argument("--outbox-port", type=int, default=8025)
+    parser.add_argument("--frontend-port", type=int, default=3000, help="the stand-in that mailed links open")
     parser.add_argument("--free-ports", action="store_true", help="pick free ports (tests use this)")
     parser.add_argument("--state-file", type=Path, default=stack_state.state_file())
-    parser.add_argument("--quiet", action="store_true", help="send service logs to files next to the state file")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show the services' request and JSON logs here instead of in .local/logs/")
+    parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for scripts
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo sellers and catalog")
     args = parser.parse_args(argv)
-    names = ("api", "aws", "stripe", "outbox")
+    names = ("api", "aws", "stripe", "outbox", "frontend")
     if args.free_ports:
         ports = {name: free_port() for name in names}
     else:
@@ -261,8 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         if busy:
             print(f"Ports already in use: {', '.join(busy)}. Is `make run` already running?", file=sys.stderr)
             return 1
-    marketplace = LocalMarketplace(ports, args.state_file, args.state_file.parent / "logs", args.quiet,
-                                   load_demo=not args.no_demo)
+    marketplace = LocalMarketplace(ports, args.state_file, args.state_file.parent / "logs", verbose=args.verbose,
+                                   load_demo=not args.no_demo, say=lambda line: print(line, flush=True))
     stopping = False
 
     def on_signal(signum: int, _frame: Any) -> None:

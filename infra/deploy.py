@@ -12,7 +12,9 @@
    chalicelib/core/resources.py reads the queue names and stream ARN at import time (if the
    stack replaced the table's stream, it first makes Chalice subscribe to the new one);
 5. makes the calls ``chalice deploy`` cannot (``AFTER_CHALICE_DEPLOY``): the API stage's
-   throttling.
+   throttling, API Gateway's own error answers in agora's error shape (unknown routes 404),
+   and the table stream mapping's retry limit, bisect-on-error and on-failure destination
+   (the stream's dead-letter queue).
 
 ``--dry-run --outputs-file outputs.json`` does steps 2 and 3 from saved outputs and prints
 the chalice command and the calls of step 5 instead of calling AWS or running anything.
@@ -47,6 +49,7 @@ ENVIRONMENT_FROM_OUTPUTS = {
     "AGORA_RETENTION_QUEUE": "RetentionQueueName",
     "AGORA_EVENTS_QUEUE": "EventsQueueName",
     "AGORA_IMPORTS_QUEUE": "CustomerImportsQueueName",
+    "AGORA_STREAM_DLQ": "TableStreamDeadLetterQueueName",
     "AGORA_IMPORTS_BUCKET": "ImportsBucketName",
     "AGORA_SENDER_EMAIL": "SenderEmail",
     "AGORA_SECRETS_PATH": "SecretsPath",
@@ -75,6 +78,9 @@ SEND_ACTIONS = ["sqs:GetQueueUrl", "sqs:SendMessage"]  # SendMessageBatch is aut
 # core.sqs deleting the succeeded messages of a partly failed batch (DeleteMessageBatch).
 CONSUME_ACTIONS = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
 DEPTH_ACTIONS = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+# The report also names the messages in the dead-letter queues: it receives them with a
+# visibility timeout of 0 (they stay where they are) and never deletes them.
+PEEK_ACTIONS = ["sqs:ReceiveMessage"]
 MAIL_ACTIONS = ["ses:SendRawEmail"]  # retention.mailer sends raw MIME only
 UPLOADS_PREFIX = "uploads/"
 
@@ -96,7 +102,8 @@ class Needs:
     sends_to: tuple[str, ...] = ()  # queues it enqueues to
     consumes: str | None = None  # the queue it is the worker of (receive, delete)
     reads_stream: bool = False  # the table's stream (event source mapping)
-    reads_dead_letter_depths: bool = False  # every worker queue's redrive policy and DLQ depth
+    reads_dead_letter_depths: bool = False  # every worker queue's redrive policy, every DLQ's messages
+    stream_dead_letters: bool = False  # sends unrelayable stream records to the stream's DLQ
     sends_mail: bool = False  # SES, from the stage's sender identity
     upload_actions: tuple[str, ...] = ()  # on imports-bucket objects under uploads/
 
@@ -115,12 +122,15 @@ FUNCTIONS: dict[str, Needs] = {
     "domain_events": Needs(table=True, secrets=True, consumes="events", sends_to=("retention",)),
     # Imports chunks; streams and then deletes the uploaded CSV.
     "customer_imports": Needs(table=True, consumes="imports", upload_actions=("s3:DeleteObject", "s3:GetObject")),
-    # Table stream -> events queue; never reads or writes items.
-    "table_stream": Needs(reads_stream=True, sends_to=("events",)),
+    # Table stream -> events queue; never reads or writes items. Records it cannot relay go to
+    # the stream's DLQ, which is also its mapping's on-failure destination (sent with its role).
+    "table_stream": Needs(reads_stream=True, sends_to=("events",), stream_dead_letters=True),
     "dead_letter_report": Needs(reads_dead_letter_depths=True),
     # Cancels the PaymentIntents of expired reservations at Stripe.
     "release_expired_reservations": Needs(table=True, secrets=True),
     "complete_delivered_orders": Needs(table=True),
+    # Finishes stuck refunds and transfers at Stripe (orders/recovery.py).
+    "finish_stuck_payments": Needs(table=True, secrets=True),
     # Pages through approved sellers with signed cursors (token signing key).
     "seller_subscription_fees": Needs(table=True, secrets=True),
 }
@@ -173,8 +183,13 @@ def function_policy(function: str, outputs: dict[str, str], region: str, account
     if needs.consumes:
         statements.append(_allow("ConsumeQueue", CONSUME_ACTIONS, [outputs[QUEUES[needs.consumes][0]]]))
     if needs.reads_dead_letter_depths:
+        dead_letters = [outputs[pair[1]] for pair in QUEUES.values()] + [outputs["TableStreamDeadLetterQueueArn"]]
         statements.append(_allow("DeadLetterDepths", DEPTH_ACTIONS,
-                                 [outputs[arn] for pair in QUEUES.values() for arn in pair]))
+                                 [outputs[arn] for pair in QUEUES.values() for arn in pair]
+                                 + [outputs["TableStreamDeadLetterQueueArn"]]))
+        statements.append(_allow("PeekDeadLetters", PEEK_ACTIONS, dead_letters))
+    if needs.stream_dead_letters:
+        statements.append(_allow("StreamDeadLetters", SEND_ACTIONS, [outputs["TableStreamDeadLetterQueueArn"]]))
     if needs.sends_mail:
         ses_arn = f"arn:aws:ses:{region}:{account}"
         # The identity's default configuration set is authorised on every send too.
@@ -427,9 +442,108 @@ def api_throttling(deployed: DeployedStage) -> list[AwsCall]:
     })]
 
 
+def _gateway_error(code: str, message: str) -> str:
+    """A gateway response body in agora's error shape (chalicelib.core.http.error_body); the
+    request id is API Gateway's. Fixed text only: API Gateway's own messages can quote the
+    request's Authorization header, so none of them is passed on."""
+    return json.dumps({"error": {"code": code, "message": message,
+                                 "details": {"request_id": "$context.requestId"}}})
+
+
+# What API Gateway answers itself (before any Lambda runs), in agora's error shape. A path or
+# method no route declares is "Missing Authentication Token" (403) to API Gateway, or, when
+# the request carries an Authorization header, "Incomplete Signature" (403, quoting the
+# header): both become agora's 404. API Gateway cannot tell an unknown method on a known path
+# from an unknown path, so deployed, both are 404 (locally, dev/local_api.py answers 405).
+NO_ROUTE = ("not_found", "No route matches this path and method.", "404")
+GATEWAY_RESPONSES: dict[str, tuple[str, str, str | None]] = {
+    # response type: (agora code, message, status; None keeps API Gateway's status)
+    "MISSING_AUTHENTICATION_TOKEN": NO_ROUTE,
+    "INCOMPLETE_SIGNATURE": NO_ROUTE,
+    "THROTTLED": ("too_many_requests", "Too many requests to the API; retry in a moment.", None),
+    "QUOTA_EXCEEDED": ("too_many_requests", "Too many requests to the API; retry later.", None),
+    "REQUEST_TOO_LARGE": ("payload_too_large", "The request is too large.", None),
+    "DEFAULT_4XX": ("bad_request", "The API gateway refused the request.", None),
+    "DEFAULT_5XX": ("internal_error", "An internal error occurred. Quote the request id when reporting it.", None),
+}
+
+
+def gateway_responses(deployed: DeployedStage) -> list[AwsCall]:
+    """API Gateway's own answers (unknown route, throttled, too large, its 4xx and 5xx) in
+    agora's JSON error shape, then a deployment of the stage so that they take effect."""
+    rest_api_id = deployed.recorded("rest_api", "rest_api_id")
+    calls = []
+    for response_type, (code, message, status) in GATEWAY_RESPONSES.items():
+        params: dict[str, Any] = {
+            "restApiId": rest_api_id, "responseType": response_type,
+            "responseParameters": {"gatewayresponse.header.Cache-Control": "'no-store'"},
+            "responseTemplates": {"application/json": _gateway_error(code, message)},
+        }
+        if status is not None:
+            params["statusCode"] = status
+        calls.append(AwsCall("apigateway", "put_gateway_response", params))
+    calls.append(AwsCall("apigateway", "create_deployment", {
+        "restApiId": rest_api_id, "stageName": deployed.config.get("api_gateway_stage", "api"),
+        "description": "agora's gateway responses"}))
+    return calls
+
+
+STREAM_FUNCTION = "table_stream"
+
+
+@dataclass(frozen=True)
+class StreamFailureHandling:
+    """How Lambda treats a batch of table-stream records whose relay fails. Without these
+    (``chalice deploy`` sets none) Lambda retries the shard's oldest batch until its records
+    leave the stream after 24 h, and every event behind it waits and is then lost."""
+
+    maximum_retry_attempts: int = 5  # then the batch's position goes to the on-failure destination
+    bisect_batch_on_function_error: bool = True  # halve a failing batch, to isolate the bad record
+    maximum_record_age_seconds: int = 6 * 3600  # a record older than this goes there too
+
+
+STREAM_FAILURE_HANDLING = StreamFailureHandling()
+
+
+def stream_failure_handling(deployed: DeployedStage) -> list[AwsCall]:
+    """Retry limit, bisect-on-error and the stream's dead-letter queue as on-failure
+    destination on the relay's event source mapping (the function's role may send there:
+    ``Needs.stream_dead_letters``)."""
+    handling = STREAM_FAILURE_HANDLING
+    return [AwsCall("lambda", "update_event_source_mapping", {
+        "UUID": deployed.recorded(f"{STREAM_FUNCTION}-dynamodb-event-source", "event_uuid"),
+        "MaximumRetryAttempts": handling.maximum_retry_attempts,
+        "BisectBatchOnFunctionError": handling.bisect_batch_on_function_error,
+        "MaximumRecordAgeInSeconds": handling.maximum_record_age_seconds,
+        "DestinationConfig": {"OnFailure": {"Destination": deployed.outputs["TableStreamDeadLetterQueueArn"]}},
+    })]
+
+
+def package_overrides(outputs: dict[str, str]) -> dict[str, Any]:
+    """The same failure handling for a stage packaged with ``chalice package --merge-template
+    .chalice/package-overrides-<stage>.json`` instead of deployed: merged into the relay's
+    DynamoDB event of the SAM template Chalice generates (``TableStream`` function, event
+    ``TableStreamDynamodbEventSource``; tests/unit/infra checks the names on its output)."""
+    handling = STREAM_FAILURE_HANDLING
+    return {"Resources": {"TableStream": {"Properties": {"Events": {"TableStreamDynamodbEventSource": {
+        "Properties": {
+            "MaximumRetryAttempts": handling.maximum_retry_attempts,
+            "BisectBatchOnFunctionError": handling.bisect_batch_on_function_error,
+            "MaximumRecordAgeInSeconds": handling.maximum_record_age_seconds,
+            "DestinationConfig": {"OnFailure": {"Type": "SQS",
+                                                "Destination": outputs["TableStreamDeadLetterQueueArn"]}},
+        }}}}}}}
+
+
+def package_overrides_file_name(stage: str) -> str:
+    return f"package-overrides-{stage}.json"
+
+
 AfterDeployStep = Callable[[DeployedStage], list[AwsCall]]
-# What `chalice deploy` cannot configure, in order. Each step only plans its calls.
-AFTER_CHALICE_DEPLOY: tuple[AfterDeployStep, ...] = (api_throttling,)
+# What `chalice deploy` cannot configure, in order. Each step only plans its calls. The
+# gateway responses' deployment comes before the stage's throttling is set (moto, unlike
+# API Gateway, forgets a stage's method settings when it is deployed again).
+AFTER_CHALICE_DEPLOY: tuple[AfterDeployStep, ...] = (gateway_responses, api_throttling, stream_failure_handling)
 
 
 def after_chalice_deploy(deployed: DeployedStage,
@@ -524,6 +638,9 @@ def deploy(args: argparse.Namespace, session: Any = None, run: Runner = subproce
     written = write_policies(args.chalice_dir, args.stage, function_policies(outputs, region, account))
     print(f"wrote {args.chalice_dir / 'config.json'} ({args.stage}) and {len(written)} policies: "
           f"{', '.join(path.name for path in written)}")
+    overrides = args.chalice_dir / package_overrides_file_name(args.stage)
+    _write_json(overrides, package_overrides(outputs))
+    print(f"wrote {overrides.name} (for chalice package --merge-template)")
     replaced = forget_replaced_stream(args.chalice_dir, args.stage, outputs["TableStreamArn"], dry_run=args.dry_run)
     command = chalice_command(args.stage)
     if args.dry_run:

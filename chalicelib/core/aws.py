@@ -11,13 +11,24 @@ from typing import Any
 
 from chalicelib.core.settings import get_settings
 
+# botocore's "standard" retries: throttling (SES's Throttling, SQS's RequestThrottled...),
+# 5xx and connection errors are tried again with jittered exponential backoff, 4 attempts in
+# all; timeouts far below the Lambda's 30 s, so a hung call fails and is retried instead of
+# the Lambda dying mid-work. The same figures as the table's (chalicelib/core/db.py).
+MAX_ATTEMPTS = 4
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
+
 
 @lru_cache(maxsize=16)
 def client(service: str) -> Any:
     import boto3
+    from botocore.config import Config
 
     settings = get_settings()
-    return boto3.client(service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
+    config = Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+                    connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS)
+    return boto3.client(service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url, config=config)
 
 
 @lru_cache(maxsize=16)

@@ -20,10 +20,10 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
+from pynamodb.models import BatchWrite, Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.errors import Conflict
+from chalicelib.core.errors import AgoraError, Conflict, ServiceUnavailable
 from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -41,12 +41,25 @@ class _TableMeta(type):
         return get_settings().table_name
 
 
+# botocore's "standard" retry mode (PynamoDB's default) retries throttling
+# (ProvisionedThroughputExceeded, Throttling, RequestLimitExceeded), 5xx and connection
+# errors with jittered exponential backoff: MAX_RETRY_ATTEMPTS more tries, then the error
+# reaches the caller (a 503 ``storage_busy`` on a request path, see :func:`storage_error`).
+# Timeouts far below the Lambda's 30 s: a hung connection fails and is retried instead
+# of letting the Lambda die mid-work.
+MAX_RETRY_ATTEMPTS = 3
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
+
+
 class TableMeta(metaclass=_TableMeta):
     # None: botocore takes the region and endpoint (AWS_ENDPOINT_URL) from the environment.
     region = None
     host = None
     billing_mode = "PAY_PER_REQUEST"
-    max_retry_attempts = 3
+    max_retry_attempts = MAX_RETRY_ATTEMPTS
+    connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
+    read_timeout_seconds = READ_TIMEOUT_SECONDS
 
 
 def _gsi(number: int) -> type[GlobalSecondaryIndex]:
@@ -82,6 +95,66 @@ class TableModel(Model):
 
     PK = UnicodeAttribute(hash_key=True)
     SK = UnicodeAttribute(range_key=True)
+
+    @classmethod
+    def _batch_get_page(cls, keys_to_get: Any, consistent_read: Any, attributes_to_get: Any) -> tuple[list, None]:
+        """One BatchGetItem page, its ``UnprocessedKeys`` asked for again with backoff
+        (DynamoDB returns them under throttling or past 16 MB). PynamoDB would ask again at
+        once and for ever; this gives up with a 503 after :data:`BATCH_ATTEMPTS`."""
+        found: list = []
+        for attempt in range(BATCH_ATTEMPTS):
+            if attempt:
+                _backoff(attempt)
+            page, keys_to_get = super()._batch_get_page(keys_to_get, consistent_read, attributes_to_get)
+            found.extend(page or [])
+            if not keys_to_get:
+                return found, None
+        raise ServiceUnavailable("The marketplace is busy; retry shortly.", code="storage_busy",
+                                 details={"unprocessed_keys": len(keys_to_get)})
+
+    @classmethod
+    def batch_write(cls, auto_commit: bool = True) -> BatchWrite:
+        return BackedOffBatchWrite(cls, auto_commit=auto_commit)
+
+
+# BatchGetItem/BatchWriteItem: how often unprocessed keys or items are sent again, and the
+# jittered exponential backoff between (25 ms, 50 ms, ... at most 1 s; about 3 s in all).
+BATCH_ATTEMPTS = 8
+_BACKOFF_BASE_SECONDS = 0.025
+_BACKOFF_CAP_SECONDS = 1.0
+
+
+def _backoff(attempt: int) -> None:
+    import random
+    import time
+
+    delay = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    time.sleep(delay * (0.5 + random.random() / 2))  # noqa: S311 (jitter, not a secret)
+
+
+class BackedOffBatchWrite(BatchWrite):
+    """PynamoDB's BatchWrite, whose ``UnprocessedItems`` are sent again with backoff
+    (PynamoDB resends them at once) and, if they stay unprocessed, end in a 503."""
+
+    def commit(self) -> None:
+        from pynamodb.constants import DELETE, DELETE_REQUEST, ITEM, KEY, PUT, PUT_REQUEST, UNPROCESSED_ITEMS
+
+        puts = [op["item"].serialize() for op in self.pending_operations if op["action"] == PUT]
+        deletes = [op["item"]._get_keys() for op in self.pending_operations if op["action"] == DELETE]
+        self.pending_operations = []
+        for attempt in range(BATCH_ATTEMPTS):
+            if not puts and not deletes:
+                return
+            if attempt:
+                _backoff(attempt)
+            data = self.model._get_connection().batch_write_item(put_items=puts, delete_items=deletes) or {}
+            unprocessed = data.get(UNPROCESSED_ITEMS, {}).get(self.model.Meta.table_name) or []
+            puts = [item[PUT_REQUEST][ITEM] for item in unprocessed if PUT_REQUEST in item]
+            deletes = [item[DELETE_REQUEST][KEY] for item in unprocessed if DELETE_REQUEST in item]
+        if puts or deletes:
+            self.failed_operations = [*puts, *deletes]
+            raise ServiceUnavailable("The marketplace is busy; retry shortly.", code="storage_busy",
+                                     details={"unprocessed_items": len(puts) + len(deletes)})
 
 
 def was_condition_failure(error: PutError | UpdateError | TransactWriteError) -> bool:
@@ -134,7 +207,8 @@ _share_botocore_data()
 @lru_cache(maxsize=1)
 def _connection() -> Connection:
     # region/host None: botocore reads AWS_DEFAULT_REGION and AWS_ENDPOINT_URL.
-    return Connection()
+    return Connection(connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS, read_timeout_seconds=READ_TIMEOUT_SECONDS,
+                      max_retry_attempts=MAX_RETRY_ATTEMPTS)
 
 
 def write_transaction() -> TransactWrite:
@@ -246,3 +320,32 @@ def retrying(attempt: Callable[[], T], *, what: str, attempts: int = 3) -> T:
         except (Stale, TransactionContention):
             continue
     raise Conflict(f"The {what} kept changing while this request was applied; try again.", code="concurrent_update")
+
+
+# What DynamoDB answers when a partition or the account is over its throughput; botocore
+# has retried these already when they reach agora's code.
+THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
+                              "RequestLimitExceeded", "TransactionInProgressException"})
+
+
+def storage_error(error: BaseException) -> AgoraError | None:
+    """The client-facing error for a DynamoDB failure that outlived the retries, or None
+    when ``error`` is not one: throttling is a 503 ``storage_busy`` (retry the same request);
+    a transaction cancelled by a concurrent one (``TransactionConflict``) is a 409
+    ``concurrent_update``. Either way nothing was written (a transaction is all or nothing)."""
+    from pynamodb.exceptions import PynamoDBException
+
+    if isinstance(error, TransactionContention):
+        return Conflict("Another change to the same items happened at the same moment; try again.",
+                        code="concurrent_update")
+    if not isinstance(error, PynamoDBException):
+        return None
+    reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
+    codes = {error.cause_response_code, *(r.code for r in reasons if r is not None)}
+    if "TransactionConflict" in codes:
+        return Conflict("Another change to the same items happened at the same moment; try again.",
+                        code="concurrent_update")
+    if codes & THROTTLING_CODES:
+        return ServiceUnavailable("The marketplace is busy; retry shortly.", code="storage_busy",
+                                  headers={"Retry-After": "1"})
+    return None

@@ -189,6 +189,17 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
                 if error.status >= 500:
                     logger.exception("request failed", extra={"code": error.code})
                 return error_response(error)
+            except Exception as error:
+                # DynamoDB throttling past the retries, or a transaction cancelled by a
+                # concurrent one: nothing was written; the client may send it again.
+                from chalicelib.core.db import storage_error
+
+                translated = storage_error(error)
+                if translated is None:
+                    raise
+                logger.warning("storage refused the request", extra={"code": translated.code,
+                                                                      "reason": type(error).__name__})
+                return error_response(translated)
             if isinstance(result, Response):
                 return result
             return Response(body=_to_body(result), status_code=spec.status,

@@ -9,8 +9,10 @@ Password rules (what :func:`password_problems` checks; the README quotes this li
   common in breaches, names, words and keyboard patterns) must rate it at least 3 of 4, i.e.
   about 10^8 guesses or more, counting the person's name, the name in their email address
   and "agora" as words an attacker tries first. Only the first 100 characters are rated.
-- It must not contain the name in the email address (the part before the @, when that has
-  4 characters or more).
+  The refusal names the words of the person it found and where they come from.
+- It must not contain the part of the email address before the @ (when that has 4
+  characters or more); the refusal names that part.
+- No breach-list lookup (such as Have I Been Pwned) beyond zxcvbn's own lists.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def password_problems(password: str, *, email: str | None = None, name: str | No
         problems.append(f"must be at most {MAX_LENGTH} characters")
     local_part = email.split("@")[0].lower() if email else ""
     if len(local_part) >= 4 and local_part in password.lower():
-        problems.append("must not contain the name in your email address (the part before the @)")
+        problems.append(f'must not contain "{local_part}", the part of your email address before the @')
     if MIN_LENGTH <= len(password) <= MAX_LENGTH:  # else the length is the reason to fix first
         guessable = _guessability(password, _user_inputs(local_part, name or ""))
         if guessable:
@@ -94,31 +96,56 @@ def password_problems(password: str, *, email: str | None = None, name: str | No
     return problems
 
 
-def _user_inputs(local_part: str, name: str) -> list[str]:
-    """Words an attacker who knows the person tries first: whole, in pieces and run together
-    ("anna.berg" gives "anna.berg", "anna", "berg" and "annaberg")."""
-    words = {"agora"}
-    for text in (local_part, name.lower()):
+NAME, EMAIL, MARKETPLACE = "your name", "your email address", "this marketplace's name"
+
+
+def _user_inputs(local_part: str, name: str) -> dict[str, set[str]]:
+    """Words an attacker who knows the person tries first, with where each comes from: whole,
+    in pieces and run together ("anna.berg" gives "anna.berg", "anna", "berg", "annaberg")."""
+    words: dict[str, set[str]] = {"agora": {MARKETPLACE}}
+    for text, source in ((local_part, EMAIL), (name.lower(), NAME)):
         pieces = [piece for piece in re.split(r"[\W_]+", text) if piece]
         if pieces:
-            words.update({text.strip(), "".join(pieces)})
-            words.update(piece for piece in pieces if len(piece) >= 3)
-    return sorted(words)
+            found = {text.strip(), "".join(pieces), *(piece for piece in pieces if len(piece) >= 3)}
+            for word in found:
+                words.setdefault(word, set()).add(source)
+    return words
 
 
-def _guessability(password: str, user_inputs: list[str]) -> str | None:
+def _where_from(sources: set[str]) -> str:
+    if sources >= {NAME, EMAIL}:
+        return "your name and email address"
+    return next(iter(sources))
+
+
+def _personal_words(result: dict[str, Any], user_inputs: dict[str, set[str]]) -> str | None:
+    """'It contains "anna" (your name) and "agora" (this marketplace's name), …' for the
+    person's words zxcvbn found, or None."""
+    found: list[str] = []
+    for match in result["sequence"]:
+        word = match.get("matched_word")
+        if match.get("dictionary_name") == "user_inputs" and word in user_inputs and word not in found:
+            found.append(word)
+    if not found:
+        return None
+    named = [f'"{word}" ({_where_from(user_inputs[word])})' for word in found]
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return f"It contains {listed}, among the first words an attacker tries."
+
+
+def _guessability(password: str, user_inputs: dict[str, set[str]]) -> str | None:
     """"is too easy to guess" with zxcvbn's reason and advice, or None when it is rated well.
     zxcvbn is imported here, not at module import: its word lists take ~50 ms to load."""
     from zxcvbn import zxcvbn
 
     with _ZXCVBN_LOCK:
-        result = zxcvbn(password[:SCORED_LENGTH], user_inputs=user_inputs, max_length=SCORED_LENGTH)
+        result = zxcvbn(password[:SCORED_LENGTH], user_inputs=sorted(user_inputs), max_length=SCORED_LENGTH)
     if result["score"] >= MIN_SCORE:
         return None
     sentences = []
-    if any(match.get("dictionary_name") == "user_inputs" for match in result["sequence"]):
-        sentences.append("Your name, the name in your email address and \"agora\" are among the first "
-                         "words an attacker tries.")
+    personal = _personal_words(result, user_inputs)
+    if personal:
+        sentences.append(personal)
     feedback = result.get("feedback") or {}
     sentences += [text for text in [feedback.get("warning"), *feedback.get("suggestions", [])] if text]
     text = " ".join(sentence if sentence.endswith((".", "!", "?")) else f"{sentence}." for sentence in sentences)

@@ -22,6 +22,7 @@ class Settings:
     retention_queue_name: str
     events_queue_name: str
     imports_queue_name: str
+    stream_dead_letter_queue_name: str
     # Private bucket that large customer-import CSVs are uploaded to (presigned PUT) and
     # streamed from by the imports worker; objects under uploads/ expire after 2 days.
     imports_bucket: str
@@ -79,6 +80,7 @@ def get_settings() -> Settings:
         retention_queue_name=_env("AGORA_RETENTION_QUEUE", f"agora-{stage}-retention-emails"),
         events_queue_name=_env("AGORA_EVENTS_QUEUE", f"agora-{stage}-events"),
         imports_queue_name=_env("AGORA_IMPORTS_QUEUE", f"agora-{stage}-customer-imports"),
+        stream_dead_letter_queue_name=_env("AGORA_STREAM_DLQ", f"agora-{stage}-table-stream-dlq"),
         imports_bucket=_env("AGORA_IMPORTS_BUCKET", f"agora-{stage}-imports"),
         aws_endpoint_url=_env("AWS_ENDPOINT_URL"),
         stripe_api_base=_env("AGORA_STRIPE_API_BASE"),

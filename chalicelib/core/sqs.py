@@ -43,11 +43,15 @@ def _delete(records: list[SQSRecordLike]) -> None:
     for name, queued in by_queue.items():
         url = queue_url(name)
         for start in range(0, len(queued), 10):
-            chunk = queued[start:start + 10]
-            client("sqs").delete_message_batch(
-                QueueUrl=url,
-                Entries=[{"Id": str(i), "ReceiptHandle": r.receipt_handle} for i, r in enumerate(chunk)],
-            )
+            chunk = dict(enumerate(queued[start:start + 10]))
+            for _ in range(3):  # entries SQS failed on its side are deleted again
+                result = client("sqs").delete_message_batch(
+                    QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": r.receipt_handle} for i, r in chunk.items()])
+                chunk = {int(f["Id"]): chunk[int(f["Id"])] for f in result.get("Failed") or []}
+                if not chunk:
+                    break
+            if chunk:  # they come back and are skipped as done (their work is marked once)
+                logger.warning("succeeded messages not deleted", extra={"count": len(chunk)})
 
 
 def process_batch(records: Iterable[SQSRecordLike], handle: Callable[[dict[str, Any]], None]) -> int:
@@ -75,13 +79,40 @@ def send(queue_name: str, message: dict[str, Any]) -> str:
     return response["MessageId"]
 
 
-def send_many(queue_name: str, messages: list[dict[str, Any]]) -> None:
+# SendMessageBatch: at most 10 messages and 256 KB in all per call.
+_BATCH_MESSAGES = 10
+_BATCH_BYTES = 256 * 1024
+
+
+def _batches(bodies: list[str]) -> list[list[str]]:
+    batches: list[list[str]] = []
+    size = 0
+    for body in bodies:
+        length = len(body.encode())
+        if not batches or len(batches[-1]) == _BATCH_MESSAGES or size + length > _BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(body)
+        size += length
+    return batches
+
+
+def send_many(queue_name: str, messages: list[dict[str, Any]], *, attempts: int = 3) -> None:
+    """Send messages in as few SendMessageBatch calls as SQS's limits allow. Entries SQS
+    failed on its side are sent again (botocore retries only whole calls); entries it refused
+    (``SenderFault``), or still failing after ``attempts``, raise."""
     url = queue_url(queue_name)
-    for start in range(0, len(messages), 10):
-        chunk = messages[start:start + 10]
-        result = client("sqs").send_message_batch(
-            QueueUrl=url,
-            Entries=[{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(chunk)],
-        )
-        if result.get("Failed"):
-            raise RuntimeError(f"SQS refused {len(result['Failed'])} message(s): {result['Failed']}")
+    for batch in _batches([json.dumps(m) for m in messages]):
+        pending = dict(enumerate(batch))
+        for _ in range(attempts):
+            result = client("sqs").send_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": body} for i, body in pending.items()])
+            failed = result.get("Failed") or []
+            refused = [f for f in failed if f.get("SenderFault")]
+            if refused:
+                raise RuntimeError(f"SQS refused {len(refused)} message(s): {refused}")
+            pending = {int(f["Id"]): pending[int(f["Id"])] for f in failed}
+            if not pending:
+                break
+        if pending:
+            raise RuntimeError(f"SQS failed {len(pending)} message(s) {attempts} times")

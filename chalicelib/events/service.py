@@ -76,31 +76,83 @@ def _plain(attribute: dict[str, Any]) -> Any:
     return value
 
 
-def outbox_messages(stream_records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events queue messages for the outbox INSERTs among stream records."""
+# SQS refuses a message over 256 KB; an event that large cannot travel and is set aside.
+MAX_MESSAGE_BYTES = 256 * 1024
+
+
+def _outbox_message(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The events queue message for an outbox INSERT; None for any other record. Raises
+    (KeyError, ValueError...) when the outbox item cannot be read."""
     import json
 
-    messages = []
+    if record.get("eventName") != "INSERT":
+        return None
+    image = record.get("dynamodb", {}).get("NewImage") or {}
+    if not _plain(image.get("PK", {"S": ""})).startswith(EVENT_PREFIX):
+        return None
+    payload = _plain(image["payload"])
+    return {
+        "event_id": _plain(image["event_id"]),
+        "type": _plain(image["type"]),
+        "occurred_at": _plain(image["occurred_at"]),
+        "payload": json.loads(payload) if isinstance(payload, str) else payload,
+    }
+
+
+def _set_aside(record: dict[str, Any], reason: str) -> dict[str, Any]:
+    """What the stream's dead-letter queue keeps of a record that cannot be relayed: enough
+    to find the outbox item (it stays in the table until its TTL) and to tell why."""
+    stream = record.get("dynamodb", {})
+    image = stream.get("NewImage") or {}
+    named = {name: image[name].get("S") for name in ("event_id", "type") if isinstance(image.get(name), dict)}
+    return {"source": "table_stream", "reason": reason, **named, "keys": stream.get("Keys"),
+            "sequence_number": stream.get("SequenceNumber"), "event_source_arn": record.get("eventSourceARN")}
+
+
+def split_stream_records(stream_records: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The events queue messages for the outbox INSERTs among stream records, and the
+    records that cannot be relayed (unreadable, or over SQS's size limit) set aside."""
+    import json
+
+    messages, set_aside = [], []
     for record in stream_records:
-        if record.get("eventName") != "INSERT":
+        try:
+            message = _outbox_message(record)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            set_aside.append(_set_aside(record, f"unreadable outbox item: {type(error).__name__}: {error}"[:500]))
             continue
-        image = record.get("dynamodb", {}).get("NewImage") or {}
-        if not _plain(image.get("PK", {"S": ""})).startswith(EVENT_PREFIX):
+        if message is None:
             continue
-        payload = _plain(image["payload"])
-        messages.append({
-            "event_id": _plain(image["event_id"]),
-            "type": _plain(image["type"]),
-            "occurred_at": _plain(image["occurred_at"]),
-            "payload": json.loads(payload) if isinstance(payload, str) else payload,
-        })
-    return messages
+        size = len(json.dumps(message).encode())
+        if size > MAX_MESSAGE_BYTES:
+            set_aside.append(_set_aside(record, f"event of {size} bytes is over SQS's {MAX_MESSAGE_BYTES}"))
+            continue
+        messages.append(message)
+    return messages, set_aside
+
+
+def outbox_messages(stream_records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events queue messages for the outbox INSERTs among stream records."""
+    return split_stream_records(stream_records)[0]
 
 
 def relay(stream_records: Iterable[dict[str, Any]]) -> int:
-    messages = outbox_messages(stream_records)
+    """Send the stream's outbox events to the events queue; returns how many.
+
+    A record that cannot be relayed goes to the stream's dead-letter queue and the rest go
+    on: raising would make Lambda retry the whole batch, and every event behind the bad
+    one would wait for it (until it leaves the stream after 24 h, with them). If a send
+    itself fails, this raises: Lambda retries the batch (events are deduplicated by id
+    downstream), bisects it, and after its retries the batch's position goes to the same
+    dead-letter queue (the event source mapping's on-failure destination, infra/deploy.py)."""
+    messages, set_aside = split_stream_records(stream_records)
+    settings = get_settings()
+    if set_aside:
+        logger.error("stream records set aside in the dead-letter queue",
+                     extra={"records": [{k: r.get(k) for k in ("event_id", "type", "reason")} for r in set_aside]})
+        sqs.send_many(settings.stream_dead_letter_queue_name, set_aside)
     if messages:
-        sqs.send_many(get_settings().events_queue_name, messages)
+        sqs.send_many(settings.events_queue_name, messages)
     return len(messages)
 
 
@@ -110,11 +162,17 @@ def _resolve(target: str) -> Any:
 
 
 def dispatch(message: dict[str, Any]) -> None:
-    """Hand one event to each subscriber exactly once, even if SQS delivers it again."""
+    """Hand one event to each subscriber exactly once, even if SQS delivers it again.
+
+    A subscriber's marker says done only after it returned (:mod:`chalicelib.core.once`): if
+    the Lambda dies mid-work (a timeout raises nothing), the redelivered message runs the
+    subscriber again once the lease is over, instead of being skipped as done. A subscriber
+    still leased to another invocation raises :class:`once.InProgress`, so the message comes
+    back later; the subscribers done before it are skipped then."""
     event_type = message["type"]
     for target in SUBSCRIBERS.get(event_type, ()):
         key = f"event:{message['event_id']}:{target}"
-        if not once.claim(key):
+        if not once.begin(key):
             logger.info("event already handled", extra={"event_id": message["event_id"], "subscriber": target})
             continue
         try:
@@ -122,3 +180,4 @@ def dispatch(message: dict[str, Any]) -> None:
         except Exception:
             once.release(key)
             raise
+        once.complete(key)

@@ -286,9 +286,10 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
     created, due = _stamp(now), _stamp(now + PAYMENT_WINDOW)
     order = Order(user_key(buyer.user_id), order_sk(order_id), order_id=order_id, user_id=buyer.user_id,
                   email=buyer.email, buyer_name=buyer.name, guest="yes" if buyer.guest else None,
-                  status="pending_payment", currency=currency, subtotal=priced.subtotal.amount,
-                  discount=priced.discount.amount, tax=priced.tax.amount, total=priced.total.amount,
-                  seller_ids=seller_ids, shipping_address=shipping, billing_address=billing or shipping,
+                  status="pending_payment", payment_status="pending", currency=currency,
+                  subtotal=priced.subtotal.amount, discount=priced.discount.amount, tax=priced.tax.amount,
+                  total=priced.total.amount, seller_ids=seller_ids, shipping_address=shipping,
+                  billing_address=billing or shipping,
                   vat_id=buyer.vat_id, payment_method=data.payment_method_id,
                   stripe_customer_id=buyer.stripe_customer_id, payment_due_at=due, created_at=created,
                   GSI1PK=payment_due_key(due[:10]), GSI1SK=f"{due}#{order_id}")

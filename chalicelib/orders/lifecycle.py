@@ -3,8 +3,14 @@
 States and moves are :data:`chalicelib.orders.models.TRANSITIONS`; any other move is a 409
 ``invalid_transition``. Every move is one TransactWriteItems: the sub-order (conditioned
 on the version read, so two actions racing cannot both apply), what goes with the move
-(stock given back, a refund requested, the order's refunded total) and an
-``order.status_changed`` outbox event for mails and loyalty.
+(stock given back, a refund requested, the order's refunded total and payment status) and
+an ``order.status_changed`` outbox event for mails and loyalty.
+
+The order's payment status (:data:`chalicelib.orders.states.PAYMENT_STATUSES`) follows its
+parts in that same transaction, at no extra round trip: a refund requested makes it
+``partially_refunded`` or, once everything captured is refunded, ``refunded`` (with an
+``order.payment_status_changed`` event). ``order.status`` stays what checkout and payment made
+it (``paid``): ``payment_status`` says what happened to the money afterwards.
 
 Money moves after the commit: a requested refund is carried out by
 :func:`chalicelib.orders.refunds.on_refund_requested` from its outbox event (Stripe refund,
@@ -40,11 +46,13 @@ from chalicelib.orders.models import (
     SubOrder,
     completion_due_key,
     order_sk,
+    refund_due_key,
     refund_sk,
     seller_key,
     seller_status_key,
     user_key,
 )
+from chalicelib.orders.states import order_payment_status, refund_status
 
 MAX_ATTEMPTS = 4
 BUYER_CANCELLABLE = ("pending_payment", "paid", "accepted")
@@ -208,7 +216,8 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
     refund_id = new_id("rfd")
     refund = Refund(user_key(order.user_id), refund_sk(order.order_id, refund_id), refund_id=refund_id,
                     order_id=order.order_id, user_id=order.user_id, seller_id=sub.seller_id, reason=reason,
-                    currency=sub.currency, amount=sum(c["amount"] for c in covered), lines=covered, created_at=at)
+                    currency=sub.currency, amount=sum(c["amount"] for c in covered), lines=covered, created_at=at,
+                    GSI1PK=refund_due_key(at[:10]), GSI1SK=f"{at}#{order.user_id}#{order.order_id}#{refund_id}")
     return RefundPlan(refund=refund, lines=lines)
 
 
@@ -222,12 +231,23 @@ def add_refund(transaction: LabelledTransaction, plan: RefundPlan) -> int:
     return amount
 
 
-def add_refunded_total(transaction: LabelledTransaction, order: Order, amount: int) -> None:
-    """The order's refunded total (one update per transaction), which may never pass what was
-    captured: the condition makes a concurrent second refund fail instead of overpaying."""
-    if amount:
-        transaction.update("order", order, [Order.amount_refunded.add(amount)],
-                           Order.amount_refunded <= int(order.amount_captured) - amount)
+def add_refunded_total(transaction: LabelledTransaction, order: Order, amount: int, *, at: str) -> None:
+    """The order's refunded total and payment status (one update per transaction). Conditioned
+    on the total read, so a concurrent refund of another part makes this attempt stale (its
+    retry reads again) instead of overpaying or writing a status computed from an old total.
+    A change of payment status is an ``order.payment_status_changed`` event."""
+    if not amount:
+        return
+    before = order_payment_status(order)
+    refunded = int(order.amount_refunded) + amount
+    after = refund_status(int(order.amount_captured), refunded)
+    transaction.update("order", order, [Order.amount_refunded.add(amount), Order.payment_status.set(after)],
+                       (Order.amount_refunded == int(order.amount_refunded))
+                       & (Order.amount_refunded <= int(order.amount_captured) - amount))
+    if after != before:
+        transaction.put("event", new_event("order.payment_status_changed", {
+            "order_id": order.order_id, "user_id": order.user_id, "from": before, "to": after,
+            "amount_refunded": refunded, "currency": order.currency, "at": at}))
 
 
 # --- seller actions -----------------------------------------------------------------------
@@ -311,9 +331,10 @@ def seller_cancel(seller_id: str, order_id: str, *, reason: str) -> SubOrder:
         if sub.status not in SELLER_CANCELLABLE:
             raise invalid_transition(sub, "cancelled")
         order = get_order(sub.user_id, order_id)
+        at = now_stamp()
         transaction = LabelledTransaction()
-        after, refunded = _cancel_paid(transaction, order, sub, reason, now_stamp())
-        add_refunded_total(transaction, order, refunded)
+        after, refunded = _cancel_paid(transaction, order, sub, reason, at)
+        add_refunded_total(transaction, order, refunded, at=at)
         commit(transaction)
         return after
 
@@ -342,7 +363,7 @@ def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
                 transaction.add(f"stock:{index}", write)
             transaction.put("event", stock_changed_event(holds))
         if plan is not None:
-            add_refunded_total(transaction, order, add_refund(transaction, plan))
+            add_refunded_total(transaction, order, add_refund(transaction, plan), at=at)
         commit(transaction)
         return after
 
@@ -370,7 +391,7 @@ def buyer_cancel(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
         at = now_stamp()
         transaction = LabelledTransaction()
         refunded = sum(_cancel_paid(transaction, order, sub, "cancelled_by_buyer", at)[1] for sub in subs)
-        add_refunded_total(transaction, order, refunded)
+        add_refunded_total(transaction, order, refunded, at=at)
         commit(transaction)
         return buyer_order(user_id, order_id)
 

@@ -10,7 +10,8 @@ Keys
     GSI3SK=<updated_at>#<user_id> — who changed a cart on a given day, for the
     abandoned-cart sweep (Query per day, never Scan).
 - ``Order``: PK=USER#<user_id>, SK=ORDER#<order_id> (ULIDs: newest last) — the marketplace
-  order: totals, addresses, payment state, the sellers it is split into.
+  order: totals, addresses, payment state and payment status (pending -> paid ->
+  partially_refunded -> refunded, or cancelled before payment), the sellers it is split into.
   - GSI1 (sparse, only while payment is pending): GSI1PK=PAYMENT_DUE#<yyyy-mm-dd>,
     GSI1SK=<due ISO time>#<order_id> — orders whose stock reservation runs out, for the
     release sweep (Query today's and yesterday's bucket up to now).
@@ -21,11 +22,17 @@ Keys
   - GSI2 (sparse, only while delivered): GSI2PK=COMPLETE_DUE#<yyyy-mm-dd>,
     GSI2SK=<due ISO time>#<seller_id>#<order_id> — delivered parts whose return window
     ends that day, for the completion sweep.
+  - GSI1 (sparse, from paid until the seller's transfer is recorded):
+    GSI1PK=TRANSFER_DUE#<yyyy-mm-dd of payment>, GSI1SK=<paid ISO time>#<seller_id>#<order_id>
+    — for the sweep that finishes transfers a dead Lambda left undone (``orders/recovery.py``).
 - ``CheckoutKey``: PK=CHECKOUT#<scope>#<Idempotency-Key>, SK=CHECKOUT (scope: the buyer's
   user id, or the guest cart's hash) — written with ``attribute_not_exists`` in the
   checkout's transaction; holds the request's hash and the order id; TTL 48 h.
 - ``Refund``: PK=USER#<user_id>, SK=REFUND#<order_id>#<refund_id> — one refund of one
   seller's lines: what it covers and how far it got (requested -> refunded).
+  - GSI1 (sparse, only while requested): GSI1PK=REFUND_DUE#<yyyy-mm-dd of the request>,
+    GSI1SK=<requested ISO time>#<user_id>#<order_id>#<refund_id> — for the sweep that
+    finishes refunds a dead Lambda left ``requested`` (``orders/recovery.py``).
 
 Access patterns and round trips
 - cart: read (GetItem cart + BatchGetItem products) -> 2; change a line (GetItem pointer,
@@ -44,7 +51,13 @@ from __future__ import annotations
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
-from chalicelib.orders.states import MAX_CART_LINES, MAX_LINE_QUANTITY, STATUSES, TRANSITIONS  # noqa: F401
+from chalicelib.orders.states import (  # noqa: F401
+    MAX_CART_LINES,
+    MAX_LINE_QUANTITY,
+    PAYMENT_STATUSES,
+    STATUSES,
+    TRANSITIONS,
+)
 
 CART_SK = "CART"
 ORDER_PREFIX = "ORDER#"
@@ -87,6 +100,14 @@ def refund_sk(order_id: str, refund_id: str) -> str:
     return f"REFUND#{order_id}#{refund_id}"
 
 
+def refund_due_key(day: str) -> str:
+    return f"REFUND_DUE#{day}"
+
+
+def transfer_due_key(day: str) -> str:
+    return f"TRANSFER_DUE#{day}"
+
+
 class Cart(TableModel):
     user_id = UnicodeAttribute(null=True)  # None for a guest cart
     lines = JSONAttribute(default=dict)  # product_id -> {"seller_id", "quantity", "added_at"}
@@ -105,7 +126,10 @@ class Order(TableModel):
     email = UnicodeAttribute()
     buyer_name = UnicodeAttribute(default="")
     guest = UnicodeAttribute(null=True)  # "yes" when placed without signing in
-    status = UnicodeAttribute()  # pending_payment | paid | cancelled
+    status = UnicodeAttribute()  # pending_payment | paid | cancelled (before payment)
+    # PAYMENT_STATUSES: written with every change of status or refunded total; absent on orders
+    # written before it existed, which ``states.order_payment_status`` derives on read
+    payment_status = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
     currency = UnicodeAttribute()
     subtotal = NumberAttribute()
@@ -169,6 +193,9 @@ class SubOrder(TableModel):
     paid_at = UnicodeAttribute(null=True)
     delivered_at = UnicodeAttribute(null=True)
 
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    by_transfer_due = GSI1()
     GSI2PK = UnicodeAttribute(null=True)
     GSI2SK = UnicodeAttribute(null=True)
     by_completion_due = GSI2()
@@ -200,3 +227,7 @@ class Refund(TableModel):
     reversal_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     refunded_at = UnicodeAttribute(null=True)
+
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    by_due = GSI1()

@@ -49,7 +49,7 @@ from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
 from chalicelib.orders.lifecycle import holds_of, move, now_stamp, sub_orders_of
-from chalicelib.orders.models import Order, SubOrder, order_sk, payment_due_key, user_key
+from chalicelib.orders.models import Order, SubOrder, order_sk, payment_due_key, transfer_due_key, user_key
 
 
 def _order_of(intent: dict[str, Any]) -> Order | None:
@@ -129,7 +129,8 @@ def mark_paid(order: Order, payment: Payment) -> bool:
     at = now_stamp()
     transaction = LabelledTransaction()
     transaction.update("order", order, [
-        Order.status.set("paid"), Order.paid_at.set(at), Order.payment_intent_id.set(payment.payment_intent_id),
+        Order.status.set("paid"), Order.payment_status.set("paid"), Order.paid_at.set(at),
+        Order.payment_intent_id.set(payment.payment_intent_id),
         Order.amount_captured.set(payment.amount), Order.GSI1PK.remove(), Order.GSI1SK.remove(),
         *([Order.charge_id.set(payment.charge_id)] if payment.charge_id else [])],
         (Order.status == "pending_payment")
@@ -138,7 +139,11 @@ def mark_paid(order: Order, payment: Payment) -> bool:
                                payment_intent_id=payment.payment_intent_id, charge_id=payment.charge_id,
                                occurred_at=now)]
     for sub in subs:
-        move(transaction, sub, "paid", at=at, changes={"paid_at": at})
+        # A seller with a share to be paid is on the transfer-due index until its transfer is
+        # recorded (orders/recovery.py finishes transfers a dead Lambda left undone).
+        due = {"GSI1PK": transfer_due_key(at[:10]), "GSI1SK": f"{at}#{sub.seller_id}#{order.order_id}"} \
+            if int(sub.total) > int(sub.fee) else {}
+        move(transaction, sub, "paid", at=at, changes={"paid_at": at, **due})
         postings += seller_share_postings(order.order_id, sub.seller_id, Money(sub.currency, int(sub.total)),
                                           Money(sub.currency, int(sub.fee)), occurred_at=now)
         transaction.add("sales", record_sale(sub.seller_id, Money(sub.currency, int(sub.total)), now.date()))
@@ -172,7 +177,8 @@ def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, ca
     subs = subs if subs is not None else sub_orders_of([order])[order.order_id]
     at = now_stamp()
     transaction = LabelledTransaction()
-    transaction.update("order", order, [Order.status.set("cancelled"), Order.cancel_reason.set(reason),
+    transaction.update("order", order, [Order.status.set("cancelled"), Order.payment_status.set("cancelled"),
+                                        Order.cancel_reason.set(reason),
                                         Order.cancelled_at.set(at), Order.GSI1PK.remove(), Order.GSI1SK.remove()],
                        Order.status == "pending_payment")
     holds = []

@@ -48,7 +48,8 @@ def transfer_share(order: Order, seller_id: str) -> str | None:
                                               currency=sub.currency, destination=seller.stripe_account_id,
                                               source_transaction=order.charge_id)
     transaction = LabelledTransaction()
-    transaction.update("sub", sub, [SubOrder.transfer_id.set(transfer.id), SubOrder.transferred.set(amount)],
+    transaction.update("sub", sub, [SubOrder.transfer_id.set(transfer.id), SubOrder.transferred.set(amount),
+                                    SubOrder.GSI1PK.remove(), SubOrder.GSI1SK.remove()],  # off the sweep's index
                        SubOrder.transfer_id.does_not_exist())
     for write in posting_items(transfer_posting(order_id, seller_id, Money(sub.currency, amount),
                                                 transfer_id=transfer.id, occurred_at=datetime.now(UTC))):

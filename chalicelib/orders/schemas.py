@@ -18,9 +18,16 @@ from chalicelib.core.schemas import (
     ResponseSchema,
     WholeNumber,
 )
-from chalicelib.orders.states import MAX_LINE_QUANTITY, STATUSES
+from chalicelib.orders.states import (
+    MAX_LINE_QUANTITY,
+    PAYMENT_STATUSES,
+    STATUSES,
+    order_payment_status,
+    part_payment_status,
+)
 
 OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]
+PaymentStatus = Literal[PAYMENT_STATUSES]  # type: ignore[valid-type]
 
 
 def money(amount: int, currency: str) -> MoneySchema:
@@ -113,6 +120,9 @@ class SellerPartOut(ResponseSchema):
     order_id: str
     seller_id: str
     status: OrderStatus
+    payment_status: PaymentStatus = Field(description="What happened to the money of this part: `pending` until "
+                                                      "paid, `cancelled` if it never was, then `paid`, "
+                                                      "`partially_refunded` or `refunded`.")
     lines: list[OrderLineOut]
     subtotal: MoneySchema
     discount: MoneySchema
@@ -141,7 +151,14 @@ class SellerOrderOut(SellerPartOut):
 
 class OrderOut(ResponseSchema):
     order_id: str
-    status: Literal["pending_payment", "paid", "cancelled"] = Field(description="The payment's status.")
+    status: Literal["pending_payment", "paid", "cancelled"] = Field(
+        description="Checkout's outcome: `pending_payment` until the payment arrives, `paid` once captured, "
+                    "`cancelled` when it ended unpaid. What happened to the money later is `payment_status`; "
+                    "each seller's part has its own `status`.")
+    payment_status: PaymentStatus = Field(
+        description="Follows the parts: `pending` (awaiting payment), `paid`, `partially_refunded` (some of the "
+                    "captured amount is refunded or being refunded), `refunded` (all of it: every part cancelled "
+                    "or returned after payment), `cancelled` (ended before any payment was captured).")
     currency: str
     subtotal: MoneySchema
     discount: MoneySchema
@@ -184,6 +201,7 @@ def _line(line: dict[str, Any], currency: str) -> OrderLineOut:
 def _part_fields(sub: Any) -> dict[str, Any]:
     c = sub.currency
     return dict(order_id=sub.order_id, seller_id=sub.seller_id, status=sub.status,
+                payment_status=part_payment_status(sub),
                 lines=[_line(line, c) for line in sub.lines], subtotal=money(sub.subtotal, c),
                 discount=money(sub.discount, c), tax=money(sub.tax, c), total=money(sub.total, c),
                 refunded=money(sub.refunded, c), tax_exempt=bool(sub.tax_exempt), carrier=sub.carrier,
@@ -204,7 +222,8 @@ def seller_order(sub: Any) -> SellerOrderOut:
 
 def order_out(order: Any, subs: list[Any]) -> OrderOut:
     c = order.currency
-    return OrderOut(order_id=order.order_id, status=order.status, currency=c, subtotal=money(order.subtotal, c),
+    return OrderOut(order_id=order.order_id, status=order.status, payment_status=order_payment_status(order),
+                    currency=c, subtotal=money(order.subtotal, c),
                     discount=money(order.discount, c), tax=money(order.tax, c), total=money(order.total, c),
                     amount_refunded=money(order.amount_refunded, c), email=order.email, vat_id=order.vat_id,
                     shipping_address=dict(order.shipping_address), billing_address=dict(order.billing_address),

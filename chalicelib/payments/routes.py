@@ -9,7 +9,7 @@ from chalicelib.payments.schemas import WebhookReceipt
 
 bp = Blueprint(__name__)
 
-_WEBHOOK_ERRORS = (400,)
+_WEBHOOK_ERRORS = (400, 409)  # 409: the same event is being processed by another delivery
 
 
 def _receive(endpoint: str) -> WebhookReceipt:

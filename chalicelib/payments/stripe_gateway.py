@@ -17,13 +17,31 @@ from typing import Any
 from chalicelib.core.errors import BadRequest, ServiceUnavailable
 from chalicelib.core.settings import get_settings
 
+# The SDK waits up to 80 s per request by default, longer than a Lambda may run (30 s): a
+# slow Stripe would kill the function mid-work. Each attempt may take at most connect +
+# read seconds; with the retries (0.5-2 s apart) the worst case, 3 x 8 s + 3 s, stays
+# below the Lambda's timeout.
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 6
+# Connection errors, timeouts, 409 and 5xx are retried by the SDK with the same idempotency
+# key, so a retry never creates a second object; a 429 is not (Stripe asks to back off): it
+# becomes ServiceUnavailable, and the caller's client, SQS or Stripe tries again later.
+MAX_NETWORK_RETRIES = 2
+
+
+def http_client() -> Any:
+    """The SDK's requests-based client with agora's timeouts."""
+    import stripe
+
+    return stripe.RequestsClient(timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS))
+
 
 @lru_cache(maxsize=1)
 def client() -> Any:
     import stripe
 
     settings = get_settings()
-    options: dict[str, Any] = {"max_network_retries": 2}
+    options: dict[str, Any] = {"max_network_retries": MAX_NETWORK_RETRIES, "http_client": http_client()}
     if settings.stripe_api_base:
         base = settings.stripe_api_base
         options["base_addresses"] = {"api": base, "connect": base, "files": base}

@@ -13,9 +13,12 @@ that says why, logged as a warning:
   a platform event with one; handlers refuse too when the event does not match what
   agora knows (they return ``"refused"``).
 
-Each handled event runs its handlers once, even when Stripe delivers it again (a
-conditional write per event and handler, given back if the handler fails, so that
-Stripe's retry can do the work). Event types no endpoint handles are acknowledged and
+Each handled event runs its handlers once, even when Stripe delivers it again: a marker per
+event and handler, in progress with a lease while the handler runs, done only after it
+returned, given back if it fails (:mod:`chalicelib.core.once`). So Stripe's retry does
+the work after a failure, or after the Lambda died mid-handler once the lease ran out; a
+delivery while another one holds the lease gets a 409 (``webhook_in_progress``) and Stripe
+delivers it again later. Event types no endpoint handles are acknowledged and
 ignored. Handlers must be quick (Stripe waits for the answer); slow work goes to SQS.
 """
 
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core import once
+from chalicelib.core.errors import Conflict
 from chalicelib.core.logging import logger
 from chalicelib.payments.schemas import WebhookReceipt
 from chalicelib.payments.stripe_gateway import verify_webhook
@@ -75,13 +79,18 @@ def _run(event: dict[str, Any], targets: tuple[str, ...]) -> str:
     answers = []
     for target in targets:
         key = f"stripe:{event['id']}:{target}"
-        if not once.claim(key):
-            continue
+        try:
+            if not once.begin(key):
+                continue
+        except once.InProgress:
+            raise Conflict("This event is being processed; Stripe will deliver it again.",
+                           code="webhook_in_progress") from None
         try:
             answers.append(resolve(target)(event))
         except Exception:
             once.release(key)
             raise
+        once.complete(key)
     if not answers:
         return "duplicate"
     return "refused" if "refused" in answers else "processed"

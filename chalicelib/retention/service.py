@@ -18,18 +18,21 @@ def deliver(raw: dict[str, Any]) -> bool:
     consent is gone); False when nothing was sent."""
     message = EmailMessage.model_validate(raw)
     key = f"email:{message.dedupe_key}"
-    if not once.claim(key):
+    if not once.begin(key):
         logger.info("email already sent", extra={"dedupe_key": message.dedupe_key})
         return False
     try:
-        return _send(message)
-    except Exception:
+        sent = _send(message)
+    except Exception:  # SES throttling, an outage: SQS delivers the message again
         once.release(key)
         raise
+    once.complete(key)
+    return sent
 
 
 def _send(message: EmailMessage) -> bool:
-    """Round trips: GetItem(email claim) and GetItem(account) unless the message names its
+    """Round trips (besides :func:`deliver`'s PutItem claim in progress and PutItem claim done):
+    GetItem(account) unless the message names its
     language and is transactional; GetItem(consent) for a marketing mail; PutItem(link) when
     the mail carries a one-time link; SES SendRawEmail."""
     from chalicelib.accounts import consents

@@ -6,7 +6,7 @@ import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ class LocalStack:
     urls: dict[str, str]
     env: dict[str, str]
     outputs: dict[str, str]
+    state: dict[str, Any] = field(default_factory=dict)  # what dev/run.py wrote: its summary is printed from it
 
     @property
     def api(self) -> str:
@@ -90,7 +91,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     state_file = tmp_path_factory.mktemp("local-stack") / "stack.json"
     try:
         with in_background(state_file, stdout=subprocess.PIPE) as state:
-            yield LocalStack(urls=state["urls"], env=state["env"], outputs=state["outputs"])
+            yield LocalStack(urls=state["urls"], env=state["env"], outputs=state["outputs"], state=state)
     except RuntimeError as error:
         pytest.fail(str(error))
 

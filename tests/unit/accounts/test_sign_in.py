@@ -82,7 +82,7 @@ def test_each_failed_condition_of_an_account_creation_has_its_own_error(
                      "two. Uncommon words are better. Avoid repeated words and characters."),
     ("Password1!", "Password is too easy to guess. This is similar to a commonly used password. Add another word "
                    "or two. Uncommon words are better. Capitalization doesn't help very much."),
-    ("anna.berg-secret-2026", "Password must not contain the name in your email address (the part before the @)."),
+    ("anna.berg-secret-2026", 'Password must not contain "anna.berg", the part of your email address before the @.'),
 ])
 def test_weak_passwords_are_refused_with_the_reason(api: Any, password: str, reason: str) -> None:
     status, body, _ = call(api, "POST", "/v1/auth/register", {**ANNA, "password": password})

@@ -45,6 +45,25 @@ def test_loading_again_gives_an_earlier_operator_what_it_lacks() -> None:
 
 
 def test_the_summary_says_how_to_get_the_operators_code() -> None:
-    assert demo.describe({"sellers": []}).splitlines()[1] == (
+    assert (
         f"  operator  {demo_data.OPERATOR['email']} / {demo_data.OPERATOR['password']}   "
-        f"(one-time code: agora operators otp --email {demo_data.OPERATOR['email']} --local)")
+        f"(one-time code: agora operators otp --email {demo_data.OPERATOR['email']} --local)"
+            ) in demo.describe({"sellers": []}).splitlines()
+
+
+def test_the_demo_sets_fees_once_so_the_marketplace_earns_and_keeps_an_operators_own() -> None:
+    from chalicelib.fees import service
+    from chalicelib.fees.engine import DEFAULT_SCOPE, category_scope
+
+    operator_id = demo.create_operator()
+    demo.set_fees(operator_id)
+    demo.set_fees(operator_id)  # loading the demo again adds no version
+
+    default = service.default_schedule()
+    assert (default.version, default.terms_json()["percent_bp"]) == (1, 1_000)
+    assert service.current_schedule(category_scope("books")).terms_json()["percent_bp"] == 700
+
+    # an operator's own change survives another load of the demo
+    service.set_schedule(DEFAULT_SCOPE, {"percent_bp": 500, "currencies": {}}, changed_by=operator_id)
+    demo.set_fees(operator_id)
+    assert (service.default_schedule().version, service.default_schedule().terms_json()["percent_bp"]) == (2, 500)

@@ -60,6 +60,7 @@ def test_a_failing_batch_stays_on_the_queue(aws: dict[str, str]) -> None:
 def test_scheduled_handlers_run_on_demand(aws: dict[str, str]) -> None:
     names = {s.name for s in app.app.event_sources if isinstance(s, ScheduledEventConfig)}
     assert "dead_letter_report" in names
-    depths = scheduler.run_once(app, "dead_letter_report")
-    assert depths == {f"{aws[n]}-dlq": 0 for n in ("RetentionQueueName", "EventsQueueName",
-                                                    "CustomerImportsQueueName")}
+    report = scheduler.run_once(app, "dead_letter_report")
+    dead_letters = [f"{aws[n]}-dlq" for n in ("RetentionQueueName", "EventsQueueName", "CustomerImportsQueueName")]
+    assert report == {"depths": {name: 0 for name in [*dead_letters, aws["TableStreamDeadLetterQueueName"]]},
+                      "failed": {}}

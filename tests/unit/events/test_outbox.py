@@ -8,20 +8,8 @@ from chalice.app import DynamoDBEvent
 
 from chalicelib.events import service
 from chalicelib.events.workers import relay_table_stream
-from dev import lambda_events
-from dev.worker import streams_client
 from tests.unit.conftest import received
-
-
-def _stream_records(table_name: str) -> list[dict]:
-    """What the table's stream holds now, as Lambda would deliver it."""
-    dynamodb = boto3.client("dynamodb")
-    streams = streams_client("eu-central-1", None)
-    stream_arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
-    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    return lambda_events.stream_event(streams.get_records(ShardIterator=iterator)["Records"], stream_arn)
+from tests.unit.events.conftest import stream_records
 
 
 def test_recorded_event_reaches_the_events_queue_through_the_stream(aws: dict[str, str]) -> None:
@@ -29,7 +17,7 @@ def test_recorded_event_reaches_the_events_queue_through_the_stream(aws: dict[st
     boto3.client("dynamodb").put_item(TableName=aws["TableName"],
                                       Item={"PK": {"S": "OTHER#1"}, "SK": {"S": "X"}})
 
-    relayed = relay_table_stream(DynamoDBEvent(_stream_records(aws["TableName"]), None))
+    relayed = relay_table_stream(DynamoDBEvent(stream_records(aws["TableName"]), None))
 
     assert relayed == 1  # the unrelated item is not an event
     [message] = received(aws["EventsQueueName"])

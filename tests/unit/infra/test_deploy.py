@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -34,6 +35,8 @@ def _prod_outputs() -> dict[str, str]:
         "CustomerImportsQueueName": "agora-prod-customer-imports",
         "CustomerImportsQueueArn": f"{sqs}:agora-prod-customer-imports",
         "CustomerImportsDeadLetterQueueArn": f"{sqs}:agora-prod-customer-imports-dlq",
+        "TableStreamDeadLetterQueueName": "agora-prod-table-stream-dlq",
+        "TableStreamDeadLetterQueueArn": f"{sqs}:agora-prod-table-stream-dlq",
         "SenderEmail": "hello@shop.example",
         "SesConfigurationSetName": "agora-prod",
         "SecretsPath": "/agora/prod/secrets/",
@@ -70,6 +73,7 @@ def test_stage_environment_maps_outputs_to_the_variables_the_app_reads() -> None
         "AGORA_RETENTION_QUEUE": "agora-prod-retention-emails",
         "AGORA_EVENTS_QUEUE": "agora-prod-events",
         "AGORA_IMPORTS_QUEUE": "agora-prod-customer-imports",
+        "AGORA_STREAM_DLQ": "agora-prod-table-stream-dlq",
         "AGORA_IMPORTS_BUCKET": f"agora-prod-imports-{ACCOUNT}",
         "AGORA_SENDER_EMAIL": "hello@shop.example",
         "AGORA_SECRETS_PATH": "/agora/prod/secrets/",
@@ -94,7 +98,7 @@ UPLOADS = f"arn:aws:s3:::agora-prod-imports-{ACCOUNT}/uploads/*"
 SECRETS = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/agora/prod/secrets"
 FUNCTIONS = ["api_handler", "retention_emails", "domain_events", "customer_imports", "table_stream",
              "dead_letter_report", "release_expired_reservations", "complete_delivered_orders",
-             "seller_subscription_fees"]
+             "finish_stuck_payments", "seller_subscription_fees"]
 
 
 def _policies() -> dict[str, dict[str, Any]]:
@@ -196,13 +200,19 @@ def test_only_the_dead_letter_report_reads_the_dead_letter_queues() -> None:
     report = _grants(_policies()["dead_letter_report"])
     dead_letters = {f"{SQS}:agora-prod-retention-emails-dlq", f"{SQS}:agora-prod-events-dlq",
                     f"{SQS}:agora-prod-customer-imports-dlq"}
+    stream_dead_letters = f"{SQS}:agora-prod-table-stream-dlq"
 
     assert {f for f, p in _policies().items() if {r for _, r in _grants(p)} & dead_letters} == {"dead_letter_report"}
-    # depth and redrive policy of each worker queue and its DLQ; nothing else at all but its logs
-    assert {a for a, r in report if not a.startswith("logs:")} == {"sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-    assert {r for a, r in report if a == "sqs:GetQueueAttributes"} == dead_letters | {
+    # depth and redrive policy of each worker queue and its DLQ, and a look at the dead letters
+    # (received with visibility 0, never deleted); nothing else at all but its logs
+    assert {a for a, r in report if not a.startswith("logs:")} == {
+        "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}
+    assert {r for a, r in report if a == "sqs:GetQueueAttributes"} == dead_letters | {stream_dead_letters} | {
         f"{SQS}:agora-prod-retention-emails", f"{SQS}:agora-prod-events", f"{SQS}:agora-prod-customer-imports",
     }
+    assert {r for a, r in report if a == "sqs:ReceiveMessage"} == dead_letters | {stream_dead_letters}
+    assert _who_may("sqs:ReceiveMessage", stream_dead_letters) == {"dead_letter_report"}
+    assert _who_may("sqs:SendMessage", stream_dead_letters) == {"table_stream"}
 
 
 def test_only_the_stream_relay_reads_the_stream_and_it_reads_no_items() -> None:
@@ -216,6 +226,9 @@ def test_only_the_stream_relay_reads_the_stream_and_it_reads_no_items() -> None:
     }
     assert {(a, r) for a, r in relay if a.startswith("sqs:")} == {
         ("sqs:GetQueueUrl", f"{SQS}:agora-prod-events"), ("sqs:SendMessage", f"{SQS}:agora-prod-events"),
+        # records it cannot relay, and (with its role) its mapping's on-failure destination
+        ("sqs:GetQueueUrl", f"{SQS}:agora-prod-table-stream-dlq"),
+        ("sqs:SendMessage", f"{SQS}:agora-prod-table-stream-dlq"),
     }
 
 
@@ -230,7 +243,7 @@ def test_only_the_api_and_the_imports_worker_touch_uploads() -> None:
 
 def test_only_functions_that_read_secrets_may_read_them() -> None:
     readers = {"api_handler", "retention_emails", "domain_events", "release_expired_reservations",
-               "seller_subscription_fees"}
+               "finish_stuck_payments", "seller_subscription_fees"}
 
     assert _who_may("ssm:GetParametersByPath") == readers
     assert _who_may("kms:Decrypt") == readers
@@ -382,8 +395,61 @@ def _deployed(stage: str = "prod", config: dict[str, Any] | None = None,
     return deploy.DeployedStage(stage, config if config is not None else {"api_gateway_stage": "api"},
                                 resources if resources is not None else {
                                     "rest_api": {"name": "rest_api", "resource_type": "rest_api",
-                                                 "rest_api_id": "abc123"}},
+                                                 "rest_api_id": "abc123"},
+                                    "table_stream-dynamodb-event-source": {
+                                        "name": "table_stream-dynamodb-event-source",
+                                        "resource_type": "dynamodb_event", "event_uuid": "esm-1",
+                                        "stream_arn": STREAM_ARN}},
                                 _prod_outputs())
+
+
+def test_the_stream_relay_gives_up_on_a_batch_after_retries_bisecting_it_to_the_dead_letter_queue() -> None:
+    (call,) = deploy.stream_failure_handling(_deployed())
+
+    assert (call.service, call.operation) == ("lambda", "update_event_source_mapping")
+    assert call.params == {
+        "UUID": "esm-1",
+        "MaximumRetryAttempts": 5,
+        "BisectBatchOnFunctionError": True,
+        "MaximumRecordAgeInSeconds": 6 * 3600,
+        "DestinationConfig": {"OnFailure": {"Destination": f"{SQS}:agora-prod-table-stream-dlq"}},
+    }
+    assert deploy.stream_failure_handling in deploy.AFTER_CHALICE_DEPLOY
+
+
+def test_the_packaged_template_carries_the_same_stream_failure_handling(chalice_dir: Path) -> None:
+    # given the SAM template `chalice package --stage prod` generates for the app (without
+    # building the deployment package), and the merge template infra.deploy writes
+    from chalice.awsclient import TypedAWSClient
+    from chalice.config import Config
+    from chalice.deploy.appgraph import ApplicationGraphBuilder, DependencyBuilder
+    from chalice.package import PackageOptions, SAMTemplateGenerator, TemplateDeepMerger
+
+    import app
+
+    config = Config(chalice_stage="prod", config_from_disk=json.loads((chalice_dir / "config.json").read_text()),
+                    user_provided_params={"chalice_app": app.app, "project_dir": str(chalice_dir.parent)})
+    graph = DependencyBuilder().build_dependencies(ApplicationGraphBuilder().build(config, "prod"))
+    options = PackageOptions(TypedAWSClient(boto3.session.Session(region_name=REGION)._session))
+    packaged = SAMTemplateGenerator(config, options).generate(graph)
+
+    # when `--merge-template` merges the overrides into it
+    merged = TemplateDeepMerger().merge(deploy.package_overrides(_prod_outputs()), packaged)
+
+    # then the relay's stream event keeps Chalice's settings and gains the failure handling
+    events = merged["Resources"]["TableStream"]["Properties"]["Events"]
+    assert list(events) == ["TableStreamDynamodbEventSource"]  # the names the overrides use
+    properties = events["TableStreamDynamodbEventSource"]["Properties"]
+    assert (properties["BatchSize"], properties["StartingPosition"]) == (100, "TRIM_HORIZON")
+    assert (properties["MaximumRetryAttempts"], properties["BisectBatchOnFunctionError"],
+            properties["MaximumRecordAgeInSeconds"]) == (5, True, 6 * 3600)
+    assert properties["DestinationConfig"] == {
+        "OnFailure": {"Type": "SQS", "Destination": f"{SQS}:agora-prod-table-stream-dlq"}}
+
+
+def test_stream_failure_handling_needs_the_mapping_chalice_deployed() -> None:
+    with pytest.raises(SystemExit, match=r"no table_stream-dynamodb-event-source.event_uuid"):
+        deploy.stream_failure_handling(_deployed(resources={}))
 
 
 @pytest.mark.parametrize(("stage", "rate", "burst"), [("dev", "100", "200"), ("prod", "500", "1000")])
@@ -442,6 +508,27 @@ def test_throttle_flags_must_be_positive() -> None:
         deploy.parse_args(["--stage", "dev", "--throttle-burst", "0"])
 
 
+_functions = itertools.count(1)
+
+
+def _stream_mapping(stream_arn: str) -> str:
+    """The relay's function and its event source mapping on the table stream, as `chalice
+    deploy` creates them (with none of the failure handling); returns the mapping's UUID."""
+    import io
+    import zipfile
+
+    name = f"agora-table-stream-{next(_functions)}"
+    role = boto3.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
+    function = boto3.client("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+        Code={"ZipFile": code.getvalue()})["FunctionArn"]
+    return boto3.client("lambda").create_event_source_mapping(
+        EventSourceArn=stream_arn, FunctionName=function, StartingPosition="TRIM_HORIZON", BatchSize=100)["UUID"]
+
+
 def _fake_chalice_deploy(chalice_dir: Path, ran: list[tuple[list[str], dict[str, Any]]]) -> deploy.Runner:
     """Stands in for `chalice deploy`: a REST API with an `api` stage in moto, recorded in
     .chalice/deployed/<stage>.json as Chalice records it."""
@@ -455,10 +542,16 @@ def _fake_chalice_deploy(chalice_dir: Path, ran: list[tuple[list[str], dict[str,
         apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
         apigateway.create_deployment(restApiId=api, stageName="api")
         stage = command[command.index("--stage") + 1]
+        recorded = chalice_dir / "deployed" / f"{stage}.json"
+        kept = [r["event_uuid"] for r in json.loads(recorded.read_text())["resources"]
+                if r.get("resource_type") == "dynamodb_event"] if recorded.exists() else []
+        mapping = kept[0] if kept else _stream_mapping(kwargs["env"]["AGORA_TABLE_STREAM_ARN"])
         (chalice_dir / "deployed").mkdir(exist_ok=True)
         (chalice_dir / "deployed" / f"{stage}.json").write_text(json.dumps({
             "resources": [{"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api,
-                           "rest_api_url": f"https://{api}.execute-api.{REGION}.amazonaws.com/api/"}],
+                           "rest_api_url": f"https://{api}.execute-api.{REGION}.amazonaws.com/api/"},
+                          {"name": "table_stream-dynamodb-event-source", "resource_type": "dynamodb_event",
+                           "event_uuid": mapping, "stream_arn": kwargs["env"]["AGORA_TABLE_STREAM_ARN"]}],
             "schema_version": "2.0", "backend": "api",
         }))
 
@@ -496,6 +589,11 @@ def test_deploy_creates_the_stack_runs_chalice_with_its_outputs_then_throttles_t
     api = json.loads((chalice_dir / "deployed" / "prod.json").read_text())["resources"][0]["rest_api_id"]
     settings = boto3.client("apigateway").get_stage(restApiId=api, stageName="api")["methodSettings"]["*/*"]
     assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (500.0, 1000)
+    # and the stream relay gives up on a failing batch after retries, bisecting it, into the stream's DLQ
+    uuid = json.loads((chalice_dir / "deployed" / "prod.json").read_text())["resources"][1]["event_uuid"]
+    mapping = boto3.client("lambda").get_event_source_mapping(UUID=uuid)
+    assert (mapping["MaximumRetryAttempts"], mapping["BisectBatchOnFunctionError"]) == (5, True)
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": outputs["TableStreamDeadLetterQueueArn"]}}
 
 
 def test_a_second_deploy_updates_the_stack_and_keeps_parameters_not_given(chalice_dir: Path) -> None:
@@ -587,3 +685,44 @@ def test_a_dry_run_reports_a_replaced_stream_and_changes_nothing(
             f"so that chalice subscribes the relay to {STREAM_ARN}") in printed
     assert '"restApiId": "abc123"' in printed
     assert path.read_text() == before
+
+
+# --- after `chalice deploy`: API Gateway's own answers in agora's error shape ----------------
+
+
+def test_gateway_responses_answer_unknown_routes_with_agora_404_and_never_quote_the_request() -> None:
+    calls = deploy.gateway_responses(_deployed())
+    responses = {c.params["responseType"]: c.params for c in calls if c.operation == "put_gateway_response"}
+    assert {"MISSING_AUTHENTICATION_TOKEN", "INCOMPLETE_SIGNATURE", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    for response_type in ("MISSING_AUTHENTICATION_TOKEN", "INCOMPLETE_SIGNATURE"):
+        assert responses[response_type]["statusCode"] == "404"
+        body = json.loads(responses[response_type]["responseTemplates"]["application/json"])
+        assert body == {"error": {"code": "not_found", "message": "No route matches this path and method.",
+                                  "details": {"request_id": "$context.requestId"}}}
+    for params in responses.values():
+        template = params["responseTemplates"]["application/json"]
+        assert set(json.loads(template)["error"]) == {"code", "message", "details"}
+        # API Gateway's messages may quote the Authorization header; nothing of the request is used
+        assert "$context.error" not in template and "method.request" not in template
+    assert "statusCode" not in responses["DEFAULT_5XX"]  # 5xx keep API Gateway's status
+    # then the stage is deployed again, so that they take effect
+    assert (calls[-1].operation, calls[-1].params["stageName"]) == ("create_deployment", "api")
+    assert deploy.gateway_responses in deploy.AFTER_CHALICE_DEPLOY
+
+
+def test_deploy_declares_the_gateway_responses_on_the_deployed_api(chalice_dir: Path) -> None:
+    args = deploy.parse_args(["--stage", "dev", "--chalice-dir", str(chalice_dir),
+                              "--sender-email", "hello@shop.example", "--frontend-url", "https://shop.example",
+                              "--api-url", "https://api.shop.example"])
+
+    deploy.deploy(args, session=boto3.session.Session(region_name=REGION), run=_fake_chalice_deploy(chalice_dir, []))
+
+    api = json.loads((chalice_dir / "deployed" / "dev.json").read_text())["resources"][0]["rest_api_id"]
+    apigateway = boto3.client("apigateway")
+    missing = apigateway.get_gateway_response(restApiId=api, responseType="MISSING_AUTHENTICATION_TOKEN")
+    assert missing["statusCode"] == "404"
+    assert json.loads(missing["responseTemplates"]["application/json"])["error"]["code"] == "not_found"
+    server_error = apigateway.get_gateway_response(restApiId=api, responseType="DEFAULT_5XX")
+    assert json.loads(server_error["responseTemplates"]["application/json"])["error"]["code"] == "internal_error"
+    deployments = apigateway.get_deployments(restApiId=api)["items"]
+    assert len(deployments) == 2  # chalice's, then the one that publishes the gateway responses

@@ -118,18 +118,22 @@ def test_failing_messages_move_to_a_dead_letter_queue_that_keeps_them_longer(log
     assert "RedrivePolicy" not in dead_letter["Properties"]
 
 
+# Outbox records the table stream's relay cannot send (no queue redrives to it).
+STREAM_DEAD_LETTERS = "TableStreamDeadLetterQueue"
+
+
 def test_every_queue_is_a_dead_letter_queue_or_has_one() -> None:
     queues = set(_resources("AWS::SQS::Queue"))
     dead_letters = {_dead_letter_queue_of(queue) for queue in _source_queues().values()}
 
     assert len(dead_letters) == len(_source_queues())  # one DLQ each, none shared
-    assert queues == set(_source_queues()) | dead_letters
+    assert queues == set(_source_queues()) | dead_letters | {STREAM_DEAD_LETTERS}
     assert all(queue["Properties"]["SqsManagedSseEnabled"] is True
                for queue in _resources("AWS::SQS::Queue").values())
 
 
 def test_every_dead_letter_queue_alarms_on_its_first_message() -> None:
-    dead_letters = {_dead_letter_queue_of(queue) for queue in _source_queues().values()}
+    dead_letters = {_dead_letter_queue_of(queue) for queue in _source_queues().values()} | {STREAM_DEAD_LETTERS}
     alarms = _resources("AWS::CloudWatch::Alarm").values()
 
     watched = {

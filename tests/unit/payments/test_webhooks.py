@@ -181,3 +181,35 @@ def test_a_handler_that_refuses_the_event_is_reported_once(api: Any, monkeypatch
 def refuse(event: dict[str, Any]) -> str:
     handled.append(event)
     return "refused"
+
+
+def killed_once(event: dict[str, Any]) -> None:
+    """A handler whose first Lambda times out mid-work (nothing raised that code could catch)."""
+    from tests.unit.conftest import LambdaKilled
+
+    handled.append(event)
+    if len(handled) == 1:
+        raise LambdaKilled("Task timed out after 30.00 seconds")
+
+
+def test_a_delivery_killed_mid_handler_is_redone_after_its_lease_not_skipped(
+        api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.core import once
+    from tests.unit.conftest import LambdaKilled
+
+    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.killed", (f"{__name__}:killed_once",))
+    now = [1_800_000_000]
+    monkeypatch.setattr(once, "_now", lambda: now[0])
+    event = _event("test.killed")
+    # given a delivery whose Lambda died inside the handler
+    with pytest.raises(LambdaKilled):
+        deliver(api, event)
+
+    # when Stripe delivers it again while the lease holds, then Stripe is told to come back later
+    status, body = deliver(api, event)
+    assert (status, body["error"]["code"]) == (409, "webhook_in_progress")
+    # and after the lease the handler runs, once
+    now[0] += once.DEFAULT_LEASE_SECONDS + 1
+    assert deliver(api, event)[1]["outcome"] == "processed"
+    assert deliver(api, event)[1]["outcome"] == "duplicate"
+    assert len(handled) == 2

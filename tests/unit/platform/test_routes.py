@@ -35,11 +35,26 @@ def test_openapi_documents_schemas_from_the_pydantic_models(api: Any) -> None:
     assert "ErrorResponse" in document["components"]["schemas"]
 
 
-def test_docs_page_loads_the_openapi_document(api: Any) -> None:
-    response = api.http.get("/docs")
+def test_docs_page_loads_the_openapi_document_with_redoc_when_deployed() -> None:
+    from chalice.test import Client
+
+    import app
+    from chalicelib.core.settings import reset_settings
+
+    reset_settings()
+    with Client(app.app, stage_name="dev") as deployed:  # AGORA_STAGE=dev during the call
+        response = deployed.http.get("/docs")
+    reset_settings()
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/html")
     assert b'spec-url="openapi.json"' in response.body
+
+
+def test_docs_page_of_the_local_stage_needs_no_cdn(api: Any) -> None:
+    response = api.http.get("/docs")
+    assert response.status_code == 200
+    assert b'url: "openapi.json"' in response.body
+    assert b"https://" not in response.body  # the assets come from dev/local_api.py
 
 
 def test_unknown_method_on_a_route_is_a_405_in_agora_shape(api: Any) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.accounts.validation import _POSTAL_CODES, _VAT_FORMATS, COUNTRIES
 from chalicelib.catalog.categories import CATEGORIES
@@ -21,7 +21,7 @@ class Registration(RequestSchema):
     email: EmailAddress = Field(examples=["anna@example.com"])
     password: str = Field(max_length=256, description="At least 10 characters.")
     name: str = Field(min_length=1, max_length=200)
-    newsletter: bool = Field(default=False, description="Ask for the newsletter (confirmed by mail: double opt-in).")
+    newsletter: StrictBool = Field(default=False, description="Ask for the newsletter (confirmed by mail: double opt-in).")
 
 
 class Credentials(RequestSchema):
@@ -200,8 +200,8 @@ class AddressFields(RequestSchema):
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. DE.",
                          json_schema_extra={"enum": COUNTRY_CODES})
     phone: str | None = Field(default=None, max_length=40, json_schema_extra={"pattern": PHONE_PATTERN})
-    is_default_shipping: bool = False
-    is_default_billing: bool = False
+    is_default_shipping: StrictBool = False
+    is_default_billing: StrictBool = False
 
 
 class AddressChange(RequestSchema):
@@ -217,8 +217,8 @@ class AddressChange(RequestSchema):
     country: Annotated[str, Field(json_schema_extra={"enum": COUNTRY_CODES})] | None = Field(
         default=None, min_length=2, max_length=2)
     phone: str | None = Field(default=None, max_length=40)
-    is_default_shipping: bool | None = None
-    is_default_billing: bool | None = None
+    is_default_shipping: StrictBool | None = None
+    is_default_billing: StrictBool | None = None
 
 
 DEFAULT_FLAGS = ("is_default_shipping", "is_default_billing")
@@ -284,7 +284,7 @@ def payment_methods(cards: list[Any]) -> PaymentMethodList:
 # --- consents -------------------------------------------------------------------------------------------------
 
 class ConsentsChange(RequestSchema):
-    newsletter: bool = Field(description="true mails a confirmation link (double opt-in); false withdraws at once.")
+    newsletter: StrictBool = Field(description="true mails a confirmation link (double opt-in); false withdraws at once.")
 
 
 class ConsentsQuery(QuerySchema):

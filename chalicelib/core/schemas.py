@@ -56,7 +56,7 @@ HTTPS_URL_PATTERN = r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9
 EMAIL_PATTERN = (r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@"
                  r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
 EmailAddress = Annotated[str, Field(max_length=320, json_schema_extra={
-    "format": "email", "maxLength": 254, "pattern": EMAIL_PATTERN})]
+    "maxLength": 254, "pattern": EMAIL_PATTERN})]
 
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 Cursor = Annotated[str, Field(

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from chalicelib.core.pagination import DEFAULT_LIMIT
 from chalicelib.core.schemas import (
@@ -49,7 +49,7 @@ class ImportQuery(QuerySchema):
 class ImportUploadRequest(RequestSchema):
     size_bytes: int = Field(ge=1, le=64 * 1024 * 1024, description="The file's exact size as you will upload it "
                                                                     "(signed into the URL: S3 refuses another).")
-    gzip: bool = Field(default=False, description="The file is gzip-compressed (then upload it as "
+    gzip: StrictBool = Field(default=False, description="The file is gzip-compressed (then upload it as "
                                                   "application/gzip).")
 
 
@@ -62,7 +62,7 @@ class CustomerChange(RequestSchema):
 
     group_id: str | None = Field(default=None, max_length=64, description="null removes the customer from "
                                                                           "their group.")
-    tax_exempt: bool | None = Field(default=None, description="false also clears the reason; the VAT id stays.")
+    tax_exempt: StrictBool | None = Field(default=None, description="false also clears the reason; the VAT id stays.")
     tax_exempt_reason: str | None = Field(default=None, max_length=500,
                                           examples=["Reverse charge, §13b UStG"])
     vat_id: str | None = Field(default=None, max_length=20, examples=["DE123456789"],

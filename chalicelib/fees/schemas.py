@@ -33,9 +33,9 @@ CATEGORY_IN_PATH = {"type": "string", "enum": sorted(slug.replace("/", "--") for
 
 
 def category_from_path(segment: str) -> str:
-    """``fashion--shoes`` → ``fashion/shoes``; anything that is not a slug is a 404."""
+    """``fashion--shoes`` → ``fashion/shoes``; anything that is not a category's slug is a 404."""
     slug = segment.replace("--", "/")
-    if len(slug) > 100 or not _SLUG.match(slug):
+    if len(slug) > 100 or not _SLUG.match(slug) or slug not in CATEGORIES:
         raise NotFound("No such category.", code="category_not_found")
     return slug
 

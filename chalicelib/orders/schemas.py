@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from chalicelib.accounts.schemas import AddressFields
 from chalicelib.core.money import Money
@@ -78,8 +78,8 @@ def cart_out(view: Any) -> CartOut:
 # --- checkout -------------------------------------------------------------------------------
 
 class CheckoutAddress(AddressFields):
-    is_default_shipping: bool = Field(default=False, exclude=True)
-    is_default_billing: bool = Field(default=False, exclude=True)
+    is_default_shipping: StrictBool = Field(default=False, exclude=True)
+    is_default_billing: StrictBool = Field(default=False, exclude=True)
 
 
 class CheckoutIn(RequestSchema):
@@ -277,4 +277,4 @@ class ReturnIn(RequestSchema):
 
 
 class ApproveReturnIn(RequestSchema):
-    restock: bool = Field(default=True, description="Put the returned units back in stock.")
+    restock: StrictBool = Field(default=True, description="Put the returned units back in stock.")

@@ -21,7 +21,8 @@ class Registration(RequestSchema):
     email: EmailAddress = Field(examples=["anna@example.com"])
     password: str = Field(max_length=256, description="At least 10 characters.")
     name: str = Field(min_length=1, max_length=200)
-    newsletter: StrictBool = Field(default=False, description="Ask for the newsletter (confirmed by mail: double opt-in).")
+    newsletter: StrictBool = Field(default=False,
+                                   description="Ask for the newsletter (confirmed by mail: double opt-in).")
 
 
 class Credentials(RequestSchema):
@@ -284,7 +285,8 @@ def payment_methods(cards: list[Any]) -> PaymentMethodList:
 # --- consents -------------------------------------------------------------------------------------------------
 
 class ConsentsChange(RequestSchema):
-    newsletter: StrictBool = Field(description="true mails a confirmation link (double opt-in); false withdraws at once.")
+    newsletter: StrictBool = Field(
+        description="true mails a confirmation link (double opt-in); false withdraws at once.")
 
 
 class ConsentsQuery(QuerySchema):

@@ -200,7 +200,7 @@ class AddressFields(RequestSchema):
     region: str | None = Field(default=None, max_length=100)
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. DE.",
                          json_schema_extra={"enum": COUNTRY_CODES})
-    phone: str | None = Field(default=None, max_length=40, json_schema_extra={"pattern": PHONE_PATTERN})
+    phone: str | None = Field(default=None, min_length=1, max_length=40, json_schema_extra={"pattern": PHONE_PATTERN})
     is_default_shipping: StrictBool = False
     is_default_billing: StrictBool = False
 
@@ -217,7 +217,7 @@ class AddressChange(RequestSchema):
     region: str | None = Field(default=None, max_length=100)
     country: Annotated[str, Field(json_schema_extra={"enum": COUNTRY_CODES})] | None = Field(
         default=None, min_length=2, max_length=2)
-    phone: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, min_length=1, max_length=40, json_schema_extra={"pattern": PHONE_PATTERN})
     is_default_shipping: StrictBool | None = None
     is_default_billing: StrictBool | None = None
 

@@ -40,7 +40,7 @@ def _slow_transactions(latency: float) -> None:
 
 def _rows(n: int, run: int, price: int) -> list[dict[str, Any]]:
     return [{"sku": f"BENCH-{run}-{i}", "title": f"Bench product {i}", "category": "home/kitchen",
-             "price": price + i, "currency": "EUR", "stock": 5, "status": "active"} for i in range(n)]
+             "price": {"amount": price + i, "currency": "EUR"}, "stock": 5, "status": "active"} for i in range(n)]
 
 
 def main() -> None:

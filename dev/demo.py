@@ -139,7 +139,7 @@ def load(api: str, outbox: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {signed_up['tokens']['access_token']}"}
         seller = onboard(api, headers)
         rows = [{"sku": _sku(title, attributes), "title": title, "brand": brand, "category": category,
-                 "price": price, "currency": application["default_currency"], "stock": stock,
+                 "price": {"amount": price, "currency": application["default_currency"]}, "stock": stock,
                  "attributes": attributes, "status": "active",
                  "description": f"{title} by {brand}, sold by {application['business_name']}."}
                 for title, brand, category, price, stock, attributes in products]

@@ -127,11 +127,14 @@ def change_profile(user_id: str, changes: dict[str, Any]) -> User:
     if "vat_id" in changes:
         vat_id = changes["vat_id"] and _normalised("vat_id", validation.normalise_vat_id, changes["vat_id"], problems)
         actions.append(_set_or_remove(User.vat_id, vat_id))
+    preferences = changes.get("preferences", {})
+    if preferences is None:  # null clears every list, like an optional field
+        preferences = dict.fromkeys(("categories", "brands", "sizes"))
     for field, attribute, check in (("categories", User.preferred_categories, _categories),
                                     ("brands", User.preferred_brands, _preference_list),
                                     ("sizes", User.preferred_sizes, _preference_list)):
-        if field in changes.get("preferences", {}):
-            value = _normalised(f"preferences.{field}", check, changes["preferences"][field] or [], problems)
+        if field in preferences:
+            value = _normalised(f"preferences.{field}", check, preferences[field] or [], problems)
             actions.append(_set_or_remove(attribute, value))
     refuse(problems)
     if not actions:

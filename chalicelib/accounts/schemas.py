@@ -3,16 +3,26 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from chalicelib.core.schemas import MoneySchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.accounts.validation import _POSTAL_CODES, _VAT_FORMATS, COUNTRIES
+from chalicelib.core.categories import CATEGORIES
+from chalicelib.core.schemas import Cursor, EmailAddress, Limit, MoneySchema, QuerySchema, RequestSchema, ResponseSchema
+
+COUNTRY_CODES = sorted(COUNTRIES) + sorted(code.lower() for code in COUNTRIES)  # read in either case
+COUNTRY_CODES_WITH_RULES = sorted(_POSTAL_CODES) + sorted(code.lower() for code in _POSTAL_CODES)
+# What the server's checks accept (accounts.validation), for the schema: E.164 with a "+" or
+# "00" and the usual separators; an EU VAT id in its member state's format, written compactly.
+PHONE_PATTERN = r"^(\+|00)[\s\-./()]*[1-9]([\s\-./()]*[0-9]){6,14}[\s\-./()]*$"
+VAT_ID_PATTERN = "^(" + "|".join([*_VAT_FORMATS.values(), r"GR\d{9}"]) + ")$"
 
 
 class Registration(RequestSchema):
-    email: str = Field(max_length=320, examples=["anna@example.com"])
+    email: EmailAddress = Field(examples=["anna@example.com"])
     password: str = Field(max_length=256, description="At least 10 characters.")
     name: str = Field(min_length=1, max_length=200)
-    newsletter: bool = Field(default=False, description="Ask for the newsletter (confirmed by mail: double opt-in).")
+    newsletter: StrictBool = Field(default=False,
+                                   description="Ask for the newsletter (confirmed by mail: double opt-in).")
 
 
 class Credentials(RequestSchema):
@@ -71,7 +81,7 @@ def tokens(session: object) -> Tokens:
 # --- sign-in by link --------------------------------------------------------------------------------------------
 
 class MagicLinkRequest(RequestSchema):
-    email: str = Field(max_length=320, examples=["anna@example.com"])
+    email: EmailAddress = Field(examples=["anna@example.com"])
 
 
 class MagicLinkRedemption(RequestSchema):
@@ -92,6 +102,9 @@ SIGN_UP_MAILED = Accepted(message="Check your mail: we have sent a link to this 
 
 Language = Literal["de", "en"]
 Preference = Annotated[str, Field(min_length=1, max_length=60)]
+CategoryPreference = Annotated[str, Field(min_length=1, max_length=60,
+                                          json_schema_extra={"enum": sorted(CATEGORIES)})]
+PREFERENCES = 20  # accounts.profile.PREFERENCE_LIMIT: the schema says what the server keeps
 
 
 class Birthday(BaseModel):
@@ -105,26 +118,30 @@ class Birthday(BaseModel):
 class Preferences(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    categories: list[Preference] = Field(default_factory=list, max_length=50,
-                                         description="Category slugs (GET /v1/categories); at most 20 distinct.")
-    brands: list[Preference] = Field(default_factory=list, max_length=50, description="At most 20 distinct.")
-    sizes: list[Preference] = Field(default_factory=list, max_length=50, description="At most 20 distinct.")
+    categories: list[CategoryPreference] = Field(default_factory=list, max_length=PREFERENCES,
+                                                 description="Category slugs (GET /v1/categories).")
+    brands: list[Preference] = Field(default_factory=list, max_length=PREFERENCES)
+    sizes: list[Preference] = Field(default_factory=list, max_length=PREFERENCES)
 
 
 class PreferencesChange(RequestSchema):
-    categories: list[Preference] | None = Field(default=None, max_length=50)
-    brands: list[Preference] | None = Field(default=None, max_length=50)
-    sizes: list[Preference] | None = Field(default=None, max_length=50)
+    categories: list[CategoryPreference] | None = Field(default=None, max_length=PREFERENCES)
+    brands: list[Preference] | None = Field(default=None, max_length=PREFERENCES)
+    sizes: list[Preference] | None = Field(default=None, max_length=PREFERENCES)
 
 
 class ProfileChange(RequestSchema):
     """Only the fields given change; ``null`` clears an optional field."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    phone: str | None = Field(default=None, max_length=40, description="With country code, e.g. +49 151 12345678.")
+    phone: str | None = Field(default=None, min_length=1, max_length=40,
+                              description="With country code, e.g. +49 151 12345678; null removes it.",
+                              json_schema_extra={"pattern": PHONE_PATTERN})
     birthday: Birthday | None = None
     language: Language | None = None
-    vat_id: str | None = Field(default=None, max_length=30, description="EU VAT id (USt-IdNr.), e.g. DE123456789.")
+    vat_id: str | None = Field(default=None, min_length=1, max_length=30,
+                               description="EU VAT id (USt-IdNr.), e.g. DE123456789; null removes it.",
+                               json_schema_extra={"pattern": VAT_ID_PATTERN})
     preferences: PreferencesChange | None = None
 
 
@@ -156,7 +173,24 @@ def profile(user: Any) -> Profile:
 
 # --- addresses ------------------------------------------------------------------------------------------------
 
+def _postal_codes_by_country(schema: dict[str, Any]) -> None:
+    """The postal code formats the server checks (accounts.validation), per country, for the schema."""
+    from chalicelib.accounts.validation import _GENERIC_POSTAL_CODE, _POSTAL_CODES
+
+    def raw(pattern: str) -> str:  # the server reads the code in upper case, spaces collapsed
+        return "^" + pattern.replace("[A-Z", "[A-Za-z").replace(" ?", "[ ]?") + "$"
+
+    rules = [{"if": {"properties": {"country": {"enum": [c, c.lower()]}}, "required": ["country"]},
+              "then": {"properties": {"postal_code": {"pattern": raw(rule.pattern)}}}}
+             for c, (rule, _) in sorted(_POSTAL_CODES.items())]
+    rules.append({"if": {"properties": {"country": {"not": {"enum": COUNTRY_CODES_WITH_RULES}}}},
+                  "then": {"properties": {"postal_code": {"pattern": raw(_GENERIC_POSTAL_CODE.pattern)}}}})
+    schema["allOf"] = rules
+
+
 class AddressFields(RequestSchema):
+    model_config = ConfigDict(**RequestSchema.model_config, json_schema_extra=_postal_codes_by_country)
+
     name: str = Field(min_length=1, max_length=200, description="Recipient.")
     company: str | None = Field(default=None, max_length=200)
     line1: str = Field(min_length=1, max_length=200, description="Street and number.")
@@ -164,10 +198,11 @@ class AddressFields(RequestSchema):
     postal_code: str = Field(min_length=1, max_length=20, description="Checked for DE (5 digits), AT and CH (4).")
     city: str = Field(min_length=1, max_length=100)
     region: str | None = Field(default=None, max_length=100)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. DE.")
-    phone: str | None = Field(default=None, max_length=40)
-    is_default_shipping: bool = False
-    is_default_billing: bool = False
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. DE.",
+                         json_schema_extra={"enum": COUNTRY_CODES})
+    phone: str | None = Field(default=None, min_length=1, max_length=40, json_schema_extra={"pattern": PHONE_PATTERN})
+    is_default_shipping: StrictBool = False
+    is_default_billing: StrictBool = False
 
 
 class AddressChange(RequestSchema):
@@ -180,10 +215,11 @@ class AddressChange(RequestSchema):
     postal_code: str | None = Field(default=None, min_length=1, max_length=20)
     city: str | None = Field(default=None, min_length=1, max_length=100)
     region: str | None = Field(default=None, max_length=100)
-    country: str | None = Field(default=None, min_length=2, max_length=2)
-    phone: str | None = Field(default=None, max_length=40)
-    is_default_shipping: bool | None = None
-    is_default_billing: bool | None = None
+    country: Annotated[str, Field(json_schema_extra={"enum": COUNTRY_CODES})] | None = Field(
+        default=None, min_length=2, max_length=2)
+    phone: str | None = Field(default=None, min_length=1, max_length=40, json_schema_extra={"pattern": PHONE_PATTERN})
+    is_default_shipping: StrictBool | None = None
+    is_default_billing: StrictBool | None = None
 
 
 DEFAULT_FLAGS = ("is_default_shipping", "is_default_billing")
@@ -249,12 +285,13 @@ def payment_methods(cards: list[Any]) -> PaymentMethodList:
 # --- consents -------------------------------------------------------------------------------------------------
 
 class ConsentsChange(RequestSchema):
-    newsletter: bool = Field(description="true mails a confirmation link (double opt-in); false withdraws at once.")
+    newsletter: StrictBool = Field(
+        description="true mails a confirmation link (double opt-in); false withdraws at once.")
 
 
 class ConsentsQuery(QuerySchema):
-    cursor: str | None = Field(default=None, max_length=2000, description="From next_cursor, for older log entries.")
-    limit: int = Field(default=50, ge=1, le=100)
+    cursor: Cursor | None = Field(default=None, description="From next_cursor, for older log entries.")
+    limit: Limit = 50
 
 
 class ConsentToken(RequestSchema):

@@ -9,11 +9,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.core.categories import CATEGORIES, leaf_problem
-from chalicelib.core.money import normalise_currency
-from chalicelib.core.schemas import MoneySchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.money import CURRENCY_EXPONENTS, normalise_currency
+from chalicelib.core.schemas import (
+    HTTPS_URL_PATTERN,
+    Cursor,
+    Limit,
+    MoneySchema,
+    QuerySchema,
+    RequestSchema,
+    ResponseSchema,
+    WholeNumber,
+)
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 20_000
@@ -52,26 +61,46 @@ def _https_url(url: str) -> str:
 
 
 def _currency(code: str) -> str:
-    try:
-        return normalise_currency(code)
-    except ValueError:
-        raise ValueError(f"unsupported currency {code!r}") from None
+    if code not in CURRENCY_EXPONENTS:  # exactly the documented codes: upper case, as ISO 4217 writes them
+        raise ValueError(f"unsupported currency {code!r}; one of {', '.join(CURRENCY_EXPONENTS)}")
+    return normalise_currency(code)
+
+
+LEAF_SLUGS = sorted(slug for slug, node in CATEGORIES.items() if node.is_leaf)
 
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE)]
 Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
-Category = Annotated[str, AfterValidator(_leaf_category)]
+Category = Annotated[str, AfterValidator(_leaf_category), Field(json_schema_extra={"enum": LEAF_SLUGS})]
+AnyCategory = Annotated[str, AfterValidator(_any_category), Field(json_schema_extra={"enum": sorted(CATEGORIES)})]
 Brand = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BRAND)]
 AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ATTRIBUTE_NAME)]
 AttributeValue = Annotated[str, StringConstraints(max_length=MAX_ATTRIBUTE_VALUE)]
 Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)]
-ImageUrl = Annotated[str, StringConstraints(max_length=MAX_IMAGE_URL), AfterValidator(_https_url)]
+ImageUrl = Annotated[str, StringConstraints(max_length=MAX_IMAGE_URL, pattern=HTTPS_URL_PATTERN),
+                    AfterValidator(_https_url)]
 Images = Annotated[list[ImageUrl], Field(max_length=MAX_IMAGES)]
-Price = Annotated[StrictInt, Field(gt=0, le=MAX_PRICE, description="Integer minor units (cents), > 0.")]
-Currency = Annotated[str, AfterValidator(_currency), Field(description="ISO 4217 code the marketplace supports.")]
+Price = Annotated[WholeNumber, Field(gt=0, le=MAX_PRICE, description="Integer minor units (cents), > 0.")]
+Currency = Annotated[str, AfterValidator(_currency), Field(description="ISO 4217 code the marketplace supports.",
+                                                         json_schema_extra={"enum": list(CURRENCY_EXPONENTS)})]
 Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN),
                 Field(description="Unique per seller: letters, digits and . _ / -, at most 64.")]
-Stock = Annotated[StrictInt, Field(ge=0, le=MAX_STOCK)]
+Stock = Annotated[WholeNumber, Field(ge=0, le=MAX_STOCK)]
+
+
+class PriceIn(RequestSchema):
+    """A price in the one money shape of the API, as responses carry it."""
+
+    amount: Price
+    currency: Currency
+
+
+def _flat_price(fields: dict[str, Any]) -> dict[str, Any]:
+    """A product stores its price as amount and currency attributes side by side."""
+    price = fields.pop("price", None)
+    if price is not None:
+        fields["price"], fields["currency"] = price["amount"], price["currency"]
+    return fields
 
 
 class ProductCreate(RequestSchema):
@@ -82,18 +111,22 @@ class ProductCreate(RequestSchema):
     brand: Brand | None = None
     attributes: Attributes = Field(default_factory=dict, description="e.g. {\"colour\": \"red\", \"size\": \"42\"}")
     images: Images = Field(default_factory=list)
-    price: Price
-    currency: Currency
+    price: PriceIn = Field(description="`{\"amount\": 1999, \"currency\": \"EUR\"}`: integer minor units.")
     stock: Stock = 0
     status: Literal["draft", "active"] = Field(
         default="draft", description="`active` needs an approved seller with Stripe charges enabled.")
 
+    def stored(self) -> dict[str, Any]:
+        return _flat_price(self.model_dump())
+
 
 def _omit_null_defaults(schema: dict[str, Any]) -> None:
-    """Omitted fields of a patch keep their value; there is no default to document."""
+    """Omitted fields of a patch keep their value; there is no default to document. A patch
+    changes at least one field."""
     for field in schema.get("properties", {}).values():
         if "default" in field and field["default"] is None:
             del field["default"]
+    schema["minProperties"] = 1
 
 
 # Fields typed without None but defaulting to None: omitted means "leave as is", an
@@ -108,8 +141,7 @@ class ProductPatch(RequestSchema):
     brand: Brand | None = None
     attributes: Attributes = None  # type: ignore[assignment]
     images: Images = None  # type: ignore[assignment]
-    price: Price = None  # type: ignore[assignment]
-    currency: Currency = None  # type: ignore[assignment]
+    price: PriceIn = None  # type: ignore[assignment]
     stock: Stock = None  # type: ignore[assignment]
     status: ProductStatus = None  # type: ignore[assignment]
 
@@ -120,7 +152,7 @@ class ProductPatch(RequestSchema):
         return self
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
+        return _flat_price(self.model_dump(exclude_unset=True))
 
 
 class BulkRow(ProductPatch):
@@ -130,7 +162,7 @@ class BulkRow(ProductPatch):
     sku: Sku
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True, exclude={"sku"})
+        return _flat_price(self.model_dump(exclude_unset=True, exclude={"sku"}))
 
 
 class BulkUpsertRequest(RequestSchema):
@@ -140,8 +172,12 @@ class BulkUpsertRequest(RequestSchema):
 
 
 class StockUpdate(RequestSchema):
+    model_config = ConfigDict(**RequestSchema.model_config, json_schema_extra={
+        "anyOf": [{"required": ["expected_version"], "properties": {"expected_version": {"type": "integer"}}},
+                  {"required": ["expected_quantity"], "properties": {"expected_quantity": {"type": "integer"}}}]})
+
     quantity: Stock
-    expected_version: StrictInt | None = Field(default=None, ge=1, description="The version you last read.")
+    expected_version: WholeNumber | None = Field(default=None, ge=1, description="The version you last read.")
     expected_quantity: Stock | None = Field(default=None, description="The quantity you last read.")
 
     @model_validator(mode="after")
@@ -158,12 +194,12 @@ class HideRequest(RequestSchema):
 
 class SellerProductsQuery(QuerySchema):
     status: ProductStatus | None = None
-    cursor: str | None = None
-    limit: str | None = Field(default=None, description="1-100, default 20.")
+    cursor: Cursor | None = None
+    limit: Limit | None = Field(default=None, description="1-100, default 20.")
 
 
 class BrowseQuery(QuerySchema):
-    category: Annotated[str, AfterValidator(_any_category)] | None = Field(
+    category: AnyCategory | None = Field(
         default=None, description="A department includes its categories (`fashion` matches `fashion/shoes`).")
     seller_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,64}$")] | None = None
     brand: Annotated[str, StringConstraints(max_length=MAX_BRAND)] | None = Field(
@@ -177,8 +213,8 @@ class BrowseQuery(QuerySchema):
                                   "currency, EUR unless given.")
     in_stock: bool | None = None
     sort: Literal["newest", "price_asc", "price_desc"] = "newest"
-    cursor: str | None = None
-    limit: str | None = Field(default=None, description="1-100, default 20.")
+    cursor: Cursor | None = None
+    limit: Limit | None = Field(default=None, description="1-100, default 20.")
 
     @model_validator(mode="after")
     def _price_range(self) -> BrowseQuery:

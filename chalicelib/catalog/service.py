@@ -233,7 +233,7 @@ def _create(seller_id: str, data: ProductCreate, standing: _Standing) -> Product
     product_id, now = new_id("prd"), _now()
     product = Product(PK=seller_key(seller_id), SK=product_sk(product_id), product_id=product_id,
                       seller_id=seller_id, version=1, created_at=now, updated_at=now, hidden=False,
-                      published_at=now if data.status == "active" else None, **data.model_dump())
+                      published_at=now if data.status == "active" else None, **data.stored())
     standing.check(None, product)
     try:
         _commit(None, product, _events(None, product))

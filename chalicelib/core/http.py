@@ -62,7 +62,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     content_type: str = "application/json"
     description: str | None = None
-    headers: tuple[tuple[str, bool, str], ...] = ()  # (name, required, description) read by the view
+    headers: tuple[tuple[Any, ...], ...] = ()  # (name, required, description[, JSON schema]) read by the view
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -33,6 +33,24 @@ _MEMBERS_ONLY = ("Anonymous callers are welcome unless the operator made the mar
                  "this needs `Authorization: Bearer` (401 `members_only` without it).")
 
 
+_BOUNDS = {"gt": "exclusiveMinimum", "ge": "minimum", "lt": "exclusiveMaximum", "le": "maximum"}
+
+
+def _standard_bounds(node: Any) -> None:
+    """Bounds pydantic could not attach to a validated type stay under its own names (``gt``,
+    ``le``…) in the JSON schema; clients and validators read JSON Schema's."""
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for ours, standard in _BOUNDS.items():
+                if ours in node:
+                    node[standard] = node.pop(ours)
+        for value in node.values():
+            _standard_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _standard_bounds(value)
+
+
 def _operations(app: Chalice) -> list[tuple[str, str, Operation, list[str]]]:
     found = []
     for path, methods in sorted(app.routes.items()):
@@ -60,6 +78,7 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
              for m in models]
     refs, definitions = models_json_schema(modes, ref_template=_REF)
     schemas = definitions.get("$defs", {})
+    _standard_bounds(schemas)
 
     def ref(model: Any, mode: str) -> dict[str, Any]:
         return refs[(model, mode)]
@@ -73,26 +92,34 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
         }
         if spec.description:
             op["description"] = spec.description
+        path_schemas = spec.extra.get("path_params", {})
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": name, "in": "path", "required": True, "schema": path_schemas.get(name, {"type": "string"})}
             for name in view_args
         ]
         if spec.query is not None:
+            query_schema = spec.query.model_json_schema()
+            _standard_bounds(query_schema)
             for name, info in spec.query.model_fields.items():
                 parameters.append({
                     "name": info.alias or name, "in": "query", "required": info.is_required(),
                     "description": info.description or "",
-                    "schema": spec.query.model_json_schema()["properties"][info.alias or name],
+                    "schema": query_schema["properties"][info.alias or name],
                 })
-        for name, required, description in spec.headers:
+        for name, required, description, *schema in spec.headers:
             parameters.append({"name": name, "in": "header", "required": required, "description": description,
-                               "schema": {"type": "string"}})
+                               "schema": schema[0] if schema else {"type": "string", "minLength": int(required)}})
         if parameters:
             op["parameters"] = parameters
         if spec.body is not None:
             mode = "validation" if (spec.body, "validation") in refs else "serialization"
-            op["requestBody"] = {"required": True,
+            # a body whose fields are all optional may be left out (it is read as {})
+            required = (any(field.is_required() for field in spec.body.model_fields.values())
+                        or "minProperties" in spec.body.model_json_schema())
+            op["requestBody"] = {"required": required,
                                  "content": {"application/json": {"schema": ref(spec.body, mode)}}}
+        if "request_body" in spec.extra:  # a body the view reads itself (a file, not JSON)
+            op["requestBody"] = spec.extra["request_body"]
         responses: dict[str, Any] = {}
         success: dict[str, Any] = {"description": _STATUS_TEXT.get(spec.status, "OK")}
         if spec.response is not None and spec.status != 204:
@@ -101,13 +128,15 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
                 schema = ref(spec.response, mode)
             else:
                 schema = spec.response
-            success["content"] = {spec.content_type: {"schema": schema}}
+            success["content"] = {spec.content_type: {"schema": schema}, **spec.extra.get("also_content", {})}
         responses[str(spec.status)] = success
         error_codes = set(spec.errors)
         if spec.body is not None:
             error_codes |= {400, 413, 415, 422}
         if spec.query is not None:
             error_codes |= {422}
+            if {"cursor", "limit"} & set(spec.query.model_fields):
+                error_codes |= {400}  # invalid_cursor: a cursor the server did not sign
         if spec.auth == "optional_buyer":
             error_codes |= {401, 403}
             op["security"] = [{}, {"bearerAuth": []}]

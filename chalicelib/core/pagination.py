@@ -73,7 +73,8 @@ def decode_cursor(cursor: str | None, *, scope: str) -> dict[str, Any] | None:
     return data["k"]
 
 
-def parse_limit(raw: str | None) -> int:
+def parse_limit(raw: str | int | None) -> int:
+    """A page size from a query schema's ``Limit`` (already an int) or a raw string."""
     if raw is None or raw == "":
         return DEFAULT_LIMIT
     try:

@@ -2,17 +2,91 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
 
-class RequestSchema(BaseModel):
-    """Incoming JSON: unknown fields are an error, not silently dropped."""
+def _whole(value: Any) -> Any:
+    """JSON Schema counts 12.0 as an integer; a string, a fraction or a boolean stays refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+# An integer as JSON Schema means it: 3 and 3.0, never "3", 3.5 or true. (The before-validator
+# leaves bounds in the JSON schema under pydantic's names; chalicelib.core.openapi renames them.)
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+PERCENT_PATTERN = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
+
+
+def _percent(value: Any) -> Any:
+    """A JSON number read exactly (0.1 stays 0.1), or the decimal string responses carry."""
+    if isinstance(value, str):
+        if not re.match(PERCENT_PATTERN, value):
+            raise ValueError("must be a number from 0 to 100 with at most two decimals")
+        return Decimal(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a number")
+    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+
+
+# A percentage with at most two decimals (12.5 = 12.5 %), as a number or as the decimal
+# string a response shows ("12.50").
+Percent = Annotated[Decimal, BeforeValidator(_percent), Field(ge=0, le=100, max_digits=5, decimal_places=2),
+                    WithJsonSchema({"anyOf": [
+                        {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01},
+                        {"type": "string", "pattern": PERCENT_PATTERN}]})]
+
+# An https:// URL with a host, written in ASCII as RFC 3986 has it (anything else
+# percent-encoded): one rule for the schema and the server, whose regex engines disagree on
+# what else counts as white space.
+HTTPS_URL_PATTERN = r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][!-~]*)?$"
+
+# An e-mail address as sign-up accepts it. The schema states the pattern; the server's own
+# check (normalised, answering 422 `invalid_email`) refuses what it does not match.
+EMAIL_PATTERN = (r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@"
+                 r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
+EmailAddress = Annotated[str, Field(max_length=320, json_schema_extra={
+    "maxLength": 254, "pattern": EMAIL_PATTERN})]
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+Cursor = Annotated[str, Field(
+    min_length=3, max_length=4000, pattern=CURSOR_PATTERN,
+    description="Opaque and signed by the server: send back a `next_cursor` exactly as it came, with the same "
+                "filters. A cursor the server did not sign, or one from another listing, is 400 `invalid_cursor`.")]
+# Query values arrive as text: "20" is the integer 20 there.
+Limit = Annotated[int, Field(ge=1, le=100, description="Items per page, 1-100.")]
+
+
+class RequestSchema(BaseModel):
+    """Incoming JSON: unknown fields are an error, not silently dropped. Strings are checked as
+    sent (lengths and patterns as the schema states them); where a value is normalised (an
+    e-mail address, a phone number, a postal code) its domain check does that."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def omit_null_defaults(schema: dict[str, Any]) -> None:
+    """A patch's omitted fields keep their value; there is no default to document."""
+    for field in schema.get("properties", {}).values():
+        if "default" in field and field["default"] is None:
+            del field["default"]
+
+
+class PatchSchema(RequestSchema):
+    """A partial update: only the fields sent change. A field typed without None but
+    defaulting to None may be omitted, but not sent as null."""
+
+    model_config = ConfigDict(**RequestSchema.model_config, json_schema_extra=omit_null_defaults)
 
 
 class QuerySchema(BaseModel):

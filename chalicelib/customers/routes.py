@@ -68,6 +68,9 @@ def export_customers(query: schemas.ExportQuery, principal: Principal) -> Respon
                        "A file that cannot be read is refused whole (422). Up to 200 valid rows are imported at "
                        "once (201, the report); more are imported in the background (202, follow `Location` for "
                        "the progress), and so is any file with `?mode=background`. 10 imports per hour (429).",
+           extra={"request_body": {"required": True, "content": {
+               "text/csv": {"schema": {"type": "string", "maxLength": 1_048_576}},
+               "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
            **WRITE)
 def import_customers(query: schemas.ImportQuery, principal: Principal) -> Response:
     from chalicelib.customers.imports import start_import

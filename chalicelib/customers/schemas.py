@@ -6,15 +6,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
-from chalicelib.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from chalicelib.core.schemas import MoneySchema, PageSchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.pagination import DEFAULT_LIMIT
+from chalicelib.core.schemas import (
+    Cursor,
+    Limit,
+    MoneySchema,
+    PageSchema,
+    PatchSchema,
+    Percent,
+    QuerySchema,
+    RequestSchema,
+    ResponseSchema,
+)
 
 
 class PageQuery(QuerySchema):
-    cursor: str | None = Field(default=None, max_length=4000, description="`next_cursor` of the previous page.")
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: Cursor | None = Field(default=None, description="`next_cursor` of the previous page.")
+    limit: Limit = DEFAULT_LIMIT
 
 
 class CustomerListQuery(PageQuery):
@@ -25,8 +35,8 @@ class CustomerListQuery(PageQuery):
 
 
 class ExportQuery(QuerySchema):
-    cursor: str | None = Field(default=None, max_length=4000,
-                               description="`X-Next-Cursor` of the previous part, for sellers with very many "
+    cursor: Cursor | None = Field(default=None,
+                                  description="`X-Next-Cursor` of the previous part, for sellers with very many "
                                            "customers.")
 
 
@@ -39,8 +49,12 @@ class ImportQuery(QuerySchema):
 class ImportUploadRequest(RequestSchema):
     size_bytes: int = Field(ge=1, le=64 * 1024 * 1024, description="The file's exact size as you will upload it "
                                                                     "(signed into the URL: S3 refuses another).")
-    gzip: bool = Field(default=False, description="The file is gzip-compressed (then upload it as "
+    gzip: StrictBool = Field(default=False, description="The file is gzip-compressed (then upload it as "
                                                   "application/gzip).")
+
+
+# What the server's check (422 `invalid_vat_id`) accepts, for the schema.
+VAT_ID_PATTERN = r"^[\s.-]*[A-Za-z][\s.-]*[A-Za-z]([\s.-]*[A-Za-z0-9+*]){2,12}[\s.-]*$"
 
 
 class CustomerChange(RequestSchema):
@@ -48,10 +62,13 @@ class CustomerChange(RequestSchema):
 
     group_id: str | None = Field(default=None, max_length=64, description="null removes the customer from "
                                                                           "their group.")
-    tax_exempt: bool | None = Field(default=None, description="false also clears the reason; the VAT id stays.")
+    tax_exempt: StrictBool | None = Field(default=None, description="false also clears the reason; the VAT id stays.")
     tax_exempt_reason: str | None = Field(default=None, max_length=500,
                                           examples=["Reverse charge, §13b UStG"])
-    vat_id: str | None = Field(default=None, max_length=20, examples=["DE123456789"])
+    vat_id: str | None = Field(default=None, max_length=20, examples=["DE123456789"],
+                               json_schema_extra={"pattern": VAT_ID_PATTERN},
+                               description="A country code and 2 to 12 letters or digits; spaces, dots and dashes "
+                                           "are dropped.")
 
 
 class Customer(ResponseSchema):
@@ -92,13 +109,13 @@ class CustomerOrderPage(PageSchema[CustomerOrder]):
 
 class GroupCreate(RequestSchema):
     name: str = Field(min_length=1, max_length=100, examples=["Wholesale"])
-    discount_percent: Decimal = Field(default=Decimal(0), ge=0, le=100, max_digits=5, decimal_places=2,
+    discount_percent: Percent = Field(default=Decimal(0),
                                       description="0 to 100 with at most two decimals (12.5 = 12.5 %).")
 
 
-class GroupChange(RequestSchema):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    discount_percent: Decimal | None = Field(default=None, ge=0, le=100, max_digits=5, decimal_places=2)
+class GroupChange(PatchSchema):
+    name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    discount_percent: Percent = Field(default=None, description="0 to 100 with at most two decimals.")  # type: ignore[assignment]
 
 
 class Group(ResponseSchema):

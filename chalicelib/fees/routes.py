@@ -81,7 +81,8 @@ def delete_seller_override(seller_id: str, principal: Principal) -> Response:
 
 @bp.route("/v1/admin/fees/categories/{category_slug}", methods=["PUT"])
 @operation("Set a category's fee override; write '/' in the slug as '--' (fashion--shoes)", tags=("fees",),
-           body=schemas.FeeScheduleIn, response=schemas.FeeScheduleOut, auth="operator", errors=(404, 409))
+           body=schemas.FeeScheduleIn, response=schemas.FeeScheduleOut, auth="operator", errors=(404, 409),
+           extra={"path_params": {"category_slug": schemas.CATEGORY_IN_PATH}})
 def put_category_override(category_slug: str, body: schemas.FeeScheduleIn,
                           principal: Principal) -> schemas.FeeScheduleOut:
     from chalicelib.fees import service
@@ -93,7 +94,7 @@ def put_category_override(category_slug: str, body: schemas.FeeScheduleIn,
 
 @bp.route("/v1/admin/fees/categories/{category_slug}", methods=["DELETE"])
 @operation("Remove a category's fee override; write '/' in the slug as '--'", tags=("fees",), status=204,
-           auth="operator", errors=(404, 409))
+           auth="operator", errors=(404, 409), extra={"path_params": {"category_slug": schemas.CATEGORY_IN_PATH}})
 def delete_category_override(category_slug: str, principal: Principal) -> Response:
     from chalicelib.fees import service
     from chalicelib.fees.engine import category_scope

@@ -17,19 +17,25 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from chalicelib.core.categories import CATEGORIES
 from chalicelib.core.errors import NotFound
-from chalicelib.core.schemas import RequestSchema, ResponseSchema
+from chalicelib.core.money import CURRENCY_EXPONENTS
+from chalicelib.core.schemas import RequestSchema, ResponseSchema, WholeNumber
 
-BasisPoints = Annotated[int, Field(strict=True, ge=0, le=10_000, description="Basis points: 250 = 2.5 %.")]
-MinorUnits = Annotated[int, Field(strict=True, ge=0, description="Integer amount in minor units (cents).")]
+BasisPoints = Annotated[WholeNumber, Field(ge=0, le=10_000, description="Basis points: 250 = 2.5 %.")]
+MinorUnits = Annotated[WholeNumber, Field(ge=0, description="Integer amount in minor units (cents).")]
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
 
 
+# A category slug as a path segment: its "/" written "--" (an unknown one is a 404).
+CATEGORY_IN_PATH = {"type": "string", "enum": sorted(slug.replace("/", "--") for slug in CATEGORIES)}
+
+
 def category_from_path(segment: str) -> str:
-    """``fashion--shoes`` → ``fashion/shoes``; anything that is not a slug is a 404."""
+    """``fashion--shoes`` → ``fashion/shoes``; anything that is not a category's slug is a 404."""
     slug = segment.replace("--", "/")
-    if len(slug) > 100 or not _SLUG.match(slug):
+    if len(slug) > 100 or not _SLUG.match(slug) or slug not in CATEGORIES:
         raise NotFound("No such category.", code="category_not_found")
     return slug
 
@@ -52,7 +58,8 @@ class CurrencyTermsIn(RequestSchema):
 
 class FeeScheduleIn(RequestSchema):
     percent_bp: BasisPoints
-    currencies: dict[str, CurrencyTermsIn] = Field(default_factory=dict, max_length=20,
+    currencies: dict[str, CurrencyTermsIn] = Field(default_factory=dict, max_length=20, json_schema_extra={
+                                                       "propertyNames": {"enum": list(CURRENCY_EXPONENTS)}},
                                                    description="Amounts per ISO 4217 currency code.")
 
 

@@ -19,7 +19,8 @@ bp = Blueprint(__name__)
 @operation("My ledger entries in a time window", tags=("ledger",), query=schemas.StatementQuery,
            response=schemas.Statement, auth="seller", scopes=("reports:read",), errors=(400,),
            description="Entries of [from, to), oldest first. format=json pages with cursor/limit; format=csv "
-                       "returns the whole window as text/csv (at most 10000 entries).")
+                       "returns the whole window as text/csv (at most 10000 entries).",
+           extra={"also_content": {"text/csv": {"schema": {"type": "string"}}}})
 def get_statement(query: schemas.StatementQuery, principal: Principal) -> schemas.Statement | Response:
     from chalicelib.ledger import service
 

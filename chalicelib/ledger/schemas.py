@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.core.schemas import MoneySchema, QuerySchema, ResponseSchema
+from chalicelib.core.schemas import Cursor, Limit, MoneySchema, QuerySchema, ResponseSchema
 
 
 class Window(QuerySchema):
@@ -29,8 +29,8 @@ class Window(QuerySchema):
 
 class StatementQuery(Window):
     format: Literal["json", "csv"] = Field(default="json", description="csv: the whole window as text/csv.")
-    cursor: str | None = Field(default=None, description="next_cursor of the previous page (json only).")
-    limit: int = Field(default=50, ge=1, le=100, description="Entries per page (json only).")
+    cursor: Cursor | None = Field(default=None, description="next_cursor of the previous page (json only).")
+    limit: Limit = Field(default=50, description="Entries per page (json only).")
 
 
 class _WindowOut(ResponseSchema):

@@ -233,9 +233,9 @@ def _statement_entry(item: LedgerEntry) -> StatementEntry:
 
 def _check_window(from_: datetime, to: datetime) -> tuple[datetime, datetime]:
     from_, to = utc(from_), utc(to)
-    if to <= from_:
-        raise ValidationFailed("'to' must be after 'from'.", code="invalid_window",
-                               details=[{"field": "query.to", "message": "must be after from", "type": "window"}])
+    if to < from_:  # an empty window (to == from) holds nothing, which is an answer too
+        raise ValidationFailed("'to' must not be before 'from'.", code="invalid_window",
+                               details=[{"field": "query.to", "message": "must not be before from", "type": "window"}])
     return from_, to
 
 

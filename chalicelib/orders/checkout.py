@@ -227,7 +227,7 @@ def _shortages(holds: list[StockHold], products: dict[str, Product]) -> list[dic
 def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
     cart = load_cart(ref)
     if cart is None or not cart.lines:
-        raise ValidationFailed("The cart is empty.", code="cart_empty")
+        raise Conflict("The cart is empty.", code="cart_empty")  # the cart's state, not the request
     lines = sorted(cart.lines.items(), key=lambda item: item[1]["added_at"])
     products = products_of(cart.lines)
     sellers = sellers_by_id({line["seller_id"] for _, line in lines})
@@ -415,7 +415,7 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
     a new checkout counts against the buyer's (or guest cart's) and the caller's limits."""
     key = _check_key(idempotency_key)
     if ref is None:
-        raise ValidationFailed("The cart is empty.", code="cart_empty")
+        raise Conflict("The cart is empty.", code="cart_empty")  # the cart's state, not the request
     if data.promo_code:
         raise ValidationFailed("Promo codes are not available yet.", code="promo_code_invalid",
                                details=[{"field": "body.promo_code", "message": "unknown code", "type": "value_error"}])

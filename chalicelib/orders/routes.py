@@ -41,7 +41,8 @@ WRITE = ("orders:write",)
 CART_TOKEN = ("X-Cart-Token", False, "A guest's cart token (from the first cart response); "
                                      "ignored for signed-in buyers.")
 IDEMPOTENCY_KEY = ("Idempotency-Key", True, "A unique id per order attempt (8-128 characters); a retry with the "
-                                            "same key and body returns the same order, keys are kept 48 hours.")
+                                            "same key and body returns the same order, keys are kept 48 hours.",
+                   {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"})
 
 
 def _header(name: str) -> str | None:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool
 
 from chalicelib.accounts.schemas import AddressFields
 from chalicelib.core.money import Money
-from chalicelib.core.schemas import MoneySchema, PageSchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.schemas import (
+    Cursor,
+    Limit,
+    MoneySchema,
+    PageSchema,
+    QuerySchema,
+    RequestSchema,
+    ResponseSchema,
+    WholeNumber,
+)
 from chalicelib.orders.states import (
     MAX_LINE_QUANTITY,
     PAYMENT_STATUSES,
@@ -28,7 +37,7 @@ def money(amount: int, currency: str) -> MoneySchema:
 # --- cart -----------------------------------------------------------------------------------
 
 class QuantityIn(RequestSchema):
-    quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)
+    quantity: WholeNumber = Field(ge=1, le=MAX_LINE_QUANTITY)
 
 
 class CartLineOut(ResponseSchema):
@@ -69,8 +78,8 @@ def cart_out(view: Any) -> CartOut:
 # --- checkout -------------------------------------------------------------------------------
 
 class CheckoutAddress(AddressFields):
-    is_default_shipping: bool = Field(default=False, exclude=True)
-    is_default_billing: bool = Field(default=False, exclude=True)
+    is_default_shipping: StrictBool = Field(default=False, exclude=True)
+    is_default_billing: StrictBool = Field(default=False, exclude=True)
 
 
 class CheckoutIn(RequestSchema):
@@ -231,8 +240,8 @@ def checkout_out(result: Any) -> CheckoutOut:
 # --- orders ---------------------------------------------------------------------------------
 
 class OrdersQuery(QuerySchema):
-    cursor: str | None = None
-    limit: str | None = None
+    cursor: Cursor | None = None
+    limit: Limit | None = Field(default=None, description="1-100, default 20.")
 
 
 class SellerOrdersQuery(OrdersQuery):
@@ -257,8 +266,8 @@ class CancelIn(RequestSchema):
 
 
 class ReturnLine(RequestSchema):
-    line: StrictInt = Field(ge=1)
-    quantity: StrictInt = Field(ge=1, le=MAX_LINE_QUANTITY)
+    line: WholeNumber = Field(ge=1)
+    quantity: WholeNumber = Field(ge=1, le=MAX_LINE_QUANTITY)
 
 
 class ReturnIn(RequestSchema):
@@ -268,4 +277,4 @@ class ReturnIn(RequestSchema):
 
 
 class ApproveReturnIn(RequestSchema):
-    restock: bool = Field(default=True, description="Put the returned units back in stock.")
+    restock: StrictBool = Field(default=True, description="Put the returned units back in stock.")

@@ -7,13 +7,24 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
 from chalicelib.accounts.schemas import Tokens
 from chalicelib.core.auth import API_KEY_PREFIX, API_KEY_SCOPES
 from chalicelib.core.errors import ValidationFailed
-from chalicelib.core.money import normalise_currency
-from chalicelib.core.schemas import QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.money import CURRENCY_EXPONENTS, normalise_currency
+from chalicelib.core.schemas import (
+    EMAIL_PATTERN,
+    HTTPS_URL_PATTERN,
+    Cursor,
+    EmailAddress,
+    Limit,
+    PatchSchema,
+    QuerySchema,
+    RequestSchema,
+    ResponseSchema,
+    WholeNumber,
+)
 
 # Countries where Stripe Connect Express accounts can be opened.
 STRIPE_COUNTRIES = frozenset({
@@ -31,15 +42,22 @@ MAX_DESCRIPTION = 5_000
 MAX_URL = 2_048
 
 
+def _either_case(codes: Any) -> list[str]:
+    """An application's codes may come in upper or lower case (not mixed), as the schema lists them."""
+    return sorted(codes) + sorted(code.lower() for code in codes)
+
+
 def _country(code: str) -> str:
     upper = code.upper()
-    if upper not in STRIPE_COUNTRIES:
+    if upper not in STRIPE_COUNTRIES or code not in (upper, code.lower()):
         raise ValueError(f"sellers from {code!r} cannot be paid through Stripe Connect here; use an ISO 3166 "
                          "alpha-2 code of a supported country")
     return upper
 
 
 def _currency(code: str) -> str:
+    if code not in (code.upper(), code.lower()):
+        raise ValueError(f"unsupported currency {code!r}")
     try:
         return normalise_currency(code)
     except ValueError:
@@ -62,20 +80,23 @@ def _email(value: str) -> str:
         raise ValueError(error.details[0]["message"]) from None
 
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
-HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL), AfterValidator(_https_url)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), AfterValidator(_email)]
+HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL, pattern=HTTPS_URL_PATTERN), AfterValidator(_https_url)]
 Scope = Literal[tuple(sorted(API_KEY_SCOPES))]  # type: ignore[valid-type]
 
 
 class SellerApplication(RequestSchema):
     business_name: str = Field(min_length=1, max_length=200, examples=["Nordwind Outdoor GmbH"])
-    email: str = Field(max_length=320, description="The owner's sign-in and the seller's contact address.")
+    email: EmailAddress = Field(description="The owner's sign-in and the seller's contact address.")
     password: str = Field(max_length=256, description="At least 10 characters.")
     name: str | None = Field(default=None, min_length=1, max_length=200,
                              description="The owner's name; the business name when omitted.")
-    country: Annotated[str, AfterValidator(_country)] = Field(
+    country: Annotated[str, AfterValidator(_country),
+                       Field(json_schema_extra={"enum": _either_case(STRIPE_COUNTRIES)})] = Field(
         description="ISO 3166 alpha-2 code of the seller's country (where its Stripe account is).", examples=["DE"])
-    default_currency: Annotated[str, AfterValidator(_currency)] = Field(examples=["EUR"])
+    default_currency: Annotated[str, AfterValidator(_currency),
+                                Field(json_schema_extra={"enum": _either_case(CURRENCY_EXPONENTS)})] = Field(
+                                    examples=["EUR"])
     vat_id: str | None = Field(default=None, max_length=32, examples=["DE123456789"])
     invite_code: str | None = Field(default=None, min_length=1, max_length=100,
                                     description="Needed while the marketplace admits sellers by invitation only.")
@@ -101,24 +122,18 @@ class SellerApplication(RequestSchema):
         return compact
 
 
-class SellerProfilePatch(RequestSchema):
-    """Send only what changes; ``null`` clears an optional field."""
+class SellerProfilePatch(PatchSchema):
+    """Send only what changes; ``null`` clears an optional field (not the display name or the
+    return window, which can only change)."""
 
-    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    display_name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
     logo_url: HttpsUrl | None = None
     return_policy: str | None = Field(default=None, max_length=MAX_POLICY)
     shipping_policy: str | None = Field(default=None, max_length=MAX_POLICY)
     support_email: Email | None = None
-    return_window_days: int | None = Field(default=None, ge=0, le=365,
+    return_window_days: WholeNumber = Field(default=None, ge=0, le=365,  # type: ignore[assignment]
                                            description="At least 14 for sellers in the EU (right of withdrawal).")
-
-    @model_validator(mode="after")
-    def _required_stay(self) -> SellerProfilePatch:
-        for name in ("display_name", "return_window_days"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be removed, only changed")
-        return self
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}
@@ -253,8 +268,8 @@ class ApiKeyPage(ResponseSchema):
 
 
 class PageQuery(QuerySchema):
-    cursor: str | None = None
-    limit: str | None = Field(default=None, description="1-100, default 20.")
+    cursor: Cursor | None = None
+    limit: Limit | None = Field(default=None, description="1-100, default 20.")
 
 
 class SellerListQuery(PageQuery):

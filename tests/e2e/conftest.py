@@ -106,3 +106,18 @@ def eventually(check: Callable[[], Any], *, timeout: float = 20, what: str = "co
         if time.monotonic() > deadline:
             pytest.fail(f"{what} did not happen within {timeout:.0f} s")
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def private_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A local marketplace of the module's own, without the demo: for a test that changes what
+    every other test relies on (the marketplace's settings, sellers' standing), so that it
+    cannot disturb the shared ``local_stack``."""
+    from dev.run import in_background
+
+    state_file = tmp_path_factory.mktemp("private-stack") / "stack.json"
+    try:
+        with in_background(state_file, "--no-demo", stdout=subprocess.PIPE) as state:
+            yield LocalStack(urls=state["urls"], env=state["env"], outputs=state["outputs"])
+    except RuntimeError as error:
+        pytest.fail(str(error))

@@ -69,7 +69,8 @@ def seller_product(local_stack: LocalStack, stack_signing_key: None) -> str:
     local_stack.boto3_client("dynamodb").put_item(TableName=local_stack.outputs["TableName"], Item=seller.serialize())
     token, _ = issue_access_token(user_id=f"usr_{seller_id}", roles={"seller"}, seller_id=seller_id)
     product = _json(requests.post(f"{local_stack.api}/v1/seller/products", timeout=10, json={
-        "sku": "SOCK-1", "title": "Wool socks", "category": "fashion/clothing", "price": 1_299, "currency": "EUR",
+        "sku": "SOCK-1", "title": "Wool socks", "category": "fashion/clothing",
+        "price": {"amount": 1_299, "currency": "EUR"},
         "stock": 4, "status": "active"}, headers={"Authorization": f"Bearer {token}"}), 201)
     return product["product_id"]
 

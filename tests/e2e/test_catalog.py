@@ -48,8 +48,8 @@ def test_a_seller_lists_products_and_buyers_browse_them(local_stack: LocalStack,
     rows = [("Alpine tent", 24_900, 3, "sports/outdoor"), ("Alpine sleeping bag", 12_900, 0, "sports/outdoor"),
             ("Hiking boots", 15_900, 8, "fashion/shoes")]
     created = [_json(requests.post(f"{api}/v1/seller/products", headers=headers, timeout=20, json={
-        "sku": f"BF-{i}", "title": f"{title} {word}", "category": category, "brand": "Bergfink", "price": price,
-        "currency": "EUR", "stock": stock, "status": "active", "images": [f"https://img.bergfink.example/{i}.jpg"],
+        "sku": f"BF-{i}", "title": f"{title} {word}", "category": category, "brand": "Bergfink",
+        "price": {"amount": price, "currency": "EUR"}, "stock": stock, "status": "active", "images": [f"https://img.bergfink.example/{i}.jpg"],
     }), 201) for i, (title, price, stock, category) in enumerate(rows)]
 
     own = _json(requests.get(f"{api}/v1/seller/products", headers=headers, timeout=10), 200)

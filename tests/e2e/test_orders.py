@@ -46,7 +46,7 @@ def test_a_buyer_buys_from_three_sellers_and_everyone_is_paid_exactly(local_stac
     for _, headers in sellers:
         product = _json(requests.post(f"{api}/v1/seller/products", headers=headers, timeout=10, json={
             "sku": f"E2E-{uuid.uuid4().hex[:6]}", "title": "Wanderschuh", "category": "fashion/shoes",
-            "price": 2_000, "currency": "EUR", "stock": 5, "status": "active"}), 201)
+            "price": {"amount": 2_000, "currency": "EUR"}, "stock": 5, "status": "active"}), 201)
         products.append(product["product_id"])
 
     # a buyer fills a cart from three sellers and checks out with a saved-card stand-in

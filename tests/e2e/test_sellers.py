@@ -81,7 +81,7 @@ def test_a_seller_applies_onboards_is_approved_and_can_be_suspended(local_stack:
 
     # the ERP lists products through the key; a buyer finds them anonymously, page by page
     rows = [{"sku": f"E2E-{n}", "title": f"Trail shoe model {n}", "brand": "Nordwind", "category": "fashion/shoes",
-             "price": 5_000 + n * 100, "currency": "EUR", "stock": 3, "status": "active"} for n in range(5)]
+             "price": {"amount": 5_000 + n * 100, "currency": "EUR"}, "stock": 3, "status": "active"} for n in range(5)]
     listed = _json(requests.post(f"{api}/v1/seller/products/bulk", json={"rows": rows}, headers=integration,
                                  timeout=60), 200)
     assert {r["status"] for r in listed["results"]} == {"created"}

@@ -89,8 +89,8 @@ def listed_product(api: Any, *, price: int = 4_999, stock: int = 3, title: str =
            charges_enabled=True, created_at="2026-11-01T00:00:00+00:00").save()
     token, _ = issue_access_token(user_id="usr_wool", roles={"seller"}, seller_id=seller_id)
     status, body, _ = call(api, "POST", "/v1/seller/products", {
-        "sku": f"SOCK-{next(_serial)}", "title": title, "category": "fashion/clothing", "price": price,
-        "currency": "EUR", "stock": stock, "status": "active",
+        "sku": f"SOCK-{next(_serial)}", "title": title, "category": "fashion/clothing",
+        "price": {"amount": price, "currency": "EUR"}, "stock": stock, "status": "active",
     }, headers=bearer(token))
     assert status == 201, body
     return body["product_id"]

@@ -41,11 +41,15 @@ def operator_headers() -> dict[str, str]:
 
 
 def product_body(**overrides: Any) -> dict[str, Any]:
+    """A product create; ``price=`` (an int) and ``currency=`` fill the money object."""
+    currency = overrides.pop("currency", "EUR")
+    if isinstance(overrides.get("price"), int):
+        overrides["price"] = {"amount": overrides["price"], "currency": currency}
     body = {
         "sku": f"SKU-{next(_serial)}", "title": "Trail running shoe", "description": "Grippy and light.",
         "category": "fashion/shoes", "brand": "Salomon", "attributes": {"colour": "blue", "size": "42"},
-        "images": ["https://img.example.com/shoe.jpg"], "price": 12_999, "currency": "EUR", "stock": 5,
-        "status": "active",
+        "images": ["https://img.example.com/shoe.jpg"], "price": {"amount": 12_999, "currency": currency},
+        "stock": 5, "status": "active",
     }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not ...}

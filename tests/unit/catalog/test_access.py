@@ -114,7 +114,7 @@ def test_no_catalog_request_scans_the_table(api: Any, headers: dict[str, str], c
     path = f"/v1/seller/products/{product['product_id']}"
     requests = [
         ("GET", "/v1/seller/products", None, headers), ("GET", "/v1/seller/products?status=active", None, headers),
-        ("GET", path, None, headers), ("PATCH", path, {"price": 100}, headers),
+        ("GET", path, None, headers), ("PATCH", path, {"price": {"amount": 100, "currency": "EUR"}}, headers),
         ("PUT", f"{path}/stock", {"quantity": 0, "expected_version": 2}, headers),
         ("POST", "/v1/seller/products/bulk", {"rows": [product_body(sku="BULK-1")]}, headers),
         ("GET", "/v1/products", None, {}), ("GET", "/v1/products?q=trail&sort=price_desc", None, {}),

@@ -30,10 +30,10 @@ def test_good_rows_are_written_and_bad_or_repeated_rows_are_reported(api: Any, h
                                 (3, "B-1", "error"), (4, "B-4", "error"), (5, "B 5", "error")]
     errors = {r["row"]: r["error"] for r in result["results"] if r["error"]}
     assert errors[1]["code"] == "validation_failed"
-    assert errors[1]["details"][0]["field"] == "rows.1.price"
+    assert errors[1]["details"][0]["field"] == "rows.1.price.amount"
     assert errors[3]["code"] == "duplicate_sku_in_request"
     assert errors[3]["details"] == {"sku": "B-1", "first_row": 0}
-    assert {d["field"] for d in errors[4]["details"]} == {"rows.4.category", "rows.4.price", "rows.4.currency"}
+    assert {d["field"] for d in errors[4]["details"]} == {"rows.4.category", "rows.4.price"}
     assert errors[5]["details"][0]["field"] == "rows.5.sku"
     assert result["summary"] == {"created": 2, "updated": 0, "unchanged": 0, "error": 4}
     _, listed, _ = call(api, "GET", "/v1/seller/products", headers=headers)
@@ -65,8 +65,8 @@ def test_an_existing_sku_is_updated_with_only_the_fields_of_its_row(api: Any, he
                                                                     create: Any) -> None:
     product = create(sku="U-1", price=1000, stock=5, title="Kept")
 
-    status, result, _ = call(api, "POST", BULK, {"rows": [{"sku": "U-1", "price": 900, "stock": 0},
-                                                         {"sku": "U-1b"}]}, headers=headers)
+    status, result, _ = call(api, "POST", BULK, {"rows": [
+        {"sku": "U-1", "price": {"amount": 900, "currency": "EUR"}, "stock": 0}, {"sku": "U-1b"}]}, headers=headers)
 
     assert status == 200
     assert statuses(result) == [(0, "U-1", "updated"), (1, "U-1b", "error")]
@@ -98,7 +98,7 @@ def test_bulk_reads_in_batches_and_writes_one_transaction_per_changed_row(
     create(sku="C-0", price=100)
     create(sku="C-1", price=100)
     dynamodb_operations.clear()
-    rows = [row("C-0", price=100), {"sku": "C-1", "price": 90}, row("C-2"), row("C-3")]
+    rows = [row("C-0", price=100), {"sku": "C-1", "price": {"amount": 90, "currency": "EUR"}}, row("C-2"), row("C-3")]
 
     status, result, _ = call(api, "POST", BULK, {"rows": rows}, headers=headers)
 

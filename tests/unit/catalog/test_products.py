@@ -21,7 +21,7 @@ def outbox(table_name: str, event_type: str) -> list[dict[str, Any]]:
 
 
 def test_a_created_product_comes_back_as_sent_with_version_1(api: Any, headers: dict[str, str]) -> None:
-    body = product_body(sku="SHOE-1", currency="eur")
+    body = product_body(sku="SHOE-1")
 
     status, created, _ = call(api, "POST", "/v1/seller/products", body, headers=headers)
 
@@ -46,14 +46,17 @@ def test_creating_records_a_product_created_event(api: Any, aws: dict[str, str],
 
 
 @pytest.mark.parametrize(("field", "value", "problem"), [
-    ("price", -100, "greater_than"),
-    ("price", 0, "greater_than"),
-    ("price", "12.99", "int_type"),
-    ("price", 12.5, "int_type"),
-    ("currency", "XXX", "value_error"),
+    ("price", {"amount": -100, "currency": "EUR"}, "greater_than"),
+    ("price", {"amount": 0, "currency": "EUR"}, "greater_than"),
+    ("price", {"amount": "12.99", "currency": "EUR"}, "int_type"),
+    ("price", {"amount": 12.5, "currency": "EUR"}, "int_type"),
+    ("price", {"amount": 1299, "currency": "XXX"}, "value_error"),
+    ("price", {"amount": 1299, "currency": "eur"}, "value_error"),
+    ("price", {"amount": 1299}, "missing"),
+    ("price", "1299", "model_type"),  # one money shape, in and out: no bare amounts
     ("category", "fashion", "value_error"),
     ("category", "weapons/swords", "value_error"),
-    ("images", ["http://img.example.com/a.jpg"], "value_error"),
+    ("images", ["http://img.example.com/a.jpg"], "string_pattern_mismatch"),
     ("images", [f"https://img.example.com/{i}.jpg" for i in range(11)], "too_long"),
     ("attributes", {f"a{i}": "x" for i in range(31)}, "too_long"),
     ("attributes", {"colour": "x" * 201}, "string_too_long"),
@@ -119,7 +122,7 @@ def test_renaming_to_a_taken_sku_changes_nothing(api: Any, headers: dict[str, st
     product = create(sku="MINE", price=500)
 
     status, body, _ = call(api, "PATCH", f"/v1/seller/products/{product['product_id']}",
-                           {"sku": "TAKEN", "price": 400}, headers=headers)
+                           {"sku": "TAKEN", "price": {"amount": 400, "currency": "EUR"}}, headers=headers)
 
     assert (status, body["error"]["code"]) == (409, "duplicate_sku")
     _, after, _ = call(api, "GET", f"/v1/seller/products/{product['product_id']}", headers=headers)
@@ -258,8 +261,8 @@ def test_price_drop_and_back_in_stock_are_recorded_for_listed_products(api: Any,
     product = create(price=1000, stock=0)
     path = f"/v1/seller/products/{product['product_id']}"
 
-    call(api, "PATCH", path, {"price": 800}, headers=headers)
-    call(api, "PATCH", path, {"price": 900}, headers=headers)
+    call(api, "PATCH", path, {"price": {"amount": 800, "currency": "EUR"}}, headers=headers)
+    call(api, "PATCH", path, {"price": {"amount": 900, "currency": "EUR"}}, headers=headers)
     call(api, "PUT", f"{path}/stock", {"quantity": 4, "expected_quantity": 0}, headers=headers)
 
     [dropped] = outbox(aws["TableName"], "catalog.product_price_dropped")
@@ -275,7 +278,7 @@ def test_drafts_raise_no_wishlist_events(api: Any, aws: dict[str, str], headers:
     draft = create(price=1000, stock=0, status="draft")
     path = f"/v1/seller/products/{draft['product_id']}"
 
-    call(api, "PATCH", path, {"price": 500, "stock": 3}, headers=headers)
+    call(api, "PATCH", path, {"price": {"amount": 500, "currency": "EUR"}, "stock": 3}, headers=headers)
 
     assert outbox(aws["TableName"], "catalog.product_price_dropped") == []
     assert outbox(aws["TableName"], "catalog.product_back_in_stock") == []

@@ -34,7 +34,7 @@ def test_a_wished_product_is_listed_with_its_current_price_and_stock(api: Any, b
     status, body, _ = _wish(api, buyer, socks)
     assert status == 200, body
 
-    _seller_changes(api, socks, {"price": 3_999, "stock": 0})
+    _seller_changes(api, socks, {"price": {"amount": 3_999, "currency": "EUR"}, "stock": 0})
 
     [wish] = _wishes(api, buyer)
     assert wish == {"product_id": socks, "seller_id": "sel_wool", "added_at": wish["added_at"], "available": True,

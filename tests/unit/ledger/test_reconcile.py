@@ -242,7 +242,7 @@ def test_the_command_refuses_a_window_that_ends_before_it_starts(stripe: str) ->
     err = io.StringIO()
 
     assert args.run(args, out=io.StringIO(), err=err) == 2
-    assert err.getvalue() == "agora ledger reconcile: 'to' must be after 'from'.\n"
+    assert err.getvalue() == "agora ledger reconcile: 'to' must not be before 'from'.\n"
 
 
 def test_a_date_is_midnight_utc() -> None:

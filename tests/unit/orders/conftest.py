@@ -61,7 +61,7 @@ class Marketplace:
                 currency: str = "EUR") -> str:
         status, body, _ = call(self.api, "POST", "/v1/seller/products", {
             "sku": f"SKU-{next(_serial)}", "title": f"Product {next(_serial)}", "category": category,
-            "price": price, "currency": currency, "stock": stock, "status": "active"},
+            "price": {"amount": price, "currency": currency}, "stock": stock, "status": "active"},
             headers=seller_headers(seller_id))
         assert status == 201, body
         return body["product_id"]

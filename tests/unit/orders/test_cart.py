@@ -12,7 +12,8 @@ def test_a_cart_shows_current_prices_and_totals(market: Marketplace) -> None:
     shoe = market.product("sel_a", price=5_000)
     buyer = market.buyer()
     market.add(buyer, shoe, 2)
-    call(market.api, "PATCH", f"/v1/seller/products/{shoe}", {"price": 4_500}, headers=seller_headers("sel_a"))
+    call(market.api, "PATCH", f"/v1/seller/products/{shoe}", {"price": {"amount": 4_500, "currency": "EUR"}},
+         headers=seller_headers("sel_a"))
 
     status, cart, _ = call(market.api, "GET", "/v1/cart", headers=buyer)
 

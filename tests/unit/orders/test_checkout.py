@@ -124,7 +124,7 @@ def test_checkout_needs_a_well_formed_idempotency_key(market: Marketplace, heade
 
 def test_an_empty_cart_cannot_be_checked_out(market: Marketplace) -> None:
     status, body, _ = market.checkout(market.buyer())
-    assert (status, body["error"]["code"]) == (422, "cart_empty")
+    assert (status, body["error"]["code"]) == (409, "cart_empty")
 
 
 def test_a_bad_address_is_a_clear_422_and_reserves_nothing(market: Marketplace) -> None:
@@ -224,7 +224,8 @@ def test_a_price_change_between_cart_and_checkout_charges_the_new_price(market: 
     product = market.product("sel_a", price=1_000)
     buyer = market.buyer()
     market.add(buyer, product, 1)
-    call(market.api, "PATCH", f"/v1/seller/products/{product}", {"price": 1_500}, headers=seller_headers("sel_a"))
+    call(market.api, "PATCH", f"/v1/seller/products/{product}", {"price": {"amount": 1_500, "currency": "EUR"}},
+         headers=seller_headers("sel_a"))
 
     status, body, _ = market.checkout(buyer)
 

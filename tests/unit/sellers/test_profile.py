@@ -55,7 +55,9 @@ def test_null_clears_an_optional_field_and_omitted_fields_stay(api: Any) -> None
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"display_name": None}, "body"),
+    ({"display_name": None}, "body.display_name"),
+    ({"return_window_days": None}, "body.return_window_days"),
+    ({"return_window_days": "30"}, "body.return_window_days"),
     ({"display_name": ""}, "body.display_name"),
     ({"logo_url": "http://cdn.nordwind.example/logo.png"}, "body.logo_url"),
     ({"support_email": "help@"}, "body.support_email"),

@@ -148,6 +148,12 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
         elif spec.auth:
             error_codes |= {401, 403}
             op["security"] = [{"bearerAuth": []}]
+        # Any operation may meet a gateway throttle (429) or storage that stays busy after the
+        # retries (503 storage_busy); any write may lose a race it could not retry (409
+        # concurrent_update). Nothing was written in either case.
+        error_codes |= {429, 503}
+        if method != "get":
+            error_codes |= {409}
         for status in sorted(error_codes):
             responses[str(status)] = {
                 "description": _STATUS_TEXT.get(status, "Error"),

@@ -35,6 +35,15 @@ def test_openapi_documents_schemas_from_the_pydantic_models(api: Any) -> None:
     assert "ErrorResponse" in document["components"]["schemas"]
 
 
+def test_every_operation_documents_throttling_and_busy_storage_and_every_write_a_lost_race(api: Any) -> None:
+    # a client generated from the document must expect what any request can meet
+    _, document, _ = call(api, "GET", "/openapi.json")
+    for path, methods in document["paths"].items():
+        for method, op in methods.items():
+            expected = {"429", "503"} | ({"409"} if method != "get" else set())
+            assert expected <= set(op["responses"]), f"{method.upper()} {path}"
+
+
 def test_docs_page_loads_the_openapi_document_with_redoc_when_deployed() -> None:
     from chalice.test import Client
 

@@ -184,6 +184,12 @@ class Registry:
         return [c.name for c in self._contributors]
 
 
+class _AnyItem(TableModel):
+    """Any item of the table, to read several models' items in one BatchGetItem. A class of
+    its own: PynamoDB caches a connection (with the indexes of the model's schema) on the
+    class it is asked for, and the models would inherit one cached on TableModel itself."""
+
+
 def read_items(keys: Iterable[Key]) -> dict[tuple[str, str], TableModel]:
     """Every key in one BatchGetItem (one more per 100 keys; unprocessed keys are asked for
     again with backoff, :meth:`TableModel._batch_get_page`), each item read as its key's model."""
@@ -194,7 +200,7 @@ def read_items(keys: Iterable[Key]) -> dict[tuple[str, str], TableModel]:
     wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in models]
     found: dict[tuple[str, str], TableModel] = {}
     for start in range(0, len(wanted), BATCH_GET_KEYS):
-        page, _ = TableModel._batch_get_page(wanted[start:start + BATCH_GET_KEYS], None, None)
+        page, _ = _AnyItem._batch_get_page(wanted[start:start + BATCH_GET_KEYS], None, None)
         for raw in page:
             at = (raw["PK"]["S"], raw["SK"]["S"])
             found[at] = models[at].from_raw_data(raw)

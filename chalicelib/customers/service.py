@@ -197,11 +197,28 @@ def pricing_terms_of(seller_ids: Iterable[str], user_id: str) -> dict[str, tuple
     """:func:`pricing_terms` for every seller of a checkout at once: one BatchGetItem of the
     buyer's customer records, one of their groups (2 RT whatever the number of sellers)."""
     sellers = sorted(set(seller_ids))
-    customers = list(Customer.batch_get([(seller_key(s), customer_sk(user_id)) for s in sellers])) if sellers else []
-    group_keys = [(seller_key(c.seller_id), group_sk(c.group_id)) for c in customers if c.group_id]
-    discounts = {g.seller_id: int(g.discount_basis_points) for g in CustomerGroup.batch_get(group_keys)} \
-        if group_keys else {}
-    terms = dict.fromkeys(sellers, (0, False))
+    customers = list(Customer.batch_get(customer_record_keys(sellers, user_id))) if sellers else []
+    group_keys = customer_group_keys(customers)
+    groups = list(CustomerGroup.batch_get(group_keys)) if group_keys else []
+    return terms_from(sellers, customers, groups)
+
+
+def customer_record_keys(seller_ids: Iterable[str], user_id: str) -> list[tuple[str, str]]:
+    """The keys of the buyer's customer record at each seller, for a caller that reads them
+    with other items in one BatchGetItem (checkout's contributors)."""
+    return [(seller_key(s), customer_sk(user_id)) for s in sorted(set(seller_ids))]
+
+
+def customer_group_keys(customers: Iterable[Customer]) -> list[tuple[str, str]]:
+    """The keys of the groups ``customers`` are in (the second read of the terms)."""
+    return [(seller_key(c.seller_id), group_sk(c.group_id)) for c in customers if c.group_id]
+
+
+def terms_from(seller_ids: Iterable[str], customers: Iterable[Customer],
+               groups: Iterable[CustomerGroup]) -> dict[str, tuple[int, bool]]:
+    """:func:`pricing_terms` per seller from the records read by the keys above (pure)."""
+    discounts = {g.seller_id: int(g.discount_basis_points) for g in groups}
+    terms = dict.fromkeys(sorted(set(seller_ids)), (0, False))
     for customer in customers:
         terms[customer.seller_id] = (discounts.get(customer.seller_id, 0), bool(customer.tax_exempt))
     return terms

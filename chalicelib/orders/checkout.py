@@ -3,20 +3,24 @@
 One request, in order:
 1. the Idempotency-Key (required) is looked up: a key seen before with the same body
    returns that order again (its PaymentIntent too); with another body it is a 422;
-2. the cart, its products and sellers, the buyer's terms at each seller, the fee policies
-   and the sellers' trailing sales are read, and the cart is priced (``pricing.py``);
+2. the cart, its products and sellers, what the checkout's contributors need (the buyer's
+   customer-group terms at each seller, :mod:`chalicelib.orders.contributors`), the fee
+   policies and the sellers' trailing sales are read, and the cart is priced with the
+   contributors' adjustments (``pricing.py``);
 3. one TransactWriteItems writes the key, the order, one sub-order per seller, every
-   product's stock reservation (``catalog.stock``), the emptied cart and the outbox
-   events. A line that cannot be reserved fails the whole checkout with a 409 naming the
-   products and what is available; a concurrent change of a price or of the cart prices
-   it again; ``TransactionConflict`` is retried with jittered backoff;
+   product's stock reservation (``catalog.stock``), the contributors' items, the emptied
+   cart and the outbox events. A line that cannot be reserved fails the whole checkout with
+   a 409 naming the products and what is available; a contributor's item whose condition
+   fails answers that contributor's refusal; a concurrent change of a price or of the cart
+   prices it again; ``TransactionConflict`` is retried with jittered backoff;
 4. one PaymentIntent for the total is created with the key ``order:<id>:payment_intent``,
    so the replay of step 1 — or two requests racing with one key — gets the same one.
 
 Round trips, whatever the number of lines (<= 50) and sellers (<= 8): DynamoDB GetItem
 key, UpdateItem per checkout limit (buyer, source address; not for a replay), GetItem
-cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem customer records (+1
-BatchGetItem of their groups when the buyer is in one), BatchGetItem fee schedules,
+cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem of every contributor's keys
+(the buyer's customer records; none for a guest without an account) +1 BatchGetItem of
+their follow-up keys (the groups, when the buyer is in one), BatchGetItem fee schedules,
 BatchGetItem trailing sales (1 per 3 sellers), GetItem user + BatchGetItem default
 addresses, TransactWriteItems, UpdateItem order = 13 for 3 sellers (+1 per 3 more
 sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and
@@ -35,6 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from chalicelib.accounts.addresses import address_snapshot, snapshot, validated_address
@@ -48,10 +53,11 @@ from chalicelib.core.db import LabelledTransaction, TransactionContention
 from chalicelib.core.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import Money
-from chalicelib.customers.service import pricing_terms_of
 from chalicelib.events.service import new_event
 from chalicelib.fees.service import fee_policies, trailing_sales_of
 from chalicelib.orders.cart import CartRef, load_cart, products_of
+from chalicelib.orders.contributors import checkout_context, contributors
+from chalicelib.orders.extensions import CheckoutContext, TransactionItem
 from chalicelib.orders.models import (
     CART_SK,
     CHECKOUT_SK,
@@ -66,7 +72,7 @@ from chalicelib.orders.models import (
     seller_status_key,
     user_key,
 )
-from chalicelib.orders.pricing import LineInput, SellerTerms, price_order
+from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers.service import sellers_by_id
 
@@ -131,6 +137,8 @@ class _Plan:
     sub_orders: list[SubOrder]
     holds: list[StockHold]
     cart: Cart
+    context: CheckoutContext
+    priced: PricedOrder
 
 
 class _Repriced(Exception):
@@ -251,15 +259,16 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
 
     currency = currencies[0]
     today = _now().date()
-    terms = pricing_terms_of(seller_ids, buyer.user_id) if buyer.user_id else dict.fromkeys(seller_ids, (0, False))
+    context = checkout_context(buyer.user_id, currency, seller_ids)
+    exempt = {seller_id for contributor in contributors for seller_id in contributor.tax_exempt_sellers(context)}
     priced = price_order(
         [LineInput(product_id=pid, seller_id=line["seller_id"], sku=products[pid].sku, title=products[pid].title,
                    category=products[pid].category, unit_price=Money(currency, int(products[pid].price)),
                    quantity=int(line["quantity"])) for pid, line in lines],
-        terms={sid: SellerTerms(country=sellers[sid].country, discount_bp=terms[sid][0], tax_exempt=terms[sid][1])
-               for sid in seller_ids},
+        terms={sid: SellerTerms(country=sellers[sid].country, tax_exempt=sid in exempt) for sid in seller_ids},
         policies=fee_policies(seller_ids, {products[pid].category for pid, _ in lines}),
         trailing_sales=trailing_sales_of(seller_ids, currency, today),
+        adjusters=[partial(contributor.adjust, context) for contributor in contributors],
     )
     minimum = MINIMUM_CHARGE.get(currency, 50)
     if priced.total.amount < minimum:
@@ -294,11 +303,12 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
                  currency=currency, lines=[line.to_json() for line in part.lines], subtotal=part.subtotal.amount,
                  discount=part.discount.amount, tax=part.tax.amount, total=part.total.amount, fee=part.fee.amount,
                  tax_exempt="yes" if part.tax_exempt else None, shipping_address=shipping,
+                 adjustments=[adjustment.to_json() for adjustment in part.adjustments] or None,
                  history=[{"status": "pending_payment", "at": created}], version=1, created_at=created,
                  updated_at=created, GSI3PK=seller_status_key(part.seller_id, "pending_payment"), GSI3SK=order_id)
         for part in priced.sellers
     ]
-    return _Plan(order=order, sub_orders=sub_orders, holds=holds, cart=cart)
+    return _Plan(order=order, sub_orders=sub_orders, holds=holds, cart=cart, context=context, priced=priced)
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -317,12 +327,21 @@ def _commit(plan: _Plan, ref: CartRef, key: str, request_hash: str) -> None:
         transaction.put("sub_order", sub, SubOrder.PK.does_not_exist())
     for hold, write in zip(summed(plan.holds), reserve_writes(plan.holds), strict=True):
         transaction.add(f"stock:{hold.product_id}", write)
+    refusals: dict[str, TransactionItem] = {}
+    for contributor in contributors:
+        for index, item in enumerate(contributor.transaction_items(plan.context, order, plan.priced)):
+            label = f"contributor:{contributor.name}:{index}"
+            refusals[label] = item
+            transaction.add(label, item.write)
     transaction.delete("cart", Cart(ref.pk, CART_SK), Cart.version == plan.cart.version)
     transaction.put("event", new_event("order.placed", _placed_payload(plan)))
     transaction.put("event", stock_changed_event(plan.holds))
     failed = transaction.commit()
     if "key" in failed:
         raise _KeyTaken
+    refused = [refusals[label] for label in sorted(failed) if label in refusals]
+    if refused:  # e.g. a promotion's usage cap reached: nothing was written
+        raise refused[0].refusal
     if failed:  # a reservation (stock, price, state) or the cart changed; or, practically never, a ULID collided
         raise _Repriced
 

@@ -178,6 +178,9 @@ class SubOrder(TableModel):
     total = NumberAttribute()
     fee = NumberAttribute()
     tax_exempt = UnicodeAttribute(null=True)  # "yes" when the seller exempts this buyer
+    # the checkout contributors' price adjustments, with who funds them (absent when none):
+    # [{"line", "amount", "source", "label", "funding": {"seller_bp"}}]; ``discount`` is their sum
+    adjustments = JSONAttribute(null=True)
     shipping_address = JSONAttribute()
     carrier = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)

@@ -9,8 +9,8 @@ Paid: one TransactWriteItems moves the order and every sub-order to ``paid``, wr
 ledger (the charge; per seller its gross share and the marketplace fee), adds the
 sellers' sales for volume tiers and records ``order.paid`` — whose subscribers make the
 buyer each seller's customer and transfer each seller's share
-(:mod:`chalicelib.orders.payouts`). Unpaid: the order and sub-orders are cancelled and the
-stock goes back, in one transaction.
+(:mod:`chalicelib.orders.payouts`). Unpaid: the order and sub-orders are cancelled, the
+stock goes back and the checkout contributors release what they took, in one transaction.
 
 Reservations run out after ``checkout.PAYMENT_WINDOW``: :func:`release_expired` (scheduled)
 Queries the payment-due index per day bucket — orders leave it when paid or cancelled —
@@ -51,6 +51,7 @@ from chalicelib.events.service import new_event
 from chalicelib.fees.service import record_sale
 from chalicelib.ledger.postings import charge_posting, refund_posting, seller_share_postings
 from chalicelib.ledger.service import apply_postings, posting_items
+from chalicelib.orders.contributors import contributors
 from chalicelib.orders.models import Order, SubOrder, order_sk, payment_due_key, transfer_due_key, user_key
 from chalicelib.orders.transitions import holds_of, move, now_stamp, sub_orders_of
 from chalicelib.payments import stripe_gateway
@@ -185,6 +186,9 @@ def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, ca
         holds += holds_of(sub)
     for index, write in enumerate(release_writes(holds)):
         transaction.add(f"stock:{index}", write)
+    for contributor in contributors:  # what checkout's contributors took (in this transaction: once)
+        for write in contributor.release(order, subs):
+            transaction.add(f"release:{contributor.name}", write)
     transaction.put("event", stock_changed_event(holds))
     transaction.put("event", new_event("order.cancelled", {"order_id": order.order_id, "user_id": order.user_id,
                                                            "reason": reason}))

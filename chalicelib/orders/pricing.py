@@ -2,7 +2,9 @@
 
 Per line, in this order (each step rounds half-up to the minor unit, per line):
 1. ``gross = unit_price * quantity`` (the product's current price);
-2. ``discount = gross * group_discount_bp / 10000`` (the buyer's customer group at that seller);
+2. the price adjustments of the checkout's contributors (:mod:`chalicelib.orders.extensions`),
+   each contributor in its registered order on the price the previous ones left (the
+   customer-group discount first); ``discount`` is their sum;
 3. VAT by :func:`chalicelib.orders.tax.included_vat` on ``gross - discount`` (tax-exempt
    buyers pay the net);
 4. the marketplace fee on the line's total by :func:`chalicelib.fees.engine.line_fee`.
@@ -11,7 +13,7 @@ A sub-order's and the order's amounts are sums of their lines, so nothing is rou
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +35,65 @@ class LineInput:
 
 @dataclass(frozen=True)
 class SellerTerms:
-    """What the seller grants this buyer, and where the seller taxes from."""
+    """Where the seller taxes from, and whether it exempts this buyer."""
 
     country: str
-    discount_bp: int = 0
     tax_exempt: bool = False
+
+
+FULL_SHARE_BP = 10_000
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Who bears an adjustment: the seller's share in basis points, the marketplace the rest.
+    A seller-funded one lowers the seller's payout; a marketplace-funded one would be paid to
+    the seller as if undiscounted (see :func:`chalicelib.orders.extensions.register_contributor`)."""
+
+    seller_bp: int = FULL_SHARE_BP
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.seller_bp <= FULL_SHARE_BP:
+            raise ValueError("a seller's share is 0 to 10000 basis points")
+
+    def to_json(self) -> dict[str, int]:
+        return {"seller_bp": self.seller_bp}
+
+
+SELLER_FUNDED = Funding(FULL_SHARE_BP)
+MARKETPLACE_FUNDED = Funding(0)
+
+
+@dataclass(frozen=True)
+class LinePrice:
+    """A line as a contributor sees it: ``price`` is after the adjustments before its turn."""
+
+    line: int
+    product_id: str
+    seller_id: str
+    category: str
+    quantity: int
+    unit_price: Money
+    price: Money
+
+
+@dataclass(frozen=True)
+class PriceAdjustment:
+    """An amount off one line (minor units, never more than the line's price at that step),
+    with where it came from and who funds it."""
+
+    line: int
+    amount: Money
+    source: str  # the contributor's name
+    label: str  # what it is, for the seller and the buyer (a group's or promotion's id)
+    funding: Funding = SELLER_FUNDED
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.line, "amount": self.amount.amount, "source": self.source, "label": self.label,
+                "funding": self.funding.to_json()}
+
+
+Adjuster = Callable[[Sequence[LinePrice]], Sequence[PriceAdjustment]]
 
 
 @dataclass(frozen=True)
@@ -54,6 +110,7 @@ class PricedLine:
     tax: Money
     tax_rate_bp: int
     fee: Money
+    adjustments: tuple[PriceAdjustment, ...] = ()
 
     @property
     def subtotal(self) -> Money:
@@ -117,6 +174,10 @@ class PricedSeller(_Sums):
     def _parts(self) -> Sequence[Any]:
         return self.lines
 
+    @property
+    def adjustments(self) -> list[PriceAdjustment]:
+        return [adjustment for line in self.lines for adjustment in line.adjustments]
+
 
 @dataclass(frozen=True)
 class PricedOrder(_Sums):
@@ -127,18 +188,40 @@ class PricedOrder(_Sums):
         return self.sellers
 
 
+def _adjusted(lines: Sequence[LineInput], adjusters: Sequence[Adjuster]) -> dict[int, list[PriceAdjustment]]:
+    """Each adjuster in turn on the prices the previous ones left; a line never below zero."""
+    prices = {number: line.unit_price.times(line.quantity) for number, line in enumerate(lines, start=1)}
+    found: dict[int, list[PriceAdjustment]] = {number: [] for number in prices}
+    for adjuster in adjusters:
+        step = adjuster([LinePrice(line=number, product_id=line.product_id, seller_id=line.seller_id,
+                                   category=line.category, quantity=line.quantity, unit_price=line.unit_price,
+                                   price=prices[number]) for number, line in enumerate(lines, start=1)])
+        for adjustment in step:
+            if adjustment.line not in prices:
+                raise ValueError(f"{adjustment.source} adjusted line {adjustment.line}, which is not in the order")
+            if not 0 <= adjustment.amount.amount <= prices[adjustment.line].amount:
+                raise ValueError(f"{adjustment.source} took {adjustment.amount.amount} off line {adjustment.line}, "
+                                 f"priced {prices[adjustment.line].amount}")
+        for adjustment in step:  # after the checks, so one adjuster sees its own step's prices
+            if adjustment.amount.amount:
+                prices[adjustment.line] = prices[adjustment.line] - adjustment.amount
+                found[adjustment.line].append(adjustment)
+    return found
+
+
 def price_order(lines: Sequence[LineInput], *, terms: Mapping[str, SellerTerms], policies: Mapping[str, FeePolicy],
-                trailing_sales: Mapping[str, Money]) -> PricedOrder:
+                trailing_sales: Mapping[str, Money], adjusters: Sequence[Adjuster] = ()) -> PricedOrder:
     """Price ``lines`` (one currency; the caller checks) into one priced part per seller,
     sellers and lines in the order given."""
     if not lines:
         raise ValueError("nothing to price")
     currency = lines[0].unit_price.currency
+    adjustments = _adjusted(lines, adjusters)
     by_seller: dict[str, list[PricedLine]] = {}
     for number, line in enumerate(lines, start=1):
         seller = terms[line.seller_id]
         gross = line.unit_price.times(line.quantity)
-        discount = gross.percent_of(seller.discount_bp)
+        discount = _sum([adjustment.amount for adjustment in adjustments[number]], currency)
         taxed = included_vat(gross - discount, seller_country=seller.country, category_slug=line.category,
                              exempt=seller.tax_exempt)
         fee = line_fee(policies[line.seller_id], line_total=taxed.total, category=line.category,
@@ -146,7 +229,7 @@ def price_order(lines: Sequence[LineInput], *, terms: Mapping[str, SellerTerms],
         by_seller.setdefault(line.seller_id, []).append(PricedLine(
             line=number, product_id=line.product_id, sku=line.sku, title=line.title, category=line.category,
             quantity=line.quantity, unit_price=line.unit_price, discount=discount, total=taxed.total,
-            tax=taxed.tax, tax_rate_bp=taxed.rate_bp, fee=fee))
+            tax=taxed.tax, tax_rate_bp=taxed.rate_bp, fee=fee, adjustments=tuple(adjustments[number])))
     return PricedOrder(currency=currency, sellers=tuple(
         PricedSeller(seller_id=seller_id, currency=currency, tax_exempt=terms[seller_id].tax_exempt,
                      lines=tuple(priced))

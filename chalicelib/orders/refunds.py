@@ -11,7 +11,8 @@ Runs as a subscriber of ``order.refund_requested``. Steps, each repeatable: Stri
 (key ``order:<id>:refund:<refund>``), transfer reversal (key
 ``order:<id>:reversal:<refund>:<seller>``), then one transaction: the ledger postings (their
 markers make a repeat fail harmlessly), the refund marked done, the seller's sales
-reduced, and a returned sub-order moved to ``refunded``.
+reduced, what the checkout contributors reverse (given their adjustments' part of the
+refunded amounts) and a returned sub-order moved to ``refunded``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from chalicelib.ledger.postings import (
     transfer_reversal_posting,
 )
 from chalicelib.ledger.service import posting_items
+from chalicelib.orders.contributors import contributors
+from chalicelib.orders.extensions import reversed_adjustments
 from chalicelib.orders.lifecycle import get_order, get_sub_order
 from chalicelib.orders.models import Refund, refund_sk, user_key
 from chalicelib.orders.transitions import move, now_stamp
@@ -78,6 +81,10 @@ def execute_refund(user_id: str, order_id: str, refund_id: str) -> bool:
     for write in posting_items(*postings):
         transaction.add("ledger", write)
     transaction.add("sales", record_sale(refund.seller_id, -refunded, now.date()))
+    reversed_parts = reversed_adjustments(sub, refund)
+    for contributor in contributors:  # in the refund's transaction: once per refund
+        for write in contributor.reverse(order, refund, reversed_parts.get(contributor.name, [])):
+            transaction.add(f"reverse:{contributor.name}", write)
     if sub.status == "returned":
         move(transaction, sub, "refunded", at=at, payload={"refund_id": refund_id, "amount": refunded.amount})
     failed = transaction.commit()

@@ -1,0 +1,233 @@
+"""Checkout's extension points: how pricing and the checkout's transaction take contributions
+without orders importing who contributes.
+
+A contributor (the customer-group discount, :mod:`chalicelib.orders.group_discount`; later
+promotions and loyalty from their own packages) implements :class:`CheckoutContributor` and
+is registered once, in order (:class:`Registry`; the marketplace's registry is
+:mod:`chalicelib.orders.contributors`). Per checkout, every hook is called for every
+contributor in that order:
+
+1. ``keys`` — the items it needs, read with every other contributor's in one BatchGetItem;
+   ``follow_up_keys`` — items named by what that read found (a customer record's group), in
+   a second one. So the round trips stay the same whatever the number of contributors: at
+   most two BatchGetItems, none when nobody names a key (:func:`read_items`);
+2. ``adjust`` — amounts off lines, each on the price the contributors before it left, with
+   who funds them (:class:`~chalicelib.orders.pricing.PriceAdjustment`); ``tax_exempt_sellers``
+   — the sellers whose part the buyer pays net of VAT;
+3. ``transaction_items`` — writes for the checkout's one TransactWriteItems, each with the
+   refusal (a domain error, a 409) to answer when its condition fails: nothing is written then,
+   no stock is reserved;
+4. ``release`` — writes that give back what an unpaid order took when it is cancelled or its
+   payment window expires, in the same transaction as the cancellation (so once);
+5. ``reverse`` — writes for a refund's transaction (so once per refund), given the part of the
+   contributor's adjustments on the refunded amounts (:func:`reversed_adjustments`).
+
+Writes of ``release`` and ``reverse`` should carry no condition that can fail: a failed one
+fails the whole cancellation or refund record. The checkout's transaction holds at most 63
+items of its own (8 sellers, 50 products), so contributors share what is left of
+DynamoDB's 100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from chalicelib.core.db import ItemWrite, TableModel
+from chalicelib.core.errors import AgoraError
+from chalicelib.core.money import Money, divide_half_up
+from chalicelib.orders.models import Order, Refund, SubOrder
+from chalicelib.orders.pricing import (
+    SELLER_FUNDED,
+    Funding,
+    LinePrice,
+    PriceAdjustment,
+    PricedOrder,
+)
+
+__all__ = ["SELLER_FUNDED", "CheckoutContext", "CheckoutContributor", "Contributor", "Found", "Funding", "Key",
+           "LinePrice", "PriceAdjustment", "Registry", "TransactionItem", "UnsupportedFunding", "read_items",
+           "reversed_adjustments"]
+
+BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
+
+
+@dataclass(frozen=True)
+class Key:
+    """An item a contributor needs read, and the model to read it as."""
+
+    model: type[TableModel]
+    pk: str
+    sk: str
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the contributors' reads found (absent keys are simply missing)."""
+
+    items: Mapping[tuple[str, str], TableModel] = field(default_factory=dict)
+
+    def get(self, key: Key) -> Any:
+        return self.items.get((key.pk, key.sk))
+
+    def all(self, keys: Iterable[Key]) -> list[Any]:
+        return [item for item in (self.get(key) for key in keys) if item is not None]
+
+    def merged(self, more: Mapping[tuple[str, str], TableModel]) -> Found:
+        return Found({**self.items, **more})
+
+
+@dataclass(frozen=True)
+class CheckoutContext:
+    """One checkout as contributors see it."""
+
+    user_id: str | None  # None: a guest without an account yet (nobody's customer)
+    currency: str
+    seller_ids: tuple[str, ...]
+    found: Found = field(default_factory=Found)
+
+
+@dataclass(frozen=True)
+class TransactionItem:
+    """A write for the checkout's transaction and what the buyer is told when its condition
+    fails (e.g. a promotion's usage cap reached)."""
+
+    write: ItemWrite
+    refusal: AgoraError
+
+
+class UnsupportedFunding(ValueError):
+    """A contributor asks for funding the ledger cannot book yet."""
+
+
+@runtime_checkable
+class CheckoutContributor(Protocol):
+    name: str  # unique; also the ``source`` of its adjustments
+    funding: Funding  # who bears its adjustments
+
+    def keys(self, context: CheckoutContext) -> Sequence[Key]: ...
+
+    def follow_up_keys(self, context: CheckoutContext) -> Sequence[Key]: ...
+
+    def adjust(self, context: CheckoutContext, lines: Sequence[LinePrice]) -> Sequence[PriceAdjustment]: ...
+
+    def tax_exempt_sellers(self, context: CheckoutContext) -> Collection[str]: ...
+
+    def transaction_items(self, context: CheckoutContext, order: Order,
+                          priced: PricedOrder) -> Sequence[TransactionItem]: ...
+
+    def release(self, order: Order, sub_orders: Sequence[SubOrder]) -> Sequence[ItemWrite]: ...
+
+    def reverse(self, order: Order, refund: Refund, reversed: Sequence[PriceAdjustment]) -> Sequence[ItemWrite]: ...
+
+
+class Contributor:
+    """A contributor that contributes nothing: subclasses override the hooks they need."""
+
+    name = ""
+    funding = SELLER_FUNDED
+
+    def keys(self, context: CheckoutContext) -> Sequence[Key]:
+        return ()
+
+    def follow_up_keys(self, context: CheckoutContext) -> Sequence[Key]:
+        return ()
+
+    def adjust(self, context: CheckoutContext, lines: Sequence[LinePrice]) -> Sequence[PriceAdjustment]:
+        return ()
+
+    def tax_exempt_sellers(self, context: CheckoutContext) -> Collection[str]:
+        return ()
+
+    def transaction_items(self, context: CheckoutContext, order: Order,
+                          priced: PricedOrder) -> Sequence[TransactionItem]:
+        return ()
+
+    def release(self, order: Order, sub_orders: Sequence[SubOrder]) -> Sequence[ItemWrite]:
+        return ()
+
+    def reverse(self, order: Order, refund: Refund, reversed: Sequence[PriceAdjustment]) -> Sequence[ItemWrite]:
+        return ()
+
+
+class Registry:
+    """Contributors in the order their hooks run (pricing applies them in this order)."""
+
+    def __init__(self, contributors: Iterable[CheckoutContributor] = ()) -> None:
+        self._contributors: list[CheckoutContributor] = []
+        for contributor in contributors:
+            self.register(contributor)
+
+    def register(self, contributor: CheckoutContributor) -> CheckoutContributor:
+        """Add ``contributor`` after those registered before. Only seller-funded adjustments
+        are accepted: a marketplace-funded one must pay the seller as if undiscounted, and the
+        ledger and the transfers have no posting for that cost yet."""
+        if not isinstance(contributor, CheckoutContributor):
+            raise TypeError(f"{contributor!r} does not implement CheckoutContributor")
+        if not contributor.name:
+            raise ValueError("a checkout contributor needs a name")
+        if any(c.name == contributor.name for c in self._contributors):
+            raise ValueError(f"a checkout contributor named {contributor.name!r} is registered already")
+        if contributor.funding != SELLER_FUNDED:
+            raise UnsupportedFunding(
+                f"{contributor.name}: only seller-funded adjustments can be booked; marketplace-funded ones "
+                "need ledger postings and transfers that do not exist yet")
+        self._contributors.append(contributor)
+        return contributor
+
+    def unregister(self, name: str) -> None:
+        self._contributors = [c for c in self._contributors if c.name != name]
+
+    def __iter__(self) -> Iterator[CheckoutContributor]:
+        return iter(list(self._contributors))  # a copy: registering while iterating is safe
+
+    def names(self) -> list[str]:
+        return [c.name for c in self._contributors]
+
+
+class _AnyItem(TableModel):
+    """Any item of the table, to read several models' items in one BatchGetItem. A class of
+    its own: PynamoDB caches a connection (with the indexes of the model's schema) on the
+    class it is asked for, and the models would inherit one cached on TableModel itself."""
+
+
+def read_items(keys: Iterable[Key]) -> dict[tuple[str, str], TableModel]:
+    """Every key in one BatchGetItem (one more per 100 keys; unprocessed keys are asked for
+    again with backoff, :meth:`TableModel._batch_get_page`), each item read as its key's model."""
+    models: dict[tuple[str, str], type[TableModel]] = {}
+    for key in keys:
+        if models.setdefault((key.pk, key.sk), key.model) is not key.model:
+            raise ValueError(f"{key.pk}/{key.sk} is asked for as two models")
+    wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in models]
+    found: dict[tuple[str, str], TableModel] = {}
+    for start in range(0, len(wanted), BATCH_GET_KEYS):
+        page, _ = _AnyItem._batch_get_page(wanted[start:start + BATCH_GET_KEYS], None, None)
+        for raw in page:
+            at = (raw["PK"]["S"], raw["SK"]["S"])
+            found[at] = models[at].from_raw_data(raw)
+    return found
+
+
+def reversed_adjustments(sub: SubOrder, refund: Refund) -> dict[str, list[PriceAdjustment]]:
+    """Per contributor, the part of its adjustments on the refund's lines that this refund
+    gives back: an adjustment ``A`` on a line of total ``T`` of which ``before`` was refunded
+    earlier and ``amount`` now reverses ``A*(before+amount)/T - A*before/T`` (each rounded
+    half-up), so refunding a line in steps reverses exactly ``A`` in the end."""
+    currency = refund.currency
+    recorded: dict[int, list[dict[str, Any]]] = {}
+    for adjustment in sub.adjustments or []:
+        recorded.setdefault(int(adjustment["line"]), []).append(adjustment)
+    found: dict[str, list[PriceAdjustment]] = {}
+    for line in refund.lines:
+        total, before, amount = int(line["line_total"]), int(line["refunded_before"]), int(line["amount"])
+        if total <= 0:
+            continue
+        for adjustment in recorded.get(int(line["line"]), []):
+            whole = int(adjustment["amount"])
+            share = divide_half_up(whole * (before + amount), total) - divide_half_up(whole * before, total)
+            if share:
+                found.setdefault(adjustment["source"], []).append(PriceAdjustment(
+                    line=int(line["line"]), amount=Money(currency, share), source=adjustment["source"],
+                    label=adjustment["label"], funding=Funding(int(adjustment["funding"]["seller_bp"]))))
+    return found

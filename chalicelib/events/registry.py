@@ -62,6 +62,7 @@ class Delivered(Generic[E]):
 
 
 Handler = Callable[[Delivered[Any]], None]
+H = TypeVar("H", bound=Handler)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def _register(event_class: type[DomainEvent]) -> None:
     _EVENTS[event_class.event_type] = event_class
 
 
-def subscribe(*events: type[DomainEvent] | str, marker: str | None = None) -> Callable[[Handler], Handler]:
+def subscribe(*events: type[DomainEvent] | str, marker: str | None = None) -> Callable[[H], H]:
     """Register the decorated function to be handed each of ``events`` once.
 
     Name an event by its class, or by its type where the consumer sits in a lower layer
@@ -96,7 +97,7 @@ def subscribe(*events: type[DomainEvent] | str, marker: str | None = None) -> Ca
     keeps the name a subscriber's once-markers had before it moved (default
     ``module:function``), so an event redelivered across that deploy is not handled twice."""
 
-    def register(function: Handler) -> Handler:
+    def register(function: H) -> H:
         subscriber = Subscriber(marker or f"{function.__module__}:{function.__qualname__}", function)
         for event in events:
             event_type = event if isinstance(event, str) else event.event_type

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.core.errors import Conflict
 from chalicelib.core.logging import logger
@@ -38,6 +38,7 @@ from chalicelib.payments.stripe_gateway import verify_webhook
 # A handler gets the event as plain JSON and may return "refused" when the event does not
 # match what agora knows.
 HandlerFunction = Callable[[dict[str, Any]], str | None]
+F = TypeVar("F", bound=HandlerFunction)
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,7 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
-def handles(event_type: str, *, endpoint: str, marker: str | None = None) -> Callable[[HandlerFunction],
-                                                                                      HandlerFunction]:
+def handles(event_type: str, *, endpoint: str, marker: str | None = None) -> Callable[[F], F]:
     """Register the decorated function as a handler of Stripe's ``event_type`` at ``endpoint``
     (``platform`` or ``connect``); a domain does so in its ``subscriptions`` module, which
     app.py imports. A type belongs to one endpoint only. ``marker`` keeps the name a
@@ -77,7 +77,7 @@ def handles(event_type: str, *, endpoint: str, marker: str | None = None) -> Cal
     if elsewhere:
         raise ValueError(f"{event_type!r} is handled at the {elsewhere[0]} endpoint already")
 
-    def register(function: HandlerFunction) -> HandlerFunction:
+    def register(function: F) -> F:
         handler = Handler(marker or f"{function.__module__}:{function.__qualname__}", function)
         registered = ENDPOINTS[endpoint].handlers.get(event_type, ())
         if any(h.marker == handler.marker for h in registered):

@@ -2,16 +2,32 @@
 
 from chalice import Chalice, ConvertToMiddleware
 
+# The ``_…events`` and ``_…subscriptions`` imports register themselves on import: each
+# package's event models (the events worker reads only declared types) and subscriptions
+# (event subscribers, Stripe webhook handlers, the seller hooks core.auth asks). All are
+# light, so the cold start loads no SDK for them.
+from chalicelib.accounts import events as _accounts_events  # noqa: F401
+from chalicelib.accounts import subscriptions as _accounts_subscriptions  # noqa: F401
 from chalicelib.accounts.routes import bp as accounts_routes
+from chalicelib.catalog import events as _catalog_events  # noqa: F401
+from chalicelib.catalog import subscriptions as _catalog_subscriptions  # noqa: F401
 from chalicelib.catalog.routes import bp as catalog_routes
 from chalicelib.core import http, resources
 from chalicelib.core.logging import logger
+from chalicelib.customers import events as _customers_events  # noqa: F401
+from chalicelib.customers import subscriptions as _customers_subscriptions  # noqa: F401
 from chalicelib.customers.routes import bp as customers_routes
 from chalicelib.fees.routes import bp as fees_routes
 from chalicelib.ledger.routes import bp as ledger_routes
+from chalicelib.orders import events as _orders_events  # noqa: F401
+from chalicelib.orders import subscriptions as _orders_subscriptions  # noqa: F401
 from chalicelib.orders.routes import bp as orders_routes
 from chalicelib.payments.routes import bp as payments_routes
+from chalicelib.platform import events as _platform_events  # noqa: F401
 from chalicelib.platform.routes import bp as platform_routes
+from chalicelib.retention import subscriptions as _retention_subscriptions  # noqa: F401
+from chalicelib.sellers import events as _sellers_events  # noqa: F401
+from chalicelib.sellers import subscriptions as _sellers_subscriptions  # noqa: F401
 from chalicelib.sellers.routes import bp as sellers_routes
 
 app = Chalice(app_name="agora")

@@ -25,6 +25,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.accounts import consents, payment_methods, personal_data
+from chalicelib.accounts.events import AccountErased
 from chalicelib.accounts.models import (
     ADDRESS_PREFIX,
     PERSONAL_USER_ATTRIBUTES,
@@ -136,7 +137,7 @@ def _anonymise(user: User) -> None:
                                                      Consent.updated_at.set(now)])
                 transaction.save(consents.log_entry(user.user_id, consent.topic, "withdrawn", method="account_erasure",
                                                     source_ip=None, at=now))
-            transaction.save(new_event("account.erased", {"user_id": user.user_id, "erased_at": now}))
+            transaction.save(new_event(AccountErased(user_id=user.user_id, erased_at=now)))
     except TransactWriteError as error:
         if not was_condition_failure(error):  # else erased concurrently: the clean-up still runs
             raise

@@ -18,6 +18,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts import validation
+from chalicelib.accounts.events import AccountUpdated
 from chalicelib.accounts.models import ADDRESS_PREFIX, PROFILE_SK, Address, User, birthday_key, user_key
 from chalicelib.accounts.service import account_closed, get_active_user
 from chalicelib.core.categories import CATEGORIES
@@ -161,7 +162,7 @@ def _update_and_announce(user_id: str, actions: list[Any], changed: list[str]) -
         with write_transaction() as transaction:
             transaction.update(User(PK=user_key(user_id), SK=PROFILE_SK), actions=actions,
                                condition=User.status == "active")
-            transaction.save(new_event("account.updated", {"user_id": user_id, "changed": changed}))
+            transaction.save(new_event(AccountUpdated(user_id=user_id, changed=changed)))
     except TransactWriteError as error:
         if was_condition_failure(error):
             raise account_closed() from None

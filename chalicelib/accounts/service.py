@@ -38,6 +38,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts import magic_links
 from chalicelib.accounts.emails import normalise_email
+from chalicelib.accounts.events import AccountCreated, InvitationAccepted
 from chalicelib.accounts.models import PROFILE_SK, EmailClaim, SignUp, User, email_key, signup_key, user_key
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import throttle
@@ -112,8 +113,8 @@ def create_user(user: User, *, together_with: Iterable[Any | NewItem] = (),
     item whose key was taken (DynamoDB reports the failed condition per item).
     """
     claim = EmailClaim(PK=email_key(user.email), SK="EMAIL", user_id=user.user_id)
-    event = new_event("account.created", {"user_id": user.user_id, "email": user.email, "name": user.name,
-                                          "roles": sorted(user.roles), **(event_payload or {})})
+    event = new_event(AccountCreated(user_id=user.user_id, email=user.email, name=user.name,
+                                     roles=sorted(user.roles), **(event_payload or {})))
     # (item, error when its key exists) in the order written; None: saved unconditionally.
     writes: list[tuple[Any, AgoraError | None]] = [
         (claim, EmailTaken()),
@@ -400,7 +401,7 @@ def accept_invitation(user: User, invitation_id: str) -> None:
     """The person used a seller's invitation link: tell the seller's side (the
     ``account.invitation_accepted`` event), which links its customer record to the account.
     The link is single use and the subscriber idempotent, so this happens once."""
-    record_event("account.invitation_accepted", {"user_id": user.user_id, "invitation_id": invitation_id})
+    record_event(InvitationAccepted(user_id=user.user_id, invitation_id=invitation_id))
 
 
 def redeem_link(token: str, *, source_ip: str) -> Session:

@@ -19,6 +19,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.catalog import listings
+from chalicelib.catalog.events import (
+    ProductBackInStock,
+    ProductCreated,
+    ProductDeleted,
+    ProductHidden,
+    ProductPriceDropped,
+    ProductUnhidden,
+    ProductUpdated,
+)
 from chalicelib.catalog.models import (
     POINTER_SK,
     PRODUCT_PREFIX,
@@ -189,14 +198,14 @@ def _payload(product: Product) -> dict[str, Any]:
 def _events(old: Product | None, new: Product) -> list[OutboxEvent]:
     """created / updated, plus what wishlists wait for: a lower price, stock again."""
     if old is None:
-        return [new_event("catalog.product_created", _payload(new))]
+        return [new_event(ProductCreated(**_payload(new)))]
     changed = [field for field in TRACKED_FIELDS if getattr(old, field) != getattr(new, field)]
-    events = [new_event("catalog.product_updated", {**_payload(new), "changed": changed})]
+    events = [new_event(ProductUpdated(**_payload(new), changed=changed))]
     if new.is_listed and new.currency == old.currency and new.price < old.price:
-        events.append(new_event("catalog.product_price_dropped", {
-            **_payload(new), "old_price": int(old.price), "new_price": int(new.price)}))
+        events.append(new_event(ProductPriceDropped(**_payload(new), old_price=int(old.price),
+                                                    new_price=int(new.price))))
     if new.is_listed and int(old.stock) == 0 and int(new.stock) > 0:
-        events.append(new_event("catalog.product_back_in_stock", _payload(new)))
+        events.append(new_event(ProductBackInStock(**_payload(new))))
     return events
 
 
@@ -277,7 +286,7 @@ def remove_product(seller_id: str, product_id: str) -> tuple[str, Product | None
     def attempt() -> tuple[str, Product | None]:
         old = get_seller_product(seller_id, product_id)
         if old.status == "draft" and not old.published_at:
-            _commit(old, None, [new_event("catalog.product_deleted", _payload(old))])
+            _commit(old, None, [new_event(ProductDeleted(**_payload(old)))])
             return "deleted", None
         new = _changed(old, {"status": "archived"})
         if new is None:
@@ -392,8 +401,8 @@ def _bulk_create(i: int, seller_id: str, row: BulkRow, *, raw: dict[str, Any], s
 
 # --- operator moderation -----------------------------------------------------------------
 
-def _moderate(product_id: str, changes: Callable[[Product], dict[str, Any] | None], event_type: str,
-              extra: dict[str, Any]) -> Product:
+def _moderate(product_id: str, changes: Callable[[Product], dict[str, Any] | None],
+              event: type[ProductHidden | ProductUnhidden], extra: dict[str, Any]) -> Product:
     """Pointer GetItem + product GetItem + TransactWrite (re-read on a lost race)."""
 
     def attempt() -> Product:
@@ -402,7 +411,7 @@ def _moderate(product_id: str, changes: Callable[[Product], dict[str, Any] | Non
         new = _changed(old, wanted) if wanted else None
         if new is None:
             return old
-        _commit(old, new, [new_event(event_type, {**_payload(new), **extra})])
+        _commit(old, new, [new_event(event(**_payload(new), **extra))])
         return new
 
     return retrying(attempt, what="product", attempts=MAX_WRITE_ATTEMPTS)
@@ -413,10 +422,10 @@ def hide_product(operator_id: str, product_id: str, reason: str) -> Product:
     product again replaces the reason."""
     return _moderate(product_id, lambda _: {"hidden": True, "hidden_reason": reason, "hidden_at": _now(),
                                             "hidden_by": operator_id},
-                     "catalog.product_hidden", {"reason": reason, "operator_id": operator_id})
+                     ProductHidden, {"reason": reason, "operator_id": operator_id})
 
 
 def unhide_product(operator_id: str, product_id: str) -> Product:
     return _moderate(product_id, lambda old: {"hidden": False, "hidden_reason": None, "hidden_at": None,
                                               "hidden_by": None} if old.hidden else None,
-                     "catalog.product_unhidden", {"operator_id": operator_id})
+                     ProductUnhidden, {"operator_id": operator_id})

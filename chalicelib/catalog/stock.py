@@ -29,9 +29,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.catalog import listings
+from chalicelib.catalog.events import ProductBackInStock, StockChanged, StockedProduct
 from chalicelib.catalog.models import LISTING_PREFIX, Product, ProductListing, product_pk, product_sk, seller_key
 from chalicelib.core.db import ItemWrite, LabelledTransaction, TransactionContention
 from chalicelib.events.models import OutboxEvent
+from chalicelib.events.registry import Delivered
 from chalicelib.events.service import new_event
 
 MAX_REFRESH_ATTEMPTS = 3
@@ -91,7 +93,7 @@ def release_writes(holds: Iterable[StockHold]) -> list[ItemWrite]:
 
 def stock_changed_event(holds: Iterable[StockHold]) -> OutboxEvent:
     products = sorted({(h.seller_id, h.product_id) for h in holds})
-    return new_event("catalog.stock_changed", {"products": [{"seller_id": s, "product_id": p} for s, p in products]})
+    return new_event(StockChanged(products=[StockedProduct(seller_id=s, product_id=p) for s, p in products]))
 
 
 # --- keeping browse entries' in-stock flag true --------------------------------------------
@@ -103,7 +105,7 @@ def _rewrite(product: Product) -> bool:
     for entry in listings.entries(product):
         transaction.put("entry", entry)
     if int(product.stock) > 0:
-        transaction.put("event", new_event("catalog.product_back_in_stock", _payload(product)))
+        transaction.put("event", new_event(ProductBackInStock(**_payload(product))))
     try:
         return not transaction.commit()
     except TransactionContention:
@@ -147,8 +149,8 @@ def stale_listings(products: list[dict[str, str]]) -> list[Product]:
     return stale
 
 
-def on_stock_changed(message: dict[str, Any]) -> None:
-    """Subscriber of ``catalog.stock_changed``: ``{"products": [{"seller_id", "product_id"}]}``;
-    reads in batches and rewrites only the entries that are stale."""
-    for product in stale_listings(message["payload"]["products"]):
+def on_stock_changed(delivered: Delivered[StockChanged]) -> None:
+    """Subscriber of ``catalog.stock_changed``; reads in batches and rewrites only the
+    entries that are stale."""
+    for product in stale_listings([p.model_dump() for p in delivered.event.products]):
         refresh_listing(product)

@@ -9,9 +9,9 @@ only a hash is stored.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +26,6 @@ ACCESS_TOKEN_SECONDS = 15 * 60
 ALGORITHM = "HS256"  # the only one accepted; never taken from the token
 
 API_KEY_PREFIX = "agora_sk_"
-# Resolves an API key to a Principal; lives with the seller keys it reads.
-API_KEY_RESOLVER = "chalicelib.sellers.api_keys:authenticate"
-# Whether buyers must sign in to browse; lives with the marketplace settings it reads.
-MEMBERS_ONLY_CHECK = "chalicelib.sellers.marketplace:members_only"
-# A seller's standing (pending, approved, suspended, rejected; None: no such seller).
-SELLER_STANDING = "chalicelib.sellers.standing:standing_of"
 
 # What an API key may be given.
 API_KEY_SCOPES = frozenset({
@@ -161,18 +155,40 @@ def _user_principal(token: str) -> Principal:
                      session_id=session_id, auth_time=claims.get("auth_time", claims["iat"]))
 
 
-def _resolve(target: str) -> Any:
-    module, function = target.split(":")
-    return getattr(importlib.import_module(module), function)
+@dataclass(frozen=True)
+class SellerHooks:
+    """What the authoriser asks of sellers, which sits above core: sellers provides them
+    (:func:`provide_seller_hooks`, from ``chalicelib/sellers/subscriptions.py``, which app.py
+    imports)."""
+
+    api_key_principal: Callable[[str], Principal]  # an API key's principal, or Unauthorized
+    members_only: Callable[[], bool]  # whether buyers must sign in to browse
+    standing_of: Callable[[str], str | None]  # pending, approved, suspended, rejected; None: no such seller
+
+
+_seller_hooks: list[SellerHooks] = []  # the one provided, once it is
+
+
+def provide_seller_hooks(hooks: SellerHooks) -> None:
+    _seller_hooks[:] = [hooks]
+
+
+def seller_hooks() -> SellerHooks:
+    """The seller hooks. Without them, what only sellers can answer (an API key, the
+    members-only gate, a seller user's standing) fails with a 500: closed, never open."""
+    if not _seller_hooks:
+        raise RuntimeError("core.auth has no seller hooks: chalicelib.sellers.subscriptions provides them "
+                           "when app.py imports it")
+    return _seller_hooks[0]
 
 
 def admit_member(authorization: str | None) -> None:
     """The gate of buyer-facing public routes (``auth="member"``): anyone may pass while the
     marketplace is open to buyers; while it is members-only, only a caller with a valid
     credential (a signed-in buyer, seller user or operator, or a seller API key). The
-    setting is cached per container (see ``MEMBERS_ONLY_CHECK``), and an open marketplace
+    setting is cached per container (``SellerHooks.members_only``), and an open marketplace
     does not even look at the header, so anonymous browse costs nothing extra."""
-    if not _resolve(MEMBERS_ONLY_CHECK)():
+    if not seller_hooks().members_only():
         return
     if not authorization:
         raise Unauthorized("This marketplace is open to members only: sign in to browse.", code="members_only")
@@ -188,7 +204,7 @@ def authenticate(authorization: str | None) -> Principal:
     if scheme.lower() != "bearer" or not credential:
         raise Unauthorized("Use Authorization: Bearer <token>.", code="invalid_token")
     if credential.startswith(API_KEY_PREFIX):
-        return _resolve(API_KEY_RESOLVER)(credential)
+        return seller_hooks().api_key_principal(credential)
     return _user_principal(credential)
 
 
@@ -226,7 +242,7 @@ def authorize(principal: Principal, requirement: str, scopes: tuple[str, ...] = 
 
 
 def _check_standing(seller_id: str, scopes: tuple[str, ...]) -> None:
-    standing = _resolve(SELLER_STANDING)(seller_id)
+    standing = seller_hooks().standing_of(seller_id)
     if standing is None:
         raise Forbidden("This seller account no longer exists.", code="seller_required")
     refused = [scope for scope in scopes if scope not in STANDING_SCOPES.get(standing, frozenset())]

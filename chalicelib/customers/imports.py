@@ -74,6 +74,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.settings import get_settings
 from chalicelib.customers import service
+from chalicelib.customers.events import ContactImported
 from chalicelib.customers.models import (
     AWAITING_UPLOAD,
     CHECKED,
@@ -108,7 +109,6 @@ WORK_SECONDS = 20  # the file reader hands over to a fresh invocation after this
 UPLOAD_URL_SECONDS = 15 * 60
 JOB_TTL_SECONDS = 30 * 24 * 3600
 CHUNK_TTL_SECONDS = 2 * 24 * 3600
-CONTACT_IMPORTED = "customer.contact_imported"
 UPLOAD_ROUTE = "/v1/seller/customers/imports/uploads"
 # Each import reads a file and may queue thousands of rows and mails: a seller gets a few an hour.
 IMPORTS_PER_SELLER = throttle.Rule("customer-imports-seller", limit=10, window_seconds=3600)
@@ -167,8 +167,7 @@ def _import_row(seller_id: str, import_id: str, row: Row, existing: Customer | N
     if existing is not None:
         return _outcome_of(existing, import_id)
     contact = service.new_contact(seller_id, name=row.name, email=row.email, import_id=import_id)
-    event = new_event(CONTACT_IMPORTED, {"seller_id": seller_id, "customer_id": contact.customer_id,
-                                         "email": row.email})
+    event = new_event(ContactImported(seller_id=seller_id, customer_id=contact.customer_id, email=row.email))
     try:
         with write_transaction() as transaction:
             transaction.save(contact)  # versioned: its first save is conditional on the key being new

@@ -22,15 +22,16 @@ their account (:func:`chalicelib.customers.service.link_contact`, idempotent).
 
 from __future__ import annotations
 
-from typing import Any
-
+from chalicelib.accounts.events import InvitationAccepted
 from chalicelib.accounts.magic_links import send_link_mail
 from chalicelib.accounts.service import invite_account
 from chalicelib.core import throttle
 from chalicelib.core.errors import NotFound
 from chalicelib.core.logging import logger
 from chalicelib.customers import service
+from chalicelib.customers.events import ContactImported
 from chalicelib.customers.models import is_contact_id
+from chalicelib.events.registry import Delivered
 from chalicelib.sellers.service import get_seller
 
 TEMPLATE = "customer_invite"
@@ -42,12 +43,12 @@ def invitation_ref(seller_id: str, customer_id: str) -> str:
     return f"{seller_id}/{customer_id}"
 
 
-def on_contact_imported(event: dict[str, Any]) -> None:
+def on_contact_imported(delivered: Delivered[ContactImported]) -> None:
     """Round trips: GetItem(contact); the account (GetItem claim + GetItem user, or the
     invited account's TransactWriteItems); GetItem + UpdateItem(pacing); GetItem(seller);
     SQS SendMessage(mail)."""
-    payload = event["payload"]
-    seller_id, customer_id, email = payload["seller_id"], payload["customer_id"], payload["email"]
+    imported = delivered.event
+    seller_id, customer_id, email = imported.seller_id, imported.customer_id, imported.email
     contact = service.find_customer(seller_id, customer_id)
     if contact is None or contact.linked:
         return
@@ -69,11 +70,11 @@ def on_contact_imported(event: dict[str, Any]) -> None:
                    dedupe_key=f"{TEMPLATE}:{seller_id}:{customer_id}")
 
 
-def on_invitation_accepted(event: dict[str, Any]) -> None:
+def on_invitation_accepted(delivered: Delivered[InvitationAccepted]) -> None:
     """Link the contact named by the invitation to the account that accepted it."""
-    payload = event["payload"]
-    seller_id, _, customer_id = str(payload.get("invitation_id") or "").partition("/")
+    accepted = delivered.event
+    seller_id, _, customer_id = accepted.invitation_id.partition("/")
     if not seller_id or not is_contact_id(customer_id):
-        logger.warning("not a customer invitation", extra={"invitation_id": payload.get("invitation_id")})
+        logger.warning("not a customer invitation", extra={"invitation_id": accepted.invitation_id})
         return
-    service.link_contact(seller_id, customer_id, payload["user_id"])
+    service.link_contact(seller_id, customer_id, accepted.user_id)

@@ -19,13 +19,14 @@ re-reads the account and refreshes every seller's linked copy. Contacts follow n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
+from chalicelib.accounts.events import AccountErased, AccountUpdated
 from chalicelib.accounts.service import get_user
 from chalicelib.core.db import Stale, retrying, was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
@@ -50,6 +51,7 @@ from chalicelib.customers.models import (
     member_sk,
     seller_key,
 )
+from chalicelib.events.registry import Delivered
 
 M = TypeVar("M", bound=Model)
 
@@ -392,29 +394,43 @@ def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ord
     return retrying(attempt, what="customer", attempts=SAVE_ATTEMPTS)
 
 
-def on_order_paid(message: dict[str, Any]) -> None:
-    """Subscriber of ``order.paid``. Payload::
-
-        {"order_id": "ord_…", "user_id": "usr_…", "paid_at": "<ISO 8601 with zone>",
-         "sellers": [{"seller_id": "sel_…", "amount": 4200, "currency": "EUR"}, …]}
-
-    ``amount`` is the seller's share of the order in minor units (what the buyer paid
-    for that seller's lines).
-    """
-    payload = message["payload"]
-    paid_at = datetime.fromisoformat(payload["paid_at"])
-    for share in payload["sellers"]:
-        record_order(share["seller_id"], payload["user_id"], payload["order_id"],
-                     Money(share["currency"], int(share["amount"])), paid_at)
+class PaidShare(Protocol):
+    @property
+    def seller_id(self) -> str: ...
+    @property
+    def amount(self) -> int: ...  # what the buyer paid for that seller's lines, minor units
+    @property
+    def currency(self) -> str: ...
 
 
-def on_account_updated(message: dict[str, Any]) -> None:
-    """Subscriber of ``account.updated`` and ``account.erased`` (payload
-    ``{"user_id": "usr_…", …}``): copy the account's current name and email to every
-    seller's record of that buyer — after an erasure that is the anonymised placeholder,
-    while the seller keeps the order figures. The account is re-read, so events arriving
+class PaidOrder(Protocol):
+    """What customers reads of orders' ``order.paid`` (``chalicelib.orders.events.OrderPaid``,
+    not imported: orders sits above customers)."""
+
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def paid_at(self) -> str: ...  # ISO 8601 with zone
+    @property
+    def sellers(self) -> Sequence[PaidShare]: ...
+
+
+def on_order_paid(delivered: Delivered[Any]) -> None:
+    """Subscriber of ``order.paid`` (a :class:`PaidOrder`): the buyer becomes each paid seller's customer."""
+    paid: PaidOrder = delivered.event
+    paid_at = datetime.fromisoformat(paid.paid_at)
+    for share in paid.sellers:
+        record_order(share.seller_id, paid.user_id, paid.order_id, Money(share.currency, int(share.amount)), paid_at)
+
+
+def on_account_updated(delivered: Delivered[AccountUpdated | AccountErased]) -> None:
+    """Subscriber of ``account.updated`` and ``account.erased``: copy the account's current
+    name and email to every seller's record of that buyer — after an erasure that is the
+    anonymised placeholder, while the seller keeps the order figures. The account is re-read, so events arriving
     out of order still leave the latest values."""
-    user_id = message["payload"]["user_id"]
+    user_id = delivered.event.user_id
     try:
         user = get_user(user_id)
     except NotFound:

@@ -20,6 +20,7 @@ EVENT_PREFIX = "EVENT#"
 class OutboxEvent(TableModel):
     event_id = UnicodeAttribute()
     type = UnicodeAttribute()
+    version = NumberAttribute(null=True)  # the event model's version; items from before it have none (1)
     occurred_at = UnicodeAttribute()
     payload = JSONAttribute()
     expires_at = NumberAttribute()

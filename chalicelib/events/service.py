@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -12,50 +11,27 @@ from chalicelib.core import once, sqs
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.settings import get_settings
+from chalicelib.events import registry
 from chalicelib.events.models import EVENT_PREFIX, OutboxEvent
+from chalicelib.events.registry import DomainEvent
 
 OUTBOX_TTL_SECONDS = 7 * 24 * 3600
 
-# Event type -> "module:function" of the domain functions that react to it. Strings,
-# so that the events worker imports only the domains an event needs.
-SUBSCRIBERS: dict[str, tuple[str, ...]] = {
-    "system.pipeline_check": ("chalicelib.retention.service:on_pipeline_check",),
-    # Sellers' customers: the first paid order makes a buyer a seller's customer; profile
-    # changes refresh the sellers' copies (payloads documented in chalicelib/customers/service.py).
-    "order.paid": ("chalicelib.customers.service:on_order_paid", "chalicelib.orders.payouts:on_order_paid"),
-    # Refunds requested by a cancellation or an approved return are carried out here
-    # (Stripe refund, transfer reversal, ledger); browse entries follow stock changes.
-    "order.refund_requested": ("chalicelib.orders.refunds:on_refund_requested",),
-    "catalog.stock_changed": ("chalicelib.catalog.stock:on_stock_changed",),
-    "account.updated": ("chalicelib.customers.service:on_account_updated",),
-    "account.erased": ("chalicelib.customers.service:on_account_updated",
-                       "chalicelib.orders.privacy:on_account_erased"),
-    "account.created": ("chalicelib.accounts.subscribers:on_account_created",),
-    # Sellers' imports: each contact's person is invited (an invited account for a new address,
-    # one mail naming the seller); accepting the invitation links the contact to the account.
-    "customer.contact_imported": ("chalicelib.customers.invitations:on_contact_imported",),
-    "account.invitation_accepted": ("chalicelib.customers.invitations:on_invitation_accepted",),
-    # Opening the marketplace to sellers approves those waiting with charges enabled, in steps.
-    "marketplace.settings_changed": ("chalicelib.sellers.service:on_settings_changed",),
-    "sellers.approval_sweep": ("chalicelib.sellers.service:on_approval_sweep",),
-}
-
-
-def new_event(event_type: str, payload: dict[str, Any]) -> OutboxEvent:
+def new_event(event: DomainEvent) -> OutboxEvent:
     """An outbox item to save inside the caller's transaction."""
     event_id = new_id("evt")
     return OutboxEvent(
-        PK=f"{EVENT_PREFIX}{event_id}", SK="EVENT", event_id=event_id, type=event_type,
-        occurred_at=datetime.now(UTC).isoformat(), payload=payload,
+        PK=f"{EVENT_PREFIX}{event_id}", SK="EVENT", event_id=event_id, type=event.event_type,
+        version=event.event_version, occurred_at=datetime.now(UTC).isoformat(), payload=event.payload(),
         expires_at=int(time.time()) + OUTBOX_TTL_SECONDS,
     )
 
 
-def record_event(event_type: str, payload: dict[str, Any]) -> str:
+def record_event(event: DomainEvent) -> str:
     """Record an event on its own, for changes that are a single write."""
-    event = new_event(event_type, payload)
-    event.save()
-    return event.event_id
+    item = new_event(event)
+    item.save()
+    return item.event_id
 
 
 def _plain(attribute: dict[str, Any]) -> Any:
@@ -91,12 +67,15 @@ def _outbox_message(record: dict[str, Any]) -> dict[str, Any] | None:
     if not _plain(image.get("PK", {"S": ""})).startswith(EVENT_PREFIX):
         return None
     payload = _plain(image["payload"])
-    return {
+    message = {
         "event_id": _plain(image["event_id"]),
         "type": _plain(image["type"]),
         "occurred_at": _plain(image["occurred_at"]),
         "payload": json.loads(payload) if isinstance(payload, str) else payload,
     }
+    if "version" in image:  # items written before versions were recorded have none
+        message["version"] = _plain(image["version"])
+    return message
 
 
 def _set_aside(record: dict[str, Any], reason: str) -> dict[str, Any]:
@@ -156,11 +135,6 @@ def relay(stream_records: Iterable[dict[str, Any]]) -> int:
     return len(messages)
 
 
-def _resolve(target: str) -> Any:
-    module_name, function_name = target.split(":")
-    return getattr(importlib.import_module(module_name), function_name)
-
-
 def dispatch(message: dict[str, Any]) -> None:
     """Hand one event to each subscriber exactly once, even if SQS delivers it again.
 
@@ -168,15 +142,21 @@ def dispatch(message: dict[str, Any]) -> None:
     the Lambda dies mid-work (a timeout raises nothing), the redelivered message runs the
     subscriber again once the lease is over, instead of being skipped as done. A subscriber
     still leased to another invocation raises :class:`once.InProgress`, so the message comes
-    back later; the subscribers done before it are skipped then."""
-    event_type = message["type"]
-    for target in SUBSCRIBERS.get(event_type, ()):
-        key = f"event:{message['event_id']}:{target}"
+    back later; the subscribers done before it are skipped then.
+
+    The payload is read into its event's model first: a type no package declares, or a
+    payload that does not fit, raises (:class:`registry.UnknownEvent`,
+    :class:`registry.InvalidEvent`) like any poison message, so it is retried and then kept
+    in the events queue's dead-letter queue rather than dropped."""
+    delivered = registry.parse(message)
+    for subscriber in registry.subscribers_of(message["type"]):
+        key = f"event:{message['event_id']}:{subscriber.marker}"
         if not once.begin(key):
-            logger.info("event already handled", extra={"event_id": message["event_id"], "subscriber": target})
+            logger.info("event already handled", extra={"event_id": message["event_id"],
+                                                         "subscriber": subscriber.marker})
             continue
         try:
-            _resolve(target)(message)
+            subscriber.handle(delivered)
         except Exception:
             once.release(key)
             raise

@@ -57,6 +57,7 @@ from chalicelib.events.service import new_event
 from chalicelib.fees.service import fee_policies, trailing_sales_of
 from chalicelib.orders.cart import CartRef, load_cart, products_of
 from chalicelib.orders.contributors import checkout_context, contributors
+from chalicelib.orders.events import OrderedProduct, OrderPlaced, SellerShare
 from chalicelib.orders.extensions import CheckoutContext, TransactionItem
 from chalicelib.orders.models import (
     CART_SK,
@@ -334,7 +335,7 @@ def _commit(plan: _Plan, ref: CartRef, key: str, request_hash: str) -> None:
             refusals[label] = item
             transaction.add(label, item.write)
     transaction.delete("cart", Cart(ref.pk, CART_SK), Cart.version == plan.cart.version)
-    transaction.put("event", new_event("order.placed", _placed_payload(plan)))
+    transaction.put("event", new_event(_placed(plan)))
     transaction.put("event", stock_changed_event(plan.holds))
     failed = transaction.commit()
     if "key" in failed:
@@ -350,14 +351,14 @@ class _KeyTaken(Exception):
     """Another request with the same Idempotency-Key committed first."""
 
 
-def _placed_payload(plan: _Plan) -> dict[str, Any]:
+def _placed(plan: _Plan) -> OrderPlaced:
     order = plan.order
-    return {"order_id": order.order_id, "user_id": order.user_id, "guest": bool(order.guest),
-            "total": int(order.total), "currency": order.currency,
-            "sellers": [{"seller_id": s.seller_id, "amount": int(s.total), "currency": s.currency}
-                        for s in plan.sub_orders],
-            "products": [{"product_id": h.product_id, "seller_id": h.seller_id, "quantity": h.quantity}
-                         for h in summed(plan.holds)]}
+    return OrderPlaced(order_id=order.order_id, user_id=order.user_id, guest=bool(order.guest),
+                       total=int(order.total), currency=order.currency,
+                       sellers=[SellerShare(seller_id=s.seller_id, amount=int(s.total), currency=s.currency)
+                                for s in plan.sub_orders],
+                       products=[OrderedProduct(product_id=h.product_id, seller_id=h.seller_id, quantity=h.quantity)
+                                 for h in summed(plan.holds)])
 
 
 def _after_stock_failure(plan: _Plan) -> None:

@@ -38,6 +38,7 @@ from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.money import Money
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.events.service import new_event
+from chalicelib.orders.events import PaymentStatusChanged, RefundRequested
 from chalicelib.orders.models import (
     ORDER_PREFIX,
     TRANSITIONS,
@@ -174,9 +175,9 @@ def add_refund(transaction: LabelledTransaction, plan: RefundPlan) -> int:
     """The refund's record and its event; returns the amount for :func:`add_refunded_total`."""
     amount = int(plan.refund.amount)
     transaction.put("refund", plan.refund, Refund.PK.does_not_exist())
-    transaction.put("event", new_event("order.refund_requested", {
-        "order_id": plan.refund.order_id, "user_id": plan.refund.user_id, "seller_id": plan.refund.seller_id,
-        "refund_id": plan.refund.refund_id, "amount": amount, "currency": plan.refund.currency}))
+    transaction.put("event", new_event(RefundRequested(
+        order_id=plan.refund.order_id, user_id=plan.refund.user_id, seller_id=plan.refund.seller_id,
+        refund_id=plan.refund.refund_id, amount=amount, currency=plan.refund.currency)))
     return amount
 
 
@@ -194,9 +195,9 @@ def add_refunded_total(transaction: LabelledTransaction, order: Order, amount: i
                        (Order.amount_refunded == int(order.amount_refunded))
                        & (Order.amount_refunded <= int(order.amount_captured) - amount))
     if after != before:
-        transaction.put("event", new_event("order.payment_status_changed", {
-            "order_id": order.order_id, "user_id": order.user_id, "from": before, "to": after,
-            "amount_refunded": refunded, "currency": order.currency, "at": at}))
+        transaction.put("event", new_event(PaymentStatusChanged(
+            order_id=order.order_id, user_id=order.user_id, from_=before, to=after,
+            amount_refunded=refunded, currency=order.currency, at=at)))
 
 
 # --- seller actions -----------------------------------------------------------------------

@@ -52,6 +52,7 @@ from chalicelib.fees.service import record_sale
 from chalicelib.ledger.postings import charge_posting, refund_posting, seller_share_postings
 from chalicelib.ledger.service import apply_postings, posting_items
 from chalicelib.orders.contributors import contributors
+from chalicelib.orders.events import OrderCancelled, OrderPaid, PaymentMismatch, SellerShare
 from chalicelib.orders.models import Order, SubOrder, order_sk, payment_due_key, transfer_due_key, user_key
 from chalicelib.orders.transitions import holds_of, move, now_stamp, sub_orders_of
 from chalicelib.payments import stripe_gateway
@@ -70,9 +71,9 @@ def _order_of(intent: dict[str, Any]) -> Order | None:
 
 
 def _paid_event(order: Order, subs: list[SubOrder], paid_at: str) -> Any:
-    return new_event("order.paid", {
-        "order_id": order.order_id, "user_id": order.user_id, "paid_at": paid_at,
-        "sellers": [{"seller_id": s.seller_id, "amount": int(s.total), "currency": s.currency} for s in subs]})
+    return new_event(OrderPaid(
+        order_id=order.order_id, user_id=order.user_id, paid_at=paid_at,
+        sellers=[SellerShare(seller_id=s.seller_id, amount=int(s.total), currency=s.currency) for s in subs]))
 
 
 @dataclass(frozen=True)
@@ -190,8 +191,7 @@ def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, ca
         for write in contributor.release(order, subs):
             transaction.add(f"release:{contributor.name}", write)
     transaction.put("event", stock_changed_event(holds))
-    transaction.put("event", new_event("order.cancelled", {"order_id": order.order_id, "user_id": order.user_id,
-                                                           "reason": reason}))
+    transaction.put("event", new_event(OrderCancelled(order_id=order.order_id, user_id=order.user_id, reason=reason)))
     return not transaction.commit()
 
 
@@ -222,8 +222,8 @@ def refuse_payment(order: Order, payment: Payment, wrong: list[str]) -> None:
         transaction = LabelledTransaction()
         transaction.update("order", current, actions,
                            Order.payment_problems == recorded if recorded else Order.payment_problems.does_not_exist())
-        transaction.put("event", new_event("order.payment_mismatch",
-                                           {"order_id": order.order_id, "user_id": order.user_id, **entry}))
+        transaction.put("event", new_event(PaymentMismatch(order_id=order.order_id, user_id=order.user_id,
+                                                           **entry)))
         if transaction.commit():
             raise Stale
 

@@ -11,14 +11,15 @@ create and record nothing new.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import NotFound
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
+from chalicelib.events.registry import Delivered
 from chalicelib.ledger.postings import transfer_posting
 from chalicelib.ledger.service import posting_items
+from chalicelib.orders.events import OrderPaid
 from chalicelib.orders.lifecycle import get_order, get_sub_order
 from chalicelib.orders.models import Order
 from chalicelib.payments import stripe_gateway
@@ -59,13 +60,13 @@ def transfer_share(order: Order, seller_id: str) -> str | None:
     return str(transfer.id)
 
 
-def on_order_paid(message: dict[str, Any]) -> None:
-    """Subscriber of ``order.paid`` (payload in :mod:`chalicelib.orders.payment`)."""
-    payload = message["payload"]
+def on_order_paid(delivered: Delivered[OrderPaid]) -> None:
+    """Subscriber of ``order.paid``: each paid seller's share goes to its Stripe account."""
+    paid = delivered.event
     try:
-        order = get_order(payload["user_id"], payload["order_id"])
+        order = get_order(paid.user_id, paid.order_id)
     except NotFound:  # not a checkout's order (nothing to pay out)
-        logger.warning("order.paid for an unknown order", extra={"order_id": payload["order_id"]})
+        logger.warning("order.paid for an unknown order", extra={"order_id": paid.order_id})
         return
-    for share in payload["sellers"]:
-        transfer_share(order, share["seller_id"])
+    for share in paid.sellers:
+        transfer_share(order, share.seller_id)

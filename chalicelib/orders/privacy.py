@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.accounts.events import AccountErased
 from chalicelib.core.db import LabelledTransaction
+from chalicelib.events.registry import Delivered
 from chalicelib.orders.models import ORDER_PREFIX, Order, SubOrder, user_key
 from chalicelib.orders.transitions import sub_orders_of
 
@@ -33,9 +35,9 @@ def erased_address(address: dict[str, Any] | None) -> dict[str, Any]:
     return {"country": (address or {}).get("country"), "erased": True}
 
 
-def on_account_erased(message: dict[str, Any]) -> None:
-    """Subscriber of ``account.erased`` (``{"user_id": …}``); repeating it changes nothing new."""
-    user_id = message["payload"]["user_id"]
+def on_account_erased(delivered: Delivered[AccountErased]) -> None:
+    """Subscriber of ``account.erased``; repeating it changes nothing new."""
+    user_id = delivered.event.user_id
     placeholder = f"erased+{user_id}@invalid"
     orders = _orders(user_id)
     parts = sub_orders_of(orders)

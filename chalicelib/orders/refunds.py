@@ -18,11 +18,11 @@ refunded amounts) and a returned sub-order moved to ``refunded``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
+from chalicelib.events.registry import Delivered
 from chalicelib.fees.service import record_sale
 from chalicelib.ledger.postings import (
     RefundedLine,
@@ -33,6 +33,7 @@ from chalicelib.ledger.postings import (
 )
 from chalicelib.ledger.service import posting_items
 from chalicelib.orders.contributors import contributors
+from chalicelib.orders.events import RefundRequested
 from chalicelib.orders.extensions import reversed_adjustments
 from chalicelib.orders.lifecycle import get_order, get_sub_order
 from chalicelib.orders.models import Refund, refund_sk, user_key
@@ -96,8 +97,7 @@ def execute_refund(user_id: str, order_id: str, refund_id: str) -> bool:
     return True
 
 
-def on_refund_requested(message: dict[str, Any]) -> None:
-    """Subscriber of ``order.refund_requested``:
-    ``{"order_id", "user_id", "seller_id", "refund_id", "amount", "currency"}``."""
-    payload = message["payload"]
-    execute_refund(payload["user_id"], payload["order_id"], payload["refund_id"])
+def on_refund_requested(delivered: Delivered[RefundRequested]) -> None:
+    """Subscriber of ``order.refund_requested``."""
+    refund = delivered.event
+    execute_refund(refund.user_id, refund.order_id, refund.refund_id)

@@ -16,6 +16,7 @@ from chalicelib.catalog.stock import StockHold
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import Conflict
 from chalicelib.events.service import new_event
+from chalicelib.orders.events import OrderStatusChanged
 from chalicelib.orders.models import TRANSITIONS, Order, SubOrder, order_sk, seller_key, seller_status_key
 
 
@@ -57,9 +58,9 @@ def move(transaction: LabelledTransaction, sub: SubOrder, to: str, *, at: str,
         setattr(after, name, value)
     after.version = int(sub.version) + 1
     transaction.update(f"sub:{sub.seller_id}", sub, actions, SubOrder.version == sub.version)
-    transaction.put("event", new_event("order.status_changed", {
-        "order_id": sub.order_id, "seller_id": sub.seller_id, "user_id": sub.user_id, "from": sub.status,
-        "to": to, "at": at, **(payload or {})}))
+    transaction.put("event", new_event(OrderStatusChanged(
+        order_id=sub.order_id, seller_id=sub.seller_id, user_id=sub.user_id, from_=sub.status,
+        to=to, at=at, **(payload or {}))))
     return after
 
 

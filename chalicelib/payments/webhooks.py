@@ -1,7 +1,8 @@
 """Stripe webhooks: verified, deduplicated, dispatched by endpoint and event type.
 
 Stripe signs the raw body; an event that fails verification is a 400 and changes nothing.
-Each endpoint has its own secret and its own handler table: the platform endpoint
+Each endpoint has its own secret and its own handler table, which the domains fill through
+:func:`handles` (in their ``subscriptions`` modules): the platform endpoint
 handles the platform's own events (payments, later refunds and transfers), the Connect
 endpoint events about sellers' connected accounts. A signed event proves only that Stripe
 sent it to *some* endpoint of ours, so what else it must be is checked here before any
@@ -24,16 +25,28 @@ ignored. Handlers must be quick (Stripe waits for the answer); slow work goes to
 
 from __future__ import annotations
 
-import importlib
 import json
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from chalicelib.core import once
 from chalicelib.core.errors import Conflict
 from chalicelib.core.logging import logger
 from chalicelib.payments.schemas import WebhookReceipt
 from chalicelib.payments.stripe_gateway import verify_webhook
+
+# A handler gets the event as plain JSON and may return "refused" when the event does not
+# match what agora knows.
+HandlerFunction = Callable[[dict[str, Any]], str | None]
+F = TypeVar("F", bound=HandlerFunction)
+
+
+@dataclass(frozen=True)
+class Handler:
+    """``marker`` names the handler in its once-markers (``stripe:<event id>:<marker>``)."""
+
+    marker: str
+    handle: HandlerFunction
 
 
 @dataclass(frozen=True)
@@ -42,26 +55,37 @@ class Endpoint:
 
     secret: str  # the settings secret Stripe signs its deliveries with
     connect: bool  # its events are about a connected account and name it in ``account``
-    # Event type -> "module:function" of its handlers; strings, so that a webhook imports only
-    # the domains its event needs. Each handler gets the event as plain JSON and may return
-    # "refused" when the event does not match what agora knows.
-    handlers: dict[str, tuple[str, ...]]
+    # Event type -> its handlers, as the domains registered them (:func:`handles`).
+    handlers: dict[str, tuple[Handler, ...]] = field(default_factory=dict)
 
 
 ENDPOINTS: dict[str, Endpoint] = {
-    "platform": Endpoint("stripe_webhook_secret", connect=False, handlers={
-        "payment_intent.succeeded": ("chalicelib.orders.payment:on_payment_intent_succeeded",),
-        "payment_intent.payment_failed": ("chalicelib.orders.payment:on_payment_intent_failed",),
-    }),
-    "connect": Endpoint("stripe_connect_webhook_secret", connect=True, handlers={
-        "account.updated": ("chalicelib.sellers.service:on_stripe_account_updated",),
-    }),
+    "platform": Endpoint("stripe_webhook_secret", connect=False),
+    "connect": Endpoint("stripe_connect_webhook_secret", connect=True),
 }
 
 
-def resolve(target: str) -> Any:
-    module_name, function_name = target.split(":")
-    return getattr(importlib.import_module(module_name), function_name)
+def handles(event_type: str, *, endpoint: str, marker: str | None = None) -> Callable[[F], F]:
+    """Register the decorated function as a handler of Stripe's ``event_type`` at ``endpoint``
+    (``platform`` or ``connect``); a domain does so in its ``subscriptions`` module, which
+    app.py imports. A type belongs to one endpoint only. ``marker`` keeps the name a
+    handler's once-markers had before it moved (default ``module:function``), so an event
+    Stripe delivers again across that deploy is not handled twice."""
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"no Stripe webhook endpoint {endpoint!r}")
+    elsewhere = [name for name, other in ENDPOINTS.items() if name != endpoint and event_type in other.handlers]
+    if elsewhere:
+        raise ValueError(f"{event_type!r} is handled at the {elsewhere[0]} endpoint already")
+
+    def register(function: F) -> F:
+        handler = Handler(marker or f"{function.__module__}:{function.__qualname__}", function)
+        registered = ENDPOINTS[endpoint].handlers.get(event_type, ())
+        if any(h.marker == handler.marker for h in registered):
+            raise ValueError(f"{handler.marker} handles {event_type!r} twice")
+        ENDPOINTS[endpoint].handlers[event_type] = (*registered, handler)
+        return function
+
+    return register
 
 
 def _refusal(event: dict[str, Any], endpoint_name: str) -> str | None:
@@ -75,10 +99,12 @@ def _refusal(event: dict[str, Any], endpoint_name: str) -> str | None:
     return None
 
 
-def _run(event: dict[str, Any], targets: tuple[str, ...]) -> str:
+def _run(event: dict[str, Any], handlers: tuple[Handler, ...]) -> str:
+    from chalicelib.core import once  # lazy: the domains' subscriptions import this module at cold start
+
     answers = []
-    for target in targets:
-        key = f"stripe:{event['id']}:{target}"
+    for handler in handlers:
+        key = f"stripe:{event['id']}:{handler.marker}"
         try:
             if not once.begin(key):
                 continue
@@ -86,7 +112,7 @@ def _run(event: dict[str, Any], targets: tuple[str, ...]) -> str:
             raise Conflict("This event is being processed; Stripe will deliver it again.",
                            code="webhook_in_progress") from None
         try:
-            answers.append(resolve(target)(event))
+            answers.append(handler.handle(event))
         except Exception:
             once.release(key)
             raise

@@ -10,6 +10,8 @@ from chalicelib.accounts.service import find_user_by_email
 from chalicelib.core import once
 from chalicelib.core.logging import logger
 from chalicelib.core.mail import EmailMessage, MailLink, enqueue_email
+from chalicelib.events.registry import Delivered
+from chalicelib.platform.events import PipelineCheck
 from chalicelib.retention import mailer
 
 __all__ = ["EmailMessage", "MailLink", "deliver", "enqueue_email"]
@@ -60,9 +62,9 @@ def _send(message: EmailMessage) -> bool:
     return True
 
 
-def on_pipeline_check(event: dict[str, Any]) -> None:
-    payload = event["payload"]
+def on_pipeline_check(delivered: Delivered[PipelineCheck]) -> None:
+    check = delivered.event
     enqueue_email(EmailMessage(
-        template="pipeline_check", to=payload["notify"],
-        context={"check_id": payload["check_id"]}, dedupe_key=f"pipeline_check:{event['event_id']}",
+        template="pipeline_check", to=check.notify,
+        context={"check_id": check.check_id}, dedupe_key=f"pipeline_check:{delivered.event_id}",
     ))

@@ -25,6 +25,7 @@ from chalicelib.core.logging import logger
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.peppers import hash_secret, is_current, same_secret
 from chalicelib.events.service import new_event
+from chalicelib.sellers.events import ApiKeyCreated, ApiKeyRevoked
 from chalicelib.sellers.models import PROFILE_SK, ApiKey, Seller, api_key_key, api_keys_index_key, seller_key
 
 KEY_SK = "APIKEY"
@@ -54,8 +55,8 @@ def create_key(*, seller_id: str, user_id: str | None, name: str, scopes: list[s
                  expires_at=expires_at, GSI3PK=api_keys_index_key(seller_id), GSI3SK=key_id)
     with write_transaction() as transaction:
         transaction.save(key, condition=ApiKey.PK.does_not_exist())
-        transaction.save(new_event("seller.api_key_created", {"seller_id": seller_id, "key_id": key_id, "name": name,
-                                                              "scopes": sorted(scopes), "by": user_id}))
+        transaction.save(new_event(ApiKeyCreated(seller_id=seller_id, key_id=key_id, name=name, scopes=sorted(scopes),
+                                                 by=user_id)))
     return key, secret
 
 
@@ -75,8 +76,7 @@ def revoke_key(*, seller_id: str, key_id: str, user_id: str | None) -> None:
     try:
         with write_transaction() as transaction:
             transaction.delete(ApiKey(api_key_key(key_id), KEY_SK), condition=ApiKey.seller_id == seller_id)
-            transaction.save(new_event("seller.api_key_revoked", {"seller_id": seller_id, "key_id": key_id,
-                                                                  "by": user_id}))
+            transaction.save(new_event(ApiKeyRevoked(seller_id=seller_id, key_id=key_id, by=user_id)))
     except TransactWriteError as error:
         if was_condition_failure(error):
             raise key_not_found() from None
@@ -92,7 +92,7 @@ def _key_id(credential: str) -> str | None:
 
 
 def authenticate(credential: str) -> Principal:
-    """The principal of an API key (``chalicelib.core.auth.API_KEY_RESOLVER`` names this)."""
+    """The principal of an API key (core's authoriser asks through ``SellerHooks.api_key_principal``)."""
     invalid = Unauthorized("The API key is not valid.", code="invalid_api_key")
     key_id = _key_id(credential)
     if key_id is None:

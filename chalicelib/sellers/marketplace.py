@@ -23,6 +23,7 @@ from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.events.service import new_event
+from chalicelib.sellers.events import MarketplaceSettingsChanged
 from chalicelib.sellers.models import (
     INVITE_SK,
     INVITES_INDEX_KEY,
@@ -69,9 +70,9 @@ def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | N
                                    updated_at=datetime.now(UTC).isoformat(), updated_by=operator_id)
     with write_transaction() as transaction:
         transaction.save(settings)
-        transaction.save(new_event("marketplace.settings_changed", {
-            "seller_access": seller_access, "buyer_access": buyer_access, "by": operator_id,
-            "previous_seller_access": previous.seller_access, "previous_buyer_access": previous.buyer_access}))
+        transaction.save(new_event(MarketplaceSettingsChanged(
+            seller_access=seller_access, buyer_access=buyer_access, by=operator_id,
+            previous_seller_access=previous.seller_access, previous_buyer_access=previous.buyer_access)))
     _buyer_access.set(buyer_access)
     return settings
 

@@ -52,9 +52,21 @@ from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.passwords import hash_password
 from chalicelib.core.settings import get_settings
 from chalicelib.events.models import OutboxEvent
+from chalicelib.events.registry import Delivered
 from chalicelib.events.service import new_event, record_event
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers import marketplace
+from chalicelib.sellers.events import (
+    ApprovalSweep,
+    MarketplaceSettingsChanged,
+    SellerApplied,
+    SellerApproved,
+    SellerPaymentsChanged,
+    SellerReinstated,
+    SellerRejected,
+    SellerStandingChanged,
+    SellerSuspended,
+)
 from chalicelib.sellers.models import (
     NOT_SELLING_INDEX_KEY,
     PROFILE_SK,
@@ -73,10 +85,10 @@ WITHDRAWAL_DAYS = 14
 MAX_SYNC_ATTEMPTS = 3
 # action -> (statuses it applies to, the status it leads to, its event, its past tense)
 TRANSITIONS = {
-    "approve": (("pending",), "approved", "seller.approved", "approved"),
-    "reject": (("pending",), "rejected", "seller.rejected", "rejected"),
-    "suspend": (("pending", "approved"), "suspended", "seller.suspended", "suspended"),
-    "reinstate": (("suspended",), "approved", "seller.reinstated", "reinstated"),
+    "approve": (("pending",), "approved", SellerApproved, "approved"),
+    "reject": (("pending",), "rejected", SellerRejected, "rejected"),
+    "suspend": (("pending", "approved"), "suspended", SellerSuspended, "suspended"),
+    "reinstate": (("suspended",), "approved", SellerReinstated, "reinstated"),
 }
 
 
@@ -145,10 +157,10 @@ def _status_values(seller: Seller, status: str, *, reason: str | None = None) ->
     return values
 
 
-def _status_event(seller: Seller, previous: str, event_type: str, *, by: str | None,
+def _status_event(seller: Seller, previous: str, event: type[SellerStandingChanged], *, by: str | None,
                   reason: str | None = None) -> OutboxEvent:
-    return new_event(event_type, {"seller_id": seller.seller_id, "status": seller.status, "previous_status": previous,
-                                  "by": by, "reason": reason, "contact_email": seller.contact_email})
+    return new_event(event(seller_id=seller.seller_id, status=seller.status, previous_status=previous, by=by,
+                           reason=reason, contact_email=seller.contact_email))
 
 
 # --- applying ------------------------------------------------------------------------------
@@ -241,9 +253,8 @@ def _create_seller(found: SellerApplication, existing: Any) -> tuple[Seller, Any
         country=found.country, default_currency=found.default_currency, vat_id=found.vat_id,
         created_at=now, GSI1PK=status_index_key("pending"), GSI1SK=f"{now}#{seller_id}",
     )
-    applied = new_event("seller.applied", {"seller_id": seller_id, "business_name": seller.business_name,
-                                           "contact_email": found.email, "country": seller.country,
-                                           "owner_user_id": owner_id})
+    applied = new_event(SellerApplied(seller_id=seller_id, business_name=seller.business_name,
+                                      contact_email=found.email, country=seller.country, owner_user_id=owner_id))
     if existing is None:
         create_user(owner, together_with=[seller, applied, *extra],
                     event_payload={"method": "password", "seller_id": seller_id})
@@ -365,7 +376,7 @@ def _transition(seller: Seller, action: str, *, by: str | None, reason: str | No
                 condition: Any = None) -> Seller:
     """Write ``action`` on ``seller`` and its event, provided the seller still has the status
     that was read (and ``condition`` holds); else Conflict(seller_changed)."""
-    _, target, event_type, _ = TRANSITIONS[action]
+    _, target, event, _ = TRANSITIONS[action]
     previous = seller.status
     actions = _changes(seller, _status_values(seller, target, reason=reason))
     unchanged = Seller.status == previous
@@ -373,7 +384,7 @@ def _transition(seller: Seller, action: str, *, by: str | None, reason: str | No
         with write_transaction() as transaction:
             transaction.update(seller, actions=actions,
                                condition=unchanged if condition is None else unchanged & condition)
-            transaction.save(_status_event(seller, previous, event_type, by=by, reason=reason))
+            transaction.save(_status_event(seller, previous, event, by=by, reason=reason))
     except TransactWriteError as error:
         if was_condition_failure(error):
             raise Conflict("The seller's status changed meanwhile; read it again.", code="seller_changed") from None
@@ -388,16 +399,16 @@ SWEEP_PAGE_SIZE = 100
 SWEEP_PAGES_PER_STEP = 3
 
 
-def on_settings_changed(event: dict[str, Any]) -> None:
+def on_settings_changed(delivered: Delivered[MarketplaceSettingsChanged]) -> None:
     """When sellers no longer need an invitation, approve those already waiting with charges
     enabled, as the ``account.updated`` webhook would have done in an open marketplace."""
-    payload = event["payload"]
-    if payload["seller_access"] == "open" and payload.get("previous_seller_access") != "open":
+    changed = delivered.event
+    if changed.seller_access == "open" and changed.previous_seller_access != "open":
         approve_ready_sellers(start=None)
 
 
-def on_approval_sweep(event: dict[str, Any]) -> None:
-    approve_ready_sellers(start=event["payload"]["start"])
+def on_approval_sweep(delivered: Delivered[ApprovalSweep]) -> None:
+    approve_ready_sellers(start=delivered.event.start)
 
 
 def approve_ready_sellers(*, start: dict[str, Any] | None) -> int:
@@ -442,7 +453,7 @@ def approve_ready_sellers(*, start: dict[str, Any] | None) -> int:
         if start is None:
             break
     else:
-        record_event("sellers.approval_sweep", {"start": start})
+        record_event(ApprovalSweep(start=start))
     logger.info("approval sweep step", extra={"approved": approved, "more": start is not None})
     return approved
 
@@ -522,16 +533,16 @@ def _apply_account(seller: Seller, account: dict[str, Any], created: int) -> Non
     values: dict[str, Any] = {**_payment_state(account), "stripe_synced_at": created}
     events = []
     if (values["charges_enabled"], values["payouts_enabled"]) != payments_before:
-        events.append(new_event("seller.payments_changed", {
-            "seller_id": seller.seller_id, "charges_enabled": values["charges_enabled"],
-            "payouts_enabled": values["payouts_enabled"], "requirements_due": values["requirements_due"]}))
+        events.append(new_event(SellerPaymentsChanged(
+            seller_id=seller.seller_id, charges_enabled=values["charges_enabled"],
+            payouts_enabled=values["payouts_enabled"], requirements_due=values["requirements_due"])))
     approve = (previous_status == "pending" and values["charges_enabled"]
                and marketplace.current_settings().seller_access == "open")
     if approve:
         values.update(_status_values(seller, "approved"))
     actions = _changes(seller, values)
     if approve:
-        events.append(_status_event(seller, previous_status, "seller.approved", by="stripe_onboarding"))
+        events.append(_status_event(seller, previous_status, SellerApproved, by="stripe_onboarding"))
     unchanged_sync = (Seller.stripe_synced_at.does_not_exist() if previous_sync is None
                       else Seller.stripe_synced_at == previous_sync)
     try:

@@ -1,7 +1,8 @@
 """A seller's standing, as the authoriser asks for it on every seller route.
 
-A leaf module (only the seller model): core's authoriser resolves it by name, so that
-reading a seller's status does not pull in the rest of the sellers domain.
+A leaf module (only the seller model): core's authoriser asks it through
+``SellerHooks.standing_of``, so that reading a seller's status does not pull in the rest of
+the sellers domain.
 """
 
 from __future__ import annotations

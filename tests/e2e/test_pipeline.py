@@ -31,9 +31,10 @@ def test_a_message_on_the_retention_queue_reaches_its_handler(local_stack: Local
 
 def test_a_write_to_the_table_reaches_the_stream_handler(local_stack: LocalStack) -> None:
     from chalicelib.events.service import new_event
+    from chalicelib.platform.events import PipelineCheck
 
     check_id = uuid.uuid4().hex[:10]
-    event = new_event("system.pipeline_check", {"check_id": check_id, "notify": "ops@example.com"})
+    event = new_event(PipelineCheck(check_id=check_id, notify="ops@example.com"))
 
     local_stack.boto3_client("dynamodb").put_item(TableName=local_stack.outputs["TableName"],
                                                   Item=event.serialize())

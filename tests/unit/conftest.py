@@ -38,6 +38,13 @@ def _shared_aws() -> Iterator[tuple[dict[str, str], _Baseline]]:
             yield outputs, _Baseline.take()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def wired() -> None:
+    """Event models, subscribers, Stripe webhook handlers and the seller hooks register as
+    they do in Lambda: by importing app.py."""
+    import app  # noqa: F401
+
+
 @pytest.fixture(autouse=True)
 def aws(aws_credentials: None, _shared_aws: tuple[dict[str, str], _Baseline],
         monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
@@ -330,8 +337,8 @@ def deliver_events() -> None:
     from chalicelib.events.models import EVENT_PREFIX, OutboxEvent
 
     for event in OutboxEvent.scan(OutboxEvent.PK.startswith(EVENT_PREFIX)):  # a test may scan
-        service.dispatch({"event_id": event.event_id, "type": event.type, "occurred_at": event.occurred_at,
-                          "payload": event.payload})
+        service.dispatch({"event_id": event.event_id, "type": event.type, "version": event.version,
+                          "occurred_at": event.occurred_at, "payload": event.payload})
 
 
 # --- faults injected at the client boundary ------------------------------------------------------

@@ -72,10 +72,12 @@ def read_only_key(credential: str) -> Principal:
 def test_an_api_key_needs_products_write_to_change_products(api: Any, create: Any,
                                                            monkeypatch: pytest.MonkeyPatch, method: str, path: str,
                                                            body: Any, allowed: bool) -> None:
+    from dataclasses import replace
+
     from chalicelib.core import auth
 
     product = create()
-    monkeypatch.setattr(auth, "API_KEY_RESOLVER", f"{__name__}:read_only_key")
+    monkeypatch.setattr(auth, "_seller_hooks", [replace(auth.seller_hooks(), api_key_principal=read_only_key)])
 
     status, answer, _ = call(api, method, path.format(id=product["product_id"]), body,
                              headers={"Authorization": f"Bearer {auth.API_KEY_PREFIX}anything"})

@@ -124,3 +124,20 @@ def test_api_keys_are_limited_to_their_scopes() -> None:
     with pytest.raises(Forbidden) as raised:
         authorize(key, "seller", ("products:write",))
     assert raised.value.details == {"missing_scopes": ["products:write"]}
+
+
+def test_without_the_seller_hooks_nobody_passes_what_sellers_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.core import auth
+
+    # given an entry point that never imported chalicelib.sellers.subscriptions
+    monkeypatch.setattr(auth, "_seller_hooks", [])
+    seller_user = Principal(kind="user", user_id="usr_1", seller_id="sel_1", roles=frozenset({"seller"}),
+                            scopes=auth.SELLER_SCOPES)
+
+    # then an API key, the members-only gate and a seller user's standing all fail closed
+    with pytest.raises(RuntimeError, match="no seller hooks"):
+        authenticate(f"Bearer {auth.API_KEY_PREFIX}key_1_secret")
+    with pytest.raises(RuntimeError, match="no seller hooks"):
+        auth.admit_member(None)
+    with pytest.raises(RuntimeError, match="no seller hooks"):
+        authorize(seller_user, "seller", ("products:read",))

@@ -240,7 +240,8 @@ def test_an_erased_buyer_leaves_only_an_anonymous_customer_with_its_figures(sell
     User.get(f"USER#{anna}", "PROFILE").update(actions=[
         User.status.set("erased"), User.name.set(""), User.email.set(f"erased+{anna}@invalid")])
 
-    dispatch({"event_id": "evt_erased_1", "type": "account.erased", "occurred_at": "", "payload": {"user_id": anna}})
+    dispatch({"event_id": "evt_erased_1", "type": "account.erased", "occurred_at": "",
+              "payload": {"user_id": anna, "erased_at": "2026-06-02T00:00:00+00:00"}})
 
     _, body, _ = seller("GET", f"/v1/seller/customers/{anna}")
     assert (body["name"], body["email"], body["order_count"]) == ("", f"erased+{anna}@invalid", 1)

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.accounts.events import InvitationAccepted
 from chalicelib.accounts.service import find_user_by_email
 from chalicelib.core.money import Money
 from chalicelib.core.passwords import verify_password
 from chalicelib.customers import invitations, service
 from chalicelib.customers.models import CustomerOf, contact_id
+from chalicelib.events.registry import Delivered
 from tests.unit.conftest import call, deliver_mails, mailed_token, pump_events
 from tests.unit.customers.conftest import SELLER_A, SELLER_B, buyer, customers_by_email
 
@@ -128,8 +130,8 @@ def test_accepting_an_invitation_after_an_order_linked_the_contact_changes_nothi
     service.record_order(SELLER_A, anna.user_id, "ord_1", Money("EUR", 100), datetime(2026, 6, 1, tzinfo=UTC))
     before = customers_by_email(seller)
 
-    invitations.on_invitation_accepted({"payload": {
-        "user_id": anna.user_id, "invitation_id": f"{SELLER_A}/{contact_id(SELLER_A, 'anna@example.com')}"}})
+    invitations.on_invitation_accepted(Delivered(InvitationAccepted(
+        user_id=anna.user_id, invitation_id=f"{SELLER_A}/{contact_id(SELLER_A, 'anna@example.com')}"), "evt_1", ""))
 
     assert customers_by_email(seller) == before
 
@@ -138,8 +140,8 @@ def test_an_invitation_links_only_the_account_of_the_address_it_went_to(seller: 
     upload("Name,E-Mail\nAnna,anna@example.com\n")
     mallory = buyer("mallory@example.com")
 
-    invitations.on_invitation_accepted({"payload": {
-        "user_id": mallory.user_id, "invitation_id": f"{SELLER_A}/{contact_id(SELLER_A, 'anna@example.com')}"}})
+    invitations.on_invitation_accepted(Delivered(InvitationAccepted(
+        user_id=mallory.user_id, invitation_id=f"{SELLER_A}/{contact_id(SELLER_A, 'anna@example.com')}"), "evt_1", ""))
 
     assert customers_by_email(seller)["anna@example.com"]["linked"] is False
     status, _, _ = seller("GET", f"/v1/seller/customers/{mallory.user_id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import boto3
+import pytest
 
 from dev import lambda_events
 from dev.worker import streams_client
@@ -17,3 +18,11 @@ def stream_records(table_name: str) -> list[dict]:
     iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     return lambda_events.stream_event(streams.get_records(ShardIterator=iterator)["Records"], stream_arn)
+
+
+@pytest.fixture
+def scratch_subscriptions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subscriptions a test adds with ``subscribe`` are gone after it."""
+    from chalicelib.events import registry
+
+    monkeypatch.setattr(registry, "_SUBSCRIBERS", {t: list(s) for t, s in registry.subscriptions().items()})

@@ -5,30 +5,33 @@ exactly once."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from chalicelib.core import once
 from chalicelib.events import service
+from chalicelib.events.registry import Delivered, DomainEvent, subscribe
 from tests.unit.conftest import LambdaKilled
 
 WORK_DONE: list[str] = []
 KILL_NEXT: list[bool] = []
 
 
-def slow_subscriber(event: dict[str, Any]) -> None:
+class SlowWorkAsked(DomainEvent):
+    event_type = "test.slow"
+
+
+def slow_subscriber(delivered: Delivered[SlowWorkAsked]) -> None:
     """Does its (idempotent) work, unless this Lambda is killed first."""
     if KILL_NEXT and KILL_NEXT.pop():
         raise LambdaKilled("Task timed out after 30.00 seconds")
-    WORK_DONE.append(event["event_id"])
+    WORK_DONE.append(delivered.event_id)
 
 
 @pytest.fixture
-def subscriber(monkeypatch: pytest.MonkeyPatch) -> None:
+def subscriber(scratch_subscriptions: None) -> None:
     WORK_DONE.clear()
     KILL_NEXT.clear()
-    monkeypatch.setitem(service.SUBSCRIBERS, "test.slow", (f"{__name__}:slow_subscriber",))
+    subscribe(SlowWorkAsked)(slow_subscriber)
 
 
 @pytest.fixture

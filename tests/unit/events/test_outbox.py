@@ -7,13 +7,15 @@ import pytest
 from chalice.app import DynamoDBEvent
 
 from chalicelib.events import service
+from chalicelib.events.registry import Delivered, DomainEvent, InvalidEvent, UnknownEvent, subscribe
 from chalicelib.events.workers import relay_table_stream
+from chalicelib.platform.events import PipelineCheck
 from tests.unit.conftest import received
 from tests.unit.events.conftest import stream_records
 
 
 def test_recorded_event_reaches_the_events_queue_through_the_stream(aws: dict[str, str]) -> None:
-    event_id = service.record_event("system.pipeline_check", {"check_id": "c1", "notify": "ops@example.com"})
+    event_id = service.record_event(PipelineCheck(check_id="c1", notify="ops@example.com"))
     boto3.client("dynamodb").put_item(TableName=aws["TableName"],
                                       Item={"PK": {"S": "OTHER#1"}, "SK": {"S": "X"}})
 
@@ -23,6 +25,7 @@ def test_recorded_event_reaches_the_events_queue_through_the_stream(aws: dict[st
     [message] = received(aws["EventsQueueName"])
     assert message["event_id"] == event_id
     assert message["type"] == "system.pipeline_check"
+    assert message["version"] == 1
     assert message["payload"] == {"check_id": "c1", "notify": "ops@example.com"}
 
 
@@ -38,16 +41,21 @@ def test_a_redelivered_event_reaches_its_subscriber_once(aws: dict[str, str]) ->
 FLAKY_CALLS: list[str] = []
 
 
-def flaky_subscriber(event: dict) -> None:
+class FlakyWorkAsked(DomainEvent):
+    event_type = "test.flaky"
+
+
+def flaky_subscriber(delivered: Delivered[FlakyWorkAsked]) -> None:
     """Fails the first time it sees an event, as a subscriber with a passing outage would."""
-    FLAKY_CALLS.append(event["event_id"])
+    FLAKY_CALLS.append(delivered.event_id)
     if len(FLAKY_CALLS) == 1:
         raise RuntimeError("temporary outage")
 
 
-def test_a_failing_subscriber_gets_the_event_again_and_then_never(aws: dict[str, str], monkeypatch) -> None:
+def test_a_failing_subscriber_gets_the_event_again_and_then_never(aws: dict[str, str],
+                                                                  scratch_subscriptions: None) -> None:
     FLAKY_CALLS.clear()
-    monkeypatch.setitem(service.SUBSCRIBERS, "test.flaky", (f"{__name__}:flaky_subscriber",))
+    subscribe(FlakyWorkAsked)(flaky_subscriber)
     message = {"event_id": "evt_2", "type": "test.flaky", "occurred_at": "", "payload": {}}
 
     with pytest.raises(RuntimeError):
@@ -58,6 +66,27 @@ def test_a_failing_subscriber_gets_the_event_again_and_then_never(aws: dict[str,
     assert FLAKY_CALLS == ["evt_2", "evt_2"]
 
 
-def test_unknown_event_types_are_ignored(aws: dict[str, str]) -> None:
-    service.dispatch({"event_id": "evt_3", "type": "nobody.cares", "occurred_at": "", "payload": {}})
+def test_an_unknown_event_type_fails_instead_of_being_dropped(aws: dict[str, str]) -> None:
+    # the failure sends it round SQS's retries into the dead-letter queue (test_poison_message.py)
+    with pytest.raises(UnknownEvent, match=r"nobody\.cares"):
+        service.dispatch({"event_id": "evt_3", "type": "nobody.cares", "occurred_at": "", "payload": {}})
     assert received(aws["RetentionQueueName"]) == []
+
+
+@pytest.mark.parametrize("message", [
+    {"payload": {"check_id": "c3"}},  # no address to notify
+    {"payload": {"check_id": 3, "notify": "ops@example.com"}},  # not a string
+    {"payload": {"check_id": "c3", "notify": "ops@example.com"}, "version": 2},  # a version this code cannot read
+], ids=["missing_field", "wrong_type", "unknown_version"])
+def test_a_payload_that_does_not_fit_its_model_fails_before_any_subscriber_runs(aws: dict[str, str],
+                                                                                message: dict) -> None:
+    with pytest.raises(InvalidEvent):
+        service.dispatch({"event_id": "evt_4", "type": "system.pipeline_check", "occurred_at": "", **message})
+    assert received(aws["RetentionQueueName"]) == []
+
+
+def test_fields_the_model_does_not_know_are_ignored(aws: dict[str, str]) -> None:
+    # a newer producer's message while a deploy is half done still reaches the subscriber
+    service.dispatch({"event_id": "evt_5", "type": "system.pipeline_check", "occurred_at": "", "version": 1,
+                      "payload": {"check_id": "c5", "notify": "ops@example.com", "added_later": True}})
+    assert [m["dedupe_key"] for m in received(aws["RetentionQueueName"])] == ["pipeline_check:evt_5"]

@@ -9,6 +9,8 @@ from chalice.app import DynamoDBEvent
 
 from chalicelib.events import service
 from chalicelib.events.workers import relay_table_stream
+from chalicelib.orders.events import OrderPaid
+from chalicelib.platform.events import PipelineCheck
 from tests.unit.conftest import AwsFaults, bodies
 from tests.unit.events.conftest import stream_records
 
@@ -23,10 +25,11 @@ def _unreadable_outbox_item(table_name: str, event_id: str) -> None:
 
 def test_poison_records_are_set_aside_and_the_events_behind_them_are_relayed(aws: dict[str, str]) -> None:
     # given, in stream order: an event, one that does not parse, one over 256 KB, and another event
-    first = service.record_event("system.pipeline_check", {"check_id": "c1", "notify": "ops@example.com"})
+    first = service.record_event(PipelineCheck(check_id="c1", notify="ops@example.com"))
     _unreadable_outbox_item(aws["TableName"], "evt_unreadable")
-    too_big = service.record_event("catalog.stock_changed", {"note": "x" * (300 * 1024)})
-    last = service.record_event("order.paid", {"order_id": "ord_2", "user_id": "usr_2", "sellers": []})
+    too_big = service.record_event(PipelineCheck(check_id="x" * (300 * 1024), notify="ops@example.com"))
+    last = service.record_event(OrderPaid(order_id="ord_2", user_id="usr_2", paid_at="2026-12-01T00:00:00+00:00",
+                                          sellers=[]))
 
     # when the stream relay gets them in one batch
     relayed = relay_table_stream(DynamoDBEvent(stream_records(aws["TableName"]), None))
@@ -57,7 +60,7 @@ def test_the_dead_letter_report_names_the_set_aside_records(aws: dict[str, str])
 def test_a_relay_that_cannot_send_fails_the_batch_for_lambda_to_retry(aws: dict[str, str],
                                                                     aws_faults: AwsFaults) -> None:
     # given an event and SQS failing every send (past botocore's retries)
-    service.record_event("system.pipeline_check", {"check_id": "c1", "notify": "ops@example.com"})
+    service.record_event(PipelineCheck(check_id="c1", notify="ops@example.com"))
     aws_faults.inject("sqs", "SendMessageBatch", AwsFaults.error("ServiceUnavailable", status=503), times=100)
 
     # when the relay runs, then it raises: Lambda retries (then bisects, then the mapping's

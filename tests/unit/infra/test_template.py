@@ -388,9 +388,10 @@ def test_the_created_table_cannot_be_deleted(aws: dict[str, str]) -> None:
 def test_the_relay_reads_events_from_a_new_image_stream(aws: dict[str, str]) -> None:
     # given an event recorded in the stack's table (whose stream has new images only)
     from chalicelib.events.service import outbox_messages, record_event
+    from chalicelib.platform.events import PipelineCheck
     from dev.worker import streams_client
 
-    event_id = record_event("system.pipeline_check", {"check_id": "chk_1", "notify": "ops@agora.example"})
+    event_id = record_event(PipelineCheck(check_id="chk_1", notify="ops@agora.example"))
 
     # when the stream's records are read as the relay gets them
     streams = streams_client("eu-central-1", None)

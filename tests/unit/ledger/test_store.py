@@ -23,9 +23,11 @@ from chalicelib.ledger.postings import (
     transfer_posting,
     transfer_reversal_posting,
 )
+from chalicelib.orders.events import OrderPaid
 from tests.unit.ledger.conftest import eur
 
 JUNE = datetime(2025, 6, 10, 9, tzinfo=UTC)
+PAID = OrderPaid(order_id="ord_1", user_id="usr_1", paid_at=JUNE.isoformat(), sellers=[])
 
 
 def paid_order(order_id: str = "ord_1", at: datetime = JUNE) -> list:
@@ -38,7 +40,7 @@ def paid_order(order_id: str = "ord_1", at: datetime = JUNE) -> list:
 
 def test_postings_commit_in_the_callers_transaction() -> None:
     # given an order change (here: an outbox event) and the postings it causes
-    event = new_event("order.paid", {"order_id": "ord_1"})
+    event = new_event(PAID)
     # when both are written in one transaction
     with write_transaction() as transaction:
         transaction.save(event)
@@ -55,7 +57,7 @@ def test_postings_commit_in_the_callers_transaction() -> None:
 
 def test_a_failed_business_change_writes_no_posting() -> None:
     # given an event that already exists, so the caller's condition fails
-    event = new_event("order.paid", {"order_id": "ord_1"})
+    event = new_event(PAID)
     event.save()
     # when the caller's transaction fails
     with pytest.raises(TransactWriteError), write_transaction() as transaction:

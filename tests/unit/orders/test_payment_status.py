@@ -118,6 +118,8 @@ def test_an_order_cancelled_before_payment_says_cancelled(market: Marketplace) -
 
 def test_retried_refund_and_payment_events_change_nothing(market: Marketplace,
                                                           paid_order: Callable[..., dict[str, Any]]) -> None:
+    from chalicelib.events.registry import Delivered
+    from chalicelib.orders.events import RefundRequested
     from chalicelib.orders.models import Refund, user_key
     from chalicelib.orders.refunds import on_refund_requested
 
@@ -127,9 +129,9 @@ def test_retried_refund_and_payment_events_change_nothing(market: Marketplace,
     market.events()
 
     for refund in Refund.query(user_key(my_user(placed["buyer"])), Refund.SK.startswith(f"REFUND#{order_id}#")):
-        on_refund_requested({"payload": {"user_id": refund.user_id, "order_id": order_id,
-                                         "seller_id": refund.seller_id, "refund_id": refund.refund_id,
-                                         "amount": int(refund.amount), "currency": refund.currency}})
+        on_refund_requested(Delivered(RefundRequested(
+            user_id=refund.user_id, order_id=order_id, seller_id=refund.seller_id, refund_id=refund.refund_id,
+            amount=int(refund.amount), currency=refund.currency), event_id="evt_again", occurred_at=""))
     assert market.stripe_event("payment_intent.succeeded", market.payment_intent(placed["payment_intent_id"]))[0] == 200
     market.events()
 

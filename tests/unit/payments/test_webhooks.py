@@ -25,13 +25,18 @@ def flaky(event: dict[str, Any]) -> None:
 @pytest.fixture(autouse=True)
 def test_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
     handled.clear()
-    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.flaky", (f"{__name__}:flaky",))
-    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.recorded", (f"{__name__}:record",))
-    monkeypatch.setitem(webhooks.ENDPOINTS["platform"].handlers, "test.platform", (f"{__name__}:record",))
+    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.flaky", _handler(flaky))
+    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.recorded", _handler(record))
+    monkeypatch.setitem(webhooks.ENDPOINTS["platform"].handlers, "test.platform", _handler(record))
 
 
 def record(event: dict[str, Any]) -> None:
     handled.append(event)
+
+
+def _handler(function: Any) -> tuple[webhooks.Handler, ...]:
+    """A test's own handler, for ``monkeypatch.setitem`` on an endpoint's table."""
+    return (webhooks.Handler(f"{__name__}:{function.__name__}", function),)
 
 
 def _event(event_type: str, event_id: str = "evt_1", *, account: str | None = "acct_1", **data: Any) -> dict[str, Any]:
@@ -114,11 +119,17 @@ def test_both_endpoints_are_documented_without_authentication(api: Any) -> None:
             "$ref": "#/components/schemas/WebhookReceipt"}
 
 
-@pytest.mark.parametrize(("endpoint", "target"), [
-    (name, target) for name, endpoint in webhooks.ENDPOINTS.items()
-    for targets in endpoint.handlers.values() for target in targets])
-def test_every_registered_handler_resolves_to_a_callable(endpoint: str, target: str) -> None:
-    assert callable(webhooks.resolve(target)), (endpoint, target)
+def test_every_registered_handler_is_callable() -> None:
+    registered = [handler for endpoint in webhooks.ENDPOINTS.values()
+                  for handlers in endpoint.handlers.values() for handler in handlers]
+
+    assert registered
+    assert all(callable(handler.handle) for handler in registered)
+
+
+def test_a_type_cannot_be_registered_at_both_endpoints() -> None:
+    with pytest.raises(ValueError, match="connect endpoint already"):
+        webhooks.handles("account.updated", endpoint="platform")
 
 
 def test_each_event_type_belongs_to_one_endpoint() -> None:
@@ -138,7 +149,7 @@ def test_each_event_type_belongs_to_one_endpoint() -> None:
 def test_an_event_at_the_other_endpoint_is_acknowledged_and_not_run(
         api: Any, monkeypatch: pytest.MonkeyPatch, event_type: str, home: str, sent_to: str) -> None:
     # given the event's own endpoint would only record it
-    monkeypatch.setitem(webhooks.ENDPOINTS[home].handlers, event_type, (f"{__name__}:record",))
+    monkeypatch.setitem(webhooks.ENDPOINTS[home].handlers, event_type, _handler(record))
     event = _event(event_type, account="acct_1" if sent_to == "connect" else None)
 
     # when it arrives, correctly signed, at the other endpoint
@@ -158,7 +169,7 @@ def test_an_event_at_the_other_endpoint_is_acknowledged_and_not_run(
 ])
 def test_an_event_with_the_wrong_kind_of_account_is_refused_and_not_run(
         api: Any, monkeypatch: pytest.MonkeyPatch, endpoint: str, event_type: str, account: str | None) -> None:
-    monkeypatch.setitem(webhooks.ENDPOINTS["platform"].handlers, "payment_intent.succeeded", (f"{__name__}:record",))
+    monkeypatch.setitem(webhooks.ENDPOINTS["platform"].handlers, "payment_intent.succeeded", _handler(record))
     secret = PLATFORM_SECRET if endpoint == PLATFORM else CONNECT_SECRET
 
     status, body = deliver(api, _event(event_type, account=account), endpoint=endpoint, secret=secret)
@@ -169,7 +180,7 @@ def test_an_event_with_the_wrong_kind_of_account_is_refused_and_not_run(
 
 
 def test_a_handler_that_refuses_the_event_is_reported_once(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.refusing", (f"{__name__}:refuse",))
+    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.refusing", _handler(refuse))
     event = _event("test.refusing")
 
     answers = [deliver(api, event)[1]["outcome"] for _ in range(2)]
@@ -197,7 +208,7 @@ def test_a_delivery_killed_mid_handler_is_redone_after_its_lease_not_skipped(
     from chalicelib.core import once
     from tests.unit.conftest import LambdaKilled
 
-    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.killed", (f"{__name__}:killed_once",))
+    monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.killed", _handler(killed_once))
     now = [1_800_000_000]
     monkeypatch.setattr(once, "_now", lambda: now[0])
     event = _event("test.killed")

@@ -46,7 +46,7 @@ from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.ids import new_id
 from chalicelib.core.mail import EmailMessage, enqueue_email
-from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.core.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
 from chalicelib.core.settings import get_settings
 
 # Topic -> version of the consent text the person agreed to (change it with the text).
@@ -59,7 +59,7 @@ CONFIRMATION_MAILS = throttle.Rule("consent-confirmation-mail", limit=5, window_
 LINK_ATTEMPTS_PER_SOURCE = throttle.Rule("consent-link-source", limit=60, window_seconds=15 * 60)
 _CONFIRM = "consent-confirm"
 _UNSUBSCRIBE = "consent-unsubscribe"
-LOG_PAGE_SIZE = 50
+LOG_PAGE_SIZE = DEFAULT_LIMIT  # the one page size of every list
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,9 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model
 
 from chalicelib.core.categories import CATEGORIES, leaf_problem
 from chalicelib.core.money import CURRENCY_EXPONENTS, normalise_currency
+from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from chalicelib.core.schemas import (
     HTTPS_URL_PATTERN,
-    Cursor,
-    Limit,
     MoneySchema,
     QuerySchema,
     RequestSchema,
@@ -195,7 +194,7 @@ class HideRequest(RequestSchema):
 class SellerProductsQuery(QuerySchema):
     status: ProductStatus | None = None
     cursor: Cursor | None = None
-    limit: Limit | None = Field(default=None, description="1-100, default 20.")
+    limit: Limit = DEFAULT_LIMIT
 
 
 class BrowseQuery(QuerySchema):
@@ -214,7 +213,7 @@ class BrowseQuery(QuerySchema):
     in_stock: bool | None = None
     sort: Literal["newest", "price_asc", "price_desc"] = "newest"
     cursor: Cursor | None = None
-    limit: Limit | None = Field(default=None, description="1-100, default 20.")
+    limit: Limit = DEFAULT_LIMIT
 
     @model_validator(mode="after")
     def _price_range(self) -> BrowseQuery:

@@ -26,6 +26,7 @@ from chalicelib.core.errors import (
 )
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
+from chalicelib.core.pagination import page_refusal
 from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -129,6 +130,9 @@ def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(params)
     except ValidationError as exc:
+        refusal = page_refusal(exc)
+        if refusal is not None:
+            raise refusal from None
         raise ValidationFailed("The query string has invalid parameters.",
                                details=_validation_details(exc, "query")) from None
 

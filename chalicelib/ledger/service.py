@@ -15,7 +15,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, ValidationFailed
 from chalicelib.core.money import CURRENCY_EXPONENTS, Money
-from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.core.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
 from chalicelib.ledger.models import (
     BALANCE_PREFIX,
     ENTRY_PREFIX,
@@ -251,7 +251,7 @@ def _seller_window(seller_id: str, from_: datetime, to: datetime, *, cursor: str
 
 
 def seller_entries(seller_id: str, from_: datetime, to: datetime, cursor: str | None = None,
-                   limit: int = 50) -> Page[StatementEntry]:
+                   limit: int = DEFAULT_LIMIT) -> Page[StatementEntry]:
     """One page of the seller's entries in ``[from_, to)``, oldest first: Query (1 RT).
     The seller comes from the principal; the cursor is bound to seller and window."""
     results, scope = _seller_window(seller_id, from_, to, cursor=cursor, limit=limit)

@@ -13,12 +13,11 @@ from chalicelib.accounts.schemas import Tokens
 from chalicelib.core.auth import API_KEY_PREFIX, API_KEY_SCOPES
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.money import CURRENCY_EXPONENTS, normalise_currency
+from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from chalicelib.core.schemas import (
     EMAIL_PATTERN,
     HTTPS_URL_PATTERN,
-    Cursor,
     EmailAddress,
-    Limit,
     PatchSchema,
     QuerySchema,
     RequestSchema,
@@ -269,7 +268,7 @@ class ApiKeyPage(ResponseSchema):
 
 class PageQuery(QuerySchema):
     cursor: Cursor | None = None
-    limit: Limit | None = Field(default=None, description="1-100, default 20.")
+    limit: Limit = DEFAULT_LIMIT
 
 
 class SellerListQuery(PageQuery):

@@ -20,7 +20,7 @@ from chalicelib.accounts.models import ADDRESS_PREFIX, Address, User, user_key
 from chalicelib.accounts.profile import problem, refuse
 from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.errors import Conflict, FieldProblem, NotFound
 from chalicelib.core.ids import has_prefix, new_id
 
 MAX_ADDRESSES = 20
@@ -46,7 +46,7 @@ def _address_key(user_id: str, address_id: str) -> tuple[str, str]:
 
 def _validated(fields: dict[str, Any]) -> dict[str, Any]:
     """Country, postal code (its format depends on the country) and phone, normalised."""
-    problems: list[dict[str, str]] = []
+    problems: list[FieldProblem] = []
     cleaned = dict(fields)
     for name in REQUIRED:
         if not cleaned.get(name):

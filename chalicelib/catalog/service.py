@@ -33,7 +33,7 @@ from chalicelib.catalog.models import (
 )
 from chalicelib.catalog.schemas import BulkRow, ProductCreate, ProductPatch, RowError, RowResult
 from chalicelib.core.db import LabelledTransaction, Stale, TableModel, retrying
-from chalicelib.core.errors import AgoraError, Conflict, NotFound, ValidationFailed
+from chalicelib.core.errors import AgoraError, Conflict, FieldProblem, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.events.models import OutboxEvent
@@ -314,7 +314,7 @@ def _row_error(row: int, sku: str | None, error: AgoraError) -> RowResult:
 
 
 def _invalid(exc: ValidationError, row: int) -> ValidationFailed:
-    details = [{"field": ".".join(["rows", str(row), *(str(p) for p in problem["loc"])]),
+    details: list[FieldProblem] = [{"field": ".".join(["rows", str(row), *(str(p) for p in problem["loc"])]),
                 "message": problem["msg"], "type": problem["type"]}
                for problem in exc.errors(include_url=False, include_context=False, include_input=False)]
     return ValidationFailed("The row has invalid fields.", details=details)

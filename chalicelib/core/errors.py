@@ -7,7 +7,7 @@ them into HTTP responses of the shape
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 
 class AgoraError(Exception):
@@ -31,11 +31,30 @@ class BadRequest(AgoraError):
     code = "bad_request"
 
 
+class FieldProblem(TypedDict):
+    """One wrong field of a 422, as pydantic reports it, so a client reads every 422 alike."""
+
+    field: str  # where: "body.quantity", "query.to", "header.Idempotency-Key", "cart"
+    message: str
+    type: str  # pydantic's kind of problem ("missing", "value_error"…) or agora's
+    line: NotRequired[int]  # the file line of an import
+    currencies: NotRequired[list[str]]  # a cart in several currencies
+    total: NotRequired[dict[str, Any]]  # an order below the smallest charge, and that charge
+    minimum: NotRequired[dict[str, Any]]
+    order_id: NotRequired[str]  # the order an Idempotency-Key was used for
+
+
 class ValidationFailed(AgoraError):
     """The request was well-formed JSON but its fields are wrong; details list each field."""
 
     status = 422
     code = "validation_failed"
+
+    def __init__(self, message: str, *, code: str | None = None, details: list[FieldProblem] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        if details is not None and not isinstance(details, list):
+            raise TypeError("ValidationFailed.details is a list of field problems")
+        super().__init__(message, code=code, details=details, headers=headers)
 
 
 class Unauthorized(AgoraError):

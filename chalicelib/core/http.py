@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.core.errors import (
     AgoraError,
     BadRequest,
+    FieldProblem,
     PayloadTooLarge,
     ValidationFailed,
 )
@@ -88,8 +89,8 @@ def error_response(error: AgoraError) -> Response:
     )
 
 
-def _validation_details(exc: ValidationError, location: str) -> list[dict[str, Any]]:
-    details = []
+def _validation_details(exc: ValidationError, location: str) -> list[FieldProblem]:
+    details: list[FieldProblem] = []
     for problem in exc.errors(include_url=False, include_context=False, include_input=False):
         path = ".".join(str(p) for p in problem["loc"])
         details.append({

@@ -93,7 +93,9 @@ class ResponseSchema(BaseModel):
 class ErrorBody(ResponseSchema):
     code: str = Field(description="Machine-readable error code, stable across releases.")
     message: str = Field(description="Human-readable explanation.")
-    details: object | None = Field(default=None, description="Field-level problems or context.")
+    details: object | None = Field(default=None, description=(
+        "A 422's: a list of `{field, message, type}`, one per wrong field (some add context beside, such as an "
+        "import's `line`). Other errors: an object with context, or null."))
 
 
 class ErrorResponse(ResponseSchema):

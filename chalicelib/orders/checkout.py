@@ -240,7 +240,9 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
     currencies = sorted({products[pid].currency for pid, _ in lines})
     if len(currencies) > 1:
         raise ValidationFailed("A cart can be paid in one currency only; split it into several orders.",
-                               code="mixed_currencies", details={"currencies": currencies})
+                               code="mixed_currencies",
+                               details=[{"field": "cart", "message": "products in several currencies",
+                                         "type": "mixed_currencies", "currencies": currencies}])
     seller_ids = list(dict.fromkeys(line["seller_id"] for _, line in lines))
     if len(seller_ids) > MAX_SELLERS:
         raise ValidationFailed(f"One order can include at most {MAX_SELLERS} sellers.", code="too_many_sellers")
@@ -265,7 +267,9 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
     if priced.total.amount < minimum:
         raise ValidationFailed("The order total is below the smallest amount that can be charged.",
                                code="order_below_minimum",
-                               details={"total": priced.total.to_json(), "minimum": Money(currency, minimum).to_json()})
+                               details=[{"field": "cart", "message": "total below the smallest charge",
+                                         "type": "order_below_minimum", "total": priced.total.to_json(),
+                                         "minimum": Money(currency, minimum).to_json()}])
 
     shipping = _address(buyer, data.shipping_address, data.shipping_address_id, buyer.default_shipping, "shipping")
     if shipping is None:
@@ -399,7 +403,9 @@ def _replay(stored: CheckoutKey, request_hash: str) -> CheckoutResult:
 
     if stored.request_hash != request_hash:
         raise ValidationFailed("This Idempotency-Key was used for a different checkout; use a new key.",
-                               code="idempotency_key_reused", details={"order_id": stored.order_id})
+                               code="idempotency_key_reused",
+                               details=[{"field": "header.Idempotency-Key", "message": "used for another checkout",
+                                         "type": "idempotency_key_reused", "order_id": stored.order_id}])
     try:
         order = Order.get(user_key(stored.user_id), order_sk(stored.order_id), consistent_read=True)
     except Order.DoesNotExist:  # pragma: no cover - written in one transaction with the key

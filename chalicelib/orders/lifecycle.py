@@ -33,7 +33,7 @@ from typing import Any
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
 from chalicelib.core.db import LabelledTransaction, Stale, retrying
-from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.money import Money
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -360,7 +360,7 @@ def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: M
                            code="return_window_closed", details={"delivered_at": sub.delivered_at,
                                                                  "return_window_days": window})
         by_number = {int(line["line"]): line for line in sub.lines}
-        problems = []
+        problems: list[FieldProblem] = []
         for number, quantity in quantities.items():
             line = by_number.get(number)
             if line is None:

@@ -17,6 +17,7 @@ from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from chalicelib.core.schemas import (
     HTTPS_URL_PATTERN,
     MoneySchema,
+    PageSchema,
     QuerySchema,
     RequestSchema,
     ResponseSchema,
@@ -272,9 +273,8 @@ class ProductOut(_ProductFields):
                                          at=product.hidden_at))
 
 
-class ProductPage(ResponseSchema):
-    items: list[ProductOut]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+class ProductPage(PageSchema[ProductOut]):
+    pass
 
 
 class ProductRemoval(ResponseSchema):
@@ -339,11 +339,9 @@ class ProductSummary(ResponseSchema):
                    image=entry.image, in_stock=bool(entry.in_stock), created_at=entry.created_at)
 
 
-class BrowsePage(ResponseSchema):
-    items: list[ProductSummary]
-    next_cursor: str | None = Field(
-        description="Pass as ?cursor= with the same filters for the next page; null at the end. A page may hold "
-                    "fewer items than the limit when filters discard many products; keep following the cursor.")
+class BrowsePage(PageSchema[ProductSummary]):
+    """Send `next_cursor` back with the same filters. A page may hold fewer items than the limit when filters
+    discard many products; keep following the cursor."""
 
 
 class PublicProduct(_ProductFields):

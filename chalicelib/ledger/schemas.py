@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, Limit
-from chalicelib.core.schemas import MoneySchema, QuerySchema, ResponseSchema
+from chalicelib.core.schemas import MoneySchema, PageSchema, QuerySchema, ResponseSchema
 
 
 class Window(QuerySchema):
@@ -53,10 +53,8 @@ class StatementEntryOut(ResponseSchema):
     refs: dict[str, str] = Field(description="Stripe ids (transfer, refund, ...) for reconciliation.")
 
 
-class Statement(_WindowOut):
+class Statement(_WindowOut, PageSchema[StatementEntryOut]):
     seller_id: str
-    items: list[StatementEntryOut]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
 
 
 class BalanceOut(ResponseSchema):

@@ -18,6 +18,7 @@ from chalicelib.core.schemas import (
     EMAIL_PATTERN,
     HTTPS_URL_PATTERN,
     EmailAddress,
+    PageSchema,
     PatchSchema,
     QuerySchema,
     RequestSchema,
@@ -261,9 +262,8 @@ class NewApiKey(ApiKeyOut):
     secret: str = Field(description="The whole key, shown only now: send it as Authorization: Bearer <secret>.")
 
 
-class ApiKeyPage(ResponseSchema):
-    items: list[ApiKeyOut]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+class ApiKeyPage(PageSchema[ApiKeyOut]):
+    pass
 
 
 class PageQuery(QuerySchema):
@@ -275,9 +275,8 @@ class SellerListQuery(PageQuery):
     status: Literal["pending", "approved", "suspended", "rejected"] = "pending"
 
 
-class SellerPage(ResponseSchema):
-    items: list[SellerAccount]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+class SellerPage(PageSchema[SellerAccount]):
+    pass
 
 
 class StatusReason(RequestSchema):
@@ -345,6 +344,5 @@ class InviteOut(ResponseSchema):
                    revoked_at=spent.revoked_at if spent is not None else None)
 
 
-class InvitePage(ResponseSchema):
-    items: list[InviteOut]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+class InvitePage(PageSchema[InviteOut]):
+    pass

@@ -8,6 +8,7 @@ import pytest
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.http import parse_query
 from chalicelib.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, parse_limit
+from chalicelib.core.schemas import PageSchema
 
 KEY = {"PK": "SELLER#sel_1", "SK": "PRODUCT#prd_9"}
 
@@ -58,7 +59,7 @@ def test_limit_out_of_range_is_refused(raw: str) -> None:
     assert raised.value.code == "invalid_limit"
 
 
-def _list_queries() -> list[tuple[str, Any]]:
+def _list_operations() -> list[tuple[str, Any]]:
     import app
 
     found = []
@@ -66,11 +67,11 @@ def _list_queries() -> list[tuple[str, Any]]:
         for method, entry in methods.items():
             query = entry.view_function.__agora_operation__.query
             if query is not None and "limit" in query.model_fields:
-                found.append((f"{method} {path}", query))
+                found.append((f"{method} {path}", entry.view_function.__agora_operation__))
     return found
 
 
-LIST_QUERIES = _list_queries()
+LIST_QUERIES = _list_operations()
 
 
 def test_the_lists_are_found() -> None:
@@ -78,17 +79,25 @@ def test_the_lists_are_found() -> None:
             "GET /v1/me/consents", "GET /v1/admin/sellers"} <= {name for name, _ in LIST_QUERIES}
 
 
-@pytest.mark.parametrize(("name", "query"), LIST_QUERIES, ids=[name for name, _ in LIST_QUERIES])
-def test_every_list_answers_a_bad_limit_or_cursor_with_the_same_400(name: str, query: Any) -> None:
+@pytest.mark.parametrize(("name", "spec"), LIST_QUERIES, ids=[name for name, _ in LIST_QUERIES])
+def test_every_list_answers_a_bad_limit_or_cursor_with_the_same_400(name: str, spec: Any) -> None:
     for params, code in [({"limit": "0"}, "invalid_limit"), ({"limit": "101"}, "invalid_limit"),
                          ({"limit": "ten"}, "invalid_limit"), ({"limit": ""}, "invalid_limit"),
                          ({"cursor": "no cursor"}, "invalid_cursor"), ({"cursor": "x" * 5000}, "invalid_cursor")]:
         with pytest.raises(BadRequest) as raised:
-            parse_query(SimpleNamespace(query_params=params), query)  # type: ignore[arg-type]
+            parse_query(SimpleNamespace(query_params=params), spec.query)  # type: ignore[arg-type]
         assert (raised.value.status, raised.value.code) == (400, code), params
 
 
-@pytest.mark.parametrize(("name", "query"), LIST_QUERIES, ids=[name for name, _ in LIST_QUERIES])
-def test_every_list_has_the_same_default_page_size(name: str, query: Any) -> None:
-    assert query.model_fields["limit"].default == DEFAULT_LIMIT == 20
-    assert query.model_json_schema()["properties"]["limit"]["maximum"] == MAX_LIMIT == 100
+@pytest.mark.parametrize(("name", "spec"), LIST_QUERIES, ids=[name for name, _ in LIST_QUERIES])
+def test_every_list_has_the_same_default_page_size(name: str, spec: Any) -> None:
+    assert spec.query.model_fields["limit"].default == DEFAULT_LIMIT == 20
+    assert spec.query.model_json_schema()["properties"]["limit"]["maximum"] == MAX_LIMIT == 100
+
+
+@pytest.mark.parametrize(("name", "spec"), LIST_QUERIES, ids=[name for name, _ in LIST_QUERIES])
+def test_every_list_answers_the_one_page_shape(name: str, spec: Any) -> None:
+    if name == "GET /v1/me/consents":  # the consents beside a page of their log (`log`, `next_cursor`)
+        return
+    assert issubclass(spec.response, PageSchema)
+    assert {"items", "next_cursor"} <= set(spec.response.model_json_schema(mode="serialization")["required"])

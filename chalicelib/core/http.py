@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.core.errors import (
     AgoraError,
     BadRequest,
+    Code,
     FieldProblem,
     PayloadTooLarge,
     ValidationFailed,
@@ -40,12 +41,12 @@ _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 # Chalice's own error codes (raised before a view runs) in agora's vocabulary.
 _CHALICE_CODES = {
-    "UnsupportedMediaType": "unsupported_media_type",
-    "MethodNotAllowedError": "method_not_allowed",
-    "BadRequestError": "bad_request",
-    "BadRequest": "bad_request",
-    "NotFoundError": "not_found",
-    "InternalServerError": "internal_error",
+    "UnsupportedMediaType": Code.UNSUPPORTED_MEDIA_TYPE,
+    "MethodNotAllowedError": Code.METHOD_NOT_ALLOWED,
+    "BadRequestError": Code.BAD_REQUEST,
+    "BadRequest": Code.BAD_REQUEST,
+    "NotFoundError": Code.NOT_FOUND,
+    "InternalServerError": Code.INTERNAL_ERROR,
 }
 
 
@@ -75,7 +76,7 @@ def current_request() -> Request:
     return request
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+def error_body(code: Code, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
@@ -114,7 +115,7 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest("The request body is not valid JSON.", code="malformed_json",
+            raise BadRequest("The request body is not valid JSON.", code=Code.MALFORMED_JSON,
                              details={"reason": str(exc)[:200]}) from None
     if not isinstance(data, dict):
         raise ValidationFailed("The request body must be a JSON object.",
@@ -239,7 +240,9 @@ def install(app: Chalice) -> None:
             _current_request.reset(token)
         body = response.body
         if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
-            code = _CHALICE_CODES.get(body["Code"], "error")
+            # (a Chalice error agora never raises answers by its status)
+            code = _CHALICE_CODES.get(body["Code"], Code.INTERNAL_ERROR if response.status_code >= 500
+                                      else Code.BAD_REQUEST)
             message = body.get("Message", "")
             if response.status_code >= 500:
                 message = "An internal error occurred. Quote the request id when reporting it."

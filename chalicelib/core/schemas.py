@@ -91,7 +91,8 @@ class ResponseSchema(BaseModel):
 
 
 class ErrorBody(ResponseSchema):
-    code: str = Field(description="Machine-readable error code, stable across releases.")
+    code: str = Field(description="Machine-readable error code, stable across releases; `x-error-codes` gives each "
+                                  "one's HTTP status and meaning.")
     message: str = Field(description="Human-readable explanation.")
     details: object | None = Field(default=None, description=(
         "A 422's: a list of `{field, message, type}`, one per wrong field (some add context beside, such as an "

@@ -8,7 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.accounts.personal_data import export_section
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.errors import Code, ValidationFailed
 from chalicelib.core.http import current_request, operation
 from chalicelib.orders.schemas import (
     ApproveReturnIn,
@@ -95,7 +95,7 @@ def merge_cart(principal: Principal) -> CartOut:
 
     token = _header("X-Cart-Token")
     if not token:
-        raise ValidationFailed("Send the guest cart's X-Cart-Token.", code="cart_token_required",
+        raise ValidationFailed("Send the guest cart's X-Cart-Token.", code=Code.CART_TOKEN_REQUIRED,
                                details=[{"field": "header.X-Cart-Token", "message": "Field required",
                                          "type": "missing"}])
     return cart_out(cart.merge_guest_cart(principal.user_id, token))

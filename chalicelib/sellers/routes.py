@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.accounts.schemas import Accepted, MagicLinkRedemption, tokens
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Forbidden
+from chalicelib.core.errors import Code, Forbidden
 from chalicelib.core.http import current_request, operation
 from chalicelib.sellers import schemas
 
@@ -27,7 +27,7 @@ def _user_of(principal: Principal) -> str | None:
     """Key management and the profile need the seller's signed-in user: a leaked API key must
     not mint, list or revoke keys."""
     if principal.kind != "user":
-        raise Forbidden("API keys cannot do this; sign in as a user of the seller.", code="user_required")
+        raise Forbidden("API keys cannot do this; sign in as a user of the seller.", code=Code.USER_REQUIRED)
     return principal.user_id
 
 

@@ -20,7 +20,7 @@ from chalicelib.accounts.models import ADDRESS_PREFIX, Address, User, user_key
 from chalicelib.accounts.profile import problem, refuse
 from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.errors import Code, Conflict, FieldProblem, NotFound
 from chalicelib.core.ids import has_prefix, new_id
 
 MAX_ADDRESSES = 20
@@ -37,7 +37,7 @@ class AddressView:
 
 
 def _not_found() -> NotFound:
-    return NotFound("No such address.", code="address_not_found")
+    return NotFound("No such address.", code=Code.ADDRESS_NOT_FOUND)
 
 
 def _address_key(user_id: str, address_id: str) -> tuple[str, str]:
@@ -46,7 +46,7 @@ def _address_key(user_id: str, address_id: str) -> tuple[str, str]:
 
 def _validated(fields: dict[str, Any]) -> dict[str, Any]:
     """Country, postal code (its format depends on the country) and phone, normalised."""
-    problems: list[dict[str, str]] = []
+    problems: list[FieldProblem] = []
     cleaned = dict(fields)
     for name in REQUIRED:
         if not cleaned.get(name):
@@ -112,7 +112,7 @@ def add_address(user_id: str, fields: dict[str, Any], *, default_shipping: bool 
     if not save_counted(address, User.address_count, MAX_ADDRESSES, user_actions=_pointer_actions(pointers)):
         get_active_user(user_id)  # an erased account is closed; otherwise the book is full
         raise Conflict(f"The address book is full ({MAX_ADDRESSES} addresses); delete one first.",
-                       code="address_book_full")
+                       code=Code.ADDRESS_BOOK_FULL)
     return AddressView(address=address, default_shipping=default_shipping, default_billing=default_billing)
 
 
@@ -136,7 +136,7 @@ def change_address(user_id: str, address_id: str, changes: dict[str, Any], *,
                 transaction.update(user, actions=_pointer_actions(pointers), condition=_defaults_unchanged(user))
     except TransactWriteError as error:
         if was_condition_failure(error):
-            raise Conflict("The address book changed at the same time; try again.", code="concurrent_change") \
+            raise Conflict("The address book changed at the same time; try again.", code=Code.CONCURRENT_CHANGE) \
                 from None
         raise
     for name, value in {**values, "updated_at": now}.items():

@@ -43,10 +43,10 @@ from chalicelib.accounts.models import (
 from chalicelib.accounts.service import get_active_user
 from chalicelib.core import throttle
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import BadRequest
+from chalicelib.core.errors import BadRequest, Code
 from chalicelib.core.ids import new_id
 from chalicelib.core.mail import EmailMessage, enqueue_email
-from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.core.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
 from chalicelib.core.settings import get_settings
 
 # Topic -> version of the consent text the person agreed to (change it with the text).
@@ -59,7 +59,7 @@ CONFIRMATION_MAILS = throttle.Rule("consent-confirmation-mail", limit=5, window_
 LINK_ATTEMPTS_PER_SOURCE = throttle.Rule("consent-link-source", limit=60, window_seconds=15 * 60)
 _CONFIRM = "consent-confirm"
 _UNSUBSCRIBE = "consent-unsubscribe"
-LOG_PAGE_SIZE = 50
+LOG_PAGE_SIZE = DEFAULT_LIMIT  # the one page size of every list
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def confirm(token: str, *, source_ip: str | None, throttle_by: str | None = None
         throttle.hit(LINK_ATTEMPTS_PER_SOURCE, throttle_by)
     claims = signed_links.verify(_CONFIRM, token)
     if claims is None or claims.get("t") not in TOPICS:
-        raise BadRequest("This confirmation link is not valid.", code="invalid_consent_token")
+        raise BadRequest("This confirmation link is not valid.", code=Code.INVALID_CONSENT_TOKEN)
     user_id, topic = claims["u"], claims["t"]
     pk, sk = _consent_key(user_id, topic)
     now = _now()
@@ -204,7 +204,7 @@ def confirm(token: str, *, source_ip: str | None, throttle_by: str | None = None
         if current is not None and current.status == "granted":
             return _state(topic, current)
         raise BadRequest("This confirmation link is no longer valid; ask for the newsletter again.",
-                         code="consent_link_outdated") from None
+                         code=Code.CONSENT_LINK_OUTDATED) from None
     return ConsentState(topic=topic, status="granted", text_version=TOPICS[topic], updated_at=now)
 
 
@@ -236,9 +236,9 @@ def unsubscribe(token: str, *, source_ip: str | None, throttle_by: str | None = 
     claims = signed_links.verify(_UNSUBSCRIBE, token)
     if claims is None and signed_links.verify(_UNSUBSCRIBE, token, allow_expired=True) is not None:
         raise BadRequest("This unsubscribe link has expired; use the link in a newer mail, or sign in and change "
-                         "your mail settings.", code="unsubscribe_link_expired")
+                         "your mail settings.", code=Code.UNSUBSCRIBE_LINK_EXPIRED)
     if claims is None or claims.get("t") not in TOPICS:
-        raise BadRequest("This unsubscribe link is not valid.", code="invalid_unsubscribe_token")
+        raise BadRequest("This unsubscribe link is not valid.", code=Code.INVALID_UNSUBSCRIBE_TOKEN)
     withdraw(claims["u"], claims["t"], method="unsubscribe_link", source_ip=source_ip)
     return ConsentState(topic=claims["t"], status="withdrawn", text_version=TOPICS[claims["t"]], updated_at=_now())
 

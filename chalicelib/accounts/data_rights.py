@@ -43,7 +43,7 @@ from chalicelib.accounts.models import (
 )
 from chalicelib.accounts.service import get_active_user, get_user
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import Conflict
+from chalicelib.core.errors import Code, Conflict
 from chalicelib.core.peppers import hash_secret
 from chalicelib.events.service import new_event
 from chalicelib.payments import stripe_gateway
@@ -99,7 +99,7 @@ def erase(user_id: str) -> None:
     if user.is_active:
         if user.seller_id or "operator" in user.roles:
             raise Conflict("This account runs a seller or operates the marketplace; hand that over before "
-                           "deleting it.", code="account_has_business_role")
+                           "deleting it.", code=Code.ACCOUNT_HAS_BUSINESS_ROLE)
         _erase_at_stripe(user)
         _anonymise(user)
     for model, prefix in ((Address, ADDRESS_PREFIX), (WishlistItem, WISH_PREFIX), (SessionFamily, SESSION_PREFIX)):

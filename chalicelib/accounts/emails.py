@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.errors import Code, ValidationFailed
 
 
 def normalise_email(raw: str) -> str:
@@ -14,6 +14,6 @@ def normalise_email(raw: str) -> str:
     try:
         valid = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as error:
-        raise ValidationFailed("The email address is not valid.", code="invalid_email",
+        raise ValidationFailed("The email address is not valid.", code=Code.INVALID_EMAIL,
                                details=[{"field": "body.email", "message": str(error), "type": "email"}]) from None
     return valid.normalized.lower()

@@ -36,7 +36,7 @@ from chalicelib.accounts.models import MagicLink
 from chalicelib.core import throttle
 from chalicelib.core.auth import new_secret
 from chalicelib.core.db import was_condition_failure
-from chalicelib.core.errors import Unauthorized
+from chalicelib.core.errors import Code, Unauthorized
 from chalicelib.core.ids import new_id
 from chalicelib.core.mail import EmailMessage, LinkPurpose, MailLink, enqueue_email
 from chalicelib.core.peppers import hash_secret, secret_hashes
@@ -115,4 +115,4 @@ def consume(token: str, purposes: tuple[str, ...]) -> MagicLink:
                 continue
             raise
         return link
-    raise Unauthorized("This link is used up or has expired; ask for a new one.", code="invalid_magic_link")
+    raise Unauthorized("This link is used up or has expired; ask for a new one.", code=Code.INVALID_MAGIC_LINK)

@@ -27,7 +27,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.accounts.models import PROFILE_SK, User, user_key
 from chalicelib.core.db import was_condition_failure
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import Code, NotFound
 
 ISSUER = "agora"
 STEP_SECONDS = 30
@@ -78,7 +78,7 @@ def enrol(user_id: str, *, secret: str | None = None) -> tuple[str, str]:
                     condition=User.PK.exists())
     except UpdateError as error:
         if was_condition_failure(error):
-            raise NotFound("No such account.", code="account_not_found") from None
+            raise NotFound("No such account.", code=Code.ACCOUNT_NOT_FOUND) from None
         raise
     return secret, provisioning_uri(secret, user.email)
 

@@ -18,7 +18,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.accounts.models import User
 from chalicelib.accounts.service import account_closed, get_active_user
 from chalicelib.core.db import was_condition_failure
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import Code, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.payments import stripe_gateway
 
@@ -95,7 +95,7 @@ def remove_payment_method(user_id: str, payment_method_id: str) -> None:
 
     Round trips: GetItem(user), Stripe retrieve the customer's payment method, Stripe detach."""
     user = get_active_user(user_id)
-    missing = NotFound("No such payment method.", code="payment_method_not_found")
+    missing = NotFound("No such payment method.", code=Code.PAYMENT_METHOD_NOT_FOUND)
     if not user.stripe_customer_id or not payment_method_id.startswith("pm_"):
         raise missing
     if stripe_gateway.find_customer_payment_method(user.stripe_customer_id, payment_method_id) is None:

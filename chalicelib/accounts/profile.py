@@ -23,7 +23,7 @@ from chalicelib.accounts.models import ADDRESS_PREFIX, PROFILE_SK, Address, User
 from chalicelib.accounts.service import account_closed, get_active_user
 from chalicelib.core.categories import CATEGORIES
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.errors import FieldProblem, ValidationFailed
 from chalicelib.events.service import new_event
 
 PREFERENCE_LIMIT = 20  # entries per preference list
@@ -51,11 +51,11 @@ def get_profile(user_id: str) -> User:
     return get_active_user(user_id)
 
 
-def problem(field: str, message: str, kind: str = "value_error") -> dict[str, str]:
+def problem(field: str, message: str, kind: str = "value_error") -> FieldProblem:
     return {"field": f"body.{field}", "message": message, "type": kind}
 
 
-def refuse(problems: list[dict[str, str]]) -> None:
+def refuse(problems: list[FieldProblem]) -> None:
     if problems:
         raise ValidationFailed("The request body has invalid fields.", details=problems)
 
@@ -113,7 +113,7 @@ def change_profile(user_id: str, changes: dict[str, Any]) -> User:
     sellers copy is given: GetItem(user) first, and if it really changes,
     TransactWriteItems(user, ``account.updated`` event) and GetItem(user) instead of the
     UpdateItem."""
-    problems: list[dict[str, str]] = []
+    problems: list[FieldProblem] = []
     actions: list[Any] = []
     if "name" in changes:
         changes = {**changes, "name": changes["name"] or ""}

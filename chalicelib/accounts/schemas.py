@@ -7,7 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.accounts.validation import _POSTAL_CODES, _VAT_FORMATS, COUNTRIES
 from chalicelib.core.categories import CATEGORIES
-from chalicelib.core.schemas import Cursor, EmailAddress, Limit, MoneySchema, QuerySchema, RequestSchema, ResponseSchema
+from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from chalicelib.core.schemas import EmailAddress, MoneySchema, QuerySchema, RequestSchema, ResponseSchema
 
 COUNTRY_CODES = sorted(COUNTRIES) + sorted(code.lower() for code in COUNTRIES)  # read in either case
 COUNTRY_CODES_WITH_RULES = sorted(_POSTAL_CODES) + sorted(code.lower() for code in _POSTAL_CODES)
@@ -291,7 +292,7 @@ class ConsentsChange(RequestSchema):
 
 class ConsentsQuery(QuerySchema):
     cursor: Cursor | None = Field(default=None, description="From next_cursor, for older log entries.")
-    limit: Limit = 50
+    limit: Limit = DEFAULT_LIMIT
 
 
 class ConsentToken(RequestSchema):

@@ -43,7 +43,7 @@ from chalicelib.accounts.models import PROFILE_SK, EmailClaim, SignUp, User, ema
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import throttle
 from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
-from chalicelib.core.errors import AgoraError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from chalicelib.core.errors import AgoraError, Code, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.passwords import hash_password, needs_rehash, password_problems, verify_password
@@ -69,7 +69,7 @@ def check_new_password(password: str, email: str, *, name: str = "") -> None:
     person's) makes a password built from it count as easy to guess."""
     problems = password_problems(password, email=email, name=name)
     if problems:
-        raise ValidationFailed("The password is too weak.", code="weak_password",
+        raise ValidationFailed("The password is too weak.", code=Code.WEAK_PASSWORD,
                                details=[{"field": "body.password", "message": f"Password {p}.", "type": "password"}
                                         for p in problems])
 
@@ -118,7 +118,7 @@ def create_user(user: User, *, together_with: Iterable[Any | NewItem] = (),
     # (item, error when its key exists) in the order written; None: saved unconditionally.
     writes: list[tuple[Any, AgoraError | None]] = [
         (claim, EmailTaken()),
-        (user, Conflict("The account could not be created; please try again.", code="account_id_clash")),
+        (user, Conflict("The account could not be created; please try again.", code=Code.ACCOUNT_ID_CLASH)),
         (event, None),
     ]
     for entry in together_with:
@@ -126,7 +126,7 @@ def create_user(user: User, *, together_with: Iterable[Any | NewItem] = (),
             writes.append((entry.item, entry.taken))
         else:
             writes.append((entry, Conflict("Something this creates was created at the same time by another "
-                                           "request; please try again.", code="concurrent_creation")))
+                                           "request; please try again.", code=Code.CONCURRENT_CREATION)))
     try:
         with write_transaction() as transaction:
             for item, taken in writes:
@@ -152,12 +152,12 @@ def get_user(user_id: str) -> User:
     try:
         return User.get(user_key(user_id), PROFILE_SK)
     except User.DoesNotExist:
-        raise NotFound("No such account.", code="account_not_found") from None
+        raise NotFound("No such account.", code=Code.ACCOUNT_NOT_FOUND) from None
 
 
 def account_closed() -> Unauthorized:
     """What a still-valid access token of an erased account gets: sign out."""
-    return Unauthorized("This account has been deleted.", code="account_closed")
+    return Unauthorized("This account has been deleted.", code=Code.ACCOUNT_CLOSED)
 
 
 def get_active_user(user_id: str) -> User:
@@ -268,7 +268,7 @@ def login(*, email: str, password: str, source_ip: str, challenge: str | None = 
     if not user.email_verified:
         magic_links.mail_sign_in_link(email)
         raise Forbidden("Confirm your email address first: we have mailed you a sign-in link. Until you use it, "
-                        "this account signs in by link only.", code="email_not_verified")
+                        "this account signs in by link only.", code=Code.EMAIL_NOT_VERIFIED)
     upgrade_password_hash(user, password)
     return start_session(user)
 
@@ -280,9 +280,9 @@ def _second_factor(user: User, otp: str | None, email: str, now: float) -> None:
 
     if user.totp_secret is None:
         raise Forbidden("Operators sign in with a second factor: enrol one with `agora operators reset-mfa`.",
-                        code="mfa_enrolment_required")
+                        code=Code.MFA_ENROLMENT_REQUIRED)
     if not otp:
-        raise Unauthorized("Enter the code from your authenticator app (field `otp`).", code="mfa_required")
+        raise Unauthorized("Enter the code from your authenticator app (field `otp`).", code=Code.MFA_REQUIRED)
     if not mfa.verify_totp(user, otp):
         raise _failed_sign_in(email, now)
 
@@ -297,7 +297,7 @@ def _challenge(email: str, bits: int) -> dict[str, Any]:
 
 def _challenge_required(email: str, bits: int) -> Unauthorized:
     return Unauthorized("Too many wrong passwords for this address: solve the challenge and send it with your next "
-                        "sign-in.", code="challenge_required", details=_challenge(email, bits))
+                        "sign-in.", code=Code.CHALLENGE_REQUIRED, details=_challenge(email, bits))
 
 
 def _failed_sign_in(email: str, now: float) -> Unauthorized:
@@ -306,7 +306,7 @@ def _failed_sign_in(email: str, now: float) -> Unauthorized:
     from chalicelib.accounts import challenges
 
     bits = challenges.difficulty(throttle.count(LOGIN_FAILURES_PER_EMAIL, email, now=now)) if email else None
-    return Unauthorized("The email or password is wrong.", code="invalid_credentials",
+    return Unauthorized("The email or password is wrong.", code=Code.INVALID_CREDENTIALS,
                         details=_challenge(email, bits) if bits is not None else None)
 
 
@@ -431,7 +431,7 @@ def require_recent_sign_in(auth_time: int | None) -> None:
     sign-in within the last few minutes, not just a still-valid session."""
     if auth_time is None or time.time() - auth_time > RECENT_SIGN_IN_SECONDS:
         raise Forbidden(f"Sign in again (password or a mailed link) and retry within "
-                        f"{RECENT_SIGN_IN_SECONDS // 60} minutes.", code="reauthentication_required")
+                        f"{RECENT_SIGN_IN_SECONDS // 60} minutes.", code=Code.REAUTHENTICATION_REQUIRED)
 
 
 def change_password(user_id: str, *, new_password: str, current_password: str | None,
@@ -444,15 +444,15 @@ def change_password(user_id: str, *, new_password: str, current_password: str | 
     user = get_active_user(user_id)
     if user.password_hash is not None:
         if current_password is None:
-            raise ValidationFailed("Give your current password.", code="current_password_required",
+            raise ValidationFailed("Give your current password.", code=Code.CURRENT_PASSWORD_REQUIRED,
                                    details=[{"field": "body.current_password", "message": "Field required",
                                              "type": "missing"}])
         if not verify_password(current_password, user.password_hash):
-            raise Unauthorized("The current password is wrong.", code="invalid_credentials")
+            raise Unauthorized("The current password is wrong.", code=Code.INVALID_CREDENTIALS)
     else:
         require_recent_sign_in(auth_time)
     if not user.email_verified:
-        raise Forbidden("Confirm your email address first (sign in with a mailed link).", code="email_not_verified")
+        raise Forbidden("Confirm your email address first (sign in with a mailed link).", code=Code.EMAIL_NOT_VERIFIED)
     check_new_password(new_password, user.email, name=user.name)
     user.update(actions=[User.password_hash.set(hash_password(new_password))],
                 condition=User.status == "active")

@@ -23,7 +23,7 @@ from chalicelib.accounts.models import PROFILE_SK, SESSION_PREFIX, RefreshToken,
 from chalicelib.core import revocations, throttle
 from chalicelib.core.auth import issue_access_token, new_secret
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import Unauthorized
+from chalicelib.core.errors import Code, Unauthorized
 from chalicelib.core.ids import new_id
 from chalicelib.core.peppers import hash_secret, secret_hashes
 
@@ -82,7 +82,7 @@ def start_session(user: User) -> Session:
 
 
 def _invalid() -> Unauthorized:
-    return Unauthorized("The refresh token is not valid; sign in again.", code="invalid_refresh_token")
+    return Unauthorized("The refresh token is not valid; sign in again.", code=Code.INVALID_REFRESH_TOKEN)
 
 
 def _mark_revoked(user_id: str, family_id: str) -> None:
@@ -129,7 +129,7 @@ def refresh(token: str, *, source_ip: str | None = None) -> Session:
     if presented.used:
         _revoke_family(presented.user_id, presented.family_id)
         raise Unauthorized("This refresh token was already used; every session of this sign-in is now "
-                           "revoked. Sign in again.", code="refresh_token_reused")
+                           "revoked. Sign in again.", code=Code.REFRESH_TOKEN_REUSED)
     family_pk, family_sk = family_key(presented.user_id, presented.family_id)
     family = next(iter(SessionFamily.batch_get([(family_pk, family_sk)])), None)
     user = next(iter(User.batch_get([(user_key(presented.user_id), PROFILE_SK)])), None)
@@ -148,7 +148,7 @@ def refresh(token: str, *, source_ip: str | None = None) -> Session:
         if was_condition_failure(error):  # spent concurrently: the same token presented twice
             _revoke_family(presented.user_id, presented.family_id)
             raise Unauthorized("This refresh token was already used; sign in again.",
-                               code="refresh_token_reused") from None
+                               code=Code.REFRESH_TOKEN_REUSED) from None
         raise
     access, expires_in = _access(user, presented.family_id, _auth_time(family))
     return Session(access, expires_in, replacement, REFRESH_TOKEN_SECONDS, user)

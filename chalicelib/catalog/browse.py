@@ -31,7 +31,7 @@ from chalicelib.catalog.models import (
 from chalicelib.catalog.schemas import MAX_PRICE, BrowseQuery
 from chalicelib.catalog.search import brand_key, lookup_key, matches, query_terms, words
 from chalicelib.catalog.service import find_product, product_not_found
-from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.errors import Code, ValidationFailed
 from chalicelib.core.ids import has_prefix
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.sellers.models import Seller
@@ -58,7 +58,7 @@ class _Plan:
 def _plan(query: BrowseQuery) -> _Plan:
     terms = query_terms(query.q) if query.q is not None else []
     if query.q is not None and not terms:
-        raise ValidationFailed("Search for at least one word of two or more letters.", code="search_too_short",
+        raise ValidationFailed("Search for at least one word of two or more letters.", code=Code.SEARCH_TOO_SHORT,
                                details=[{"field": "query.q", "message": "no word of 2+ letters",
                                          "type": "search_too_short"}])
     brand = brand_key(query.brand) if query.brand is not None else None

@@ -34,7 +34,6 @@ from chalicelib.catalog.schemas import (
 from chalicelib.core.auth import Principal
 from chalicelib.core.categories import CATEGORIES, DEPARTMENTS, VAT_CLASSES
 from chalicelib.core.http import operation
-from chalicelib.core.pagination import parse_limit
 from chalicelib.sellers.schemas import Storefront
 
 bp = Blueprint(__name__)
@@ -64,7 +63,7 @@ def list_products(query: SellerProductsQuery, principal: Principal) -> ProductPa
     from chalicelib.catalog import service
 
     page = service.list_seller_products(principal.seller_id, status=query.status, cursor=query.cursor,
-                                        limit=parse_limit(query.limit))
+                                        limit=query.limit)
     return ProductPage(items=[ProductOut.of(p) for p in page.items], next_cursor=page.next_cursor)
 
 
@@ -130,7 +129,7 @@ def put_stock(product_id: str, body: StockUpdate, principal: Principal) -> Produ
 def browse_products(query: BrowseQuery) -> BrowsePage:
     from chalicelib.catalog import browse
 
-    page = browse.browse(query, parse_limit(query.limit))
+    page = browse.browse(query, query.limit)
     return BrowsePage(items=[ProductSummary.of(entry, seller) for entry, seller in page.items],
                       next_cursor=page.next_cursor)
 

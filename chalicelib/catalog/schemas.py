@@ -13,11 +13,11 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model
 
 from chalicelib.core.categories import CATEGORIES, leaf_problem
 from chalicelib.core.money import CURRENCY_EXPONENTS, normalise_currency
+from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from chalicelib.core.schemas import (
     HTTPS_URL_PATTERN,
-    Cursor,
-    Limit,
     MoneySchema,
+    PageSchema,
     QuerySchema,
     RequestSchema,
     ResponseSchema,
@@ -195,7 +195,7 @@ class HideRequest(RequestSchema):
 class SellerProductsQuery(QuerySchema):
     status: ProductStatus | None = None
     cursor: Cursor | None = None
-    limit: Limit | None = Field(default=None, description="1-100, default 20.")
+    limit: Limit = DEFAULT_LIMIT
 
 
 class BrowseQuery(QuerySchema):
@@ -214,7 +214,7 @@ class BrowseQuery(QuerySchema):
     in_stock: bool | None = None
     sort: Literal["newest", "price_asc", "price_desc"] = "newest"
     cursor: Cursor | None = None
-    limit: Limit | None = Field(default=None, description="1-100, default 20.")
+    limit: Limit = DEFAULT_LIMIT
 
     @model_validator(mode="after")
     def _price_range(self) -> BrowseQuery:
@@ -273,9 +273,8 @@ class ProductOut(_ProductFields):
                                          at=product.hidden_at))
 
 
-class ProductPage(ResponseSchema):
-    items: list[ProductOut]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+class ProductPage(PageSchema[ProductOut]):
+    pass
 
 
 class ProductRemoval(ResponseSchema):
@@ -340,11 +339,9 @@ class ProductSummary(ResponseSchema):
                    image=entry.image, in_stock=bool(entry.in_stock), created_at=entry.created_at)
 
 
-class BrowsePage(ResponseSchema):
-    items: list[ProductSummary]
-    next_cursor: str | None = Field(
-        description="Pass as ?cursor= with the same filters for the next page; null at the end. A page may hold "
-                    "fewer items than the limit when filters discard many products; keep following the cursor.")
+class BrowsePage(PageSchema[ProductSummary]):
+    """Send `next_cursor` back with the same filters. A page may hold fewer items than the limit when filters
+    discard many products; keep following the cursor."""
 
 
 class PublicProduct(_ProductFields):

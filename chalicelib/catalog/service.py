@@ -42,7 +42,7 @@ from chalicelib.catalog.models import (
 )
 from chalicelib.catalog.schemas import BulkRow, ProductCreate, ProductPatch, RowError, RowResult
 from chalicelib.core.db import LabelledTransaction, Stale, TableModel, retrying
-from chalicelib.core.errors import AgoraError, Conflict, NotFound, ValidationFailed
+from chalicelib.core.errors import AgoraError, Code, Conflict, FieldProblem, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.events.models import OutboxEvent
@@ -68,7 +68,7 @@ def _now() -> str:
 
 def product_not_found() -> NotFound:
     """One error for "missing" and "someone else's", so ids leak nothing."""
-    return NotFound("No such product.", code="product_not_found")
+    return NotFound("No such product.", code=Code.PRODUCT_NOT_FOUND)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def _duplicate_sku(seller_id: str, sku: str) -> Conflict:
         holder: str | None = SkuClaim.get(seller_key(seller_id), sku_sk(sku)).product_id
     except SkuClaim.DoesNotExist:
         holder = None
-    return Conflict(f"You already have a product with SKU {sku!r}.", code="duplicate_sku",
+    return Conflict(f"You already have a product with SKU {sku!r}.", code=Code.DUPLICATE_SKU,
                     details={"sku": sku, "product_id": holder})
 
 
@@ -231,7 +231,7 @@ class _Standing:
         if seller is None or not seller.can_sell:  # type: ignore[union-attr]
             raise Conflict(
                 "Your seller account cannot sell yet: it needs the operator's approval and Stripe charges enabled. "
-                "Save the product as a draft until then.", code="seller_cannot_sell",
+                "Save the product as a draft until then.", code=Code.SELLER_CANNOT_SELL,
                 details={"seller_status": getattr(seller, "status", None),
                          "charges_enabled": bool(getattr(seller, "charges_enabled", False))})
 
@@ -247,7 +247,7 @@ def _create(seller_id: str, data: ProductCreate, standing: _Standing) -> Product
     try:
         _commit(None, product, _events(None, product))
     except _Raced:  # the new id already exists: a ULID collision, practically impossible
-        raise Conflict("Could not create the product; try again.", code="concurrent_update") from None
+        raise Conflict("Could not create the product; try again.", code=Code.CONCURRENT_UPDATE) from None
     return product
 
 
@@ -306,7 +306,7 @@ def set_stock(seller_id: str, product_id: str, *, quantity: int, expected_versio
         old = get_seller_product(seller_id, product_id)
         if ((expected_version is not None and int(old.version) != expected_version)
                 or (expected_quantity is not None and int(old.stock) != expected_quantity)):
-            raise Conflict("The stock changed since you read it; read it again and decide.", code="stock_conflict",
+            raise Conflict("The stock changed since you read it; read it again and decide.", code=Code.STOCK_CONFLICT,
                            details={"current_version": int(old.version), "current_quantity": int(old.stock)})
         new = _changed(old, {"stock": quantity})
         if new is None:
@@ -323,7 +323,7 @@ def _row_error(row: int, sku: str | None, error: AgoraError) -> RowResult:
 
 
 def _invalid(exc: ValidationError, row: int) -> ValidationFailed:
-    details = [{"field": ".".join(["rows", str(row), *(str(p) for p in problem["loc"])]),
+    details: list[FieldProblem] = [{"field": ".".join(["rows", str(row), *(str(p) for p in problem["loc"])]),
                 "message": problem["msg"], "type": problem["type"]}
                for problem in exc.errors(include_url=False, include_context=False, include_input=False)]
     return ValidationFailed("The row has invalid fields.", details=details)
@@ -362,7 +362,7 @@ def bulk_upsert(seller_id: str, rows: list[dict[str, Any]]) -> list[RowResult]:
         if row.sku in first_row_of:
             results[i] = _row_error(i, row.sku, Conflict(
                 f"SKU {row.sku!r} appears twice in this upload; only row {first_row_of[row.sku]} was used.",
-                code="duplicate_sku_in_request", details={"sku": row.sku, "first_row": first_row_of[row.sku]}))
+                code=Code.DUPLICATE_SKU_IN_REQUEST, details={"sku": row.sku, "first_row": first_row_of[row.sku]}))
             continue
         first_row_of[row.sku] = i
         valid[i] = row

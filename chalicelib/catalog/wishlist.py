@@ -17,7 +17,7 @@ from chalicelib.accounts.models import WISH_PREFIX, User, WishlistItem, user_key
 from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
 from chalicelib.catalog.models import Product, product_sk, seller_key
 from chalicelib.catalog.service import find_product, product_not_found
-from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.errors import Code, Conflict, NotFound
 
 MAX_WISHES = 100
 BATCH_GET_SIZE = 100
@@ -51,7 +51,7 @@ def add(user_id: str, product_id: str) -> Wish:
         except WishlistItem.DoesNotExist:
             get_active_user(user_id)
             raise Conflict(f"The wishlist is full ({MAX_WISHES} products); remove one first.",
-                           code="wishlist_full") from None
+                           code=Code.WISHLIST_FULL) from None
     return Wish(item=item, product=product)
 
 
@@ -59,7 +59,7 @@ def remove(user_id: str, product_id: str) -> None:
     """Round trips: TransactWriteItems(wish, user count)."""
     pk, sk = _key(user_id, product_id)
     if not delete_counted(WishlistItem(PK=pk, SK=sk), User.wishlist_count):
-        raise NotFound("This product is not on your wishlist.", code="wish_not_found")
+        raise NotFound("This product is not on your wishlist.", code=Code.WISH_NOT_FOUND)
 
 
 def wishes(user_id: str) -> list[WishlistItem]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.core.errors import Forbidden, Unauthorized
+from chalicelib.core.errors import Code, Forbidden, Unauthorized
 from chalicelib.core.ids import new_id
 from chalicelib.core.secrets import get_secret
 
@@ -48,6 +48,8 @@ STANDING_SCOPES: dict[str, frozenset[str]] = {
                             "products:write"}),
     "rejected": frozenset({"seller:read"}),
 }
+_STANDING_CODES = {"pending": Code.SELLER_PENDING, "suspended": Code.SELLER_SUSPENDED,
+                   "rejected": Code.SELLER_REJECTED}
 _STANDING_REASONS = {
     "pending": "Your seller account is waiting for approval; this is possible once it is approved.",
     "suspended": "Your seller account is suspended; this is possible again once an operator reinstates it.",
@@ -123,7 +125,7 @@ def issue_access_token(*, user_id: str, roles: frozenset[str] | set[str], seller
 def _user_principal(token: str) -> Principal:
     import jwt
 
-    invalid = Unauthorized("The access token is not valid.", code="invalid_token")
+    invalid = Unauthorized("The access token is not valid.", code=Code.INVALID_TOKEN)
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -138,7 +140,7 @@ def _user_principal(token: str) -> Principal:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
                             options={"require": ["exp", "iat", "sub", "iss", "aud", "jti"]})
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
+        raise Unauthorized("The access token has expired; refresh it.", code=Code.TOKEN_EXPIRED) from None
     except jwt.PyJWTError:
         raise invalid from None
     session_id = claims.get("sid")
@@ -146,7 +148,7 @@ def _user_principal(token: str) -> Principal:
         from chalicelib.core.revocations import is_revoked
 
         if is_revoked(claims["sub"], session_id):
-            raise Unauthorized("This session has ended (signed out); sign in again.", code="session_revoked")
+            raise Unauthorized("This session has ended (signed out); sign in again.", code=Code.SESSION_REVOKED)
     roles = frozenset(claims.get("roles", []))
     seller_id = claims.get("seller_id")
     # A seller user's scopes are cut to the seller's standing when a seller route is authorised.
@@ -191,18 +193,18 @@ def admit_member(authorization: str | None) -> None:
     if not seller_hooks().members_only():
         return
     if not authorization:
-        raise Unauthorized("This marketplace is open to members only: sign in to browse.", code="members_only")
+        raise Unauthorized("This marketplace is open to members only: sign in to browse.", code=Code.MEMBERS_ONLY)
     authenticate(authorization)
 
 
 def authenticate(authorization: str | None) -> Principal:
     """The principal behind an ``Authorization: Bearer …`` header, or 401."""
     if not authorization:
-        raise Unauthorized("Sign in: this needs an Authorization: Bearer header.", code="not_authenticated")
+        raise Unauthorized("Sign in: this needs an Authorization: Bearer header.", code=Code.NOT_AUTHENTICATED)
     scheme, _, credential = authorization.partition(" ")
     credential = credential.strip()
     if scheme.lower() != "bearer" or not credential:
-        raise Unauthorized("Use Authorization: Bearer <token>.", code="invalid_token")
+        raise Unauthorized("Use Authorization: Bearer <token>.", code=Code.INVALID_TOKEN)
     if credential.startswith(API_KEY_PREFIX):
         return seller_hooks().api_key_principal(credential)
     return _user_principal(credential)
@@ -216,35 +218,35 @@ def authorize(principal: Principal, requirement: str, scopes: tuple[str, ...] = 
         pass
     elif requirement == "user":
         if principal.kind != "user":
-            raise Forbidden("API keys cannot do this; sign in.", code="user_required")
+            raise Forbidden("API keys cannot do this; sign in.", code=Code.USER_REQUIRED)
     elif requirement == "seller":
         if principal.seller_id is None:
-            raise Forbidden("This needs a seller account or a seller API key.", code="seller_required")
+            raise Forbidden("This needs a seller account or a seller API key.", code=Code.SELLER_REQUIRED)
         if principal.kind == "user":
             _check_standing(principal.seller_id, scopes)
     elif requirement == "operator":
         if not principal.is_operator:
-            raise Forbidden("This needs an operator account.", code="operator_required")
+            raise Forbidden("This needs an operator account.", code=Code.OPERATOR_REQUIRED)
     elif requirement == "buyer":
         if principal.kind != "user" or "buyer" not in principal.roles:
-            raise Forbidden("This needs a buyer account.", code="buyer_required")
+            raise Forbidden("This needs a buyer account.", code=Code.BUYER_REQUIRED)
     else:  # pragma: no cover - a programming error in a route declaration
         raise ValueError(f"unknown auth requirement {requirement!r}")
     missing = [scope for scope in scopes if not principal.may(scope)]
     if missing and principal.kind == "api_key" and USER_ONLY_SCOPES & set(missing):
-        raise Forbidden("API keys cannot do this; sign in as a user of the seller.", code="user_required")
+        raise Forbidden("API keys cannot do this; sign in as a user of the seller.", code=Code.USER_REQUIRED)
     if missing and principal.standing is not None and principal.standing != "approved" and any(
             scope not in STANDING_SCOPES.get(principal.standing, frozenset()) for scope in missing):
         raise standing_refusal(principal.standing, missing)
     if missing:
-        raise Forbidden(f"This API key lacks the scope {', '.join(missing)}.", code="missing_scope",
+        raise Forbidden(f"This API key lacks the scope {', '.join(missing)}.", code=Code.MISSING_SCOPE,
                         details={"missing_scopes": missing})
 
 
 def _check_standing(seller_id: str, scopes: tuple[str, ...]) -> None:
     standing = seller_hooks().standing_of(seller_id)
     if standing is None:
-        raise Forbidden("This seller account no longer exists.", code="seller_required")
+        raise Forbidden("This seller account no longer exists.", code=Code.SELLER_REQUIRED)
     refused = [scope for scope in scopes if scope not in STANDING_SCOPES.get(standing, frozenset())]
     if refused:
         raise standing_refusal(standing, refused)
@@ -253,7 +255,8 @@ def _check_standing(seller_id: str, scopes: tuple[str, ...]) -> None:
 def standing_refusal(standing: str, scopes: list[str]) -> Forbidden:
     """What a seller hears when its standing does not allow ``scopes``."""
     return Forbidden(_STANDING_REASONS.get(standing, "Your seller account cannot do this now."),
-                     code=f"seller_{standing}", details={"status": standing, "refused_scopes": sorted(scopes)})
+                     code=_STANDING_CODES.get(standing, Code.FORBIDDEN),
+                     details={"status": standing, "refused_scopes": sorted(scopes)})
 
 
 def scopes_for_standing(standing: str, scopes: frozenset[str]) -> frozenset[str]:

@@ -23,7 +23,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import BatchWrite, Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.errors import AgoraError, Conflict, ServiceUnavailable
+from chalicelib.core.errors import AgoraError, Code, Conflict, ServiceUnavailable
 from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class TableModel(Model):
             found.extend(page or [])
             if not keys_to_get:
                 return found, None
-        raise ServiceUnavailable("The marketplace is busy; retry shortly.", code="storage_busy",
+        raise ServiceUnavailable("The marketplace is busy; retry shortly.", code=Code.STORAGE_BUSY,
                                  details={"unprocessed_keys": len(keys_to_get)})
 
     @classmethod
@@ -153,7 +153,7 @@ class BackedOffBatchWrite(BatchWrite):
             deletes = [item[DELETE_REQUEST][KEY] for item in unprocessed if DELETE_REQUEST in item]
         if puts or deletes:
             self.failed_operations = [*puts, *deletes]
-            raise ServiceUnavailable("The marketplace is busy; retry shortly.", code="storage_busy",
+            raise ServiceUnavailable("The marketplace is busy; retry shortly.", code=Code.STORAGE_BUSY,
                                      details={"unprocessed_items": len(puts) + len(deletes)})
 
 
@@ -319,7 +319,7 @@ def retrying(attempt: Callable[[], T], *, what: str, attempts: int = 3) -> T:
             return attempt()
         except (Stale, TransactionContention):
             continue
-    raise Conflict(f"The {what} kept changing while this request was applied; try again.", code="concurrent_update")
+    raise Conflict(f"The {what} kept changing while this request was applied; try again.", code=Code.CONCURRENT_UPDATE)
 
 
 # What DynamoDB answers when a partition or the account is over its throughput; botocore
@@ -337,15 +337,15 @@ def storage_error(error: BaseException) -> AgoraError | None:
 
     if isinstance(error, TransactionContention):
         return Conflict("Another change to the same items happened at the same moment; try again.",
-                        code="concurrent_update")
+                        code=Code.CONCURRENT_UPDATE)
     if not isinstance(error, PynamoDBException):
         return None
     reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
     codes = {error.cause_response_code, *(r.code for r in reasons if r is not None)}
     if "TransactionConflict" in codes:
         return Conflict("Another change to the same items happened at the same moment; try again.",
-                        code="concurrent_update")
+                        code=Code.CONCURRENT_UPDATE)
     if codes & THROTTLING_CODES:
-        return ServiceUnavailable("The marketplace is busy; retry shortly.", code="storage_busy",
+        return ServiceUnavailable("The marketplace is busy; retry shortly.", code=Code.STORAGE_BUSY,
                                   headers={"Retry-After": "1"})
     return None

@@ -21,11 +21,14 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.core.errors import (
     AgoraError,
     BadRequest,
+    Code,
+    FieldProblem,
     PayloadTooLarge,
     ValidationFailed,
 )
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
+from chalicelib.core.pagination import page_refusal
 from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -38,12 +41,12 @@ _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 # Chalice's own error codes (raised before a view runs) in agora's vocabulary.
 _CHALICE_CODES = {
-    "UnsupportedMediaType": "unsupported_media_type",
-    "MethodNotAllowedError": "method_not_allowed",
-    "BadRequestError": "bad_request",
-    "BadRequest": "bad_request",
-    "NotFoundError": "not_found",
-    "InternalServerError": "internal_error",
+    "UnsupportedMediaType": Code.UNSUPPORTED_MEDIA_TYPE,
+    "MethodNotAllowedError": Code.METHOD_NOT_ALLOWED,
+    "BadRequestError": Code.BAD_REQUEST,
+    "BadRequest": Code.BAD_REQUEST,
+    "NotFoundError": Code.NOT_FOUND,
+    "InternalServerError": Code.INTERNAL_ERROR,
 }
 
 
@@ -73,7 +76,7 @@ def current_request() -> Request:
     return request
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+def error_body(code: Code, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
@@ -87,8 +90,8 @@ def error_response(error: AgoraError) -> Response:
     )
 
 
-def _validation_details(exc: ValidationError, location: str) -> list[dict[str, Any]]:
-    details = []
+def _validation_details(exc: ValidationError, location: str) -> list[FieldProblem]:
+    details: list[FieldProblem] = []
     for problem in exc.errors(include_url=False, include_context=False, include_input=False):
         path = ".".join(str(p) for p in problem["loc"])
         details.append({
@@ -112,7 +115,7 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest("The request body is not valid JSON.", code="malformed_json",
+            raise BadRequest("The request body is not valid JSON.", code=Code.MALFORMED_JSON,
                              details={"reason": str(exc)[:200]}) from None
     if not isinstance(data, dict):
         raise ValidationFailed("The request body must be a JSON object.",
@@ -129,6 +132,9 @@ def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(params)
     except ValidationError as exc:
+        refusal = page_refusal(exc)
+        if refusal is not None:
+            raise refusal from None
         raise ValidationFailed("The query string has invalid parameters.",
                                details=_validation_details(exc, "query")) from None
 
@@ -234,7 +240,9 @@ def install(app: Chalice) -> None:
             _current_request.reset(token)
         body = response.body
         if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
-            code = _CHALICE_CODES.get(body["Code"], "error")
+            # (a Chalice error agora never raises answers by its status)
+            code = _CHALICE_CODES.get(body["Code"], Code.INTERNAL_ERROR if response.status_code >= 500
+                                      else Code.BAD_REQUEST)
             message = body.get("Message", "")
             if response.status_code >= 500:
                 message = "An internal error occurred. Quote the request id when reporting it."

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.core.errors import Code
 from chalicelib.core.schemas import ErrorResponse
 
 if TYPE_CHECKING:
@@ -51,6 +52,15 @@ def _standard_bounds(node: Any) -> None:
             _standard_bounds(value)
 
 
+def _list_error_codes(schemas: dict[str, Any]) -> None:
+    """The Error schema names every code of the registry: as an enum a client can switch on, and in
+    ``x-error-codes`` with the HTTP status it comes with and what it means."""
+    code = schemas["ErrorBody"]["properties"]["code"]
+    code["enum"] = [c.value for c in Code]
+    code["x-enum-descriptions"] = [c.meaning for c in Code]
+    code["x-error-codes"] = {c.value: {"status": c.status, "description": c.meaning} for c in Code}
+
+
 def _operations(app: Chalice) -> list[tuple[str, str, Operation, list[str]]]:
     found = []
     for path, methods in sorted(app.routes.items()):
@@ -79,6 +89,7 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
     refs, definitions = models_json_schema(modes, ref_template=_REF)
     schemas = definitions.get("$defs", {})
     _standard_bounds(schemas)
+    _list_error_codes(schemas)
 
     def ref(model: Any, mode: str) -> dict[str, Any]:
         return refs[(model, mode)]

@@ -12,15 +12,22 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from chalicelib.core.errors import BadRequest
+from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import PydanticCustomError
+
+from chalicelib.core.errors import BadRequest, Code
 from chalicelib.core.secrets import get_secret
 
 T = TypeVar("T")
 
+# One page size and one maximum for every list of the API (README, "API overview").
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+
+_LIMIT_MESSAGE = f"limit must be a whole number between 1 and {MAX_LIMIT}."
+_CURSOR_MESSAGE = "The cursor is not valid for this listing."
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ def encode_cursor(last_key: dict[str, Any] | None, *, scope: str) -> str | None:
 def decode_cursor(cursor: str | None, *, scope: str) -> dict[str, Any] | None:
     if not cursor:
         return None
-    invalid = BadRequest("The cursor is not valid for this listing.", code="invalid_cursor")
+    invalid = BadRequest(_CURSOR_MESSAGE, code=Code.INVALID_CURSOR)
     try:
         payload_text, signature_text = cursor.split(".", 1)
         payload = _unb64(payload_text)
@@ -80,7 +87,43 @@ def parse_limit(raw: str | int | None) -> int:
     try:
         limit = int(raw)
     except ValueError:
-        raise BadRequest("limit must be a whole number.", code="invalid_limit") from None
+        raise BadRequest(_LIMIT_MESSAGE, code=Code.INVALID_LIMIT) from None
     if not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}.", code="invalid_limit")
+        raise BadRequest(_LIMIT_MESSAGE, code=Code.INVALID_LIMIT)
     return limit
+
+
+def _refused_as(code: Code, message: str) -> Any:
+    """A page parameter pydantic refuses is reported under our code, so that every list answers
+    a bad ``?limit=`` or ``?cursor=`` alike (see :func:`page_refusal`)."""
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError(code, message) from None
+
+    return WrapValidator(validate)
+
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+Cursor = Annotated[str, Field(
+    min_length=3, max_length=4000, pattern=CURSOR_PATTERN,
+    description="Opaque and signed by the server: send back a `next_cursor` exactly as it came, with the same "
+                "filters. A cursor the server did not sign, or one from another listing, is 400 `invalid_cursor`."),
+    _refused_as(Code.INVALID_CURSOR, _CURSOR_MESSAGE)]
+# Query values arrive as text: "20" is the integer 20 there.
+Limit = Annotated[int, Field(
+    ge=1, le=MAX_LIMIT,
+    description=f"Items per page, 1-{MAX_LIMIT} (default {DEFAULT_LIMIT}); anything else is 400 `invalid_limit`."),
+    _refused_as(Code.INVALID_LIMIT, _LIMIT_MESSAGE)]
+
+
+def page_refusal(exc: ValidationError) -> BadRequest | None:
+    """The 400 for a query whose ``limit`` or ``cursor`` is wrong, whatever else is wrong too."""
+    for problem in exc.errors(include_url=False, include_context=False, include_input=False):
+        if problem["type"] == Code.INVALID_LIMIT:
+            return BadRequest(_LIMIT_MESSAGE, code=Code.INVALID_LIMIT)
+        if problem["type"] == Code.INVALID_CURSOR:
+            return BadRequest(_CURSOR_MESSAGE, code=Code.INVALID_CURSOR)
+    return None

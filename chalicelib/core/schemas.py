@@ -58,15 +58,6 @@ EMAIL_PATTERN = (r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@"
 EmailAddress = Annotated[str, Field(max_length=320, json_schema_extra={
     "maxLength": 254, "pattern": EMAIL_PATTERN})]
 
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
-Cursor = Annotated[str, Field(
-    min_length=3, max_length=4000, pattern=CURSOR_PATTERN,
-    description="Opaque and signed by the server: send back a `next_cursor` exactly as it came, with the same "
-                "filters. A cursor the server did not sign, or one from another listing, is 400 `invalid_cursor`.")]
-# Query values arrive as text: "20" is the integer 20 there.
-Limit = Annotated[int, Field(ge=1, le=100, description="Items per page, 1-100.")]
-
-
 class RequestSchema(BaseModel):
     """Incoming JSON: unknown fields are an error, not silently dropped. Strings are checked as
     sent (lengths and patterns as the schema states them); where a value is normalised (an
@@ -100,9 +91,12 @@ class ResponseSchema(BaseModel):
 
 
 class ErrorBody(ResponseSchema):
-    code: str = Field(description="Machine-readable error code, stable across releases.")
+    code: str = Field(description="Machine-readable error code, stable across releases; `x-error-codes` gives each "
+                                  "one's HTTP status and meaning.")
     message: str = Field(description="Human-readable explanation.")
-    details: object | None = Field(default=None, description="Field-level problems or context.")
+    details: object | None = Field(default=None, description=(
+        "A 422's: a list of `{field, message, type}`, one per wrong field (some add context beside, such as an "
+        "import's `line`). Other errors: an object with context, or null."))
 
 
 class ErrorResponse(ResponseSchema):

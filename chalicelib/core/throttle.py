@@ -37,7 +37,7 @@ from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.core.db import TableModel, was_condition_failure
-from chalicelib.core.errors import TooManyRequests
+from chalicelib.core.errors import Code, TooManyRequests
 from chalicelib.core.peppers import hash_secret
 
 UNKNOWN_SOURCE = "unknown"
@@ -73,7 +73,7 @@ def _window(rule: Rule, subject: str, now: int) -> _Window:
 def _too_many(window: _Window, now: int) -> TooManyRequests:
     retry_after = max(1, window.ends_at - now)
     return TooManyRequests(f"Too many attempts; try again in {retry_after} seconds.", retry_after=retry_after,
-                           code="too_many_attempts")
+                           code=Code.TOO_MANY_ATTEMPTS)
 
 
 def hit(rule: Rule, subject: str, *, now: float | None = None) -> None:

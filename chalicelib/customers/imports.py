@@ -69,7 +69,7 @@ from chalicelib.accounts.models import EmailClaim, email_key
 from chalicelib.core import sqs, throttle
 from chalicelib.core.aws import client
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import AgoraError, NotFound, PayloadTooLarge, TooManyRequests
+from chalicelib.core.errors import AgoraError, Code, NotFound, PayloadTooLarge, TooManyRequests
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.settings import get_settings
@@ -203,7 +203,7 @@ def _count_import(seller_id: str) -> None:
     except TooManyRequests as error:
         raise TooManyRequests(f"You started {IMPORTS_PER_SELLER.limit} imports within the hour; start the next one "
                               f"in {error.retry_after} seconds.", retry_after=error.retry_after,
-                              code="too_many_imports") from None
+                              code=Code.TOO_MANY_IMPORTS) from None
 
 
 def _too_large_for_request() -> PayloadTooLarge:
@@ -215,7 +215,7 @@ def get_import(seller_id: str, import_id: str) -> ImportJob:
     """Another seller's import is as missing as one that does not exist (the key holds the seller)."""
     job = service.find_item(ImportJob, seller_key(seller_id), _job_key(import_id))
     if job is None:
-        raise NotFound("No such import.", code="import_not_found")
+        raise NotFound("No such import.", code=Code.IMPORT_NOT_FOUND)
     return job
 
 
@@ -324,12 +324,12 @@ def import_upload(message: dict[str, Any]) -> None:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
             raise
-        _commit_failure(job, "upload_missing", "No file was uploaded for this import before it was started (or it "
+        _commit_failure(job, Code.UPLOAD_MISSING, "No file was uploaded for this import before it was started (or it "
                                                f"was over {UPLOAD_URL_SECONDS // 60} minutes late); ask for a new "
                                                "upload URL and send the file again.")
         return
     if int(found["ContentLength"]) > MAX_UPLOAD_BYTES:  # the signed Content-Length makes this impossible
-        _commit_failure(job, "file_too_large", str(too_large(MAX_UPLOAD_BYTES)))
+        _commit_failure(job, Code.FILE_TOO_LARGE, str(too_large(MAX_UPLOAD_BYTES)))
     else:
         body = found["Body"]
         try:
@@ -343,7 +343,7 @@ def import_upload(message: dict[str, Any]) -> None:
     client("s3").delete_object(Bucket=bucket, Key=job.upload_key)
 
 
-def _commit_failure(job: ImportJob, code: str, message: str) -> None:
+def _commit_failure(job: ImportJob, code: Code, message: str) -> None:
     _ChunkWriter(job).commit(Report(), phase=FAILED, failure=(code, message, None))
 
 

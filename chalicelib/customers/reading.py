@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from chalicelib.accounts.emails import normalise_email
-from chalicelib.core.errors import AgoraError, BadRequest, PayloadTooLarge, ValidationFailed
+from chalicelib.core.errors import AgoraError, BadRequest, Code, PayloadTooLarge, ValidationFailed
 from chalicelib.customers.models import ERROR_SAMPLE, RowError
 
 MAX_ROWS = 200_000
@@ -71,7 +71,7 @@ class Report:
             self.errors.append(RowError(line=line, code=code, message=message))
 
 
-def file_error(message: str, code: str, line: int | None = None) -> ValidationFailed:
+def file_error(message: str, code: Code, line: int | None = None) -> ValidationFailed:
     """A file that cannot be read at all (422), with the line where that became clear."""
     return ValidationFailed(message, code=code,
                             details=[{"field": "body", "message": message, "type": code, "line": line}])
@@ -79,7 +79,7 @@ def file_error(message: str, code: str, line: int | None = None) -> ValidationFa
 
 def too_large(limit: int, hint: str = "split it") -> PayloadTooLarge:
     return PayloadTooLarge(f"The file is larger than {limit:,} bytes (uncompressed); {hint}.",
-                           code="file_too_large", details={"limit_bytes": limit})
+                           code=Code.FILE_TOO_LARGE, details={"limit_bytes": limit})
 
 
 # -- bytes, text, lines --------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def _inflated(pieces: Iterator[bytes]) -> Iterator[bytes]:
                 out = inflater.decompress(data, INFLATE_STEP)
             except zlib.error:
                 raise BadRequest("The file looks gzip-compressed but cannot be decompressed.",
-                                 code="bad_gzip") from None
+                                 code=Code.BAD_GZIP) from None
             data = inflater.unconsumed_tail
             if out:
                 yield out
@@ -104,7 +104,7 @@ def _inflated(pieces: Iterator[bytes]) -> Iterator[bytes]:
             if not data and len(out) < INFLATE_STEP:
                 break
     if not inflater.eof:
-        raise BadRequest("The gzip file ends too early (cut off while uploading?).", code="bad_gzip")
+        raise BadRequest("The gzip file ends too early (cut off while uploading?).", code=Code.BAD_GZIP)
 
 
 def _plain_bytes(pieces: Iterable[bytes], limit: int, too_big: Callable[[], AgoraError]) -> Iterator[bytes]:
@@ -144,7 +144,7 @@ def _text(pieces: Iterator[bytes]) -> Iterator[str]:
             line = newlines + good.count(b"\n") + 1
             if good:
                 yield good.decode("utf-8")
-            raise file_error(f"The file is not UTF-8 (line {line}); save it as CSV UTF-8.", "not_utf8",
+            raise file_error(f"The file is not UTF-8 (line {line}); save it as CSV UTF-8.", Code.NOT_UTF8,
                              line) from None
         newlines += text.count("\n")
         if text:
@@ -153,7 +153,7 @@ def _text(pieces: Iterator[bytes]) -> Iterator[str]:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         line = newlines + 1
-        raise file_error(f"The file is not UTF-8 (line {line}); save it as CSV UTF-8.", "not_utf8", line) from None
+        raise file_error(f"The file is not UTF-8 (line {line}); save it as CSV UTF-8.", Code.NOT_UTF8, line) from None
 
 
 def _lines(texts: Iterator[str]) -> Iterator[str]:
@@ -170,7 +170,7 @@ def _lines(texts: Iterator[str]) -> Iterator[str]:
             start = end.end()
         pending = pending[start:]
         if len(pending) > MAX_LINE_CHARS:
-            raise file_error(f"Line {number + 1} is longer than {MAX_LINE_CHARS:,} characters.", "line_too_long",
+            raise file_error(f"Line {number + 1} is longer than {MAX_LINE_CHARS:,} characters.", Code.LINE_TOO_LONG,
                              number + 1)
     if pending:
         yield pending
@@ -186,24 +186,24 @@ def _records(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as error:
-            raise file_error(f"Line {line} is not valid CSV: {error}.", "malformed_csv", line) from None
+            raise file_error(f"Line {line} is not valid CSV: {error}.", Code.MALFORMED_CSV, line) from None
         if any(f.strip() for f in fields):
             yield line, fields
 
 
 def _columns(header: list[str]) -> dict[str, int]:
     if len(header) == 1 and ";" in header[0]:
-        raise file_error("Separate the columns with commas, not semicolons.", "not_comma_separated", 1)
+        raise file_error("Separate the columns with commas, not semicolons.", Code.NOT_COMMA_SEPARATED, 1)
     columns: dict[str, int] = {}
     for position, title in enumerate(header):
         key = HEADER_NAMES.get(title.strip().lower())
         if key is None or key in columns:
             raise file_error(f"Unexpected column {title!r}: the header must be Name,E-Mail,Passwort or "
                              "Name,Email,Password (the password column is optional and ignored).",
-                             "invalid_header", 1)
+                             Code.INVALID_HEADER, 1)
         columns[key] = position
     if "name" not in columns or "email" not in columns:
-        raise file_error("The header needs the columns Name and E-Mail (or Email).", "invalid_header", 1)
+        raise file_error("The header needs the columns Name and E-Mail (or Email).", Code.INVALID_HEADER, 1)
     return columns
 
 
@@ -247,7 +247,7 @@ def read_rows(pieces: Iterable[bytes], report: Report, *, max_bytes: int,
     records = _records(lines)
     first = next(records, None)
     if first is None:
-        raise file_error("The file is empty.", "empty_file")
+        raise file_error("The file is empty.", Code.EMPTY_FILE)
     header = first[1]
     columns = _columns(header)
     if "password" in columns:
@@ -283,7 +283,7 @@ def read_rows(pieces: Iterable[bytes], report: Report, *, max_bytes: int,
         rows += 1
         report.total, report.line = rows, line
         if rows > MAX_ROWS:
-            raise PayloadTooLarge(f"The file has more than {MAX_ROWS:,} rows; split it.", code="too_many_rows",
+            raise PayloadTooLarge(f"The file has more than {MAX_ROWS:,} rows; split it.", code=Code.TOO_MANY_ROWS,
                                   details={"limit_rows": MAX_ROWS})
         cell = {key: fields[i] if i < len(fields) else "" for key, i in columns.items()}
         if cell.get("password"):
@@ -295,4 +295,4 @@ def read_rows(pieces: Iterable[bytes], report: Report, *, max_bytes: int,
         if row is not None or yield_refused:
             yield row
     if rows == 0:
-        raise file_error("The file has a header but no customers.", "empty_file")
+        raise file_error("The file has a header but no customers.", Code.EMPTY_FILE)

@@ -8,10 +8,8 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool
 
-from chalicelib.core.pagination import DEFAULT_LIMIT
+from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from chalicelib.core.schemas import (
-    Cursor,
-    Limit,
     MoneySchema,
     PageSchema,
     PatchSchema,

@@ -29,7 +29,7 @@ from pynamodb.models import Model
 from chalicelib.accounts.events import AccountErased, AccountUpdated
 from chalicelib.accounts.service import get_user
 from chalicelib.core.db import Stale, retrying, was_condition_failure, write_transaction
-from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
@@ -98,7 +98,7 @@ def get_customer(seller_id: str, customer_id: str) -> Customer:
     """Another seller's customer is as missing as a customer that does not exist."""
     found = find_customer(seller_id, customer_id)
     if found is None:
-        raise NotFound("No such customer.", code="customer_not_found")
+        raise NotFound("No such customer.", code=Code.CUSTOMER_NOT_FOUND)
     return found
 
 
@@ -473,7 +473,7 @@ def _save_customer(customer: Customer) -> None:
 def _vat_id(raw: str) -> str:
     cleaned = re.sub(r"[\s.\-]", "", raw).upper()
     if not _VAT_ID.match(cleaned):
-        raise ValidationFailed("The VAT id is not valid.", code="invalid_vat_id", details=[
+        raise ValidationFailed("The VAT id is not valid.", code=Code.INVALID_VAT_ID, details=[
             {"field": "body.vat_id", "message": "Expected a country code and 2 to 12 letters or digits, "
                                                 "e.g. DE123456789.", "type": "vat_id"}])
     return cleaned
@@ -497,7 +497,8 @@ def update_customer(seller_id: str, customer_id: str, changes: dict[str, Any]) -
         if not customer.tax_exempt:
             customer.tax_exempt_reason = None
         elif not (customer.tax_exempt_reason or customer.vat_id):
-            raise ValidationFailed("A tax exemption needs a reason or a VAT id.", code="tax_exemption_reason_required",
+            raise ValidationFailed("A tax exemption needs a reason or a VAT id.",
+                                   code=Code.TAX_EXEMPTION_REASON_REQUIRED,
                                    details=[{"field": "body.tax_exempt_reason", "message": "Give a reason or a VAT id.",
                                              "type": "missing"}])
         if "group_id" in changes:
@@ -526,7 +527,7 @@ def _save_with_group_change(customer: Customer, group_before: str | None) -> Non
         if not was_condition_failure(error):
             raise
         if group_after and find_group(customer.seller_id, group_after) is None:
-            raise ValidationFailed("There is no such customer group.", code="unknown_group", details=[
+            raise ValidationFailed("There is no such customer group.", code=Code.UNKNOWN_GROUP, details=[
                 {"field": "body.group_id", "message": "No group with this id.", "type": "group"}]) from None
         raise _Stale from None
 
@@ -540,7 +541,7 @@ def find_group(seller_id: str, group_id: str) -> CustomerGroup | None:
 def get_group(seller_id: str, group_id: str) -> CustomerGroup:
     found = find_group(seller_id, group_id)
     if found is None:
-        raise NotFound("No such customer group.", code="group_not_found")
+        raise NotFound("No such customer group.", code=Code.GROUP_NOT_FOUND)
     return found
 
 
@@ -556,7 +557,7 @@ def _name_claim(seller_id: str, name: str) -> GroupName:
 
 
 def _name_taken() -> Conflict:
-    return Conflict("You already have a customer group with this name.", code="group_name_taken")
+    return Conflict("You already have a customer group with this name.", code=Code.GROUP_NAME_TAKEN)
 
 
 def create_group(seller_id: str, *, name: str, discount_basis_points: int) -> CustomerGroup:
@@ -616,5 +617,5 @@ def delete_group(seller_id: str, group_id: str) -> None:
     except TransactWriteError as error:
         if was_condition_failure(error):
             raise Conflict("Customers are still in this group; move them to another group (or none) first.",
-                           code="group_in_use", details={"member_count": int(group.member_count)}) from None
+                           code=Code.GROUP_IN_USE, details={"member_count": int(group.member_count)}) from None
         raise

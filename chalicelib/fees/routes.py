@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import Code, NotFound
 from chalicelib.core.http import operation
 from chalicelib.fees import schemas
 
@@ -55,7 +55,7 @@ def get_seller_override(seller_id: str, principal: Principal) -> schemas.FeeSche
 
     schedule = service.current_schedule(seller_scope(seller_id))
     if schedule is None:
-        raise NotFound("This seller has no fee override.", code="fee_override_not_found")
+        raise NotFound("This seller has no fee override.", code=Code.FEE_OVERRIDE_NOT_FOUND)
     return schemas.schedule_out(schedule)
 
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from chalicelib.core.categories import CATEGORIES
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import Code, NotFound
 from chalicelib.core.money import CURRENCY_EXPONENTS
 from chalicelib.core.schemas import RequestSchema, ResponseSchema, WholeNumber
 
@@ -36,7 +36,7 @@ def category_from_path(segment: str) -> str:
     """``fashion--shoes`` → ``fashion/shoes``; anything that is not a category's slug is a 404."""
     slug = segment.replace("--", "/")
     if len(slug) > 100 or not _SLUG.match(slug) or slug not in CATEGORIES:
-        raise NotFound("No such category.", code="category_not_found")
+        raise NotFound("No such category.", code=Code.CATEGORY_NOT_FOUND)
     return slug
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
-from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.money import Money
 from chalicelib.fees.engine import (
     CATEGORY_SCOPE,
@@ -107,7 +107,7 @@ def _write_version(scope: str, terms: Mapping[str, Any] | None, *, changed_by: s
     except TransactWriteError as error:
         if was_condition_failure(error):
             raise Conflict("The fee schedule was changed at the same time; read it again and retry.",
-                           code="fee_schedule_changed") from None
+                           code=Code.FEE_SCHEDULE_CHANGED) from None
         raise
     return head
 
@@ -117,7 +117,7 @@ def set_schedule(scope: str, terms: Mapping[str, Any], *, changed_by: str | None
     try:
         normalised = FeeSchedule.from_json(terms, scope=scope).terms_json()
     except InvalidFeeSchedule as invalid:
-        raise ValidationFailed("The fee schedule is not valid.", code="invalid_fee_schedule", details=[
+        raise ValidationFailed("The fee schedule is not valid.", code=Code.INVALID_FEE_SCHEDULE, details=[
             {"field": f"body.{path}", "message": message, "type": "fee_schedule"} for path, message in invalid.problems
         ]) from None
     schedule = _schedule(_write_version(scope, normalised, changed_by=changed_by))
@@ -135,7 +135,7 @@ def remove_override(scope: str, *, changed_by: str | None = None) -> None:
     if scope == DEFAULT_SCOPE:
         raise ValueError("the default schedule cannot be removed")
     if current_schedule(scope) is None:
-        raise NotFound("There is no such fee override.", code="fee_override_not_found")
+        raise NotFound("There is no such fee override.", code=Code.FEE_OVERRIDE_NOT_FOUND)
     _write_version(scope, None, changed_by=changed_by)
 
 
@@ -153,16 +153,16 @@ def schedule_version(ref: str) -> FeeSchedule:
     """The exact version an order stored (``category:fashion@3``): GetItem (1 RT)."""
     scope, _, version = ref.rpartition("@")
     if not version.isdigit() or not scope:
-        raise NotFound("No such fee schedule version.", code="fee_schedule_not_found")
+        raise NotFound("No such fee schedule version.", code=Code.FEE_SCHEDULE_NOT_FOUND)
     if version == "0" and scope == DEFAULT_SCOPE:
         return NO_FEES
     try:
         item = FeeScheduleItem.get(_partition(scope), version_sk(int(version)))
     except (FeeScheduleItem.DoesNotExist, ValueError):
-        raise NotFound("No such fee schedule version.", code="fee_schedule_not_found") from None
+        raise NotFound("No such fee schedule version.", code=Code.FEE_SCHEDULE_NOT_FOUND) from None
     schedule = _schedule(item)
     if schedule is None:
-        raise NotFound("That version removed the override; it priced nothing.", code="fee_schedule_not_found")
+        raise NotFound("That version removed the override; it priced nothing.", code=Code.FEE_SCHEDULE_NOT_FOUND)
     return schedule
 
 

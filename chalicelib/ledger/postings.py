@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from chalicelib.core.errors import Conflict
+from chalicelib.core.errors import Code, Conflict
 from chalicelib.core.money import CurrencyMismatch, Money
 
 STRIPE_CLEARING = "stripe_clearing"
@@ -228,7 +228,7 @@ def proportional_fee_refund(line: RefundedLine) -> Money:
     if line.amount.amount <= 0 or line.refunded_before.amount < 0:
         raise ValueError("a refund must be positive")
     if refunded_after.amount > line.line_total.amount:
-        raise Conflict("A refund cannot exceed what was paid for the line.", code="refund_exceeds_captured",
+        raise Conflict("A refund cannot exceed what was paid for the line.", code=Code.REFUND_EXCEEDS_CAPTURED,
                        details={"line_total": line.line_total.to_json(),
                                 "refunded_before": line.refunded_before.to_json(),
                                 "requested": line.amount.to_json()})

@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.core.schemas import Cursor, Limit, MoneySchema, QuerySchema, ResponseSchema
+from chalicelib.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, Limit
+from chalicelib.core.schemas import MoneySchema, PageSchema, QuerySchema, ResponseSchema
 
 
 class Window(QuerySchema):
@@ -30,7 +31,8 @@ class Window(QuerySchema):
 class StatementQuery(Window):
     format: Literal["json", "csv"] = Field(default="json", description="csv: the whole window as text/csv.")
     cursor: Cursor | None = Field(default=None, description="next_cursor of the previous page (json only).")
-    limit: Limit = Field(default=50, description="Entries per page (json only).")
+    limit: Limit = Field(default=DEFAULT_LIMIT, description=f"Entries per page (json only), 1-{MAX_LIMIT}, default "
+                                                          f"{DEFAULT_LIMIT}; anything else is 400 `invalid_limit`.")
 
 
 class _WindowOut(ResponseSchema):
@@ -51,10 +53,8 @@ class StatementEntryOut(ResponseSchema):
     refs: dict[str, str] = Field(description="Stripe ids (transfer, refund, ...) for reconciliation.")
 
 
-class Statement(_WindowOut):
+class Statement(_WindowOut, PageSchema[StatementEntryOut]):
     seller_id: str
-    items: list[StatementEntryOut]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
 
 
 class BalanceOut(ResponseSchema):

@@ -13,9 +13,9 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
-from chalicelib.core.errors import Conflict, ValidationFailed
+from chalicelib.core.errors import Code, Conflict, ValidationFailed
 from chalicelib.core.money import CURRENCY_EXPONENTS, Money
-from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.core.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
 from chalicelib.ledger.models import (
     BALANCE_PREFIX,
     ENTRY_PREFIX,
@@ -152,7 +152,7 @@ def apply_postings(*postings: Posting) -> bool:
         if all(stored[p.posting_id] is not None and _same_movement(stored[p.posting_id], p) for p in postings):
             return False
         raise Conflict("These postings were recorded before with other amounts, or only in part.",
-                       code="posting_conflict", details={"posting_ids": sorted(stored)}) from None
+                       code=Code.POSTING_CONFLICT, details={"posting_ids": sorted(stored)}) from None
     return True
 
 
@@ -234,7 +234,7 @@ def _statement_entry(item: LedgerEntry) -> StatementEntry:
 def _check_window(from_: datetime, to: datetime) -> tuple[datetime, datetime]:
     from_, to = utc(from_), utc(to)
     if to < from_:  # an empty window (to == from) holds nothing, which is an answer too
-        raise ValidationFailed("'to' must not be before 'from'.", code="invalid_window",
+        raise ValidationFailed("'to' must not be before 'from'.", code=Code.INVALID_WINDOW,
                                details=[{"field": "query.to", "message": "must not be before from", "type": "window"}])
     return from_, to
 
@@ -251,7 +251,7 @@ def _seller_window(seller_id: str, from_: datetime, to: datetime, *, cursor: str
 
 
 def seller_entries(seller_id: str, from_: datetime, to: datetime, cursor: str | None = None,
-                   limit: int = 50) -> Page[StatementEntry]:
+                   limit: int = DEFAULT_LIMIT) -> Page[StatementEntry]:
     """One page of the seller's entries in ``[from_, to)``, oldest first: Query (1 RT).
     The seller comes from the principal; the cursor is bound to seller and window."""
     results, scope = _seller_window(seller_id, from_, to, cursor=cursor, limit=limit)
@@ -279,7 +279,7 @@ def statement_csv(seller_id: str, from_: datetime, to: datetime) -> str:
     entries = [_statement_entry(item) for item in results]
     if len(entries) > MAX_CSV_ENTRIES:
         raise ValidationFailed(f"More than {MAX_CSV_ENTRIES} entries: choose a shorter window.",
-                               code="window_too_large",
+                               code=Code.WINDOW_TOO_LARGE,
                                details=[{"field": "query.to", "message": "window has too many entries",
                                          "type": "window"}])
     out = io.StringIO()
@@ -339,7 +339,7 @@ def platform_fee_revenue(from_: datetime, to: datetime) -> dict[str, Revenue]:
     from_, to = _check_window(from_, to)
     if len(_months(from_, to)) > MAX_REVENUE_MONTHS:
         raise ValidationFailed(f"Ask for at most {MAX_REVENUE_MONTHS} calendar months at once.",
-                               code="window_too_large",
+                               code=Code.WINDOW_TOO_LARGE,
                                details=[{"field": "query.to", "message": "window too long", "type": "window"}])
     sums: dict[str, dict[str, int]] = {}
     for account in (PLATFORM_FEES, SUBSCRIPTION_FEES):

@@ -22,7 +22,7 @@ from chalicelib.catalog.models import Product, product_sk
 from chalicelib.catalog.models import seller_key as product_seller_key
 from chalicelib.core.auth import new_secret
 from chalicelib.core.db import LabelledTransaction, TransactionContention, was_condition_failure
-from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.money import Money
 from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.orders.models import CART_SK, MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, guest_cart_key, user_key
@@ -54,7 +54,7 @@ def cart_ref(user_id: str | None, token: str | None, *, create: bool = False) ->
         return CartRef(pk=user_key(user_id), user_id=user_id)
     if token:
         if not _TOKEN.match(token):
-            raise ValidationFailed("The cart token is malformed.", code="invalid_cart_token",
+            raise ValidationFailed("The cart token is malformed.", code=Code.INVALID_CART_TOKEN,
                                    details=[{"field": "header.X-Cart-Token", "message": "not a cart token",
                                              "type": "value_error"}])
         return CartRef(pk=_guest_cart_pk(token), user_id=None, token=token)
@@ -142,7 +142,7 @@ def get_cart(ref: CartRef | None) -> CartView:
 
 
 def _unavailable(product_id: str) -> NotFound:
-    return NotFound("No such product on sale.", code="product_not_found", details={"product_id": product_id})
+    return NotFound("No such product on sale.", code=Code.PRODUCT_NOT_FOUND, details={"product_id": product_id})
 
 
 def _save(ref: CartRef, cart: Cart | None, lines: dict[str, Any]) -> Cart:
@@ -167,7 +167,7 @@ def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
         except NotFound:
             raise _unavailable(product_id) from None
         if int(product.stock) < quantity:
-            raise Conflict("Not enough in stock for that quantity.", code="insufficient_stock",
+            raise Conflict("Not enough in stock for that quantity.", code=Code.INSUFFICIENT_STOCK,
                            details={"products": [{"product_id": product_id, "requested": quantity,
                                                   "available": int(product.stock)}]})
     for _ in range(MAX_WRITE_ATTEMPTS):
@@ -180,7 +180,7 @@ def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
         else:
             assert product is not None
             if product_id not in lines and len(lines) >= MAX_CART_LINES:
-                raise Conflict(f"A cart holds at most {MAX_CART_LINES} different products.", code="cart_full")
+                raise Conflict(f"A cart holds at most {MAX_CART_LINES} different products.", code=Code.CART_FULL)
             added = lines.get(product_id, {}).get("added_at") or _now()
             lines[product_id] = {"seller_id": product.seller_id, "quantity": quantity, "added_at": added}
         try:
@@ -188,7 +188,7 @@ def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
         except PutError as error:
             if not was_condition_failure(error):
                 raise
-    raise Conflict("The cart kept changing while this request was applied; try again.", code="concurrent_update")
+    raise Conflict("The cart kept changing while this request was applied; try again.", code=Code.CONCURRENT_UPDATE)
 
 
 def set_quantity(ref: CartRef, product_id: str, quantity: int) -> CartView:
@@ -232,4 +232,4 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
                 return _view(mine, merged)
         except TransactionContention:
             continue
-    raise Conflict("The cart kept changing while this request was applied; try again.", code="concurrent_update")
+    raise Conflict("The cart kept changing while this request was applied; try again.", code=Code.CONCURRENT_UPDATE)

@@ -50,7 +50,7 @@ from chalicelib.catalog.models import Product
 from chalicelib.catalog.stock import StockHold, reserve_writes, stock_changed_event, summed
 from chalicelib.core import throttle
 from chalicelib.core.db import LabelledTransaction, TransactionContention
-from chalicelib.core.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
+from chalicelib.core.errors import Code, Conflict, NotFound, PaymentRequired, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
@@ -159,12 +159,12 @@ def _stamp(moment: datetime) -> str:
 def _check_key(idempotency_key: str | None) -> str:
     if not idempotency_key:
         raise ValidationFailed("Checkout needs an Idempotency-Key header (a unique id per order attempt).",
-                               code="idempotency_key_required",
+                               code=Code.IDEMPOTENCY_KEY_REQUIRED,
                                details=[{"field": "header.Idempotency-Key", "message": "Field required",
                                          "type": "missing"}])
     if not IDEMPOTENCY_KEY.match(idempotency_key):
         raise ValidationFailed("The Idempotency-Key must be 8-128 letters, digits or . _ : -.",
-                               code="invalid_idempotency_key",
+                               code=Code.INVALID_IDEMPOTENCY_KEY,
                                details=[{"field": "header.Idempotency-Key", "message": "malformed",
                                          "type": "value_error"}])
     return idempotency_key
@@ -181,7 +181,7 @@ def _buyer(ref: CartRef, data: CheckoutInput) -> _Buyer:
                       default_shipping=_address_dict(profile.shipping_address),
                       default_billing=_address_dict(profile.billing_address))
     if not data.email:
-        raise ValidationFailed("A guest checkout needs the buyer's email.", code="email_required",
+        raise ValidationFailed("A guest checkout needs the buyer's email.", code=Code.EMAIL_REQUIRED,
                                details=[{"field": "body.email", "message": "Field required", "type": "missing"}])
     # A guest proves nothing about the address: the order joins the address's account (its
     # owner sees it after signing in by link), but nothing of that account (its name, VAT id,
@@ -214,7 +214,7 @@ def _address(buyer: _Buyer, given: dict[str, Any] | None, address_id: str | None
     if address_id is not None:
         if buyer.guest:
             raise ValidationFailed("Guests type their address in; saved addresses need signing in.",
-                                   code="address_id_needs_account",
+                                   code=Code.ADDRESS_ID_NEEDS_ACCOUNT,
                                    details=[{"field": f"body.{what}_address_id", "message": "sign in first",
                                              "type": "value_error"}])
         return address_snapshot(buyer.user_id, address_id)
@@ -222,7 +222,7 @@ def _address(buyer: _Buyer, given: dict[str, Any] | None, address_id: str | None
 
 
 def _insufficient(shortages: list[dict[str, Any]]) -> Conflict:
-    return Conflict("Some products are not available in the quantity ordered.", code="insufficient_stock",
+    return Conflict("Some products are not available in the quantity ordered.", code=Code.INSUFFICIENT_STOCK,
                     details={"products": shortages})
 
 
@@ -236,7 +236,7 @@ def _shortages(holds: list[StockHold], products: dict[str, Product]) -> list[dic
 def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
     cart = load_cart(ref)
     if cart is None or not cart.lines:
-        raise Conflict("The cart is empty.", code="cart_empty")  # the cart's state, not the request
+        raise Conflict("The cart is empty.", code=Code.CART_EMPTY)  # the cart's state, not the request
     lines = sorted(cart.lines.items(), key=lambda item: item[1]["added_at"])
     products = products_of(cart.lines)
     sellers = sellers_by_id({line["seller_id"] for _, line in lines})
@@ -245,14 +245,16 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
             or line["seller_id"] not in sellers or not sellers[line["seller_id"]].can_sell]
     if gone:
         raise Conflict("Some products in the cart are no longer on sale; remove them and check out again.",
-                       code="products_unavailable", details={"products": [{"product_id": pid} for pid in gone]})
+                       code=Code.PRODUCTS_UNAVAILABLE, details={"products": [{"product_id": pid} for pid in gone]})
     currencies = sorted({products[pid].currency for pid, _ in lines})
     if len(currencies) > 1:
         raise ValidationFailed("A cart can be paid in one currency only; split it into several orders.",
-                               code="mixed_currencies", details={"currencies": currencies})
+                               code=Code.MIXED_CURRENCIES,
+                               details=[{"field": "cart", "message": "products in several currencies",
+                                         "type": "mixed_currencies", "currencies": currencies}])
     seller_ids = list(dict.fromkeys(line["seller_id"] for _, line in lines))
     if len(seller_ids) > MAX_SELLERS:
-        raise ValidationFailed(f"One order can include at most {MAX_SELLERS} sellers.", code="too_many_sellers")
+        raise ValidationFailed(f"One order can include at most {MAX_SELLERS} sellers.", code=Code.TOO_MANY_SELLERS)
     holds = [StockHold(line["seller_id"], pid, int(line["quantity"]), int(products[pid].price)) for pid, line in lines]
     short = _shortages(holds, products)
     if short:
@@ -274,12 +276,15 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
     minimum = MINIMUM_CHARGE.get(currency, 50)
     if priced.total.amount < minimum:
         raise ValidationFailed("The order total is below the smallest amount that can be charged.",
-                               code="order_below_minimum",
-                               details={"total": priced.total.to_json(), "minimum": Money(currency, minimum).to_json()})
+                               code=Code.ORDER_BELOW_MINIMUM,
+                               details=[{"field": "cart", "message": "total below the smallest charge",
+                                         "type": "order_below_minimum", "total": priced.total.to_json(),
+                                         "minimum": Money(currency, minimum).to_json()}])
 
     shipping = _address(buyer, data.shipping_address, data.shipping_address_id, buyer.default_shipping, "shipping")
     if shipping is None:
-        raise ValidationFailed("Where should the order go? Give a shipping address.", code="shipping_address_required",
+        raise ValidationFailed("Where should the order go? Give a shipping address.",
+                               code=Code.SHIPPING_ADDRESS_REQUIRED,
                                details=[{"field": "body.shipping_address", "message": "Field required",
                                          "type": "missing"}])
     billing = _address(buyer, data.billing_address, data.billing_address_id, buyer.default_billing, "billing")
@@ -419,11 +424,13 @@ def _replay(stored: CheckoutKey, request_hash: str) -> CheckoutResult:
 
     if stored.request_hash != request_hash:
         raise ValidationFailed("This Idempotency-Key was used for a different checkout; use a new key.",
-                               code="idempotency_key_reused", details={"order_id": stored.order_id})
+                               code=Code.IDEMPOTENCY_KEY_REUSED,
+                               details=[{"field": "header.Idempotency-Key", "message": "used for another checkout",
+                                         "type": "idempotency_key_reused", "order_id": stored.order_id}])
     try:
         order = Order.get(user_key(stored.user_id), order_sk(stored.order_id), consistent_read=True)
     except Order.DoesNotExist:  # pragma: no cover - written in one transaction with the key
-        raise NotFound("The order of this Idempotency-Key is gone.", code="order_not_found") from None
+        raise NotFound("The order of this Idempotency-Key is gone.", code=Code.ORDER_NOT_FOUND) from None
     client_secret, status = start_payment(order) if order.status == "pending_payment" else (None, order.status)
     return CheckoutResult(order=order, sub_orders=sub_orders_of([order])[order.order_id],
                           client_secret=client_secret, payment_status=status, replayed=True)
@@ -435,9 +442,9 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
     a new checkout counts against the buyer's (or guest cart's) and the caller's limits."""
     key = _check_key(idempotency_key)
     if ref is None:
-        raise Conflict("The cart is empty.", code="cart_empty")  # the cart's state, not the request
+        raise Conflict("The cart is empty.", code=Code.CART_EMPTY)  # the cart's state, not the request
     if data.promo_code:
-        raise ValidationFailed("Promo codes are not available yet.", code="promo_code_invalid",
+        raise ValidationFailed("Promo codes are not available yet.", code=Code.PROMO_CODE_INVALID,
                                details=[{"field": "body.promo_code", "message": "unknown code", "type": "value_error"}])
     request_hash = data.request_hash()
     stored = _stored_key(ref, key)
@@ -463,4 +470,4 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
         client_secret, status = start_payment(plan.order)
         return CheckoutResult(order=plan.order, sub_orders=plan.sub_orders, client_secret=client_secret,
                               payment_status=status, replayed=False)
-    raise Conflict("Too many checkouts touched these products at once; try again.", code="checkout_contention")
+    raise Conflict("Too many checkouts touched these products at once; try again.", code=Code.CHECKOUT_CONTENTION)

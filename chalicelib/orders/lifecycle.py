@@ -33,7 +33,7 @@ from typing import Any
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
 from chalicelib.core.db import LabelledTransaction, Stale, retrying
-from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.errors import Code, Conflict, FieldProblem, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.money import Money
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -69,7 +69,7 @@ class _Stale(Stale):
 
 def order_not_found() -> NotFound:
     """One answer for "missing" and "someone else's"."""
-    return NotFound("No such order.", code="order_not_found")
+    return NotFound("No such order.", code=Code.ORDER_NOT_FOUND)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
         done = int(line.get("refunded_quantity", 0))
         wanted = quantity - done if quantities is None else quantities.get(number, 0)
         if wanted < 0 or done + wanted > quantity:
-            raise Conflict("A refund cannot exceed what was bought.", code="refund_exceeds_captured",
+            raise Conflict("A refund cannot exceed what was bought.", code=Code.REFUND_EXCEEDS_CAPTURED,
                            details={"line": number, "quantity": quantity, "refunded_quantity": done})
         updated = dict(line)
         if wanted:
@@ -328,7 +328,7 @@ def buyer_cancel(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
         late = [s for s in subs if s.status not in BUYER_CANCELLABLE]
         if late:
             raise Conflict("Part of this order has shipped or ended; it can no longer be cancelled.",
-                           code="order_not_cancellable",
+                           code=Code.ORDER_NOT_CANCELLABLE,
                            details={"sellers": [{"seller_id": s.seller_id, "status": s.status} for s in late]})
         if order.status == "pending_payment":
             if not release_unpaid(order, subs, "cancelled_by_buyer", cancel_payment=True):
@@ -358,10 +358,10 @@ def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: M
         delivered = datetime.fromisoformat(sub.delivered_at) if sub.delivered_at else None
         if delivered is None or datetime.now(UTC) > delivered + timedelta(days=window):
             raise Conflict(f"The return window of {window} days after delivery has passed.",
-                           code="return_window_closed", details={"delivered_at": sub.delivered_at,
+                           code=Code.RETURN_WINDOW_CLOSED, details={"delivered_at": sub.delivered_at,
                                                                  "return_window_days": window})
         by_number = {int(line["line"]): line for line in sub.lines}
-        problems = []
+        problems: list[FieldProblem] = []
         for number, quantity in quantities.items():
             line = by_number.get(number)
             if line is None:
@@ -370,7 +370,7 @@ def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: M
                 problems.append({"field": f"body.lines.{number}", "message": "more than was bought and not refunded",
                                  "type": "value_error"})
         if problems:
-            raise ValidationFailed("Some return lines are not possible.", code="invalid_return", details=problems)
+            raise ValidationFailed("Some return lines are not possible.", code=Code.INVALID_RETURN, details=problems)
         lines = [{**line, "return_quantity": quantities.get(int(line["line"]), 0)} for line in sub.lines]
         transaction = LabelledTransaction()
         after = move(transaction, sub, "return_requested", at=now_stamp(),

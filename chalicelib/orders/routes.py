@@ -8,9 +8,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.accounts.personal_data import export_section
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.errors import Code, ValidationFailed
 from chalicelib.core.http import current_request, operation
-from chalicelib.core.pagination import parse_limit
 from chalicelib.orders.schemas import (
     ApproveReturnIn,
     CancelIn,
@@ -96,7 +95,7 @@ def merge_cart(principal: Principal) -> CartOut:
 
     token = _header("X-Cart-Token")
     if not token:
-        raise ValidationFailed("Send the guest cart's X-Cart-Token.", code="cart_token_required",
+        raise ValidationFailed("Send the guest cart's X-Cart-Token.", code=Code.CART_TOKEN_REQUIRED,
                                details=[{"field": "header.X-Cart-Token", "message": "Field required",
                                          "type": "missing"}])
     return cart_out(cart.merge_guest_cart(principal.user_id, token))
@@ -141,7 +140,7 @@ def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
 def my_orders(query: OrdersQuery, principal: Principal) -> OrderPage:
     from chalicelib.orders import lifecycle
 
-    page = lifecycle.buyer_orders(principal.user_id, cursor=query.cursor, limit=parse_limit(query.limit))
+    page = lifecycle.buyer_orders(principal.user_id, cursor=query.cursor, limit=query.limit)
     return OrderPage(items=[order_out(o, subs) for o, subs in page.items], next_cursor=page.next_cursor)
 
 
@@ -188,7 +187,7 @@ def seller_orders(query: SellerOrdersQuery, principal: Principal) -> SellerOrder
     from chalicelib.orders import lifecycle
 
     page = lifecycle.seller_orders(principal.seller_id, status=query.status, cursor=query.cursor,
-                                   limit=parse_limit(query.limit))
+                                   limit=query.limit)
     return SellerOrderPage(items=[seller_order(s) for s in page.items], next_cursor=page.next_cursor)
 
 

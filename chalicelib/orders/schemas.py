@@ -8,9 +8,8 @@ from pydantic import Field, StrictBool
 
 from chalicelib.accounts.schemas import AddressFields
 from chalicelib.core.money import Money
+from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from chalicelib.core.schemas import (
-    Cursor,
-    Limit,
     MoneySchema,
     PageSchema,
     QuerySchema,
@@ -241,7 +240,7 @@ def checkout_out(result: Any) -> CheckoutOut:
 
 class OrdersQuery(QuerySchema):
     cursor: Cursor | None = None
-    limit: Limit | None = Field(default=None, description="1-100, default 20.")
+    limit: Limit = DEFAULT_LIMIT
 
 
 class SellerOrdersQuery(OrdersQuery):

@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.catalog.stock import StockHold
 from chalicelib.core.db import LabelledTransaction
-from chalicelib.core.errors import Conflict
+from chalicelib.core.errors import Code, Conflict
 from chalicelib.events.service import new_event
 from chalicelib.orders.events import OrderStatusChanged
 from chalicelib.orders.models import TRANSITIONS, Order, SubOrder, order_sk, seller_key, seller_status_key
@@ -37,7 +37,7 @@ def sub_orders_of(orders: list[Order]) -> dict[str, list[SubOrder]]:
 
 def invalid_transition(sub: SubOrder, to: str) -> Conflict:
     return Conflict(f"An order that is {sub.status.replace('_', ' ')} cannot become {to.replace('_', ' ')}.",
-                    code="invalid_transition", details={"order_id": sub.order_id, "seller_id": sub.seller_id,
+                    code=Code.INVALID_TRANSITION, details={"order_id": sub.order_id, "seller_id": sub.seller_id,
                                                         "status": sub.status, "requested": to})
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.core.errors import BadRequest, ServiceUnavailable
+from chalicelib.core.errors import BadRequest, Code, ServiceUnavailable
 from chalicelib.core.secrets import get_secret
 from chalicelib.core.settings import get_settings
 
@@ -64,10 +64,10 @@ def _stripe_errors(*, missing_ok: bool = False) -> Iterator[None]:
     except stripe.InvalidRequestError as error:
         if missing_ok and (error.code == "resource_missing" or error.http_status == 404):
             return
-        raise BadRequest(f"Stripe refused the request: {error.user_message or error}", code="stripe_invalid_request",
+        raise BadRequest(f"Stripe refused the request: {error.user_message or error}", code=Code.STRIPE_INVALID_REQUEST,
                          details={"param": getattr(error, "param", None)}) from None
     except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
-        raise ServiceUnavailable("Stripe is unavailable; retry shortly.", code="stripe_unavailable",
+        raise ServiceUnavailable("Stripe is unavailable; retry shortly.", code=Code.STRIPE_UNAVAILABLE,
                                  details={"reason": type(error).__name__}) from None
 
 
@@ -106,11 +106,11 @@ def verify_webhook(payload: bytes | str, signature: str | None, secret_name: str
     import stripe
 
     if not signature:
-        raise BadRequest("Missing Stripe-Signature header.", code="invalid_signature")
+        raise BadRequest("Missing Stripe-Signature header.", code=Code.INVALID_SIGNATURE)
     try:
         return stripe.Webhook.construct_event(payload, signature, get_secret(secret_name))
     except (ValueError, stripe.SignatureVerificationError):
-        raise BadRequest("The webhook signature does not match.", code="invalid_signature") from None
+        raise BadRequest("The webhook signature does not match.", code=Code.INVALID_SIGNATURE) from None
 
 
 # --- buyers: customers, SetupIntents, saved payment methods -------------------------------------------------
@@ -195,7 +195,7 @@ def cancel_payment_intent(payment_intent_id: str) -> Any | None:
     except stripe.InvalidRequestError:
         return None
     except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
-        raise ServiceUnavailable("Stripe is unavailable; retry shortly.", code="stripe_unavailable",
+        raise ServiceUnavailable("Stripe is unavailable; retry shortly.", code=Code.STRIPE_UNAVAILABLE,
                                  details={"reason": type(error).__name__}) from None
 
 

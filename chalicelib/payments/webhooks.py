@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from chalicelib.core.errors import Conflict
+from chalicelib.core.errors import Code, Conflict
 from chalicelib.core.logging import logger
 from chalicelib.payments.schemas import WebhookReceipt
 from chalicelib.payments.stripe_gateway import verify_webhook
@@ -110,7 +110,7 @@ def _run(event: dict[str, Any], handlers: tuple[Handler, ...]) -> str:
                 continue
         except once.InProgress:
             raise Conflict("This event is being processed; Stripe will deliver it again.",
-                           code="webhook_in_progress") from None
+                           code=Code.WEBHOOK_IN_PROGRESS) from None
         try:
             answers.append(handler.handle(event))
         except Exception:

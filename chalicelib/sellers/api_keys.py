@@ -19,7 +19,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.core.auth import API_KEY_PREFIX, Principal, new_secret, scopes_for_standing
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import Forbidden, NotFound, Unauthorized
+from chalicelib.core.errors import Code, Forbidden, NotFound, Unauthorized
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -40,7 +40,7 @@ def _stamp(moment: datetime) -> str:
 
 
 def key_not_found() -> NotFound:
-    return NotFound("No such API key.", code="api_key_not_found")
+    return NotFound("No such API key.", code=Code.API_KEY_NOT_FOUND)
 
 
 def create_key(*, seller_id: str, user_id: str | None, name: str, scopes: list[str],
@@ -93,7 +93,7 @@ def _key_id(credential: str) -> str | None:
 
 def authenticate(credential: str) -> Principal:
     """The principal of an API key (core's authoriser asks through ``SellerHooks.api_key_principal``)."""
-    invalid = Unauthorized("The API key is not valid.", code="invalid_api_key")
+    invalid = Unauthorized("The API key is not valid.", code=Code.INVALID_API_KEY)
     key_id = _key_id(credential)
     if key_id is None:
         raise invalid
@@ -109,11 +109,11 @@ def authenticate(credential: str) -> Principal:
         raise invalid from None
     if seller.status == "suspended":
         raise Forbidden("This seller is suspended; its API keys work again once an operator reinstates it.",
-                        code="seller_suspended")
+                        code=Code.SELLER_SUSPENDED)
     if seller.status == "rejected":
-        raise Forbidden("This seller's application was rejected; its API keys do not work.", code="seller_rejected")
+        raise Forbidden("This seller's application was rejected; its API keys do not work.", code=Code.SELLER_REJECTED)
     if key.expires_at is not None and key.expires_at <= time.time():
-        raise Unauthorized("This API key has expired; create a new one.", code="api_key_expired")
+        raise Unauthorized("This API key has expired; create a new one.", code=Code.API_KEY_EXPIRED)
     _record_use(key)
     if not is_current(key.secret_hash):
         _rehash(key, credential)

@@ -18,7 +18,7 @@ from pynamodb.exceptions import PutError
 from chalicelib.core.auth import new_secret
 from chalicelib.core.cache import Expiring
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.peppers import hash_secret, secret_hashes
@@ -120,7 +120,7 @@ def list_invites(*, cursor: str | None, limit: int) -> Page[InviteState]:
 def revoke_invite(invite_id: str, *, operator_id: str | None) -> InviteState:
     """Spend the code without a seller, so it can no longer be redeemed. Revoking a revoked
     code changes nothing; a used code cannot be revoked (409 ``invite_used``)."""
-    missing = NotFound("No such invite.", code="invite_not_found")
+    missing = NotFound("No such invite.", code=Code.INVITE_NOT_FOUND)
     if not has_prefix(invite_id, "inv"):
         raise missing
     invite = next(iter(SellerInvite.by_id.query(invite_id_index_key(invite_id), limit=1)), None)
@@ -142,7 +142,7 @@ def revoke_invite(invite_id: str, *, operator_id: str | None) -> InviteState:
 
 
 def invite_used(*, seller_id: str | None = None) -> Conflict:
-    return Conflict("This invite code has already been used.", code="invite_used",
+    return Conflict("This invite code has already been used.", code=Code.INVITE_USED,
                     details={"seller_id": seller_id} if seller_id else None)
 
 
@@ -151,7 +151,7 @@ def check_invite(code: str | None) -> str:
     when it was used). Checked when a seller applies; redeemed when the application is
     confirmed, by :func:`redemption_of`."""
     if not code:
-        raise ValidationFailed("Sellers join by invitation: an invite code is needed.", code="invite_required",
+        raise ValidationFailed("Sellers join by invitation: an invite code is needed.", code=Code.INVITE_REQUIRED,
                                details=[{"field": "body.invite_code", "message": "Field required", "type": "missing"}])
     found: dict[str, SellerInvite] = {}
     key = invite_key(hash_secret(code))
@@ -167,12 +167,12 @@ def check_invite(code: str | None) -> str:
 def _check_state(found: dict[str, SellerInvite]) -> SellerInvite:
     invite = found.get(INVITE_SK)
     if invite is None or invite.expires_at <= time.time():
-        raise ValidationFailed("The invite code is not valid or has expired.", code="invalid_invite",
+        raise ValidationFailed("The invite code is not valid or has expired.", code=Code.INVALID_INVITE,
                                details=[{"field": "body.invite_code", "message": "Unknown or expired invite code",
                                          "type": "invite"}])
     spent = found.get(REDEEMED_SK)
     if spent is not None and spent.revoked_at:
-        raise ValidationFailed("The invite code has been revoked.", code="invite_revoked",
+        raise ValidationFailed("The invite code has been revoked.", code=Code.INVITE_REVOKED,
                                details=[{"field": "body.invite_code", "message": "Revoked invite code",
                                          "type": "invite"}])
     if spent is not None:

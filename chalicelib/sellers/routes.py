@@ -7,9 +7,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.accounts.schemas import Accepted, MagicLinkRedemption, tokens
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Forbidden
+from chalicelib.core.errors import Code, Forbidden
 from chalicelib.core.http import current_request, operation
-from chalicelib.core.pagination import parse_limit
 from chalicelib.sellers import schemas
 
 bp = Blueprint(__name__)
@@ -28,7 +27,7 @@ def _user_of(principal: Principal) -> str | None:
     """Key management and the profile need the seller's signed-in user: a leaked API key must
     not mint, list or revoke keys."""
     if principal.kind != "user":
-        raise Forbidden("API keys cannot do this; sign in as a user of the seller.", code="user_required")
+        raise Forbidden("API keys cannot do this; sign in as a user of the seller.", code=Code.USER_REQUIRED)
     return principal.user_id
 
 
@@ -115,7 +114,7 @@ def list_api_keys(principal: Principal, query: schemas.PageQuery) -> schemas.Api
     from chalicelib.sellers import api_keys
 
     _user_of(principal)
-    page = api_keys.list_keys(principal.seller_id, cursor=query.cursor, limit=parse_limit(query.limit))
+    page = api_keys.list_keys(principal.seller_id, cursor=query.cursor, limit=query.limit)
     return schemas.ApiKeyPage(items=[schemas.ApiKeyOut.of(k) for k in page.items], next_cursor=page.next_cursor)
 
 
@@ -137,7 +136,7 @@ def revoke_api_key(principal: Principal, key_id: str) -> Response:
 def list_sellers(principal: Principal, query: schemas.SellerListQuery) -> schemas.SellerPage:
     from chalicelib.sellers import service
 
-    page = service.list_sellers(query.status, cursor=query.cursor, limit=parse_limit(query.limit))
+    page = service.list_sellers(query.status, cursor=query.cursor, limit=query.limit)
     return schemas.SellerPage(items=[schemas.SellerAccount.of(s) for s in page.items], next_cursor=page.next_cursor)
 
 
@@ -228,7 +227,7 @@ def issue_invite(principal: Principal, body: schemas.InviteRequest) -> schemas.I
 def list_invites(principal: Principal, query: schemas.PageQuery) -> schemas.InvitePage:
     from chalicelib.sellers import marketplace
 
-    page = marketplace.list_invites(cursor=query.cursor, limit=parse_limit(query.limit))
+    page = marketplace.list_invites(cursor=query.cursor, limit=query.limit)
     return schemas.InvitePage(items=[schemas.InviteOut.of(i) for i in page.items], next_cursor=page.next_cursor)
 
 

@@ -13,12 +13,12 @@ from chalicelib.accounts.schemas import Tokens
 from chalicelib.core.auth import API_KEY_PREFIX, API_KEY_SCOPES
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.money import CURRENCY_EXPONENTS, normalise_currency
+from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from chalicelib.core.schemas import (
     EMAIL_PATTERN,
     HTTPS_URL_PATTERN,
-    Cursor,
     EmailAddress,
-    Limit,
+    PageSchema,
     PatchSchema,
     QuerySchema,
     RequestSchema,
@@ -262,23 +262,21 @@ class NewApiKey(ApiKeyOut):
     secret: str = Field(description="The whole key, shown only now: send it as Authorization: Bearer <secret>.")
 
 
-class ApiKeyPage(ResponseSchema):
-    items: list[ApiKeyOut]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+class ApiKeyPage(PageSchema[ApiKeyOut]):
+    pass
 
 
 class PageQuery(QuerySchema):
     cursor: Cursor | None = None
-    limit: Limit | None = Field(default=None, description="1-100, default 20.")
+    limit: Limit = DEFAULT_LIMIT
 
 
 class SellerListQuery(PageQuery):
     status: Literal["pending", "approved", "suspended", "rejected"] = "pending"
 
 
-class SellerPage(ResponseSchema):
-    items: list[SellerAccount]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+class SellerPage(PageSchema[SellerAccount]):
+    pass
 
 
 class StatusReason(RequestSchema):
@@ -346,6 +344,5 @@ class InviteOut(ResponseSchema):
                    revoked_at=spent.revoked_at if spent is not None else None)
 
 
-class InvitePage(ResponseSchema):
-    items: list[InviteOut]
-    next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")
+class InvitePage(PageSchema[InviteOut]):
+    pass

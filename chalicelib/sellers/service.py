@@ -45,7 +45,7 @@ from chalicelib.accounts.service import (
 from chalicelib.accounts.sessions import start_session
 from chalicelib.core import throttle
 from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
-from chalicelib.core.errors import AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed
+from chalicelib.core.errors import AgoraError, Code, Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -98,7 +98,7 @@ def _now() -> str:
 
 def seller_not_found() -> NotFound:
     """One error for "missing" and "not yours", so seller ids leak nothing."""
-    return NotFound("No such seller.", code="seller_not_found")
+    return NotFound("No such seller.", code=Code.SELLER_NOT_FOUND)
 
 
 # --- lookups ---------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def confirm_application(token: str, *, source_ip: str) -> tuple[Seller, Any]:
     except SellerApplication.DoesNotExist:
         found = None
     if found is None or found.email != link.email:
-        raise Unauthorized("This application has expired; apply again.", code="invalid_magic_link")
+        raise Unauthorized("This application has expired; apply again.", code=Code.INVALID_MAGIC_LINK)
     existing = find_user_by_email(found.email)
     if existing is not None:
         existing = confirm_mailbox(existing)
@@ -260,7 +260,7 @@ def _create_seller(found: SellerApplication, existing: Any) -> tuple[Seller, Any
                     event_payload={"method": "password", "seller_id": seller_id})
         return seller, owner
     if existing.seller_id:
-        raise Conflict("This account already runs a seller on the marketplace.", code="already_seller",
+        raise Conflict("This account already runs a seller on the marketplace.", code=Code.ALREADY_SELLER,
                        details={"seller_id": existing.seller_id})
     try:
         with write_transaction() as transaction:
@@ -275,7 +275,7 @@ def _create_seller(found: SellerApplication, existing: Any) -> tuple[Seller, Any
         if not failed:
             raise
         if failed[0] == 0:
-            raise Conflict("This account already runs a seller on the marketplace.", code="already_seller") from None
+            raise Conflict("This account already runs a seller on the marketplace.", code=Code.ALREADY_SELLER) from None
         raise marketplace.invite_used() from None
     existing.roles = set(existing.roles) | {"seller"}
     existing.seller_id = seller_id
@@ -324,7 +324,8 @@ def update_profile(seller_id: str, changes: dict[str, Any]) -> Seller:
     seller = get_seller(seller_id, consistent=True)
     days = changes.get("return_window_days")
     if days is not None and days < WITHDRAWAL_DAYS and seller.country in WITHDRAWAL_COUNTRIES:
-        raise ValidationFailed("Buyers in your country may return goods for 14 days.", code="return_window_too_short",
+        raise ValidationFailed("Buyers in your country may return goods for 14 days.",
+                               code=Code.RETURN_WINDOW_TOO_SHORT,
                                details=[{"field": "body.return_window_days", "type": "greater_than_equal",
                                          "message": f"Input should be greater than or equal to {WITHDRAWAL_DAYS}"}])
     if changes:
@@ -367,7 +368,7 @@ def change_status(seller_id: str, action: str, *, operator_id: str | None, reaso
     if seller.status == target:
         return seller
     if seller.status not in sources:
-        raise Conflict(f"A {seller.status} seller cannot be {done}.", code="invalid_status_transition",
+        raise Conflict(f"A {seller.status} seller cannot be {done}.", code=Code.INVALID_STATUS_TRANSITION,
                        details={"status": seller.status})
     return _transition(seller, action, by=operator_id, reason=reason)
 
@@ -387,7 +388,7 @@ def _transition(seller: Seller, action: str, *, by: str | None, reason: str | No
             transaction.save(_status_event(seller, previous, event, by=by, reason=reason))
     except TransactWriteError as error:
         if was_condition_failure(error):
-            raise Conflict("The seller's status changed meanwhile; read it again.", code="seller_changed") from None
+            raise Conflict("The seller's status changed meanwhile; read it again.", code=Code.SELLER_CHANGED) from None
         raise
     logger.info("seller status changed", extra={"seller_id": seller.seller_id, "from": previous, "to": target})
     return seller

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 
 from chalicelib.core.errors import BadRequest
-from chalicelib.core.pagination import decode_cursor, encode_cursor, parse_limit
+from chalicelib.core.http import parse_query
+from chalicelib.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, parse_limit
+from chalicelib.core.schemas import PageSchema
 
 KEY = {"PK": "SELLER#sel_1", "SK": "PRODUCT#prd_9"}
 
@@ -52,3 +57,47 @@ def test_limit_out_of_range_is_refused(raw: str) -> None:
     with pytest.raises(BadRequest) as raised:
         parse_limit(raw)
     assert raised.value.code == "invalid_limit"
+
+
+def _list_operations() -> list[tuple[str, Any]]:
+    import app
+
+    found = []
+    for path, methods in sorted(app.app.routes.items()):
+        for method, entry in methods.items():
+            query = entry.view_function.__agora_operation__.query
+            if query is not None and "limit" in query.model_fields:
+                found.append((f"{method} {path}", entry.view_function.__agora_operation__))
+    return found
+
+
+LIST_QUERIES = _list_operations()
+
+
+def test_the_lists_are_found() -> None:
+    assert {"GET /v1/products", "GET /v1/me/orders", "GET /v1/seller/customers", "GET /v1/seller/statements",
+            "GET /v1/me/consents", "GET /v1/admin/sellers"} <= {name for name, _ in LIST_QUERIES}
+
+
+@pytest.mark.parametrize(("name", "spec"), LIST_QUERIES, ids=[name for name, _ in LIST_QUERIES])
+def test_every_list_answers_a_bad_limit_or_cursor_with_the_same_400(name: str, spec: Any) -> None:
+    for params, code in [({"limit": "0"}, "invalid_limit"), ({"limit": "101"}, "invalid_limit"),
+                         ({"limit": "ten"}, "invalid_limit"), ({"limit": ""}, "invalid_limit"),
+                         ({"cursor": "no cursor"}, "invalid_cursor"), ({"cursor": "x" * 5000}, "invalid_cursor")]:
+        with pytest.raises(BadRequest) as raised:
+            parse_query(SimpleNamespace(query_params=params), spec.query)  # type: ignore[arg-type]
+        assert (raised.value.status, raised.value.code) == (400, code), params
+
+
+@pytest.mark.parametrize(("name", "spec"), LIST_QUERIES, ids=[name for name, _ in LIST_QUERIES])
+def test_every_list_has_the_same_default_page_size(name: str, spec: Any) -> None:
+    assert spec.query.model_fields["limit"].default == DEFAULT_LIMIT == 20
+    assert spec.query.model_json_schema()["properties"]["limit"]["maximum"] == MAX_LIMIT == 100
+
+
+@pytest.mark.parametrize(("name", "spec"), LIST_QUERIES, ids=[name for name, _ in LIST_QUERIES])
+def test_every_list_answers_the_one_page_shape(name: str, spec: Any) -> None:
+    if name == "GET /v1/me/consents":  # the consents beside a page of their log (`log`, `next_cursor`)
+        return
+    assert issubclass(spec.response, PageSchema)
+    assert {"items", "next_cursor"} <= set(spec.response.model_json_schema(mode="serialization")["required"])

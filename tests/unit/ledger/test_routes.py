@@ -107,3 +107,13 @@ def test_operator_reads_fee_revenue_per_currency(api: Any) -> None:
     status, body, _ = call(api, "GET", "/v1/admin/revenue?from=2024-01-01&to=2025-07-01",
                            headers=bearer(operator=True))
     assert (status, body["error"]["code"]) == (422, "window_too_large")
+
+
+def test_statement_refuses_a_bad_page_size_like_every_other_list(api: Any) -> None:
+    for limit in ("0", "101", "ten"):
+        status, body, _ = call(api, "GET", f"/v1/seller/statements?{JUNE_WINDOW}&limit={limit}",
+                               headers=bearer(seller_id="sel_a"))
+        assert (status, body["error"]["code"]) == (400, "invalid_limit"), limit
+    status, body, _ = call(api, "GET", f"/v1/seller/statements?{JUNE_WINDOW}&cursor=not-a-cursor",
+                           headers=bearer(seller_id="sel_a"))
+    assert (status, body["error"]["code"]) == (400, "invalid_cursor")

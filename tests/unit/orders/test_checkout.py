@@ -99,6 +99,22 @@ def test_the_same_key_with_another_body_is_refused(market: Marketplace) -> None:
 
     assert status == 422
     assert body["error"]["code"] == "idempotency_key_reused"
+    first_order = call(market.api, "GET", "/v1/me/orders", headers=buyer)[1]["items"][0]["order_id"]
+    assert body["error"]["details"] == [{"field": "header.Idempotency-Key", "message": "used for another checkout",
+                                         "type": "idempotency_key_reused", "order_id": first_order}]
+
+
+def test_a_cart_in_two_currencies_is_refused_with_details_like_any_422(market: Marketplace) -> None:
+    market.seller("sel_a")
+    buyer = market.buyer()
+    market.add(buyer, market.product("sel_a", currency="EUR"), 1)
+    market.add(buyer, market.product("sel_a", currency="USD"), 1)
+
+    status, body, _ = market.checkout(buyer, key="two-currencies")
+
+    assert (status, body["error"]["code"]) == (422, "mixed_currencies")
+    assert body["error"]["details"] == [{"field": "cart", "message": "products in several currencies",
+                                         "type": "mixed_currencies", "currencies": ["EUR", "USD"]}]
 
 
 def market_address() -> dict[str, str]:

@@ -22,9 +22,10 @@ run: $(STAMP)  ## start the whole marketplace locally (Ctrl-C stops it): make ru
 test: $(STAMP) lint  ## lint, check the infra template, run unit and end-to-end tests
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
 
-lint: $(STAMP)  ## ruff, the import layers (pyproject.toml [tool.importlinter]), the infra template
+lint: $(STAMP)  ## ruff, the import layers (pyproject.toml [tool.importlinter]), mypy on chalicelib/, the infra template
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/cfn-lint infra/template.yaml
 
 unit: $(STAMP)

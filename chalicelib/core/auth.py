@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,20 @@ class Principal:
 
     def may(self, scope: str) -> bool:
         return scope in self.scopes
+
+    @property
+    def own_seller_id(self) -> str:
+        """The seller a seller route acts for; authorize() lets no caller without one reach it."""
+        if self.seller_id is None:
+            raise Forbidden("This needs a seller account or a seller API key.", code="seller_required")
+        return self.seller_id
+
+    @property
+    def own_user_id(self) -> str:
+        """The signed-in person a user or buyer route acts for; authorize() lets no API key reach it."""
+        if self.user_id is None:
+            raise Forbidden("API keys cannot do this; sign in.", code="user_required")
+        return self.user_id
 
 
 def key_ring() -> list[tuple[str, bytes]]:
@@ -188,7 +203,8 @@ def authenticate(authorization: str | None) -> Principal:
     if scheme.lower() != "bearer" or not credential:
         raise Unauthorized("Use Authorization: Bearer <token>.", code="invalid_token")
     if credential.startswith(API_KEY_PREFIX):
-        return _resolve(API_KEY_RESOLVER)(credential)
+        resolve_api_key: Callable[[str], Principal] = _resolve(API_KEY_RESOLVER)
+        return resolve_api_key(credential)
     return _user_principal(credential)
 
 

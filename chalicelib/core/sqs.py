@@ -33,7 +33,8 @@ class BatchPartiallyFailed(Exception):
 
 
 def _queue_name(record: SQSRecordLike) -> str:
-    return record.to_dict()["eventSourceARN"].rsplit(":", 1)[-1]
+    source_arn: str = record.to_dict()["eventSourceARN"]
+    return source_arn.rsplit(":", 1)[-1]
 
 
 def _delete(records: list[SQSRecordLike]) -> None:
@@ -76,7 +77,8 @@ def process_batch(records: Iterable[SQSRecordLike], handle: Callable[[dict[str, 
 
 def send(queue_name: str, message: dict[str, Any]) -> str:
     response = client("sqs").send_message(QueueUrl=queue_url(queue_name), MessageBody=json.dumps(message))
-    return response["MessageId"]
+    message_id: str = response["MessageId"]
+    return message_id
 
 
 # SendMessageBatch: at most 10 messages and 256 KB in all per call.

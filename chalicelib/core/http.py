@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 _current_request: contextvars.ContextVar[Request | None] = contextvars.ContextVar(
     "agora_request", default=None
 )
+Body = TypeVar("Body", bound=BaseModel)
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 # Chalice's own error codes (raised before a view runs) in agora's vocabulary.
@@ -73,6 +74,18 @@ def current_request() -> Request:
     return request
 
 
+def request_header(name: str) -> str | None:
+    """A header of the current request, by its case-insensitive name."""
+    return _headers(current_request()).get(name.lower())
+
+
+def request_body() -> bytes:
+    """The current request's body as it came. Chalice decodes it to bytes (its type says
+    str | bytes), for a view that reads a body itself: a file, a signed webhook."""
+    body = current_request().raw_body or b""
+    return body.encode() if isinstance(body, str) else body
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -99,7 +112,7 @@ def _validation_details(exc: ValidationError, location: str) -> list[dict[str, A
     return details
 
 
-def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+def parse_body(request: Request, model: type[Body]) -> Body:
     raw = request.raw_body or b""
     if len(raw) > get_settings().max_body_bytes:
         raise PayloadTooLarge(

@@ -55,7 +55,7 @@ def _delete(records: list[SQSRecordLike]) -> None:
                 logger.warning("succeeded messages not deleted", extra={"count": len(chunk)})
 
 
-def process_batch(records: Iterable[SQSRecordLike], handle: Callable[[dict[str, Any]], None]) -> int:
+def process_batch(records: Iterable[SQSRecordLike], handle: Callable[[dict[str, Any]], object]) -> int:
     """Run ``handle`` on each message body (JSON); returns how many succeeded."""
     succeeded: list[SQSRecordLike] = []
     failed: list[str] = []

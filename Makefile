@@ -45,7 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/checkout_round_trips.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .mypy_cache
 
 deploy: $(STAMP)  ## create/update the infra stack, then chalice deploy: make deploy STAGE=prod
 	$(BIN)/python -m infra.deploy --stage $(STAGE)

@@ -201,7 +201,7 @@ def _share_botocore_data() -> None:
     import pynamodb.connection.base as pynamodb_connection
 
     # PynamoDB calls get_session() without arguments; botocore's takes optional env_vars
-    pynamodb_connection.get_session = _session  # type: ignore[assignment]
+    pynamodb_connection.get_session = _session  # type: ignore[assignment,attr-defined]
 
 
 _share_botocore_data()

@@ -233,7 +233,7 @@ class GroupName(TableModel):
     group_id = UnicodeAttribute()
 
 
-class RowError(MapAttribute):
+class RowError(MapAttribute[str, Any]):
     line = NumberAttribute()
     code = UnicodeAttribute()
     message = UnicodeAttribute()

@@ -18,7 +18,8 @@ from chalicelib.catalog.stock import StockHold
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import Conflict
 from chalicelib.events.service import new_event
-from chalicelib.orders.models import TRANSITIONS, Order, SubOrder, order_sk, seller_key, seller_status_key
+from chalicelib.orders.models import Order, SubOrder, order_sk, seller_key, seller_status_key
+from chalicelib.orders.states import TRANSITIONS
 
 
 def now_stamp() -> str:

@@ -62,27 +62,29 @@ class TableMeta(metaclass=_TableMeta):
     read_timeout_seconds = READ_TIMEOUT_SECONDS
 
 
-def _gsi(number: int) -> type[GlobalSecondaryIndex[Any]]:
-    class Index(GlobalSecondaryIndex[Any]):
-        class Meta:
-            index_name = f"GSI{number}"
-            projection = AllProjection()
+class GSI1(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
 
-    Index.__name__ = f"GSI{number}"
-    return Index
-
-
-class GSI1(_gsi(1)):  # type: ignore[misc]  # a base made by a function is dynamic to mypy
     GSI1PK = UnicodeAttribute(hash_key=True)
     GSI1SK = UnicodeAttribute(range_key=True)
 
 
-class GSI2(_gsi(2)):  # type: ignore[misc]  # a base made by a function is dynamic to mypy
+class GSI2(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
     GSI2PK = UnicodeAttribute(hash_key=True)
     GSI2SK = UnicodeAttribute(range_key=True)
 
 
-class GSI3(_gsi(3)):  # type: ignore[misc]  # a base made by a function is dynamic to mypy
+class GSI3(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI3"
+        projection = AllProjection()
+
     GSI3PK = UnicodeAttribute(hash_key=True)
     GSI3SK = UnicodeAttribute(range_key=True)
 

@@ -91,7 +91,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 
 def error_response(error: AgoraError) -> Response:
-    from chalice.app import Response
+    from chalice import Response
 
     return Response(
         body=error_body(error.code, error.message, error.details),
@@ -168,7 +168,7 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def handle(**path_params: Any) -> Any:
-            from chalice.app import Response
+            from chalice import Response
 
             try:
                 request = current_request()

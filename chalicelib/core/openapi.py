@@ -14,7 +14,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from chalicelib.core.schemas import ErrorResponse
 
 if TYPE_CHECKING:
-    from chalice.app import Chalice
+    from chalice import Chalice
 
     from chalicelib.core.http import Operation
 

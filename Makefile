@@ -22,9 +22,10 @@ run: $(STAMP)  ## start the whole marketplace locally (Ctrl-C stops it): make ru
 test: $(STAMP) lint  ## lint, check the infra template, run unit and end-to-end tests
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
 
-lint: $(STAMP)  ## ruff, the import layers (pyproject.toml [tool.importlinter]), the infra template
+lint: $(STAMP)  ## ruff, the import layers (pyproject.toml [tool.importlinter]), mypy on chalicelib/, the infra template
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/cfn-lint infra/template.yaml
 
 unit: $(STAMP)
@@ -44,7 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/checkout_round_trips.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .mypy_cache
 
 deploy: $(STAMP)  ## create/update the infra stack, then chalice deploy: make deploy STAGE=prod
 	$(BIN)/python -m infra.deploy --stage $(STAGE)

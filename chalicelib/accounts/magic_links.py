@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from pynamodb.exceptions import UpdateError
@@ -61,7 +62,8 @@ def _key(digest: str) -> tuple[str, str]:
 
 
 def send_link_mail(email: str, *, template: str, purpose: LinkPurpose, ref: str | None = None,
-                   path: str = SIGN_IN_PATH, context: dict | None = None, dedupe_key: str | None = None) -> None:
+                   path: str = SIGN_IN_PATH, context: dict[str, Any] | None = None,
+                   dedupe_key: str | None = None) -> None:
     """Queue a mail whose ``link`` the mail worker mints when it sends it."""
     enqueue_email(EmailMessage(template=template, to=email, context=context or {},
                                link=MailLink(purpose=purpose, ref=ref, path=path),

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.accounts.models import PROFILE_SK, User, user_key
 from chalicelib.core.db import was_condition_failure
 from chalicelib.core.errors import Code, NotFound
+
+if TYPE_CHECKING:  # imported where used, for cold start
+    from pyotp import TOTP
 
 ISSUER = "agora"
 STEP_SECONDS = 30
@@ -36,7 +39,7 @@ DIGITS = 6
 TOLERANCE_STEPS = 1
 
 
-def _totp(secret: str) -> Any:
+def _totp(secret: str) -> TOTP:
     import pyotp
 
     return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS, issuer=ISSUER)

@@ -55,7 +55,8 @@ def ensure_stripe_customer(user: User) -> str:
         if was_condition_failure(error):
             raise account_closed() from None
         raise
-    return customer.id
+    customer_id: str = customer.id
+    return customer_id
 
 
 def start_setup(user_id: str, *, request_key: str | None = None) -> SetupStarted:

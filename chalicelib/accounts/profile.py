@@ -60,7 +60,7 @@ def refuse(problems: list[FieldProblem]) -> None:
         raise ValidationFailed("The request body has invalid fields.", details=problems)
 
 
-def _normalised(field: str, check: Any, value: Any, problems: list[dict[str, str]]) -> Any:
+def _normalised(field: str, check: Any, value: Any, problems: list[FieldProblem]) -> Any:
     """``check(value)``, or the value unchanged with the problem noted."""
     try:
         return check(value)
@@ -92,7 +92,7 @@ def _set_or_remove(attribute: Any, value: Any) -> Any:
     return attribute.remove() if value is None or value == [] else attribute.set(value)
 
 
-def _birthday_actions(user_id: str, birthday: dict[str, Any] | None, problems: list[dict[str, str]]) -> list[Any]:
+def _birthday_actions(user_id: str, birthday: dict[str, Any] | None, problems: list[FieldProblem]) -> list[Any]:
     if birthday is None:
         return [User.birthday.remove(), User.birth_year.remove(), User.GSI1PK.remove(), User.GSI1SK.remove()]
     day, month, year = birthday["day"], birthday["month"], birthday.get("year")

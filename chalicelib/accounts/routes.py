@@ -8,7 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.accounts import schemas
 from chalicelib.core.auth import Principal
-from chalicelib.core.http import current_request, operation, parse_body
+from chalicelib.core.http import current_request, operation, parse_body, request_header
 
 bp = Blueprint(__name__)
 
@@ -105,7 +105,7 @@ def verify_magic_link(body: schemas.MagicLinkRedemption) -> schemas.Tokens:
 def change_password(body: schemas.PasswordChange, principal: Principal) -> schemas.Tokens:
     from chalicelib.accounts import service
 
-    return schemas.tokens(service.change_password(principal.user_id, new_password=body.new_password,
+    return schemas.tokens(service.change_password(principal.own_user_id, new_password=body.new_password,
                                                   current_password=body.current_password,
                                                   auth_time=principal.auth_time))
 
@@ -116,7 +116,7 @@ def change_password(body: schemas.PasswordChange, principal: Principal) -> schem
 def sign_out_everywhere(principal: Principal) -> Response:
     from chalicelib.accounts import service
 
-    service.sign_out_everywhere(principal.user_id)
+    service.sign_out_everywhere(principal.own_user_id)
     return _no_content()
 
 
@@ -127,7 +127,7 @@ def sign_out_everywhere(principal: Principal) -> Response:
 def get_me(principal: Principal) -> schemas.Profile:
     from chalicelib.accounts import profile
 
-    return schemas.profile(profile.get_profile(principal.user_id))
+    return schemas.profile(profile.get_profile(principal.own_user_id))
 
 
 @bp.route("/v1/me", methods=["PATCH"])
@@ -135,7 +135,7 @@ def get_me(principal: Principal) -> schemas.Profile:
 def patch_me(body: schemas.ProfileChange, principal: Principal) -> schemas.Profile:
     from chalicelib.accounts import profile
 
-    return schemas.profile(profile.change_profile(principal.user_id, body.model_dump(exclude_unset=True)))
+    return schemas.profile(profile.change_profile(principal.own_user_id, body.model_dump(exclude_unset=True)))
 
 
 @bp.route("/v1/me", methods=["DELETE"])
@@ -146,7 +146,7 @@ def delete_me(principal: Principal) -> Response:
     from chalicelib.accounts import data_rights, service
 
     service.require_recent_sign_in(principal.auth_time)
-    data_rights.erase(principal.user_id)
+    data_rights.erase(principal.own_user_id)
     return _no_content()
 
 
@@ -155,7 +155,7 @@ def delete_me(principal: Principal) -> Response:
 def export_me(principal: Principal) -> schemas.AccountExport:
     from chalicelib.accounts import data_rights
 
-    return schemas.account_export(data_rights.export(principal.user_id), datetime.now(UTC).isoformat())
+    return schemas.account_export(data_rights.export(principal.own_user_id), datetime.now(UTC).isoformat())
 
 
 # --- address book ---------------------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def export_me(principal: Principal) -> schemas.AccountExport:
 def list_addresses(principal: Principal) -> schemas.AddressList:
     from chalicelib.accounts import addresses
 
-    return schemas.AddressList(items=[schemas.address(a) for a in addresses.list_addresses(principal.user_id)])
+    return schemas.AddressList(items=[schemas.address(a) for a in addresses.list_addresses(principal.own_user_id)])
 
 
 @bp.route("/v1/me/addresses", methods=["POST"])
@@ -174,7 +174,7 @@ def list_addresses(principal: Principal) -> schemas.AddressList:
 def add_address(body: schemas.AddressFields, principal: Principal) -> schemas.AddressOut:
     from chalicelib.accounts import addresses
 
-    return schemas.address(addresses.add_address(principal.user_id, schemas.address_fields(body),
+    return schemas.address(addresses.add_address(principal.own_user_id, schemas.address_fields(body),
                                                  default_shipping=body.is_default_shipping,
                                                  default_billing=body.is_default_billing))
 
@@ -185,7 +185,7 @@ def add_address(body: schemas.AddressFields, principal: Principal) -> schemas.Ad
 def change_address(address_id: str, body: schemas.AddressChange, principal: Principal) -> schemas.AddressOut:
     from chalicelib.accounts import addresses
 
-    return schemas.address(addresses.change_address(principal.user_id, address_id, schemas.address_fields(body),
+    return schemas.address(addresses.change_address(principal.own_user_id, address_id, schemas.address_fields(body),
                                                     default_shipping=body.is_default_shipping,
                                                     default_billing=body.is_default_billing))
 
@@ -195,7 +195,7 @@ def change_address(address_id: str, body: schemas.AddressChange, principal: Prin
 def delete_address(address_id: str, principal: Principal) -> Response:
     from chalicelib.accounts import addresses
 
-    addresses.delete_address(principal.user_id, address_id)
+    addresses.delete_address(principal.own_user_id, address_id)
     return _no_content()
 
 
@@ -208,8 +208,8 @@ def delete_address(address_id: str, principal: Principal) -> Response:
 def start_card_setup(principal: Principal) -> schemas.SetupIntentOut:
     from chalicelib.accounts import payment_methods
 
-    started = payment_methods.start_setup(principal.user_id,
-                                          request_key=(current_request().headers or {}).get("idempotency-key"))
+    started = payment_methods.start_setup(principal.own_user_id,
+                                          request_key=request_header("idempotency-key"))
     return schemas.SetupIntentOut(setup_intent_id=started.setup_intent_id, client_secret=started.client_secret)
 
 
@@ -218,7 +218,7 @@ def start_card_setup(principal: Principal) -> schemas.SetupIntentOut:
 def list_payment_methods(principal: Principal) -> schemas.PaymentMethodList:
     from chalicelib.accounts import payment_methods
 
-    return schemas.payment_methods(payment_methods.list_payment_methods(principal.user_id))
+    return schemas.payment_methods(payment_methods.list_payment_methods(principal.own_user_id))
 
 
 @bp.route("/v1/me/payment-methods/{payment_method_id}", methods=["DELETE"])
@@ -226,7 +226,7 @@ def list_payment_methods(principal: Principal) -> schemas.PaymentMethodList:
 def delete_payment_method(payment_method_id: str, principal: Principal) -> Response:
     from chalicelib.accounts import payment_methods
 
-    payment_methods.remove_payment_method(principal.user_id, payment_method_id)
+    payment_methods.remove_payment_method(principal.own_user_id, payment_method_id)
     return _no_content()
 
 
@@ -238,7 +238,7 @@ def delete_payment_method(payment_method_id: str, principal: Principal) -> Respo
 def get_consents(query: schemas.ConsentsQuery, principal: Principal) -> schemas.ConsentsOut:
     from chalicelib.accounts import consents
 
-    return schemas.consents(consents.get_consents(principal.user_id, cursor=query.cursor, limit=query.limit))
+    return schemas.consents(consents.get_consents(principal.own_user_id, cursor=query.cursor, limit=query.limit))
 
 
 @bp.route("/v1/me/consents", methods=["PUT"])
@@ -247,7 +247,7 @@ def get_consents(query: schemas.ConsentsQuery, principal: Principal) -> schemas.
 def put_consents(body: schemas.ConsentsChange, principal: Principal) -> schemas.ConsentsOut:
     from chalicelib.accounts import consents
 
-    return schemas.consents(consents.change(principal.user_id, newsletter=body.newsletter,
+    return schemas.consents(consents.change(principal.own_user_id, newsletter=body.newsletter,
                                             source_ip=_client_address()))
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -9,6 +9,10 @@ from chalicelib.accounts.validation import _POSTAL_CODES, _VAT_FORMATS, COUNTRIE
 from chalicelib.core.categories import CATEGORIES
 from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from chalicelib.core.schemas import EmailAddress, MoneySchema, QuerySchema, RequestSchema, ResponseSchema
+
+if TYPE_CHECKING:  # for annotations only: the schemas load without the table models
+    from chalicelib.accounts.models import User
+    from chalicelib.accounts.sessions import Session
 
 COUNTRY_CODES = sorted(COUNTRIES) + sorted(code.lower() for code in COUNTRIES)  # read in either case
 COUNTRY_CODES_WITH_RULES = sorted(_POSTAL_CODES) + sorted(code.lower() for code in _POSTAL_CODES)
@@ -68,12 +72,12 @@ class Tokens(ResponseSchema):
     account: AccountSummary
 
 
-def account_summary(user: object) -> AccountSummary:
+def account_summary(user: User) -> AccountSummary:
     return AccountSummary(user_id=user.user_id, email=user.email, name=user.name, roles=sorted(user.roles),
                           seller_id=user.seller_id)
 
 
-def tokens(session: object) -> Tokens:
+def tokens(session: Session) -> Tokens:
     return Tokens(access_token=session.access_token, expires_in=session.expires_in,
                   refresh_token=session.refresh_token, refresh_expires_in=session.refresh_expires_in,
                   account=account_summary(session.user))
@@ -200,7 +204,7 @@ class AddressFields(RequestSchema):
     city: str = Field(min_length=1, max_length=100)
     region: str | None = Field(default=None, max_length=100)
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. DE.",
-                         json_schema_extra={"enum": COUNTRY_CODES})
+                         json_schema_extra={"enum": list(COUNTRY_CODES)})
     phone: str | None = Field(default=None, min_length=1, max_length=40, json_schema_extra={"pattern": PHONE_PATTERN})
     is_default_shipping: StrictBool = False
     is_default_billing: StrictBool = False

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.accounts import magic_links
 from chalicelib.accounts.emails import normalise_email
@@ -87,7 +88,7 @@ def new_user(email: str, *, name: str = "", password: str | None = None, roles: 
 
 
 class EmailTaken(Conflict):
-    code = "email_taken"
+    code = Code.EMAIL_TAKEN
 
     def __init__(self) -> None:
         super().__init__("An account with this email already exists.")
@@ -135,7 +136,10 @@ def create_user(user: User, *, together_with: Iterable[Any | NewItem] = (),
         failed = failed_conditions(error)
         if not failed:
             raise
-        raise writes[failed[0]][1] from None
+        refusal = writes[failed[0]][1]
+        if refusal is None:  # only a conditional write can fail its condition
+            raise
+        raise refusal from None
     return user
 
 
@@ -381,7 +385,7 @@ def confirm_mailbox(user: User) -> User:
     if user.email_verified and user.status == "active":
         return user
     had_password = user.password_hash is not None
-    actions = [User.email_verified.set(True), User.status.set("active"), User.password_hash.remove()]
+    actions: list[Action] = [User.email_verified.set(True), User.status.set("active"), User.password_hash.remove()]
     try:
         user.update(actions=actions, condition=User.status.is_in("active", "invited"))
     except UpdateError as error:

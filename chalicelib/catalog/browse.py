@@ -94,7 +94,7 @@ def _plan(query: BrowseQuery) -> _Plan:
         or query.brand is not None or terms or query.in_stock is not None
         or (not by_price and (currency is not None or query.min_price is not None or query.max_price is not None)))
     if by_price:
-        return _Plan(ProductListing.by_price, price_index_key(scope, currency),  # type: ignore[arg-type]
+        return _Plan(ProductListing.by_price, price_index_key(scope, currency or PRICE_CURRENCY_DEFAULT),
                      ProductListing.GSI1SK.between(price_sort_key(low, ""), price_sort_key(high, "~")),
                      query.sort == "price_asc", ("PK", "SK", "GSI1PK", "GSI1SK"), keep, filtering)
     return _Plan(ProductListing.by_newest, newest_index_key(scope), None, False, ("PK", "SK", "GSI2PK", "GSI2SK"),
@@ -155,7 +155,8 @@ def count_listed_products(seller_id: str) -> int:
     """How many products a seller has on sale (active, not hidden), for a storefront.
     A COUNT Query of the seller's listing partition: 1 round trip per ~1 MB of entries
     (thousands of products). It does not check the seller's own standing."""
-    return ProductListing.by_newest.count(newest_index_key(f"SELLER#{seller_id}"))
+    listed: int = ProductListing.by_newest.count(newest_index_key(f"SELLER#{seller_id}"))
+    return listed
 
 
 def storefront(seller_id: str) -> tuple[Seller, int]:

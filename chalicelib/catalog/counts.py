@@ -42,7 +42,8 @@ LEAVES = tuple(slug for slug, node in CATEGORIES.items() if node.is_leaf)
 
 
 def _listed_in(leaf: str) -> int:
-    return ProductListing.by_newest.count(newest_index_key(f"CAT#{leaf}"))
+    listed: int = ProductListing.by_newest.count(newest_index_key(f"CAT#{leaf}"))
+    return listed
 
 
 def _not_on_sale() -> Counter[str]:

@@ -129,7 +129,8 @@ class Product(TableModel):
     hidden_reason = UnicodeAttribute(null=True)
     hidden_at = UnicodeAttribute(null=True)
     hidden_by = UnicodeAttribute(null=True)
-    listed = ListAttribute(of=UnicodeAttribute, default=list)
+    # PynamoDB types a list by its attribute class; the values it reads are str
+    listed: ListAttribute[str] = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
 
     GSI3PK = UnicodeAttribute(null=True)
     GSI3SK = UnicodeAttribute(null=True)
@@ -160,7 +161,8 @@ class ProductListing(TableModel):
     image = UnicodeAttribute(null=True)
     in_stock = BooleanAttribute()
     created_at = UnicodeAttribute()
-    words = ListAttribute(of=UnicodeAttribute, default=list)
+    # PynamoDB types a list by its attribute class; the values it reads are str
+    words: ListAttribute[str] = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
 
     GSI1PK = UnicodeAttribute()
     GSI1SK = UnicodeAttribute()

@@ -53,7 +53,7 @@ WRITE = ("products:write",)
 def create_product(body: ProductCreate, principal: Principal) -> ProductOut:
     from chalicelib.catalog import service
 
-    return ProductOut.of(service.create_product(principal.seller_id, body))
+    return ProductOut.of(service.create_product(principal.own_seller_id, body))
 
 
 @bp.route("/v1/seller/products", methods=["GET"])
@@ -62,7 +62,7 @@ def create_product(body: ProductCreate, principal: Principal) -> ProductOut:
 def list_products(query: SellerProductsQuery, principal: Principal) -> ProductPage:
     from chalicelib.catalog import service
 
-    page = service.list_seller_products(principal.seller_id, status=query.status, cursor=query.cursor,
+    page = service.list_seller_products(principal.own_seller_id, status=query.status, cursor=query.cursor,
                                         limit=query.limit)
     return ProductPage(items=[ProductOut.of(p) for p in page.items], next_cursor=page.next_cursor)
 
@@ -76,7 +76,7 @@ def list_products(query: SellerProductsQuery, principal: Principal) -> ProductPa
 def bulk_upsert(body: BulkUpsertRequest, principal: Principal) -> BulkResult:
     from chalicelib.catalog import service
 
-    return BulkResult.of(service.bulk_upsert(principal.seller_id, body.rows))
+    return BulkResult.of(service.bulk_upsert(principal.own_seller_id, body.rows))
 
 
 @bp.route("/v1/seller/products/{product_id}", methods=["GET"])
@@ -85,7 +85,7 @@ def bulk_upsert(body: BulkUpsertRequest, principal: Principal) -> BulkResult:
 def get_product(product_id: str, principal: Principal) -> ProductOut:
     from chalicelib.catalog import service
 
-    return ProductOut.of(service.get_seller_product(principal.seller_id, product_id))
+    return ProductOut.of(service.get_seller_product(principal.own_seller_id, product_id))
 
 
 @bp.route("/v1/seller/products/{product_id}", methods=["PATCH"])
@@ -94,7 +94,7 @@ def get_product(product_id: str, principal: Principal) -> ProductOut:
 def patch_product(product_id: str, body: ProductPatch, principal: Principal) -> ProductOut:
     from chalicelib.catalog import service
 
-    return ProductOut.of(service.update_product(principal.seller_id, product_id, body))
+    return ProductOut.of(service.update_product(principal.own_seller_id, product_id, body))
 
 
 @bp.route("/v1/seller/products/{product_id}", methods=["DELETE"])
@@ -103,7 +103,7 @@ def patch_product(product_id: str, body: ProductPatch, principal: Principal) -> 
 def delete_product(product_id: str, principal: Principal) -> ProductRemoval:
     from chalicelib.catalog import service
 
-    outcome, product = service.remove_product(principal.seller_id, product_id)
+    outcome, product = service.remove_product(principal.own_seller_id, product_id)
     return ProductRemoval(product_id=product_id, outcome=outcome,
                           product=ProductOut.of(product) if product is not None else None)
 
@@ -116,7 +116,7 @@ def delete_product(product_id: str, principal: Principal) -> ProductRemoval:
 def put_stock(product_id: str, body: StockUpdate, principal: Principal) -> ProductOut:
     from chalicelib.catalog import service
 
-    return ProductOut.of(service.set_stock(principal.seller_id, product_id, quantity=body.quantity,
+    return ProductOut.of(service.set_stock(principal.own_seller_id, product_id, quantity=body.quantity,
                                            expected_version=body.expected_version,
                                            expected_quantity=body.expected_quantity))
 
@@ -179,7 +179,7 @@ def storefront(seller_id: str) -> Storefront:
 def get_wishlist(principal: Principal) -> Wishlist:
     from chalicelib.catalog import wishlist
 
-    return Wishlist(items=[wish(w) for w in wishlist.list_wishes(principal.user_id)])
+    return Wishlist(items=[wish(w) for w in wishlist.list_wishes(principal.own_user_id)])
 
 
 @bp.route("/v1/me/wishlist/{product_id}", methods=["PUT"])
@@ -188,7 +188,7 @@ def get_wishlist(principal: Principal) -> Wishlist:
 def put_wish(product_id: str, principal: Principal) -> WishOut:
     from chalicelib.catalog import wishlist
 
-    return wish(wishlist.add(principal.user_id, product_id))
+    return wish(wishlist.add(principal.own_user_id, product_id))
 
 
 @bp.route("/v1/me/wishlist/{product_id}", methods=["DELETE"])
@@ -196,7 +196,7 @@ def put_wish(product_id: str, principal: Principal) -> WishOut:
 def delete_wish(product_id: str, principal: Principal) -> Response:
     from chalicelib.catalog import wishlist
 
-    wishlist.remove(principal.user_id, product_id)
+    wishlist.remove(principal.own_user_id, product_id)
     return Response(body="", status_code=204)
 
 
@@ -216,7 +216,7 @@ def wishes_in_export(user_id: str) -> list[Any]:
 def hide_product(product_id: str, body: HideRequest, principal: Principal) -> ProductOut:
     from chalicelib.catalog import service
 
-    return ProductOut.of(service.hide_product(principal.user_id, product_id, body.reason))
+    return ProductOut.of(service.hide_product(principal.own_user_id, product_id, body.reason))
 
 
 @bp.route("/v1/admin/products/{product_id}/unhide", methods=["POST"])
@@ -224,4 +224,4 @@ def hide_product(product_id: str, body: HideRequest, principal: Principal) -> Pr
 def unhide_product(product_id: str, principal: Principal) -> ProductOut:
     from chalicelib.catalog import service
 
-    return ProductOut.of(service.unhide_product(principal.user_id, product_id))
+    return ProductOut.of(service.unhide_product(principal.own_user_id, product_id))

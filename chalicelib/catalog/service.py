@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from threading import Lock
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -124,7 +124,7 @@ def _commit(old: Product | None, new: Product | None, events: list[OutboxEvent])
     """Make the table hold ``new`` (None: delete ``old``) with its SKU claim, pointer and
     listing entries, provided it still holds ``old``. Raises _Raced or Conflict."""
     transaction = LabelledTransaction()
-    product_id = (new or old).product_id  # type: ignore[union-attr]
+    product_id = (new or old).product_id  # type: ignore[union-attr]  # a commit has old, new or both
     wanted = listings.entries(new) if new is not None else []
     wanted_scopes = [entry.SK.removeprefix("LIST#") for entry in wanted]
     had_scopes = list(old.listed) if old is not None else []
@@ -154,8 +154,8 @@ def _commit(old: Product | None, new: Product | None, events: list[OutboxEvent])
     for event in events:
         transaction.put("event", event)
     failed = transaction.commit()  # TransactionContention: retried like a lost race
-    if "sku" in failed:
-        raise _duplicate_sku(new.seller_id, new.sku)  # type: ignore[union-attr]
+    if "sku" in failed and new is not None:  # only a new product's SKU is claimed
+        raise _duplicate_sku(new.seller_id, new.sku)
     if failed:
         raise _Raced
 
@@ -215,7 +215,7 @@ class _Standing:
 
     def __init__(self, seller_id: str) -> None:
         self.seller_id = seller_id
-        self._seller: Seller | bool | None = False
+        self._seller: Seller | Literal[False] | None = False  # False: not read yet
         self._lock = Lock()
 
     def check(self, old: Product | None, new: Product) -> None:
@@ -228,7 +228,7 @@ class _Standing:
                 except NotFound:
                     self._seller = None
         seller = self._seller
-        if seller is None or not seller.can_sell:  # type: ignore[union-attr]
+        if not seller or not seller.can_sell:
             raise Conflict(
                 "Your seller account cannot sell yet: it needs the operator's approval and Stripe charges enabled. "
                 "Save the product as a draft until then.", code=Code.SELLER_CANNOT_SELL,

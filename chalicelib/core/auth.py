@@ -78,6 +78,20 @@ class Principal:
     def may(self, scope: str) -> bool:
         return scope in self.scopes
 
+    @property
+    def own_seller_id(self) -> str:
+        """The seller a seller route acts for; authorize() lets no caller without one reach it."""
+        if self.seller_id is None:
+            raise Forbidden("This needs a seller account or a seller API key.", code=Code.SELLER_REQUIRED)
+        return self.seller_id
+
+    @property
+    def own_user_id(self) -> str:
+        """The signed-in person a user or buyer route acts for; authorize() lets no API key reach it."""
+        if self.user_id is None:
+            raise Forbidden("API keys cannot do this; sign in.", code=Code.USER_REQUIRED)
+        return self.user_id
+
 
 def key_ring() -> list[tuple[str, bytes]]:
     """The token signing keys as ``(kid, secret)`` pairs: the first signs, all verify.

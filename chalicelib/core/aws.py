@@ -7,7 +7,7 @@ pays only for the clients a handler really uses.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from chalicelib.core.settings import get_settings
 
@@ -19,9 +19,13 @@ MAX_ATTEMPTS = 4
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 
+# The services agora talks to besides DynamoDB (PynamoDB's own connection): a name outside
+# these is a typo that mypy catches before boto3 would at run time.
+Service = Literal["s3", "ses", "sqs", "ssm"]
+
 
 @lru_cache(maxsize=16)
-def client(service: str) -> Any:
+def client(service: Service) -> Any:
     import boto3
     from botocore.config import Config
 
@@ -33,7 +37,8 @@ def client(service: str) -> Any:
 
 @lru_cache(maxsize=16)
 def queue_url(queue_name: str) -> str:
-    return client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+    url: str = client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+    return url
 
 
 def reset_clients() -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from threading import Lock
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-_registry: list[Expiring[object]] = []
+_registry: list[Expiring[Any]] = []
 
 
 class Expiring(Generic[T]):
@@ -23,7 +23,7 @@ class Expiring(Generic[T]):
         self._compute = compute
         self._lock = Lock()
         self._value: tuple[float, T] | None = None
-        _registry.append(self)  # type: ignore[arg-type]
+        _registry.append(self)
 
     def get(self) -> T:
         with self._lock:

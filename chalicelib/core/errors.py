@@ -99,6 +99,7 @@ class Code(StrEnum):
     CONFLICT = "conflict", 409, "The request conflicts with the current state."
     CONCURRENT_UPDATE = "concurrent_update", 409, "Another request changed the same data at once; retry."
     CONCURRENT_CHANGE = "concurrent_change", 409, "The address book changed at the same time; retry."
+    EMAIL_TAKEN = "email_taken", 409, "An account with this email already exists."
     CONCURRENT_CREATION = "concurrent_creation", 409, "Something this creates was created at the same time; retry."
     CHECKOUT_CONTENTION = "checkout_contention", 409, "Too many checkouts touched the same products at once; retry."
     ACCOUNT_ID_CLASH = "account_id_clash", 409, "The account could not be created; retry."

@@ -12,9 +12,9 @@ import contextvars
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,11 +32,12 @@ from chalicelib.core.pagination import page_refusal
 from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
-    from chalice import Chalice, Request, Response
+    from chalice.app import Chalice, Request, Response
 
 _current_request: contextvars.ContextVar[Request | None] = contextvars.ContextVar(
     "agora_request", default=None
 )
+Body = TypeVar("Body", bound=BaseModel)
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 # Chalice's own error codes (raised before a view runs) in agora's vocabulary.
@@ -76,6 +77,18 @@ def current_request() -> Request:
     return request
 
 
+def request_header(name: str) -> str | None:
+    """A header of the current request, by its case-insensitive name."""
+    return _headers(current_request()).get(name.lower())
+
+
+def request_body() -> bytes:
+    """The current request's body as it came. Chalice decodes it to bytes (its type says
+    str | bytes), for a view that reads a body itself: a file, a signed webhook."""
+    body = current_request().raw_body or b""
+    return body.encode() if isinstance(body, str) else body
+
+
 def error_body(code: Code, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -102,7 +115,7 @@ def _validation_details(exc: ValidationError, location: str) -> list[FieldProble
     return details
 
 
-def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+def parse_body(request: Request, model: type[Body]) -> Body:
     raw = request.raw_body or b""
     if len(raw) > get_settings().max_body_bytes:
         raise PayloadTooLarge(
@@ -169,7 +182,7 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
                 if spec.auth == "optional_buyer":  # a signed-in buyer, or a guest where guests may shop
                     from chalicelib.core.auth import admit_member, authenticate, authorize
 
-                    header = (request.headers or {}).get("authorization")
+                    header = _headers(request).get("authorization")
                     if header:
                         kwargs["principal"] = authenticate(header)
                         authorize(kwargs["principal"], "buyer")
@@ -179,11 +192,11 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
                 elif spec.auth == "member":
                     from chalicelib.core.auth import admit_member
 
-                    admit_member((request.headers or {}).get("authorization"))
+                    admit_member(_headers(request).get("authorization"))
                 elif spec.auth is not None:
                     from chalicelib.core.auth import authenticate, authorize
 
-                    principal = authenticate((request.headers or {}).get("authorization"))
+                    principal = authenticate(_headers(request).get("authorization"))
                     authorize(principal, spec.auth, spec.scopes)
                     kwargs["principal"] = principal
                 if spec.body is not None:
@@ -211,14 +224,20 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
             return Response(body=_to_body(result), status_code=spec.status,
                             headers={"Content-Type": spec.content_type})
 
+        # a function object takes attributes at run time; the spec is read back by core.openapi
         handle.__agora_operation__ = spec  # type: ignore[attr-defined]
         return handle
 
     return decorate
 
 
+def _headers(request: Request) -> Mapping[str, str]:
+    """Read with a fallback: a request built by hand (a test's) may carry no headers."""
+    return request.headers or {}
+
+
 def _request_id(request: Request) -> str:
-    given = (request.headers or {}).get("x-request-id", "")
+    given = _headers(request).get("x-request-id", "")
     if given and _REQUEST_ID_OK.match(given):
         return given
     context = request.context or {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.core.errors import Code
 from chalicelib.core.schemas import ErrorResponse
@@ -84,14 +84,15 @@ def _schema_models(ops: list[tuple[str, str, Operation, list[str]]]) -> list[Any
 def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, Any]:
     ops = _operations(app)
     models = _schema_models(ops)
-    modes = [(m, "validation") if any(m is spec.body for _, _, spec, _ in ops) else (m, "serialization")
-             for m in models]
+    modes: list[tuple[Any, JsonSchemaMode]] = [
+        (m, "validation") if any(m is spec.body for _, _, spec, _ in ops) else (m, "serialization")
+        for m in models]
     refs, definitions = models_json_schema(modes, ref_template=_REF)
     schemas = definitions.get("$defs", {})
     _standard_bounds(schemas)
     _list_error_codes(schemas)
 
-    def ref(model: Any, mode: str) -> dict[str, Any]:
+    def ref(model: Any, mode: JsonSchemaMode) -> dict[str, Any]:
         return refs[(model, mode)]
 
     paths: dict[str, dict[str, Any]] = {}
@@ -117,13 +118,14 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
                     "description": info.description or "",
                     "schema": query_schema["properties"][info.alias or name],
                 })
-        for name, required, description, *schema in spec.headers:
+        for name, required, description, *header_schema in spec.headers:
             parameters.append({"name": name, "in": "header", "required": required, "description": description,
-                               "schema": schema[0] if schema else {"type": "string", "minLength": int(required)}})
+                               "schema": header_schema[0] if header_schema
+                               else {"type": "string", "minLength": int(required)}})
         if parameters:
             op["parameters"] = parameters
         if spec.body is not None:
-            mode = "validation" if (spec.body, "validation") in refs else "serialization"
+            mode: JsonSchemaMode = "validation" if (spec.body, "validation") in refs else "serialization"
             # a body whose fields are all optional may be left out (it is read as {})
             required = (any(field.is_required() for field in spec.body.model_fields.values())
                         or "minProperties" in spec.body.model_json_schema())

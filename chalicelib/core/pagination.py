@@ -77,7 +77,8 @@ def decode_cursor(cursor: str | None, *, scope: str) -> dict[str, Any] | None:
     data = json.loads(payload)
     if data.get("s") != scope:
         raise invalid
-    return data["k"]
+    key: dict[str, Any] | None = data["k"]
+    return key
 
 
 def parse_limit(raw: str | int | None) -> int:

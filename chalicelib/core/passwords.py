@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
@@ -37,7 +41,7 @@ _ZXCVBN_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _hasher() -> Any:
+def _hasher() -> PasswordHasher:
     from argon2 import PasswordHasher, Type
 
     return PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1, hash_len=32, salt_len=16,
@@ -118,7 +122,7 @@ def _where_from(sources: set[str]) -> str:
     return next(iter(sources))
 
 
-def _personal_words(result: dict[str, Any], user_inputs: dict[str, set[str]]) -> str | None:
+def _personal_words(result: Mapping[str, Any], user_inputs: dict[str, set[str]]) -> str | None:
     """'It contains "anna" (your name) and "agora" (this marketplace's name), …' for the
     person's words zxcvbn found, or None."""
     found: list[str] = []

@@ -33,7 +33,8 @@ class BatchPartiallyFailed(Exception):
 
 
 def _queue_name(record: SQSRecordLike) -> str:
-    return record.to_dict()["eventSourceARN"].rsplit(":", 1)[-1]
+    source_arn: str = record.to_dict()["eventSourceARN"]
+    return source_arn.rsplit(":", 1)[-1]
 
 
 def _delete(records: list[SQSRecordLike]) -> None:
@@ -54,7 +55,7 @@ def _delete(records: list[SQSRecordLike]) -> None:
                 logger.warning("succeeded messages not deleted", extra={"count": len(chunk)})
 
 
-def process_batch(records: Iterable[SQSRecordLike], handle: Callable[[dict[str, Any]], None]) -> int:
+def process_batch(records: Iterable[SQSRecordLike], handle: Callable[[dict[str, Any]], object]) -> int:
     """Run ``handle`` on each message body (JSON); returns how many succeeded."""
     succeeded: list[SQSRecordLike] = []
     failed: list[str] = []
@@ -76,7 +77,8 @@ def process_batch(records: Iterable[SQSRecordLike], handle: Callable[[dict[str, 
 
 def send(queue_name: str, message: dict[str, Any]) -> str:
     response = client("sqs").send_message(QueueUrl=queue_url(queue_name), MessageBody=json.dumps(message))
-    return response["MessageId"]
+    message_id: str = response["MessageId"]
+    return message_id
 
 
 # SendMessageBatch: at most 10 messages and 256 KB in all per call.

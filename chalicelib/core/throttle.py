@@ -32,6 +32,7 @@ import ipaddress
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import UpdateError
@@ -182,14 +183,14 @@ def pace(rule: Pacing, subject: str, *, now: float | None = None) -> bool:
     return True
 
 
-def client_address(request_context: dict | None) -> str:
+def client_address(request_context: dict[str, Any] | None) -> str:
     """The caller's exact address as API Gateway saw it (never X-Forwarded-For, which the
     caller writes itself): what a record of who did something keeps, e.g. the consent log."""
     identity = (request_context or {}).get("identity") or {}
     return identity.get("sourceIp") or UNKNOWN_SOURCE
 
 
-def source_ip(request_context: dict | None) -> str:
+def source_ip(request_context: dict[str, Any] | None) -> str:
     """The caller as a unit to count attempts by: an IPv4 address as it is (also when written
     IPv4-mapped, ``::ffff:203.0.113.7``), an IPv6 address as its /64 network
     (``2001:db8:1:2::/64``), because one subscriber gets a whole /64 and could otherwise move

@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.accounts.models import EmailClaim, email_key
 from chalicelib.core import sqs, throttle
@@ -229,7 +230,8 @@ def start_import(seller_id: str, raw: bytes, *, background: bool = False) -> Imp
     _count_import(seller_id)
     if len(raw) > SYNC_MAX_BYTES:
         raise _too_large_for_request()
-    checked, first = Report(), []
+    checked = Report()
+    first: list[Row] = []
     for row in read_rows([raw], checked, max_bytes=SYNC_MAX_BYTES, too_big=_too_large_for_request):
         if row is not None and len(first) <= SYNC_MAX_ROWS:
             first.append(row)
@@ -431,9 +433,10 @@ class _ChunkWriter:
                           [{"import_id": job.import_id, "seller_id": job.seller_id, "chunk": c.number} for c in chunks])
         refused = report.refused - self.refused_before
         errors = report.errors[self.errors_before:][:max(self.errors_room, 0)]
-        actions = [ImportJob.total.set(max(report.total, int(job.total))), ImportJob.processed.add(refused),
-                   ImportJob.error_count.add(refused), ImportJob.chunk_count.set(self.number),
-                   ImportJob.password_rows.set(max(report.password_rows, int(job.password_rows)))]
+        actions: list[Action] = [
+            ImportJob.total.set(max(report.total, int(job.total))), ImportJob.processed.add(refused),
+            ImportJob.error_count.add(refused), ImportJob.chunk_count.set(self.number),
+            ImportJob.password_rows.set(max(report.password_rows, int(job.password_rows)))]
         if report.password_column:
             actions.append(ImportJob.password_column.set(report.password_column))
         if errors:
@@ -511,7 +514,7 @@ def import_chunk(message: dict[str, Any]) -> None:
         return
     rows = [Row(int(line), name, email) for line, name, email, *_ in chunk.rows or []]
     tally = import_rows(chunk.seller_id, chunk.import_id, rows)
-    actions = [ImportJob.processed.add(len(rows)), ImportJob.imported.add(tally.imported),
+    actions: list[Action] = [ImportJob.processed.add(len(rows)), ImportJob.imported.add(tally.imported),
                ImportJob.already_customers.add(tally.already_customers),
                ImportJob.error_count.add(len(tally.errors)), ImportJob.chunks_done.add(1)]
     room = ERROR_SAMPLE - len(job.errors or [])

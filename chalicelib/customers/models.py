@@ -148,7 +148,7 @@ class Customer(TableModel):
     tax_exempt_reason = UnicodeAttribute(null=True)
     vat_id = UnicodeAttribute(null=True)
     order_count = NumberAttribute(default=0)
-    total_spent = MapAttribute(default=dict)  # currency -> integer minor units
+    total_spent: MapAttribute[str, int] = MapAttribute(default=dict)  # currency -> integer minor units
     first_order_at = UnicodeAttribute(null=True)
     last_order_at = UnicodeAttribute(null=True)
     source = UnicodeAttribute()  # order | import: how the person became this seller's customer
@@ -233,7 +233,7 @@ class GroupName(TableModel):
     group_id = UnicodeAttribute()
 
 
-class RowError(MapAttribute):
+class RowError(MapAttribute[str, Any]):
     line = NumberAttribute()
     code = UnicodeAttribute()
     message = UnicodeAttribute()

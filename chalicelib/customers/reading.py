@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from chalicelib.accounts.emails import normalise_email
-from chalicelib.core.errors import AgoraError, BadRequest, Code, PayloadTooLarge, ValidationFailed
+from chalicelib.core.errors import AgoraError, BadRequest, Code, FieldProblem, PayloadTooLarge, ValidationFailed
 from chalicelib.customers.models import ERROR_SAMPLE, RowError
 
 MAX_ROWS = 200_000
@@ -73,8 +73,10 @@ class Report:
 
 def file_error(message: str, code: Code, line: int | None = None) -> ValidationFailed:
     """A file that cannot be read at all (422), with the line where that became clear."""
-    return ValidationFailed(message, code=code,
-                            details=[{"field": "body", "message": message, "type": code, "line": line}])
+    problem: FieldProblem = {"field": "body", "message": message, "type": code}
+    if line is not None:
+        problem["line"] = line
+    return ValidationFailed(message, code=code, details=[problem])
 
 
 def too_large(limit: int, hint: str = "split it") -> PayloadTooLarge:

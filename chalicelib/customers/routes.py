@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.core.http import current_request, operation
+from chalicelib.core.http import operation, request_body
 from chalicelib.customers import schemas
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def _json(model: Any, status: int, **headers: str) -> Response:
 def list_customers(query: schemas.CustomerListQuery, principal: Principal) -> schemas.CustomerPage:
     from chalicelib.customers import service
 
-    return schemas.customer_page(service.list_customers(principal.seller_id, q=query.q, group_id=query.group,
+    return schemas.customer_page(service.list_customers(principal.own_seller_id, q=query.q, group_id=query.group,
                                                         cursor=query.cursor, limit=query.limit))
 
 
@@ -48,9 +48,9 @@ def list_customers(query: schemas.CustomerListQuery, principal: Principal) -> sc
 def export_customers(query: schemas.ExportQuery, principal: Principal) -> Response:
     from chalicelib.customers.export import export_customers
 
-    text, next_cursor = export_customers(principal.seller_id, cursor=query.cursor)
-    headers = {"Content-Type": "text/csv; charset=utf-8",
-               "Content-Disposition": 'attachment; filename="customers.csv"'}
+    text, next_cursor = export_customers(principal.own_seller_id, cursor=query.cursor)
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8",
+                                           "Content-Disposition": 'attachment; filename="customers.csv"'}
     if next_cursor:
         headers["X-Next-Cursor"] = next_cursor
     return Response(body=text, status_code=200, headers=headers)
@@ -75,7 +75,7 @@ def export_customers(query: schemas.ExportQuery, principal: Principal) -> Respon
 def import_customers(query: schemas.ImportQuery, principal: Principal) -> Response:
     from chalicelib.customers.imports import start_import
 
-    job = start_import(principal.seller_id, current_request().raw_body or b"", background=query.mode == "background")
+    job = start_import(principal.own_seller_id, request_body(), background=query.mode == "background")
     status = schemas.import_status(job)
     if job.mode == "sync":
         return _json(status, 201)
@@ -93,7 +93,7 @@ def import_customers(query: schemas.ImportQuery, principal: Principal) -> Respon
 def create_import_upload(body: schemas.ImportUploadRequest, principal: Principal) -> schemas.ImportUpload:
     from chalicelib.customers.imports import create_upload
 
-    return schemas.import_upload(create_upload(principal.seller_id, size_bytes=body.size_bytes, gzip=body.gzip))
+    return schemas.import_upload(create_upload(principal.own_seller_id, size_bytes=body.size_bytes, gzip=body.gzip))
 
 
 @bp.route("/v1/seller/customers/imports/{import_id}/start", methods=["POST"])
@@ -104,7 +104,7 @@ def create_import_upload(body: schemas.ImportUploadRequest, principal: Principal
 def start_import_upload(import_id: str, principal: Principal) -> Response:
     from chalicelib.customers.imports import start_upload
 
-    job = start_upload(principal.seller_id, import_id)
+    job = start_upload(principal.own_seller_id, import_id)
     return _json(schemas.import_status(job), 202, Location=f"/v1/seller/customers/imports/{job.import_id}")
 
 
@@ -113,7 +113,7 @@ def start_import_upload(import_id: str, principal: Principal) -> Response:
 def import_progress(import_id: str, principal: Principal) -> schemas.ImportStatus:
     from chalicelib.customers.imports import get_import
 
-    return schemas.import_status(get_import(principal.seller_id, import_id))
+    return schemas.import_status(get_import(principal.own_seller_id, import_id))
 
 
 @bp.route("/v1/seller/customers/{customer_id}", methods=["GET"])
@@ -122,7 +122,7 @@ def import_progress(import_id: str, principal: Principal) -> schemas.ImportStatu
 def get_customer(customer_id: str, principal: Principal) -> schemas.Customer:
     from chalicelib.customers import service
 
-    return schemas.customer(service.get_customer(principal.seller_id, customer_id))
+    return schemas.customer(service.get_customer(principal.own_seller_id, customer_id))
 
 
 @bp.route("/v1/seller/customers/{customer_id}", methods=["PATCH"])
@@ -132,7 +132,7 @@ def change_customer(customer_id: str, body: schemas.CustomerChange, principal: P
     from chalicelib.customers import service
 
     changes = body.model_dump(exclude_unset=True)
-    return schemas.customer(service.update_customer(principal.seller_id, customer_id, changes))
+    return schemas.customer(service.update_customer(principal.own_seller_id, customer_id, changes))
 
 
 @bp.route("/v1/seller/customers/{customer_id}/orders", methods=["GET"])
@@ -141,7 +141,7 @@ def change_customer(customer_id: str, body: schemas.CustomerChange, principal: P
 def customer_orders(customer_id: str, query: schemas.PageQuery, principal: Principal) -> schemas.CustomerOrderPage:
     from chalicelib.customers import service
 
-    return schemas.customer_order_page(service.customer_orders(principal.seller_id, customer_id,
+    return schemas.customer_order_page(service.customer_orders(principal.own_seller_id, customer_id,
                                                                cursor=query.cursor, limit=query.limit))
 
 
@@ -150,7 +150,7 @@ def customer_orders(customer_id: str, query: schemas.PageQuery, principal: Princ
 def list_groups(query: schemas.PageQuery, principal: Principal) -> schemas.GroupPage:
     from chalicelib.customers import service
 
-    return schemas.group_page(service.list_groups(principal.seller_id, cursor=query.cursor, limit=query.limit))
+    return schemas.group_page(service.list_groups(principal.own_seller_id, cursor=query.cursor, limit=query.limit))
 
 
 @bp.route("/v1/seller/customer-groups", methods=["POST"])
@@ -159,7 +159,7 @@ def list_groups(query: schemas.PageQuery, principal: Principal) -> schemas.Group
 def create_group(body: schemas.GroupCreate, principal: Principal) -> schemas.Group:
     from chalicelib.customers import service
 
-    return schemas.group(service.create_group(principal.seller_id, name=body.name,
+    return schemas.group(service.create_group(principal.own_seller_id, name=body.name,
                                               discount_basis_points=schemas.basis_points(body.discount_percent)))
 
 
@@ -169,7 +169,7 @@ def create_group(body: schemas.GroupCreate, principal: Principal) -> schemas.Gro
 def change_group(group_id: str, body: schemas.GroupChange, principal: Principal) -> schemas.Group:
     from chalicelib.customers import service
 
-    return schemas.group(service.update_group(principal.seller_id, group_id, name=body.name,
+    return schemas.group(service.update_group(principal.own_seller_id, group_id, name=body.name,
                                               discount_basis_points=schemas.basis_points(body.discount_percent)))
 
 
@@ -180,5 +180,5 @@ def change_group(group_id: str, body: schemas.GroupChange, principal: Principal)
 def delete_group(group_id: str, principal: Principal) -> Response:
     from chalicelib.customers import service
 
-    service.delete_group(principal.seller_id, group_id)
+    service.delete_group(principal.own_seller_id, group_id)
     return Response(body="", status_code=204)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from pydantic import Field, StrictBool
 
@@ -187,6 +187,10 @@ class ImportUpload(ResponseSchema):
     status: ImportStatus
 
 
+@overload
+def basis_points(percent: Decimal) -> int: ...
+@overload
+def basis_points(percent: None) -> None: ...
 def basis_points(percent: Decimal | None) -> int | None:
     """12.5 (%) -> 1250; exact, since the schema allows at most two decimals."""
     return None if percent is None else int(percent.scaleb(2))

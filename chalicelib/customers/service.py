@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.accounts.events import AccountErased, AccountUpdated
@@ -582,7 +583,7 @@ def update_group(seller_id: str, group_id: str, *, name: str | None,
     """Renaming moves the name claim in the same transaction. Customers see a new
     discount at their next checkout (checkout reads it through :func:`pricing_terms`)."""
     group = get_group(seller_id, group_id)
-    actions = []
+    actions: list[Action] = []
     if discount_basis_points is not None:
         actions.append(CustomerGroup.discount_basis_points.set(discount_basis_points))
     renamed = name is not None and fold(name) != fold(group.name)
@@ -593,7 +594,7 @@ def update_group(seller_id: str, group_id: str, *, name: str | None,
     try:
         with write_transaction() as transaction:
             transaction.update(group, actions=actions, condition=CustomerGroup.PK.exists())
-            if renamed:
+            if renamed and name is not None:
                 claim = _name_claim(seller_id, name)
                 claim.group_id = group_id
                 transaction.save(claim, condition=GroupName.PK.does_not_exist())

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from chalicelib.core.money import CURRENCY_EXPONENTS, CurrencyMismatch, Money
 
@@ -68,20 +68,20 @@ class CurrencyTerms:
 _NO_TERMS = CurrencyTerms()
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _amount_problems(path: str, value: object) -> list[tuple[str, str]]:
     if value is None:
         return []
-    if not _is_int(value) or value < 0:  # type: ignore[operator]
+    if not _is_int(value) or value < 0:
         return [(path, "must be a whole number of minor units, 0 or more")]
     return []
 
 
 def _bp_problems(path: str, value: object) -> list[tuple[str, str]]:
-    if not _is_int(value) or not 0 <= value <= MAX_BP:  # type: ignore[operator]
+    if not _is_int(value) or not 0 <= value <= MAX_BP:
         return [(path, f"must be whole basis points from 0 to {MAX_BP}")]
     return []
 

@@ -110,7 +110,7 @@ def delete_category_override(category_slug: str, principal: Principal) -> Respon
 def get_my_fees(principal: Principal) -> schemas.SellerFees:
     from chalicelib.fees import service
 
-    policy, categories = service.seller_fee_view(principal.seller_id)
+    policy, categories = service.seller_fee_view(principal.own_seller_id)
     applies = "seller_override" if policy.seller is not None else "marketplace_default"
     return schemas.SellerFees(applies=applies, schedule=schemas.schedule_out(policy.base_schedule),
                               category_overrides=[schemas.schedule_out(s) for s in categories])

@@ -180,7 +180,7 @@ def fee_policies(seller_ids: Iterable[str], categories: Iterable[str]) -> dict[s
     scopes = [DEFAULT_SCOPE, *(category_scope(s) for s in slugs), *(seller_scope(s) for s in sellers)]
     found = {item.scope: _schedule(item)
              for item in FeeScheduleItem.batch_get([(_partition(scope), CURRENT_SK) for scope in scopes])}
-    category_schedules = {slug: found[category_scope(slug)] for slug in slugs if found.get(category_scope(slug))}
+    category_schedules = {slug: schedule for slug in slugs if (schedule := found.get(category_scope(slug)))}
     default = found.get(DEFAULT_SCOPE) or NO_FEES
     return {seller: FeePolicy(default=default, categories=category_schedules, seller=found.get(seller_scope(seller)))
             for seller in sellers}

@@ -355,7 +355,7 @@ def reconcile(from_: datetime, to: datetime, *,
     def in_window(record: StripeRecord) -> bool:
         return start <= record.created < end
 
-    movements = [movement_of(e.posting_id, e.kind, e.amount, e.currency, e.order_id, e.refs)
+    movements = [movement_of(e.posting_id, e.kind, int(e.amount), e.currency, e.order_id, e.refs)
                  for e in _platform_entries(STRIPE_CLEARING, from_, to)]
 
     # Stripe's objects created in the window (lists are newest first and stop at the window).
@@ -399,7 +399,7 @@ def reconcile(from_: datetime, to: datetime, *,
         differences += check_movement(movement, found, destination=accounts.get(movement.seller_id or ""),
                                       ledger_reversed=reversed_in_ledger)
 
-    expected = sorted({r.expected_posting_id() for r in agora_objects} - {None})  # type: ignore[arg-type]
+    expected = sorted({pid for r in agora_objects if (pid := r.expected_posting_id()) is not None})
     recorded = {r.posting_id: dict(r.refs or {})
                 for r in PostingRecord.batch_get([(posting_key(pid), POSTING_SK) for pid in expected])}
     differences += check_unrecorded(agora_objects, recorded)

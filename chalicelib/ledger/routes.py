@@ -24,7 +24,7 @@ bp = Blueprint(__name__)
 def get_statement(query: schemas.StatementQuery, principal: Principal) -> schemas.Statement | Response:
     from chalicelib.ledger import service
 
-    seller_id = principal.seller_id
+    seller_id = principal.own_seller_id
     if query.format == "csv":
         filename = f"statement-{query.from_:%Y%m%d}-{query.to:%Y%m%d}.csv"
         return Response(body=service.statement_csv(seller_id, query.from_, query.to), status_code=200,
@@ -41,8 +41,8 @@ def get_statement(query: schemas.StatementQuery, principal: Principal) -> schema
 def get_balance(principal: Principal) -> schemas.Balances:
     from chalicelib.ledger import service
 
-    balances = service.seller_balances(principal.seller_id)
-    return schemas.Balances(seller_id=principal.seller_id, balances=[b.to_json() for b in balances])
+    balances = service.seller_balances(principal.own_seller_id)
+    return schemas.Balances(seller_id=principal.own_seller_id, balances=[b.to_json() for b in balances])
 
 
 @bp.route("/v1/admin/revenue", methods=["GET"])

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.pagination import ResultIterator
 
 from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
 from chalicelib.core.errors import Code, Conflict, ValidationFailed
@@ -149,7 +150,7 @@ def apply_postings(*postings: Posting) -> bool:
         if not was_condition_failure(error):
             raise
         stored = {p.posting_id: get_posting(p.posting_id) for p in postings}
-        if all(stored[p.posting_id] is not None and _same_movement(stored[p.posting_id], p) for p in postings):
+        if all((found := stored[p.posting_id]) is not None and _same_movement(found, p) for p in postings):
             return False
         raise Conflict("These postings were recorded before with other amounts, or only in part.",
                        code=Code.POSTING_CONFLICT, details={"posting_ids": sorted(stored)}) from None
@@ -240,7 +241,7 @@ def _check_window(from_: datetime, to: datetime) -> tuple[datetime, datetime]:
 
 
 def _seller_window(seller_id: str, from_: datetime, to: datetime, *, cursor: str | None,
-                   limit: int | None) -> tuple[Iterator[LedgerEntry], str]:
+                   limit: int | None) -> tuple[ResultIterator[LedgerEntry], str]:
     from_, to = _check_window(from_, to)
     scope = f"{seller_key(seller_id)}/ledger/{iso(from_)}/{iso(to)}"
     # [from, to): an entry at exactly `to` sorts after the bare prefix LEDGER#<to>.

@@ -25,7 +25,8 @@ from chalicelib.core.db import LabelledTransaction, TransactionContention, was_c
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.money import Money
 from chalicelib.core.peppers import hash_secret, secret_hashes
-from chalicelib.orders.models import CART_SK, MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, guest_cart_key, user_key
+from chalicelib.orders.models import CART_SK, Cart, guest_cart_key, user_key
+from chalicelib.orders.states import MAX_CART_LINES, MAX_LINE_QUANTITY
 
 CART_TOKEN_PREFIX = "cart_"
 GUEST_CART_TTL_SECONDS = 30 * 24 * 3600

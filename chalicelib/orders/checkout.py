@@ -212,7 +212,7 @@ def _address(buyer: _Buyer, given: dict[str, Any] | None, address_id: str | None
                 detail["field"] = f"body.{what}_address." + detail["field"].removeprefix("body.")
             raise
     if address_id is not None:
-        if buyer.guest:
+        if buyer.guest or buyer.user_id is None:  # only a guest has no account yet
             raise ValidationFailed("Guests type their address in; saved addresses need signing in.",
                                    code=Code.ADDRESS_ID_NEEDS_ACCOUNT,
                                    details=[{"field": f"body.{what}_address_id", "message": "sign in first",
@@ -396,7 +396,8 @@ def start_payment(order: Order) -> tuple[str | None, str | None]:
         # give the stock back; the payment_failed webhook then finds nothing left to do.
         from chalicelib.orders.payment import release_unpaid
 
-        intent_id = ((error.json_body or {}).get("error") or {}).get("payment_intent", {}).get("id")
+        body = error.json_body if isinstance(error.json_body, dict) else {}
+        intent_id = (body.get("error") or {}).get("payment_intent", {}).get("id")
         if intent_id and order.payment_intent_id != intent_id:
             order.update(actions=[Order.payment_intent_id.set(intent_id)], condition=Order.PK.exists())
         release_unpaid(order, None, "payment_failed", cancel_payment=True)

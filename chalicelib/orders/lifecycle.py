@@ -41,7 +41,6 @@ from chalicelib.events.service import new_event
 from chalicelib.orders.events import PaymentStatusChanged, RefundRequested
 from chalicelib.orders.models import (
     ORDER_PREFIX,
-    TRANSITIONS,
     Order,
     Refund,
     SubOrder,
@@ -54,7 +53,7 @@ from chalicelib.orders.models import (
     user_key,
 )
 from chalicelib.orders.payment import release_unpaid
-from chalicelib.orders.states import order_payment_status, refund_status
+from chalicelib.orders.states import TRANSITIONS, order_payment_status, refund_status
 from chalicelib.orders.transitions import holds_of, invalid_transition, move, now_stamp, sub_orders_of
 from chalicelib.sellers.service import get_seller
 

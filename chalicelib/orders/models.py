@@ -136,7 +136,8 @@ class Order(TableModel):
     discount = NumberAttribute()
     tax = NumberAttribute()
     total = NumberAttribute()
-    seller_ids = ListAttribute(of=UnicodeAttribute)
+    # PynamoDB types a list by its attribute class; the values it reads are str
+    seller_ids: ListAttribute[str] = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
     shipping_address = JSONAttribute()
     billing_address = JSONAttribute()
     vat_id = UnicodeAttribute(null=True)

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pynamodb.expressions.update import Action
+
 from chalicelib.catalog.stock import release_writes, stock_changed_event
 from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.logging import logger
@@ -216,7 +218,7 @@ def refuse_payment(order: Order, payment: Payment, wrong: list[str]) -> None:
         if any(p["received"]["payment_intent_id"] == payment.payment_intent_id for p in recorded):
             return  # a redelivery or the sweep finding it again
         entry = {**problem, "order_status": current.status, "at": now_stamp()}
-        actions = [Order.payment_problems.set([*recorded, entry])]
+        actions: list[Action] = [Order.payment_problems.set([*recorded, entry])]
         if current.status == "pending_payment" and payment.payment_intent_id == current.payment_intent_id:
             actions += [Order.GSI1PK.remove(), Order.GSI1SK.remove()]  # the sweep cannot end it: an operator does
         transaction = LabelledTransaction()

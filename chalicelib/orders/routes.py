@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.accounts.personal_data import export_section
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Code, ValidationFailed
-from chalicelib.core.http import current_request, operation
+from chalicelib.core.http import current_request, operation, request_header
 from chalicelib.orders.schemas import (
     ApproveReturnIn,
     CancelIn,
@@ -45,7 +45,7 @@ IDEMPOTENCY_KEY = ("Idempotency-Key", True, "A unique id per order attempt (8-12
 
 
 def _header(name: str) -> str | None:
-    return (current_request().headers or {}).get(name.lower())
+    return request_header(name)
 
 
 def _cart(principal: Principal | None, *, create: bool = False) -> Any:
@@ -98,7 +98,7 @@ def merge_cart(principal: Principal) -> CartOut:
         raise ValidationFailed("Send the guest cart's X-Cart-Token.", code=Code.CART_TOKEN_REQUIRED,
                                details=[{"field": "header.X-Cart-Token", "message": "Field required",
                                          "type": "missing"}])
-    return cart_out(cart.merge_guest_cart(principal.user_id, token))
+    return cart_out(cart.merge_guest_cart(principal.own_user_id, token))
 
 
 @bp.route("/v1/checkout", methods=["POST"])
@@ -126,7 +126,7 @@ def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
         promo_code=body.promo_code, raw=raw)
     result = place_order(_cart(principal), _header("Idempotency-Key"), data,
                          source_ip=source_ip(current_request().context))
-    headers = {"Content-Type": "application/json"}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(body=checkout_out(result).model_dump(mode="json"), status_code=201, headers=headers)
@@ -140,7 +140,7 @@ def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
 def my_orders(query: OrdersQuery, principal: Principal) -> OrderPage:
     from chalicelib.orders import lifecycle
 
-    page = lifecycle.buyer_orders(principal.user_id, cursor=query.cursor, limit=query.limit)
+    page = lifecycle.buyer_orders(principal.own_user_id, cursor=query.cursor, limit=query.limit)
     return OrderPage(items=[order_out(o, subs) for o, subs in page.items], next_cursor=page.next_cursor)
 
 
@@ -150,7 +150,7 @@ def my_orders(query: OrdersQuery, principal: Principal) -> OrderPage:
 def my_order(order_id: str, principal: Principal) -> OrderOut:
     from chalicelib.orders import lifecycle
 
-    return order_out(*lifecycle.buyer_order(principal.user_id, order_id))
+    return order_out(*lifecycle.buyer_order(principal.own_user_id, order_id))
 
 
 @bp.route("/v1/me/orders/{order_id}/cancel", methods=["POST"])
@@ -160,7 +160,7 @@ def my_order(order_id: str, principal: Principal) -> OrderOut:
 def cancel_my_order(order_id: str, principal: Principal) -> OrderOut:
     from chalicelib.orders import lifecycle
 
-    return order_out(*lifecycle.buyer_cancel(principal.user_id, order_id))
+    return order_out(*lifecycle.buyer_cancel(principal.own_user_id, order_id))
 
 
 @bp.route("/v1/me/orders/{order_id}/returns", methods=["POST"])
@@ -173,9 +173,9 @@ def return_my_order(order_id: str, body: ReturnIn, principal: Principal) -> Orde
     quantities: dict[int, int] = {}
     for line in body.lines:
         quantities[line.line] = quantities.get(line.line, 0) + line.quantity
-    lifecycle.request_return(principal.user_id, order_id, seller_id=body.seller_id, quantities=quantities,
+    lifecycle.request_return(principal.own_user_id, order_id, seller_id=body.seller_id, quantities=quantities,
                              reason=body.reason)
-    return order_out(*lifecycle.buyer_order(principal.user_id, order_id))
+    return order_out(*lifecycle.buyer_order(principal.own_user_id, order_id))
 
 
 # --- seller: orders --------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def return_my_order(order_id: str, body: ReturnIn, principal: Principal) -> Orde
 def seller_orders(query: SellerOrdersQuery, principal: Principal) -> SellerOrderPage:
     from chalicelib.orders import lifecycle
 
-    page = lifecycle.seller_orders(principal.seller_id, status=query.status, cursor=query.cursor,
+    page = lifecycle.seller_orders(principal.own_seller_id, status=query.status, cursor=query.cursor,
                                    limit=query.limit)
     return SellerOrderPage(items=[seller_order(s) for s in page.items], next_cursor=page.next_cursor)
 
@@ -196,7 +196,7 @@ def seller_orders(query: SellerOrdersQuery, principal: Principal) -> SellerOrder
 def seller_order_detail(order_id: str, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
 
-    return seller_order(lifecycle.get_sub_order(principal.seller_id, order_id))
+    return seller_order(lifecycle.get_sub_order(principal.own_seller_id, order_id))
 
 
 @bp.route("/v1/seller/orders/{order_id}/accept", methods=["POST"])
@@ -204,7 +204,7 @@ def seller_order_detail(order_id: str, principal: Principal) -> SellerOrderOut:
 def accept_order(order_id: str, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
 
-    return seller_order(lifecycle.accept(principal.seller_id, order_id))
+    return seller_order(lifecycle.accept(principal.own_seller_id, order_id))
 
 
 @bp.route("/v1/seller/orders/{order_id}/ship", methods=["POST"])
@@ -213,7 +213,7 @@ def accept_order(order_id: str, principal: Principal) -> SellerOrderOut:
 def ship_order(order_id: str, body: ShipIn, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
 
-    return seller_order(lifecycle.ship(principal.seller_id, order_id, carrier=body.carrier,
+    return seller_order(lifecycle.ship(principal.own_seller_id, order_id, carrier=body.carrier,
                                        tracking_number=body.tracking_number))
 
 
@@ -223,7 +223,7 @@ def ship_order(order_id: str, body: ShipIn, principal: Principal) -> SellerOrder
 def deliver_order(order_id: str, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
 
-    return seller_order(lifecycle.mark_delivered(principal.seller_id, order_id))
+    return seller_order(lifecycle.mark_delivered(principal.own_seller_id, order_id))
 
 
 @bp.route("/v1/seller/orders/{order_id}/cancel", methods=["POST"])
@@ -232,7 +232,7 @@ def deliver_order(order_id: str, principal: Principal) -> SellerOrderOut:
 def cancel_order(order_id: str, body: CancelIn, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
 
-    return seller_order(lifecycle.seller_cancel(principal.seller_id, order_id, reason=body.reason))
+    return seller_order(lifecycle.seller_cancel(principal.own_seller_id, order_id, reason=body.reason))
 
 
 @bp.route("/v1/seller/orders/{order_id}/returns/approve", methods=["POST"])
@@ -243,7 +243,7 @@ def cancel_order(order_id: str, body: CancelIn, principal: Principal) -> SellerO
 def approve_return(order_id: str, body: ApproveReturnIn, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
 
-    return seller_order(lifecycle.approve_return(principal.seller_id, order_id, restock=body.restock))
+    return seller_order(lifecycle.approve_return(principal.own_seller_id, order_id, restock=body.restock))
 
 
 # --- the buyer's data export -------------------------------------------------------------

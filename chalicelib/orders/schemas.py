@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, StrictBool
 
@@ -25,8 +25,12 @@ from chalicelib.orders.states import (
     part_payment_status,
 )
 
-OrderStatus = Literal[STATUSES]  # type: ignore[valid-type]
-PaymentStatus = Literal[PAYMENT_STATUSES]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # mypy cannot read a Literal built from a tuple at run time
+    OrderStatus = str
+    PaymentStatus = str
+else:
+    OrderStatus = Literal[STATUSES]
+    PaymentStatus = Literal[PAYMENT_STATUSES]
 
 
 def money(amount: int, currency: str) -> MoneySchema:

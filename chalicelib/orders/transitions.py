@@ -12,12 +12,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pynamodb.expressions.update import Action
+
 from chalicelib.catalog.stock import StockHold
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import Code, Conflict
 from chalicelib.events.service import new_event
 from chalicelib.orders.events import OrderStatusChanged
-from chalicelib.orders.models import TRANSITIONS, Order, SubOrder, order_sk, seller_key, seller_status_key
+from chalicelib.orders.models import Order, SubOrder, order_sk, seller_key, seller_status_key
+from chalicelib.orders.states import TRANSITIONS
 
 
 def now_stamp() -> str:
@@ -51,7 +54,7 @@ def move(transaction: LabelledTransaction, sub: SubOrder, to: str, *, at: str,
     values: dict[str, Any] = {"status": to, "GSI3PK": seller_status_key(sub.seller_id, to),
                               "history": [*sub.history, {"status": to, "at": at}], "updated_at": at,
                               **(changes or {})}
-    actions = [SubOrder.version.add(1)]
+    actions: list[Action] = [SubOrder.version.add(1)]
     for name, value in values.items():
         attribute = getattr(SubOrder, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))

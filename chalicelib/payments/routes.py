@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.core.http import current_request, operation
+from chalicelib.core.http import operation, request_body, request_header
 from chalicelib.payments.schemas import WebhookReceipt
 
 bp = Blueprint(__name__)
@@ -15,9 +15,7 @@ _WEBHOOK_ERRORS = (400, 409)  # 409: the same event is being processed by anothe
 def _receive(endpoint: str) -> WebhookReceipt:
     from chalicelib.payments import webhooks
 
-    request = current_request()
-    return webhooks.receive(request.raw_body or b"", (request.headers or {}).get("stripe-signature"),
-                            endpoint=endpoint)
+    return webhooks.receive(request_body(), request_header("stripe-signature"), endpoint=endpoint)
 
 
 @bp.route("/v1/webhooks/stripe", methods=["POST"])

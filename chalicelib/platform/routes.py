@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint, Response
 
 from chalicelib.core.http import operation
@@ -43,7 +45,7 @@ def health() -> Health:
 @bp.route("/openapi.json", methods=["GET"])
 @operation("This API's OpenAPI 3.1 description", tags=("platform",),
            response={"type": "object"})
-def openapi_document() -> dict:
+def openapi_document() -> dict[str, Any]:
     from chalicelib.core.openapi import build_document  # lazy: JSON Schema generation, for this route only
 
     return build_document(bp.current_app)

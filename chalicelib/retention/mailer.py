@@ -22,10 +22,13 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.aws import client
 from chalicelib.core.settings import get_settings
+
+if TYPE_CHECKING:  # imported where used, for cold start
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("en", "de")
@@ -50,7 +53,7 @@ class Rendered:
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Any:
+def _environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     return Environment(
@@ -119,4 +122,5 @@ def send(to: str, template: str, context: dict[str, Any], *, language: str | Non
         Source=get_settings().sender_email,
         RawMessage={"Data": compose(to, rendered, unsubscribe=unsubscribe).as_bytes()},
     )
-    return response["MessageId"]
+    message_id: str = response["MessageId"]
+    return message_id

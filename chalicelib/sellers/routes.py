@@ -67,7 +67,7 @@ def confirm_application(body: MagicLinkRedemption) -> schemas.SellerSignUp:
 def own_seller(principal: Principal) -> schemas.SellerAccount:
     from chalicelib.sellers import service
 
-    return schemas.SellerAccount.of(service.own_seller(principal.seller_id))
+    return schemas.SellerAccount.of(service.own_seller(principal.own_seller_id))
 
 
 @bp.route("/v1/seller", methods=["PATCH"])
@@ -78,7 +78,7 @@ def update_profile(principal: Principal, body: schemas.SellerProfilePatch) -> sc
     from chalicelib.sellers import service
 
     _user_of(principal)
-    return schemas.SellerAccount.of(service.update_profile(principal.seller_id, body.changes()))
+    return schemas.SellerAccount.of(service.update_profile(principal.own_seller_id, body.changes()))
 
 
 @bp.route("/v1/seller/onboarding-link", methods=["POST"])
@@ -88,7 +88,7 @@ def onboarding_link(principal: Principal) -> schemas.OnboardingLink:
     from chalicelib.sellers import service
 
     _user_of(principal)
-    url, expires_at = service.onboarding_link(principal.seller_id)
+    url, expires_at = service.onboarding_link(principal.own_seller_id)
     return schemas.OnboardingLink(url=url, expires_at=expires_at)
 
 
@@ -101,7 +101,7 @@ def onboarding_link(principal: Principal) -> schemas.OnboardingLink:
 def create_api_key(principal: Principal, body: schemas.ApiKeyRequest) -> schemas.NewApiKey:
     from chalicelib.sellers import api_keys
 
-    key, secret = api_keys.create_key(seller_id=principal.seller_id, user_id=_user_of(principal), name=body.name,
+    key, secret = api_keys.create_key(seller_id=principal.own_seller_id, user_id=_user_of(principal), name=body.name,
                                       scopes=body.scopes, expires_in_days=body.expires_in_days)
     return schemas.NewApiKey(**schemas.ApiKeyOut.of(key).model_dump(), secret=secret)
 
@@ -114,7 +114,7 @@ def list_api_keys(principal: Principal, query: schemas.PageQuery) -> schemas.Api
     from chalicelib.sellers import api_keys
 
     _user_of(principal)
-    page = api_keys.list_keys(principal.seller_id, cursor=query.cursor, limit=query.limit)
+    page = api_keys.list_keys(principal.own_seller_id, cursor=query.cursor, limit=query.limit)
     return schemas.ApiKeyPage(items=[schemas.ApiKeyOut.of(k) for k in page.items], next_cursor=page.next_cursor)
 
 
@@ -124,7 +124,7 @@ def list_api_keys(principal: Principal, query: schemas.PageQuery) -> schemas.Api
 def revoke_api_key(principal: Principal, key_id: str) -> Response:
     from chalicelib.sellers import api_keys
 
-    api_keys.revoke_key(seller_id=principal.seller_id, key_id=key_id, user_id=_user_of(principal))
+    api_keys.revoke_key(seller_id=principal.own_seller_id, key_id=key_id, user_id=_user_of(principal))
     return Response(body="", status_code=204)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
@@ -82,7 +82,10 @@ def _email(value: str) -> str:
 
 Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), AfterValidator(_email)]
 HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL, pattern=HTTPS_URL_PATTERN), AfterValidator(_https_url)]
-Scope = Literal[tuple(sorted(API_KEY_SCOPES))]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # mypy cannot read a Literal built from a tuple at run time
+    Scope = str
+else:
+    Scope = Literal[tuple(sorted(API_KEY_SCOPES))]
 
 
 class SellerApplication(RequestSchema):

@@ -508,7 +508,7 @@ def _seller_of_account(account: dict[str, Any]) -> Seller | None:
     seller_id = (account.get("metadata") or {}).get("seller_id")
     if seller_id:
         try:
-            seller = get_seller(seller_id, consistent=True)
+            seller: Seller | None = get_seller(seller_id, consistent=True)
         except NotFound:
             return None
     else:

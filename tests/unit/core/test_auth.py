@@ -141,3 +141,14 @@ def test_without_the_seller_hooks_nobody_passes_what_sellers_decide(monkeypatch:
         auth.admit_member(None)
     with pytest.raises(RuntimeError, match="no seller hooks"):
         authorize(seller_user, "seller", ("products:read",))
+
+
+def test_a_route_acts_for_the_callers_own_seller_and_user_or_refuses() -> None:
+    key = Principal(kind="api_key", seller_id="sel_1", scopes=frozenset({"products:read"}), key_id="k")
+    buyer = Principal(kind="user", user_id="usr_1", roles=frozenset({"buyer"}))
+    assert (key.own_seller_id, buyer.own_user_id) == ("sel_1", "usr_1")
+    with pytest.raises(Forbidden) as no_seller:
+        _ = buyer.own_seller_id
+    with pytest.raises(Forbidden) as no_user:
+        _ = key.own_user_id
+    assert (no_seller.value.code, no_user.value.code) == ("seller_required", "user_required")

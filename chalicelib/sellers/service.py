@@ -44,7 +44,7 @@ from chalicelib.accounts.service import (
 )
 from chalicelib.accounts.sessions import start_session
 from chalicelib.core import throttle
-from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
+from chalicelib.core.db import Stale, failed_conditions, retrying, was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.logging import logger
@@ -449,16 +449,13 @@ def approve_ready_sellers(*, start: dict[str, Any] | None) -> int:
 
 # --- Stripe Connect ----------------------------------------------------------------------------
 
-class _Raced(Exception):
-    """The seller changed between our read and our write."""
-
-
 def on_stripe_account_updated(event: dict[str, Any]) -> str | None:
     """Record a connected account's state on its seller; in an open marketplace, approve a
     pending seller whose charges are now enabled. Only moves forward: an event created before
     the last one applied is ignored, so late and repeated deliveries change nothing.
     "refused" (nothing changed) when the event is not about the account it carries, or the
-    account is no seller's."""
+    account is no seller's. A seller that keeps changing under the event is a 409
+    ``concurrent_update``, and Stripe delivers the event again."""
     account = event["data"]["object"]
     created = int(event["created"])
     if not event.get("account") or event["account"] != account.get("id"):
@@ -466,7 +463,9 @@ def on_stripe_account_updated(event: dict[str, Any]) -> str | None:
                        extra={"event_id": event.get("id"), "account": event.get("account"),
                               "object": account.get("id")})
         return "refused"
-    for _ in range(MAX_SYNC_ATTEMPTS):
+
+    def attempt() -> str | None:
+        nonlocal account
         seller = _seller_of_account(account)
         if seller is None:
             logger.warning("account.updated for an account no seller has refused",
@@ -481,12 +480,10 @@ def on_stripe_account_updated(event: dict[str, Any]) -> str | None:
         if synced is not None and created == synced and _payment_state(account) != _payment_state(seller):
             # Two events of the same second: which is newer is unknown, so the live account decides.
             account = stripe_gateway.retrieve_account(account["id"]).to_dict()
-        try:
-            _apply_account(seller, account, created)
-            return None
-        except _Raced:
-            continue
-    raise RuntimeError(f"seller of {account.get('id')} kept changing; Stripe will deliver the event again")
+        _apply_account(seller, account, created)
+        return None
+
+    return retrying(attempt, what="seller", attempts=MAX_SYNC_ATTEMPTS)
 
 
 def _seller_of_account(account: dict[str, Any]) -> Seller | None:
@@ -541,5 +538,5 @@ def _apply_account(seller: Seller, account: dict[str, Any], created: int) -> Non
                 transaction.save(event)
     except TransactWriteError as error:
         if was_condition_failure(error):
-            raise _Raced from None
+            raise Stale from None
         raise

@@ -16,12 +16,13 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.accounts import validation
-from chalicelib.accounts.models import ADDRESS_PREFIX, Address, User, user_key
+from chalicelib.accounts.models import Address, User
 from chalicelib.accounts.profile import problem, refuse
 from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.keys import ADDRESS_PREFIX, address_sk, user_key
 
 MAX_ADDRESSES = 20
 REQUIRED = ("name", "line1", "postal_code", "city", "country")
@@ -41,7 +42,7 @@ def _not_found() -> NotFound:
 
 
 def _address_key(user_id: str, address_id: str) -> tuple[str, str]:
-    return user_key(user_id), f"{ADDRESS_PREFIX}{address_id}"
+    return user_key(user_id), address_sk(address_id)
 
 
 def _validated(fields: dict[str, Any]) -> dict[str, Any]:

@@ -32,19 +32,13 @@ from urllib.parse import urlencode
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.accounts import signed_links
-from chalicelib.accounts.models import (
-    CONSENT_LOG_PREFIX,
-    CONSENT_PREFIX,
-    Consent,
-    ConsentLogEntry,
-    User,
-    user_key,
-)
+from chalicelib.accounts.models import Consent, ConsentLogEntry, User
 from chalicelib.accounts.service import get_active_user
 from chalicelib.core import throttle
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import CONSENT_LOG_PREFIX, CONSENT_PREFIX, consent_log_sk, consent_sk, user_key
 from chalicelib.core.mail import EmailMessage, enqueue_email
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.settings import get_settings
@@ -81,13 +75,13 @@ def _now() -> str:
 
 
 def _consent_key(user_id: str, topic: str) -> tuple[str, str]:
-    return user_key(user_id), f"{CONSENT_PREFIX}{topic}"
+    return user_key(user_id), consent_sk(topic)
 
 
 def log_entry(user_id: str, topic: str, action: str, *, method: str, source_ip: str | None,
               at: str | None = None) -> ConsentLogEntry:
     entry_id = new_id("cns")
-    return ConsentLogEntry(PK=user_key(user_id), SK=f"{CONSENT_LOG_PREFIX}{entry_id}", entry_id=entry_id,
+    return ConsentLogEntry(PK=user_key(user_id), SK=consent_log_sk(entry_id), entry_id=entry_id,
                            topic=topic, action=action, method=method, source_ip=source_ip,
                            text_version=TOPICS[topic], at=at or _now())
 

@@ -26,10 +26,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.accounts import consents, payment_methods, personal_data
 from chalicelib.accounts.models import (
-    ADDRESS_PREFIX,
     PERSONAL_USER_ATTRIBUTES,
-    SESSION_PREFIX,
-    WISH_PREFIX,
     Address,
     Consent,
     ConsentLogEntry,
@@ -37,12 +34,11 @@ from chalicelib.accounts.models import (
     SessionFamily,
     User,
     WishlistItem,
-    email_key,
-    user_key,
 )
 from chalicelib.accounts.service import get_active_user, get_user
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict
+from chalicelib.core.keys import ADDRESS_PREFIX, EMAIL_SK, SESSION_PREFIX, WISH_PREFIX, email_key, user_key
 from chalicelib.core.peppers import hash_secret
 from chalicelib.events.service import new_event
 from chalicelib.payments import stripe_gateway
@@ -129,7 +125,7 @@ def _anonymise(user: User) -> None:
                 User.erased_email_hash.set(hash_secret(f"email:{user.email}")),
                 *(getattr(User, name).remove() for name in PERSONAL_USER_ATTRIBUTES),
             ], condition=User.status == "active")
-            transaction.delete(EmailClaim(PK=email_key(user.email), SK="EMAIL"),
+            transaction.delete(EmailClaim(PK=email_key(user.email), SK=EMAIL_SK),
                                condition=EmailClaim.user_id == user.user_id)
             for consent in withdrawals:
                 transaction.update(consent, actions=[Consent.status.set("withdrawn"), Consent.request_id.remove(),

@@ -38,6 +38,7 @@ from chalicelib.core.auth import new_secret
 from chalicelib.core.db import was_condition_failure
 from chalicelib.core.errors import Unauthorized
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import MAGIC_SK, magic_link_key
 from chalicelib.core.mail import EmailMessage, LinkPurpose, MailLink, enqueue_email
 from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.core.settings import get_settings
@@ -57,7 +58,7 @@ VERIFY_ATTEMPTS_PER_SOURCE = throttle.Rule("magic-link-verify-source", limit=30,
 
 
 def _key(digest: str) -> tuple[str, str]:
-    return f"MAGIC#{digest}", "MAGIC"
+    return magic_link_key(digest), MAGIC_SK
 
 
 def send_link_mail(email: str, *, template: str, purpose: LinkPurpose, ref: str | None = None,

@@ -25,9 +25,10 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.accounts.models import PROFILE_SK, User, user_key
+from chalicelib.accounts.models import User
 from chalicelib.core.db import was_condition_failure
 from chalicelib.core.errors import NotFound
+from chalicelib.core.keys import PROFILE_SK, user_key
 
 ISSUER = "agora"
 STEP_SECONDS = 30

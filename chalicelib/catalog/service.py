@@ -19,22 +19,22 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.catalog import listings
-from chalicelib.catalog.models import (
-    POINTER_SK,
-    PRODUCT_PREFIX,
-    Product,
-    ProductPointer,
-    SkuClaim,
-    product_pk,
-    product_sk,
-    seller_key,
-    sku_sk,
-    status_index_key,
-)
+from chalicelib.catalog.models import Product, ProductPointer, SkuClaim
 from chalicelib.catalog.schemas import BulkRow, ProductCreate, ProductPatch, RowError, RowResult
 from chalicelib.core.db import LabelledTransaction, Stale, TableModel, retrying
 from chalicelib.core.errors import AgoraError, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.keys import (
+    LISTING_PREFIX,
+    POINTER_SK,
+    PRODUCT_PREFIX,
+    SKU_PREFIX,
+    product_pk,
+    product_sk,
+    product_status_index_key,
+    seller_key,
+    sku_sk,
+)
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event
@@ -87,10 +87,10 @@ def find_product(product_id: str) -> Product:
 
 def list_seller_products(seller_id: str, *, status: str | None, cursor: str | None, limit: int) -> Page[Product]:
     """The seller's products, newest first, optionally of one status (1 Query)."""
-    scope = f"SELLER#{seller_id}/products/{status or 'all'}"
+    scope = f"{seller_key(seller_id)}/products/{status or 'all'}"
     start = decode_cursor(cursor, scope=scope)
     if status:
-        results = Product.by_status.query(status_index_key(seller_id, status), scan_index_forward=False,
+        results = Product.by_status.query(product_status_index_key(seller_id, status), scan_index_forward=False,
                                           limit=limit, last_evaluated_key=start)
     else:
         results = Product.query(seller_key(seller_id), Product.SK.startswith(PRODUCT_PREFIX),
@@ -107,7 +107,7 @@ class _Raced(Stale):
 
 
 def _index(product: Product) -> None:
-    product.GSI3PK = status_index_key(product.seller_id, product.status)
+    product.GSI3PK = product_status_index_key(product.seller_id, product.status)
     product.GSI3SK = product.product_id
 
 
@@ -117,7 +117,7 @@ def _commit(old: Product | None, new: Product | None, events: list[OutboxEvent])
     transaction = LabelledTransaction()
     product_id = (new or old).product_id  # type: ignore[union-attr]
     wanted = listings.entries(new) if new is not None else []
-    wanted_scopes = [entry.SK.removeprefix("LIST#") for entry in wanted]
+    wanted_scopes = [entry.SK.removeprefix(LISTING_PREFIX) for entry in wanted]
     had_scopes = list(old.listed) if old is not None else []
     if (wanted_scopes, listings.summary(new)) != (had_scopes, listings.summary(old)):
         for scope in sorted(set(had_scopes) - set(wanted_scopes)):
@@ -358,7 +358,7 @@ def bulk_upsert(seller_id: str, rows: list[dict[str, Any]]) -> list[RowResult]:
         first_row_of[row.sku] = i
         valid[i] = row
 
-    claims = {claim.SK.removeprefix("SKU#"): claim.product_id for claim in _batch_get(
+    claims = {claim.SK.removeprefix(SKU_PREFIX): claim.product_id for claim in _batch_get(
         SkuClaim, [(seller_key(seller_id), sku_sk(row.sku)) for row in valid.values()])}
     existing = {product.product_id: product for product in _batch_get(
         Product, [(seller_key(seller_id), product_sk(pid)) for pid in claims.values()])}

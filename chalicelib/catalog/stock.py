@@ -29,8 +29,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.catalog import listings
-from chalicelib.catalog.models import LISTING_PREFIX, Product, ProductListing, product_pk, product_sk, seller_key
+from chalicelib.catalog.models import Product, ProductListing
 from chalicelib.core.db import ItemWrite, LabelledTransaction, TransactionContention
+from chalicelib.core.keys import ALL_SCOPE, listing_sk, product_pk, product_sk, seller_key
 from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event
 
@@ -137,7 +138,7 @@ def stale_listings(products: list[dict[str, str]]) -> list[Product]:
         found = {p.product_id: p for p in Product.batch_get(
             [(seller_key(p["seller_id"]), product_sk(p["product_id"])) for p in chunk], consistent_read=True)}
         shown = {e.product_id: e for e in ProductListing.batch_get(
-            [(product_pk(p["product_id"]), f"{LISTING_PREFIX}{listings.ALL_SCOPE}") for p in chunk],
+            [(product_pk(p["product_id"]), listing_sk(ALL_SCOPE)) for p in chunk],
             consistent_read=True)}
         for wanted in chunk:
             product, entry = found.get(wanted["product_id"]), shown.get(wanted["product_id"])

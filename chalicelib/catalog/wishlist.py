@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from chalicelib.accounts.models import WISH_PREFIX, User, WishlistItem, user_key, wishlisted_key
+from chalicelib.accounts.models import User, WishlistItem
 from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
-from chalicelib.catalog.models import Product, product_sk, seller_key
+from chalicelib.catalog.models import Product
 from chalicelib.catalog.service import find_product, product_not_found
 from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.keys import WISH_PREFIX, product_sk, seller_key, user_key, wish_sk, wishlisted_key
 
 MAX_WISHES = 100
 BATCH_GET_SIZE = 100
@@ -30,7 +31,7 @@ class Wish:
 
 
 def _key(user_id: str, product_id: str) -> tuple[str, str]:
-    return user_key(user_id), f"{WISH_PREFIX}{product_id}"
+    return user_key(user_id), wish_sk(product_id)
 
 
 def add(user_id: str, product_id: str) -> Wish:

@@ -24,6 +24,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError
 
 from chalicelib.core.db import TableModel, was_condition_failure
+from chalicelib.core.keys import ONCE_SK, once_key
 
 DEFAULT_WINDOW_SECONDS = 7 * 24 * 3600
 # Longer than any Lambda that does such work may run (30 s, .chalice/config.json), shorter
@@ -59,7 +60,7 @@ def _now() -> int:
 
 
 def _marker(key: str) -> OnceMarker:
-    return OnceMarker(PK=f"ONCE#{key}", SK="ONCE")
+    return OnceMarker(PK=once_key(key), SK=ONCE_SK)
 
 
 def begin(key: str, *, lease_seconds: int = DEFAULT_LEASE_SECONDS,

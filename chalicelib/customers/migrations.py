@@ -38,17 +38,16 @@ from dataclasses import dataclass
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.customers.models import (
+from chalicelib.core.keys import (
+    CHUNK_PREFIX,
     CUSTOMER_PREFIX,
-    Customer,
-    CustomerOf,
-    GroupMember,
-    ImportChunk,
-    contact_id,
+    IMPORT_PREFIX,
+    customer_of_key,
     customer_sk,
     member_sk,
     seller_key,
 )
+from chalicelib.customers.models import Customer, CustomerOf, GroupMember, ImportChunk, contact_id
 
 PAGE_SIZE = 500
 
@@ -64,7 +63,7 @@ def purge_import_passwords(*, dry_run: bool = False) -> PurgeResult:
     """Cut every import chunk's rows to ``[line, name, email]`` (one Scan, one conditional
     UpdateItem per chunk that holds a password column)."""
     result = PurgeResult()
-    scope = ImportChunk.PK.startswith("IMPORT#") & ImportChunk.SK.startswith("CHUNK#")
+    scope = ImportChunk.PK.startswith(IMPORT_PREFIX) & ImportChunk.SK.startswith(CHUNK_PREFIX)
     for chunk in ImportChunk.scan(scope, page_size=PAGE_SIZE):  # maintenance only, see above
         result.chunks_seen += 1
         rows = chunk.rows or []
@@ -134,7 +133,7 @@ def _unlink(record: Customer) -> bool:
         with write_transaction() as transaction:
             transaction.save(contact, condition=Customer.PK.does_not_exist())
             transaction.delete(record, condition=Customer.order_count == 0)
-            transaction.delete(CustomerOf(f"USER#{record.user_id}#SELLERS", seller))
+            transaction.delete(CustomerOf(customer_of_key(record.user_id), seller))
             if record.group_id:
                 transaction.delete(GroupMember(seller, member_sk(record.group_id, record.customer_id)))
                 transaction.save(group_pointer(contact))

@@ -30,6 +30,19 @@ from chalicelib.accounts.service import get_user
 from chalicelib.core.db import Stale, retrying, was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import (
+    GROUP_PREFIX,
+    customer_of_key,
+    customer_order_sk,
+    customer_orders_prefix,
+    customer_sk,
+    customers_key,
+    group_members_key,
+    group_name_sk,
+    group_sk,
+    member_sk,
+    seller_key,
+)
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -41,14 +54,7 @@ from chalicelib.customers.models import (
     GroupMember,
     GroupName,
     contact_id,
-    customer_orders_prefix,
-    customer_sk,
-    customers_key,
     fold,
-    group_members_key,
-    group_sk,
-    member_sk,
-    seller_key,
 )
 
 M = TypeVar("M", bound=Model)
@@ -229,7 +235,7 @@ def note_relation(seller_id: str, user_id: str) -> None:
     """Record that the buyer is (about to be) this seller's linked customer. Written before
     the linked record and idempotent, so no linked record exists without it; one left
     without a record (a crash in between) is harmless: refreshing skips it."""
-    CustomerOf(f"USER#{user_id}#SELLERS", seller_key(seller_id), user_id=user_id, seller_id=seller_id).save()
+    CustomerOf(customer_of_key(user_id), seller_key(seller_id), user_id=user_id, seller_id=seller_id).save()
 
 
 def group_pointer(customer: Customer) -> GroupMember:
@@ -330,7 +336,7 @@ def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ord
     if amount.amount < 0:
         raise ValueError("an order's amount cannot be negative (refunds are not deducted here)")
     when = stamp(ordered_at)
-    entry = CustomerOrder(seller_key(seller_id), f"{customer_orders_prefix(user_id)}{order_id}",
+    entry = CustomerOrder(seller_key(seller_id), customer_order_sk(user_id, order_id),
                           seller_id=seller_id, user_id=user_id, order_id=order_id, amount=amount.amount,
                           currency=amount.currency, ordered_at=when)
 
@@ -403,7 +409,7 @@ def on_account_updated(message: dict[str, Any]) -> None:
     except NotFound:
         logger.info("account gone; nothing to refresh", extra={"user_id": user_id})
         return
-    for relation in CustomerOf.query(f"USER#{user_id}#SELLERS"):
+    for relation in CustomerOf.query(customer_of_key(user_id)):
         _refresh_copy(relation.seller_id, user_id, name=user.name if user.name or not user.is_active else None,
                       email=user.email)
 
@@ -513,13 +519,13 @@ def get_group(seller_id: str, group_id: str) -> CustomerGroup:
 
 def list_groups(seller_id: str, *, cursor: str | None, limit: int) -> Page[CustomerGroup]:
     scope = f"{seller_key(seller_id)}/customer-groups"
-    items, next_key = query_page(CustomerGroup.query, seller_key(seller_id), CustomerGroup.SK.startswith("CUSTGROUP#"),
+    items, next_key = query_page(CustomerGroup.query, seller_key(seller_id), CustomerGroup.SK.startswith(GROUP_PREFIX),
                             limit=limit, start=decode_cursor(cursor, scope=scope))
     return Page(items, encode_cursor(next_key, scope=scope))
 
 
 def _name_claim(seller_id: str, name: str) -> GroupName:
-    return GroupName(seller_key(seller_id), f"GROUPNAME#{fold(name)}")
+    return GroupName(seller_key(seller_id), group_name_sk(fold(name)))
 
 
 def _name_taken() -> Conflict:

@@ -10,9 +10,10 @@ from typing import Any
 
 from chalicelib.core import once, sqs
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import EVENT_PREFIX, EVENT_SK, event_key
 from chalicelib.core.logging import logger
 from chalicelib.core.settings import get_settings
-from chalicelib.events.models import EVENT_PREFIX, OutboxEvent
+from chalicelib.events.models import OutboxEvent
 
 OUTBOX_TTL_SECONDS = 7 * 24 * 3600
 
@@ -45,7 +46,7 @@ def new_event(event_type: str, payload: dict[str, Any]) -> OutboxEvent:
     """An outbox item to save inside the caller's transaction."""
     event_id = new_id("evt")
     return OutboxEvent(
-        PK=f"{EVENT_PREFIX}{event_id}", SK="EVENT", event_id=event_id, type=event_type,
+        PK=event_key(event_id), SK=EVENT_SK, event_id=event_id, type=event_type,
         occurred_at=datetime.now(UTC).isoformat(), payload=payload,
         expires_at=int(time.time()) + OUTBOX_TTL_SECONDS,
     )

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.errors import Conflict
+from chalicelib.core.keys import POSTING_SK, posting_key
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
-from chalicelib.ledger.models import POSTING_SK, PostingRecord, posting_key
+from chalicelib.ledger.models import PostingRecord
 from chalicelib.ledger.postings import subscription_fee_posting
 from chalicelib.ledger.service import apply_postings
 from chalicelib.sellers.service import list_sellers

@@ -18,14 +18,23 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from chalicelib.catalog.browse import public_product
-from chalicelib.catalog.models import Product, product_sk
-from chalicelib.catalog.models import seller_key as product_seller_key
+from chalicelib.catalog.models import Product
 from chalicelib.core.auth import new_secret
 from chalicelib.core.db import LabelledTransaction, TransactionContention, was_condition_failure
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.core.keys import (
+    CART_SK,
+    GUEST_CART_PREFIX,
+    carts_changed_key,
+    guest_cart_key,
+    product_sk,
+    timed_sort_key,
+    user_key,
+)
+from chalicelib.core.keys import seller_key as product_seller_key
 from chalicelib.core.money import Money
 from chalicelib.core.peppers import hash_secret, secret_hashes
-from chalicelib.orders.models import CART_SK, MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, guest_cart_key, user_key
+from chalicelib.orders.models import MAX_CART_LINES, MAX_LINE_QUANTITY, Cart
 
 CART_TOKEN_PREFIX = "cart_"
 GUEST_CART_TTL_SECONDS = 30 * 24 * 3600
@@ -45,7 +54,7 @@ class CartRef:
     @property
     def scope(self) -> str:
         """What an Idempotency-Key is unique within."""
-        return self.user_id or self.pk.removeprefix("CART#")
+        return self.user_id or self.pk.removeprefix(GUEST_CART_PREFIX)
 
 
 def cart_ref(user_id: str | None, token: str | None, *, create: bool = False) -> CartRef | None:
@@ -152,7 +161,7 @@ def _save(ref: CartRef, cart: Cart | None, lines: dict[str, Any]) -> Cart:
     if ref.user_id is None:
         saved.expires_at = int(time.time()) + GUEST_CART_TTL_SECONDS
     elif lines:
-        saved.GSI3PK, saved.GSI3SK = f"CARTS_CHANGED#{now[:10]}", f"{now}#{ref.user_id}"
+        saved.GSI3PK, saved.GSI3SK = carts_changed_key(now[:10]), timed_sort_key(now, ref.user_id)
     condition = Cart.PK.does_not_exist() if cart is None else (Cart.version == version)
     saved.save(condition=condition)
     return saved
@@ -223,7 +232,7 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
         now = _now()
         version = int(cart.version) if cart is not None else 0
         merged = Cart(mine.pk, CART_SK, user_id=user_id, lines=lines, version=version + 1, updated_at=now,
-                      GSI3PK=f"CARTS_CHANGED#{now[:10]}", GSI3SK=f"{now}#{user_id}")
+                      GSI3PK=carts_changed_key(now[:10]), GSI3SK=timed_sort_key(now, user_id))
         transaction = LabelledTransaction()
         transaction.put("cart", merged, Cart.PK.does_not_exist() if cart is None else (Cart.version == version))
         transaction.delete("guest", Cart(guest_ref.pk, CART_SK), Cart.version == guest.version)

@@ -47,25 +47,23 @@ from chalicelib.core import throttle
 from chalicelib.core.db import LabelledTransaction, TransactionContention
 from chalicelib.core.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import (
+    CART_SK,
+    CHECKOUT_SK,
+    checkout_key,
+    order_sk,
+    payment_due_key,
+    seller_key,
+    sub_order_status_index_key,
+    timed_sort_key,
+    user_key,
+)
 from chalicelib.core.money import Money
 from chalicelib.customers.service import pricing_terms_of
 from chalicelib.events.service import new_event
 from chalicelib.fees.service import fee_policies, trailing_sales_of
 from chalicelib.orders.cart import CartRef, load_cart, products_of
-from chalicelib.orders.models import (
-    CART_SK,
-    CHECKOUT_SK,
-    Cart,
-    CheckoutKey,
-    Order,
-    SubOrder,
-    checkout_key,
-    order_sk,
-    payment_due_key,
-    seller_key,
-    seller_status_key,
-    user_key,
-)
+from chalicelib.orders.models import Cart, CheckoutKey, Order, SubOrder
 from chalicelib.orders.pricing import LineInput, SellerTerms, price_order
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers.service import sellers_by_id
@@ -287,7 +285,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
                   billing_address=billing or shipping,
                   vat_id=buyer.vat_id, payment_method=data.payment_method_id,
                   stripe_customer_id=buyer.stripe_customer_id, payment_due_at=due, created_at=created,
-                  GSI1PK=payment_due_key(due[:10]), GSI1SK=f"{due}#{order_id}")
+                  GSI1PK=payment_due_key(due[:10]), GSI1SK=timed_sort_key(due, order_id))
     sub_orders = [
         SubOrder(seller_key(part.seller_id), order_sk(order_id), order_id=order_id, seller_id=part.seller_id,
                  user_id=buyer.user_id, buyer_name=buyer.name, buyer_email=buyer.email, status="pending_payment",
@@ -295,7 +293,8 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
                  discount=part.discount.amount, tax=part.tax.amount, total=part.total.amount, fee=part.fee.amount,
                  tax_exempt="yes" if part.tax_exempt else None, shipping_address=shipping,
                  history=[{"status": "pending_payment", "at": created}], version=1, created_at=created,
-                 updated_at=created, GSI3PK=seller_status_key(part.seller_id, "pending_payment"), GSI3SK=order_id)
+                 updated_at=created, GSI3PK=sub_order_status_index_key(part.seller_id, "pending_payment"),
+                 GSI3SK=order_id)
         for part in priced.sellers
     ]
     return _Plan(order=order, sub_orders=sub_orders, holds=holds, cart=cart)

@@ -35,23 +35,22 @@ from chalicelib.catalog.stock import release_writes, stock_changed_event
 from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
-from chalicelib.core.money import Money
-from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
-from chalicelib.events.service import new_event
-from chalicelib.orders.models import (
+from chalicelib.core.keys import (
     ORDER_PREFIX,
-    TRANSITIONS,
-    Order,
-    Refund,
-    SubOrder,
     completion_due_key,
     order_sk,
     refund_due_key,
     refund_sk,
     seller_key,
-    seller_status_key,
+    sub_order_status_index_key,
+    timed_sort_key,
+    until_sort_key,
     user_key,
 )
+from chalicelib.core.money import Money
+from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.events.service import new_event
+from chalicelib.orders.models import TRANSITIONS, Order, Refund, SubOrder
 from chalicelib.orders.payment import release_unpaid
 from chalicelib.orders.states import order_payment_status, refund_status
 from chalicelib.orders.transitions import holds_of, invalid_transition, move, now_stamp, sub_orders_of
@@ -93,7 +92,7 @@ def get_sub_order(seller_id: str, order_id: str) -> SubOrder:
 
 def buyer_orders(user_id: str, *, cursor: str | None, limit: int) -> Page[tuple[Order, list[SubOrder]]]:
     """Newest first: Query + BatchGetItem (2 RT)."""
-    scope = f"USER#{user_id}/orders"
+    scope = f"{user_key(user_id)}/orders"
     results = Order.query(user_key(user_id), Order.SK.startswith(ORDER_PREFIX), scan_index_forward=False,
                           limit=limit, last_evaluated_key=decode_cursor(cursor, scope=scope))
     orders = list(results)
@@ -108,10 +107,10 @@ def buyer_order(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
 
 def seller_orders(seller_id: str, *, status: str | None, cursor: str | None, limit: int) -> Page[SubOrder]:
     """Newest first, optionally of one status: one Query."""
-    scope = f"SELLER#{seller_id}/orders/{status or 'all'}"
+    scope = f"{seller_key(seller_id)}/orders/{status or 'all'}"
     start = decode_cursor(cursor, scope=scope)
     if status:
-        results = SubOrder.by_status.query(seller_status_key(seller_id, status), scan_index_forward=False,
+        results = SubOrder.by_status.query(sub_order_status_index_key(seller_id, status), scan_index_forward=False,
                                            limit=limit, last_evaluated_key=start)
     else:
         results = SubOrder.query(seller_key(seller_id), SubOrder.SK.startswith(ORDER_PREFIX), scan_index_forward=False,
@@ -166,7 +165,7 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
     refund = Refund(user_key(order.user_id), refund_sk(order.order_id, refund_id), refund_id=refund_id,
                     order_id=order.order_id, user_id=order.user_id, seller_id=sub.seller_id, reason=reason,
                     currency=sub.currency, amount=sum(c["amount"] for c in covered), lines=covered, created_at=at,
-                    GSI1PK=refund_due_key(at[:10]), GSI1SK=f"{at}#{order.user_id}#{order.order_id}#{refund_id}")
+                    GSI1PK=refund_due_key(at[:10]), GSI1SK=timed_sort_key(at, order.user_id, order.order_id, refund_id))
     return RefundPlan(refund=refund, lines=lines)
 
 
@@ -228,7 +227,7 @@ def mark_delivered(seller_id: str, order_id: str) -> SubOrder:
     due = (now + timedelta(days=window)).isoformat(timespec="microseconds")
     return _seller_move(seller_id, order_id, "delivered", {
         "delivered_at": now.isoformat(timespec="microseconds"), "GSI2PK": completion_due_key(due[:10]),
-        "GSI2SK": f"{due}#{seller_id}#{order_id}"})
+        "GSI2SK": timed_sort_key(due, seller_id, order_id)})
 
 
 def complete_due(now: datetime | None = None) -> int:
@@ -240,7 +239,7 @@ def complete_due(now: datetime | None = None) -> int:
     completed = 0
     for day in (now - timedelta(days=1), now):
         for due in SubOrder.by_completion_due.query(completion_due_key(day.date().isoformat()),
-                                                    SubOrder.GSI2SK <= f"{stamp}#~"):  # noqa: SIM300
+                                                    SubOrder.GSI2SK <= until_sort_key(stamp)):  # noqa: SIM300
             def attempt(due: SubOrder = due) -> bool:
                 sub = get_sub_order(due.seller_id, due.order_id)
                 if sub.status != "delivered":

@@ -45,13 +45,14 @@ from typing import Any
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
 from chalicelib.core.db import LabelledTransaction, Stale, retrying
+from chalicelib.core.keys import order_sk, payment_due_key, timed_sort_key, transfer_due_key, until_sort_key, user_key
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
 from chalicelib.fees.service import record_sale
 from chalicelib.ledger.postings import charge_posting, refund_posting, seller_share_postings
 from chalicelib.ledger.service import apply_postings, posting_items
-from chalicelib.orders.models import Order, SubOrder, order_sk, payment_due_key, transfer_due_key, user_key
+from chalicelib.orders.models import Order, SubOrder
 from chalicelib.orders.transitions import holds_of, move, now_stamp, sub_orders_of
 from chalicelib.payments import stripe_gateway
 
@@ -141,7 +142,7 @@ def mark_paid(order: Order, payment: Payment) -> bool:
     for sub in subs:
         # A seller with a share to be paid is on the transfer-due index until its transfer is
         # recorded (orders/recovery.py finishes transfers a dead Lambda left undone).
-        due = {"GSI1PK": transfer_due_key(at[:10]), "GSI1SK": f"{at}#{sub.seller_id}#{order.order_id}"} \
+        due = {"GSI1PK": transfer_due_key(at[:10]), "GSI1SK": timed_sort_key(at, sub.seller_id, order.order_id)} \
             if int(sub.total) > int(sub.fee) else {}
         move(transaction, sub, "paid", at=at, changes={"paid_at": at, **due})
         postings += seller_share_postings(order.order_id, sub.seller_id, Money(sub.currency, int(sub.total)),
@@ -275,7 +276,7 @@ def due_orders(now: datetime) -> list[Order]:
     found = []
     for day in (now - timedelta(days=1), now):
         found += list(Order.by_payment_due.query(payment_due_key(day.date().isoformat()),
-                                                 Order.GSI1SK <= f"{stamp}#~"))  # noqa: SIM300
+                                                 Order.GSI1SK <= until_sort_key(stamp)))  # noqa: SIM300
     return found
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.db import LabelledTransaction
-from chalicelib.orders.models import ORDER_PREFIX, Order, SubOrder, user_key
+from chalicelib.core.keys import ORDER_PREFIX, user_key
+from chalicelib.orders.models import Order, SubOrder
 from chalicelib.orders.transitions import sub_orders_of
 
 

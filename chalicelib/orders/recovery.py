@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.core.keys import refund_due_key, transfer_due_key
 from chalicelib.core.logging import logger
-from chalicelib.orders.models import Refund, SubOrder, refund_due_key, transfer_due_key
+from chalicelib.orders.models import Refund, SubOrder
 
 # Longer than SQS takes to redeliver (visibility timeout 180 s) a few times: before, the
 # subscribers are still on it.

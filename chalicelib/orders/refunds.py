@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.db import LabelledTransaction
+from chalicelib.core.keys import refund_sk, user_key
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.fees.service import record_sale
@@ -32,7 +33,7 @@ from chalicelib.ledger.postings import (
 )
 from chalicelib.ledger.service import posting_items
 from chalicelib.orders.lifecycle import get_order, get_sub_order
-from chalicelib.orders.models import Refund, refund_sk, user_key
+from chalicelib.orders.models import Refund
 from chalicelib.orders.transitions import move, now_stamp
 from chalicelib.payments import stripe_gateway
 

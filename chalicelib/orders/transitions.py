@@ -15,8 +15,9 @@ from typing import Any
 from chalicelib.catalog.stock import StockHold
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import Conflict
+from chalicelib.core.keys import order_sk, seller_key, sub_order_status_index_key
 from chalicelib.events.service import new_event
-from chalicelib.orders.models import TRANSITIONS, Order, SubOrder, order_sk, seller_key, seller_status_key
+from chalicelib.orders.models import TRANSITIONS, Order, SubOrder
 
 
 def now_stamp() -> str:
@@ -47,7 +48,7 @@ def move(transaction: LabelledTransaction, sub: SubOrder, to: str, *, at: str,
     if to not in TRANSITIONS[sub.status]:
         raise invalid_transition(sub, to)
     after = SubOrder.from_raw_data(sub.serialize())
-    values: dict[str, Any] = {"status": to, "GSI3PK": seller_status_key(sub.seller_id, to),
+    values: dict[str, Any] = {"status": to, "GSI3PK": sub_order_status_index_key(sub.seller_id, to),
                               "history": [*sub.history, {"status": to, "at": at}], "updated_at": at,
                               **(changes or {})}
     actions = [SubOrder.version.add(1)]

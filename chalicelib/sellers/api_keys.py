@@ -21,13 +21,13 @@ from chalicelib.core.auth import API_KEY_PREFIX, Principal, new_secret, scopes_f
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Forbidden, NotFound, Unauthorized
 from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.keys import API_KEY_SK, PROFILE_SK, api_key_key, api_keys_index_key, seller_key
 from chalicelib.core.logging import logger
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.peppers import hash_secret, is_current, same_secret
 from chalicelib.events.service import new_event
-from chalicelib.sellers.models import PROFILE_SK, ApiKey, Seller, api_key_key, api_keys_index_key, seller_key
+from chalicelib.sellers.models import ApiKey, Seller
 
-KEY_SK = "APIKEY"
 KEY_ID_PREFIX = "key"
 KEY_ID_LENGTH = len(KEY_ID_PREFIX) + 27  # "key_" + a 26-character ULID
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -49,7 +49,7 @@ def create_key(*, seller_id: str, user_id: str | None, name: str, scopes: list[s
     secret = new_secret(f"{API_KEY_PREFIX}{key_id}_")
     now = datetime.now(UTC)
     expires_at = int((now + timedelta(days=expires_in_days)).timestamp()) if expires_in_days else None
-    key = ApiKey(api_key_key(key_id), KEY_SK, key_id=key_id, seller_id=seller_id, name=name, scopes=set(scopes),
+    key = ApiKey(api_key_key(key_id), API_KEY_SK, key_id=key_id, seller_id=seller_id, name=name, scopes=set(scopes),
                  secret_hash=hash_secret(secret), created_at=_stamp(now), created_by=user_id,
                  expires_at=expires_at, GSI3PK=api_keys_index_key(seller_id), GSI3SK=key_id)
     with write_transaction() as transaction:
@@ -61,7 +61,7 @@ def create_key(*, seller_id: str, user_id: str | None, name: str, scopes: list[s
 
 def list_keys(seller_id: str, *, cursor: str | None, limit: int) -> Page[ApiKey]:
     """The seller's keys, oldest first."""
-    scope = f"SELLER#{seller_id}/api-keys"
+    scope = f"{seller_key(seller_id)}/api-keys"
     results = ApiKey.by_seller.query(api_keys_index_key(seller_id), limit=limit,
                                      last_evaluated_key=decode_cursor(cursor, scope=scope))
     items = list(results)
@@ -74,7 +74,7 @@ def revoke_key(*, seller_id: str, key_id: str, user_id: str | None) -> None:
         raise key_not_found()
     try:
         with write_transaction() as transaction:
-            transaction.delete(ApiKey(api_key_key(key_id), KEY_SK), condition=ApiKey.seller_id == seller_id)
+            transaction.delete(ApiKey(api_key_key(key_id), API_KEY_SK), condition=ApiKey.seller_id == seller_id)
             transaction.save(new_event("seller.api_key_revoked", {"seller_id": seller_id, "key_id": key_id,
                                                                   "by": user_id}))
     except TransactWriteError as error:
@@ -98,7 +98,7 @@ def authenticate(credential: str) -> Principal:
     if key_id is None:
         raise invalid
     try:
-        key = ApiKey.get(api_key_key(key_id), KEY_SK, consistent_read=True)
+        key = ApiKey.get(api_key_key(key_id), API_KEY_SK, consistent_read=True)
     except ApiKey.DoesNotExist:
         raise invalid from None
     if not same_secret(credential, key.secret_hash):

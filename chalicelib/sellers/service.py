@@ -47,6 +47,17 @@ from chalicelib.core import throttle
 from chalicelib.core.db import Stale, failed_conditions, retrying, was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.keys import (
+    NOT_SELLING_INDEX_KEY,
+    PROFILE_SK,
+    SELLER_APPLICATION_SK,
+    STRIPE_ACCOUNT_INDEX_SK,
+    seller_application_key,
+    seller_key,
+    seller_status_index_key,
+    stripe_account_index_key,
+    timed_sort_key,
+)
 from chalicelib.core.logging import logger
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.passwords import hash_password
@@ -55,16 +66,7 @@ from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event, record_event
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers import marketplace
-from chalicelib.sellers.models import (
-    NOT_SELLING_INDEX_KEY,
-    PROFILE_SK,
-    Seller,
-    SellerApplication,
-    application_key,
-    seller_key,
-    status_index_key,
-    stripe_account_index_key,
-)
+from chalicelib.sellers.models import Seller, SellerApplication
 from chalicelib.sellers.schemas import EU_COUNTRIES
 
 # Consumers in the EU and the EEA may withdraw from a distance purchase for 14 days.
@@ -139,7 +141,7 @@ def _changes(seller: Seller, values: dict[str, Any]) -> list[Any]:
 
 
 def _status_values(seller: Seller, status: str, *, reason: str | None = None) -> dict[str, Any]:
-    values: dict[str, Any] = {"status": status, "status_reason": reason, "GSI1PK": status_index_key(status)}
+    values: dict[str, Any] = {"status": status, "status_reason": reason, "GSI1PK": seller_status_index_key(status)}
     if status == "approved" and not seller.approved_at:
         values["approved_at"] = _now()
     return values
@@ -179,11 +181,11 @@ def apply(application: Any, *, source_ip: str) -> None:
     password_hash = hash_password(application.password)
     existing = find_user_by_email(email)
     application_id = new_id("sap")
-    SellerApplication(application_key(application_id), "APPLICATION", application_id=application_id, email=email,
-                      name=application.name, business_name=application.business_name, country=application.country,
-                      default_currency=application.default_currency, vat_id=application.vat_id,
-                      password_hash=password_hash, invite_key=invite, source_ip=source_ip, requested_at=_now(),
-                      expires_at=int(time.time()) + APPLICATION_SECONDS).save()
+    SellerApplication(seller_application_key(application_id), SELLER_APPLICATION_SK, application_id=application_id,
+                      email=email, name=application.name, business_name=application.business_name,
+                      country=application.country, default_currency=application.default_currency,
+                      vat_id=application.vat_id, password_hash=password_hash, invite_key=invite, source_ip=source_ip,
+                      requested_at=_now(), expires_at=int(time.time()) + APPLICATION_SECONDS).save()
     magic_links.send_link_mail(email, template="seller_application_confirm", purpose="seller_application",
                                ref=application_id, path=CONFIRM_PATH,
                                context={"business_name": application.business_name,
@@ -203,7 +205,7 @@ def confirm_application(token: str, *, source_ip: str) -> tuple[Seller, Any]:
     throttle.hit(CONFIRMATIONS_PER_SOURCE, source_ip)
     link = magic_links.consume(token, ("seller_application",))
     try:
-        found = SellerApplication.get(application_key(link.ref or ""), "APPLICATION")
+        found = SellerApplication.get(seller_application_key(link.ref or ""), SELLER_APPLICATION_SK)
     except SellerApplication.DoesNotExist:
         found = None
     if found is None or found.email != link.email:
@@ -239,7 +241,7 @@ def _create_seller(found: SellerApplication, existing: Any) -> tuple[Seller, Any
         seller_key(seller_id), PROFILE_SK, seller_id=seller_id, status="pending", owner_user_id=owner_id,
         business_name=found.business_name, display_name=found.business_name, contact_email=found.email,
         country=found.country, default_currency=found.default_currency, vat_id=found.vat_id,
-        created_at=now, GSI1PK=status_index_key("pending"), GSI1SK=f"{now}#{seller_id}",
+        created_at=now, GSI1PK=seller_status_index_key("pending"), GSI1SK=timed_sort_key(now, seller_id),
     )
     applied = new_event("seller.applied", {"seller_id": seller_id, "business_name": seller.business_name,
                                            "contact_email": found.email, "country": seller.country,
@@ -289,7 +291,8 @@ def _ensure_stripe_account(seller: Seller) -> str:
 
 
 def _account_values(account_id: str) -> dict[str, Any]:
-    return {"stripe_account_id": account_id, "GSI2PK": stripe_account_index_key(account_id), "GSI2SK": "SELLER"}
+    return {"stripe_account_id": account_id, "GSI2PK": stripe_account_index_key(account_id),
+            "GSI2SK": STRIPE_ACCOUNT_INDEX_SK}
 
 
 def onboarding_link(seller_id: str) -> tuple[str, str]:
@@ -331,7 +334,7 @@ def update_profile(seller_id: str, changes: dict[str, Any]) -> Seller:
 def list_sellers(status: str, *, cursor: str | None, limit: int) -> Page[Seller]:
     """Sellers of one status, oldest application first (1 Query of GSI1)."""
     scope = f"admin/sellers/{status}"
-    results = Seller.by_status.query(status_index_key(status), scan_index_forward=True, limit=limit,
+    results = Seller.by_status.query(seller_status_index_key(status), scan_index_forward=True, limit=limit,
                                      last_evaluated_key=decode_cursor(cursor, scope=scope))
     items = list(results)
     return Page(items, encode_cursor(results.last_evaluated_key, scope=scope))
@@ -429,7 +432,7 @@ def approve_ready_sellers(*, start: dict[str, Any] | None) -> int:
     approved = 0
     for _ in range(SWEEP_PAGES_PER_STEP):
         page = next(Seller.by_status.query(
-            status_index_key("pending"), filter_condition=Seller.charges_enabled == True,  # noqa: E712
+            seller_status_index_key("pending"), filter_condition=Seller.charges_enabled == True,  # noqa: E712
             last_evaluated_key=start, page_size=SWEEP_PAGE_SIZE).page_iter)
         for seller in map(Seller.from_raw_data, page.get("Items", [])):
             try:

@@ -6,7 +6,8 @@ reading a seller's status does not pull in the rest of the sellers domain.
 
 from __future__ import annotations
 
-from chalicelib.sellers.models import PROFILE_SK, Seller, seller_key
+from chalicelib.core.keys import PROFILE_SK, seller_key
+from chalicelib.sellers.models import Seller
 
 
 def standing_of(seller_id: str) -> str | None:

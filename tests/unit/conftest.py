@@ -326,8 +326,9 @@ def pump_events(seen: set[str] | None = None) -> list[str]:
 def deliver_events() -> None:
     """Hand every event written so far to its subscribers, as the events worker would (each
     subscriber runs once per event, so calling this again only delivers new events)."""
+    from chalicelib.core.keys import EVENT_PREFIX
     from chalicelib.events import service
-    from chalicelib.events.models import EVENT_PREFIX, OutboxEvent
+    from chalicelib.events.models import OutboxEvent
 
     for event in OutboxEvent.scan(OutboxEvent.PK.startswith(EVENT_PREFIX)):  # a test may scan
         service.dispatch({"event_id": event.event_id, "type": event.type, "occurred_at": event.occurred_at,

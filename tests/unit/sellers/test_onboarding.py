@@ -216,7 +216,8 @@ def test_metadata_naming_another_seller_than_the_accounts_changes_nothing(api: A
 
 def test_a_seller_without_a_stored_account_does_not_adopt_one_from_metadata(api: Any) -> None:
     # given a seller whose account id is not stored (as when Stripe's answer was lost)
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
 
     headers, seller_id, account_id = _applied(api)
     Seller.get(seller_key(seller_id), "PROFILE").update(

@@ -10,7 +10,6 @@ concurrent additions cannot exceed it either.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -19,6 +18,7 @@ from chalicelib.accounts import validation
 from chalicelib.accounts.models import Address, User
 from chalicelib.accounts.profile import problem, refuse
 from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
+from chalicelib.core import clock
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import has_prefix, new_id
@@ -105,7 +105,7 @@ def add_address(user_id: str, fields: dict[str, Any], *, default_shipping: bool 
     only to explain a refusal)."""
     values = _validated(fields)
     address_id = new_id("adr")
-    now = datetime.now(UTC).isoformat()
+    now = clock.stamp()
     pk, sk = _address_key(user_id, address_id)
     address = Address(PK=pk, SK=sk, address_id=address_id, user_id=user_id, created_at=now, updated_at=now,
                       **values)
@@ -126,7 +126,7 @@ def change_address(user_id: str, address_id: str, changes: dict[str, Any], *,
     user = get_active_user(user_id)
     address = _get(user_id, address_id)
     values = _validated({**{name: getattr(address, name) for name in REQUIRED + OPTIONAL}, **changes})
-    now = datetime.now(UTC).isoformat()
+    now = clock.stamp()
     address_actions = [getattr(Address, name).set(value) if value is not None else getattr(Address, name).remove()
                        for name, value in values.items()] + [Address.updated_at.set(now)]
     pointers = _pointer_changes(address_id, {"shipping": default_shipping, "billing": default_billing}, user)

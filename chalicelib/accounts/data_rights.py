@@ -19,7 +19,6 @@ Erasure removes or anonymises the personal data and keeps what the law requires:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -36,6 +35,7 @@ from chalicelib.accounts.models import (
     WishlistItem,
 )
 from chalicelib.accounts.service import get_active_user, get_user
+from chalicelib.core import clock
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict
 from chalicelib.core.keys import ADDRESS_PREFIX, EMAIL_SK, SESSION_PREFIX, WISH_PREFIX, email_key, user_key
@@ -115,7 +115,7 @@ def _erase_at_stripe(user: User) -> None:
 def _anonymise(user: User) -> None:
     """One transaction: after it the account is closed and the email free, whatever
     clean-up follows."""
-    now = datetime.now(UTC).isoformat()
+    now = clock.stamp()
     withdrawals = [c for c in consents.current_consents(user.user_id).values() if c.status in ("pending", "granted")]
     try:
         with write_transaction() as transaction:

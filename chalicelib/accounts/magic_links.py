@@ -26,14 +26,13 @@ what a link does to an account is account logic, and this module stays below it.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.models import MagicLink
-from chalicelib.core import throttle
+from chalicelib.core import clock, throttle
 from chalicelib.core.auth import new_secret
 from chalicelib.core.db import was_condition_failure
 from chalicelib.core.errors import Unauthorized
@@ -93,7 +92,7 @@ def mint(email: str, link: MailLink) -> tuple[str, int]:
     token = new_secret(TOKEN_PREFIX)
     pk, sk = _key(hash_secret(token))
     MagicLink(PK=pk, SK=sk, email=email, purpose=link.purpose, ref=link.ref,
-              requested_at=datetime.now(UTC).isoformat(), expires_at=int(time.time()) + seconds).save()
+              requested_at=clock.stamp(), expires_at=int(time.time()) + seconds).save()
     return f"{get_settings().frontend_url.rstrip('/')}{link.path}?{urlencode({'token': token})}", seconds
 
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -40,7 +39,7 @@ from chalicelib.accounts import magic_links
 from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.models import EmailClaim, SignUp, User
 from chalicelib.accounts.sessions import Session, start_session
-from chalicelib.core import throttle
+from chalicelib.core import clock, throttle
 from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
@@ -82,7 +81,7 @@ def new_user(email: str, *, name: str = "", password: str | None = None, roles: 
     user_id = new_id("usr")
     return User(PK=user_key(user_id), SK=PROFILE_SK, user_id=user_id, email=email, name=name,
                 password_hash=hash_password(password) if password else password_hash, roles=set(roles),
-                seller_id=seller_id, created_at=datetime.now(UTC).isoformat(), email_verified=email_verified,
+                seller_id=seller_id, created_at=clock.stamp(), email_verified=email_verified,
                 status=status)
 
 
@@ -193,7 +192,7 @@ def register(*, email: str, password: str, name: str, newsletter: bool = False, 
     signup_id = new_id("sgn")
     SignUp(PK=signup_key(signup_id), SK=SIGNUP_SK, signup_id=signup_id, email=email, name=name,
            password_hash=password_hash, newsletter=newsletter, source_ip=client_address or source_ip,
-           requested_at=datetime.now(UTC).isoformat(), expires_at=int(time.time()) + SIGN_UP_SECONDS).save()
+           requested_at=clock.stamp(), expires_at=int(time.time()) + SIGN_UP_SECONDS).save()
     magic_links.send_link_mail(email, template="sign_up_confirm", purpose="sign_up", ref=signup_id,
                                path=SIGN_UP_PATH, context={"name": name})
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts.models import RefreshToken, SessionFamily, User
-from chalicelib.core import revocations, throttle
+from chalicelib.core import clock, revocations, throttle
 from chalicelib.core.auth import issue_access_token, new_secret
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Unauthorized
@@ -64,7 +63,7 @@ def _access(user: User, family_id: str, auth_time: int) -> tuple[str, int]:
 def _auth_time(family: SessionFamily) -> int:
     if family.auth_time is not None:
         return int(family.auth_time)
-    return int(datetime.fromisoformat(family.created_at).timestamp()) if family.created_at else 0
+    return int(clock.parse(family.created_at).timestamp()) if family.created_at else 0
 
 
 def start_session(user: User) -> Session:
@@ -73,7 +72,7 @@ def start_session(user: User) -> Session:
     family_id = new_id("ses")
     token = new_secret(REFRESH_PREFIX)
     pk, sk = family_key(user.user_id, family_id)
-    family = SessionFamily(PK=pk, SK=sk, user_id=user.user_id, created_at=datetime.now(UTC).isoformat(),
+    family = SessionFamily(PK=pk, SK=sk, user_id=user.user_id, created_at=clock.stamp(),
                            auth_time=now, expires_at=now + REFRESH_TOKEN_SECONDS * 12)
     with write_transaction() as transaction:
         transaction.save(family)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 
@@ -21,6 +20,7 @@ from pydantic import ValidationError
 from chalicelib.catalog import listings
 from chalicelib.catalog.models import Product, ProductPointer, SkuClaim
 from chalicelib.catalog.schemas import BulkRow, ProductCreate, ProductPatch, RowError, RowResult
+from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction, Stale, TableModel, retrying
 from chalicelib.core.errors import AgoraError, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
@@ -51,10 +51,6 @@ BULK_WORKERS = 8
 # Changes to these fields are reported in catalog.product_updated events.
 TRACKED_FIELDS = ("sku", "title", "description", "category", "brand", "attributes", "images", "price", "currency",
                   "stock", "status")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def product_not_found() -> NotFound:
@@ -174,7 +170,7 @@ def _changed(old: Product, changes: dict[str, Any]) -> Product | None:
     for field, value in changes.items():
         setattr(new, field, value)
     new.version = int(old.version) + 1
-    new.updated_at = _now()
+    new.updated_at = clock.stamp()
     if new.status == "active" and not new.published_at:
         new.published_at = new.updated_at
     return new
@@ -230,7 +226,7 @@ class _Standing:
 # --- seller operations -------------------------------------------------------------------
 
 def _create(seller_id: str, data: ProductCreate, standing: _Standing) -> Product:
-    product_id, now = new_id("prd"), _now()
+    product_id, now = new_id("prd"), clock.stamp()
     product = Product(PK=seller_key(seller_id), SK=product_sk(product_id), product_id=product_id,
                       seller_id=seller_id, version=1, created_at=now, updated_at=now, hidden=False,
                       published_at=now if data.status == "active" else None, **data.stored())
@@ -411,7 +407,7 @@ def _moderate(product_id: str, changes: Callable[[Product], dict[str, Any] | Non
 def hide_product(operator_id: str, product_id: str, reason: str) -> Product:
     """Take a product off browse and search at once; the seller sees why. Hiding a hidden
     product again replaces the reason."""
-    return _moderate(product_id, lambda _: {"hidden": True, "hidden_reason": reason, "hidden_at": _now(),
+    return _moderate(product_id, lambda _: {"hidden": True, "hidden_reason": reason, "hidden_at": clock.stamp(),
                                             "hidden_by": operator_id},
                      "catalog.product_hidden", {"reason": reason, "operator_id": operator_id})
 

@@ -8,8 +8,9 @@ access pattern each key serves; this module only says how keys are spelt, so tha
 spelling exists once. The values are what is stored: changing one orphans existing data
 (``tests/unit/core/test_keys.py`` pins each of them).
 
-Times inside keys are :func:`chalicelib.core.clock.stamp` texts (fixed width), so string
-order is time order; days are ``yyyy-mm-dd``.
+Times inside keys are :func:`chalicelib.core.clock.stamp` texts (the ledger's are its own
+``…Z`` form, ``ledger.service.iso``): fixed width, so string order is time order; days are
+``yyyy-mm-dd``.
 
 ========================  ===================================  ========================================
 item                      PK                                   SK

@@ -66,7 +66,7 @@ from typing import Any, TypeVar
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts.models import EmailClaim
-from chalicelib.core import sqs, throttle
+from chalicelib.core import clock, sqs, throttle
 from chalicelib.core.aws import client
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, NotFound, PayloadTooLarge, TooManyRequests
@@ -186,7 +186,7 @@ def _import_row(seller_id: str, import_id: str, row: Row, existing: Customer | N
 def _new_job(seller_id: str, import_id: str, *, mode: str, phase: str | None = None,
              upload_key: str | None = None) -> ImportJob:
     return ImportJob(seller_key(seller_id), import_job_sk(import_id), seller_id=seller_id, import_id=import_id,
-                     mode=mode, phase=phase, upload_key=upload_key, created_at=service.now_stamp(),
+                     mode=mode, phase=phase, upload_key=upload_key, created_at=clock.stamp(),
                      expires_at=int(time.time()) + JOB_TTL_SECONDS)
 
 
@@ -235,7 +235,7 @@ def start_import(seller_id: str, raw: bytes, *, background: bool = False) -> Imp
         job.error_count = checked.refused + len(tally.errors)
         job.errors = sorted(checked.errors + tally.errors, key=lambda e: int(e.line))[:ERROR_SAMPLE]
         job.password_column, job.password_rows = checked.password_column, checked.password_rows
-        job.finished_at = service.now_stamp()
+        job.finished_at = clock.stamp()
         job.save()
         return job
     job = _new_job(seller_id, import_id, mode="async", phase=CHECKING)
@@ -533,7 +533,7 @@ def _finish_if_complete(job: ImportJob) -> None:
     if not job.file_read or int(job.chunks_done) < int(job.chunk_count) or job.finished_at:
         return
     try:
-        job.update(actions=[ImportJob.finished_at.set(service.now_stamp())],
+        job.update(actions=[ImportJob.finished_at.set(clock.stamp())],
                    condition=ImportJob.finished_at.does_not_exist())
     except UpdateError as error:
         if not was_condition_failure(error):

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
+from chalicelib.core import clock
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.keys import (
     CHUNK_PREFIX,
@@ -121,12 +122,12 @@ def unlink_imported_customers(*, dry_run: bool = False) -> UnlinkResult:
 def _unlink(record: Customer) -> bool:
     """False when the record changed meanwhile (an order linked it for real, or a run in
     parallel did it): nothing is written then."""
-    from chalicelib.customers.service import group_pointer, now_stamp
+    from chalicelib.customers.service import group_pointer
 
     seller = seller_key(record.seller_id)
     contact = Customer(seller, customer_sk(contact_id(record.seller_id, record.email)), seller_id=record.seller_id,
                        user_id=None, name=record.name, email=record.email, source="import",
-                       created_at=record.created_at or now_stamp(), import_id=record.import_id,
+                       created_at=record.created_at or clock.stamp(), import_id=record.import_id,
                        group_id=record.group_id, tax_exempt=bool(record.tax_exempt),
                        tax_exempt_reason=record.tax_exempt_reason, vat_id=record.vat_id).index()
     try:

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib.accounts.service import get_user
+from chalicelib.core import clock
 from chalicelib.core.db import Stale, retrying, was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
@@ -66,17 +67,6 @@ _VAT_ID = re.compile(r"^[A-Z]{2}[A-Z0-9+*]{2,12}$")
 
 class _Stale(Stale):
     """The customer changed between our read and our write: read again and retry."""
-
-
-def now_stamp() -> str:
-    return stamp(datetime.now(UTC))
-
-
-def stamp(moment: datetime) -> str:
-    """One sortable text form for every time in keys (UTC, microseconds)."""
-    if moment.tzinfo is None:
-        raise ValueError("times must carry a time zone")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _exists(item: Any) -> bool:
@@ -220,14 +210,14 @@ def new_customer(seller_id: str, *, user_id: str, name: str, email: str, source:
     :func:`note_relation`; its first save is conditional on not existing (the version
     attribute does that)."""
     return Customer(seller_key(seller_id), customer_sk(user_id), seller_id=seller_id, user_id=user_id, name=name,
-                    email=email, source=source, created_at=now_stamp()).index()
+                    email=email, source=source, created_at=clock.stamp()).index()
 
 
 def new_contact(seller_id: str, *, name: str, email: str, import_id: str) -> Customer:
     """An unsaved imported contact: exactly what the seller imported, linked to no account
     (keyed by :func:`~chalicelib.customers.models.contact_id` of the normalised ``email``)."""
     return Customer(seller_key(seller_id), customer_sk(contact_id(seller_id, email)), seller_id=seller_id,
-                    user_id=None, name=name, email=email, source="import", created_at=now_stamp(),
+                    user_id=None, name=name, email=email, source="import", created_at=clock.stamp(),
                     import_id=import_id).index()
 
 
@@ -335,7 +325,7 @@ def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ord
     """
     if amount.amount < 0:
         raise ValueError("an order's amount cannot be negative (refunds are not deducted here)")
-    when = stamp(ordered_at)
+    when = clock.stamp(ordered_at)
     entry = CustomerOrder(seller_key(seller_id), customer_order_sk(user_id, order_id),
                           seller_id=seller_id, user_id=user_id, order_id=order_id, amount=amount.amount,
                           currency=amount.currency, ordered_at=when)
@@ -391,7 +381,7 @@ def on_order_paid(message: dict[str, Any]) -> None:
     for that seller's lines).
     """
     payload = message["payload"]
-    paid_at = datetime.fromisoformat(payload["paid_at"])
+    paid_at = clock.parse(payload["paid_at"])
     for share in payload["sellers"]:
         record_order(share["seller_id"], payload["user_id"], payload["order_id"],
                      Money(share["currency"], int(share["amount"])), paid_at)
@@ -535,7 +525,7 @@ def _name_taken() -> Conflict:
 def create_group(seller_id: str, *, name: str, discount_basis_points: int) -> CustomerGroup:
     group_id = new_id("cgr")
     group = CustomerGroup(seller_key(seller_id), group_sk(group_id), seller_id=seller_id, group_id=group_id,
-                          name=name, discount_basis_points=discount_basis_points, created_at=now_stamp())
+                          name=name, discount_basis_points=discount_basis_points, created_at=clock.stamp())
     claim = _name_claim(seller_id, name)
     claim.group_id = group_id
     try:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.core import once, sqs
+from chalicelib.core import clock, once, sqs
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import EVENT_PREFIX, EVENT_SK, event_key
 from chalicelib.core.logging import logger
@@ -47,7 +46,7 @@ def new_event(event_type: str, payload: dict[str, Any]) -> OutboxEvent:
     event_id = new_id("evt")
     return OutboxEvent(
         PK=event_key(event_id), SK=EVENT_SK, event_id=event_id, type=event_type,
-        occurred_at=datetime.now(UTC).isoformat(), payload=payload,
+        occurred_at=clock.stamp(), payload=payload,
         expires_at=int(time.time()) + OUTBOX_TTL_SECONDS,
     )
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
+from chalicelib.core import clock
 from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.keys import (
@@ -91,7 +92,7 @@ def _write_version(scope: str, terms: Mapping[str, Any] | None, *, changed_by: s
     current = _current_item(scope)
     previous = int(current.version) if current is not None else 0
     version = previous + 1
-    effective_from = datetime.now(UTC).isoformat()
+    effective_from = clock.stamp()
     fields: dict[str, Any] = {"scope": scope, "version": version, "active": terms is not None,
                               "terms": dict(terms) if terms is not None else None,
                               "effective_from": effective_from, "changed_by": changed_by}

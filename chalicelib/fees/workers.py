@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.core import clock
 from chalicelib.core.errors import Conflict
 from chalicelib.core.keys import POSTING_SK, posting_key
 from chalicelib.core.logging import logger
@@ -92,7 +93,7 @@ def _charge_page(run: SubscriptionRun, sellers: list[Any], policies: dict[str, A
     due = []
     for seller in sellers:
         run.sellers += 1
-        if seller.approved_at and datetime.fromisoformat(seller.approved_at) > starts:
+        if seller.approved_at and clock.parse(seller.approved_at) > starts:
             run.not_yet_due += 1
             continue
         currency = Money.zero(seller.default_currency).currency

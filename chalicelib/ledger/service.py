@@ -12,6 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
+from chalicelib.core import clock
 from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
 from chalicelib.core.errors import Conflict, ValidationFailed
 from chalicelib.core.keys import (
@@ -111,7 +112,7 @@ def posting_items(*postings: Posting) -> list[ItemWrite]:
             if seller_id is not None:
                 delta = deltas.setdefault((seller_id, entry.amount.currency), {"payable": 0, "transferred": 0})
                 delta["payable" if base == SELLER_PAYABLE else "transferred"] += entry.amount.amount
-    now = iso(datetime.now(UTC))
+    now = iso(clock.now())
     for (seller_id, currency), delta in deltas.items():
         balance = SellerBalance(PK=seller_key(seller_id), SK=balance_sk(currency))
         writes.append(ItemWrite(balance, actions=(

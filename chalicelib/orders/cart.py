@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import PutError
 
 from chalicelib.catalog.browse import public_product
 from chalicelib.catalog.models import Product
+from chalicelib.core import clock
 from chalicelib.core.auth import new_secret
 from chalicelib.core.db import LabelledTransaction, TransactionContention, was_condition_failure
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
@@ -119,10 +119,6 @@ class CartView:
         return [Money(currency, amount) for currency, amount in sorted(sums.items())]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def load_cart(ref: CartRef) -> Cart | None:
     try:
         return Cart.get(ref.pk, CART_SK, consistent_read=True)
@@ -155,7 +151,7 @@ def _unavailable(product_id: str) -> NotFound:
 
 
 def _save(ref: CartRef, cart: Cart | None, lines: dict[str, Any]) -> Cart:
-    now = _now()
+    now = clock.stamp()
     version = int(cart.version) if cart is not None else 0
     saved = Cart(ref.pk, CART_SK, user_id=ref.user_id, lines=lines, version=version + 1, updated_at=now)
     if ref.user_id is None:
@@ -190,7 +186,7 @@ def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
             assert product is not None
             if product_id not in lines and len(lines) >= MAX_CART_LINES:
                 raise Conflict(f"A cart holds at most {MAX_CART_LINES} different products.", code="cart_full")
-            added = lines.get(product_id, {}).get("added_at") or _now()
+            added = lines.get(product_id, {}).get("added_at") or clock.stamp()
             lines[product_id] = {"seller_id": product.seller_id, "quantity": quantity, "added_at": added}
         try:
             return _view(ref, _save(ref, cart, lines))
@@ -229,7 +225,7 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
                     MAX_LINE_QUANTITY, int(lines[product_id]["quantity"]) + int(line["quantity"]))}
             elif len(lines) < MAX_CART_LINES:
                 lines[product_id] = dict(line)
-        now = _now()
+        now = clock.stamp()
         version = int(cart.version) if cart is not None else 0
         merged = Cart(mine.pk, CART_SK, user_id=user_id, lines=lines, version=version + 1, updated_at=now,
                       GSI3PK=carts_changed_key(now[:10]), GSI3SK=timed_sort_key(now, user_id))

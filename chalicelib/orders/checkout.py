@@ -34,7 +34,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.accounts.addresses import address_snapshot, snapshot, validated_address
@@ -43,7 +43,7 @@ from chalicelib.accounts.profile import checkout_profile
 from chalicelib.accounts.service import ensure_account, find_user_by_email, get_user
 from chalicelib.catalog.models import Product
 from chalicelib.catalog.stock import StockHold, reserve_writes, stock_changed_event, summed
-from chalicelib.core import throttle
+from chalicelib.core import clock, throttle
 from chalicelib.core.db import LabelledTransaction, TransactionContention
 from chalicelib.core.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
 from chalicelib.core.ids import new_id
@@ -136,13 +136,6 @@ class _Repriced(Exception):
 
 
 # --- reading and checking -----------------------------------------------------------------------
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
 
 
 def _check_key(idempotency_key: str | None) -> str:
@@ -248,7 +241,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
         raise _insufficient(short)
 
     currency = currencies[0]
-    today = _now().date()
+    today = clock.today()
     terms = pricing_terms_of(seller_ids, buyer.user_id) if buyer.user_id else dict.fromkeys(seller_ids, (0, False))
     priced = price_order(
         [LineInput(product_id=pid, seller_id=line["seller_id"], sku=products[pid].sku, title=products[pid].title,
@@ -275,8 +268,8 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
         _guest_account(buyer, data)
     assert buyer.user_id is not None
 
-    order_id, now = new_id("ord"), _now()
-    created, due = _stamp(now), _stamp(now + PAYMENT_WINDOW)
+    order_id, now = new_id("ord"), clock.now()
+    created, due = clock.stamp(now), clock.stamp(now + PAYMENT_WINDOW)
     order = Order(user_key(buyer.user_id), order_sk(order_id), order_id=order_id, user_id=buyer.user_id,
                   email=buyer.email, buyer_name=buyer.name, guest="yes" if buyer.guest else None,
                   status="pending_payment", payment_status="pending", currency=currency,

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
+from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
@@ -53,7 +54,7 @@ from chalicelib.events.service import new_event
 from chalicelib.orders.models import TRANSITIONS, Order, Refund, SubOrder
 from chalicelib.orders.payment import release_unpaid
 from chalicelib.orders.states import order_payment_status, refund_status
-from chalicelib.orders.transitions import holds_of, invalid_transition, move, now_stamp, sub_orders_of
+from chalicelib.orders.transitions import holds_of, invalid_transition, move, sub_orders_of
 from chalicelib.sellers.service import get_seller
 
 MAX_ATTEMPTS = 4
@@ -204,7 +205,7 @@ def _seller_move(seller_id: str, order_id: str, to: str, changes: Mapping[str, A
     def attempt() -> SubOrder:
         sub = get_sub_order(seller_id, order_id)
         transaction = LabelledTransaction()
-        after = move(transaction, sub, to, at=now_stamp(), changes=changes)
+        after = move(transaction, sub, to, at=clock.stamp(), changes=changes)
         commit(transaction)
         return after
 
@@ -223,10 +224,10 @@ def mark_delivered(seller_id: str, order_id: str) -> SubOrder:
     """Delivered: the return window starts; when it ends the part completes by itself
     (:func:`complete_due`)."""
     window = int(get_seller(seller_id).return_window_days)
-    now = datetime.now(UTC)
-    due = (now + timedelta(days=window)).isoformat(timespec="microseconds")
+    now = clock.now()
+    due = clock.stamp(now + timedelta(days=window))
     return _seller_move(seller_id, order_id, "delivered", {
-        "delivered_at": now.isoformat(timespec="microseconds"), "GSI2PK": completion_due_key(due[:10]),
+        "delivered_at": clock.stamp(now), "GSI2PK": completion_due_key(due[:10]),
         "GSI2SK": timed_sort_key(due, seller_id, order_id)})
 
 
@@ -234,8 +235,8 @@ def complete_due(now: datetime | None = None) -> int:
     """Scheduled: complete delivered parts whose return window has ended (one Query per day
     bucket, today's and yesterday's; parts leave the index when they complete or a return
     is requested)."""
-    now = now or datetime.now(UTC)
-    stamp = now.isoformat(timespec="microseconds")
+    now = now or clock.now()
+    stamp = clock.stamp(now)
     completed = 0
     for day in (now - timedelta(days=1), now):
         for due in SubOrder.by_completion_due.query(completion_due_key(day.date().isoformat()),
@@ -245,7 +246,7 @@ def complete_due(now: datetime | None = None) -> int:
                 if sub.status != "delivered":
                     return False
                 transaction = LabelledTransaction()
-                move(transaction, sub, "completed", at=now_stamp(), changes={"GSI2PK": None, "GSI2SK": None})
+                move(transaction, sub, "completed", at=clock.stamp(), changes={"GSI2PK": None, "GSI2SK": None})
                 commit(transaction)
                 return True
 
@@ -277,7 +278,7 @@ def seller_cancel(seller_id: str, order_id: str, *, reason: str) -> SubOrder:
         if sub.status not in SELLER_CANCELLABLE:
             raise invalid_transition(sub, "cancelled")
         order = get_order(sub.user_id, order_id)
-        at = now_stamp()
+        at = clock.stamp()
         transaction = LabelledTransaction()
         after, refunded = _cancel_paid(transaction, order, sub, reason, at)
         add_refunded_total(transaction, order, refunded, at=at)
@@ -296,7 +297,7 @@ def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
             raise invalid_transition(sub, "returned")
         order = get_order(sub.user_id, order_id)
         quantities = {int(line["line"]): int(line.get("return_quantity", 0)) for line in sub.lines}
-        at = now_stamp()
+        at = clock.stamp()
         plan = plan_refund(order, sub, quantities, "returned", at=at)
         transaction = LabelledTransaction()
         changes: dict[str, Any] = {}
@@ -332,7 +333,7 @@ def buyer_cancel(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
             if not release_unpaid(order, subs, "cancelled_by_buyer", cancel_payment=True):
                 raise _Stale
             return buyer_order(user_id, order_id)
-        at = now_stamp()
+        at = clock.stamp()
         transaction = LabelledTransaction()
         refunded = sum(_cancel_paid(transaction, order, sub, "cancelled_by_buyer", at)[1] for sub in subs)
         add_refunded_total(transaction, order, refunded, at=at)
@@ -353,8 +354,8 @@ def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: M
         if "return_requested" not in TRANSITIONS[sub.status]:
             raise invalid_transition(sub, "return_requested")
         window = int(get_seller(seller_id).return_window_days)
-        delivered = datetime.fromisoformat(sub.delivered_at) if sub.delivered_at else None
-        if delivered is None or datetime.now(UTC) > delivered + timedelta(days=window):
+        delivered = clock.parse(sub.delivered_at) if sub.delivered_at else None
+        if delivered is None or clock.now() > delivered + timedelta(days=window):
             raise Conflict(f"The return window of {window} days after delivery has passed.",
                            code="return_window_closed", details={"delivered_at": sub.delivered_at,
                                                                  "return_window_days": window})
@@ -371,7 +372,7 @@ def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: M
             raise ValidationFailed("Some return lines are not possible.", code="invalid_return", details=problems)
         lines = [{**line, "return_quantity": quantities.get(int(line["line"]), 0)} for line in sub.lines]
         transaction = LabelledTransaction()
-        after = move(transaction, sub, "return_requested", at=now_stamp(),
+        after = move(transaction, sub, "return_requested", at=clock.stamp(),
              changes={"lines": lines, "return_reason": reason, "GSI2PK": None, "GSI2SK": None},
              payload={"reason": reason})
         commit(transaction)

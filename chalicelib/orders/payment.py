@@ -40,10 +40,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
+from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.keys import order_sk, payment_due_key, timed_sort_key, transfer_due_key, until_sort_key, user_key
 from chalicelib.core.logging import logger
@@ -53,7 +54,7 @@ from chalicelib.fees.service import record_sale
 from chalicelib.ledger.postings import charge_posting, refund_posting, seller_share_postings
 from chalicelib.ledger.service import apply_postings, posting_items
 from chalicelib.orders.models import Order, SubOrder
-from chalicelib.orders.transitions import holds_of, move, now_stamp, sub_orders_of
+from chalicelib.orders.transitions import holds_of, move, sub_orders_of
 from chalicelib.payments import stripe_gateway
 
 
@@ -126,8 +127,8 @@ def mark_paid(order: Order, payment: Payment) -> bool:
     if order.status != "pending_payment":
         return False
     subs = sub_orders_of([order])[order.order_id]
-    now = datetime.now(UTC)
-    at = now_stamp()
+    now = clock.now()
+    at = clock.stamp()
     transaction = LabelledTransaction()
     transaction.update("order", order, [
         Order.status.set("paid"), Order.payment_status.set("paid"), Order.paid_at.set(at),
@@ -174,7 +175,7 @@ def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, ca
         if intent.status != "canceled":
             return False  # processing: Stripe's verdict decides
     subs = subs if subs is not None else sub_orders_of([order])[order.order_id]
-    at = now_stamp()
+    at = clock.stamp()
     transaction = LabelledTransaction()
     transaction.update("order", order, [Order.status.set("cancelled"), Order.payment_status.set("cancelled"),
                                         Order.cancel_reason.set(reason),
@@ -212,7 +213,7 @@ def refuse_payment(order: Order, payment: Payment, wrong: list[str]) -> None:
         recorded = list(current.payment_problems or [])
         if any(p["received"]["payment_intent_id"] == payment.payment_intent_id for p in recorded):
             return  # a redelivery or the sweep finding it again
-        entry = {**problem, "order_status": current.status, "at": now_stamp()}
+        entry = {**problem, "order_status": current.status, "at": clock.stamp()}
         actions = [Order.payment_problems.set([*recorded, entry])]
         if current.status == "pending_payment" and payment.payment_intent_id == current.payment_intent_id:
             actions += [Order.GSI1PK.remove(), Order.GSI1SK.remove()]  # the sweep cannot end it: an operator does
@@ -272,7 +273,7 @@ def _refund_late_payment(order: Order, payment: Payment) -> None:
 def due_orders(now: datetime) -> list[Order]:
     """Pending orders whose payment window has closed: one Query per day bucket (today and
     yesterday; the sweep runs every few minutes, so older buckets are empty)."""
-    stamp = now.isoformat(timespec="microseconds")
+    stamp = clock.stamp(now)
     found = []
     for day in (now - timedelta(days=1), now):
         found += list(Order.by_payment_due.query(payment_due_key(day.date().isoformat()),
@@ -283,7 +284,7 @@ def due_orders(now: datetime) -> list[Order]:
 def release_expired(now: datetime | None = None) -> int:
     """Scheduled: release every reservation whose payment did not arrive in time."""
     released = 0
-    for stale in due_orders(now or datetime.now(UTC)):
+    for stale in due_orders(now or clock.now()):
         try:
             order = Order.get(stale.PK, stale.SK, consistent_read=True)
         except Order.DoesNotExist:

@@ -9,7 +9,6 @@ States and moves are :data:`chalicelib.orders.models.TRANSITIONS`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.catalog.stock import StockHold
@@ -18,10 +17,6 @@ from chalicelib.core.errors import Conflict
 from chalicelib.core.keys import order_sk, seller_key, sub_order_status_index_key
 from chalicelib.events.service import new_event
 from chalicelib.orders.models import TRANSITIONS, Order, SubOrder
-
-
-def now_stamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def sub_orders_of(orders: list[Order]) -> dict[str, list[SubOrder]]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pynamodb.exceptions import PutError
 
+from chalicelib.core import clock
 from chalicelib.core.auth import new_secret
 from chalicelib.core.cache import Expiring
 from chalicelib.core.db import was_condition_failure, write_transaction
@@ -66,7 +66,7 @@ def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | N
     sellers from that event (:func:`chalicelib.sellers.service.on_settings_changed`)."""
     previous = current_settings()
     settings = MarketplaceSettings(*MARKETPLACE_SETTINGS_KEY, seller_access=seller_access, buyer_access=buyer_access,
-                                   updated_at=datetime.now(UTC).isoformat(), updated_by=operator_id)
+                                   updated_at=clock.stamp(), updated_by=operator_id)
     with write_transaction() as transaction:
         transaction.save(settings)
         transaction.save(new_event("marketplace.settings_changed", {
@@ -79,7 +79,7 @@ def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | N
 def issue_invite(*, operator_id: str | None, note: str | None, expires_in_days: int) -> tuple[SellerInvite, str]:
     """A new invite and its code. Only a hash of the code is stored."""
     code = new_secret(INVITE_PREFIX)
-    invite_id, now = new_id("inv"), datetime.now(UTC).isoformat()
+    invite_id, now = new_id("inv"), clock.stamp()
     expires_at = int(time.time()) + expires_in_days * DAY_SECONDS
     invite = SellerInvite(invite_key(hash_secret(code)), INVITE_SK, invite_id=invite_id, created_at=now,
                           created_by=operator_id, note=note, expires_at=expires_at,
@@ -125,8 +125,8 @@ def revoke_invite(invite_id: str, *, operator_id: str | None) -> InviteState:
     invite = next(iter(SellerInvite.by_id.query(invite_id_index_key(invite_id), limit=1)), None)
     if invite is None:
         raise missing
-    revocation = SellerInvite(invite.PK, REDEEMED_SK, invite_id=invite_id, created_at=datetime.now(UTC).isoformat(),
-                              revoked_at=datetime.now(UTC).isoformat(), revoked_by=operator_id,
+    revocation = SellerInvite(invite.PK, REDEEMED_SK, invite_id=invite_id, created_at=clock.stamp(),
+                              revoked_at=clock.stamp(), revoked_by=operator_id,
                               expires_at=int(invite.expires_at))
     try:
         revocation.save(condition=SellerInvite.PK.does_not_exist())
@@ -184,7 +184,7 @@ def redemption_of(key: str, *, seller_id: str) -> SellerInvite:
     ``attribute_not_exists`` in the seller's creating transaction: that write, not this
     check, is what makes a code single-use."""
     invite = _check_state({item.SK: item for item in SellerInvite.query(key, consistent_read=True)})
-    return SellerInvite(key, REDEEMED_SK, invite_id=invite.invite_id, created_at=datetime.now(UTC).isoformat(),
+    return SellerInvite(key, REDEEMED_SK, invite_id=invite.invite_id, created_at=clock.stamp(),
                         seller_id=seller_id, expires_at=int(invite.expires_at))
 
 

@@ -43,7 +43,7 @@ from chalicelib.accounts.service import (
     new_user,
 )
 from chalicelib.accounts.sessions import start_session
-from chalicelib.core import throttle
+from chalicelib.core import clock, throttle
 from chalicelib.core.db import Stale, failed_conditions, retrying, was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
@@ -80,10 +80,6 @@ TRANSITIONS = {
     "suspend": (("pending", "approved"), "suspended", "seller.suspended", "suspended"),
     "reinstate": (("suspended",), "approved", "seller.reinstated", "reinstated"),
 }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def seller_not_found() -> NotFound:
@@ -143,7 +139,7 @@ def _changes(seller: Seller, values: dict[str, Any]) -> list[Any]:
 def _status_values(seller: Seller, status: str, *, reason: str | None = None) -> dict[str, Any]:
     values: dict[str, Any] = {"status": status, "status_reason": reason, "GSI1PK": seller_status_index_key(status)}
     if status == "approved" and not seller.approved_at:
-        values["approved_at"] = _now()
+        values["approved_at"] = clock.stamp()
     return values
 
 
@@ -185,7 +181,7 @@ def apply(application: Any, *, source_ip: str) -> None:
                       email=email, name=application.name, business_name=application.business_name,
                       country=application.country, default_currency=application.default_currency,
                       vat_id=application.vat_id, password_hash=password_hash, invite_key=invite, source_ip=source_ip,
-                      requested_at=_now(), expires_at=int(time.time()) + APPLICATION_SECONDS).save()
+                      requested_at=clock.stamp(), expires_at=int(time.time()) + APPLICATION_SECONDS).save()
     magic_links.send_link_mail(email, template="seller_application_confirm", purpose="seller_application",
                                ref=application_id, path=CONFIRM_PATH,
                                context={"business_name": application.business_name,
@@ -232,7 +228,7 @@ def _create_seller(found: SellerApplication, existing: Any) -> tuple[Seller, Any
         # redemption's condition cannot, and says so with its own error.
         extra.append(NewItem(marketplace.redemption_of(found.invite_key, seller_id=seller_id),
                              taken=marketplace.invite_used()))
-    now = _now()
+    now = clock.stamp()
     owner = existing if existing is not None else new_user(
         found.email, name=found.name or found.business_name, password_hash=found.password_hash,
         roles=("buyer", "seller"), seller_id=seller_id, email_verified=True)

@@ -52,7 +52,8 @@ def main() -> None:
 
     with local_stack():
         from chalicelib.catalog import service
-        from chalicelib.sellers.models import Seller, seller_key
+        from chalicelib.core.keys import seller_key
+        from chalicelib.sellers.models import Seller
 
         Seller(seller_key("sel_bench"), "PROFILE", seller_id="sel_bench", status="approved", charges_enabled=True,
                business_name="Bench", display_name="Bench", contact_email="bench@example.com", country="DE",

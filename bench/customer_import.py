@@ -233,7 +233,8 @@ def main() -> None:
 
 
 def _put_seller(seller_id: str) -> None:
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
 
     Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, status="approved",
            business_name="Bench GmbH", display_name="Bench", contact_email="bench@example.com", country="DE",

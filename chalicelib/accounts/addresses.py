@@ -10,18 +10,19 @@ concurrent additions cannot exceed it either.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.accounts import validation
-from chalicelib.accounts.models import ADDRESS_PREFIX, Address, User, user_key
+from chalicelib.accounts.models import Address, User
 from chalicelib.accounts.profile import problem, refuse
 from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
+from chalicelib.core import clock
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Code, Conflict, FieldProblem, NotFound
 from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.keys import ADDRESS_PREFIX, address_sk, user_key
 
 MAX_ADDRESSES = 20
 REQUIRED = ("name", "line1", "postal_code", "city", "country")
@@ -41,7 +42,7 @@ def _not_found() -> NotFound:
 
 
 def _address_key(user_id: str, address_id: str) -> tuple[str, str]:
-    return user_key(user_id), f"{ADDRESS_PREFIX}{address_id}"
+    return user_key(user_id), address_sk(address_id)
 
 
 def _validated(fields: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def add_address(user_id: str, fields: dict[str, Any], *, default_shipping: bool 
     only to explain a refusal)."""
     values = _validated(fields)
     address_id = new_id("adr")
-    now = datetime.now(UTC).isoformat()
+    now = clock.stamp()
     pk, sk = _address_key(user_id, address_id)
     address = Address(PK=pk, SK=sk, address_id=address_id, user_id=user_id, created_at=now, updated_at=now,
                       **values)
@@ -125,7 +126,7 @@ def change_address(user_id: str, address_id: str, changes: dict[str, Any], *,
     user = get_active_user(user_id)
     address = _get(user_id, address_id)
     values = _validated({**{name: getattr(address, name) for name in REQUIRED + OPTIONAL}, **changes})
-    now = datetime.now(UTC).isoformat()
+    now = clock.stamp()
     address_actions = [getattr(Address, name).set(value) if value is not None else getattr(Address, name).remove()
                        for name, value in values.items()] + [Address.updated_at.set(now)]
     pointers = _pointer_changes(address_id, {"shipping": default_shipping, "billing": default_billing}, user)

@@ -24,6 +24,7 @@ from pynamodb.exceptions import PutError
 
 from chalicelib.accounts import signed_links
 from chalicelib.core.db import TableModel, was_condition_failure
+from chalicelib.core.keys import CHALLENGE_USED_SK, challenge_key
 from chalicelib.core.peppers import hash_secret
 
 FREE_FAILURES = 5
@@ -85,7 +86,7 @@ def redeem(challenge: str | None, solution: str | None, email: str, bits: int) -
     if leading_zero_bits(digest) < int(claims["d"]):
         return False
     try:
-        ChallengeUse(f"CHALLENGE#{claims['n']}", "USED", expires_at=int(claims["exp"])).save(
+        ChallengeUse(challenge_key(claims["n"]), CHALLENGE_USED_SK, expires_at=int(claims["exp"])).save(
             condition=ChallengeUse.PK.does_not_exist())
     except PutError as error:
         if was_condition_failure(error):

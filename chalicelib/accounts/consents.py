@@ -26,25 +26,18 @@ that URL is refused (405), so a scanner cannot unsubscribe anybody.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.accounts import signed_links
-from chalicelib.accounts.models import (
-    CONSENT_LOG_PREFIX,
-    CONSENT_PREFIX,
-    Consent,
-    ConsentLogEntry,
-    User,
-    user_key,
-)
+from chalicelib.accounts.models import Consent, ConsentLogEntry, User
 from chalicelib.accounts.service import get_active_user
-from chalicelib.core import throttle
+from chalicelib.core import clock, throttle
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import BadRequest, Code
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import CONSENT_LOG_PREFIX, CONSENT_PREFIX, consent_log_sk, consent_sk, user_key
 from chalicelib.core.mail import EmailMessage, enqueue_email
 from chalicelib.core.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
 from chalicelib.core.settings import get_settings
@@ -76,20 +69,16 @@ class ConsentsView:
     log: Page[ConsentLogEntry]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
 def _consent_key(user_id: str, topic: str) -> tuple[str, str]:
-    return user_key(user_id), f"{CONSENT_PREFIX}{topic}"
+    return user_key(user_id), consent_sk(topic)
 
 
 def log_entry(user_id: str, topic: str, action: str, *, method: str, source_ip: str | None,
               at: str | None = None) -> ConsentLogEntry:
     entry_id = new_id("cns")
-    return ConsentLogEntry(PK=user_key(user_id), SK=f"{CONSENT_LOG_PREFIX}{entry_id}", entry_id=entry_id,
+    return ConsentLogEntry(PK=user_key(user_id), SK=consent_log_sk(entry_id), entry_id=entry_id,
                            topic=topic, action=action, method=method, source_ip=source_ip,
-                           text_version=TOPICS[topic], at=at or _now())
+                           text_version=TOPICS[topic], at=at or clock.stamp())
 
 
 def _find(user_id: str, topic: str) -> Consent | None:
@@ -163,7 +152,7 @@ def request(user: User, topic: str, *, method: str, source_ip: str | None, reque
     pk, sk = _consent_key(user.user_id, topic)
     with write_transaction() as transaction:
         transaction.save(Consent(PK=pk, SK=sk, user_id=user.user_id, topic=topic, status="pending",
-                                 text_version=TOPICS[topic], request_id=request_id, updated_at=at or _now()))
+                                 text_version=TOPICS[topic], request_id=request_id, updated_at=at or clock.stamp()))
         transaction.save(log_entry(user.user_id, topic, "requested", method=method, source_ip=source_ip, at=at))
     token = signed_links.sign(_CONFIRM, {"u": user.user_id, "t": topic, "r": request_id},
                               expires_in=CONFIRM_SECONDS)
@@ -188,7 +177,7 @@ def confirm(token: str, *, source_ip: str | None, throttle_by: str | None = None
         raise BadRequest("This confirmation link is not valid.", code=Code.INVALID_CONSENT_TOKEN)
     user_id, topic = claims["u"], claims["t"]
     pk, sk = _consent_key(user_id, topic)
-    now = _now()
+    now = clock.stamp()
     try:
         with write_transaction() as transaction:
             transaction.update(Consent(PK=pk, SK=sk),
@@ -217,7 +206,7 @@ def withdraw(user_id: str, topic: str, *, method: str, source_ip: str | None) ->
         with write_transaction() as transaction:
             transaction.update(Consent(PK=pk, SK=sk),
                                actions=[Consent.status.set("withdrawn"), Consent.request_id.remove(),
-                                        Consent.updated_at.set(_now())],
+                                        Consent.updated_at.set(clock.stamp())],
                                condition=Consent.status.is_in("pending", "granted"))
             transaction.save(log_entry(user_id, topic, "withdrawn", method=method, source_ip=source_ip))
     except TransactWriteError as error:
@@ -240,7 +229,8 @@ def unsubscribe(token: str, *, source_ip: str | None, throttle_by: str | None = 
     if claims is None or claims.get("t") not in TOPICS:
         raise BadRequest("This unsubscribe link is not valid.", code=Code.INVALID_UNSUBSCRIBE_TOKEN)
     withdraw(claims["u"], claims["t"], method="unsubscribe_link", source_ip=source_ip)
-    return ConsentState(topic=claims["t"], status="withdrawn", text_version=TOPICS[claims["t"]], updated_at=_now())
+    return ConsentState(topic=claims["t"], status="withdrawn", text_version=TOPICS[claims["t"]],
+                        updated_at=clock.stamp())
 
 
 def unsubscribe_token(user_id: str, topic: str) -> str:

@@ -19,7 +19,6 @@ Erasure removes or anonymises the personal data and keeps what the law requires:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -27,10 +26,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.accounts import consents, payment_methods, personal_data
 from chalicelib.accounts.events import AccountErased
 from chalicelib.accounts.models import (
-    ADDRESS_PREFIX,
     PERSONAL_USER_ATTRIBUTES,
-    SESSION_PREFIX,
-    WISH_PREFIX,
     Address,
     Consent,
     ConsentLogEntry,
@@ -38,12 +34,12 @@ from chalicelib.accounts.models import (
     SessionFamily,
     User,
     WishlistItem,
-    email_key,
-    user_key,
 )
 from chalicelib.accounts.service import get_active_user, get_user
+from chalicelib.core import clock
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Code, Conflict
+from chalicelib.core.keys import ADDRESS_PREFIX, EMAIL_SK, SESSION_PREFIX, WISH_PREFIX, email_key, user_key
 from chalicelib.core.peppers import hash_secret
 from chalicelib.events.service import new_event
 from chalicelib.payments import stripe_gateway
@@ -120,7 +116,7 @@ def _erase_at_stripe(user: User) -> None:
 def _anonymise(user: User) -> None:
     """One transaction: after it the account is closed and the email free, whatever
     clean-up follows."""
-    now = datetime.now(UTC).isoformat()
+    now = clock.stamp()
     withdrawals = [c for c in consents.current_consents(user.user_id).values() if c.status in ("pending", "granted")]
     try:
         with write_transaction() as transaction:
@@ -130,7 +126,7 @@ def _anonymise(user: User) -> None:
                 User.erased_email_hash.set(hash_secret(f"email:{user.email}")),
                 *(getattr(User, name).remove() for name in PERSONAL_USER_ATTRIBUTES),
             ], condition=User.status == "active")
-            transaction.delete(EmailClaim(PK=email_key(user.email), SK="EMAIL"),
+            transaction.delete(EmailClaim(PK=email_key(user.email), SK=EMAIL_SK),
                                condition=EmailClaim.user_id == user.user_id)
             for consent in withdrawals:
                 transaction.update(consent, actions=[Consent.status.set("withdrawn"), Consent.request_id.remove(),

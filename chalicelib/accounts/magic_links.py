@@ -26,7 +26,6 @@ what a link does to an account is account logic, and this module stays below it.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,11 +33,12 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.models import MagicLink
-from chalicelib.core import throttle
+from chalicelib.core import clock, throttle
 from chalicelib.core.auth import new_secret
 from chalicelib.core.db import was_condition_failure
 from chalicelib.core.errors import Code, Unauthorized
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import MAGIC_SK, magic_link_key
 from chalicelib.core.mail import EmailMessage, LinkPurpose, MailLink, enqueue_email
 from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.core.settings import get_settings
@@ -58,7 +58,7 @@ VERIFY_ATTEMPTS_PER_SOURCE = throttle.Rule("magic-link-verify-source", limit=30,
 
 
 def _key(digest: str) -> tuple[str, str]:
-    return f"MAGIC#{digest}", "MAGIC"
+    return magic_link_key(digest), MAGIC_SK
 
 
 def send_link_mail(email: str, *, template: str, purpose: LinkPurpose, ref: str | None = None,
@@ -94,7 +94,7 @@ def mint(email: str, link: MailLink) -> tuple[str, int]:
     token = new_secret(TOKEN_PREFIX)
     pk, sk = _key(hash_secret(token))
     MagicLink(PK=pk, SK=sk, email=email, purpose=link.purpose, ref=link.ref,
-              requested_at=datetime.now(UTC).isoformat(), expires_at=int(time.time()) + seconds).save()
+              requested_at=clock.stamp(), expires_at=int(time.time()) + seconds).save()
     return f"{get_settings().frontend_url.rstrip('/')}{link.path}?{urlencode({'token': token})}", seconds
 
 

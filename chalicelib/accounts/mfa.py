@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.accounts.models import PROFILE_SK, User, user_key
+from chalicelib.accounts.models import User
 from chalicelib.core.db import was_condition_failure
 from chalicelib.core.errors import Code, NotFound
+from chalicelib.core.keys import PROFILE_SK, user_key
 
 if TYPE_CHECKING:  # imported where used, for cold start
     from pyotp import TOTP

@@ -63,33 +63,6 @@ from pynamodb.attributes import (
 
 from chalicelib.core.db import GSI1, GSI2, TableModel
 
-PROFILE_SK = "PROFILE"
-ADDRESS_PREFIX = "ADDRESS#"
-CONSENT_PREFIX = "CONSENT#"
-CONSENT_LOG_PREFIX = "CONSENTLOG#"
-SESSION_PREFIX = "SESSION#"
-WISH_PREFIX = "WISH#"
-
-
-def user_key(user_id: str) -> str:
-    return f"USER#{user_id}"
-
-
-def signup_key(signup_id: str) -> str:
-    return f"SIGNUP#{signup_id}"
-
-
-def email_key(email: str) -> str:
-    return f"EMAIL#{email}"
-
-
-def wishlisted_key(product_id: str) -> str:
-    return f"WISHLISTED#{product_id}"
-
-
-def birthday_key(month: int, day: int) -> str:
-    return f"BIRTHDAY#{month:02d}-{day:02d}"
-
 
 class User(TableModel):
     user_id = UnicodeAttribute()

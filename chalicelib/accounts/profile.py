@@ -19,11 +19,12 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.accounts import validation
 from chalicelib.accounts.events import AccountUpdated
-from chalicelib.accounts.models import ADDRESS_PREFIX, PROFILE_SK, Address, User, birthday_key, user_key
+from chalicelib.accounts.models import Address, User
 from chalicelib.accounts.service import account_closed, get_active_user
 from chalicelib.core.categories import CATEGORIES
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import FieldProblem, ValidationFailed
+from chalicelib.core.keys import PROFILE_SK, address_sk, birthday_key, user_key
 from chalicelib.events.service import new_event
 
 PREFERENCE_LIMIT = 20  # entries per preference list
@@ -175,7 +176,7 @@ def checkout_profile(user_id: str) -> CheckoutProfile:
     default addresses. Round trips: GetItem(user), BatchGetItem(default addresses)."""
     user = get_active_user(user_id)
     wanted = {user.default_shipping_address_id, user.default_billing_address_id} - {None}
-    keys = [(user_key(user_id), f"{ADDRESS_PREFIX}{address_id}") for address_id in wanted]
+    keys = [(user_key(user_id), address_sk(address_id)) for address_id in wanted]
     found = {a.address_id: a for a in Address.batch_get(keys)} if keys else {}
     return CheckoutProfile(user_id=user.user_id, email=user.email, name=user.name, language=user.language,
                            vat_id=user.vat_id, shipping_address=found.get(user.default_shipping_address_id or ""),

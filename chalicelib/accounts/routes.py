@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from chalice import Blueprint, Response
 
 from chalicelib.accounts import schemas
+from chalicelib.core import clock
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import current_request, operation, parse_body, request_header
 
@@ -155,7 +154,7 @@ def delete_me(principal: Principal) -> Response:
 def export_me(principal: Principal) -> schemas.AccountExport:
     from chalicelib.accounts import data_rights
 
-    return schemas.account_export(data_rights.export(principal.own_user_id), datetime.now(UTC).isoformat())
+    return schemas.account_export(data_rights.export(principal.own_user_id), clock.stamp())
 
 
 # --- address book ---------------------------------------------------------------------------------------------

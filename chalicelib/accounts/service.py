@@ -31,7 +31,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -40,12 +39,13 @@ from pynamodb.expressions.update import Action
 from chalicelib.accounts import magic_links
 from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.events import AccountCreated, InvitationAccepted
-from chalicelib.accounts.models import PROFILE_SK, EmailClaim, SignUp, User, email_key, signup_key, user_key
+from chalicelib.accounts.models import EmailClaim, SignUp, User
 from chalicelib.accounts.sessions import Session, start_session
-from chalicelib.core import throttle
+from chalicelib.core import clock, throttle
 from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, Code, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import EMAIL_SK, PROFILE_SK, SIGNUP_SK, email_key, signup_key, user_key
 from chalicelib.core.logging import logger
 from chalicelib.core.passwords import hash_password, needs_rehash, password_problems, verify_password
 from chalicelib.events.service import new_event, record_event
@@ -83,7 +83,7 @@ def new_user(email: str, *, name: str = "", password: str | None = None, roles: 
     user_id = new_id("usr")
     return User(PK=user_key(user_id), SK=PROFILE_SK, user_id=user_id, email=email, name=name,
                 password_hash=hash_password(password) if password else password_hash, roles=set(roles),
-                seller_id=seller_id, created_at=datetime.now(UTC).isoformat(), email_verified=email_verified,
+                seller_id=seller_id, created_at=clock.stamp(), email_verified=email_verified,
                 status=status)
 
 
@@ -113,7 +113,7 @@ def create_user(user: User, *, together_with: Iterable[Any | NewItem] = (),
     Raises EmailTaken when the email already has an account, else the error of the first
     item whose key was taken (DynamoDB reports the failed condition per item).
     """
-    claim = EmailClaim(PK=email_key(user.email), SK="EMAIL", user_id=user.user_id)
+    claim = EmailClaim(PK=email_key(user.email), SK=EMAIL_SK, user_id=user.user_id)
     event = new_event(AccountCreated(user_id=user.user_id, email=user.email, name=user.name,
                                      roles=sorted(user.roles), **(event_payload or {})))
     # (item, error when its key exists) in the order written; None: saved unconditionally.
@@ -146,7 +146,7 @@ def create_user(user: User, *, together_with: Iterable[Any | NewItem] = (),
 def find_user_by_email(email: str) -> User | None:
     """GetItem(claim) then GetItem(user)."""
     try:
-        claim = EmailClaim.get(email_key(email), "EMAIL")
+        claim = EmailClaim.get(email_key(email), EMAIL_SK)
     except EmailClaim.DoesNotExist:
         return None
     return get_user(claim.user_id)
@@ -195,9 +195,9 @@ def register(*, email: str, password: str, name: str, newsletter: bool = False, 
                                    context={"name": existing.name or name})
         return
     signup_id = new_id("sgn")
-    SignUp(PK=signup_key(signup_id), SK="SIGNUP", signup_id=signup_id, email=email, name=name,
+    SignUp(PK=signup_key(signup_id), SK=SIGNUP_SK, signup_id=signup_id, email=email, name=name,
            password_hash=password_hash, newsletter=newsletter, source_ip=client_address or source_ip,
-           requested_at=datetime.now(UTC).isoformat(), expires_at=int(time.time()) + SIGN_UP_SECONDS).save()
+           requested_at=clock.stamp(), expires_at=int(time.time()) + SIGN_UP_SECONDS).save()
     magic_links.send_link_mail(email, template="sign_up_confirm", purpose="sign_up", ref=signup_id,
                                path=SIGN_UP_PATH, context={"name": name})
 
@@ -210,7 +210,7 @@ def complete_sign_up(signup_id: str | None, email: str) -> User:
 
     Round trips: GetItem(sign-up), TransactWriteItems(claim, user, event), DeleteItem(sign-up)."""
     try:
-        signup = SignUp.get(signup_key(signup_id or ""), "SIGNUP")
+        signup = SignUp.get(signup_key(signup_id or ""), SIGNUP_SK)
     except SignUp.DoesNotExist:
         signup = None
     if signup is None or signup.email != email:

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.accounts.models import PROFILE_SK, SESSION_PREFIX, RefreshToken, SessionFamily, User, user_key
-from chalicelib.core import revocations, throttle
+from chalicelib.accounts.models import RefreshToken, SessionFamily, User
+from chalicelib.core import clock, revocations, throttle
 from chalicelib.core.auth import issue_access_token, new_secret
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Code, Unauthorized
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import PROFILE_SK, REFRESH_SK, SESSION_PREFIX, refresh_token_key, session_sk, user_key
 from chalicelib.core.peppers import hash_secret, secret_hashes
 
 REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
@@ -41,18 +41,18 @@ class Session:
 
 
 def _refresh_item(token: str, *, user_id: str, family_id: str, now: int) -> RefreshToken:
-    return RefreshToken(PK=f"REFRESH#{hash_secret(token)}", SK="REFRESH", user_id=user_id, family_id=family_id,
+    return RefreshToken(PK=refresh_token_key(hash_secret(token)), SK=REFRESH_SK, user_id=user_id, family_id=family_id,
                         expires_at=now + REFRESH_TOKEN_SECONDS)
 
 
 def _presented(token: str) -> RefreshToken | None:
     """The stored refresh token under any pepper version (one BatchGetItem)."""
-    keys = [(f"REFRESH#{digest}", "REFRESH") for digest in secret_hashes(token)]
+    keys = [(refresh_token_key(digest), REFRESH_SK) for digest in secret_hashes(token)]
     return next(iter(RefreshToken.batch_get(keys)), None)
 
 
 def family_key(user_id: str, family_id: str) -> tuple[str, str]:
-    return user_key(user_id), f"{SESSION_PREFIX}{family_id}"
+    return user_key(user_id), session_sk(family_id)
 
 
 def _access(user: User, family_id: str, auth_time: int) -> tuple[str, int]:
@@ -63,7 +63,7 @@ def _access(user: User, family_id: str, auth_time: int) -> tuple[str, int]:
 def _auth_time(family: SessionFamily) -> int:
     if family.auth_time is not None:
         return int(family.auth_time)
-    return int(datetime.fromisoformat(family.created_at).timestamp()) if family.created_at else 0
+    return int(clock.parse(family.created_at).timestamp()) if family.created_at else 0
 
 
 def start_session(user: User) -> Session:
@@ -72,7 +72,7 @@ def start_session(user: User) -> Session:
     family_id = new_id("ses")
     token = new_secret(REFRESH_PREFIX)
     pk, sk = family_key(user.user_id, family_id)
-    family = SessionFamily(PK=pk, SK=sk, user_id=user.user_id, created_at=datetime.now(UTC).isoformat(),
+    family = SessionFamily(PK=pk, SK=sk, user_id=user.user_id, created_at=clock.stamp(),
                            auth_time=now, expires_at=now + REFRESH_TOKEN_SECONDS * 12)
     with write_transaction() as transaction:
         transaction.save(family)

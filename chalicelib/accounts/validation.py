@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from chalicelib.core import clock
+
 # ISO 3166-1 alpha-2, officially assigned codes.
 COUNTRIES = frozenset({
     "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB", "BD",
@@ -74,7 +76,7 @@ def normalise_phone(raw: str) -> str:
 
 def check_birthday(day: int, month: int, year: int | None, *, today: date | None = None) -> None:
     """A real calendar date; without a year 29 February is allowed (it exists in leap years)."""
-    today = today or date.today()
+    today = today or clock.today()
     try:
         born = date(year if year is not None else 2000, month, day)
     except ValueError:

@@ -21,18 +21,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.catalog.listings import ALL_SCOPE
-from chalicelib.catalog.models import (
-    ProductListing,
-    newest_index_key,
-    price_index_key,
-    price_sort_key,
-)
+from chalicelib.catalog.models import ProductListing
 from chalicelib.catalog.schemas import MAX_PRICE, BrowseQuery
 from chalicelib.catalog.search import brand_key, lookup_key, matches, query_terms, words
 from chalicelib.catalog.service import find_product, product_not_found
 from chalicelib.core.errors import Code, ValidationFailed
 from chalicelib.core.ids import has_prefix
+from chalicelib.core.keys import (
+    ALL_SCOPE,
+    category_browse_scope,
+    newest_index_key,
+    price_index_key,
+    price_sort_key,
+    seller_browse_scope,
+    word_browse_scope,
+)
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.sellers.models import Seller
 from chalicelib.sellers.service import get_seller, seller_not_found, sellers_by_id
@@ -64,13 +67,13 @@ def _plan(query: BrowseQuery) -> _Plan:
     brand = brand_key(query.brand) if query.brand is not None else None
     brand_words = words(query.brand)
     if query.seller_id:
-        scope = f"SELLER#{query.seller_id}"
+        scope = seller_browse_scope(query.seller_id)
     elif terms:
-        scope = f"WORD#{lookup_key(terms)}"
+        scope = word_browse_scope(lookup_key(terms))
     elif brand_words:  # brand words are always searchable words of the product
-        scope = f"WORD#{lookup_key(brand_words)}"
+        scope = word_browse_scope(lookup_key(brand_words))
     elif query.category:
-        scope = f"CAT#{query.category}"
+        scope = category_browse_scope(query.category)
     else:
         scope = ALL_SCOPE
     by_price = query.sort != "newest"
@@ -90,7 +93,7 @@ def _plan(query: BrowseQuery) -> _Plan:
 
     # Whether entries of the partition may fail the filters (then read full Query pages).
     filtering = bool(
-        (query.category and scope != f"CAT#{query.category}")
+        (query.category and scope != category_browse_scope(query.category))
         or query.brand is not None or terms or query.in_stock is not None
         or (not by_price and (currency is not None or query.min_price is not None or query.max_price is not None)))
     if by_price:
@@ -155,7 +158,7 @@ def count_listed_products(seller_id: str) -> int:
     """How many products a seller has on sale (active, not hidden), for a storefront.
     A COUNT Query of the seller's listing partition: 1 round trip per ~1 MB of entries
     (thousands of products). It does not check the seller's own standing."""
-    listed: int = ProductListing.by_newest.count(newest_index_key(f"SELLER#{seller_id}"))
+    listed: int = ProductListing.by_newest.count(newest_index_key(seller_browse_scope(seller_id)))
     return listed
 
 

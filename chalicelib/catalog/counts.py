@@ -31,9 +31,10 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from chalicelib.catalog.models import ProductListing, newest_index_key
+from chalicelib.catalog.models import ProductListing
 from chalicelib.core.cache import Expiring
 from chalicelib.core.categories import CATEGORIES, DEPARTMENTS
+from chalicelib.core.keys import category_browse_scope, newest_index_key, seller_browse_scope
 from chalicelib.sellers.service import not_selling_seller_ids
 
 COUNT_WORKERS = 8
@@ -42,7 +43,7 @@ LEAVES = tuple(slug for slug, node in CATEGORIES.items() if node.is_leaf)
 
 
 def _listed_in(leaf: str) -> int:
-    listed: int = ProductListing.by_newest.count(newest_index_key(f"CAT#{leaf}"))
+    listed: int = ProductListing.by_newest.count(newest_index_key(category_browse_scope(leaf)))
     return listed
 
 
@@ -50,7 +51,7 @@ def _not_on_sale() -> Counter[str]:
     """Listed products per leaf category of sellers who cannot sell now."""
     hidden: Counter[str] = Counter()
     for seller_id in not_selling_seller_ids():
-        for entry in ProductListing.by_newest.query(newest_index_key(f"SELLER#{seller_id}"),
+        for entry in ProductListing.by_newest.query(newest_index_key(seller_browse_scope(seller_id)),
                                                     attributes_to_get=["category"]):
             hidden[entry.category] += 1
     return hidden

@@ -9,27 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.catalog.models import (
-    LISTING_PREFIX,
-    Product,
-    ProductListing,
+from chalicelib.catalog.models import Product, ProductListing
+from chalicelib.catalog.search import index_keys, product_words
+from chalicelib.core.categories import lineage
+from chalicelib.core.keys import (
+    ALL_SCOPE,
+    category_browse_scope,
+    listing_sk,
     newest_index_key,
     price_index_key,
     price_sort_key,
     product_pk,
+    seller_browse_scope,
+    timed_sort_key,
+    word_browse_scope,
 )
-from chalicelib.catalog.search import index_keys, product_words
-from chalicelib.core.categories import lineage
-
-ALL_SCOPE = "ALL"
 
 
 def scopes(product: Product) -> list[str]:
     """Every listing a listed product appears in; none for drafts, archived or hidden ones."""
     if not product.is_listed:
         return []
-    return [ALL_SCOPE, *(f"CAT#{slug}" for slug in lineage(product.category)), f"SELLER#{product.seller_id}",
-            *(f"WORD#{key}" for key in index_keys(product_words(product.title, product.brand)))]
+    return [ALL_SCOPE, *(category_browse_scope(slug) for slug in lineage(product.category)),
+            seller_browse_scope(product.seller_id),
+            *(word_browse_scope(key) for key in index_keys(product_words(product.title, product.brand)))]
 
 
 def summary(product: Product | None) -> dict[str, Any] | None:
@@ -51,10 +54,10 @@ def entries(product: Product) -> list[ProductListing]:
         return []
     return [
         ProductListing(
-            PK=product_pk(product.product_id), SK=f"{LISTING_PREFIX}{scope}",
+            PK=product_pk(product.product_id), SK=listing_sk(scope),
             GSI1PK=price_index_key(scope, product.currency),
             GSI1SK=price_sort_key(int(product.price), product.product_id),
-            GSI2PK=newest_index_key(scope), GSI2SK=f"{product.created_at}#{product.product_id}",
+            GSI2PK=newest_index_key(scope), GSI2SK=timed_sort_key(product.created_at, product.product_id),
             **shown,
         )
         for scope in scopes(product)
@@ -63,4 +66,4 @@ def entries(product: Product) -> list[ProductListing]:
 
 def entry_key(product_id: str, scope: str) -> ProductListing:
     """A listing entry addressed by key only, for deletion."""
-    return ProductListing(PK=product_pk(product_id), SK=f"{LISTING_PREFIX}{scope}")
+    return ProductListing(PK=product_pk(product_id), SK=listing_sk(scope))

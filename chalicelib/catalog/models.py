@@ -67,44 +67,6 @@ from pynamodb.attributes import (
 from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
 
 STATUSES = ("draft", "active", "archived")
-PRODUCT_PREFIX = "PRODUCT#"
-SKU_PREFIX = "SKU#"
-LISTING_PREFIX = "LIST#"
-POINTER_SK = "PRODUCT"
-PRICE_DIGITS = 12
-
-
-def seller_key(seller_id: str) -> str:
-    return f"SELLER#{seller_id}"
-
-
-def product_sk(product_id: str) -> str:
-    return f"{PRODUCT_PREFIX}{product_id}"
-
-
-def product_pk(product_id: str) -> str:
-    """The partition of a product's pointer and listing entries."""
-    return f"{PRODUCT_PREFIX}{product_id}"
-
-
-def sku_sk(sku: str) -> str:
-    return f"{SKU_PREFIX}{sku}"
-
-
-def status_index_key(seller_id: str, status: str) -> str:
-    return f"SELLER#{seller_id}#PRODUCTS#{status}"
-
-
-def price_index_key(scope: str, currency: str) -> str:
-    return f"CATALOG#{scope}#{currency}"
-
-
-def price_sort_key(price: int, product_id: str) -> str:
-    return f"{price:0{PRICE_DIGITS}d}#{product_id}"
-
-
-def newest_index_key(scope: str) -> str:
-    return f"CATALOG#{scope}"
 
 
 class Product(TableModel):

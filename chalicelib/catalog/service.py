@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from threading import Lock
 from typing import Any, Literal
 
@@ -28,22 +27,23 @@ from chalicelib.catalog.events import (
     ProductUnhidden,
     ProductUpdated,
 )
-from chalicelib.catalog.models import (
-    POINTER_SK,
-    PRODUCT_PREFIX,
-    Product,
-    ProductPointer,
-    SkuClaim,
-    product_pk,
-    product_sk,
-    seller_key,
-    sku_sk,
-    status_index_key,
-)
+from chalicelib.catalog.models import Product, ProductPointer, SkuClaim
 from chalicelib.catalog.schemas import BulkRow, ProductCreate, ProductPatch, RowError, RowResult
+from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction, Stale, TableModel, retrying
 from chalicelib.core.errors import AgoraError, Code, Conflict, FieldProblem, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.keys import (
+    LISTING_PREFIX,
+    POINTER_SK,
+    PRODUCT_PREFIX,
+    SKU_PREFIX,
+    product_pk,
+    product_sk,
+    product_status_index_key,
+    seller_key,
+    sku_sk,
+)
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event
@@ -60,10 +60,6 @@ BULK_WORKERS = 8
 # Changes to these fields are reported in catalog.product_updated events.
 TRACKED_FIELDS = ("sku", "title", "description", "category", "brand", "attributes", "images", "price", "currency",
                   "stock", "status")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def product_not_found() -> NotFound:
@@ -96,10 +92,10 @@ def find_product(product_id: str) -> Product:
 
 def list_seller_products(seller_id: str, *, status: str | None, cursor: str | None, limit: int) -> Page[Product]:
     """The seller's products, newest first, optionally of one status (1 Query)."""
-    scope = f"SELLER#{seller_id}/products/{status or 'all'}"
+    scope = f"{seller_key(seller_id)}/products/{status or 'all'}"
     start = decode_cursor(cursor, scope=scope)
     if status:
-        results = Product.by_status.query(status_index_key(seller_id, status), scan_index_forward=False,
+        results = Product.by_status.query(product_status_index_key(seller_id, status), scan_index_forward=False,
                                           limit=limit, last_evaluated_key=start)
     else:
         results = Product.query(seller_key(seller_id), Product.SK.startswith(PRODUCT_PREFIX),
@@ -116,7 +112,7 @@ class _Raced(Stale):
 
 
 def _index(product: Product) -> None:
-    product.GSI3PK = status_index_key(product.seller_id, product.status)
+    product.GSI3PK = product_status_index_key(product.seller_id, product.status)
     product.GSI3SK = product.product_id
 
 
@@ -126,7 +122,7 @@ def _commit(old: Product | None, new: Product | None, events: list[OutboxEvent])
     transaction = LabelledTransaction()
     product_id = (new or old).product_id  # type: ignore[union-attr]  # a commit has old, new or both
     wanted = listings.entries(new) if new is not None else []
-    wanted_scopes = [entry.SK.removeprefix("LIST#") for entry in wanted]
+    wanted_scopes = [entry.SK.removeprefix(LISTING_PREFIX) for entry in wanted]
     had_scopes = list(old.listed) if old is not None else []
     if (wanted_scopes, listings.summary(new)) != (had_scopes, listings.summary(old)):
         for scope in sorted(set(had_scopes) - set(wanted_scopes)):
@@ -183,7 +179,7 @@ def _changed(old: Product, changes: dict[str, Any]) -> Product | None:
     for field, value in changes.items():
         setattr(new, field, value)
     new.version = int(old.version) + 1
-    new.updated_at = _now()
+    new.updated_at = clock.stamp()
     if new.status == "active" and not new.published_at:
         new.published_at = new.updated_at
     return new
@@ -239,7 +235,7 @@ class _Standing:
 # --- seller operations -------------------------------------------------------------------
 
 def _create(seller_id: str, data: ProductCreate, standing: _Standing) -> Product:
-    product_id, now = new_id("prd"), _now()
+    product_id, now = new_id("prd"), clock.stamp()
     product = Product(PK=seller_key(seller_id), SK=product_sk(product_id), product_id=product_id,
                       seller_id=seller_id, version=1, created_at=now, updated_at=now, hidden=False,
                       published_at=now if data.status == "active" else None, **data.stored())
@@ -367,7 +363,7 @@ def bulk_upsert(seller_id: str, rows: list[dict[str, Any]]) -> list[RowResult]:
         first_row_of[row.sku] = i
         valid[i] = row
 
-    claims = {claim.SK.removeprefix("SKU#"): claim.product_id for claim in _batch_get(
+    claims = {claim.SK.removeprefix(SKU_PREFIX): claim.product_id for claim in _batch_get(
         SkuClaim, [(seller_key(seller_id), sku_sk(row.sku)) for row in valid.values()])}
     existing = {product.product_id: product for product in _batch_get(
         Product, [(seller_key(seller_id), product_sk(pid)) for pid in claims.values()])}
@@ -420,7 +416,7 @@ def _moderate(product_id: str, changes: Callable[[Product], dict[str, Any] | Non
 def hide_product(operator_id: str, product_id: str, reason: str) -> Product:
     """Take a product off browse and search at once; the seller sees why. Hiding a hidden
     product again replaces the reason."""
-    return _moderate(product_id, lambda _: {"hidden": True, "hidden_reason": reason, "hidden_at": _now(),
+    return _moderate(product_id, lambda _: {"hidden": True, "hidden_reason": reason, "hidden_at": clock.stamp(),
                                             "hidden_by": operator_id},
                      ProductHidden, {"reason": reason, "operator_id": operator_id})
 

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.catalog import listings
 from chalicelib.catalog.events import ProductBackInStock, StockChanged, StockedProduct
-from chalicelib.catalog.models import LISTING_PREFIX, Product, ProductListing, product_pk, product_sk, seller_key
+from chalicelib.catalog.models import Product, ProductListing
+from chalicelib.core import clock
 from chalicelib.core.db import ItemWrite, LabelledTransaction, TransactionContention
+from chalicelib.core.keys import ALL_SCOPE, listing_sk, product_pk, product_sk, seller_key
 from chalicelib.events.models import OutboxEvent
 from chalicelib.events.registry import Delivered
 from chalicelib.events.service import new_event
@@ -61,17 +62,13 @@ def summed(holds: Iterable[StockHold]) -> list[StockHold]:
     return list(merged.values())
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def _product(hold: StockHold) -> Product:
     return Product(seller_key(hold.seller_id), product_sk(hold.product_id))
 
 
 def reserve_writes(holds: Iterable[StockHold]) -> list[ItemWrite]:
     """The stock updates of a checkout, one per product, in the order of :func:`summed`."""
-    now, writes = _now(), []
+    now, writes = clock.stamp(), []
     for hold in summed(holds):
         if hold.quantity <= 0 or hold.price is None:
             raise ValueError("a reservation needs a positive quantity and the price it was priced at")
@@ -85,7 +82,7 @@ def reserve_writes(holds: Iterable[StockHold]) -> list[ItemWrite]:
 def release_writes(holds: Iterable[StockHold]) -> list[ItemWrite]:
     """Give reserved stock back (payment failed or expired, order cancelled, return restocked).
     Products are never deleted once they were on sale, so the product is there."""
-    now = _now()
+    now = clock.stamp()
     return [ItemWrite(_product(hold), condition=Product.PK.exists(), actions=(
         Product.stock.add(hold.quantity), Product.version.add(1), Product.updated_at.set(now)))
         for hold in summed(StockHold(h.seller_id, h.product_id, h.quantity) for h in holds)]
@@ -139,7 +136,7 @@ def stale_listings(products: list[dict[str, str]]) -> list[Product]:
         found = {p.product_id: p for p in Product.batch_get(
             [(seller_key(p["seller_id"]), product_sk(p["product_id"])) for p in chunk], consistent_read=True)}
         shown = {e.product_id: e for e in ProductListing.batch_get(
-            [(product_pk(p["product_id"]), f"{LISTING_PREFIX}{listings.ALL_SCOPE}") for p in chunk],
+            [(product_pk(p["product_id"]), listing_sk(ALL_SCOPE)) for p in chunk],
             consistent_read=True)}
         for wanted in chunk:
             product, entry = found.get(wanted["product_id"]), shown.get(wanted["product_id"])

@@ -11,13 +11,14 @@ a product, and accounts sit below the catalog. It is in the buyer's data export 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from chalicelib.accounts.models import WISH_PREFIX, User, WishlistItem, user_key, wishlisted_key
+from chalicelib.accounts.models import User, WishlistItem
 from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
-from chalicelib.catalog.models import Product, product_sk, seller_key
+from chalicelib.catalog.models import Product
 from chalicelib.catalog.service import find_product, product_not_found
+from chalicelib.core import clock
 from chalicelib.core.errors import Code, Conflict, NotFound
+from chalicelib.core.keys import WISH_PREFIX, product_sk, seller_key, user_key, wish_sk, wishlisted_key
 
 MAX_WISHES = 100
 BATCH_GET_SIZE = 100
@@ -30,7 +31,7 @@ class Wish:
 
 
 def _key(user_id: str, product_id: str) -> tuple[str, str]:
-    return user_key(user_id), f"{WISH_PREFIX}{product_id}"
+    return user_key(user_id), wish_sk(product_id)
 
 
 def add(user_id: str, product_id: str) -> Wish:
@@ -43,7 +44,7 @@ def add(user_id: str, product_id: str) -> Wish:
         raise product_not_found()
     pk, sk = _key(user_id, product_id)
     item = WishlistItem(PK=pk, SK=sk, user_id=user_id, product_id=product_id, seller_id=product.seller_id,
-                        added_at=datetime.now(UTC).isoformat(), price_when_added=int(product.price),
+                        added_at=clock.stamp(), price_when_added=int(product.price),
                         currency_when_added=product.currency, GSI2PK=wishlisted_key(product_id), GSI2SK=pk)
     if not save_counted(item, User.wishlist_count, MAX_WISHES):
         try:

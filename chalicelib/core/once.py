@@ -18,12 +18,13 @@ after the window in which redeliveries can happen.
 from __future__ import annotations
 
 import contextlib
-import time
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError
 
+from chalicelib.core import clock
 from chalicelib.core.db import TableModel, was_condition_failure
+from chalicelib.core.keys import ONCE_SK, once_key
 
 DEFAULT_WINDOW_SECONDS = 7 * 24 * 3600
 # Longer than any Lambda that does such work may run (30 s, .chalice/config.json), shorter
@@ -54,12 +55,8 @@ class OnceMarker(TableModel):
     expires_at = NumberAttribute()
 
 
-def _now() -> int:
-    return int(time.time())
-
-
 def _marker(key: str) -> OnceMarker:
-    return OnceMarker(PK=f"ONCE#{key}", SK="ONCE")
+    return OnceMarker(PK=once_key(key), SK=ONCE_SK)
 
 
 def begin(key: str, *, lease_seconds: int = DEFAULT_LEASE_SECONDS,
@@ -67,7 +64,7 @@ def begin(key: str, *, lease_seconds: int = DEFAULT_LEASE_SECONDS,
     """Start the work named ``key``: True when this caller should do it now, False when it
     was done before. Raises :class:`InProgress` while another caller's lease holds.
     One conditional PutItem; a GetItem more only when the key was taken."""
-    now = _now()
+    now = int(clock.epoch())
     marker = _marker(key)
     marker.status, marker.lease_until, marker.expires_at = IN_PROGRESS, now + lease_seconds, now + window_seconds
     taken_over = (OnceMarker.status == IN_PROGRESS) & (OnceMarker.lease_until < now)
@@ -90,7 +87,7 @@ def begin(key: str, *, lease_seconds: int = DEFAULT_LEASE_SECONDS,
 def complete(key: str, *, window_seconds: int = DEFAULT_WINDOW_SECONDS) -> None:
     """Mark the work done, after it succeeded. One PutItem."""
     marker = _marker(key)
-    marker.status, marker.expires_at = DONE, _now() + window_seconds
+    marker.status, marker.expires_at = DONE, int(clock.epoch()) + window_seconds
     marker.save()
 
 
@@ -98,7 +95,7 @@ def claim(key: str, *, window_seconds: int = DEFAULT_WINDOW_SECONDS) -> bool:
     """Claim ``key`` for work that is done in the same step (one conditional PutItem);
     False if somebody claimed it before, whatever its state."""
     marker = _marker(key)
-    marker.status, marker.expires_at = DONE, _now() + window_seconds
+    marker.status, marker.expires_at = DONE, int(clock.epoch()) + window_seconds
     try:
         marker.save(condition=OnceMarker.PK.does_not_exist())
     except PutError as error:

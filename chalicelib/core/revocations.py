@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from pynamodb.attributes import NumberAttribute
 
 from chalicelib.core.db import TableModel
+from chalicelib.core.keys import revoked_sessions_key, session_sk
 
 # As long as the longest-lived access token (core.auth.ACCESS_TOKEN_SECONDS), plus clock skew.
 KEEP_SECONDS = 15 * 60 + 60
@@ -29,7 +30,7 @@ class RevokedSession(TableModel):
 
 
 def _key(user_id: str, session_id: str) -> tuple[str, str]:
-    return f"REVOKED#{user_id}", f"SESSION#{session_id}"
+    return revoked_sessions_key(user_id), session_sk(session_id)
 
 
 def revoke(user_id: str, session_ids: Iterable[str], *, now: float | None = None) -> None:

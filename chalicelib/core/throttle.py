@@ -39,6 +39,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.core.db import TableModel, was_condition_failure
 from chalicelib.core.errors import Code, TooManyRequests
+from chalicelib.core.keys import PACE_SK, pace_key, throttle_window_key, throttle_window_sk
 from chalicelib.core.peppers import hash_secret
 
 UNKNOWN_SOURCE = "unknown"
@@ -65,10 +66,15 @@ class _Window:
     ends_at: int
 
 
+def _subject_hash(rule: Rule | Pacing, subject: str) -> str:
+    """Keyed, so a counter's key names no e-mail address or IP."""
+    return hash_secret(f"{rule.name}:{subject}")[:40]
+
+
 def _window(rule: Rule, subject: str, now: int) -> _Window:
     start = now - now % rule.window_seconds
-    return _Window(pk=f"THROTTLE#{rule.name}#{hash_secret(f'{rule.name}:{subject}')[:40]}",
-                   sk=f"WINDOW#{start}", ends_at=start + rule.window_seconds)
+    return _Window(pk=throttle_window_key(rule.name, _subject_hash(rule, subject)),
+                   sk=throttle_window_sk(start), ends_at=start + rule.window_seconds)
 
 
 def _too_many(window: _Window, now: int) -> TooManyRequests:
@@ -156,7 +162,7 @@ def pace(rule: Pacing, subject: str, *, now: float | None = None) -> bool:
     Of two parallel calls inside one gap, one goes ahead (the write is conditioned on the
     state read)."""
     moment = int(now if now is not None else time.time())
-    pk, sk = f"PACE#{rule.name}#{hash_secret(f'{rule.name}:{subject}')[:40]}", "PACE"
+    pk, sk = pace_key(rule.name, _subject_hash(rule, subject)), PACE_SK
     try:
         marker: PaceMarker | None = PaceMarker.get(pk, sk, consistent_read=True)
     except PaceMarker.DoesNotExist:

@@ -25,11 +25,12 @@ from __future__ import annotations
 import csv
 import io
 
-from chalicelib.accounts.models import CONSENT_PREFIX, Consent, user_key
+from chalicelib.accounts.models import Consent
+from chalicelib.core.keys import CUSTOMER_PREFIX, GROUP_PREFIX, consent_sk, seller_key, user_key
 from chalicelib.core.money import CURRENCY_EXPONENTS
 from chalicelib.core.pagination import decode_cursor, encode_cursor
 from chalicelib.customers import service
-from chalicelib.customers.models import Customer, CustomerGroup, seller_key
+from chalicelib.customers.models import Customer, CustomerGroup
 
 EXPORT_ROWS = 20_000  # ~2.5 MB of CSV, well under Lambda's 6 MB response limit
 COLUMNS = ("customer_id", "name", "email", "group", "tax_exempt", "tax_exempt_reason", "vat_id", "order_count",
@@ -54,7 +55,7 @@ def format_amount(amount: int, currency: str) -> str:
 
 def newsletter_consents(user_ids: list[str]) -> dict[str, str]:
     """User id -> status of the newsletter consent, for those who have a consent record."""
-    keys = [(user_key(u), f"{CONSENT_PREFIX}newsletter") for u in user_ids]
+    keys = [(user_key(u), consent_sk("newsletter")) for u in user_ids]
     return {c.user_id: c.status for c in Consent.batch_get(keys)} if keys else {}
 
 
@@ -73,10 +74,11 @@ def _row(customer: Customer, group_names: dict[str, str], consents: dict[str, st
 def export_customers(seller_id: str, *, cursor: str | None = None) -> tuple[str, str | None]:
     """(CSV text, cursor of the next part or None)."""
     scope = f"{seller_key(seller_id)}/customers/export"
-    customers, next_key = service.query_page(Customer.query, seller_key(seller_id), Customer.SK.startswith("CUSTOMER#"),
-                                        limit=EXPORT_ROWS, start=decode_cursor(cursor, scope=scope))
+    customers, next_key = service.query_page(Customer.query, seller_key(seller_id),
+                                             Customer.SK.startswith(CUSTOMER_PREFIX),
+                                             limit=EXPORT_ROWS, start=decode_cursor(cursor, scope=scope))
     group_names = {g.group_id: g.name for g in CustomerGroup.query(seller_key(seller_id),
-                                                                   CustomerGroup.SK.startswith("CUSTGROUP#"))}
+                                                                   CustomerGroup.SK.startswith(GROUP_PREFIX))}
     consents = newsletter_consents([c.user_id for c in customers if c.user_id])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -66,12 +66,13 @@ from typing import Any, TypeVar
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.accounts.models import EmailClaim, email_key
-from chalicelib.core import sqs, throttle
+from chalicelib.accounts.models import EmailClaim
+from chalicelib.core import clock, sqs, throttle
 from chalicelib.core.aws import client
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, Code, NotFound, PayloadTooLarge, TooManyRequests
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import EMAIL_SK, email_key, import_chunk_key, import_job_sk, seller_key
 from chalicelib.core.logging import logger
 from chalicelib.core.settings import get_settings
 from chalicelib.customers import service
@@ -88,7 +89,6 @@ from chalicelib.customers.models import (
     ImportJob,
     RowError,
     contact_id,
-    seller_key,
 )
 from chalicelib.customers.reading import MAX_ROWS, Report, Row, read_rows, too_large
 from chalicelib.events.service import new_event
@@ -146,7 +146,7 @@ def import_rows(seller_id: str, import_id: str, rows: list[Row]) -> Tally:
     """Import checked rows as the seller's contacts (round trips in the module docstring)."""
     tally = Tally()
     for batch in _batches(rows, LOOKUP_BATCH):
-        claims = {c.PK: c.user_id for c in EmailClaim.batch_get([(email_key(r.email), "EMAIL") for r in batch])}
+        claims = {c.PK: c.user_id for c in EmailClaim.batch_get([(email_key(r.email), EMAIL_SK) for r in batch])}
         contacts = service.customers_by_id(seller_id, [contact_id(seller_id, r.email) for r in batch])
         linked = service.customers_by_id(seller_id, claims.values())
         for row in batch:
@@ -183,18 +183,10 @@ def _import_row(seller_id: str, import_id: str, row: Row, existing: Customer | N
 
 # -- jobs ----------------------------------------------------------------------------------------
 
-def _job_key(import_id: str) -> str:
-    return f"IMPORT#{import_id}"
-
-
-def _chunk_key(import_id: str, number: int) -> tuple[str, str]:
-    return f"IMPORT#{import_id}", f"CHUNK#{number:05d}"
-
-
 def _new_job(seller_id: str, import_id: str, *, mode: str, phase: str | None = None,
              upload_key: str | None = None) -> ImportJob:
-    return ImportJob(seller_key(seller_id), _job_key(import_id), seller_id=seller_id, import_id=import_id,
-                     mode=mode, phase=phase, upload_key=upload_key, created_at=service.now_stamp(),
+    return ImportJob(seller_key(seller_id), import_job_sk(import_id), seller_id=seller_id, import_id=import_id,
+                     mode=mode, phase=phase, upload_key=upload_key, created_at=clock.stamp(),
                      expires_at=int(time.time()) + JOB_TTL_SECONDS)
 
 
@@ -214,7 +206,7 @@ def _too_large_for_request() -> PayloadTooLarge:
 
 def get_import(seller_id: str, import_id: str) -> ImportJob:
     """Another seller's import is as missing as one that does not exist (the key holds the seller)."""
-    job = service.find_item(ImportJob, seller_key(seller_id), _job_key(import_id))
+    job = service.find_item(ImportJob, seller_key(seller_id), import_job_sk(import_id))
     if job is None:
         raise NotFound("No such import.", code=Code.IMPORT_NOT_FOUND)
     return job
@@ -244,7 +236,7 @@ def start_import(seller_id: str, raw: bytes, *, background: bool = False) -> Imp
         job.error_count = checked.refused + len(tally.errors)
         job.errors = sorted(checked.errors + tally.errors, key=lambda e: int(e.line))[:ERROR_SAMPLE]
         job.password_column, job.password_rows = checked.password_column, checked.password_rows
-        job.finished_at = service.now_stamp()
+        job.finished_at = clock.stamp()
         job.save()
         return job
     job = _new_job(seller_id, import_id, mode="async", phase=CHECKING)
@@ -310,7 +302,7 @@ def import_upload(message: dict[str, Any]) -> None:
     from botocore.exceptions import ClientError
 
     deadline = time.monotonic() + WORK_SECONDS
-    job = service.find_item(ImportJob, seller_key(message["seller_id"]), _job_key(message["import_id"]))
+    job = service.find_item(ImportJob, seller_key(message["seller_id"]), import_job_sk(message["import_id"]))
     if job is None or job.phase not in (QUEUED, CHECKING):
         return
     if job.phase == QUEUED:
@@ -411,7 +403,7 @@ class _ChunkWriter:
             return
         self.number += 1
         job = self.job
-        self.chunks.append(ImportChunk(*_chunk_key(job.import_id, self.number), seller_id=job.seller_id,
+        self.chunks.append(ImportChunk(*import_chunk_key(job.import_id, self.number), seller_id=job.seller_id,
                                        import_id=job.import_id, number=self.number,
                                        rows=[[r.line, r.name, r.email] for r in self.rows],
                                        expires_at=int(time.time()) + CHUNK_TTL_SECONDS))
@@ -501,7 +493,7 @@ def handle_message(message: dict[str, Any]) -> None:
 def import_chunk(message: dict[str, Any]) -> None:
     """One chunk of a queued import (an SQS message). Safe to run twice: a done chunk is
     skipped, and a chunk that crashed half-way re-imports to the same outcome."""
-    chunk = service.find_item(ImportChunk, *_chunk_key(message["import_id"], int(message["chunk"])))
+    chunk = service.find_item(ImportChunk, *import_chunk_key(message["import_id"], int(message["chunk"])))
     if chunk is None:
         logger.warning("import chunk expired or unknown", extra=message)
         return
@@ -543,7 +535,7 @@ def _finish_if_complete(job: ImportJob) -> None:
     if not job.file_read or int(job.chunks_done) < int(job.chunk_count) or job.finished_at:
         return
     try:
-        job.update(actions=[ImportJob.finished_at.set(service.now_stamp())],
+        job.update(actions=[ImportJob.finished_at.set(clock.stamp())],
                    condition=ImportJob.finished_at.does_not_exist())
     except UpdateError as error:
         if not was_condition_failure(error):

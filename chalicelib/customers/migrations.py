@@ -37,18 +37,18 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
+from chalicelib.core import clock
 from chalicelib.core.db import was_condition_failure, write_transaction
-from chalicelib.customers.models import (
+from chalicelib.core.keys import (
+    CHUNK_PREFIX,
     CUSTOMER_PREFIX,
-    Customer,
-    CustomerOf,
-    GroupMember,
-    ImportChunk,
-    contact_id,
+    IMPORT_PREFIX,
+    customer_of_key,
     customer_sk,
     member_sk,
     seller_key,
 )
+from chalicelib.customers.models import Customer, CustomerOf, GroupMember, ImportChunk, contact_id
 
 PAGE_SIZE = 500
 
@@ -64,7 +64,7 @@ def purge_import_passwords(*, dry_run: bool = False) -> PurgeResult:
     """Cut every import chunk's rows to ``[line, name, email]`` (one Scan, one conditional
     UpdateItem per chunk that holds a password column)."""
     result = PurgeResult()
-    scope = ImportChunk.PK.startswith("IMPORT#") & ImportChunk.SK.startswith("CHUNK#")
+    scope = ImportChunk.PK.startswith(IMPORT_PREFIX) & ImportChunk.SK.startswith(CHUNK_PREFIX)
     for chunk in ImportChunk.scan(scope, page_size=PAGE_SIZE):  # maintenance only, see above
         result.chunks_seen += 1
         rows = chunk.rows or []
@@ -122,19 +122,19 @@ def unlink_imported_customers(*, dry_run: bool = False) -> UnlinkResult:
 def _unlink(record: Customer) -> bool:
     """False when the record changed meanwhile (an order linked it for real, or a run in
     parallel did it): nothing is written then."""
-    from chalicelib.customers.service import group_pointer, now_stamp
+    from chalicelib.customers.service import group_pointer
 
     seller = seller_key(record.seller_id)
     contact = Customer(seller, customer_sk(contact_id(record.seller_id, record.email)), seller_id=record.seller_id,
                        user_id=None, name=record.name, email=record.email, source="import",
-                       created_at=record.created_at or now_stamp(), import_id=record.import_id,
+                       created_at=record.created_at or clock.stamp(), import_id=record.import_id,
                        group_id=record.group_id, tax_exempt=bool(record.tax_exempt),
                        tax_exempt_reason=record.tax_exempt_reason, vat_id=record.vat_id).index()
     try:
         with write_transaction() as transaction:
             transaction.save(contact, condition=Customer.PK.does_not_exist())
             transaction.delete(record, condition=Customer.order_count == 0)
-            transaction.delete(CustomerOf(f"USER#{record.user_id}#SELLERS", seller))
+            transaction.delete(CustomerOf(customer_of_key(record.user_id), seller))
             if record.group_id:
                 transaction.delete(GroupMember(seller, member_sk(record.group_id, record.customer_id)))
                 transaction.save(group_pointer(contact))

@@ -83,25 +83,12 @@ from pynamodb.attributes import (
 )
 
 from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
+from chalicelib.core.keys import CUSTOMER_PREFIX, customer_activity_key, customer_name_key, customers_key
 
-NEVER_ORDERED = "0"  # sorts before every ISO timestamp, so never-ordered customers list last
 ERROR_SAMPLE = 100  # refused rows an import keeps with their reasons (the count is always exact)
 
 
-def seller_key(seller_id: str) -> str:
-    return f"SELLER#{seller_id}"
-
-
-def customers_key(seller_id: str) -> str:
-    return f"SELLER#{seller_id}#CUSTOMERS"
-
-
-CUSTOMER_PREFIX = "CUSTOMER#"
 CONTACT_PREFIX = "ctc_"
-
-
-def customer_sk(customer_id: str) -> str:
-    return f"{CUSTOMER_PREFIX}{customer_id}"
 
 
 def contact_id(seller_id: str, email: str) -> str:
@@ -112,22 +99,6 @@ def contact_id(seller_id: str, email: str) -> str:
 
 def is_contact_id(customer_id: str) -> bool:
     return customer_id.startswith(CONTACT_PREFIX)
-
-
-def group_sk(group_id: str) -> str:
-    return f"CUSTGROUP#{group_id}"
-
-
-def group_members_key(seller_id: str, group_id: str) -> str:
-    return f"SELLER#{seller_id}#GROUP#{group_id}"
-
-
-def member_sk(group_id: str, customer_id: str) -> str:
-    return f"GROUPMEMBER#{group_id}#{customer_id}"
-
-
-def customer_orders_prefix(customer_id: str) -> str:
-    return f"CUSTORDER#{customer_id}#"
 
 
 def fold(text: str) -> str:
@@ -176,16 +147,14 @@ class Customer(TableModel):
         return self.user_id is not None
 
     def activity_key(self) -> str:
-        if self.last_order_at:
-            return f"{self.last_order_at}#{self.customer_id}"
-        return f"{NEVER_ORDERED}#{self.created_at}#{self.customer_id}"
+        return customer_activity_key(self.customer_id, last_order_at=self.last_order_at, created_at=self.created_at)
 
     def index(self) -> Customer:
         """Set the index keys from the fields; call before every save."""
         partition = customers_key(self.seller_id)
         self.GSI1PK, self.GSI1SK = partition, self.activity_key()
         self.GSI2PK, self.GSI2SK = partition, self.email
-        self.GSI3PK, self.GSI3SK = partition, f"{fold(self.name)}#{self.customer_id}"
+        self.GSI3PK, self.GSI3SK = partition, customer_name_key(fold(self.name), self.customer_id)
         return self
 
     def spent(self) -> dict[str, int]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
@@ -29,9 +29,23 @@ from pynamodb.models import Model
 
 from chalicelib.accounts.events import AccountErased, AccountUpdated
 from chalicelib.accounts.service import get_user
+from chalicelib.core import clock
 from chalicelib.core.db import Stale, retrying, was_condition_failure, write_transaction
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import (
+    GROUP_PREFIX,
+    customer_of_key,
+    customer_order_sk,
+    customer_orders_prefix,
+    customer_sk,
+    customers_key,
+    group_members_key,
+    group_name_sk,
+    group_sk,
+    member_sk,
+    seller_key,
+)
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -43,14 +57,7 @@ from chalicelib.customers.models import (
     GroupMember,
     GroupName,
     contact_id,
-    customer_orders_prefix,
-    customer_sk,
-    customers_key,
     fold,
-    group_members_key,
-    group_sk,
-    member_sk,
-    seller_key,
 )
 from chalicelib.events.registry import Delivered
 
@@ -63,17 +70,6 @@ _VAT_ID = re.compile(r"^[A-Z]{2}[A-Z0-9+*]{2,12}$")
 
 class _Stale(Stale):
     """The customer changed between our read and our write: read again and retry."""
-
-
-def now_stamp() -> str:
-    return stamp(datetime.now(UTC))
-
-
-def stamp(moment: datetime) -> str:
-    """One sortable text form for every time in keys (UTC, microseconds)."""
-    if moment.tzinfo is None:
-        raise ValueError("times must carry a time zone")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _exists(item: Any) -> bool:
@@ -234,14 +230,14 @@ def new_customer(seller_id: str, *, user_id: str, name: str, email: str, source:
     :func:`note_relation`; its first save is conditional on not existing (the version
     attribute does that)."""
     return Customer(seller_key(seller_id), customer_sk(user_id), seller_id=seller_id, user_id=user_id, name=name,
-                    email=email, source=source, created_at=now_stamp()).index()
+                    email=email, source=source, created_at=clock.stamp()).index()
 
 
 def new_contact(seller_id: str, *, name: str, email: str, import_id: str) -> Customer:
     """An unsaved imported contact: exactly what the seller imported, linked to no account
     (keyed by :func:`~chalicelib.customers.models.contact_id` of the normalised ``email``)."""
     return Customer(seller_key(seller_id), customer_sk(contact_id(seller_id, email)), seller_id=seller_id,
-                    user_id=None, name=name, email=email, source="import", created_at=now_stamp(),
+                    user_id=None, name=name, email=email, source="import", created_at=clock.stamp(),
                     import_id=import_id).index()
 
 
@@ -249,7 +245,7 @@ def note_relation(seller_id: str, user_id: str) -> None:
     """Record that the buyer is (about to be) this seller's linked customer. Written before
     the linked record and idempotent, so no linked record exists without it; one left
     without a record (a crash in between) is harmless: refreshing skips it."""
-    CustomerOf(f"USER#{user_id}#SELLERS", seller_key(seller_id), user_id=user_id, seller_id=seller_id).save()
+    CustomerOf(customer_of_key(user_id), seller_key(seller_id), user_id=user_id, seller_id=seller_id).save()
 
 
 def group_pointer(customer: Customer) -> GroupMember:
@@ -349,8 +345,8 @@ def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ord
     """
     if amount.amount < 0:
         raise ValueError("an order's amount cannot be negative (refunds are not deducted here)")
-    when = stamp(ordered_at)
-    entry = CustomerOrder(seller_key(seller_id), f"{customer_orders_prefix(user_id)}{order_id}",
+    when = clock.stamp(ordered_at)
+    entry = CustomerOrder(seller_key(seller_id), customer_order_sk(user_id, order_id),
                           seller_id=seller_id, user_id=user_id, order_id=order_id, amount=amount.amount,
                           currency=amount.currency, ordered_at=when)
 
@@ -437,7 +433,7 @@ def on_account_updated(delivered: Delivered[AccountUpdated | AccountErased]) -> 
     except NotFound:
         logger.info("account gone; nothing to refresh", extra={"user_id": user_id})
         return
-    for relation in CustomerOf.query(f"USER#{user_id}#SELLERS"):
+    for relation in CustomerOf.query(customer_of_key(user_id)):
         _refresh_copy(relation.seller_id, user_id, name=user.name if user.name or not user.is_active else None,
                       email=user.email)
 
@@ -548,13 +544,13 @@ def get_group(seller_id: str, group_id: str) -> CustomerGroup:
 
 def list_groups(seller_id: str, *, cursor: str | None, limit: int) -> Page[CustomerGroup]:
     scope = f"{seller_key(seller_id)}/customer-groups"
-    items, next_key = query_page(CustomerGroup.query, seller_key(seller_id), CustomerGroup.SK.startswith("CUSTGROUP#"),
+    items, next_key = query_page(CustomerGroup.query, seller_key(seller_id), CustomerGroup.SK.startswith(GROUP_PREFIX),
                             limit=limit, start=decode_cursor(cursor, scope=scope))
     return Page(items, encode_cursor(next_key, scope=scope))
 
 
 def _name_claim(seller_id: str, name: str) -> GroupName:
-    return GroupName(seller_key(seller_id), f"GROUPNAME#{fold(name)}")
+    return GroupName(seller_key(seller_id), group_name_sk(fold(name)))
 
 
 def _name_taken() -> Conflict:
@@ -564,7 +560,7 @@ def _name_taken() -> Conflict:
 def create_group(seller_id: str, *, name: str, discount_basis_points: int) -> CustomerGroup:
     group_id = new_id("cgr")
     group = CustomerGroup(seller_key(seller_id), group_sk(group_id), seller_id=seller_id, group_id=group_id,
-                          name=name, discount_basis_points=discount_basis_points, created_at=now_stamp())
+                          name=name, discount_basis_points=discount_basis_points, created_at=clock.stamp())
     claim = _name_claim(seller_id, name)
     claim.group_id = group_id
     try:

@@ -14,8 +14,6 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.db import TableModel
 
-EVENT_PREFIX = "EVENT#"
-
 
 class OutboxEvent(TableModel):
     event_id = UnicodeAttribute()

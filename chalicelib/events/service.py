@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.core import once, sqs
+from chalicelib.core import clock, once, sqs
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import EVENT_PREFIX, EVENT_SK, event_key
 from chalicelib.core.logging import logger
 from chalicelib.core.settings import get_settings
 from chalicelib.events import registry
-from chalicelib.events.models import EVENT_PREFIX, OutboxEvent
+from chalicelib.events.models import OutboxEvent
 from chalicelib.events.registry import DomainEvent
 
 OUTBOX_TTL_SECONDS = 7 * 24 * 3600
@@ -21,8 +21,8 @@ def new_event(event: DomainEvent) -> OutboxEvent:
     """An outbox item to save inside the caller's transaction."""
     event_id = new_id("evt")
     return OutboxEvent(
-        PK=f"{EVENT_PREFIX}{event_id}", SK="EVENT", event_id=event_id, type=event.event_type,
-        version=event.event_version, occurred_at=datetime.now(UTC).isoformat(), payload=event.payload(),
+        PK=event_key(event_id), SK=EVENT_SK, event_id=event_id, type=event.event_type,
+        version=event.event_version, occurred_at=clock.stamp(), payload=event.payload(),
         expires_at=int(time.time()) + OUTBOX_TTL_SECONDS,
     )
 

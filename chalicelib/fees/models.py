@@ -28,19 +28,7 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute
 
 from chalicelib.core.db import GSI1, TableModel
 
-CURRENT_SK = "FEES#CURRENT"
-VERSION_PREFIX = "FEES#VERSION#"
-CATEGORY_INDEX = "FEES#CATEGORIES"
-SELLER_INDEX = "FEES#SELLERS"
 SALES_TTL_DAYS = 40
-
-
-def version_sk(version: int) -> str:
-    return f"{VERSION_PREFIX}{version:010d}"
-
-
-def sales_sk(currency: str, day: str) -> str:
-    return f"SALES#{currency}#{day}"
 
 
 class FeeScheduleItem(TableModel):

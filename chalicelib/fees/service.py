@@ -7,13 +7,24 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
+from chalicelib.core import clock
 from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
+from chalicelib.core.keys import (
+    CATEGORY_FEES_INDEX_KEY,
+    DEFAULT_FEES_KEY,
+    FEES_CURRENT_SK,
+    SELLER_FEES_INDEX_KEY,
+    category_fees_key,
+    daily_sales_sk,
+    fees_version_sk,
+    seller_key,
+)
 from chalicelib.core.money import Money
 from chalicelib.fees.engine import (
     CATEGORY_SCOPE,
@@ -26,16 +37,7 @@ from chalicelib.fees.engine import (
     category_scope,
     seller_scope,
 )
-from chalicelib.fees.models import (
-    CATEGORY_INDEX,
-    CURRENT_SK,
-    SALES_TTL_DAYS,
-    SELLER_INDEX,
-    DailySales,
-    FeeScheduleItem,
-    sales_sk,
-    version_sk,
-)
+from chalicelib.fees.models import SALES_TTL_DAYS, DailySales, FeeScheduleItem
 from chalicelib.sellers.service import get_seller
 
 TRAILING_DAYS = 30
@@ -43,20 +45,20 @@ TRAILING_DAYS = 30
 
 def _partition(scope: str) -> str:
     if scope == DEFAULT_SCOPE:
-        return "FEES#DEFAULT"
+        return DEFAULT_FEES_KEY
     if scope.startswith(CATEGORY_SCOPE):
-        return f"FEES#CATEGORY#{scope.removeprefix(CATEGORY_SCOPE)}"
+        return category_fees_key(scope.removeprefix(CATEGORY_SCOPE))
     if scope.startswith(SELLER_SCOPE):
-        return f"SELLER#{scope.removeprefix(SELLER_SCOPE)}"
+        return seller_key(scope.removeprefix(SELLER_SCOPE))
     raise ValueError(f"unknown fee scope {scope!r}")
 
 
 def _index_keys(scope: str) -> tuple[str | None, str | None]:
     """GSI1 keys that list active overrides (the default is not listed)."""
     if scope.startswith(CATEGORY_SCOPE):
-        return CATEGORY_INDEX, scope.removeprefix(CATEGORY_SCOPE)
+        return CATEGORY_FEES_INDEX_KEY, scope.removeprefix(CATEGORY_SCOPE)
     if scope.startswith(SELLER_SCOPE):
-        return SELLER_INDEX, scope.removeprefix(SELLER_SCOPE)
+        return SELLER_FEES_INDEX_KEY, scope.removeprefix(SELLER_SCOPE)
     return None, None
 
 
@@ -69,7 +71,7 @@ def _schedule(item: FeeScheduleItem | None) -> FeeSchedule | None:
 
 def _current_item(scope: str) -> FeeScheduleItem | None:
     try:
-        return FeeScheduleItem.get(_partition(scope), CURRENT_SK, consistent_read=True)
+        return FeeScheduleItem.get(_partition(scope), FEES_CURRENT_SK, consistent_read=True)
     except FeeScheduleItem.DoesNotExist:
         return None
 
@@ -90,13 +92,13 @@ def _write_version(scope: str, terms: Mapping[str, Any] | None, *, changed_by: s
     current = _current_item(scope)
     previous = int(current.version) if current is not None else 0
     version = previous + 1
-    effective_from = datetime.now(UTC).isoformat()
+    effective_from = clock.stamp()
     fields: dict[str, Any] = {"scope": scope, "version": version, "active": terms is not None,
                               "terms": dict(terms) if terms is not None else None,
                               "effective_from": effective_from, "changed_by": changed_by}
     pk = _partition(scope)
-    history = FeeScheduleItem(PK=pk, SK=version_sk(version), **fields)
-    head = FeeScheduleItem(PK=pk, SK=CURRENT_SK, **fields)
+    history = FeeScheduleItem(PK=pk, SK=fees_version_sk(version), **fields)
+    head = FeeScheduleItem(PK=pk, SK=FEES_CURRENT_SK, **fields)
     if terms is not None:
         head.GSI1PK, head.GSI1SK = _index_keys(scope)
     unchanged = (FeeScheduleItem.version == previous) if current is not None else FeeScheduleItem.PK.does_not_exist()
@@ -146,7 +148,7 @@ def _overrides(index_key: str) -> list[FeeSchedule]:
 
 def category_overrides() -> list[FeeSchedule]:
     """Active category overrides, by slug: Query GSI1 (1 RT)."""
-    return _overrides(CATEGORY_INDEX)
+    return _overrides(CATEGORY_FEES_INDEX_KEY)
 
 
 def schedule_version(ref: str) -> FeeSchedule:
@@ -157,7 +159,7 @@ def schedule_version(ref: str) -> FeeSchedule:
     if version == "0" and scope == DEFAULT_SCOPE:
         return NO_FEES
     try:
-        item = FeeScheduleItem.get(_partition(scope), version_sk(int(version)))
+        item = FeeScheduleItem.get(_partition(scope), fees_version_sk(int(version)))
     except (FeeScheduleItem.DoesNotExist, ValueError):
         raise NotFound("No such fee schedule version.", code=Code.FEE_SCHEDULE_NOT_FOUND) from None
     schedule = _schedule(item)
@@ -179,7 +181,7 @@ def fee_policies(seller_ids: Iterable[str], categories: Iterable[str]) -> dict[s
     slugs = sorted({prefix for category in categories for prefix in category_prefixes(category)})
     scopes = [DEFAULT_SCOPE, *(category_scope(s) for s in slugs), *(seller_scope(s) for s in sellers)]
     found = {item.scope: _schedule(item)
-             for item in FeeScheduleItem.batch_get([(_partition(scope), CURRENT_SK) for scope in scopes])}
+             for item in FeeScheduleItem.batch_get([(_partition(scope), FEES_CURRENT_SK) for scope in scopes])}
     category_schedules = {slug: schedule for slug in slugs if (schedule := found.get(category_scope(slug)))}
     default = found.get(DEFAULT_SCOPE) or NO_FEES
     return {seller: FeePolicy(default=default, categories=category_schedules, seller=found.get(seller_scope(seller)))
@@ -204,7 +206,7 @@ def record_sale(seller_id: str, amount: Money, day: date) -> ItemWrite:
     """ADD ``amount`` (negative for a refund) to the seller's sales of ``day`` (UTC).
     ``.add_to(t)`` inside the order's transaction, or ``.apply()`` on its own."""
     expires = calendar.timegm((day + timedelta(days=SALES_TTL_DAYS)).timetuple())
-    item = DailySales(PK=f"SELLER#{seller_id}", SK=sales_sk(amount.currency, _day_text(day)))
+    item = DailySales(PK=seller_key(seller_id), SK=daily_sales_sk(amount.currency, _day_text(day)))
     return ItemWrite(item, actions=(
         DailySales.seller_id.set(seller_id), DailySales.currency.set(amount.currency),
         DailySales.day.set(_day_text(day)), DailySales.amount.add(amount.amount),
@@ -220,8 +222,9 @@ def trailing_sales(seller_id: str, currency: str, today: date) -> Money:
     """The seller's sales in the 30 days ending with ``today`` (today included): Query (1 RT)."""
     currency = Money.zero(currency).currency
     days = _window(today)
-    condition = DailySales.SK.between(sales_sk(currency, _day_text(days[-1])), sales_sk(currency, _day_text(today)))
-    total = sum(int(item.amount) for item in DailySales.query(f"SELLER#{seller_id}", condition))
+    condition = DailySales.SK.between(daily_sales_sk(currency, _day_text(days[-1])),
+                                      daily_sales_sk(currency, _day_text(today)))
+    total = sum(int(item.amount) for item in DailySales.query(seller_key(seller_id), condition))
     return Money(currency, total)
 
 
@@ -229,7 +232,7 @@ def trailing_sales_of(seller_ids: Iterable[str], currency: str, today: date) -> 
     """Trailing sales of several sellers by BatchGetItem (1 RT per 3 sellers)."""
     currency = Money.zero(currency).currency
     sellers = sorted(set(seller_ids))
-    keys = [(f"SELLER#{s}", sales_sk(currency, _day_text(d))) for s in sellers for d in _window(today)]
+    keys = [(seller_key(s), daily_sales_sk(currency, _day_text(d))) for s in sellers for d in _window(today)]
     totals = dict.fromkeys(sellers, 0)
     for item in DailySales.batch_get(keys):
         totals[item.seller_id] += int(item.amount)

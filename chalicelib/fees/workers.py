@@ -6,10 +6,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.core import clock
 from chalicelib.core.errors import Conflict
+from chalicelib.core.keys import POSTING_SK, posting_key
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
-from chalicelib.ledger.models import POSTING_SK, PostingRecord, posting_key
+from chalicelib.ledger.models import PostingRecord
 from chalicelib.ledger.postings import subscription_fee_posting
 from chalicelib.ledger.service import apply_postings
 from chalicelib.sellers.service import list_sellers
@@ -91,7 +93,7 @@ def _charge_page(run: SubscriptionRun, sellers: list[Any], policies: dict[str, A
     due = []
     for seller in sellers:
         run.sellers += 1
-        if seller.approved_at and datetime.fromisoformat(seller.approved_at) > starts:
+        if seller.approved_at and clock.parse(seller.approved_at) > starts:
             run.not_yet_due += 1
             continue
         currency = Money.zero(seller.default_currency).currency

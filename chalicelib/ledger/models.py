@@ -41,26 +41,6 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.db import GSI1, TableModel
 
-POSTING_SK = "POSTING"
-BALANCE_PREFIX = "LEDGER_BALANCE#"
-ENTRY_PREFIX = "LEDGER#"
-
-
-def posting_key(posting_id: str) -> str:
-    return f"POSTING#{posting_id}"
-
-
-def seller_key(seller_id: str) -> str:
-    return f"SELLER#{seller_id}"
-
-
-def platform_key(account: str, month: str) -> str:
-    return f"LEDGER#{account}#{month}"
-
-
-def order_index_key(order_id: str) -> str:
-    return f"LEDGER_ORDER#{order_id}"
-
 
 class PostingRecord(TableModel):
     posting_id = UnicodeAttribute()

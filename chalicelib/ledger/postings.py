@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from chalicelib.core import clock
 from chalicelib.core.errors import Code, Conflict
 from chalicelib.core.money import CurrencyMismatch, Money
 
@@ -114,7 +115,7 @@ class Entry:
 def utc(moment: datetime | None) -> datetime:
     """``moment`` (now when None) in UTC; naive datetimes are refused, not guessed."""
     if moment is None:
-        return datetime.now(UTC)
+        return clock.now()
     if moment.tzinfo is None:
         raise ValueError("ledger times must be timezone-aware")
     return moment.astimezone(UTC)

@@ -345,7 +345,8 @@ def reconcile(from_: datetime, to: datetime, *,
     """Compare the ledger with Stripe over ``[from_, to)``. Reversals are found through their
     transfers (Stripe lists them per transfer), so transfers back to ``transfer_lookback``
     before the window are read for reversals made in it."""
-    from chalicelib.ledger.models import POSTING_SK, PostingRecord, posting_key
+    from chalicelib.core.keys import POSTING_SK, posting_key
+    from chalicelib.ledger.models import PostingRecord
     from chalicelib.ledger.postings import STRIPE_CLEARING
     from chalicelib.ledger.service import _check_window, _platform_entries, order_postings
 

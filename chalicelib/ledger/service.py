@@ -13,22 +13,24 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.pagination import ResultIterator
 
+from chalicelib.core import clock
 from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
 from chalicelib.core.errors import Code, Conflict, ValidationFailed
+from chalicelib.core.keys import (
+    BALANCE_PREFIX,
+    POSTING_SK,
+    balance_sk,
+    ledger_entry_sk,
+    ledger_order_index_key,
+    platform_ledger_key,
+    posting_key,
+    seller_entry_sk,
+    seller_key,
+    timed_sort_key,
+)
 from chalicelib.core.money import CURRENCY_EXPONENTS, Money
 from chalicelib.core.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
-from chalicelib.ledger.models import (
-    BALANCE_PREFIX,
-    ENTRY_PREFIX,
-    POSTING_SK,
-    LedgerEntry,
-    PostingRecord,
-    SellerBalance,
-    order_index_key,
-    platform_key,
-    posting_key,
-    seller_key,
-)
+from chalicelib.ledger.models import LedgerEntry, PostingRecord, SellerBalance
 from chalicelib.ledger.postings import (
     KINDS,
     PLATFORM_FEES,
@@ -59,11 +61,11 @@ def parse_iso(text: str) -> datetime:
 def _entry_item(posting: Posting, number: int, entry: Entry) -> LedgerEntry:
     base, seller_id = split_account(entry.account)
     at = iso(posting.occurred_at)
-    suffix = f"{at}#{KINDS.index(posting.kind)}#{posting.posting_id}#{number:02d}"
+    suffix = ledger_entry_sk(at, KINDS.index(posting.kind), posting.posting_id, number)
     if seller_id is not None:
-        pk, sk = seller_key(seller_id), f"{ENTRY_PREFIX}{suffix}"
+        pk, sk = seller_key(seller_id), seller_entry_sk(suffix)
     else:
-        pk, sk = platform_key(base, at[:7]), suffix
+        pk, sk = platform_ledger_key(base, at[:7]), suffix
     return LedgerEntry(PK=pk, SK=sk, posting_id=posting.posting_id, kind=posting.kind, account=entry.account,
                        currency=entry.amount.currency, amount=entry.amount.amount, occurred_at=at,
                        order_id=posting.order_id, refs=dict(posting.refs))
@@ -77,8 +79,8 @@ def _record(posting: Posting) -> PostingRecord:
         entries=[[e.account, e.amount.currency, e.amount.amount] for e in posting.entries],
     )
     if posting.order_id:
-        record.GSI1PK = order_index_key(posting.order_id)
-        record.GSI1SK = f"{at}#{posting.posting_id}"
+        record.GSI1PK = ledger_order_index_key(posting.order_id)
+        record.GSI1SK = timed_sort_key(at, posting.posting_id)
     return record
 
 
@@ -111,9 +113,9 @@ def posting_items(*postings: Posting) -> list[ItemWrite]:
             if seller_id is not None:
                 delta = deltas.setdefault((seller_id, entry.amount.currency), {"payable": 0, "transferred": 0})
                 delta["payable" if base == SELLER_PAYABLE else "transferred"] += entry.amount.amount
-    now = iso(datetime.now(UTC))
+    now = iso(clock.now())
     for (seller_id, currency), delta in deltas.items():
-        balance = SellerBalance(PK=seller_key(seller_id), SK=f"{BALANCE_PREFIX}{currency}")
+        balance = SellerBalance(PK=seller_key(seller_id), SK=balance_sk(currency))
         writes.append(ItemWrite(balance, actions=(
             SellerBalance.seller_id.set(seller_id), SellerBalance.currency.set(currency),
             SellerBalance.payable.add(delta["payable"]), SellerBalance.transferred.add(delta["transferred"]),
@@ -159,7 +161,7 @@ def apply_postings(*postings: Posting) -> bool:
 
 def order_postings(order_id: str) -> list[Posting]:
     """Every posting of an order, oldest first: Query GSI1 (1 RT per page)."""
-    return [_posting(r) for r in PostingRecord.by_order.query(order_index_key(order_id))]
+    return [_posting(r) for r in PostingRecord.by_order.query(ledger_order_index_key(order_id))]
 
 
 # ---------------------------------------------------------------------------- reading
@@ -194,7 +196,7 @@ def seller_balance(seller_id: str, currency: str) -> SellerBalanceView:
     """O(1): GetItem of the running balance (1 RT)."""
     currency = Money.zero(currency).currency
     try:
-        item = SellerBalance.get(seller_key(seller_id), f"{BALANCE_PREFIX}{currency}", consistent_read=True)
+        item = SellerBalance.get(seller_key(seller_id), balance_sk(currency), consistent_read=True)
     except SellerBalance.DoesNotExist:
         item = None
     return _balance_view(seller_id, currency, item)
@@ -245,7 +247,7 @@ def _seller_window(seller_id: str, from_: datetime, to: datetime, *, cursor: str
     from_, to = _check_window(from_, to)
     scope = f"{seller_key(seller_id)}/ledger/{iso(from_)}/{iso(to)}"
     # [from, to): an entry at exactly `to` sorts after the bare prefix LEDGER#<to>.
-    condition = LedgerEntry.SK.between(f"{ENTRY_PREFIX}{iso(from_)}", f"{ENTRY_PREFIX}{iso(to)}")
+    condition = LedgerEntry.SK.between(seller_entry_sk(iso(from_)), seller_entry_sk(iso(to)))
     results = LedgerEntry.query(seller_key(seller_id), condition, limit=limit,
                                 last_evaluated_key=decode_cursor(cursor, scope=scope))
     return results, scope
@@ -308,7 +310,7 @@ def _platform_entries(account: str, from_: datetime, to: datetime) -> Iterable[L
     """One Query per month bucket; the sort key bounds the window inside a month."""
     condition = LedgerEntry.SK.between(iso(from_), iso(to))
     for month in _months(from_, to):
-        yield from LedgerEntry.query(platform_key(account, month), condition)
+        yield from LedgerEntry.query(platform_ledger_key(account, month), condition)
 
 
 @dataclass(frozen=True)

@@ -12,20 +12,29 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import PutError
 
 from chalicelib.catalog.browse import public_product
-from chalicelib.catalog.models import Product, product_sk
-from chalicelib.catalog.models import seller_key as product_seller_key
+from chalicelib.catalog.models import Product
+from chalicelib.core import clock
 from chalicelib.core.auth import new_secret
 from chalicelib.core.db import LabelledTransaction, TransactionContention, was_condition_failure
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
+from chalicelib.core.keys import (
+    CART_SK,
+    GUEST_CART_PREFIX,
+    carts_changed_key,
+    guest_cart_key,
+    product_sk,
+    timed_sort_key,
+    user_key,
+)
+from chalicelib.core.keys import seller_key as product_seller_key
 from chalicelib.core.money import Money
 from chalicelib.core.peppers import hash_secret, secret_hashes
-from chalicelib.orders.models import CART_SK, Cart, guest_cart_key, user_key
+from chalicelib.orders.models import Cart
 from chalicelib.orders.states import MAX_CART_LINES, MAX_LINE_QUANTITY
 
 CART_TOKEN_PREFIX = "cart_"
@@ -46,7 +55,7 @@ class CartRef:
     @property
     def scope(self) -> str:
         """What an Idempotency-Key is unique within."""
-        return self.user_id or self.pk.removeprefix("CART#")
+        return self.user_id or self.pk.removeprefix(GUEST_CART_PREFIX)
 
 
 def cart_ref(user_id: str | None, token: str | None, *, create: bool = False) -> CartRef | None:
@@ -111,10 +120,6 @@ class CartView:
         return [Money(currency, amount) for currency, amount in sorted(sums.items())]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def load_cart(ref: CartRef) -> Cart | None:
     try:
         return Cart.get(ref.pk, CART_SK, consistent_read=True)
@@ -147,13 +152,13 @@ def _unavailable(product_id: str) -> NotFound:
 
 
 def _save(ref: CartRef, cart: Cart | None, lines: dict[str, Any]) -> Cart:
-    now = _now()
+    now = clock.stamp()
     version = int(cart.version) if cart is not None else 0
     saved = Cart(ref.pk, CART_SK, user_id=ref.user_id, lines=lines, version=version + 1, updated_at=now)
     if ref.user_id is None:
         saved.expires_at = int(time.time()) + GUEST_CART_TTL_SECONDS
     elif lines:
-        saved.GSI3PK, saved.GSI3SK = f"CARTS_CHANGED#{now[:10]}", f"{now}#{ref.user_id}"
+        saved.GSI3PK, saved.GSI3SK = carts_changed_key(now[:10]), timed_sort_key(now, ref.user_id)
     condition = Cart.PK.does_not_exist() if cart is None else (Cart.version == version)
     saved.save(condition=condition)
     return saved
@@ -182,7 +187,7 @@ def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
             assert product is not None
             if product_id not in lines and len(lines) >= MAX_CART_LINES:
                 raise Conflict(f"A cart holds at most {MAX_CART_LINES} different products.", code=Code.CART_FULL)
-            added = lines.get(product_id, {}).get("added_at") or _now()
+            added = lines.get(product_id, {}).get("added_at") or clock.stamp()
             lines[product_id] = {"seller_id": product.seller_id, "quantity": quantity, "added_at": added}
         try:
             return _view(ref, _save(ref, cart, lines))
@@ -221,10 +226,10 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
                     MAX_LINE_QUANTITY, int(lines[product_id]["quantity"]) + int(line["quantity"]))}
             elif len(lines) < MAX_CART_LINES:
                 lines[product_id] = dict(line)
-        now = _now()
+        now = clock.stamp()
         version = int(cart.version) if cart is not None else 0
         merged = Cart(mine.pk, CART_SK, user_id=user_id, lines=lines, version=version + 1, updated_at=now,
-                      GSI3PK=f"CARTS_CHANGED#{now[:10]}", GSI3SK=f"{now}#{user_id}")
+                      GSI3PK=carts_changed_key(now[:10]), GSI3SK=timed_sort_key(now, user_id))
         transaction = LabelledTransaction()
         transaction.put("cart", merged, Cart.PK.does_not_exist() if cart is None else (Cart.version == version))
         transaction.delete("guest", Cart(guest_ref.pk, CART_SK), Cart.version == guest.version)

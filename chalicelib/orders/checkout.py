@@ -38,7 +38,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -48,10 +48,21 @@ from chalicelib.accounts.profile import checkout_profile
 from chalicelib.accounts.service import ensure_account, find_user_by_email, get_user
 from chalicelib.catalog.models import Product
 from chalicelib.catalog.stock import StockHold, reserve_writes, stock_changed_event, summed
-from chalicelib.core import throttle
+from chalicelib.core import clock, throttle
 from chalicelib.core.db import LabelledTransaction, TransactionContention
 from chalicelib.core.errors import Code, Conflict, NotFound, PaymentRequired, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.core.keys import (
+    CART_SK,
+    CHECKOUT_SK,
+    checkout_key,
+    order_sk,
+    payment_due_key,
+    seller_key,
+    sub_order_status_index_key,
+    timed_sort_key,
+    user_key,
+)
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
 from chalicelib.fees.service import fee_policies, trailing_sales_of
@@ -59,20 +70,7 @@ from chalicelib.orders.cart import CartRef, load_cart, products_of
 from chalicelib.orders.contributors import checkout_context, contributors
 from chalicelib.orders.events import OrderedProduct, OrderPlaced, SellerShare
 from chalicelib.orders.extensions import CheckoutContext, TransactionItem
-from chalicelib.orders.models import (
-    CART_SK,
-    CHECKOUT_SK,
-    Cart,
-    CheckoutKey,
-    Order,
-    SubOrder,
-    checkout_key,
-    order_sk,
-    payment_due_key,
-    seller_key,
-    seller_status_key,
-    user_key,
-)
+from chalicelib.orders.models import Cart, CheckoutKey, Order, SubOrder
 from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers.service import sellers_by_id
@@ -147,13 +145,6 @@ class _Repriced(Exception):
 
 
 # --- reading and checking -----------------------------------------------------------------------
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
 
 
 def _check_key(idempotency_key: str | None) -> str:
@@ -261,7 +252,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
         raise _insufficient(short)
 
     currency = currencies[0]
-    today = _now().date()
+    today = clock.today()
     context = checkout_context(buyer.user_id, currency, seller_ids)
     exempt = {seller_id for contributor in contributors for seller_id in contributor.tax_exempt_sellers(context)}
     priced = price_order(
@@ -292,8 +283,8 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
         _guest_account(buyer, data)
     assert buyer.user_id is not None
 
-    order_id, now = new_id("ord"), _now()
-    created, due = _stamp(now), _stamp(now + PAYMENT_WINDOW)
+    order_id, now = new_id("ord"), clock.now()
+    created, due = clock.stamp(now), clock.stamp(now + PAYMENT_WINDOW)
     order = Order(user_key(buyer.user_id), order_sk(order_id), order_id=order_id, user_id=buyer.user_id,
                   email=buyer.email, buyer_name=buyer.name, guest="yes" if buyer.guest else None,
                   status="pending_payment", payment_status="pending", currency=currency,
@@ -302,7 +293,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
                   billing_address=billing or shipping,
                   vat_id=buyer.vat_id, payment_method=data.payment_method_id,
                   stripe_customer_id=buyer.stripe_customer_id, payment_due_at=due, created_at=created,
-                  GSI1PK=payment_due_key(due[:10]), GSI1SK=f"{due}#{order_id}")
+                  GSI1PK=payment_due_key(due[:10]), GSI1SK=timed_sort_key(due, order_id))
     sub_orders = [
         SubOrder(seller_key(part.seller_id), order_sk(order_id), order_id=order_id, seller_id=part.seller_id,
                  user_id=buyer.user_id, buyer_name=buyer.name, buyer_email=buyer.email, status="pending_payment",
@@ -311,7 +302,8 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
                  tax_exempt="yes" if part.tax_exempt else None, shipping_address=shipping,
                  adjustments=[adjustment.to_json() for adjustment in part.adjustments] or None,
                  history=[{"status": "pending_payment", "at": created}], version=1, created_at=created,
-                 updated_at=created, GSI3PK=seller_status_key(part.seller_id, "pending_payment"), GSI3SK=order_id)
+                 updated_at=created, GSI3PK=sub_order_status_index_key(part.seller_id, "pending_payment"),
+                 GSI3SK=order_id)
         for part in priced.sellers
     ]
     return _Plan(order=order, sub_orders=sub_orders, holds=holds, cart=cart, context=context, priced=priced)

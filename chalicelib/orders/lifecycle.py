@@ -28,33 +28,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
+from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.errors import Code, Conflict, FieldProblem, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
-from chalicelib.core.money import Money
-from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
-from chalicelib.events.service import new_event
-from chalicelib.orders.events import PaymentStatusChanged, RefundRequested
-from chalicelib.orders.models import (
+from chalicelib.core.keys import (
     ORDER_PREFIX,
-    Order,
-    Refund,
-    SubOrder,
     completion_due_key,
     order_sk,
     refund_due_key,
     refund_sk,
     seller_key,
-    seller_status_key,
+    sub_order_status_index_key,
+    timed_sort_key,
+    until_sort_key,
     user_key,
 )
+from chalicelib.core.money import Money
+from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.events.service import new_event
+from chalicelib.orders.events import PaymentStatusChanged, RefundRequested
+from chalicelib.orders.models import Order, Refund, SubOrder
 from chalicelib.orders.payment import release_unpaid
 from chalicelib.orders.states import TRANSITIONS, order_payment_status, refund_status
-from chalicelib.orders.transitions import holds_of, invalid_transition, move, now_stamp, sub_orders_of
+from chalicelib.orders.transitions import holds_of, invalid_transition, move, sub_orders_of
 from chalicelib.sellers.service import get_seller
 
 MAX_ATTEMPTS = 4
@@ -93,7 +94,7 @@ def get_sub_order(seller_id: str, order_id: str) -> SubOrder:
 
 def buyer_orders(user_id: str, *, cursor: str | None, limit: int) -> Page[tuple[Order, list[SubOrder]]]:
     """Newest first: Query + BatchGetItem (2 RT)."""
-    scope = f"USER#{user_id}/orders"
+    scope = f"{user_key(user_id)}/orders"
     results = Order.query(user_key(user_id), Order.SK.startswith(ORDER_PREFIX), scan_index_forward=False,
                           limit=limit, last_evaluated_key=decode_cursor(cursor, scope=scope))
     orders = list(results)
@@ -108,10 +109,10 @@ def buyer_order(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
 
 def seller_orders(seller_id: str, *, status: str | None, cursor: str | None, limit: int) -> Page[SubOrder]:
     """Newest first, optionally of one status: one Query."""
-    scope = f"SELLER#{seller_id}/orders/{status or 'all'}"
+    scope = f"{seller_key(seller_id)}/orders/{status or 'all'}"
     start = decode_cursor(cursor, scope=scope)
     if status:
-        results = SubOrder.by_status.query(seller_status_key(seller_id, status), scan_index_forward=False,
+        results = SubOrder.by_status.query(sub_order_status_index_key(seller_id, status), scan_index_forward=False,
                                            limit=limit, last_evaluated_key=start)
     else:
         results = SubOrder.query(seller_key(seller_id), SubOrder.SK.startswith(ORDER_PREFIX), scan_index_forward=False,
@@ -166,7 +167,7 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
     refund = Refund(user_key(order.user_id), refund_sk(order.order_id, refund_id), refund_id=refund_id,
                     order_id=order.order_id, user_id=order.user_id, seller_id=sub.seller_id, reason=reason,
                     currency=sub.currency, amount=sum(c["amount"] for c in covered), lines=covered, created_at=at,
-                    GSI1PK=refund_due_key(at[:10]), GSI1SK=f"{at}#{order.user_id}#{order.order_id}#{refund_id}")
+                    GSI1PK=refund_due_key(at[:10]), GSI1SK=timed_sort_key(at, order.user_id, order.order_id, refund_id))
     return RefundPlan(refund=refund, lines=lines)
 
 
@@ -205,7 +206,7 @@ def _seller_move(seller_id: str, order_id: str, to: str, changes: Mapping[str, A
     def attempt() -> SubOrder:
         sub = get_sub_order(seller_id, order_id)
         transaction = LabelledTransaction()
-        after = move(transaction, sub, to, at=now_stamp(), changes=changes)
+        after = move(transaction, sub, to, at=clock.stamp(), changes=changes)
         commit(transaction)
         return after
 
@@ -224,29 +225,29 @@ def mark_delivered(seller_id: str, order_id: str) -> SubOrder:
     """Delivered: the return window starts; when it ends the part completes by itself
     (:func:`complete_due`)."""
     window = int(get_seller(seller_id).return_window_days)
-    now = datetime.now(UTC)
-    due = (now + timedelta(days=window)).isoformat(timespec="microseconds")
+    now = clock.now()
+    due = clock.stamp(now + timedelta(days=window))
     return _seller_move(seller_id, order_id, "delivered", {
-        "delivered_at": now.isoformat(timespec="microseconds"), "GSI2PK": completion_due_key(due[:10]),
-        "GSI2SK": f"{due}#{seller_id}#{order_id}"})
+        "delivered_at": clock.stamp(now), "GSI2PK": completion_due_key(due[:10]),
+        "GSI2SK": timed_sort_key(due, seller_id, order_id)})
 
 
 def complete_due(now: datetime | None = None) -> int:
     """Scheduled: complete delivered parts whose return window has ended (one Query per day
     bucket, today's and yesterday's; parts leave the index when they complete or a return
     is requested)."""
-    now = now or datetime.now(UTC)
-    stamp = now.isoformat(timespec="microseconds")
+    now = now or clock.now()
+    stamp = clock.stamp(now)
     completed = 0
     for day in (now - timedelta(days=1), now):
         for due in SubOrder.by_completion_due.query(completion_due_key(day.date().isoformat()),
-                                                    SubOrder.GSI2SK <= f"{stamp}#~"):  # noqa: SIM300
+                                                    SubOrder.GSI2SK <= until_sort_key(stamp)):  # noqa: SIM300
             def attempt(due: SubOrder = due) -> bool:
                 sub = get_sub_order(due.seller_id, due.order_id)
                 if sub.status != "delivered":
                     return False
                 transaction = LabelledTransaction()
-                move(transaction, sub, "completed", at=now_stamp(), changes={"GSI2PK": None, "GSI2SK": None})
+                move(transaction, sub, "completed", at=clock.stamp(), changes={"GSI2PK": None, "GSI2SK": None})
                 commit(transaction)
                 return True
 
@@ -278,7 +279,7 @@ def seller_cancel(seller_id: str, order_id: str, *, reason: str) -> SubOrder:
         if sub.status not in SELLER_CANCELLABLE:
             raise invalid_transition(sub, "cancelled")
         order = get_order(sub.user_id, order_id)
-        at = now_stamp()
+        at = clock.stamp()
         transaction = LabelledTransaction()
         after, refunded = _cancel_paid(transaction, order, sub, reason, at)
         add_refunded_total(transaction, order, refunded, at=at)
@@ -297,7 +298,7 @@ def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
             raise invalid_transition(sub, "returned")
         order = get_order(sub.user_id, order_id)
         quantities = {int(line["line"]): int(line.get("return_quantity", 0)) for line in sub.lines}
-        at = now_stamp()
+        at = clock.stamp()
         plan = plan_refund(order, sub, quantities, "returned", at=at)
         transaction = LabelledTransaction()
         changes: dict[str, Any] = {}
@@ -333,7 +334,7 @@ def buyer_cancel(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
             if not release_unpaid(order, subs, "cancelled_by_buyer", cancel_payment=True):
                 raise _Stale
             return buyer_order(user_id, order_id)
-        at = now_stamp()
+        at = clock.stamp()
         transaction = LabelledTransaction()
         refunded = sum(_cancel_paid(transaction, order, sub, "cancelled_by_buyer", at)[1] for sub in subs)
         add_refunded_total(transaction, order, refunded, at=at)
@@ -354,8 +355,8 @@ def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: M
         if "return_requested" not in TRANSITIONS[sub.status]:
             raise invalid_transition(sub, "return_requested")
         window = int(get_seller(seller_id).return_window_days)
-        delivered = datetime.fromisoformat(sub.delivered_at) if sub.delivered_at else None
-        if delivered is None or datetime.now(UTC) > delivered + timedelta(days=window):
+        delivered = clock.parse(sub.delivered_at) if sub.delivered_at else None
+        if delivered is None or clock.now() > delivered + timedelta(days=window):
             raise Conflict(f"The return window of {window} days after delivery has passed.",
                            code=Code.RETURN_WINDOW_CLOSED, details={"delivered_at": sub.delivered_at,
                                                                  "return_window_days": window})
@@ -372,7 +373,7 @@ def request_return(user_id: str, order_id: str, *, seller_id: str, quantities: M
             raise ValidationFailed("Some return lines are not possible.", code=Code.INVALID_RETURN, details=problems)
         lines = [{**line, "return_quantity": quantities.get(int(line["line"]), 0)} for line in sub.lines]
         transaction = LabelledTransaction()
-        after = move(transaction, sub, "return_requested", at=now_stamp(),
+        after = move(transaction, sub, "return_requested", at=clock.stamp(),
              changes={"lines": lines, "return_reason": reason, "GSI2PK": None, "GSI2SK": None},
              payload={"reason": reason})
         commit(transaction)

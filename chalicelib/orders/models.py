@@ -59,54 +59,6 @@ from chalicelib.orders.states import (  # noqa: F401
     TRANSITIONS,
 )
 
-CART_SK = "CART"
-ORDER_PREFIX = "ORDER#"
-CHECKOUT_SK = "CHECKOUT"
-
-
-def user_key(user_id: str) -> str:
-    return f"USER#{user_id}"
-
-
-def seller_key(seller_id: str) -> str:
-    return f"SELLER#{seller_id}"
-
-
-def order_sk(order_id: str) -> str:
-    return f"{ORDER_PREFIX}{order_id}"
-
-
-def guest_cart_key(token_hash: str) -> str:
-    return f"CART#{token_hash}"
-
-
-def seller_status_key(seller_id: str, status: str) -> str:
-    return f"SELLER#{seller_id}#ORDERS#{status}"
-
-
-def payment_due_key(day: str) -> str:
-    return f"PAYMENT_DUE#{day}"
-
-
-def completion_due_key(day: str) -> str:
-    return f"COMPLETE_DUE#{day}"
-
-
-def checkout_key(scope: str, idempotency_key: str) -> str:
-    return f"CHECKOUT#{scope}#{idempotency_key}"
-
-
-def refund_sk(order_id: str, refund_id: str) -> str:
-    return f"REFUND#{order_id}#{refund_id}"
-
-
-def refund_due_key(day: str) -> str:
-    return f"REFUND_DUE#{day}"
-
-
-def transfer_due_key(day: str) -> str:
-    return f"TRANSFER_DUE#{day}"
-
 
 class Cart(TableModel):
     user_id = UnicodeAttribute(null=True)  # None for a guest cart

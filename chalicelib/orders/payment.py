@@ -40,13 +40,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.expressions.update import Action
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
+from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction, Stale, retrying
+from chalicelib.core.keys import order_sk, payment_due_key, timed_sort_key, transfer_due_key, until_sort_key, user_key
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
@@ -55,8 +57,8 @@ from chalicelib.ledger.postings import charge_posting, refund_posting, seller_sh
 from chalicelib.ledger.service import apply_postings, posting_items
 from chalicelib.orders.contributors import contributors
 from chalicelib.orders.events import OrderCancelled, OrderPaid, PaymentMismatch, SellerShare
-from chalicelib.orders.models import Order, SubOrder, order_sk, payment_due_key, transfer_due_key, user_key
-from chalicelib.orders.transitions import holds_of, move, now_stamp, sub_orders_of
+from chalicelib.orders.models import Order, SubOrder
+from chalicelib.orders.transitions import holds_of, move, sub_orders_of
 from chalicelib.payments import stripe_gateway
 
 
@@ -129,8 +131,8 @@ def mark_paid(order: Order, payment: Payment) -> bool:
     if order.status != "pending_payment":
         return False
     subs = sub_orders_of([order])[order.order_id]
-    now = datetime.now(UTC)
-    at = now_stamp()
+    now = clock.now()
+    at = clock.stamp()
     transaction = LabelledTransaction()
     transaction.update("order", order, [
         Order.status.set("paid"), Order.payment_status.set("paid"), Order.paid_at.set(at),
@@ -145,7 +147,7 @@ def mark_paid(order: Order, payment: Payment) -> bool:
     for sub in subs:
         # A seller with a share to be paid is on the transfer-due index until its transfer is
         # recorded (orders/recovery.py finishes transfers a dead Lambda left undone).
-        due = {"GSI1PK": transfer_due_key(at[:10]), "GSI1SK": f"{at}#{sub.seller_id}#{order.order_id}"} \
+        due = {"GSI1PK": transfer_due_key(at[:10]), "GSI1SK": timed_sort_key(at, sub.seller_id, order.order_id)} \
             if int(sub.total) > int(sub.fee) else {}
         move(transaction, sub, "paid", at=at, changes={"paid_at": at, **due})
         postings += seller_share_postings(order.order_id, sub.seller_id, Money(sub.currency, int(sub.total)),
@@ -177,7 +179,7 @@ def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, ca
         if intent.status != "canceled":
             return False  # processing: Stripe's verdict decides
     subs = subs if subs is not None else sub_orders_of([order])[order.order_id]
-    at = now_stamp()
+    at = clock.stamp()
     transaction = LabelledTransaction()
     transaction.update("order", order, [Order.status.set("cancelled"), Order.payment_status.set("cancelled"),
                                         Order.cancel_reason.set(reason),
@@ -217,7 +219,7 @@ def refuse_payment(order: Order, payment: Payment, wrong: list[str]) -> None:
         recorded = list(current.payment_problems or [])
         if any(p["received"]["payment_intent_id"] == payment.payment_intent_id for p in recorded):
             return  # a redelivery or the sweep finding it again
-        entry = {**problem, "order_status": current.status, "at": now_stamp()}
+        entry = {**problem, "order_status": current.status, "at": clock.stamp()}
         actions: list[Action] = [Order.payment_problems.set([*recorded, entry])]
         if current.status == "pending_payment" and payment.payment_intent_id == current.payment_intent_id:
             actions += [Order.GSI1PK.remove(), Order.GSI1SK.remove()]  # the sweep cannot end it: an operator does
@@ -277,18 +279,18 @@ def _refund_late_payment(order: Order, payment: Payment) -> None:
 def due_orders(now: datetime) -> list[Order]:
     """Pending orders whose payment window has closed: one Query per day bucket (today and
     yesterday; the sweep runs every few minutes, so older buckets are empty)."""
-    stamp = now.isoformat(timespec="microseconds")
+    stamp = clock.stamp(now)
     found = []
     for day in (now - timedelta(days=1), now):
         found += list(Order.by_payment_due.query(payment_due_key(day.date().isoformat()),
-                                                 Order.GSI1SK <= f"{stamp}#~"))  # noqa: SIM300
+                                                 Order.GSI1SK <= until_sort_key(stamp)))  # noqa: SIM300
     return found
 
 
 def release_expired(now: datetime | None = None) -> int:
     """Scheduled: release every reservation whose payment did not arrive in time."""
     released = 0
-    for stale in due_orders(now or datetime.now(UTC)):
+    for stale in due_orders(now or clock.now()):
         try:
             order = Order.get(stale.PK, stale.SK, consistent_read=True)
         except Order.DoesNotExist:

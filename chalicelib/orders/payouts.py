@@ -10,8 +10,7 @@ create and record nothing new.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import NotFound
 from chalicelib.core.logging import logger
@@ -53,7 +52,7 @@ def transfer_share(order: Order, seller_id: str) -> str | None:
                                     SubOrder.GSI1PK.remove(), SubOrder.GSI1SK.remove()],  # off the sweep's index
                        SubOrder.transfer_id.does_not_exist())
     for write in posting_items(transfer_posting(order_id, seller_id, Money(sub.currency, amount),
-                                                transfer_id=transfer.id, occurred_at=datetime.now(UTC))):
+                                                transfer_id=transfer.id, occurred_at=clock.now())):
         transaction.add("ledger", write)
     if transaction.commit():
         logger.info("transfer already recorded", extra={"order_id": order_id, "seller_id": seller_id})

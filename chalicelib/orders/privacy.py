@@ -13,8 +13,9 @@ from typing import Any
 
 from chalicelib.accounts.events import AccountErased
 from chalicelib.core.db import LabelledTransaction
+from chalicelib.core.keys import ORDER_PREFIX, user_key
 from chalicelib.events.registry import Delivered
-from chalicelib.orders.models import ORDER_PREFIX, Order, SubOrder, user_key
+from chalicelib.orders.models import Order, SubOrder
 from chalicelib.orders.transitions import sub_orders_of
 
 

@@ -15,10 +15,12 @@ subscriber's own work. Never a Scan.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from chalicelib.core import clock
+from chalicelib.core.keys import refund_due_key, transfer_due_key
 from chalicelib.core.logging import logger
-from chalicelib.orders.models import Refund, SubOrder, refund_due_key, transfer_due_key
+from chalicelib.orders.models import Refund, SubOrder
 
 # Longer than SQS takes to redeliver (visibility timeout 180 s) a few times: before, the
 # subscribers are still on it.
@@ -31,13 +33,13 @@ def _days(now: datetime) -> list[str]:
 
 
 def stuck_refunds(now: datetime) -> list[Refund]:
-    before = (now - STUCK_AFTER).isoformat(timespec="microseconds")
+    before = clock.stamp(now - STUCK_AFTER)
     return [refund for day in _days(now)
             for refund in Refund.by_due.query(refund_due_key(day), Refund.GSI1SK < before)]  # noqa: SIM300
 
 
 def stuck_transfers(now: datetime) -> list[SubOrder]:
-    before = (now - STUCK_AFTER).isoformat(timespec="microseconds")
+    before = clock.stamp(now - STUCK_AFTER)
     return [sub for day in _days(now)
             for sub in SubOrder.by_transfer_due.query(transfer_due_key(day), SubOrder.GSI1SK < before)]  # noqa: SIM300
 
@@ -50,7 +52,7 @@ def finish_stuck(now: datetime | None = None) -> dict[str, int]:
     from chalicelib.orders.payouts import transfer_share
     from chalicelib.orders.refunds import execute_refund
 
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     finished = waiting = 0
     # Transfers first: a refund waits for its seller's transfer (refunds.TransferPending).
     for sub in stuck_transfers(now):

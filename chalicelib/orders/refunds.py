@@ -17,9 +17,9 @@ refunded amounts) and a returned sub-order moved to ``refunded``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction
+from chalicelib.core.keys import refund_sk, user_key
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.events.registry import Delivered
@@ -36,8 +36,8 @@ from chalicelib.orders.contributors import contributors
 from chalicelib.orders.events import RefundRequested
 from chalicelib.orders.extensions import reversed_adjustments
 from chalicelib.orders.lifecycle import get_order, get_sub_order
-from chalicelib.orders.models import Refund, refund_sk, user_key
-from chalicelib.orders.transitions import move, now_stamp
+from chalicelib.orders.models import Refund
+from chalicelib.orders.transitions import move
 from chalicelib.payments import stripe_gateway
 
 
@@ -62,7 +62,7 @@ def execute_refund(user_id: str, order_id: str, refund_id: str) -> bool:
         raise TransferPending(f"{order_id}/{refund.seller_id}")
     stripe_refund = stripe_gateway.create_refund(order_id=order_id, refund_id=refund_id,
                                                  payment_intent_id=order.payment_intent_id, amount=refunded.amount)
-    now = datetime.now(UTC)
+    now = clock.now()
     postings = [refund_posting(order_id, refund_id, refunded, stripe_refund_id=stripe_refund.id, occurred_at=now),
                 *seller_refund_postings(order_id, refund_id, refund.seller_id, lines, occurred_at=now)]
     reversal_id = None
@@ -73,7 +73,7 @@ def execute_refund(user_id: str, order_id: str, refund_id: str) -> bool:
         reversal_id = reversal.id
         postings.append(transfer_reversal_posting(order_id, refund_id, refund.seller_id, seller_part,
                                                   reversal_id=reversal.id, occurred_at=now))
-    at = now_stamp()
+    at = clock.stamp()
     transaction = LabelledTransaction()
     transaction.update("refund", refund, [
         Refund.status.set("refunded"), Refund.stripe_refund_id.set(stripe_refund.id), Refund.refunded_at.set(at),

@@ -9,7 +9,6 @@ States and moves are :data:`chalicelib.orders.models.TRANSITIONS`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.expressions.update import Action
@@ -17,14 +16,11 @@ from pynamodb.expressions.update import Action
 from chalicelib.catalog.stock import StockHold
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import Code, Conflict
+from chalicelib.core.keys import order_sk, seller_key, sub_order_status_index_key
 from chalicelib.events.service import new_event
 from chalicelib.orders.events import OrderStatusChanged
-from chalicelib.orders.models import Order, SubOrder, order_sk, seller_key, seller_status_key
+from chalicelib.orders.models import Order, SubOrder
 from chalicelib.orders.states import TRANSITIONS
-
-
-def now_stamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def sub_orders_of(orders: list[Order]) -> dict[str, list[SubOrder]]:
@@ -51,7 +47,7 @@ def move(transaction: LabelledTransaction, sub: SubOrder, to: str, *, at: str,
     if to not in TRANSITIONS[sub.status]:
         raise invalid_transition(sub, to)
     after = SubOrder.from_raw_data(sub.serialize())
-    values: dict[str, Any] = {"status": to, "GSI3PK": seller_status_key(sub.seller_id, to),
+    values: dict[str, Any] = {"status": to, "GSI3PK": sub_order_status_index_key(sub.seller_id, to),
                               "history": [*sub.history, {"status": to, "at": at}], "updated_at": at,
                               **(changes or {})}
     actions: list[Action] = [SubOrder.version.add(1)]

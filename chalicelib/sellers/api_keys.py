@@ -13,30 +13,26 @@ Round trips: create 1 (TransactWrite: key + event), list 1 (Query GSI3), revoke 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
+from chalicelib.core import clock
 from chalicelib.core.auth import API_KEY_PREFIX, Principal, new_secret, scopes_for_standing
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Code, Forbidden, NotFound, Unauthorized
 from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.keys import API_KEY_SK, PROFILE_SK, api_key_key, api_keys_index_key, seller_key
 from chalicelib.core.logging import logger
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.peppers import hash_secret, is_current, same_secret
 from chalicelib.events.service import new_event
 from chalicelib.sellers.events import ApiKeyCreated, ApiKeyRevoked
-from chalicelib.sellers.models import PROFILE_SK, ApiKey, Seller, api_key_key, api_keys_index_key, seller_key
+from chalicelib.sellers.models import ApiKey, Seller
 
-KEY_SK = "APIKEY"
 KEY_ID_PREFIX = "key"
 KEY_ID_LENGTH = len(KEY_ID_PREFIX) + 27  # "key_" + a 26-character ULID
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def _stamp(moment: datetime) -> str:
-    """Fixed-width UTC time, so stamps compare correctly as text in conditions."""
-    return moment.isoformat(timespec="seconds")
 
 
 def key_not_found() -> NotFound:
@@ -48,10 +44,10 @@ def create_key(*, seller_id: str, user_id: str | None, name: str, scopes: list[s
     """A new key and its secret, which is returned only here."""
     key_id = new_id(KEY_ID_PREFIX)
     secret = new_secret(f"{API_KEY_PREFIX}{key_id}_")
-    now = datetime.now(UTC)
+    now = clock.now()
     expires_at = int((now + timedelta(days=expires_in_days)).timestamp()) if expires_in_days else None
-    key = ApiKey(api_key_key(key_id), KEY_SK, key_id=key_id, seller_id=seller_id, name=name, scopes=set(scopes),
-                 secret_hash=hash_secret(secret), created_at=_stamp(now), created_by=user_id,
+    key = ApiKey(api_key_key(key_id), API_KEY_SK, key_id=key_id, seller_id=seller_id, name=name, scopes=set(scopes),
+                 secret_hash=hash_secret(secret), created_at=clock.stamp(now), created_by=user_id,
                  expires_at=expires_at, GSI3PK=api_keys_index_key(seller_id), GSI3SK=key_id)
     with write_transaction() as transaction:
         transaction.save(key, condition=ApiKey.PK.does_not_exist())
@@ -62,7 +58,7 @@ def create_key(*, seller_id: str, user_id: str | None, name: str, scopes: list[s
 
 def list_keys(seller_id: str, *, cursor: str | None, limit: int) -> Page[ApiKey]:
     """The seller's keys, oldest first."""
-    scope = f"SELLER#{seller_id}/api-keys"
+    scope = f"{seller_key(seller_id)}/api-keys"
     results = ApiKey.by_seller.query(api_keys_index_key(seller_id), limit=limit,
                                      last_evaluated_key=decode_cursor(cursor, scope=scope))
     items = list(results)
@@ -75,7 +71,7 @@ def revoke_key(*, seller_id: str, key_id: str, user_id: str | None) -> None:
         raise key_not_found()
     try:
         with write_transaction() as transaction:
-            transaction.delete(ApiKey(api_key_key(key_id), KEY_SK), condition=ApiKey.seller_id == seller_id)
+            transaction.delete(ApiKey(api_key_key(key_id), API_KEY_SK), condition=ApiKey.seller_id == seller_id)
             transaction.save(new_event(ApiKeyRevoked(seller_id=seller_id, key_id=key_id, by=user_id)))
     except TransactWriteError as error:
         if was_condition_failure(error):
@@ -98,7 +94,7 @@ def authenticate(credential: str) -> Principal:
     if key_id is None:
         raise invalid
     try:
-        key = ApiKey.get(api_key_key(key_id), KEY_SK, consistent_read=True)
+        key = ApiKey.get(api_key_key(key_id), API_KEY_SK, consistent_read=True)
     except ApiKey.DoesNotExist:
         raise invalid from None
     if not same_secret(credential, key.secret_hash):
@@ -133,13 +129,13 @@ def _rehash(key: ApiKey, credential: str) -> None:
 
 
 def _record_use(key: ApiKey) -> None:
-    now = datetime.now(UTC)
-    stale = _stamp(now - LAST_USED_RESOLUTION)
+    now = clock.now()
+    stale = clock.stamp(now - LAST_USED_RESOLUTION)
     if key.last_used_at and key.last_used_at > stale:
         return
     not_recent = ApiKey.last_used_at.does_not_exist() | (ApiKey.last_used_at <= stale)
     try:
-        key.update(actions=[ApiKey.last_used_at.set(_stamp(now))], condition=ApiKey.PK.exists() & not_recent)
+        key.update(actions=[ApiKey.last_used_at.set(clock.stamp(now))], condition=ApiKey.PK.exists() & not_recent)
     except UpdateError as error:
         if not was_condition_failure(error):  # a lost race is fine; a failed write must not fail the request
             logger.warning("could not record an API key's use", extra={"key_id": key.key_id})

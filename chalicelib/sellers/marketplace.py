@@ -11,30 +11,30 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pynamodb.exceptions import PutError
 
+from chalicelib.core import clock
 from chalicelib.core.auth import new_secret
 from chalicelib.core.cache import Expiring
 from chalicelib.core.db import was_condition_failure, write_transaction
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.keys import (
+    INVITE_SK,
+    INVITES_INDEX_KEY,
+    MARKETPLACE_SETTINGS_KEY,
+    REDEEMED_SK,
+    invite_id_index_key,
+    invite_key,
+    timed_sort_key,
+)
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.events.service import new_event
 from chalicelib.sellers.events import MarketplaceSettingsChanged
-from chalicelib.sellers.models import (
-    INVITE_SK,
-    INVITES_INDEX_KEY,
-    REDEEMED_SK,
-    MarketplaceSettings,
-    SellerInvite,
-    invite_id_index_key,
-    invite_key,
-)
+from chalicelib.sellers.models import MarketplaceSettings, SellerInvite
 
-SETTINGS_KEY = ("MARKETPLACE", "SETTINGS")
 # How long a container trusts its copy of buyer_access (see members_only).
 BUYER_ACCESS_TTL_SECONDS = 30.0
 INVITE_PREFIX = "agora_inv_"
@@ -44,9 +44,9 @@ DAY_SECONDS = 24 * 3600
 def current_settings() -> MarketplaceSettings:
     """The operator's settings, or the defaults (open to sellers and buyers) before any were saved."""
     try:
-        return MarketplaceSettings.get(*SETTINGS_KEY, consistent_read=True)
+        return MarketplaceSettings.get(*MARKETPLACE_SETTINGS_KEY, consistent_read=True)
     except MarketplaceSettings.DoesNotExist:
-        return MarketplaceSettings(*SETTINGS_KEY)
+        return MarketplaceSettings(*MARKETPLACE_SETTINGS_KEY)
 
 
 _buyer_access = Expiring(BUYER_ACCESS_TTL_SECONDS, lambda: current_settings().buyer_access)
@@ -66,8 +66,8 @@ def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | N
     one TransactWrite). Opening the marketplace to sellers starts the approval of waiting
     sellers from that event (:func:`chalicelib.sellers.service.on_settings_changed`)."""
     previous = current_settings()
-    settings = MarketplaceSettings(*SETTINGS_KEY, seller_access=seller_access, buyer_access=buyer_access,
-                                   updated_at=datetime.now(UTC).isoformat(), updated_by=operator_id)
+    settings = MarketplaceSettings(*MARKETPLACE_SETTINGS_KEY, seller_access=seller_access, buyer_access=buyer_access,
+                                   updated_at=clock.stamp(), updated_by=operator_id)
     with write_transaction() as transaction:
         transaction.save(settings)
         transaction.save(new_event(MarketplaceSettingsChanged(
@@ -80,11 +80,11 @@ def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | N
 def issue_invite(*, operator_id: str | None, note: str | None, expires_in_days: int) -> tuple[SellerInvite, str]:
     """A new invite and its code. Only a hash of the code is stored."""
     code = new_secret(INVITE_PREFIX)
-    invite_id, now = new_id("inv"), datetime.now(UTC).isoformat()
+    invite_id, now = new_id("inv"), clock.stamp()
     expires_at = int(time.time()) + expires_in_days * DAY_SECONDS
     invite = SellerInvite(invite_key(hash_secret(code)), INVITE_SK, invite_id=invite_id, created_at=now,
                           created_by=operator_id, note=note, expires_at=expires_at,
-                          GSI1PK=INVITES_INDEX_KEY, GSI1SK=f"{now}#{invite_id}",
+                          GSI1PK=INVITES_INDEX_KEY, GSI1SK=timed_sort_key(now, invite_id),
                           GSI2PK=invite_id_index_key(invite_id), GSI2SK=INVITE_SK)
     invite.save()
     return invite, code
@@ -126,8 +126,8 @@ def revoke_invite(invite_id: str, *, operator_id: str | None) -> InviteState:
     invite = next(iter(SellerInvite.by_id.query(invite_id_index_key(invite_id), limit=1)), None)
     if invite is None:
         raise missing
-    revocation = SellerInvite(invite.PK, REDEEMED_SK, invite_id=invite_id, created_at=datetime.now(UTC).isoformat(),
-                              revoked_at=datetime.now(UTC).isoformat(), revoked_by=operator_id,
+    revocation = SellerInvite(invite.PK, REDEEMED_SK, invite_id=invite_id, created_at=clock.stamp(),
+                              revoked_at=clock.stamp(), revoked_by=operator_id,
                               expires_at=int(invite.expires_at))
     try:
         revocation.save(condition=SellerInvite.PK.does_not_exist())
@@ -185,7 +185,7 @@ def redemption_of(key: str, *, seller_id: str) -> SellerInvite:
     ``attribute_not_exists`` in the seller's creating transaction: that write, not this
     check, is what makes a code single-use."""
     invite = _check_state({item.SK: item for item in SellerInvite.query(key, consistent_read=True)})
-    return SellerInvite(key, REDEEMED_SK, invite_id=invite.invite_id, created_at=datetime.now(UTC).isoformat(),
+    return SellerInvite(key, REDEEMED_SK, invite_id=invite.invite_id, created_at=clock.stamp(),
                         seller_id=seller_id, expires_at=int(invite.expires_at))
 
 

@@ -51,26 +51,6 @@ from pynamodb.attributes import (
 from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
 
 STATUSES = ("pending", "approved", "suspended", "rejected")
-PROFILE_SK = "PROFILE"
-
-
-def application_key(application_id: str) -> str:
-    return f"SELLER_APPLICATION#{application_id}"
-
-
-def seller_key(seller_id: str) -> str:
-    return f"SELLER#{seller_id}"
-
-
-def status_index_key(status: str) -> str:
-    return f"SELLERS#{status}"
-
-
-def stripe_account_index_key(account_id: str) -> str:
-    return f"STRIPE_ACCOUNT#{account_id}"
-
-
-NOT_SELLING_INDEX_KEY = "SELLERS#NOT_SELLING"
 
 
 class Seller(TableModel):
@@ -120,14 +100,6 @@ class Seller(TableModel):
         return self.status == "approved" and bool(self.charges_enabled)
 
 
-def api_key_key(key_id: str) -> str:
-    return f"APIKEY#{key_id}"
-
-
-def api_keys_index_key(seller_id: str) -> str:
-    return f"SELLER#{seller_id}#APIKEYS"
-
-
 class ApiKey(TableModel):
     key_id = UnicodeAttribute()
     seller_id = UnicodeAttribute()
@@ -143,21 +115,6 @@ class ApiKey(TableModel):
     GSI3PK = UnicodeAttribute(null=True)
     GSI3SK = UnicodeAttribute(null=True)
     by_seller = GSI3()
-
-
-def invite_key(code_hash: str) -> str:
-    return f"SELLER_INVITE#{code_hash}"
-
-
-INVITE_SK = "INVITE"
-REDEEMED_SK = "REDEEMED"
-
-
-INVITES_INDEX_KEY = "SELLER_INVITES"
-
-
-def invite_id_index_key(invite_id: str) -> str:
-    return f"SELLER_INVITE_ID#{invite_id}"
 
 
 class SellerInvite(TableModel):

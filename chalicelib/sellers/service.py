@@ -43,10 +43,21 @@ from chalicelib.accounts.service import (
     new_user,
 )
 from chalicelib.accounts.sessions import start_session
-from chalicelib.core import throttle
-from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
+from chalicelib.core import clock, throttle
+from chalicelib.core.db import Stale, failed_conditions, retrying, was_condition_failure, write_transaction
 from chalicelib.core.errors import AgoraError, Code, Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
+from chalicelib.core.keys import (
+    NOT_SELLING_INDEX_KEY,
+    PROFILE_SK,
+    SELLER_APPLICATION_SK,
+    STRIPE_ACCOUNT_INDEX_SK,
+    seller_application_key,
+    seller_key,
+    seller_status_index_key,
+    stripe_account_index_key,
+    timed_sort_key,
+)
 from chalicelib.core.logging import logger
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.passwords import hash_password
@@ -67,16 +78,7 @@ from chalicelib.sellers.events import (
     SellerStandingChanged,
     SellerSuspended,
 )
-from chalicelib.sellers.models import (
-    NOT_SELLING_INDEX_KEY,
-    PROFILE_SK,
-    Seller,
-    SellerApplication,
-    application_key,
-    seller_key,
-    status_index_key,
-    stripe_account_index_key,
-)
+from chalicelib.sellers.models import Seller, SellerApplication
 from chalicelib.sellers.schemas import EU_COUNTRIES
 
 # Consumers in the EU and the EEA may withdraw from a distance purchase for 14 days.
@@ -90,10 +92,6 @@ TRANSITIONS = {
     "suspend": (("pending", "approved"), "suspended", SellerSuspended, "suspended"),
     "reinstate": (("suspended",), "approved", SellerReinstated, "reinstated"),
 }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def seller_not_found() -> NotFound:
@@ -151,9 +149,9 @@ def _changes(seller: Seller, values: dict[str, Any]) -> list[Any]:
 
 
 def _status_values(seller: Seller, status: str, *, reason: str | None = None) -> dict[str, Any]:
-    values: dict[str, Any] = {"status": status, "status_reason": reason, "GSI1PK": status_index_key(status)}
+    values: dict[str, Any] = {"status": status, "status_reason": reason, "GSI1PK": seller_status_index_key(status)}
     if status == "approved" and not seller.approved_at:
-        values["approved_at"] = _now()
+        values["approved_at"] = clock.stamp()
     return values
 
 
@@ -191,11 +189,11 @@ def apply(application: Any, *, source_ip: str) -> None:
     password_hash = hash_password(application.password)
     existing = find_user_by_email(email)
     application_id = new_id("sap")
-    SellerApplication(application_key(application_id), "APPLICATION", application_id=application_id, email=email,
-                      name=application.name, business_name=application.business_name, country=application.country,
-                      default_currency=application.default_currency, vat_id=application.vat_id,
-                      password_hash=password_hash, invite_key=invite, source_ip=source_ip, requested_at=_now(),
-                      expires_at=int(time.time()) + APPLICATION_SECONDS).save()
+    SellerApplication(seller_application_key(application_id), SELLER_APPLICATION_SK, application_id=application_id,
+                      email=email, name=application.name, business_name=application.business_name,
+                      country=application.country, default_currency=application.default_currency,
+                      vat_id=application.vat_id, password_hash=password_hash, invite_key=invite, source_ip=source_ip,
+                      requested_at=clock.stamp(), expires_at=int(time.time()) + APPLICATION_SECONDS).save()
     magic_links.send_link_mail(email, template="seller_application_confirm", purpose="seller_application",
                                ref=application_id, path=CONFIRM_PATH,
                                context={"business_name": application.business_name,
@@ -215,7 +213,7 @@ def confirm_application(token: str, *, source_ip: str) -> tuple[Seller, Any]:
     throttle.hit(CONFIRMATIONS_PER_SOURCE, source_ip)
     link = magic_links.consume(token, ("seller_application",))
     try:
-        found = SellerApplication.get(application_key(link.ref or ""), "APPLICATION")
+        found = SellerApplication.get(seller_application_key(link.ref or ""), SELLER_APPLICATION_SK)
     except SellerApplication.DoesNotExist:
         found = None
     if found is None or found.email != link.email:
@@ -242,7 +240,7 @@ def _create_seller(found: SellerApplication, existing: Any) -> tuple[Seller, Any
         # redemption's condition cannot, and says so with its own error.
         extra.append(NewItem(marketplace.redemption_of(found.invite_key, seller_id=seller_id),
                              taken=marketplace.invite_used()))
-    now = _now()
+    now = clock.stamp()
     owner = existing if existing is not None else new_user(
         found.email, name=found.name or found.business_name, password_hash=found.password_hash,
         roles=("buyer", "seller"), seller_id=seller_id, email_verified=True)
@@ -251,7 +249,7 @@ def _create_seller(found: SellerApplication, existing: Any) -> tuple[Seller, Any
         seller_key(seller_id), PROFILE_SK, seller_id=seller_id, status="pending", owner_user_id=owner_id,
         business_name=found.business_name, display_name=found.business_name, contact_email=found.email,
         country=found.country, default_currency=found.default_currency, vat_id=found.vat_id,
-        created_at=now, GSI1PK=status_index_key("pending"), GSI1SK=f"{now}#{seller_id}",
+        created_at=now, GSI1PK=seller_status_index_key("pending"), GSI1SK=timed_sort_key(now, seller_id),
     )
     applied = new_event(SellerApplied(seller_id=seller_id, business_name=seller.business_name,
                                       contact_email=found.email, country=seller.country, owner_user_id=owner_id))
@@ -300,7 +298,8 @@ def _ensure_stripe_account(seller: Seller) -> str:
 
 
 def _account_values(account_id: str) -> dict[str, Any]:
-    return {"stripe_account_id": account_id, "GSI2PK": stripe_account_index_key(account_id), "GSI2SK": "SELLER"}
+    return {"stripe_account_id": account_id, "GSI2PK": stripe_account_index_key(account_id),
+            "GSI2SK": STRIPE_ACCOUNT_INDEX_SK}
 
 
 def onboarding_link(seller_id: str) -> tuple[str, str]:
@@ -343,7 +342,7 @@ def update_profile(seller_id: str, changes: dict[str, Any]) -> Seller:
 def list_sellers(status: str, *, cursor: str | None, limit: int) -> Page[Seller]:
     """Sellers of one status, oldest application first (1 Query of GSI1)."""
     scope = f"admin/sellers/{status}"
-    results = Seller.by_status.query(status_index_key(status), scan_index_forward=True, limit=limit,
+    results = Seller.by_status.query(seller_status_index_key(status), scan_index_forward=True, limit=limit,
                                      last_evaluated_key=decode_cursor(cursor, scope=scope))
     items = list(results)
     return Page(items, encode_cursor(results.last_evaluated_key, scope=scope))
@@ -441,7 +440,7 @@ def approve_ready_sellers(*, start: dict[str, Any] | None) -> int:
     approved = 0
     for _ in range(SWEEP_PAGES_PER_STEP):
         page = next(Seller.by_status.query(
-            status_index_key("pending"), filter_condition=Seller.charges_enabled == True,  # noqa: E712
+            seller_status_index_key("pending"), filter_condition=Seller.charges_enabled == True,  # noqa: E712
             last_evaluated_key=start, page_size=SWEEP_PAGE_SIZE).page_iter)
         for seller in map(Seller.from_raw_data, page.get("Items", [])):
             try:
@@ -461,16 +460,13 @@ def approve_ready_sellers(*, start: dict[str, Any] | None) -> int:
 
 # --- Stripe Connect ----------------------------------------------------------------------------
 
-class _Raced(Exception):
-    """The seller changed between our read and our write."""
-
-
 def on_stripe_account_updated(event: dict[str, Any]) -> str | None:
     """Record a connected account's state on its seller; in an open marketplace, approve a
     pending seller whose charges are now enabled. Only moves forward: an event created before
     the last one applied is ignored, so late and repeated deliveries change nothing.
     "refused" (nothing changed) when the event is not about the account it carries, or the
-    account is no seller's."""
+    account is no seller's. A seller that keeps changing under the event is a 409
+    ``concurrent_update``, and Stripe delivers the event again."""
     account = event["data"]["object"]
     created = int(event["created"])
     if not event.get("account") or event["account"] != account.get("id"):
@@ -478,7 +474,9 @@ def on_stripe_account_updated(event: dict[str, Any]) -> str | None:
                        extra={"event_id": event.get("id"), "account": event.get("account"),
                               "object": account.get("id")})
         return "refused"
-    for _ in range(MAX_SYNC_ATTEMPTS):
+
+    def attempt() -> str | None:
+        nonlocal account
         seller = _seller_of_account(account)
         if seller is None:
             logger.warning("account.updated for an account no seller has refused",
@@ -493,12 +491,10 @@ def on_stripe_account_updated(event: dict[str, Any]) -> str | None:
         if synced is not None and created == synced and _payment_state(account) != _payment_state(seller):
             # Two events of the same second: which is newer is unknown, so the live account decides.
             account = stripe_gateway.retrieve_account(account["id"]).to_dict()
-        try:
-            _apply_account(seller, account, created)
-            return None
-        except _Raced:
-            continue
-    raise RuntimeError(f"seller of {account.get('id')} kept changing; Stripe will deliver the event again")
+        _apply_account(seller, account, created)
+        return None
+
+    return retrying(attempt, what="seller", attempts=MAX_SYNC_ATTEMPTS)
 
 
 def _seller_of_account(account: dict[str, Any]) -> Seller | None:
@@ -553,5 +549,5 @@ def _apply_account(seller: Seller, account: dict[str, Any], created: int) -> Non
                 transaction.save(event)
     except TransactWriteError as error:
         if was_condition_failure(error):
-            raise _Raced from None
+            raise Stale from None
         raise

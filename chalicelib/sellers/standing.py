@@ -7,7 +7,8 @@ the sellers domain.
 
 from __future__ import annotations
 
-from chalicelib.sellers.models import PROFILE_SK, Seller, seller_key
+from chalicelib.core.keys import PROFILE_SK, seller_key
+from chalicelib.sellers.models import Seller
 
 
 def standing_of(seller_id: str) -> str | None:

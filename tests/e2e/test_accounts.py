@@ -60,7 +60,8 @@ def seller_product(local_stack: LocalStack, stack_signing_key: None) -> str:
     """An active product of an approved seller. The seller's standing is written straight to
     the table (sellers' own flow has its own e2e test); the product goes through the API."""
     from chalicelib.core.auth import issue_access_token
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
 
     seller_id = f"sel_e2e{uuid.uuid4().hex[:8]}"
     seller = Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, status="approved",

@@ -17,8 +17,9 @@ def seller(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator
     """An approved seller with Stripe charges enabled, written straight into the local table,
     and an access token signed with the local stack's key."""
     from chalicelib.core.auth import issue_access_token
+    from chalicelib.core.keys import seller_key
     from chalicelib.core.settings import reset_settings
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.sellers.models import Seller
 
     seller_id = f"sel_e2e{uuid.uuid4().hex[:12]}"
     item = Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, status="approved",

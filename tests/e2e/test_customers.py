@@ -33,7 +33,8 @@ ASYNC_ROWS = 40  # queued with mode=background (see above)
 
 def _approve(local_stack: LocalStack, seller_id: str) -> None:
     """An approved seller, written straight into the local table (only those may import)."""
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
 
     item = Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, status="approved",
                   business_name=f"{seller_id} GmbH", display_name=f"Laden {seller_id[-8:]}",

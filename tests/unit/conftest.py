@@ -6,6 +6,7 @@ import copy
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -333,8 +334,9 @@ def pump_events(seen: set[str] | None = None) -> list[str]:
 def deliver_events() -> None:
     """Hand every event written so far to its subscribers, as the events worker would (each
     subscriber runs once per event, so calling this again only delivers new events)."""
+    from chalicelib.core.keys import EVENT_PREFIX
     from chalicelib.events import service
-    from chalicelib.events.models import EVENT_PREFIX, OutboxEvent
+    from chalicelib.events.models import OutboxEvent
 
     for event in OutboxEvent.scan(OutboxEvent.PK.startswith(EVENT_PREFIX)):  # a test may scan
         service.dispatch({"event_id": event.event_id, "type": event.type, "version": event.version,
@@ -529,3 +531,32 @@ def stripe_faults(fake_stripe: str, monkeypatch: pytest.MonkeyPatch) -> StripeFa
     monkeypatch.setattr(requests.Session, "request", request)
     monkeypatch.setattr(stripe.RequestsClient, "_sleep_time_seconds", lambda self, num_retries: 0)
     return faults
+
+
+class FrozenClock:
+    """The marketplace's time standing still until the test moves it: ``clock.set(...)``
+    (an aware datetime or a stored stamp), ``clock.advance(seconds=…)``."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def set(self, moment: datetime | str) -> None:
+        from chalicelib.core import clock
+
+        self.moment = clock.parse(moment) if isinstance(moment, str) else moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """Freeze ``chalicelib.core.clock`` at the real now, for this test."""
+    from chalicelib.core import clock as marketplace_clock
+
+    frozen = FrozenClock(marketplace_clock.now())
+    monkeypatch.setattr(marketplace_clock, "_source", frozen)
+    return frozen

@@ -81,7 +81,8 @@ def save_card(api: Any, buyer: Buyer, stripe_url: str, card: str = "pm_card_visa
 def listed_product(api: Any, *, price: int = 4_999, stock: int = 3, title: str = "Wool socks") -> str:
     """An active product of an approved seller, created through the catalog's API."""
     from chalicelib.core.auth import issue_access_token
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
 
     seller_id = "sel_wool"
     Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, status="approved", business_name="Wool GmbH",

@@ -160,7 +160,8 @@ def test_the_email_can_register_again_as_a_new_account(api: Any, rich_buyer: Buy
 
 def test_erasure_announces_itself_to_other_domains_and_leaves_the_birthday_index(api: Any,
                                                                                  rich_buyer: Buyer) -> None:
-    from chalicelib.accounts.models import User, birthday_key
+    from chalicelib.accounts.models import User
+    from chalicelib.core.keys import birthday_key
     from chalicelib.events.models import OutboxEvent
 
     _erase(api, rich_buyer)

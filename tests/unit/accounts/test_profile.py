@@ -140,7 +140,8 @@ def test_a_leap_day_birthday_without_year_is_a_date() -> None:
 
 
 def test_the_birthday_sweep_finds_todays_birthdays_by_query(api: Any, buyer: Buyer, other_buyer: Buyer) -> None:
-    from chalicelib.accounts.models import User, birthday_key
+    from chalicelib.accounts.models import User
+    from chalicelib.core.keys import birthday_key
 
     _patch(api, buyer, {"birthday": {"day": 7, "month": 3}})
     _patch(api, other_buyer, {"birthday": {"day": 8, "month": 3, "year": 1985}})
@@ -151,7 +152,8 @@ def test_the_birthday_sweep_finds_todays_birthdays_by_query(api: Any, buyer: Buy
 
 
 def test_clearing_the_birthday_takes_the_buyer_off_the_birthday_index(api: Any, buyer: Buyer) -> None:
-    from chalicelib.accounts.models import User, birthday_key
+    from chalicelib.accounts.models import User
+    from chalicelib.core.keys import birthday_key
 
     _patch(api, buyer, {"birthday": {"day": 7, "month": 3}})
     _patch(api, buyer, {"birthday": None})

@@ -47,7 +47,8 @@ def test_an_email_has_one_account_whatever_its_case(api: Any) -> None:
 
 def _other_item(user_id: str) -> Any:
     """Some other item a caller creates together with an account (here: a claim on a second email)."""
-    from chalicelib.accounts.models import EmailClaim, email_key
+    from chalicelib.accounts.models import EmailClaim
+    from chalicelib.core.keys import email_key
 
     return EmailClaim(PK=email_key("anna.work@example.com"), SK="EMAIL", user_id=user_id)
 

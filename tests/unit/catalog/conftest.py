@@ -17,7 +17,8 @@ _serial = itertools.count(1)
 def put_seller(seller_id: str, *, status: str = "approved", charges_enabled: bool = True,
                display_name: str | None = None) -> None:
     """A seller item as the sellers domain stores it (its routes are built elsewhere)."""
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
 
     Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, status=status,
            business_name=f"{seller_id} GmbH", display_name=display_name or f"Shop {seller_id}",

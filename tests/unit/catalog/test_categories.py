@@ -74,7 +74,8 @@ def test_a_suspended_sellers_products_leave_the_counts_until_reinstated(
 
 def test_a_seller_whose_stripe_charges_lapse_leaves_the_counts(
         api: Any, two_sellers: tuple[str, str], fresh_counts: None) -> None:
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
 
     _, b = two_sellers
     Seller.get(seller_key(b), "PROFILE").update(actions=[Seller.stripe_account_id.set("acct_b")])

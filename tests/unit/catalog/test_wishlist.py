@@ -92,7 +92,8 @@ def test_the_wishlist_is_bounded(api: Any, buyer: Buyer, monkeypatch: pytest.Mon
 
 
 def test_wishlists_are_per_buyer_and_findable_by_product(api: Any, buyer: Buyer, other_buyer: Buyer) -> None:
-    from chalicelib.accounts.models import WishlistItem, wishlisted_key
+    from chalicelib.accounts.models import WishlistItem
+    from chalicelib.core.keys import wishlisted_key
 
     socks = listed_product(api)
     _wish(api, other_buyer, socks)

@@ -58,7 +58,8 @@ def _still_valid(stored: dict[str, Any]) -> None:
 
 
 def _save_guest_cart(pk: str) -> None:
-    from chalicelib.orders.models import CART_SK, Cart
+    from chalicelib.core.keys import CART_SK
+    from chalicelib.orders.models import Cart
 
     Cart(pk, CART_SK, lines={}, updated_at="2026-12-01T00:00:00+00:00").save()
 
@@ -83,8 +84,8 @@ def test_a_new_pepper_version_hashes_new_secrets_and_still_finds_old_ones(monkey
 
 def test_an_api_key_is_rehashed_under_the_newest_pepper_when_used(monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib.core.auth import authenticate
-    from chalicelib.sellers.api_keys import KEY_SK
-    from chalicelib.sellers.models import ApiKey, api_key_key
+    from chalicelib.core.keys import API_KEY_SK, api_key_key
+    from chalicelib.sellers.models import ApiKey
 
     stored = _stored_credentials()
     old_pepper = get_secret("hash_pepper")
@@ -92,7 +93,7 @@ def test_an_api_key_is_rehashed_under_the_newest_pepper_when_used(monkeypatch: p
 
     principal = authenticate(f"Bearer {stored['api_key']}")
 
-    assert ApiKey.get(api_key_key(principal.key_id), KEY_SK).secret_hash.startswith("2:")
+    assert ApiKey.get(api_key_key(principal.key_id), API_KEY_SK).secret_hash.startswith("2:")
     _rotate(monkeypatch, pepper=NEW_PEPPER)  # the old version can now leave the ring
     assert authenticate(f"Bearer {stored['api_key']}").key_id == principal.key_id
 

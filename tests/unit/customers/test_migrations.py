@@ -93,7 +93,8 @@ def _unlink(*flags: str) -> tuple[int, str]:
 
 def _old_link(user_id: str, email: str, *, orders: int = 0, group_id: str | None = None) -> None:
     """A record as an import before 2026-12 linked it: keyed by the account, following it."""
-    from chalicelib.customers.models import Customer, CustomerOf, customer_sk, seller_key
+    from chalicelib.core.keys import customer_sk, seller_key
+    from chalicelib.customers.models import Customer, CustomerOf
     from chalicelib.customers.service import group_pointer
 
     record = Customer(seller_key("sel_A"), customer_sk(user_id), seller_id="sel_A", user_id=user_id,

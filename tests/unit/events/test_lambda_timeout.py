@@ -10,7 +10,7 @@ import pytest
 from chalicelib.core import once
 from chalicelib.events import service
 from chalicelib.events.registry import Delivered, DomainEvent, subscribe
-from tests.unit.conftest import LambdaKilled
+from tests.unit.conftest import FrozenClock, LambdaKilled
 
 WORK_DONE: list[str] = []
 KILL_NEXT: list[bool] = []
@@ -34,18 +34,10 @@ def subscriber(scratch_subscriptions: None) -> None:
     subscribe(SlowWorkAsked)(slow_subscriber)
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """once's clock, moved by the test."""
-    now = [1_800_000_000]
-    monkeypatch.setattr(once, "_now", lambda: now[0])
-    return now
-
-
 MESSAGE = {"event_id": "evt_1", "type": "test.slow", "occurred_at": "", "payload": {}}
 
 
-def test_a_killed_subscriber_is_run_again_after_its_lease_and_then_never(subscriber: None, clock: list[int]) -> None:
+def test_a_killed_subscriber_is_run_again_after_its_lease_and_then_never(subscriber: None, clock: FrozenClock) -> None:
     # given a delivery whose Lambda dies inside the subscriber
     KILL_NEXT.append(True)
     with pytest.raises(LambdaKilled):
@@ -58,12 +50,12 @@ def test_a_killed_subscriber_is_run_again_after_its_lease_and_then_never(subscri
     assert WORK_DONE == []
 
     # when it comes back after the lease (SQS's visibility timeout outlasts it), the work runs
-    clock[0] += once.DEFAULT_LEASE_SECONDS + 1
+    clock.advance(seconds=once.DEFAULT_LEASE_SECONDS + 1)
     service.dispatch(MESSAGE)
     assert WORK_DONE == ["evt_1"]
 
     # and any later delivery finds it done
-    clock[0] += once.DEFAULT_LEASE_SECONDS + 1
+    clock.advance(seconds=once.DEFAULT_LEASE_SECONDS + 1)
     service.dispatch(MESSAGE)
     assert WORK_DONE == ["evt_1"]
 

@@ -20,7 +20,8 @@ DEFAULT = {"percent_bp": 1000, "currencies": {"EUR": {"fixed": 25, "minimum": 50
 
 
 def _seller(seller_id: str) -> None:
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
 
     Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, business_name="Shop GmbH",
            display_name="Shop", contact_email="shop@example.com", country="DE", default_currency="EUR",

@@ -41,7 +41,8 @@ def stripe(fake_stripe: str) -> Iterator[str]:
 def put_seller(seller_id: str, *, status: str = "approved", currency: str = "EUR",
                stripe_account_id: str | None = None, approved_at: str | None = "2026-01-02T00:00:00+00:00") -> None:
     """A seller item as the sellers domain stores it, listed in its status index."""
-    from chalicelib.sellers.models import Seller, seller_key, status_index_key
+    from chalicelib.core.keys import seller_key, seller_status_index_key
+    from chalicelib.sellers.models import Seller
 
     created_at = f"2026-01-01T00:00:{next(_created):02d}+00:00"
     Seller(PK=seller_key(seller_id), SK="PROFILE", seller_id=seller_id, status=status,
@@ -49,7 +50,7 @@ def put_seller(seller_id: str, *, status: str = "approved", currency: str = "EUR
            contact_email=f"{seller_id}@example.com", country="DE", default_currency=currency,
            stripe_account_id=stripe_account_id, charges_enabled=status == "approved", created_at=created_at,
            approved_at=approved_at if status in ("approved", "suspended") else None,
-           GSI1PK=status_index_key(status), GSI1SK=f"{created_at}#{seller_id}").save()
+           GSI1PK=seller_status_index_key(status), GSI1SK=f"{created_at}#{seller_id}").save()
 
 
 def onboarded_seller(stripe_url: str, seller_id: str) -> str:

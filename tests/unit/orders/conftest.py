@@ -45,8 +45,9 @@ class Marketplace:
     seen_events: set[str] = field(default_factory=set)
 
     def seller(self, seller_id: str, *, country: str = "DE") -> str:
+        from chalicelib.core.keys import seller_key
         from chalicelib.payments import stripe_gateway
-        from chalicelib.sellers.models import Seller, seller_key
+        from chalicelib.sellers.models import Seller
 
         put_seller(seller_id)
         account = stripe_gateway.create_express_account(seller_id=seller_id, email=f"{seller_id}@example.com",

@@ -40,7 +40,8 @@ def test_twenty_parallel_checkouts_for_five_in_stock_sell_exactly_five(market: M
 
 
 def test_one_key_sent_three_times_at_once_makes_one_order_and_one_payment(market: Marketplace) -> None:
-    from chalicelib.orders.models import Order, user_key
+    from chalicelib.core.keys import user_key
+    from chalicelib.orders.models import Order
 
     market.seller("sel_a")
     product = market.product("sel_a", stock=5)

@@ -202,7 +202,8 @@ def test_a_lost_refund_answer_is_retried_with_its_key_and_refunds_once(
 
 def test_a_refund_left_requested_by_a_dead_lambda_is_finished_by_the_sweep(
         market: Marketplace, paid_order: Callable[..., dict[str, Any]], stripe_faults: StripeFaults) -> None:
-    from chalicelib.orders.models import Refund, user_key
+    from chalicelib.core.keys import user_key
+    from chalicelib.orders.models import Refund
     from chalicelib.orders.recovery import STUCK_AFTER, finish_stuck
 
     # given the refund's Lambda dying right after Stripe made the refund

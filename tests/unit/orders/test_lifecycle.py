@@ -192,7 +192,8 @@ def test_the_buyer_cannot_cancel_once_a_part_shipped(market: Marketplace,
 
 def test_a_refund_is_carried_out_once_when_its_event_comes_twice(market: Marketplace,
                                                                  paid_order: Callable[..., dict[str, Any]]) -> None:
-    from chalicelib.orders.models import Refund, user_key
+    from chalicelib.core.keys import user_key
+    from chalicelib.orders.models import Refund
     from chalicelib.orders.refunds import execute_refund
     from chalicelib.payments import stripe_gateway
 
@@ -263,7 +264,8 @@ def test_a_requested_return_is_not_completed_by_the_sweep(market: Marketplace,
 
 def test_a_return_after_the_sellers_window_is_refused(market: Marketplace,
                                                       paid_order: Callable[..., dict[str, Any]]) -> None:
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
 
     placed = paid_order(("sel_a",))
     order_id = placed["order"]["order_id"]

@@ -106,7 +106,8 @@ def test_a_declined_payment_releases_the_stock_and_cancels_the_order(market: Mar
     assert status == 402
     assert body["error"]["code"] == "payment_declined"
     order_id = body["error"]["details"]["order_id"]
-    from chalicelib.orders.models import Order, order_sk, user_key
+    from chalicelib.core.keys import order_sk, user_key
+    from chalicelib.orders.models import Order
 
     order = Order.get(user_key(my_user(buyer)), order_sk(order_id))
     intent = market.payment_intent(order.payment_intent_id)
@@ -197,7 +198,8 @@ def _wrong(intent: dict[str, Any], what: str) -> dict[str, Any]:
 
 
 def _stored(buyer: dict[str, str], order_id: str) -> Any:
-    from chalicelib.orders.models import Order, order_sk, user_key
+    from chalicelib.core.keys import order_sk, user_key
+    from chalicelib.orders.models import Order
 
     return Order.get(user_key(my_user(buyer)), order_sk(order_id), consistent_read=True)
 

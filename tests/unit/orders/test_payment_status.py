@@ -118,9 +118,10 @@ def test_an_order_cancelled_before_payment_says_cancelled(market: Marketplace) -
 
 def test_retried_refund_and_payment_events_change_nothing(market: Marketplace,
                                                           paid_order: Callable[..., dict[str, Any]]) -> None:
+    from chalicelib.core.keys import user_key
     from chalicelib.events.registry import Delivered
     from chalicelib.orders.events import RefundRequested
-    from chalicelib.orders.models import Refund, user_key
+    from chalicelib.orders.models import Refund
     from chalicelib.orders.refunds import on_refund_requested
 
     placed = paid_order(("sel_a", "sel_b"), price=1_500, quantity=1)
@@ -163,7 +164,8 @@ def test_a_refund_racing_another_parts_refund_still_ends_refunded(
 
 def test_an_order_stored_before_payment_statuses_existed_derives_its_status(
         market: Marketplace, paid_order: Callable[..., dict[str, Any]]) -> None:
-    from chalicelib.orders.models import Order, order_sk, user_key
+    from chalicelib.core.keys import order_sk, user_key
+    from chalicelib.orders.models import Order
 
     placed = paid_order(("sel_a", "sel_b"), price=1_000, quantity=1)
     order_id = placed["order"]["order_id"]

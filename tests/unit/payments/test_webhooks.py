@@ -204,13 +204,11 @@ def killed_once(event: dict[str, Any]) -> None:
 
 
 def test_a_delivery_killed_mid_handler_is_redone_after_its_lease_not_skipped(
-        api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        api: Any, monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
     from chalicelib.core import once
     from tests.unit.conftest import LambdaKilled
 
     monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.killed", _handler(killed_once))
-    now = [1_800_000_000]
-    monkeypatch.setattr(once, "_now", lambda: now[0])
     event = _event("test.killed")
     # given a delivery whose Lambda died inside the handler
     with pytest.raises(LambdaKilled):
@@ -220,7 +218,7 @@ def test_a_delivery_killed_mid_handler_is_redone_after_its_lease_not_skipped(
     status, body = deliver(api, event)
     assert (status, body["error"]["code"]) == (409, "webhook_in_progress")
     # and after the lease the handler runs, once
-    now[0] += once.DEFAULT_LEASE_SECONDS + 1
+    clock.advance(seconds=once.DEFAULT_LEASE_SECONDS + 1)
     assert deliver(api, event)[1]["outcome"] == "processed"
     assert deliver(api, event)[1]["outcome"] == "duplicate"
     assert len(handled) == 2

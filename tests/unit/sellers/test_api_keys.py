@@ -9,7 +9,8 @@ import pytest
 
 from chalicelib.core.auth import authenticate, authorize
 from chalicelib.core.errors import Forbidden, Unauthorized
-from chalicelib.sellers.models import ApiKey, api_key_key
+from chalicelib.core.keys import api_key_key
+from chalicelib.sellers.models import ApiKey
 from tests.unit.conftest import call
 from tests.unit.sellers.conftest import api_key, apply, approve, bearer, operator, own, seller_headers
 

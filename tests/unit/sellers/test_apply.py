@@ -252,7 +252,8 @@ def test_a_failed_application_does_not_spend_the_code(api: Any) -> None:
 
 
 def test_unknown_and_expired_codes_are_refused(api: Any) -> None:
-    from chalicelib.sellers.models import INVITE_SK, SellerInvite, invite_key
+    from chalicelib.core.keys import INVITE_SK, invite_key
+    from chalicelib.sellers.models import SellerInvite
 
     set_mode(api, "invite_only")
     SellerInvite(invite_key(hash_secret("agora_inv_expired")), INVITE_SK, created_at="2026-01-01T00:00:00+00:00",

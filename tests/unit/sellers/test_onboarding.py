@@ -216,7 +216,8 @@ def test_metadata_naming_another_seller_than_the_accounts_changes_nothing(api: A
 
 def test_a_seller_without_a_stored_account_does_not_adopt_one_from_metadata(api: Any) -> None:
     # given a seller whose account id is not stored (as when Stripe's answer was lost)
-    from chalicelib.sellers.models import Seller, seller_key
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
 
     headers, seller_id, account_id = _applied(api)
     Seller.get(seller_key(seller_id), "PROFILE").update(
@@ -233,3 +234,52 @@ def test_a_seller_without_a_stored_account_does_not_adopt_one_from_metadata(api:
 def _applied_as(api: Any, business_name: str, email: str) -> tuple[dict[str, str], str, str]:
     body = apply(api, business_name=business_name, email=email)
     return seller_headers(body), body["seller"]["seller_id"], body["seller"]["payments"]["stripe_account_id"]
+
+
+def _seller_changed_meanwhile() -> Any:
+    """TransactWriteItems cancelled because its condition on the seller failed, as when
+    another write changed the seller between the event's read and its write."""
+    import json
+
+    from tests.unit.conftest import AwsFaults
+
+    def fault(request: Any) -> Any:
+        items = json.loads(request.body)["TransactItems"]
+        reasons = [{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}]
+        reasons += [{"Code": "None"}] * (len(items) - 1)
+        body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                           "message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+                                      f"[{', '.join(r['Code'] for r in reasons)}]",
+                           "CancellationReasons": reasons}).encode()
+        return AwsFaults.response(request, 400, body)
+    return fault
+
+
+def test_a_seller_changed_during_the_event_is_read_again_and_the_event_applied(api: Any, aws_faults: Any) -> None:
+    headers, seller_id, account_id = _applied(api)
+    aws_faults.inject("dynamodb", "TransactWriteItems", _seller_changed_meanwhile(), times=2)
+
+    status, receipt = deliver(api, account_updated(account_id, seller_id=seller_id, created=int(time.time())))
+
+    assert (status, receipt["outcome"]) == (200, "processed")
+    assert own(api, headers)["status"] == "approved"
+    assert len(outbox("seller.approved")) == 1
+
+
+def test_a_seller_that_keeps_changing_is_a_409_and_stripe_may_deliver_again(api: Any, aws_faults: Any) -> None:
+    # given every write of the event loses the race
+    headers, seller_id, account_id = _applied(api)
+    event = account_updated(account_id, seller_id=seller_id, created=int(time.time()))
+    aws_faults.inject("dynamodb", "TransactWriteItems", _seller_changed_meanwhile(), times=3)
+
+    # when
+    status, body = deliver(api, event)
+
+    # then nothing changed, and Stripe's next delivery is applied
+    assert status == 409, body
+    assert body["error"]["code"] == "concurrent_update"
+    assert own(api, headers)["status"] == "pending"
+    assert outbox("seller.approved") == []
+    status, receipt = deliver(api, event)
+    assert (status, receipt["outcome"]) == (200, "processed")
+    assert own(api, headers)["status"] == "approved"

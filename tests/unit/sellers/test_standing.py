@@ -73,7 +73,8 @@ def test_a_rejected_sellers_keys_are_refused_and_its_users_only_read_the_account
     approve(api, signed_up)
     key = bearer(api_key(api, signed_up)["secret"])
     seller_id = signed_up["seller"]["seller_id"]
-    from chalicelib.sellers.models import Seller, seller_key  # rejection is final and only from pending:
+    from chalicelib.core.keys import seller_key
+    from chalicelib.sellers.models import Seller
     Seller(seller_key(seller_id), "PROFILE").update(actions=[Seller.status.set("rejected")])  # set it directly
 
     assert _status(api, "GET", "/v1/seller", key) == (403, "seller_rejected")

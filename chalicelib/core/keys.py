@@ -1,0 +1,479 @@
+"""Every key format of the single agora table, in one place.
+
+The tenant rule: an item's key always starts with its owner's id (``SELLER#<sid>``,
+``USER#<uid>``), so a Query or GetItem under the authenticated principal's own key cannot
+reach another owner's items. Items without an owner are keyed by what finds them (a hashed
+secret, an id that is itself a capability, a due day). The models' docstrings say which
+access pattern each key serves; this module only says how keys are spelt, so that a
+spelling exists once. The values are what is stored: changing one orphans existing data
+(``tests/unit/core/test_keys.py`` pins each of them).
+
+Times inside keys are :func:`chalicelib.core.clock.stamp` texts (the ledger's are its own
+``…Z`` form, ``ledger.service.iso``): fixed width, so string order is time order; days are
+``yyyy-mm-dd``.
+
+========================  ===================================  ========================================
+item                      PK                                   SK
+========================  ===================================  ========================================
+User                      USER#<uid>                           PROFILE
+  GSI1 birthdays          BIRTHDAY#<MM-DD>                     USER#<uid>
+Address                   USER#<uid>                           ADDRESS#<address_id>
+Consent                   USER#<uid>                           CONSENT#<topic>
+ConsentLogEntry           USER#<uid>                           CONSENTLOG#<entry_id>
+SessionFamily             USER#<uid>                           SESSION#<family_id>
+WishlistItem              USER#<uid>                           WISH#<product_id>
+  GSI2 wishers            WISHLISTED#<product_id>              USER#<uid>
+EmailClaim                EMAIL#<normalised email>             EMAIL
+SignUp                    SIGNUP#<signup_id>                   SIGNUP
+RefreshToken              REFRESH#<token hash>                 REFRESH
+MagicLink                 MAGIC#<token hash>                   MAGIC
+ChallengeUse              CHALLENGE#<nonce>                    USED
+RevokedSession            REVOKED#<uid>                        SESSION#<session_id>
+Seller                    SELLER#<sid>                         PROFILE
+  GSI1 by status          SELLERS#<status>                     <created_at>#<sid>
+  GSI2 by Stripe account  STRIPE_ACCOUNT#<account_id>          SELLER
+  GSI3 not selling        SELLERS#NOT_SELLING                  <sid>
+SellerApplication         SELLER_APPLICATION#<application_id>  APPLICATION
+ApiKey                    APIKEY#<key_id>                      APIKEY
+  GSI3 a seller's keys    SELLER#<sid>#APIKEYS                 <key_id>
+SellerInvite              SELLER_INVITE#<code hash>            INVITE | REDEEMED
+  GSI1 newest first       SELLER_INVITES                       <created_at>#<invite_id>
+  GSI2 by id              SELLER_INVITE_ID#<invite_id>         INVITE
+MarketplaceSettings       MARKETPLACE                          SETTINGS
+Product                   SELLER#<sid>                         PRODUCT#<product_id>
+  GSI3 by status          SELLER#<sid>#PRODUCTS#<status>       <product_id>
+SkuClaim                  SELLER#<sid>                         SKU#<sku>
+ProductPointer            PRODUCT#<product_id>                 PRODUCT
+ProductListing            PRODUCT#<product_id>                 LIST#<scope>
+  GSI1 by price           CATALOG#<scope>#<currency>           <price, 12 digits>#<product_id>
+  GSI2 newest             CATALOG#<scope>                      <created_at>#<product_id>
+  (scope: ALL | CAT#<slug> | SELLER#<sid> | WORD#<search key>)
+Cart (buyer / guest)      USER#<uid> | CART#<token hash>       CART
+  GSI3 changed that day   CARTS_CHANGED#<yyyy-mm-dd>           <updated_at>#<uid>
+Order                     USER#<uid>                           ORDER#<order_id>
+  GSI1 payment due        PAYMENT_DUE#<yyyy-mm-dd>             <due>#<order_id>
+SubOrder                  SELLER#<sid>                         ORDER#<order_id>
+  GSI1 transfer due       TRANSFER_DUE#<yyyy-mm-dd>            <paid_at>#<sid>#<order_id>
+  GSI2 completion due     COMPLETE_DUE#<yyyy-mm-dd>            <due>#<sid>#<order_id>
+  GSI3 by status          SELLER#<sid>#ORDERS#<status>         <order_id>
+CheckoutKey               CHECKOUT#<scope>#<Idempotency-Key>   CHECKOUT
+Refund                    USER#<uid>                           REFUND#<order_id>#<refund_id>
+  GSI1 refund due         REFUND_DUE#<yyyy-mm-dd>              <requested_at>#<uid>#<order_id>#<refund_id>
+Customer                  SELLER#<sid>                         CUSTOMER#<cid>
+  GSI1 by last order      SELLER#<sid>#CUSTOMERS               <last_order_at>#<cid> | 0#<created_at>#<cid>
+  GSI2 by email           SELLER#<sid>#CUSTOMERS               <email>
+  GSI3 by name            SELLER#<sid>#CUSTOMERS               <folded name>#<cid>
+GroupMember               SELLER#<sid>                         GROUPMEMBER#<gid>#<cid>
+  GSI1 a group's members  SELLER#<sid>#GROUP#<gid>             (the customer's GSI1SK)
+CustomerOf                USER#<uid>#SELLERS                   SELLER#<sid>
+CustomerOrder             SELLER#<sid>                         CUSTORDER#<cid>#<order_id>
+CustomerGroup             SELLER#<sid>                         CUSTGROUP#<gid>
+GroupName                 SELLER#<sid>                         GROUPNAME#<folded name>
+ImportJob                 SELLER#<sid>                         IMPORT#<import_id>
+ImportChunk               IMPORT#<import_id>                   CHUNK#<n, 5 digits>
+FeeScheduleItem           FEES#DEFAULT | FEES#CATEGORY#<slug>  FEES#CURRENT | FEES#VERSION#<n, 10 digits>
+                          | SELLER#<sid>
+  GSI1 active overrides   FEES#CATEGORIES | FEES#SELLERS       <slug> | <sid>
+DailySales                SELLER#<sid>                         SALES#<currency>#<yyyy-mm-dd>
+PostingRecord             POSTING#<posting_id>                 POSTING
+  GSI1 an order's         LEDGER_ORDER#<order_id>              <occurred_at>#<posting_id>
+LedgerEntry (seller)      SELLER#<sid>                         LEDGER#<occurred_at>#<k>#<posting_id>#<nn>
+LedgerEntry (platform)    LEDGER#<account>#<yyyy-mm>           <occurred_at>#<k>#<posting_id>#<nn>
+SellerBalance             SELLER#<sid>                         LEDGER_BALANCE#<currency>
+OutboxEvent               EVENT#<event_id>                     EVENT
+OnceMarker                ONCE#<key>                           ONCE
+Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | PACE
+                          | PACE#<rule>#<subject hash>
+========================  ===================================  ========================================
+"""
+
+from __future__ import annotations
+
+# --- owners: the partitions that carry the tenant -----------------------------------------
+
+
+def seller_key(seller_id: str) -> str:
+    """A seller's partition: its profile and everything the seller owns."""
+    return f"SELLER#{seller_id}"
+
+
+def user_key(user_id: str) -> str:
+    """A buyer's (or any signed-in person's) partition."""
+    return f"USER#{user_id}"
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+PROFILE_SK = "PROFILE"
+ADDRESS_PREFIX = "ADDRESS#"
+CONSENT_PREFIX = "CONSENT#"
+CONSENT_LOG_PREFIX = "CONSENTLOG#"
+SESSION_PREFIX = "SESSION#"
+WISH_PREFIX = "WISH#"
+EMAIL_SK = "EMAIL"
+SIGNUP_SK = "SIGNUP"
+REFRESH_SK = "REFRESH"
+MAGIC_SK = "MAGIC"
+CHALLENGE_USED_SK = "USED"
+
+
+def address_sk(address_id: str) -> str:
+    return f"{ADDRESS_PREFIX}{address_id}"
+
+
+def consent_sk(topic: str) -> str:
+    return f"{CONSENT_PREFIX}{topic}"
+
+
+def consent_log_sk(entry_id: str) -> str:
+    return f"{CONSENT_LOG_PREFIX}{entry_id}"
+
+
+def session_sk(session_id: str) -> str:
+    """A sign-in's session family under its user, and a revoked session under its user."""
+    return f"{SESSION_PREFIX}{session_id}"
+
+
+def wish_sk(product_id: str) -> str:
+    return f"{WISH_PREFIX}{product_id}"
+
+
+def wishlisted_key(product_id: str) -> str:
+    return f"WISHLISTED#{product_id}"
+
+
+def birthday_key(month: int, day: int) -> str:
+    return f"BIRTHDAY#{month:02d}-{day:02d}"
+
+
+def email_key(email: str) -> str:
+    return f"EMAIL#{email}"
+
+
+def signup_key(signup_id: str) -> str:
+    return f"SIGNUP#{signup_id}"
+
+
+def refresh_token_key(token_hash: str) -> str:
+    return f"REFRESH#{token_hash}"
+
+
+def magic_link_key(token_hash: str) -> str:
+    return f"MAGIC#{token_hash}"
+
+
+def challenge_key(nonce: str) -> str:
+    return f"CHALLENGE#{nonce}"
+
+
+def revoked_sessions_key(user_id: str) -> str:
+    return f"REVOKED#{user_id}"
+
+
+# --- sellers ------------------------------------------------------------------------------
+
+SELLER_APPLICATION_SK = "APPLICATION"
+STRIPE_ACCOUNT_INDEX_SK = "SELLER"
+NOT_SELLING_INDEX_KEY = "SELLERS#NOT_SELLING"
+API_KEY_SK = "APIKEY"
+INVITE_SK = "INVITE"
+REDEEMED_SK = "REDEEMED"
+INVITES_INDEX_KEY = "SELLER_INVITES"
+MARKETPLACE_SETTINGS_KEY = ("MARKETPLACE", "SETTINGS")
+
+
+def seller_application_key(application_id: str) -> str:
+    return f"SELLER_APPLICATION#{application_id}"
+
+
+def seller_status_index_key(status: str) -> str:
+    return f"SELLERS#{status}"
+
+
+def stripe_account_index_key(account_id: str) -> str:
+    return f"STRIPE_ACCOUNT#{account_id}"
+
+
+def api_key_key(key_id: str) -> str:
+    return f"APIKEY#{key_id}"
+
+
+def api_keys_index_key(seller_id: str) -> str:
+    return f"{seller_key(seller_id)}#APIKEYS"
+
+
+def invite_key(code_hash: str) -> str:
+    return f"SELLER_INVITE#{code_hash}"
+
+
+def invite_id_index_key(invite_id: str) -> str:
+    return f"SELLER_INVITE_ID#{invite_id}"
+
+
+# --- catalog ------------------------------------------------------------------------------
+
+PRODUCT_PREFIX = "PRODUCT#"
+SKU_PREFIX = "SKU#"
+LISTING_PREFIX = "LIST#"
+POINTER_SK = "PRODUCT"
+PRICE_DIGITS = 12
+ALL_SCOPE = "ALL"
+
+
+def product_sk(product_id: str) -> str:
+    return f"{PRODUCT_PREFIX}{product_id}"
+
+
+def product_pk(product_id: str) -> str:
+    """The partition of a product's pointer and listing entries."""
+    return f"{PRODUCT_PREFIX}{product_id}"
+
+
+def sku_sk(sku: str) -> str:
+    return f"{SKU_PREFIX}{sku}"
+
+
+def product_status_index_key(seller_id: str, status: str) -> str:
+    return f"{seller_key(seller_id)}#PRODUCTS#{status}"
+
+
+def category_browse_scope(slug: str) -> str:
+    """The browse scope of a department or category."""
+    return f"CAT#{slug}"
+
+
+def seller_browse_scope(seller_id: str) -> str:
+    """The browse scope of one seller's listed products."""
+    return f"SELLER#{seller_id}"
+
+
+def word_browse_scope(search_key: str) -> str:
+    """The browse scope of a search key (see ``chalicelib.catalog.search``)."""
+    return f"WORD#{search_key}"
+
+
+def listing_sk(scope: str) -> str:
+    return f"{LISTING_PREFIX}{scope}"
+
+
+def price_index_key(scope: str, currency: str) -> str:
+    return f"CATALOG#{scope}#{currency}"
+
+
+def price_sort_key(price: int, product_id: str) -> str:
+    """Zero-padded, so string order is price order."""
+    return f"{price:0{PRICE_DIGITS}d}#{product_id}"
+
+
+def newest_index_key(scope: str) -> str:
+    return f"CATALOG#{scope}"
+
+
+# --- orders -------------------------------------------------------------------------------
+
+CART_SK = "CART"
+GUEST_CART_PREFIX = "CART#"
+ORDER_PREFIX = "ORDER#"
+CHECKOUT_SK = "CHECKOUT"
+
+
+def order_sk(order_id: str) -> str:
+    return f"{ORDER_PREFIX}{order_id}"
+
+
+def guest_cart_key(token_hash: str) -> str:
+    return f"{GUEST_CART_PREFIX}{token_hash}"
+
+
+def carts_changed_key(day: str) -> str:
+    """The abandoned-cart sweep's bucket of one day (``yyyy-mm-dd``)."""
+    return f"CARTS_CHANGED#{day}"
+
+
+def sub_order_status_index_key(seller_id: str, status: str) -> str:
+    return f"{seller_key(seller_id)}#ORDERS#{status}"
+
+
+def payment_due_key(day: str) -> str:
+    return f"PAYMENT_DUE#{day}"
+
+
+def completion_due_key(day: str) -> str:
+    return f"COMPLETE_DUE#{day}"
+
+
+def refund_due_key(day: str) -> str:
+    return f"REFUND_DUE#{day}"
+
+
+def transfer_due_key(day: str) -> str:
+    return f"TRANSFER_DUE#{day}"
+
+
+def checkout_key(scope: str, idempotency_key: str) -> str:
+    return f"CHECKOUT#{scope}#{idempotency_key}"
+
+
+def refund_sk(order_id: str, refund_id: str) -> str:
+    return f"REFUND#{order_id}#{refund_id}"
+
+
+# --- customers ----------------------------------------------------------------------------
+
+CUSTOMER_PREFIX = "CUSTOMER#"
+GROUP_PREFIX = "CUSTGROUP#"
+IMPORT_PREFIX = "IMPORT#"
+CHUNK_PREFIX = "CHUNK#"
+NEVER_ORDERED = "0"  # sorts before every ISO timestamp, so never-ordered customers list last
+
+
+def customers_key(seller_id: str) -> str:
+    return f"{seller_key(seller_id)}#CUSTOMERS"
+
+
+def customer_sk(customer_id: str) -> str:
+    return f"{CUSTOMER_PREFIX}{customer_id}"
+
+
+def customer_activity_key(customer_id: str, *, last_order_at: str | None, created_at: str) -> str:
+    """Newest order first; never-ordered customers last, newest first among them."""
+    if last_order_at:
+        return f"{last_order_at}#{customer_id}"
+    return f"{NEVER_ORDERED}#{created_at}#{customer_id}"
+
+
+def customer_name_key(folded_name: str, customer_id: str) -> str:
+    return f"{folded_name}#{customer_id}"
+
+
+def group_sk(group_id: str) -> str:
+    return f"{GROUP_PREFIX}{group_id}"
+
+
+def group_name_sk(folded_name: str) -> str:
+    return f"GROUPNAME#{folded_name}"
+
+
+def group_members_key(seller_id: str, group_id: str) -> str:
+    return f"{seller_key(seller_id)}#GROUP#{group_id}"
+
+
+def member_sk(group_id: str, customer_id: str) -> str:
+    return f"GROUPMEMBER#{group_id}#{customer_id}"
+
+
+def customer_orders_prefix(customer_id: str) -> str:
+    return f"CUSTORDER#{customer_id}#"
+
+
+def customer_order_sk(customer_id: str, order_id: str) -> str:
+    return f"{customer_orders_prefix(customer_id)}{order_id}"
+
+
+def customer_of_key(user_id: str) -> str:
+    """The sellers a buyer is a linked customer of; lives beside the buyer's partition."""
+    return f"{user_key(user_id)}#SELLERS"
+
+
+def import_job_sk(import_id: str) -> str:
+    return f"{IMPORT_PREFIX}{import_id}"
+
+
+def import_chunk_key(import_id: str, number: int) -> tuple[str, str]:
+    return f"{IMPORT_PREFIX}{import_id}", f"{CHUNK_PREFIX}{number:05d}"
+
+
+# --- fees ---------------------------------------------------------------------------------
+
+DEFAULT_FEES_KEY = "FEES#DEFAULT"
+FEES_CURRENT_SK = "FEES#CURRENT"
+FEES_VERSION_PREFIX = "FEES#VERSION#"
+CATEGORY_FEES_INDEX_KEY = "FEES#CATEGORIES"
+SELLER_FEES_INDEX_KEY = "FEES#SELLERS"
+
+
+def category_fees_key(slug: str) -> str:
+    return f"FEES#CATEGORY#{slug}"
+
+
+def fees_version_sk(version: int) -> str:
+    return f"{FEES_VERSION_PREFIX}{version:010d}"
+
+
+def daily_sales_sk(currency: str, day: str) -> str:
+    return f"SALES#{currency}#{day}"
+
+
+# --- ledger -------------------------------------------------------------------------------
+
+POSTING_SK = "POSTING"
+BALANCE_PREFIX = "LEDGER_BALANCE#"
+ENTRY_PREFIX = "LEDGER#"
+
+
+def posting_key(posting_id: str) -> str:
+    return f"POSTING#{posting_id}"
+
+
+def platform_ledger_key(account: str, month: str) -> str:
+    return f"{ENTRY_PREFIX}{account}#{month}"
+
+
+def ledger_order_index_key(order_id: str) -> str:
+    return f"LEDGER_ORDER#{order_id}"
+
+
+def ledger_entry_sk(at: str, kind_rank: int, posting_id: str, number: int) -> str:
+    """A platform entry's sort key; a seller's entry is :func:`seller_entry_sk` of it."""
+    return f"{at}#{kind_rank}#{posting_id}#{number:02d}"
+
+
+def seller_entry_sk(entry_sk: str) -> str:
+    """A seller's entry (or a statement's bound) in the seller's partition."""
+    return f"{ENTRY_PREFIX}{entry_sk}"
+
+
+def balance_sk(currency: str) -> str:
+    return f"{BALANCE_PREFIX}{currency}"
+
+
+# --- events and core ----------------------------------------------------------------------
+
+EVENT_PREFIX = "EVENT#"
+EVENT_SK = "EVENT"
+ONCE_SK = "ONCE"
+PACE_SK = "PACE"
+
+
+def event_key(event_id: str) -> str:
+    return f"{EVENT_PREFIX}{event_id}"
+
+
+def once_key(key: str) -> str:
+    return f"ONCE#{key}"
+
+
+def throttle_window_key(rule: str, subject_hash: str) -> str:
+    return f"THROTTLE#{rule}#{subject_hash}"
+
+
+def throttle_window_sk(start: int) -> str:
+    return f"WINDOW#{start}"
+
+
+def pace_key(rule: str, subject_hash: str) -> str:
+    return f"PACE#{rule}#{subject_hash}"
+
+
+# --- sort keys of the time-ordered indexes ------------------------------------------------
+
+def timed_sort_key(moment: str, *ids: str) -> str:
+    """``<moment>#<id>…``: time first, so an index lists in time order; the ids make it
+    unique and tell the sweep what it found."""
+    return "#".join((moment, *ids))
+
+
+def until_sort_key(moment: str) -> str:
+    """The upper bound of a :func:`timed_sort_key` range that includes ``moment`` itself:
+    ``~`` sorts after every id character."""
+    return f"{moment}#~"

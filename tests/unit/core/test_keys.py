@@ -1,0 +1,198 @@
+"""The key formats are what is stored: each is pinned here with its literal value, so a
+change of spelling (which would orphan every existing item) fails a test; and they are
+spelt in one module only."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.core import keys
+
+FORMATS: list[tuple[Any, str]] = [
+    # owners
+    (keys.seller_key("sel_1"), "SELLER#sel_1"),
+    (keys.user_key("usr_1"), "USER#usr_1"),
+    # accounts
+    (keys.PROFILE_SK, "PROFILE"),
+    (keys.address_sk("adr_1"), "ADDRESS#adr_1"),
+    (keys.ADDRESS_PREFIX, "ADDRESS#"),
+    (keys.consent_sk("newsletter"), "CONSENT#newsletter"),
+    (keys.CONSENT_PREFIX, "CONSENT#"),
+    (keys.consent_log_sk("clg_1"), "CONSENTLOG#clg_1"),
+    (keys.CONSENT_LOG_PREFIX, "CONSENTLOG#"),
+    (keys.session_sk("ses_1"), "SESSION#ses_1"),
+    (keys.SESSION_PREFIX, "SESSION#"),
+    (keys.wish_sk("prd_1"), "WISH#prd_1"),
+    (keys.WISH_PREFIX, "WISH#"),
+    (keys.wishlisted_key("prd_1"), "WISHLISTED#prd_1"),
+    (keys.birthday_key(2, 9), "BIRTHDAY#02-09"),
+    (keys.email_key("ana@example.com"), "EMAIL#ana@example.com"),
+    (keys.EMAIL_SK, "EMAIL"),
+    (keys.signup_key("sup_1"), "SIGNUP#sup_1"),
+    (keys.SIGNUP_SK, "SIGNUP"),
+    (keys.refresh_token_key("2:abc"), "REFRESH#2:abc"),
+    (keys.REFRESH_SK, "REFRESH"),
+    (keys.magic_link_key("2:abc"), "MAGIC#2:abc"),
+    (keys.MAGIC_SK, "MAGIC"),
+    (keys.challenge_key("n1"), "CHALLENGE#n1"),
+    (keys.CHALLENGE_USED_SK, "USED"),
+    (keys.revoked_sessions_key("usr_1"), "REVOKED#usr_1"),
+    # sellers
+    (keys.seller_application_key("sap_1"), "SELLER_APPLICATION#sap_1"),
+    (keys.SELLER_APPLICATION_SK, "APPLICATION"),
+    (keys.seller_status_index_key("pending"), "SELLERS#pending"),
+    (keys.NOT_SELLING_INDEX_KEY, "SELLERS#NOT_SELLING"),
+    (keys.stripe_account_index_key("acct_1"), "STRIPE_ACCOUNT#acct_1"),
+    (keys.STRIPE_ACCOUNT_INDEX_SK, "SELLER"),
+    (keys.api_key_key("key_1"), "APIKEY#key_1"),
+    (keys.API_KEY_SK, "APIKEY"),
+    (keys.api_keys_index_key("sel_1"), "SELLER#sel_1#APIKEYS"),
+    (keys.invite_key("2:abc"), "SELLER_INVITE#2:abc"),
+    (keys.INVITE_SK, "INVITE"),
+    (keys.REDEEMED_SK, "REDEEMED"),
+    (keys.INVITES_INDEX_KEY, "SELLER_INVITES"),
+    (keys.invite_id_index_key("inv_1"), "SELLER_INVITE_ID#inv_1"),
+    (keys.MARKETPLACE_SETTINGS_KEY, ("MARKETPLACE", "SETTINGS")),
+    # catalog
+    (keys.product_sk("prd_1"), "PRODUCT#prd_1"),
+    (keys.product_pk("prd_1"), "PRODUCT#prd_1"),
+    (keys.PRODUCT_PREFIX, "PRODUCT#"),
+    (keys.POINTER_SK, "PRODUCT"),
+    (keys.sku_sk("TS-42"), "SKU#TS-42"),
+    (keys.SKU_PREFIX, "SKU#"),
+    (keys.product_status_index_key("sel_1", "active"), "SELLER#sel_1#PRODUCTS#active"),
+    (keys.ALL_SCOPE, "ALL"),
+    (keys.category_browse_scope("fashion/shoes"), "CAT#fashion/shoes"),
+    (keys.seller_browse_scope("sel_1"), "SELLER#sel_1"),
+    (keys.word_browse_scope("tra"), "WORD#tra"),
+    (keys.listing_sk("CAT#fashion"), "LIST#CAT#fashion"),
+    (keys.LISTING_PREFIX, "LIST#"),
+    (keys.price_index_key("ALL", "EUR"), "CATALOG#ALL#EUR"),
+    (keys.price_sort_key(1999, "prd_1"), "000000001999#prd_1"),
+    (keys.PRICE_DIGITS, 12),
+    (keys.newest_index_key("SELLER#sel_1"), "CATALOG#SELLER#sel_1"),
+    # orders
+    (keys.CART_SK, "CART"),
+    (keys.guest_cart_key("abc"), "CART#abc"),
+    (keys.GUEST_CART_PREFIX, "CART#"),
+    (keys.carts_changed_key("2026-12-07"), "CARTS_CHANGED#2026-12-07"),
+    (keys.order_sk("ord_1"), "ORDER#ord_1"),
+    (keys.ORDER_PREFIX, "ORDER#"),
+    (keys.sub_order_status_index_key("sel_1", "paid"), "SELLER#sel_1#ORDERS#paid"),
+    (keys.payment_due_key("2026-12-07"), "PAYMENT_DUE#2026-12-07"),
+    (keys.completion_due_key("2026-12-07"), "COMPLETE_DUE#2026-12-07"),
+    (keys.refund_due_key("2026-12-07"), "REFUND_DUE#2026-12-07"),
+    (keys.transfer_due_key("2026-12-07"), "TRANSFER_DUE#2026-12-07"),
+    (keys.checkout_key("usr_1", "idem-1"), "CHECKOUT#usr_1#idem-1"),
+    (keys.CHECKOUT_SK, "CHECKOUT"),
+    (keys.refund_sk("ord_1", "ref_1"), "REFUND#ord_1#ref_1"),
+    # customers
+    (keys.customers_key("sel_1"), "SELLER#sel_1#CUSTOMERS"),
+    (keys.customer_sk("usr_1"), "CUSTOMER#usr_1"),
+    (keys.CUSTOMER_PREFIX, "CUSTOMER#"),
+    (keys.customer_activity_key("usr_1", last_order_at="2026-12-07T10:00:00.000000Z", created_at="x"),
+     "2026-12-07T10:00:00.000000Z#usr_1"),
+    (keys.customer_activity_key("ctc_1", last_order_at=None, created_at="2026-12-01T10:00:00.000000Z"),
+     "0#2026-12-01T10:00:00.000000Z#ctc_1"),
+    (keys.customer_name_key("muller", "usr_1"), "muller#usr_1"),
+    (keys.group_sk("grp_1"), "CUSTGROUP#grp_1"),
+    (keys.GROUP_PREFIX, "CUSTGROUP#"),
+    (keys.group_name_sk("vip"), "GROUPNAME#vip"),
+    (keys.group_members_key("sel_1", "grp_1"), "SELLER#sel_1#GROUP#grp_1"),
+    (keys.member_sk("grp_1", "usr_1"), "GROUPMEMBER#grp_1#usr_1"),
+    (keys.customer_orders_prefix("usr_1"), "CUSTORDER#usr_1#"),
+    (keys.customer_order_sk("usr_1", "ord_1"), "CUSTORDER#usr_1#ord_1"),
+    (keys.customer_of_key("usr_1"), "USER#usr_1#SELLERS"),
+    (keys.import_job_sk("imp_1"), "IMPORT#imp_1"),
+    (keys.import_chunk_key("imp_1", 7), ("IMPORT#imp_1", "CHUNK#00007")),
+    (keys.IMPORT_PREFIX, "IMPORT#"),
+    (keys.CHUNK_PREFIX, "CHUNK#"),
+    (keys.NEVER_ORDERED, "0"),
+    # fees
+    (keys.DEFAULT_FEES_KEY, "FEES#DEFAULT"),
+    (keys.category_fees_key("fashion"), "FEES#CATEGORY#fashion"),
+    (keys.FEES_CURRENT_SK, "FEES#CURRENT"),
+    (keys.fees_version_sk(3), "FEES#VERSION#0000000003"),
+    (keys.FEES_VERSION_PREFIX, "FEES#VERSION#"),
+    (keys.CATEGORY_FEES_INDEX_KEY, "FEES#CATEGORIES"),
+    (keys.SELLER_FEES_INDEX_KEY, "FEES#SELLERS"),
+    (keys.daily_sales_sk("EUR", "2026-12-07"), "SALES#EUR#2026-12-07"),
+    # ledger
+    (keys.posting_key("pst_1"), "POSTING#pst_1"),
+    (keys.POSTING_SK, "POSTING"),
+    (keys.platform_ledger_key("platform_fees", "2026-12"), "LEDGER#platform_fees#2026-12"),
+    (keys.ledger_order_index_key("ord_1"), "LEDGER_ORDER#ord_1"),
+    (keys.ledger_entry_sk("2026-12-07T10:00:00.000000Z", 2, "pst_1", 3), "2026-12-07T10:00:00.000000Z#2#pst_1#03"),
+    (keys.seller_entry_sk("2026-12-07T10:00:00.000000Z#2#pst_1#03"), "LEDGER#2026-12-07T10:00:00.000000Z#2#pst_1#03"),
+    (keys.balance_sk("EUR"), "LEDGER_BALANCE#EUR"),
+    (keys.BALANCE_PREFIX, "LEDGER_BALANCE#"),
+    (keys.ENTRY_PREFIX, "LEDGER#"),
+    # events and core
+    (keys.event_key("evt_1"), "EVENT#evt_1"),
+    (keys.EVENT_PREFIX, "EVENT#"),
+    (keys.EVENT_SK, "EVENT"),
+    (keys.once_key("stripe:evt_1:x"), "ONCE#stripe:evt_1:x"),
+    (keys.ONCE_SK, "ONCE"),
+    (keys.throttle_window_key("sign-in", "abc"), "THROTTLE#sign-in#abc"),
+    (keys.throttle_window_sk(1796670000), "WINDOW#1796670000"),
+    (keys.pace_key("magic-link-email", "abc"), "PACE#magic-link-email#abc"),
+    (keys.PACE_SK, "PACE"),
+    # time-ordered sort keys
+    (keys.timed_sort_key("2026-12-07T10:00:00.000000Z", "sel_1", "ord_1"), "2026-12-07T10:00:00.000000Z#sel_1#ord_1"),
+    (keys.until_sort_key("2026-12-07T10:00:00.000000Z"), "2026-12-07T10:00:00.000000Z#~"),
+]
+
+
+@pytest.mark.parametrize(("built", "stored"), FORMATS, ids=[str(f[1]) for f in FORMATS])
+def test_each_key_is_spelt_as_the_stored_data_is(built: Any, stored: Any) -> None:
+    assert built == stored
+
+
+def test_every_key_function_and_constant_is_pinned() -> None:
+    public = {name for name in vars(keys) if not name.startswith("_") and name != "annotations"}
+    pinned = set(re.findall(r"keys\.(\w+)", Path(__file__).read_text()))
+    assert public - pinned == set()
+
+
+def test_price_and_time_sort_keys_sort_as_their_values() -> None:
+    assert sorted([keys.price_sort_key(10_000, "a"), keys.price_sort_key(999, "b")])[0].endswith("#b")
+    earlier, later = "2026-12-07T09:59:59.999999Z", "2026-12-07T10:00:00.000000Z"
+    assert keys.timed_sort_key(earlier, "zzz") < keys.timed_sort_key(later, "aaa") <= keys.until_sort_key(later)
+
+
+_CHALICELIB = Path(keys.__file__).parents[1]
+# A key prefix in a string: upper-case letters and underscores before a '#', e.g. "SELLER#".
+_KEY_LITERAL = re.compile(r"(^|[^A-Za-z_])[A-Z][A-Z_]{2,}#")
+
+
+def _modules() -> list[tuple[str, ast.Module]]:
+    return [(path.relative_to(_CHALICELIB.parent).as_posix(), ast.parse(path.read_text()))
+            for path in sorted(_CHALICELIB.rglob("*.py")) if path != Path(keys.__file__)]
+
+
+def test_no_module_but_core_keys_defines_a_key() -> None:
+    key_names = {name for name in vars(keys) if not name.startswith("_")} - {"annotations"}
+    defined = [(module, node.name) for module, tree in _modules() for node in ast.walk(tree)
+               if isinstance(node, ast.FunctionDef) and node.name in key_names]
+    assigned = [(module, target.id) for module, tree in _modules() for node in tree.body
+                if isinstance(node, ast.Assign) for target in node.targets
+                if isinstance(target, ast.Name) and target.id in key_names]
+    assert defined == []
+    assert assigned == []
+
+
+def test_no_module_but_core_keys_spells_a_key_prefix() -> None:
+    spelt = []
+    for module, tree in _modules():
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        spelt += [(module, node.lineno, node.value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                  and id(node) not in docstrings and _KEY_LITERAL.search(node.value)]
+    assert spelt == []

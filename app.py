@@ -5,7 +5,7 @@ from chalice import Chalice, ConvertToMiddleware
 from chalicelib.accounts.routes import bp as accounts_routes
 from chalicelib.catalog.routes import bp as catalog_routes
 from chalicelib.core import http, resources
-from chalicelib.core.logging import logger
+from chalicelib.core.logging import apply_log_level, logger
 from chalicelib.customers.routes import bp as customers_routes
 from chalicelib.fees.routes import bp as fees_routes
 from chalicelib.ledger.routes import bp as ledger_routes
@@ -15,6 +15,14 @@ from chalicelib.platform.routes import bp as platform_routes
 from chalicelib.sellers.routes import bp as sellers_routes
 
 app = Chalice(app_name="agora")
+
+
+@app.middleware("all")
+def log_level(event, get_response):
+    apply_log_level()
+    return get_response(event)
+
+
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 http.install(app)
 

@@ -216,11 +216,17 @@ def write_transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 
 
-def reset_connections(*models: type[Model]) -> None:
-    """Drop cached connections (tests switch endpoints between cases)."""
+def drop_connections() -> None:
+    """Forget every connection to the table, the transactions' and each model class's, so
+    the next request opens new ones from the current environment (tests switch endpoints
+    between cases). PynamoDB has no public way to drop a model's cached connection: its
+    ``_connection`` is set back to None, which PynamoDB takes as "connect on next use"."""
     _connection.cache_clear()
-    for model in models:
+    models: list[type[Model]] = [TableModel]
+    while models:
+        model = models.pop()
         model._connection = None
+        models.extend(model.__subclasses__())
 
 
 @dataclass(frozen=True)

@@ -130,20 +130,19 @@ def _payload(product: Product) -> dict[str, Any]:
 
 def stale_listings(products: list[dict[str, str]]) -> list[Product]:
     """Those of these products that are listed and whose browse entries show the wrong
-    in-stock flag: two BatchGetItems (products, their ``ALL`` entries) per 100 products."""
+    in-stock flag: two BatchGetItems (products, their ``ALL`` entries) per 100 products
+    (PynamoDB's ``batch_get`` pages by 100)."""
+    found = {p.product_id: p for p in Product.batch_get(
+        [(seller_key(p["seller_id"]), product_sk(p["product_id"])) for p in products], consistent_read=True)}
+    shown = {e.product_id: e for e in ProductListing.batch_get(
+        [(product_pk(p["product_id"]), f"{LISTING_PREFIX}{listings.ALL_SCOPE}") for p in products],
+        consistent_read=True)}
     stale = []
-    for start in range(0, len(products), 100):
-        chunk = products[start:start + 100]
-        found = {p.product_id: p for p in Product.batch_get(
-            [(seller_key(p["seller_id"]), product_sk(p["product_id"])) for p in chunk], consistent_read=True)}
-        shown = {e.product_id: e for e in ProductListing.batch_get(
-            [(product_pk(p["product_id"]), f"{LISTING_PREFIX}{listings.ALL_SCOPE}") for p in chunk],
-            consistent_read=True)}
-        for wanted in chunk:
-            product, entry = found.get(wanted["product_id"]), shown.get(wanted["product_id"])
-            if (product is not None and product.is_listed and entry is not None
-                    and bool(entry.in_stock) != (int(product.stock) > 0)):
-                stale.append(product)
+    for wanted in products:
+        product, entry = found.get(wanted["product_id"]), shown.get(wanted["product_id"])
+        if (product is not None and product.is_listed and entry is not None
+                and bool(entry.in_stock) != (int(product.stock) > 0)):
+            stale.append(product)
     return stale
 
 

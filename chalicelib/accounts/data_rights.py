@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.accounts import consents, payment_methods, personal_data
 from chalicelib.accounts.models import (
     ADDRESS_PREFIX,
@@ -41,7 +39,7 @@ from chalicelib.accounts.models import (
     user_key,
 )
 from chalicelib.accounts.service import get_active_user, get_user
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import Conflict
 from chalicelib.core.peppers import hash_secret
 from chalicelib.events.service import new_event
@@ -121,22 +119,19 @@ def _anonymise(user: User) -> None:
     clean-up follows."""
     now = datetime.now(UTC).isoformat()
     withdrawals = [c for c in consents.current_consents(user.user_id).values() if c.status in ("pending", "granted")]
-    try:
-        with write_transaction() as transaction:
-            transaction.update(user, actions=[
-                User.status.set("erased"), User.email.set(f"erased+{user.user_id}@invalid"), User.name.set(""),
-                User.email_verified.set(False), User.erased_at.set(now),
-                User.erased_email_hash.set(hash_secret(f"email:{user.email}")),
-                *(getattr(User, name).remove() for name in PERSONAL_USER_ATTRIBUTES),
-            ], condition=User.status == "active")
-            transaction.delete(EmailClaim(PK=email_key(user.email), SK="EMAIL"),
-                               condition=EmailClaim.user_id == user.user_id)
-            for consent in withdrawals:
-                transaction.update(consent, actions=[Consent.status.set("withdrawn"), Consent.request_id.remove(),
-                                                     Consent.updated_at.set(now)])
-                transaction.save(consents.log_entry(user.user_id, consent.topic, "withdrawn", method="account_erasure",
-                                                    source_ip=None, at=now))
-            transaction.save(new_event("account.erased", {"user_id": user.user_id, "erased_at": now}))
-    except TransactWriteError as error:
-        if not was_condition_failure(error):  # else erased concurrently: the clean-up still runs
-            raise
+    transaction = LabelledTransaction()
+    transaction.update("user", user, [
+        User.status.set("erased"), User.email.set(f"erased+{user.user_id}@invalid"), User.name.set(""),
+        User.email_verified.set(False), User.erased_at.set(now),
+        User.erased_email_hash.set(hash_secret(f"email:{user.email}")),
+        *(getattr(User, name).remove() for name in PERSONAL_USER_ATTRIBUTES),
+    ], User.status == "active")
+    transaction.delete("email_claim", EmailClaim(PK=email_key(user.email), SK="EMAIL"),
+                       EmailClaim.user_id == user.user_id)
+    for consent in withdrawals:
+        transaction.update("consent", consent, [Consent.status.set("withdrawn"), Consent.request_id.remove(),
+                                                Consent.updated_at.set(now)])
+        transaction.put("consent_log", consents.log_entry(user.user_id, consent.topic, "withdrawn",
+                                                          method="account_erasure", source_ip=None, at=now))
+    transaction.put("event", new_event("account.erased", {"user_id": user.user_id, "erased_at": now}))
+    transaction.commit()  # a failed condition: erased concurrently, and the clean-up still runs

@@ -30,7 +30,8 @@ from typing import Any
 
 from chalicelib.catalog import listings
 from chalicelib.catalog.models import LISTING_PREFIX, Product, ProductListing, product_pk, product_sk, seller_key
-from chalicelib.core.db import ItemWrite, LabelledTransaction, TransactionContention
+from chalicelib.core.db import ItemWrite, LabelledTransaction, Stale, retrying
+from chalicelib.core.errors import Conflict
 from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event
 
@@ -104,23 +105,29 @@ def _rewrite(product: Product) -> bool:
         transaction.put("entry", entry)
     if int(product.stock) > 0:
         transaction.put("event", new_event("catalog.product_back_in_stock", _payload(product)))
-    try:
-        return not transaction.commit()
-    except TransactionContention:
-        return False
+    return not transaction.commit()
 
 
 def refresh_listing(product: Product) -> bool:
     """Make a listed product's browse entries show its in-stock flag; True when rewritten.
-    A product that changed meanwhile is read again (with its entry) and retried."""
-    for _ in range(MAX_REFRESH_ATTEMPTS):
-        if _rewrite(product):
+    A product that changed meanwhile is read again (with its entry) and retried; one that
+    keeps changing is left to the stock change that changes it (its own event)."""
+    current = product
+
+    def attempt() -> bool:
+        nonlocal current
+        if _rewrite(current):
             return True
-        fresh = stale_listings([{"seller_id": product.seller_id, "product_id": product.product_id}])
+        fresh = stale_listings([{"seller_id": current.seller_id, "product_id": current.product_id}])
         if not fresh:
             return False
-        product = fresh[0]
-    return False
+        current = fresh[0]
+        raise Stale
+
+    try:
+        return retrying(attempt, what="product", attempts=MAX_REFRESH_ATTEMPTS)
+    except Conflict:
+        return False
 
 
 def _payload(product: Product) -> dict[str, Any]:

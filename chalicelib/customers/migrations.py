@@ -35,9 +35,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction, was_condition_failure
 from chalicelib.customers.models import (
     CUSTOMER_PREFIX,
     Customer,
@@ -130,17 +130,12 @@ def _unlink(record: Customer) -> bool:
                        created_at=record.created_at or now_stamp(), import_id=record.import_id,
                        group_id=record.group_id, tax_exempt=bool(record.tax_exempt),
                        tax_exempt_reason=record.tax_exempt_reason, vat_id=record.vat_id).index()
-    try:
-        with write_transaction() as transaction:
-            transaction.save(contact, condition=Customer.PK.does_not_exist())
-            transaction.delete(record, condition=Customer.order_count == 0)
-            transaction.delete(CustomerOf(f"USER#{record.user_id}#SELLERS", seller))
-            if record.group_id:
-                transaction.delete(GroupMember(seller, member_sk(record.group_id, record.customer_id)))
-                transaction.save(group_pointer(contact))
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            return False
-        raise
-    return True
+    transaction = LabelledTransaction()
+    transaction.put("contact", contact, Customer.PK.does_not_exist())
+    transaction.delete("record", record, Customer.order_count == 0)
+    transaction.delete("relation", CustomerOf(f"USER#{record.user_id}#SELLERS", seller))
+    if record.group_id:
+        transaction.delete("member", GroupMember(seller, member_sk(record.group_id, record.customer_id)))
+        transaction.put("contact_member", group_pointer(contact))
+    return not transaction.commit()
 

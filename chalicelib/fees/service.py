@@ -10,9 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
-from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
+from chalicelib.core.db import ItemWrite, LabelledTransaction
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.money import Money
 from chalicelib.fees.engine import (
@@ -100,15 +98,12 @@ def _write_version(scope: str, terms: Mapping[str, Any] | None, *, changed_by: s
     if terms is not None:
         head.GSI1PK, head.GSI1SK = _index_keys(scope)
     unchanged = (FeeScheduleItem.version == previous) if current is not None else FeeScheduleItem.PK.does_not_exist()
-    try:
-        with write_transaction() as transaction:
-            transaction.save(history, condition=FeeScheduleItem.PK.does_not_exist())
-            transaction.save(head, condition=unchanged)
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise Conflict("The fee schedule was changed at the same time; read it again and retry.",
-                           code="fee_schedule_changed") from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.put("history", history, FeeScheduleItem.PK.does_not_exist())
+    transaction.put("current", head, unchanged)
+    if transaction.commit():
+        raise Conflict("The fee schedule was changed at the same time; read it again and retry.",
+                       code="fee_schedule_changed")
     return head
 
 
@@ -202,7 +197,7 @@ def _day_text(day: date) -> str:
 
 def record_sale(seller_id: str, amount: Money, day: date) -> ItemWrite:
     """ADD ``amount`` (negative for a refund) to the seller's sales of ``day`` (UTC).
-    ``.add_to(t)`` inside the order's transaction, or ``.apply()`` on its own."""
+    ``transaction.add(label, write)`` in the order's transaction, or ``.apply()`` on its own."""
     expires = calendar.timegm((day + timedelta(days=SALES_TTL_DAYS)).timetuple())
     item = DailySales(PK=f"SELLER#{seller_id}", SK=sales_sk(amount.currency, _day_text(day)))
     return ItemWrite(item, actions=(

@@ -17,7 +17,7 @@ from pynamodb.exceptions import PutError
 
 from chalicelib.core.auth import new_secret
 from chalicelib.core.cache import Expiring
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction, was_condition_failure
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
@@ -67,11 +67,12 @@ def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | N
     previous = current_settings()
     settings = MarketplaceSettings(*SETTINGS_KEY, seller_access=seller_access, buyer_access=buyer_access,
                                    updated_at=datetime.now(UTC).isoformat(), updated_by=operator_id)
-    with write_transaction() as transaction:
-        transaction.save(settings)
-        transaction.save(new_event("marketplace.settings_changed", {
-            "seller_access": seller_access, "buyer_access": buyer_access, "by": operator_id,
-            "previous_seller_access": previous.seller_access, "previous_buyer_access": previous.buyer_access}))
+    transaction = LabelledTransaction()
+    transaction.put("settings", settings)
+    transaction.put("event", new_event("marketplace.settings_changed", {
+        "seller_access": seller_access, "buyer_access": buyer_access, "by": operator_id,
+        "previous_seller_access": previous.seller_access, "previous_buyer_access": previous.buyer_access}))
+    transaction.commit()
     _buyer_access.set(buyer_access)
     return settings
 

@@ -16,6 +16,7 @@ from chalicelib.core.settings import reset_settings
 def _level_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.delenv("AGORA_LOG_LEVEL", raising=False)
+    monkeypatch.delenv("POWERTOOLS_LOG_LEVEL", raising=False)
     reset_settings()
     apply_log_level()
 
@@ -39,9 +40,20 @@ def test_without_the_variable_the_logger_logs_info(monkeypatch: pytest.MonkeyPat
     _set(monkeypatch, "ERROR")
     apply_log_level()
     monkeypatch.delenv("AGORA_LOG_LEVEL")
+    monkeypatch.delenv("POWERTOOLS_LOG_LEVEL", raising=False)
     reset_settings()
     apply_log_level()
     assert logger.log_level == logging.INFO
+
+
+def test_without_the_variable_powertools_own_level_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    _set(monkeypatch, "DEBUG")
+    apply_log_level()
+    monkeypatch.delenv("AGORA_LOG_LEVEL")
+    reset_settings()
+    apply_log_level()
+    assert logger.log_level == logging.WARNING
 
 
 def test_an_unknown_level_keeps_the_current_one(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from chalicelib.catalog import events as _catalog_events  # noqa: F401
 from chalicelib.catalog import subscriptions as _catalog_subscriptions  # noqa: F401
 from chalicelib.catalog.routes import bp as catalog_routes
 from chalicelib.core import http, resources
-from chalicelib.core.logging import logger
+from chalicelib.core.logging import apply_log_level, logger
 from chalicelib.customers import events as _customers_events  # noqa: F401
 from chalicelib.customers import subscriptions as _customers_subscriptions  # noqa: F401
 from chalicelib.customers.routes import bp as customers_routes
@@ -31,6 +31,14 @@ from chalicelib.sellers import subscriptions as _sellers_subscriptions  # noqa: 
 from chalicelib.sellers.routes import bp as sellers_routes
 
 app = Chalice(app_name="agora")
+
+
+@app.middleware("all")
+def log_level(event, get_response):
+    apply_log_level()
+    return get_response(event)
+
+
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 http.install(app)
 

@@ -12,14 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.accounts import validation
 from chalicelib.accounts.models import Address, User
 from chalicelib.accounts.profile import problem, refuse
 from chalicelib.accounts.service import delete_counted, get_active_user, save_counted
 from chalicelib.core import clock
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import Code, Conflict, FieldProblem, NotFound
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.keys import ADDRESS_PREFIX, address_sk, user_key
@@ -130,16 +128,12 @@ def change_address(user_id: str, address_id: str, changes: dict[str, Any], *,
     address_actions = [getattr(Address, name).set(value) if value is not None else getattr(Address, name).remove()
                        for name, value in values.items()] + [Address.updated_at.set(now)]
     pointers = _pointer_changes(address_id, {"shipping": default_shipping, "billing": default_billing}, user)
-    try:
-        with write_transaction() as transaction:
-            transaction.update(address, actions=address_actions, condition=Address.PK.exists())
-            if pointers:
-                transaction.update(user, actions=_pointer_actions(pointers), condition=_defaults_unchanged(user))
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise Conflict("The address book changed at the same time; try again.", code=Code.CONCURRENT_CHANGE) \
-                from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.update("address", address, address_actions, Address.PK.exists())
+    if pointers:
+        transaction.update("defaults", user, _pointer_actions(pointers), _defaults_unchanged(user))
+    if transaction.commit():
+        raise Conflict("The address book changed at the same time; try again.", code=Code.CONCURRENT_CHANGE)
     for name, value in {**values, "updated_at": now}.items():
         setattr(address, name, value)
     for name, value in pointers.items():

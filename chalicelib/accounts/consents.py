@@ -28,13 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.accounts import signed_links
 from chalicelib.accounts.models import Consent, ConsentLogEntry, User
 from chalicelib.accounts.service import get_active_user
 from chalicelib.core import clock, throttle
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import BadRequest, Code
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import CONSENT_LOG_PREFIX, CONSENT_PREFIX, consent_log_sk, consent_sk, user_key
@@ -150,10 +148,12 @@ def request(user: User, topic: str, *, method: str, source_ip: str | None, reque
     throttle.hit(CONFIRMATION_MAILS, user.user_id)
     request_id = request_id or new_id("cnr")
     pk, sk = _consent_key(user.user_id, topic)
-    with write_transaction() as transaction:
-        transaction.save(Consent(PK=pk, SK=sk, user_id=user.user_id, topic=topic, status="pending",
-                                 text_version=TOPICS[topic], request_id=request_id, updated_at=at or clock.stamp()))
-        transaction.save(log_entry(user.user_id, topic, "requested", method=method, source_ip=source_ip, at=at))
+    transaction = LabelledTransaction()
+    transaction.put("consent", Consent(PK=pk, SK=sk, user_id=user.user_id, topic=topic, status="pending",
+                                       text_version=TOPICS[topic], request_id=request_id,
+                                       updated_at=at or clock.stamp()))
+    transaction.put("log", log_entry(user.user_id, topic, "requested", method=method, source_ip=source_ip, at=at))
+    transaction.commit()
     token = signed_links.sign(_CONFIRM, {"u": user.user_id, "t": topic, "r": request_id},
                               expires_in=CONFIRM_SECONDS)
     enqueue_email(EmailMessage(template="newsletter_confirm", to=user.email,
@@ -178,22 +178,18 @@ def confirm(token: str, *, source_ip: str | None, throttle_by: str | None = None
     user_id, topic = claims["u"], claims["t"]
     pk, sk = _consent_key(user_id, topic)
     now = clock.stamp()
-    try:
-        with write_transaction() as transaction:
-            transaction.update(Consent(PK=pk, SK=sk),
-                               actions=[Consent.status.set("granted"), Consent.request_id.remove(),
-                                        Consent.updated_at.set(now)],
-                               condition=(Consent.status == "pending") & (Consent.request_id == claims["r"]))
-            transaction.save(log_entry(user_id, topic, "granted", method="email_confirmation", source_ip=source_ip,
-                                       at=now))
-    except TransactWriteError as error:
-        if not was_condition_failure(error):
-            raise
+    transaction = LabelledTransaction()
+    transaction.update("consent", Consent(PK=pk, SK=sk),
+                       [Consent.status.set("granted"), Consent.request_id.remove(), Consent.updated_at.set(now)],
+                       (Consent.status == "pending") & (Consent.request_id == claims["r"]))
+    transaction.put("log", log_entry(user_id, topic, "granted", method="email_confirmation", source_ip=source_ip,
+                                     at=now))
+    if transaction.commit():
         current = _find(user_id, topic)
         if current is not None and current.status == "granted":
             return _state(topic, current)
         raise BadRequest("This confirmation link is no longer valid; ask for the newsletter again.",
-                         code=Code.CONSENT_LINK_OUTDATED) from None
+                         code=Code.CONSENT_LINK_OUTDATED)
     return ConsentState(topic=topic, status="granted", text_version=TOPICS[topic], updated_at=now)
 
 
@@ -202,18 +198,13 @@ def withdraw(user_id: str, topic: str, *, method: str, source_ip: str | None) ->
 
     Round trips: TransactWriteItems(consent, log)."""
     pk, sk = _consent_key(user_id, topic)
-    try:
-        with write_transaction() as transaction:
-            transaction.update(Consent(PK=pk, SK=sk),
-                               actions=[Consent.status.set("withdrawn"), Consent.request_id.remove(),
-                                        Consent.updated_at.set(clock.stamp())],
-                               condition=Consent.status.is_in("pending", "granted"))
-            transaction.save(log_entry(user_id, topic, "withdrawn", method=method, source_ip=source_ip))
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            return False
-        raise
-    return True
+    transaction = LabelledTransaction()
+    transaction.update("consent", Consent(PK=pk, SK=sk),
+                       [Consent.status.set("withdrawn"), Consent.request_id.remove(),
+                        Consent.updated_at.set(clock.stamp())],
+                       Consent.status.is_in("pending", "granted"))
+    transaction.put("log", log_entry(user_id, topic, "withdrawn", method=method, source_ip=source_ip))
+    return not transaction.commit()
 
 
 def unsubscribe(token: str, *, source_ip: str | None, throttle_by: str | None = None) -> ConsentState:

@@ -21,8 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.accounts import consents, payment_methods, personal_data
 from chalicelib.accounts.events import AccountErased
 from chalicelib.accounts.models import (
@@ -37,7 +35,7 @@ from chalicelib.accounts.models import (
 )
 from chalicelib.accounts.service import get_active_user, get_user
 from chalicelib.core import clock
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import Code, Conflict
 from chalicelib.core.keys import ADDRESS_PREFIX, EMAIL_SK, SESSION_PREFIX, WISH_PREFIX, email_key, user_key
 from chalicelib.core.peppers import hash_secret
@@ -118,22 +116,19 @@ def _anonymise(user: User) -> None:
     clean-up follows."""
     now = clock.stamp()
     withdrawals = [c for c in consents.current_consents(user.user_id).values() if c.status in ("pending", "granted")]
-    try:
-        with write_transaction() as transaction:
-            transaction.update(user, actions=[
-                User.status.set("erased"), User.email.set(f"erased+{user.user_id}@invalid"), User.name.set(""),
-                User.email_verified.set(False), User.erased_at.set(now),
-                User.erased_email_hash.set(hash_secret(f"email:{user.email}")),
-                *(getattr(User, name).remove() for name in PERSONAL_USER_ATTRIBUTES),
-            ], condition=User.status == "active")
-            transaction.delete(EmailClaim(PK=email_key(user.email), SK=EMAIL_SK),
-                               condition=EmailClaim.user_id == user.user_id)
-            for consent in withdrawals:
-                transaction.update(consent, actions=[Consent.status.set("withdrawn"), Consent.request_id.remove(),
-                                                     Consent.updated_at.set(now)])
-                transaction.save(consents.log_entry(user.user_id, consent.topic, "withdrawn", method="account_erasure",
-                                                    source_ip=None, at=now))
-            transaction.save(new_event(AccountErased(user_id=user.user_id, erased_at=now)))
-    except TransactWriteError as error:
-        if not was_condition_failure(error):  # else erased concurrently: the clean-up still runs
-            raise
+    transaction = LabelledTransaction()
+    transaction.update("user", user, [
+        User.status.set("erased"), User.email.set(f"erased+{user.user_id}@invalid"), User.name.set(""),
+        User.email_verified.set(False), User.erased_at.set(now),
+        User.erased_email_hash.set(hash_secret(f"email:{user.email}")),
+        *(getattr(User, name).remove() for name in PERSONAL_USER_ATTRIBUTES),
+    ], User.status == "active")
+    transaction.delete("email_claim", EmailClaim(PK=email_key(user.email), SK=EMAIL_SK),
+                       EmailClaim.user_id == user.user_id)
+    for consent in withdrawals:
+        transaction.update("consent", consent, [Consent.status.set("withdrawn"), Consent.request_id.remove(),
+                                                Consent.updated_at.set(now)])
+        transaction.put("consent_log", consents.log_entry(user.user_id, consent.topic, "withdrawn",
+                                                          method="account_erasure", source_ip=None, at=now))
+    transaction.put("event", new_event(AccountErased(user_id=user.user_id, erased_at=now)))
+    transaction.commit()  # a failed condition: erased concurrently, and the clean-up still runs

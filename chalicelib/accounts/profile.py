@@ -15,14 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.accounts import validation
 from chalicelib.accounts.events import AccountUpdated
 from chalicelib.accounts.models import Address, User
 from chalicelib.accounts.service import account_closed, get_active_user
 from chalicelib.core.categories import CATEGORIES
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction, was_condition_failure
 from chalicelib.core.errors import FieldProblem, ValidationFailed
 from chalicelib.core.keys import PROFILE_SK, address_sk, birthday_key, user_key
 from chalicelib.events.service import new_event
@@ -159,15 +159,11 @@ def change_profile(user_id: str, changes: dict[str, Any]) -> User:
 
 def _update_and_announce(user_id: str, actions: list[Any], changed: list[str]) -> User:
     """The update and its ``account.updated`` event, together or not at all (the outbox)."""
-    try:
-        with write_transaction() as transaction:
-            transaction.update(User(PK=user_key(user_id), SK=PROFILE_SK), actions=actions,
-                               condition=User.status == "active")
-            transaction.save(new_event(AccountUpdated(user_id=user_id, changed=changed)))
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise account_closed() from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.update("user", User(PK=user_key(user_id), SK=PROFILE_SK), actions, User.status == "active")
+    transaction.put("event", new_event(AccountUpdated(user_id=user_id, changed=changed)))
+    if transaction.commit():
+        raise account_closed()
     return User.get(user_key(user_id), PROFILE_SK, consistent_read=True)
 
 

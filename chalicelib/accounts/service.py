@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.accounts import magic_links
@@ -42,7 +42,7 @@ from chalicelib.accounts.events import AccountCreated, InvitationAccepted
 from chalicelib.accounts.models import EmailClaim, SignUp, User
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import clock, throttle
-from chalicelib.core.db import failed_conditions, was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction, was_condition_failure
 from chalicelib.core.errors import AgoraError, Code, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import EMAIL_SK, PROFILE_SK, SIGNUP_SK, email_key, signup_key, user_key
@@ -128,18 +128,15 @@ def create_user(user: User, *, together_with: Iterable[Any | NewItem] = (),
         else:
             writes.append((entry, Conflict("Something this creates was created at the same time by another "
                                            "request; please try again.", code=Code.CONCURRENT_CREATION)))
-    try:
-        with write_transaction() as transaction:
-            for item, taken in writes:
-                transaction.save(item, condition=type(item).PK.does_not_exist() if taken else None)
-    except TransactWriteError as error:
-        failed = failed_conditions(error)
-        if not failed:
-            raise
-        refusal = writes[failed[0]][1]
+    transaction = LabelledTransaction()
+    for number, (item, taken) in enumerate(writes):
+        transaction.put(str(number), item, type(item).PK.does_not_exist() if taken else None)
+    failed = transaction.commit()
+    if failed:
+        refusal = writes[min(int(label) for label in failed)][1]  # the first written of those that failed
         if refusal is None:  # only a conditional write can fail its condition
-            raise
-        raise refusal from None
+            raise RuntimeError(f"unconditional writes failed: {sorted(failed)}")
+        raise refusal
     return user
 
 
@@ -477,28 +474,17 @@ def save_counted(item: Any, counter: Any, limit: int, *, user_actions: Iterable[
     transaction, while the account is active and below ``limit`` (so concurrent additions
     cannot pass it). False when a condition failed: the item exists, the limit is reached
     or the account is closed — the caller tells which."""
-    try:
-        with write_transaction() as transaction:
-            transaction.save(item, condition=type(item).PK.does_not_exist())
-            transaction.update(User(PK=item.PK, SK=PROFILE_SK), actions=[counter.add(1), *user_actions],
-                               condition=(User.status == "active") & (counter.does_not_exist() | (counter < limit)))
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            return False
-        raise
-    return True
+    transaction = LabelledTransaction()
+    transaction.put("item", item, type(item).PK.does_not_exist())
+    transaction.update("user", User(PK=item.PK, SK=PROFILE_SK), [counter.add(1), *user_actions],
+                       (User.status == "active") & (counter.does_not_exist() | (counter < limit)))
+    return not transaction.commit()
 
 
 def delete_counted(item: Any, counter: Any) -> bool:
     """Delete an item counted with :func:`save_counted`; False when it was not there (or the
     account is closed)."""
-    try:
-        with write_transaction() as transaction:
-            transaction.delete(item, condition=type(item).PK.exists())
-            transaction.update(User(PK=item.PK, SK=PROFILE_SK), actions=[counter.add(-1)],
-                               condition=User.status == "active")
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            return False
-        raise
-    return True
+    transaction = LabelledTransaction()
+    transaction.delete("item", item, type(item).PK.exists())
+    transaction.update("user", User(PK=item.PK, SK=PROFILE_SK), [counter.add(-1)], User.status == "active")
+    return not transaction.commit()

@@ -16,12 +16,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.accounts.models import RefreshToken, SessionFamily, User
 from chalicelib.core import clock, revocations, throttle
 from chalicelib.core.auth import issue_access_token, new_secret
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction, was_condition_failure
 from chalicelib.core.errors import Code, Unauthorized
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import PROFILE_SK, REFRESH_SK, SESSION_PREFIX, refresh_token_key, session_sk, user_key
@@ -74,9 +74,10 @@ def start_session(user: User) -> Session:
     pk, sk = family_key(user.user_id, family_id)
     family = SessionFamily(PK=pk, SK=sk, user_id=user.user_id, created_at=clock.stamp(),
                            auth_time=now, expires_at=now + REFRESH_TOKEN_SECONDS * 12)
-    with write_transaction() as transaction:
-        transaction.save(family)
-        transaction.save(_refresh_item(token, user_id=user.user_id, family_id=family_id, now=now))
+    transaction = LabelledTransaction()
+    transaction.put("family", family)
+    transaction.put("refresh_token", _refresh_item(token, user_id=user.user_id, family_id=family_id, now=now))
+    transaction.commit()
     access, expires_in = _access(user, family_id, now)
     return Session(access, expires_in, token, REFRESH_TOKEN_SECONDS, user)
 
@@ -136,20 +137,15 @@ def refresh(token: str, *, source_ip: str | None = None) -> Session:
     if family is None or family.revoked or user is None or user.status != "active":
         raise _invalid()
     replacement = new_secret(REFRESH_PREFIX)
-    try:
-        with write_transaction() as transaction:
-            transaction.update(presented, actions=[RefreshToken.used.set(True)],
-                               condition=RefreshToken.used == False)  # noqa: E712 - a DynamoDB condition
-            transaction.condition_check(SessionFamily, family_pk, family_sk,
-                                        condition=SessionFamily.revoked == False)  # noqa: E712
-            transaction.save(_refresh_item(replacement, user_id=user.user_id, family_id=presented.family_id,
-                                           now=now))
-    except TransactWriteError as error:
-        if was_condition_failure(error):  # spent concurrently: the same token presented twice
-            _revoke_family(presented.user_id, presented.family_id)
-            raise Unauthorized("This refresh token was already used; sign in again.",
-                               code=Code.REFRESH_TOKEN_REUSED) from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.update("presented", presented, [RefreshToken.used.set(True)],
+                       RefreshToken.used == False)  # noqa: E712 - a DynamoDB condition
+    transaction.check("family", SessionFamily, family_pk, family_sk, SessionFamily.revoked == False)  # noqa: E712
+    transaction.put("replacement", _refresh_item(replacement, user_id=user.user_id, family_id=presented.family_id,
+                                                 now=now))
+    if transaction.commit():  # spent concurrently: the same token presented twice
+        _revoke_family(presented.user_id, presented.family_id)
+        raise Unauthorized("This refresh token was already used; sign in again.", code=Code.REFRESH_TOKEN_REUSED)
     access, expires_in = _access(user, presented.family_id, _auth_time(family))
     return Session(access, expires_in, replacement, REFRESH_TOKEN_SECONDS, user)
 

@@ -51,7 +51,6 @@ from chalicelib.sellers.models import Seller
 from chalicelib.sellers.service import get_seller
 
 MAX_WRITE_ATTEMPTS = 3
-BATCH_GET_SIZE = 100
 # Bulk rows written at once. Each row is its own transaction on its own items (a SKU is in
 # one row only), so rows never contend; the bound keeps a 500-row upload from opening
 # hundreds of connections (botocore's default pool holds 10) or tripping DynamoDB's
@@ -326,10 +325,7 @@ def _invalid(exc: ValidationError, row: int) -> ValidationFailed:
 
 
 def _batch_get(model: type[TableModel], keys: list[tuple[str, str]]) -> list[Any]:
-    found: list[Any] = []
-    for start in range(0, len(keys), BATCH_GET_SIZE):
-        found.extend(model.batch_get(keys[start:start + BATCH_GET_SIZE], consistent_read=True))
-    return found
+    return list(model.batch_get(keys, consistent_read=True))  # PynamoDB pages by 100
 
 
 def bulk_upsert(seller_id: str, rows: list[dict[str, Any]]) -> list[RowResult]:

@@ -31,7 +31,8 @@ from chalicelib.catalog import listings
 from chalicelib.catalog.events import ProductBackInStock, StockChanged, StockedProduct
 from chalicelib.catalog.models import Product, ProductListing
 from chalicelib.core import clock
-from chalicelib.core.db import ItemWrite, LabelledTransaction, TransactionContention
+from chalicelib.core.db import ItemWrite, LabelledTransaction, Stale, retrying
+from chalicelib.core.errors import Conflict
 from chalicelib.core.keys import ALL_SCOPE, listing_sk, product_pk, product_sk, seller_key
 from chalicelib.events.models import OutboxEvent
 from chalicelib.events.registry import Delivered
@@ -103,23 +104,29 @@ def _rewrite(product: Product) -> bool:
         transaction.put("entry", entry)
     if int(product.stock) > 0:
         transaction.put("event", new_event(ProductBackInStock(**_payload(product))))
-    try:
-        return not transaction.commit()
-    except TransactionContention:
-        return False
+    return not transaction.commit()
 
 
 def refresh_listing(product: Product) -> bool:
     """Make a listed product's browse entries show its in-stock flag; True when rewritten.
-    A product that changed meanwhile is read again (with its entry) and retried."""
-    for _ in range(MAX_REFRESH_ATTEMPTS):
-        if _rewrite(product):
+    A product that changed meanwhile is read again (with its entry) and retried; one that
+    keeps changing is left to the stock change that changes it (its own event)."""
+    current = product
+
+    def attempt() -> bool:
+        nonlocal current
+        if _rewrite(current):
             return True
-        fresh = stale_listings([{"seller_id": product.seller_id, "product_id": product.product_id}])
+        fresh = stale_listings([{"seller_id": current.seller_id, "product_id": current.product_id}])
         if not fresh:
             return False
-        product = fresh[0]
-    return False
+        current = fresh[0]
+        raise Stale
+
+    try:
+        return retrying(attempt, what="product", attempts=MAX_REFRESH_ATTEMPTS)
+    except Conflict:
+        return False
 
 
 def _payload(product: Product) -> dict[str, Any]:
@@ -129,20 +136,19 @@ def _payload(product: Product) -> dict[str, Any]:
 
 def stale_listings(products: list[dict[str, str]]) -> list[Product]:
     """Those of these products that are listed and whose browse entries show the wrong
-    in-stock flag: two BatchGetItems (products, their ``ALL`` entries) per 100 products."""
+    in-stock flag: two BatchGetItems (products, their ``ALL`` entries) per 100 products
+    (PynamoDB's ``batch_get`` pages by 100)."""
+    found = {p.product_id: p for p in Product.batch_get(
+        [(seller_key(p["seller_id"]), product_sk(p["product_id"])) for p in products], consistent_read=True)}
+    shown = {e.product_id: e for e in ProductListing.batch_get(
+        [(product_pk(p["product_id"]), listing_sk(ALL_SCOPE)) for p in products],
+        consistent_read=True)}
     stale = []
-    for start in range(0, len(products), 100):
-        chunk = products[start:start + 100]
-        found = {p.product_id: p for p in Product.batch_get(
-            [(seller_key(p["seller_id"]), product_sk(p["product_id"])) for p in chunk], consistent_read=True)}
-        shown = {e.product_id: e for e in ProductListing.batch_get(
-            [(product_pk(p["product_id"]), listing_sk(ALL_SCOPE)) for p in chunk],
-            consistent_read=True)}
-        for wanted in chunk:
-            product, entry = found.get(wanted["product_id"]), shown.get(wanted["product_id"])
-            if (product is not None and product.is_listed and entry is not None
-                    and bool(entry.in_stock) != (int(product.stock) > 0)):
-                stale.append(product)
+    for wanted in products:
+        product, entry = found.get(wanted["product_id"]), shown.get(wanted["product_id"])
+        if (product is not None and product.is_listed and entry is not None
+                and bool(entry.in_stock) != (int(product.stock) > 0)):
+            stale.append(product)
     return stale
 
 

@@ -21,7 +21,6 @@ from chalicelib.core.errors import Code, Conflict, NotFound
 from chalicelib.core.keys import WISH_PREFIX, product_sk, seller_key, user_key, wish_sk, wishlisted_key
 
 MAX_WISHES = 100
-BATCH_GET_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,5 @@ def list_wishes(user_id: str) -> list[Wish]:
     get_active_user(user_id)
     items = sorted(wishes(user_id), key=lambda w: w.added_at, reverse=True)
     keys = [(seller_key(w.seller_id), product_sk(w.product_id)) for w in items]
-    products: dict[str, Product] = {}
-    for start in range(0, len(keys), BATCH_GET_SIZE):
-        products.update({p.product_id: p for p in Product.batch_get(keys[start:start + BATCH_GET_SIZE])})
+    products = {p.product_id: p for p in Product.batch_get(keys)}  # PynamoDB pages by 100
     return [Wish(item=w, product=products.get(w.product_id)) for w in items]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import BatchWrite, Model
 from pynamodb.transactions import TransactWrite
@@ -216,32 +216,33 @@ def _connection() -> Connection:
                       max_retry_attempts=MAX_RETRY_ATTEMPTS)
 
 
-def write_transaction() -> TransactWrite:
-    """A TransactWriteItems (up to 100 items, all or nothing): ``with write_transaction() as t:``."""
+def _write_transaction() -> TransactWrite:
+    """PynamoDB's TransactWriteItems (up to 100 items, all or nothing). Domain code writes
+    through :class:`LabelledTransaction`, which says which condition failed."""
     return TransactWrite(connection=_connection())
 
 
-def reset_connections(*models: type[Model]) -> None:
-    """Drop cached connections (tests switch endpoints between cases)."""
+def drop_connections() -> None:
+    """Forget every connection to the table, the transactions' and each model class's, so
+    the next request opens new ones from the current environment (tests switch endpoints
+    between cases). PynamoDB has no public way to drop a model's cached connection: its
+    ``_connection`` is set back to None, which PynamoDB takes as "connect on next use"."""
     _connection.cache_clear()
-    for model in models:
+    models: list[type[Model]] = [TableModel]
+    while models:
+        model = models.pop()
         model._connection = None
+        models.extend(model.__subclasses__())
 
 
 @dataclass(frozen=True)
 class ItemWrite:
     """One operation of a TransactWriteItems, built by a domain and committed by whoever
-    owns the transaction: ``write.add_to(t)`` inside ``with write_transaction() as t``."""
+    owns the transaction: ``transaction.add(label, write)`` on a :class:`LabelledTransaction`."""
 
     item: TableModel
     actions: tuple[Action, ...] = ()  # empty: put the item; else: update it with these
     condition: Condition | None = None
-
-    def add_to(self, transaction: TransactWrite) -> None:
-        if self.actions:
-            transaction.update(self.item, actions=list(self.actions), condition=self.condition)
-        else:
-            transaction.save(self.item, condition=self.condition)
 
     def apply(self) -> None:
         """Write it on its own (outside any transaction)."""
@@ -256,9 +257,29 @@ class TransactionContention(Exception):
     same moment (``TransactionConflict``): nothing was written; try again shortly."""
 
 
+def is_contention(error: PynamoDBException) -> bool:
+    """Whether a write failed only because a transaction held its item at that moment: a
+    cancelled transaction (``TransactionConflict``) or a single write that met one
+    (``TransactionConflictException``)."""
+    if error.cause_response_code == "TransactionConflictException":
+        return True
+    reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
+
+
 class LabelledTransaction:
     """A TransactWriteItems whose operations carry labels, so a caller learns *which*
-    conditions failed (the cancellation reasons come back in request order)."""
+    conditions failed (the cancellation reasons come back in request order). Every
+    transaction of agora's is one of these::
+
+        transaction = LabelledTransaction()
+        transaction.update("seller", seller, actions, Seller.status == previous)
+        transaction.put("event", event)
+        if "seller" in transaction.commit():
+            raise Conflict(...)
+
+    A conflict with another transaction raises :class:`TransactionContention`; run the
+    read-modify-write under :func:`retrying` to try it again."""
 
     def __init__(self) -> None:
         # PynamoDB sends condition checks, deletes, puts, updates — in that order.
@@ -294,12 +315,11 @@ class LabelledTransaction:
         """Write everything, or nothing and return the labels whose condition failed.
         Raises :class:`TransactionContention` when DynamoDB reports a conflict instead."""
         try:
-            with write_transaction() as transaction:
+            with _write_transaction() as transaction:
                 for operation in self._operations:
                     operation(transaction)
         except TransactWriteError as error:
-            reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
-            if any(r is not None and r.code == "TransactionConflict" for r in reasons):
+            if is_contention(error):
                 raise TransactionContention from None
             failed = failed_conditions(error)
             if not failed:
@@ -316,14 +336,23 @@ class Stale(Exception):
     """What a read-modify-write read changed before it wrote: read again and re-apply."""
 
 
-def retrying(attempt: Callable[[], T], *, what: str, attempts: int = 3) -> T:
-    """Run a read-modify-write again when a concurrent change won the race (``attempt``
-    raises :class:`Stale` or :class:`TransactionContention`); a 409 after ``attempts``."""
-    for _ in range(attempts):
+def retrying(attempt: Callable[[], T], *, what: str, attempts: int = 3,
+             exhausted: Callable[[Exception], BaseException] | None = None) -> T:
+    """Run a read-modify-write again when a concurrent change won the race: at once when
+    what it read is :class:`Stale`, after a short jittered backoff on
+    :class:`TransactionContention` (the other transaction is still being applied). After
+    ``attempts``: a 409 ``concurrent_update``, or what ``exhausted`` makes of the last
+    exception (a worker re-raises it, so that its message is delivered again)."""
+    last: Exception | None = None
+    for number in range(attempts):
+        if isinstance(last, TransactionContention):
+            _backoff(number)
         try:
             return attempt()
-        except (Stale, TransactionContention):
-            continue
+        except (Stale, TransactionContention) as raced:
+            last = raced
+    if exhausted is not None and last is not None:
+        raise exhausted(last)
     raise Conflict(f"The {what} kept changing while this request was applied; try again.", code=Code.CONCURRENT_UPDATE)
 
 
@@ -338,8 +367,6 @@ def storage_error(error: BaseException) -> AgoraError | None:
     when ``error`` is not one: throttling is a 503 ``storage_busy`` (retry the same request);
     a transaction cancelled by a concurrent one (``TransactionConflict``) is a 409
     ``concurrent_update``. Either way nothing was written (a transaction is all or nothing)."""
-    from pynamodb.exceptions import PynamoDBException
-
     if isinstance(error, TransactionContention):
         return Conflict("Another change to the same items happened at the same moment; try again.",
                         code=Code.CONCURRENT_UPDATE)

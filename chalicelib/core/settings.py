@@ -35,7 +35,8 @@ class Settings:
     # unsubscribe in mail headers). Deployed stages get it from the infra stack.
     api_url: str
     secrets_parameter_path: str
-    log_level: str
+    # AGORA_LOG_LEVEL; None: Powertools decides (POWERTOOLS_LOG_LEVEL, Lambda's, else INFO).
+    log_level: str | None
     max_body_bytes: int
     # AGORA_SECRET_* by short name; chalicelib.core.secrets uses them in local stages only
     # (SSM SecureString under secrets_parameter_path otherwise).
@@ -82,7 +83,7 @@ def get_settings() -> Settings:
         frontend_url=_env("AGORA_FRONTEND_URL", "http://127.0.0.1:3000"),
         api_url=_env("AGORA_API_URL", "http://127.0.0.1:8000"),
         secrets_parameter_path=_env("AGORA_SECRETS_PATH", f"/agora/{stage}/secrets/"),
-        log_level=_env("AGORA_LOG_LEVEL", "INFO"),
+        log_level=_env("AGORA_LOG_LEVEL"),
         max_body_bytes=int(_env("AGORA_MAX_BODY_BYTES", str(1024 * 1024))),
         inline_secrets=inline,
     )

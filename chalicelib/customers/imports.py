@@ -63,13 +63,19 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.accounts.models import EmailClaim
 from chalicelib.core import clock, sqs, throttle
 from chalicelib.core.aws import client
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import (
+    LabelledTransaction,
+    TransactionContention,
+    is_contention,
+    retrying,
+    was_condition_failure,
+)
 from chalicelib.core.errors import AgoraError, Code, NotFound, PayloadTooLarge, TooManyRequests
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import EMAIL_SK, email_key, import_chunk_key, import_job_sk, seller_key
@@ -169,13 +175,10 @@ def _import_row(seller_id: str, import_id: str, row: Row, existing: Customer | N
         return _outcome_of(existing, import_id)
     contact = service.new_contact(seller_id, name=row.name, email=row.email, import_id=import_id)
     event = new_event(ContactImported(seller_id=seller_id, customer_id=contact.customer_id, email=row.email))
-    try:
-        with write_transaction() as transaction:
-            transaction.save(contact)  # versioned: its first save is conditional on the key being new
-            transaction.save(event)
-    except TransactWriteError as error:
-        if not was_condition_failure(error):
-            raise
+    transaction = LabelledTransaction()
+    transaction.put("contact", contact)  # versioned: its first save is conditional on the key being new
+    transaction.put("event", event)
+    if transaction.commit():
         found = service.find_customer(seller_id, contact.customer_id)  # written since we looked
         return _outcome_of(found, import_id) if found is not None else "already_customers"
     return "imported"
@@ -347,24 +350,19 @@ class _Superseded(Exception):
     """Another reader of the same file committed first (a duplicate delivery): stop."""
 
 
-def _conflicted(error: TransactWriteError | UpdateError) -> bool:
-    if error.cause_response_code == "TransactionConflictException":
-        return True
-    reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
-    return any(r is not None and r.code == "TransactionConflict" for r in reasons)
-
-
 def _contended(write: Callable[[], T], attempts: int = 5) -> T:
     """Chunk workers and the file reader update one job item at once; DynamoDB refuses a
-    write that meets another's transaction on it (TransactionConflict): retry shortly."""
-    for attempt in range(attempts):
+    write that meets another's transaction on it (TransactionConflict): retry shortly. If
+    it still does, the contention itself is raised and the message is delivered again."""
+    def once() -> T:
         try:
             return write()
-        except (TransactWriteError, UpdateError) as error:
-            if attempt + 1 == attempts or not _conflicted(error):
-                raise
-            time.sleep(0.05 * 2 ** attempt)
-    raise AssertionError("unreachable")
+        except UpdateError as error:
+            if is_contention(error):
+                raise TransactionContention from error
+            raise
+
+    return retrying(once, what="import", attempts=attempts, exhausted=lambda last: last)
 
 
 class _ChunkWriter:
@@ -414,13 +412,10 @@ class _ChunkWriter:
         self._close_chunk()
         job, chunks = self.job, self.chunks
         if chunks:
-            try:
-                with write_transaction() as transaction:
-                    for chunk in chunks:
-                        transaction.save(chunk, condition=ImportChunk.PK.does_not_exist())
-            except TransactWriteError as error:
-                if not was_condition_failure(error):
-                    raise  # a condition failed: an earlier run wrote these very chunks before it stopped
+            transaction = LabelledTransaction()
+            for chunk in chunks:
+                transaction.put("chunk", chunk, ImportChunk.PK.does_not_exist())
+            transaction.commit()  # a condition failed: an earlier run wrote these very chunks before it stopped
             sqs.send_many(get_settings().imports_queue_name,
                           [{"import_id": job.import_id, "seller_id": job.seller_id, "chunk": c.number} for c in chunks])
         refused = report.refused - self.refused_before
@@ -513,18 +508,15 @@ def import_chunk(message: dict[str, Any]) -> None:
     if tally.errors and room > 0:
         actions.append(ImportJob.errors.set(ImportJob.errors.append(tally.errors[:room])))
 
-    def count() -> None:
-        with write_transaction() as transaction:
-            transaction.update(chunk, actions=[ImportChunk.done.set(True), ImportChunk.rows.remove()],
-                               condition=ImportChunk.done == False)  # noqa: E712 - a DynamoDB condition
-            transaction.update(job, actions=actions, condition=ImportJob.PK.exists())
+    def count() -> set[str]:
+        transaction = LabelledTransaction()
+        transaction.update("chunk", chunk, [ImportChunk.done.set(True), ImportChunk.rows.remove()],
+                           ImportChunk.done == False)  # noqa: E712 - a DynamoDB condition
+        transaction.update("job", job, actions, ImportJob.PK.exists())
+        return transaction.commit()
 
-    try:
-        _contended(count)
-    except TransactWriteError as error:
-        if was_condition_failure(error):  # the same chunk, delivered twice at once, finished first elsewhere
-            return
-        raise
+    if _contended(count):  # the same chunk, delivered twice at once, finished first elsewhere
+        return
     _finish_if_complete(job)
 
 

@@ -35,10 +35,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.core import clock
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction, was_condition_failure
 from chalicelib.core.keys import (
     CHUNK_PREFIX,
     CUSTOMER_PREFIX,
@@ -130,17 +130,12 @@ def _unlink(record: Customer) -> bool:
                        created_at=record.created_at or clock.stamp(), import_id=record.import_id,
                        group_id=record.group_id, tax_exempt=bool(record.tax_exempt),
                        tax_exempt_reason=record.tax_exempt_reason, vat_id=record.vat_id).index()
-    try:
-        with write_transaction() as transaction:
-            transaction.save(contact, condition=Customer.PK.does_not_exist())
-            transaction.delete(record, condition=Customer.order_count == 0)
-            transaction.delete(CustomerOf(customer_of_key(record.user_id), seller))
-            if record.group_id:
-                transaction.delete(GroupMember(seller, member_sk(record.group_id, record.customer_id)))
-                transaction.save(group_pointer(contact))
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            return False
-        raise
-    return True
+    transaction = LabelledTransaction()
+    transaction.put("contact", contact, Customer.PK.does_not_exist())
+    transaction.delete("record", record, Customer.order_count == 0)
+    transaction.delete("relation", CustomerOf(customer_of_key(record.user_id), seller))
+    if record.group_id:
+        transaction.delete("member", GroupMember(seller, member_sk(record.group_id, record.customer_id)))
+        transaction.put("contact_member", group_pointer(contact))
+    return not transaction.commit()
 

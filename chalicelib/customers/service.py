@@ -23,14 +23,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.accounts.events import AccountErased, AccountUpdated
 from chalicelib.accounts.service import get_user
 from chalicelib.core import clock
-from chalicelib.core.db import Stale, retrying, was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction, Stale, retrying
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import (
@@ -276,21 +275,21 @@ def _absorbing(contact: Customer, linked: Customer | None, user_id: str) -> Cust
     return linked
 
 
-def _merge(transaction: Any, contact: Customer, merged: Customer, pointer_before: str | None) -> None:
+def _merge(transaction: LabelledTransaction, contact: Customer, merged: Customer, pointer_before: str | None) -> None:
     """Within the caller's transaction (which saves ``merged``): delete the contact (its
     version checked) and move its group membership to ``merged``, keeping member counts
     right. ``pointer_before``: the group ``merged`` already had a pointer in (None for a
     record the merge creates)."""
-    transaction.delete(contact)
+    transaction.delete("contact", contact)
     group_id = contact.group_id
     if not group_id:
         return
     seller = seller_key(contact.seller_id)
-    transaction.delete(GroupMember(seller, member_sk(group_id, contact.customer_id)))
+    transaction.delete("contact_member", GroupMember(seller, member_sk(group_id, contact.customer_id)))
     if merged.group_id == group_id and pointer_before != group_id:
-        transaction.save(group_pointer(merged))  # moved: the group keeps its count
+        transaction.put("member", group_pointer(merged))  # moved: the group keeps its count
     else:  # the buyer's record stays in the group it was in: one member fewer
-        transaction.update(CustomerGroup(seller, group_sk(group_id)), actions=[CustomerGroup.member_count.add(-1)])
+        transaction.update("group", CustomerGroup(seller, group_sk(group_id)), [CustomerGroup.member_count.add(-1)])
 
 
 def link_contact(seller_id: str, customer_id: str, user_id: str) -> bool:
@@ -317,14 +316,11 @@ def link_contact(seller_id: str, customer_id: str, user_id: str) -> bool:
         pointer_before = linked.group_id if linked is not None else None
         merged = _absorbing(contact, linked, user_id)
         note_relation(seller_id, user_id)
-        try:
-            with write_transaction() as transaction:
-                transaction.save(merged.index())
-                _merge(transaction, contact, merged, pointer_before)
-        except TransactWriteError as error:
-            if was_condition_failure(error):
-                raise _Stale from None
-            raise
+        transaction = LabelledTransaction()
+        transaction.put("customer", merged.index())
+        _merge(transaction, contact, merged, pointer_before)
+        if transaction.commit():
+            raise _Stale
         return True
 
     return retrying(attempt, what="customer", attempts=SAVE_ATTEMPTS)
@@ -370,22 +366,18 @@ def record_order(seller_id: str, user_id: str, order_id: str, amount: Money, ord
         customer.order_count = int(customer.order_count) + 1
         customer.first_order_at = min(filter(None, [customer.first_order_at, when]))
         customer.last_order_at = max(filter(None, [customer.last_order_at, when]))
-        try:
-            with write_transaction() as transaction:
-                transaction.save(entry, condition=CustomerOrder.PK.does_not_exist())
-                transaction.save(customer.index())
-                if contact is not None:
-                    _merge(transaction, contact, customer, None)
-                elif customer.group_id and customer.activity_key() != sort_key_before:
-                    transaction.update(GroupMember(seller_key(seller_id), member_sk(customer.group_id, user_id)),
-                                       actions=[GroupMember.GSI1SK.set(customer.activity_key())],
-                                       condition=GroupMember.PK.exists())
-        except TransactWriteError as error:
-            if not was_condition_failure(error):
-                raise
+        transaction = LabelledTransaction()
+        transaction.put("order", entry, CustomerOrder.PK.does_not_exist())
+        transaction.put("customer", customer.index())
+        if contact is not None:
+            _merge(transaction, contact, customer, None)
+        elif customer.group_id and customer.activity_key() != sort_key_before:
+            transaction.update("member", GroupMember(seller_key(seller_id), member_sk(customer.group_id, user_id)),
+                               [GroupMember.GSI1SK.set(customer.activity_key())], GroupMember.PK.exists())
+        if transaction.commit():
             if _exists(entry):
                 return False
-            raise _Stale from None
+            raise _Stale
         return True
 
     return retrying(attempt, what="customer", attempts=SAVE_ATTEMPTS)
@@ -456,13 +448,10 @@ def _refresh_copy(seller_id: str, user_id: str, *, name: str | None, email: str)
 
 
 def _save_customer(customer: Customer) -> None:
-    try:
-        with write_transaction() as transaction:
-            transaction.save(customer.index())
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise _Stale from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.put("customer", customer.index())
+    if transaction.commit():
+        raise _Stale
 
 
 # -- what a seller changes ----------------------------------------------------------------------
@@ -509,24 +498,21 @@ def update_customer(seller_id: str, customer_id: str, changes: dict[str, Any]) -
 def _save_with_group_change(customer: Customer, group_before: str | None) -> None:
     """The customer, its group pointer and both groups' member counts in one transaction."""
     seller, customer_id, group_after = seller_key(customer.seller_id), customer.customer_id, customer.group_id
-    try:
-        with write_transaction() as transaction:
-            transaction.save(customer.index())
-            if group_before != group_after and group_after:
-                transaction.update(CustomerGroup(seller, group_sk(group_after)),
-                                   actions=[CustomerGroup.member_count.add(1)], condition=CustomerGroup.PK.exists())
-                transaction.save(group_pointer(customer))
-            if group_before != group_after and group_before:
-                transaction.update(CustomerGroup(seller, group_sk(group_before)),
-                                   actions=[CustomerGroup.member_count.add(-1)])
-                transaction.delete(GroupMember(seller, member_sk(group_before, customer_id)))
-    except TransactWriteError as error:
-        if not was_condition_failure(error):
-            raise
+    transaction = LabelledTransaction()
+    transaction.put("customer", customer.index())
+    if group_before != group_after and group_after:
+        transaction.update("group_after", CustomerGroup(seller, group_sk(group_after)),
+                           [CustomerGroup.member_count.add(1)], CustomerGroup.PK.exists())
+        transaction.put("member", group_pointer(customer))
+    if group_before != group_after and group_before:
+        transaction.update("group_before", CustomerGroup(seller, group_sk(group_before)),
+                           [CustomerGroup.member_count.add(-1)])
+        transaction.delete("member_before", GroupMember(seller, member_sk(group_before, customer_id)))
+    if transaction.commit():
         if group_after and find_group(customer.seller_id, group_after) is None:
             raise ValidationFailed("There is no such customer group.", code=Code.UNKNOWN_GROUP, details=[
-                {"field": "body.group_id", "message": "No group with this id.", "type": "group"}]) from None
-        raise _Stale from None
+                {"field": "body.group_id", "message": "No group with this id.", "type": "group"}])
+        raise _Stale
 
 
 # -- customer groups --------------------------------------------------------------------------------
@@ -563,14 +549,11 @@ def create_group(seller_id: str, *, name: str, discount_basis_points: int) -> Cu
                           name=name, discount_basis_points=discount_basis_points, created_at=clock.stamp())
     claim = _name_claim(seller_id, name)
     claim.group_id = group_id
-    try:
-        with write_transaction() as transaction:
-            transaction.save(claim, condition=GroupName.PK.does_not_exist())
-            transaction.save(group, condition=CustomerGroup.PK.does_not_exist())
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise _name_taken() from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.put("name", claim, GroupName.PK.does_not_exist())
+    transaction.put("group", group, CustomerGroup.PK.does_not_exist())
+    if transaction.commit():
+        raise _name_taken()
     return group
 
 
@@ -587,19 +570,16 @@ def update_group(seller_id: str, group_id: str, *, name: str | None,
         actions.append(CustomerGroup.name.set(name))
     if not actions:
         return group
-    try:
-        with write_transaction() as transaction:
-            transaction.update(group, actions=actions, condition=CustomerGroup.PK.exists())
-            if renamed and name is not None:
-                claim = _name_claim(seller_id, name)
-                claim.group_id = group_id
-                transaction.save(claim, condition=GroupName.PK.does_not_exist())
-                transaction.delete(_name_claim(seller_id, group.name))
-    except TransactWriteError as error:
-        if not was_condition_failure(error):
-            raise
+    transaction = LabelledTransaction()
+    transaction.update("group", group, actions, CustomerGroup.PK.exists())
+    if renamed and name is not None:
+        claim = _name_claim(seller_id, name)
+        claim.group_id = group_id
+        transaction.put("name", claim, GroupName.PK.does_not_exist())
+        transaction.delete("old_name", _name_claim(seller_id, group.name))
+    if transaction.commit():
         get_group(seller_id, group_id)  # deleted meanwhile: 404
-        raise _name_taken() from None
+        raise _name_taken()
     return get_group(seller_id, group_id)
 
 
@@ -607,12 +587,9 @@ def delete_group(seller_id: str, group_id: str) -> None:
     """Only an empty group can be deleted (409 ``group_in_use`` otherwise): deleting a
     group silently would change prices for its customers without the seller seeing who."""
     group = get_group(seller_id, group_id)
-    try:
-        with write_transaction() as transaction:
-            transaction.delete(group, condition=CustomerGroup.PK.exists() & (CustomerGroup.member_count == 0))
-            transaction.delete(_name_claim(seller_id, group.name))
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise Conflict("Customers are still in this group; move them to another group (or none) first.",
-                           code=Code.GROUP_IN_USE, details={"member_count": int(group.member_count)}) from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.delete("group", group, CustomerGroup.PK.exists() & (CustomerGroup.member_count == 0))
+    transaction.delete("name", _name_claim(seller_id, group.name))
+    if transaction.commit():
+        raise Conflict("Customers are still in this group; move them to another group (or none) first.",
+                       code=Code.GROUP_IN_USE, details={"member_count": int(group.member_count)})

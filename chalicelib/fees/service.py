@@ -10,10 +10,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.core import clock
-from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
+from chalicelib.core.db import ItemWrite, LabelledTransaction
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.keys import (
     CATEGORY_FEES_INDEX_KEY,
@@ -102,15 +100,12 @@ def _write_version(scope: str, terms: Mapping[str, Any] | None, *, changed_by: s
     if terms is not None:
         head.GSI1PK, head.GSI1SK = _index_keys(scope)
     unchanged = (FeeScheduleItem.version == previous) if current is not None else FeeScheduleItem.PK.does_not_exist()
-    try:
-        with write_transaction() as transaction:
-            transaction.save(history, condition=FeeScheduleItem.PK.does_not_exist())
-            transaction.save(head, condition=unchanged)
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise Conflict("The fee schedule was changed at the same time; read it again and retry.",
-                           code=Code.FEE_SCHEDULE_CHANGED) from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.put("history", history, FeeScheduleItem.PK.does_not_exist())
+    transaction.put("current", head, unchanged)
+    if transaction.commit():
+        raise Conflict("The fee schedule was changed at the same time; read it again and retry.",
+                       code=Code.FEE_SCHEDULE_CHANGED)
     return head
 
 
@@ -204,7 +199,7 @@ def _day_text(day: date) -> str:
 
 def record_sale(seller_id: str, amount: Money, day: date) -> ItemWrite:
     """ADD ``amount`` (negative for a refund) to the seller's sales of ``day`` (UTC).
-    ``.add_to(t)`` inside the order's transaction, or ``.apply()`` on its own."""
+    ``transaction.add(label, write)`` in the order's transaction, or ``.apply()`` on its own."""
     expires = calendar.timegm((day + timedelta(days=SALES_TTL_DAYS)).timetuple())
     item = DailySales(PK=seller_key(seller_id), SK=daily_sales_sk(amount.currency, _day_text(day)))
     return ItemWrite(item, actions=(

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.pagination import ResultIterator
 
 from chalicelib.core import clock
-from chalicelib.core.db import ItemWrite, was_condition_failure, write_transaction
+from chalicelib.core.db import ItemWrite, LabelledTransaction
 from chalicelib.core.errors import Code, Conflict, ValidationFailed
 from chalicelib.core.keys import (
     BALANCE_PREFIX,
@@ -94,7 +93,7 @@ def _posting(record: PostingRecord) -> Posting:
 
 def posting_items(*postings: Posting) -> list[ItemWrite]:
     """Every write that records ``postings``, to add to the caller's transaction
-    (``for w in posting_items(...): w.add_to(t)``).
+    (``for w in posting_items(...): transaction.add("posting", w)``).
 
     Each posting's marker is conditional on not existing, so the transaction fails
     (and changes nothing) if any of these postings was applied before; balance changes
@@ -144,18 +143,15 @@ def apply_postings(*postings: Posting) -> bool:
     recorded for a different movement."""
     if not postings:
         raise ValueError("nothing to record")
-    try:
-        with write_transaction() as transaction:
-            for write in posting_items(*postings):
-                write.add_to(transaction)
-    except TransactWriteError as error:
-        if not was_condition_failure(error):
-            raise
+    transaction = LabelledTransaction()
+    for write in posting_items(*postings):
+        transaction.add("posting", write)
+    if transaction.commit():
         stored = {p.posting_id: get_posting(p.posting_id) for p in postings}
         if all((found := stored[p.posting_id]) is not None and _same_movement(found, p) for p in postings):
             return False
         raise Conflict("These postings were recorded before with other amounts, or only in part.",
-                       code=Code.POSTING_CONFLICT, details={"posting_ids": sorted(stored)}) from None
+                       code=Code.POSTING_CONFLICT, details={"posting_ids": sorted(stored)})
     return True
 
 

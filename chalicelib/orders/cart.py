@@ -20,7 +20,7 @@ from chalicelib.catalog.browse import public_product
 from chalicelib.catalog.models import Product
 from chalicelib.core import clock
 from chalicelib.core.auth import new_secret
-from chalicelib.core.db import LabelledTransaction, TransactionContention, was_condition_failure
+from chalicelib.core.db import LabelledTransaction, Stale, retrying, was_condition_failure
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.keys import (
     CART_SK,
@@ -215,7 +215,8 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
     guest_ref = cart_ref(None, token)
     mine = CartRef(pk=user_key(user_id), user_id=user_id)
     assert guest_ref is not None
-    for _ in range(MAX_WRITE_ATTEMPTS):
+
+    def attempt() -> CartView:
         guest, cart = load_cart(guest_ref), load_cart(mine)
         if guest is None or not guest.lines:
             return _view(mine, cart)
@@ -233,9 +234,8 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
         transaction = LabelledTransaction()
         transaction.put("cart", merged, Cart.PK.does_not_exist() if cart is None else (Cart.version == version))
         transaction.delete("guest", Cart(guest_ref.pk, CART_SK), Cart.version == guest.version)
-        try:
-            if not transaction.commit():
-                return _view(mine, merged)
-        except TransactionContention:
-            continue
-    raise Conflict("The cart kept changing while this request was applied; try again.", code=Code.CONCURRENT_UPDATE)
+        if transaction.commit():
+            raise Stale
+        return _view(mine, merged)
+
+    return retrying(attempt, what="cart", attempts=MAX_WRITE_ATTEMPTS)

@@ -24,12 +24,9 @@ from chalicelib.orders.states import TRANSITIONS
 
 
 def sub_orders_of(orders: list[Order]) -> dict[str, list[SubOrder]]:
-    """The sub-orders of several orders: BatchGetItem (1 RT per 100)."""
+    """The sub-orders of several orders: BatchGetItem (1 RT per 100, PynamoDB pages them)."""
     keys = [(seller_key(sid), order_sk(o.order_id)) for o in orders for sid in o.seller_ids]
-    found: dict[tuple[str, str], SubOrder] = {}
-    for start in range(0, len(keys), 100):
-        for sub in SubOrder.batch_get(keys[start:start + 100], consistent_read=True):
-            found[(sub.order_id, sub.seller_id)] = sub
+    found = {(sub.order_id, sub.seller_id): sub for sub in SubOrder.batch_get(keys, consistent_read=True)}
     return {o.order_id: [found[(o.order_id, sid)] for sid in o.seller_ids if (o.order_id, sid) in found]
             for o in orders}
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.core import clock
 from chalicelib.core.auth import API_KEY_PREFIX, Principal, new_secret, scopes_for_standing
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction, was_condition_failure
 from chalicelib.core.errors import Code, Forbidden, NotFound, Unauthorized
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.keys import API_KEY_SK, PROFILE_SK, api_key_key, api_keys_index_key, seller_key
@@ -49,10 +49,12 @@ def create_key(*, seller_id: str, user_id: str | None, name: str, scopes: list[s
     key = ApiKey(api_key_key(key_id), API_KEY_SK, key_id=key_id, seller_id=seller_id, name=name, scopes=set(scopes),
                  secret_hash=hash_secret(secret), created_at=clock.stamp(now), created_by=user_id,
                  expires_at=expires_at, GSI3PK=api_keys_index_key(seller_id), GSI3SK=key_id)
-    with write_transaction() as transaction:
-        transaction.save(key, condition=ApiKey.PK.does_not_exist())
-        transaction.save(new_event(ApiKeyCreated(seller_id=seller_id, key_id=key_id, name=name, scopes=sorted(scopes),
-                                                 by=user_id)))
+    transaction = LabelledTransaction()
+    transaction.put("key", key, ApiKey.PK.does_not_exist())
+    transaction.put("event", new_event(ApiKeyCreated(
+        seller_id=seller_id, key_id=key_id, name=name, scopes=sorted(scopes), by=user_id)))
+    if transaction.commit():  # a new random key id already taken: practically never, and a 500 as before
+        raise RuntimeError(f"API key id {key_id} exists already")
     return key, secret
 
 
@@ -69,14 +71,11 @@ def revoke_key(*, seller_id: str, key_id: str, user_id: str | None) -> None:
     """Delete the key if it is this seller's; another seller's key is "not found" like a missing one."""
     if not has_prefix(key_id, KEY_ID_PREFIX):
         raise key_not_found()
-    try:
-        with write_transaction() as transaction:
-            transaction.delete(ApiKey(api_key_key(key_id), API_KEY_SK), condition=ApiKey.seller_id == seller_id)
-            transaction.save(new_event(ApiKeyRevoked(seller_id=seller_id, key_id=key_id, by=user_id)))
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise key_not_found() from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.delete("key", ApiKey(api_key_key(key_id), API_KEY_SK), ApiKey.seller_id == seller_id)
+    transaction.put("event", new_event(ApiKeyRevoked(seller_id=seller_id, key_id=key_id, by=user_id)))
+    if transaction.commit():
+        raise key_not_found()
 
 
 def _key_id(credential: str) -> str | None:

@@ -17,7 +17,7 @@ from pynamodb.exceptions import PutError
 from chalicelib.core import clock
 from chalicelib.core.auth import new_secret
 from chalicelib.core.cache import Expiring
-from chalicelib.core.db import was_condition_failure, write_transaction
+from chalicelib.core.db import LabelledTransaction, was_condition_failure
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.keys import (
@@ -68,11 +68,12 @@ def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | N
     previous = current_settings()
     settings = MarketplaceSettings(*MARKETPLACE_SETTINGS_KEY, seller_access=seller_access, buyer_access=buyer_access,
                                    updated_at=clock.stamp(), updated_by=operator_id)
-    with write_transaction() as transaction:
-        transaction.save(settings)
-        transaction.save(new_event(MarketplaceSettingsChanged(
-            seller_access=seller_access, buyer_access=buyer_access, by=operator_id,
-            previous_seller_access=previous.seller_access, previous_buyer_access=previous.buyer_access)))
+    transaction = LabelledTransaction()
+    transaction.put("settings", settings)
+    transaction.put("event", new_event(MarketplaceSettingsChanged(
+        seller_access=seller_access, buyer_access=buyer_access, by=operator_id,
+        previous_seller_access=previous.seller_access, previous_buyer_access=previous.buyer_access)))
+    transaction.commit()
     _buyer_access.set(buyer_access)
     return settings
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.exceptions import PynamoDBException, UpdateError
 
 from chalicelib.accounts import magic_links
 from chalicelib.accounts.emails import normalise_email
@@ -44,7 +44,12 @@ from chalicelib.accounts.service import (
 )
 from chalicelib.accounts.sessions import start_session
 from chalicelib.core import clock, throttle
-from chalicelib.core.db import Stale, failed_conditions, retrying, was_condition_failure, write_transaction
+from chalicelib.core.db import (
+    LabelledTransaction,
+    Stale,
+    retrying,
+    was_condition_failure,
+)
 from chalicelib.core.errors import AgoraError, Code, Conflict, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.keys import (
@@ -260,21 +265,18 @@ def _create_seller(found: SellerApplication, existing: Any) -> tuple[Seller, Any
     if existing.seller_id:
         raise Conflict("This account already runs a seller on the marketplace.", code=Code.ALREADY_SELLER,
                        details={"seller_id": existing.seller_id})
-    try:
-        with write_transaction() as transaction:
-            transaction.update(existing, actions=[User.roles.add({"seller"}), User.seller_id.set(seller_id)],
-                               condition=User.seller_id.does_not_exist() & (User.status == "active"))
-            for item in (seller, applied):
-                transaction.save(item, condition=type(item).PK.does_not_exist())
-            for entry in extra:
-                transaction.save(entry.item, condition=type(entry.item).PK.does_not_exist())
-    except TransactWriteError as error:
-        failed = failed_conditions(error)
-        if not failed:
-            raise
-        if failed[0] == 0:
-            raise Conflict("This account already runs a seller on the marketplace.", code=Code.ALREADY_SELLER) from None
-        raise marketplace.invite_used() from None
+    transaction = LabelledTransaction()
+    transaction.update("owner", existing, [User.roles.add({"seller"}), User.seller_id.set(seller_id)],
+                       User.seller_id.does_not_exist() & (User.status == "active"))
+    for label, item in (("seller", seller), ("applied", applied)):
+        transaction.put(label, item, type(item).PK.does_not_exist())
+    for entry in extra:
+        transaction.put("invite", entry.item, type(entry.item).PK.does_not_exist())
+    failed = transaction.commit()
+    if "owner" in failed:
+        raise Conflict("This account already runs a seller on the marketplace.", code=Code.ALREADY_SELLER)
+    if failed:
+        raise marketplace.invite_used()
     existing.roles = set(existing.roles) | {"seller"}
     existing.seller_id = seller_id
     return seller, existing
@@ -380,15 +382,11 @@ def _transition(seller: Seller, action: str, *, by: str | None, reason: str | No
     previous = seller.status
     actions = _changes(seller, _status_values(seller, target, reason=reason))
     unchanged = Seller.status == previous
-    try:
-        with write_transaction() as transaction:
-            transaction.update(seller, actions=actions,
-                               condition=unchanged if condition is None else unchanged & condition)
-            transaction.save(_status_event(seller, previous, event, by=by, reason=reason))
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise Conflict("The seller's status changed meanwhile; read it again.", code=Code.SELLER_CHANGED) from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.update("seller", seller, actions, unchanged if condition is None else unchanged & condition)
+    transaction.put("event", _status_event(seller, previous, event, by=by, reason=reason))
+    if transaction.commit():
+        raise Conflict("The seller's status changed meanwhile; read it again.", code=Code.SELLER_CHANGED)
     logger.info("seller status changed", extra={"seller_id": seller.seller_id, "from": previous, "to": target})
     return seller
 
@@ -542,12 +540,9 @@ def _apply_account(seller: Seller, account: dict[str, Any], created: int) -> Non
         events.append(_status_event(seller, previous_status, SellerApproved, by="stripe_onboarding"))
     unchanged_sync = (Seller.stripe_synced_at.does_not_exist() if previous_sync is None
                       else Seller.stripe_synced_at == previous_sync)
-    try:
-        with write_transaction() as transaction:
-            transaction.update(seller, actions=actions, condition=(Seller.status == previous_status) & unchanged_sync)
-            for event in events:
-                transaction.save(event)
-    except TransactWriteError as error:
-        if was_condition_failure(error):
-            raise Stale from None
-        raise
+    transaction = LabelledTransaction()
+    transaction.update("seller", seller, actions, (Seller.status == previous_status) & unchanged_sync)
+    for event in events:
+        transaction.put("event", event)
+    if transaction.commit():
+        raise Stale

@@ -50,10 +50,7 @@ def wired() -> None:
 def aws(aws_credentials: None, _shared_aws: tuple[dict[str, str], _Baseline],
         monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """The in-process AWS with the production stack, as if created for this test alone."""
-    from chalicelib.core import cache
-    from chalicelib.core.aws import reset_clients
-    from chalicelib.core.secrets import reset_secrets
-    from chalicelib.core.settings import reset_settings
+    from chalicelib.core.container import start_cold
 
     outputs, baseline = _shared_aws
     monkeypatch.setenv("AGORA_STAGE", STAGE)
@@ -61,19 +58,12 @@ def aws(aws_credentials: None, _shared_aws: tuple[dict[str, str], _Baseline],
         monkeypatch.setenv(name, value)
     for variable, output in _ENVIRONMENT.items():
         monkeypatch.setenv(variable, outputs[output])
-    reset_settings()
-    reset_secrets()
-    reset_clients()
-    _reset_model_connections()
-    cache.clear_all()
+    start_cold()
     try:
         yield outputs
     finally:
         baseline.restore()
-        reset_settings()
-        reset_secrets()
-        reset_clients()
-        _reset_model_connections()
+        start_cold()
 
 
 _FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -144,20 +134,6 @@ class _Baseline:
         b["ses"].sent_messages, b["ses"].sent_message_count = [], 0
         b["ssm"]._parameters.clear()
         b["ssm"]._parameters.update(copy.deepcopy(self.parameters))
-
-
-def _reset_model_connections() -> None:
-    from pynamodb.models import Model
-
-    from chalicelib.core.db import reset_connections
-
-    reset_connections()
-
-    stack = list(Model.__subclasses__())
-    while stack:
-        model = stack.pop()
-        model._connection = None
-        stack.extend(model.__subclasses__())
 
 
 @pytest.fixture

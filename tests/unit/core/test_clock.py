@@ -81,7 +81,8 @@ def test_domain_code_reads_the_frozen_clock(clock: FrozenClock) -> None:
 
     clock.set(MOMENT)
 
-    assert new_event(PipelineCheck(check_id="chk_1", notify="ops@agora.example")).occurred_at == "2026-12-07T19:10:00.123456+00:00"
+    event = new_event(PipelineCheck(check_id="chk_1", notify="ops@agora.example"))
+    assert event.occurred_at == "2026-12-07T19:10:00.123456+00:00"
 
 
 def test_no_module_but_core_clock_reads_the_time_of_day() -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.unit.catalog.conftest import product_body, put_seller, seller_headers
 from tests.unit.conftest import AwsFaults, call
 
@@ -136,3 +138,33 @@ def test_a_conflict_on_every_attempt_is_a_409_and_writes_nothing(aws_faults: Aws
 
     assert raised.value.code == "concurrent_update"
     assert not is_revoked("usr_1", "ses_1")
+
+
+def test_a_worker_is_handed_the_contention_itself_after_the_last_attempt(aws_faults: AwsFaults) -> None:
+    import pytest
+
+    from chalicelib.core.db import TransactionContention, retrying
+    from chalicelib.core.revocations import is_revoked
+
+    aws_faults.inject("dynamodb", "TransactWriteItems", AwsFaults.transaction_conflict(), times=3)
+
+    with pytest.raises(TransactionContention):
+        retrying(_revoke_in_a_transaction, what="session", exhausted=lambda last: last)
+
+    assert not is_revoked("usr_1", "ses_1")
+
+
+def test_a_transaction_conflict_is_tried_again_after_a_growing_wait(aws_faults: AwsFaults,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from chalicelib.core.db import retrying
+
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+    aws_faults.inject("dynamodb", "TransactWriteItems", AwsFaults.transaction_conflict(), times=2)
+
+    retrying(_revoke_in_a_transaction, what="session")
+
+    assert len(waits) == 2
+    assert 0 < waits[0] < waits[1] <= 1.0

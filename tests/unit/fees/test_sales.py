@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from chalicelib.core.db import write_transaction
+from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.money import Money
 from chalicelib.fees import service
 from chalicelib.fees.engine import CurrencyTerms, FeeSchedule, VolumeTier, line_fee
@@ -28,9 +28,10 @@ def test_trailing_sales_cover_the_30_days_ending_today() -> None:
 
 
 def test_a_sale_is_recorded_inside_the_order_transaction_and_refunds_subtract() -> None:
-    with write_transaction() as transaction:
-        service.record_sale("sel_a", Money("EUR", 5000), TODAY).add_to(transaction)
-        service.record_sale("sel_b", Money("EUR", 3000), TODAY).add_to(transaction)
+    transaction = LabelledTransaction()
+    transaction.add("sale", service.record_sale("sel_a", Money("EUR", 5000), TODAY))
+    transaction.add("sale", service.record_sale("sel_b", Money("EUR", 3000), TODAY))
+    assert transaction.commit() == set()
     service.record_sale("sel_a", Money("EUR", -1200), TODAY).apply()
     assert service.trailing_sales("sel_a", "EUR", TODAY) == Money("EUR", 3800)
 

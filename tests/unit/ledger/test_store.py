@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.core.db import write_transaction
+from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import Conflict
 from chalicelib.core.money import Money
 from chalicelib.events.models import OutboxEvent
@@ -42,10 +41,11 @@ def test_postings_commit_in_the_callers_transaction() -> None:
     # given an order change (here: an outbox event) and the postings it causes
     event = new_event(PAID)
     # when both are written in one transaction
-    with write_transaction() as transaction:
-        transaction.save(event)
-        for write in service.posting_items(*paid_order()):
-            write.add_to(transaction)
+    transaction = LabelledTransaction()
+    transaction.put("event", event)
+    for write in service.posting_items(*paid_order()):
+        transaction.add("posting", write)
+    assert transaction.commit() == set()
     # then the balances and the postings are there
     assert service.seller_balance("sel_a", "EUR").to_json() == {
         "currency": "EUR", "earned": {"amount": 1800, "currency": "EUR"},
@@ -60,10 +60,11 @@ def test_a_failed_business_change_writes_no_posting() -> None:
     event = new_event(PAID)
     event.save()
     # when the caller's transaction fails
-    with pytest.raises(TransactWriteError), write_transaction() as transaction:
-        transaction.save(event, condition=OutboxEvent.PK.does_not_exist())
-        for write in service.posting_items(*paid_order()):
-            write.add_to(transaction)
+    transaction = LabelledTransaction()
+    transaction.put("event", event, OutboxEvent.PK.does_not_exist())
+    for write in service.posting_items(*paid_order()):
+        transaction.add("posting", write)
+    assert transaction.commit() == {"event"}
     # then nothing of the ledger was written
     assert service.seller_balance("sel_a", "EUR").earned == eur(0)
     assert service.get_posting("charge:ord_1") is None

@@ -112,6 +112,33 @@ def test_a_buyer_who_applies_runs_the_seller_with_their_own_account_and_password
     assert applications_password[0] == 401
 
 
+def test_a_buyer_whose_account_starts_another_seller_meanwhile_is_told_it_already_runs_one(
+        api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.accounts.models import User
+    from chalicelib.sellers import service
+    from tests.unit.accounts.conftest import register
+
+    # given a buyer's application, and the account becoming another seller's owner between
+    # the confirmation's read of the account and its write
+    register(api, email="shop@nordwind.example", name="Nina Nord", password="buyer-own-Secret-77")
+    call(api, "POST", "/v1/sellers", APPLICATION)
+    confirmed = service.confirm_mailbox
+
+    def made_a_seller_meanwhile(user: Any) -> Any:
+        read = confirmed(user)
+        User(read.PK, read.SK).update(actions=[User.seller_id.set("sel_other")])
+        return read
+
+    monkeypatch.setattr(service, "confirm_mailbox", made_a_seller_meanwhile)
+
+    # when
+    status, body, _ = call(api, "POST", "/v1/sellers/confirm", {"token": mailed_token(APPLICATION["email"])})
+
+    # then the owner's condition decides, and says so (not invite_used), and no seller was created
+    assert (status, body["error"]["code"]) == (409, "already_seller")
+    assert outbox("seller.applied") == []
+
+
 @pytest.mark.parametrize(("change", "field", "message"), [
     ({"country": "XX"}, "body.country", "cannot be paid through Stripe Connect"),
     ({"country": "Germany"}, "body.country", "cannot be paid through Stripe Connect"),

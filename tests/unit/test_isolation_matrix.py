@@ -149,6 +149,12 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
             "_buyer": headers, "_seller": seller}  # type: ignore[dict-item]
 
 
+def _never_created(ids: dict[str, str]) -> dict[str, str]:
+    """Ids of the same shape as tenant B's that name nothing: the tail of each replaced."""
+    return {name: value if name.startswith("_") or name == "category_slug" else f"{value[:-6]}ZZZZZZ"
+            for name, value in ids.items()}
+
+
 def _callers(api: Any, spec: Any) -> dict[str, tuple[dict[str, str], int]]:
     """Who calls a route, and what each must get, by the route's owner."""
     from chalicelib.accounts.service import ensure_account
@@ -189,6 +195,7 @@ def test_another_tenants_object_is_not_found_and_the_wrong_caller_is_refused(api
     from tests.unit.sellers.conftest import operator
 
     ids = _tenant_b(api, market, fake_stripe)
+    missing_ids = _never_created(ids)
     owners = {"seller": ids["_seller"], "buyer": ids["_buyer"], "operator": operator(), "public": {}}
     for name in sorted(n for n, r in ROUTES.items() if n.startswith("GET ")):
         # the ids are real: their owner reads them, so a 404 below means "not yours", not "no such thing"
@@ -203,12 +210,17 @@ def test_another_tenants_object_is_not_found_and_the_wrong_caller_is_refused(api
         if route.owner in ("public", "product"):  # a marketplace object: no tenant to cross
             continue
         for caller, (headers, expected) in _callers(api, spec).items():
-            body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in (route.body or {}).items()}
-            status, body, _ = call(api, method, path, body if route.body is not None else None, headers=headers)
+            sent = {k: v.format(**ids) if isinstance(v, str) else v for k, v in (route.body or {}).items()}
+            sent_body = sent if route.body is not None else None
+            status, body, _ = call(api, method, path, sent_body, headers=headers)
             code = body["error"]["code"] if isinstance(body, dict) and "error" in body else "-"
             seen.append((name, caller, status, code))
             if status != expected:
                 wrong.append(f"{name} as {caller}: {status} {code}, expected {expected}")
+            elif expected == 404:  # the whole answer is a missing object's, so nothing tells B's object exists
+                missing = call(api, method, template.format(**missing_ids), sent_body, headers=headers)
+                if missing[:2] != (status, body):
+                    wrong.append(f"{name} as {caller}: {body} differs from a missing one's {missing[:2]}")
 
     assert wrong == [], "\n".join(wrong)
     assert len(seen) >= 4 * len([r for r in ROUTES.values() if r.owner not in ("public", "product")])

@@ -171,8 +171,17 @@ def test_erasure_announces_itself_to_other_domains_and_leaves_the_birthday_index
 
 
 def test_erasing_twice_is_not_an_error(api: Any, buyer: Buyer) -> None:
+    from chalicelib.accounts.service import get_user
+
     _erase(api, buyer)
+    first_erased_at = get_user(buyer.user_id).erased_at
+
     _erase(api, buyer)
+
+    erased = get_user(buyer.user_id)
+    assert (erased.status, erased.email, erased.name) == ("erased", f"erased+{buyer.user_id}@invalid", "")
+    assert erased.erased_at == first_erased_at  # the tombstone is kept as it was, not made again
+    assert call(api, "GET", "/v1/me", headers=buyer.headers)[1]["error"]["code"] == "account_closed"
 
 
 def test_a_seller_account_cannot_be_erased_here(api: Any) -> None:

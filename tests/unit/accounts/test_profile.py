@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
@@ -134,9 +133,12 @@ def test_eu_vat_ids_are_normalised(raw: str, normal: str) -> None:
     assert validation.normalise_vat_id(raw) == normal
 
 
-def test_a_leap_day_birthday_without_year_is_a_date() -> None:
-    validation.check_birthday(29, 2, None, today=date(2027, 1, 1))
-    validation.check_birthday(29, 2, 2024, today=date(2027, 1, 1))
+@pytest.mark.parametrize("birthday", [{"day": 29, "month": 2, "year": None}, {"day": 29, "month": 2, "year": 2024}])
+def test_a_leap_day_birthday_is_kept(api: Any, buyer: Buyer, birthday: dict[str, Any]) -> None:
+    status, body, _ = _patch(api, buyer, {"birthday": birthday})
+
+    assert (status, body["birthday"]) == (200, birthday)
+    assert call(api, "GET", "/v1/me", headers=buyer.headers)[1]["birthday"] == birthday
 
 
 def test_the_birthday_sweep_finds_todays_birthdays_by_query(api: Any, buyer: Buyer, other_buyer: Buyer) -> None:

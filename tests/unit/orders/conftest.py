@@ -58,9 +58,9 @@ class Marketplace:
         return seller_id
 
     def product(self, seller_id: str, *, price: int = 2_000, stock: int = 10, category: str = "fashion/shoes",
-                currency: str = "EUR") -> str:
+                currency: str = "EUR", title: str | None = None) -> str:
         status, body, _ = call(self.api, "POST", "/v1/seller/products", {
-            "sku": f"SKU-{next(_serial)}", "title": f"Product {next(_serial)}", "category": category,
+            "sku": f"SKU-{next(_serial)}", "title": title or f"Product {next(_serial)}", "category": category,
             "price": {"amount": price, "currency": currency}, "stock": stock, "status": "active"},
             headers=seller_headers(seller_id))
         assert status == 201, body

@@ -76,6 +76,8 @@ def test_only_the_buyers_own_cards_can_be_removed(api: Any, buyer: Buyer, other_
     payment_method_id = {"another buyer's": theirs, "unknown": "pm_1NotThere", "malformed": "card_1"}[whose]
 
     status, body, _ = call(api, "DELETE", f"/v1/me/payment-methods/{payment_method_id}", headers=buyer.headers)
+    missing = call(api, "DELETE", "/v1/me/payment-methods/pm_1NeverCreated", headers=buyer.headers)
 
+    assert (status, body) == missing[:2]
     assert (status, body["error"]["code"]) == (404, "payment_method_not_found")
     assert [c["payment_method_id"] for c in _cards(api, other_buyer)] == [theirs]

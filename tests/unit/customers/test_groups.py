@@ -153,6 +153,8 @@ def test_another_sellers_group_is_not_found_and_cannot_be_used(seller: Any, anna
 
     for method, body in (("PATCH", {"name": "Mine"}), ("DELETE", None)):
         status, answer, _ = seller(method, f"{GROUPS}/{theirs['group_id']}", body)
+        missing = seller(method, f"{GROUPS}/{theirs['group_id'][:-6]}ZZZZZZ", body)
+        assert (status, answer) == missing[:2]
         assert (status, answer["error"]["code"]) == (404, "group_not_found")
     status, answer, _ = seller("PATCH", f"/v1/seller/customers/{anna}", {"group_id": theirs["group_id"]})
     assert (status, answer["error"]["code"]) == (422, "unknown_group")

@@ -224,8 +224,10 @@ def test_the_import_report_can_be_read_again_by_its_seller_only(upload: Any, sel
 
     status, again, _ = seller("GET", f"/v1/seller/customers/imports/{report['import_id']}")
     other_status, other, _ = seller("GET", f"/v1/seller/customers/imports/{report['import_id']}", as_seller=SELLER_B)
+    missing = seller("GET", f"/v1/seller/customers/imports/{report['import_id'][:-6]}ZZZZZZ", as_seller=SELLER_B)
 
     assert (status, again) == (200, report)
+    assert (other_status, other) == missing[:2]
     assert (other_status, other["error"]["code"]) == (404, "import_not_found")
 
 

@@ -110,8 +110,12 @@ def test_another_sellers_upload_is_not_found(seller: Any) -> None:
 
     started = _start(seller, answer["import_id"], as_seller=SELLER_B)
     read = seller("GET", f"/v1/seller/customers/imports/{answer['import_id']}", as_seller=SELLER_B)
+    never_created = f"{answer['import_id'][:-6]}ZZZZZZ"
+    missing_start = _start(seller, never_created, as_seller=SELLER_B)
+    missing_read = seller("GET", f"/v1/seller/customers/imports/{never_created}", as_seller=SELLER_B)
 
     assert [(s, b["error"]["code"]) for s, b, _ in (started, read)] == [(404, "import_not_found")] * 2
+    assert (started[:2], read[:2]) == (missing_start[:2], missing_read[:2])
     assert _progress(seller, answer["import_id"])["status"] == "awaiting_upload"
     assert receive_chunks() == []
 

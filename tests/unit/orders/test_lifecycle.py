@@ -63,8 +63,11 @@ def test_another_sellers_order_is_not_found(market: Marketplace, paid_order: Cal
 
     for method, path in (("GET", f"/v1/seller/orders/{order_id}"), ("POST", f"/v1/seller/orders/{order_id}/accept"),
                          ("POST", f"/v1/seller/orders/{order_id}/cancel")):
-        status, body, _ = call(market.api, method, path, {} if method == "POST" else None,
-                               headers=seller_headers("sel_b"))
+        sent = {} if method == "POST" else None
+        status, body, _ = call(market.api, method, path, sent, headers=seller_headers("sel_b"))
+        missing = call(market.api, method, path.replace(order_id, f"{order_id[:-6]}ZZZZZZ"), sent,
+                       headers=seller_headers("sel_b"))
+        assert (status, body) == missing[:2], path
         assert (status, body["error"]["code"]) == (404, "order_not_found"), path
     assert call(market.api, "GET", "/v1/seller/orders", headers=seller_headers("sel_b"))[1]["items"] == []
 
@@ -73,8 +76,12 @@ def test_another_buyers_order_is_not_found(market: Marketplace, paid_order: Call
     order_id = paid_order(("sel_a",))["order"]["order_id"]
     stranger = market.buyer()
 
-    assert call(market.api, "GET", f"/v1/me/orders/{order_id}", headers=stranger)[0] == 404
-    assert call(market.api, "POST", f"/v1/me/orders/{order_id}/cancel", {}, headers=stranger)[0] == 404
+    for method, path, sent in (("GET", f"/v1/me/orders/{order_id}", None),
+                               ("POST", f"/v1/me/orders/{order_id}/cancel", {})):
+        status, body, _ = call(market.api, method, path, sent, headers=stranger)
+        missing = call(market.api, method, path.replace(order_id, f"{order_id[:-6]}ZZZZZZ"), sent, headers=stranger)
+        assert (status, body) == missing[:2], path
+        assert (status, body["error"]["code"]) == (404, "order_not_found"), path
 
 
 def test_a_seller_cancels_before_shipping_restocks_refunds_and_reverses_its_transfer(

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.unit.accounts.conftest import Buyer, save_card, stripe_client
-from tests.unit.conftest import call
+from tests.support.builders import Buyer, save_card
+from tests.support.http import call
+from tests.support.stripe import stripe_client
 
 pytestmark = pytest.mark.usefixtures("fake_stripe")
 

@@ -8,8 +8,9 @@ import pytest
 
 from chalicelib.accounts import service
 from chalicelib.core.auth import authenticate
-from tests.unit.accounts.conftest import ANNA, register
-from tests.unit.conftest import call, deliver_mails, forget_pacing, mailed_link, mailed_token
+from tests.support.builders import ANNA, register
+from tests.support.http import call
+from tests.support.mail import deliver_mails, forget_pacing, mailed_link, mailed_token
 
 
 def _register(api: Any, **overrides: Any) -> dict[str, Any]:

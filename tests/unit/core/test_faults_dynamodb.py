@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.unit.catalog.conftest import product_body, put_seller, seller_headers
-from tests.unit.conftest import AwsFaults, call
+from tests.support.auth import seller_headers
+from tests.support.builders import product_body, put_seller
+from tests.support.faults import AwsFaults
+from tests.support.http import call
 
 
 def _product(api: Any) -> str:

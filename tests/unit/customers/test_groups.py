@@ -10,7 +10,7 @@ import pytest
 from chalicelib.accounts.service import ensure_account
 from chalicelib.core.money import Money
 from chalicelib.customers import service
-from tests.unit.customers.conftest import SELLER_A, SELLER_B, customers_by_email
+from tests.support.customers import SELLER_A, SELLER_B, customers_by_email
 
 GROUPS = "/v1/seller/customer-groups"
 

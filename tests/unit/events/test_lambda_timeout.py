@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.core import once
 from chalicelib.events import service
-from tests.unit.conftest import LambdaKilled
+from tests.support.faults import LambdaKilled
 
 WORK_DONE: list[str] = []
 KILL_NEXT: list[bool] = []

@@ -8,8 +8,8 @@ from chalice.app import DynamoDBEvent
 
 from chalicelib.events import service
 from chalicelib.events.workers import relay_table_stream
-from tests.unit.conftest import received
-from tests.unit.events.conftest import stream_records
+from tests.support.events import stream_records
+from tests.support.queues import received
 
 
 def test_recorded_event_reaches_the_events_queue_through_the_stream(aws: dict[str, str]) -> None:

@@ -23,7 +23,7 @@ from chalicelib.ledger.postings import (
     transfer_posting,
     transfer_reversal_posting,
 )
-from tests.unit.ledger.conftest import eur
+from tests.support.builders import eur
 
 JUNE = datetime(2025, 6, 10, 9, tzinfo=UTC)
 

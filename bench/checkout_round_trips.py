@@ -314,7 +314,8 @@ def _buyer() -> dict[str, str]:
     """A signed-in buyer with a default shipping and billing address (read by every checkout)."""
     from chalicelib.accounts.addresses import add_address
     from chalicelib.accounts.service import ensure_account
-    from tests.unit.orders.conftest import ADDRESS, buyer_headers
+    from tests.support.auth import buyer_headers
+    from tests.support.builders import ADDRESS
 
     user, _ = ensure_account("bench-buyer@example.com", name="Anna Käufer")
     add_address(user.user_id, ADDRESS, default_shipping=True, default_billing=True)
@@ -330,7 +331,7 @@ def main() -> None:
 
         import app
         from dev.fake_stripe.server import start_in_thread
-        from tests.unit.orders.conftest import Marketplace
+        from tests.support.builders import Marketplace
 
         stripe_url, stop = start_in_thread("127.0.0.1", 0)
         try:

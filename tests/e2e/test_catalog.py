@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.conftest import LocalStack
+from tests.support.stack import LocalStack, expect_json
 
 
 @pytest.fixture
@@ -36,11 +35,6 @@ def seller(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator
     reset_settings()
 
 
-def _json(response: requests.Response, status: int) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
 def test_a_seller_lists_products_and_buyers_browse_them(local_stack: LocalStack,
                                                         seller: tuple[str, dict[str, str]]) -> None:
     api = local_stack.api
@@ -48,40 +42,40 @@ def test_a_seller_lists_products_and_buyers_browse_them(local_stack: LocalStack,
     word = f"zq{uuid.uuid4().hex[:8]}"  # a search word no other test's product has
     rows = [("Alpine tent", 24_900, 3, "sports/outdoor"), ("Alpine sleeping bag", 12_900, 0, "sports/outdoor"),
             ("Hiking boots", 15_900, 8, "fashion/shoes")]
-    created = [_json(requests.post(f"{api}/v1/seller/products", headers=headers, timeout=20, json={
+    created = [expect_json(requests.post(f"{api}/v1/seller/products", headers=headers, timeout=20, json={
         "sku": f"BF-{i}", "title": f"{title} {word}", "category": category, "brand": "Bergfink",
         "price": {"amount": price, "currency": "EUR"}, "stock": stock, "status": "active", "images": [f"https://img.bergfink.example/{i}.jpg"],
     }), 201) for i, (title, price, stock, category) in enumerate(rows)]
 
-    own = _json(requests.get(f"{api}/v1/seller/products", headers=headers, timeout=10), 200)
+    own = expect_json(requests.get(f"{api}/v1/seller/products", headers=headers, timeout=10), 200)
     assert [p["product_id"] for p in own["items"]] == [p["product_id"] for p in reversed(created)]
 
     # anonymous browse of the seller's shop, cheapest first, two per page
     seen, cursor = [], None
     while True:
         params = {"seller_id": seller_id, "sort": "price_asc", "limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = _json(requests.get(f"{api}/v1/products", params=params, timeout=10), 200)
+        page = expect_json(requests.get(f"{api}/v1/products", params=params, timeout=10), 200)
         seen += [(item["title"].removesuffix(f" {word}"), item["price"]["amount"]) for item in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
     assert seen == [("Alpine sleeping bag", 12_900), ("Hiking boots", 15_900), ("Alpine tent", 24_900)]
 
-    found = _json(requests.get(f"{api}/v1/products", params={"q": f"alp {word}", "in_stock": "true"}, timeout=10),
+    found = expect_json(requests.get(f"{api}/v1/products", params={"q": f"alp {word}", "in_stock": "true"}, timeout=10),
                   200)
     assert [item["product_id"] for item in found["items"]] == [created[0]["product_id"]]
-    shoes = _json(requests.get(f"{api}/v1/products", params={"q": word, "category": "fashion"}, timeout=10), 200)
+    shoes = expect_json(requests.get(f"{api}/v1/products", params={"q": word, "category": "fashion"}, timeout=10), 200)
     assert [item["seller_name"] for item in shoes["items"]] == ["Bergfink Outdoor"]
 
-    page = _json(requests.get(f"{api}/v1/products/{created[2]['product_id']}", timeout=10), 200)
+    page = expect_json(requests.get(f"{api}/v1/products/{created[2]['product_id']}", timeout=10), 200)
     assert (page["category_name"], page["in_stock"]) == ("Shoes", True)
 
     # a stale stock update loses, then the product is archived and leaves browse
     stale = requests.put(f"{api}/v1/seller/products/{created[2]['product_id']}/stock", headers=headers,
                          json={"quantity": 0, "expected_version": 7}, timeout=10)
     assert (stale.status_code, stale.json()["error"]["code"]) == (409, "stock_conflict")
-    archived = _json(requests.delete(f"{api}/v1/seller/products/{created[2]['product_id']}", headers=headers,
+    archived = expect_json(requests.delete(f"{api}/v1/seller/products/{created[2]['product_id']}", headers=headers,
                                      timeout=10), 200)
     assert archived["outcome"] == "archived"
-    left = _json(requests.get(f"{api}/v1/products", params={"q": word}, timeout=10), 200)
+    left = expect_json(requests.get(f"{api}/v1/products", params={"q": word}, timeout=10), 200)
     assert {item["product_id"] for item in left["items"]} == {created[0]["product_id"], created[1]["product_id"]}

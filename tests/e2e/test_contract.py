@@ -16,9 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import LocalStack
-from tests.e2e.test_orders import _seller
-from tests.e2e.test_sellers import _json, _operator
+from tests.support.stack import LocalStack, expect_json, onboarded_seller, operator_headers
 
 SEED = 20261210
 MAX_EXAMPLES = 6
@@ -30,12 +28,12 @@ def _identities(local_stack: LocalStack) -> dict[str, dict[str, str]]:
     """Bearer headers of the callers the walk uses: an approved seller with products, two
     buyers (one for the operations that end its own sessions), an operator."""
     api = local_stack.api
-    operator = _operator(local_stack)
-    _json(requests.put(f"{api}/v1/admin/settings", json={"seller_access": "open", "buyer_access": "open"},
+    operator = operator_headers(local_stack)
+    expect_json(requests.put(f"{api}/v1/admin/settings", json={"seller_access": "open", "buyer_access": "open"},
                        headers=operator, timeout=10), 200)
-    _, seller = _seller(local_stack, 7)
+    _, seller = onboarded_seller(local_stack, 7)
     for n in range(2):
-        _json(requests.post(f"{api}/v1/seller/products", headers=seller, timeout=10, json={
+        expect_json(requests.post(f"{api}/v1/seller/products", headers=seller, timeout=10, json={
             "sku": f"CONTRACT-{n}", "title": f"Contract lamp {n}", "category": "home/decor",
             "price": {"amount": 1_500 + n, "currency": "EUR"}, "stock": 50, "status": "active"}), 201)
     buyers = []

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, LocalStack, eventually
+from tests.support.stack import ROOT, LocalStack, eventually
 
 ASYNC_ROWS = 40  # queued with mode=background (see above)
 

@@ -15,7 +15,7 @@ import requests
 
 from dev import demo_data
 from dev.run import banner
-from tests.e2e.conftest import ROOT, LocalStack, eventually
+from tests.support.stack import ROOT, LocalStack, eventually
 
 # The summary's account lines: "  buyer     buyer@agora.example / paper-kite-demo-42"
 ACCOUNT_LINE = re.compile(r"^  (operator|buyer|seller) +(\S+@\S+) / (\S+)", re.MULTILINE)

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from dev import demo_data
-from tests.e2e.conftest import LocalStack
+from tests.support.stack import LocalStack
 
 ADDRESS = {"name": "Gast Käufer", "line1": "Ringstraße 5", "postal_code": "1010", "city": "Wien", "country": "AT"}
 

@@ -11,23 +11,9 @@ from typing import Any
 
 import requests
 
-from tests.e2e.conftest import LocalStack, eventually
-from tests.e2e.test_sellers import _json, _operator
+from tests.support.stack import LocalStack, eventually, expect_json, onboarded_seller, operator_headers
 
 ADDRESS = {"name": "Anna Käufer", "line1": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin", "country": "DE"}
-
-
-def _seller(local_stack: LocalStack, n: int) -> tuple[str, dict[str, str]]:
-    api = local_stack.api
-    signed_up = local_stack.apply_as_seller({
-        "business_name": f"Laden {n} GmbH", "email": f"laden{n}-{uuid.uuid4().hex[:8]}@shops.example",
-        "password": "laden-e2e-Kerze-2031", "country": "DE", "default_currency": "EUR"})
-    headers = {"Authorization": f"Bearer {signed_up['tokens']['access_token']}"}
-    link = _json(requests.post(f"{api}/v1/seller/onboarding-link", headers=headers, timeout=20), 200)
-    assert requests.get(link["url"], allow_redirects=False, timeout=10).status_code == 302
-    eventually(lambda: _json(requests.get(f"{api}/v1/seller", headers=headers, timeout=10), 200)["can_sell"],
-               what="the seller to be approved after onboarding")
-    return signed_up["seller"]["seller_id"], headers
 
 
 def _stripe(local_stack: LocalStack) -> Any:
@@ -38,13 +24,13 @@ def _stripe(local_stack: LocalStack) -> Any:
 
 def test_a_buyer_buys_from_three_sellers_and_everyone_is_paid_exactly(local_stack: LocalStack) -> None:
     api = local_stack.api
-    operator = _operator(local_stack)
-    _json(requests.put(f"{api}/v1/admin/settings", json={"seller_access": "open", "buyer_access": "open"},
+    operator = operator_headers(local_stack)
+    expect_json(requests.put(f"{api}/v1/admin/settings", json={"seller_access": "open", "buyer_access": "open"},
                        headers=operator, timeout=10), 200)
-    sellers = [_seller(local_stack, n) for n in range(3)]
+    sellers = [onboarded_seller(local_stack, n) for n in range(3)]
     products = []
     for _, headers in sellers:
-        product = _json(requests.post(f"{api}/v1/seller/products", headers=headers, timeout=10, json={
+        product = expect_json(requests.post(f"{api}/v1/seller/products", headers=headers, timeout=10, json={
             "sku": f"E2E-{uuid.uuid4().hex[:6]}", "title": "Wanderschuh", "category": "fashion/shoes",
             "price": {"amount": 2_000, "currency": "EUR"}, "stock": 5, "status": "active"}), 201)
         products.append(product["product_id"])
@@ -53,19 +39,19 @@ def test_a_buyer_buys_from_three_sellers_and_everyone_is_paid_exactly(local_stac
     tokens = local_stack.sign_up(f"anna-{uuid.uuid4().hex[:8]}@example.com", "anna-e2e-Lampe-2031", "Anna")
     buyer = {"Authorization": f"Bearer {tokens['access_token']}"}
     for product_id, quantity in zip(products, (2, 1, 1), strict=True):
-        _json(requests.put(f"{api}/v1/cart/items/{product_id}", json={"quantity": quantity}, headers=buyer,
+        expect_json(requests.put(f"{api}/v1/cart/items/{product_id}", json={"quantity": quantity}, headers=buyer,
                            timeout=10), 200)
     checkout = {"shipping_address": ADDRESS, "payment_method_id": "pm_card_visa"}
     key = {"Idempotency-Key": f"e2e-{uuid.uuid4().hex}"}
-    placed = _json(requests.post(f"{api}/v1/checkout", json=checkout, headers={**buyer, **key}, timeout=30), 201)
+    placed = expect_json(requests.post(f"{api}/v1/checkout", json=checkout, headers={**buyer, **key}, timeout=30), 201)
     order_id = placed["order"]["order_id"]
     assert placed["order"]["total"]["amount"] == 8_000
-    replay = _json(requests.post(f"{api}/v1/checkout", json=checkout, headers={**buyer, **key}, timeout=30), 201)
+    replay = expect_json(requests.post(f"{api}/v1/checkout", json=checkout, headers={**buyer, **key}, timeout=30), 201)
     assert replay["order"]["order_id"] == order_id
 
     # Stripe's webhook marks it paid; the worker transfers each seller's share
     def paid() -> Any:
-        order = _json(requests.get(f"{api}/v1/me/orders/{order_id}", headers=buyer, timeout=10), 200)
+        order = expect_json(requests.get(f"{api}/v1/me/orders/{order_id}", headers=buyer, timeout=10), 200)
         return order if order["status"] == "paid" else None
 
     order = eventually(paid, what="the payment webhook to mark the order paid")
@@ -73,34 +59,34 @@ def test_a_buyer_buys_from_three_sellers_and_everyone_is_paid_exactly(local_stac
     stripe = _stripe(local_stack)
     transfers = eventually(lambda: (lambda found: found if len(found) == 3 else None)(
         stripe.v1.transfers.list({"transfer_group": order_id}).data), what="three transfers")
-    views = {sid: _json(requests.get(f"{api}/v1/seller/orders/{order_id}", headers=h, timeout=10), 200)
+    views = {sid: expect_json(requests.get(f"{api}/v1/seller/orders/{order_id}", headers=h, timeout=10), 200)
              for sid, h in sellers}
-    profiles = {sid: _json(requests.get(f"{api}/v1/seller", headers=h, timeout=10), 200) for sid, h in sellers}
+    profiles = {sid: expect_json(requests.get(f"{api}/v1/seller", headers=h, timeout=10), 200) for sid, h in sellers}
     accounts = {sid: profile["payments"]["stripe_account_id"] for sid, profile in profiles.items()}
     expected = sorted((accounts[sid], v["total"]["amount"] - v["fee"]["amount"]) for sid, v in views.items())
     assert sorted((t.destination, t.amount) for t in transfers) == expected
     for _, headers in sellers:
-        balance = _json(requests.get(f"{api}/v1/seller/balance", headers=headers, timeout=10), 200)
+        balance = expect_json(requests.get(f"{api}/v1/seller/balance", headers=headers, timeout=10), 200)
         assert [b["owed"]["amount"] for b in balance["balances"]] == [0]
 
     # sellers ship, the buyer follows
     for _, headers in sellers:
-        _json(requests.post(f"{api}/v1/seller/orders/{order_id}/accept", headers=headers, timeout=10), 200)
-        _json(requests.post(f"{api}/v1/seller/orders/{order_id}/ship", headers=headers, timeout=10,
+        expect_json(requests.post(f"{api}/v1/seller/orders/{order_id}/accept", headers=headers, timeout=10), 200)
+        expect_json(requests.post(f"{api}/v1/seller/orders/{order_id}/ship", headers=headers, timeout=10,
                             json={"carrier": "DHL", "tracking_number": f"JJD{uuid.uuid4().hex[:10]}"}), 200)
-    order = _json(requests.get(f"{api}/v1/me/orders/{order_id}", headers=buyer, timeout=10), 200)
+    order = expect_json(requests.get(f"{api}/v1/me/orders/{order_id}", headers=buyer, timeout=10), 200)
     assert {p["status"] for p in order["sellers"]} == {"shipped"}
 
     # one unit of the first seller's line comes back and is refunded
     first_id, first = sellers[0]
-    _json(requests.post(f"{api}/v1/seller/orders/{order_id}/deliver", headers=first, timeout=10), 200)
-    _json(requests.post(f"{api}/v1/me/orders/{order_id}/returns", headers=buyer, timeout=10, json={
+    expect_json(requests.post(f"{api}/v1/seller/orders/{order_id}/deliver", headers=first, timeout=10), 200)
+    expect_json(requests.post(f"{api}/v1/me/orders/{order_id}/returns", headers=buyer, timeout=10, json={
         "seller_id": first_id, "lines": [{"line": 1, "quantity": 1}], "reason": "zu klein"}), 200)
-    _json(requests.post(f"{api}/v1/seller/orders/{order_id}/returns/approve", headers=first, timeout=10,
+    expect_json(requests.post(f"{api}/v1/seller/orders/{order_id}/returns/approve", headers=first, timeout=10,
                         json={"restock": True}), 200)
 
     def refunded() -> Any:
-        view = _json(requests.get(f"{api}/v1/seller/orders/{order_id}", headers=first, timeout=10), 200)
+        view = expect_json(requests.get(f"{api}/v1/seller/orders/{order_id}", headers=first, timeout=10), 200)
         return view if view["status"] == "refunded" else None
 
     view = eventually(refunded, what="the return to be refunded")
@@ -117,11 +103,11 @@ def test_a_buyer_buys_from_three_sellers_and_everyone_is_paid_exactly(local_stac
     # the statement tells the same story and nothing is owed either way
     window = {"from": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
               "to": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}
-    statement = _json(requests.get(f"{api}/v1/seller/statements", params=window, headers=first, timeout=10), 200)
+    statement = expect_json(requests.get(f"{api}/v1/seller/statements", params=window, headers=first, timeout=10), 200)
     kinds = sorted(e["kind"] for e in statement["items"])
     assert {"seller_payable", "transfer", "refund", "transfer_reversal"} <= set(kinds)
     earned = sum(e["amount"]["amount"] for e in statement["items"] if e["account"] == "seller_payable")
     paid_out = sum(e["amount"]["amount"] for e in statement["items"] if e["account"] == "transfers_out")
     assert earned == transfer.amount - transfer.amount_reversed == -paid_out  # transfers lower what is owed
-    balance = _json(requests.get(f"{api}/v1/seller/balance", headers=first, timeout=10), 200)
+    balance = expect_json(requests.get(f"{api}/v1/seller/balance", headers=first, timeout=10), 200)
     assert [b["owed"]["amount"] for b in balance["balances"]] == [0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from tests.e2e.conftest import LocalStack, eventually
+from tests.support.stack import LocalStack, eventually
 
 
 def _mails_with(local_stack: LocalStack, text: str) -> list[dict]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import requests
 from openapi_spec_validator import validate
 
-from tests.e2e.conftest import LocalStack
+from tests.support.stack import LocalStack
 
 
 def test_health_is_served_over_http(local_stack: LocalStack) -> None:

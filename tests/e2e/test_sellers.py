@@ -4,46 +4,18 @@ operator created with the CLI suspends and reinstates the seller."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 import uuid
 from typing import Any
 
 import requests
 
-from tests.e2e.conftest import ROOT, LocalStack, eventually
-
-
-def _json(response: requests.Response, status: int) -> Any:
-    assert response.status_code == status, response.text
-    return response.json() if response.content else None
-
-
-def _operator(local_stack: LocalStack) -> dict[str, str]:
-    email, password = f"ops-{uuid.uuid4().hex[:8]}@agora.example", "operator-e2e-password"
-    result = subprocess.run(
-        [sys.executable, "-m", "cli", "operators", "create", "--local", "--email", email, "--name", "Olga",
-         "--password", password],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "AGORA_LOCAL_STATE": local_stack.env["AGORA_LOCAL_STATE"]},
-    )
-    assert result.returncode == 0, result.stderr
-    from chalicelib.accounts import mfa
-
-    secret = re.search(r"secret \(base32\): ([A-Z2-7]+)", result.stdout)
-    assert secret, result.stdout
-    tokens = _json(requests.post(f"{local_stack.api}/v1/auth/login", timeout=10,
-                                 json={"email": email, "password": password, "otp": mfa.code_at(secret.group(1))}),
-                   200)
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
+from tests.support.stack import LocalStack, eventually, expect_json, operator_headers
 
 
 def test_a_seller_applies_onboards_is_approved_and_can_be_suspended(local_stack: LocalStack) -> None:
     api = local_stack.api
-    operator = _operator(local_stack)
-    _json(requests.put(f"{api}/v1/admin/settings", json={"seller_access": "open", "buyer_access": "open"},
+    operator = operator_headers(local_stack)
+    expect_json(requests.put(f"{api}/v1/admin/settings", json={"seller_access": "open", "buyer_access": "open"},
                        headers=operator, timeout=10), 200)
 
     # a seller applies
@@ -57,39 +29,39 @@ def test_a_seller_applies_onboards_is_approved_and_can_be_suspended(local_stack:
     assert signed_up["seller"]["payments"]["stripe_account_id"].startswith("acct_")
 
     # and finishes Stripe's onboarding in the browser
-    link = _json(requests.post(f"{api}/v1/seller/onboarding-link", headers=seller, timeout=20), 200)
+    link = expect_json(requests.post(f"{api}/v1/seller/onboarding-link", headers=seller, timeout=20), 200)
     followed = requests.get(link["url"], allow_redirects=False, timeout=10)
     assert followed.status_code == 302
     assert followed.headers["Location"].endswith("/seller/onboarding/done")
 
     # Stripe's account.updated arrives at the Connect webhook: in an open marketplace that approves
     def approved() -> Any:
-        body = _json(requests.get(f"{api}/v1/seller", headers=seller, timeout=10), 200)
+        body = expect_json(requests.get(f"{api}/v1/seller", headers=seller, timeout=10), 200)
         return body if body["can_sell"] else None
 
     now = eventually(approved, what="the seller to be approved after onboarding")
     assert now["status"] == "approved"
     assert now["payments"]["charges_enabled"] is True
-    storefront = _json(requests.get(f"{api}/v1/sellers/{seller_id}", timeout=10), 200)
+    storefront = expect_json(requests.get(f"{api}/v1/sellers/{seller_id}", timeout=10), 200)
     assert storefront["display_name"] == "Nordwind Outdoor GmbH"
 
     # an API key for the seller's ERP
-    key = _json(requests.post(f"{api}/v1/seller/api-keys", headers=seller, timeout=10,
+    key = expect_json(requests.post(f"{api}/v1/seller/api-keys", headers=seller, timeout=10,
                               json={"name": "ERP", "scopes": ["products:write", "seller:read"]}), 201)
     integration = {"Authorization": f"Bearer {key['secret']}"}
-    assert _json(requests.get(f"{api}/v1/seller", headers=integration, timeout=10), 200)["seller_id"] == seller_id
+    assert expect_json(requests.get(f"{api}/v1/seller", headers=integration, timeout=10), 200)["seller_id"] == seller_id
 
     # the ERP lists products through the key; a buyer finds them anonymously, page by page
     rows = [{"sku": f"E2E-{n}", "title": f"Trail shoe model {n}", "brand": "Nordwind", "category": "fashion/shoes",
              "price": {"amount": 5_000 + n * 100, "currency": "EUR"}, "stock": 3, "status": "active"} for n in range(5)]
-    listed = _json(requests.post(f"{api}/v1/seller/products/bulk", json={"rows": rows}, headers=integration,
+    listed = expect_json(requests.post(f"{api}/v1/seller/products/bulk", json={"rows": rows}, headers=integration,
                                  timeout=60), 200)
     assert {r["status"] for r in listed["results"]} == {"created"}
 
     def browse(**params: Any) -> list[dict[str, Any]]:
         found, cursor = [], None
         while True:
-            page = _json(requests.get(f"{api}/v1/products", timeout=10,
+            page = expect_json(requests.get(f"{api}/v1/products", timeout=10,
                                       params={**params, "limit": 2, **({"cursor": cursor} if cursor else {})}), 200)
             found += page["items"]
             cursor = page["next_cursor"]
@@ -100,18 +72,18 @@ def test_a_seller_applies_onboards_is_approved_and_can_be_suspended(local_stack:
     assert [p["title"] for p in cheap] == ["Trail shoe model 0", "Trail shoe model 1", "Trail shoe model 2"]
 
     # an operator suspends the seller: storefront gone, key paused, the seller sees why
-    _json(requests.post(f"{api}/v1/admin/sellers/{seller_id}/suspend", json={"reason": "Counterfeit reports"},
+    expect_json(requests.post(f"{api}/v1/admin/sellers/{seller_id}/suspend", json={"reason": "Counterfeit reports"},
                         headers=operator, timeout=10), 200)
     assert requests.get(f"{api}/v1/sellers/{seller_id}", timeout=10).status_code == 404
     assert browse(seller_id=seller_id) == []
     paused = requests.get(f"{api}/v1/seller", headers=integration, timeout=10)
     assert (paused.status_code, paused.json()["error"]["code"]) == (403, "seller_suspended")
-    assert _json(requests.get(f"{api}/v1/seller", headers=seller, timeout=10), 200)["status_reason"] == (
+    assert expect_json(requests.get(f"{api}/v1/seller", headers=seller, timeout=10), 200)["status_reason"] == (
         "Counterfeit reports")
 
     # and reinstates it
-    _json(requests.post(f"{api}/v1/admin/sellers/{seller_id}/reinstate", headers=operator, timeout=10), 200)
-    assert _json(requests.get(f"{api}/v1/seller", headers=integration, timeout=10), 200)["can_sell"] is True
+    expect_json(requests.post(f"{api}/v1/admin/sellers/{seller_id}/reinstate", headers=operator, timeout=10), 200)
+    assert expect_json(requests.get(f"{api}/v1/seller", headers=integration, timeout=10), 200)["can_sell"] is True
     assert requests.get(f"{api}/v1/sellers/{seller_id}", timeout=10).status_code == 200
     assert len(browse(seller_id=seller_id)) == 5
 

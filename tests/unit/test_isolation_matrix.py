@@ -10,18 +10,15 @@ test, so a new route is covered from the day it is added.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
 from chalicelib.core.auth import API_KEY_SCOPES, USER_ONLY_SCOPES
-from tests.unit.catalog.conftest import seller_headers
-from tests.unit.conftest import call
-from tests.unit.orders.conftest import ADDRESS, Marketplace, buyer_headers
+from tests.support.auth import api_key_headers, buyer_headers, operator_headers, seller_headers
+from tests.support.builders import ADDRESS, Marketplace
+from tests.support.http import call
+from tests.support.stripe import stripe_client
 
-_serial = itertools.count(1)
 SELLER_A, SELLER_B = "sel_01M8A0000000000000000000AA", "sel_01M8B0000000000000000000BB"
 
 
@@ -101,14 +98,6 @@ def _routes_with_ids() -> dict[str, Any]:
     return found
 
 
-def _key(api: Any, seller_id: str, scopes: set[str]) -> dict[str, str]:
-    status, body, _ = call(api, "POST", "/v1/seller/api-keys", {"name": f"ERP {next(_serial)}",
-                                                                "scopes": sorted(scopes)},
-                           headers=seller_headers(seller_id))
-    assert status == 201, body
-    return {"Authorization": f"Bearer {body['secret']}"}
-
-
 def _ok(response: tuple[int, Any, Any], status: int = 201) -> Any:
     assert response[0] == status, response[1]
     return response[1]
@@ -117,7 +106,6 @@ def _ok(response: tuple[int, Any, Any], status: int = 201) -> Any:
 def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
     """The real ids of seller B's and buyer B's objects, by path parameter name."""
     from chalicelib.accounts.service import ensure_account
-    from tests.unit.accounts.conftest import stripe_client
 
     market.seller(SELLER_A)
     market.seller(SELLER_B)
@@ -138,15 +126,19 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
     group = _ok(call(api, "POST", "/v1/seller/customer-groups", {"name": "Wholesale"}, headers=seller))
     imported = _ok(call(api, "POST", "/v1/seller/customers/import", raw=b"Name,E-Mail\nBert,bert@example.com\n",
                         headers={**seller, "Content-Type": "text/csv"}))
-    from tests.unit.sellers.conftest import operator
-
-    invite = _ok(call(api, "POST", "/v1/admin/seller-invites", {"note": "For a new shop"}, headers=operator()))
-    _ok(call(api, "PUT", f"/v1/admin/fees/sellers/{SELLER_B}", FEES, headers=operator()), 200)
+    invite = _ok(call(api, "POST", "/v1/admin/seller-invites", {"note": "For a new shop"}, headers=operator_headers()))
+    _ok(call(api, "PUT", f"/v1/admin/fees/sellers/{SELLER_B}", FEES, headers=operator_headers()), 200)
     return {"seller_id": SELLER_B, "product_id": product, "order_id": placed["order"]["order_id"],
             "customer_id": buyer.user_id, "address_id": address["address_id"], "payment_method_id": card.payment_method,
             "key_id": key["key_id"], "group_id": group["group_id"], "import_id": imported["import_id"],
             "invite_id": invite["invite_id"], "category_slug": "fashion--shoes",
             "_buyer": headers, "_seller": seller}  # type: ignore[dict-item]
+
+
+def _never_created(ids: dict[str, str]) -> dict[str, str]:
+    """Ids of the same shape as tenant B's that name nothing: the tail of each replaced."""
+    return {name: value if name.startswith("_") or name == "category_slug" else f"{value[:-6]}ZZZZZZ"
+            for name, value in ids.items()}
 
 
 def _callers(api: Any, spec: Any) -> dict[str, tuple[dict[str, str], int]]:
@@ -160,15 +152,15 @@ def _callers(api: Any, spec: Any) -> dict[str, tuple[dict[str, str], int]]:
     if spec.auth == "seller":
         needs_user = bool(set(spec.scopes) & USER_ONLY_SCOPES)
         return {"seller A": (seller_a, 404),
-                "seller A's key": (_key(api, SELLER_A, with_scope), 403 if needs_user else 404),
-                "a key without the scope": (_key(api, SELLER_A, without_scope), 403),
+                "seller A's key": (api_key_headers(api, SELLER_A, with_scope), 403 if needs_user else 404),
+                "a key without the scope": (api_key_headers(api, SELLER_A, without_scope), 403),
                 "buyer A": (buyer, 403), "anonymous": (nobody, 401)}
     if spec.auth == "buyer":
         return {"buyer A": (buyer, 404), "seller A": (seller_a, 403),
-                "seller A's key": (_key(api, SELLER_A, with_scope), 403), "anonymous": (nobody, 401)}
+                "seller A's key": (api_key_headers(api, SELLER_A, with_scope), 403), "anonymous": (nobody, 401)}
     if spec.auth == "operator":
         return {"seller A": (seller_a, 403), "buyer A": (buyer, 403),
-                "seller A's key": (_key(api, SELLER_A, with_scope), 403), "anonymous": (nobody, 401)}
+                "seller A's key": (api_key_headers(api, SELLER_A, with_scope), 403), "anonymous": (nobody, 401)}
     raise AssertionError(f"no isolation rule for auth={spec.auth!r}")
 
 
@@ -179,17 +171,11 @@ def test_the_table_covers_every_route_with_an_id_in_its_path() -> None:
     assert sorted(set(ROUTES) - documented) == [], "these routes are gone: remove them from ROUTES"
 
 
-@pytest.fixture
-def market(api: Any, fake_stripe: str) -> Marketplace:
-    return Marketplace(api=api, stripe_url=fake_stripe)
-
-
 def test_another_tenants_object_is_not_found_and_the_wrong_caller_is_refused(api: Any, market: Marketplace,
                                                                            fake_stripe: str) -> None:
-    from tests.unit.sellers.conftest import operator
-
     ids = _tenant_b(api, market, fake_stripe)
-    owners = {"seller": ids["_seller"], "buyer": ids["_buyer"], "operator": operator(), "public": {}}
+    missing_ids = _never_created(ids)
+    owners = {"seller": ids["_seller"], "buyer": ids["_buyer"], "operator": operator_headers(), "public": {}}
     for name in sorted(n for n, r in ROUTES.items() if n.startswith("GET ")):
         # the ids are real: their owner reads them, so a 404 below means "not yours", not "no such thing"
         status, body, _ = call(api, "GET", name.split(" ", 1)[1].format(**ids), headers=owners[ROUTES[name].owner])
@@ -203,12 +189,17 @@ def test_another_tenants_object_is_not_found_and_the_wrong_caller_is_refused(api
         if route.owner in ("public", "product"):  # a marketplace object: no tenant to cross
             continue
         for caller, (headers, expected) in _callers(api, spec).items():
-            body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in (route.body or {}).items()}
-            status, body, _ = call(api, method, path, body if route.body is not None else None, headers=headers)
+            sent = {k: v.format(**ids) if isinstance(v, str) else v for k, v in (route.body or {}).items()}
+            sent_body = sent if route.body is not None else None
+            status, body, _ = call(api, method, path, sent_body, headers=headers)
             code = body["error"]["code"] if isinstance(body, dict) and "error" in body else "-"
             seen.append((name, caller, status, code))
             if status != expected:
                 wrong.append(f"{name} as {caller}: {status} {code}, expected {expected}")
+            elif expected == 404:  # the whole answer is a missing object's, so nothing tells B's object exists
+                missing = call(api, method, template.format(**missing_ids), sent_body, headers=headers)
+                if missing[:2] != (status, body):
+                    wrong.append(f"{name} as {caller}: {body} differs from a missing one's {missing[:2]}")
 
     assert wrong == [], "\n".join(wrong)
     assert len(seen) >= 4 * len([r for r in ROUTES.values() if r.owner not in ("public", "product")])

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from chalicelib.accounts import addresses
-from tests.unit.accounts.conftest import Buyer
-from tests.unit.conftest import call
+from tests.support.builders import Buyer
+from tests.support.http import call
 
 HOME = {"name": "Anna Berg", "line1": "Torstraße 1", "postal_code": "10119", "city": "Berlin", "country": "DE"}
 OFFICE = {"name": "Anna Berg", "company": "Berg GmbH", "line1": "Mariahilfer Str. 2", "postal_code": "1070",

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from chalicelib.accounts import consents
-from tests.unit.accounts.conftest import ANNA, Buyer, link_token, queued_mails, register
-from tests.unit.conftest import call, deliver_events
+from tests.support.builders import ANNA, Buyer, register
+from tests.support.events import pump_events
+from tests.support.http import call
+from tests.support.mail import link_token, queued_mails
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -27,7 +29,7 @@ def _newsletter(api: Any, buyer: Buyer, wanted: bool) -> dict[str, Any]:
 
 
 def _confirmation_token(aws: dict[str, str]) -> str:
-    [mail] = queued_mails(aws, "newsletter_confirm")
+    [mail] = queued_mails("newsletter_confirm")
     assert mail["context"]["link"].startswith("http://127.0.0.1:3000/newsletter/confirm?token=")
     return link_token(mail["context"]["link"])
 
@@ -78,7 +80,7 @@ def test_asking_for_a_granted_consent_again_mails_nothing(api: Any, aws: dict[st
     _confirm(api, _confirmation_token(aws))
 
     assert _status(_newsletter(api, buyer, True)) == "granted"
-    assert queued_mails(aws, "newsletter_confirm") == []
+    assert queued_mails("newsletter_confirm") == []
 
 
 def test_a_link_voided_by_a_withdrawal_no_longer_grants(api: Any, aws: dict[str, str], buyer: Buyer) -> None:
@@ -95,7 +97,7 @@ def test_a_link_voided_by_a_withdrawal_no_longer_grants(api: Any, aws: dict[str,
 def test_only_the_latest_confirmation_link_works(api: Any, aws: dict[str, str], buyer: Buyer) -> None:
     _newsletter(api, buyer, True)
     _newsletter(api, buyer, True)
-    first, second = (link_token(m["context"]["link"]) for m in queued_mails(aws, "newsletter_confirm"))
+    first, second = (link_token(m["context"]["link"]) for m in queued_mails("newsletter_confirm"))
 
     assert _confirm(api, first)[0] == 400
     assert _confirm(api, second)[0] == 200
@@ -179,10 +181,10 @@ def test_the_log_pages_newest_first(api: Any, aws: dict[str, str], subscribed: B
 def test_registration_with_newsletter_sends_welcome_and_confirmation(api: Any, aws: dict[str, str]) -> None:
     anna = register(api, newsletter=True)
 
-    deliver_events()
-    deliver_events()  # a redelivered event sends nothing twice
+    pump_events()
+    pump_events()  # a redelivered event sends nothing twice
 
-    mails = queued_mails(aws)
+    mails = queued_mails()
     assert sorted(m["template"] for m in mails) == ["account_welcome", "newsletter_confirm"]
     assert {m["to"] for m in mails} == {anna.email}
     [confirmation] = [m for m in mails if m["template"] == "newsletter_confirm"]
@@ -195,8 +197,8 @@ def test_registration_with_newsletter_sends_welcome_and_confirmation(api: Any, a
 
 def test_registration_without_newsletter_only_welcomes(api: Any, aws: dict[str, str]) -> None:
     register(api)
-    deliver_events()
-    [welcome] = queued_mails(aws)
+    pump_events()
+    [welcome] = queued_mails()
     assert (welcome["template"], welcome["to"]) == ("account_welcome", ANNA["email"].lower())
     assert welcome["context"] == {"name": "Anna Berg", "sign_in_link": "http://127.0.0.1:3000/sign-in",
                                   "guest_checkout": False}
@@ -211,9 +213,9 @@ def test_who_is_welcomed_depends_on_how_the_account_came_to_be(aws: dict[str, st
     from chalicelib.accounts.service import create_user, new_user
 
     create_user(new_user("someone@example.com", name="Gast", roles=roles), event_payload={"method": method})
-    deliver_events()
+    pump_events()
 
-    assert [m["template"] for m in queued_mails(aws)] == (["account_welcome"] if welcomed else [])
+    assert [m["template"] for m in queued_mails()] == (["account_welcome"] if welcomed else [])
 
 
 @pytest.mark.parametrize("template", ["magic_link", "account_welcome", "newsletter_confirm"])

@@ -7,17 +7,12 @@ from typing import Any
 import pytest
 
 from chalicelib.accounts import consents
-from tests.unit.accounts.conftest import (
-    ANNA,
-    Buyer,
-    link_token,
-    listed_product,
-    queued_mails,
-    register,
-    save_card,
-    stripe_client,
-)
-from tests.unit.conftest import call, forget_pacing
+from tests.support.auth import seller_headers
+from tests.support.builders import ANNA, Buyer, register, save_card, seller_with_product
+from tests.support.events import outbox
+from tests.support.http import call
+from tests.support.mail import forget_pacing, link_token, queued_mails
+from tests.support.stripe import stripe_client
 
 HOME = {"name": "Anna Berg", "line1": "Torstraße 1", "postal_code": "10119", "city": "Berlin", "country": "DE",
         "is_default_shipping": True}
@@ -31,9 +26,10 @@ def rich_buyer(api: Any, aws: dict[str, str], buyer: Buyer, fake_stripe: str) ->
          headers=buyer.headers)
     call(api, "POST", "/v1/me/addresses", HOME, headers=buyer.headers)
     call(api, "PUT", "/v1/me/consents", {"newsletter": True}, headers=buyer.headers)
-    [mail] = queued_mails(aws, "newsletter_confirm")
+    [mail] = queued_mails("newsletter_confirm")
     call(api, "POST", "/v1/consents/confirm", {"token": link_token(mail["context"]["link"])})
-    call(api, "PUT", f"/v1/me/wishlist/{listed_product(api)}", headers=buyer.headers)
+    socks = seller_with_product(api, "sel_wool", title="Wool socks")
+    call(api, "PUT", f"/v1/me/wishlist/{socks['product_id']}", headers=buyer.headers)
     save_card(api, buyer, fake_stripe)
     call(api, "POST", "/v1/auth/login", {"email": ANNA["email"], "password": ANNA["password"]})  # a second session
     return buyer
@@ -162,27 +158,33 @@ def test_erasure_announces_itself_to_other_domains_and_leaves_the_birthday_index
                                                                                  rich_buyer: Buyer) -> None:
     from chalicelib.accounts.models import User
     from chalicelib.core.keys import birthday_key
-    from chalicelib.events.models import OutboxEvent
 
     _erase(api, rich_buyer)
 
-    erased = [e for e in OutboxEvent.scan() if e.type == "account.erased"]  # a test may scan
-    assert [e.payload["user_id"] for e in erased] == [rich_buyer.user_id]
+    assert [e["user_id"] for e in outbox("account.erased")] == [rich_buyer.user_id]
     assert list(User.by_birthday.query(birthday_key(3, 7))) == []
 
 
 def test_erasing_twice_is_not_an_error(api: Any, buyer: Buyer) -> None:
+    from chalicelib.accounts.service import get_user
+
     _erase(api, buyer)
+    first_erased_at = get_user(buyer.user_id).erased_at
+
     _erase(api, buyer)
+
+    erased = get_user(buyer.user_id)
+    assert (erased.status, erased.email, erased.name) == ("erased", f"erased+{buyer.user_id}@invalid", "")
+    assert erased.erased_at == first_erased_at  # the tombstone is kept as it was, not made again
+    assert call(api, "GET", "/v1/me", headers=buyer.headers)[1]["error"]["code"] == "account_closed"
 
 
 def test_a_seller_account_cannot_be_erased_here(api: Any) -> None:
     from chalicelib.accounts.service import create_user, new_user
-    from chalicelib.core.auth import issue_access_token
 
     owner = create_user(new_user("owner@shop.example", roles=("buyer", "seller"), seller_id="sel_1"))
-    token, _ = issue_access_token(user_id=owner.user_id, roles={"buyer", "seller"}, seller_id="sel_1")
+    owners = seller_headers("sel_1", user_id=owner.user_id, roles=("buyer", "seller"))
 
-    status, body, _ = call(api, "DELETE", "/v1/me", headers={"Authorization": f"Bearer {token}"})
+    status, body, _ = call(api, "DELETE", "/v1/me", headers=owners)
 
     assert (status, body["error"]["code"]) == (409, "account_has_business_role")

@@ -11,8 +11,9 @@ import pytest
 
 from chalicelib.accounts import magic_links
 from chalicelib.core.auth import authenticate
-from tests.unit.accounts.conftest import ANNA, Buyer, link_token, queued_mails
-from tests.unit.conftest import call, deliver_mails, mailed_link, mailed_token, sent_mails
+from tests.support.builders import ANNA, Buyer
+from tests.support.http import call
+from tests.support.mail import deliver_mails, link_token, mailed_link, mailed_token, queued_mails, sent_mails
 
 
 def _mails_to(email: str) -> list[dict[str, Any]]:
@@ -66,7 +67,7 @@ def test_no_live_link_waits_in_the_mail_queue(api: Any, aws: dict[str, str]) -> 
     queue only ever hold what the link will do."""
     _ask(api, "anna@example.com")
 
-    [queued] = queued_mails(aws, "magic_link")
+    [queued] = queued_mails("magic_link")
 
     assert queued["link"] == {"purpose": "sign_in", "ref": None, "path": "/sign-in/link"}
     assert "token" not in json.dumps(queued) and "agora_ml_" not in json.dumps(queued)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.accounts import mfa, service
-from tests.unit.conftest import call
+from tests.support.http import call
 
 EMAIL, PASSWORD = "olga@agora.example", "steady-Lantern-ops-2031"
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.unit.accounts.conftest import Buyer, save_card, stripe_client
-from tests.unit.conftest import call
+from tests.support.builders import Buyer, save_card
+from tests.support.http import call
+from tests.support.stripe import stripe_client
 
 pytestmark = pytest.mark.usefixtures("fake_stripe")
 
@@ -76,6 +77,8 @@ def test_only_the_buyers_own_cards_can_be_removed(api: Any, buyer: Buyer, other_
     payment_method_id = {"another buyer's": theirs, "unknown": "pm_1NotThere", "malformed": "card_1"}[whose]
 
     status, body, _ = call(api, "DELETE", f"/v1/me/payment-methods/{payment_method_id}", headers=buyer.headers)
+    missing = call(api, "DELETE", "/v1/me/payment-methods/pm_1NeverCreated", headers=buyer.headers)
 
+    assert (status, body) == missing[:2]
     assert (status, body["error"]["code"]) == (404, "payment_method_not_found")
     assert [c["payment_method_id"] for c in _cards(api, other_buyer)] == [theirs]

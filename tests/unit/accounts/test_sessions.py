@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from chalicelib.core.auth import issue_access_token
-from tests.unit.accounts.conftest import ANNA, Buyer, bearer
-from tests.unit.conftest import call
+from tests.support.auth import bearer
+from tests.support.builders import ANNA, Buyer
+from tests.support.http import call
 
 
 def _me(api: Any, access_token: str) -> tuple[int, Any]:

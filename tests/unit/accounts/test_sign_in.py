@@ -8,8 +8,9 @@ import pytest
 
 from chalicelib.accounts import service
 from chalicelib.core.auth import authenticate
-from tests.unit.accounts.conftest import ANNA, register
-from tests.unit.conftest import call, deliver_mails, forget_pacing, mailed_link, mailed_token
+from tests.support.builders import ANNA, register
+from tests.support.http import call
+from tests.support.mail import deliver_mails, forget_pacing, mailed_link, mailed_token
 
 
 def _register(api: Any, **overrides: Any) -> dict[str, Any]:
@@ -136,10 +137,19 @@ def test_reusing_a_spent_refresh_token_revokes_the_whole_session(api: Any) -> No
 def test_other_sessions_survive_a_revoked_one(api: Any) -> None:
     first = _register(api)
     _, other_device, _ = call(api, "POST", "/v1/auth/login", {"email": ANNA["email"], "password": ANNA["password"]})
-    call(api, "POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
-    call(api, "POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})  # reuse: revokes family 1
-    status, _, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": other_device["refresh_token"]})
+    _, rotated, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+
+    reused = call(api, "POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+
+    assert (reused[0], reused[1]["error"]["code"]) == (401, "refresh_token_reused")
+    # the reused token's whole family is revoked: the token rotated from it is refused too
+    status, body, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": rotated["refresh_token"]})
+    assert (status, body["error"]["code"]) == (401, "invalid_refresh_token")
+    # the other device's session goes on, and its new access token works
+    status, body, _ = call(api, "POST", "/v1/auth/refresh", {"refresh_token": other_device["refresh_token"]})
     assert status == 200
+    assert body["refresh_token"] != other_device["refresh_token"]
+    assert authenticate(f"Bearer {body['access_token']}").user_id == first["account"]["user_id"]
 
 
 def test_logout_ends_the_session_and_is_repeatable(api: Any) -> None:

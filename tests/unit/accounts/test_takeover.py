@@ -10,8 +10,10 @@ from typing import Any
 
 from chalicelib.accounts import service
 from chalicelib.accounts.sessions import start_session
-from tests.unit.accounts.conftest import bearer, register
-from tests.unit.conftest import call, deliver_mails, forget_pacing, mailed_token
+from tests.support.auth import bearer
+from tests.support.builders import register
+from tests.support.http import call
+from tests.support.mail import deliver_mails, forget_pacing, mailed_token
 
 VICTIM = "victim@example.com"
 ATTACKERS_PASSWORD = "attacker-chose-this-2026!"

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from chalicelib.core.auth import Principal
-from tests.unit.catalog.conftest import operator_headers, product_body, put_seller, seller_headers
-from tests.unit.conftest import call
+from tests.support.auth import buyer_headers, operator_headers, seller_headers
+from tests.support.builders import product_body, put_seller
+from tests.support.http import call
 
 MISSING = "prd_01JD0000000000000000000000"
 
@@ -96,11 +97,10 @@ def test_an_api_key_needs_products_write_to_change_products(api: Any, create: An
     ("operator", 403, "seller_required"),
 ])
 def test_seller_routes_need_a_seller(api: Any, headers: str | None, status: int, code: str) -> None:
-    from chalicelib.core.auth import issue_access_token
 
     sent = {
         None: {},
-        "buyer": {"Authorization": f"Bearer {issue_access_token(user_id='usr_b', roles={'buyer'})[0]}"},
+        "buyer": buyer_headers("usr_b"),
         "operator": operator_headers(),
     }[headers]
 

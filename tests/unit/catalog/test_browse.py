@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.unit.catalog.conftest import operator_headers, put_seller, seller_headers
-from tests.unit.conftest import call
+from tests.support.auth import operator_headers, seller_headers
+from tests.support.builders import put_seller
+from tests.support.http import call
 
 # (seller, title, brand, category, price, stock), created in this order
 CATALOGUE = [

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tests.unit.catalog.conftest import product_body, put_seller, seller_headers
-from tests.unit.conftest import call
+from tests.support.auth import seller_headers
+from tests.support.builders import product_body, put_seller
+from tests.support.http import call
 
 BULK = "/v1/seller/products/bulk"
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.core.auth import issue_access_token
 from chalicelib.core.ids import new_id
-from tests.unit.catalog.conftest import operator_headers, put_seller, seller_headers
-from tests.unit.conftest import call
+from tests.support.auth import buyer_headers, operator_headers, seller_headers
+from tests.support.builders import put_seller
+from tests.support.http import call
 
 BUYER_FACING = ["/v1/products", "/v1/products/{product_id}", "/v1/categories", "/v1/sellers/{seller_id}"]
 
@@ -23,7 +23,7 @@ def product(create: Any) -> dict[str, Any]:
 
 
 def _buyer() -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_access_token(user_id='usr_buyer', roles={'buyer'})[0]}"}
+    return buyer_headers("usr_buyer")
 
 
 def _set_buyer_access(api: Any, buyer_access: str) -> None:

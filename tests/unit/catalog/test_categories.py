@@ -11,8 +11,9 @@ import pytest
 from chalicelib.catalog import counts
 from chalicelib.core.ids import new_id
 from chalicelib.sellers.service import on_stripe_account_updated
-from tests.unit.catalog.conftest import operator_headers, put_seller, seller_headers
-from tests.unit.conftest import call
+from tests.support.auth import operator_headers, seller_headers
+from tests.support.builders import put_seller
+from tests.support.http import call
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.unit.catalog.conftest import operator_headers, put_seller, seller_headers
-from tests.unit.catalog.test_products import outbox
-from tests.unit.conftest import call
+from tests.support.auth import buyer_headers, operator_headers, seller_headers
+from tests.support.builders import put_seller
+from tests.support.events import outbox
+from tests.support.http import call
 
 
 def hide(api: Any, product_id: str, reason: str = "Counterfeit goods", headers: dict[str, str] | None = None
@@ -65,9 +66,9 @@ def test_unhiding_brings_the_product_back_unchanged(api: Any, aws: dict[str, str
     assert body["moderation"] == {"hidden": False, "reason": None, "at": None}
     assert (body["title"], body["price"], body["version"]) == (product["title"], product["price"], 3)
     assert listed_ids(api) == [product["product_id"]]
-    [hidden_event] = outbox(aws["TableName"], "catalog.product_hidden")
+    [hidden_event] = outbox("catalog.product_hidden")
     assert (hidden_event["reason"], hidden_event["operator_id"]) == ("Counterfeit goods", "usr_operator")
-    assert len(outbox(aws["TableName"], "catalog.product_unhidden")) == 1
+    assert len(outbox("catalog.product_unhidden")) == 1
 
 
 def test_unhiding_a_visible_product_changes_nothing(api: Any, create: Any) -> None:
@@ -93,9 +94,7 @@ def test_only_operators_moderate(api: Any, create: Any, who: str) -> None:
     product = create()
     headers = {"seller": seller_headers("sel_a"), "nobody": {}}.get(who)
     if who == "buyer":
-        from chalicelib.core.auth import issue_access_token
-
-        headers = {"Authorization": f"Bearer {issue_access_token(user_id='usr_b', roles={'buyer'})[0]}"}
+        headers = buyer_headers("usr_b")
 
     status, body = hide(api, product["product_id"], headers=headers)
 

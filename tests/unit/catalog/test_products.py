@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.unit.catalog.conftest import product_body, put_seller, seller_headers
-from tests.unit.conftest import call
-
-
-def outbox(table_name: str, event_type: str) -> list[dict[str, Any]]:
-    """Payloads of the outbox events of one type (tests may scan; request paths never do)."""
-    from chalicelib.events.service import outbox_messages
-
-    items = boto3.client("dynamodb").scan(TableName=table_name)["Items"]
-    messages = outbox_messages({"eventName": "INSERT", "dynamodb": {"NewImage": item}} for item in items)
-    return [m["payload"] for m in messages if m["type"] == event_type]
+from tests.support.auth import seller_headers
+from tests.support.builders import product_body, put_seller
+from tests.support.events import outbox
+from tests.support.http import call
 
 
 def test_a_created_product_comes_back_as_sent_with_version_1(api: Any, headers: dict[str, str]) -> None:
@@ -41,7 +33,7 @@ def test_a_created_product_comes_back_as_sent_with_version_1(api: Any, headers: 
 def test_creating_records_a_product_created_event(api: Any, aws: dict[str, str], create: Any) -> None:
     product = create(sku="EVT-1")
 
-    [event] = outbox(aws["TableName"], "catalog.product_created")
+    [event] = outbox("catalog.product_created")
     assert (event["product_id"], event["seller_id"], event["sku"]) == (product["product_id"], "sel_a", "EVT-1")
 
 
@@ -265,11 +257,11 @@ def test_price_drop_and_back_in_stock_are_recorded_for_listed_products(api: Any,
     call(api, "PATCH", path, {"price": {"amount": 900, "currency": "EUR"}}, headers=headers)
     call(api, "PUT", f"{path}/stock", {"quantity": 4, "expected_quantity": 0}, headers=headers)
 
-    [dropped] = outbox(aws["TableName"], "catalog.product_price_dropped")
+    [dropped] = outbox("catalog.product_price_dropped")
     assert (dropped["product_id"], dropped["old_price"], dropped["new_price"]) == (product["product_id"], 1000, 800)
-    [restocked] = outbox(aws["TableName"], "catalog.product_back_in_stock")
+    [restocked] = outbox("catalog.product_back_in_stock")
     assert (restocked["product_id"], restocked["stock"]) == (product["product_id"], 4)
-    changes = sorted(tuple(e["changed"]) for e in outbox(aws["TableName"], "catalog.product_updated"))
+    changes = sorted(tuple(e["changed"]) for e in outbox("catalog.product_updated"))
     assert changes == [("price",), ("price",), ("stock",)]
 
 
@@ -280,5 +272,5 @@ def test_drafts_raise_no_wishlist_events(api: Any, aws: dict[str, str], headers:
 
     call(api, "PATCH", path, {"price": {"amount": 500, "currency": "EUR"}, "stock": 3}, headers=headers)
 
-    assert outbox(aws["TableName"], "catalog.product_price_dropped") == []
-    assert outbox(aws["TableName"], "catalog.product_back_in_stock") == []
+    assert outbox("catalog.product_price_dropped") == []
+    assert outbox("catalog.product_back_in_stock") == []

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import call
+from tests.support.http import call
 
 
 def stock_path(product: dict[str, Any]) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.ids import new_id
-from tests.unit.catalog.conftest import put_seller
-from tests.unit.conftest import call
+from tests.support.builders import put_seller
+from tests.support.http import call
 
 
 def test_storefront_counts_only_products_on_sale(api: Any, create: Any) -> None:

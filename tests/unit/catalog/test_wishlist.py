@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from chalicelib.catalog import wishlist
-from tests.unit.accounts.conftest import Buyer, bearer, listed_product
-from tests.unit.conftest import call
+from tests.support.auth import seller_headers
+from tests.support.builders import Buyer, seller_with_product
+from tests.support.http import call
 
 
 def _wish(api: Any, buyer: Buyer, product_id: str) -> tuple[int, Any, dict[str, str]]:
@@ -21,11 +22,15 @@ def _wishes(api: Any, buyer: Buyer) -> list[dict[str, Any]]:
     return body["items"]
 
 
-def _seller_changes(api: Any, product_id: str, change: dict[str, Any]) -> None:
-    from chalicelib.core.auth import issue_access_token
+def listed_product(api: Any, *, price: int = 4_999, stock: int = 3, title: str = "Wool socks") -> str:
+    """A pair of socks of a wool shop, with only the fields a wish shows."""
+    return seller_with_product(api, "sel_wool", price=price, stock=stock, title=title, category="fashion/clothing",
+                               description=..., brand=..., attributes=..., images=...)["product_id"]
 
-    token, _ = issue_access_token(user_id="usr_wool", roles={"seller"}, seller_id="sel_wool")
-    status, body, _ = call(api, "PATCH", f"/v1/seller/products/{product_id}", change, headers=bearer(token))
+
+def _seller_changes(api: Any, product_id: str, change: dict[str, Any]) -> None:
+    status, body, _ = call(api, "PATCH", f"/v1/seller/products/{product_id}", change,
+                           headers=seller_headers("sel_wool"))
     assert status == 200, body
 
 

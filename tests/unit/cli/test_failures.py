@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
 from cli.main import main
-from tests.unit.sellers.test_operator_cli import PASSWORD, _create, _operator, _sign_in
+from tests.support.operators import PASSWORD, create_operator, operator_account, operator_sign_in
 
 WHICH = ("Which marketplace? Please pass --local (the marketplace `make run` is running) or --stage <name> (a "
          "deployed stage, with AWS credentials and a region for it); or set AGORA_STAGE and this environment's "
@@ -48,14 +48,14 @@ def test_without_a_marketplace_a_command_says_which_to_name(argv: list[str], no_
     assert main(argv) == 2
 
     assert capsys.readouterr() == ("", f"agora {argv[0]} {argv[1]}: {WHICH}\n")
-    assert _operator() is None
+    assert operator_account() is None
 
 
 def test_local_without_a_running_marketplace_says_how_to_start_one(
         no_terminal: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("AGORA_LOCAL_STATE", str(tmp_path / "stack.json"))
 
-    assert _create("--local") == 2
+    assert create_operator("--local") == 2
 
     assert capsys.readouterr().err == ("agora operators create: No local marketplace is running "
                                        f"({tmp_path}/stack.json is missing). Start one with `make run`.\n")
@@ -67,7 +67,7 @@ def test_a_stage_without_a_region_is_refused_before_the_password_is_asked(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
 
-    assert _create("--stage", "prod") == 2
+    assert create_operator("--stage", "prod") == 2
 
     assert capsys.readouterr().err == ("agora operators create: Stage 'prod' needs an AWS region: set AWS_REGION, or "
                                        "a region in the AWS profile (`aws configure`).\n")
@@ -75,24 +75,24 @@ def test_a_stage_without_a_region_is_refused_before_the_password_is_asked(
 
 def test_without_a_terminal_the_password_must_come_from_stdin_or_the_environment(
         no_terminal: None, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _create() == 2
+    assert create_operator() == 2
 
     assert capsys.readouterr().err == ("agora operators create: No terminal to ask for the password on: pipe it in "
                                        "with --password-stdin, or set AGORA_OPERATOR_PASSWORD.\n")
-    assert _operator() is None
+    assert operator_account() is None
 
 
 def test_the_password_can_come_from_stdin(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", _Stdin(f"{PASSWORD}\nignored\n", tty=False))
 
-    assert _create("--password-stdin") == 0
-    assert _sign_in(api)[0] == 200
+    assert create_operator("--password-stdin") == 0
+    assert operator_sign_in(api)[0] == 200
 
 
 def test_an_empty_stdin_gives_no_password(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("sys.stdin", _Stdin("", tty=False))
 
-    assert _create("--password-stdin") == 2
+    assert create_operator("--password-stdin") == 2
     assert capsys.readouterr().err == ("agora operators create: --password-stdin: stdin gave no password (an empty "
                                        "first line or none).\n")
 
@@ -101,8 +101,8 @@ def test_the_password_can_come_from_the_environment(api: Any, no_terminal: None,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGORA_OPERATOR_PASSWORD", PASSWORD)
 
-    assert _create() == 0
-    assert _sign_in(api)[0] == 200
+    assert create_operator() == 0
+    assert operator_sign_in(api)[0] == 200
 
 
 def test_a_missing_table_is_named_with_what_to_check(monkeypatch: pytest.MonkeyPatch,

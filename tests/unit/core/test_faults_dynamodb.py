@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.unit.catalog.conftest import product_body, put_seller, seller_headers
-from tests.unit.conftest import AwsFaults, call
+from tests.support.auth import seller_headers
+from tests.support.builders import product_body, put_seller
+from tests.support.faults import AwsFaults
+from tests.support.http import call
 
 
 def _product(api: Any) -> str:

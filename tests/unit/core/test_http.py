@@ -14,7 +14,7 @@ from pydantic import Field
 from chalicelib.core import http
 from chalicelib.core.errors import Conflict, TooManyRequests
 from chalicelib.core.schemas import QuerySchema, RequestSchema
-from tests.unit.conftest import call
+from tests.support.http import call
 
 
 class NewThing(RequestSchema):

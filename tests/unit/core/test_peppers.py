@@ -10,6 +10,7 @@ import pytest
 from chalicelib.core import peppers
 from chalicelib.core.secrets import get_secret
 from chalicelib.core.settings import reset_settings
+from tests.support.builders import put_seller
 
 NEW_SIGNING_KEY = "k2=a-brand-new-signing-key-0123456789-abcdef"
 NEW_PEPPER = "2=a-brand-new-hash-pepper-0123456789-abcdef"
@@ -35,7 +36,6 @@ def _stored_credentials() -> dict[str, Any]:
     from chalicelib.orders.cart import cart_ref
     from chalicelib.sellers.api_keys import create_key
     from chalicelib.sellers.marketplace import issue_invite
-    from tests.unit.catalog.conftest import put_seller
 
     put_seller("sel_rot")
     _, api_key = create_key(seller_id="sel_rot", user_id=None, name="ERP", scopes=["products:read"])

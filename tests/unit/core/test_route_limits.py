@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import call
+from tests.support.http import call
 
 GUEST_CART = {"X-Cart-Token": "cart_" + "A" * 43}
 

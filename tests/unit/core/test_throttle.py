@@ -26,7 +26,13 @@ def test_the_attempt_after_the_limit_is_refused_until_the_window_ends() -> None:
 def test_a_new_window_starts_afresh() -> None:
     for _ in range(RULE.limit):
         throttle.hit(RULE, "anna@example.com", now=NOON)
+    with pytest.raises(TooManyRequests) as refused:
+        throttle.hit(RULE, "anna@example.com", now=NOON + 59)
+    assert refused.value.headers == {"Retry-After": "1"}
+
     throttle.hit(RULE, "anna@example.com", now=NOON + 60)
+
+    assert throttle.failures(RULE, "anna@example.com", now=NOON + 60) == 1  # only the new window's attempt
 
 
 @pytest.mark.parametrize(("rule", "subject"), [
@@ -36,14 +42,21 @@ def test_a_new_window_starts_afresh() -> None:
 def test_subjects_and_rules_are_counted_apart(rule: throttle.Rule, subject: str) -> None:
     for _ in range(RULE.limit):
         throttle.hit(RULE, "anna@example.com", now=NOON)
+
     throttle.hit(rule, subject, now=NOON)
+
+    assert throttle.failures(rule, subject, now=NOON) == 1
+    assert throttle.failures(RULE, "anna@example.com", now=NOON) == RULE.limit
 
 
 def test_refunded_attempts_do_not_count() -> None:
     for _ in range(RULE.limit * 2):
         throttle.hit_all([(RULE, "anna@example.com")], now=NOON)
         throttle.refund_all([(RULE, "anna@example.com")], now=NOON)
+
     throttle.hit(RULE, "anna@example.com", now=NOON)
+
+    assert throttle.failures(RULE, "anna@example.com", now=NOON) == 1
 
 
 def test_a_refund_never_makes_room_beyond_the_limit() -> None:

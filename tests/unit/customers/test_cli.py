@@ -13,8 +13,9 @@ from chalicelib.customers import imports
 from chalicelib.customers.reading import PASSWORD_IGNORED
 from cli import customers as cli
 from cli.main import build_parser
-from tests.unit.conftest import call
-from tests.unit.customers.conftest import SELLER_A, customers_by_email, deliver, receive_chunks, seller_headers
+from tests.support.auth import seller_headers
+from tests.support.customers import SELLER_A, customers_by_email, deliver_chunks, receive_chunks
+from tests.support.http import call
 
 API = "http://agora.test"
 
@@ -66,7 +67,7 @@ def test_a_large_file_shows_progress_until_done(api: Any, tmp_path: Path, monkey
     file = tmp_path / "kunden.csv"
     file.write_text("Name,Email\n" + "".join(f"K {n},k{n}@example.com\n" for n in range(40)), encoding="utf-8")
 
-    code, out, err = _run(api, file, sleep=lambda _: deliver(receive_chunks()))  # one chunk per poll
+    code, out, err = _run(api, file, sleep=lambda _: deliver_chunks(receive_chunks()))  # one chunk per poll
 
     assert code == 0
     assert err.split("\r")[1:] == [
@@ -88,9 +89,10 @@ def test_a_file_over_the_request_limit_goes_through_an_upload(api: Any, seller: 
     file.write_text("Name,Email\n" + "".join(f"K {n},k{n}@example.com\n" for n in range(30)), encoding="utf-8")
     http = _through(api)
     args = build_parser().parse_args(["customers", "import", str(file), "--seller", SELLER_A, "--api", API,
-                                      "--token", seller_headers()["Authorization"][7:], "--poll-seconds", "0"])
+                                      "--token", seller_headers(SELLER_A)["Authorization"][7:], "--poll-seconds", "0"])
 
-    code = args.run(args, http=http, out=io.StringIO(), err=io.StringIO(), sleep=lambda _: deliver(receive_chunks()))
+    code = args.run(args, http=http, out=io.StringIO(), err=io.StringIO(),
+                    sleep=lambda _: deliver_chunks(receive_chunks()))
 
     assert code == 0
     assert http.sent[:3] == [("POST", "application/json"), ("PUT", "application/gzip"),  # type: ignore[attr-defined]
@@ -132,7 +134,7 @@ def test_the_file_travels_gzip_compressed(api: Any, tmp_path: Path) -> None:
     file.write_bytes(b"Name,E-Mail\nAnna,anna@example.com\n")
     http = _through(api)
     args = build_parser().parse_args(["customers", "import", str(file), "--seller", SELLER_A, "--api", API,
-                                      "--token", seller_headers()["Authorization"][7:]])
+                                      "--token", seller_headers(SELLER_A)["Authorization"][7:]])
 
     assert args.run(args, http=http, out=io.StringIO(), err=io.StringIO()) == 0
     assert http.sent == [("POST", "application/octet-stream")]  # type: ignore[attr-defined]

@@ -10,7 +10,10 @@ import pytest
 from chalicelib.accounts.service import ensure_account
 from chalicelib.core.money import Money
 from chalicelib.customers import service
-from tests.unit.customers.conftest import SELLER_A, SELLER_B, customers_by_email
+from tests.support.auth import buyer_headers
+from tests.support.customers import SELLER_A, SELLER_B, customers_by_email
+from tests.support.events import pump_events
+from tests.support.http import call
 
 MAY_1 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 JUNE_1 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -207,19 +210,15 @@ def test_strangers_get_no_terms() -> None:
 
 
 def test_a_profile_change_reaches_every_sellers_copy(api: Any, seller: Any) -> None:
-    from chalicelib.core.auth import issue_access_token
-    from tests.unit.conftest import call, deliver_events
-
     # given Anna is a customer of two sellers
     anna = _buyer("anna@example.com", "Anna Berg")
     service.record_order(SELLER_A, anna, "ord_1", Money("EUR", 100), JUNE_1)
     service.record_order(SELLER_B, anna, "ord_2", Money("EUR", 100), JUNE_1)
-    token, _ = issue_access_token(user_id=anna, roles={"buyer"})
 
     # when she changes her name in her profile and the events worker delivers its event
-    status, _, _ = call(api, "PATCH", "/v1/me", {"name": "Anna Schmidt"}, headers={"Authorization": f"Bearer {token}"})
+    status, _, _ = call(api, "PATCH", "/v1/me", {"name": "Anna Schmidt"}, headers=buyer_headers(anna))
     assert status == 200
-    deliver_events()
+    pump_events()
 
     # then both sellers find her under the new name, and not under the old one
     for who in (SELLER_A, SELLER_B):
@@ -273,7 +272,6 @@ def test_another_sellers_customers_are_absent_from_list_and_search(seller: Any, 
 
 def test_reading_needs_the_customers_read_scope(api: Any) -> None:
     from chalicelib.core.auth import issue_access_token
-    from tests.unit.conftest import call
 
     token, _ = issue_access_token(user_id="usr_x", roles={"buyer"}, seller_id=SELLER_A)  # not a seller role
     status, body, _ = call(api, "GET", "/v1/seller/customers", headers={"Authorization": f"Bearer {token}"})

@@ -12,7 +12,8 @@ import pytest
 from chalicelib.accounts.service import ensure_account
 from chalicelib.core.money import Money
 from chalicelib.customers import export, service
-from tests.unit.customers.conftest import SELLER_A, SELLER_B, customers_by_email, put_seller
+from tests.support.builders import put_seller
+from tests.support.customers import SELLER_A, SELLER_B, customers_by_email
 
 EXPORT = "/v1/seller/customers/export"
 

@@ -10,7 +10,7 @@ import pytest
 from chalicelib.accounts.service import ensure_account
 from chalicelib.core.money import Money
 from chalicelib.customers import service
-from tests.unit.customers.conftest import SELLER_A, SELLER_B, customers_by_email
+from tests.support.customers import SELLER_A, SELLER_B, customers_by_email
 
 GROUPS = "/v1/seller/customer-groups"
 
@@ -153,6 +153,8 @@ def test_another_sellers_group_is_not_found_and_cannot_be_used(seller: Any, anna
 
     for method, body in (("PATCH", {"name": "Mine"}), ("DELETE", None)):
         status, answer, _ = seller(method, f"{GROUPS}/{theirs['group_id']}", body)
+        missing = seller(method, f"{GROUPS}/{theirs['group_id'][:-6]}ZZZZZZ", body)
+        assert (status, answer) == missing[:2]
         assert (status, answer["error"]["code"]) == (404, "group_not_found")
     status, answer, _ = seller("PATCH", f"/v1/seller/customers/{anna}", {"group_id": theirs["group_id"]})
     assert (status, answer["error"]["code"]) == (422, "unknown_group")

@@ -13,8 +13,12 @@ from chalicelib.accounts.service import find_user_by_email
 from chalicelib.customers import imports
 from chalicelib.customers.models import contact_id
 from chalicelib.customers.reading import PASSWORD_IGNORED
-from tests.unit.conftest import call, deliver_mails, pump_events
-from tests.unit.customers.conftest import SELLER_A, SELLER_B, buyer, customers_by_email, put_seller, seller_headers
+from tests.support.auth import buyer_headers, seller_headers
+from tests.support.builders import buyer_account, put_seller
+from tests.support.customers import SELLER_A, SELLER_B, customers_by_email
+from tests.support.events import pump_events
+from tests.support.http import call
+from tests.support.mail import deliver_mails
 
 GOOD_PASSWORD = "blue-cactus-morning-42"
 
@@ -109,7 +113,7 @@ def test_an_existing_buyer_is_imported_like_anyone_else(upload: Any, seller: Any
     from chalicelib.accounts.models import Consent
 
     # given Anna has her own account, with her name, a password and the newsletter consent
-    anna = buyer("anna@example.com", name="Anna B.", password="her-own-secret-99")
+    anna = buyer_account("anna@example.com", name="Anna B.", password="her-own-secret-99")
     Consent(f"USER#{anna.user_id}", "CONSENT#newsletter", user_id=anna.user_id, topic="newsletter",
             status="granted", text_version="newsletter-2026-01", updated_at="2026-06-01T00:00:00+00:00").save()
 
@@ -224,8 +228,10 @@ def test_the_import_report_can_be_read_again_by_its_seller_only(upload: Any, sel
 
     status, again, _ = seller("GET", f"/v1/seller/customers/imports/{report['import_id']}")
     other_status, other, _ = seller("GET", f"/v1/seller/customers/imports/{report['import_id']}", as_seller=SELLER_B)
+    missing = seller("GET", f"/v1/seller/customers/imports/{report['import_id'][:-6]}ZZZZZZ", as_seller=SELLER_B)
 
     assert (status, again) == (200, report)
+    assert (other_status, other) == missing[:2]
     assert (other_status, other["error"]["code"]) == (404, "import_not_found")
 
 
@@ -238,11 +244,8 @@ def test_importing_needs_a_seller(api: Any, scope_header: dict[str, str], status
 
 
 def test_a_buyer_without_a_seller_cannot_import(api: Any) -> None:
-    from chalicelib.core.auth import issue_access_token
-
-    token, _ = issue_access_token(user_id="usr_buyer", roles={"buyer"})
     status, body, _ = call(api, "POST", "/v1/seller/customers/import", raw=b"Name,E-Mail\nA,a@example.com\n",
-                           headers={"Content-Type": "text/csv", "Authorization": f"Bearer {token}"})
+                           headers={"Content-Type": "text/csv", **buyer_headers("usr_buyer")})
 
     assert (status, body["error"]["code"]) == (403, "seller_required")
 

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.core.sqs import BatchPartiallyFailed
 from chalicelib.customers import imports
-from tests.unit.customers.conftest import deliver, drain, imports_queue_url, receive_chunks
+from tests.support.customers import deliver_chunks, drain, imports_queue_url, receive_chunks
 
 ROWS = 2_000  # 10 chunks of 200
 SMALL_CHUNK = 20  # the tests of redelivery use 300 rows in chunks of 20: the same machinery, less moto time
@@ -64,7 +64,7 @@ def test_a_large_file_is_queued_with_its_refused_rows_already_counted(started: d
 
 def test_progress_grows_chunk_by_chunk_until_done(started: dict[str, Any], seller: Any) -> None:
     for _ in range(3):
-        deliver(receive_chunks())
+        deliver_chunks(receive_chunks())
 
     midway = _progress(seller, started["import_id"])
     assert (midway["status"], midway["processed"], midway["imported"]) == ("processing", 2 + 600, 600)
@@ -81,7 +81,7 @@ def test_progress_grows_chunk_by_chunk_until_done(started: dict[str, Any], selle
 
 def test_a_redelivered_chunk_is_not_counted_twice(small_started: dict[str, Any], seller: Any) -> None:
     [message] = receive_chunks()
-    deliver([message], delete=False)  # processed, but the delete was lost: SQS delivers it again
+    deliver_chunks([message], delete=False)  # processed, but the delete was lost: SQS delivers it again
     boto3.client("sqs").change_message_visibility(QueueUrl=imports_queue_url(), ReceiptHandle=message["ReceiptHandle"],
                                                   VisibilityTimeout=0)
     drain()
@@ -104,7 +104,7 @@ def test_a_chunk_that_crashed_half_way_counts_right_when_retried(
     monkeypatch.setattr(imports, "_import_row", crash_after_10_rows)
     [message] = receive_chunks()
     with pytest.raises(BatchPartiallyFailed):
-        deliver([message], delete=False)
+        deliver_chunks([message], delete=False)
     monkeypatch.setattr(imports, "_import_row", real_import_row)
     boto3.client("sqs").change_message_visibility(QueueUrl=imports_queue_url(), ReceiptHandle=message["ReceiptHandle"],
                                                   VisibilityTimeout=0)

@@ -14,7 +14,7 @@ import requests
 from chalicelib.core.sqs import BatchPartiallyFailed
 from chalicelib.customers import imports
 from chalicelib.customers.reading import PASSWORD_IGNORED
-from tests.unit.customers.conftest import SELLER_A, SELLER_B, deliver, imports_queue_url, receive_chunks
+from tests.support.customers import SELLER_A, SELLER_B, deliver_chunks, imports_queue_url, receive_chunks
 
 UPLOADS = "/v1/seller/customers/imports/uploads"
 
@@ -60,7 +60,7 @@ def _work_queue() -> tuple[int, int]:
     while messages := receive_chunks():
         body = json.loads(messages[0]["Body"])
         files, chunks = files + bool(body.get("file")), chunks + ("chunk" in body)
-        deliver(messages)
+        deliver_chunks(messages)
     return files, chunks
 
 
@@ -110,8 +110,12 @@ def test_another_sellers_upload_is_not_found(seller: Any) -> None:
 
     started = _start(seller, answer["import_id"], as_seller=SELLER_B)
     read = seller("GET", f"/v1/seller/customers/imports/{answer['import_id']}", as_seller=SELLER_B)
+    never_created = f"{answer['import_id'][:-6]}ZZZZZZ"
+    missing_start = _start(seller, never_created, as_seller=SELLER_B)
+    missing_read = seller("GET", f"/v1/seller/customers/imports/{never_created}", as_seller=SELLER_B)
 
     assert [(s, b["error"]["code"]) for s, b, _ in (started, read)] == [(404, "import_not_found")] * 2
+    assert (started[:2], read[:2]) == (missing_start[:2], missing_read[:2])
     assert _progress(seller, answer["import_id"])["status"] == "awaiting_upload"
     assert receive_chunks() == []
 
@@ -191,7 +195,7 @@ def test_a_reader_that_crashed_after_writing_chunks_is_resumed_without_counting_
     monkeypatch.setattr(imports, "_contended", crash_at_the_second_job_update)
     [message] = receive_chunks()
     with pytest.raises(BatchPartiallyFailed):
-        deliver([message], delete=False)
+        deliver_chunks([message], delete=False)
     monkeypatch.setattr(imports, "_contended", real)
 
     # when SQS delivers the file message again and everything is worked off

@@ -13,8 +13,11 @@ from chalicelib.core.passwords import verify_password
 from chalicelib.customers import invitations, service
 from chalicelib.customers.models import CustomerOf, contact_id
 from chalicelib.events.registry import Delivered
-from tests.unit.conftest import call, deliver_mails, mailed_token, pump_events
-from tests.unit.customers.conftest import SELLER_A, SELLER_B, buyer, customers_by_email
+from tests.support.builders import buyer_account
+from tests.support.customers import SELLER_A, SELLER_B, customers_by_email
+from tests.support.events import pump_events
+from tests.support.http import call
+from tests.support.mail import deliver_mails, mailed_token
 
 SHOP_A = "Kaffeerösterei Anders"  # SELLER_A's display name (conftest)
 
@@ -62,7 +65,7 @@ def test_a_new_person_gets_an_account_ready_to_take_and_using_the_link_links_the
 def test_an_existing_buyer_is_asked_to_confirm_and_linked_only_when_they_do(api: Any, upload: Any,
                                                                             seller: Any) -> None:
     # given Anna has her own account (German, with a password), and seller A imports her
-    anna = buyer("anna@example.com", name="Anna B.", password="her-own-secret-99", language="de")
+    anna = buyer_account("anna@example.com", name="Anna B.", password="her-own-secret-99", language="de")
     upload("Name,E-Mail\nAnna aus der Datei,anna@example.com\n")
 
     # when the import's events are handled, she gets the mail for an existing account in German
@@ -98,7 +101,7 @@ def test_a_paid_order_links_the_contact_keeping_what_the_seller_imported(seller:
     _, vip, _ = seller("POST", "/v1/seller/customer-groups", {"name": "VIP", "discount_percent": 5})
     seller("PATCH", f"/v1/seller/customers/{contact}", {"group_id": vip["group_id"], "tax_exempt": True,
                                                         "vat_id": "DE123456789"})
-    anna = buyer("anna@example.com", name="Anna B.")
+    anna = buyer_account("anna@example.com", name="Anna B.")
 
     # when Anna pays her first order with seller A
     assert service.record_order(SELLER_A, anna.user_id, "ord_1", Money("EUR", 4200),
@@ -126,7 +129,7 @@ def test_a_paid_order_links_the_contact_keeping_what_the_seller_imported(seller:
 def test_accepting_an_invitation_after_an_order_linked_the_contact_changes_nothing(seller: Any,
                                                                                    upload: Any) -> None:
     upload("Name,E-Mail\nAnna,anna@example.com\n")
-    anna = buyer("anna@example.com")
+    anna = buyer_account("anna@example.com")
     service.record_order(SELLER_A, anna.user_id, "ord_1", Money("EUR", 100), datetime(2026, 6, 1, tzinfo=UTC))
     before = customers_by_email(seller)
 
@@ -138,7 +141,7 @@ def test_accepting_an_invitation_after_an_order_linked_the_contact_changes_nothi
 
 def test_an_invitation_links_only_the_account_of_the_address_it_went_to(seller: Any, upload: Any) -> None:
     upload("Name,E-Mail\nAnna,anna@example.com\n")
-    mallory = buyer("mallory@example.com")
+    mallory = buyer_account("mallory@example.com")
 
     invitations.on_invitation_accepted(Delivered(InvitationAccepted(
         user_id=mallory.user_id, invitation_id=f"{SELLER_A}/{contact_id(SELLER_A, 'anna@example.com')}"), "evt_1", ""))

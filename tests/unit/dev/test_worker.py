@@ -10,7 +10,7 @@ from chalice.app import ScheduledEventConfig, SQSEventConfig
 import app
 from dev import scheduler
 from dev.worker import Worker
-from tests.unit.conftest import sent_mails
+from tests.support.mail import sent_mails
 
 
 def _source(name: str) -> SQSEventConfig:

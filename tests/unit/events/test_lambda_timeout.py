@@ -10,7 +10,8 @@ import pytest
 from chalicelib.core import once
 from chalicelib.events import service
 from chalicelib.events.registry import Delivered, DomainEvent, subscribe
-from tests.unit.conftest import FrozenClock, LambdaKilled
+from tests.support.faults import LambdaKilled
+from tests.unit.conftest import FrozenClock
 
 WORK_DONE: list[str] = []
 KILL_NEXT: list[bool] = []

@@ -10,8 +10,8 @@ from chalicelib.events import service
 from chalicelib.events.registry import Delivered, DomainEvent, InvalidEvent, UnknownEvent, subscribe
 from chalicelib.events.workers import relay_table_stream
 from chalicelib.platform.events import PipelineCheck
-from tests.unit.conftest import received
-from tests.unit.events.conftest import stream_records
+from tests.support.events import stream_records
+from tests.support.queues import received
 
 
 def test_recorded_event_reaches_the_events_queue_through_the_stream(aws: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ import boto3
 from chalicelib.core.sqs import BatchPartiallyFailed
 from chalicelib.events.workers import handle_events
 from chalicelib.platform.ops import dead_letter_report
-from tests.unit.conftest import bodies, poll, queue_url, received
+from tests.support.queues import bodies, poll, queue_url, received
 
 
 def _event(event_id: str, event_type: str, payload: dict) -> str:

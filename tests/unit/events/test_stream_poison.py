@@ -11,8 +11,9 @@ from chalicelib.events import service
 from chalicelib.events.workers import relay_table_stream
 from chalicelib.orders.events import OrderPaid
 from chalicelib.platform.events import PipelineCheck
-from tests.unit.conftest import AwsFaults, bodies
-from tests.unit.events.conftest import stream_records
+from tests.support.events import stream_records
+from tests.support.faults import AwsFaults
+from tests.support.queues import bodies
 
 
 def _unreadable_outbox_item(table_name: str, event_id: str) -> None:

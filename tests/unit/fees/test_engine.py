@@ -17,7 +17,7 @@ from chalicelib.fees.engine import (
     line_fee,
     order_fees,
 )
-from tests.unit.ledger.conftest import eur
+from tests.support.builders import eur
 
 NO_SALES = Money("EUR", 0)
 

@@ -11,8 +11,9 @@ from chalicelib.core.errors import Conflict
 from chalicelib.core.money import Money
 from chalicelib.fees import service
 from chalicelib.fees.engine import line_fee
-from tests.unit.conftest import call
-from tests.unit.ledger.conftest import bearer
+from tests.support.auth import operator_headers
+from tests.support.builders import approved_seller_headers
+from tests.support.http import call
 
 DEFAULT = {"percent_bp": 1000, "currencies": {"EUR": {"fixed": 25, "minimum": 50, "maximum": 5000,
                                                       "tiers": [{"above": 1_000_000, "percent_bp": 800}],
@@ -29,12 +30,12 @@ def _seller(seller_id: str) -> None:
 
 
 def _put(api: Any, path: str, body: dict[str, Any]) -> tuple[int, Any]:
-    status, response, _ = call(api, "PUT", path, body, headers=bearer(operator=True))
+    status, response, _ = call(api, "PUT", path, body, headers=operator_headers())
     return status, response
 
 
 def test_without_a_schedule_the_default_charges_nothing(api: Any) -> None:
-    status, body, _ = call(api, "GET", "/v1/admin/fees", headers=bearer(operator=True))
+    status, body, _ = call(api, "GET", "/v1/admin/fees", headers=operator_headers())
     assert status == 200
     assert body == {"default": {"scope": "default", "version": 0, "ref": "default@0", "effective_from": None,
                                 "percent_bp": 0, "currencies": {}}, "categories": []}
@@ -52,7 +53,7 @@ def test_each_change_is_a_new_version_and_old_versions_stay(api: Any) -> None:
                                            "subscription_fee": 2900}
     assert service.default_schedule().percent_bp == 1200
     assert service.schedule_version("default@1").percent_bp == 1000
-    _, overview, _ = call(api, "GET", "/v1/admin/fees", headers=bearer(operator=True))
+    _, overview, _ = call(api, "GET", "/v1/admin/fees", headers=operator_headers())
     assert overview["default"]["version"] == 2
 
 
@@ -95,7 +96,7 @@ def test_inconsistent_schedules_are_422_and_change_nothing(api: Any, currencies:
 
 
 def test_only_operators_set_fees(api: Any) -> None:
-    status, body, _ = call(api, "PUT", "/v1/admin/fees", DEFAULT, headers=bearer(seller_id="sel_a"))
+    status, body, _ = call(api, "PUT", "/v1/admin/fees", DEFAULT, headers=approved_seller_headers("sel_a"))
     assert (status, body["error"]["code"]) == (403, "operator_required")
 
 
@@ -103,14 +104,14 @@ def test_category_overrides_use_double_hyphens_for_slashes(api: Any) -> None:
     status, body = _put(api, "/v1/admin/fees/categories/fashion--shoes", {"percent_bp": 1200})
     assert (status, body["scope"], body["ref"]) == (200, "category:fashion/shoes", "category:fashion/shoes@1")
     _put(api, "/v1/admin/fees/categories/fashion", {"percent_bp": 1500})
-    _, overview, _ = call(api, "GET", "/v1/admin/fees", headers=bearer(operator=True))
+    _, overview, _ = call(api, "GET", "/v1/admin/fees", headers=operator_headers())
     assert [c["scope"] for c in overview["categories"]] == ["category:fashion", "category:fashion/shoes"]
     # removing one leaves the other, and removing it again is a 404
-    status, _, _ = call(api, "DELETE", "/v1/admin/fees/categories/fashion--shoes", headers=bearer(operator=True))
+    status, _, _ = call(api, "DELETE", "/v1/admin/fees/categories/fashion--shoes", headers=operator_headers())
     assert status == 204
-    _, overview, _ = call(api, "GET", "/v1/admin/fees", headers=bearer(operator=True))
+    _, overview, _ = call(api, "GET", "/v1/admin/fees", headers=operator_headers())
     assert [c["scope"] for c in overview["categories"]] == ["category:fashion"]
-    status, body, _ = call(api, "DELETE", "/v1/admin/fees/categories/fashion--shoes", headers=bearer(operator=True))
+    status, body, _ = call(api, "DELETE", "/v1/admin/fees/categories/fashion--shoes", headers=operator_headers())
     assert (status, body["error"]["code"]) == (404, "fee_override_not_found")
 
 
@@ -138,16 +139,16 @@ def test_seller_override_lifecycle_and_the_sellers_own_view(api: Any) -> None:
     status, body = _put(api, "/v1/admin/fees/sellers/sel_vip", {"percent_bp": 300})
     assert (status, body["ref"]) == (200, "seller:sel_vip@1")
     # then the seller sees only its override; another seller sees the default and categories
-    _, mine, _ = call(api, "GET", "/v1/seller/fees", headers=bearer(seller_id="sel_vip"))
+    _, mine, _ = call(api, "GET", "/v1/seller/fees", headers=approved_seller_headers("sel_vip"))
     assert (mine["applies"], mine["schedule"]["ref"], mine["category_overrides"]) == ("seller_override",
                                                                                       "seller:sel_vip@1", [])
-    _, other, _ = call(api, "GET", "/v1/seller/fees", headers=bearer(seller_id="sel_other"))
+    _, other, _ = call(api, "GET", "/v1/seller/fees", headers=approved_seller_headers("sel_other"))
     assert (other["applies"], other["schedule"]["ref"]) == ("marketplace_default", "default@1")
     assert [c["ref"] for c in other["category_overrides"]] == ["category:books@1"]
     # when the override is removed, the default applies again and the removal is a version
-    status, _, _ = call(api, "DELETE", "/v1/admin/fees/sellers/sel_vip", headers=bearer(operator=True))
+    status, _, _ = call(api, "DELETE", "/v1/admin/fees/sellers/sel_vip", headers=operator_headers())
     assert status == 204
-    status, body, _ = call(api, "GET", "/v1/admin/fees/sellers/sel_vip", headers=bearer(operator=True))
+    status, body, _ = call(api, "GET", "/v1/admin/fees/sellers/sel_vip", headers=operator_headers())
     assert (status, body["error"]["code"]) == (404, "fee_override_not_found")
     assert service.schedule_version("seller:sel_vip@1").percent_bp == 300
     _put(api, "/v1/admin/fees/sellers/sel_vip", {"percent_bp": 250})

@@ -14,8 +14,8 @@ from chalicelib.fees.workers import charge_subscription_fees, period_of
 from chalicelib.ledger import service as ledger
 from dev import scheduler
 from dev.schedules import next_run
-from tests.unit.conftest import call
-from tests.unit.ledger.conftest import bearer, eur, put_seller
+from tests.support.builders import approved_seller_headers, eur, put_seller
+from tests.support.http import call
 
 JULY = "2026-07"
 DEFAULT = {"percent_bp": 1000, "currencies": {"EUR": {"subscription_fee": 2900}}}
@@ -91,7 +91,7 @@ def test_every_page_of_the_status_index_is_charged(marketplace: None) -> None:
 
 def test_the_seller_sees_the_fee_in_statement_and_balance(api: Any, marketplace: None) -> None:
     charge_subscription_fees(JULY)
-    headers = bearer(seller_id="sel_a")
+    headers = approved_seller_headers("sel_a")
 
     status, statement, _ = call(api, "GET", "/v1/seller/statements?from=2026-07-01T00:00:00Z&to=2026-08-01T00:00:00Z",
                                 headers=headers)

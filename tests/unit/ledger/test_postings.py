@@ -26,7 +26,7 @@ from chalicelib.ledger.postings import (
     transfer_posting,
     transfer_reversal_posting,
 )
-from tests.unit.ledger.conftest import eur
+from tests.support.builders import eur
 
 AT = datetime(2025, 6, 1, 12, tzinfo=UTC)
 

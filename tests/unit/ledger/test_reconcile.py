@@ -31,7 +31,8 @@ from chalicelib.ledger.reconcile import (
 )
 from chalicelib.payments import stripe_gateway as gateway
 from cli.main import build_parser
-from tests.unit.ledger.conftest import eur, onboarded_seller
+from tests.support.builders import eur, onboarded_seller
+from tests.support.stripe import stripe_client
 
 NOW = datetime.now(UTC)
 FROM, TO = NOW - timedelta(hours=1), NOW + timedelta(hours=1)
@@ -181,8 +182,6 @@ def test_a_difference_booked_outside_the_window_still_shows_in_the_orders_totals
 
 
 def test_objects_without_agora_metadata_are_not_the_ledgers_business(stripe: str) -> None:
-    from tests.unit.sellers.conftest import stripe_client
-
     stripe_client(stripe).v1.payment_intents.create({"amount": 1000, "currency": "eur", "confirm": True,
                                                      "payment_method": "pm_card_visa",
                                                      "payment_method_types": ["card"]})

@@ -7,8 +7,9 @@ from typing import Any
 
 from chalicelib.ledger import service
 from chalicelib.ledger.postings import charge_posting, seller_share_postings, transfer_posting
-from tests.unit.conftest import call
-from tests.unit.ledger.conftest import bearer, eur
+from tests.support.auth import operator_headers
+from tests.support.builders import approved_seller_headers, eur
+from tests.support.http import call
 
 JUNE = datetime(2025, 6, 10, 9, tzinfo=UTC)
 JUNE_WINDOW = "from=2025-06-01&to=2025-07-01"
@@ -28,7 +29,7 @@ def _two_sellers_paid() -> None:
 def test_statement_json_lists_exactly_my_entries_in_the_window(api: Any) -> None:
     _two_sellers_paid()
     status, body, _ = call(api, "GET", f"/v1/seller/statements?{JUNE_WINDOW}",
-                           headers=bearer(seller_id="sel_a"))
+                           headers=approved_seller_headers("sel_a"))
     assert status == 200, body
     assert body["seller_id"] == "sel_a"
     assert (body["from"], body["to"]) == ("2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z")
@@ -44,17 +45,17 @@ def test_statement_json_lists_exactly_my_entries_in_the_window(api: Any) -> None
 def test_statement_never_shows_another_sellers_entries(api: Any) -> None:
     _two_sellers_paid()
     status, body, _ = call(api, "GET", f"/v1/seller/statements?{JUNE_WINDOW}&seller_id=sel_a",
-                           headers=bearer(seller_id="sel_b"))
+                           headers=approved_seller_headers("sel_b"))
     assert (status, body["error"]["code"]) == (422, "validation_failed")
     status, body, _ = call(api, "GET", f"/v1/seller/statements?{JUNE_WINDOW}",
-                           headers=bearer(seller_id="sel_b"))
+                           headers=approved_seller_headers("sel_b"))
     assert [(e["kind"], e["amount"]["amount"]) for e in body["items"]] == [("seller_payable", 1000), ("fee", -150)]
 
 
 def test_statement_csv_has_the_same_entries(api: Any) -> None:
     _two_sellers_paid()
     response = api.http.get(f"/v1/seller/statements?{JUNE_WINDOW}&format=csv",
-                                   headers=bearer(seller_id="sel_a"))
+                                   headers=approved_seller_headers("sel_a"))
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == 'attachment; filename="statement-20250601-20250701.csv"'
@@ -69,7 +70,7 @@ def test_statement_csv_has_the_same_entries(api: Any) -> None:
 
 
 def test_statement_window_must_be_valid(api: Any) -> None:
-    headers = bearer(seller_id="sel_a")
+    headers = approved_seller_headers("sel_a")
     status, body, _ = call(api, "GET", "/v1/seller/statements?from=2025-07-01&to=2025-06-01", headers=headers)
     assert (status, body["error"]["code"]) == (422, "invalid_window")
     status, body, _ = call(api, "GET", "/v1/seller/statements?to=2025-06-01", headers=headers)
@@ -81,13 +82,13 @@ def test_statement_window_must_be_valid(api: Any) -> None:
 def test_statement_needs_a_seller(api: Any) -> None:
     status, body, _ = call(api, "GET", f"/v1/seller/statements?{JUNE_WINDOW}")
     assert status == 401
-    status, body, _ = call(api, "GET", f"/v1/seller/statements?{JUNE_WINDOW}", headers=bearer(operator=True))
+    status, body, _ = call(api, "GET", f"/v1/seller/statements?{JUNE_WINDOW}", headers=operator_headers())
     assert (status, body["error"]["code"]) == (403, "seller_required")
 
 
 def test_balance_route_shows_earned_transferred_and_owed(api: Any) -> None:
     _two_sellers_paid()
-    status, body, _ = call(api, "GET", "/v1/seller/balance", headers=bearer(seller_id="sel_a"))
+    status, body, _ = call(api, "GET", "/v1/seller/balance", headers=approved_seller_headers("sel_a"))
     assert status == 200
     assert body == {"seller_id": "sel_a", "balances": [{
         "currency": "EUR", "earned": {"amount": 2430, "currency": "EUR"},
@@ -96,24 +97,24 @@ def test_balance_route_shows_earned_transferred_and_owed(api: Any) -> None:
 
 def test_operator_reads_fee_revenue_per_currency(api: Any) -> None:
     _two_sellers_paid()
-    status, body, _ = call(api, "GET", f"/v1/admin/revenue?{JUNE_WINDOW}", headers=bearer(operator=True))
+    status, body, _ = call(api, "GET", f"/v1/admin/revenue?{JUNE_WINDOW}", headers=operator_headers())
     assert status == 200, body
     assert body["currencies"] == [{
         "currency": "EUR", "fees": {"amount": 350, "currency": "EUR"},
         "fee_refunds": {"amount": 0, "currency": "EUR"}, "net_fees": {"amount": 350, "currency": "EUR"},
         "subscription_fees": {"amount": 0, "currency": "EUR"}, "total": {"amount": 350, "currency": "EUR"}}]
-    status, body, _ = call(api, "GET", f"/v1/admin/revenue?{JUNE_WINDOW}", headers=bearer(seller_id="sel_a"))
+    status, body, _ = call(api, "GET", f"/v1/admin/revenue?{JUNE_WINDOW}", headers=approved_seller_headers("sel_a"))
     assert (status, body["error"]["code"]) == (403, "operator_required")
     status, body, _ = call(api, "GET", "/v1/admin/revenue?from=2024-01-01&to=2025-07-01",
-                           headers=bearer(operator=True))
+                           headers=operator_headers())
     assert (status, body["error"]["code"]) == (422, "window_too_large")
 
 
 def test_statement_refuses_a_bad_page_size_like_every_other_list(api: Any) -> None:
     for limit in ("0", "101", "ten"):
         status, body, _ = call(api, "GET", f"/v1/seller/statements?{JUNE_WINDOW}&limit={limit}",
-                               headers=bearer(seller_id="sel_a"))
+                               headers=approved_seller_headers("sel_a"))
         assert (status, body["error"]["code"]) == (400, "invalid_limit"), limit
     status, body, _ = call(api, "GET", f"/v1/seller/statements?{JUNE_WINDOW}&cursor=not-a-cursor",
-                           headers=bearer(seller_id="sel_a"))
+                           headers=approved_seller_headers("sel_a"))
     assert (status, body["error"]["code"]) == (400, "invalid_cursor")

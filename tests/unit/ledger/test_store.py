@@ -23,7 +23,7 @@ from chalicelib.ledger.postings import (
     transfer_reversal_posting,
 )
 from chalicelib.orders.events import OrderPaid
-from tests.unit.ledger.conftest import eur
+from tests.support.builders import eur
 
 JUNE = datetime(2025, 6, 10, 9, tzinfo=UTC)
 PAID = OrderPaid(order_id="ord_1", user_id="usr_1", paid_at=JUNE.isoformat(), sellers=[])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.unit.catalog.conftest import seller_headers
-from tests.unit.conftest import call
-from tests.unit.orders.conftest import Marketplace
+from tests.support.auth import operator_headers, seller_headers
+from tests.support.builders import Marketplace
+from tests.support.http import call
 
 
 def test_a_cart_shows_current_prices_and_totals(market: Marketplace) -> None:
@@ -73,8 +73,6 @@ def test_a_guest_cart_merges_into_the_buyers_cart_after_sign_in(market: Marketpl
 
 
 def test_a_members_only_marketplace_refuses_guest_carts_but_serves_buyers(market: Marketplace) -> None:
-    from tests.unit.catalog.conftest import operator_headers
-
     market.seller("sel_a")
     product = market.product("sel_a")
     status, body, _ = call(market.api, "PUT", "/v1/admin/settings",

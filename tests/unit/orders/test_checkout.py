@@ -4,19 +4,12 @@ PaymentIntent, and idempotency by key."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
-from tests.unit.catalog.conftest import seller_headers
-from tests.unit.conftest import call
-from tests.unit.orders.conftest import Marketplace
-
-
-def stock_of(api: Any, seller_id: str, product_id: str) -> int:
-    status, body, _ = call(api, "GET", f"/v1/seller/products/{product_id}", headers=seller_headers(seller_id))
-    assert status == 200, body
-    return body["stock"]
+from tests.support.auth import buyer_headers, seller_headers
+from tests.support.builders import ADDRESS, Marketplace, stock_of
+from tests.support.http import call
 
 
 def test_a_cart_from_two_sellers_becomes_one_order_with_a_part_per_seller(market: Marketplace) -> None:
@@ -51,7 +44,7 @@ def test_a_cart_from_two_sellers_becomes_one_order_with_a_part_per_seller(market
 def test_a_line_that_cannot_be_reserved_fails_the_whole_checkout(market: Marketplace) -> None:
     market.seller("sel_a")
     plenty = market.product("sel_a", stock=10)
-    scarce = market.product("sel_a", stock=2)
+    scarce = market.product("sel_a", stock=2, title="Last pair of trail shoes")
     buyer = market.buyer()
     market.add(buyer, plenty, 3)
     market.add(buyer, scarce, 2)
@@ -64,7 +57,7 @@ def test_a_line_that_cannot_be_reserved_fails_the_whole_checkout(market: Marketp
     assert status == 409
     assert body["error"]["code"] == "insufficient_stock"
     assert body["error"]["details"]["products"] == [
-        {"product_id": scarce, "title": body["error"]["details"]["products"][0]["title"], "requested": 2,
+        {"product_id": scarce, "title": "Last pair of trail shoes", "requested": 2,
          "available": 1}]
     assert stock_of(market.api, "sel_a", plenty) == 10  # nothing reserved
     assert len(call(market.api, "GET", "/v1/cart", headers=buyer)[1]["lines"]) == 2  # the cart is kept
@@ -95,7 +88,7 @@ def test_the_same_key_with_another_body_is_refused(market: Marketplace) -> None:
     assert market.checkout(buyer, key="order-attempt-2")[0] == 201
 
     status, body, _ = market.checkout(buyer, key="order-attempt-2",
-                                      shipping_address={**market_address(), "city": "Hamburg", "postal_code": "20095"})
+                                      shipping_address={**ADDRESS, "city": "Hamburg", "postal_code": "20095"})
 
     assert status == 422
     assert body["error"]["code"] == "idempotency_key_reused"
@@ -117,12 +110,6 @@ def test_a_cart_in_two_currencies_is_refused_with_details_like_any_422(market: M
                                          "type": "mixed_currencies", "currencies": ["EUR", "USD"]}]
 
 
-def market_address() -> dict[str, str]:
-    from tests.unit.orders.conftest import ADDRESS
-
-    return dict(ADDRESS)
-
-
 @pytest.mark.parametrize(("headers", "code"), [({}, "idempotency_key_required"),
                                                 ({"Idempotency-Key": "short"}, "invalid_idempotency_key")])
 def test_checkout_needs_a_well_formed_idempotency_key(market: Marketplace, headers: dict[str, str],
@@ -131,7 +118,7 @@ def test_checkout_needs_a_well_formed_idempotency_key(market: Marketplace, heade
     buyer = market.buyer()
     market.add(buyer, market.product("sel_a"), 1)
 
-    status, body, _ = call(market.api, "POST", "/v1/checkout", {"shipping_address": market_address()},
+    status, body, _ = call(market.api, "POST", "/v1/checkout", {"shipping_address": ADDRESS},
                            headers={**buyer, **headers})
 
     assert status == 422
@@ -149,7 +136,7 @@ def test_a_bad_address_is_a_clear_422_and_reserves_nothing(market: Marketplace) 
     buyer = market.buyer()
     market.add(buyer, product, 1)
 
-    status, body, _ = market.checkout(buyer, shipping_address={**market_address(), "postal_code": "1234"})
+    status, body, _ = market.checkout(buyer, shipping_address={**ADDRESS, "postal_code": "1234"})
 
     assert status == 422
     assert body["error"]["details"][0]["field"] == "body.shipping_address.postal_code"
@@ -170,7 +157,7 @@ def test_a_guest_checks_out_with_a_cart_token_and_gets_a_passwordless_account(ma
     assert status == 201, body
     user = find_user_by_email("guest@example.com")
     assert user is not None and user.password_hash is None
-    orders = call(market.api, "GET", "/v1/me/orders", headers=_buyer(user.user_id))[1]["items"]
+    orders = call(market.api, "GET", "/v1/me/orders", headers=buyer_headers(user.user_id))[1]["items"]
     assert [o["order_id"] for o in orders] == [body["order"]["order_id"]]
 
 
@@ -200,12 +187,6 @@ def test_a_guest_checkout_with_someone_elses_address_learns_and_changes_nothing_
                                                             "password": "owners-Lantern-2031"})[1]
     mine = call(market.api, "GET", "/v1/me/orders", headers={"Authorization": f"Bearer {signed_in['access_token']}"})
     assert [o["order_id"] for o in mine[1]["items"]] == [body["order"]["order_id"]]
-
-
-def _buyer(user_id: str) -> dict[str, str]:
-    from tests.unit.orders.conftest import buyer_headers
-
-    return buyer_headers(user_id)
 
 
 def test_a_transaction_conflict_is_retried(market: Marketplace, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -289,7 +270,7 @@ def test_a_refused_guest_checkout_creates_no_account(market: Marketplace) -> Non
     token = call(market.api, "PUT", f"/v1/cart/items/{product}", {"quantity": 1})[1]["cart_token"]
 
     status, body, _ = market.checkout({"X-Cart-Token": token}, email="neu@example.com",
-                                      shipping_address={**market_address(), "postal_code": "1"})
+                                      shipping_address={**ADDRESS, "postal_code": "1"})
 
     assert (status, body["error"]["details"][0]["field"]) == (422, "body.shipping_address.postal_code")
     assert find_user_by_email("neu@example.com") is None

@@ -6,9 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chalicelib.core.errors import AgoraError
-from tests.unit.orders.conftest import ADDRESS, Marketplace
-from tests.unit.orders.test_checkout import stock_of
-from tests.unit.orders.test_payment import my_user
+from tests.support.builders import ADDRESS, Marketplace, stock_of, user_of
 
 
 def _checkout(user_id: str, key: str) -> Any:
@@ -30,7 +28,7 @@ def test_twenty_parallel_checkouts_for_five_in_stock_sell_exactly_five(market: M
         market.add(buyer, product, 1)
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        results = list(pool.map(lambda b: _checkout(my_user(b), "parallel-checkout"), buyers))
+        results = list(pool.map(lambda b: _checkout(user_of(b), "parallel-checkout"), buyers))
 
     placed = [r for r in results if not isinstance(r, AgoraError)]
     refused = [r for r in results if isinstance(r, AgoraError)]
@@ -47,7 +45,7 @@ def test_one_key_sent_three_times_at_once_makes_one_order_and_one_payment(market
     product = market.product("sel_a", stock=5)
     buyer = market.buyer()
     market.add(buyer, product, 2)
-    user_id = my_user(buyer)
+    user_id = user_of(buyer)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         results = list(pool.map(lambda _: _checkout(user_id, "same-key-thrice"), range(3)))

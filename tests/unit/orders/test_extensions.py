@@ -29,10 +29,8 @@ from chalicelib.orders.extensions import (
 )
 from chalicelib.orders.models import Order, Refund, SubOrder
 from chalicelib.orders.pricing import PricedOrder
+from tests.support.builders import Marketplace, stock_of
 from tests.unit.conftest import call
-from tests.unit.orders.conftest import Marketplace
-from tests.unit.orders.test_checkout import stock_of
-from tests.unit.orders.test_lifecycle import act, deliver_order
 
 BUDGET_PK, BUDGET_SK = "TESTPROMO#p1", "BUDGET"
 
@@ -262,13 +260,13 @@ def test_a_refund_reverses_the_adjustments_part_of_what_it_refunds(
     placed = paid_order(("sel_a",), price=2_500, quantity=3)  # 75.00 - 10 % = 67.50
     order_id = placed["order"]["order_id"]
     assert placed["order"]["total"]["amount"] == 6_750
-    deliver_order(market, "sel_a", order_id)
+    market.deliver_order("sel_a", order_id)
 
     status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
                            {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "too small"},
                            headers=placed["buyer"])
     assert status == 200, body
-    assert act(market, "sel_a", order_id, "returns/approve", {"restock": True})[0] == 200
+    assert market.act("sel_a", order_id, "returns/approve", {"restock": True})[0] == 200
     market.events()
     market.events()  # a repeated delivery reverses nothing twice
 

@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import AwsFaults, LambdaKilled, StripeFaults
-from tests.unit.orders.conftest import Marketplace
-from tests.unit.orders.test_checkout import stock_of
-from tests.unit.orders.test_lifecycle import act
-from tests.unit.orders.test_payment import my_order, my_user
+from tests.support.builders import Marketplace, stock_of, user_of
+from tests.support.faults import AwsFaults, LambdaKilled, StripeFaults
+from tests.support.http import call
 
 
 def _payment_intents() -> list[Any]:
@@ -85,8 +83,6 @@ def test_stripe_rate_limiting_the_checkout_is_a_503_and_its_retry_makes_one_paym
 
 
 def _orders_of(market: Marketplace, buyer: dict[str, str]) -> list[dict[str, Any]]:
-    from tests.unit.conftest import call
-
     status, body, _ = call(market.api, "GET", "/v1/me/orders", headers=buyer)
     assert status == 200, body
     return body["items"]
@@ -191,12 +187,12 @@ def test_a_lost_refund_answer_is_retried_with_its_key_and_refunds_once(
     order_id = placed["order"]["order_id"]
     stripe_faults.inject("POST", "/v1/refunds", fault)
 
-    status, _ = act(market, "sel_a", order_id, "cancel", {"reason": "out of stock"})
+    status, _ = market.act("sel_a", order_id, "cancel", {"reason": "out of stock"})
     market.events()
 
     assert status == 200
     assert [r.amount for r in _refunds(placed["payment_intent_id"])] == [4_000]
-    assert my_order(market, placed["buyer"], order_id)["amount_refunded"]["amount"] == 4_000
+    assert market.order_of_buyer(placed["buyer"], order_id)["amount_refunded"]["amount"] == 4_000
     assert len(set(stripe_faults.idempotency_keys("POST", "/v1/refunds"))) == 1
 
 
@@ -210,10 +206,10 @@ def test_a_refund_left_requested_by_a_dead_lambda_is_finished_by_the_sweep(
     placed = paid_order(("sel_a",))
     order_id = placed["order"]["order_id"]
     stripe_faults.inject("POST", "/v1/refunds", "killed_after")
-    act(market, "sel_a", order_id, "cancel", {"reason": "out of stock"})
+    market.act("sel_a", order_id, "cancel", {"reason": "out of stock"})
     with pytest.raises(LambdaKilled):
         market.events()
-    [refund] = Refund.query(user_key(my_user(placed["buyer"])), Refund.SK.startswith(f"REFUND#{order_id}#"))
+    [refund] = Refund.query(user_key(user_of(placed["buyer"])), Refund.SK.startswith(f"REFUND#{order_id}#"))
     assert refund.status == "requested"
 
     # when the sweep runs once it is overdue
@@ -224,4 +220,4 @@ def test_a_refund_left_requested_by_a_dead_lambda_is_finished_by_the_sweep(
     assert [r.amount for r in _refunds(placed["payment_intent_id"])] == [4_000]
     refund.refresh()
     assert refund.status == "refunded"
-    assert my_order(market, placed["buyer"], order_id)["amount_refunded"]["amount"] == 4_000
+    assert market.order_of_buyer(placed["buyer"], order_id)["amount_refunded"]["amount"] == 4_000

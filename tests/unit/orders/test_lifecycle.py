@@ -7,24 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.unit.catalog.conftest import seller_headers
-from tests.unit.conftest import call
-from tests.unit.orders.conftest import Marketplace
-from tests.unit.orders.test_checkout import stock_of
-from tests.unit.orders.test_payment import my_order, my_user
-
-
-def act(market: Marketplace, seller_id: str, order_id: str, action: str, body: Any = None) -> tuple[int, Any]:
-    status, answer, _ = call(market.api, "POST", f"/v1/seller/orders/{order_id}/{action}", body if body else {},
-                             headers=seller_headers(seller_id))
-    return status, answer
-
-
-def deliver_order(market: Marketplace, seller_id: str, order_id: str) -> None:
-    for action, body in (("accept", None), ("ship", {"carrier": "DHL", "tracking_number": "JJD0001"}),
-                         ("deliver", None)):
-        status, answer = act(market, seller_id, order_id, action, body)
-        assert status == 200, answer
+from tests.support.auth import seller_headers
+from tests.support.builders import Marketplace, stock_of, user_of
+from tests.support.http import call
 
 
 def test_a_seller_moves_its_part_forward_and_the_buyer_sees_it(market: Marketplace,
@@ -32,12 +17,12 @@ def test_a_seller_moves_its_part_forward_and_the_buyer_sees_it(market: Marketpla
     placed = paid_order(("sel_a", "sel_b"))
     order_id = placed["order"]["order_id"]
 
-    assert act(market, "sel_a", order_id, "accept")[0] == 200
-    status, shipped = act(market, "sel_a", order_id, "ship", {"carrier": "DHL", "tracking_number": "JJD0001"})
+    assert market.act("sel_a", order_id, "accept")[0] == 200
+    status, shipped = market.act("sel_a", order_id, "ship", {"carrier": "DHL", "tracking_number": "JJD0001"})
 
     assert status == 200
     assert (shipped["status"], shipped["carrier"], shipped["tracking_number"]) == ("shipped", "DHL", "JJD0001")
-    parts = {p["seller_id"]: p["status"] for p in my_order(market, placed["buyer"], order_id)["sellers"]}
+    parts = {p["seller_id"]: p["status"] for p in market.order_of_buyer(placed["buyer"], order_id)["sellers"]}
     assert parts == {"sel_a": "shipped", "sel_b": "paid"}
     status, listed, _ = call(market.api, "GET", "/v1/seller/orders?status=shipped", headers=seller_headers("sel_a"))
     assert [o["order_id"] for o in listed["items"]] == [order_id]
@@ -49,9 +34,9 @@ def test_an_invalid_transition_is_a_409(market: Marketplace, paid_order: Callabl
                                         steps: tuple[str, ...], action: str) -> None:
     order_id = paid_order(("sel_a",))["order"]["order_id"]
     for step in steps:
-        assert act(market, "sel_a", order_id, step)[0] == 200
+        assert market.act("sel_a", order_id, step)[0] == 200
 
-    status, body = act(market, "sel_a", order_id, action, {"carrier": "DHL", "tracking_number": "1"})
+    status, body = market.act("sel_a", order_id, action, {"carrier": "DHL", "tracking_number": "1"})
 
     assert status == 409
     assert body["error"]["code"] == "invalid_transition"
@@ -63,8 +48,11 @@ def test_another_sellers_order_is_not_found(market: Marketplace, paid_order: Cal
 
     for method, path in (("GET", f"/v1/seller/orders/{order_id}"), ("POST", f"/v1/seller/orders/{order_id}/accept"),
                          ("POST", f"/v1/seller/orders/{order_id}/cancel")):
-        status, body, _ = call(market.api, method, path, {} if method == "POST" else None,
-                               headers=seller_headers("sel_b"))
+        sent = {} if method == "POST" else None
+        status, body, _ = call(market.api, method, path, sent, headers=seller_headers("sel_b"))
+        missing = call(market.api, method, path.replace(order_id, f"{order_id[:-6]}ZZZZZZ"), sent,
+                       headers=seller_headers("sel_b"))
+        assert (status, body) == missing[:2], path
         assert (status, body["error"]["code"]) == (404, "order_not_found"), path
     assert call(market.api, "GET", "/v1/seller/orders", headers=seller_headers("sel_b"))[1]["items"] == []
 
@@ -73,8 +61,12 @@ def test_another_buyers_order_is_not_found(market: Marketplace, paid_order: Call
     order_id = paid_order(("sel_a",))["order"]["order_id"]
     stranger = market.buyer()
 
-    assert call(market.api, "GET", f"/v1/me/orders/{order_id}", headers=stranger)[0] == 404
-    assert call(market.api, "POST", f"/v1/me/orders/{order_id}/cancel", {}, headers=stranger)[0] == 404
+    for method, path, sent in (("GET", f"/v1/me/orders/{order_id}", None),
+                               ("POST", f"/v1/me/orders/{order_id}/cancel", {})):
+        status, body, _ = call(market.api, method, path, sent, headers=stranger)
+        missing = call(market.api, method, path.replace(order_id, f"{order_id[:-6]}ZZZZZZ"), sent, headers=stranger)
+        assert (status, body) == missing[:2], path
+        assert (status, body["error"]["code"]) == (404, "order_not_found"), path
 
 
 def test_a_seller_cancels_before_shipping_restocks_refunds_and_reverses_its_transfer(
@@ -88,7 +80,7 @@ def test_a_seller_cancels_before_shipping_restocks_refunds_and_reverses_its_tran
     placed = paid_order(("sel_a", "sel_b"), price=2_000, quantity=2)
     order_id = placed["order"]["order_id"]
 
-    status, body = act(market, "sel_a", order_id, "cancel", {"reason": "out of stock in the warehouse"})
+    status, body = market.act("sel_a", order_id, "cancel", {"reason": "out of stock in the warehouse"})
     market.events()
 
     assert status == 200 and body["status"] == "cancelled"
@@ -100,7 +92,7 @@ def test_a_seller_cancels_before_shipping_restocks_refunds_and_reverses_its_tran
     assert transfer.amount_reversed == 3_600  # 40.00 minus its 4.00 fee, which is refunded to the seller
     assert sum_by_currency(order_postings(order_id)) == {"EUR": 0}
     assert seller_balance("sel_a", "EUR").owed.amount == 0
-    view = my_order(market, placed["buyer"], order_id)
+    view = market.order_of_buyer(placed["buyer"], order_id)
     assert view["amount_refunded"]["amount"] == 4_000
     assert {p["seller_id"]: p["status"] for p in view["sellers"]} == {"sel_a": "cancelled", "sel_b": "paid"}
 
@@ -115,14 +107,14 @@ def test_a_partial_return_is_refunded_with_the_fee_in_proportion(market: Marketp
     set_schedule("default", {"percent_bp": 1_000})
     placed = paid_order(("sel_a",), price=2_500, quantity=3)
     order_id = placed["order"]["order_id"]
-    deliver_order(market, "sel_a", order_id)
+    market.deliver_order("sel_a", order_id)
 
     status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
                            {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "too small"},
                            headers=placed["buyer"])
     assert status == 200, body
     assert body["sellers"][0]["status"] == "return_requested"
-    status, body = act(market, "sel_a", order_id, "returns/approve", {"restock": True})
+    status, body = market.act("sel_a", order_id, "returns/approve", {"restock": True})
     assert status == 200 and body["status"] == "returned"
     market.events()
 
@@ -143,7 +135,7 @@ def test_a_return_of_more_than_was_bought_is_refused(market: Marketplace,
                                                      paid_order: Callable[..., dict[str, Any]]) -> None:
     placed = paid_order(("sel_a",), quantity=2)
     order_id = placed["order"]["order_id"]
-    deliver_order(market, "sel_a", order_id)
+    market.deliver_order("sel_a", order_id)
 
     status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
                            {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 3}], "reason": "x"},
@@ -181,8 +173,8 @@ def test_the_buyer_cannot_cancel_once_a_part_shipped(market: Marketplace,
                                                      paid_order: Callable[..., dict[str, Any]]) -> None:
     placed = paid_order(("sel_a", "sel_b"))
     order_id = placed["order"]["order_id"]
-    act(market, "sel_a", order_id, "accept")
-    act(market, "sel_a", order_id, "ship", {"carrier": "DHL", "tracking_number": "1"})
+    market.act("sel_a", order_id, "accept")
+    market.act("sel_a", order_id, "ship", {"carrier": "DHL", "tracking_number": "1"})
 
     status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/cancel", {}, headers=placed["buyer"])
 
@@ -199,9 +191,9 @@ def test_a_refund_is_carried_out_once_when_its_event_comes_twice(market: Marketp
 
     placed = paid_order(("sel_a",))
     order_id = placed["order"]["order_id"]
-    act(market, "sel_a", order_id, "cancel", {"reason": "sorry"})
+    market.act("sel_a", order_id, "cancel", {"reason": "sorry"})
     market.events()
-    [refund] = Refund.query(user_key(my_user(placed["buyer"])), Refund.SK.startswith(f"REFUND#{order_id}#"))
+    [refund] = Refund.query(user_key(user_of(placed["buyer"])), Refund.SK.startswith(f"REFUND#{order_id}#"))
 
     assert execute_refund(refund.user_id, order_id, refund.refund_id) is False
     refunds = stripe_gateway.client().v1.refunds.list({"payment_intent": placed["payment_intent_id"]}).data
@@ -235,7 +227,7 @@ def test_a_delivered_part_completes_once_its_return_window_ends(market: Marketpl
 
     placed = paid_order(("sel_a",))
     order_id = placed["order"]["order_id"]
-    deliver_order(market, "sel_a", order_id)
+    market.deliver_order("sel_a", order_id)
 
     assert complete_due(datetime.now(UTC) + timedelta(days=13)) == 0  # the 14-day window is still open
     assert complete_due(datetime.now(UTC) + timedelta(days=14, minutes=1)) == 1
@@ -254,7 +246,7 @@ def test_a_requested_return_is_not_completed_by_the_sweep(market: Marketplace,
 
     placed = paid_order(("sel_a",))
     order_id = placed["order"]["order_id"]
-    deliver_order(market, "sel_a", order_id)
+    market.deliver_order("sel_a", order_id)
     call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
          {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "broken"}, headers=placed["buyer"])
 
@@ -270,7 +262,7 @@ def test_a_return_after_the_sellers_window_is_refused(market: Marketplace,
     placed = paid_order(("sel_a",))
     order_id = placed["order"]["order_id"]
     Seller.get(seller_key("sel_a"), "PROFILE").update(actions=[Seller.return_window_days.set(0)])
-    deliver_order(market, "sel_a", order_id)
+    market.deliver_order("sel_a", order_id)
 
     status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
                            {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "late"},

@@ -9,17 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.unit.catalog.conftest import seller_headers
-from tests.unit.conftest import call
-from tests.unit.orders.conftest import Marketplace
-from tests.unit.orders.test_checkout import stock_of
-from tests.unit.sellers.conftest import outbox
-
-
-def my_order(market: Marketplace, buyer: dict[str, str], order_id: str) -> dict[str, Any]:
-    status, body, _ = call(market.api, "GET", f"/v1/me/orders/{order_id}", headers=buyer)
-    assert status == 200, body
-    return body
+from tests.support.auth import seller_headers
+from tests.support.builders import Marketplace, stock_of, user_of
+from tests.support.events import outbox
+from tests.support.http import call
+from tests.support.stripe import PLATFORM, PLATFORM_SECRET, deliver
 
 
 def test_a_paid_order_writes_a_balanced_ledger_and_pays_each_seller_its_share(
@@ -33,7 +27,7 @@ def test_a_paid_order_writes_a_balanced_ledger_and_pays_each_seller_its_share(
     placed = paid_order(("sel_a", "sel_b", "sel_c"), price=2_000, quantity=2)
     order_id = placed["order"]["order_id"]
 
-    order = my_order(market, placed["buyer"], order_id)
+    order = market.order_of_buyer(placed["buyer"], order_id)
     assert order["status"] == "paid"
     assert {p["status"] for p in order["sellers"]} == {"paid"}
     postings = order_postings(order_id)
@@ -74,7 +68,7 @@ def test_a_webhook_delivered_twice_and_late_changes_nothing(market: Marketplace,
         assert status == 200
     market.events()
 
-    assert my_order(market, placed["buyer"], order_id)["status"] == "paid"
+    assert market.order_of_buyer(placed["buyer"], order_id)["status"] == "paid"
     assert len(order_postings(order_id)) == before
     assert len(stripe_gateway.client().v1.transfers.list({"transfer_group": order_id}).data) == 1
     assert stock_of(market.api, "sel_a", placed["products"]["sel_a"]) == 8
@@ -87,8 +81,6 @@ def test_the_same_stripe_event_is_processed_once(market: Marketplace) -> None:
     body = market.checkout(buyer, payment_method_id="pm_card_visa")[1]
     intent = market.payment_intent(body["payment"]["payment_intent_id"])
     event = {"id": "evt_same", "object": "event", "type": "payment_intent.succeeded", "data": {"object": intent}}
-    from tests.unit.payments.conftest import PLATFORM, PLATFORM_SECRET, deliver
-
     first = deliver(market.api, event, endpoint=PLATFORM, secret=PLATFORM_SECRET)
     second = deliver(market.api, event, endpoint=PLATFORM, secret=PLATFORM_SECRET)
 
@@ -109,19 +101,13 @@ def test_a_declined_payment_releases_the_stock_and_cancels_the_order(market: Mar
     from chalicelib.core.keys import order_sk, user_key
     from chalicelib.orders.models import Order
 
-    order = Order.get(user_key(my_user(buyer)), order_sk(order_id))
+    order = Order.get(user_key(user_of(buyer)), order_sk(order_id))
     intent = market.payment_intent(order.payment_intent_id)
     assert market.stripe_event("payment_intent.payment_failed", intent)[0] == 200
     assert stock_of(market.api, "sel_a", product) == 4
-    detail = my_order(market, buyer, order_id)
+    detail = market.order_of_buyer(buyer, order_id)
     assert detail["status"] == "cancelled" and detail["cancel_reason"] == "payment_failed"
     assert detail["sellers"][0]["status"] == "cancelled"
-
-
-def my_user(headers: dict[str, str]) -> str:
-    import jwt
-
-    return jwt.decode(headers["Authorization"].split()[1], options={"verify_signature": False})["sub"]
 
 
 def test_an_unpaid_reservation_is_released_when_its_time_runs_out(market: Marketplace) -> None:
@@ -139,7 +125,7 @@ def test_an_unpaid_reservation_is_released_when_its_time_runs_out(market: Market
     assert release_expired(datetime.now(UTC) + timedelta(minutes=32)) == 0  # nothing left to release
 
     assert stock_of(market.api, "sel_a", product) == 2
-    assert my_order(market, buyer, body["order"]["order_id"])["cancel_reason"] == "payment_expired"
+    assert market.order_of_buyer(buyer, body["order"]["order_id"])["cancel_reason"] == "payment_expired"
     assert market.payment_intent(body["payment"]["payment_intent_id"])["status"] == "canceled"
 
 
@@ -154,7 +140,7 @@ def test_the_sweep_records_a_payment_whose_webhook_never_came(market: Marketplac
 
     assert release_expired(datetime.now(UTC) + timedelta(minutes=31)) == 0
 
-    assert my_order(market, buyer, body["order"]["order_id"])["status"] == "paid"
+    assert market.order_of_buyer(buyer, body["order"]["order_id"])["status"] == "paid"
     assert stock_of(market.api, "sel_a", product) == 1
 
 
@@ -201,7 +187,7 @@ def _stored(buyer: dict[str, str], order_id: str) -> Any:
     from chalicelib.core.keys import order_sk, user_key
     from chalicelib.orders.models import Order
 
-    return Order.get(user_key(my_user(buyer)), order_sk(order_id), consistent_read=True)
+    return Order.get(user_key(user_of(buyer)), order_sk(order_id), consistent_read=True)
 
 
 def _transfers(order_id: str) -> list[Any]:
@@ -224,8 +210,8 @@ def test_a_payment_that_does_not_match_its_order_is_refused_and_recorded(market:
 
     # then nothing is paid, booked or transferred, and the problem is recorded once
     assert [(status, body["outcome"]) for status, body in answers] == [(200, "refused")] * 2
-    assert my_order(market, buyer, order_id)["status"] == "pending_payment"
-    assert {s["status"] for s in my_order(market, buyer, order_id)["sellers"]} == {"pending_payment"}
+    assert market.order_of_buyer(buyer, order_id)["status"] == "pending_payment"
+    assert {s["status"] for s in market.order_of_buyer(buyer, order_id)["sellers"]} == {"pending_payment"}
     assert order_postings(order_id) == []
     assert _transfers(order_id) == []
     assert outbox("order.paid") == []
@@ -252,7 +238,7 @@ def test_the_orders_own_payment_still_pays_it_after_another_was_refused(market: 
     market.events()
 
     assert (status, receipt["outcome"]) == (200, "processed")
-    assert my_order(market, buyer, order_id)["status"] == "paid"
+    assert market.order_of_buyer(buyer, order_id)["status"] == "paid"
     postings = order_postings(order_id)
     assert sum_by_currency(postings) == {"EUR": 0}
     assert [p.refs.get("payment_intent") for p in postings if p.kind == "charge"] == [intent["id"]]
@@ -284,7 +270,7 @@ def test_another_payment_for_a_paid_or_cancelled_order_is_recorded_not_booked_or
 
     # then the order stays as it was, the ledger too, nothing is refunded; the problem is recorded
     assert (status, receipt["outcome"]) == (200, "refused")
-    assert my_order(market, buyer, order_id)["status"] == state
+    assert market.order_of_buyer(buyer, order_id)["status"] == state
     assert order_postings(order_id) == before
     assert list(stripe_gateway.client().v1.refunds.list({"limit": 100}).data) == []
     [problem] = _stored(buyer, order_id).payment_problems
@@ -300,7 +286,7 @@ def test_the_sweep_leaves_an_order_whose_own_payment_was_refused_to_the_operator
 
     assert [o.order_id for o in due_orders(later)] == []
     assert release_expired(later) == 0
-    assert my_order(market, buyer, order_id)["status"] == "pending_payment"
+    assert market.order_of_buyer(buyer, order_id)["status"] == "pending_payment"
     assert stock_of(market.api, "sel_a", product) == 3
 
 
@@ -317,7 +303,7 @@ def test_the_sweep_refuses_a_succeeded_payment_that_does_not_match(market: Marke
     assert release_expired(datetime.now(UTC) + timedelta(minutes=31)) == 0
     assert release_expired(datetime.now(UTC) + timedelta(minutes=36)) == 0
 
-    assert my_order(market, buyer, order_id)["status"] == "pending_payment"
+    assert market.order_of_buyer(buyer, order_id)["status"] == "pending_payment"
     assert order_postings(order_id) == []
     [problem] = _stored(buyer, order_id).payment_problems
     assert (problem["mismatch"], problem["received"]["amount"]) == (["amount"], intent["amount_received"])
@@ -330,7 +316,7 @@ def test_a_decline_of_another_payment_intent_cancels_nothing(market: Marketplace
     status, receipt = market.stripe_event("payment_intent.payment_failed", {**intent, "id": "pi_not_the_orders"})
 
     assert (status, receipt["outcome"]) == (200, "refused")
-    assert my_order(market, buyer, order_id)["status"] == "pending_payment"
+    assert market.order_of_buyer(buyer, order_id)["status"] == "pending_payment"
     assert stock_of(market.api, "sel_a", product) == 3
     assert market.payment_intent(intent["id"])["status"] == "requires_payment_method"
 

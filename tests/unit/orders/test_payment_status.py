@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import call
-from tests.unit.orders.conftest import Marketplace
-from tests.unit.orders.test_lifecycle import act, deliver_order
-from tests.unit.orders.test_payment import my_order, my_user
-from tests.unit.sellers.conftest import outbox
+from tests.support.builders import Marketplace, user_of
+from tests.support.events import outbox
+from tests.support.http import call
 
 
 def payment_statuses(view: dict[str, Any]) -> tuple[str, dict[str, str]]:
@@ -34,13 +32,14 @@ def test_one_seller_cancelling_makes_the_order_partially_refunded(market: Market
     placed = paid_order(("sel_a", "sel_b"), price=2_000, quantity=1)
     order_id = placed["order"]["order_id"]
     assert payment_statuses(placed["order"]) == ("pending", {"sel_a": "pending", "sel_b": "pending"})  # checkout
-    assert payment_statuses(my_order(market, placed["buyer"], order_id)) == ("paid", {"sel_a": "paid", "sel_b": "paid"})
+    paid = market.order_of_buyer(placed["buyer"], order_id)
+    assert payment_statuses(paid) == ("paid", {"sel_a": "paid", "sel_b": "paid"})
 
-    status, part = act(market, "sel_a", order_id, "cancel", {"reason": "out of stock"})
+    status, part = market.act("sel_a", order_id, "cancel", {"reason": "out of stock"})
     market.events()
 
     assert (status, part["payment_status"]) == (200, "refunded")
-    view = my_order(market, placed["buyer"], order_id)
+    view = market.order_of_buyer(placed["buyer"], order_id)
     assert (view["status"], view["amount_refunded"]["amount"]) == ("paid", 2_000)
     assert payment_statuses(view) == ("partially_refunded", {"sel_a": "refunded", "sel_b": "paid"})
     assert status_changes(order_id) == [("paid", "partially_refunded")]
@@ -51,15 +50,15 @@ def test_a_partial_return_leaves_the_part_partially_refunded(market: Marketplace
                                                              paid_order: Callable[..., dict[str, Any]]) -> None:
     placed = paid_order(("sel_a",), price=2_500, quantity=3)
     order_id = placed["order"]["order_id"]
-    deliver_order(market, "sel_a", order_id)
+    market.deliver_order("sel_a", order_id)
     call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
          {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "too small"}, headers=placed["buyer"])
 
-    assert act(market, "sel_a", order_id, "returns/approve", {"restock": True})[0] == 200
+    assert market.act("sel_a", order_id, "returns/approve", {"restock": True})[0] == 200
     market.events()
 
     assert market.order_of_seller("sel_a", order_id)["payment_status"] == "partially_refunded"
-    assert payment_statuses(my_order(market, placed["buyer"], order_id)) == (
+    assert payment_statuses(market.order_of_buyer(placed["buyer"], order_id)) == (
         "partially_refunded", {"sel_a": "partially_refunded"})
 
 
@@ -81,18 +80,18 @@ def test_every_part_cancelled_or_returned_after_payment_makes_it_refunded(
         market: Marketplace, paid_order: Callable[..., dict[str, Any]]) -> None:
     placed = paid_order(("sel_a", "sel_b"), price=1_000, quantity=2)
     order_id = placed["order"]["order_id"]
-    act(market, "sel_a", order_id, "cancel", {"reason": "damaged"})
-    deliver_order(market, "sel_b", order_id)
+    market.act("sel_a", order_id, "cancel", {"reason": "damaged"})
+    market.deliver_order("sel_b", order_id)
     line = market.order_of_seller("sel_b", order_id)["lines"][0]["line"]
     status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
                            {"seller_id": "sel_b", "lines": [{"line": line, "quantity": 2}], "reason": "wrong colour"},
                            headers=placed["buyer"])
     assert status == 200, body
 
-    assert act(market, "sel_b", order_id, "returns/approve", {"restock": True})[0] == 200
+    assert market.act("sel_b", order_id, "returns/approve", {"restock": True})[0] == 200
     market.events()
 
-    view = my_order(market, placed["buyer"], order_id)
+    view = market.order_of_buyer(placed["buyer"], order_id)
     assert payment_statuses(view) == ("refunded", {"sel_a": "refunded", "sel_b": "refunded"})
     assert {p["seller_id"]: p["status"] for p in view["sellers"]} == {"sel_a": "cancelled", "sel_b": "refunded"}
     assert status_changes(order_id) == [("paid", "partially_refunded"), ("partially_refunded", "refunded")]
@@ -106,7 +105,7 @@ def test_an_order_cancelled_before_payment_says_cancelled(market: Marketplace) -
     status, placed, _ = market.checkout(buyer)
     assert status == 201, placed
     order_id = placed["order"]["order_id"]
-    assert payment_statuses(my_order(market, buyer, order_id)) == ("pending", {"sel_a": "pending"})
+    assert payment_statuses(market.order_of_buyer(buyer, order_id)) == ("pending", {"sel_a": "pending"})
 
     status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/cancel", {}, headers=buyer)
 
@@ -129,14 +128,14 @@ def test_retried_refund_and_payment_events_change_nothing(market: Marketplace,
     call(market.api, "POST", f"/v1/me/orders/{order_id}/cancel", {}, headers=placed["buyer"])
     market.events()
 
-    for refund in Refund.query(user_key(my_user(placed["buyer"])), Refund.SK.startswith(f"REFUND#{order_id}#")):
+    for refund in Refund.query(user_key(user_of(placed["buyer"])), Refund.SK.startswith(f"REFUND#{order_id}#")):
         on_refund_requested(Delivered(RefundRequested(
             user_id=refund.user_id, order_id=order_id, seller_id=refund.seller_id, refund_id=refund.refund_id,
             amount=int(refund.amount), currency=refund.currency), event_id="evt_again", occurred_at=""))
     assert market.stripe_event("payment_intent.succeeded", market.payment_intent(placed["payment_intent_id"]))[0] == 200
     market.events()
 
-    view = my_order(market, placed["buyer"], order_id)
+    view = market.order_of_buyer(placed["buyer"], order_id)
     assert (view["payment_status"], view["amount_refunded"]["amount"]) == ("refunded", 3_000)
     assert status_changes(order_id) == [("paid", "refunded")]
     assert stripe_refunds(placed["payment_intent_id"]) == [1_500, 1_500]
@@ -150,15 +149,15 @@ def test_a_refund_racing_another_parts_refund_still_ends_refunded(
 
     placed = paid_order(("sel_a", "sel_b"), price=1_000, quantity=1)
     order_id = placed["order"]["order_id"]
-    before = lifecycle.get_order(my_user(placed["buyer"]), order_id)
-    assert act(market, "sel_b", order_id, "cancel", {"reason": "first"})[0] == 200
+    before = lifecycle.get_order(user_of(placed["buyer"]), order_id)
+    assert market.act("sel_b", order_id, "cancel", {"reason": "first"})[0] == 200
     reads = iter([before])
     real_get_order = lifecycle.get_order
     monkeypatch.setattr(lifecycle, "get_order", lambda *args: next(reads, None) or real_get_order(*args))
 
-    assert act(market, "sel_a", order_id, "cancel", {"reason": "second"})[0] == 200
+    assert market.act("sel_a", order_id, "cancel", {"reason": "second"})[0] == 200
 
-    view = my_order(market, placed["buyer"], order_id)
+    view = market.order_of_buyer(placed["buyer"], order_id)
     assert (view["payment_status"], view["amount_refunded"]["amount"]) == ("refunded", 2_000)
 
 
@@ -169,13 +168,13 @@ def test_an_order_stored_before_payment_statuses_existed_derives_its_status(
 
     placed = paid_order(("sel_a", "sel_b"), price=1_000, quantity=1)
     order_id = placed["order"]["order_id"]
-    act(market, "sel_a", order_id, "cancel", {"reason": "damaged"})
-    order = Order.get(user_key(my_user(placed["buyer"])), order_sk(order_id))
+    market.act("sel_a", order_id, "cancel", {"reason": "damaged"})
+    order = Order.get(user_key(user_of(placed["buyer"])), order_sk(order_id))
     order.update(actions=[Order.payment_status.remove()])
 
-    assert my_order(market, placed["buyer"], order_id)["payment_status"] == "partially_refunded"
-    assert act(market, "sel_b", order_id, "cancel", {"reason": "damaged"})[0] == 200
-    assert my_order(market, placed["buyer"], order_id)["payment_status"] == "refunded"
+    assert market.order_of_buyer(placed["buyer"], order_id)["payment_status"] == "partially_refunded"
+    assert market.act("sel_b", order_id, "cancel", {"reason": "damaged"})[0] == 200
+    assert market.order_of_buyer(placed["buyer"], order_id)["payment_status"] == "refunded"
 
 
 def test_the_openapi_document_lists_the_payment_statuses(api: Any) -> None:

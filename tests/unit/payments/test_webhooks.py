@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from chalicelib.payments import webhooks
-from tests.unit.payments.conftest import CONNECT, CONNECT_SECRET, PLATFORM, PLATFORM_SECRET, deliver, post, signed
+from tests.support.faults import LambdaKilled
+from tests.support.http import call
+from tests.support.stripe import CONNECT, CONNECT_SECRET, PLATFORM, PLATFORM_SECRET, deliver, post, signed
 
 handled: list[dict[str, Any]] = []
 
@@ -108,8 +110,6 @@ def test_unsigned_or_forged_deliveries_are_refused_and_change_nothing(api: Any, 
 
 
 def test_both_endpoints_are_documented_without_authentication(api: Any) -> None:
-    from tests.unit.conftest import call
-
     _, document, _ = call(api, "GET", "/openapi.json")
 
     for path in (PLATFORM, CONNECT):
@@ -196,8 +196,6 @@ def refuse(event: dict[str, Any]) -> str:
 
 def killed_once(event: dict[str, Any]) -> None:
     """A handler whose first Lambda times out mid-work (nothing raised that code could catch)."""
-    from tests.unit.conftest import LambdaKilled
-
     handled.append(event)
     if len(handled) == 1:
         raise LambdaKilled("Task timed out after 30.00 seconds")
@@ -206,7 +204,6 @@ def killed_once(event: dict[str, Any]) -> None:
 def test_a_delivery_killed_mid_handler_is_redone_after_its_lease_not_skipped(
         api: Any, monkeypatch: pytest.MonkeyPatch, clock: Any) -> None:
     from chalicelib.core import once
-    from tests.unit.conftest import LambdaKilled
 
     monkeypatch.setitem(webhooks.ENDPOINTS["connect"].handlers, "test.killed", _handler(killed_once))
     event = _event("test.killed")

@@ -4,7 +4,7 @@ from typing import Any
 
 from openapi_spec_validator import validate
 
-from tests.unit.conftest import call
+from tests.support.http import call
 
 
 def test_health_answers_ok(api: Any) -> None:

@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.retention import service
-from tests.unit.conftest import sent_mails
+from tests.support.mail import sent_mails
 
 
 def _message(**overrides: object) -> dict:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from chalicelib.retention import mailer, service
-from tests.unit.accounts.conftest import Buyer, queued_mails
-from tests.unit.conftest import call, sent_mails
+from tests.support.builders import Buyer
+from tests.support.http import call
+from tests.support.mail import queued_mails, sent_mails
 
 
 def _prefer(api: Any, buyer: Buyer, language: str) -> None:
@@ -21,7 +22,7 @@ def _magic_link_mail(api: Any, aws: dict[str, str], email: str) -> dict[str, Any
     """Ask for a sign-in link, let the retention worker send it, return the mail as sent."""
     before = len(sent_mails())
     assert call(api, "POST", "/v1/auth/magic-link", {"email": email})[0] == 202
-    [queued] = queued_mails(aws, "magic_link")
+    [queued] = queued_mails("magic_link")
     assert service.deliver(queued) is True
     [mail] = [m for m in sent_mails()[before:] if m["to"] == [email]]
     return mail

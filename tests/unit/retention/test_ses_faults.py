@@ -6,7 +6,9 @@ from __future__ import annotations
 from chalicelib.core.mail import EmailMessage, enqueue_email
 from chalicelib.core.sqs import BatchPartiallyFailed
 from chalicelib.retention.workers import send_retention_emails
-from tests.unit.conftest import AwsFaults, poll, sent_mails
+from tests.support.faults import AwsFaults
+from tests.support.mail import sent_mails
+from tests.support.queues import poll
 
 THROTTLED = AwsFaults.query_error("Throttling", message="Maximum sending rate exceeded.")
 

@@ -9,15 +9,16 @@ from urllib.parse import urlsplit
 import pytest
 
 from chalicelib.retention import service
-from tests.unit.accounts.conftest import Buyer, link_token, queued_mails
-from tests.unit.conftest import call, sent_mails
+from tests.support.builders import Buyer
+from tests.support.http import call
+from tests.support.mail import link_token, queued_mails, sent_mails
 
 ONE_CLICK = re.compile(r"^<http://127\.0\.0\.1:8000/v1/consents/unsubscribe\?token=([\w.-]+)>$")
 
 
 def _send_queued(aws: dict[str, str], template: str) -> dict[str, Any]:
     """Let the retention worker send the queued mail of ``template``; the mail as sent."""
-    [queued] = queued_mails(aws, template)
+    [queued] = queued_mails(template)
     assert service.deliver(queued) is True
     return sent_mails()[-1]
 

@@ -7,22 +7,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib.core.auth import issue_access_token
 from chalicelib.sellers.service import selling_seller_ids
-from tests.unit.conftest import call
-from tests.unit.payments.conftest import deliver
-from tests.unit.sellers.conftest import (
-    APPLICATION,
-    account_updated,
-    api_key,
-    apply,
-    bearer,
-    operator,
-    outbox,
-    own,
-    seller_headers,
-    set_mode,
-)
+from tests.support.auth import bearer, buyer_headers, operator_headers
+from tests.support.builders import APPLICATION, api_key, apply, own, set_mode, signed_up_headers
+from tests.support.events import outbox
+from tests.support.http import call
+from tests.support.stripe import account_updated, deliver
 
 ADMIN_ROUTES = [
     ("GET", "/v1/admin/sellers", None),
@@ -45,18 +35,18 @@ def _selling(api: Any, email: str = "shop@nordwind.example") -> tuple[dict[str, 
     seller = body["seller"]
     deliver(api, account_updated(seller["payments"]["stripe_account_id"], seller_id=seller["seller_id"],
                                  created=int(time.time())))
-    return seller_headers(body), seller["seller_id"]
+    return signed_up_headers(body), seller["seller_id"]
 
 
 @pytest.mark.parametrize("caller", ["seller", "api_key", "buyer"])
 def test_only_operators_reach_admin_routes(api: Any, caller: str) -> None:
     signed_up = apply(api)
     headers = {
-        "seller": seller_headers(signed_up),
+        "seller": signed_up_headers(signed_up),
         "api_key": bearer(api_key(api, signed_up)["secret"]),
-        "buyer": bearer(issue_access_token(user_id="usr_buyer", roles={"buyer"})[0]),
+        "buyer": buyer_headers("usr_buyer"),
     }[caller]
-    status_before = own(api, seller_headers(signed_up))["status"]
+    status_before = own(api, signed_up_headers(signed_up))["status"]
 
     answers = {}
     for method, path, body in ADMIN_ROUTES:
@@ -65,7 +55,7 @@ def test_only_operators_reach_admin_routes(api: Any, caller: str) -> None:
         answers[f"{method} {path}"] = (status, answer["error"]["code"])
 
     assert answers == {f"{method} {path}": (403, "operator_required") for method, path, _ in ADMIN_ROUTES}
-    assert own(api, seller_headers(signed_up))["status"] == status_before
+    assert own(api, signed_up_headers(signed_up))["status"] == status_before
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES)
@@ -78,9 +68,9 @@ def test_admin_routes_need_a_signed_in_operator(api: Any, method: str, path: str
 def test_operators_page_through_pending_sellers_oldest_first(api: Any) -> None:
     ids = [apply(api, email=f"shop{i}@example.com")["seller"]["seller_id"] for i in range(3)]
 
-    status, first, _ = call(api, "GET", "/v1/admin/sellers?status=pending&limit=2", headers=operator())
+    status, first, _ = call(api, "GET", "/v1/admin/sellers?status=pending&limit=2", headers=operator_headers())
     _, second, _ = call(api, "GET", f"/v1/admin/sellers?status=pending&limit=2&cursor={first['next_cursor']}",
-                        headers=operator())
+                        headers=operator_headers())
 
     assert status == 200
     assert [s["seller_id"] for s in first["items"] + second["items"]] == ids
@@ -91,16 +81,16 @@ def test_operators_page_through_pending_sellers_oldest_first(api: Any) -> None:
 def test_a_cursor_of_one_status_does_not_page_another(api: Any) -> None:
     for i in range(2):
         apply(api, email=f"shop{i}@example.com")
-    _, first, _ = call(api, "GET", "/v1/admin/sellers?status=pending&limit=1", headers=operator())
+    _, first, _ = call(api, "GET", "/v1/admin/sellers?status=pending&limit=1", headers=operator_headers())
 
     status, body, _ = call(api, "GET", f"/v1/admin/sellers?status=approved&cursor={first['next_cursor']}",
-                           headers=operator())
+                           headers=operator_headers())
 
     assert (status, body["error"]["code"]) == (400, "invalid_cursor")
 
 
 def test_an_unknown_status_is_refused(api: Any) -> None:
-    status, body, _ = call(api, "GET", "/v1/admin/sellers?status=everyone", headers=operator())
+    status, body, _ = call(api, "GET", "/v1/admin/sellers?status=everyone", headers=operator_headers())
 
     assert (status, body["error"]["details"][0]["field"]) == (422, "query.status")
 
@@ -108,19 +98,19 @@ def test_an_unknown_status_is_refused(api: Any) -> None:
 def test_approving_a_pending_seller_lets_it_sell_once_charges_are_enabled(api: Any) -> None:
     # given invitation-only, so Stripe's onboarding alone does not approve
     set_mode(api, "invite_only")
-    _, invite, _ = call(api, "POST", "/v1/admin/seller-invites", {}, headers=operator())
+    _, invite, _ = call(api, "POST", "/v1/admin/seller-invites", {}, headers=operator_headers())
     body = apply(api, invite_code=invite["code"])
     seller_id = body["seller"]["seller_id"]
 
     # when
-    status, approved, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/approve", headers=operator())
+    status, approved, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/approve", headers=operator_headers())
 
     # then approved, but no charges yet
     assert status == 200
     assert (approved["status"], approved["can_sell"]) == ("approved", False)
     deliver(api, account_updated(body["seller"]["payments"]["stripe_account_id"], seller_id=seller_id,
                                  created=int(time.time())))
-    assert own(api, seller_headers(body))["can_sell"] is True
+    assert own(api, signed_up_headers(body))["can_sell"] is True
     [event] = outbox("seller.approved")
     assert (event["by"], event["previous_status"]) == ("usr_operator", "pending")
 
@@ -132,7 +122,7 @@ def test_suspension_stops_selling_keeps_everything_and_reinstating_restores_it(a
 
     # when suspended
     status, suspended, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/suspend",
-                                {"reason": "Counterfeit goods reported"}, headers=operator())
+                                {"reason": "Counterfeit goods reported"}, headers=operator_headers())
 
     # then
     assert status == 200
@@ -141,11 +131,11 @@ def test_suspension_stops_selling_keeps_everything_and_reinstating_restores_it(a
     seen_by_seller = own(api, headers)
     assert (seen_by_seller["status_reason"], seen_by_seller["description"]) == ("Counterfeit goods reported",
                                                                                  "Outdoor gear")
-    _, listed, _ = call(api, "GET", "/v1/admin/sellers?status=suspended", headers=operator())
+    _, listed, _ = call(api, "GET", "/v1/admin/sellers?status=suspended", headers=operator_headers())
     assert [s["seller_id"] for s in listed["items"]] == [seller_id]
 
     # when reinstated
-    status, reinstated, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/reinstate", headers=operator())
+    status, reinstated, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/reinstate", headers=operator_headers())
 
     # then
     assert status == 200
@@ -159,7 +149,7 @@ def test_suspension_stops_selling_keeps_everything_and_reinstating_restores_it(a
 def test_asking_for_the_status_a_seller_has_changes_nothing(api: Any, action: str, body: Any) -> None:
     _, seller_id = _selling(api)
 
-    status, seller, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", body, headers=operator())
+    status, seller, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", body, headers=operator_headers())
 
     assert (status, seller["status"]) == (200, "approved")
     assert len(outbox("seller.approved")) == 1
@@ -176,10 +166,10 @@ def test_asking_for_the_status_a_seller_has_changes_nothing(api: Any, action: st
 def test_impossible_transitions_are_a_409(api: Any, setup: str, action: str, status_before: str) -> None:
     seller_id = apply(api)["seller"]["seller_id"]
     if setup != "pending":
-        call(api, "POST", f"/v1/admin/sellers/{seller_id}/{setup}", {"reason": "Checks"}, headers=operator())
+        call(api, "POST", f"/v1/admin/sellers/{seller_id}/{setup}", {"reason": "Checks"}, headers=operator_headers())
 
     status, body, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", {"reason": "Again"},
-                           headers=operator())
+                           headers=operator_headers())
 
     assert (status, body["error"]["code"], body["error"]["details"]) == (409, "invalid_status_transition",
                                                                           {"status": status_before})
@@ -192,15 +182,15 @@ def test_a_rejected_seller_sees_the_status_and_reason(api: Any) -> None:
 
     # when
     status, rejected, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/reject",
-                               {"reason": "We could not verify your business address."}, headers=operator())
+                               {"reason": "We could not verify your business address."}, headers=operator_headers())
 
     # then
     assert status == 200
-    seen = own(api, seller_headers(body))
+    seen = own(api, signed_up_headers(body))
     assert (seen["status"], seen["status_reason"], seen["can_sell"]) == (
         "rejected", "We could not verify your business address.", False)
     assert rejected == seen
-    _, listed, _ = call(api, "GET", "/v1/admin/sellers?status=rejected", headers=operator())
+    _, listed, _ = call(api, "GET", "/v1/admin/sellers?status=rejected", headers=operator_headers())
     assert [s["seller_id"] for s in listed["items"]] == [seller_id]
     [event] = outbox("seller.rejected")
     assert (event["by"], event["previous_status"], event["reason"]) == (
@@ -212,12 +202,12 @@ def test_stripe_onboarding_does_not_approve_a_rejected_or_suspended_applicant(ap
                                                                              status: str) -> None:
     body = apply(api)
     seller_id = body["seller"]["seller_id"]
-    call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", {"reason": "Checks"}, headers=operator())
+    call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", {"reason": "Checks"}, headers=operator_headers())
 
     deliver(api, account_updated(body["seller"]["payments"]["stripe_account_id"], seller_id=seller_id,
                                  created=int(time.time())))
 
-    seen = own(api, seller_headers(body))
+    seen = own(api, signed_up_headers(body))
     assert (seen["status"], seen["can_sell"]) == (status, False)
 
 
@@ -225,7 +215,7 @@ def test_stripe_onboarding_does_not_approve_a_rejected_or_suspended_applicant(ap
 def test_rejecting_or_suspending_needs_a_reason(api: Any, action: str) -> None:
     seller_id = apply(api)["seller"]["seller_id"]
 
-    status, body, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", {}, headers=operator())
+    status, body, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/{action}", {}, headers=operator_headers())
 
     assert (status, body["error"]["details"][0]["field"]) == (422, "body.reason")
 
@@ -236,7 +226,7 @@ def test_unknown_sellers_are_a_404(api: Any, seller_id: str, action: str) -> Non
     method = "POST" if action else "GET"
 
     status, body, _ = call(api, method, f"/v1/admin/sellers/{seller_id}{action}",
-                           {"reason": "x"} if action == "/reject" else None, headers=operator())
+                           {"reason": "x"} if action == "/reject" else None, headers=operator_headers())
 
     assert (status, body["error"]["code"]) == (404, "seller_not_found")
 
@@ -244,18 +234,19 @@ def test_unknown_sellers_are_a_404(api: Any, seller_id: str, action: str) -> Non
 # --- settings and invites ----------------------------------------------------------------------
 
 def test_the_marketplace_is_open_until_an_operator_says_otherwise(api: Any) -> None:
-    status, body, _ = call(api, "GET", "/v1/admin/settings", headers=operator())
+    status, body, _ = call(api, "GET", "/v1/admin/settings", headers=operator_headers())
 
     assert status == 200
     assert body == {"seller_access": "open", "buyer_access": "open", "updated_at": None, "updated_by": None}
 
 
 def test_operators_change_who_may_join(api: Any) -> None:
-    status, saved, _ = call(api, "PUT", "/v1/admin/settings",
-                            {"seller_access": "invite_only", "buyer_access": "members_only"}, headers=operator())
+    status, saved, _ = call(api, "PUT", "/v1/admin/settings", {"seller_access": "invite_only",
+                                                                "buyer_access": "members_only"},
+                            headers=operator_headers())
 
     assert status == 200
-    _, body, _ = call(api, "GET", "/v1/admin/settings", headers=operator())
+    _, body, _ = call(api, "GET", "/v1/admin/settings", headers=operator_headers())
     assert body == saved
     assert (body["seller_access"], body["buyer_access"], body["updated_by"]) == ("invite_only", "members_only",
                                                                                  "usr_operator")
@@ -266,13 +257,13 @@ def test_operators_change_who_may_join(api: Any) -> None:
     {"seller_access": "open"},
 ])
 def test_invalid_settings_are_refused(api: Any, body: dict[str, str]) -> None:
-    status, answer, _ = call(api, "PUT", "/v1/admin/settings", body, headers=operator())
+    status, answer, _ = call(api, "PUT", "/v1/admin/settings", body, headers=operator_headers())
 
     assert (status, answer["error"]["code"]) == (422, "validation_failed")
 
 
 def test_an_invite_is_a_secret_shown_once_that_expires(api: Any) -> None:
-    status, body, _ = call(api, "POST", "/v1/admin/seller-invites", {"expires_in_days": 3}, headers=operator())
+    status, body, _ = call(api, "POST", "/v1/admin/seller-invites", {"expires_in_days": 3}, headers=operator_headers())
 
     assert status == 201
     assert body["code"].startswith("agora_inv_")
@@ -281,13 +272,13 @@ def test_an_invite_is_a_secret_shown_once_that_expires(api: Any) -> None:
 
 
 def _issue(api: Any, note: str) -> dict[str, Any]:
-    status, body, _ = call(api, "POST", "/v1/admin/seller-invites", {"note": note}, headers=operator())
+    status, body, _ = call(api, "POST", "/v1/admin/seller-invites", {"note": note}, headers=operator_headers())
     assert status == 201, body
     return body
 
 
 def _invites(api: Any, query: str = "") -> dict[str, Any]:
-    status, body, _ = call(api, "GET", f"/v1/admin/seller-invites{query}", headers=operator())
+    status, body, _ = call(api, "GET", f"/v1/admin/seller-invites{query}", headers=operator_headers())
     assert status == 200, body
     return body
 
@@ -298,7 +289,7 @@ def test_operators_list_invites_newest_first_with_what_became_of_each(api: Any) 
     used, revoked, unused = (_issue(api, note) for note in ("for Nordwind", "for Südwind", "for Ostwind"))
     seller_id = apply(api, invite_code=used["code"])["seller"]["seller_id"]
     status, revocation, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{revoked['invite_id']}",
-                                 headers=operator())
+                                 headers=operator_headers())
     assert (status, revocation["state"]) == (200, "revoked")
 
     # when
@@ -328,7 +319,7 @@ def test_invites_page_with_a_cursor(api: Any) -> None:
 def test_a_revoked_code_no_longer_admits_a_seller(api: Any) -> None:
     set_mode(api, "invite_only")
     invite = _issue(api, "for Nordwind")
-    call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator())
+    call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator_headers())
 
     status, body, _ = call(api, "POST", "/v1/sellers", {**APPLICATION, "invite_code": invite["code"]})
 
@@ -338,9 +329,10 @@ def test_a_revoked_code_no_longer_admits_a_seller(api: Any) -> None:
 
 def test_revoking_twice_changes_nothing(api: Any) -> None:
     invite = _issue(api, "for Nordwind")
-    _, first, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator())
+    _, first, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator_headers())
 
-    status, second, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator())
+    status, second, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}",
+                             headers=operator_headers())
 
     assert (status, second) == (200, first)
 
@@ -350,13 +342,13 @@ def test_a_used_code_cannot_be_revoked(api: Any) -> None:
     invite = _issue(api, "for Nordwind")
     seller_id = apply(api, invite_code=invite["code"])["seller"]["seller_id"]
 
-    status, body, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator())
+    status, body, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite['invite_id']}", headers=operator_headers())
 
     assert (status, body["error"]["code"], body["error"]["details"]) == (409, "invite_used", {"seller_id": seller_id})
 
 
 @pytest.mark.parametrize("invite_id", ["inv_01JD000000000000000000000Z", "garbage"])
 def test_revoking_an_unknown_invite_is_a_404(api: Any, invite_id: str) -> None:
-    status, body, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite_id}", headers=operator())
+    status, body, _ = call(api, "DELETE", f"/v1/admin/seller-invites/{invite_id}", headers=operator_headers())
 
     assert (status, body["error"]["code"]) == (404, "invite_not_found")

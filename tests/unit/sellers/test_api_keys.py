@@ -11,8 +11,9 @@ from chalicelib.core.auth import authenticate, authorize
 from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.core.keys import api_key_key
 from chalicelib.sellers.models import ApiKey
-from tests.unit.conftest import call
-from tests.unit.sellers.conftest import api_key, apply, approve, bearer, operator, own, seller_headers
+from tests.support.auth import bearer, operator_headers
+from tests.support.builders import api_key, apply, approve, own, signed_up_headers
+from tests.support.http import call
 
 
 def _stored(key_id: str) -> ApiKey:
@@ -50,7 +51,7 @@ def test_listing_shows_keys_without_their_secrets(api: Any) -> None:
     signed_up = apply(api)
     first, second = api_key(api, signed_up), api_key(api, signed_up, scopes=("orders:read",))
 
-    status, body, _ = call(api, "GET", "/v1/seller/api-keys", headers=seller_headers(signed_up))
+    status, body, _ = call(api, "GET", "/v1/seller/api-keys", headers=signed_up_headers(signed_up))
 
     assert status == 200
     assert [k["key_id"] for k in body["items"]] == [first["key_id"], second["key_id"]]
@@ -72,14 +73,14 @@ def test_a_revoked_key_stops_at_once(api: Any) -> None:
     signed_up = apply(api)
     key = api_key(api, signed_up)
 
-    status, _, _ = call(api, "DELETE", f"/v1/seller/api-keys/{key['key_id']}", headers=seller_headers(signed_up))
+    status, _, _ = call(api, "DELETE", f"/v1/seller/api-keys/{key['key_id']}", headers=signed_up_headers(signed_up))
 
     assert status == 204
     status, body, _ = call(api, "GET", "/v1/seller", headers=bearer(key["secret"]))
     assert (status, body["error"]["code"]) == (401, "invalid_api_key")
-    _, listed, _ = call(api, "GET", "/v1/seller/api-keys", headers=seller_headers(signed_up))
+    _, listed, _ = call(api, "GET", "/v1/seller/api-keys", headers=signed_up_headers(signed_up))
     assert listed["items"] == []
-    status, _, _ = call(api, "DELETE", f"/v1/seller/api-keys/{key['key_id']}", headers=seller_headers(signed_up))
+    status, _, _ = call(api, "DELETE", f"/v1/seller/api-keys/{key['key_id']}", headers=signed_up_headers(signed_up))
     assert status == 404
 
 
@@ -104,11 +105,11 @@ def test_a_suspended_sellers_keys_are_paused_until_it_is_reinstated(api: Any) ->
     signed_up = apply(api)
     key, seller_id = bearer(api_key(api, signed_up)["secret"]), signed_up["seller"]["seller_id"]
 
-    call(api, "POST", f"/v1/admin/sellers/{seller_id}/suspend", {"reason": "Checks"}, headers=operator())
+    call(api, "POST", f"/v1/admin/sellers/{seller_id}/suspend", {"reason": "Checks"}, headers=operator_headers())
     status, body, _ = call(api, "GET", "/v1/seller", headers=key)
     assert (status, body["error"]["code"]) == (403, "seller_suspended")
 
-    call(api, "POST", f"/v1/admin/sellers/{seller_id}/reinstate", headers=operator())
+    call(api, "POST", f"/v1/admin/sellers/{seller_id}/reinstate", headers=operator_headers())
     assert own(api, key)["seller_id"] == seller_id
 
 
@@ -143,7 +144,7 @@ def test_invalid_key_requests_are_refused(api: Any, body: dict[str, Any], field:
     signed_up = apply(api)
     approve(api, signed_up)
 
-    status, answer, _ = call(api, "POST", "/v1/seller/api-keys", body, headers=seller_headers(signed_up))
+    status, answer, _ = call(api, "POST", "/v1/seller/api-keys", body, headers=signed_up_headers(signed_up))
 
     assert (status, answer["error"]["code"]) == (422, "validation_failed")
     assert answer["error"]["details"][0]["field"] == field
@@ -162,5 +163,5 @@ def test_an_api_key_cannot_manage_keys_or_onboarding(api: Any, method: str, path
     status, answer, _ = call(api, method, path.format(key_id=key["key_id"]), body, headers=bearer(key["secret"]))
 
     assert (status, answer["error"]["code"]) == (403, "user_required")
-    _, listed, _ = call(api, "GET", "/v1/seller/api-keys", headers=seller_headers(signed_up))
+    _, listed, _ = call(api, "GET", "/v1/seller/api-keys", headers=signed_up_headers(signed_up))
     assert [k["key_id"] for k in listed["items"]] == [key["key_id"]]

@@ -9,8 +9,12 @@ import pytest
 
 from chalicelib.core.auth import authenticate
 from chalicelib.core.peppers import hash_secret
-from tests.unit.conftest import call, forget_pacing, mailed_token
-from tests.unit.sellers.conftest import APPLICATION, apply, operator, outbox, set_mode, stripe_client
+from tests.support.auth import operator_headers
+from tests.support.builders import APPLICATION, apply, register, set_mode
+from tests.support.events import outbox
+from tests.support.http import call
+from tests.support.mail import forget_pacing, mailed_token
+from tests.support.stripe import stripe_client
 
 
 def test_an_application_creates_a_pending_seller_with_a_stripe_account_and_signs_the_owner_in(
@@ -62,7 +66,7 @@ def test_an_application_creates_nothing_until_its_mailed_link_is_used(api: Any) 
 
     assert status == 202 and "Check your mail" in body["message"]
     assert outbox("seller.applied") == [] and outbox("account.created") == []
-    _, page, _ = call(api, "GET", "/v1/admin/sellers?status=pending", headers=operator())
+    _, page, _ = call(api, "GET", "/v1/admin/sellers?status=pending", headers=operator_headers())
     assert page["items"] == []
     login = call(api, "POST", "/v1/auth/login", {"email": APPLICATION["email"], "password": APPLICATION["password"]})
     assert login[0] == 401
@@ -76,7 +80,7 @@ def test_an_application_link_works_once(api: Any) -> None:
     status, body, _ = call(api, "POST", "/v1/sellers/confirm", {"token": token})
 
     assert (status, body["error"]["code"]) == (401, "invalid_magic_link")
-    _, page, _ = call(api, "GET", "/v1/admin/sellers?status=pending", headers=operator())
+    _, page, _ = call(api, "GET", "/v1/admin/sellers?status=pending", headers=operator_headers())
     assert len(page["items"]) == 1
 
 
@@ -91,13 +95,11 @@ def test_applying_again_answers_as_for_any_address_and_confirming_creates_no_sec
     assert again[:2] == fresh[:2]
     status, body, _ = call(api, "POST", "/v1/sellers/confirm", {"token": mailed_token("shop@nordwind.example")})
     assert (status, body["error"]["code"]) == (409, "already_seller")
-    _, page, _ = call(api, "GET", "/v1/admin/sellers?status=pending", headers=operator())
+    _, page, _ = call(api, "GET", "/v1/admin/sellers?status=pending", headers=operator_headers())
     assert len(page["items"]) == 1
 
 
 def test_a_buyer_who_applies_runs_the_seller_with_their_own_account_and_password(api: Any) -> None:
-    from tests.unit.accounts.conftest import register
-
     buyer = register(api, email="shop@nordwind.example", name="Nina Nord", password="buyer-own-Secret-77")
 
     signed_up = apply(api)
@@ -116,7 +118,7 @@ def test_a_buyer_whose_account_starts_another_seller_meanwhile_is_told_it_alread
         api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib.accounts.models import User
     from chalicelib.sellers import service
-    from tests.unit.accounts.conftest import register
+    from tests.support.builders import register
 
     # given a buyer's application, and the account becoming another seller's owner between
     # the confirmation's read of the account and its write
@@ -212,7 +214,8 @@ def test_without_stripe_the_application_is_kept_and_the_onboarding_link_creates_
 # --- invite-only marketplace -----------------------------------------------------------------
 
 def _invite(api: Any) -> str:
-    status, body, _ = call(api, "POST", "/v1/admin/seller-invites", {"note": "for Nordwind"}, headers=operator())
+    status, body, _ = call(api, "POST", "/v1/admin/seller-invites", {"note": "for Nordwind"},
+                           headers=operator_headers())
     assert status == 201, body
     return body["code"]
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from chalicelib.core.auth import API_KEY_SCOPES
-from tests.unit.conftest import call
-from tests.unit.sellers.conftest import api_key, apply, bearer, own, seller_headers
+from tests.support.auth import bearer
+from tests.support.builders import api_key, apply, own, signed_up_headers
+from tests.support.http import call
 
 MISSING_KEY = "key_01JD000000000000000000000Z"
 ALL_SCOPES = tuple(sorted(API_KEY_SCOPES))
@@ -23,7 +24,7 @@ def tenants(api: Any) -> dict[str, Any]:
     return {
         "a": a, "b": b,
         "a_key": api_key(api, a, scopes=ALL_SCOPES), "b_key": api_key(api, b),
-        "credentials": {"token": seller_headers(a), "api_key": bearer(api_key(api, a, scopes=ALL_SCOPES)["secret"])},
+        "credentials": {"token": signed_up_headers(a), "api_key": bearer(api_key(api, a, scopes=ALL_SCOPES)["secret"])},
     }
 
 
@@ -66,7 +67,7 @@ def test_a_body_cannot_choose_the_seller(api: Any, tenants: dict[str, Any], cred
                            headers=tenants["credentials"][credential])
 
     assert (status, body["error"]["code"]) == refusal
-    assert own(api, seller_headers(tenants["b"]))["display_name"] == "Bohne"
+    assert own(api, signed_up_headers(tenants["b"]))["display_name"] == "Bohne"
 
 
 def test_a_seller_lists_only_its_own_keys(api: Any, tenants: dict[str, Any]) -> None:
@@ -93,6 +94,6 @@ def test_a_listing_cursor_of_a_does_not_page_bs_keys(api: Any, tenants: dict[str
     _, first, _ = call(api, "GET", "/v1/seller/api-keys?limit=1", headers=a_headers)
 
     status, body, _ = call(api, "GET", f"/v1/seller/api-keys?cursor={first['next_cursor']}",
-                           headers=seller_headers(tenants["b"]))
+                           headers=signed_up_headers(tenants["b"]))
 
     assert (status, body["error"]["code"]) == (400, "invalid_cursor")

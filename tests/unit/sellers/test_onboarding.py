@@ -9,23 +9,16 @@ import pytest
 import requests
 
 from chalicelib.sellers.service import selling_seller_ids
-from tests.unit.conftest import call
-from tests.unit.payments.conftest import deliver
-from tests.unit.sellers.conftest import (
-    account_updated,
-    apply,
-    onboard,
-    operator,
-    outbox,
-    own,
-    seller_headers,
-    set_mode,
-)
+from tests.support.auth import operator_headers
+from tests.support.builders import apply, own, set_mode, signed_up_headers
+from tests.support.events import outbox
+from tests.support.http import call
+from tests.support.stripe import account_updated, deliver, onboard
 
 
 def _applied(api: Any) -> tuple[dict[str, str], str, str]:
     body = apply(api)
-    return seller_headers(body), body["seller"]["seller_id"], body["seller"]["payments"]["stripe_account_id"]
+    return signed_up_headers(body), body["seller"]["seller_id"], body["seller"]["payments"]["stripe_account_id"]
 
 
 def test_the_onboarding_link_leads_through_stripe_back_to_the_marketplace(api: Any, fake_stripe: str) -> None:
@@ -82,16 +75,16 @@ def test_partial_onboarding_records_what_stripe_still_needs(api: Any, fake_strip
 def test_invite_only_sellers_wait_for_an_operator_after_onboarding(api: Any, fake_stripe: str) -> None:
     # given
     set_mode(api, "invite_only")
-    _, invite, _ = call(api, "POST", "/v1/admin/seller-invites", {}, headers=operator())
+    _, invite, _ = call(api, "POST", "/v1/admin/seller-invites", {}, headers=operator_headers())
     body = apply(api, invite_code=invite["code"])
-    headers, seller_id = seller_headers(body), body["seller"]["seller_id"]
+    headers, seller_id = signed_up_headers(body), body["seller"]["seller_id"]
 
     # when
     deliver(api, onboard(fake_stripe, body["seller"]["payments"]["stripe_account_id"]))
 
     # then
     assert (own(api, headers)["status"], own(api, headers)["can_sell"]) == ("pending", False)
-    status, approved, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/approve", headers=operator())
+    status, approved, _ = call(api, "POST", f"/v1/admin/sellers/{seller_id}/approve", headers=operator_headers())
     assert status == 200
     assert (approved["status"], approved["can_sell"]) == ("approved", True)
 
@@ -233,7 +226,7 @@ def test_a_seller_without_a_stored_account_does_not_adopt_one_from_metadata(api:
 
 def _applied_as(api: Any, business_name: str, email: str) -> tuple[dict[str, str], str, str]:
     body = apply(api, business_name=business_name, email=email)
-    return seller_headers(body), body["seller"]["seller_id"], body["seller"]["payments"]["stripe_account_id"]
+    return signed_up_headers(body), body["seller"]["seller_id"], body["seller"]["payments"]["stripe_account_id"]
 
 
 def _seller_changed_meanwhile() -> Any:

@@ -8,25 +8,18 @@ from typing import Any
 import pytest
 
 from chalicelib.sellers import service
-from tests.unit.conftest import call
-from tests.unit.payments.conftest import deliver
-from tests.unit.sellers.conftest import (
-    account_updated,
-    apply,
-    deliver_events,
-    operator,
-    outbox,
-    own,
-    seller_headers,
-    set_mode,
-)
+from tests.support.auth import operator_headers
+from tests.support.builders import apply, own, set_mode, signed_up_headers
+from tests.support.events import outbox, pump_events
+from tests.support.http import call
+from tests.support.stripe import account_updated, deliver
 
 OPENING = ("marketplace.settings_changed", "sellers.approval_sweep")
 
 
 def _waiting(api: Any, name: str, *, charges: bool = True, then: str | None = None) -> dict[str, Any]:
     """A seller admitted by invitation, still pending (or ``then`` rejected/suspended)."""
-    _, invite, _ = call(api, "POST", "/v1/admin/seller-invites", {}, headers=operator())
+    _, invite, _ = call(api, "POST", "/v1/admin/seller-invites", {}, headers=operator_headers())
     body = apply(api, email=f"{name}@example.com", invite_code=invite["code"])
     seller = body["seller"]
     if charges:
@@ -34,12 +27,12 @@ def _waiting(api: Any, name: str, *, charges: bool = True, then: str | None = No
                                      created=int(time.time())))
     if then:
         call(api, "POST", f"/v1/admin/sellers/{seller['seller_id']}/{then}", {"reason": "Checks"},
-             headers=operator())
+             headers=operator_headers())
     return body
 
 
 def _status(api: Any, signed_up: dict[str, Any]) -> tuple[str, bool]:
-    seen = own(api, seller_headers(signed_up))
+    seen = own(api, signed_up_headers(signed_up))
     return seen["status"], seen["can_sell"]
 
 
@@ -54,7 +47,7 @@ def test_opening_approves_waiting_sellers_whose_charges_are_enabled(api: Any) ->
 
     # when the operator opens it and the events worker runs
     set_mode(api, "open")
-    deliver_events(*OPENING)
+    pump_events(*OPENING)
 
     # then only the ready seller is approved, and can sell
     assert _status(api, ready) == ("approved", True)
@@ -74,7 +67,7 @@ def test_the_sweep_pages_through_many_waiting_sellers_in_steps(api: Any, monkeyp
 
     # when
     set_mode(api, "open")
-    delivered = deliver_events(*OPENING)
+    delivered = len(pump_events(*OPENING))
 
     # then every ready seller is approved, each step in its own event
     assert [_status(api, s)[0] for s in sellers] == ["approved", "pending", "approved", "pending", "approved"]
@@ -90,9 +83,9 @@ def test_the_sweep_stops_when_the_marketplace_is_closed_again(api: Any, monkeypa
 
     # when opened, one step runs, and then it is invite-only again
     set_mode(api, "open")
-    deliver_events("marketplace.settings_changed")
+    pump_events("marketplace.settings_changed")
     set_mode(api, "invite_only")
-    deliver_events(*OPENING)
+    pump_events(*OPENING)
 
     # then
     assert [_status(api, s)[0] for s in sellers] == ["approved", "pending", "pending"]
@@ -104,5 +97,5 @@ def test_changing_only_buyer_access_starts_no_sweep(api: Any, monkeypatch: pytes
 
     set_mode(api, "open", "members_only")
 
-    assert deliver_events(*OPENING) == 1
+    assert len(pump_events(*OPENING)) == 1
     assert sweeps == []

@@ -13,24 +13,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from cli.main import main
-from tests.unit.conftest import call
-
-PASSWORD = "operator-secret-2026"
-
-
-def _create(*extra: str) -> int:
-    return main(["operators", "create", "--email", "Olga@Agora.example", "--name", "Olga Operator", *extra])
-
-
-def _sign_in(api: Any, password: str = PASSWORD) -> tuple[int, Any]:
-    """Password and, when the operator exists, the current code of their authenticator."""
-    from chalicelib.accounts import mfa
-
-    operator = _operator()
-    otp = mfa.code_at(operator.totp_secret) if operator is not None and operator.totp_secret else None
-    status, body, _ = call(api, "POST", "/v1/auth/login", {"email": "olga@agora.example", "password": password,
-                                                           "otp": otp})
-    return status, body
+from tests.support.http import call
+from tests.support.operators import PASSWORD, create_operator, operator_account, operator_sign_in
 
 
 def _printed_key(out: str) -> tuple[str, str]:
@@ -41,19 +25,13 @@ def _printed_key(out: str) -> tuple[str, str]:
     return secret.group(1), uri.group(1)
 
 
-def _operator() -> Any:
-    from chalicelib.accounts.service import find_user_by_email
-
-    return find_user_by_email("olga@agora.example")
-
-
 def test_a_created_operator_signs_in_and_runs_the_marketplace(api: Any, capsys: pytest.CaptureFixture[str]) -> None:
     # when
-    code = _create("--password", PASSWORD)
+    code = create_operator("--password", PASSWORD)
 
     # then
     assert code == 0
-    status, tokens = _sign_in(api)
+    status, tokens = operator_sign_in(api)
     assert status == 200
     assert tokens["account"]["roles"] == ["operator"]
     out = capsys.readouterr().out
@@ -68,10 +46,10 @@ def test_a_created_operator_signs_in_and_runs_the_marketplace(api: Any, capsys: 
 def test_a_created_operator_is_verified_and_enrolled_with_the_printed_key(capsys: pytest.CaptureFixture[str]) -> None:
     from chalicelib.accounts import mfa
 
-    assert _create("--password", PASSWORD) == 0
+    assert create_operator("--password", PASSWORD) == 0
 
     secret, uri = _printed_key(capsys.readouterr().out)
-    operator = _operator()
+    operator = operator_account()
     assert operator.email_verified is True
     assert operator.totp_secret == secret
     assert parse_qs(urlparse(uri).query) == {"secret": [secret], "issuer": ["agora"]}
@@ -82,7 +60,7 @@ def test_reset_mfa_replaces_the_key(capsys: pytest.CaptureFixture[str]) -> None:
     from chalicelib.accounts import mfa
 
     # given an operator whose phone is lost
-    _create("--password", PASSWORD)
+    create_operator("--password", PASSWORD)
     old_secret, _ = _printed_key(capsys.readouterr().out)
 
     # when
@@ -90,7 +68,7 @@ def test_reset_mfa_replaces_the_key(capsys: pytest.CaptureFixture[str]) -> None:
 
     # then the new key is printed once and is the only one that works
     out = capsys.readouterr().out
-    operator = _operator()
+    operator = operator_account()
     assert out.splitlines()[0] == (f"New authenticator key for operator {operator.user_id} <olga@agora.example>; "
                                    "the old one no longer works.")
     new_secret, _ = _printed_key(out)
@@ -98,7 +76,7 @@ def test_reset_mfa_replaces_the_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert operator.totp_secret == new_secret
     assert mfa.verify_totp(operator, mfa.code_at(old_secret)) is False or \
         mfa.code_at(old_secret) == mfa.code_at(new_secret)  # pragma: no cover - a one-in-a-million equal code
-    assert mfa.verify_totp(_operator(), mfa.code_at(new_secret)) is True
+    assert mfa.verify_totp(operator_account(), mfa.code_at(new_secret)) is True
 
 
 @pytest.mark.parametrize("email", ["nobody@agora.example", "anna@example.com"])
@@ -116,8 +94,8 @@ def test_without_password_it_is_asked_for_twice(api: Any, monkeypatch: pytest.Mo
     answers = iter([PASSWORD, PASSWORD])
     monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
 
-    assert _create() == 0
-    assert _sign_in(api)[0] == 200
+    assert create_operator() == 0
+    assert operator_sign_in(api)[0] == 200
 
 
 def test_two_different_answers_create_nothing(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,30 +104,30 @@ def test_two_different_answers_create_nothing(api: Any, monkeypatch: pytest.Monk
     monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
 
     with pytest.raises(SystemExit, match=r"^The passwords differ\.$"):
-        _create()
-    assert _sign_in(api)[0] == 401
+        create_operator()
+    assert operator_sign_in(api)[0] == 401
 
 
 def test_an_email_with_an_account_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    _create("--password", PASSWORD)
+    create_operator("--password", PASSWORD)
 
-    assert _create("--password", PASSWORD) == 1
+    assert create_operator("--password", PASSWORD) == 1
     assert capsys.readouterr().err == "An account with this email already exists.\n"
 
 
 def test_a_weak_password_is_refused_with_the_reason(api: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _create("--password", "short") == 2
+    assert create_operator("--password", "short") == 2
     assert capsys.readouterr().err == "The password is too weak. Password must be at least 10 characters.\n"
-    assert _sign_in(api, "short")[0] == 401
+    assert operator_sign_in(api, "short")[0] == 401
 
 
 def test_a_guessable_password_is_refused_with_every_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _create("--password", "olga-operator") == 2
+    assert create_operator("--password", "olga-operator") == 2
     assert capsys.readouterr().err == (
         'The password is too weak. Password must not contain "olga", the part of your email address before the @. '
         'Password is too easy to guess. It contains "operator" (your name), among the first words an attacker '
         "tries. Add another word or two. Uncommon words are better.\n")
-    assert _operator() is None
+    assert operator_account() is None
 
 
 def _local_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: str) -> None:
@@ -170,27 +148,27 @@ def test_local_uses_the_running_marketplaces_environment(api: Any, tmp_path: Pat
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     _local_state(tmp_path, monkeypatch)
 
-    assert _create("--local", "--password", PASSWORD) == 0
+    assert create_operator("--local", "--password", PASSWORD) == 0
     assert os.environ["AGORA_SENDER_EMAIL"] == "local@agora.example"
-    assert _sign_in(api)[0] == 200
+    assert operator_sign_in(api)[0] == 200
 
 
 def test_reset_mfa_works_on_the_local_marketplace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    _create("--password", PASSWORD)
+    create_operator("--password", PASSWORD)
     capsys.readouterr()
     _local_state(tmp_path, monkeypatch)
 
     assert main(["operators", "reset-mfa", "--email", "olga@agora.example", "--local"]) == 0
     assert os.environ["AGORA_SENDER_EMAIL"] == "local@agora.example"
-    assert _operator().totp_secret == _printed_key(capsys.readouterr().out)[0]
+    assert operator_account().totp_secret == _printed_key(capsys.readouterr().out)[0]
 
 
 def test_otp_prints_the_local_operators_current_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     from chalicelib.accounts import mfa
 
-    _create("--password", PASSWORD)
+    create_operator("--password", PASSWORD)
     capsys.readouterr()
     _local_state(tmp_path, monkeypatch)
 
@@ -198,12 +176,12 @@ def test_otp_prints_the_local_operators_current_code(tmp_path: Path, monkeypatch
 
     code = capsys.readouterr().out
     assert re.fullmatch(r"\d{6}\n", code)
-    assert mfa.verify_totp(_operator(), code.strip()) is True
+    assert mfa.verify_totp(operator_account(), code.strip()) is True
 
 
 @pytest.mark.parametrize("where", [[], ["--stage", "prod"]])
 def test_otp_is_refused_unless_the_target_is_local(where: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    _create("--password", PASSWORD)
+    create_operator("--password", PASSWORD)
     capsys.readouterr()
 
     assert main(["operators", "otp", "--email", "olga@agora.example", *where]) == 2
@@ -216,7 +194,7 @@ def test_otp_is_refused_unless_the_target_is_local(where: list[str], capsys: pyt
 
 def test_otp_is_refused_when_local_points_at_a_deployed_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    _create("--password", PASSWORD)
+    create_operator("--password", PASSWORD)
     capsys.readouterr()
     _local_state(tmp_path, monkeypatch, AGORA_STAGE="prod")
 

@@ -7,17 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import call
-from tests.unit.payments.conftest import deliver
-from tests.unit.sellers.conftest import (
-    account_updated,
-    api_key,
-    apply,
-    bearer,
-    operator,
-    own,
-    seller_headers,
-)
+from tests.support.auth import bearer, buyer_headers, operator_headers
+from tests.support.builders import api_key, apply, own, signed_up_headers
+from tests.support.http import call
+from tests.support.stripe import account_updated, deliver
 
 PROFILE = {"display_name": "Nordwind", "description": "Outdoor gear from Hamburg.",
            "logo_url": "https://cdn.nordwind.example/logo.png", "return_policy": "30 days, free returns.",
@@ -33,7 +26,7 @@ def _approved(api: Any, **application: Any) -> dict[str, Any]:
 
 
 def test_a_seller_changes_its_profile(api: Any) -> None:
-    headers = seller_headers(apply(api))
+    headers = signed_up_headers(apply(api))
 
     status, body, _ = call(api, "PATCH", "/v1/seller", PROFILE, headers=headers)
 
@@ -44,7 +37,7 @@ def test_a_seller_changes_its_profile(api: Any) -> None:
 
 
 def test_null_clears_an_optional_field_and_omitted_fields_stay(api: Any) -> None:
-    headers = seller_headers(apply(api))
+    headers = signed_up_headers(apply(api))
     call(api, "PATCH", "/v1/seller", PROFILE, headers=headers)
 
     status, body, _ = call(api, "PATCH", "/v1/seller", {"logo_url": None}, headers=headers)
@@ -67,7 +60,7 @@ def test_null_clears_an_optional_field_and_omitted_fields_stay(api: Any) -> None
     ({"charges_enabled": True}, "body.charges_enabled"),
 ])
 def test_invalid_profile_changes_are_refused_naming_the_field(api: Any, change: dict[str, Any], field: str) -> None:
-    headers = seller_headers(apply(api))
+    headers = signed_up_headers(apply(api))
 
     status, body, _ = call(api, "PATCH", "/v1/seller", change, headers=headers)
 
@@ -76,8 +69,8 @@ def test_invalid_profile_changes_are_refused_naming_the_field(api: Any, change: 
 
 
 def test_eu_sellers_keep_a_return_window_of_at_least_14_days(api: Any) -> None:
-    eu = seller_headers(apply(api))
-    us = seller_headers(apply(api, email="shop@trailhead.example", country="US", default_currency="USD",
+    eu = signed_up_headers(apply(api))
+    us = signed_up_headers(apply(api, email="shop@trailhead.example", country="US", default_currency="USD",
                               vat_id=None))
 
     status, body, _ = call(api, "PATCH", "/v1/seller", {"return_window_days": 7}, headers=eu)
@@ -96,11 +89,7 @@ def test_an_api_key_reads_but_cannot_change_the_profile(api: Any) -> None:
 
 
 def test_buyers_cannot_use_seller_routes(api: Any) -> None:
-    from chalicelib.core.auth import issue_access_token
-
-    token, _ = issue_access_token(user_id="usr_buyer", roles={"buyer"})
-
-    status, body, _ = call(api, "GET", "/v1/seller", headers=bearer(token))
+    status, body, _ = call(api, "GET", "/v1/seller", headers=buyer_headers("usr_buyer"))
 
     assert (status, body["error"]["code"]) == (403, "seller_required")
 
@@ -110,7 +99,7 @@ def test_buyers_cannot_use_seller_routes(api: Any) -> None:
 def test_an_approved_seller_has_a_public_storefront(api: Any) -> None:
     signed_up = _approved(api)
     seller_id = signed_up["seller"]["seller_id"]
-    call(api, "PATCH", "/v1/seller", PROFILE, headers=seller_headers(signed_up))
+    call(api, "PATCH", "/v1/seller", PROFILE, headers=signed_up_headers(signed_up))
 
     status, body, _ = call(api, "GET", f"/v1/sellers/{seller_id}")
 
@@ -140,7 +129,7 @@ def test_the_rating_is_the_mean_of_the_stars(api: Any) -> None:
 def test_pending_suspended_and_unknown_sellers_have_no_storefront(api: Any) -> None:
     pending = apply(api)["seller"]["seller_id"]
     suspended = _approved(api, email="shop@other.example")["seller"]["seller_id"]
-    call(api, "POST", f"/v1/admin/sellers/{suspended}/suspend", {"reason": "Fake goods"}, headers=operator())
+    call(api, "POST", f"/v1/admin/sellers/{suspended}/suspend", {"reason": "Fake goods"}, headers=operator_headers())
 
     answers = [call(api, "GET", f"/v1/sellers/{seller_id}")[:2]
                for seller_id in (pending, suspended, "sel_01JD000000000000000000000Z", "nonsense")]

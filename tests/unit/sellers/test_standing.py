@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from chalicelib.core.auth import STANDING_SCOPES
-from tests.unit.conftest import call
-from tests.unit.sellers.conftest import api_key, apply, approve, bearer, operator, own, seller_headers
+from tests.support.auth import bearer, operator_headers
+from tests.support.builders import api_key, apply, approve, own, signed_up_headers
+from tests.support.http import call
 
 CSV = "Name,E-Mail,Passwort\nEva Beispiel,eva@example.com,Geheim-Passwort-2026\n"
 
@@ -43,7 +44,7 @@ def _call(api: Any, route: tuple[str, str, dict[str, Any]], headers: dict[str, s
 
 def test_a_pending_seller_onboards_but_touches_no_customers_and_makes_no_keys(api: Any) -> None:
     signed_up = apply(api)
-    headers = seller_headers(signed_up)
+    headers = signed_up_headers(signed_up)
 
     refused = {name: _call(api, route, headers) for name, route in _routes(signed_up).items()}
 
@@ -56,9 +57,9 @@ def test_a_pending_seller_onboards_but_touches_no_customers_and_makes_no_keys(ap
 def test_a_suspended_sellers_users_read_the_account_and_settle_orders_but_nothing_else(api: Any) -> None:
     signed_up = apply(api)
     approve(api, signed_up)
-    headers = seller_headers(signed_up)
+    headers = signed_up_headers(signed_up)
     call(api, "POST", f"/v1/admin/sellers/{signed_up['seller']['seller_id']}/suspend", {"reason": "Checks"},
-         headers=operator())
+         headers=operator_headers())
 
     answers = {name: _call(api, route, headers) for name, route in _routes(signed_up).items()}
 
@@ -79,8 +80,8 @@ def test_a_rejected_sellers_keys_are_refused_and_its_users_only_read_the_account
 
     assert _status(api, "GET", "/v1/seller", key) == (403, "seller_rejected")
     assert _status(api, "GET", "/v1/seller/products", key) == (403, "seller_rejected")
-    assert own(api, seller_headers(signed_up))["status"] == "rejected"
-    assert _status(api, "GET", "/v1/seller/products", seller_headers(signed_up)) == (403, "seller_rejected")
+    assert own(api, signed_up_headers(signed_up))["status"] == "rejected"
+    assert _status(api, "GET", "/v1/seller/products", signed_up_headers(signed_up)) == (403, "seller_rejected")
 
 
 def test_a_pending_sellers_old_key_keeps_only_the_pending_scopes(api: Any) -> None:
@@ -111,7 +112,7 @@ def test_a_key_with_an_expiry_stops_working_then(api: Any, monkeypatch: pytest.M
     approve(api, signed_up)
     status, key, _ = call(api, "POST", "/v1/seller/api-keys",
                           {"name": "Temp", "scopes": ["seller:read"], "expires_in_days": 1},
-                          headers=seller_headers(signed_up))
+                          headers=signed_up_headers(signed_up))
     assert status == 201 and key["expires_at"] is not None
     assert _status(api, "GET", "/v1/seller", bearer(key["secret"]))[0] == 200
 

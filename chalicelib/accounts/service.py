@@ -42,7 +42,7 @@ from chalicelib.accounts.events import AccountCreated, InvitationAccepted
 from chalicelib.accounts.models import EmailClaim, SignUp, User
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import clock, throttle
-from chalicelib.core.db import LabelledTransaction, was_condition_failure
+from chalicelib.core.db import LabelledTransaction, get_item, was_condition_failure
 from chalicelib.core.errors import AgoraError, Code, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import EMAIL_SK, PROFILE_SK, SIGNUP_SK, email_key, signup_key, user_key
@@ -150,10 +150,7 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def get_user(user_id: str) -> User:
-    try:
-        return User.get(user_key(user_id), PROFILE_SK)
-    except User.DoesNotExist:
-        raise NotFound("No such account.", code=Code.ACCOUNT_NOT_FOUND) from None
+    return get_item(User, user_key(user_id), PROFILE_SK, NotFound("No such account.", code=Code.ACCOUNT_NOT_FOUND))
 
 
 def account_closed() -> Unauthorized:

@@ -13,11 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.accounts.models import User
-from chalicelib.accounts.service import account_closed, get_active_user
-from chalicelib.core.db import was_condition_failure
+from chalicelib.accounts.service import get_active_user, update_open_account
 from chalicelib.core.errors import Code, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.payments import stripe_gateway
@@ -47,14 +44,9 @@ def ensure_stripe_customer(user: User) -> str:
     if user.stripe_customer_id:
         return user.stripe_customer_id
     customer = stripe_gateway.create_customer(user_id=user.user_id, email=user.email)
-    try:
-        user.update(actions=[User.stripe_customer_id.set(customer.id)],
-                    condition=(User.status == "active")
-                    & (User.stripe_customer_id.does_not_exist() | (User.stripe_customer_id == customer.id)))
-    except UpdateError as error:
-        if was_condition_failure(error):
-            raise account_closed() from None
-        raise
+    update_open_account(user, [User.stripe_customer_id.set(customer.id)],
+                        (User.status == "active")
+                        & (User.stripe_customer_id.does_not_exist() | (User.stripe_customer_id == customer.id)))
     customer_id: str = customer.id
     return customer_id
 

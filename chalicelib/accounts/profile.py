@@ -15,14 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.accounts import validation
 from chalicelib.accounts.events import AccountUpdated
 from chalicelib.accounts.models import Address, User
-from chalicelib.accounts.service import account_closed, get_active_user
+from chalicelib.accounts.service import account_closed, get_active_user, update_open_account
 from chalicelib.core.categories import CATEGORIES
-from chalicelib.core.db import LabelledTransaction, was_condition_failure
+from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import FieldProblem, ValidationFailed
 from chalicelib.core.keys import PROFILE_SK, address_sk, birthday_key, user_key
 from chalicelib.events.service import new_event
@@ -148,12 +146,7 @@ def change_profile(user_id: str, changes: dict[str, Any]) -> User:
         if changed:
             return _update_and_announce(user_id, actions, changed)
     user = User(PK=user_key(user_id), SK=PROFILE_SK)
-    try:
-        user.update(actions=actions, condition=User.status == "active")
-    except UpdateError as error:
-        if was_condition_failure(error):
-            raise account_closed() from None
-        raise
+    update_open_account(user, actions, User.status == "active")
     return user
 
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.accounts import magic_links
@@ -42,7 +43,7 @@ from chalicelib.accounts.events import AccountCreated, InvitationAccepted
 from chalicelib.accounts.models import EmailClaim, SignUp, User
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import clock, throttle
-from chalicelib.core.db import LabelledTransaction, was_condition_failure
+from chalicelib.core.db import LabelledTransaction, get_item, was_condition_failure
 from chalicelib.core.errors import AgoraError, Code, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import EMAIL_SK, PROFILE_SK, SIGNUP_SK, email_key, signup_key, user_key
@@ -150,15 +151,23 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def get_user(user_id: str) -> User:
-    try:
-        return User.get(user_key(user_id), PROFILE_SK)
-    except User.DoesNotExist:
-        raise NotFound("No such account.", code=Code.ACCOUNT_NOT_FOUND) from None
+    return get_item(User, user_key(user_id), PROFILE_SK, NotFound("No such account.", code=Code.ACCOUNT_NOT_FOUND))
 
 
 def account_closed() -> Unauthorized:
     """What a still-valid access token of an erased account gets: sign out."""
     return Unauthorized("This account has been deleted.", code=Code.ACCOUNT_CLOSED)
+
+
+def update_open_account(user: User, actions: list[Action], condition: Condition) -> None:
+    """UpdateItem of the user under ``condition``, which says the account is still open (its
+    status): one that fails it was erased meanwhile, :func:`account_closed`."""
+    try:
+        user.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if was_condition_failure(error):
+            raise account_closed() from None
+        raise
 
 
 def get_active_user(user_id: str) -> User:
@@ -383,12 +392,7 @@ def confirm_mailbox(user: User) -> User:
         return user
     had_password = user.password_hash is not None
     actions: list[Action] = [User.email_verified.set(True), User.status.set("active"), User.password_hash.remove()]
-    try:
-        user.update(actions=actions, condition=User.status.is_in("active", "invited"))
-    except UpdateError as error:
-        if was_condition_failure(error):
-            raise account_closed() from None
-        raise
+    update_open_account(user, actions, User.status.is_in("active", "invited"))
     from chalicelib.accounts.sessions import revoke_all
 
     revoked = revoke_all(user.user_id)

@@ -11,7 +11,6 @@ verify while their signing key stays in the ring.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -19,22 +18,15 @@ import time
 from typing import Any
 
 from chalicelib.core.auth import key_ring
+from chalicelib.core.encoding import b64url, unb64url
 from chalicelib.core.peppers import current_purpose_key, purpose_key
 
 _SIGNATURE_BYTES = 16
 _VERSION_PREFIX = "p"
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def _signature(key: bytes, payload: str) -> str:
-    return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest()[:_SIGNATURE_BYTES])
+    return b64url(hmac.new(key, payload.encode(), hashlib.sha256).digest()[:_SIGNATURE_BYTES])
 
 
 def _legacy_key(secret: bytes, purpose: str) -> bytes:
@@ -54,7 +46,7 @@ def sign(purpose: str, claims: dict[str, Any], *, expires_in: int | None = None,
     body = dict(claims)
     if expires_in is not None:
         body["exp"] = int(now if now is not None else time.time()) + expires_in
-    payload = _b64(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
+    payload = b64url(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
     version, key = current_purpose_key(purpose)
     return f"{_VERSION_PREFIX}{version}.{payload}.{_signature(key, payload)}"
 
@@ -71,7 +63,7 @@ def verify(purpose: str, token: str, *, now: float | None = None, allow_expired:
     if key is None or not hmac.compare_digest(signature.encode(), _signature(key, payload).encode()):
         return None
     try:
-        claims = json.loads(_unb64(payload))
+        claims = json.loads(unb64url(payload))
     except ValueError:
         return None
     if not isinstance(claims, dict):

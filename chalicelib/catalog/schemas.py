@@ -7,7 +7,6 @@ body above the API's byte limit a 413), never a 500.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
@@ -22,6 +21,7 @@ from chalicelib.core.schemas import (
     RequestSchema,
     ResponseSchema,
     WholeNumber,
+    https_url,
 )
 
 MAX_TITLE = 200
@@ -53,13 +53,6 @@ def _any_category(slug: str) -> str:
     return slug
 
 
-def _https_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url):
-        raise ValueError("must be an https:// URL")
-    return url
-
-
 def _currency(code: str) -> str:
     if code not in CURRENCY_EXPONENTS:  # exactly the documented codes: upper case, as ISO 4217 writes them
         raise ValueError(f"unsupported currency {code!r}; one of {', '.join(CURRENCY_EXPONENTS)}")
@@ -78,7 +71,7 @@ AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_AT
 AttributeValue = Annotated[str, StringConstraints(max_length=MAX_ATTRIBUTE_VALUE)]
 Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=MAX_ATTRIBUTES)]
 ImageUrl = Annotated[str, StringConstraints(max_length=MAX_IMAGE_URL, pattern=HTTPS_URL_PATTERN),
-                    AfterValidator(_https_url)]
+                    AfterValidator(https_url)]
 Images = Annotated[list[ImageUrl], Field(max_length=MAX_IMAGES)]
 Price = Annotated[WholeNumber, Field(gt=0, le=MAX_PRICE, description="Integer minor units (cents), > 0.")]
 Currency = Annotated[str, AfterValidator(_currency), Field(description="ISO 4217 code the marketplace supports.",

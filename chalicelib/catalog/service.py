@@ -30,7 +30,7 @@ from chalicelib.catalog.events import (
 from chalicelib.catalog.models import Product, ProductPointer, SkuClaim
 from chalicelib.catalog.schemas import BulkRow, ProductCreate, ProductPatch, RowError, RowResult
 from chalicelib.core import clock
-from chalicelib.core.db import LabelledTransaction, Stale, TableModel, retrying
+from chalicelib.core.db import LabelledTransaction, Stale, TableModel, get_item, newest_first, retrying
 from chalicelib.core.errors import AgoraError, Code, Conflict, FieldProblem, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.keys import (
@@ -44,7 +44,7 @@ from chalicelib.core.keys import (
     seller_key,
     sku_sk,
 )
-from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
+from chalicelib.core.pagination import Page
 from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event
 from chalicelib.sellers.models import Seller
@@ -72,10 +72,8 @@ def get_seller_product(seller_id: str, product_id: str) -> Product:
     """A seller's own product (GetItem under the seller's key: 1 round trip)."""
     if not has_prefix(product_id, "prd"):
         raise product_not_found()
-    try:
-        return Product.get(seller_key(seller_id), product_sk(product_id), consistent_read=True)
-    except Product.DoesNotExist:
-        raise product_not_found() from None
+    return get_item(Product, seller_key(seller_id), product_sk(product_id), product_not_found(),
+                    consistent_read=True)
 
 
 def find_product(product_id: str) -> Product:
@@ -91,17 +89,9 @@ def find_product(product_id: str) -> Product:
 
 def list_seller_products(seller_id: str, *, status: str | None, cursor: str | None, limit: int) -> Page[Product]:
     """The seller's products, newest first, optionally of one status (1 Query)."""
-    scope = f"{seller_key(seller_id)}/products/{status or 'all'}"
-    start = decode_cursor(cursor, scope=scope)
-    if status:
-        results = Product.by_status.query(product_status_index_key(seller_id, status), scan_index_forward=False,
-                                          limit=limit, last_evaluated_key=start)
-    else:
-        results = Product.query(seller_key(seller_id), Product.SK.startswith(PRODUCT_PREFIX),
-                                scan_index_forward=False, consistent_read=True, limit=limit,
-                                last_evaluated_key=start)
-    items = list(results)
-    return Page(items, encode_cursor(results.last_evaluated_key, scope=scope))
+    return newest_first(Product, seller_key(seller_id), PRODUCT_PREFIX,
+                        by=(Product.by_status, product_status_index_key(seller_id, status)) if status else None,
+                        scope=f"{seller_key(seller_id)}/products/{status or 'all'}", cursor=cursor, limit=limit)
 
 
 # --- the one write path ------------------------------------------------------------------

@@ -24,6 +24,7 @@ from pynamodb.models import BatchWrite, Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import AgoraError, Code, Conflict, ServiceUnavailable
+from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -159,6 +160,42 @@ class BackedOffBatchWrite(BatchWrite[Any]):
             self.failed_operations = [*puts, *deletes]
             raise ServiceUnavailable("The marketplace is busy; retry shortly.", code=Code.STORAGE_BUSY,
                                      details={"unprocessed_items": len(puts) + len(deletes)})
+
+
+M = TypeVar("M", bound=TableModel)
+
+
+def find_item(model: type[M], hash_key: str, range_key: str, *, consistent_read: bool = False) -> M | None:
+    """GetItem (1 round trip), None when absent."""
+    try:
+        return model.get(hash_key, range_key, consistent_read=consistent_read)
+    except model.DoesNotExist:
+        return None
+
+
+def get_item(model: type[M], hash_key: str, range_key: str, missing: AgoraError, *,
+             consistent_read: bool = False) -> M:
+    """GetItem (1 round trip); ``missing`` is the domain's not-found error, one answer for
+    "absent" and "someone else's" (the key holds the owner), so ids leak nothing."""
+    found = find_item(model, hash_key, range_key, consistent_read=consistent_read)
+    if found is None:
+        raise missing
+    return found
+
+
+def newest_first(model: type[M], partition: str, prefix: str, *, by: tuple[GlobalSecondaryIndex[Any], str] | None,
+                 scope: str, cursor: str | None, limit: int) -> Page[M]:
+    """One page of a partition's items under ``prefix``, newest first (1 Query, consistent);
+    ``by`` (an index and its key, such as a status) reads that index instead (1 Query, as
+    consistent as a GSI is)."""
+    start = decode_cursor(cursor, scope=scope)
+    if by is not None:
+        index, index_key = by
+        results = index.query(index_key, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    else:
+        results = model.query(partition, model.SK.startswith(prefix), scan_index_forward=False,
+                              consistent_read=True, limit=limit, last_evaluated_key=start)
+    return Page(list(results), encode_cursor(results.last_evaluated_key, scope=scope))
 
 
 def was_condition_failure(error: PutError | UpdateError | TransactWriteError) -> bool:

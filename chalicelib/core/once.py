@@ -18,6 +18,7 @@ after the window in which redeliveries can happen.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError
@@ -103,6 +104,18 @@ def claim(key: str, *, window_seconds: int = DEFAULT_WINDOW_SECONDS) -> bool:
             return False
         raise
     return True
+
+
+@contextlib.contextmanager
+def doing(key: str) -> Iterator[None]:
+    """The work that :func:`begin` gave this caller: done when the block ends, given back
+    when it raises (so a retry does it again), never done half."""
+    try:
+        yield
+    except Exception:
+        release(key)
+        raise
+    complete(key)
 
 
 def release(key: str) -> None:

@@ -7,7 +7,6 @@ tenant's partition.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -17,6 +16,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic_core import PydanticCustomError
 
+from chalicelib.core.encoding import b64url, unb64url
 from chalicelib.core.errors import BadRequest, Code
 from chalicelib.core.secrets import get_secret
 
@@ -44,21 +44,13 @@ def _key() -> bytes:
     return hashlib.sha256(b"agora-cursor:" + get_secret("token_signing_key").encode()).digest()
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def encode_cursor(last_key: dict[str, Any] | None, *, scope: str) -> str | None:
     """``scope`` names the partition (e.g. ``SELLER#sel_1/products``) the key belongs to."""
     if not last_key:
         return None
     payload = json.dumps({"s": scope, "k": last_key}, separators=(",", ":"), sort_keys=True).encode()
     signature = hmac.new(_key(), payload, hashlib.sha256).digest()[:16]
-    return _b64(payload) + "." + _b64(signature)
+    return b64url(payload) + "." + b64url(signature)
 
 
 def decode_cursor(cursor: str | None, *, scope: str) -> dict[str, Any] | None:
@@ -67,8 +59,8 @@ def decode_cursor(cursor: str | None, *, scope: str) -> dict[str, Any] | None:
     invalid = BadRequest(_CURSOR_MESSAGE, code=Code.INVALID_CURSOR)
     try:
         payload_text, signature_text = cursor.split(".", 1)
-        payload = _unb64(payload_text)
-        signature = _unb64(signature_text)
+        payload = unb64url(payload_text)
+        signature = unb64url(signature_text)
     except (ValueError, TypeError):
         raise invalid from None
     expected = hmac.new(_key(), payload, hashlib.sha256).digest()[:16]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -50,6 +51,16 @@ Percent = Annotated[Decimal, BeforeValidator(_percent), Field(ge=0, le=100, max_
 # percent-encoded): one rule for the schema and the server, whose regex engines disagree on
 # what else counts as white space.
 HTTPS_URL_PATTERN = r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][!-~]*)?$"
+
+
+def https_url(url: str) -> str:
+    """The server's side of :data:`HTTPS_URL_PATTERN` (an ``AfterValidator``): the scheme and
+    a host as Python parses them, and no white space by Python's measure."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url):
+        raise ValueError("must be an https:// URL")
+    return url
+
 
 # An e-mail address as sign-up accepts it. The schema states the pattern; the server's own
 # check (normalised, answering 422 `invalid_email`) refuses what it does not match.

@@ -72,6 +72,8 @@ from chalicelib.core.aws import client
 from chalicelib.core.db import (
     LabelledTransaction,
     TransactionContention,
+    find_item,
+    get_item,
     is_contention,
     retrying,
     was_condition_failure,
@@ -209,10 +211,8 @@ def _too_large_for_request() -> PayloadTooLarge:
 
 def get_import(seller_id: str, import_id: str) -> ImportJob:
     """Another seller's import is as missing as one that does not exist (the key holds the seller)."""
-    job = service.find_item(ImportJob, seller_key(seller_id), import_job_sk(import_id))
-    if job is None:
-        raise NotFound("No such import.", code=Code.IMPORT_NOT_FOUND)
-    return job
+    return get_item(ImportJob, seller_key(seller_id), import_job_sk(import_id),
+                    NotFound("No such import.", code=Code.IMPORT_NOT_FOUND))
 
 
 def start_import(seller_id: str, raw: bytes, *, background: bool = False) -> ImportJob:
@@ -305,7 +305,7 @@ def import_upload(message: dict[str, Any]) -> None:
     from botocore.exceptions import ClientError
 
     deadline = time.monotonic() + WORK_SECONDS
-    job = service.find_item(ImportJob, seller_key(message["seller_id"]), import_job_sk(message["import_id"]))
+    job = find_item(ImportJob, seller_key(message["seller_id"]), import_job_sk(message["import_id"]))
     if job is None or job.phase not in (QUEUED, CHECKING):
         return
     if job.phase == QUEUED:
@@ -488,7 +488,7 @@ def handle_message(message: dict[str, Any]) -> None:
 def import_chunk(message: dict[str, Any]) -> None:
     """One chunk of a queued import (an SQS message). Safe to run twice: a done chunk is
     skipped, and a chunk that crashed half-way re-imports to the same outcome."""
-    chunk = service.find_item(ImportChunk, *import_chunk_key(message["import_id"], int(message["chunk"])))
+    chunk = find_item(ImportChunk, *import_chunk_key(message["import_id"], int(message["chunk"])))
     if chunk is None:
         logger.warning("import chunk expired or unknown", extra=message)
         return

@@ -21,15 +21,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from pynamodb.expressions.update import Action
-from pynamodb.models import Model
 
 from chalicelib.accounts.events import AccountErased, AccountUpdated
 from chalicelib.accounts.service import get_user
 from chalicelib.core import clock
-from chalicelib.core.db import LabelledTransaction, Stale, retrying
+from chalicelib.core.db import LabelledTransaction, Stale, find_item, get_item, retrying
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import (
@@ -60,8 +59,6 @@ from chalicelib.customers.models import (
 )
 from chalicelib.events.registry import Delivered
 
-M = TypeVar("M", bound=Model)
-
 SAVE_ATTEMPTS = 5  # optimistic-lock retries before a write gives up with 409
 SEARCH_READS = 4  # Query calls one search page may make (keeps a request bounded)
 _VAT_ID = re.compile(r"^[A-Z]{2}[A-Z0-9+*]{2,12}$")
@@ -78,24 +75,14 @@ def _exists(item: Any) -> bool:
 
 # -- reading -------------------------------------------------------------------------------
 
-def find_item(model: type[M], hash_key: str, range_key: str) -> M | None:
-    """GetItem, None when absent."""
-    try:
-        return model.get(hash_key, range_key)
-    except model.DoesNotExist:
-        return None
-
-
 def find_customer(seller_id: str, customer_id: str) -> Customer | None:
     return find_item(Customer, seller_key(seller_id), customer_sk(customer_id))
 
 
 def get_customer(seller_id: str, customer_id: str) -> Customer:
     """Another seller's customer is as missing as a customer that does not exist."""
-    found = find_customer(seller_id, customer_id)
-    if found is None:
-        raise NotFound("No such customer.", code=Code.CUSTOMER_NOT_FOUND)
-    return found
+    return get_item(Customer, seller_key(seller_id), customer_sk(customer_id),
+                    NotFound("No such customer.", code=Code.CUSTOMER_NOT_FOUND))
 
 
 def customers_by_id(seller_id: str, customer_ids: Iterable[str]) -> dict[str, Customer]:
@@ -522,10 +509,8 @@ def find_group(seller_id: str, group_id: str) -> CustomerGroup | None:
 
 
 def get_group(seller_id: str, group_id: str) -> CustomerGroup:
-    found = find_group(seller_id, group_id)
-    if found is None:
-        raise NotFound("No such customer group.", code=Code.GROUP_NOT_FOUND)
-    return found
+    return get_item(CustomerGroup, seller_key(seller_id), group_sk(group_id),
+                    NotFound("No such customer group.", code=Code.GROUP_NOT_FOUND))
 
 
 def list_groups(seller_id: str, *, cursor: str | None, limit: int) -> Page[CustomerGroup]:

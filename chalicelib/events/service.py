@@ -155,9 +155,5 @@ def dispatch(message: dict[str, Any]) -> None:
             logger.info("event already handled", extra={"event_id": message["event_id"],
                                                          "subscriber": subscriber.marker})
             continue
-        try:
+        with once.doing(key):
             subscriber.handle(delivered)
-        except Exception:
-            once.release(key)
-            raise
-        once.complete(key)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.core import clock
-from chalicelib.core.db import ItemWrite, LabelledTransaction
+from chalicelib.core.db import ItemWrite, LabelledTransaction, find_item
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.keys import (
     CATEGORY_FEES_INDEX_KEY,
@@ -68,10 +68,7 @@ def _schedule(item: FeeScheduleItem | None) -> FeeSchedule | None:
 
 
 def _current_item(scope: str) -> FeeScheduleItem | None:
-    try:
-        return FeeScheduleItem.get(_partition(scope), FEES_CURRENT_SK, consistent_read=True)
-    except FeeScheduleItem.DoesNotExist:
-        return None
+    return find_item(FeeScheduleItem, _partition(scope), FEES_CURRENT_SK, consistent_read=True)
 
 
 def current_schedule(scope: str) -> FeeSchedule | None:

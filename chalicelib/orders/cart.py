@@ -20,7 +20,7 @@ from chalicelib.catalog.browse import public_product
 from chalicelib.catalog.models import Product
 from chalicelib.core import clock
 from chalicelib.core.auth import new_secret
-from chalicelib.core.db import LabelledTransaction, Stale, retrying, was_condition_failure
+from chalicelib.core.db import LabelledTransaction, Stale, find_item, retrying, was_condition_failure
 from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.keys import (
     CART_SK,
@@ -121,10 +121,7 @@ class CartView:
 
 
 def load_cart(ref: CartRef) -> Cart | None:
-    try:
-        return Cart.get(ref.pk, CART_SK, consistent_read=True)
-    except Cart.DoesNotExist:
-        return None
+    return find_item(Cart, ref.pk, CART_SK, consistent_read=True)
 
 
 def products_of(lines: dict[str, Any]) -> dict[str, Product]:

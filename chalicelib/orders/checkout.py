@@ -49,7 +49,7 @@ from chalicelib.accounts.service import ensure_account, find_user_by_email, get_
 from chalicelib.catalog.models import Product
 from chalicelib.catalog.stock import StockHold, reserve_writes, stock_changed_event, summed
 from chalicelib.core import clock, throttle
-from chalicelib.core.db import LabelledTransaction, TransactionContention
+from chalicelib.core.db import LabelledTransaction, TransactionContention, find_item
 from chalicelib.core.errors import Code, Conflict, NotFound, PaymentRequired, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import (
@@ -405,10 +405,7 @@ def start_payment(order: Order) -> tuple[str | None, str | None]:
 # --- the whole checkout -------------------------------------------------------------------------
 
 def _stored_key(ref: CartRef, key: str) -> CheckoutKey | None:
-    try:
-        return CheckoutKey.get(checkout_key(ref.scope, key), CHECKOUT_SK, consistent_read=True)
-    except CheckoutKey.DoesNotExist:
-        return None
+    return find_item(CheckoutKey, checkout_key(ref.scope, key), CHECKOUT_SK, consistent_read=True)
 
 
 def _replay(stored: CheckoutKey, request_hash: str) -> CheckoutResult:

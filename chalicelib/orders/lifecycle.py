@@ -33,7 +33,7 @@ from typing import Any
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
 from chalicelib.core import clock
-from chalicelib.core.db import LabelledTransaction, Stale, retrying
+from chalicelib.core.db import LabelledTransaction, Stale, get_item, newest_first, retrying
 from chalicelib.core.errors import Code, Conflict, FieldProblem, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.keys import (
@@ -77,19 +77,13 @@ def order_not_found() -> NotFound:
 def get_order(user_id: str, order_id: str) -> Order:
     if not has_prefix(order_id, "ord"):
         raise order_not_found()
-    try:
-        return Order.get(user_key(user_id), order_sk(order_id), consistent_read=True)
-    except Order.DoesNotExist:
-        raise order_not_found() from None
+    return get_item(Order, user_key(user_id), order_sk(order_id), order_not_found(), consistent_read=True)
 
 
 def get_sub_order(seller_id: str, order_id: str) -> SubOrder:
     if not has_prefix(order_id, "ord"):
         raise order_not_found()
-    try:
-        return SubOrder.get(seller_key(seller_id), order_sk(order_id), consistent_read=True)
-    except SubOrder.DoesNotExist:
-        raise order_not_found() from None
+    return get_item(SubOrder, seller_key(seller_id), order_sk(order_id), order_not_found(), consistent_read=True)
 
 
 def buyer_orders(user_id: str, *, cursor: str | None, limit: int) -> Page[tuple[Order, list[SubOrder]]]:
@@ -109,15 +103,9 @@ def buyer_order(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
 
 def seller_orders(seller_id: str, *, status: str | None, cursor: str | None, limit: int) -> Page[SubOrder]:
     """Newest first, optionally of one status: one Query."""
-    scope = f"{seller_key(seller_id)}/orders/{status or 'all'}"
-    start = decode_cursor(cursor, scope=scope)
-    if status:
-        results = SubOrder.by_status.query(sub_order_status_index_key(seller_id, status), scan_index_forward=False,
-                                           limit=limit, last_evaluated_key=start)
-    else:
-        results = SubOrder.query(seller_key(seller_id), SubOrder.SK.startswith(ORDER_PREFIX), scan_index_forward=False,
-                                 consistent_read=True, limit=limit, last_evaluated_key=start)
-    return Page(list(results), encode_cursor(results.last_evaluated_key, scope=scope))
+    return newest_first(SubOrder, seller_key(seller_id), ORDER_PREFIX,
+                        by=(SubOrder.by_status, sub_order_status_index_key(seller_id, status)) if status else None,
+                        scope=f"{seller_key(seller_id)}/orders/{status or 'all'}", cursor=cursor, limit=limit)
 
 
 # --- moves ------------------------------------------------------------------------------

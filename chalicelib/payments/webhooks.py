@@ -111,12 +111,8 @@ def _run(event: dict[str, Any], handlers: tuple[Handler, ...]) -> str:
         except once.InProgress:
             raise Conflict("This event is being processed; Stripe will deliver it again.",
                            code=Code.WEBHOOK_IN_PROGRESS) from None
-        try:
+        with once.doing(key):
             answers.append(handler.handle(event))
-        except Exception:
-            once.release(key)
-            raise
-        once.complete(key)
     if not answers:
         return "duplicate"
     return "refused" if "refused" in answers else "processed"

@@ -25,12 +25,8 @@ def deliver(raw: dict[str, Any]) -> bool:
     if not once.begin(key):
         logger.info("email already sent", extra={"dedupe_key": message.dedupe_key})
         return False
-    try:
+    with once.doing(key):  # SES throttling, an outage: SQS delivers the message again
         sent = _send(message)
-    except Exception:  # SES throttling, an outage: SQS delivers the message again
-        once.release(key)
-        raise
-    once.complete(key)
     return sent
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
@@ -24,6 +23,7 @@ from chalicelib.core.schemas import (
     RequestSchema,
     ResponseSchema,
     WholeNumber,
+    https_url,
 )
 
 # Countries where Stripe Connect Express accounts can be opened.
@@ -64,13 +64,6 @@ def _currency(code: str) -> str:
         raise ValueError(f"unsupported currency {code!r}") from None
 
 
-def _https_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url):
-        raise ValueError("must be an https:// URL")
-    return url
-
-
 def _email(value: str) -> str:
     from chalicelib.accounts.emails import normalise_email
 
@@ -81,7 +74,7 @@ def _email(value: str) -> str:
 
 
 Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), AfterValidator(_email)]
-HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL, pattern=HTTPS_URL_PATTERN), AfterValidator(_https_url)]
+HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL, pattern=HTTPS_URL_PATTERN), AfterValidator(https_url)]
 if TYPE_CHECKING:  # mypy cannot read a Literal built from a tuple at run time
     Scope = str
 else:

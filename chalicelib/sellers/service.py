@@ -47,6 +47,7 @@ from chalicelib.core import clock, throttle
 from chalicelib.core.db import (
     LabelledTransaction,
     Stale,
+    get_item,
     retrying,
     was_condition_failure,
 )
@@ -107,10 +108,7 @@ def seller_not_found() -> NotFound:
 # --- lookups ---------------------------------------------------------------------------------
 
 def get_seller(seller_id: str, *, consistent: bool = False) -> Seller:
-    try:
-        return Seller.get(seller_key(seller_id), PROFILE_SK, consistent_read=consistent)
-    except Seller.DoesNotExist:
-        raise seller_not_found() from None
+    return get_item(Seller, seller_key(seller_id), PROFILE_SK, seller_not_found(), consistent_read=consistent)
 
 
 def sellers_by_id(seller_ids: Iterable[str]) -> dict[str, Seller]:

@@ -35,3 +35,15 @@ def test_work_done_is_skipped_and_failed_work_can_begin_again(aws: dict[str, str
     once.complete("payout:sub_1")
 
     assert once.begin("payout:sub_1") is False
+
+
+def test_work_done_in_doing_is_done_and_work_that_raises_is_given_back(aws: dict[str, str]) -> None:
+    assert once.begin("mail:m_1") is True
+    with pytest.raises(RuntimeError), once.doing("mail:m_1"):
+        raise RuntimeError("SES is down")
+    assert once.begin("mail:m_1") is True  # a retry does the work again
+
+    with once.doing("mail:m_1"):
+        pass
+
+    assert once.begin("mail:m_1") is False

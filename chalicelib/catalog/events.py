@@ -82,7 +82,7 @@ class ProductUnhidden(ProductEvent):
 
 
 class StockedProduct(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     seller_id: str
     product_id: str

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from chalicelib.core import sqs
 from chalicelib.core.settings import get_settings
@@ -24,6 +24,8 @@ class MailLink(BaseModel):
     """A one-time link to mint at sending: what it does when redeemed, what it completes,
     and the frontend page that opens it (the page POSTs the token to the API)."""
 
+    model_config = ConfigDict(defer_build=True)  # built at the first mail, not at cold start
+
     purpose: LinkPurpose
     ref: str | None = Field(default=None, max_length=100,
                             description="What the link completes: a sign-up, an application, an invitation.")
@@ -32,6 +34,8 @@ class MailLink(BaseModel):
 
 class EmailMessage(BaseModel):
     """A message on the retention email queue."""
+
+    model_config = ConfigDict(defer_build=True)  # built at the first mail, not at cold start
 
     template: str = Field(pattern=r"^[a-z_]+$")
     to: EmailStr

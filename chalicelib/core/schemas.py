@@ -1,15 +1,17 @@
-"""Base classes for request and response schemas."""
+"""Base classes for request and response schemas.
+
+Every base defers building (``defer_build=True``): a model's validator and serializer are built at
+its first use, and ``/openapi.json`` builds them all, so a cold start does not grow with the
+number of routes (``tests/unit/test_cold_start.py`` keeps it so)."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
-
-T = TypeVar("T")
 
 
 def _whole(value: Any) -> Any:
@@ -72,7 +74,7 @@ class RequestSchema(BaseModel):
     sent (lengths and patterns as the schema states them); where a value is normalised (an
     e-mail address, a phone number, a postal code) its domain check does that."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def omit_null_defaults(schema: dict[str, Any]) -> None:
@@ -92,11 +94,11 @@ class PatchSchema(RequestSchema):
 class QuerySchema(BaseModel):
     """Query-string parameters; values arrive as strings and are coerced."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class ResponseSchema(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class ErrorBody(ResponseSchema):
@@ -114,6 +116,9 @@ class MoneySchema(ResponseSchema):
     currency: str = Field(description="ISO 4217 currency code.", min_length=3, max_length=3)
 
 
-class PageSchema(ResponseSchema, Generic[T]):
-    items: list[T]
+class PageSchema(ResponseSchema):
+    """A listing's page declares its items (``items: list[OrderOut]``). Not a pydantic generic:
+    ``PageSchema[OrderOut]`` would build the generic's schema at import, on every cold start."""
+
+    items: list[Any]
     next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null at the end.")

@@ -93,8 +93,8 @@ class Customer(ResponseSchema):
     created_at: datetime
 
 
-class CustomerPage(PageSchema[Customer]):
-    pass
+class CustomerPage(PageSchema):
+    items: list[Customer]
 
 
 class CustomerOrder(ResponseSchema):
@@ -103,8 +103,8 @@ class CustomerOrder(ResponseSchema):
     ordered_at: datetime
 
 
-class CustomerOrderPage(PageSchema[CustomerOrder]):
-    pass
+class CustomerOrderPage(PageSchema):
+    items: list[CustomerOrder]
 
 
 class GroupCreate(RequestSchema):
@@ -127,8 +127,8 @@ class Group(ResponseSchema):
     created_at: datetime
 
 
-class GroupPage(PageSchema[Group]):
-    pass
+class GroupPage(PageSchema):
+    items: list[Group]
 
 
 class ImportProblem(ResponseSchema):

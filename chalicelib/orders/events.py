@@ -14,7 +14,7 @@ from chalicelib.events.registry import DomainEvent
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class SellerShare(_Part):

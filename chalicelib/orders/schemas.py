@@ -248,12 +248,12 @@ class SellerOrdersQuery(OrdersQuery):
     status: OrderStatus | None = None
 
 
-class OrderPage(PageSchema[OrderOut]):
-    pass
+class OrderPage(PageSchema):
+    items: list[OrderOut]
 
 
-class SellerOrderPage(PageSchema[SellerOrderOut]):
-    pass
+class SellerOrderPage(PageSchema):
+    items: list[SellerOrderOut]
 
 
 class ShipIn(RequestSchema):

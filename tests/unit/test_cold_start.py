@@ -9,7 +9,7 @@ import sys
 
 from pydantic import BaseModel
 
-HEAVY = ("stripe", "pynamodb", "boto3", "jinja2", "argon2", "jwt", "moto", "zxcvbn", "pyotp")
+HEAVY = ("stripe", "pynamodb", "boto3", "jinja2", "argon2", "jwt", "moto", "zxcvbn", "pyotp", "email_validator")
 
 # Every pydantic model of chalicelib, after `import app`: (name, built) pairs.
 MODELS = """

@@ -1,4 +1,3 @@
-from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal

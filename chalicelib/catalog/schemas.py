@@ -4,8 +4,6 @@ Limits are part of the contract: a body that breaks one is a 422 naming the fiel
 body above the API's byte limit a 413), never a 500.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -146,7 +144,7 @@ class ProductPatch(RequestSchema):
     status: ProductStatus = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
-    def _not_empty(self) -> ProductPatch:
+    def _not_empty(self) -> "ProductPatch":
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
         return self
@@ -181,7 +179,7 @@ class StockUpdate(RequestSchema):
     expected_quantity: Stock | None = Field(default=None, description="The quantity you last read.")
 
     @model_validator(mode="after")
-    def _guarded(self) -> StockUpdate:
+    def _guarded(self) -> "StockUpdate":
         if self.expected_version is None and self.expected_quantity is None:
             raise ValueError("send expected_version or expected_quantity, so that no update is lost")
         return self
@@ -217,7 +215,7 @@ class BrowseQuery(QuerySchema):
     limit: Limit | None = Field(default=None, description="1-100, default 20.")
 
     @model_validator(mode="after")
-    def _price_range(self) -> BrowseQuery:
+    def _price_range(self) -> "BrowseQuery":
         if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
             raise ValueError("min_price must not exceed max_price")
         return self
@@ -266,7 +264,7 @@ class ProductOut(_ProductFields):
     updated_at: str
 
     @classmethod
-    def of(cls, product: Any) -> ProductOut:
+    def of(cls, product: Any) -> "ProductOut":
         return cls(**cls.shared(product), sku=product.sku, stock=int(product.stock), status=product.status,
                    version=int(product.version), updated_at=product.updated_at,
                    moderation=Moderation(hidden=bool(product.hidden), reason=product.hidden_reason,
@@ -312,7 +310,7 @@ class BulkResult(ResponseSchema):
     summary: BulkSummary
 
     @classmethod
-    def of(cls, results: list[RowResult]) -> BulkResult:
+    def of(cls, results: list[RowResult]) -> "BulkResult":
         counts = {status: 0 for status in ("created", "updated", "unchanged", "error")}
         for result in results:
             counts[result.status] += 1
@@ -334,7 +332,7 @@ class ProductSummary(ResponseSchema):
     created_at: str
 
     @classmethod
-    def of(cls, entry: Any, seller: Any) -> ProductSummary:
+    def of(cls, entry: Any, seller: Any) -> "ProductSummary":
         return cls(product_id=entry.product_id, seller_id=entry.seller_id, seller_name=seller.display_name,
                    title=entry.title, brand=entry.brand, category=entry.category, price=_money(entry),
                    image=entry.image, in_stock=bool(entry.in_stock), created_at=entry.created_at)
@@ -355,7 +353,7 @@ class PublicProduct(_ProductFields):
     in_stock: bool
 
     @classmethod
-    def of(cls, product: Any, seller: Any) -> PublicProduct:
+    def of(cls, product: Any, seller: Any) -> "PublicProduct":
         return cls(**cls.shared(product), seller_name=seller.display_name,
                    category_name=CATEGORIES[product.category].name, in_stock=int(product.stock) > 0)
 

@@ -2,9 +2,10 @@
 
 Every base defers building (``defer_build=True``): a model's validator and serializer are built at
 its first use, and ``/openapi.json`` builds them all, so a cold start does not grow with the
-number of routes (``tests/unit/test_cold_start.py`` keeps it so)."""
-
-from __future__ import annotations
+number of routes (``tests/unit/test_cold_start.py`` keeps it so). Schema and event modules
+leave out ``from __future__ import annotations``: a class's annotations are then evaluated
+once by Python, not parsed from strings by pydantic, a quarter of what creating a model costs.
+A forward reference is quoted."""
 
 import re
 from decimal import Decimal

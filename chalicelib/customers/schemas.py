@@ -1,7 +1,5 @@
 """Request and response shapes of the sellers' customer management."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal

@@ -5,8 +5,6 @@ date (midnight UTC) or date-time (UTC when it has no offset) — June is
 ``from=2025-06-01&to=2025-07-01``.
 """
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Literal
 

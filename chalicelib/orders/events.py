@@ -6,8 +6,6 @@ Consumers: orders itself pays sellers out (``order.paid``) and carries refunds o
 for the retention packages (mails, loyalty, analytics) as they arrive. Amounts are minor
 units of ``currency``."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.events.registry import DomainEvent

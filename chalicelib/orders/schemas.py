@@ -1,7 +1,5 @@
 """Request and response schemas of carts, checkout and orders."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field, StrictBool

@@ -4,8 +4,6 @@ Consumers: customers keeps sellers' copies of a buyer's name and email, orders a
 an erased buyer's orders, customers links imported contacts to the accounts that accept
 their invitations, and accounts itself welcomes new buyers."""
 
-from __future__ import annotations
-
 from chalicelib.events.registry import DomainEvent
 
 

@@ -42,7 +42,7 @@ def register(body: schemas.Registration) -> schemas.Accepted:
 
     service.register(email=body.email, password=body.password, name=body.name, newsletter=body.newsletter,
                      source_ip=_source_ip(), client_address=_client_address())
-    return schemas.SIGN_UP_MAILED
+    return schemas.Accepted(message=schemas.SIGN_UP_MAILED)
 
 
 @bp.route("/v1/auth/login", methods=["POST"])
@@ -84,7 +84,7 @@ def request_magic_link(body: schemas.MagicLinkRequest) -> schemas.Accepted:
     from chalicelib.accounts import magic_links
 
     magic_links.request_link(email=body.email, source_ip=_source_ip())
-    return schemas.MAGIC_LINK_SENT
+    return schemas.Accepted(message=schemas.MAGIC_LINK_SENT)
 
 
 @bp.route("/v1/auth/magic-link/verify", methods=["POST"])

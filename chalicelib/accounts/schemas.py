@@ -1,4 +1,3 @@
-from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -97,10 +96,11 @@ class Accepted(ResponseSchema):
     message: str
 
 
-MAGIC_LINK_SENT = Accepted(message="If this address can receive mail, a sign-in link is on its way. "
-                                   "It works once and for 15 minutes.")
-SIGN_UP_MAILED = Accepted(message="Check your mail: we have sent a link to this address to finish signing up. "
-                                  "Until it is used, no account is created.")
+# Messages, not Accepted instances: an instance at import would build the model at cold start.
+MAGIC_LINK_SENT = ("If this address can receive mail, a sign-in link is on its way. "
+                   "It works once and for 15 minutes.")
+SIGN_UP_MAILED = ("Check your mail: we have sent a link to this address to finish signing up. "
+                  "Until it is used, no account is created.")
 
 
 # --- profile --------------------------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ PREFERENCES = 20  # accounts.profile.PREFERENCE_LIMIT: the schema says what the 
 
 
 class Birthday(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     day: int = Field(ge=1, le=31)
     month: int = Field(ge=1, le=12)
@@ -121,7 +121,7 @@ class Birthday(BaseModel):
 
 
 class Preferences(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     categories: list[CategoryPreference] = Field(default_factory=list, max_length=PREFERENCES,
                                                  description="Category slugs (GET /v1/categories).")

@@ -4,8 +4,6 @@ Consumers: catalog itself keeps browse entries' in-stock flag true (``stock_chan
 product events are for the retention packages (wishlist alerts on a price drop or stock
 again, recommendations) and for search indexes."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.events.registry import DomainEvent
@@ -82,7 +80,7 @@ class ProductUnhidden(ProductEvent):
 
 
 class StockedProduct(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     seller_id: str
     product_id: str

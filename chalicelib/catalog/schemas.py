@@ -4,8 +4,6 @@ Limits are part of the contract: a body that breaks one is a 422 naming the fiel
 body above the API's byte limit a 413), never a 500.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
@@ -139,7 +137,7 @@ class ProductPatch(RequestSchema):
     status: ProductStatus = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
-    def _not_empty(self) -> ProductPatch:
+    def _not_empty(self) -> "ProductPatch":
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
         return self
@@ -174,7 +172,7 @@ class StockUpdate(RequestSchema):
     expected_quantity: Stock | None = Field(default=None, description="The quantity you last read.")
 
     @model_validator(mode="after")
-    def _guarded(self) -> StockUpdate:
+    def _guarded(self) -> "StockUpdate":
         if self.expected_version is None and self.expected_quantity is None:
             raise ValueError("send expected_version or expected_quantity, so that no update is lost")
         return self
@@ -210,7 +208,7 @@ class BrowseQuery(QuerySchema):
     limit: Limit = DEFAULT_LIMIT
 
     @model_validator(mode="after")
-    def _price_range(self) -> BrowseQuery:
+    def _price_range(self) -> "BrowseQuery":
         if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
             raise ValueError("min_price must not exceed max_price")
         return self
@@ -259,15 +257,15 @@ class ProductOut(_ProductFields):
     updated_at: str
 
     @classmethod
-    def of(cls, product: Any) -> ProductOut:
+    def of(cls, product: Any) -> "ProductOut":
         return cls(**cls.shared(product), sku=product.sku, stock=int(product.stock), status=product.status,
                    version=int(product.version), updated_at=product.updated_at,
                    moderation=Moderation(hidden=bool(product.hidden), reason=product.hidden_reason,
                                          at=product.hidden_at))
 
 
-class ProductPage(PageSchema[ProductOut]):
-    pass
+class ProductPage(PageSchema):
+    items: list[ProductOut]
 
 
 class ProductRemoval(ResponseSchema):
@@ -304,7 +302,7 @@ class BulkResult(ResponseSchema):
     summary: BulkSummary
 
     @classmethod
-    def of(cls, results: list[RowResult]) -> BulkResult:
+    def of(cls, results: list[RowResult]) -> "BulkResult":
         counts = {status: 0 for status in ("created", "updated", "unchanged", "error")}
         for result in results:
             counts[result.status] += 1
@@ -326,15 +324,17 @@ class ProductSummary(ResponseSchema):
     created_at: str
 
     @classmethod
-    def of(cls, entry: Any, seller: Any) -> ProductSummary:
+    def of(cls, entry: Any, seller: Any) -> "ProductSummary":
         return cls(product_id=entry.product_id, seller_id=entry.seller_id, seller_name=seller.display_name,
                    title=entry.title, brand=entry.brand, category=entry.category, price=_money(entry),
                    image=entry.image, in_stock=bool(entry.in_stock), created_at=entry.created_at)
 
 
-class BrowsePage(PageSchema[ProductSummary]):
+class BrowsePage(PageSchema):
     """Send `next_cursor` back with the same filters. A page may hold fewer items than the limit when filters
     discard many products; keep following the cursor."""
+
+    items: list[ProductSummary]
 
 
 class PublicProduct(_ProductFields):
@@ -345,7 +345,7 @@ class PublicProduct(_ProductFields):
     in_stock: bool
 
     @classmethod
-    def of(cls, product: Any, seller: Any) -> PublicProduct:
+    def of(cls, product: Any, seller: Any) -> "PublicProduct":
         return cls(**cls.shared(product), seller_name=seller.display_name,
                    category_name=CATEGORIES[product.category].name, in_stock=int(product.stock) > 0)
 

@@ -3,10 +3,10 @@ the ULID sorts by creation time, which key designs rely on for "newest first".""
 
 from __future__ import annotations
 
-from ulid import ULID
-
 
 def new_id(prefix: str) -> str:
+    from ulid import ULID  # lazy for cold start: importing ulid loads importlib.metadata (~10 ms)
+
     return f"{prefix}_{ULID()}"
 
 

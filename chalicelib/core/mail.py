@@ -10,9 +10,10 @@ therefore never sits in a queue message, its dead-letter queue or a log of eithe
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic_core import CoreSchema
 
 from chalicelib.core import sqs
 from chalicelib.core.settings import get_settings
@@ -20,9 +21,24 @@ from chalicelib.core.settings import get_settings
 LinkPurpose = Literal["sign_in", "sign_up", "seller_application", "customer_invite"]
 
 
+class _EmailStr:
+    """pydantic's EmailStr, looked up when the message model is built: importing it loads
+    importlib.metadata (and e-mail parsing), over 10 ms of every cold start otherwise."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from pydantic import EmailStr  # lazy: cold start (see above)
+
+        return handler.generate_schema(EmailStr)
+
+
+MailAddress = Annotated[str, _EmailStr()]
+
+
 class MailLink(BaseModel):
     """A one-time link to mint at sending: what it does when redeemed, what it completes,
     and the frontend page that opens it (the page POSTs the token to the API)."""
+
+    model_config = ConfigDict(defer_build=True)  # built at the first mail, not at cold start
 
     purpose: LinkPurpose
     ref: str | None = Field(default=None, max_length=100,
@@ -33,8 +49,10 @@ class MailLink(BaseModel):
 class EmailMessage(BaseModel):
     """A message on the retention email queue."""
 
+    model_config = ConfigDict(defer_build=True)  # built at the first mail, not at cold start
+
     template: str = Field(pattern=r"^[a-z_]+$")
-    to: EmailStr
+    to: MailAddress
     context: dict[str, Any] = Field(default_factory=dict)
     dedupe_key: str = Field(min_length=1, max_length=300,
                             description="Same key, same mail: a redelivered message is not sent twice.")

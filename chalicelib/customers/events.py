@@ -3,8 +3,6 @@
 Consumer: customers itself invites each imported contact's person (one mail naming the
 seller) from ``customer.contact_imported``, outside the import's own request."""
 
-from __future__ import annotations
-
 from chalicelib.events.registry import DomainEvent
 
 

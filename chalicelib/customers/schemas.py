@@ -1,7 +1,5 @@
 """Request and response shapes of the sellers' customer management."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, overload
@@ -91,8 +89,8 @@ class Customer(ResponseSchema):
     created_at: datetime
 
 
-class CustomerPage(PageSchema[Customer]):
-    pass
+class CustomerPage(PageSchema):
+    items: list[Customer]
 
 
 class CustomerOrder(ResponseSchema):
@@ -101,8 +99,8 @@ class CustomerOrder(ResponseSchema):
     ordered_at: datetime
 
 
-class CustomerOrderPage(PageSchema[CustomerOrder]):
-    pass
+class CustomerOrderPage(PageSchema):
+    items: list[CustomerOrder]
 
 
 class GroupCreate(RequestSchema):
@@ -125,8 +123,8 @@ class Group(ResponseSchema):
     created_at: datetime
 
 
-class GroupPage(PageSchema[Group]):
-    pass
+class GroupPage(PageSchema):
+    items: list[Group]
 
 
 class ImportProblem(ResponseSchema):

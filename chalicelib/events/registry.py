@@ -30,9 +30,10 @@ class DomainEvent(BaseModel):
     old model readable, for a change that old readers could not parse).
 
     Optional fields (with a default) travel only when the producer set them, so the JSON
-    is what the payload dicts were before events were typed."""
+    is what the payload dicts were before events were typed. Built at first use, not at import:
+    ``app.py`` imports every event at cold start."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     event_type: ClassVar[str]
     event_version: ClassVar[int] = 1

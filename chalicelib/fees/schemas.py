@@ -10,8 +10,6 @@ Category slugs contain ``/``; in a URL path write each ``/`` as ``--``
 words joined by single hyphens, so ``--`` never occurs in a slug itself.
 """
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Any
 

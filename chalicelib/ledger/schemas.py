@@ -5,8 +5,6 @@ date (midnight UTC) or date-time (UTC when it has no offset) — June is
 ``from=2025-06-01&to=2025-07-01``.
 """
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -53,7 +51,8 @@ class StatementEntryOut(ResponseSchema):
     refs: dict[str, str] = Field(description="Stripe ids (transfer, refund, ...) for reconciliation.")
 
 
-class Statement(_WindowOut, PageSchema[StatementEntryOut]):
+class Statement(_WindowOut, PageSchema):
+    items: list[StatementEntryOut]
     seller_id: str
 
 

@@ -6,15 +6,13 @@ Consumers: orders itself pays sellers out (``order.paid``) and carries refunds o
 for the retention packages (mails, loyalty, analytics) as they arrive. Amounts are minor
 units of ``currency``."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.events.registry import DomainEvent
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class SellerShare(_Part):

@@ -1,7 +1,5 @@
 """Request and response schemas of carts, checkout and orders."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, StrictBool
@@ -251,12 +249,12 @@ class SellerOrdersQuery(OrdersQuery):
     status: OrderStatus | None = None
 
 
-class OrderPage(PageSchema[OrderOut]):
-    pass
+class OrderPage(PageSchema):
+    items: list[OrderOut]
 
 
-class SellerOrderPage(PageSchema[SellerOrderOut]):
-    pass
+class SellerOrderPage(PageSchema):
+    items: list[SellerOrderOut]
 
 
 class ShipIn(RequestSchema):

@@ -1,7 +1,5 @@
 """Request and response schemas of payments."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from chalicelib.core.schemas import ResponseSchema

@@ -3,8 +3,6 @@
 Consumer: retention mails the check's result, which proves the whole pipeline (outbox,
 stream, events queue, subscriber, retention queue, SES) works end to end."""
 
-from __future__ import annotations
-
 from chalicelib.events.registry import DomainEvent
 
 

@@ -4,8 +4,6 @@ Consumers: sellers itself approves waiting sellers when the marketplace opens
 (``marketplace.settings_changed``, then ``sellers.approval_sweep`` step by step); the
 others are an audit trail for the operator and for the retention packages to come."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from chalicelib.events.registry import DomainEvent

@@ -13,8 +13,8 @@ from chalicelib.sellers import schemas
 
 bp = Blueprint(__name__)
 
-APPLICATION_MAILED = Accepted(message="Check your mail: we have sent a link to this address that confirms your "
-                                      "application. Until it is used, nothing is created.")
+APPLICATION_MAILED = ("Check your mail: we have sent a link to this address that confirms your "
+                      "application. Until it is used, nothing is created.")
 
 
 def _source_ip() -> str:
@@ -44,7 +44,7 @@ def apply(body: schemas.SellerApplication) -> Accepted:
     from chalicelib.sellers import service
 
     service.apply(body, source_ip=_source_ip())
-    return APPLICATION_MAILED
+    return Accepted(message=APPLICATION_MAILED)
 
 
 @bp.route("/v1/sellers/confirm", methods=["POST"])

@@ -1,7 +1,5 @@
 """Request and response schemas of sellers, their API keys and the operator's seller admin."""
 
-from __future__ import annotations
-
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -167,7 +165,7 @@ class SellerAccount(ResponseSchema):
     approved_at: str | None
 
     @classmethod
-    def of(cls, seller: Any) -> SellerAccount:
+    def of(cls, seller: Any) -> "SellerAccount":
         return cls(
             seller_id=seller.seller_id, status=seller.status, status_reason=seller.status_reason,
             can_sell=seller.can_sell, business_name=seller.business_name, display_name=seller.display_name,
@@ -209,7 +207,7 @@ class Storefront(ResponseSchema):
     member_since: str
 
     @classmethod
-    def of(cls, seller: Any, product_count: int) -> Storefront:
+    def of(cls, seller: Any, product_count: int) -> "Storefront":
         count = int(seller.rating_count or 0)
         return cls(
             seller_id=seller.seller_id, display_name=seller.display_name, description=seller.description,
@@ -246,7 +244,7 @@ class ApiKeyOut(ResponseSchema):
                                                              "null: until revoked.")
 
     @classmethod
-    def of(cls, key: Any) -> ApiKeyOut:
+    def of(cls, key: Any) -> "ApiKeyOut":
         expires_at = (datetime.fromtimestamp(int(key.expires_at), UTC).isoformat(timespec="seconds")
                       if key.expires_at is not None else None)
         return cls(key_id=key.key_id, prefix=f"{API_KEY_PREFIX}{key.key_id}_", name=key.name,
@@ -258,8 +256,8 @@ class NewApiKey(ApiKeyOut):
     secret: str = Field(description="The whole key, shown only now: send it as Authorization: Bearer <secret>.")
 
 
-class ApiKeyPage(PageSchema[ApiKeyOut]):
-    pass
+class ApiKeyPage(PageSchema):
+    items: list[ApiKeyOut]
 
 
 class PageQuery(QuerySchema):
@@ -271,8 +269,8 @@ class SellerListQuery(PageQuery):
     status: Literal["pending", "approved", "suspended", "rejected"] = "pending"
 
 
-class SellerPage(PageSchema[SellerAccount]):
-    pass
+class SellerPage(PageSchema):
+    items: list[SellerAccount]
 
 
 class StatusReason(RequestSchema):
@@ -295,7 +293,7 @@ class MarketplaceSettingsOut(ResponseSchema):
     updated_by: str | None
 
     @classmethod
-    def of(cls, settings: Any) -> MarketplaceSettingsOut:
+    def of(cls, settings: Any) -> "MarketplaceSettingsOut":
         return cls(seller_access=settings.seller_access, buyer_access=settings.buyer_access,
                    updated_at=settings.updated_at, updated_by=settings.updated_by)
 
@@ -315,7 +313,7 @@ class Invite(ResponseSchema):
     expires_at: str
 
     @classmethod
-    def of(cls, invite: Any, code: str) -> Invite:
+    def of(cls, invite: Any, code: str) -> "Invite":
         return cls(invite_id=invite.invite_id, code=code, expires_at=_epoch_iso(invite.expires_at))
 
 
@@ -332,7 +330,7 @@ class InviteOut(ResponseSchema):
     revoked_at: str | None
 
     @classmethod
-    def of(cls, found: Any) -> InviteOut:
+    def of(cls, found: Any) -> "InviteOut":
         invite, spent = found.invite, found.spent
         return cls(invite_id=invite.invite_id, state=found.state, note=invite.note, created_at=invite.created_at,
                    created_by=invite.created_by, expires_at=_epoch_iso(invite.expires_at),
@@ -340,5 +338,5 @@ class InviteOut(ResponseSchema):
                    revoked_at=spent.revoked_at if spent is not None else None)
 
 
-class InvitePage(PageSchema[InviteOut]):
-    pass
+class InvitePage(PageSchema):
+    items: list[InviteOut]

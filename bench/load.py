@@ -4,8 +4,10 @@ Starts the local stack with its demo on free ports of 127.0.0.1 (dev.run's machi
 state and logs under .local/load/, so a running `make run` is left alone), runs locust
 headless for a bounded number of users and seconds, prints requests/s and p50/p95/p99 per
 route, errors, connection resets and the expected business answers, and stops everything
-it started. The summary is written to .local/load/summary.json (locust's CSVs beside it).
-Exits non-zero on any error or connection reset.
+it started. Before the run it signs up one buyer per user through the API (sign-up, mailed
+link, confirmation), each from its own loopback address. The summary is written to
+.local/load/summary.json (locust's CSVs beside it). Exits non-zero on any error or
+connection reset.
 
     python bench/load.py --users 100 --spawn-rate 10 --duration 60
 """
@@ -14,10 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -25,6 +34,64 @@ sys.path.insert(0, str(ROOT))
 from dev.run import in_background  # noqa: E402 - after the path, as the other benches do
 
 OUT = ROOT / ".local" / "load"
+SIGN_UP_SUBJECT = "Confirm your email address"
+
+
+class FromAddress(HTTPAdapter):
+    """Connections from one loopback address: one buyer's own device."""
+
+    def __init__(self, address: str) -> None:
+        self.source = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, source_address=(self.source, 0), **kwargs)
+
+
+def _session(address: str) -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", FromAddress(address))
+    return session
+
+
+def sign_up_buyers(api: str, outbox: str, count: int, *, parallel: int = 4) -> list[dict[str, str]]:
+    """``count`` new buyers, each from its own address on 127.1.0.0/16, signed up through the
+    API as a person would: register, take the link from the outbox, confirm. Their access
+    tokens last 15 minutes (core.auth), longer than any run this allows."""
+    run = uuid.uuid4().hex[:6]
+    buyers = [{"email": f"load-{run}-{i}@example.com", "address": f"127.1.{i // 250}.{i % 250 + 2}"}
+              for i in range(count)]
+
+    def register(buyer: dict[str, str]) -> None:
+        response = _session(buyer["address"]).post(f"{api}/v1/auth/register", timeout=120, json={
+            "email": buyer["email"], "password": f"brisk-meadow-{uuid.uuid4().hex}", "name": "Lena Last"})
+        if response.status_code != 202:
+            raise RuntimeError(f"sign-up of {buyer['email']}: {response.status_code} {response.text[:300]}")
+
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(register, buyers))
+    tokens: dict[str, str] = {}
+    deadline = time.monotonic() + 300
+    while len(tokens) < count and time.monotonic() < deadline:
+        for mail in requests.get(outbox, timeout=60).json()["messages"]:
+            if SIGN_UP_SUBJECT in (mail["subject"] or ""):
+                found = re.search(r"[?&]token=([\w.-]+)", mail["body"] or "")
+                for buyer in buyers:
+                    if found and buyer["email"] in mail["to"]:
+                        tokens.setdefault(buyer["email"], found.group(1))
+        time.sleep(1)
+    if len(tokens) < count:
+        raise RuntimeError(f"only {len(tokens)} of {count} sign-up mails reached the outbox in 300 s")
+
+    def confirm(buyer: dict[str, str]) -> dict[str, str]:
+        response = _session(buyer["address"]).post(f"{api}/v1/auth/magic-link/verify", timeout=120,
+                                                   json={"token": tokens[buyer["email"]]})
+        if response.status_code != 200:
+            raise RuntimeError(f"confirming {buyer['email']}: {response.status_code} {response.text[:300]}")
+        return {**buyer, "access_token": response.json()["access_token"]}
+
+    with ThreadPoolExecutor(parallel) as pool:
+        return list(pool.map(confirm, buyers))
 
 
 def report(result: dict[str, Any]) -> str:
@@ -52,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--duration", type=int, default=60, help="seconds of load, after the stack is ready")
     args = parser.parse_args(argv)
+    if not 1 <= args.duration <= 600:
+        parser.error("--duration: 1 to 600 seconds (the buyers' sessions last 15 minutes)")
     OUT.mkdir(parents=True, exist_ok=True)
     summary_file = OUT / "summary.json"
     summary_file.unlink(missing_ok=True)
@@ -61,12 +130,17 @@ def main(argv: list[str] | None = None) -> int:
         if not state.get("demo_loaded"):
             print(f"The demo data did not load:\n{state.get('demo')}", file=sys.stderr)
             return 1
+        started = time.monotonic()
+        buyers = sign_up_buyers(urls["api"], urls["outbox"], args.users)
+        (OUT / "buyers.json").write_text(json.dumps(buyers))
+        print(f"Signed up {len(buyers)} buyers through the API in {time.monotonic() - started:.0f} s.", flush=True)
         print(f"Running locust: {args.users} users, {args.spawn_rate:g}/s, {args.duration} s at {urls['api']} ...",
               flush=True)
         locust = subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
              "--users", str(args.users), "--spawn-rate", str(args.spawn_rate), "--run-time", f"{args.duration}s",
-             "--stop-timeout", "30", "--host", urls["api"], "--outbox", urls["outbox"], "--stripe", urls["stripe"],
+             "--stop-timeout", "30", "--host", urls["api"], "--stripe", urls["stripe"],
+             "--buyers", str(OUT / "buyers.json"),
              "--summary-file", str(summary_file), "--csv", str(OUT / "locust"), "--only-summary",
              "--loglevel", "WARNING"],
             cwd=ROOT, check=False)

@@ -190,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="local")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")  # as chalice local does
+    # a connection pool as deep as the worker pool (read when PynamoDB is first imported)
+    os.environ.setdefault("PYNAMODB_CONFIG", str(ROOT / "dev" / "pynamodb_settings.py"))
     app, config = load_app(args.stage)
     server = create_server(app, config, args.host, args.port)
     print(f"Serving on http://{args.host}:{args.port} (backlog {BACKLOG}, {WORKERS} workers)", flush=True)

@@ -129,3 +129,10 @@ def test_the_app_sees_the_callers_own_address_as_api_gateway_gives_it(
     # then its limits are counted against that address, not one shared by every local caller
     assert status == 202
     assert seen == [(caller, caller)]
+
+
+def test_the_local_api_pools_as_many_storage_connections_as_it_serves_requests_at_once() -> None:
+    # PynamoDB's default of 10 made every call beyond the tenth open and discard a connection
+    from dev import pynamodb_settings
+
+    assert pynamodb_settings.max_pool_connections == local_api.WORKERS

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: run test lint unit e2e outbox sweep bench deploy clean
+.PHONY: run test lint unit e2e outbox sweep bench load deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "need python3.11 on PATH"; exit 1; }
@@ -43,6 +43,12 @@ sweep: $(STAMP)  ## run a scheduled sweep now against the local marketplace: mak
 bench: $(STAMP)
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/checkout_round_trips.py
+
+USERS ?= 100
+SPAWN_RATE ?= 10
+DURATION ?= 60
+load: $(STAMP)  ## locust against a local marketplace of its own, 127.0.0.1 only: make load USERS=100 DURATION=60
+	$(BIN)/python bench/load.py --users $(USERS) --spawn-rate $(SPAWN_RATE) --duration $(DURATION)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .mypy_cache

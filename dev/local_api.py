@@ -15,6 +15,10 @@ so what runs is the app `chalice deploy` ships. Only the HTTP server around it d
   403 "Missing Authentication Token" and echoed the caller's Authorization header.
 - A method no route declares (TRACE, QUERY, PROPFIND, …) reaches the app like any other,
   which answers 405 ``method_not_allowed`` with ``Allow``; ``chalice local`` sent an HTML 501.
+- The caller's address reaches the app as ``requestContext.identity.sourceIp``, the TCP peer's
+  address as API Gateway gives it; ``chalice local`` always said 127.0.0.1, so every local
+  caller shared one source's limits (sign-ups, sign-in failures, checkouts per address) and
+  ``make load``'s users, each on its own 127.x.y.z address, could not be told apart.
 - In the local stage, the Swagger UI assets for ``/docs`` are served from the pinned
   ``swagger-ui-bundle-v2`` package under :data:`DOCS_ASSETS`, so the docs work offline.
 """
@@ -26,6 +30,7 @@ import json
 import mimetypes
 import os
 import sys
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http.server import HTTPServer
@@ -46,6 +51,18 @@ DOCS_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
 def error_json(code: str, message: str) -> bytes:
     """agora's error shape (``chalicelib.core.http.error_body``), written here without importing the app."""
     return json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
+
+
+_caller = threading.local()  # the peer of the request this worker thread is serving
+
+
+class PeerAddressGateway(LocalGateway):
+    """LocalGateway with the caller's real address as the event's ``sourceIp``."""
+
+    def _generate_lambda_event(self, method: str, path: str, headers: Any, body: bytes | None) -> dict[str, Any]:
+        event = super()._generate_lambda_event(method, path, headers, body)
+        event["requestContext"]["identity"]["sourceIp"] = getattr(_caller, "address", "127.0.0.1")
+        return event
 
 
 class PooledHTTPServer(HTTPServer):
@@ -110,6 +127,7 @@ class AgoraRequestHandler(ChaliceRequestHandler):
             else:
                 self._send_http_response(404, headers, error_json("not_found", "No route matches this path."))
             return
+        _caller.address = self.client_address[0]
         super()._generic_handle()
 
     # chalice.local binds its own _generic_handle to these names; rebind them to this one.
@@ -146,7 +164,7 @@ def create_server(app: Any, config: Any, host: str, port: int, *, workers: int =
 
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    handler = functools.partial(AgoraRequestHandler, gateway=LocalGateway(app, config),
+    handler = functools.partial(AgoraRequestHandler, gateway=PeerAddressGateway(app, config),
                                 routes=RouteMatcher(list(app.routes)), docs_dir=swagger_ui_dir())
     return PooledHTTPServer((host, port), handler, workers=workers)
 
@@ -172,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="local")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")  # as chalice local does
+    # a connection pool as deep as the worker pool (read when PynamoDB is first imported)
+    os.environ.setdefault("PYNAMODB_CONFIG", str(ROOT / "dev" / "pynamodb_settings.py"))
     app, config = load_app(args.stage)
     server = create_server(app, config, args.host, args.port)
     print(f"Serving on http://{args.host}:{args.port} (backlog {BACKLOG}, {WORKERS} workers)", flush=True)

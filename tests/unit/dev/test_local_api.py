@@ -105,3 +105,34 @@ def test_the_docs_work_offline_from_the_pinned_swagger_ui_package(local_server: 
         assert headers["Content-Type"] == content_type
         assert len(body) > 100_000
     assert _request(local_server, "GET", "/_local/docs/../../etc/passwd")[0] == 404
+
+
+@pytest.mark.parametrize("caller", ["127.0.0.1", "127.0.0.23"])
+def test_the_app_sees_the_callers_own_address_as_api_gateway_gives_it(
+        local_server: tuple[str, int], monkeypatch: pytest.MonkeyPatch, caller: str) -> None:
+    # given a sign-up that records the address the app was given
+    from chalicelib.accounts import service
+
+    seen: list[tuple[str, str]] = []
+    monkeypatch.setattr(service, "register", lambda **kw: seen.append((kw["source_ip"], kw["client_address"])))
+
+    # when a caller on its own loopback address signs up
+    connection = http.client.HTTPConnection(*local_server, timeout=30, source_address=(caller, 0))
+    try:
+        connection.request("POST", "/v1/auth/register", headers={"Content-Type": "application/json"},
+                           body=json.dumps({"email": "ada@example.com", "password": "a-long-passphrase-42",
+                                            "name": "Ada"}))
+        status = connection.getresponse().status
+    finally:
+        connection.close()
+
+    # then its limits are counted against that address, not one shared by every local caller
+    assert status == 202
+    assert seen == [(caller, caller)]
+
+
+def test_the_local_api_pools_as_many_storage_connections_as_it_serves_requests_at_once() -> None:
+    # PynamoDB's default of 10 made every call beyond the tenth open and discard a connection
+    from dev import pynamodb_settings
+
+    assert pynamodb_settings.max_pool_connections == local_api.WORKERS

@@ -71,12 +71,12 @@ class Tokens(ResponseSchema):
     account: AccountSummary
 
 
-def account_summary(user: User) -> AccountSummary:
+def account_summary(user: "User") -> AccountSummary:
     return AccountSummary(user_id=user.user_id, email=user.email, name=user.name, roles=sorted(user.roles),
                           seller_id=user.seller_id)
 
 
-def tokens(session: Session) -> Tokens:
+def tokens(session: "Session") -> Tokens:
     return Tokens(access_token=session.access_token, expires_in=session.expires_in,
                   refresh_token=session.refresh_token, refresh_expires_in=session.refresh_expires_in,
                   account=account_summary(session.user))

@@ -33,10 +33,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -49,7 +47,7 @@ from chalicelib.accounts.service import ensure_account, find_user_by_email, get_
 from chalicelib.catalog.models import Product
 from chalicelib.catalog.stock import StockHold, reserve_writes, stock_changed_event, summed
 from chalicelib.core import clock, throttle
-from chalicelib.core.db import LabelledTransaction, TransactionContention, find_item
+from chalicelib.core.db import LabelledTransaction, Stale, find_item, retrying
 from chalicelib.core.errors import Code, Conflict, NotFound, PaymentRequired, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import (
@@ -84,14 +82,10 @@ MAX_ATTEMPTS = 5
 # buyers may share (offices, carriers), many more.
 CHECKOUTS_PER_BUYER = throttle.Rule("checkout-buyer", limit=10, window_seconds=60)
 CHECKOUTS_PER_SOURCE = throttle.Rule("checkout-source", limit=300, window_seconds=60)
-BACKOFF_SECONDS = 0.05
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 # Stripe's smallest charge per currency (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts)
 MINIMUM_CHARGE = {"USD": 50, "EUR": 50, "GBP": 30, "CHF": 50, "CAD": 50, "AUD": 50, "DKK": 250, "NOK": 300,
                   "SEK": 300, "PLN": 200, "CZK": 1500, "HUF": 17500, "JPY": 50}
-
-sleep: Callable[[float], None] = time.sleep  # tests replace it
-
 
 @dataclass(frozen=True)
 class CheckoutInput:
@@ -442,7 +436,7 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
         return _replay(stored, request_hash)
     throttle.hit_all([(CHECKOUTS_PER_BUYER, ref.scope)] + ([(CHECKOUTS_PER_SOURCE, source_ip)] if source_ip else []))
     buyer = _buyer(ref, data)
-    for attempt in range(MAX_ATTEMPTS):
+    def attempt() -> _Plan | CheckoutResult:
         plan = _plan(ref, buyer, data)
         try:
             _commit(plan, ref, key, request_hash)
@@ -453,11 +447,17 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
             if isinstance(lost, _KeyTaken):  # pragma: no cover - the key is only ever written with its order
                 raise
             _after_stock_failure(plan)
-            continue
-        except TransactionContention:
-            sleep(BACKOFF_SECONDS * (2 ** attempt) * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
-            continue
-        client_secret, status = start_payment(plan.order)
-        return CheckoutResult(order=plan.order, sub_orders=plan.sub_orders, client_secret=client_secret,
-                              payment_status=status, replayed=False)
-    raise Conflict("Too many checkouts touched these products at once; try again.", code=Code.CHECKOUT_CONTENTION)
+            raise Stale from None  # priced again from what the winner left
+        return plan
+
+    # The PaymentIntent is started only once the order is stored, outside the retried part.
+    outcome = retrying(attempt, what="checkout", attempts=MAX_ATTEMPTS, exhausted=_contention)
+    if isinstance(outcome, CheckoutResult):
+        return outcome
+    client_secret, status = start_payment(outcome.order)
+    return CheckoutResult(order=outcome.order, sub_orders=outcome.sub_orders, client_secret=client_secret,
+                          payment_status=status, replayed=False)
+
+
+def _contention(_: Exception) -> Conflict:
+    return Conflict("Too many checkouts touched these products at once; try again.", code=Code.CHECKOUT_CONTENTION)

@@ -4,6 +4,7 @@ PaymentIntent, and idempotency by key."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -191,7 +192,6 @@ def test_a_guest_checkout_with_someone_elses_address_learns_and_changes_nothing_
 
 def test_a_transaction_conflict_is_retried(market: Marketplace, monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib.core import db
-    from chalicelib.orders import checkout
 
     market.seller("sel_a")
     product = market.product("sel_a", stock=3)
@@ -207,7 +207,7 @@ def test_a_transaction_conflict_is_retried(market: Marketplace, monkeypatch: pyt
         return original(self)
 
     monkeypatch.setattr(db.LabelledTransaction, "commit", flaky)
-    monkeypatch.setattr(checkout, "sleep", waits.append)
+    monkeypatch.setattr(time, "sleep", waits.append)  # core.db backs off before the next attempt
 
     status, body, _ = market.checkout(buyer)
 

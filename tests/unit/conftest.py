@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,14 +11,8 @@ from moto import mock_aws
 
 from tests.conftest import TEST_SECRETS
 from tests.support.builders import Buyer, Marketplace, register
-
-# The helpers live in tests/support; these names stay importable from here for tests written before.
-from tests.support.events import pump_events  # noqa: F401
-from tests.support.events import pump_events as deliver_events  # noqa: F401
-from tests.support.faults import AwsFaults, LambdaKilled, StripeFaults  # noqa: F401
-from tests.support.http import call  # noqa: F401
-from tests.support.mail import deliver_mails, forget_pacing, mailed_link, mailed_token, sent_mails  # noqa: F401
-from tests.support.queues import bodies, poll, queue_url, received  # noqa: F401
+from tests.support.clock import FrozenClock
+from tests.support.faults import AwsFaults, StripeFaults
 
 STAGE = "local"
 
@@ -244,25 +237,6 @@ def stripe_faults(fake_stripe: str, monkeypatch: pytest.MonkeyPatch) -> StripeFa
     monkeypatch.setattr(requests.Session, "request", request)
     monkeypatch.setattr(stripe.RequestsClient, "_sleep_time_seconds", lambda self, num_retries: 0)
     return faults
-
-
-class FrozenClock:
-    """The marketplace's time standing still until the test moves it: ``clock.set(...)``
-    (an aware datetime or a stored stamp), ``clock.advance(seconds=…)``."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def set(self, moment: datetime | str) -> None:
-        from chalicelib.core import clock
-
-        self.moment = clock.parse(moment) if isinstance(moment, str) else moment
-
-    def advance(self, **delta: float) -> None:
-        self.moment += timedelta(**delta)
 
 
 @pytest.fixture

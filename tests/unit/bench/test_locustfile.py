@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.unit.conftest import call
+from tests.support.http import call
 
 ROOT = Path(__file__).resolve().parents[3]
 

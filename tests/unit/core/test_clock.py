@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from chalicelib.core import clock as marketplace_clock
-from tests.unit.conftest import FrozenClock
+from tests.support.clock import FrozenClock
 
 MOMENT = datetime(2026, 12, 7, 19, 10, 0, 123456, tzinfo=UTC)
 

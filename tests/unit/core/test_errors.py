@@ -11,7 +11,7 @@ import pytest
 import chalicelib
 from chalicelib.core import errors
 from chalicelib.core.errors import AgoraError, Code, ValidationFailed
-from tests.unit.conftest import call
+from tests.support.http import call
 
 
 def test_validation_details_are_a_list_of_field_problems() -> None:

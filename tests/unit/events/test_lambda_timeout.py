@@ -10,8 +10,8 @@ import pytest
 from chalicelib.core import once
 from chalicelib.events import service
 from chalicelib.events.registry import Delivered, DomainEvent, subscribe
+from tests.support.clock import FrozenClock
 from tests.support.faults import LambdaKilled
-from tests.unit.conftest import FrozenClock
 
 WORK_DONE: list[str] = []
 KILL_NEXT: list[bool] = []

@@ -25,7 +25,7 @@ from chalicelib.events import registry
 from chalicelib.events.registry import DomainEvent
 from chalicelib.events.workers import handle_events
 from chalicelib.payments import webhooks
-from tests.unit.conftest import bodies, poll, queue_url, received
+from tests.support.queues import bodies, poll, queue_url, received
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -30,7 +30,7 @@ from chalicelib.orders.extensions import (
 from chalicelib.orders.models import Order, Refund, SubOrder
 from chalicelib.orders.pricing import PricedOrder
 from tests.support.builders import Marketplace, stock_of
-from tests.unit.conftest import call
+from tests.support.http import call
 
 BUDGET_PK, BUDGET_SK = "TESTPROMO#p1", "BUDGET"
 

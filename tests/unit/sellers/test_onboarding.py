@@ -234,7 +234,7 @@ def _seller_changed_meanwhile() -> Any:
     another write changed the seller between the event's read and its write."""
     import json
 
-    from tests.unit.conftest import AwsFaults
+    from tests.support.faults import AwsFaults
 
     def fault(request: Any) -> Any:
         items = json.loads(request.body)["TransactItems"]

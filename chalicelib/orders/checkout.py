@@ -1,32 +1,38 @@
 """Checkout: price the cart, reserve its stock, split it per seller, start the payment.
 
 One request, in order:
-1. the Idempotency-Key (required) is looked up: a key seen before with the same body
-   returns that order again (its PaymentIntent too); with another body it is a 422;
-2. the cart, its products and sellers, what the checkout's contributors need (the buyer's
-   customer-group terms at each seller, :mod:`chalicelib.orders.contributors`), the fee
-   policies and the sellers' trailing sales are read, and the cart is priced with the
-   contributors' adjustments (``pricing.py``);
-3. one TransactWriteItems writes the key, the order, one sub-order per seller, every
-   product's stock reservation (``catalog.stock``), the contributors' items, the emptied
-   cart and the outbox events. A line that cannot be reserved fails the whole checkout with
-   a 409 naming the products and what is available; a contributor's item whose condition
-   fails answers that contributor's refusal; a concurrent change of a price or of the cart
-   prices it again; ``TransactionConflict`` is retried with jittered backoff;
+1. one BatchGetItem reads the Idempotency-Key (required), the cart and the signed-in buyer:
+   a key seen before with the same body returns that order again (its PaymentIntent too);
+   with another body it is a 422;
+2. one BatchGetItem reads everything else the cart names (:class:`_Needs`): its products
+   and sellers, the buyer's default addresses, what the checkout's contributors need (the
+   buyer's customer records at each seller, :mod:`chalicelib.orders.contributors`), the fee
+   schedules and the sellers' trailing sales; the cart's lines carry each product's seller,
+   currency and category, so none of these waits for the products. The cart is priced with
+   the contributors' adjustments (``pricing.py``);
+3. one TransactWriteItems writes the key (on condition that it does not exist: a request
+   racing with the same key loses there, reads the stored key and is answered as a replay),
+   the order, one sub-order per seller, every product's stock reservation
+   (``catalog.stock``), the contributors' items, the emptied cart and the outbox events. A
+   line that cannot be reserved fails the whole checkout with a 409 naming the products and
+   what is available; a contributor's item whose condition fails answers that contributor's
+   refusal; a concurrent change of a price or of the cart prices it again;
+   ``TransactionConflict`` is retried with jittered backoff;
 4. one PaymentIntent for the total is created with the key ``order:<id>:payment_intent``,
-   so the replay of step 1 — or two requests racing with one key — gets the same one.
+   so the replay of step 1 — or two requests racing with one key — gets the same one, and
+   one UpdateItem records its id on the order.
 
-Round trips, whatever the number of lines (<= 50) and sellers (<= 8): DynamoDB GetItem
-key, UpdateItem per checkout limit (buyer, source address; not for a replay), GetItem
-cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem of every contributor's keys
-(the buyer's customer records; none for a guest without an account) +1 BatchGetItem of
-their follow-up keys (the groups, when the buyer is in one), BatchGetItem fee schedules,
-BatchGetItem trailing sales (1 per 3 sellers), GetItem user + BatchGetItem default
-addresses, TransactWriteItems, UpdateItem order = 13 for 3 sellers (+1 per 3 more
-sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and
-an UpdateItem of the user, once per buyer). A guest is looked up by email instead of the
-profile, and a new guest's account is created only after every check passed.
-``bench/checkout_round_trips.py`` counts them.
+Round trips for a signed-in buyer, whatever the number of lines (<= 50) and sellers (<= 8):
+DynamoDB BatchGetItem key, cart and user; UpdateItem per checkout limit (buyer, source
+address; not for a replay); BatchGetItem of read 2 (past 100 keys — 3 sellers' trailing
+sales make 90 — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
+= 4 + the 2 limits. One more BatchGetItem when the buyer is in a customer group (the groups
+are named by the customer records read 2 finds), and one when the cart's lines said another
+currency or category than their products now have (or none: lines put in before they said
+so). Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and an
+UpdateItem of the user, once per buyer). A named saved address is a GetItem of its own; a
+guest is looked up by email, and a new guest's account is created only after every check
+passed. ``bench/checkout_round_trips.py`` counts them.
 """
 
 from __future__ import annotations

@@ -7,10 +7,11 @@ is registered once, in order (:class:`Registry`; the marketplace's registry is
 :mod:`chalicelib.orders.contributors`). Per checkout, every hook is called for every
 contributor in that order:
 
-1. ``keys`` — the items it needs, read with every other contributor's in one BatchGetItem;
+1. ``keys`` — the items it needs, read with every other contributor's in the checkout's
+   own BatchGetItem of products, sellers and fees (no round trip of their own);
    ``follow_up_keys`` — items named by what that read found (a customer record's group), in
-   a second one. So the round trips stay the same whatever the number of contributors: at
-   most two BatchGetItems, none when nobody names a key (:func:`read_items`);
+   one more, only when one is named. So the round trips stay the same whatever the number of
+   contributors (:func:`read_items`);
 2. ``adjust`` — amounts off lines, each on the price the contributors before it left, with
    who funds them (:class:`~chalicelib.orders.pricing.PriceAdjustment`); ``tax_exempt_sellers``
    — the sellers whose part the buyer pays net of VAT;

@@ -349,16 +349,14 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                                          "type": "order_below_minimum", "total": priced.total.to_json(),
                                          "minimum": Money(currency, minimum).to_json()}])
 
-    default_shipping, default_billing = (_address_dict(found.get(buyer.default_addresses[what]))
-                                         if what in buyer.default_addresses else None
-                                         for what in ("shipping", "billing"))
-    shipping = _address(buyer, data.shipping_address, data.shipping_address_id, default_shipping, "shipping")
+    defaults = {what: _address_dict(found.get(key)) for what, key in buyer.default_addresses.items()}
+    shipping = _address(buyer, data.shipping_address, data.shipping_address_id, defaults.get("shipping"), "shipping")
     if shipping is None:
         raise ValidationFailed("Where should the order go? Give a shipping address.",
                                code=Code.SHIPPING_ADDRESS_REQUIRED,
                                details=[{"field": "body.shipping_address", "message": "Field required",
                                          "type": "missing"}])
-    billing = _address(buyer, data.billing_address, data.billing_address_id, default_billing, "billing")
+    billing = _address(buyer, data.billing_address, data.billing_address_id, defaults.get("billing"), "billing")
     if buyer.user_id is None:
         _guest_account(buyer, data)
     assert buyer.user_id is not None

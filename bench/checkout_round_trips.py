@@ -13,9 +13,11 @@ what agora sends, in three phases of one order:
                  once-only claim included.
 
 DynamoDB calls are counted by operation name at botocore (``BaseClient._make_api_call``,
-as ``tests/unit/catalog/conftest.py`` does), Stripe calls as HTTP requests the SDK's HTTP
-client sends (retries would count). Write request units are computed, as moto reports no
-consumed capacity for transactions: per written item the larger of its size before and
+as ``tests/unit/catalog/conftest.py`` does), and the checkout's round trips beside them: a
+read past 100 keys sends its BatchGetItem pages at once from threads
+(:func:`chalicelib.orders.extensions.read_items`), which together are one wait. Stripe calls
+as HTTP requests the SDK's HTTP client sends (retries would count). Write request units
+are computed, as moto reports no consumed capacity for transactions: per written item the larger of its size before and
 after (moto's item size), rounded up to 1 KB, times 2 in a TransactWriteItems and 1
 outside one; global secondary index entries (projection ALL) cost 1 per KB per entry
 written or deleted. The buyer's first checkout (which creates the Stripe customer) is
@@ -30,6 +32,7 @@ import math
 import os
 import re
 import sys
+import threading
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -51,6 +54,8 @@ STRIPE_ID = re.compile(r"/(?:acct|pi|ch|cus|tr|re|trr|pm|seti|evt)_[A-Za-z0-9]+"
 @dataclass
 class Tally:
     calls: Counter[str] = field(default_factory=Counter)  # "DynamoDB GetItem", "Stripe POST /v1/..."
+    dynamodb_round_trips: int = 0  # calls, but the pages of one read sent at once count as one
+    in_pages: bool = False  # the last DynamoDB call was a page sent by read_items' threads
     table_wru: int = 0
     index_wru: int = 0
 
@@ -135,11 +140,16 @@ def _record_dynamodb(recorder: Recorder, original: Any) -> Any:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
+    from chalicelib.orders.extensions import READ_THREADS
+
     def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
         tally = recorder.tally
         if tally is None or client.meta.service_model.service_name != "dynamodb":
             return original(client, operation, params)
         tally.calls[f"DynamoDB {operation}"] += 1
+        page = threading.current_thread().name.startswith(READ_THREADS)
+        tally.dynamodb_round_trips += 0 if page and tally.in_pages else 1
+        tally.in_pages = page
         recorder.note(f"DynamoDB {operation}", _touched(operation, params))
         if operation not in WRITES:
             return original(client, operation, params)
@@ -284,6 +294,8 @@ def _row(label: str, tallies: dict[str, Tally]) -> list[str]:
     for phase in PHASES:
         tally = tallies.get(phase, Tally())
         cells += [str(tally.total("DynamoDB")), str(tally.total("Stripe"))]
+        if phase == "checkout":
+            cells.insert(2, str(tally.dynamodb_round_trips))
     wru = [tallies.get(phase, Tally()) for phase in PHASES]
     cells += [str(t.table_wru) for t in wru] + [str(sum(t.table_wru for t in wru)),
                                                   str(sum(t.index_wru for t in wru))]
@@ -355,9 +367,10 @@ def main() -> None:
         finally:
             stop()
 
-    print("Round trips per order (DDB = DynamoDB API calls, S = Stripe HTTP requests) and write request\n"
+    print("Round trips per order (DDB = DynamoDB API calls, RT = the checkout's DynamoDB round trips, the pages\n"
+          "of one read sent at once counting as one, S = Stripe HTTP requests) and write request\n"
           "units (WRU: base table per phase, then their total; GSI: global secondary index writes, all phases)\n")
-    _print_table(["cart", "checkout DDB", "S", "webhook DDB", "S", "transfers DDB", "S",
+    _print_table(["cart", "checkout DDB", "RT", "S", "webhook DDB", "S", "transfers DDB", "S",
                   "WRU checkout", "webhook", "transfers", "total", "GSI WRU"],
                  [_row(label, tallies) for label, tallies in results])
     others = sorted({phase for _, tallies in results for phase in tallies if phase not in PHASES})

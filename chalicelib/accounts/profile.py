@@ -12,6 +12,7 @@ change, so the sellers' copies follow it and no change is lost between the two.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,9 +165,21 @@ def checkout_profile(user_id: str) -> CheckoutProfile:
     """For the order issue: the buyer's contact, VAT id (offered for a business invoice) and
     default addresses. Round trips: GetItem(user), BatchGetItem(default addresses)."""
     user = get_active_user(user_id)
-    wanted = {user.default_shipping_address_id, user.default_billing_address_id} - {None}
-    keys = [(user_key(user_id), address_sk(address_id)) for address_id in wanted]
-    found = {a.address_id: a for a in Address.batch_get(keys)} if keys else {}
+    keys = default_address_keys(user)
+    return checkout_profile_of(user, Address.batch_get(set(keys.values())) if keys else [])
+
+
+def default_address_keys(user: User) -> dict[str, tuple[str, str]]:
+    """The keys of the buyer's default ``shipping`` and ``billing`` addresses (those set), for
+    a caller that reads them with other items in one BatchGetItem (checkout)."""
+    wanted = {"shipping": user.default_shipping_address_id, "billing": user.default_billing_address_id}
+    return {what: (user_key(user.user_id), address_sk(address_id)) for what, address_id in wanted.items()
+            if address_id}
+
+
+def checkout_profile_of(user: User, addresses: Iterable[Address]) -> CheckoutProfile:
+    """:func:`checkout_profile` from the user and the addresses read by :func:`default_address_keys` (pure)."""
+    found = {a.address_id: a for a in addresses}
     return CheckoutProfile(user_id=user.user_id, email=user.email, name=user.name, language=user.language,
                            vat_id=user.vat_id, shipping_address=found.get(user.default_shipping_address_id or ""),
                            billing_address=found.get(user.default_billing_address_id or ""),

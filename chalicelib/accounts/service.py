@@ -43,7 +43,7 @@ from chalicelib.accounts.events import AccountCreated, InvitationAccepted
 from chalicelib.accounts.models import EmailClaim, SignUp, User
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import clock, throttle
-from chalicelib.core.db import LabelledTransaction, get_item, was_condition_failure
+from chalicelib.core.db import LabelledTransaction, find_item, get_item, was_condition_failure
 from chalicelib.core.errors import AgoraError, Code, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import EMAIL_SK, PROFILE_SK, SIGNUP_SK, email_key, signup_key, user_key
@@ -172,11 +172,13 @@ def update_open_account(user: User, actions: list[Action], condition: Condition)
 
 def get_active_user(user_id: str) -> User:
     """The signed-in buyer's user item (GetItem); erased accounts are closed for business."""
-    try:
-        user = User.get(user_key(user_id), PROFILE_SK)
-    except User.DoesNotExist:
-        raise account_closed() from None
-    if not user.is_active:
+    return open_account(find_item(User, user_key(user_id), PROFILE_SK))
+
+
+def open_account(user: User | None) -> User:
+    """``user`` as a caller read it (checkout, in a BatchGetItem of its own): an erased or
+    missing account is closed for business."""
+    if user is None or not user.is_active:
         raise account_closed()
     return user
 

@@ -166,18 +166,34 @@ def category_prefixes(category: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def fee_policies(seller_ids: Iterable[str], categories: Iterable[str]) -> dict[str, FeePolicy]:
-    """The policy of every seller of a checkout, for lines in ``categories``: one
-    BatchGetItem (1 RT up to 100 keys) whatever the number of lines."""
+def fee_policy_keys(seller_ids: Iterable[str], categories: Iterable[str]) -> list[tuple[str, str]]:
+    """The schedules that may price these sellers' lines in ``categories``: the default,
+    every category prefix's override and each seller's, for a caller that reads them with
+    other items in one BatchGetItem (checkout)."""
     sellers = sorted(set(seller_ids))
     slugs = sorted({prefix for category in categories for prefix in category_prefixes(category)})
     scopes = [DEFAULT_SCOPE, *(category_scope(s) for s in slugs), *(seller_scope(s) for s in sellers)]
-    found = {item.scope: _schedule(item)
-             for item in FeeScheduleItem.batch_get([(_partition(scope), FEES_CURRENT_SK) for scope in scopes])}
+    return [(_partition(scope), FEES_CURRENT_SK) for scope in scopes]
+
+
+def fee_policies_from(seller_ids: Iterable[str], categories: Iterable[str],
+                      items: Iterable[FeeScheduleItem]) -> dict[str, FeePolicy]:
+    """:func:`fee_policies` from the items read by :func:`fee_policy_keys` (pure)."""
+    sellers = sorted(set(seller_ids))
+    slugs = sorted({prefix for category in categories for prefix in category_prefixes(category)})
+    found = {item.scope: _schedule(item) for item in items}
     category_schedules = {slug: schedule for slug in slugs if (schedule := found.get(category_scope(slug)))}
     default = found.get(DEFAULT_SCOPE) or NO_FEES
     return {seller: FeePolicy(default=default, categories=category_schedules, seller=found.get(seller_scope(seller)))
             for seller in sellers}
+
+
+def fee_policies(seller_ids: Iterable[str], categories: Iterable[str]) -> dict[str, FeePolicy]:
+    """The policy of every seller of a checkout, for lines in ``categories``: one
+    BatchGetItem (1 RT up to 100 keys) whatever the number of lines."""
+    seller_ids, categories = list(seller_ids), list(categories)
+    items = FeeScheduleItem.batch_get(fee_policy_keys(seller_ids, categories))
+    return fee_policies_from(seller_ids, categories, items)
 
 
 def seller_fee_view(seller_id: str) -> tuple[FeePolicy, list[FeeSchedule]]:
@@ -220,12 +236,25 @@ def trailing_sales(seller_id: str, currency: str, today: date) -> Money:
     return Money(currency, total)
 
 
-def trailing_sales_of(seller_ids: Iterable[str], currency: str, today: date) -> dict[str, Money]:
-    """Trailing sales of several sellers by BatchGetItem (1 RT per 3 sellers)."""
+def trailing_sales_keys(seller_ids: Iterable[str], currency: str, today: date) -> list[tuple[str, str]]:
+    """The daily sales items of the 30 days ending with ``today``, for a caller that reads
+    them with other items in one BatchGetItem (checkout)."""
     currency = Money.zero(currency).currency
-    sellers = sorted(set(seller_ids))
-    keys = [(seller_key(s), daily_sales_sk(currency, _day_text(d))) for s in sellers for d in _window(today)]
-    totals = dict.fromkeys(sellers, 0)
-    for item in DailySales.batch_get(keys):
+    return [(seller_key(s), daily_sales_sk(currency, _day_text(d))) for s in sorted(set(seller_ids))
+            for d in _window(today)]
+
+
+def trailing_sales_from(seller_ids: Iterable[str], currency: str, items: Iterable[DailySales]) -> dict[str, Money]:
+    """:func:`trailing_sales_of` from the items read by :func:`trailing_sales_keys` (pure)."""
+    currency = Money.zero(currency).currency
+    totals = dict.fromkeys(sorted(set(seller_ids)), 0)
+    for item in items:
         totals[item.seller_id] += int(item.amount)
     return {seller: Money(currency, total) for seller, total in totals.items()}
+
+
+def trailing_sales_of(seller_ids: Iterable[str], currency: str, today: date) -> dict[str, Money]:
+    """Trailing sales of several sellers by BatchGetItem (1 RT per 3 sellers)."""
+    seller_ids = list(seller_ids)
+    items = DailySales.batch_get(trailing_sales_keys(seller_ids, currency, today))
+    return trailing_sales_from(seller_ids, currency, items)

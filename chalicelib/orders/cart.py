@@ -185,7 +185,9 @@ def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
             if product_id not in lines and len(lines) >= MAX_CART_LINES:
                 raise Conflict(f"A cart holds at most {MAX_CART_LINES} different products.", code=Code.CART_FULL)
             added = lines.get(product_id, {}).get("added_at") or clock.stamp()
-            lines[product_id] = {"seller_id": product.seller_id, "quantity": quantity, "added_at": added}
+            # currency and category let checkout name its fee and sales keys before reading the products
+            lines[product_id] = {"seller_id": product.seller_id, "quantity": quantity, "added_at": added,
+                                 "currency": product.currency, "category": product.category}
         try:
             return _view(ref, _save(ref, cart, lines))
         except PutError as error:

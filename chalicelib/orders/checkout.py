@@ -1,32 +1,38 @@
 """Checkout: price the cart, reserve its stock, split it per seller, start the payment.
 
 One request, in order:
-1. the Idempotency-Key (required) is looked up: a key seen before with the same body
-   returns that order again (its PaymentIntent too); with another body it is a 422;
-2. the cart, its products and sellers, what the checkout's contributors need (the buyer's
-   customer-group terms at each seller, :mod:`chalicelib.orders.contributors`), the fee
-   policies and the sellers' trailing sales are read, and the cart is priced with the
-   contributors' adjustments (``pricing.py``);
-3. one TransactWriteItems writes the key, the order, one sub-order per seller, every
-   product's stock reservation (``catalog.stock``), the contributors' items, the emptied
-   cart and the outbox events. A line that cannot be reserved fails the whole checkout with
-   a 409 naming the products and what is available; a contributor's item whose condition
-   fails answers that contributor's refusal; a concurrent change of a price or of the cart
-   prices it again; ``TransactionConflict`` is retried with jittered backoff;
+1. one BatchGetItem reads the Idempotency-Key (required), the cart and the signed-in buyer:
+   a key seen before with the same body returns that order again (its PaymentIntent too);
+   with another body it is a 422;
+2. one BatchGetItem reads everything else the cart names (:class:`_Needs`): its products
+   and sellers, the buyer's default addresses, what the checkout's contributors need (the
+   buyer's customer records at each seller, :mod:`chalicelib.orders.contributors`), the fee
+   schedules and the sellers' trailing sales; the cart's lines carry each product's seller,
+   currency and category, so none of these waits for the products. The cart is priced with
+   the contributors' adjustments (``pricing.py``);
+3. one TransactWriteItems writes the key (on condition that it does not exist: a request
+   racing with the same key loses there, reads the stored key and is answered as a replay),
+   the order, one sub-order per seller, every product's stock reservation
+   (``catalog.stock``), the contributors' items, the emptied cart and the outbox events. A
+   line that cannot be reserved fails the whole checkout with a 409 naming the products and
+   what is available; a contributor's item whose condition fails answers that contributor's
+   refusal; a concurrent change of a price or of the cart prices it again;
+   ``TransactionConflict`` is retried with jittered backoff;
 4. one PaymentIntent for the total is created with the key ``order:<id>:payment_intent``,
-   so the replay of step 1 — or two requests racing with one key — gets the same one.
+   so the replay of step 1 — or two requests racing with one key — gets the same one, and
+   one UpdateItem records its id on the order.
 
-Round trips, whatever the number of lines (<= 50) and sellers (<= 8): DynamoDB GetItem
-key, UpdateItem per checkout limit (buyer, source address; not for a replay), GetItem
-cart, BatchGetItem products, BatchGetItem sellers, BatchGetItem of every contributor's keys
-(the buyer's customer records; none for a guest without an account) +1 BatchGetItem of
-their follow-up keys (the groups, when the buyer is in one), BatchGetItem fee schedules,
-BatchGetItem trailing sales (1 per 3 sellers), GetItem user + BatchGetItem default
-addresses, TransactWriteItems, UpdateItem order = 13 for 3 sellers (+1 per 3 more
-sellers); Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and
-an UpdateItem of the user, once per buyer). A guest is looked up by email instead of the
-profile, and a new guest's account is created only after every check passed.
-``bench/checkout_round_trips.py`` counts them.
+Round trips for a signed-in buyer, whatever the number of lines (<= 50) and sellers (<= 8):
+DynamoDB BatchGetItem key, cart and user; UpdateItem per checkout limit (buyer, source
+address; not for a replay); BatchGetItem of read 2 (past 100 keys — 3 sellers' trailing
+sales make 90 — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
+= 4 + the 2 limits. One more BatchGetItem when the buyer is in a customer group (the groups
+are named by the customer records read 2 finds), and one when the cart's lines said another
+currency or category than their products now have (or none: lines put in before they said
+so). Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and an
+UpdateItem of the user, once per buyer). A named saved address is a GetItem of its own; a
+guest is looked up by email, and a new guest's account is created only after every check
+passed. ``bench/checkout_round_trips.py`` counts them.
 """
 
 from __future__ import annotations
@@ -35,15 +41,16 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
 from chalicelib.accounts.addresses import address_snapshot, snapshot, validated_address
+from chalicelib.accounts.models import Address, User
 from chalicelib.accounts.payment_methods import ensure_stripe_customer
-from chalicelib.accounts.profile import checkout_profile
-from chalicelib.accounts.service import ensure_account, find_user_by_email, get_user
+from chalicelib.accounts.profile import default_address_keys
+from chalicelib.accounts.service import ensure_account, find_user_by_email, get_user, open_account
 from chalicelib.catalog.models import Product
 from chalicelib.catalog.stock import StockHold, reserve_writes, stock_changed_event, summed
 from chalicelib.core import clock, throttle
@@ -53,9 +60,11 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.keys import (
     CART_SK,
     CHECKOUT_SK,
+    PROFILE_SK,
     checkout_key,
     order_sk,
     payment_due_key,
+    product_sk,
     seller_key,
     sub_order_status_index_key,
     timed_sort_key,
@@ -63,15 +72,16 @@ from chalicelib.core.keys import (
 )
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
-from chalicelib.fees.service import fee_policies, trailing_sales_of
+from chalicelib.fees.models import DailySales, FeeScheduleItem
+from chalicelib.fees.service import fee_policies_from, fee_policy_keys, trailing_sales_from, trailing_sales_keys
 from chalicelib.orders.cart import CartRef, load_cart, products_of
-from chalicelib.orders.contributors import checkout_context, contributors
+from chalicelib.orders.contributors import contributor_keys, contributors, follow_up_keys
 from chalicelib.orders.events import OrderedProduct, OrderPlaced, SellerShare
-from chalicelib.orders.extensions import CheckoutContext, TransactionItem
+from chalicelib.orders.extensions import CheckoutContext, Found, Key, TransactionItem, read_items
 from chalicelib.orders.models import Cart, CheckoutKey, Order, SubOrder
 from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
 from chalicelib.payments import stripe_gateway
-from chalicelib.sellers.service import sellers_by_id
+from chalicelib.sellers.models import Seller
 
 MAX_SELLERS = 8  # keeps the payment's transaction (ledger included) under DynamoDB's 100 items
 PAYMENT_WINDOW = timedelta(minutes=30)
@@ -120,8 +130,7 @@ class _Buyer:
     guest: bool
     vat_id: str | None
     stripe_customer_id: str | None
-    default_shipping: dict[str, Any] | None
-    default_billing: dict[str, Any] | None
+    default_addresses: dict[str, Key]  # "shipping", "billing": read with the products (read 2)
 
 
 @dataclass
@@ -155,16 +164,34 @@ def _check_key(idempotency_key: str | None) -> str:
     return idempotency_key
 
 
-def _buyer(ref: CartRef, data: CheckoutInput) -> _Buyer:
-    """The signed-in buyer, or the guest by email. A guest without an account yet gets one
-    only once the checkout has passed every check (:func:`_guest_account`), so a refused
-    checkout creates nothing."""
+@dataclass(frozen=True)
+class _FirstRead:
+    """Read 1, one BatchGetItem: the Idempotency-Key (a replay is answered from it, before
+    any limit counts), the cart and the signed-in buyer's user item."""
+
+    stored_key: CheckoutKey | None
+    cart: Cart | None
+    user: User | None
+
+
+def _first_read(ref: CartRef, key: str) -> _FirstRead:
+    key_at, cart_at = Key(CheckoutKey, checkout_key(ref.scope, key), CHECKOUT_SK), Key(Cart, ref.pk, CART_SK)
+    user_at = Key(User, user_key(ref.user_id), PROFILE_SK) if ref.user_id else None
+    found = Found(read_items([key_at, cart_at, *([user_at] if user_at else [])], consistent_read=True))
+    return _FirstRead(stored_key=found.get(key_at), cart=found.get(cart_at),
+                      user=found.get(user_at) if user_at else None)
+
+
+def _buyer(ref: CartRef, data: CheckoutInput, user: User | None) -> _Buyer:
+    """The signed-in buyer (``user``, from read 1), or the guest by email. A guest without an
+    account yet gets one only once the checkout has passed every check
+    (:func:`_guest_account`), so a refused checkout creates nothing."""
     if ref.user_id:
-        profile = checkout_profile(ref.user_id)
-        return _Buyer(user_id=profile.user_id, email=profile.email, name=profile.name, guest=False,
-                      vat_id=profile.vat_id, stripe_customer_id=profile.stripe_customer_id,
-                      default_shipping=_address_dict(profile.shipping_address),
-                      default_billing=_address_dict(profile.billing_address))
+        user = open_account(user)
+        return _Buyer(user_id=user.user_id, email=user.email, name=user.name, guest=False, vat_id=user.vat_id,
+                      stripe_customer_id=user.stripe_customer_id,
+                      default_addresses={what: Key(Address, pk, sk)
+                                         for what, (pk, sk) in default_address_keys(user).items()})
     if not data.email:
         raise ValidationFailed("A guest checkout needs the buyer's email.", code=Code.EMAIL_REQUIRED,
                                details=[{"field": "body.email", "message": "Field required", "type": "missing"}])
@@ -173,8 +200,54 @@ def _buyer(ref: CartRef, data: CheckoutInput) -> _Buyer:
     # addresses, cards) reaches the guest or the order, and nothing on it changes.
     user = find_user_by_email(data.email)
     return _Buyer(user_id=user.user_id if user else None, email=user.email if user else data.email,
-                  name=data.name or "", guest=True, vat_id=None,
-                  stripe_customer_id=None, default_shipping=None, default_billing=None)
+                  name=data.name or "", guest=True, vat_id=None, stripe_customer_id=None, default_addresses={})
+
+
+@dataclass(frozen=True)
+class _Needs:
+    """What a checkout reads besides the key, the cart and the user: the keys of read 2, one
+    BatchGetItem whatever the number of lines and sellers. They are named from the cart,
+    whose lines carry each product's seller, currency and category, so the fee schedules
+    and the sellers' trailing sales are read with the products rather than after them."""
+
+    products: list[Key]
+    sellers: list[Key]
+    addresses: list[Key]
+    contributors: list[Key]  # the contributors' own keys (the buyer's customer records)
+    fees: list[Key]
+    sales: list[Key]
+
+    def every_key(self) -> list[Key]:
+        return [*self.products, *self.sellers, *self.addresses, *self.contributors, *self.fees, *self.sales]
+
+
+def _needs(buyer: _Buyer, lines: list[tuple[str, dict[str, Any]]], currency: str | None,
+           categories: set[str], today: date) -> _Needs:
+    """The keys for these lines; none for pricing while the currency is unknown or the cart
+    has more sellers than an order takes (it is refused)."""
+    seller_ids = _seller_ids(lines)
+    priced = currency is not None and len(seller_ids) <= MAX_SELLERS
+    context = CheckoutContext(user_id=buyer.user_id, currency=currency or "", seller_ids=tuple(seller_ids))
+    return _Needs(
+        products=[Key(Product, seller_key(line["seller_id"]), product_sk(pid)) for pid, line in lines],
+        sellers=[Key(Seller, seller_key(seller_id), PROFILE_SK) for seller_id in seller_ids],
+        addresses=list(buyer.default_addresses.values()),
+        contributors=contributor_keys(context) if priced else [],
+        fees=[Key(FeeScheduleItem, pk, sk) for pk, sk in fee_policy_keys(seller_ids, categories)] if priced else [],
+        sales=[Key(DailySales, pk, sk) for pk, sk in trailing_sales_keys(seller_ids, currency or "", today)]
+        if priced else [])
+
+
+def _hinted(lines: list[tuple[str, dict[str, Any]]]) -> tuple[str | None, set[str]]:
+    """The currency and categories the cart's lines say (lines put in before they said so
+    say nothing; what they miss is read after the products)."""
+    currencies = {line.get("currency") for _, line in lines}
+    currency = next(iter(currencies)) if len(currencies) == 1 else None
+    return currency, {line["category"] for _, line in lines if line.get("category")}
+
+
+def _seller_ids(lines: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    return list(dict.fromkeys(line["seller_id"] for _, line in lines))
 
 
 def _guest_account(buyer: _Buyer, data: CheckoutInput) -> None:
@@ -218,13 +291,15 @@ def _shortages(holds: list[StockHold], products: dict[str, Product]) -> list[dic
             if h.product_id not in products or int(products[h.product_id].stock) < h.quantity]
 
 
-def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
-    cart = load_cart(ref)
+def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -> _Plan:
     if cart is None or not cart.lines:
         raise Conflict("The cart is empty.", code=Code.CART_EMPTY)  # the cart's state, not the request
     lines = sorted(cart.lines.items(), key=lambda item: item[1]["added_at"])
-    products = products_of(cart.lines)
-    sellers = sellers_by_id({line["seller_id"] for _, line in lines})
+    today = clock.today()
+    asked = _needs(buyer, lines, *_hinted(lines), today)
+    found = Found(read_items(asked.every_key(), consistent_read=True))  # read 2
+    products: dict[str, Product] = {p.product_id: p for p in found.all(asked.products)}
+    sellers: dict[str, Seller] = {s.seller_id: s for s in found.all(asked.sellers)}
     gone = [pid for pid, line in lines
             if pid not in products or not products[pid].is_listed
             or line["seller_id"] not in sellers or not sellers[line["seller_id"]].can_sell]
@@ -237,7 +312,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
                                code=Code.MIXED_CURRENCIES,
                                details=[{"field": "cart", "message": "products in several currencies",
                                          "type": "mixed_currencies", "currencies": currencies}])
-    seller_ids = list(dict.fromkeys(line["seller_id"] for _, line in lines))
+    seller_ids = _seller_ids(lines)
     if len(seller_ids) > MAX_SELLERS:
         raise ValidationFailed(f"One order can include at most {MAX_SELLERS} sellers.", code=Code.TOO_MANY_SELLERS)
     holds = [StockHold(line["seller_id"], pid, int(line["quantity"]), int(products[pid].price)) for pid, line in lines]
@@ -246,16 +321,24 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
         raise _insufficient(short)
 
     currency = currencies[0]
-    today = clock.today()
-    context = checkout_context(buyer.user_id, currency, seller_ids)
+    categories = {products[pid].category for pid, _ in lines}
+    needs = _needs(buyer, lines, currency, categories, today)
+    read = {(key.pk, key.sk) for key in asked.every_key()}
+    unread = [key for key in needs.every_key() if (key.pk, key.sk) not in read]
+    if unread:  # the cart's lines said another currency or category than the products now have, or none
+        found = found.merged(read_items(unread, consistent_read=True))
+    context = CheckoutContext(user_id=buyer.user_id, currency=currency, seller_ids=tuple(seller_ids), found=found)
+    follow_ups = follow_up_keys(context)
+    if follow_ups:  # named by what read 2 found: the groups of a buyer who is in one
+        context = replace(context, found=found.merged(read_items(follow_ups)))
     exempt = {seller_id for contributor in contributors for seller_id in contributor.tax_exempt_sellers(context)}
     priced = price_order(
         [LineInput(product_id=pid, seller_id=line["seller_id"], sku=products[pid].sku, title=products[pid].title,
                    category=products[pid].category, unit_price=Money(currency, int(products[pid].price)),
                    quantity=int(line["quantity"])) for pid, line in lines],
         terms={sid: SellerTerms(country=sellers[sid].country, tax_exempt=sid in exempt) for sid in seller_ids},
-        policies=fee_policies(seller_ids, {products[pid].category for pid, _ in lines}),
-        trailing_sales=trailing_sales_of(seller_ids, currency, today),
+        policies=fee_policies_from(seller_ids, categories, found.all(needs.fees)),
+        trailing_sales=trailing_sales_from(seller_ids, currency, found.all(needs.sales)),
         adjusters=[partial(contributor.adjust, context) for contributor in contributors],
     )
     minimum = MINIMUM_CHARGE.get(currency, 50)
@@ -266,13 +349,14 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput) -> _Plan:
                                          "type": "order_below_minimum", "total": priced.total.to_json(),
                                          "minimum": Money(currency, minimum).to_json()}])
 
-    shipping = _address(buyer, data.shipping_address, data.shipping_address_id, buyer.default_shipping, "shipping")
+    defaults = {what: _address_dict(found.get(key)) for what, key in buyer.default_addresses.items()}
+    shipping = _address(buyer, data.shipping_address, data.shipping_address_id, defaults.get("shipping"), "shipping")
     if shipping is None:
         raise ValidationFailed("Where should the order go? Give a shipping address.",
                                code=Code.SHIPPING_ADDRESS_REQUIRED,
                                details=[{"field": "body.shipping_address", "message": "Field required",
                                          "type": "missing"}])
-    billing = _address(buyer, data.billing_address, data.billing_address_id, buyer.default_billing, "billing")
+    billing = _address(buyer, data.billing_address, data.billing_address_id, defaults.get("billing"), "billing")
     if buyer.user_id is None:
         _guest_account(buyer, data)
     assert buyer.user_id is not None
@@ -431,13 +515,15 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
         raise ValidationFailed("Promo codes are not available yet.", code=Code.PROMO_CODE_INVALID,
                                details=[{"field": "body.promo_code", "message": "unknown code", "type": "value_error"}])
     request_hash = data.request_hash()
-    stored = _stored_key(ref, key)
-    if stored is not None:
-        return _replay(stored, request_hash)
+    first = _first_read(ref, key)
+    if first.stored_key is not None:
+        return _replay(first.stored_key, request_hash)
     throttle.hit_all([(CHECKOUTS_PER_BUYER, ref.scope)] + ([(CHECKOUTS_PER_SOURCE, source_ip)] if source_ip else []))
-    buyer = _buyer(ref, data)
+    buyer = _buyer(ref, data, first.user)
+    carts = [first.cart]  # the first attempt prices the cart of read 1; a retry reads the cart again
+
     def attempt() -> _Plan | CheckoutResult:
-        plan = _plan(ref, buyer, data)
+        plan = _plan(ref, buyer, data, carts.pop() if carts else load_cart(ref))
         try:
             _commit(plan, ref, key, request_hash)
         except (_KeyTaken, _Repriced) as lost:

@@ -8,10 +8,7 @@ with :func:`register_contributor`, so orders never imports it. The hooks are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-
-from chalicelib.orders.extensions import CheckoutContext, CheckoutContributor, Found, Registry, read_items
+from chalicelib.orders.extensions import CheckoutContext, CheckoutContributor, Key, Registry
 from chalicelib.orders.group_discount import CustomerGroupTerms
 
 contributors = Registry([CustomerGroupTerms()])
@@ -22,13 +19,12 @@ def register_contributor(contributor: CheckoutContributor) -> CheckoutContributo
     return contributors.register(contributor)
 
 
-def checkout_context(user_id: str | None, currency: str, seller_ids: Sequence[str]) -> CheckoutContext:
-    """The checkout's context with what its contributors need read: one BatchGetItem of every
-    contributor's keys, a second of their follow-up keys; none when no key is named."""
-    context = CheckoutContext(user_id=user_id, currency=currency, seller_ids=tuple(seller_ids), found=Found())
-    for follow_up in (False, True):
-        keys = [key for contributor in contributors
-                for key in (contributor.follow_up_keys(context) if follow_up else contributor.keys(context))]
-        if keys:
-            context = replace(context, found=context.found.merged(read_items(keys)))
-    return context
+def contributor_keys(context: CheckoutContext) -> list[Key]:
+    """Every contributor's keys, for checkout to read with its own in one BatchGetItem."""
+    return [key for contributor in contributors for key in contributor.keys(context)]
+
+
+def follow_up_keys(context: CheckoutContext) -> list[Key]:
+    """Every contributor's follow-up keys, named by what the first read found (the buyer's
+    customer groups): read in one more BatchGetItem, only when one is named."""
+    return [key for contributor in contributors for key in contributor.follow_up_keys(context)]

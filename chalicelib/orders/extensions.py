@@ -7,10 +7,11 @@ is registered once, in order (:class:`Registry`; the marketplace's registry is
 :mod:`chalicelib.orders.contributors`). Per checkout, every hook is called for every
 contributor in that order:
 
-1. ``keys`` — the items it needs, read with every other contributor's in one BatchGetItem;
+1. ``keys`` — the items it needs, read with every other contributor's in the checkout's
+   own BatchGetItem of products, sellers and fees (no round trip of their own);
    ``follow_up_keys`` — items named by what that read found (a customer record's group), in
-   a second one. So the round trips stay the same whatever the number of contributors: at
-   most two BatchGetItems, none when nobody names a key (:func:`read_items`);
+   one more, only when one is named. So the round trips stay the same whatever the number of
+   contributors (:func:`read_items`);
 2. ``adjust`` — amounts off lines, each on the price the contributors before it left, with
    who funds them (:class:`~chalicelib.orders.pricing.PriceAdjustment`); ``tax_exempt_sellers``
    — the sellers whose part the buyer pays net of VAT;
@@ -31,6 +32,7 @@ DynamoDB's 100.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -51,6 +53,7 @@ __all__ = ["SELLER_FUNDED", "CheckoutContext", "CheckoutContributor", "Contribut
            "reversed_adjustments"]
 
 BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
+READ_THREADS = "batch-get"  # the threads that send the pages of one read at once
 
 
 @dataclass(frozen=True)
@@ -192,20 +195,32 @@ class _AnyItem(TableModel):
     class it is asked for, and the models would inherit one cached on TableModel itself."""
 
 
-def read_items(keys: Iterable[Key]) -> dict[tuple[str, str], TableModel]:
-    """Every key in one BatchGetItem (one more per 100 keys; unprocessed keys are asked for
-    again with backoff, :meth:`TableModel._batch_get_page`), each item read as its key's model."""
+def read_items(keys: Iterable[Key], *, consistent_read: bool = False) -> dict[tuple[str, str], TableModel]:
+    """Every key in one BatchGetItem, each item read as its key's model. Past DynamoDB's 100
+    keys a request, the pages are sent at once (threads), so the read still costs one round
+    trip's wait; unprocessed keys are asked for again with backoff
+    (:meth:`TableModel._batch_get_page`)."""
     models: dict[tuple[str, str], type[TableModel]] = {}
     for key in keys:
         if models.setdefault((key.pk, key.sk), key.model) is not key.model:
             raise ValueError(f"{key.pk}/{key.sk} is asked for as two models")
     wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in models]
+    pages = [wanted[start:start + BATCH_GET_KEYS] for start in range(0, len(wanted), BATCH_GET_KEYS)]
+
+    def page_of(keys: list[dict[str, Any]]) -> list[Any]:
+        return _AnyItem._batch_get_page(keys, consistent_read or None, None)[0]
+
+    if len(pages) > 1:
+        # botocore does not make a client thread-safely: it is made here, once, not by each thread
+        _AnyItem._get_connection().connection.client  # noqa: B018
+        with ThreadPoolExecutor(max_workers=len(pages), thread_name_prefix=READ_THREADS) as pool:
+            raws = [raw for page in pool.map(page_of, pages) for raw in page]
+    else:
+        raws = [raw for page in pages for raw in page_of(page)]
     found: dict[tuple[str, str], TableModel] = {}
-    for start in range(0, len(wanted), BATCH_GET_KEYS):
-        page, _ = _AnyItem._batch_get_page(wanted[start:start + BATCH_GET_KEYS], None, None)
-        for raw in page:
-            at = (raw["PK"]["S"], raw["SK"]["S"])
-            found[at] = models[at].from_raw_data(raw)
+    for raw in raws:
+        at = (raw["PK"]["S"], raw["SK"]["S"])
+        found[at] = models[at].from_raw_data(raw)
     return found
 
 

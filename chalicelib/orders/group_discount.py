@@ -4,8 +4,9 @@ A seller's group gives its members a discount in basis points off each of their 
 that seller (seller-funded: the seller's payout is on the discounted total), and a
 customer the seller marked tax-exempt pays that seller's part net of VAT. The rules are
 customers' (:func:`chalicelib.customers.service.terms_from`); this reads their records
-through the contributors' shared reads: the buyer's customer records in the first
-BatchGetItem, the groups they are in in the second (only when the buyer is in one).
+through the contributors' shared reads: the buyer's customer records in the checkout's
+BatchGetItem of products and sellers, the groups they are in in one more (only when the
+buyer is in one: a group's key is known only from the customer record).
 """
 
 from __future__ import annotations

@@ -62,7 +62,9 @@ from chalicelib.orders.states import (  # noqa: F401
 
 class Cart(TableModel):
     user_id = UnicodeAttribute(null=True)  # None for a guest cart
-    lines = JSONAttribute(default=dict)  # product_id -> {"seller_id", "quantity", "added_at"}
+    # product_id -> {"seller_id", "quantity", "added_at", "currency", "category"}; the last two
+    # (the product's when put in; absent on older lines) let checkout name its fee and sales keys
+    lines = JSONAttribute(default=dict)
     version = NumberAttribute(default=0)
     updated_at = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)  # guest carts only

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 
@@ -274,3 +275,127 @@ def test_a_refused_guest_checkout_creates_no_account(market: Marketplace) -> Non
 
     assert (status, body["error"]["details"][0]["field"]) == (422, "body.shipping_address.postal_code")
     assert find_user_by_email("neu@example.com") is None
+
+
+# --- round trips ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The DynamoDB round trips made while the test runs, in order, by operation: a call on
+    the request's thread is one; the pages of one read, which ``read_items`` sends at once
+    from its threads, are one together (the request's thread waits for all of them)."""
+    import threading
+
+    from botocore.client import BaseClient
+
+    from chalicelib.orders.extensions import READ_THREADS
+
+    trips: list[str] = []
+    lock = threading.Lock()
+    original = BaseClient._make_api_call
+
+    def recording(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            page = threading.current_thread().name.startswith(READ_THREADS)
+            with lock:
+                if not (page and trips and trips[-1] == f"{operation_name} pages"):
+                    trips.append(f"{operation_name} pages" if page else operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return trips
+
+
+def _known_buyer() -> tuple[dict[str, str], str]:
+    """A signed-in buyer with a default shipping and billing address, who names neither."""
+    from chalicelib.accounts.addresses import add_address
+    from chalicelib.accounts.service import ensure_account
+
+    user, _ = ensure_account("stammkundin@example.com", name="Anna Käufer")
+    add_address(user.user_id, ADDRESS, default_shipping=True, default_billing=True)
+    return buyer_headers(user.user_id), user.user_id
+
+
+def _check_out_with_defaults(market: Marketplace, buyer: dict[str, str]) -> tuple[int, Any]:
+    status, body, _ = call(market.api, "POST", "/v1/checkout", {},
+                           headers={**buyer, "Idempotency-Key": f"key-{time.time_ns()}"})
+    return status, body
+
+
+@pytest.mark.parametrize(("sellers", "lines"), [(1, 1), (8, 40)])
+def test_a_known_buyers_checkout_costs_the_same_round_trips_whatever_its_lines_and_sellers(
+        market: Marketplace, round_trips: list[str], sellers: int, lines: int) -> None:
+    seller_ids = [market.seller(f"sel_{n}") for n in range(sellers)]
+    products = [market.product(seller_ids[n % sellers], price=1_000 + n) for n in range(lines)]
+    buyer, _ = _known_buyer()
+    for product in products:
+        market.add(buyer, product)
+    round_trips.clear()
+
+    status, body = _check_out_with_defaults(market, buyer)
+
+    assert status == 201, body
+    assert body["order"]["shipping_address"]["city"] == "Berlin"  # the default, read with the products
+    assert len(body["order"]["sellers"]) == sellers
+    assert round_trips == [
+        "BatchGetItem",  # read 1: the Idempotency-Key, the cart, the user
+        "UpdateItem", "UpdateItem",  # the checkout limits: per buyer, per source address
+        "BatchGetItem" if sellers == 1 else "BatchGetItem pages",  # read 2: everything else
+        "TransactWriteItems",
+        "UpdateItem",  # the order's PaymentIntent
+    ]
+
+
+def test_a_buyer_in_a_customer_group_costs_one_read_more_for_the_group(
+        market: Marketplace, round_trips: list[str]) -> None:
+    from datetime import UTC, datetime
+
+    from chalicelib.core.money import Money
+    from chalicelib.customers import service as customers
+
+    market.seller("sel_a")
+    product = market.product("sel_a", price=2_000)
+    buyer, user_id = _known_buyer()
+    group = customers.create_group("sel_a", name="Stammkunden", discount_basis_points=1_000)
+    customers.record_order("sel_a", user_id, "ord_earlier", Money("EUR", 100), datetime(2026, 1, 5, tzinfo=UTC))
+    customers.update_customer("sel_a", user_id, {"group_id": group.group_id})
+    market.add(buyer, product)
+    round_trips.clear()
+
+    status, body = _check_out_with_defaults(market, buyer)
+
+    assert status == 201, body
+    assert body["order"]["total"]["amount"] == 1_800
+    assert round_trips == ["BatchGetItem", "UpdateItem", "UpdateItem", "BatchGetItem",
+                           "BatchGetItem",  # the group, named by the customer record read 2 found
+                           "TransactWriteItems", "UpdateItem"]
+
+
+def test_a_cart_line_that_names_an_old_category_or_none_is_priced_by_the_products_category(
+        market: Marketplace, round_trips: list[str]) -> None:
+    from chalicelib.core.keys import CART_SK, user_key
+    from chalicelib.fees import service as fees
+    from chalicelib.orders.models import Cart
+
+    market.seller("sel_a")
+    fees.set_schedule("category:books", {"percent_bp": 1_000})
+    book, other = market.product("sel_a", price=2_000, category="books/fiction"), market.product("sel_a")
+    buyer, user_id = _known_buyer()
+    market.add(buyer, book)
+    market.add(buyer, other)
+    cart = Cart.get(user_key(user_id), CART_SK)
+    cart.lines[book] = {**cart.lines[book], "category": "fashion/shoes"}  # the book was shoes when put in
+    cart.lines[other] = {key: value for key, value in cart.lines[other].items()
+                         if key not in ("currency", "category")}  # put in before lines said them
+    cart.save()
+    round_trips.clear()
+
+    status, body = _check_out_with_defaults(market, buyer)
+    checkout_trips = list(round_trips)
+
+    assert status == 201, body
+    assert market.order_of_seller("sel_a", body["order"]["order_id"])["fee"]["amount"] == 200  # 10 % of the book
+    assert checkout_trips == ["BatchGetItem", "UpdateItem", "UpdateItem", "BatchGetItem",
+                           "BatchGetItem",  # what the products said and the lines did not
+                           "TransactWriteItems", "UpdateItem"]
+

@@ -10,8 +10,9 @@ Access patterns:
 
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
+from chalicelib.core.attributes import CompactJSONAttribute
 from chalicelib.core.db import TableModel
 
 
@@ -20,5 +21,5 @@ class OutboxEvent(TableModel):
     type = UnicodeAttribute()
     version = NumberAttribute(null=True)  # the event model's version; items from before it have none (1)
     occurred_at = UnicodeAttribute()
-    payload = JSONAttribute()
+    payload = CompactJSONAttribute()
     expires_at = NumberAttribute()

@@ -1,0 +1,21 @@
+"""Attribute types of the table's items."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute
+
+
+class CompactJSONAttribute(JSONAttribute):
+    """JSON without json.dumps' spaces after separators and with UTF-8 instead of ``\\u``
+    escapes: DynamoDB bills writes per started KB of the whole item (and again per index
+    entry), and a sub-order's lines, history and address are most of its bytes. Reads both
+    forms. Not for an attribute that a condition compares (``attribute == value`` compares
+    the stored text: items written before would never match again)."""
+
+    def serialize(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -141,8 +141,8 @@ class Meter:
         self.phase: str | None = None
         self.units: dict[str, Units] = defaultdict(Units)
         self.indexes: list[Index] = []
-        self.queued_mails: list[dict[str, Any]] = []
-        self.retention_queue_url = ""
+        self.queued: dict[str, list[dict[str, Any]]] = {}  # queue URL -> messages sent, for the pump
+        self.events_queue_url = self.retention_queue_url = ""
         self.relayed: set[str] = set()  # outbox item keys handed to the stream relay
 
     @property
@@ -226,8 +226,12 @@ def _meter_aws(meter: Meter, original: Any) -> Any:
 
     def metering(client: Any, operation: str, params: dict[str, Any]) -> Any:
         units, service = meter.current, client.meta.service_model.service_name
-        if service == "sqs" and operation == "SendMessage" and params.get("QueueUrl") == meter.retention_queue_url:
-            meter.queued_mails.append(json.loads(params["MessageBody"]))
+        if service == "sqs" and operation in ("SendMessage", "SendMessageBatch"):
+            queued = meter.queued.get(params["QueueUrl"])
+            bodies = [params["MessageBody"]] if "MessageBody" in params else \
+                [entry["MessageBody"] for entry in params["Entries"]]
+            if queued is not None:
+                queued.extend(json.loads(body) for body in bodies)
         if units is None:
             return original(client, operation, params)
         units.calls[f"{service} {operation}"] += 1
@@ -259,7 +263,10 @@ def _install(meter: Meter) -> None:
     for gsi in table.get("GlobalSecondaryIndexes", []):
         hash_key, range_key = (key["AttributeName"] for key in gsi["KeySchema"])
         meter.indexes.append(Index(gsi["IndexName"], hash_key, range_key, gsi["Projection"], table_keys))
-    meter.retention_queue_url = boto3.client("sqs").get_queue_url(QueueName=settings.retention_queue_name)["QueueUrl"]
+    sqs = boto3.client("sqs")
+    meter.events_queue_url = sqs.get_queue_url(QueueName=settings.events_queue_name)["QueueUrl"]
+    meter.retention_queue_url = sqs.get_queue_url(QueueName=settings.retention_queue_name)["QueueUrl"]
+    meter.queued = {meter.events_queue_url: [], meter.retention_queue_url: []}
     BaseClient._make_api_call = _meter_aws(meter, BaseClient._make_api_call)
 
 
@@ -268,27 +275,33 @@ def _memory_gb() -> float:
     return int(config["lambda_memory_size"]) / 1024
 
 
-def _pump(meter: Meter, market: Any) -> None:
-    """Relay the new outbox events (one stream invocation), dispatch each (one events
-    invocation a message), send each queued mail (one mail invocation a message), until
-    nothing new comes; the outbox is read by a test Scan outside any phase."""
-    from chalicelib.events.service import dispatch, outbox_messages, relay
+def _take(queued: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    taken = list(queued)
+    queued.clear()
+    return taken
+
+
+def _pump(meter: Meter) -> None:
+    """Relay the new outbox events (one stream invocation), dispatch each event the relay
+    queued (one events invocation a message), send each queued mail (one mail invocation a
+    message), until nothing new comes; the outbox is read by a test Scan outside any phase."""
+    from chalicelib.events.service import dispatch, relay
     from chalicelib.retention.service import deliver
     from tests.support.events import _outbox_items
 
     phase, meter.phase = meter.phase, None
     while True:
         items = [item for item in _outbox_items() if item["PK"]["S"] not in meter.relayed]
-        mails, meter.queued_mails = meter.queued_mails, []
+        mails = _take(meter.queued[meter.retention_queue_url])
         if not items and not mails:
             meter.phase = phase
             return
         meter.phase = "events"
-        records = [{"eventName": "INSERT", "dynamodb": {"NewImage": item}} for item in items]
         meter.relayed.update(item["PK"]["S"] for item in items)
-        if records:
-            meter.invoke("table_stream", relay, records)
-        for message in sorted(outbox_messages(records), key=lambda m: m["event_id"]):
+        if items:
+            meter.invoke("table_stream", relay, [{"eventName": "INSERT", "dynamodb": {"NewImage": item}}
+                                                 for item in items])
+        for message in sorted(_take(meter.queued[meter.events_queue_url]), key=lambda m: m["event_id"]):
             meter.invoke("domain_events", dispatch, message)
             meter.units["events"].sqs_requests += 2  # the poller's ReceiveMessage and DeleteMessage
         meter.phase = "mails"
@@ -311,16 +324,16 @@ def _order(market: Any, meter: Meter, buyer: dict[str, str], cart: list[str], se
     """One order's whole life; the units of each phase."""
     for product_id in cart:
         _api(meter, "cart", market.add, buyer, product_id)
-    _pump(meter, market)
+    _pump(meter)
     status, body, _ = _api(meter, "checkout", market.checkout, buyer, payment_method_id="pm_card_visa")
     if status != 201:
         raise SystemExit(f"checkout failed: {status} {body}")
-    _pump(meter, market)
+    _pump(meter)
     intent = market.payment_intent(body["payment"]["payment_intent_id"])
     status, answer = _api(meter, "webhook", market.stripe_event, "payment_intent.succeeded", intent)
     if status != 200:
         raise SystemExit(f"webhook failed: {status} {answer}")
-    _pump(meter, market)
+    _pump(meter)
     order_id = body["order"]["order_id"]
     for seller_id in sellers:
         for action, action_body in (("accept", None), ("ship", {"carrier": "DHL", "tracking_number": "JJD0001"}),
@@ -328,7 +341,7 @@ def _order(market: Any, meter: Meter, buyer: dict[str, str], cart: list[str], se
             status, answer = _api(meter, "fulfilment", market.act, seller_id, order_id, action, action_body)
             if status != 200:
                 raise SystemExit(f"{action} failed: {status} {answer}")
-            _pump(meter, market)
+            _pump(meter)
     units = meter.take()
     units["_order"] = Units(calls=Counter({"amount": body["order"]["total"]["amount"]}))  # the charged amount, cents
     return units

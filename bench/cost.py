@@ -57,6 +57,10 @@ import prices  # noqa: E402
 PHASES = ("cart", "checkout", "webhook", "fulfilment", "events", "mails")
 TRANSACTIONAL = {"TransactWriteItems"}
 CARTS = ((1, 1), (3, 1), (3, 3), (10, 1), (10, 3))  # (lines, sellers)
+# The 10-line, 3-seller order as this bench first measured it (2026-12-07), before the reductions
+# of bench/README.md: dollars per 1,000 orders (Lambda GB-s is a timing, so it varies run to run).
+BEFORE = {"DynamoDB writes": 0.2519, "DynamoDB reads": 0.0249, "Lambda requests": 0.0104, "Lambda GB-s": 0.0228,
+          "API Gateway": 0.0735, "SQS": 0.0200, "SES mails": 0.0}
 
 
 @dataclass
@@ -448,6 +452,12 @@ def main() -> None:
                      for label, cost, amount in costs])
 
     label, units = next((r for r in results if r[0] == "10 lines, 3 sellers"), results[-1])
+    now = cost_per_1000(_total(units), memory_gb)
+    print(f"\n{label}: before the reductions (recorded 2026-12-07) and now, dollars per 1,000 orders\n")
+    rt._print_table(["", *components, "before mails"],
+                    [["before", *[f"{BEFORE[c]:.4f}" for c in components],
+                      f"{sum(v for c, v in BEFORE.items() if c != 'SES mails'):.4f}"],
+                     ["now", *[f"{now.lines[c]:.4f}" for c in components], f"{now.before_mails:.4f}"]])
     print(f"\n{label}: dollars per 1,000 orders per phase (checkout + webhook + events is the order "
           "the issue estimated)\n")
     phase_costs = [(phase, cost_per_1000(units.get(phase, Units()), memory_gb)) for phase in PHASES]

@@ -5,7 +5,9 @@
 Drives orders in-process as ``bench/checkout_round_trips.py`` does (moto, the stack from
 ``infra``, the fake Stripe in a thread, onboarded sellers, one signed-in buyer) through
 their whole life: the cart (one ``PUT /v1/cart/items`` a line), ``POST /v1/checkout``, the
-``payment_intent.succeeded`` webhook, each seller's accept, ship and deliver, and every
+``payment_intent.succeeded`` webhook, each seller's accept, ship and deliver, the hourly
+sweep that completes the parts once their return window is over (run as if 14 days had
+passed; its Query is shared by every order due that day, counted whole here), and every
 event these cause (relayed from the outbox by the stream Lambda, dispatched by the events
 Lambda) and every mail queued (sent by the mail Lambda), until nothing new happens.
 
@@ -31,8 +33,8 @@ Units, per order:
 - SES: mails sent.
 
 Prints units and dollars per 1,000 orders per component for each cart, and Stripe's card
-fee for the same orders. Scheduled sweeps (completing delivered orders after their
-return window) and reads of orders by buyers and sellers are not counted.
+fee for the same orders. Not counted: reads of orders by buyers and sellers, and the
+sweeps that run whatever the orders (reservations, stuck payments: a fixed monthly cost).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +57,14 @@ sys.path.insert(0, str(BENCH.parent))
 import checkout_round_trips as rt  # noqa: E402 - the driver shared with the round-trip bench
 import prices  # noqa: E402
 
-PHASES = ("cart", "checkout", "webhook", "fulfilment", "events", "mails")
+PHASES = ("cart", "checkout", "webhook", "fulfilment", "completion", "events", "mails")
 TRANSACTIONAL = {"TransactWriteItems"}
+RETURN_WINDOW_DAYS = 14  # the sellers' default
 CARTS = ((1, 1), (3, 1), (3, 3), (10, 1), (10, 3))  # (lines, sellers)
 # The 10-line, 3-seller order as this bench first measured it (2026-12-07), before the reductions
 # of bench/README.md: dollars per 1,000 orders (Lambda GB-s is a timing, so it varies run to run).
-BEFORE = {"DynamoDB writes": 0.2519, "DynamoDB reads": 0.0249, "Lambda requests": 0.0104, "Lambda GB-s": 0.0228,
-          "API Gateway": 0.0735, "SQS": 0.0200, "SES mails": 0.0}
+BEFORE = {"DynamoDB writes": 0.2838, "DynamoDB reads": 0.0255, "Lambda requests": 0.0114, "Lambda GB-s": 0.0140,
+          "API Gateway": 0.0735, "SQS": 0.0228, "SES mails": 0.0}
 
 
 @dataclass
@@ -326,6 +330,9 @@ def _api(meter: Meter, phase: str, run: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _order(market: Any, meter: Meter, buyer: dict[str, str], cart: list[str], sellers: list[str]) -> dict[str, Units]:
     """One order's whole life; the units of each phase."""
+    from chalicelib.core import clock
+    from chalicelib.orders.lifecycle import complete_due
+
     for product_id in cart:
         _api(meter, "cart", market.add, buyer, product_id)
     _pump(meter)
@@ -346,6 +353,11 @@ def _order(market: Any, meter: Meter, buyer: dict[str, str], cart: list[str], se
             if status != 200:
                 raise SystemExit(f"{action} failed: {status} {answer}")
             _pump(meter)
+    meter.phase = "completion"  # the hourly sweep, once the return window is over
+    meter.invoke("complete_delivered_orders", complete_due, clock.now() + timedelta(days=RETURN_WINDOW_DAYS,
+                                                                                     minutes=1))
+    meter.phase = None
+    _pump(meter)
     units = meter.take()
     units["_order"] = Units(calls=Counter({"amount": body["order"]["total"]["amount"]}))  # the charged amount, cents
     return units
@@ -427,7 +439,7 @@ def main() -> None:
     memory_gb = _memory_gb()
     index_names = sorted({name for _, units in results for phase in units.values() for name in phase.wru} - {"table"})
 
-    print(f"Units of one order's whole life (cart, checkout, webhook, fulfilment, events, mails); "
+    print(f"Units of one order's whole life ({', '.join(PHASES)}); "
           f"Lambda at {memory_gb * 1024:.0f} MB\n")
     header = ["cart", "WRU table", *[f"WRU {n}" for n in index_names], "RRU table",
               *[f"RRU {n}" for n in index_names], "DDB calls", "Lambda inv", "Lambda ms", "API", "SQS", "mails"]

@@ -7,6 +7,8 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute
 
+_COMPACT = (",", ":")
+
 
 class CompactJSONAttribute(JSONAttribute):
     """JSON without json.dumps' spaces after separators and with UTF-8 instead of ``\\u``
@@ -18,4 +20,9 @@ class CompactJSONAttribute(JSONAttribute):
     def serialize(self, value: Any) -> str | None:
         if value is None:
             return None
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(value, separators=_COMPACT, ensure_ascii=False)
+        try:
+            text.encode()
+        except UnicodeEncodeError:  # a lone surrogate from a request body: escaped, as json does by default
+            return json.dumps(value, separators=_COMPACT)
+        return text

@@ -4,7 +4,8 @@ Access patterns:
 - write: an ``OutboxEvent`` is put in the same TransactWriteItems as the change it
   describes (PK=EVENT#<event_id>, SK=EVENT), so no event exists without its change and
   no change without its event;
-- read: never queried; the table stream carries each INSERT to the events queue.
+- read: never queried; the table stream carries each INSERT of a subscribed type to the
+  events queue.
   Items expire by TTL after seven days.
 """
 

@@ -118,6 +118,11 @@ def outbox_messages(stream_records: Iterable[dict[str, Any]]) -> list[dict[str, 
 def relay(stream_records: Iterable[dict[str, Any]]) -> int:
     """Send the stream's outbox events to the events queue; returns how many.
 
+    An event of a declared type that no package subscribes to yet (``order.status_changed``
+    until the retention packages arrive) stays in the outbox only: queueing it would cost
+    an SQS send, receive and delete and an events Lambda invocation to do nothing. An
+    undeclared type is still sent, to fail in the worker and reach its dead-letter queue.
+
     A record that cannot be relayed goes to the stream's dead-letter queue and the rest go
     on: raising would make Lambda retry the whole batch, and every event behind the bad
     one would wait for it (until it leaves the stream after 24 h, with them). If a send
@@ -130,6 +135,8 @@ def relay(stream_records: Iterable[dict[str, Any]]) -> int:
         logger.error("stream records set aside in the dead-letter queue",
                      extra={"records": [{k: r.get(k) for k in ("event_id", "type", "reason")} for r in set_aside]})
         sqs.send_many(settings.stream_dead_letter_queue_name, set_aside)
+    declared = registry.event_classes()
+    messages = [m for m in messages if m["type"] not in declared or registry.subscribers_of(m["type"])]
     if messages:
         sqs.send_many(settings.events_queue_name, messages)
     return len(messages)

@@ -37,8 +37,9 @@ part idempotent on its own).
 
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
+from chalicelib.core.attributes import CompactJSONAttribute
 from chalicelib.core.db import GSI1, TableModel
 
 
@@ -48,8 +49,8 @@ class PostingRecord(TableModel):
     occurred_at = UnicodeAttribute()
     order_id = UnicodeAttribute(null=True)
     seller_id = UnicodeAttribute(null=True)
-    refs = JSONAttribute(default=dict)
-    entries = JSONAttribute()  # [[account, currency, amount], …]
+    refs = CompactJSONAttribute(default=dict)
+    entries = CompactJSONAttribute()  # [[account, currency, amount], …]
 
     GSI1PK = UnicodeAttribute(null=True)
     GSI1SK = UnicodeAttribute(null=True)
@@ -64,7 +65,7 @@ class LedgerEntry(TableModel):
     amount = NumberAttribute()  # minor units; debit positive, credit negative
     occurred_at = UnicodeAttribute()
     order_id = UnicodeAttribute(null=True)
-    refs = JSONAttribute(default=dict)
+    refs = CompactJSONAttribute(default=dict)
 
 
 class SellerBalance(TableModel):

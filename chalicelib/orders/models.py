@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
+from chalicelib.core.attributes import CompactJSONAttribute
 from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
 from chalicelib.orders.states import (  # noqa: F401
     MAX_CART_LINES,
@@ -64,7 +65,7 @@ class Cart(TableModel):
     user_id = UnicodeAttribute(null=True)  # None for a guest cart
     # product_id -> {"seller_id", "quantity", "added_at", "currency", "category"}; the last two
     # (the product's when put in; absent on older lines) let checkout name its fee and sales keys
-    lines = JSONAttribute(default=dict)
+    lines = CompactJSONAttribute(default=dict)
     version = NumberAttribute(default=0)
     updated_at = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)  # guest carts only
@@ -92,8 +93,8 @@ class Order(TableModel):
     total = NumberAttribute()
     # PynamoDB types a list by its attribute class; the values it reads are str
     seller_ids: ListAttribute[str] = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
-    shipping_address = JSONAttribute()
-    billing_address = JSONAttribute()
+    shipping_address = CompactJSONAttribute()
+    billing_address = CompactJSONAttribute()
     vat_id = UnicodeAttribute(null=True)
     payment_method = UnicodeAttribute(null=True)  # a saved card the PaymentIntent is confirmed with
     stripe_customer_id = UnicodeAttribute(null=True)
@@ -126,7 +127,7 @@ class SubOrder(TableModel):
     # [{"line", "product_id", "sku", "title", "category", "quantity", "unit_price", "discount",
     #   "total", "tax_rate_bp", "tax", "fee", "refunded_quantity", "refunded_amount",
     #   "return_quantity"}]
-    lines = JSONAttribute()
+    lines = CompactJSONAttribute()
     subtotal = NumberAttribute()
     discount = NumberAttribute()
     tax = NumberAttribute()
@@ -135,8 +136,8 @@ class SubOrder(TableModel):
     tax_exempt = UnicodeAttribute(null=True)  # "yes" when the seller exempts this buyer
     # the checkout contributors' price adjustments, with who funds them (absent when none):
     # [{"line", "amount", "source", "label", "funding": {"seller_bp"}}]; ``discount`` is their sum
-    adjustments = JSONAttribute(null=True)
-    shipping_address = JSONAttribute()
+    adjustments = CompactJSONAttribute(null=True)
+    shipping_address = CompactJSONAttribute()
     carrier = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
@@ -144,7 +145,7 @@ class SubOrder(TableModel):
     transfer_id = UnicodeAttribute(null=True)
     transferred = NumberAttribute(default=0)
     refunded = NumberAttribute(default=0)
-    history = JSONAttribute(default=list)  # [{"status", "at"}]
+    history = CompactJSONAttribute(default=list)  # [{"status", "at"}]
     version = NumberAttribute(default=1)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -179,7 +180,7 @@ class Refund(TableModel):
     currency = UnicodeAttribute()
     amount = NumberAttribute()
     # [{"line", "amount", "line_total", "fee", "refunded_before"}] — what the ledger needs
-    lines = JSONAttribute()
+    lines = CompactJSONAttribute()
     status = UnicodeAttribute(default="requested")  # requested | refunded
     stripe_refund_id = UnicodeAttribute(null=True)
     reversal_id = UnicodeAttribute(null=True)

@@ -10,7 +10,7 @@ from chalicelib.events import service
 from chalicelib.events.registry import Delivered, DomainEvent, InvalidEvent, UnknownEvent, subscribe
 from chalicelib.events.workers import relay_table_stream
 from chalicelib.platform.events import PipelineCheck
-from tests.support.events import stream_records
+from tests.support.events import outbox, stream_records
 from tests.support.queues import received
 
 
@@ -27,6 +27,21 @@ def test_recorded_event_reaches_the_events_queue_through_the_stream(aws: dict[st
     assert message["type"] == "system.pipeline_check"
     assert message["version"] == 1
     assert message["payload"] == {"check_id": "c1", "notify": "ops@example.com"}
+
+
+class NobodyListens(DomainEvent):
+    event_type = "test.nobody_listens"
+
+
+def test_an_event_no_package_subscribes_to_stays_in_the_outbox(aws: dict[str, str]) -> None:
+    service.record_event(NobodyListens())
+    heard = service.record_event(PipelineCheck(check_id="c1", notify="ops@example.com"))
+
+    relayed = relay_table_stream(DynamoDBEvent(stream_records(aws["TableName"]), None))
+
+    assert relayed == 1
+    assert [m["event_id"] for m in received(aws["EventsQueueName"])] == [heard]
+    assert outbox("test.nobody_listens") == [{}]  # recorded all the same, for subscribers to come
 
 
 def test_a_redelivered_event_reaches_its_subscriber_once(aws: dict[str, str]) -> None:

@@ -7,8 +7,10 @@ taking turns so that other load on the machine slows both alike; prints the medi
 the median of the runs' ratios (the goal is <= 1.3, however many routes there are) and, from
 `python -X importtime -c "import app"`, what each `chalicelib` package costs: its own modules'
 time ("own") and that plus the libraries it was first to import ("with libraries"; a library
-shared by several packages counts for the first that imports it). Not a test: numbers
-depend on the machine.
+shared by several packages counts for the first that imports it), and what declaring a route
+costs (the `routes` modules' own time over the number of operations: what each new route adds
+to a cold start; routes name their models, so no schema module is imported). Not a test:
+numbers depend on the machine.
 
 Bytecode is cached (in a temporary PYTHONPYCACHEPREFIX, warmed by one run of each) for the
 baseline's libraries and the app alike: a machine that sets PYTHONDONTWRITEBYTECODE would
@@ -76,15 +78,32 @@ def package_costs(importtime: str) -> dict[str, tuple[int, int]]:
     return {package: (own[package], total[package]) for package in total}
 
 
-def profile(runs: int) -> dict[str, tuple[float, float]]:
+def route_modules_cost(importtime: str) -> int:
+    """Microseconds of the ``chalicelib.<package>.routes`` modules' own code."""
+    return sum(int(match[1]) for match in map(_LINE.match, importtime.splitlines())
+               if match and re.fullmatch(r"chalicelib\.\w+\.routes", match[4]))
+
+
+def operation_count() -> int:
+    out = subprocess.run([sys.executable, "-c", "import app; print(sum(map(len, app.app.routes.values())))"],
+                         cwd=ROOT, env=ENV, capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
+def profile(runs: int) -> tuple[dict[str, tuple[float, float]], float]:
+    """Per package (own ms, with libraries ms), and the route modules' own ms; medians."""
     samples: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    routes: list[int] = []
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import app"], cwd=ROOT, env=ENV,
                              capture_output=True, text=True, check=True)
         for package, cost in package_costs(out.stderr).items():
             samples[package].append(cost)
-    return {package: (statistics.median(c[0] for c in costs) / 1000, statistics.median(c[1] for c in costs) / 1000)
-            for package, costs in samples.items()}
+        routes.append(route_modules_cost(out.stderr))
+    packages = {package: (statistics.median(c[0] for c in costs) / 1000,
+                          statistics.median(c[1] for c in costs) / 1000)
+                for package, costs in samples.items()}
+    return packages, statistics.median(routes) / 1000
 
 
 def main() -> None:
@@ -105,10 +124,15 @@ def main() -> None:
     verdict = "met" if ratio <= GOAL else "NOT met"
     print(f"ratio                 : {ratio:7.2f}   (median of the runs' ratios; goal <= {GOAL}: {verdict})")
     print()
+    packages, routes = profile(args.profile_runs)
     print(f"per package, median of {args.profile_runs} runs of -X importtime (ms):")
     print(f"  {'package':<24} {'own':>7} {'with libraries':>15}")
-    for package, (own, total) in sorted(profile(args.profile_runs).items(), key=lambda item: -item[1][1]):
+    for package, (own, total) in sorted(packages.items(), key=lambda item: -item[1][1]):
         print(f"  {package:<24} {own:7.1f} {total:15.1f}")
+    operations = operation_count()
+    print()
+    print(f"routes modules        : {routes:7.1f} ms for {operations} operations "
+          f"({routes / operations * 1000:.0f} µs a route)")
 
 
 if __name__ == "__main__":

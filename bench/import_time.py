@@ -7,8 +7,11 @@ taking turns so that other load on the machine slows both alike; prints the medi
 the median of the runs' ratios (the goal is <= 1.3, however many routes there are) and, from
 `python -X importtime -c "import app"`, what each `chalicelib` package costs: its own modules'
 time ("own") and that plus the libraries it was first to import ("with libraries"; a library
-shared by several packages counts for the first that imports it). Not a test: numbers
-depend on the machine.
+shared by several packages counts for the first that imports it), and what declaring a route
+costs: the `routes` and `schemas` modules' own time over the number of operations (routes name
+their models, so `import app` imports no schema module and that is the routes' alone), and the
+`events` modules' over the event models they create at import. Not a test: numbers depend on
+the machine.
 
 Bytecode is cached (in a temporary PYTHONPYCACHEPREFIX, warmed by one run of each) for the
 baseline's libraries and the app alike: a machine that sets PYTHONDONTWRITEBYTECODE would
@@ -76,15 +79,46 @@ def package_costs(importtime: str) -> dict[str, tuple[int, int]]:
     return {package: (own[package], total[package]) for package in total}
 
 
-def profile(runs: int) -> dict[str, tuple[float, float]]:
+def modules_cost(importtime: str, kind: str) -> int:
+    """Microseconds of the ``chalicelib.<package>.<kind>`` modules' own code."""
+    return sum(int(match[1]) for match in map(_LINE.match, importtime.splitlines())
+               if match and re.fullmatch(rf"chalicelib\.\w+\.{kind}", match[4]))
+
+
+COUNTS = """
+import app
+from pydantic import BaseModel
+def models(cls):
+    return [m for sub in cls.__subclasses__() for m in (sub, *models(sub))]
+print(sum(map(len, app.app.routes.values())),
+      len({m for m in models(BaseModel) if m.__module__.startswith("chalicelib") and m.__module__.endswith("events")}))
+"""
+
+
+def counts() -> tuple[int, int]:
+    """The app's operations, and the event models created by ``import app``."""
+    out = subprocess.run([sys.executable, "-c", COUNTS], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                         check=True)
+    operations, events = out.stdout.split()
+    return int(operations), int(events)
+
+
+def profile(runs: int) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
+    """Per package (own ms, with libraries ms), and the routes+schemas and events modules' own ms;
+    medians."""
     samples: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    kinds: dict[str, list[int]] = defaultdict(list)
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import app"], cwd=ROOT, env=ENV,
                              capture_output=True, text=True, check=True)
         for package, cost in package_costs(out.stderr).items():
             samples[package].append(cost)
-    return {package: (statistics.median(c[0] for c in costs) / 1000, statistics.median(c[1] for c in costs) / 1000)
-            for package, costs in samples.items()}
+        kinds["routes"].append(modules_cost(out.stderr, "routes") + modules_cost(out.stderr, "schemas"))
+        kinds["events"].append(modules_cost(out.stderr, "events"))
+    packages = {package: (statistics.median(c[0] for c in costs) / 1000,
+                          statistics.median(c[1] for c in costs) / 1000)
+                for package, costs in samples.items()}
+    return packages, {kind: statistics.median(costs) / 1000 for kind, costs in kinds.items()}
 
 
 def main() -> None:
@@ -105,10 +139,17 @@ def main() -> None:
     verdict = "met" if ratio <= GOAL else "NOT met"
     print(f"ratio                 : {ratio:7.2f}   (median of the runs' ratios; goal <= {GOAL}: {verdict})")
     print()
+    packages, kinds = profile(args.profile_runs)
     print(f"per package, median of {args.profile_runs} runs of -X importtime (ms):")
     print(f"  {'package':<24} {'own':>7} {'with libraries':>15}")
-    for package, (own, total) in sorted(profile(args.profile_runs).items(), key=lambda item: -item[1][1]):
+    for package, (own, total) in sorted(packages.items(), key=lambda item: -item[1][1]):
         print(f"  {package:<24} {own:7.1f} {total:15.1f}")
+    operations, events = counts()
+    print()
+    print(f"routes + schemas      : {kinds['routes']:7.1f} ms own for {operations} operations "
+          f"({kinds['routes'] / operations * 1000:.0f} µs a route)")
+    print(f"events modules        : {kinds['events']:7.1f} ms own for {events} event models created at import "
+          f"({kinds['events'] / events * 1000:.0f} µs an event)")
 
 
 if __name__ == "__main__":

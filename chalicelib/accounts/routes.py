@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
-from chalicelib.accounts import schemas
 from chalicelib.core import clock
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import current_request, operation, parse_body, request_header
+
+if TYPE_CHECKING:
+    from chalicelib.accounts import schemas
 
 bp = Blueprint(__name__)
 
@@ -32,13 +36,13 @@ def _no_content() -> Response:
 
 @bp.route("/v1/auth/register", methods=["POST"])
 @operation("Sign up with a password: mails a link that creates the account", tags=("auth",),
-           body=schemas.Registration, response=schemas.Accepted, status=202, errors=(422, 429),
+           body="Registration", response="Accepted", status=202, errors=(422, 429),
            description="The answer is the same whether or not the address has an account; the mail says which. "
                        "The account, with this password, is created when the mailed link is redeemed at "
                        "`POST /v1/auth/magic-link/verify`. Limited per source address; mails to one address are "
                        "paced (extra requests are dropped quietly).")
 def register(body: schemas.Registration) -> schemas.Accepted:
-    from chalicelib.accounts import service
+    from chalicelib.accounts import schemas, service
 
     service.register(email=body.email, password=body.password, name=body.name, newsletter=body.newsletter,
                      source_ip=_source_ip(), client_address=_client_address())
@@ -46,13 +50,13 @@ def register(body: schemas.Registration) -> schemas.Accepted:
 
 
 @bp.route("/v1/auth/login", methods=["POST"])
-@operation("Sign in with email and password", tags=("auth",), body=schemas.Credentials,
-           response=schemas.Tokens, errors=(401, 403, 429),
+@operation("Sign in with email and password", tags=("auth",), body="Credentials",
+           response="Tokens", errors=(401, 403, 429),
            description="Only for a confirmed address (403 `email_not_verified` mails a sign-in link instead). After "
                        "several wrong passwords for an address, a proof of work is required (401 "
                        "`challenge_required`); the source address is limited (429).")
 def login(body: schemas.Credentials) -> schemas.Tokens:
-    from chalicelib.accounts import service
+    from chalicelib.accounts import schemas, service
 
     return schemas.tokens(service.login(email=body.email, password=body.password, source_ip=_source_ip(),
                                         challenge=body.challenge, solution=body.solution, otp=body.otp))
@@ -60,16 +64,16 @@ def login(body: schemas.Credentials) -> schemas.Tokens:
 
 @bp.route("/v1/auth/refresh", methods=["POST"])
 @operation("Exchange a refresh token for new tokens (the old one is spent)", tags=("auth",),
-           body=schemas.RefreshRequest, response=schemas.Tokens, errors=(401, 429))
+           body="RefreshRequest", response="Tokens", errors=(401, 429))
 def refresh(body: schemas.RefreshRequest) -> schemas.Tokens:
-    from chalicelib.accounts import sessions
+    from chalicelib.accounts import schemas, sessions
 
     return schemas.tokens(sessions.refresh(body.refresh_token, source_ip=_source_ip()))
 
 
 @bp.route("/v1/auth/logout", methods=["POST"])
 @operation("Sign out: revoke this refresh token's session and its access tokens", tags=("auth",),
-           body=schemas.RefreshRequest, status=204)
+           body="RefreshRequest", status=204)
 def logout(body: schemas.RefreshRequest) -> Response:
     from chalicelib.accounts import sessions
 
@@ -79,9 +83,9 @@ def logout(body: schemas.RefreshRequest) -> Response:
 
 @bp.route("/v1/auth/magic-link", methods=["POST"])
 @operation("Mail a sign-in link (the answer is the same whether or not the address has an account)",
-           tags=("auth",), body=schemas.MagicLinkRequest, response=schemas.Accepted, status=202, errors=(429,))
+           tags=("auth",), body="MagicLinkRequest", response="Accepted", status=202, errors=(429,))
 def request_magic_link(body: schemas.MagicLinkRequest) -> schemas.Accepted:
-    from chalicelib.accounts import magic_links
+    from chalicelib.accounts import magic_links, schemas
 
     magic_links.request_link(email=body.email, source_ip=_source_ip())
     return schemas.Accepted(message=schemas.MAGIC_LINK_SENT)
@@ -89,20 +93,20 @@ def request_magic_link(body: schemas.MagicLinkRequest) -> schemas.Accepted:
 
 @bp.route("/v1/auth/magic-link/verify", methods=["POST"])
 @operation("Redeem a mailed link's token for tokens (sign-in, sign-up confirmation or a seller's invitation; once)",
-           tags=("auth",), body=schemas.MagicLinkRedemption, response=schemas.Tokens, errors=(401, 429),
+           tags=("auth",), body="MagicLinkRedemption", response="Tokens", errors=(401, 429),
            description="A sign-in link creates a passwordless account for a new address. The first link used on an "
                        "account whose address was never confirmed clears any password on it and ends its sessions.")
 def verify_magic_link(body: schemas.MagicLinkRedemption) -> schemas.Tokens:
-    from chalicelib.accounts import service
+    from chalicelib.accounts import schemas, service
 
     return schemas.tokens(service.redeem_link(body.token, source_ip=_source_ip()))
 
 
 @bp.route("/v1/me/password", methods=["PUT"])
 @operation("Set or change your password; every session ends and you get a fresh one", tags=("me",),
-           body=schemas.PasswordChange, response=schemas.Tokens, auth="user", errors=(401, 403, 422))
+           body="PasswordChange", response="Tokens", auth="user", errors=(401, 403, 422))
 def change_password(body: schemas.PasswordChange, principal: Principal) -> schemas.Tokens:
-    from chalicelib.accounts import service
+    from chalicelib.accounts import schemas, service
 
     return schemas.tokens(service.change_password(principal.own_user_id, new_password=body.new_password,
                                                   current_password=body.current_password,
@@ -122,17 +126,17 @@ def sign_out_everywhere(principal: Principal) -> Response:
 # --- profile and data rights ----------------------------------------------------------------------------------
 
 @bp.route("/v1/me", methods=["GET"])
-@operation("Your profile", tags=("me",), response=schemas.Profile, auth="buyer")
+@operation("Your profile", tags=("me",), response="Profile", auth="buyer")
 def get_me(principal: Principal) -> schemas.Profile:
-    from chalicelib.accounts import profile
+    from chalicelib.accounts import profile, schemas
 
     return schemas.profile(profile.get_profile(principal.own_user_id))
 
 
 @bp.route("/v1/me", methods=["PATCH"])
-@operation("Change your profile", tags=("me",), body=schemas.ProfileChange, response=schemas.Profile, auth="buyer")
+@operation("Change your profile", tags=("me",), body="ProfileChange", response="Profile", auth="buyer")
 def patch_me(body: schemas.ProfileChange, principal: Principal) -> schemas.Profile:
-    from chalicelib.accounts import profile
+    from chalicelib.accounts import profile, schemas
 
     return schemas.profile(profile.change_profile(principal.own_user_id, body.model_dump(exclude_unset=True)))
 
@@ -150,9 +154,9 @@ def delete_me(principal: Principal) -> Response:
 
 
 @bp.route("/v1/me/export", methods=["GET"])
-@operation("Everything agora stores about you, as JSON", tags=("me",), response=schemas.AccountExport, auth="buyer")
+@operation("Everything agora stores about you, as JSON", tags=("me",), response="AccountExport", auth="buyer")
 def export_me(principal: Principal) -> schemas.AccountExport:
-    from chalicelib.accounts import data_rights
+    from chalicelib.accounts import data_rights, schemas
 
     return schemas.account_export(data_rights.export(principal.own_user_id), clock.stamp())
 
@@ -160,18 +164,18 @@ def export_me(principal: Principal) -> schemas.AccountExport:
 # --- address book ---------------------------------------------------------------------------------------------
 
 @bp.route("/v1/me/addresses", methods=["GET"])
-@operation("Your addresses", tags=("me",), response=schemas.AddressList, auth="buyer")
+@operation("Your addresses", tags=("me",), response="AddressList", auth="buyer")
 def list_addresses(principal: Principal) -> schemas.AddressList:
-    from chalicelib.accounts import addresses
+    from chalicelib.accounts import addresses, schemas
 
     return schemas.AddressList(items=[schemas.address(a) for a in addresses.list_addresses(principal.own_user_id)])
 
 
 @bp.route("/v1/me/addresses", methods=["POST"])
-@operation("Add an address", tags=("me",), body=schemas.AddressFields, response=schemas.AddressOut, status=201,
+@operation("Add an address", tags=("me",), body="AddressFields", response="AddressOut", status=201,
            auth="buyer", errors=(409,))
 def add_address(body: schemas.AddressFields, principal: Principal) -> schemas.AddressOut:
-    from chalicelib.accounts import addresses
+    from chalicelib.accounts import addresses, schemas
 
     return schemas.address(addresses.add_address(principal.own_user_id, schemas.address_fields(body),
                                                  default_shipping=body.is_default_shipping,
@@ -179,10 +183,10 @@ def add_address(body: schemas.AddressFields, principal: Principal) -> schemas.Ad
 
 
 @bp.route("/v1/me/addresses/{address_id}", methods=["PATCH"])
-@operation("Change an address or make it a default", tags=("me",), body=schemas.AddressChange,
-           response=schemas.AddressOut, auth="buyer", errors=(404, 409))
+@operation("Change an address or make it a default", tags=("me",), body="AddressChange",
+           response="AddressOut", auth="buyer", errors=(404, 409))
 def change_address(address_id: str, body: schemas.AddressChange, principal: Principal) -> schemas.AddressOut:
-    from chalicelib.accounts import addresses
+    from chalicelib.accounts import addresses, schemas
 
     return schemas.address(addresses.change_address(principal.own_user_id, address_id, schemas.address_fields(body),
                                                     default_shipping=body.is_default_shipping,
@@ -202,10 +206,10 @@ def delete_address(address_id: str, principal: Principal) -> Response:
 
 @bp.route("/v1/me/payment-methods/setup-intent", methods=["POST"])
 @operation("Start saving a card: a Stripe SetupIntent for Stripe.js to confirm", tags=("me",),
-           response=schemas.SetupIntentOut, status=201, auth="buyer", errors=(503,),
+           response="SetupIntentOut", status=201, auth="buyer", errors=(503,),
            description="Send an Idempotency-Key header to get the same SetupIntent when retrying a request.")
 def start_card_setup(principal: Principal) -> schemas.SetupIntentOut:
-    from chalicelib.accounts import payment_methods
+    from chalicelib.accounts import payment_methods, schemas
 
     started = payment_methods.start_setup(principal.own_user_id,
                                           request_key=request_header("idempotency-key"))
@@ -213,9 +217,9 @@ def start_card_setup(principal: Principal) -> schemas.SetupIntentOut:
 
 
 @bp.route("/v1/me/payment-methods", methods=["GET"])
-@operation("Your saved cards", tags=("me",), response=schemas.PaymentMethodList, auth="buyer", errors=(503,))
+@operation("Your saved cards", tags=("me",), response="PaymentMethodList", auth="buyer", errors=(503,))
 def list_payment_methods(principal: Principal) -> schemas.PaymentMethodList:
-    from chalicelib.accounts import payment_methods
+    from chalicelib.accounts import payment_methods, schemas
 
     return schemas.payment_methods(payment_methods.list_payment_methods(principal.own_user_id))
 
@@ -232,19 +236,19 @@ def delete_payment_method(payment_method_id: str, principal: Principal) -> Respo
 # --- consents -------------------------------------------------------------------------------------------------
 
 @bp.route("/v1/me/consents", methods=["GET"])
-@operation("Your consents and their log", tags=("me",), query=schemas.ConsentsQuery, response=schemas.ConsentsOut,
+@operation("Your consents and their log", tags=("me",), query="ConsentsQuery", response="ConsentsOut",
            auth="buyer", errors=(400,))
 def get_consents(query: schemas.ConsentsQuery, principal: Principal) -> schemas.ConsentsOut:
-    from chalicelib.accounts import consents
+    from chalicelib.accounts import consents, schemas
 
     return schemas.consents(consents.get_consents(principal.own_user_id, cursor=query.cursor, limit=query.limit))
 
 
 @bp.route("/v1/me/consents", methods=["PUT"])
-@operation("Ask for (double opt-in by mail) or withdraw the newsletter", tags=("me",), body=schemas.ConsentsChange,
-           response=schemas.ConsentsOut, auth="buyer", errors=(429,))
+@operation("Ask for (double opt-in by mail) or withdraw the newsletter", tags=("me",), body="ConsentsChange",
+           response="ConsentsOut", auth="buyer", errors=(429,))
 def put_consents(body: schemas.ConsentsChange, principal: Principal) -> schemas.ConsentsOut:
-    from chalicelib.accounts import consents
+    from chalicelib.accounts import consents, schemas
 
     return schemas.consents(consents.change(principal.own_user_id, newsletter=body.newsletter,
                                             source_ip=_client_address()))
@@ -252,22 +256,22 @@ def put_consents(body: schemas.ConsentsChange, principal: Principal) -> schemas.
 
 @bp.route("/v1/consents/confirm", methods=["POST"])
 @operation("Confirm a consent with the token from the confirmation mail (no sign-in needed)", tags=("consents",),
-           body=schemas.ConsentToken, response=schemas.ConsentOut)
+           body="ConsentToken", response="ConsentOut")
 def confirm_consent(body: schemas.ConsentToken) -> schemas.ConsentOut:
-    from chalicelib.accounts import consents
+    from chalicelib.accounts import consents, schemas
 
     return schemas.consent(consents.confirm(body.token, source_ip=_client_address(), throttle_by=_source_ip()))
 
 
 @bp.route("/v1/consents/unsubscribe", methods=["POST"],
           content_types=["application/json", "application/x-www-form-urlencoded"])
-@operation("One-click unsubscribe (no sign-in needed)", tags=("consents",), query=schemas.UnsubscribeQuery,
-           response=schemas.ConsentOut, errors=(400,),
+@operation("One-click unsubscribe (no sign-in needed)", tags=("consents",), query="UnsubscribeQuery",
+           response="ConsentOut", errors=(400,),
            description="The frontend sends {\"token\": …} as JSON. Mailbox providers use RFC 8058: a form-encoded "
                        "POST of List-Unsubscribe=One-Click to the List-Unsubscribe URL, with the token in its "
                        "query string. There is deliberately no GET: mail scanners prefetch links.")
 def unsubscribe(query: schemas.UnsubscribeQuery) -> schemas.ConsentOut:
-    from chalicelib.accounts import consents
+    from chalicelib.accounts import consents, schemas
 
     token = query.token or parse_body(current_request(), schemas.ConsentToken).token
     return schemas.consent(consents.unsubscribe(token, source_ip=_client_address(), throttle_by=_source_ip()))

@@ -3,13 +3,15 @@
 This is the one place that knows both domain errors and HTTP. Every route is declared
 with :func:`operation`, which parses the body and query with pydantic, maps
 :class:`AgoraError` to the JSON error shape, and records what the OpenAPI document
-says about the route.
+says about the route. Routes name their models (:data:`ModelRef`) so that declaring them
+imports no schema module: a cold start then does not grow with the number of routes.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import importlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -51,15 +53,36 @@ _CHALICE_CODES = {
 }
 
 
+# A request or response model: its class, or its name. "Registration" is looked up in the schemas
+# module of the route's own package, "chalicelib.accounts.schemas:Tokens" in that module. A named
+# model's module is imported at the route's first request, or when /openapi.json is built: a
+# cold start imports no schema module, however many routes there are.
+ModelRef = type[BaseModel] | str
+
+
+def resolve_model(ref: ModelRef, home: str) -> type[BaseModel]:
+    """The class a route names; ``home`` is the route's module (``chalicelib.<package>.routes``)."""
+    if not isinstance(ref, str):
+        return ref
+    module, _, name = ref.rpartition(":")
+    module = module or f"{home.rpartition('.')[0]}.schemas"
+    found = getattr(importlib.import_module(module), name, None)
+    if not (isinstance(found, type) and issubclass(found, BaseModel)):
+        raise LookupError(f"{ref!r} (from {home}) names no model of {module}")
+    return found
+
+
 @dataclass(frozen=True)
 class Operation:
-    """What the OpenAPI document says about one route."""
+    """What the OpenAPI document says about one route. ``body``, ``query`` and ``response``
+    read its models as classes, resolving named ones on first read."""
 
     summary: str
+    home: str  # the route's module
     tags: tuple[str, ...] = ()
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    response: Any = None
+    body_ref: ModelRef | None = None
+    query_ref: ModelRef | None = None
+    response_ref: Any = None  # a model, or a JSON schema for what is not one
     status: int = 200
     auth: str | None = None
     scopes: tuple[str, ...] = ()
@@ -68,6 +91,18 @@ class Operation:
     description: str | None = None
     headers: tuple[tuple[Any, ...], ...] = ()  # (name, required, description[, JSON schema]) read by the view
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @functools.cached_property
+    def body(self) -> type[BaseModel] | None:
+        return None if self.body_ref is None else resolve_model(self.body_ref, self.home)
+
+    @functools.cached_property
+    def query(self) -> type[BaseModel] | None:
+        return None if self.query_ref is None else resolve_model(self.query_ref, self.home)
+
+    @functools.cached_property
+    def response(self) -> Any:
+        return resolve_model(self.response_ref, self.home) if isinstance(self.response_ref, str) else self.response_ref
 
 
 def current_request() -> Request:
@@ -158,7 +193,8 @@ def _to_body(result: Any) -> Any:
     return result
 
 
-def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def operation(summary: str, *, body: ModelRef | None = None, query: ModelRef | None = None, response: Any = None,
+              **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route: parse and validate input, map domain errors, document it.
 
     The view receives ``body=`` and/or ``query=`` (parsed models) and, for routes with
@@ -168,10 +204,13 @@ def operation(summary: str, **options: Any) -> Callable[[Callable[..., Any]], Ca
     ``auth="optional_buyer"`` (carts, checkout) passes a signed-in buyer, or None for a guest
     where the marketplace admits guests. ``headers=`` only documents the request headers the
     view reads itself. The view returns a pydantic model, a plain JSON value or a Chalice Response.
+    Models are best named (see :data:`ModelRef`), so that declaring the route imports none.
     """
-    spec = Operation(summary=summary, **options)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        spec = Operation(summary=summary, home=view.__module__, body_ref=body, query_ref=query,
+                         response_ref=response, **options)
+
         @functools.wraps(view)
         def handle(**path_params: Any) -> Any:
             from chalice import Response

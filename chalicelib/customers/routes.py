@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from chalicelib.core.http import operation, request_body
-from chalicelib.customers import schemas
 
 if TYPE_CHECKING:
     from chalicelib.core.auth import Principal
+    from chalicelib.customers import schemas
 
 bp = Blueprint(__name__)
 
 TAGS = ("customers",)
-READ = {"tags": TAGS, "auth": "seller", "scopes": ("customers:read",)}
-WRITE = {"tags": TAGS, "auth": "seller", "scopes": ("customers:write",)}
+READ: dict[str, Any] = {"tags": TAGS, "auth": "seller", "scopes": ("customers:read",)}
+WRITE: dict[str, Any] = {"tags": TAGS, "auth": "seller", "scopes": ("customers:write",)}
 
 
 def _json(model: Any, status: int, **headers: str) -> Response:
@@ -29,16 +29,16 @@ def _json(model: Any, status: int, **headers: str) -> Response:
 
 @bp.route("/v1/seller/customers", methods=["GET"])
 @operation("Your customers, newest order first; search by name or email, filter by group",
-           query=schemas.CustomerListQuery, response=schemas.CustomerPage, **READ)
+           query="CustomerListQuery", response="CustomerPage", **READ)
 def list_customers(query: schemas.CustomerListQuery, principal: Principal) -> schemas.CustomerPage:
-    from chalicelib.customers import service
+    from chalicelib.customers import schemas, service
 
     return schemas.customer_page(service.list_customers(principal.own_seller_id, q=query.q, group_id=query.group,
                                                         cursor=query.cursor, limit=query.limit))
 
 
 @bp.route("/v1/seller/customers/export", methods=["GET"])
-@operation("All your customers as CSV", query=schemas.ExportQuery, response={"type": "string"},
+@operation("All your customers as CSV", query="ExportQuery", response={"type": "string"},
            content_type="text/csv",
            description="Columns: customer_id, name, email, group, tax_exempt, tax_exempt_reason, vat_id, "
                        "order_count, total_spent, first_order_at, last_order_at, newsletter_consent, source, "
@@ -58,7 +58,7 @@ def export_customers(query: schemas.ExportQuery, principal: Principal) -> Respon
 
 @bp.route("/v1/seller/customers/import", methods=["POST"],
           content_types=["text/csv", "application/octet-stream"])
-@operation("Import customers from a CSV file", query=schemas.ImportQuery, response=schemas.ImportStatus, status=201,
+@operation("Import customers from a CSV file", query="ImportQuery", response="ImportStatus", status=201,
            errors=(400, 413, 415, 422, 429),
            description="Body: the CSV file (text/csv, or gzip-compressed as application/octet-stream), up to 1 MiB "
                        "uncompressed (413 `file_too_large` beyond: upload larger files through "
@@ -73,6 +73,7 @@ def export_customers(query: schemas.ExportQuery, principal: Principal) -> Respon
                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
            **WRITE)
 def import_customers(query: schemas.ImportQuery, principal: Principal) -> Response:
+    from chalicelib.customers import schemas
     from chalicelib.customers.imports import start_import
 
     job = start_import(principal.own_seller_id, request_body(), background=query.mode == "background")
@@ -83,25 +84,27 @@ def import_customers(query: schemas.ImportQuery, principal: Principal) -> Respon
 
 
 @bp.route("/v1/seller/customers/imports/uploads", methods=["POST"])
-@operation("Upload a large customer CSV file: get a presigned S3 URL", body=schemas.ImportUploadRequest,
-           response=schemas.ImportUpload, status=201, errors=(413, 422, 429),
+@operation("Upload a large customer CSV file: get a presigned S3 URL", body="ImportUploadRequest",
+           response="ImportUpload", status=201, errors=(413, 422, 429),
            description="For files of any size up to 64 MiB (and 200,000 rows): PUT the file to `upload.url` with "
                        "`upload.headers` within `upload.expires_in` seconds, then POST to `start`. The file is read "
                        "in the background; follow `GET /v1/seller/customers/imports/{import_id}`. Counts towards "
                        "the 10 imports per hour.",
            **WRITE)
 def create_import_upload(body: schemas.ImportUploadRequest, principal: Principal) -> schemas.ImportUpload:
+    from chalicelib.customers import schemas
     from chalicelib.customers.imports import create_upload
 
     return schemas.import_upload(create_upload(principal.own_seller_id, size_bytes=body.size_bytes, gzip=body.gzip))
 
 
 @bp.route("/v1/seller/customers/imports/{import_id}/start", methods=["POST"])
-@operation("Start importing an uploaded customer file", response=schemas.ImportStatus, status=202, errors=(404,),
+@operation("Start importing an uploaded customer file", response="ImportStatus", status=202, errors=(404,),
            description="Queues the uploaded file; calling it again answers the progress. A file that was not "
                        "uploaded ends the import with status `failed` (`upload_missing`).",
            **WRITE)
 def start_import_upload(import_id: str, principal: Principal) -> Response:
+    from chalicelib.customers import schemas
     from chalicelib.customers.imports import start_upload
 
     job = start_upload(principal.own_seller_id, import_id)
@@ -109,65 +112,66 @@ def start_import_upload(import_id: str, principal: Principal) -> Response:
 
 
 @bp.route("/v1/seller/customers/imports/{import_id}", methods=["GET"])
-@operation("Progress and report of a customer import", response=schemas.ImportStatus, errors=(404,), **READ)
+@operation("Progress and report of a customer import", response="ImportStatus", errors=(404,), **READ)
 def import_progress(import_id: str, principal: Principal) -> schemas.ImportStatus:
+    from chalicelib.customers import schemas
     from chalicelib.customers.imports import get_import
 
     return schemas.import_status(get_import(principal.own_seller_id, import_id))
 
 
 @bp.route("/v1/seller/customers/{customer_id}", methods=["GET"])
-@operation("One customer with order count, total spent and first/last order", response=schemas.Customer,
+@operation("One customer with order count, total spent and first/last order", response="Customer",
            errors=(404,), **READ)
 def get_customer(customer_id: str, principal: Principal) -> schemas.Customer:
-    from chalicelib.customers import service
+    from chalicelib.customers import schemas, service
 
     return schemas.customer(service.get_customer(principal.own_seller_id, customer_id))
 
 
 @bp.route("/v1/seller/customers/{customer_id}", methods=["PATCH"])
-@operation("Put a customer in a group, or mark them tax exempt", body=schemas.CustomerChange,
-           response=schemas.Customer, errors=(404, 409), **WRITE)
+@operation("Put a customer in a group, or mark them tax exempt", body="CustomerChange",
+           response="Customer", errors=(404, 409), **WRITE)
 def change_customer(customer_id: str, body: schemas.CustomerChange, principal: Principal) -> schemas.Customer:
-    from chalicelib.customers import service
+    from chalicelib.customers import schemas, service
 
     changes = body.model_dump(exclude_unset=True)
     return schemas.customer(service.update_customer(principal.own_seller_id, customer_id, changes))
 
 
 @bp.route("/v1/seller/customers/{customer_id}/orders", methods=["GET"])
-@operation("A customer's orders with you, newest first", query=schemas.PageQuery,
-           response=schemas.CustomerOrderPage, errors=(404,), **READ)
+@operation("A customer's orders with you, newest first", query="PageQuery",
+           response="CustomerOrderPage", errors=(404,), **READ)
 def customer_orders(customer_id: str, query: schemas.PageQuery, principal: Principal) -> schemas.CustomerOrderPage:
-    from chalicelib.customers import service
+    from chalicelib.customers import schemas, service
 
     return schemas.customer_order_page(service.customer_orders(principal.own_seller_id, customer_id,
                                                                cursor=query.cursor, limit=query.limit))
 
 
 @bp.route("/v1/seller/customer-groups", methods=["GET"])
-@operation("Your customer groups", query=schemas.PageQuery, response=schemas.GroupPage, **READ)
+@operation("Your customer groups", query="PageQuery", response="GroupPage", **READ)
 def list_groups(query: schemas.PageQuery, principal: Principal) -> schemas.GroupPage:
-    from chalicelib.customers import service
+    from chalicelib.customers import schemas, service
 
     return schemas.group_page(service.list_groups(principal.own_seller_id, cursor=query.cursor, limit=query.limit))
 
 
 @bp.route("/v1/seller/customer-groups", methods=["POST"])
-@operation("Create a customer group with a discount", body=schemas.GroupCreate, response=schemas.Group,
+@operation("Create a customer group with a discount", body="GroupCreate", response="Group",
            status=201, errors=(409,), **WRITE)
 def create_group(body: schemas.GroupCreate, principal: Principal) -> schemas.Group:
-    from chalicelib.customers import service
+    from chalicelib.customers import schemas, service
 
     return schemas.group(service.create_group(principal.own_seller_id, name=body.name,
                                               discount_basis_points=schemas.basis_points(body.discount_percent)))
 
 
 @bp.route("/v1/seller/customer-groups/{group_id}", methods=["PATCH"])
-@operation("Rename a customer group or change its discount", body=schemas.GroupChange, response=schemas.Group,
+@operation("Rename a customer group or change its discount", body="GroupChange", response="Group",
            errors=(404, 409), **WRITE)
 def change_group(group_id: str, body: schemas.GroupChange, principal: Principal) -> schemas.Group:
-    from chalicelib.customers import service
+    from chalicelib.customers import schemas, service
 
     return schemas.group(service.update_group(principal.own_seller_id, group_id, name=body.name,
                                               discount_basis_points=schemas.basis_points(body.discount_percent)))

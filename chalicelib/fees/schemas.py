@@ -3,39 +3,18 @@
 Amounts are strict integers in minor units; percentages are strict integer basis points
 (1 bp = 0.01 %, 10000 = 100 %). Rules across fields (supported currency, minimum not
 above maximum, tiers) are checked by :mod:`chalicelib.fees.engine`, the one place that
-defines a valid schedule.
-
-Category slugs contain ``/``; in a URL path write each ``/`` as ``--``
-(``/v1/admin/fees/categories/fashion--shoes`` for ``fashion/shoes``). Slugs are lowercase
-words joined by single hyphens, so ``--`` never occurs in a slug itself.
+defines a valid schedule. Category slugs in paths: :mod:`chalicelib.fees.routes`.
 """
 
-import re
 from typing import Annotated, Any
 
 from pydantic import Field
 
-from chalicelib.core.categories import CATEGORIES
-from chalicelib.core.errors import Code, NotFound
 from chalicelib.core.money import CURRENCY_EXPONENTS
 from chalicelib.core.schemas import RequestSchema, ResponseSchema, WholeNumber
 
 BasisPoints = Annotated[WholeNumber, Field(ge=0, le=10_000, description="Basis points: 250 = 2.5 %.")]
 MinorUnits = Annotated[WholeNumber, Field(ge=0, description="Integer amount in minor units (cents).")]
-
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
-
-
-# A category slug as a path segment: its "/" written "--" (an unknown one is a 404).
-CATEGORY_IN_PATH = {"type": "string", "enum": sorted(slug.replace("/", "--") for slug in CATEGORIES)}
-
-
-def category_from_path(segment: str) -> str:
-    """``fashion--shoes`` → ``fashion/shoes``; anything that is not a category's slug is a 404."""
-    slug = segment.replace("--", "/")
-    if len(slug) > 100 or not _SLUG.match(slug) or slug not in CATEGORIES:
-        raise NotFound("No such category.", code=Code.CATEGORY_NOT_FOUND)
-    return slug
 
 
 class TierIn(RequestSchema):

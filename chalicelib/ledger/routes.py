@@ -7,22 +7,22 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint, Response
 
 from chalicelib.core.http import operation
-from chalicelib.ledger import schemas
 
 if TYPE_CHECKING:
     from chalicelib.core.auth import Principal
+    from chalicelib.ledger import schemas
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/v1/seller/statements", methods=["GET"])
-@operation("My ledger entries in a time window", tags=("ledger",), query=schemas.StatementQuery,
-           response=schemas.Statement, auth="seller", scopes=("reports:read",), errors=(400,),
+@operation("My ledger entries in a time window", tags=("ledger",), query="StatementQuery",
+           response="Statement", auth="seller", scopes=("reports:read",), errors=(400,),
            description="Entries of [from, to), oldest first. format=json pages with cursor/limit; format=csv "
                        "returns the whole window as text/csv (at most 10000 entries).",
            extra={"also_content": {"text/csv": {"schema": {"type": "string"}}}})
 def get_statement(query: schemas.StatementQuery, principal: Principal) -> schemas.Statement | Response:
-    from chalicelib.ledger import service
+    from chalicelib.ledger import schemas, service
 
     seller_id = principal.own_seller_id
     if query.format == "csv":
@@ -37,9 +37,9 @@ def get_statement(query: schemas.StatementQuery, principal: Principal) -> schema
 
 @bp.route("/v1/seller/balance", methods=["GET"])
 @operation("What I have earned, been transferred and am owed, per currency", tags=("ledger",),
-           response=schemas.Balances, auth="seller", scopes=("reports:read",))
+           response="Balances", auth="seller", scopes=("reports:read",))
 def get_balance(principal: Principal) -> schemas.Balances:
-    from chalicelib.ledger import service
+    from chalicelib.ledger import schemas, service
 
     balances = service.seller_balances(principal.own_seller_id)
     return schemas.Balances(seller_id=principal.own_seller_id, balances=[b.to_json() for b in balances])
@@ -47,10 +47,10 @@ def get_balance(principal: Principal) -> schemas.Balances:
 
 @bp.route("/v1/admin/revenue", methods=["GET"])
 @operation("Platform fee and subscription revenue per currency in a time window", tags=("ledger",),
-           query=schemas.Window, response=schemas.RevenueReport, auth="operator",
+           query="Window", response="RevenueReport", auth="operator",
            description="Window [from, to), at most 13 calendar months.")
 def get_revenue(query: schemas.Window, principal: Principal) -> schemas.RevenueReport:
-    from chalicelib.ledger import service
+    from chalicelib.ledger import schemas, service
 
     revenue = service.platform_fee_revenue(query.from_, query.to)
     return schemas.RevenueReport(from_=query.from_, to=query.to,

@@ -1,8 +1,12 @@
-"""HTTP routes of carts, checkout and orders (buyers' and sellers')."""
+"""HTTP routes of carts, checkout and orders (buyers' and sellers').
+
+The views import the service and schema modules they use; the routes name their models
+(``response="CartOut"``), so a cold start imports neither (see :data:`chalicelib.core.http.ModelRef`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
@@ -10,26 +14,23 @@ from chalicelib.accounts.personal_data import export_section
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Code, ValidationFailed
 from chalicelib.core.http import current_request, operation, request_header
-from chalicelib.orders.schemas import (
-    ApproveReturnIn,
-    CancelIn,
-    CartOut,
-    CheckoutIn,
-    CheckoutOut,
-    OrderOut,
-    OrderPage,
-    OrdersQuery,
-    QuantityIn,
-    ReturnIn,
-    SellerOrderOut,
-    SellerOrderPage,
-    SellerOrdersQuery,
-    ShipIn,
-    cart_out,
-    checkout_out,
-    order_out,
-    seller_order,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.orders.schemas import (
+        ApproveReturnIn,
+        CancelIn,
+        CartOut,
+        CheckoutIn,
+        OrderOut,
+        OrderPage,
+        OrdersQuery,
+        QuantityIn,
+        ReturnIn,
+        SellerOrderOut,
+        SellerOrderPage,
+        SellerOrdersQuery,
+        ShipIn,
+    )
 
 bp = Blueprint(__name__)
 
@@ -57,41 +58,45 @@ def _cart(principal: Principal | None, *, create: bool = False) -> Any:
 # --- cart -----------------------------------------------------------------------------------
 
 @bp.route("/v1/cart", methods=["GET"])
-@operation("Show the cart at current prices", tags=CART_TAGS, response=CartOut, auth="optional_buyer",
+@operation("Show the cart at current prices", tags=CART_TAGS, response="CartOut", auth="optional_buyer",
            headers=(CART_TOKEN,), errors=(422,))
 def get_cart(principal: Principal | None) -> CartOut:
     from chalicelib.orders import cart
+    from chalicelib.orders.schemas import cart_out
 
     return cart_out(cart.get_cart(_cart(principal)))
 
 
 @bp.route("/v1/cart/items/{product_id}", methods=["PUT"])
-@operation("Put a product in the cart (or change its quantity)", tags=CART_TAGS, body=QuantityIn, response=CartOut,
+@operation("Put a product in the cart (or change its quantity)", tags=CART_TAGS, body="QuantityIn", response="CartOut",
            auth="optional_buyer", headers=(CART_TOKEN,), errors=(404, 409),
            description="A guest without a cart token gets a new cart and its `cart_token`. 409 `insufficient_stock` "
                        "names what is available; 409 `cart_full` above 50 products.")
 def put_cart_item(product_id: str, body: QuantityIn, principal: Principal | None) -> CartOut:
     from chalicelib.orders import cart
+    from chalicelib.orders.schemas import cart_out
 
     return cart_out(cart.set_quantity(_cart(principal, create=True), product_id, body.quantity))
 
 
 @bp.route("/v1/cart/items/{product_id}", methods=["DELETE"])
-@operation("Remove a product from the cart", tags=CART_TAGS, response=CartOut, auth="optional_buyer",
+@operation("Remove a product from the cart", tags=CART_TAGS, response="CartOut", auth="optional_buyer",
            headers=(CART_TOKEN,), errors=(409, 422))
 def delete_cart_item(product_id: str, principal: Principal | None) -> CartOut:
     from chalicelib.orders import cart
+    from chalicelib.orders.schemas import cart_out
 
     ref = _cart(principal)
     return cart_out(cart.remove_line(ref, product_id) if ref is not None else cart.get_cart(None))
 
 
 @bp.route("/v1/cart/merge", methods=["POST"])
-@operation("Move a guest cart into your cart after signing in", tags=CART_TAGS, response=CartOut, auth="buyer",
+@operation("Move a guest cart into your cart after signing in", tags=CART_TAGS, response="CartOut", auth="buyer",
            headers=(("X-Cart-Token", True, "The guest cart's token."),), errors=(409, 422),
            description="Quantities of a product in both carts add up (at most 99); the guest cart is deleted.")
 def merge_cart(principal: Principal) -> CartOut:
     from chalicelib.orders import cart
+    from chalicelib.orders.schemas import cart_out
 
     token = _header("X-Cart-Token")
     if not token:
@@ -102,8 +107,8 @@ def merge_cart(principal: Principal) -> CartOut:
 
 
 @bp.route("/v1/checkout", methods=["POST"])
-@operation("Check out the cart: one order, split per seller, one payment", tags=CART_TAGS, body=CheckoutIn,
-           response=CheckoutOut, status=201, auth="optional_buyer", headers=(IDEMPOTENCY_KEY, CART_TOKEN),
+@operation("Check out the cart: one order, split per seller, one payment", tags=CART_TAGS, body="CheckoutIn",
+           response="CheckoutOut", status=201, auth="optional_buyer", headers=(IDEMPOTENCY_KEY, CART_TOKEN),
            errors=(402, 404, 409, 429, 503),
            description="Prices the cart server-side, reserves the stock of every line in one transaction (409 "
                        "`insufficient_stock` names the products and available quantities; nothing is reserved "
@@ -115,6 +120,7 @@ def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
     from chalicelib.core.throttle import source_ip  # lazy: PynamoDB (the throttle's table), not at cold start
     from chalicelib.orders.checkout import CheckoutInput
     from chalicelib.orders.checkout import checkout as place_order
+    from chalicelib.orders.schemas import checkout_out
 
     raw = current_request().json_body or {}
     data = CheckoutInput(
@@ -135,40 +141,44 @@ def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
 # --- buyer: orders ---------------------------------------------------------------------------
 
 @bp.route("/v1/me/orders", methods=["GET"])
-@operation("Your orders, newest first", tags=TAGS, query=OrdersQuery, response=OrderPage, auth="buyer",
+@operation("Your orders, newest first", tags=TAGS, query="OrdersQuery", response="OrderPage", auth="buyer",
            errors=(400,))
 def my_orders(query: OrdersQuery, principal: Principal) -> OrderPage:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import OrderPage, order_out
 
     page = lifecycle.buyer_orders(principal.own_user_id, cursor=query.cursor, limit=query.limit)
     return OrderPage(items=[order_out(o, subs) for o, subs in page.items], next_cursor=page.next_cursor)
 
 
 @bp.route("/v1/me/orders/{order_id}", methods=["GET"])
-@operation("One of your orders, with each seller's payment and fulfilment status", tags=TAGS, response=OrderOut,
+@operation("One of your orders, with each seller's payment and fulfilment status", tags=TAGS, response="OrderOut",
            auth="buyer", errors=(404,))
 def my_order(order_id: str, principal: Principal) -> OrderOut:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import order_out
 
     return order_out(*lifecycle.buyer_order(principal.own_user_id, order_id))
 
 
 @bp.route("/v1/me/orders/{order_id}/cancel", methods=["POST"])
-@operation("Cancel your order before it ships", tags=TAGS, response=OrderOut, auth="buyer", errors=(404, 409),
+@operation("Cancel your order before it ships", tags=TAGS, response="OrderOut", auth="buyer", errors=(404, 409),
            description="Unpaid: the payment is cancelled and the stock released. Paid: every seller's part is "
                        "refunded in full. 409 `order_not_cancellable` once any part has shipped.")
 def cancel_my_order(order_id: str, principal: Principal) -> OrderOut:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import order_out
 
     return order_out(*lifecycle.buyer_cancel(principal.own_user_id, order_id))
 
 
 @bp.route("/v1/me/orders/{order_id}/returns", methods=["POST"])
-@operation("Ask to return lines of a delivered order", tags=TAGS, body=ReturnIn, response=OrderOut, auth="buyer",
+@operation("Ask to return lines of a delivered order", tags=TAGS, body="ReturnIn", response="OrderOut", auth="buyer",
            errors=(404, 409), description="Within the seller's return window after delivery (409 "
                                           "`return_window_closed`); the seller approves it and the refund follows.")
 def return_my_order(order_id: str, body: ReturnIn, principal: Principal) -> OrderOut:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import order_out
 
     quantities: dict[int, int] = {}
     for line in body.lines:
@@ -181,10 +191,11 @@ def return_my_order(order_id: str, body: ReturnIn, principal: Principal) -> Orde
 # --- seller: orders --------------------------------------------------------------------------
 
 @bp.route("/v1/seller/orders", methods=["GET"])
-@operation("Your orders, newest first, optionally of one status", tags=TAGS, query=SellerOrdersQuery,
-           response=SellerOrderPage, auth="seller", scopes=READ, errors=(400,))
+@operation("Your orders, newest first, optionally of one status", tags=TAGS, query="SellerOrdersQuery",
+           response="SellerOrderPage", auth="seller", scopes=READ, errors=(400,))
 def seller_orders(query: SellerOrdersQuery, principal: Principal) -> SellerOrderPage:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import SellerOrderPage, seller_order
 
     page = lifecycle.seller_orders(principal.own_seller_id, status=query.status, cursor=query.cursor,
                                    limit=query.limit)
@@ -192,56 +203,62 @@ def seller_orders(query: SellerOrdersQuery, principal: Principal) -> SellerOrder
 
 
 @bp.route("/v1/seller/orders/{order_id}", methods=["GET"])
-@operation("One of your orders", tags=TAGS, response=SellerOrderOut, auth="seller", scopes=READ, errors=(404,))
+@operation("One of your orders", tags=TAGS, response="SellerOrderOut", auth="seller", scopes=READ, errors=(404,))
 def seller_order_detail(order_id: str, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import seller_order
 
     return seller_order(lifecycle.get_sub_order(principal.own_seller_id, order_id))
 
 
 @bp.route("/v1/seller/orders/{order_id}/accept", methods=["POST"])
-@operation("Accept a paid order", tags=TAGS, response=SellerOrderOut, auth="seller", scopes=WRITE, errors=(404, 409))
+@operation("Accept a paid order", tags=TAGS, response="SellerOrderOut", auth="seller", scopes=WRITE, errors=(404, 409))
 def accept_order(order_id: str, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import seller_order
 
     return seller_order(lifecycle.accept(principal.own_seller_id, order_id))
 
 
 @bp.route("/v1/seller/orders/{order_id}/ship", methods=["POST"])
-@operation("Mark an accepted order shipped", tags=TAGS, body=ShipIn, response=SellerOrderOut, auth="seller",
+@operation("Mark an accepted order shipped", tags=TAGS, body="ShipIn", response="SellerOrderOut", auth="seller",
            scopes=WRITE, errors=(404, 409))
 def ship_order(order_id: str, body: ShipIn, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import seller_order
 
     return seller_order(lifecycle.ship(principal.own_seller_id, order_id, carrier=body.carrier,
                                        tracking_number=body.tracking_number))
 
 
 @bp.route("/v1/seller/orders/{order_id}/deliver", methods=["POST"])
-@operation("Mark a shipped order delivered", tags=TAGS, response=SellerOrderOut, auth="seller", scopes=WRITE,
+@operation("Mark a shipped order delivered", tags=TAGS, response="SellerOrderOut", auth="seller", scopes=WRITE,
            errors=(404, 409))
 def deliver_order(order_id: str, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import seller_order
 
     return seller_order(lifecycle.mark_delivered(principal.own_seller_id, order_id))
 
 
 @bp.route("/v1/seller/orders/{order_id}/cancel", methods=["POST"])
-@operation("Cancel your part of an order before shipping (restocks and refunds it)", tags=TAGS, body=CancelIn,
-           response=SellerOrderOut, auth="seller", scopes=WRITE, errors=(404, 409))
+@operation("Cancel your part of an order before shipping (restocks and refunds it)", tags=TAGS, body="CancelIn",
+           response="SellerOrderOut", auth="seller", scopes=WRITE, errors=(404, 409))
 def cancel_order(order_id: str, body: CancelIn, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import seller_order
 
     return seller_order(lifecycle.seller_cancel(principal.own_seller_id, order_id, reason=body.reason))
 
 
 @bp.route("/v1/seller/orders/{order_id}/returns/approve", methods=["POST"])
-@operation("Approve a requested return: refund the returned lines", tags=TAGS, body=ApproveReturnIn,
-           response=SellerOrderOut, auth="seller", scopes=WRITE, errors=(404, 409),
+@operation("Approve a requested return: refund the returned lines", tags=TAGS, body="ApproveReturnIn",
+           response="SellerOrderOut", auth="seller", scopes=WRITE, errors=(404, 409),
            description="The refund (Stripe refund, reversal of your transfer for your part, the fee refunded "
                        "proportionally) follows within seconds; the order then shows `refunded`.")
 def approve_return(order_id: str, body: ApproveReturnIn, principal: Principal) -> SellerOrderOut:
     from chalicelib.orders import lifecycle
+    from chalicelib.orders.schemas import seller_order
 
     return seller_order(lifecycle.approve_return(principal.own_seller_id, order_id, restock=body.restock))
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.core.http import operation, request_body, request_header
-from chalicelib.payments.schemas import WebhookReceipt
+
+if TYPE_CHECKING:
+    from chalicelib.payments.schemas import WebhookReceipt
 
 bp = Blueprint(__name__)
 
@@ -20,7 +24,7 @@ def _receive(endpoint: str) -> WebhookReceipt:
 
 @bp.route("/v1/webhooks/stripe", methods=["POST"])
 @operation("Stripe's events about the platform account (payments, refunds, transfers)", tags=("webhooks",),
-           response=WebhookReceipt, errors=_WEBHOOK_ERRORS,
+           response="WebhookReceipt", errors=_WEBHOOK_ERRORS,
            description="Called by Stripe, signed with the platform endpoint's secret (`Stripe-Signature`).")
 def stripe_webhook() -> WebhookReceipt:
     return _receive("platform")
@@ -28,7 +32,7 @@ def stripe_webhook() -> WebhookReceipt:
 
 @bp.route("/v1/webhooks/stripe/connect", methods=["POST"])
 @operation("Stripe's events about sellers' connected accounts (account.updated)", tags=("webhooks",),
-           response=WebhookReceipt, errors=_WEBHOOK_ERRORS,
+           response="WebhookReceipt", errors=_WEBHOOK_ERRORS,
            description="Called by Stripe, signed with the Connect endpoint's secret (`Stripe-Signature`).")
 def stripe_connect_webhook() -> WebhookReceipt:
     return _receive("connect")

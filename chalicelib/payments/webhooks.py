@@ -28,12 +28,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.core.errors import Code, Conflict
 from chalicelib.core.logging import logger
-from chalicelib.payments.schemas import WebhookReceipt
 from chalicelib.payments.stripe_gateway import verify_webhook
+
+if TYPE_CHECKING:
+    from chalicelib.payments.schemas import WebhookReceipt
 
 # A handler gets the event as plain JSON and may return "refused" when the event does not
 # match what agora knows.
@@ -119,6 +121,8 @@ def _run(event: dict[str, Any], handlers: tuple[Handler, ...]) -> str:
 
 
 def receive(payload: bytes, signature: str | None, *, endpoint: str) -> WebhookReceipt:
+    from chalicelib.payments.schemas import WebhookReceipt  # lazy: the domains import this module at cold start
+
     verify_webhook(payload, signature, ENDPOINTS[endpoint].secret)
     event = json.loads(payload)
     outcome = _refusal(event, endpoint) or _run(event, ENDPOINTS[endpoint].handlers[event["type"]])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.core.http import operation
 from chalicelib.core.settings import get_settings
-from chalicelib.platform.schemas import Health
+
+if TYPE_CHECKING:
+    from chalicelib.platform.schemas import Health
 
 bp = Blueprint(__name__)
 
@@ -37,8 +39,10 @@ _LOCAL_DOCS_PAGE = """<!doctype html>
 
 
 @bp.route("/v1/health", methods=["GET"])
-@operation("Is the API up?", tags=("platform",), response=Health)
+@operation("Is the API up?", tags=("platform",), response="Health")
 def health() -> Health:
+    from chalicelib.platform.schemas import Health
+
     return Health(status="ok", stage=get_settings().stage, version=VERSION)
 
 

@@ -37,6 +37,11 @@ def _edge_app() -> Chalice:
             raise Conflict("That name is taken.", code="name_taken", details={"name": body.name})
         return {"name": body.name, "quantity": body.quantity}
 
+    @edge.route("/named-things", methods=["POST"])
+    @http.operation("Create a thing, its model named", body="tests.unit.core.test_http:NewThing", status=201)
+    def create_named(body: NewThing) -> dict[str, Any]:
+        return {"name": body.name, "quantity": body.quantity}
+
     @edge.route("/things", methods=["GET"])
     @http.operation("List things", query=ThingQuery)
     def listing(query: ThingQuery) -> dict[str, Any]:
@@ -64,6 +69,24 @@ def edge() -> Iterator[Client]:
 def test_valid_body_reaches_the_view_with_its_status(edge: Client) -> None:
     status, body, _ = call(edge, "POST", "/things", {"name": "lamp", "quantity": 2})
     assert (status, body) == (201, {"name": "lamp", "quantity": 2})
+
+
+def test_a_named_body_model_is_parsed_as_the_class_would_be(edge: Client) -> None:
+    assert call(edge, "POST", "/named-things", {"name": "lamp", "quantity": 2})[:2] == (201, {"name": "lamp",
+                                                                                           "quantity": 2})
+    status, body, _ = call(edge, "POST", "/named-things", {"name": "lamp", "quantity": -1})
+    assert (status, body["error"]["details"][0]["field"]) == (422, "body.quantity")
+
+
+def test_a_bare_model_name_is_looked_up_in_the_routes_package_schemas() -> None:
+    from chalicelib.accounts.schemas import Registration
+
+    assert http.resolve_model("Registration", "chalicelib.accounts.routes") is Registration
+    assert http.resolve_model("chalicelib.accounts.schemas:Registration", "chalicelib.sellers.routes") is Registration
+    with pytest.raises(LookupError):
+        http.resolve_model("tokens", "chalicelib.accounts.routes")  # a function of that module, not a model
+    with pytest.raises(LookupError):
+        http.resolve_model("Registraton", "chalicelib.accounts.routes")
 
 
 def test_malformed_json_is_a_400(edge: Client) -> None:

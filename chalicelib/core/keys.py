@@ -56,6 +56,7 @@ SubOrder                  SELLER#<sid>                         ORDER#<order_id>
   GSI1 transfer due       TRANSFER_DUE#<yyyy-mm-dd>            <paid_at>#<sid>#<order_id>
   GSI2 completion due     COMPLETE_DUE#<yyyy-mm-dd>            <due>#<sid>#<order_id>
   GSI3 by status          SELLER#<sid>#ORDERS#<status>         <order_id>
+SubOrderLines             SELLER#<sid>                         LINES#<order_id>
 CheckoutKey               CHECKOUT#<scope>#<Idempotency-Key>   CHECKOUT
 Refund                    USER#<uid>                           REFUND#<order_id>#<refund_id>
   GSI1 refund due         REFUND_DUE#<yyyy-mm-dd>              <requested_at>#<uid>#<order_id>#<refund_id>
@@ -279,6 +280,15 @@ CHECKOUT_SK = "CHECKOUT"
 
 def order_sk(order_id: str) -> str:
     return f"{ORDER_PREFIX}{order_id}"
+
+
+SUB_ORDER_LINES_PREFIX = "LINES#"
+
+
+def sub_order_lines_sk(order_id: str) -> str:
+    """A sub-order's lines, apart from it; not under ``ORDER#`` so a seller's order list
+    (a Query on that prefix) does not read them."""
+    return f"{SUB_ORDER_LINES_PREFIX}{order_id}"
 
 
 def guest_cart_key(token_hash: str) -> str:

@@ -12,7 +12,7 @@ One request, in order:
    the contributors' adjustments (``pricing.py``);
 3. one TransactWriteItems writes the key (on condition that it does not exist: a request
    racing with the same key loses there, reads the stored key and is answered as a replay),
-   the order, one sub-order per seller, every product's stock reservation
+   the order, one sub-order per seller and its lines (an item apart), every product's stock reservation
    (``catalog.stock``), the contributors' items, the emptied cart and the outbox events. A
    line that cannot be reserved fails the whole checkout with a 409 naming the products and
    what is available; a contributor's item whose condition fails answers that contributor's
@@ -66,6 +66,7 @@ from chalicelib.core.keys import (
     payment_due_key,
     product_sk,
     seller_key,
+    sub_order_lines_sk,
     sub_order_status_index_key,
     timed_sort_key,
     user_key,
@@ -78,7 +79,7 @@ from chalicelib.orders.cart import CartRef, load_cart, products_of
 from chalicelib.orders.contributors import contributor_keys, contributors, follow_up_keys
 from chalicelib.orders.events import OrderedProduct, OrderPlaced, SellerShare
 from chalicelib.orders.extensions import CheckoutContext, Found, Key, TransactionItem, read_items
-from chalicelib.orders.models import Cart, CheckoutKey, Order, SubOrder
+from chalicelib.orders.models import Cart, CheckoutKey, Order, SubOrder, SubOrderLines
 from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers.models import Seller
@@ -375,7 +376,8 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
     sub_orders = [
         SubOrder(seller_key(part.seller_id), order_sk(order_id), order_id=order_id, seller_id=part.seller_id,
                  user_id=buyer.user_id, buyer_name=buyer.name, buyer_email=buyer.email, status="pending_payment",
-                 currency=currency, lines=[line.to_json() for line in part.lines], subtotal=part.subtotal.amount,
+                 currency=currency, lines=[line.to_json() for line in part.lines], line_state={},
+                 subtotal=part.subtotal.amount,
                  discount=part.discount.amount, tax=part.tax.amount, total=part.total.amount, fee=part.fee.amount,
                  tax_exempt="yes" if part.tax_exempt else None, shipping_address=shipping,
                  adjustments=[adjustment.to_json() for adjustment in part.adjustments] or None,
@@ -400,7 +402,12 @@ def _commit(plan: _Plan, ref: CartRef, key: str, request_hash: str) -> None:
                     CheckoutKey.PK.does_not_exist())
     transaction.put("order", order, Order.PK.does_not_exist())
     for sub in plan.sub_orders:
-        transaction.put("sub_order", sub, SubOrder.PK.does_not_exist())
+        stored = SubOrder.from_raw_data(sub.serialize())
+        stored.lines = None  # its own item, so that the status moves do not rewrite them
+        transaction.put("sub_order", stored, SubOrder.PK.does_not_exist())
+        transaction.put("sub_order_lines", SubOrderLines(sub.PK, sub_order_lines_sk(sub.order_id),
+                                                         order_id=sub.order_id, seller_id=sub.seller_id,
+                                                         lines=sub.lines))
     for hold, write in zip(summed(plan.holds), reserve_writes(plan.holds), strict=True):
         transaction.add(f"stock:{hold.product_id}", write)
     refusals: dict[str, TransactionItem] = {}

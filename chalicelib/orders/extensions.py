@@ -24,8 +24,8 @@ contributor in that order:
    contributor's adjustments on the refunded amounts (:func:`reversed_adjustments`).
 
 Writes of ``release`` and ``reverse`` should carry no condition that can fail: a failed one
-fails the whole cancellation or refund record. The checkout's transaction holds at most 63
-items of its own (8 sellers, 50 products), so contributors share what is left of
+fails the whole cancellation or refund record. The checkout's transaction holds at most 71
+items of its own (8 sellers with their lines items, 50 products), so contributors share what is left of
 DynamoDB's 100.
 """
 

@@ -55,7 +55,14 @@ from chalicelib.orders.events import PaymentStatusChanged, RefundRequested
 from chalicelib.orders.models import Order, Refund, SubOrder
 from chalicelib.orders.payment import release_unpaid
 from chalicelib.orders.states import TRANSITIONS, order_payment_status, refund_status
-from chalicelib.orders.transitions import holds_of, invalid_transition, move, sub_orders_of
+from chalicelib.orders.transitions import (
+    fill_lines,
+    find_sub_order,
+    holds_of,
+    invalid_transition,
+    move,
+    sub_orders_of,
+)
 from chalicelib.sellers.service import get_seller
 
 MAX_ATTEMPTS = 4
@@ -81,9 +88,13 @@ def get_order(user_id: str, order_id: str) -> Order:
 
 
 def get_sub_order(seller_id: str, order_id: str) -> SubOrder:
+    """With its lines: one BatchGetItem (1 RT)."""
     if not has_prefix(order_id, "ord"):
         raise order_not_found()
-    return get_item(SubOrder, seller_key(seller_id), order_sk(order_id), order_not_found(), consistent_read=True)
+    sub = find_sub_order(seller_id, order_id)
+    if sub is None:
+        raise order_not_found()
+    return sub
 
 
 def buyer_orders(user_id: str, *, cursor: str | None, limit: int) -> Page[tuple[Order, list[SubOrder]]]:
@@ -102,10 +113,13 @@ def buyer_order(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
 
 
 def seller_orders(seller_id: str, *, status: str | None, cursor: str | None, limit: int) -> Page[SubOrder]:
-    """Newest first, optionally of one status: one Query."""
-    return newest_first(SubOrder, seller_key(seller_id), ORDER_PREFIX,
+    """Newest first, optionally of one status: one Query, then one BatchGetItem of the page's
+    lines (none when every sub-order on it carries them inline)."""
+    page = newest_first(SubOrder, seller_key(seller_id), ORDER_PREFIX,
                         by=(SubOrder.by_status, sub_order_status_index_key(seller_id, status)) if status else None,
                         scope=f"{seller_key(seller_id)}/orders/{status or 'all'}", cursor=cursor, limit=limit)
+    fill_lines(list(page.items))
+    return page
 
 
 # --- moves ------------------------------------------------------------------------------

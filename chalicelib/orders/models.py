@@ -15,8 +15,10 @@ Keys
   - GSI1 (sparse, only while payment is pending): GSI1PK=PAYMENT_DUE#<yyyy-mm-dd>,
     GSI1SK=<due ISO time>#<order_id> — orders whose stock reservation runs out, for the
     release sweep (Query today's and yesterday's bucket up to now).
-- ``SubOrder``: PK=SELLER#<seller_id>, SK=ORDER#<order_id> — one seller's lines of an order,
-  its fees, fulfilment state, transfer and refunds.
+- ``SubOrder``: PK=SELLER#<seller_id>, SK=ORDER#<order_id> — one seller's part of an order:
+  its totals, fees, fulfilment state, transfer and refunds, and what changed on its lines
+  since checkout (``line_state``). Its lines are an item of their own (``SubOrderLines``),
+  so that the sub-order every status move rewrites (table and GSI3) stays small.
   - GSI3: GSI3PK=SELLER#<seller_id>#ORDERS#<status>, GSI3SK=<order_id> — a seller's
     orders of one status, newest first.
   - GSI2 (sparse, only while delivered): GSI2PK=COMPLETE_DUE#<yyyy-mm-dd>,
@@ -25,6 +27,11 @@ Keys
   - GSI1 (sparse, from paid until the seller's transfer is recorded):
     GSI1PK=TRANSFER_DUE#<yyyy-mm-dd of payment>, GSI1SK=<paid ISO time>#<seller_id>#<order_id>
     — for the sweep that finishes transfers a dead Lambda left undone (``orders/recovery.py``).
+- ``SubOrderLines``: PK=SELLER#<seller_id>, SK=LINES#<order_id> — the sub-order's lines as
+  checkout priced them, written once in the checkout's transaction and never again; read
+  with the sub-order in the same BatchGetItem. Sub-orders written before it carry their
+  lines inline (``SubOrder.lines``, and no ``line_state``), which reads and writes keep as
+  they are.
 - ``CheckoutKey``: PK=CHECKOUT#<scope>#<Idempotency-Key>, SK=CHECKOUT (scope: the buyer's
   user id, or the guest cart's hash) — written with ``attribute_not_exists`` in the
   checkout's transaction; holds the request's hash and the order id; TTL 48 h.
@@ -41,8 +48,9 @@ Access patterns and round trips
 - buyer: orders newest first (Query PK=USER#, SK begins_with ORDER#, then one BatchGetItem
   of the page's sub-orders) -> 2; one order (GetItem + BatchGetItem) -> 2
 - seller: orders newest first (Query PK=SELLER#, SK begins_with ORDER#) or of one status
-  (Query GSI3) -> 1; one order (GetItem) -> 1
-- transitions: GetItem sub-order (+ GetItem order) + one TransactWriteItems -> 2-3
+  (Query GSI3), then one BatchGetItem of the page's lines -> 2; one order (BatchGetItem of
+  the sub-order and its lines) -> 1
+- transitions: BatchGetItem sub-order and lines (+ GetItem order) + one TransactWriteItems -> 2-3
 - payment due sweep: one Query per day bucket, then per order the release transaction
 """
 
@@ -126,8 +134,13 @@ class SubOrder(TableModel):
     currency = UnicodeAttribute()
     # [{"line", "product_id", "sku", "title", "category", "quantity", "unit_price", "discount",
     #   "total", "tax_rate_bp", "tax", "fee", "refunded_quantity", "refunded_amount",
-    #   "return_quantity"}]
-    lines = CompactJSONAttribute()
+    #   "return_quantity"}]: stored here only on sub-orders written before ``SubOrderLines``;
+    # on the others the reads fill it in (``transitions.attach_lines``) and it is never written
+    lines = CompactJSONAttribute(null=True)
+    # the lines' counters that change after checkout, for the lines where one is not 0:
+    # {"<line>": {"refunded_quantity", "refunded_amount", "return_quantity"}}; present (maybe
+    # empty) exactly when the lines are kept apart
+    line_state = CompactJSONAttribute(null=True)
     subtotal = NumberAttribute()
     discount = NumberAttribute()
     tax = NumberAttribute()
@@ -161,6 +174,12 @@ class SubOrder(TableModel):
     GSI3PK = UnicodeAttribute(null=True)
     GSI3SK = UnicodeAttribute(null=True)
     by_status = GSI3()
+
+
+class SubOrderLines(TableModel):
+    order_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    lines = CompactJSONAttribute()  # as ``SubOrder.lines`` at checkout, every counter 0
 
 
 class CheckoutKey(TableModel):

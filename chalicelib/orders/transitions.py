@@ -16,19 +16,82 @@ from pynamodb.expressions.update import Action
 from chalicelib.catalog.stock import StockHold
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.errors import Code, Conflict
-from chalicelib.core.keys import order_sk, seller_key, sub_order_status_index_key
+from chalicelib.core.keys import (
+    ORDER_PREFIX,
+    SUB_ORDER_LINES_PREFIX,
+    order_sk,
+    seller_key,
+    sub_order_lines_sk,
+    sub_order_status_index_key,
+)
 from chalicelib.events.service import new_event
 from chalicelib.orders.events import OrderStatusChanged
-from chalicelib.orders.models import Order, SubOrder
+from chalicelib.orders.models import Order, SubOrder, SubOrderLines
 from chalicelib.orders.states import TRANSITIONS
+
+LINE_COUNTERS = ("refunded_quantity", "refunded_amount", "return_quantity")
+
+
+def with_lines_keys(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Sub-order keys and their lines items' keys, for one BatchGetItem."""
+    return [*keys, *((pk, sub_order_lines_sk(sk.removeprefix(ORDER_PREFIX))) for pk, sk in keys)]
+
+
+
+def attach_lines(items: list[SubOrder]) -> list[SubOrder]:
+    """The sub-orders among ``items`` (a BatchGetItem of :func:`with_lines_keys`, the lines
+    items read as ``SubOrder`` too: same table, their attributes are a subset), each with its
+    ``lines`` filled from its lines item and ``line_state``. A sub-order whose lines are
+    inline (written before they were kept apart) is returned as read."""
+    lines = {item.PK + item.order_id: item.lines for item in items if item.SK.startswith(SUB_ORDER_LINES_PREFIX)}
+    subs = [item for item in items if not item.SK.startswith(SUB_ORDER_LINES_PREFIX)]
+    for sub in subs:
+        if sub.line_state is not None:
+            sub.lines = merged_lines(lines.get(sub.PK + sub.order_id) or [], sub.line_state)
+    return subs
+
+
+def merged_lines(lines: list[dict[str, Any]], state: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
+    return [{**line, **state.get(str(line["line"]), {})} for line in lines]
+
+
+def line_state_of(lines: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The counters of the lines where one is not 0 (checkout's lines item has them all 0)."""
+    state = {}
+    for line in lines:
+        counters = {name: int(line.get(name, 0)) for name in LINE_COUNTERS}
+        if any(counters.values()):
+            state[str(line["line"])] = counters
+    return state
 
 
 def sub_orders_of(orders: list[Order]) -> dict[str, list[SubOrder]]:
-    """The sub-orders of several orders: BatchGetItem (1 RT per 100, PynamoDB pages them)."""
+    """The sub-orders of several orders with their lines: BatchGetItem (1 RT per 100 keys,
+    two a sub-order; PynamoDB pages them)."""
     keys = [(seller_key(sid), order_sk(o.order_id)) for o in orders for sid in o.seller_ids]
-    found = {(sub.order_id, sub.seller_id): sub for sub in SubOrder.batch_get(keys, consistent_read=True)}
+    read = attach_lines(list(SubOrder.batch_get(with_lines_keys(keys), consistent_read=True)))
+    found = {(sub.order_id, sub.seller_id): sub for sub in read}
     return {o.order_id: [found[(o.order_id, sid)] for sid in o.seller_ids if (o.order_id, sid) in found]
             for o in orders}
+
+
+def fill_lines(subs: list[SubOrder]) -> list[SubOrder]:
+    """Lines for sub-orders a Query read: one BatchGetItem (consistent), none when every one
+    carries its lines inline."""
+    apart = [sub for sub in subs if sub.line_state is not None]
+    if apart:
+        keys = [(sub.PK, sub_order_lines_sk(sub.order_id)) for sub in apart]
+        lines = {item.PK + item.order_id: item.lines for item in SubOrderLines.batch_get(keys, consistent_read=True)}
+        for sub in apart:
+            sub.lines = merged_lines(lines.get(sub.PK + sub.order_id) or [], sub.line_state)
+    return subs
+
+
+def find_sub_order(seller_id: str, order_id: str) -> SubOrder | None:
+    """One sub-order with its lines: one BatchGetItem (consistent), None when absent."""
+    read = attach_lines(list(SubOrder.batch_get(with_lines_keys([(seller_key(seller_id), order_sk(order_id))]),
+                                                consistent_read=True)))
+    return read[0] if read else None
 
 
 def invalid_transition(sub: SubOrder, to: str) -> Conflict:
@@ -47,6 +110,9 @@ def move(transaction: LabelledTransaction, sub: SubOrder, to: str, *, at: str,
     values: dict[str, Any] = {"status": to, "GSI3PK": sub_order_status_index_key(sub.seller_id, to),
                               "history": [*sub.history, {"status": to, "at": at}], "updated_at": at,
                               **(changes or {})}
+    if "lines" in values and sub.line_state is not None:  # lines kept apart: only their counters move
+        after.lines = values.pop("lines")
+        values["line_state"] = line_state_of(after.lines)
     actions: list[Action] = [SubOrder.version.add(1)]
     for name, value in values.items():
         attribute = getattr(SubOrder, name)

@@ -83,6 +83,8 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.carts_changed_key("2026-12-07"), "CARTS_CHANGED#2026-12-07"),
     (keys.order_sk("ord_1"), "ORDER#ord_1"),
     (keys.ORDER_PREFIX, "ORDER#"),
+    (keys.sub_order_lines_sk("ord_1"), "LINES#ord_1"),
+    (keys.SUB_ORDER_LINES_PREFIX, "LINES#"),
     (keys.sub_order_status_index_key("sel_1", "paid"), "SELLER#sel_1#ORDERS#paid"),
     (keys.payment_due_key("2026-12-07"), "PAYMENT_DUE#2026-12-07"),
     (keys.completion_due_key("2026-12-07"), "COMPLETE_DUE#2026-12-07"),

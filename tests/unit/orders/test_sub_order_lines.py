@@ -1,0 +1,88 @@
+"""A sub-order's lines live in an item of their own, written once at checkout, so that the
+status moves rewrite only the small sub-order; sub-orders written before keep theirs inline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.support.auth import seller_headers
+from tests.support.builders import Marketplace
+from tests.support.http import call
+
+
+def _stored(seller_id: str, order_id: str) -> tuple[Any, Any]:
+    from chalicelib.core.db import find_item
+    from chalicelib.core.keys import order_sk, seller_key, sub_order_lines_sk
+    from chalicelib.orders.models import SubOrder, SubOrderLines
+
+    return (find_item(SubOrder, seller_key(seller_id), order_sk(order_id), consistent_read=True),
+            find_item(SubOrderLines, seller_key(seller_id), sub_order_lines_sk(order_id), consistent_read=True))
+
+
+def test_status_moves_leave_the_lines_item_as_checkout_wrote_it(market: Marketplace,
+                                                               paid_order: Callable[..., dict[str, Any]]) -> None:
+    placed = paid_order(("sel_a",), price=2_500, quantity=3)
+    order_id = placed["order"]["order_id"]
+    sub, lines = _stored("sel_a", order_id)
+    written = lines.serialize()
+
+    market.deliver_order("sel_a", order_id)
+
+    sub, lines = _stored("sel_a", order_id)
+    assert sub.status == "delivered"
+    assert sub.lines is None
+    assert lines.serialize() == written
+    assert [(line["quantity"], line["unit_price"]) for line in lines.lines] == [(3, 2_500)]
+    listed = call(market.api, "GET", "/v1/seller/orders", headers=seller_headers("sel_a"))[1]["items"]
+    by_status = call(market.api, "GET", "/v1/seller/orders?status=delivered",
+                     headers=seller_headers("sel_a"))[1]["items"]
+    buyer_part = market.order_of_buyer(placed["buyer"], order_id)["sellers"][0]
+    for view in (market.order_of_seller("sel_a", order_id), listed[0], by_status[0], buyer_part):
+        assert [(line["quantity"], line["unit_price"]["amount"]) for line in view["lines"]] == [(3, 2_500)]
+
+
+def test_a_return_counts_on_the_sub_order_and_not_on_its_lines_item(market: Marketplace,
+                                                                    paid_order: Callable[..., dict[str, Any]]) -> None:
+    placed = paid_order(("sel_a",), price=2_500, quantity=3)
+    order_id = placed["order"]["order_id"]
+    market.deliver_order("sel_a", order_id)
+    written = _stored("sel_a", order_id)[1].serialize()
+
+    status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
+                           {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "too small"},
+                           headers=placed["buyer"])
+    assert status == 200, body
+    assert body["sellers"][0]["lines"][0]["return_quantity"] == 1
+    status, body = market.act("sel_a", order_id, "returns/approve", {"restock": True})
+    assert status == 200, body
+
+    [line] = market.order_of_seller("sel_a", order_id)["lines"]
+    assert (line["quantity"], line["refunded_quantity"], line["refunded_amount"]["amount"]) == (3, 1, 2_500)
+    sub, lines = _stored("sel_a", order_id)
+    assert lines.serialize() == written
+    assert sub.line_state["1"]["refunded_quantity"] == 1
+
+
+def test_a_sub_order_with_its_lines_inline_still_reads_and_refunds(market: Marketplace,
+                                                                   paid_order: Callable[..., dict[str, Any]]) -> None:
+    from chalicelib.orders.models import SubOrder
+
+    placed = paid_order(("sel_a", "sel_b"), price=2_000, quantity=2)
+    order_id = placed["order"]["order_id"]
+    sub, lines = _stored("sel_a", order_id)
+    sub.update(actions=[SubOrder.lines.set(lines.lines), SubOrder.line_state.remove()])  # as written before
+    lines.delete()
+
+    assert market.order_of_seller("sel_a", order_id)["lines"][0]["quantity"] == 2
+    status, body = market.act("sel_a", order_id, "cancel", {"reason": "out of stock in the warehouse"})
+
+    assert status == 200 and body["status"] == "cancelled"
+    assert body["lines"][0]["refunded_quantity"] == 2
+    sub, lines = _stored("sel_a", order_id)
+    assert (lines, sub.line_state, sub.lines[0]["refunded_quantity"]) == (None, None, 2)
+    listed = call(market.api, "GET", "/v1/seller/orders", headers=seller_headers("sel_a"))[1]["items"]
+    assert listed[0]["lines"][0]["refunded_quantity"] == 2
+    parts = {p["seller_id"]: p["lines"][0]["quantity"] for p in market.order_of_buyer(placed["buyer"],
+                                                                                     order_id)["sellers"]}
+    assert parts == {"sel_a": 2, "sel_b": 2}

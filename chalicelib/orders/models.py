@@ -6,15 +6,16 @@ Keys
   for a guest (the token is a bearer secret the client keeps; only its hash is stored;
   guest carts expire by TTL after 30 days). One item: lines are a map product_id -> quantity
   and seller, at most ``MAX_CART_LINES``.
-  - GSI3 (sparse, signed-in carts with lines): GSI3PK=CARTS_CHANGED#<yyyy-mm-dd>,
-    GSI3SK=<updated_at>#<user_id> — who changed a cart on a given day, for the
-    abandoned-cart sweep (Query per day, never Scan).
+  - GSI3 (sparse, signed-in carts with lines): GSI3PK=CARTS_CHANGED#<yyyy-mm-dd>#<n>,
+    GSI3SK=<updated_at>#<user_id> (``n``: the buyer's shard) — who changed a cart on a
+    given day, for the abandoned-cart sweep (a Query per shard of a day, never Scan).
 - ``Order``: PK=USER#<user_id>, SK=ORDER#<order_id> (ULIDs: newest last) — the marketplace
   order: totals, addresses, payment state and payment status (pending -> paid ->
   partially_refunded -> refunded, or cancelled before payment), the sellers it is split into.
-  - GSI1 (sparse, only while payment is pending): GSI1PK=PAYMENT_DUE#<yyyy-mm-dd>,
-    GSI1SK=<due ISO time>#<order_id> — orders whose stock reservation runs out, for the
-    release sweep (Query today's and yesterday's bucket up to now).
+  - GSI1 (sparse, only while payment is pending): GSI1PK=PAYMENT_DUE#<yyyy-mm-dd>#<n>,
+    GSI1SK=<due ISO time>#<order_id> (``n``: the order's shard) — orders whose stock
+    reservation runs out, for the release sweep (Query every shard of today's and
+    yesterday's bucket up to now, in parallel).
 - ``SubOrder``: PK=SELLER#<seller_id>, SK=ORDER#<order_id> — one seller's lines of an order,
   its fees, fulfilment state, transfer and refunds.
   - GSI3: GSI3PK=SELLER#<seller_id>#ORDERS#<status>, GSI3SK=<order_id> — a seller's
@@ -43,7 +44,8 @@ Access patterns and round trips
 - seller: orders newest first (Query PK=SELLER#, SK begins_with ORDER#) or of one status
   (Query GSI3) -> 1; one order (GetItem) -> 1
 - transitions: GetItem sub-order (+ GetItem order) + one TransactWriteItems -> 2-3
-- payment due sweep: one Query per day bucket, then per order the release transaction
+- payment due sweep: one Query per shard of a day bucket (in parallel), then per order
+  the release transaction
 """
 
 from __future__ import annotations

@@ -59,8 +59,8 @@ Cart (buyer / guest)      USER#<uid> | CART#<token hash>       CART
 Order                     USER#<uid>                           ORDER#<order_id>
   GSI1 payment due        PAYMENT_DUE#<yyyy-mm-dd>#<n>         <due>#<order_id>
 SubOrder                  SELLER#<sid>                         ORDER#<order_id>
-  GSI1 transfer due       TRANSFER_DUE#<yyyy-mm-dd>            <paid_at>#<sid>#<order_id>
-  GSI2 completion due     COMPLETE_DUE#<yyyy-mm-dd>            <due>#<sid>#<order_id>
+  GSI1 transfer due       TRANSFER_DUE#<yyyy-mm-dd>#<n>        <paid_at>#<sid>#<order_id>
+  GSI2 completion due     COMPLETE_DUE#<yyyy-mm-dd>#<n>        <due>#<sid>#<order_id>
   GSI3 by status          SELLER#<sid>#ORDERS#<status>         <order_id>
 CheckoutKey               CHECKOUT#<scope>#<Idempotency-Key>   CHECKOUT
 Refund                    USER#<uid>                           REFUND#<order_id>#<refund_id>
@@ -113,15 +113,19 @@ def user_key(user_id: str) -> str:
 # --- shards of the hot keys -------------------------------------------------------------
 
 # Shards per key family, from the goal of at most ~300 writes/s on any key at 100 orders/s
-# with ten cart edits each (DynamoDB takes ~1,000 per partition): a cart edit moves its
-# carts-changed entry (a delete and a put, ~2,000/s a day: 16 shards, ~125/s each); an
-# order enters and leaves payment-due once (~200/s: 8 shards, ~25/s); an order's payment
-# writes a platform-fee entry per seller and a refund a few more (~300/s for 3 sellers:
-# 8 shards, ~40/s). Changing a count moves where new items go; readers must then read the
-# old count's shards too until those items are gone.
+# with ten cart edits each (DynamoDB takes ~1,000 per partition; bench/hot_partitions.py
+# measures what one bucket would take): a cart edit moves its carts-changed entry (a delete
+# and a put: ~2,000/s a day, 16 shards); an order enters payment-due, changes on it and
+# leaves it (~300/s, 8 shards); a payment writes entries on the platform accounts (~360/s
+# a month per account, 8 shards); each seller's part of an order enters, changes on and
+# leaves transfer-due, and later completion-due (~550/s a day, 8 shards). Refund-due stays
+# one key a day: refunds are a small share of orders. Changing a count moves where new
+# items go; readers must then read the old count's shards too until those items are gone.
 CARTS_CHANGED_SHARDS = 16
 PAYMENT_DUE_SHARDS = 8
 PLATFORM_LEDGER_SHARDS = 8
+TRANSFER_DUE_SHARDS = 8
+COMPLETION_DUE_SHARDS = 8
 
 
 def shard(owner: str, shards: int) -> int:
@@ -347,16 +351,28 @@ def payment_due_keys(day: str) -> list[str]:
     return [*_every_shard(f"PAYMENT_DUE#{day}", PAYMENT_DUE_SHARDS), f"PAYMENT_DUE#{day}"]
 
 
-def completion_due_key(day: str) -> str:
-    return f"COMPLETE_DUE#{day}"
+def completion_due_key(day: str, order_id: str) -> str:
+    return _sharded(f"COMPLETE_DUE#{day}", order_id, COMPLETION_DUE_SHARDS)
+
+
+def completion_due_keys(day: str) -> list[str]:
+    """Every partition of a day's completion-due bucket: its shards and the unsharded key of
+    parts delivered before sharding (they leave it when their return window ends)."""
+    return [*_every_shard(f"COMPLETE_DUE#{day}", COMPLETION_DUE_SHARDS), f"COMPLETE_DUE#{day}"]
 
 
 def refund_due_key(day: str) -> str:
     return f"REFUND_DUE#{day}"
 
 
-def transfer_due_key(day: str) -> str:
-    return f"TRANSFER_DUE#{day}"
+def transfer_due_key(day: str, order_id: str) -> str:
+    return _sharded(f"TRANSFER_DUE#{day}", order_id, TRANSFER_DUE_SHARDS)
+
+
+def transfer_due_keys(day: str) -> list[str]:
+    """Every partition of a day's transfer-due bucket: its shards and the unsharded key of
+    parts paid before sharding (they leave it when their transfer is recorded)."""
+    return [*_every_shard(f"TRANSFER_DUE#{day}", TRANSFER_DUE_SHARDS), f"TRANSFER_DUE#{day}"]
 
 
 def checkout_key(scope: str, idempotency_key: str) -> str:

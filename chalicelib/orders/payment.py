@@ -147,8 +147,8 @@ def mark_paid(order: Order, payment: Payment) -> bool:
     for sub in subs:
         # A seller with a share to be paid is on the transfer-due index until its transfer is
         # recorded (orders/recovery.py finishes transfers a dead Lambda left undone).
-        due = {"GSI1PK": transfer_due_key(at[:10]), "GSI1SK": timed_sort_key(at, sub.seller_id, order.order_id)} \
-            if int(sub.total) > int(sub.fee) else {}
+        due = {"GSI1PK": transfer_due_key(at[:10], order.order_id),
+               "GSI1SK": timed_sort_key(at, sub.seller_id, order.order_id)} if int(sub.total) > int(sub.fee) else {}
         move(transaction, sub, "paid", at=at, changes={"paid_at": at, **due})
         postings += seller_share_postings(order.order_id, sub.seller_id, Money(sub.currency, int(sub.total)),
                                           Money(sub.currency, int(sub.fee)), occurred_at=now)

@@ -334,34 +334,3 @@ def test_reconciliation_names_a_refused_payment(market: Marketplace) -> None:
         ("payment_not_in_ledger", order_id, intent["id"])]
     assert "refused" in report.differences[0].message
 
-
-def _pending_order(order_id: str, due: datetime, index_key: str | None = None) -> None:
-    """A pending order as checkout leaves it in the payment-due index; ``index_key`` puts it
-    under another partition (an unsharded key of an order placed before sharding)."""
-    from chalicelib.core import clock
-    from chalicelib.core.keys import order_sk, payment_due_key, timed_sort_key, user_key
-    from chalicelib.orders.models import Order
-
-    stamp = clock.stamp(due)
-    Order(user_key("usr_sweep"), order_sk(order_id), order_id=order_id, user_id="usr_sweep",
-          email="sweep@example.com", status="pending_payment", currency="EUR", subtotal=100, discount=0, tax=0,
-          total=100, seller_ids=["sel_a"], shipping_address={}, billing_address={}, payment_due_at=stamp,
-          created_at=stamp, GSI1PK=index_key or payment_due_key(stamp[:10], order_id),
-          GSI1SK=timed_sort_key(stamp, order_id)).save()
-
-
-def test_the_sweep_finds_due_orders_in_every_shard_and_under_the_unsharded_key_due_first() -> None:
-    from chalicelib.core.keys import PAYMENT_DUE_SHARDS, shard
-    from chalicelib.orders.payment import due_orders
-
-    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-    one_per_shard = {shard(f"ord_{n}", PAYMENT_DUE_SHARDS): f"ord_{n}" for n in range(200)}
-    assert len(one_per_shard) == PAYMENT_DUE_SHARDS
-    newest_first = sorted(one_per_shard.values())
-    for n, order_id in enumerate(newest_first):  # every 3 hours back: today's bucket and yesterday's
-        _pending_order(order_id, now - timedelta(hours=3 * n, minutes=1))
-    expected = newest_first[::-1]
-    _pending_order("ord_before_sharding", now - timedelta(hours=30), index_key="PAYMENT_DUE#2026-12-06")
-    _pending_order("ord_not_due_yet", now + timedelta(minutes=1))
-
-    assert [o.order_id for o in due_orders(now)] == ["ord_before_sharding", *expected]

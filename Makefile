@@ -43,6 +43,7 @@ sweep: $(STAMP)  ## run a scheduled sweep now against the local marketplace: mak
 bench: $(STAMP)
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/checkout_round_trips.py
+	$(BIN)/python bench/hot_partitions.py
 
 USERS ?= 100
 SPAWN_RATE ?= 10

@@ -118,9 +118,10 @@ def user_key(user_id: str) -> str:
 # and a put: ~2,000/s a day, 16 shards); an order enters payment-due, changes on it and
 # leaves it (~300/s, 8 shards); a payment writes entries on the platform accounts (~360/s
 # a month per account, 8 shards); each seller's part of an order enters, changes on and
-# leaves transfer-due, and later completion-due (~550/s a day, 8 shards). Refund-due stays
-# one key a day: refunds are a small share of orders. Changing a count moves where new
-# items go; readers must then read the old count's shards too until those items are gone.
+# leaves transfer-due (~780/s a day) and later completion-due (~540/s; 8 shards each).
+# Refund-due stays one key a day: refunds are a small share of orders. Changing a count
+# moves where new items go; readers must then read the old count's shards too until those
+# items are gone.
 CARTS_CHANGED_SHARDS = 16
 PAYMENT_DUE_SHARDS = 8
 PLATFORM_LEDGER_SHARDS = 8

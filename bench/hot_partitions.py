@@ -227,9 +227,11 @@ def _report(writes: Counter[tuple[str, str]], orders: int, top: int) -> None:
             buckets[where, _family(key)] += count
             shards.setdefault((where, _family(key)), set()).add(key)
     if buckets:
-        print("\nThe sharded buckets: all shards together (what one unsharded key would take) and the hottest shard")
-        _print_table(["where", "bucket", "shards written", "all writes/s", "hottest shard/s"],
+        print("\nThe sharded buckets: all shards together (what one unsharded key would take), an even share\n"
+              "and the hottest shard (above the even share by how the replay's few owners fell on the shards)")
+        _print_table(["where", "bucket", "shards written", "all writes/s", "even share/s", "hottest shard/s"],
                      [[where, bucket, str(len(shards[where, bucket])), f"{per_second(count):.0f}",
+                       f"{per_second(count) / len(shards[where, bucket]):.0f}",
                        f"{max(per_second(writes[where, key]) for key in shards[where, bucket]):.0f}"]
                       for (where, bucket), count in sorted(buckets.items())])
     sellers = [(count, key) for (where, key), count in writes.items() if where == "table" and key.startswith("SELLER#")]

@@ -167,8 +167,9 @@ class BackedOffBatchWrite(BatchWrite[Any]):
 M = TypeVar("M", bound=TableModel)
 T = TypeVar("T")
 
-# Queries of one sharded key in flight at once: every shard of the largest family.
-MAX_SHARD_QUERIES = 16
+# Queries of one sharded key in flight at once: within PynamoDB's pool of 10 connections
+# (``max_pool_connections``), so that none is opened only to be thrown away.
+MAX_SHARD_QUERIES = 8
 
 
 def find_item(model: type[M], hash_key: str, range_key: str, *, consistent_read: bool = False) -> M | None:
@@ -208,7 +209,7 @@ def query_shards(query: Callable[[str], Iterable[T]], partitions: Sequence[str],
                  *, order_by: Callable[[T], str]) -> list[T]:
     """Everything ``query`` finds under each of a sharded key's ``partitions``, merged in
     ``order_by`` order (each shard's Query returns its items in that order). The Queries
-    run in parallel, so a sweep waits about one round trip per page, not one per shard;
+    run in parallel (8 at a time), so a sweep waits a few round trips, not one per shard;
     PynamoDB's iterators follow each shard's own pages to the end."""
     if len(partitions) <= 1:
         return [item for partition in partitions for item in query(partition)]

@@ -115,14 +115,15 @@ def user_key(user_id: str) -> str:
 # Shards per key family, from the goal of at most ~300 writes/s on any key at 100 orders/s
 # with ten cart edits each (DynamoDB takes ~1,000 per partition; bench/hot_partitions.py
 # measures what one bucket would take): a cart edit moves its carts-changed entry (a delete
-# and a put: ~2,000/s a day, 16 shards); an order enters payment-due, changes on it and
+# and a put: ~2,000/s a day, 32 shards: ~60/s each, so that a day's uneven mix of buyers
+# stays far below the goal); an order enters payment-due, changes on it and
 # leaves it (~300/s, 8 shards); a payment writes entries on the platform accounts (~360/s
 # a month per account, 8 shards); each seller's part of an order enters, changes on and
 # leaves transfer-due (~780/s a day) and later completion-due (~540/s; 8 shards each).
 # Refund-due stays one key a day: refunds are a small share of orders. Changing a count
 # moves where new items go; readers must then read the old count's shards too until those
 # items are gone.
-CARTS_CHANGED_SHARDS = 16
+CARTS_CHANGED_SHARDS = 32
 PAYMENT_DUE_SHARDS = 8
 PLATFORM_LEDGER_SHARDS = 8
 TRANSFER_DUE_SHARDS = 8

@@ -20,9 +20,9 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.seller_key("sel_1"), "SELLER#sel_1"),
     (keys.user_key("usr_1"), "USER#usr_1"),
     # shards of the hot keys
-    (keys.shard("usr_1", 16), 15),
+    (keys.shard("usr_1", 32), 15),
     (keys.shard("ord_1", 8), 3),
-    (keys.CARTS_CHANGED_SHARDS, 16),
+    (keys.CARTS_CHANGED_SHARDS, 32),
     (keys.PAYMENT_DUE_SHARDS, 8),
     (keys.PLATFORM_LEDGER_SHARDS, 8),
     (keys.TRANSFER_DUE_SHARDS, 8),
@@ -91,7 +91,7 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.guest_cart_key("abc"), "CART#abc"),
     (keys.GUEST_CART_PREFIX, "CART#"),
     (keys.carts_changed_key("2026-12-07", "usr_1"), "CARTS_CHANGED#2026-12-07#15"),
-    (keys.carts_changed_keys("2026-12-07"), [f"CARTS_CHANGED#2026-12-07#{n}" for n in range(16)]),
+    (keys.carts_changed_keys("2026-12-07"), [f"CARTS_CHANGED#2026-12-07#{n}" for n in range(32)]),
     (keys.order_sk("ord_1"), "ORDER#ord_1"),
     (keys.ORDER_PREFIX, "ORDER#"),
     (keys.sub_order_status_index_key("sel_1", "paid"), "SELLER#sel_1#ORDERS#paid"),
@@ -180,9 +180,9 @@ def test_every_key_function_and_constant_is_pinned() -> None:
 
 
 def test_owners_spread_over_every_shard_of_a_hot_key() -> None:
-    shards = Counter(keys.carts_changed_key("2026-12-07", f"usr_{n}") for n in range(1_600))
+    shards = Counter(keys.carts_changed_key("2026-12-07", f"usr_{n}") for n in range(3_200))
     assert sorted(shards) == sorted(keys.carts_changed_keys("2026-12-07"))
-    assert max(shards.values()) < 2 * 1_600 / keys.CARTS_CHANGED_SHARDS
+    assert max(shards.values()) < 2 * 3_200 / keys.CARTS_CHANGED_SHARDS
 
 
 def test_price_and_time_sort_keys_sort_as_their_values() -> None:

@@ -160,7 +160,7 @@ def _create_stack(stripe_url: str) -> None:
 
 
 def _order(market: Any, rng: random.Random, products: dict[str, list[str]], number: int,
-           flash_sale: str | None) -> list[tuple[str, str]]:
+           flash_sale: str | None, orders_of: Counter[str]) -> list[tuple[str, str]]:
     """One order's ten cart edits, its checkout and (but every tenth) its payment; returns
     the (seller, order) parts to deliver once the payment's events are handled."""
     from tests.support.http import call
@@ -181,6 +181,7 @@ def _order(market: Any, rng: random.Random, products: dict[str, list[str]], numb
         status, body, _ = call(market.api, "DELETE", f"/v1/cart/items/{product_id}", headers=buyer)
         if status != 200:
             raise SystemExit(f"cart edit failed: {status} {body}")
+    orders_of.update({seller_of[p] for p in kept})
     unpaid = number % UNPAID_EVERY == UNPAID_EVERY - 1
     status, body, _ = market.checkout(buyer, **({} if unpaid else {"payment_method_id": "pm_card_visa"}))
     if status != 201:
@@ -209,7 +210,7 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
-def _report(writes: Counter[tuple[str, str]], orders: int, top: int) -> None:
+def _report(writes: Counter[tuple[str, str]], orders: int, top: int, orders_of: Counter[str]) -> None:
     def per_second(count: int) -> float:
         return count * RATE / orders
 
@@ -237,7 +238,7 @@ def _report(writes: Counter[tuple[str, str]], orders: int, top: int) -> None:
     sellers = [(count, key) for (where, key), count in writes.items() if where == "table" and key.startswith("SELLER#")]
     if sellers:
         count, key = max(sellers)
-        per_own_order = count * SELLERS / SELLERS_PER_ORDER / orders
+        per_own_order = count / orders_of[key.removeprefix("SELLER#")]
         print(f"\nA seller's partition takes what its own orders write: {key} {per_own_order:.1f} writes per order "
               f"it is in, so {GOAL}/s at {GOAL / per_own_order:.0f} of its orders a second")
     hottest = max(per_second(count) for count in writes.values())
@@ -281,8 +282,9 @@ def main() -> None:
                 market.events()
                 counter.counting = True
                 parts: list[tuple[str, str]] = []
+                orders_of: Counter[str] = Counter()  # seller -> orders it is in
                 for number in range(args.orders):
-                    parts += _order(market, rng, products, number, flash_sale)
+                    parts += _order(market, rng, products, number, flash_sale, orders_of)
                     if number % EVENTS_EVERY == EVENTS_EVERY - 1 or number == args.orders - 1:
                         market.events()  # transfers, customers: before the sellers ship
                         for seller_id, order_id in parts:
@@ -295,7 +297,7 @@ def main() -> None:
         finally:
             stop()
     print("Flash sale: one product of sel_hot_00 in every order\n" if args.flash_sale else "", end="")
-    _report(counter.writes, args.orders, args.top)
+    _report(counter.writes, args.orders, args.top, orders_of)
 
 
 if __name__ == "__main__":

@@ -349,7 +349,7 @@ def payment_due_key(day: str, order_id: str) -> str:
 def payment_due_keys(day: str) -> list[str]:
     """Every partition of a day's payment-due bucket: its shards and the unsharded key that
     orders placed before sharding were written under (they leave it within the payment
-    window; the read can go once no release runs older code)."""
+    window, so a later release can stop reading it)."""
     return [*_every_shard(f"PAYMENT_DUE#{day}", PAYMENT_DUE_SHARDS), f"PAYMENT_DUE#{day}"]
 
 

@@ -20,11 +20,11 @@ Keys
   its fees, fulfilment state, transfer and refunds.
   - GSI3: GSI3PK=SELLER#<seller_id>#ORDERS#<status>, GSI3SK=<order_id> — a seller's
     orders of one status, newest first.
-  - GSI2 (sparse, only while delivered): GSI2PK=COMPLETE_DUE#<yyyy-mm-dd>,
-    GSI2SK=<due ISO time>#<seller_id>#<order_id> — delivered parts whose return window
-    ends that day, for the completion sweep.
+  - GSI2 (sparse, only while delivered): GSI2PK=COMPLETE_DUE#<yyyy-mm-dd>#<n>,
+    GSI2SK=<due ISO time>#<seller_id>#<order_id> (``n``: the order's shard) — delivered
+    parts whose return window ends that day, for the completion sweep.
   - GSI1 (sparse, from paid until the seller's transfer is recorded):
-    GSI1PK=TRANSFER_DUE#<yyyy-mm-dd of payment>, GSI1SK=<paid ISO time>#<seller_id>#<order_id>
+    GSI1PK=TRANSFER_DUE#<yyyy-mm-dd of payment>#<n>, GSI1SK=<paid ISO time>#<seller_id>#<order_id>
     — for the sweep that finishes transfers a dead Lambda left undone (``orders/recovery.py``).
 - ``CheckoutKey``: PK=CHECKOUT#<scope>#<Idempotency-Key>, SK=CHECKOUT (scope: the buyer's
   user id, or the guest cart's hash) — written with ``attribute_not_exists`` in the

@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/checkout_round_trips.py
 	$(BIN)/python bench/cost.py
+	$(BIN)/python bench/hot_partitions.py
 
 USERS ?= 100
 SPAWN_RATE ?= 10

@@ -11,7 +11,9 @@ principal, never from request input.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -163,6 +165,11 @@ class BackedOffBatchWrite(BatchWrite[Any]):
 
 
 M = TypeVar("M", bound=TableModel)
+T = TypeVar("T")
+
+# Queries of one sharded key in flight at once: within PynamoDB's pool of 10 connections
+# (``max_pool_connections``), so that none is opened only to be thrown away.
+MAX_SHARD_QUERIES = 8
 
 
 def find_item(model: type[M], hash_key: str, range_key: str, *, consistent_read: bool = False) -> M | None:
@@ -196,6 +203,19 @@ def newest_first(model: type[M], partition: str, prefix: str, *, by: tuple[Globa
         results = model.query(partition, model.SK.startswith(prefix), scan_index_forward=False,
                               consistent_read=True, limit=limit, last_evaluated_key=start)
     return Page(list(results), encode_cursor(results.last_evaluated_key, scope=scope))
+
+
+def query_shards(query: Callable[[str], Iterable[T]], partitions: Sequence[str],
+                 *, order_by: Callable[[T], str]) -> list[T]:
+    """Everything ``query`` finds under each of a sharded key's ``partitions``, merged in
+    ``order_by`` order (each shard's Query returns its items in that order). The Queries
+    run in parallel (8 at a time), so a sweep waits a few round trips, not one per shard;
+    PynamoDB's iterators follow each shard's own pages to the end."""
+    if len(partitions) <= 1:
+        return [item for partition in partitions for item in query(partition)]
+    with ThreadPoolExecutor(max_workers=min(len(partitions), MAX_SHARD_QUERIES)) as pool:
+        shards = list(pool.map(lambda partition: list(query(partition)), partitions))
+    return list(heapq.merge(*shards, key=order_by))
 
 
 def was_condition_failure(error: PutError | UpdateError | TransactWriteError) -> bool:
@@ -364,9 +384,6 @@ class LabelledTransaction:
             labels = [label for kind in ("check", "delete", "put", "update") for label in self._labels[kind]]
             return {labels[i] for i in failed}
         return set()
-
-
-T = TypeVar("T")
 
 
 class Stale(Exception):

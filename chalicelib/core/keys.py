@@ -8,6 +8,12 @@ access pattern each key serves; this module only says how keys are spelt, so tha
 spelling exists once. The values are what is stored: changing one orphans existing data
 (``tests/unit/core/test_keys.py`` pins each of them).
 
+Hot keys are sharded: a key that would take a whole marketplace's writes (one bucket per
+day or month) ends in ``#<n>``, ``n`` = :func:`shard` of the item's owner, so no partition
+of the table or an index takes more than about 300 writes/s at 100 orders/s (measured in
+``bench/hot_partitions.py``). Whoever reads such a bucket Queries every shard
+(:func:`chalicelib.core.db.query_shards`).
+
 Times inside keys are :func:`chalicelib.core.clock.stamp` texts (the ledger's are its own
 ``…Z`` form, ``ledger.service.iso``): fixed width, so string order is time order; days are
 ``yyyy-mm-dd``.
@@ -49,12 +55,12 @@ ProductListing            PRODUCT#<product_id>                 LIST#<scope>
   GSI2 newest             CATALOG#<scope>                      <created_at>#<product_id>
   (scope: ALL | CAT#<slug> | SELLER#<sid> | WORD#<search key>)
 Cart (buyer / guest)      USER#<uid> | CART#<token hash>       CART
-  GSI3 changed that day   CARTS_CHANGED#<yyyy-mm-dd>           <updated_at>#<uid>
+  GSI3 changed that day   CARTS_CHANGED#<yyyy-mm-dd>#<n>       <updated_at>#<uid>
 Order                     USER#<uid>                           ORDER#<order_id>
-  GSI1 payment due        PAYMENT_DUE#<yyyy-mm-dd>             <due>#<order_id>
+  GSI1 payment due        PAYMENT_DUE#<yyyy-mm-dd>#<n>         <due>#<order_id>
 SubOrder                  SELLER#<sid>                         ORDER#<order_id>
-  GSI1 transfer due       TRANSFER_DUE#<yyyy-mm-dd>            <paid_at>#<sid>#<order_id>
-  GSI2 completion due     COMPLETE_DUE#<yyyy-mm-dd>            <due>#<sid>#<order_id>
+  GSI1 transfer due       TRANSFER_DUE#<yyyy-mm-dd>#<n>        <paid_at>#<sid>#<order_id>
+  GSI2 completion due     COMPLETE_DUE#<yyyy-mm-dd>#<n>        <due>#<sid>#<order_id>
   GSI3 by status          SELLER#<sid>#ORDERS#<status>         <order_id>
 SubOrderLines             SELLER#<sid>                         LINES#<order_id>
 CheckoutKey               CHECKOUT#<scope>#<Idempotency-Key>   CHECKOUT
@@ -79,7 +85,7 @@ DailySales                SELLER#<sid>                         SALES#<currency>#
 PostingRecord             POSTING#<posting_id>                 POSTING
   GSI1 an order's         LEDGER_ORDER#<order_id>              <occurred_at>#<posting_id>
 LedgerEntry (seller)      SELLER#<sid>                         LEDGER#<occurred_at>#<k>#<posting_id>#<nn>
-LedgerEntry (platform)    LEDGER#<account>#<yyyy-mm>           <occurred_at>#<k>#<posting_id>#<nn>
+LedgerEntry (platform)    LEDGER#<account>#<yyyy-mm>#<n>       <occurred_at>#<k>#<posting_id>#<nn>
 SellerBalance             SELLER#<sid>                         LEDGER_BALANCE#<currency>
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
@@ -89,6 +95,8 @@ Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | 
 """
 
 from __future__ import annotations
+
+import zlib
 
 # --- owners: the partitions that carry the tenant -----------------------------------------
 
@@ -101,6 +109,40 @@ def seller_key(seller_id: str) -> str:
 def user_key(user_id: str) -> str:
     """A buyer's (or any signed-in person's) partition."""
     return f"USER#{user_id}"
+
+
+# --- shards of the hot keys -------------------------------------------------------------
+
+# Shards per key family, from the goal of at most ~300 writes/s on any key at 100 orders/s
+# with ten cart edits each (DynamoDB takes ~1,000 per partition; bench/hot_partitions.py
+# measures what one bucket would take): a cart edit moves its carts-changed entry (a delete
+# and a put: ~2,000/s a day, 32 shards: ~60/s each, so that a day's uneven mix of buyers
+# stays far below the goal); an order enters payment-due, changes on it and
+# leaves it (~300/s, 8 shards); a payment writes entries on the platform accounts (~360/s
+# a month per account, 8 shards); each seller's part of an order enters, changes on and
+# leaves transfer-due (~780/s a day) and later completion-due (~540/s; 8 shards each).
+# Refund-due stays one key a day: refunds are a small share of orders. Changing a count
+# moves where new items go; readers must then read the old count's shards too until those
+# items are gone.
+CARTS_CHANGED_SHARDS = 32
+PAYMENT_DUE_SHARDS = 8
+PLATFORM_LEDGER_SHARDS = 8
+TRANSFER_DUE_SHARDS = 8
+COMPLETION_DUE_SHARDS = 8
+
+
+def shard(owner: str, shards: int) -> int:
+    """The shard of an owner's items: CRC-32, stable across processes and releases
+    (Python's ``hash`` of a string is salted per process)."""
+    return zlib.crc32(owner.encode()) % shards
+
+
+def _sharded(key: str, owner: str, shards: int) -> str:
+    return f"{key}#{shard(owner, shards)}"
+
+
+def _every_shard(key: str, shards: int) -> list[str]:
+    return [f"{key}#{n}" for n in range(shards)]
 
 
 # --- accounts -----------------------------------------------------------------------------
@@ -295,29 +337,54 @@ def guest_cart_key(token_hash: str) -> str:
     return f"{GUEST_CART_PREFIX}{token_hash}"
 
 
-def carts_changed_key(day: str) -> str:
-    """The abandoned-cart sweep's bucket of one day (``yyyy-mm-dd``)."""
-    return f"CARTS_CHANGED#{day}"
+def carts_changed_key(day: str, user_id: str) -> str:
+    """A buyer's shard of the abandoned-cart sweep's bucket of one day (``yyyy-mm-dd``)."""
+    return _sharded(f"CARTS_CHANGED#{day}", user_id, CARTS_CHANGED_SHARDS)
+
+
+def carts_changed_keys(day: str) -> list[str]:
+    """Every shard of a day's carts-changed bucket. Days before sharding have one unsharded
+    bucket (``CARTS_CHANGED#<day>``) that no sweep reads: see bench/README.md."""
+    return _every_shard(f"CARTS_CHANGED#{day}", CARTS_CHANGED_SHARDS)
 
 
 def sub_order_status_index_key(seller_id: str, status: str) -> str:
     return f"{seller_key(seller_id)}#ORDERS#{status}"
 
 
-def payment_due_key(day: str) -> str:
-    return f"PAYMENT_DUE#{day}"
+def payment_due_key(day: str, order_id: str) -> str:
+    return _sharded(f"PAYMENT_DUE#{day}", order_id, PAYMENT_DUE_SHARDS)
 
 
-def completion_due_key(day: str) -> str:
-    return f"COMPLETE_DUE#{day}"
+def payment_due_keys(day: str) -> list[str]:
+    """Every partition of a day's payment-due bucket: its shards and the unsharded key that
+    orders placed before sharding were written under (they leave it within the payment
+    window, so a later release can stop reading it)."""
+    return [*_every_shard(f"PAYMENT_DUE#{day}", PAYMENT_DUE_SHARDS), f"PAYMENT_DUE#{day}"]
+
+
+def completion_due_key(day: str, order_id: str) -> str:
+    return _sharded(f"COMPLETE_DUE#{day}", order_id, COMPLETION_DUE_SHARDS)
+
+
+def completion_due_keys(day: str) -> list[str]:
+    """Every partition of a day's completion-due bucket: its shards and the unsharded key of
+    parts delivered before sharding (they leave it when their return window ends)."""
+    return [*_every_shard(f"COMPLETE_DUE#{day}", COMPLETION_DUE_SHARDS), f"COMPLETE_DUE#{day}"]
 
 
 def refund_due_key(day: str) -> str:
     return f"REFUND_DUE#{day}"
 
 
-def transfer_due_key(day: str) -> str:
-    return f"TRANSFER_DUE#{day}"
+def transfer_due_key(day: str, order_id: str) -> str:
+    return _sharded(f"TRANSFER_DUE#{day}", order_id, TRANSFER_DUE_SHARDS)
+
+
+def transfer_due_keys(day: str) -> list[str]:
+    """Every partition of a day's transfer-due bucket: its shards and the unsharded key of
+    parts paid before sharding (they leave it when their transfer is recorded)."""
+    return [*_every_shard(f"TRANSFER_DUE#{day}", TRANSFER_DUE_SHARDS), f"TRANSFER_DUE#{day}"]
 
 
 def checkout_key(scope: str, idempotency_key: str) -> str:
@@ -425,8 +492,16 @@ def posting_key(posting_id: str) -> str:
     return f"POSTING#{posting_id}"
 
 
-def platform_ledger_key(account: str, month: str) -> str:
-    return f"{ENTRY_PREFIX}{account}#{month}"
+def platform_ledger_key(account: str, month: str, posting_id: str) -> str:
+    """A posting's shard of a platform account's month: a posting's entries stay together."""
+    return _sharded(f"{ENTRY_PREFIX}{account}#{month}", posting_id, PLATFORM_LEDGER_SHARDS)
+
+
+def platform_ledger_keys(account: str, month: str) -> list[str]:
+    """Every partition of a platform account's month: its shards and the unsharded key that
+    entries written before sharding keep for good (the ledger is never rewritten)."""
+    return [*_every_shard(f"{ENTRY_PREFIX}{account}#{month}", PLATFORM_LEDGER_SHARDS),
+            f"{ENTRY_PREFIX}{account}#{month}"]
 
 
 def ledger_order_index_key(order_id: str) -> str:

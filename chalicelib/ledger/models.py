@@ -13,11 +13,12 @@ Keys and access patterns (RT = DynamoDB round trips):
   - seller accounts: PK=SELLER#<sid>, SK=LEDGER#<occurred_at>#<k>#<posting_id>#<nn> — a seller's
     statement for ``[from, to)``: Query ``SK BETWEEN LEDGER#<from> AND LEDGER#<to>``
     (1 RT per page; tenant isolation is the partition key)
-  - platform accounts: PK=LEDGER#<account>#<yyyy-mm>, SK=<occurred_at>#<k>#<posting_id>#<nn> —
-    platform fee (or subscription) revenue for ``[from, to)``: one Query per calendar
-    month touched. Month buckets keep partitions bounded; a base-table key rather than
-    a GSI costs no index writes and reads consistently. Past ~1000 entries/s per month a
-    bucket would need write sharding (``#<shard>``, read by N parallel Queries).
+  - platform accounts: PK=LEDGER#<account>#<yyyy-mm>#<n>, SK=<occurred_at>#<k>#<posting_id>#<nn>
+    (``n``: the posting's shard, so every order's fee entries do not land on one key) —
+    platform fee (or subscription) revenue for ``[from, to)``: per calendar month
+    touched, one Query per shard and one of the unsharded key of entries written before
+    sharding, in parallel, merged in time order. Month buckets keep partitions bounded; a
+    base-table key rather than a GSI costs no index writes and reads consistently.
 - ``SellerBalance``: PK=SELLER#<sid>, SK=LEDGER_BALANCE#<currency> — running sums of the
   seller's two accounts, ADDed in the posting's transaction: balance in O(1), GetItem
   (1 RT); all currencies: Query ``begins_with(SK, LEDGER_BALANCE#)`` (1 RT).

@@ -155,7 +155,7 @@ def _save(ref: CartRef, cart: Cart | None, lines: dict[str, Any]) -> Cart:
     if ref.user_id is None:
         saved.expires_at = int(time.time()) + GUEST_CART_TTL_SECONDS
     elif lines:
-        saved.GSI3PK, saved.GSI3SK = carts_changed_key(now[:10]), timed_sort_key(now, ref.user_id)
+        saved.GSI3PK, saved.GSI3SK = carts_changed_key(now[:10], ref.user_id), timed_sort_key(now, ref.user_id)
     condition = Cart.PK.does_not_exist() if cart is None else (Cart.version == version)
     saved.save(condition=condition)
     return saved
@@ -229,7 +229,7 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
         now = clock.stamp()
         version = int(cart.version) if cart is not None else 0
         merged = Cart(mine.pk, CART_SK, user_id=user_id, lines=lines, version=version + 1, updated_at=now,
-                      GSI3PK=carts_changed_key(now[:10]), GSI3SK=timed_sort_key(now, user_id))
+                      GSI3PK=carts_changed_key(now[:10], user_id), GSI3SK=timed_sort_key(now, user_id))
         transaction = LabelledTransaction()
         transaction.put("cart", merged, Cart.PK.does_not_exist() if cart is None else (Cart.version == version))
         transaction.delete("guest", Cart(guest_ref.pk, CART_SK), Cart.version == guest.version)

@@ -372,7 +372,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                   billing_address=billing or shipping,
                   vat_id=buyer.vat_id, payment_method=data.payment_method_id,
                   stripe_customer_id=buyer.stripe_customer_id, payment_due_at=due, created_at=created,
-                  GSI1PK=payment_due_key(due[:10]), GSI1SK=timed_sort_key(due, order_id))
+                  GSI1PK=payment_due_key(due[:10], order_id), GSI1SK=timed_sort_key(due, order_id))
     sub_orders = [
         SubOrder(seller_key(part.seller_id), order_sk(order_id), order_id=order_id, seller_id=part.seller_id,
                  user_id=buyer.user_id, buyer_name=buyer.name, buyer_email=buyer.email, status="pending_payment",

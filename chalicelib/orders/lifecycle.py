@@ -33,12 +33,13 @@ from typing import Any
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
 from chalicelib.core import clock
-from chalicelib.core.db import LabelledTransaction, Stale, get_item, newest_first, retrying
+from chalicelib.core.db import LabelledTransaction, Stale, get_item, newest_first, query_shards, retrying
 from chalicelib.core.errors import Code, Conflict, FieldProblem, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.keys import (
     ORDER_PREFIX,
     completion_due_key,
+    completion_due_keys,
     order_sk,
     refund_due_key,
     refund_sk,
@@ -230,30 +231,30 @@ def mark_delivered(seller_id: str, order_id: str) -> SubOrder:
     now = clock.now()
     due = clock.stamp(now + timedelta(days=window))
     return _seller_move(seller_id, order_id, "delivered", {
-        "delivered_at": clock.stamp(now), "GSI2PK": completion_due_key(due[:10]),
+        "delivered_at": clock.stamp(now), "GSI2PK": completion_due_key(due[:10], order_id),
         "GSI2SK": timed_sort_key(due, seller_id, order_id)})
 
 
 def complete_due(now: datetime | None = None) -> int:
-    """Scheduled: complete delivered parts whose return window has ended (one Query per day
-    bucket, today's and yesterday's; parts leave the index when they complete or a return
-    is requested)."""
+    """Scheduled: complete delivered parts whose return window has ended (one Query per
+    shard of each day bucket, today's and yesterday's, in parallel; parts leave the index
+    when they complete or a return is requested)."""
     now = now or clock.now()
-    stamp = clock.stamp(now)
+    until = until_sort_key(clock.stamp(now))
     completed = 0
-    for day in (now - timedelta(days=1), now):
-        for due in SubOrder.by_completion_due.query(completion_due_key(day.date().isoformat()),
-                                                    SubOrder.GSI2SK <= until_sort_key(stamp)):  # noqa: SIM300
-            def attempt(due: SubOrder = due) -> bool:
-                sub = get_sub_order(due.seller_id, due.order_id)
-                if sub.status != "delivered":
-                    return False
-                transaction = LabelledTransaction()
-                move(transaction, sub, "completed", at=clock.stamp(), changes={"GSI2PK": None, "GSI2SK": None})
-                commit(transaction)
-                return True
+    days = [key for day in (now - timedelta(days=1), now) for key in completion_due_keys(day.date().isoformat())]
+    for due in query_shards(lambda partition: SubOrder.by_completion_due.query(partition, SubOrder.GSI2SK <= until),  # noqa: SIM300
+                            days, order_by=lambda sub: sub.GSI2SK):
+        def attempt(due: SubOrder = due) -> bool:
+            sub = get_sub_order(due.seller_id, due.order_id)
+            if sub.status != "delivered":
+                return False
+            transaction = LabelledTransaction()
+            move(transaction, sub, "completed", at=clock.stamp(), changes={"GSI2PK": None, "GSI2SK": None})
+            commit(transaction)
+            return True
 
-            completed += retrying(attempt, what="order", attempts=MAX_ATTEMPTS)
+        completed += retrying(attempt, what="order", attempts=MAX_ATTEMPTS)
     return completed
 
 

@@ -6,26 +6,27 @@ Keys
   for a guest (the token is a bearer secret the client keeps; only its hash is stored;
   guest carts expire by TTL after 30 days). One item: lines are a map product_id -> quantity
   and seller, at most ``MAX_CART_LINES``.
-  - GSI3 (sparse, signed-in carts with lines): GSI3PK=CARTS_CHANGED#<yyyy-mm-dd>,
-    GSI3SK=<updated_at>#<user_id> — who changed a cart on a given day, for the
-    abandoned-cart sweep (Query per day, never Scan).
+  - GSI3 (sparse, signed-in carts with lines): GSI3PK=CARTS_CHANGED#<yyyy-mm-dd>#<n>,
+    GSI3SK=<updated_at>#<user_id> (``n``: the buyer's shard) — who changed a cart on a
+    given day, for the abandoned-cart sweep (a Query per shard of a day, never Scan).
 - ``Order``: PK=USER#<user_id>, SK=ORDER#<order_id> (ULIDs: newest last) — the marketplace
   order: totals, addresses, payment state and payment status (pending -> paid ->
   partially_refunded -> refunded, or cancelled before payment), the sellers it is split into.
-  - GSI1 (sparse, only while payment is pending): GSI1PK=PAYMENT_DUE#<yyyy-mm-dd>,
-    GSI1SK=<due ISO time>#<order_id> — orders whose stock reservation runs out, for the
-    release sweep (Query today's and yesterday's bucket up to now).
+  - GSI1 (sparse, only while payment is pending): GSI1PK=PAYMENT_DUE#<yyyy-mm-dd>#<n>,
+    GSI1SK=<due ISO time>#<order_id> (``n``: the order's shard) — orders whose stock
+    reservation runs out, for the release sweep (Query every shard of today's and
+    yesterday's bucket up to now, in parallel).
 - ``SubOrder``: PK=SELLER#<seller_id>, SK=ORDER#<order_id> — one seller's part of an order:
   its totals, fees, fulfilment state, transfer and refunds, and what changed on its lines
   since checkout (``line_state``). Its lines are an item of their own (``SubOrderLines``),
   so that the sub-order every status move rewrites (table and GSI3) stays small.
   - GSI3: GSI3PK=SELLER#<seller_id>#ORDERS#<status>, GSI3SK=<order_id> — a seller's
     orders of one status, newest first.
-  - GSI2 (sparse, only while delivered): GSI2PK=COMPLETE_DUE#<yyyy-mm-dd>,
-    GSI2SK=<due ISO time>#<seller_id>#<order_id> — delivered parts whose return window
-    ends that day, for the completion sweep.
+  - GSI2 (sparse, only while delivered): GSI2PK=COMPLETE_DUE#<yyyy-mm-dd>#<n>,
+    GSI2SK=<due ISO time>#<seller_id>#<order_id> (``n``: the order's shard) — delivered
+    parts whose return window ends that day, for the completion sweep.
   - GSI1 (sparse, from paid until the seller's transfer is recorded):
-    GSI1PK=TRANSFER_DUE#<yyyy-mm-dd of payment>, GSI1SK=<paid ISO time>#<seller_id>#<order_id>
+    GSI1PK=TRANSFER_DUE#<yyyy-mm-dd of payment>#<n>, GSI1SK=<paid ISO time>#<seller_id>#<order_id>
     — for the sweep that finishes transfers a dead Lambda left undone (``orders/recovery.py``).
 - ``SubOrderLines``: PK=SELLER#<seller_id>, SK=LINES#<order_id> — the sub-order's lines as
   checkout priced them, written once in the checkout's transaction and never again; read
@@ -51,7 +52,8 @@ Access patterns and round trips
   (Query GSI3), then one BatchGetItem of the page's lines -> 2; one order (BatchGetItem of
   the sub-order and its lines) -> 1
 - transitions: BatchGetItem sub-order and lines (+ GetItem order) + one TransactWriteItems -> 2-3
-- payment due sweep: one Query per day bucket, then per order the release transaction
+- payment due sweep: one Query per shard of a day bucket (in parallel), then per order
+  the release transaction
 """
 
 from __future__ import annotations

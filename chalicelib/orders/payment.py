@@ -13,7 +13,7 @@ buyer each seller's customer and transfer each seller's share
 stock goes back and the checkout contributors release what they took, in one transaction.
 
 Reservations run out after ``checkout.PAYMENT_WINDOW``: :func:`release_expired` (scheduled)
-Queries the payment-due index per day bucket — orders leave it when paid or cancelled —
+Queries the payment-due index per day bucket (every shard of it) — orders leave it when paid or cancelled —
 cancels each PaymentIntent first and releases only what Stripe confirms is unpaid (a
 payment that succeeded meanwhile is recorded as paid instead, even if its webhook is lost).
 
@@ -47,8 +47,8 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.catalog.stock import release_writes, stock_changed_event
 from chalicelib.core import clock
-from chalicelib.core.db import LabelledTransaction, Stale, retrying
-from chalicelib.core.keys import order_sk, payment_due_key, timed_sort_key, transfer_due_key, until_sort_key, user_key
+from chalicelib.core.db import LabelledTransaction, Stale, query_shards, retrying
+from chalicelib.core.keys import order_sk, payment_due_keys, timed_sort_key, transfer_due_key, until_sort_key, user_key
 from chalicelib.core.logging import logger
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
@@ -147,8 +147,8 @@ def mark_paid(order: Order, payment: Payment) -> bool:
     for sub in subs:
         # A seller with a share to be paid is on the transfer-due index until its transfer is
         # recorded (orders/recovery.py finishes transfers a dead Lambda left undone).
-        due = {"GSI1PK": transfer_due_key(at[:10]), "GSI1SK": timed_sort_key(at, sub.seller_id, order.order_id)} \
-            if int(sub.total) > int(sub.fee) else {}
+        due = {"GSI1PK": transfer_due_key(at[:10], order.order_id),
+               "GSI1SK": timed_sort_key(at, sub.seller_id, order.order_id)} if int(sub.total) > int(sub.fee) else {}
         move(transaction, sub, "paid", at=at, changes={"paid_at": at, **due})
         postings += seller_share_postings(order.order_id, sub.seller_id, Money(sub.currency, int(sub.total)),
                                           Money(sub.currency, int(sub.fee)), occurred_at=now)
@@ -277,14 +277,13 @@ def _refund_late_payment(order: Order, payment: Payment) -> None:
 # --- the reservation sweep ----------------------------------------------------------------
 
 def due_orders(now: datetime) -> list[Order]:
-    """Pending orders whose payment window has closed: one Query per day bucket (today and
-    yesterday; the sweep runs every few minutes, so older buckets are empty)."""
-    stamp = clock.stamp(now)
-    found = []
-    for day in (now - timedelta(days=1), now):
-        found += list(Order.by_payment_due.query(payment_due_key(day.date().isoformat()),
-                                                 Order.GSI1SK <= until_sort_key(stamp)))  # noqa: SIM300
-    return found
+    """Pending orders whose payment window has closed, due first: one Query per shard of
+    each day bucket (today and yesterday; the sweep runs every few minutes, so older
+    buckets are empty), in parallel."""
+    until = until_sort_key(clock.stamp(now))
+    partitions = [key for day in (now - timedelta(days=1), now) for key in payment_due_keys(day.date().isoformat())]
+    return query_shards(lambda partition: Order.by_payment_due.query(partition, Order.GSI1SK <= until),  # noqa: SIM300
+                        partitions, order_by=lambda order: order.GSI1SK)
 
 
 def release_expired(now: datetime | None = None) -> int:

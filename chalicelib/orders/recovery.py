@@ -8,7 +8,8 @@ STUCK_AFTER after it was due is finished here by the same functions, with the sa
 idempotency keys (``order:<id>:refund:<refund>``, ``order:<id>:transfer:<seller>``): a
 Refund or Transfer Stripe made already is returned, never made twice.
 
-Round trips: one Query per index and day bucket (the last LOOKBACK_DAYS days, sparse indexes
+Round trips: one Query per index and day bucket, per shard of a sharded one and in
+parallel (the last LOOKBACK_DAYS days, sparse indexes
 that hold only what is still due: items leave them when done), then per stuck item the
 subscriber's own work. Never a Scan.
 """
@@ -18,7 +19,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib.core import clock
-from chalicelib.core.keys import refund_due_key, transfer_due_key
+from chalicelib.core.db import query_shards
+from chalicelib.core.keys import refund_due_key, transfer_due_keys
 from chalicelib.core.logging import logger
 from chalicelib.orders.models import Refund, SubOrder
 
@@ -39,9 +41,10 @@ def stuck_refunds(now: datetime) -> list[Refund]:
 
 
 def stuck_transfers(now: datetime) -> list[SubOrder]:
+    """Every shard of each day bucket, in parallel, oldest payment first."""
     before = clock.stamp(now - STUCK_AFTER)
-    return [sub for day in _days(now)
-            for sub in SubOrder.by_transfer_due.query(transfer_due_key(day), SubOrder.GSI1SK < before)]  # noqa: SIM300
+    return query_shards(lambda partition: SubOrder.by_transfer_due.query(partition, SubOrder.GSI1SK < before),  # noqa: SIM300
+                        [key for day in _days(now) for key in transfer_due_keys(day)], order_by=lambda sub: sub.GSI1SK)
 
 
 def finish_stuck(now: datetime | None = None) -> dict[str, int]:

@@ -1,12 +1,13 @@
 """The shared reads of :mod:`chalicelib.core.db`: one GetItem that says "absent" the same way
-for every model, and one newest-first page of a partition or of an index."""
+for every model, one newest-first page of a partition or of an index, and every shard of a
+sharded key read in order."""
 
 from __future__ import annotations
 
 import pytest
 from pynamodb.attributes import UnicodeAttribute
 
-from chalicelib.core.db import GSI1, TableModel, find_item, get_item, newest_first
+from chalicelib.core.db import GSI1, TableModel, find_item, get_item, newest_first, query_shards
 from chalicelib.core.errors import Code, NotFound
 
 
@@ -61,3 +62,14 @@ def test_newest_first_reads_the_index_when_given_one(aws: dict[str, str]) -> Non
                         cursor=None, limit=10)
 
     assert [n.text for n in page.items] == ["note 3", "note 1"]
+
+
+def test_query_shards_reads_every_shard_and_merges_them_in_order(aws: dict[str, str]) -> None:
+    for number, shard in ((1, 2), (2, 0), (3, 1), (4, 2), (5, 0), (6, 1)):
+        Note("BOOK#b_1", f"NOTE#{number}", text=f"note {number}", GSI1PK=f"DUE#{shard}", GSI1SK=f"{number:02d}").save()
+    Note("BOOK#b_1", "NOTE#7", text="another key", GSI1PK="DUE", GSI1SK="00").save()
+
+    found = query_shards(lambda partition: Note.by_topic.query(partition, Note.GSI1SK <= "05"),
+                         ["DUE#0", "DUE#1", "DUE#2"], order_by=lambda note: note.GSI1SK)
+
+    assert [note.text for note in found] == ["note 1", "note 2", "note 3", "note 4", "note 5"]

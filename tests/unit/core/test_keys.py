@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -17,6 +19,14 @@ FORMATS: list[tuple[Any, str]] = [
     # owners
     (keys.seller_key("sel_1"), "SELLER#sel_1"),
     (keys.user_key("usr_1"), "USER#usr_1"),
+    # shards of the hot keys
+    (keys.shard("usr_1", 32), 15),
+    (keys.shard("ord_1", 8), 3),
+    (keys.CARTS_CHANGED_SHARDS, 32),
+    (keys.PAYMENT_DUE_SHARDS, 8),
+    (keys.PLATFORM_LEDGER_SHARDS, 8),
+    (keys.TRANSFER_DUE_SHARDS, 8),
+    (keys.COMPLETION_DUE_SHARDS, 8),
     # accounts
     (keys.PROFILE_SK, "PROFILE"),
     (keys.address_sk("adr_1"), "ADDRESS#adr_1"),
@@ -80,16 +90,23 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.CART_SK, "CART"),
     (keys.guest_cart_key("abc"), "CART#abc"),
     (keys.GUEST_CART_PREFIX, "CART#"),
-    (keys.carts_changed_key("2026-12-07"), "CARTS_CHANGED#2026-12-07"),
+    (keys.carts_changed_key("2026-12-07", "usr_1"), "CARTS_CHANGED#2026-12-07#15"),
+    (keys.carts_changed_keys("2026-12-07"), [f"CARTS_CHANGED#2026-12-07#{n}" for n in range(32)]),
     (keys.order_sk("ord_1"), "ORDER#ord_1"),
     (keys.ORDER_PREFIX, "ORDER#"),
     (keys.sub_order_lines_sk("ord_1"), "LINES#ord_1"),
     (keys.SUB_ORDER_LINES_PREFIX, "LINES#"),
     (keys.sub_order_status_index_key("sel_1", "paid"), "SELLER#sel_1#ORDERS#paid"),
-    (keys.payment_due_key("2026-12-07"), "PAYMENT_DUE#2026-12-07"),
-    (keys.completion_due_key("2026-12-07"), "COMPLETE_DUE#2026-12-07"),
+    (keys.payment_due_key("2026-12-07", "ord_1"), "PAYMENT_DUE#2026-12-07#3"),
+    (keys.payment_due_keys("2026-12-07"),
+     [*(f"PAYMENT_DUE#2026-12-07#{n}" for n in range(8)), "PAYMENT_DUE#2026-12-07"]),
+    (keys.completion_due_key("2026-12-07", "ord_1"), "COMPLETE_DUE#2026-12-07#3"),
+    (keys.completion_due_keys("2026-12-07"),
+     [*(f"COMPLETE_DUE#2026-12-07#{n}" for n in range(8)), "COMPLETE_DUE#2026-12-07"]),
     (keys.refund_due_key("2026-12-07"), "REFUND_DUE#2026-12-07"),
-    (keys.transfer_due_key("2026-12-07"), "TRANSFER_DUE#2026-12-07"),
+    (keys.transfer_due_key("2026-12-07", "ord_1"), "TRANSFER_DUE#2026-12-07#3"),
+    (keys.transfer_due_keys("2026-12-07"),
+     [*(f"TRANSFER_DUE#2026-12-07#{n}" for n in range(8)), "TRANSFER_DUE#2026-12-07"]),
     (keys.checkout_key("usr_1", "idem-1"), "CHECKOUT#usr_1#idem-1"),
     (keys.CHECKOUT_SK, "CHECKOUT"),
     (keys.refund_sk("ord_1", "ref_1"), "REFUND#ord_1#ref_1"),
@@ -127,7 +144,9 @@ FORMATS: list[tuple[Any, str]] = [
     # ledger
     (keys.posting_key("pst_1"), "POSTING#pst_1"),
     (keys.POSTING_SK, "POSTING"),
-    (keys.platform_ledger_key("platform_fees", "2026-12"), "LEDGER#platform_fees#2026-12"),
+    (keys.platform_ledger_key("platform_fees", "2026-12", "pst_1"), "LEDGER#platform_fees#2026-12#5"),
+    (keys.platform_ledger_keys("platform_fees", "2026-12"),
+     [*(f"LEDGER#platform_fees#2026-12#{n}" for n in range(8)), "LEDGER#platform_fees#2026-12"]),
     (keys.ledger_order_index_key("ord_1"), "LEDGER_ORDER#ord_1"),
     (keys.ledger_entry_sk("2026-12-07T10:00:00.000000Z", 2, "pst_1", 3), "2026-12-07T10:00:00.000000Z#2#pst_1#03"),
     (keys.seller_entry_sk("2026-12-07T10:00:00.000000Z#2#pst_1#03"), "LEDGER#2026-12-07T10:00:00.000000Z#2#pst_1#03"),
@@ -156,9 +175,16 @@ def test_each_key_is_spelt_as_the_stored_data_is(built: Any, stored: Any) -> Non
 
 
 def test_every_key_function_and_constant_is_pinned() -> None:
-    public = {name for name in vars(keys) if not name.startswith("_") and name != "annotations"}
+    public = {name for name, value in vars(keys).items()
+              if not name.startswith("_") and name != "annotations" and not isinstance(value, ModuleType)}
     pinned = set(re.findall(r"keys\.(\w+)", Path(__file__).read_text()))
     assert public - pinned == set()
+
+
+def test_owners_spread_over_every_shard_of_a_hot_key() -> None:
+    shards = Counter(keys.carts_changed_key("2026-12-07", f"usr_{n}") for n in range(3_200))
+    assert sorted(shards) == sorted(keys.carts_changed_keys("2026-12-07"))
+    assert max(shards.values()) < 2 * 3_200 / keys.CARTS_CHANGED_SHARDS
 
 
 def test_price_and_time_sort_keys_sort_as_their_values() -> None:

@@ -163,3 +163,25 @@ def test_revenue_sums_fees_net_of_fee_refunds_across_months() -> None:
                                              (Money("JPY", 1500), "1500"), (Money("EUR", 0), "0.00")])
 def test_minor_units_format_without_floats(money: Money, text: str) -> None:
     assert service.format_minor(money) == text
+
+
+def test_platform_fees_of_every_shard_and_of_the_unsharded_month_are_read_in_time_order() -> None:
+    from chalicelib.core.keys import PLATFORM_LEDGER_SHARDS, platform_ledger_keys
+    from chalicelib.ledger.models import LedgerEntry
+    from chalicelib.ledger.postings import PLATFORM_FEES
+
+    june, july = datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)
+    for n in range(24):  # 24 orders an hour apart, their fee postings spread over the shards
+        service.apply_postings(*seller_share_postings(f"ord_{n}", "sel_a", eur(1000), eur(10 + n),
+                                                      occurred_at=datetime(2025, 6, 2, n, tzinfo=UTC)))
+    # an entry written before sharding, under the month's unsharded key
+    LedgerEntry(PK="LEDGER#platform_fees#2025-06", SK="2025-06-01T08:00:00.000000Z#2#pst_old#00",
+                posting_id="pst_old", kind="fee", account=PLATFORM_FEES, currency="EUR", amount=-5,
+                occurred_at="2025-06-01T08:00:00.000000Z", order_id="ord_old", refs={}).save()
+
+    entries = list(service._platform_entries(PLATFORM_FEES, june, july))
+
+    assert {e.PK for e in entries} == set(platform_ledger_keys(PLATFORM_FEES, "2025-06"))
+    assert len(platform_ledger_keys(PLATFORM_FEES, "2025-06")) == PLATFORM_LEDGER_SHARDS + 1
+    assert [e.order_id for e in entries] == ["ord_old", *(f"ord_{n}" for n in range(24))]
+    assert service.platform_fee_revenue(june, july)["EUR"].fees == eur(5 + sum(10 + n for n in range(24)))

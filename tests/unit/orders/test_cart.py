@@ -85,3 +85,24 @@ def test_a_members_only_marketplace_refuses_guest_carts_but_serves_buyers(market
                            headers={"Idempotency-Key": "members-only-guest"})
     assert (status, body["error"]["code"]) == (401, "members_only")
     assert market.add(market.buyer(), product, 1)["lines"][0]["quantity"] == 1
+
+
+def test_buyers_cart_changes_of_a_day_are_found_across_the_days_shards(market: Marketplace) -> None:
+    """What the abandoned-cart sweep to come will read: every shard of the day's bucket."""
+    from chalicelib.core import clock
+    from chalicelib.core.db import query_shards
+    from chalicelib.core.keys import carts_changed_key, carts_changed_keys
+    from chalicelib.orders.models import Cart
+    from tests.support.builders import user_of
+
+    market.seller("sel_a")
+    product = market.product("sel_a")
+    buyers = [market.buyer() for _ in range(3)]
+    for buyer in buyers:
+        market.add(buyer, product)
+    day = clock.stamp()[:10]
+
+    changed = query_shards(Cart.by_change_day.query, carts_changed_keys(day), order_by=lambda cart: cart.GSI3SK)
+
+    assert [cart.user_id for cart in changed] == [user_of(buyer) for buyer in buyers]
+    assert [cart.GSI3PK for cart in changed] == [carts_changed_key(day, user_of(buyer)) for buyer in buyers]

@@ -333,3 +333,4 @@ def test_reconciliation_names_a_refused_payment(market: Marketplace) -> None:
     assert [(d.problem, d.order_id, d.stripe_id) for d in report.differences] == [
         ("payment_not_in_ledger", order_id, intent["id"])]
     assert "refused" in report.differences[0].message
+

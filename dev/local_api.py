@@ -81,6 +81,8 @@ class PooledHTTPServer(HTTPServer):
     def _serve(self, request: Any, client_address: Any) -> None:
         try:
             self.finish_request(request, client_address)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the client went away (a load test stopping, a closed keep-alive): nothing to answer
         except Exception:
             self.handle_error(request, client_address)
         finally:

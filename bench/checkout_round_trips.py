@@ -27,13 +27,10 @@ a row of its own; the other rows reuse that buyer. Prints tables, asserts nothin
 from __future__ import annotations
 
 import copy
-import logging
 import math
-import os
 import re
 import sys
 import threading
-import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +39,9 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import in_process  # noqa: E402 - the marketplace in one process, shared by the benches
 
 PHASES = ("checkout", "webhook", "transfers")
 TRANSACTIONAL = {"TransactWriteItems"}
@@ -185,44 +185,6 @@ def _record_stripe(recorder: Recorder, original: Any) -> Any:
     return recording
 
 
-def _environment() -> Any:
-    from tests.conftest import TEST_SECRETS
-
-    os.environ.update(AWS_DEFAULT_REGION="eu-central-1", AWS_ACCESS_KEY_ID="testing",
-                      AWS_SECRET_ACCESS_KEY="testing", AGORA_STAGE="local", POWERTOOLS_LOG_LEVEL="WARNING",
-                      **TEST_SECRETS)
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        os.environ.pop(name, None)
-    warnings.simplefilter("ignore")
-    logging.getLogger("moto").setLevel(logging.ERROR)  # resources moto cannot create (alarms, SES sets)
-    from moto import mock_aws
-
-    return mock_aws()
-
-
-def _create_stack(stripe_url: str) -> None:
-    import boto3
-    from moto.dynamodb.models import DynamoDBBackend
-
-    from chalicelib.core.aws import reset_clients
-    from chalicelib.core.settings import reset_settings
-    from chalicelib.payments.stripe_gateway import reset_client
-    from dev import moto_transactions
-    from infra import stack
-
-    # moto copies the whole table per transaction item (see moto_transactions)
-    DynamoDBBackend.transact_write_items = moto_transactions.transact_write_items
-    outputs = stack.create_stack(boto3.client("cloudformation"), "local")
-    os.environ.update(AGORA_TABLE_NAME=outputs["TableName"], AGORA_RETENTION_QUEUE=outputs["RetentionQueueName"],
-                      AGORA_EVENTS_QUEUE=outputs["EventsQueueName"],
-                      AGORA_IMPORTS_QUEUE=outputs["CustomerImportsQueueName"],
-                      AGORA_SENDER_EMAIL=outputs["SenderEmail"], AGORA_STRIPE_API_BASE=stripe_url)
-    boto3.client("ses").verify_email_identity(EmailAddress=outputs["SenderEmail"])
-    reset_settings()
-    reset_clients()
-    reset_client()
-
-
 def _install(recorder: Recorder) -> None:
     """Count DynamoDB and Stripe calls; label each event subscriber's calls with its phase."""
     from botocore.client import BaseClient
@@ -338,7 +300,7 @@ def main() -> None:
     import argparse
 
     argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
-    with _environment():
+    with in_process.environment():
         from chalice.test import Client
 
         import app
@@ -347,7 +309,7 @@ def main() -> None:
 
         stripe_url, stop = start_in_thread("127.0.0.1", 0)
         try:
-            _create_stack(stripe_url)
+            in_process.create_stack(stripe_url)
             recorder = Recorder()
             _install(recorder)
             with Client(app.app, stage_name="local") as api:

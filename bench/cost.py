@@ -55,6 +55,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
 import checkout_round_trips as rt  # noqa: E402 - the driver shared with the round-trip bench
+import in_process  # noqa: E402
 import prices  # noqa: E402
 
 PHASES = ("cart", "checkout", "webhook", "fulfilment", "completion", "events", "mails")
@@ -402,7 +403,7 @@ def _stripe_fee_cents(amount: int) -> float:
 
 def run() -> list[tuple[str, dict[str, Units]]]:
     """The orders of every cart shape; a first order warms up the buyer (Stripe customer)."""
-    with rt._environment():
+    with in_process.environment():
         from chalice.test import Client
 
         import app
@@ -411,7 +412,7 @@ def run() -> list[tuple[str, dict[str, Units]]]:
 
         stripe_url, stop = start_in_thread("127.0.0.1", 0)
         try:
-            rt._create_stack(stripe_url)
+            in_process.create_stack(stripe_url)
             meter = Meter()
             _install(meter)
             with Client(app.app, stage_name="local") as api:

@@ -31,12 +31,9 @@ no key above 300 writes/s (DynamoDB takes about 1,000 write units a second per p
 from __future__ import annotations
 
 import copy
-import logging
-import os
 import random
 import re
 import sys
-import warnings
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +41,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import in_process  # noqa: E402 - the marketplace in one process, shared by the benches
 
 RATE = 100  # orders per second the replay is scaled to
 GOAL = 300  # writes per second on any key
@@ -119,44 +119,6 @@ def _entry(item: Any, pk: str, sk: str) -> tuple[str, str] | None:
     if item is None or pk not in item.attrs or sk not in item.attrs:
         return None
     return str(item.attrs[pk].value), str(item.attrs[sk].value)
-
-
-def _environment() -> Any:
-    from tests.conftest import TEST_SECRETS
-
-    os.environ.update(AWS_DEFAULT_REGION="eu-central-1", AWS_ACCESS_KEY_ID="testing",
-                      AWS_SECRET_ACCESS_KEY="testing", AGORA_STAGE="local", POWERTOOLS_LOG_LEVEL="WARNING",
-                      **TEST_SECRETS)
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        os.environ.pop(name, None)
-    warnings.simplefilter("ignore")
-    logging.getLogger("moto").setLevel(logging.ERROR)  # resources moto cannot create (alarms, SES sets)
-    from moto import mock_aws
-
-    return mock_aws()
-
-
-def _create_stack(stripe_url: str) -> None:
-    import boto3
-    from moto.dynamodb.models import DynamoDBBackend
-
-    from chalicelib.core.aws import reset_clients
-    from chalicelib.core.settings import reset_settings
-    from chalicelib.payments.stripe_gateway import reset_client
-    from dev import moto_transactions
-    from infra import stack
-
-    # moto copies the whole table per transaction item (see moto_transactions)
-    DynamoDBBackend.transact_write_items = moto_transactions.transact_write_items
-    outputs = stack.create_stack(boto3.client("cloudformation"), "local")
-    os.environ.update(AGORA_TABLE_NAME=outputs["TableName"], AGORA_RETENTION_QUEUE=outputs["RetentionQueueName"],
-                      AGORA_EVENTS_QUEUE=outputs["EventsQueueName"],
-                      AGORA_IMPORTS_QUEUE=outputs["CustomerImportsQueueName"],
-                      AGORA_SENDER_EMAIL=outputs["SenderEmail"], AGORA_STRIPE_API_BASE=stripe_url)
-    boto3.client("ses").verify_email_identity(EmailAddress=outputs["SenderEmail"])
-    reset_settings()
-    reset_clients()
-    reset_client()
 
 
 def _order(market: Any, rng: random.Random, products: dict[str, list[str]], number: int,
@@ -255,7 +217,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    with _environment():
+    with in_process.environment():
         from botocore.client import BaseClient
         from chalice.test import Client
 
@@ -269,7 +231,7 @@ def main() -> None:
         stripe_url, stop = start_in_thread("127.0.0.1", 0)
         counter = WriteCounter()
         try:
-            _create_stack(stripe_url)
+            in_process.create_stack(stripe_url)
             BaseClient._make_api_call = counter.wrap(BaseClient._make_api_call)
             with Client(app.app, stage_name="local") as api:
                 market = Marketplace(api=api, stripe_url=stripe_url)

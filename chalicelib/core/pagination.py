@@ -73,19 +73,6 @@ def decode_cursor(cursor: str | None, *, scope: str) -> dict[str, Any] | None:
     return key
 
 
-def parse_limit(raw: str | int | None) -> int:
-    """A page size from a query schema's ``Limit`` (already an int) or a raw string."""
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise BadRequest(_LIMIT_MESSAGE, code=Code.INVALID_LIMIT) from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(_LIMIT_MESSAGE, code=Code.INVALID_LIMIT)
-    return limit
-
-
 def _refused_as(code: Code, message: str) -> Any:
     """A page parameter pydantic refuses is reported under our code, so that every list answers
     a bad ``?limit=`` or ``?cursor=`` alike (see :func:`page_refusal`)."""

@@ -6,7 +6,8 @@ buyer's user id, ``<cid>`` a customer id, which is one of the two below):
 - a **linked customer**, ``CUSTOMER#<uid>``: the buyer's agora account is this seller's
   customer, because they paid an order with the seller or confirmed the seller's
   invitation. Name and email follow the account (``CustomerOf`` below). Checkout reads
-  it by the buyer's user id (``service.pricing_terms_of``).
+  it by the buyer's user id (``service.customer_record_keys``, read by checkout's
+  customer-group contributor).
 - an **imported contact**, ``CUSTOMER#ctc_<26 base32 chars>``: what the seller imported
   (name, email), the seller's own data, not linked to any account (``user_id`` null):
   nothing of an account (name, language, consents) is copied into it, and it exists

@@ -178,16 +178,6 @@ def pricing_terms(seller_id: str, user_id: str) -> tuple[int, bool]:
     return discount, bool(found.tax_exempt)
 
 
-def pricing_terms_of(seller_ids: Iterable[str], user_id: str) -> dict[str, tuple[int, bool]]:
-    """:func:`pricing_terms` for every seller of a checkout at once: one BatchGetItem of the
-    buyer's customer records, one of their groups (2 RT whatever the number of sellers)."""
-    sellers = sorted(set(seller_ids))
-    customers = list(Customer.batch_get(customer_record_keys(sellers, user_id))) if sellers else []
-    group_keys = customer_group_keys(customers)
-    groups = list(CustomerGroup.batch_get(group_keys)) if group_keys else []
-    return terms_from(sellers, customers, groups)
-
-
 def customer_record_keys(seller_ids: Iterable[str], user_id: str) -> list[tuple[str, str]]:
     """The keys of the buyer's customer record at each seller, for a caller that reads them
     with other items in one BatchGetItem (checkout's contributors)."""
@@ -545,7 +535,7 @@ def create_group(seller_id: str, *, name: str, discount_basis_points: int) -> Cu
 def update_group(seller_id: str, group_id: str, *, name: str | None,
                  discount_basis_points: int | None) -> CustomerGroup:
     """Renaming moves the name claim in the same transaction. Customers see a new
-    discount at their next checkout (checkout reads it through :func:`pricing_terms`)."""
+    discount at their next checkout (checkout reads it through :mod:`chalicelib.orders.group_discount`)."""
     group = get_group(seller_id, group_id)
     actions: list[Action] = []
     if discount_basis_points is not None:

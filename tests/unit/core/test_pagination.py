@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.http import parse_query
-from chalicelib.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, parse_limit
+from chalicelib.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from chalicelib.core.schemas import PageSchema
 
 KEY = {"PK": "SELLER#sel_1", "SK": "PRODUCT#prd_9"}
@@ -45,18 +45,6 @@ def test_tampered_cursor_is_refused() -> None:
 
 def test_no_last_key_means_no_next_page() -> None:
     assert encode_cursor(None, scope="s") is None
-
-
-@pytest.mark.parametrize(("raw", "expected"), [(None, 20), ("", 20), ("1", 1), ("100", 100)])
-def test_limit_defaults_and_bounds(raw: str | None, expected: int) -> None:
-    assert parse_limit(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["0", "101", "-3", "ten"])
-def test_limit_out_of_range_is_refused(raw: str) -> None:
-    with pytest.raises(BadRequest) as raised:
-        parse_limit(raw)
-    assert raised.value.code == "invalid_limit"
 
 
 def _list_operations() -> list[tuple[str, Any]]:

@@ -88,8 +88,9 @@ class LocalStack:
         return confirmed.json()
 
 
-def eventually(check: Callable[[], Any], *, timeout: float = 20, what: str = "condition") -> Any:
-    """Poll ``check`` until it returns something truthy (asynchronous workers take a moment)."""
+def eventually(check: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:
+    """Poll ``check`` until it returns something truthy (asynchronous workers take a moment;
+    on a loaded two-core machine the stream, queue and worker hops took over 20 s once)."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()

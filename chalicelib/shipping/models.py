@@ -16,8 +16,9 @@ Access patterns and round trips
 - seller: get one (GetItem under the principal's key) -> 1
 - seller: create (GetItem of the seller for its currency, the list Query for the cap and
   the default, a Put with ``attribute_not_exists``) -> 3
-- seller: change (GetItem of the seller, GetItem, Put conditioned on the version read) -> 3
-- seller: delete (Delete conditioned on existence; the default is refused unread) -> 1
+- seller: change (GetItem of the seller when the zones change, GetItem, Put conditioned on
+  the version read) -> 2-3
+- seller: delete (Delete conditioned on existence; the default: a GetItem, then 409) -> 1
 - catalog: a product naming a profile (a ConditionCheck inside the product's own
   transaction) -> 0 extra
 - cart/checkout (next): the profiles of a part's products and the default (BatchGetItem by

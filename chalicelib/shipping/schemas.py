@@ -8,12 +8,19 @@ prices, all in the seller's default currency (checked by the service, 422
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.accounts.validation import COUNTRIES
 from chalicelib.core.keys import DEFAULT_SHIPPING_PROFILE
 from chalicelib.core.money import CURRENCY_EXPONENTS
-from chalicelib.core.schemas import MoneySchema, PatchSchema, RequestSchema, ResponseSchema, WholeNumber
+from chalicelib.core.schemas import (
+    MoneySchema,
+    PatchSchema,
+    RequestSchema,
+    ResponseSchema,
+    WholeNumber,
+    omit_null_defaults,
+)
 
 MAX_RATE = 99_999_999  # minor units: a million in the currency is no delivery price
 MAX_ZONES = 50
@@ -70,7 +77,7 @@ class ExpressIn(RequestSchema):
 
 
 class ZoneIn(RequestSchema):
-    countries: list[Country] = Field(min_length=1, max_length=MAX_COUNTRIES,
+    countries: list[Country] = Field(min_length=1, max_length=MAX_COUNTRIES, json_schema_extra={"uniqueItems": True},
                                      description="ISO 3166-1 alpha-2 codes, upper case; each in one zone only.")
     standard: RateIn = Field(description="Per seller part: the first item of the profile's products.")
     per_extra_item: RateIn | None = Field(default=None, description="Each further item; none: 0.")
@@ -103,8 +110,15 @@ class ProfileCreate(RequestSchema):
     handling_days: HandlingDays = 1
 
 
+def _patch_schema(schema: dict[str, Any]) -> None:
+    omit_null_defaults(schema)
+    schema["minProperties"] = 1
+
+
 class ProfilePatch(PatchSchema):
     """Changes the fields sent; `zones` replaces every zone."""
+
+    model_config = ConfigDict(**RequestSchema.model_config, json_schema_extra=_patch_schema)
 
     name: Name = None  # type: ignore[assignment]
     zones: Zones = None  # type: ignore[assignment]

@@ -21,8 +21,8 @@ Access patterns and round trips
 - seller: delete (Delete conditioned on existence; the default: a GetItem, then 409) -> 1
 - catalog: a product naming a profile (a ConditionCheck inside the product's own
   transaction) -> 0 extra
-- cart/checkout (next): the profiles of a part's products and the default (BatchGetItem by
-  key, with the products' read) -> 0-1
+- cart/checkout (next): the profiles a cart's products name and each seller's default
+  (``service.profiles_for``: one BatchGetItem by key, per 100 keys) -> 1
 - no Scan anywhere
 """
 

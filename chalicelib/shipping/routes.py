@@ -45,7 +45,7 @@ def list_profiles(principal: Principal) -> ProfileList:
 @bp.route("/v1/seller/shipping-profiles", methods=["POST"])
 @operation("Create a shipping profile; your first one is your default (id `default`)", tags=TAGS,
            body="ProfileCreate", response="ProfileOut", status=201, auth="seller", scopes=WRITE,
-           errors=(401, 403, 413, 422),
+           errors=(401, 403, 409, 413, 422),
            description=f"{_ZONES} Products without a profile of their own ship with the default. At most 20 "
                        "profiles (422 `shipping_profiles_full`).")
 def create_profile(body: ProfileCreate, principal: Principal) -> ProfileOut:

@@ -11,7 +11,7 @@ default. Round trips per operation are listed in :mod:`chalicelib.shipping.model
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError
@@ -175,6 +175,21 @@ def check_profile(transaction: LabelledTransaction, label: str, seller_id: str, 
 
 
 # --- the quote engine's view -------------------------------------------------------------
+
+def profiles_for(named: Mapping[str, Iterable[str | None]]) -> dict[str, dict[str, engine.Profile]]:
+    """What :func:`chalicelib.shipping.engine.quote` needs for each seller of a cart: the
+    profiles its products name (``named``: seller id -> the products' profile ids, None for
+    the default) and its default, read by key in one BatchGetItem (per 100 keys), never a
+    Query. A seller without any of them maps to ``{}``: it ships everywhere for free."""
+    keys = sorted({(seller_key(seller_id), shipping_profile_sk(profile_id))
+                   for seller_id, profile_ids in named.items()
+                   for profile_id in {DEFAULT_SHIPPING_PROFILE, *(p for p in profile_ids if p is not None)}
+                   if is_profile_id(profile_id)})
+    found: dict[str, dict[str, engine.Profile]] = {seller_id: {} for seller_id in named}
+    for profile in ShippingProfile.batch_get(keys) if keys else []:
+        found[profile.seller_id][profile.profile_id] = engine_profile(profile)
+    return found
+
 
 def _money(value: dict[str, Any] | None) -> Money | None:
     return None if value is None else Money(value["currency"], int(value["amount"]))

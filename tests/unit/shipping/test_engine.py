@@ -184,3 +184,37 @@ def test_shipping_vat_adds_up_and_never_exceeds_its_share(price: int, goods: dic
     assert sum(v.gross.amount for v in split) == price
     assert [v.rate_bp for v in split] == sorted(goods)
     assert all(0 <= v.tax.amount <= v.gross.amount for v in split)
+
+
+_lines = st.lists(st.tuples(st.sampled_from([None, "shp_bulky", "shp_gone"]), st.integers(min_value=1, max_value=5),
+                            st.integers(min_value=0, max_value=100_000)), min_size=1, max_size=6)
+
+
+def _part(drawn: list[tuple[str | None, int, int]]) -> list[Line]:
+    return [line(f"prd_{n}", value, quantity, profile) for n, (profile, quantity, value) in enumerate(drawn)]
+
+
+@given(drawn=_lines, extra=st.integers(min_value=0, max_value=100_000), at=st.integers(min_value=0, max_value=5))
+def test_more_goods_value_never_makes_shipping_dearer(drawn: list[tuple[str | None, int, int]], extra: int,
+                                                      at: int) -> None:
+    lines = _part(drawn)
+    richer = list(lines)
+    i = at % len(lines)
+    richer[i] = Line(lines[i].product_id, lines[i].profile_id, lines[i].quantity, lines[i].goods_value + eur(extra))
+
+    before, after = quote(PROFILES, lines, "DE"), quote(PROFILES, richer, "DE")
+
+    assert after.option("standard").price <= before.option("standard").price  # type: ignore[union-attr]
+    assert after.option("express").price == before.option("express").price  # type: ignore[union-attr]
+    assert all(a.left <= b.left for a, b in zip(after.free_shipping, before.free_shipping, strict=True))
+
+
+@given(drawn=_lines)
+def test_a_quote_depends_on_each_groups_items_and_value_not_on_how_lines_are_cut(
+        drawn: list[tuple[str | None, int, int]]) -> None:
+    lines = _part(drawn)
+    one_by_one = [Line(f"{item.product_id}_{k}", item.profile_id, 1,
+                       eur(item.goods_value.amount if k == 0 else 0)) for item in lines for k in range(item.quantity)]
+
+    assert quote(PROFILES, one_by_one, "DE").options == quote(PROFILES, lines, "DE").options
+    assert all(o.price.amount >= 0 for o in quote(PROFILES, lines, "DE").options)

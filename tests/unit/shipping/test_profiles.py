@@ -220,3 +220,29 @@ def test_a_stored_profile_quotes_as_it_reads(api: Any, headers: dict[str, str]) 
                                                                                     ("express", 1_090, 1)]
     assert shipped.free_shipping[0].left == Money("EUR", 2_000)
     assert engine.quote(profiles, [engine.Line("prd_1", None, 1, Money("EUR", 100))], "US").undeliverable == ("prd_1",)
+
+
+def test_a_carts_profiles_are_read_by_key_in_one_batch(api: Any, headers: dict[str, str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.client import BaseClient
+
+    from chalicelib.shipping import service
+
+    ok(call(api, "POST", PATH, profile(), headers=headers), 201)
+    bulky = ok(call(api, "POST", PATH, profile(name="Bulky", zones=[EU]), headers=headers), 201)["profile_id"]
+    ok(call(api, "POST", PATH, profile(name="Unused", zones=[EU]), headers=headers), 201)
+    seen: list[str] = []
+    original = BaseClient._make_api_call
+
+    def recording(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        seen.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    found = service.profiles_for({"sel_a": [None, bulky, "shp_01M8B0000000000000000000ZZ", "not an id"],
+                                  "sel_b": [None]})
+
+    assert seen == ["BatchGetItem"]
+    assert sorted(found["sel_a"]) == sorted(["default", bulky])  # the unused one is not read
+    assert found["sel_a"][bulky].zones[0].countries == frozenset({"AT", "FR", "NL"})
+    assert found["sel_b"] == {}  # no profile: ships everywhere for free

@@ -108,7 +108,7 @@ class FreeShipping:
 class Quote:
     undeliverable: tuple[str, ...]  # product ids, in the order of the lines
     options: tuple[Option, ...]  # standard first; empty when anything is undeliverable
-    free_shipping: tuple[FreeShipping, ...]  # groups with a threshold, by profile id
+    free_shipping: tuple[FreeShipping, ...]  # groups with a threshold, by profile id; empty when undeliverable
 
     @property
     def deliverable(self) -> bool:

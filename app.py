@@ -29,6 +29,7 @@ from chalicelib.retention import subscriptions as _retention_subscriptions  # no
 from chalicelib.sellers import events as _sellers_events  # noqa: F401
 from chalicelib.sellers import subscriptions as _sellers_subscriptions  # noqa: F401
 from chalicelib.sellers.routes import bp as sellers_routes
+from chalicelib.shipping.routes import bp as shipping_routes
 
 app = Chalice(app_name="agora")
 
@@ -46,6 +47,7 @@ app.register_blueprint(platform_routes)
 app.register_blueprint(accounts_routes)
 app.register_blueprint(sellers_routes)
 app.register_blueprint(catalog_routes)
+app.register_blueprint(shipping_routes)
 app.register_blueprint(customers_routes)
 app.register_blueprint(payments_routes)
 app.register_blueprint(fees_routes)

@@ -1,13 +1,15 @@
 """Load the demo marketplace (dev/demo_data.py) into a running local stack, through the
 public API as a real seller would: apply, confirm the application with the link the local
-outbox received, onboard with (fake) Stripe, list products; the buyer signs up the same way;
+outbox received, onboard with (fake) Stripe, set a default shipping profile, list products;
+the buyer signs up the same way;
 the operator is created as `agora operators create` would, and the fee schedule set as its
 PUT /v1/admin/fees would.
 
     python -m dev.demo            (make run does this once the stack is ready)
 
-Idempotent: a seller or buyer that exists already is signed in instead of created, and
-products are upserted by SKU.
+Idempotent: a seller or buyer that exists already is signed in instead of created, a
+seller's default shipping profile is created only when it has none, and products are
+upserted by SKU.
 """
 
 from __future__ import annotations
@@ -130,6 +132,32 @@ def onboard(api: str, headers: dict[str, str]) -> dict[str, Any]:
     raise DemoError(f"seller {seller.get('seller_id')} was not approved after onboarding: {seller}")
 
 
+def shipping_profile(country: str, currency: str) -> dict[str, Any]:
+    """The demo's default shipping profile for a seller from ``country`` (see demo_data.SHIPPING)."""
+    home, eu = demo_data.SHIPPING["home"], demo_data.SHIPPING["eu"]
+
+    def money(amount: int) -> dict[str, Any]:
+        return {"amount": amount, "currency": currency}
+
+    return {"name": demo_data.SHIPPING["name"], "handling_days": demo_data.SHIPPING["handling_days"], "zones": [
+        {"countries": [country], "standard": money(home["standard"]), "per_extra_item": money(home["per_extra_item"]),
+         "express": {"rate": money(home["express"]), "delivery_days_min": 1, "delivery_days_max": 1},
+         "free_shipping_threshold": money(home["free_from"]), "delivery_days_min": 2, "delivery_days_max": 3},
+        {"countries": [c for c in demo_data.EU_COUNTRIES if c != country], "standard": money(eu["standard"]),
+         "delivery_days_min": 3, "delivery_days_max": 6}]}
+
+
+def set_shipping(api: str, headers: dict[str, str], application: dict[str, str]) -> None:
+    """The seller's default shipping profile, unless it has one (a reload keeps the seller's changes)."""
+    found = requests.get(f"{api}/v1/seller/shipping-profiles/default", headers=headers, timeout=30)
+    if found.status_code == 404:
+        body = shipping_profile(application["country"], application["default_currency"])
+        _check(requests.post(f"{api}/v1/seller/shipping-profiles", json=body, headers=headers, timeout=30),
+               f"shipping profile of {application['business_name']}")
+    else:
+        _check(found, "read shipping profile")
+
+
 def load(api: str, outbox: str) -> dict[str, Any]:
     set_fees(create_operator())
     summary: dict[str, Any] = {"sellers": []}
@@ -138,6 +166,7 @@ def load(api: str, outbox: str) -> dict[str, Any]:
                                         subject="Confirm your seller application", confirm="/v1/sellers/confirm")
         headers = {"Authorization": f"Bearer {signed_up['tokens']['access_token']}"}
         seller = onboard(api, headers)
+        set_shipping(api, headers, application)
         rows = [{"sku": _sku(title, attributes), "title": title, "brand": brand, "category": category,
                  "price": {"amount": price, "currency": application["default_currency"]}, "stock": stock,
                  "attributes": attributes, "status": "active",

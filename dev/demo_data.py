@@ -16,6 +16,16 @@ BUYER = {"email": "buyer@agora.example", "name": "Ben Buyer", "password": "paper
 FEES = {"percent_bp": 1_000, "currencies": {"EUR": {"fixed": 25}, "CHF": {"fixed": 30}}}
 CATEGORY_FEES = {"books": {"percent_bp": 700, "currencies": {"EUR": {"fixed": 25}}}}
 
+# Every demo seller's default shipping profile (POST /v1/seller/shipping-profiles): at home 4.90
+# and 1.00 for each further item, express 9.90 the next day, free from 50.00; 9.90 to the rest of
+# the EU; nowhere else. Amounts in the seller's currency. Cart and checkout charge it once they
+# use profiles (issue 13); until then it only shows in the seller's API.
+EU_COUNTRIES = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT",
+                "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"]
+SHIPPING = {"name": "Parcel", "handling_days": 1, "home": {"standard": 490, "per_extra_item": 100, "express": 990,
+                                                           "free_from": 5_000},
+            "eu": {"standard": 990}}
+
 # (seller application, products as (title, brand, category, price in cents, stock, attributes))
 SELLERS: list[tuple[dict[str, str], list[tuple[str, str, str, int, int, dict[str, str]]]]] = [
     (

@@ -35,7 +35,8 @@ Access patterns and round trips
 - seller: get own product (GetItem under the principal's key) -> 1
 - seller: change / archive / delete draft / set stock (GetItem + TransactWrite, +1 GetItem
   of the seller when activating; a lost version race re-reads and retries, at most 3
-  times) -> 2-3
+  times) -> 2-3. A product that comes to name a shipping profile checks the profile exists
+  with a ConditionCheck inside its transaction: no extra round trip.
 - no Scan anywhere (tests/unit/catalog/test_access.py records every call)
 - seller: list own products, newest first (Query PK, SK begins_with PRODUCT#) or by status
   (Query GSI3) -> 1
@@ -91,6 +92,7 @@ class Product(TableModel):
     hidden_reason = UnicodeAttribute(null=True)
     hidden_at = UnicodeAttribute(null=True)
     hidden_by = UnicodeAttribute(null=True)
+    shipping_profile_id = UnicodeAttribute(null=True)  # None: the seller's default profile
     # PynamoDB types a list by its attribute class; the values it reads are str
     listed: ListAttribute[str] = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
 

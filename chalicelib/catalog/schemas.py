@@ -77,6 +77,9 @@ Currency = Annotated[str, AfterValidator(_currency), Field(description="ISO 4217
 Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN),
                 Field(description="Unique per seller: letters, digits and . _ / -, at most 64.")]
 Stock = Annotated[WholeNumber, Field(ge=0, le=MAX_STOCK)]
+ShippingProfileId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,40}$"), Field(
+    description="One of your shipping profiles (`default`, `shp_…`); null or left out: your default profile. "
+                "422 `unknown_shipping_profile` when you have no such profile.")]
 
 
 class PriceIn(RequestSchema):
@@ -106,6 +109,7 @@ class ProductCreate(RequestSchema):
     stock: Stock = 0
     status: Literal["draft", "active"] = Field(
         default="draft", description="`active` needs an approved seller with Stripe charges enabled.")
+    shipping_profile_id: ShippingProfileId | None = None
 
     def stored(self) -> dict[str, Any]:
         return _flat_price(self.model_dump())
@@ -121,7 +125,7 @@ def _omit_null_defaults(schema: dict[str, Any]) -> None:
 
 
 # Fields typed without None but defaulting to None: omitted means "leave as is", an
-# explicit null is refused (only brand can be cleared with null).
+# explicit null is refused (only brand and shipping_profile_id can be cleared with null).
 class ProductPatch(RequestSchema):
     model_config = ConfigDict(**RequestSchema.model_config, json_schema_extra=_omit_null_defaults)
 
@@ -135,6 +139,7 @@ class ProductPatch(RequestSchema):
     price: PriceIn = None  # type: ignore[assignment]
     stock: Stock = None  # type: ignore[assignment]
     status: ProductStatus = None  # type: ignore[assignment]
+    shipping_profile_id: ShippingProfileId | None = None  # null: back to the default profile
 
     @model_validator(mode="after")
     def _not_empty(self) -> "ProductPatch":
@@ -255,11 +260,15 @@ class ProductOut(_ProductFields):
     version: int = Field(description="Grows with every change; send it back as expected_version.")
     moderation: Moderation
     updated_at: str
+    shipping_profile_id: str | None = Field(
+        description="The shipping profile it ships with; null: your default. A deleted profile's products ship "
+                    "with the default.")
 
     @classmethod
     def of(cls, product: Any) -> "ProductOut":
         return cls(**cls.shared(product), sku=product.sku, stock=int(product.stock), status=product.status,
                    version=int(product.version), updated_at=product.updated_at,
+                   shipping_profile_id=product.shipping_profile_id,
                    moderation=Moderation(hidden=bool(product.hidden), reason=product.hidden_reason,
                                          at=product.hidden_at))
 

@@ -49,6 +49,7 @@ from chalicelib.events.models import OutboxEvent
 from chalicelib.events.service import new_event
 from chalicelib.sellers.models import Seller
 from chalicelib.sellers.service import get_seller
+from chalicelib.shipping.service import check_profile, is_profile_id
 
 MAX_WRITE_ATTEMPTS = 3
 # Bulk rows written at once. Each row is its own transaction on its own items (a SKU is in
@@ -58,7 +59,7 @@ MAX_WRITE_ATTEMPTS = 3
 BULK_WORKERS = 8
 # Changes to these fields are reported in catalog.product_updated events.
 TRACKED_FIELDS = ("sku", "title", "description", "category", "brand", "attributes", "images", "price", "currency",
-                  "stock", "status")
+                  "stock", "status", "shipping_profile_id")
 
 
 def product_not_found() -> NotFound:
@@ -136,13 +137,27 @@ def _commit(old: Product | None, new: Product | None, events: list[OutboxEvent])
     if old is not None and (new is None or old.sku != new.sku):
         transaction.delete("old_sku", SkuClaim(PK=seller_key(old.seller_id), SK=sku_sk(old.sku)),
                            SkuClaim.product_id == product_id)
+    profile_id = new.shipping_profile_id if new is not None else None
+    if new is not None and profile_id is not None and (old is None or old.shipping_profile_id != profile_id):
+        if not is_profile_id(profile_id):
+            raise _unknown_profile(profile_id)
+        check_profile(transaction, "shipping_profile", new.seller_id, profile_id)
     for event in events:
         transaction.put("event", event)
     failed = transaction.commit()  # TransactionContention: retried like a lost race
+    if "shipping_profile" in failed:
+        raise _unknown_profile(profile_id)
     if "sku" in failed and new is not None:  # only a new product's SKU is claimed
         raise _duplicate_sku(new.seller_id, new.sku)
     if failed:
         raise _Raced
+
+
+def _unknown_profile(profile_id: str | None) -> ValidationFailed:
+    return ValidationFailed("You have no shipping profile with this id; GET /v1/seller/shipping-profiles lists "
+                            "yours.", code=Code.UNKNOWN_SHIPPING_PROFILE,
+                            details=[{"field": "body.shipping_profile_id", "message": f"no profile {profile_id!r}",
+                                      "type": "unknown_shipping_profile"}])
 
 
 def _duplicate_sku(seller_id: str, sku: str) -> Conflict:

@@ -49,6 +49,7 @@ MarketplaceSettings       MARKETPLACE                          SETTINGS
 Product                   SELLER#<sid>                         PRODUCT#<product_id>
   GSI3 by status          SELLER#<sid>#PRODUCTS#<status>       <product_id>
 SkuClaim                  SELLER#<sid>                         SKU#<sku>
+ShippingProfile           SELLER#<sid>                         SHIPPING_PROFILE#<profile_id> | …#default
 ProductPointer            PRODUCT#<product_id>                 PRODUCT
 ProductListing            PRODUCT#<product_id>                 LIST#<scope>
   GSI1 by price           CATALOG#<scope>#<currency>           <price, 12 digits>#<product_id>
@@ -251,6 +252,18 @@ def invite_key(code_hash: str) -> str:
 
 def invite_id_index_key(invite_id: str) -> str:
     return f"SELLER_INVITE_ID#{invite_id}"
+
+
+# --- shipping -----------------------------------------------------------------------------
+
+SHIPPING_PROFILE_PREFIX = "SHIPPING_PROFILE#"
+# The id of a seller's default profile: fixed, so a checkout reads it by key (BatchGetItem)
+# without a Query.
+DEFAULT_SHIPPING_PROFILE = "default"
+
+
+def shipping_profile_sk(profile_id: str) -> str:
+    return f"{SHIPPING_PROFILE_PREFIX}{profile_id}"
 
 
 # --- catalog ------------------------------------------------------------------------------

@@ -65,6 +65,11 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("put", "/v1/admin/fees/categories/{category_slug}"): (["422"], "as PUT /v1/admin/fees"),
     ("put", "/v1/admin/fees/sellers/{seller_id}"): (["422"], "as PUT /v1/admin/fees"),
     ("post", "/v1/webhooks/stripe"): (["400"], "a payload Stripe did not sign"),
+    ("post", "/v1/seller/shipping-profiles"): (["422"], "a country in two zones, delivery days min above max, "
+                                                        "rates not in the seller's currency, a 21st profile"),
+    ("patch", "/v1/seller/shipping-profiles/{profile_id}"): (["422"], "as POST /v1/seller/shipping-profiles"),
+    ("post", "/v1/seller/products"): (["422"], "a shipping profile the seller lacks (422 unknown_shipping_profile)"),
+    ("patch", "/v1/seller/products/{product_id}"): (["422"], "as POST /v1/seller/products"),
     ("post", "/v1/webhooks/stripe/connect"): (["400"], "a payload Stripe did not sign"),
 }
 

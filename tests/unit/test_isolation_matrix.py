@@ -80,6 +80,9 @@ ROUTES: dict[str, Route] = {
     "PATCH /v1/seller/products/{product_id}": Route("seller", {"title": "Taken over"}),
     "DELETE /v1/seller/products/{product_id}": Route("seller"),
     "PUT /v1/seller/products/{product_id}/stock": Route("seller", {"quantity": 0, "expected_version": 1}),
+    "GET /v1/seller/shipping-profiles/{profile_id}": Route("seller"),
+    "PATCH /v1/seller/shipping-profiles/{profile_id}": Route("seller", {"name": "Taken over"}),
+    "DELETE /v1/seller/shipping-profiles/{profile_id}": Route("seller"),
 }
 
 
@@ -126,12 +129,15 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
     group = _ok(call(api, "POST", "/v1/seller/customer-groups", {"name": "Wholesale"}, headers=seller))
     imported = _ok(call(api, "POST", "/v1/seller/customers/import", raw=b"Name,E-Mail\nBert,bert@example.com\n",
                         headers={**seller, "Content-Type": "text/csv"}))
+    zones = [{"countries": ["DE"], "standard": {"amount": 490, "currency": "EUR"}}]
+    _ok(call(api, "POST", "/v1/seller/shipping-profiles", {"name": "Parcel", "zones": zones}, headers=seller))
+    profile = _ok(call(api, "POST", "/v1/seller/shipping-profiles", {"name": "Bulky", "zones": zones}, headers=seller))
     invite = _ok(call(api, "POST", "/v1/admin/seller-invites", {"note": "For a new shop"}, headers=operator_headers()))
     _ok(call(api, "PUT", f"/v1/admin/fees/sellers/{SELLER_B}", FEES, headers=operator_headers()), 200)
     return {"seller_id": SELLER_B, "product_id": product, "order_id": placed["order"]["order_id"],
             "customer_id": buyer.user_id, "address_id": address["address_id"], "payment_method_id": card.payment_method,
             "key_id": key["key_id"], "group_id": group["group_id"], "import_id": imported["import_id"],
-            "invite_id": invite["invite_id"], "category_slug": "fashion--shoes",
+            "invite_id": invite["invite_id"], "profile_id": profile["profile_id"], "category_slug": "fashion--shoes",
             "_buyer": headers, "_seller": seller}  # type: ignore[dict-item]
 
 

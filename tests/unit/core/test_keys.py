@@ -68,6 +68,10 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.INVITES_INDEX_KEY, "SELLER_INVITES"),
     (keys.invite_id_index_key("inv_1"), "SELLER_INVITE_ID#inv_1"),
     (keys.MARKETPLACE_SETTINGS_KEY, ("MARKETPLACE", "SETTINGS")),
+    # shipping
+    (keys.shipping_profile_sk("shp_1"), "SHIPPING_PROFILE#shp_1"),
+    (keys.shipping_profile_sk(keys.DEFAULT_SHIPPING_PROFILE), "SHIPPING_PROFILE#default"),
+    (keys.SHIPPING_PROFILE_PREFIX, "SHIPPING_PROFILE#"),
     # catalog
     (keys.product_sk("prd_1"), "PRODUCT#prd_1"),
     (keys.product_pk("prd_1"), "PRODUCT#prd_1"),

@@ -1,0 +1,1 @@
+"""Sellers' shipping profiles and the shipping quote of an order's seller part."""

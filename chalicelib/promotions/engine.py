@@ -123,7 +123,7 @@ class Rule:
     scope: Scope
     seller_id: str | None  # a seller promotion's seller
     kind: Kind
-    currency: str
+    currency: str  # of its amounts; "" when it has none (a percentage without a minimum)
     priority: int = 100
     exclusive: bool = False
     funding: Funding = SELLER_FUNDED
@@ -168,7 +168,7 @@ class Code:
     promotion: Rule | None
     account_id: str | None = None  # a personal code's buyer
     expires_at: datetime | None = None
-    used: bool = False  # a single-use code used by an order
+    used: bool = False  # a single-use or personal code used by an order
 
 
 @dataclass(frozen=True)
@@ -372,7 +372,7 @@ def _turn(rule: Rule, buyer: Buyer, lines: Sequence[Line], prices: Mapping[int, 
         return _Turn(refusal=Refusal(reason))
     current = [Line(line.line, line.product_id, line.seller_id, line.category, line.brand, line.quantity,
                     line.unit_price, prices[line.line]) for line in lines if eligible(rule, line)]
-    if not current or (rule.currency != currency and rule.kind not in (Kind.PERCENTAGE, Kind.FREE_SHIPPING)):
+    if not current or rule.currency not in ("", currency):  # "": a promotion without amounts fits any currency
         return _Turn(refusal=Refusal(Reason.NOT_FOR_THESE_PRODUCTS))
     goods = sum(line.price.amount for line in current)
     if rule.minimum and goods < rule.minimum:
@@ -402,7 +402,7 @@ def code_refusal(code: str | None, found: Code | None, buyer: Buyer) -> Refusal 
         return Refusal(Reason.NOT_YOUR_CODE)
     if found.expires_at is not None and buyer.now >= found.expires_at:
         return Refusal(Reason.CODE_EXPIRED)
-    if found.kind == CodeKind.SINGLE_USE and found.used:
+    if found.kind != CodeKind.PUBLIC and found.used:  # single-use and personal codes are used once
         return Refusal(Reason.USAGE_LIMIT_REACHED)
     return None
 

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +41,7 @@ from chalicelib.core.keys import (
 )
 from chalicelib.core.money import Money
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
-from chalicelib.orders.extensions import TransactionItem
+from chalicelib.orders.extensions import Key, TransactionItem
 from chalicelib.orders.pricing import SELLER_FUNDED
 from chalicelib.promotions import engine
 from chalicelib.promotions.engine import CodeKind, Kind, Scope, TargetKind
@@ -402,6 +402,63 @@ def code_of(item: PromoCode, promotion: Promotion | None) -> engine.Code:
                        promotion=rule_of(promotion) if usable and promotion is not None else None,
                        account_id=item.account_id, expires_at=_moment(item.valid_until),
                        used=item.used_by_order is not None)
+
+
+def _code_promotion_key(code: PromoCode) -> tuple[str, str]:
+    owner = MARKETPLACE_PROMOTIONS_KEY if code.scope == Scope.MARKETPLACE else seller_key(code.seller_id or "")
+    return owner, promotion_sk(code.promotion_id)
+
+
+def checkout_keys(seller_ids: Iterable[str], code: str | None) -> list[Key]:
+    """What the checkout's first BatchGetItem reads for promotions: the marketplace's and each
+    seller's index of automatic promotions, and the code's item (by its normalised text)."""
+    keys = [Key(AutomaticPromotions, owner_key(seller_id), AUTOMATIC_SK)
+            for seller_id in [None, *sorted(set(seller_ids))]]
+    if code and normalise_code(code):
+        keys.append(Key(PromoCode, promo_code_key(normalise_code(code)), PROMO_CODE_SK))
+    return keys
+
+
+def follow_up_keys(indexes: Iterable[AutomaticPromotions], code: PromoCode | None, buyer: str | None) -> list[Key]:
+    """What the first read named, for one more BatchGetItem: every listed automatic promotion,
+    the code's promotion, and the buyer's use counts of those with a per-buyer limit (the
+    code's always: its limit is known only once its promotion is read). So the round trips
+    stay two whatever the number of sellers and promotions."""
+    promotions: dict[tuple[str, str], Key] = {}
+    uses: dict[tuple[str, str], Key] = {}
+    for index in indexes:
+        for promotion_id in sorted(index.promotion_ids or ()):
+            promotions[(index.PK, promotion_sk(promotion_id))] = Key(Promotion, index.PK, promotion_sk(promotion_id))
+        for promotion_id in sorted(index.per_buyer or ()) if buyer else ():
+            uses[(promotion_id, buyer or "")] = Key(PromoUse, promo_use_key(promotion_id, buyer or ""), PROMO_USE_SK)
+    if code is not None:
+        pk, sk = _code_promotion_key(code)
+        promotions[(pk, sk)] = Key(Promotion, pk, sk)
+        if buyer:
+            uses[(code.promotion_id, buyer)] = Key(PromoUse, promo_use_key(code.promotion_id, buyer), PROMO_USE_SK)
+    return [*promotions.values(), *uses.values()]
+
+
+def found_promotions(items: Mapping[tuple[str, str], Any], code: str | None
+                     ) -> tuple[list[engine.Rule], engine.Code | None, dict[str, int]]:
+    """What the two reads found, in the engine's terms: the automatic promotions that are
+    still active, the code as found (None: no such code) and the buyer's uses per promotion."""
+    automatic: list[engine.Rule] = []
+    uses: dict[str, int] = {}
+    for item in items.values():
+        if isinstance(item, AutomaticPromotions):
+            for promotion_id in sorted(item.promotion_ids or ()):
+                promotion = items.get((item.PK, promotion_sk(promotion_id)))
+                if isinstance(promotion, Promotion) and _listed(promotion):
+                    automatic.append(rule_of(promotion))
+        elif isinstance(item, PromoUse):
+            uses[item.promotion_id] = int(item.uses)
+    code_item = items.get((promo_code_key(normalise_code(code)), PROMO_CODE_SK)) if code else None
+    found = None
+    if isinstance(code_item, PromoCode):
+        promotion = items.get(_code_promotion_key(code_item))
+        found = code_of(code_item, promotion if isinstance(promotion, Promotion) else None)
+    return automatic, found, uses
 
 
 def _limit_reached() -> Conflict:

@@ -25,6 +25,7 @@ from chalicelib.orders.routes import bp as orders_routes
 from chalicelib.payments.routes import bp as payments_routes
 from chalicelib.platform import events as _platform_events  # noqa: F401
 from chalicelib.platform.routes import bp as platform_routes
+from chalicelib.promotions.routes import bp as promotions_routes
 from chalicelib.retention import subscriptions as _retention_subscriptions  # noqa: F401
 from chalicelib.sellers import events as _sellers_events  # noqa: F401
 from chalicelib.sellers import subscriptions as _sellers_subscriptions  # noqa: F401
@@ -53,6 +54,7 @@ app.register_blueprint(payments_routes)
 app.register_blueprint(fees_routes)
 app.register_blueprint(ledger_routes)
 app.register_blueprint(orders_routes)
+app.register_blueprint(promotions_routes)
 
 
 @app.on_sqs_message(queue=resources.RETENTION_QUEUE, batch_size=10, name="retention_emails")

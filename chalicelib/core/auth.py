@@ -31,6 +31,7 @@ API_KEY_PREFIX = "agora_sk_"
 API_KEY_SCOPES = frozenset({
     "products:read", "products:write", "orders:read", "orders:write",
     "customers:read", "customers:write", "reports:read", "seller:read",
+    "promotions:read", "promotions:write",
 })
 # What only a signed-in user of the seller may do: a leaked key must not change the
 # seller's profile, its payouts account or its keys.

@@ -91,6 +91,7 @@ class Code(StrEnum):
     ORDER_NOT_FOUND = "order_not_found", 404, "No such order."
     PAYMENT_METHOD_NOT_FOUND = "payment_method_not_found", 404, "No such payment method."
     PRODUCT_NOT_FOUND = "product_not_found", 404, "No such product."
+    PROMOTION_NOT_FOUND = "promotion_not_found", 404, "No such promotion."
     SELLER_NOT_FOUND = "seller_not_found", 404, "No such seller."
     SHIPPING_PROFILE_NOT_FOUND = "shipping_profile_not_found", 404, "No such shipping profile."
     WISH_NOT_FOUND = "wish_not_found", 404, "The product is not on the wishlist."
@@ -122,6 +123,12 @@ class Code(StrEnum):
     ORDER_NOT_CANCELLABLE = "order_not_cancellable", 409, "Part of the order has shipped or ended."
     POSTING_CONFLICT = "posting_conflict", 409, "Ledger postings recorded before with other amounts, or in part."
     PRODUCTS_UNAVAILABLE = "products_unavailable", 409, "Products in the cart are no longer on sale."
+    PROMO_CODE_TAKEN = "promo_code_taken", 409, "A promo code with this text exists already (codes are unique)."
+    PROMO_CODE_USED = "promo_code_used", 409, "The single-use promo code was used by another order meanwhile."
+    PROMOTION_IS_AUTOMATIC = "promotion_is_automatic", 409, "An automatic promotion applies without codes."
+    PROMOTION_LIMIT_REACHED = "promotion_limit_reached", 409, "A promotion's use limit or budget was reached meanwhile."
+    TOO_MANY_AUTOMATIC_PROMOTIONS = ("too_many_automatic_promotions", 409,
+                                     "25 active automatic promotions already; pause or delete one first.")
     REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured", 409, "A refund above what was paid for the line."
     RETURN_WINDOW_CLOSED = "return_window_closed", 409, "The return window after delivery has passed."
     SELLER_CANNOT_SELL = "seller_cannot_sell", 409, "The seller is not approved, or Stripe charges are not enabled."
@@ -158,6 +165,7 @@ class Code(StrEnum):
     MIXED_CURRENCIES = "mixed_currencies", 422, "A cart in more than one currency."
     ORDER_BELOW_MINIMUM = "order_below_minimum", 422, "The order total is below the smallest chargeable amount."
     PROMO_CODE_INVALID = "promo_code_invalid", 422, "The promo code is not valid."
+    INVALID_PROMOTION = "invalid_promotion", 422, "A promotion's fields disagree (details list each)."
     RETURN_WINDOW_TOO_SHORT = "return_window_too_short", 422, "A return window below the legal minimum."
     SEARCH_TOO_SHORT = "search_too_short", 422, "A search without a word of two or more letters."
     SHIPPING_CURRENCY = "shipping_currency", 422, "Shipping rates not in the seller's default currency."

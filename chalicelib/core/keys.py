@@ -88,6 +88,14 @@ PostingRecord             POSTING#<posting_id>                 POSTING
 LedgerEntry (seller)      SELLER#<sid>                         LEDGER#<occurred_at>#<k>#<posting_id>#<nn>
 LedgerEntry (platform)    LEDGER#<account>#<yyyy-mm>#<n>       <occurred_at>#<k>#<posting_id>#<nn>
 SellerBalance             SELLER#<sid>                         LEDGER_BALANCE#<currency>
+Promotion (operator)      PROMOTIONS#marketplace               PROMOTION#<promotion_id>
+Promotion (seller)        SELLER#<sid>                         PROMOTION#<promotion_id>
+AutomaticPromotions       PROMOTIONS#marketplace               AUTOMATIC
+                          | SELLER#<sid>
+PromoCode                 PROMO_CODE#<CODE>                    PROMO_CODE
+  GSI1 a promotion's      <owner>#PROMOTION#<promotion_id>     <created_at>#<CODE>
+  codes                   #CODES
+PromoUse (per buyer)      PROMO_USE#<promotion_id>#<buyer key> PROMO_USE
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
 Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | PACE
@@ -533,6 +541,34 @@ def seller_entry_sk(entry_sk: str) -> str:
 
 def balance_sk(currency: str) -> str:
     return f"{BALANCE_PREFIX}{currency}"
+
+
+# --- promotions ---------------------------------------------------------------------------
+
+MARKETPLACE_PROMOTIONS_KEY = "PROMOTIONS#marketplace"  # the operator's promotions' partition
+PROMOTION_PREFIX = "PROMOTION#"
+AUTOMATIC_SK = "AUTOMATIC"
+PROMO_CODE_SK = "PROMO_CODE"
+PROMO_USE_SK = "PROMO_USE"
+
+
+def promotion_sk(promotion_id: str) -> str:
+    return f"{PROMOTION_PREFIX}{promotion_id}"
+
+
+def promotion_codes_index_key(owner_key: str, promotion_id: str) -> str:
+    """A promotion's codes, under its owner's partition key (the marketplace's or the seller's)."""
+    return f"{owner_key}#{PROMOTION_PREFIX}{promotion_id}#CODES"
+
+
+def promo_code_key(code: str) -> str:
+    """One item per code, globally unique: ``code`` is normalised (upper case, no spaces)."""
+    return f"PROMO_CODE#{code}"
+
+
+def promo_use_key(promotion_id: str, buyer_key: str) -> str:
+    """A buyer's uses of a promotion: ``buyer_key`` is the account id, a guest's normalised email."""
+    return f"PROMO_USE#{promotion_id}#{buyer_key}"
 
 
 # --- events and core ----------------------------------------------------------------------

@@ -64,6 +64,11 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("put", "/v1/admin/fees"): (["422"], "a schedule whose parts disagree (minimum above maximum, tiers)"),
     ("put", "/v1/admin/fees/categories/{category_slug}"): (["422"], "as PUT /v1/admin/fees"),
     ("put", "/v1/admin/fees/sellers/{seller_id}"): (["422"], "as PUT /v1/admin/fees"),
+    ("post", "/v1/seller/promotions"): (["422"], "fields a kind needs, or that do not fit together "
+                                                 "(422 invalid_promotion)"),
+    ("patch", "/v1/seller/promotions/{promotion_id}"): (["422"], "as POST /v1/seller/promotions"),
+    ("post", "/v1/admin/promotions"): (["422"], "as POST /v1/seller/promotions"),
+    ("patch", "/v1/admin/promotions/{marketplace_promotion_id}"): (["422"], "as POST /v1/seller/promotions"),
     ("post", "/v1/webhooks/stripe"): (["400"], "a payload Stripe did not sign"),
     ("post", "/v1/seller/shipping-profiles"): (["422"], "a country in two zones, delivery days min above max, "
                                                         "rates not in the seller's currency, a 21st profile"),

@@ -43,6 +43,12 @@ ROUTES: dict[str, Route] = {
     "DELETE /v1/admin/fees/sellers/{seller_id}": Route("operator"),
     "POST /v1/admin/products/{product_id}/hide": Route("operator", REASON),
     "POST /v1/admin/products/{product_id}/unhide": Route("operator"),
+    "GET /v1/admin/promotions/{marketplace_promotion_id}": Route("operator"),
+    "PATCH /v1/admin/promotions/{marketplace_promotion_id}": Route("operator", {"name": "Taken over"}),
+    "DELETE /v1/admin/promotions/{marketplace_promotion_id}": Route("operator"),
+    "GET /v1/admin/promotions/{marketplace_promotion_id}/codes": Route("operator"),
+    "POST /v1/admin/promotions/{marketplace_promotion_id}/codes": Route("operator", {"generate": 1}),
+    "GET /v1/admin/promotions/{marketplace_promotion_id}/codes/export": Route("operator"),
     "DELETE /v1/admin/seller-invites/{invite_id}": Route("operator"),
     "GET /v1/admin/sellers/{seller_id}": Route("operator"),
     "POST /v1/admin/sellers/{seller_id}/approve": Route("operator"),
@@ -76,6 +82,12 @@ ROUTES: dict[str, Route] = {
     "POST /v1/seller/orders/{order_id}/deliver": Route("seller"),
     "POST /v1/seller/orders/{order_id}/returns/approve": Route("seller", {"restock": True}),
     "POST /v1/seller/orders/{order_id}/ship": Route("seller", {"carrier": "DHL", "tracking_number": "00340434"}),
+    "GET /v1/seller/promotions/{promotion_id}": Route("seller"),
+    "PATCH /v1/seller/promotions/{promotion_id}": Route("seller", {"name": "Taken over"}),
+    "DELETE /v1/seller/promotions/{promotion_id}": Route("seller"),
+    "GET /v1/seller/promotions/{promotion_id}/codes": Route("seller"),
+    "POST /v1/seller/promotions/{promotion_id}/codes": Route("seller", {"generate": 1}),
+    "GET /v1/seller/promotions/{promotion_id}/codes/export": Route("seller"),
     "GET /v1/seller/products/{product_id}": Route("seller"),
     "PATCH /v1/seller/products/{product_id}": Route("seller", {"title": "Taken over"}),
     "DELETE /v1/seller/products/{product_id}": Route("seller"),
@@ -134,10 +146,15 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
     profile = _ok(call(api, "POST", "/v1/seller/shipping-profiles", {"name": "Bulky", "zones": zones}, headers=seller))
     invite = _ok(call(api, "POST", "/v1/admin/seller-invites", {"note": "For a new shop"}, headers=operator_headers()))
     _ok(call(api, "PUT", f"/v1/admin/fees/sellers/{SELLER_B}", FEES, headers=operator_headers()), 200)
+    sommer = {"name": "Sommer", "kind": "percentage", "currency": "EUR", "percent_bp": 1_000}
+    promotion = _ok(call(api, "POST", "/v1/seller/promotions", sommer, headers=seller))
+    marketplace_promotion = _ok(call(api, "POST", "/v1/admin/promotions", sommer, headers=operator_headers()))
     return {"seller_id": SELLER_B, "product_id": product, "order_id": placed["order"]["order_id"],
             "customer_id": buyer.user_id, "address_id": address["address_id"], "payment_method_id": card.payment_method,
             "key_id": key["key_id"], "group_id": group["group_id"], "import_id": imported["import_id"],
             "invite_id": invite["invite_id"], "profile_id": profile["profile_id"], "category_slug": "fashion--shoes",
+            "promotion_id": promotion["promotion_id"],
+            "marketplace_promotion_id": marketplace_promotion["promotion_id"],
             "_buyer": headers, "_seller": seller}  # type: ignore[dict-item]
 
 

@@ -157,6 +157,16 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.balance_sk("EUR"), "LEDGER_BALANCE#EUR"),
     (keys.BALANCE_PREFIX, "LEDGER_BALANCE#"),
     (keys.ENTRY_PREFIX, "LEDGER#"),
+    # promotions
+    (keys.MARKETPLACE_PROMOTIONS_KEY, "PROMOTIONS#marketplace"),
+    (keys.PROMOTION_PREFIX, "PROMOTION#"),
+    (keys.promotion_sk("prm_1"), "PROMOTION#prm_1"),
+    (keys.AUTOMATIC_SK, "AUTOMATIC"),
+    (keys.promotion_codes_index_key("SELLER#sel_1", "prm_1"), "SELLER#sel_1#PROMOTION#prm_1#CODES"),
+    (keys.promo_code_key("SOMMER10"), "PROMO_CODE#SOMMER10"),
+    (keys.PROMO_CODE_SK, "PROMO_CODE"),
+    (keys.promo_use_key("prm_1", "usr_1"), "PROMO_USE#prm_1#usr_1"),
+    (keys.PROMO_USE_SK, "PROMO_USE"),
     # events and core
     (keys.event_key("evt_1"), "EVENT#evt_1"),
     (keys.EVENT_PREFIX, "EVENT#"),

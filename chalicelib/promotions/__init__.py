@@ -1,0 +1,1 @@
+"""Promotions: the operator's and sellers' discounts, their codes and limits."""

@@ -82,7 +82,7 @@ ImportChunk               IMPORT#<import_id>                   CHUNK#<n, 5 digit
 FeeScheduleItem           FEES#DEFAULT | FEES#CATEGORY#<slug>  FEES#CURRENT | FEES#VERSION#<n, 10 digits>
                           | SELLER#<sid>
   GSI1 active overrides   FEES#CATEGORIES | FEES#SELLERS       <slug> | <sid>
-DailySales                SELLER#<sid>                         SALES#<currency>#<yyyy-mm-dd>
+MonthlySales              SELLER#<sid>                         SALES#<currency>#<yyyy-mm>
 PostingRecord             POSTING#<posting_id>                 POSTING
   GSI1 an order's         LEDGER_ORDER#<order_id>              <occurred_at>#<posting_id>
 LedgerEntry (seller)      SELLER#<sid>                         LEDGER#<occurred_at>#<k>#<posting_id>#<nn>
@@ -498,8 +498,9 @@ def fees_version_sk(version: int) -> str:
     return f"{FEES_VERSION_PREFIX}{version:010d}"
 
 
-def daily_sales_sk(currency: str, day: str) -> str:
-    return f"SALES#{currency}#{day}"
+def monthly_sales_sk(currency: str, month: str) -> str:
+    """A seller's sales in ``currency`` in ``month`` (yyyy-mm), one attribute a day."""
+    return f"SALES#{currency}#{month}"
 
 
 # --- ledger -------------------------------------------------------------------------------

@@ -15,11 +15,18 @@ Keys and access patterns (RT = DynamoDB round trips):
     default's CURRENT, each seller's, and each prefix of each line's category.
   - GSI1 (CURRENT items of active overrides only): GSI1PK=FEES#CATEGORIES | FEES#SELLERS,
     GSI1SK=<slug> | <seller_id> — the operator lists overrides: Query (1 RT per page).
-- ``DailySales``: PK=SELLER#<sid>, SK=SALES#<currency>#<yyyy-mm-dd>, ``amount`` ADDed
-  by the order path (``service.record_sale``, usable inside its transaction). A seller's
-  trailing-30-day sales: Query ``SK BETWEEN SALES#<cur>#<day-29> AND SALES#<cur>#<day>``
-  (1 RT); several sellers at once: BatchGetItem of their 30 day keys (1 RT per 3
-  sellers). Counters expire by TTL 40 days after their day.
+- ``MonthlySales``: PK=SELLER#<sid>, SK=SALES#<currency>#<yyyy-mm>, one item per seller,
+  currency and calendar month; each day's sales are a number attribute of their own
+  (``d01``..``d31``) that the order path ADDs to (``service.record_sale``, usable inside its
+  transaction; ADD creates a missing attribute and item, so no read comes first). A
+  seller's trailing-30-day sales are in the items of the window's months: 2 keys (3 on
+  1 March of a common year, whose window starts on 31 January): one BatchGetItem for
+  several sellers, read by the checkout with its other keys (1 RT). An item
+  expires by TTL 31 days after its month ends, when no window reaches it any more.
+  The daily items written before (SK=SALES#<currency>#<yyyy-mm-dd>) are not read: a
+  seller's trailing sales count from the first monthly item on, so for up to 30 days after
+  the change a volume tier sees less than the seller sold (reading those items too would
+  be 30 keys a seller again). They expire by TTL 40 days after their day.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute
 
 from chalicelib.core.db import GSI1, TableModel
 
-SALES_TTL_DAYS = 40
+SALES_TTL_DAYS_AFTER_MONTH = 31
 
 
 class FeeScheduleItem(TableModel):
@@ -44,9 +51,50 @@ class FeeScheduleItem(TableModel):
     overrides = GSI1()
 
 
-class DailySales(TableModel):
+class MonthlySales(TableModel):
     seller_id = UnicodeAttribute()
     currency = UnicodeAttribute()
-    day = UnicodeAttribute()
-    amount = NumberAttribute(default=0)
+    month = UnicodeAttribute()  # yyyy-mm
     expires_at = NumberAttribute()
+    # The sales of each day of the month in minor units, absent for a day without any.
+    # Top-level numbers rather than a map: ``ADD dNN :amount`` needs no map to exist first.
+    d01 = NumberAttribute(null=True)
+    d02 = NumberAttribute(null=True)
+    d03 = NumberAttribute(null=True)
+    d04 = NumberAttribute(null=True)
+    d05 = NumberAttribute(null=True)
+    d06 = NumberAttribute(null=True)
+    d07 = NumberAttribute(null=True)
+    d08 = NumberAttribute(null=True)
+    d09 = NumberAttribute(null=True)
+    d10 = NumberAttribute(null=True)
+    d11 = NumberAttribute(null=True)
+    d12 = NumberAttribute(null=True)
+    d13 = NumberAttribute(null=True)
+    d14 = NumberAttribute(null=True)
+    d15 = NumberAttribute(null=True)
+    d16 = NumberAttribute(null=True)
+    d17 = NumberAttribute(null=True)
+    d18 = NumberAttribute(null=True)
+    d19 = NumberAttribute(null=True)
+    d20 = NumberAttribute(null=True)
+    d21 = NumberAttribute(null=True)
+    d22 = NumberAttribute(null=True)
+    d23 = NumberAttribute(null=True)
+    d24 = NumberAttribute(null=True)
+    d25 = NumberAttribute(null=True)
+    d26 = NumberAttribute(null=True)
+    d27 = NumberAttribute(null=True)
+    d28 = NumberAttribute(null=True)
+    d29 = NumberAttribute(null=True)
+    d30 = NumberAttribute(null=True)
+    d31 = NumberAttribute(null=True)
+
+    @staticmethod
+    def day_attribute(day: int) -> NumberAttribute:
+        """The attribute that holds the sales of ``day`` (1..31) of the month."""
+        attribute: NumberAttribute = getattr(MonthlySales, f"d{day:02d}")
+        return attribute
+
+    def sales_on(self, day: int) -> int:
+        return int(getattr(self, f"d{day:02d}") or 0)

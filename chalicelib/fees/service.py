@@ -19,8 +19,8 @@ from chalicelib.core.keys import (
     FEES_CURRENT_SK,
     SELLER_FEES_INDEX_KEY,
     category_fees_key,
-    daily_sales_sk,
     fees_version_sk,
+    monthly_sales_sk,
     seller_key,
 )
 from chalicelib.core.money import Money
@@ -35,7 +35,7 @@ from chalicelib.fees.engine import (
     category_scope,
     seller_scope,
 )
-from chalicelib.fees.models import SALES_TTL_DAYS, DailySales, FeeScheduleItem
+from chalicelib.fees.models import SALES_TTL_DAYS_AFTER_MONTH, FeeScheduleItem, MonthlySales
 from chalicelib.sellers.service import get_seller
 
 TRAILING_DAYS = 30
@@ -206,19 +206,21 @@ def seller_fee_view(seller_id: str) -> tuple[FeePolicy, list[FeeSchedule]]:
 # ------------------------------------------------------------------- trailing sales
 
 
-def _day_text(day: date) -> str:
-    return day.isoformat()
+def _month_text(day: date) -> str:
+    return f"{day:%Y-%m}"
 
 
 def record_sale(seller_id: str, amount: Money, day: date) -> ItemWrite:
-    """ADD ``amount`` (negative for a refund) to the seller's sales of ``day`` (UTC).
-    ``transaction.add(label, write)`` in the order's transaction, or ``.apply()`` on its own."""
-    expires = calendar.timegm((day + timedelta(days=SALES_TTL_DAYS)).timetuple())
-    item = DailySales(PK=seller_key(seller_id), SK=daily_sales_sk(amount.currency, _day_text(day)))
+    """ADD ``amount`` (negative for a refund) to the seller's sales of ``day`` (UTC), a day
+    of the month's item: one item a seller in the order's transaction, as the daily item
+    was. ``transaction.add(label, write)`` in the order's transaction, or ``.apply()`` on its own."""
+    month_end = date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+    expires = calendar.timegm((month_end + timedelta(days=1 + SALES_TTL_DAYS_AFTER_MONTH)).timetuple())
+    item = MonthlySales(PK=seller_key(seller_id), SK=monthly_sales_sk(amount.currency, _month_text(day)))
     return ItemWrite(item, actions=(
-        DailySales.seller_id.set(seller_id), DailySales.currency.set(amount.currency),
-        DailySales.day.set(_day_text(day)), DailySales.amount.add(amount.amount),
-        DailySales.expires_at.set(expires),
+        MonthlySales.seller_id.set(seller_id), MonthlySales.currency.set(amount.currency),
+        MonthlySales.month.set(_month_text(day)), MonthlySales.day_attribute(day.day).add(amount.amount),
+        MonthlySales.expires_at.set(expires),
     ))
 
 
@@ -227,34 +229,37 @@ def _window(today: date) -> list[date]:
 
 
 def trailing_sales(seller_id: str, currency: str, today: date) -> Money:
-    """The seller's sales in the 30 days ending with ``today`` (today included): Query (1 RT)."""
-    currency = Money.zero(currency).currency
-    days = _window(today)
-    condition = DailySales.SK.between(daily_sales_sk(currency, _day_text(days[-1])),
-                                      daily_sales_sk(currency, _day_text(today)))
-    total = sum(int(item.amount) for item in DailySales.query(seller_key(seller_id), condition))
-    return Money(currency, total)
+    """The seller's sales in the 30 days ending with ``today`` (today included): BatchGetItem
+    of the window's 2 (or 3) months (1 RT)."""
+    return trailing_sales_of([seller_id], currency, today)[seller_id]
 
 
 def trailing_sales_keys(seller_ids: Iterable[str], currency: str, today: date) -> list[tuple[str, str]]:
-    """The daily sales items of the 30 days ending with ``today``, for a caller that reads
-    them with other items in one BatchGetItem (checkout)."""
+    """The monthly sales items that hold the 30 days ending with ``today``, for a caller that
+    reads them with other items in one BatchGetItem (checkout): 2 a seller, 3 on 1 March of
+    a common year. The daily items written before the monthly ones are not read (see
+    :mod:`chalicelib.fees.models`): 30 keys a seller is what the monthly items save."""
     currency = Money.zero(currency).currency
-    return [(seller_key(s), daily_sales_sk(currency, _day_text(d))) for s in sorted(set(seller_ids))
-            for d in _window(today)]
+    months = sorted({_month_text(day) for day in _window(today)})
+    return [(seller_key(s), monthly_sales_sk(currency, month)) for s in sorted(set(seller_ids)) for month in months]
 
 
-def trailing_sales_from(seller_ids: Iterable[str], currency: str, items: Iterable[DailySales]) -> dict[str, Money]:
-    """:func:`trailing_sales_of` from the items read by :func:`trailing_sales_keys` (pure)."""
+def trailing_sales_from(seller_ids: Iterable[str], currency: str, items: Iterable[MonthlySales],
+                        today: date) -> dict[str, Money]:
+    """:func:`trailing_sales_of` from the items read by :func:`trailing_sales_keys` (pure):
+    only the days of the window count, not the rest of its first month."""
     currency = Money.zero(currency).currency
+    days_of: dict[str, list[int]] = {}
+    for day in _window(today):
+        days_of.setdefault(_month_text(day), []).append(day.day)
     totals = dict.fromkeys(sorted(set(seller_ids)), 0)
     for item in items:
-        totals[item.seller_id] += int(item.amount)
+        totals[item.seller_id] += sum(item.sales_on(day) for day in days_of.get(item.month, []))
     return {seller: Money(currency, total) for seller, total in totals.items()}
 
 
 def trailing_sales_of(seller_ids: Iterable[str], currency: str, today: date) -> dict[str, Money]:
-    """Trailing sales of several sellers by BatchGetItem (1 RT per 3 sellers)."""
+    """Trailing sales of several sellers by BatchGetItem (1 RT per 50 sellers)."""
     seller_ids = list(seller_ids)
-    items = DailySales.batch_get(trailing_sales_keys(seller_ids, currency, today))
-    return trailing_sales_from(seller_ids, currency, items)
+    items = MonthlySales.batch_get(trailing_sales_keys(seller_ids, currency, today))
+    return trailing_sales_from(seller_ids, currency, items, today)

@@ -24,8 +24,8 @@ One request, in order:
 
 Round trips for a signed-in buyer, whatever the number of lines (<= 50) and sellers (<= 8):
 DynamoDB BatchGetItem key, cart and user; UpdateItem per checkout limit (buyer, source
-address; not for a replay); BatchGetItem of read 2 (past 100 keys — 3 sellers' trailing
-sales make 90 — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
+address; not for a replay); BatchGetItem of read 2 (past 100 keys — 8 sellers whose lines span
+most categories — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
 = 4 + the 2 limits. One more BatchGetItem when the buyer is in a customer group (the groups
 are named by the customer records read 2 finds), and one when the cart's lines said another
 currency or category than their products now have (or none: lines put in before they said
@@ -73,7 +73,7 @@ from chalicelib.core.keys import (
 )
 from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
-from chalicelib.fees.models import DailySales, FeeScheduleItem
+from chalicelib.fees.models import FeeScheduleItem, MonthlySales
 from chalicelib.fees.service import fee_policies_from, fee_policy_keys, trailing_sales_from, trailing_sales_keys
 from chalicelib.orders.cart import CartRef, load_cart, products_of
 from chalicelib.orders.contributors import contributor_keys, contributors, follow_up_keys
@@ -235,7 +235,7 @@ def _needs(buyer: _Buyer, lines: list[tuple[str, dict[str, Any]]], currency: str
         addresses=list(buyer.default_addresses.values()),
         contributors=contributor_keys(context) if priced else [],
         fees=[Key(FeeScheduleItem, pk, sk) for pk, sk in fee_policy_keys(seller_ids, categories)] if priced else [],
-        sales=[Key(DailySales, pk, sk) for pk, sk in trailing_sales_keys(seller_ids, currency or "", today)]
+        sales=[Key(MonthlySales, pk, sk) for pk, sk in trailing_sales_keys(seller_ids, currency or "", today)]
         if priced else [])
 
 
@@ -339,7 +339,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                    quantity=int(line["quantity"])) for pid, line in lines],
         terms={sid: SellerTerms(country=sellers[sid].country, tax_exempt=sid in exempt) for sid in seller_ids},
         policies=fee_policies_from(seller_ids, categories, found.all(needs.fees)),
-        trailing_sales=trailing_sales_from(seller_ids, currency, found.all(needs.sales)),
+        trailing_sales=trailing_sales_from(seller_ids, currency, found.all(needs.sales), today),
         adjusters=[partial(contributor.adjust, context) for contributor in contributors],
     )
     minimum = MINIMUM_CHARGE.get(currency, 50)

@@ -238,7 +238,7 @@ def mark_delivered(seller_id: str, order_id: str) -> SubOrder:
 def complete_due(now: datetime | None = None) -> int:
     """Scheduled: complete delivered parts whose return window has ended (one Query per
     shard of each day bucket, today's and yesterday's, in parallel; parts leave the index
-    when they complete or a return is requested)."""
+    when they complete or a return is requested). Per part a GetItem and a TransactWriteItems."""
     now = now or clock.now()
     until = until_sort_key(clock.stamp(now))
     completed = 0
@@ -246,7 +246,9 @@ def complete_due(now: datetime | None = None) -> int:
     for due in query_shards(lambda partition: SubOrder.by_completion_due.query(partition, SubOrder.GSI2SK <= until),  # noqa: SIM300
                             days, order_by=lambda sub: sub.GSI2SK):
         def attempt(due: SubOrder = due) -> bool:
-            sub = get_sub_order(due.seller_id, due.order_id)
+            # the sub-order alone (GetItem): completing it changes nothing on its lines
+            sub = get_item(SubOrder, seller_key(due.seller_id), order_sk(due.order_id), order_not_found(),
+                           consistent_read=True)
             if sub.status != "delivered":
                 return False
             transaction = LabelledTransaction()

@@ -144,7 +144,7 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.FEES_VERSION_PREFIX, "FEES#VERSION#"),
     (keys.CATEGORY_FEES_INDEX_KEY, "FEES#CATEGORIES"),
     (keys.SELLER_FEES_INDEX_KEY, "FEES#SELLERS"),
-    (keys.daily_sales_sk("EUR", "2026-12-07"), "SALES#EUR#2026-12-07"),
+    (keys.monthly_sales_sk("EUR", "2026-12"), "SALES#EUR#2026-12"),
     # ledger
     (keys.posting_key("pst_1"), "POSTING#pst_1"),
     (keys.POSTING_SK, "POSTING"),

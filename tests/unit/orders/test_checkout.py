@@ -322,11 +322,19 @@ def _check_out_with_defaults(market: Marketplace, buyer: dict[str, str]) -> tupl
     return status, body
 
 
-@pytest.mark.parametrize(("sellers", "lines"), [(1, 1), (8, 40)])
+@pytest.mark.parametrize(("sellers", "lines", "read_2"), [
+    (1, 1, "BatchGetItem"),
+    (3, 10, "BatchGetItem"),  # one page: 2 sales keys a seller (30 when they were daily: 2 pages)
+    (8, 40, "BatchGetItem pages"),  # past 100 keys (every category's fees): pages sent at once, one wait
+])
 def test_a_known_buyers_checkout_costs_the_same_round_trips_whatever_its_lines_and_sellers(
-        market: Marketplace, round_trips: list[str], sellers: int, lines: int) -> None:
+        market: Marketplace, round_trips: list[str], sellers: int, lines: int, read_2: str) -> None:
     seller_ids = [market.seller(f"sel_{n}") for n in range(sellers)]
-    products = [market.product(seller_ids[n % sellers], price=1_000 + n) for n in range(lines)]
+    from chalicelib.core.categories import CATEGORIES
+
+    leaves = [slug for slug, category in CATEGORIES.items() if category.is_leaf] if sellers == 8 else ["fashion/shoes"]
+    products = [market.product(seller_ids[n % sellers], price=1_000 + n, category=leaves[n % len(leaves)])
+                for n in range(lines)]
     buyer, _ = _known_buyer()
     for product in products:
         market.add(buyer, product)
@@ -340,7 +348,7 @@ def test_a_known_buyers_checkout_costs_the_same_round_trips_whatever_its_lines_a
     assert round_trips == [
         "BatchGetItem",  # read 1: the Idempotency-Key, the cart, the user
         "UpdateItem", "UpdateItem",  # the checkout limits: per buyer, per source address
-        "BatchGetItem" if sellers == 1 else "BatchGetItem pages",  # read 2: everything else
+        read_2,  # read 2: everything else
         "TransactWriteItems",
         "UpdateItem",  # the order's PaymentIntent
     ]
@@ -399,3 +407,29 @@ def test_a_cart_line_that_names_an_old_category_or_none_is_priced_by_the_product
                            "BatchGetItem",  # what the products said and the lines did not
                            "TransactWriteItems", "UpdateItem"]
 
+
+
+def test_a_sellers_sales_of_the_last_30_days_select_its_volume_tier(market: Marketplace) -> None:
+    from datetime import timedelta
+
+    from chalicelib.core import clock
+    from chalicelib.core.money import Money
+    from chalicelib.fees import service as fees
+
+    fees.set_schedule("default", {"percent_bp": 1_000, "currencies": {"EUR": {
+        "tiers": [{"above": 50_000, "percent_bp": 500}]}}})
+    market.seller("sel_a")
+    market.seller("sel_b")
+    today = clock.today()
+    fees.record_sale("sel_a", Money("EUR", 60_000), today - timedelta(days=29)).apply()  # the window's first day
+    fees.record_sale("sel_b", Money("EUR", 60_000), today - timedelta(days=30)).apply()  # the day before it
+    buyer, _ = _known_buyer()
+    market.add(buyer, market.product("sel_a", price=2_000))
+    market.add(buyer, market.product("sel_b", price=2_000))
+
+    status, body = _check_out_with_defaults(market, buyer)
+
+    assert status == 201, body
+    order_id = body["order"]["order_id"]
+    assert market.order_of_seller("sel_a", order_id)["fee"]["amount"] == 100  # 5 %: above the tier
+    assert market.order_of_seller("sel_b", order_id)["fee"]["amount"] == 200  # 10 %

@@ -220,22 +220,39 @@ def test_the_export_holds_the_orders_and_an_erasure_strips_them_of_personal_data
 
 
 def test_a_delivered_part_completes_once_its_return_window_ends(market: Marketplace,
-                                                                paid_order: Callable[..., dict[str, Any]]) -> None:
+                                                                paid_order: Callable[..., dict[str, Any]],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import UTC, datetime, timedelta
+
+    from botocore.client import BaseClient
 
     from chalicelib.orders.lifecycle import complete_due
 
     placed = paid_order(("sel_a",))
     order_id = placed["order"]["order_id"]
     market.deliver_order("sel_a", order_id)
+    lines_before = market.order_of_seller("sel_a", order_id)["lines"]
+    read: list[str] = []  # the sort keys the sweep reads by key
+    original = BaseClient._make_api_call
 
-    assert complete_due(datetime.now(UTC) + timedelta(days=13)) == 0  # the 14-day window is still open
-    assert complete_due(datetime.now(UTC) + timedelta(days=14, minutes=1)) == 1
-    assert complete_due(datetime.now(UTC) + timedelta(days=14, minutes=2)) == 0
+    def recording(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "GetItem":
+            read.append(params["Key"]["SK"]["S"])
+        if operation == "BatchGetItem":
+            read.extend(key["SK"]["S"] for table in params["RequestItems"].values() for key in table["Keys"])
+        return original(self, operation, params)
 
+    with monkeypatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", recording)
+        assert complete_due(datetime.now(UTC) + timedelta(days=13)) == 0  # the 14-day window is still open
+        assert complete_due(datetime.now(UTC) + timedelta(days=14, minutes=1)) == 1
+        assert complete_due(datetime.now(UTC) + timedelta(days=14, minutes=2)) == 0
+
+    assert read == [f"ORDER#{order_id}"]  # the sub-order it completes, not its lines item
     part = market.order_of_seller("sel_a", order_id)
     assert part["status"] == "completed"
     assert [h["status"] for h in part["history"]][-2:] == ["delivered", "completed"]
+    assert part["lines"] == lines_before and len(part["lines"]) == 1
 
 
 def test_a_requested_return_is_not_completed_by_the_sweep(market: Marketplace,

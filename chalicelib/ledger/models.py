@@ -9,7 +9,10 @@ Keys and access patterns (RT = DynamoDB round trips):
   - get a posting: GetItem (1 RT)
   - GSI1: GSI1PK=LEDGER_ORDER#<order_id>, GSI1SK=<occurred_at>#<posting_id> — every posting
     of an order, for reconciliation against its Stripe objects: Query (1 RT per page)
-- ``LedgerEntry``: one item per entry, keyed by its account:
+- ``LedgerEntry``: one item per entry, keyed by its account — except entries of the clearing
+  accounts ``buyer_charges`` and ``refunds`` (``postings.CLEARING_ACCOUNTS``), which are
+  only in the posting record: nothing reads those accounts by time, and an order's
+  postings show whether they net to zero (their items written before stay, unread):
   - seller accounts: PK=SELLER#<sid>, SK=LEDGER#<occurred_at>#<k>#<posting_id>#<nn> — a seller's
     statement for ``[from, to)``: Query ``SK BETWEEN LEDGER#<from> AND LEDGER#<to>``
     (1 RT per page; tenant isolation is the partition key)
@@ -29,11 +32,16 @@ Keys and access patterns (RT = DynamoDB round trips):
 movements of one instant list in causal order. Times are UTC ISO-8601 with microseconds
 (``2025-06-01T10:00:00.000000Z``): fixed width, so string order is time order.
 
-Writes per posting: 1 marker + 1 per entry; per transaction, plus 1 balance update per
-(seller, currency) touched. A paid order costs 3 + 10 per seller (charge; per seller:
-share, fee, transfer), so one TransactWriteItems (max 100 items) covers 9 sellers with
-room for the order's own items; larger orders split per seller (posting ids make each
-part idempotent on its own).
+Writes per posting: 1 marker + 1 per entry outside the clearing accounts; per transaction,
+plus 1 balance update per (seller, currency) touched. A paid order: the webhook writes
+2 + 6 per seller (the charge's marker and stripe_clearing entry; per seller: the share's
+marker and payable entry, the fee's marker, payable and platform_fees entries, the
+balance), each seller's transfer 4 (marker, transfers_out, stripe_clearing, balance) —
+each write twice in WRU inside TransactWriteItems, and a GSI1 entry per marker. The
+webhook's transaction (with the order, a sub-order and a sales item per seller and the
+event: 4 + 8 per seller items) stays within DynamoDB's 100 items for 12 sellers, checkout
+allows 8; a larger order would split per seller (posting ids make each part idempotent on
+its own).
 """
 
 from __future__ import annotations

@@ -67,6 +67,10 @@ TRANSFERS_OUT = "transfers_out"
 
 PLATFORM_ACCOUNTS = frozenset({STRIPE_CLEARING, BUYER_CHARGES, REFUNDS, PLATFORM_FEES, SUBSCRIPTION_FEES})
 SELLER_ACCOUNTS = frozenset({SELLER_PAYABLE, TRANSFERS_OUT})
+# Pass-through accounts that every order's postings bring back to zero. Nothing reads them
+# by time (an order's postings, which hold every entry, show whether they are zero), so
+# their entries live only in the posting record, not also in per-account entry items.
+CLEARING_ACCOUNTS = frozenset({BUYER_CHARGES, REFUNDS})
 
 # In the order a statement lists movements that happen at the same instant.
 KINDS = ("charge", "seller_payable", "fee", "transfer", "refund", "fee_refund", "transfer_reversal",

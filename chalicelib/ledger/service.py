@@ -32,6 +32,7 @@ from chalicelib.core.money import CURRENCY_EXPONENTS, Money
 from chalicelib.core.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
 from chalicelib.ledger.models import LedgerEntry, PostingRecord, SellerBalance
 from chalicelib.ledger.postings import (
+    CLEARING_ACCOUNTS,
     KINDS,
     PLATFORM_FEES,
     SELLER_PAYABLE,
@@ -108,8 +109,9 @@ def posting_items(*postings: Posting) -> list[ItemWrite]:
     for posting in postings:
         writes.append(ItemWrite(_record(posting), condition=PostingRecord.PK.does_not_exist()))
         for number, entry in enumerate(posting.entries):
-            writes.append(ItemWrite(_entry_item(posting, number, entry)))
             base, seller_id = split_account(entry.account)
+            if base not in CLEARING_ACCOUNTS:  # a clearing account's entries are in the record only
+                writes.append(ItemWrite(_entry_item(posting, number, entry)))
             if seller_id is not None:
                 delta = deltas.setdefault((seller_id, entry.amount.currency), {"payable": 0, "transferred": 0})
                 delta["payable" if base == SELLER_PAYABLE else "transferred"] += entry.amount.amount

@@ -55,6 +55,34 @@ def test_postings_commit_in_the_callers_transaction() -> None:
          "fee:ord_1:sel_b"])
 
 
+def test_clearing_accounts_are_kept_in_the_posting_records_only() -> None:
+    from chalicelib.ledger.models import LedgerEntry, PostingRecord, SellerBalance
+    from chalicelib.ledger.postings import sum_by_currency
+
+    # when a paid order of two sellers is recorded
+    writes = service.posting_items(*paid_order())
+    # then buyer_charges (in the charge and in both shares) gets no entry item of its own:
+    # 5 markers, 7 entries (stripe_clearing, 2 x payable, 2 x (payable, platform_fees)), 2 balances
+    kinds = [type(w.item) for w in writes]
+    assert (kinds.count(PostingRecord), kinds.count(LedgerEntry), kinds.count(SellerBalance)) == (5, 7, 2)
+    assert not [w for w in writes if isinstance(w.item, LedgerEntry) and w.item.account == "buyer_charges"]
+    # yet the order's postings hold every entry, and buyer_charges nets to zero in them
+    service.apply_postings(*paid_order())
+    postings = service.order_postings("ord_1")
+    assert sum(e.amount.amount for p in postings for e in p.entries if e.account == "buyer_charges") == 0
+    assert sum_by_currency(postings) == {"EUR": 0}
+
+
+def test_refund_clearing_entries_are_kept_in_the_posting_records_only() -> None:
+    from chalicelib.ledger.models import LedgerEntry
+
+    line = RefundedLine(eur(2000), eur(200), eur(0), eur(500))
+    writes = service.posting_items(refund_posting("ord_1", "rfd_1", eur(500), occurred_at=JUNE),
+                                   *seller_refund_postings("ord_1", "rfd_1", "sel_a", [line], occurred_at=JUNE))
+    accounts = sorted(w.item.account for w in writes if isinstance(w.item, LedgerEntry))
+    assert accounts == ["platform_fees", "seller_payable:sel_a", "seller_payable:sel_a", "stripe_clearing"]
+
+
 def test_a_failed_business_change_writes_no_posting() -> None:
     # given an event that already exists, so the caller's condition fails
     event = new_event(PAID)

@@ -5,8 +5,10 @@ Keys and access patterns (RT = DynamoDB round trips):
 
 - ``PostingRecord``: PK=POSTING#<posting_id>, SK=POSTING — the whole posting (kind, refs,
   entries). Put with ``attribute_not_exists(PK)`` in the posting's transaction: this
-  marker is what makes a posting apply once, however often a retry rebuilds it.
-  - get a posting: GetItem (1 RT)
+  marker is what makes a posting apply once, however often a retry rebuilds it. The
+  postings of one business event may share one record (``together``: a paid order's
+  charge holds every seller's share and fee), written and read only with it.
+  - get a posting: GetItem (1 RT); one recorded together with another: through its order
   - GSI1: GSI1PK=LEDGER_ORDER#<order_id>, GSI1SK=<occurred_at>#<posting_id> — every posting
     of an order, for reconciliation against its Stripe objects: Query (1 RT per page)
 - ``LedgerEntry``: one item per entry, keyed by its account — except entries of the clearing
@@ -32,16 +34,16 @@ Keys and access patterns (RT = DynamoDB round trips):
 movements of one instant list in causal order. Times are UTC ISO-8601 with microseconds
 (``2025-06-01T10:00:00.000000Z``): fixed width, so string order is time order.
 
-Writes per posting: 1 marker + 1 per entry outside the clearing accounts; per transaction,
+Writes per record: 1 marker + 1 per entry outside the clearing accounts; per transaction,
 plus 1 balance update per (seller, currency) touched. A paid order: the webhook writes
-2 + 6 per seller (the charge's marker and stripe_clearing entry; per seller: the share's
-marker and payable entry, the fee's marker, payable and platform_fees entries, the
+1 + 4 per seller (one record for the charge, shares and fees; the stripe_clearing entry;
+per seller: the share's and the fee's payable entries, the platform_fees entry, the
 balance), each seller's transfer 4 (marker, transfers_out, stripe_clearing, balance) —
-each write twice in WRU inside TransactWriteItems, and a GSI1 entry per marker. The
-webhook's transaction (with the order, a sub-order and a sales item per seller and the
-event: 4 + 8 per seller items) stays within DynamoDB's 100 items for 12 sellers, checkout
-allows 8; a larger order would split per seller (posting ids make each part idempotent on
-its own).
+each write twice in WRU inside TransactWriteItems, and a GSI1 entry per record. Records
+written before hold one posting each and read as they did. The webhook's transaction
+(with the order, a sub-order and a sales item per seller and the event: 3 + 6 per
+seller items) stays within DynamoDB's 100 items for 16 sellers, checkout allows 8; a
+larger order would split per seller (posting ids make each part idempotent on its own).
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class PostingRecord(TableModel):
     seller_id = UnicodeAttribute(null=True)
     refs = CompactJSONAttribute(default=dict)
     entries = CompactJSONAttribute()  # [[account, currency, amount], …]
+    # The postings recorded together with this one (one business event: same order and
+    # time): [[posting_id, kind, seller_id, refs, entries], …]; absent on records of one.
+    together = CompactJSONAttribute(null=True)
 
     GSI1PK = UnicodeAttribute(null=True)
     GSI1SK = UnicodeAttribute(null=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,42 +72,67 @@ def _entry_item(posting: Posting, number: int, entry: Entry) -> LedgerEntry:
                        order_id=posting.order_id, refs=dict(posting.refs))
 
 
-def _record(posting: Posting) -> PostingRecord:
+def _entries(posting: Posting) -> list[list[str | int]]:
+    return [[e.account, e.amount.currency, e.amount.amount] for e in posting.entries]
+
+
+def _record(posting: Posting, together: Sequence[Posting] = ()) -> PostingRecord:
     at = iso(posting.occurred_at)
     record = PostingRecord(
         PK=posting_key(posting.posting_id), SK=POSTING_SK, posting_id=posting.posting_id, kind=posting.kind,
         occurred_at=at, order_id=posting.order_id, seller_id=posting.seller_id, refs=dict(posting.refs),
-        entries=[[e.account, e.amount.currency, e.amount.amount] for e in posting.entries],
+        entries=_entries(posting),
     )
+    if together:
+        record.together = [[p.posting_id, p.kind, p.seller_id, dict(p.refs), _entries(p)] for p in together]
     if posting.order_id:
         record.GSI1PK = ledger_order_index_key(posting.order_id)
         record.GSI1SK = timed_sort_key(at, posting.posting_id)
     return record
 
 
-def _posting(record: PostingRecord) -> Posting:
-    return Posting(
-        posting_id=record.posting_id, kind=record.kind, occurred_at=parse_iso(record.occurred_at),
-        entries=tuple(Entry(account, Money(currency, amount)) for account, currency, amount in record.entries),
-        order_id=record.order_id, seller_id=record.seller_id, refs=dict(record.refs or {}),
-    )
+def _postings(record: PostingRecord) -> list[Posting]:
+    """The record's posting, then those recorded together with it (records written before
+    ``together`` existed hold one)."""
+    at = parse_iso(record.occurred_at)
+
+    def posting(posting_id: str, kind: str, seller_id: str | None, refs: dict[str, str] | None,
+                entries: list[list[Any]]) -> Posting:
+        return Posting(posting_id=posting_id, kind=kind, occurred_at=at, order_id=record.order_id,
+                       seller_id=seller_id, refs=dict(refs or {}),
+                       entries=tuple(Entry(account, Money(currency, amount)) for account, currency, amount in entries))
+
+    return [posting(record.posting_id, record.kind, record.seller_id, record.refs, record.entries),
+            *(posting(*together) for together in record.together or [])]
 
 
-def posting_items(*postings: Posting) -> list[ItemWrite]:
+def posting_items(*postings: Posting, together: bool = False) -> list[ItemWrite]:
     """Every write that records ``postings``, to add to the caller's transaction
     (``for w in posting_items(...): transaction.add("posting", w)``).
 
     Each posting's marker is conditional on not existing, so the transaction fails
     (and changes nothing) if any of these postings was applied before; balance changes
     are merged per (seller, currency), because a transaction may touch an item once.
+
+    ``together``: the postings are one business event (a paid order's charge with every
+    seller's share and fee; same order and time): one record under the first posting's id
+    holds them all — one marker and one GSI1 entry instead of one each. The others are
+    read with it (:func:`order_postings`), not by their own ids, and only ever written
+    with it.
     """
     ids = [p.posting_id for p in postings]
     if len(set(ids)) != len(ids):
         raise ValueError("the same posting twice in one transaction")
-    writes: list[ItemWrite] = []
+    if together and postings:
+        first, *rest = postings
+        if any((p.order_id, p.occurred_at) != (first.order_id, first.occurred_at) for p in rest):
+            raise ValueError("postings recorded together share their order and time")
+        records = [_record(first, rest)]
+    else:
+        records = [_record(posting) for posting in postings]
+    writes = [ItemWrite(record, condition=PostingRecord.PK.does_not_exist()) for record in records]
     deltas: dict[tuple[str, str], dict[str, int]] = {}
     for posting in postings:
-        writes.append(ItemWrite(_record(posting), condition=PostingRecord.PK.does_not_exist()))
         for number, entry in enumerate(posting.entries):
             base, seller_id = split_account(entry.account)
             if base not in CLEARING_ACCOUNTS:  # a clearing account's entries are in the record only
@@ -127,9 +152,10 @@ def posting_items(*postings: Posting) -> list[ItemWrite]:
 
 
 def get_posting(posting_id: str) -> Posting | None:
-    """GetItem (1 RT)."""
+    """GetItem (1 RT). None for a posting recorded together with another (see
+    :func:`posting_items`): its order's postings hold it."""
     try:
-        return _posting(PostingRecord.get(posting_key(posting_id), POSTING_SK, consistent_read=True))
+        return _postings(PostingRecord.get(posting_key(posting_id), POSTING_SK, consistent_read=True))[0]
     except PostingRecord.DoesNotExist:
         return None
 
@@ -160,7 +186,7 @@ def apply_postings(*postings: Posting) -> bool:
 
 def order_postings(order_id: str) -> list[Posting]:
     """Every posting of an order, oldest first: Query GSI1 (1 RT per page)."""
-    return [_posting(r) for r in PostingRecord.by_order.query(ledger_order_index_key(order_id))]
+    return [p for r in PostingRecord.by_order.query(ledger_order_index_key(order_id)) for p in _postings(r)]
 
 
 # ---------------------------------------------------------------------------- reading

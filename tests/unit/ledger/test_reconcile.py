@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.core.db import LabelledTransaction
 from chalicelib.ledger import service
 from chalicelib.ledger.postings import (
     RefundedLine,
@@ -101,6 +102,26 @@ def test_matching_books_have_no_differences(accounts: dict[str, str]) -> None:
     assert report.differences == ()
     assert (report.postings_checked, report.stripe_objects_checked) == (5, 5)
     assert report.text().endswith("5 postings and 5 Stripe objects checked, no differences.")
+
+
+def test_a_paid_order_recorded_in_one_record_reconciles(accounts: dict[str, str]) -> None:
+    # given an order recorded as the payment webhook records it: charge, shares and fees in one record
+    intent, charge = pay("ord_one", 5000)
+    paid = [charge_posting("ord_one", eur(5000), payment_intent_id=intent, charge_id=charge, occurred_at=NOW),
+            *seller_share_postings("ord_one", "sel_a", eur(3000), eur(300), occurred_at=NOW),
+            *seller_share_postings("ord_one", "sel_b", eur(2000), eur(200), occurred_at=NOW)]
+    transaction = LabelledTransaction()
+    for write in service.posting_items(*paid, together=True):
+        transaction.add("ledger", write)
+    assert transaction.commit() == set()
+    for seller, amount in (("sel_a", 2700), ("sel_b", 1800)):
+        service.apply_postings(transfer_posting("ord_one", seller, eur(amount),
+                                                transfer_id=transfer("ord_one", seller, amount, accounts[seller],
+                                                                     charge)))
+    # when / then: the charge is found by its id and both transfers by theirs, nothing differs
+    report = reconcile(FROM, TO)
+    assert report.differences == ()
+    assert (report.postings_checked, report.stripe_objects_checked) == (3, 3)
 
 
 def test_a_transfer_missing_from_the_ledger_is_reported(accounts: dict[str, str]) -> None:

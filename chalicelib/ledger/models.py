@@ -6,9 +6,11 @@ Keys and access patterns (RT = DynamoDB round trips):
 - ``PostingRecord``: PK=POSTING#<posting_id>, SK=POSTING — the whole posting (kind, refs,
   entries). Put with ``attribute_not_exists(PK)`` in the posting's transaction: this
   marker is what makes a posting apply once, however often a retry rebuilds it. The
-  postings of one business event may share one record (``together``: a paid order's
-  charge holds every seller's share and fee), written and read only with it.
-  - get a posting: GetItem (1 RT); one recorded together with another: through its order
+  postings of one business event share one record (``together``, under the first one's
+  id, ``postings.recorded_under``): a paid order's charge holds every seller's share and
+  fee, a refund its seller's refund, fee refund and transfer reversal.
+  - get a posting: GetItem (1 RT; one recorded under another's id: 2); many: BatchGetItem
+    of their records (1 RT per 100)
   - GSI1: GSI1PK=LEDGER_ORDER#<order_id>, GSI1SK=<occurred_at>#<posting_id> — every posting
     of an order, for reconciliation against its Stripe objects: Query (1 RT per page)
 - ``LedgerEntry``: one item per entry, keyed by its account — except entries of the clearing
@@ -36,14 +38,15 @@ movements of one instant list in causal order. Times are UTC ISO-8601 with micro
 
 Writes per record: 1 marker + 1 per entry outside the clearing accounts; per transaction,
 plus 1 balance update per (seller, currency) touched. A paid order: the webhook writes
-1 + 4 per seller (one record for the charge, shares and fees; the stripe_clearing entry;
-per seller: the share's and the fee's payable entries, the platform_fees entry, the
-balance), each seller's transfer 4 (marker, transfers_out, stripe_clearing, balance) —
-each write twice in WRU inside TransactWriteItems, and a GSI1 entry per record. Records
-written before hold one posting each and read as they did. The webhook's transaction
-(with the order, a sub-order and a sales item per seller and the event: 3 + 6 per
-seller items) stays within DynamoDB's 100 items for 16 sellers, checkout allows 8; a
-larger order would split per seller (posting ids make each part idempotent on its own).
+2 + 4 per seller (one record for the charge, shares and fees and the stripe_clearing
+entry; per seller: the share's and the fee's payable entries, the platform_fees entry,
+the balance); each seller's transfer 4 (marker, transfers_out, stripe_clearing, balance);
+a refund up to 8 (one record; stripe_clearing twice, payable twice, platform_fees,
+transfers_out; the balance). Each write is 2 WRU per started KB inside
+TransactWriteItems, each record also a GSI1 entry. Records written before hold one
+posting each and read as they did. The webhook's transaction (with the order, a
+sub-order and a sales item per seller and the event: 4 + 6 per seller items) stays
+within DynamoDB's 100 items up to 16 sellers; checkout allows 8.
 """
 
 from __future__ import annotations

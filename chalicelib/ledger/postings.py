@@ -77,6 +77,19 @@ KINDS = ("charge", "seller_payable", "fee", "transfer", "refund", "fee_refund", 
          "subscription_fee")
 
 
+def recorded_under(posting_id: str) -> str:
+    """The posting whose record holds ``posting_id`` when the postings of one business event
+    are recorded together (``service.posting_items(..., together=True)``): a paid order's
+    shares and fees are in its charge's record, a refund's seller parts (refund, fee refund,
+    transfer reversal) in the refund's. Other postings have a record of their own."""
+    kind, _, rest = posting_id.partition(":")
+    if kind in ("seller_payable", "fee"):  # <kind>:<order>:<seller>
+        return f"charge:{rest.rpartition(':')[0]}"
+    if kind in ("refund", "fee_refund", "transfer_reversal") and rest.count(":") == 1:  # <kind>:<refund>:<seller>
+        return f"refund:{rest.partition(':')[0]}"
+    return posting_id
+
+
 class UnbalancedPosting(ValueError):
     """A posting's entries do not sum to zero in some currency."""
 

@@ -39,6 +39,7 @@ from chalicelib.ledger.postings import (
     SUBSCRIPTION_FEES,
     Entry,
     Posting,
+    recorded_under,
     split_account,
     utc,
 )
@@ -115,18 +116,19 @@ def posting_items(*postings: Posting, together: bool = False) -> list[ItemWrite]
     are merged per (seller, currency), because a transaction may touch an item once.
 
     ``together``: the postings are one business event (a paid order's charge with every
-    seller's share and fee; same order and time): one record under the first posting's id
-    holds them all — one marker and one GSI1 entry instead of one each. The others are
-    read with it (:func:`order_postings`), not by their own ids, and only ever written
-    with it.
+    seller's share and fee, a refund with its seller's parts; same order and time): one
+    record under the first posting's id holds them all — one marker and one GSI1 entry
+    instead of one each. The others are only ever written with it, and found through it
+    (:func:`~chalicelib.ledger.postings.recorded_under`).
     """
     ids = [p.posting_id for p in postings]
     if len(set(ids)) != len(ids):
         raise ValueError("the same posting twice in one transaction")
     if together and postings:
         first, *rest = postings
-        if any((p.order_id, p.occurred_at) != (first.order_id, first.occurred_at) for p in rest):
-            raise ValueError("postings recorded together share their order and time")
+        if any((p.order_id, p.occurred_at, recorded_under(p.posting_id))
+               != (first.order_id, first.occurred_at, first.posting_id) for p in rest):
+            raise ValueError("postings recorded together share their order, time and record")
         records = [_record(first, rest)]
     else:
         records = [_record(posting) for posting in postings]
@@ -152,12 +154,25 @@ def posting_items(*postings: Posting, together: bool = False) -> list[ItemWrite]
 
 
 def get_posting(posting_id: str) -> Posting | None:
-    """GetItem (1 RT). None for a posting recorded together with another (see
-    :func:`posting_items`): its order's postings hold it."""
-    try:
-        return _postings(PostingRecord.get(posting_key(posting_id), POSTING_SK, consistent_read=True))[0]
-    except PostingRecord.DoesNotExist:
-        return None
+    """GetItem of its own record (1 RT), then of the one it may be recorded under (+1 RT)."""
+    for record_id in dict.fromkeys((posting_id, recorded_under(posting_id))):
+        try:
+            record = PostingRecord.get(posting_key(record_id), POSTING_SK, consistent_read=True)
+        except PostingRecord.DoesNotExist:
+            continue
+        found = [p for p in _postings(record) if p.posting_id == posting_id]
+        if found:
+            return found[0]
+    return None
+
+
+def recorded_postings(posting_ids: Iterable[str]) -> dict[str, Posting]:
+    """Those of ``posting_ids`` that are recorded, alone or together with others:
+    BatchGetItem of their records (1 RT per 100)."""
+    wanted = set(posting_ids)
+    record_ids = sorted({record_id for pid in wanted for record_id in (pid, recorded_under(pid))})
+    records = PostingRecord.batch_get([(posting_key(record_id), POSTING_SK) for record_id in record_ids])
+    return {p.posting_id: p for record in records for p in _postings(record) if p.posting_id in wanted}
 
 
 def _same_movement(a: Posting, b: Posting) -> bool:

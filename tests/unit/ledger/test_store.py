@@ -103,6 +103,11 @@ def test_postings_recorded_together_share_one_record_and_read_as_before() -> Non
     assert [(p.kind, p.entries, p.seller_id, p.refs, p.occurred_at) for p in together] == [
         (a.kind, a.entries, a.seller_id, a.refs, a.occurred_at) for a in (apart[p.posting_id] for p in together)]
     assert service.get_posting("charge:ord_1") == together[0]
+    assert service.get_posting("fee:ord_1:sel_b") == together[4]  # through the charge's record
+    assert service.get_posting("fee:ord_apart:sel_b") == apart["fee:ord_1:sel_b"]  # a record of its own
+    assert service.get_posting("fee:ord_1:sel_c") is None
+    found = service.recorded_postings(["seller_payable:ord_1:sel_a", "fee:ord_apart:sel_a", "charge:ord_9"])
+    assert sorted(found) == ["fee:ord_apart:sel_a", "seller_payable:ord_1:sel_a"]
     # and statements, balances and revenue say what separate postings said
     for seller in ("sel_a", "sel_b"):
         statement = service.seller_entries(seller, june, july).items
@@ -124,10 +129,30 @@ def test_postings_recorded_together_apply_once() -> None:
     assert len(service.order_postings("ord_1")) == 5
 
 
-def test_postings_recorded_together_belong_to_one_order_and_time() -> None:
+def test_a_refunds_postings_recorded_together_share_the_refunds_record() -> None:
+    from chalicelib.ledger.models import PostingRecord
+
+    line = RefundedLine(eur(2000), eur(200), eur(0), eur(500))
+    postings = [refund_posting("ord_1", "rfd_1", eur(500), occurred_at=JUNE),
+                *seller_refund_postings("ord_1", "rfd_1", "sel_a", [line], occurred_at=JUNE),
+                transfer_reversal_posting("ord_1", "rfd_1", "sel_a", eur(450), occurred_at=JUNE)]
+    writes = service.posting_items(*postings, together=True)
+    assert [w.item.posting_id for w in writes if isinstance(w.item, PostingRecord)] == ["refund:rfd_1"]
+    transaction = LabelledTransaction()
+    for write in writes:
+        transaction.add("ledger", write)
+    assert transaction.commit() == set()
+    assert [service.get_posting(p.posting_id) for p in postings] == postings
+    assert service.seller_balance("sel_a", "EUR").owed == eur(0)  # -450 earned, -450 transferred back
+
+
+def test_postings_recorded_together_belong_to_one_order_time_and_record() -> None:
     with pytest.raises(ValueError, match="together"):
         service.posting_items(*paid_order("ord_1"), *seller_share_postings("ord_2", "sel_c", eur(10), eur(1),
                                                                             occurred_at=JUNE), together=True)
+    with pytest.raises(ValueError, match="together"):  # a transfer has a record of its own
+        service.posting_items(*paid_order("ord_1"), transfer_posting("ord_1", "sel_a", eur(1800), occurred_at=JUNE),
+                              together=True)
 
 
 def test_a_failed_business_change_writes_no_posting() -> None:

@@ -5,11 +5,18 @@ Keys and access patterns (RT = DynamoDB round trips):
 
 - ``PostingRecord``: PK=POSTING#<posting_id>, SK=POSTING — the whole posting (kind, refs,
   entries). Put with ``attribute_not_exists(PK)`` in the posting's transaction: this
-  marker is what makes a posting apply once, however often a retry rebuilds it.
-  - get a posting: GetItem (1 RT)
+  marker is what makes a posting apply once, however often a retry rebuilds it. The
+  postings of one business event share one record (``together``, under the first one's
+  id, ``postings.recorded_under``): a paid order's charge holds every seller's share and
+  fee, a refund its seller's refund, fee refund and transfer reversal.
+  - get a posting: GetItem (1 RT; one recorded under another's id: 2); many: BatchGetItem
+    of their records (1 RT per 100)
   - GSI1: GSI1PK=LEDGER_ORDER#<order_id>, GSI1SK=<occurred_at>#<posting_id> — every posting
     of an order, for reconciliation against its Stripe objects: Query (1 RT per page)
-- ``LedgerEntry``: one item per entry, keyed by its account:
+- ``LedgerEntry``: one item per entry, keyed by its account — except entries of the clearing
+  accounts ``buyer_charges`` and ``refunds`` (``postings.CLEARING_ACCOUNTS``), which are
+  only in the posting record: nothing reads those accounts by time, and an order's
+  postings show whether they net to zero (their items written before stay, unread):
   - seller accounts: PK=SELLER#<sid>, SK=LEDGER#<occurred_at>#<k>#<posting_id>#<nn> — a seller's
     statement for ``[from, to)``: Query ``SK BETWEEN LEDGER#<from> AND LEDGER#<to>``
     (1 RT per page; tenant isolation is the partition key)
@@ -29,11 +36,17 @@ Keys and access patterns (RT = DynamoDB round trips):
 movements of one instant list in causal order. Times are UTC ISO-8601 with microseconds
 (``2025-06-01T10:00:00.000000Z``): fixed width, so string order is time order.
 
-Writes per posting: 1 marker + 1 per entry; per transaction, plus 1 balance update per
-(seller, currency) touched. A paid order costs 3 + 10 per seller (charge; per seller:
-share, fee, transfer), so one TransactWriteItems (max 100 items) covers 9 sellers with
-room for the order's own items; larger orders split per seller (posting ids make each
-part idempotent on its own).
+Writes per record: 1 marker + 1 per entry outside the clearing accounts; per transaction,
+plus 1 balance update per (seller, currency) touched. A paid order: the webhook writes
+2 + 4 per seller (one record for the charge, shares and fees and the stripe_clearing
+entry; per seller: the share's and the fee's payable entries, the platform_fees entry,
+the balance); each seller's transfer 4 (marker, transfers_out, stripe_clearing, balance);
+a refund up to 8 (one record; stripe_clearing twice, payable twice, platform_fees,
+transfers_out; the balance). Each write is 2 WRU per started KB inside
+TransactWriteItems, each record also a GSI1 entry. Records written before hold one
+posting each and read as they did. The webhook's transaction (with the order, a
+sub-order and a sales item per seller and the event: 4 + 6 per seller items) stays
+within DynamoDB's 100 items up to 16 sellers; checkout allows 8.
 """
 
 from __future__ import annotations
@@ -52,6 +65,9 @@ class PostingRecord(TableModel):
     seller_id = UnicodeAttribute(null=True)
     refs = CompactJSONAttribute(default=dict)
     entries = CompactJSONAttribute()  # [[account, currency, amount], …]
+    # The postings recorded together with this one (one business event: same order and
+    # time): [[posting_id, kind, seller_id, refs, entries], …]; absent on records of one.
+    together = CompactJSONAttribute(null=True)
 
     GSI1PK = UnicodeAttribute(null=True)
     GSI1SK = UnicodeAttribute(null=True)

@@ -67,10 +67,27 @@ TRANSFERS_OUT = "transfers_out"
 
 PLATFORM_ACCOUNTS = frozenset({STRIPE_CLEARING, BUYER_CHARGES, REFUNDS, PLATFORM_FEES, SUBSCRIPTION_FEES})
 SELLER_ACCOUNTS = frozenset({SELLER_PAYABLE, TRANSFERS_OUT})
+# Pass-through accounts that every order's postings bring back to zero. Nothing reads them
+# by time (an order's postings, which hold every entry, show whether they are zero), so
+# their entries live only in the posting record, not also in per-account entry items.
+CLEARING_ACCOUNTS = frozenset({BUYER_CHARGES, REFUNDS})
 
 # In the order a statement lists movements that happen at the same instant.
 KINDS = ("charge", "seller_payable", "fee", "transfer", "refund", "fee_refund", "transfer_reversal",
          "subscription_fee")
+
+
+def recorded_under(posting_id: str) -> str:
+    """The posting whose record holds ``posting_id`` when the postings of one business event
+    are recorded together (``service.posting_items(..., together=True)``): a paid order's
+    shares and fees are in its charge's record, a refund's seller parts (refund, fee refund,
+    transfer reversal) in the refund's. Other postings have a record of their own."""
+    kind, _, rest = posting_id.partition(":")
+    if kind in ("seller_payable", "fee"):  # <kind>:<order>:<seller>
+        return f"charge:{rest.rpartition(':')[0]}"
+    if kind in ("refund", "fee_refund", "transfer_reversal") and rest.count(":") == 1:  # <kind>:<refund>:<seller>
+        return f"refund:{rest.partition(':')[0]}"
+    return posting_id
 
 
 class UnbalancedPosting(ValueError):

@@ -10,7 +10,8 @@ it (``refs``), and every Stripe object agora creates names agora's ids (``metada
 2. **Stripe → ledger.** Stripe's succeeded PaymentIntents, transfers, refunds and transfer
    reversals created in the window that carry agora metadata must each have the posting whose
    id that metadata derives (``charge:{order}``, ``transfer:{order}:{seller}``,
-   ``refund:{refund}``, ``transfer_reversal:{refund}:{seller}``): one BatchGetItem per 100 ids.
+   ``refund:{refund}``, ``transfer_reversal:{refund}:{seller}``), in its own record or the one
+   it is recorded under (``postings.recorded_under``): one BatchGetItem per 100 records.
 3. **Per order and seller**, for every order touched by either side: what Stripe transferred
    net of reversals (the order's ``transfer_group``) against the ledger's ``transfers_out``
    (the order's postings, one Query of GSI1). This is a summary check: it is reported only
@@ -345,10 +346,8 @@ def reconcile(from_: datetime, to: datetime, *,
     """Compare the ledger with Stripe over ``[from_, to)``. Reversals are found through their
     transfers (Stripe lists them per transfer), so transfers back to ``transfer_lookback``
     before the window are read for reversals made in it."""
-    from chalicelib.core.keys import POSTING_SK, posting_key
-    from chalicelib.ledger.models import PostingRecord
     from chalicelib.ledger.postings import STRIPE_CLEARING
-    from chalicelib.ledger.service import _check_window, _platform_entries, order_postings
+    from chalicelib.ledger.service import _check_window, _platform_entries, order_postings, recorded_postings
 
     from_, to = _check_window(from_, to)
     start, end = from_.timestamp(), to.timestamp()
@@ -401,8 +400,7 @@ def reconcile(from_: datetime, to: datetime, *,
                                       ledger_reversed=reversed_in_ledger)
 
     expected = sorted({pid for r in agora_objects if (pid := r.expected_posting_id()) is not None})
-    recorded = {r.posting_id: dict(r.refs or {})
-                for r in PostingRecord.batch_get([(posting_key(pid), POSTING_SK) for pid in expected])}
+    recorded = {pid: dict(posting.refs) for pid, posting in recorded_postings(expected).items()}
     differences += check_unrecorded(agora_objects, recorded)
 
     named = {(d.order_id, d.seller_id) for d in differences}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,12 +32,14 @@ from chalicelib.core.money import CURRENCY_EXPONENTS, Money
 from chalicelib.core.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
 from chalicelib.ledger.models import LedgerEntry, PostingRecord, SellerBalance
 from chalicelib.ledger.postings import (
+    CLEARING_ACCOUNTS,
     KINDS,
     PLATFORM_FEES,
     SELLER_PAYABLE,
     SUBSCRIPTION_FEES,
     Entry,
     Posting,
+    recorded_under,
     split_account,
     utc,
 )
@@ -71,45 +73,72 @@ def _entry_item(posting: Posting, number: int, entry: Entry) -> LedgerEntry:
                        order_id=posting.order_id, refs=dict(posting.refs))
 
 
-def _record(posting: Posting) -> PostingRecord:
+def _entries(posting: Posting) -> list[list[str | int]]:
+    return [[e.account, e.amount.currency, e.amount.amount] for e in posting.entries]
+
+
+def _record(posting: Posting, together: Sequence[Posting] = ()) -> PostingRecord:
     at = iso(posting.occurred_at)
     record = PostingRecord(
         PK=posting_key(posting.posting_id), SK=POSTING_SK, posting_id=posting.posting_id, kind=posting.kind,
         occurred_at=at, order_id=posting.order_id, seller_id=posting.seller_id, refs=dict(posting.refs),
-        entries=[[e.account, e.amount.currency, e.amount.amount] for e in posting.entries],
+        entries=_entries(posting),
     )
+    if together:
+        record.together = [[p.posting_id, p.kind, p.seller_id, dict(p.refs), _entries(p)] for p in together]
     if posting.order_id:
         record.GSI1PK = ledger_order_index_key(posting.order_id)
         record.GSI1SK = timed_sort_key(at, posting.posting_id)
     return record
 
 
-def _posting(record: PostingRecord) -> Posting:
-    return Posting(
-        posting_id=record.posting_id, kind=record.kind, occurred_at=parse_iso(record.occurred_at),
-        entries=tuple(Entry(account, Money(currency, amount)) for account, currency, amount in record.entries),
-        order_id=record.order_id, seller_id=record.seller_id, refs=dict(record.refs or {}),
-    )
+def _postings(record: PostingRecord) -> list[Posting]:
+    """The record's posting, then those recorded together with it (records written before
+    ``together`` existed hold one)."""
+    at = parse_iso(record.occurred_at)
+
+    def posting(posting_id: str, kind: str, seller_id: str | None, refs: dict[str, str] | None,
+                entries: list[list[Any]]) -> Posting:
+        return Posting(posting_id=posting_id, kind=kind, occurred_at=at, order_id=record.order_id,
+                       seller_id=seller_id, refs=dict(refs or {}),
+                       entries=tuple(Entry(account, Money(currency, amount)) for account, currency, amount in entries))
+
+    return [posting(record.posting_id, record.kind, record.seller_id, record.refs, record.entries),
+            *(posting(*together) for together in record.together or [])]
 
 
-def posting_items(*postings: Posting) -> list[ItemWrite]:
+def posting_items(*postings: Posting, together: bool = False) -> list[ItemWrite]:
     """Every write that records ``postings``, to add to the caller's transaction
     (``for w in posting_items(...): transaction.add("posting", w)``).
 
     Each posting's marker is conditional on not existing, so the transaction fails
     (and changes nothing) if any of these postings was applied before; balance changes
     are merged per (seller, currency), because a transaction may touch an item once.
+
+    ``together``: the postings are one business event (a paid order's charge with every
+    seller's share and fee, a refund with its seller's parts; same order and time): one
+    record under the first posting's id holds them all — one marker and one GSI1 entry
+    instead of one each. The others are only ever written with it, and found through it
+    (:func:`~chalicelib.ledger.postings.recorded_under`).
     """
     ids = [p.posting_id for p in postings]
     if len(set(ids)) != len(ids):
         raise ValueError("the same posting twice in one transaction")
-    writes: list[ItemWrite] = []
+    if together and postings:
+        first, *rest = postings
+        if any((p.order_id, p.occurred_at, recorded_under(p.posting_id))
+               != (first.order_id, first.occurred_at, first.posting_id) for p in rest):
+            raise ValueError("postings recorded together share their order, time and record")
+        records = [_record(first, rest)]
+    else:
+        records = [_record(posting) for posting in postings]
+    writes = [ItemWrite(record, condition=PostingRecord.PK.does_not_exist()) for record in records]
     deltas: dict[tuple[str, str], dict[str, int]] = {}
     for posting in postings:
-        writes.append(ItemWrite(_record(posting), condition=PostingRecord.PK.does_not_exist()))
         for number, entry in enumerate(posting.entries):
-            writes.append(ItemWrite(_entry_item(posting, number, entry)))
             base, seller_id = split_account(entry.account)
+            if base not in CLEARING_ACCOUNTS:  # a clearing account's entries are in the record only
+                writes.append(ItemWrite(_entry_item(posting, number, entry)))
             if seller_id is not None:
                 delta = deltas.setdefault((seller_id, entry.amount.currency), {"payable": 0, "transferred": 0})
                 delta["payable" if base == SELLER_PAYABLE else "transferred"] += entry.amount.amount
@@ -125,11 +154,25 @@ def posting_items(*postings: Posting) -> list[ItemWrite]:
 
 
 def get_posting(posting_id: str) -> Posting | None:
-    """GetItem (1 RT)."""
-    try:
-        return _posting(PostingRecord.get(posting_key(posting_id), POSTING_SK, consistent_read=True))
-    except PostingRecord.DoesNotExist:
-        return None
+    """GetItem of its own record (1 RT), then of the one it may be recorded under (+1 RT)."""
+    for record_id in dict.fromkeys((posting_id, recorded_under(posting_id))):
+        try:
+            record = PostingRecord.get(posting_key(record_id), POSTING_SK, consistent_read=True)
+        except PostingRecord.DoesNotExist:
+            continue
+        found = [p for p in _postings(record) if p.posting_id == posting_id]
+        if found:
+            return found[0]
+    return None
+
+
+def recorded_postings(posting_ids: Iterable[str]) -> dict[str, Posting]:
+    """Those of ``posting_ids`` that are recorded, alone or together with others:
+    BatchGetItem of their records (1 RT per 100)."""
+    wanted = set(posting_ids)
+    record_ids = sorted({record_id for pid in wanted for record_id in (pid, recorded_under(pid))})
+    records = PostingRecord.batch_get([(posting_key(record_id), POSTING_SK) for record_id in record_ids])
+    return {p.posting_id: p for record in records for p in _postings(record) if p.posting_id in wanted}
 
 
 def _same_movement(a: Posting, b: Posting) -> bool:
@@ -158,7 +201,7 @@ def apply_postings(*postings: Posting) -> bool:
 
 def order_postings(order_id: str) -> list[Posting]:
     """Every posting of an order, oldest first: Query GSI1 (1 RT per page)."""
-    return [_posting(r) for r in PostingRecord.by_order.query(ledger_order_index_key(order_id))]
+    return [p for r in PostingRecord.by_order.query(ledger_order_index_key(order_id)) for p in _postings(r)]
 
 
 # ---------------------------------------------------------------------------- reading

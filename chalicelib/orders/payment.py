@@ -153,7 +153,7 @@ def mark_paid(order: Order, payment: Payment) -> bool:
         postings += seller_share_postings(order.order_id, sub.seller_id, Money(sub.currency, int(sub.total)),
                                           Money(sub.currency, int(sub.fee)), occurred_at=now)
         transaction.add("sales", record_sale(sub.seller_id, Money(sub.currency, int(sub.total)), now.date()))
-    for write in posting_items(*postings):
+    for write in posting_items(*postings, together=True):  # one record (and marker) for the order's postings
         transaction.add("ledger", write)
     transaction.put("event", _paid_event(order, subs, at))
     failed = transaction.commit()

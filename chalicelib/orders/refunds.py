@@ -79,7 +79,7 @@ def execute_refund(user_id: str, order_id: str, refund_id: str) -> bool:
         Refund.status.set("refunded"), Refund.stripe_refund_id.set(stripe_refund.id), Refund.refunded_at.set(at),
         Refund.GSI1PK.remove(), Refund.GSI1SK.remove(),  # off the stuck-refund sweep's index
         *([Refund.reversal_id.set(reversal_id)] if reversal_id else [])], Refund.status == "requested")
-    for write in posting_items(*postings):
+    for write in posting_items(*postings, together=True):  # one record (and marker) for the refund's postings
         transaction.add("ledger", write)
     transaction.add("sales", record_sale(refund.seller_id, -refunded, now.date()))
     reversed_parts = reversed_adjustments(sub, refund)

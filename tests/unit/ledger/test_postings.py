@@ -17,6 +17,7 @@ from chalicelib.ledger.postings import (
     UnbalancedPosting,
     charge_posting,
     proportional_fee_refund,
+    recorded_under,
     refund_posting,
     refund_split,
     seller_refund_postings,
@@ -185,3 +186,15 @@ def test_fee_refund_is_the_half_up_proportion(total: int, data: st.DataObject) -
     part = proportional_fee_refund(RefundedLine(eur(total), eur(fee), eur(0), eur(amount)))
     exact_twice = 2 * fee * amount  # compare 2*part*total with the exact value, no floats
     assert exact_twice - total <= 2 * part.amount * total <= exact_twice + total
+
+
+@pytest.mark.parametrize(("posting_id", "record"), [
+    ("charge:ord_1", "charge:ord_1"), ("seller_payable:ord_1:sel_a", "charge:ord_1"),
+    ("fee:ord_1:sel_a", "charge:ord_1"),
+    ("transfer:ord_1:sel_a", "transfer:ord_1:sel_a"), ("refund:rfd_1", "refund:rfd_1"),
+    ("refund:ord_1-late", "refund:ord_1-late"), ("refund:rfd_1:sel_a", "refund:rfd_1"),
+    ("fee_refund:rfd_1:sel_a", "refund:rfd_1"), ("transfer_reversal:rfd_1:sel_a", "refund:rfd_1"),
+    ("subscription_fee:sel_a:2025-06", "subscription_fee:sel_a:2025-06"),
+])
+def test_a_posting_recorded_together_is_found_under_its_events_first_posting(posting_id: str, record: str) -> None:
+    assert recorded_under(posting_id) == record

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.core.db import LabelledTransaction
 from chalicelib.ledger import service
 from chalicelib.ledger.postings import (
     RefundedLine,
@@ -101,6 +102,43 @@ def test_matching_books_have_no_differences(accounts: dict[str, str]) -> None:
     assert report.differences == ()
     assert (report.postings_checked, report.stripe_objects_checked) == (5, 5)
     assert report.text().endswith("5 postings and 5 Stripe objects checked, no differences.")
+
+
+def test_postings_recorded_together_reconcile(accounts: dict[str, str]) -> None:
+    # given an order recorded as the payment webhook records it: charge, shares and fees in one record
+    intent, charge = pay("ord_one", 5000)
+    paid = [charge_posting("ord_one", eur(5000), payment_intent_id=intent, charge_id=charge, occurred_at=NOW),
+            *seller_share_postings("ord_one", "sel_a", eur(3000), eur(300), occurred_at=NOW),
+            *seller_share_postings("ord_one", "sel_b", eur(2000), eur(200), occurred_at=NOW)]
+    transaction = LabelledTransaction()
+    for write in service.posting_items(*paid, together=True):
+        transaction.add("ledger", write)
+    assert transaction.commit() == set()
+    for seller, amount in (("sel_a", 2700), ("sel_b", 1800)):
+        service.apply_postings(transfer_posting("ord_one", seller, eur(amount),
+                                                transfer_id=transfer("ord_one", seller, amount, accounts[seller],
+                                                                     charge)))
+    # and a refund of seller a's line recorded as execute_refund records it: refund, seller's part,
+    # fee refund and transfer reversal in one record
+    refund = gateway.create_refund(order_id="ord_one", refund_id="rf_one", payment_intent_id=intent, amount=1000)
+    [sel_a_transfer] = [t.id for t in gateway.client().v1.transfers.list({"transfer_group": "ord_one"}).data
+                        if t.destination == accounts["sel_a"]]
+    reversal = gateway.create_transfer_reversal(order_id="ord_one", refund_id="rf_one", seller_id="sel_a",
+                                                transfer_id=sel_a_transfer, amount=900)
+    line = RefundedLine(line_total=eur(3000), fee=eur(300), refunded_before=eur(0), amount=eur(1000))
+    transaction = LabelledTransaction()
+    for write in service.posting_items(
+            refund_posting("ord_one", "rf_one", eur(1000), stripe_refund_id=refund.id, occurred_at=NOW),
+            *seller_refund_postings("ord_one", "rf_one", "sel_a", [line], occurred_at=NOW),
+            transfer_reversal_posting("ord_one", "rf_one", "sel_a", eur(900), reversal_id=reversal.id,
+                                      occurred_at=NOW), together=True):
+        transaction.add("ledger", write)
+    assert transaction.commit() == set()
+    # when / then: the charge, refund and reversal are found in their records, the transfers in
+    # theirs, and nothing differs
+    report = reconcile(FROM, TO)
+    assert report.differences == ()
+    assert (report.postings_checked, report.stripe_objects_checked) == (5, 5)
 
 
 def test_a_transfer_missing_from_the_ledger_is_reported(accounts: dict[str, str]) -> None:

@@ -55,6 +55,106 @@ def test_postings_commit_in_the_callers_transaction() -> None:
          "fee:ord_1:sel_b"])
 
 
+def test_clearing_accounts_are_kept_in_the_posting_records_only() -> None:
+    from chalicelib.ledger.models import LedgerEntry, PostingRecord, SellerBalance
+    from chalicelib.ledger.postings import sum_by_currency
+
+    # when a paid order of two sellers is recorded
+    writes = service.posting_items(*paid_order())
+    # then buyer_charges (in the charge and in both shares) gets no entry item of its own:
+    # 5 markers, 7 entries (stripe_clearing, 2 x payable, 2 x (payable, platform_fees)), 2 balances
+    kinds = [type(w.item) for w in writes]
+    assert (kinds.count(PostingRecord), kinds.count(LedgerEntry), kinds.count(SellerBalance)) == (5, 7, 2)
+    assert not [w for w in writes if isinstance(w.item, LedgerEntry) and w.item.account == "buyer_charges"]
+    # yet the order's postings hold every entry, and buyer_charges nets to zero in them
+    service.apply_postings(*paid_order())
+    postings = service.order_postings("ord_1")
+    assert sum(e.amount.amount for p in postings for e in p.entries if e.account == "buyer_charges") == 0
+    assert sum_by_currency(postings) == {"EUR": 0}
+
+
+def test_refund_clearing_entries_are_kept_in_the_posting_records_only() -> None:
+    from chalicelib.ledger.models import LedgerEntry
+
+    line = RefundedLine(eur(2000), eur(200), eur(0), eur(500))
+    writes = service.posting_items(refund_posting("ord_1", "rfd_1", eur(500), occurred_at=JUNE),
+                                   *seller_refund_postings("ord_1", "rfd_1", "sel_a", [line], occurred_at=JUNE))
+    accounts = sorted(w.item.account for w in writes if isinstance(w.item, LedgerEntry))
+    assert accounts == ["platform_fees", "seller_payable:sel_a", "seller_payable:sel_a", "stripe_clearing"]
+
+
+def test_postings_recorded_together_share_one_record_and_read_as_before() -> None:
+    from chalicelib.ledger.models import PostingRecord
+
+    june, july = datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)
+    # given the same paid order recorded as separate postings (as before) and together
+    service.apply_postings(*paid_order("ord_apart"))
+    writes = service.posting_items(*paid_order("ord_1"), together=True)
+    transaction = LabelledTransaction()
+    for write in writes:
+        transaction.add("posting", write)
+    assert transaction.commit() == set()
+    # then one record (one marker, one GSI1 entry) holds the order's five postings
+    assert [w.item.posting_id for w in writes if isinstance(w.item, PostingRecord)] == ["charge:ord_1"]
+    together = service.order_postings("ord_1")
+    apart = {p.posting_id.replace("ord_apart", "ord_1"): p for p in service.order_postings("ord_apart")}
+    assert [p.posting_id for p in together] == ["charge:ord_1", "seller_payable:ord_1:sel_a", "fee:ord_1:sel_a",
+                                                "seller_payable:ord_1:sel_b", "fee:ord_1:sel_b"]
+    assert [(p.kind, p.entries, p.seller_id, p.refs, p.occurred_at) for p in together] == [
+        (a.kind, a.entries, a.seller_id, a.refs, a.occurred_at) for a in (apart[p.posting_id] for p in together)]
+    assert service.get_posting("charge:ord_1") == together[0]
+    assert service.get_posting("fee:ord_1:sel_b") == together[4]  # through the charge's record
+    assert service.get_posting("fee:ord_apart:sel_b") == apart["fee:ord_1:sel_b"]  # a record of its own
+    assert service.get_posting("fee:ord_1:sel_c") is None
+    found = service.recorded_postings(["seller_payable:ord_1:sel_a", "fee:ord_apart:sel_a", "charge:ord_9"])
+    assert sorted(found) == ["fee:ord_apart:sel_a", "seller_payable:ord_1:sel_a"]
+    # and statements, balances and revenue say what separate postings said
+    for seller in ("sel_a", "sel_b"):
+        statement = service.seller_entries(seller, june, july).items
+        by_order = {order: [(e.occurred_at, e.kind, e.account, e.amount, e.refs, e.posting_id.replace(order, "o"))
+                            for e in statement if e.order_id == order] for order in ("ord_1", "ord_apart")}
+        assert len(by_order["ord_1"]) == 2 and by_order["ord_1"] == by_order["ord_apart"]
+    assert service.seller_balance("sel_a", "EUR").earned == eur(2 * 1800)
+    assert service.platform_fee_revenue(june, july)["EUR"].fees == eur(2 * 350)
+
+
+def test_postings_recorded_together_apply_once() -> None:
+    assert service.apply_postings(charge_posting("ord_0", eur(1))) is True  # another order's record
+    for attempt in range(2):
+        transaction = LabelledTransaction()
+        for write in service.posting_items(*paid_order(), together=True):
+            transaction.add("posting", write)
+        assert bool(transaction.commit()) is (attempt == 1)
+    assert service.seller_balance("sel_a", "EUR").earned == eur(1800)
+    assert len(service.order_postings("ord_1")) == 5
+
+
+def test_a_refunds_postings_recorded_together_share_the_refunds_record() -> None:
+    from chalicelib.ledger.models import PostingRecord
+
+    line = RefundedLine(eur(2000), eur(200), eur(0), eur(500))
+    postings = [refund_posting("ord_1", "rfd_1", eur(500), occurred_at=JUNE),
+                *seller_refund_postings("ord_1", "rfd_1", "sel_a", [line], occurred_at=JUNE),
+                transfer_reversal_posting("ord_1", "rfd_1", "sel_a", eur(450), occurred_at=JUNE)]
+    writes = service.posting_items(*postings, together=True)
+    assert [w.item.posting_id for w in writes if isinstance(w.item, PostingRecord)] == ["refund:rfd_1"]
+    transaction = LabelledTransaction()
+    for write in writes:
+        transaction.add("ledger", write)
+    assert transaction.commit() == set()
+    assert [service.get_posting(p.posting_id) for p in postings] == postings
+    assert service.seller_balance("sel_a", "EUR").owed == eur(0)  # -450 earned, -450 transferred back
+
+
+def test_postings_recorded_together_belong_to_one_order_time_and_record() -> None:
+    with pytest.raises(ValueError, match="together"):
+        service.posting_items(*paid_order("ord_1"), *seller_share_postings("ord_2", "sel_c", eur(10), eur(1),
+                                                                            occurred_at=JUNE), together=True)
+    with pytest.raises(ValueError, match="together"):  # a transfer has a record of its own
+        service.posting_items(*paid_order("ord_1"), transfer_posting("ord_1", "sel_a", eur(1800), occurred_at=JUNE),
+                              together=True)
+
+
 def test_a_failed_business_change_writes_no_posting() -> None:
     # given an event that already exists, so the caller's condition fails
     event = new_event(PAID)

@@ -90,7 +90,10 @@ def test_a_seller_cancels_before_shipping_restocks_refunds_and_reverses_its_tran
     [transfer] = [t for t in stripe_gateway.client().v1.transfers.list({"transfer_group": order_id}).data
                   if t.destination == market.accounts["sel_a"]]
     assert transfer.amount_reversed == 3_600  # 40.00 minus its 4.00 fee, which is refunded to the seller
-    assert sum_by_currency(order_postings(order_id)) == {"EUR": 0}
+    postings = order_postings(order_id)
+    assert sum_by_currency(postings) == {"EUR": 0}
+    refund_kinds = ["refund", "refund", "fee_refund", "transfer_reversal"]
+    assert [p.kind for p in postings if p.kind in refund_kinds] == refund_kinds  # one record, in causal order
     assert seller_balance("sel_a", "EUR").owed.amount == 0
     view = market.order_of_buyer(placed["buyer"], order_id)
     assert view["amount_refunded"]["amount"] == 4_000

@@ -18,7 +18,9 @@ from tests.support.stripe import PLATFORM, PLATFORM_SECRET, deliver
 
 def test_a_paid_order_writes_a_balanced_ledger_and_pays_each_seller_its_share(
         market: Marketplace, paid_order: Callable[..., dict[str, Any]]) -> None:
+    from chalicelib.core.keys import ledger_order_index_key
     from chalicelib.fees.service import set_schedule
+    from chalicelib.ledger.models import PostingRecord
     from chalicelib.ledger.postings import sum_by_currency
     from chalicelib.ledger.service import order_postings, seller_balance
     from chalicelib.payments import stripe_gateway
@@ -32,7 +34,10 @@ def test_a_paid_order_writes_a_balanced_ledger_and_pays_each_seller_its_share(
     assert {p["status"] for p in order["sellers"]} == {"paid"}
     postings = order_postings(order_id)
     assert sum_by_currency(postings) == {"EUR": 0}
-    assert sorted(p.kind for p in postings).count("transfer") == 3
+    assert sorted(p.kind for p in postings) == ["charge", *["fee"] * 3, *["seller_payable"] * 3, *["transfer"] * 3]
+    # the charge, shares and fees are one record (one marker); each transfer has its own
+    records = PostingRecord.by_order.query(ledger_order_index_key(order_id))
+    assert sorted(r.posting_id.partition(":")[0] for r in records) == ["charge", *["transfer"] * 3]
     transfers = stripe_gateway.client().v1.transfers.list({"transfer_group": order_id}).data
     # each seller: 40.00 - (10 % + 0.30) = 35.70
     assert sorted((t.destination, t.amount) for t in transfers) == sorted(

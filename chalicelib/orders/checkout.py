@@ -79,7 +79,7 @@ from chalicelib.orders.cart import CartRef, load_cart, products_of
 from chalicelib.orders.contributors import contributor_keys, contributors, follow_up_keys
 from chalicelib.orders.events import OrderedProduct, OrderPlaced, SellerShare
 from chalicelib.orders.extensions import CheckoutContext, Found, Key, TransactionItem, read_items
-from chalicelib.orders.models import Cart, CheckoutKey, Order, SubOrder, SubOrderLines
+from chalicelib.orders.models import FIXED_AT_CHECKOUT, Cart, CheckoutKey, Order, SubOrder, SubOrderLines
 from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers.models import Seller
@@ -402,12 +402,17 @@ def _commit(plan: _Plan, ref: CartRef, key: str, request_hash: str) -> None:
                     CheckoutKey.PK.does_not_exist())
     transaction.put("order", order, Order.PK.does_not_exist())
     for sub in plan.sub_orders:
+        # the lines and the fields fixed at checkout in an item of their own, so that the
+        # status moves do not rewrite them
         stored = SubOrder.from_raw_data(sub.serialize())
-        stored.lines = None  # its own item, so that the status moves do not rewrite them
+        stored.lines = None
+        fixed = {name: getattr(sub, name) for name in FIXED_AT_CHECKOUT}
+        for name in FIXED_AT_CHECKOUT:
+            setattr(stored, name, None)
         transaction.put("sub_order", stored, SubOrder.PK.does_not_exist())
         transaction.put("sub_order_lines", SubOrderLines(sub.PK, sub_order_lines_sk(sub.order_id),
                                                          order_id=sub.order_id, seller_id=sub.seller_id,
-                                                         lines=sub.lines))
+                                                         lines=sub.lines, **fixed))
     for hold, write in zip(summed(plan.holds), reserve_writes(plan.holds), strict=True):
         transaction.add(f"stock:{hold.product_id}", write)
     refusals: dict[str, TransactionItem] = {}

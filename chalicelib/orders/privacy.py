@@ -4,7 +4,8 @@ Orders, sub-orders and refunds stay (amounts, dates, ids, lines: bookkeeping law
 for ten years); on ``account.erased`` their personal fields — the buyer's name, email and
 the shipping and billing addresses — are replaced in the buyer's orders and in every
 seller's copy, keeping only the destination country (VAT). Query the buyer's partition
-page by page, then one TransactWriteItems per order (the order and its sub-orders).
+page by page, then one TransactWriteItems per order (the order and, per sub-order, the item
+that holds its buyer's fields: its lines item, or the sub-order itself if written before).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.keys import ORDER_PREFIX, user_key
 from chalicelib.events.registry import Delivered
 from chalicelib.orders.models import Order, SubOrder
-from chalicelib.orders.transitions import sub_orders_of
+from chalicelib.orders.transitions import carries_fixed_fields, sub_order_items, sub_orders_of
 
 
 def _orders(user_id: str) -> list[Order]:
@@ -41,7 +42,10 @@ def on_account_erased(delivered: Delivered[AccountErased]) -> None:
     user_id = delivered.event.user_id
     placeholder = f"erased+{user_id}@invalid"
     orders = _orders(user_id)
-    parts = sub_orders_of(orders)
+    holders: dict[str, list[SubOrder]] = {}  # sub-orders and lines items (read as SubOrder), as stored
+    for item in sub_order_items(orders):
+        if carries_fixed_fields(item):
+            holders.setdefault(item.order_id, []).append(item)
     for order in orders:
         if order.email == placeholder:
             continue
@@ -50,8 +54,8 @@ def on_account_erased(delivered: Delivered[AccountErased]) -> None:
             Order.email.set(placeholder), Order.buyer_name.set(""), Order.vat_id.remove(),
             Order.shipping_address.set(erased_address(order.shipping_address)),
             Order.billing_address.set(erased_address(order.billing_address))])
-        for sub in parts[order.order_id]:
-            transaction.update("sub", sub, [
+        for item in holders.get(order.order_id, []):
+            transaction.update("sub", item, [
                 SubOrder.buyer_email.set(placeholder), SubOrder.buyer_name.set(""),
-                SubOrder.shipping_address.set(erased_address(sub.shipping_address))])
+                SubOrder.shipping_address.set(erased_address(item.shipping_address))])
         transaction.commit()

@@ -1,5 +1,7 @@
-"""A sub-order's lines live in an item of their own, written once at checkout, so that the
-status moves rewrite only the small sub-order; sub-orders written before keep theirs inline."""
+"""A sub-order's lines, and its fields fixed at checkout (the buyer's name, email and
+shipping address, the price adjustments), live in an item of their own, written once at
+checkout, so that the status moves rewrite only the small sub-order; sub-orders written
+before keep theirs inline."""
 
 from __future__ import annotations
 
@@ -71,7 +73,8 @@ def test_a_sub_order_with_its_lines_inline_still_reads_and_refunds(market: Marke
     placed = paid_order(("sel_a", "sel_b"), price=2_000, quantity=2)
     order_id = placed["order"]["order_id"]
     sub, lines = _stored("sel_a", order_id)
-    sub.update(actions=[SubOrder.lines.set(lines.lines), SubOrder.line_state.remove()])  # as written before
+    sub.update(actions=[SubOrder.lines.set(lines.lines), SubOrder.line_state.remove(),  # as written before
+                        *(getattr(SubOrder, name).set(getattr(lines, name)) for name in _FIXED)])
     lines.delete()
 
     assert market.order_of_seller("sel_a", order_id)["lines"][0]["quantity"] == 2
@@ -86,3 +89,69 @@ def test_a_sub_order_with_its_lines_inline_still_reads_and_refunds(market: Marke
     parts = {p["seller_id"]: p["lines"][0]["quantity"] for p in market.order_of_buyer(placed["buyer"],
                                                                                      order_id)["sellers"]}
     assert parts == {"sel_a": 2, "sel_b": 2}
+    seller_view = market.order_of_seller("sel_a", order_id)
+    assert (seller_view["buyer_name"], seller_view["shipping_address"]["city"]) == ("Anna Käufer", "Berlin")
+
+
+_FIXED = ("buyer_name", "buyer_email", "shipping_address")
+LONG_ADDRESS = {"name": "Maximiliane Musterfrau-Lüdenscheidt", "company": "Lüdenscheidter Versandhandel GmbH & Co. KG",
+                "line1": "Friedrich-Wilhelm-Straße 123", "line2": "Hinterhaus, 4. Obergeschoss links",
+                "postal_code": "58511", "city": "Lüdenscheid", "region": "Nordrhein-Westfalen", "country": "DE",
+                "phone": "+49 2351 1234567"}
+
+
+def _item_size(item: Any) -> int:
+    """Bytes of a stored item as DynamoDB bills them: names and values (numbers counted as text: more, never less)."""
+    return sum(len(name.encode()) + len(str(next(iter(value.values()))).encode())
+               for name, value in item.serialize().items())
+
+
+def test_the_status_moves_rewrite_a_sub_order_under_one_kb_whatever_the_address(market: Marketplace) -> None:
+    buyer = market.buyer()
+    market.seller("sel_a")
+    market.add(buyer, market.product("sel_a", price=2_500), 1)
+    status, body, _ = market.checkout(buyer, shipping_address=LONG_ADDRESS, payment_method_id="pm_card_visa")
+    assert status == 201, body
+    order_id = body["order"]["order_id"]
+    market.pay(body)
+    sizes = [_item_size(_stored("sel_a", order_id)[0])]
+    shipment = {"carrier": "DHL Paket", "tracking_number": "00340434161094042557"}
+    for action, action_body in (("accept", None), ("ship", shipment), ("deliver", None)):
+        status, answer = market.act("sel_a", order_id, action, action_body)
+        assert status == 200, answer
+        sizes.append(_item_size(_stored("sel_a", order_id)[0]))
+
+    assert max(sizes) < 1024, sizes
+    sub, lines = _stored("sel_a", order_id)
+    assert (sub.buyer_email, sub.shipping_address) == (None, None)
+    assert lines.shipping_address["company"] == LONG_ADDRESS["company"]
+    listed = call(market.api, "GET", "/v1/seller/orders", headers=seller_headers("sel_a"))[1]["items"]
+    by_status = call(market.api, "GET", "/v1/seller/orders?status=delivered",
+                     headers=seller_headers("sel_a"))[1]["items"]
+    for view in (market.order_of_seller("sel_a", order_id), listed[0], by_status[0]):
+        assert (view["buyer_name"], view["buyer_email"]) == ("Anna Käufer", lines.buyer_email)
+        assert view["shipping_address"]["line2"] == LONG_ADDRESS["line2"]
+
+
+def test_a_sub_order_with_its_buyer_fields_inline_still_reads_and_is_erased(
+        market: Marketplace, paid_order: Callable[..., dict[str, Any]]) -> None:
+    from chalicelib.orders.models import SubOrder, SubOrderLines
+
+    placed = paid_order(("sel_a",))
+    order_id = placed["order"]["order_id"]
+    sub, lines = _stored("sel_a", order_id)  # as written while only the lines were kept apart:
+    sub.update(actions=[getattr(SubOrder, name).set(getattr(lines, name)) for name in _FIXED])
+    lines.update(actions=[getattr(SubOrderLines, name).remove() for name in _FIXED])
+
+    market.act("sel_a", order_id, "accept")
+    seller_view = market.order_of_seller("sel_a", order_id)
+    assert (seller_view["status"], seller_view["buyer_name"]) == ("accepted", "Anna Käufer")
+    assert seller_view["shipping_address"]["city"] == "Berlin"
+    assert call(market.api, "DELETE", "/v1/me", headers=placed["buyer"])[0] in (200, 204)
+    market.events()
+
+    erased = market.order_of_seller("sel_a", order_id)
+    assert (erased["buyer_name"], erased["shipping_address"]) == ("", {"country": "DE", "erased": True})
+    assert erased["buyer_email"].endswith("@invalid")
+    sub, lines = _stored("sel_a", order_id)
+    assert (lines.buyer_email, lines.shipping_address) == (None, None)  # nothing written to the lines item

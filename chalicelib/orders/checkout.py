@@ -81,6 +81,7 @@ from chalicelib.orders.events import OrderedProduct, OrderPlaced, SellerShare
 from chalicelib.orders.extensions import CheckoutContext, Found, Key, TransactionItem, read_items
 from chalicelib.orders.models import FIXED_AT_CHECKOUT, Cart, CheckoutKey, Order, SubOrder, SubOrderLines
 from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
+from chalicelib.orders.transitions import kept_lines, sub_orders_of
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers.models import Seller
 
@@ -412,7 +413,7 @@ def _commit(plan: _Plan, ref: CartRef, key: str, request_hash: str) -> None:
         transaction.put("sub_order", stored, SubOrder.PK.does_not_exist())
         transaction.put("sub_order_lines", SubOrderLines(sub.PK, sub_order_lines_sk(sub.order_id),
                                                          order_id=sub.order_id, seller_id=sub.seller_id,
-                                                         lines=sub.lines, **fixed))
+                                                         lines=kept_lines(sub.lines), **fixed))
     for hold, write in zip(summed(plan.holds), reserve_writes(plan.holds), strict=True):
         transaction.add(f"stock:{hold.product_id}", write)
     refusals: dict[str, TransactionItem] = {}
@@ -500,8 +501,6 @@ def _stored_key(ref: CartRef, key: str) -> CheckoutKey | None:
 
 def _replay(stored: CheckoutKey, request_hash: str) -> CheckoutResult:
     """The order of a key seen before: GetItem order + BatchGetItem parts (+ the PaymentIntent)."""
-    from chalicelib.orders.transitions import sub_orders_of
-
     if stored.request_hash != request_hash:
         raise ValidationFailed("This Idempotency-Key was used for a different checkout; use a new key.",
                                code=Code.IDEMPOTENCY_KEY_REUSED,

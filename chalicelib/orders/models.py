@@ -192,7 +192,9 @@ class SubOrder(TableModel):
 class SubOrderLines(TableModel):
     order_id = UnicodeAttribute()
     seller_id = UnicodeAttribute()
-    lines = CompactJSONAttribute()  # as ``SubOrder.lines`` at checkout, every counter 0
+    # as ``SubOrder.lines`` at checkout without the counters (``transitions.kept_lines``); lines
+    # items written before carry them, every one 0
+    lines = CompactJSONAttribute()
     # as on ``SubOrder``; absent on lines items written before they moved here (the sub-order has them)
     buyer_name = UnicodeAttribute(null=True)
     buyer_email = UnicodeAttribute(null=True)

@@ -30,6 +30,7 @@ from chalicelib.orders.models import FIXED_AT_CHECKOUT, Order, SubOrder, SubOrde
 from chalicelib.orders.states import TRANSITIONS
 
 LINE_COUNTERS = ("refunded_quantity", "refunded_amount", "return_quantity")
+_NO_COUNTS = dict.fromkeys(LINE_COUNTERS, 0)
 
 
 def with_lines_keys(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -65,8 +66,16 @@ def attach_lines(items: list[SubOrder]) -> list[SubOrder]:
     return subs
 
 
+def kept_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines as their item keeps them: without the counters, 0 at checkout and kept in the
+    sub-order's ``line_state`` afterwards (a third of a line's bytes)."""
+    return [{name: value for name, value in line.items() if name not in LINE_COUNTERS} for line in lines]
+
+
 def merged_lines(lines: list[dict[str, Any]], state: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
-    return [{**line, **state.get(str(line["line"]), {})} for line in lines]
+    """The lines item's lines with the sub-order's counters (0 where it has none; lines items
+    written before :func:`kept_lines` carry them as 0)."""
+    return [{**_NO_COUNTS, **line, **state.get(str(line["line"]), {})} for line in lines]
 
 
 def line_state_of(lines: list[dict[str, Any]]) -> dict[str, dict[str, int]]:

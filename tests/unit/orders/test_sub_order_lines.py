@@ -36,12 +36,15 @@ def test_status_moves_leave_the_lines_item_as_checkout_wrote_it(market: Marketpl
     assert sub.lines is None
     assert lines.serialize() == written
     assert [(line["quantity"], line["unit_price"]) for line in lines.lines] == [(3, 2_500)]
+    assert "refunded_quantity" not in lines.lines[0]  # the counters are the sub-order's (line_state)
     listed = call(market.api, "GET", "/v1/seller/orders", headers=seller_headers("sel_a"))[1]["items"]
     by_status = call(market.api, "GET", "/v1/seller/orders?status=delivered",
                      headers=seller_headers("sel_a"))[1]["items"]
     buyer_part = market.order_of_buyer(placed["buyer"], order_id)["sellers"][0]
     for view in (market.order_of_seller("sel_a", order_id), listed[0], by_status[0], buyer_part):
-        assert [(line["quantity"], line["unit_price"]["amount"]) for line in view["lines"]] == [(3, 2_500)]
+        assert [(line["quantity"], line["unit_price"]["amount"], line["refunded_quantity"],
+                 line["refunded_amount"]["amount"], line["return_quantity"]) for line in view["lines"]] == \
+            [(3, 2_500, 0, 0, 0)]
 
 
 def test_a_return_counts_on_the_sub_order_and_not_on_its_lines_item(market: Marketplace,

@@ -382,8 +382,8 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                  discount=part.discount.amount, tax=part.tax.amount, total=part.total.amount, fee=part.fee.amount,
                  tax_exempt="yes" if part.tax_exempt else None, shipping_address=shipping,
                  adjustments=[adjustment.to_json() for adjustment in part.adjustments] or None,
-                 history=[{"status": "pending_payment", "at": created}], version=1, created_at=created,
-                 updated_at=created, GSI3PK=sub_order_status_index_key(part.seller_id, "pending_payment"),
+                 history=[{"status": "pending_payment", "at": created}], version=1,
+                 GSI3PK=sub_order_status_index_key(part.seller_id, "pending_payment"),
                  GSI3SK=order_id)
         for part in priced.sellers
     ]

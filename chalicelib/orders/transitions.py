@@ -136,8 +136,9 @@ def move(transaction: LabelledTransaction, sub: SubOrder, to: str, *, at: str,
         raise invalid_transition(sub, to)
     after = SubOrder.from_raw_data(sub.serialize())
     values: dict[str, Any] = {"status": to, "GSI3PK": sub_order_status_index_key(sub.seller_id, to),
-                              "history": [*sub.history, {"status": to, "at": at}], "updated_at": at,
-                              **(changes or {})}
+                              "history": [*sub.history, {"status": to, "at": at}], **(changes or {})}
+    if sub.updated_at is not None:  # written before the views read it from the history
+        values["updated_at"] = None
     if "lines" in values and sub.line_state is not None:  # lines kept apart: only their counters move
         after.lines = values.pop("lines")
         values["line_state"] = line_state_of(after.lines)

@@ -110,30 +110,69 @@ def _item_size(item: Any) -> int:
 
 
 def test_the_status_moves_rewrite_a_sub_order_under_one_kb_whatever_the_address(market: Marketplace) -> None:
-    buyer = market.buyer()
-    market.seller("sel_a")
-    market.add(buyer, market.product("sel_a", price=2_500), 1)
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.core.ids import new_id
+    from chalicelib.orders.lifecycle import complete_due
+
+    buyer, seller_id = market.buyer(), market.seller(new_id("sel"))  # ids as long as production's
+    market.add(buyer, market.product(seller_id, price=2_500), 1)
     status, body, _ = market.checkout(buyer, shipping_address=LONG_ADDRESS, payment_method_id="pm_card_visa")
     assert status == 201, body
     order_id = body["order"]["order_id"]
     market.pay(body)
-    sizes = [_item_size(_stored("sel_a", order_id)[0])]
+    sizes = [_item_size(_stored(seller_id, order_id)[0])]
     shipment = {"carrier": "DHL Paket", "tracking_number": "00340434161094042557"}
     for action, action_body in (("accept", None), ("ship", shipment), ("deliver", None)):
-        status, answer = market.act("sel_a", order_id, action, action_body)
+        status, answer = market.act(seller_id, order_id, action, action_body)
         assert status == 200, answer
-        sizes.append(_item_size(_stored("sel_a", order_id)[0]))
+        sizes.append(_item_size(_stored(seller_id, order_id)[0]))
+    assert complete_due(datetime.now(UTC) + timedelta(days=14, minutes=1)) == 1
+    sizes.append(_item_size(_stored(seller_id, order_id)[0]))
 
     assert max(sizes) < 1024, sizes
-    sub, lines = _stored("sel_a", order_id)
-    assert (sub.buyer_email, sub.shipping_address) == (None, None)
+    sub, lines = _stored(seller_id, order_id)
+    assert (sub.status, sub.buyer_email, sub.shipping_address) == ("completed", None, None)
     assert lines.shipping_address["company"] == LONG_ADDRESS["company"]
-    listed = call(market.api, "GET", "/v1/seller/orders", headers=seller_headers("sel_a"))[1]["items"]
-    by_status = call(market.api, "GET", "/v1/seller/orders?status=delivered",
-                     headers=seller_headers("sel_a"))[1]["items"]
-    for view in (market.order_of_seller("sel_a", order_id), listed[0], by_status[0]):
+    listed = call(market.api, "GET", "/v1/seller/orders", headers=seller_headers(seller_id))[1]["items"]
+    by_status = call(market.api, "GET", "/v1/seller/orders?status=completed",
+                     headers=seller_headers(seller_id))[1]["items"]
+    for view in (market.order_of_seller(seller_id, order_id), listed[0], by_status[0]):
         assert (view["buyer_name"], view["buyer_email"]) == ("Anna Käufer", lines.buyer_email)
         assert view["shipping_address"]["line2"] == LONG_ADDRESS["line2"]
+        assert [entry["status"] for entry in view["history"]] == [
+            "pending_payment", "paid", "accepted", "shipped", "delivered", "completed"]
+        assert (view["created_at"], view["updated_at"]) == (view["history"][0]["at"], view["history"][-1]["at"])
+    assert body["order"]["sellers"][0]["created_at"] == body["order"]["created_at"]  # checkout's answer
+
+
+def test_a_sub_order_with_its_history_as_written_before_reads_and_moves_on(
+        market: Marketplace, paid_order: Callable[..., dict[str, Any]]) -> None:
+    import json
+
+    import boto3
+
+    from chalicelib.core.settings import get_settings
+
+    placed = paid_order(("sel_a",))
+    order_id = placed["order"]["order_id"]
+    old = [{"status": "pending_payment", "at": "2026-12-01T10:00:00.000000+00:00"},
+           {"status": "paid", "at": "2026-12-01T10:05:00.000000+00:00"}]
+    boto3.client("dynamodb").update_item(  # entries as objects, and the first and last time apart, as before
+        TableName=get_settings().table_name, Key={"PK": {"S": "SELLER#sel_a"}, "SK": {"S": f"ORDER#{order_id}"}},
+        UpdateExpression="SET history = :h, created_at = :c, updated_at = :u",
+        ExpressionAttributeValues={":h": {"S": json.dumps(old)}, ":c": {"S": old[0]["at"]}, ":u": {"S": old[1]["at"]}})
+
+    before = market.order_of_seller("sel_a", order_id)
+    assert (before["history"], before["created_at"], before["updated_at"]) == (old, old[0]["at"], old[1]["at"])
+    status, after = market.act("sel_a", order_id, "accept")
+
+    assert status == 200, after
+    assert after["history"][:2] == old and after["history"][2]["status"] == "accepted"
+    assert (after["created_at"], after["updated_at"]) == (old[0]["at"], after["history"][2]["at"])
+    assert market.order_of_seller("sel_a", order_id) == after
+    sub = _stored("sel_a", order_id)[0]
+    assert sub.updated_at is None
 
 
 def test_a_sub_order_with_its_buyer_fields_inline_still_reads_and_is_erased(

@@ -412,7 +412,6 @@ def _commit(plan: _Plan, ref: CartRef, key: str, request_hash: str) -> None:
             setattr(stored, name, None)
         transaction.put("sub_order", stored, SubOrder.PK.does_not_exist())
         transaction.put("sub_order_lines", SubOrderLines(sub.PK, sub_order_lines_sk(sub.order_id),
-                                                         order_id=sub.order_id, seller_id=sub.seller_id,
                                                          lines=kept_lines(sub.lines), **fixed))
     for hold, write in zip(summed(plan.holds), reserve_writes(plan.holds), strict=True):
         transaction.add(f"stock:{hold.product_id}", write)

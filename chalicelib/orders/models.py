@@ -208,8 +208,9 @@ class SubOrder(TableModel):
 
 
 class SubOrderLines(TableModel):
-    order_id = UnicodeAttribute()
-    seller_id = UnicodeAttribute()
+    # on lines items written before only: the keys say whose and which order's lines they are
+    order_id = UnicodeAttribute(null=True)
+    seller_id = UnicodeAttribute(null=True)
     # as ``SubOrder.lines`` at checkout without the counters (``transitions.kept_lines``); lines
     # items written before carry them, every one 0
     lines = CompactJSONAttribute()

@@ -14,10 +14,10 @@ from typing import Any
 
 from chalicelib.accounts.events import AccountErased
 from chalicelib.core.db import LabelledTransaction
-from chalicelib.core.keys import ORDER_PREFIX, user_key
+from chalicelib.core.keys import ORDER_PREFIX, order_sk, seller_key, user_key
 from chalicelib.events.registry import Delivered
 from chalicelib.orders.models import Order, SubOrder
-from chalicelib.orders.transitions import carries_fixed_fields, sub_order_items, sub_orders_of
+from chalicelib.orders.transitions import carries_fixed_fields, sub_order_items, sub_orders_of, with_lines_keys
 
 
 def _orders(user_id: str) -> list[Order]:
@@ -42,10 +42,7 @@ def on_account_erased(delivered: Delivered[AccountErased]) -> None:
     user_id = delivered.event.user_id
     placeholder = f"erased+{user_id}@invalid"
     orders = _orders(user_id)
-    holders: dict[str, list[SubOrder]] = {}  # sub-orders and lines items (read as SubOrder), as stored
-    for item in sub_order_items(orders):
-        if carries_fixed_fields(item):
-            holders.setdefault(item.order_id, []).append(item)
+    stored = {(item.PK, item.SK): item for item in sub_order_items(orders)}  # lines items read as SubOrder
     for order in orders:
         if order.email == placeholder:
             continue
@@ -54,8 +51,10 @@ def on_account_erased(delivered: Delivered[AccountErased]) -> None:
             Order.email.set(placeholder), Order.buyer_name.set(""), Order.vat_id.remove(),
             Order.shipping_address.set(erased_address(order.shipping_address)),
             Order.billing_address.set(erased_address(order.billing_address))])
-        for item in holders.get(order.order_id, []):
-            transaction.update("sub", item, [
-                SubOrder.buyer_email.set(placeholder), SubOrder.buyer_name.set(""),
-                SubOrder.shipping_address.set(erased_address(item.shipping_address))])
+        for key in with_lines_keys([(seller_key(sid), order_sk(order.order_id)) for sid in order.seller_ids]):
+            item = stored.get(key)  # a sub-order or its lines item: the one that holds the buyer's fields
+            if item is not None and carries_fixed_fields(item):
+                transaction.update("sub", item, [
+                    SubOrder.buyer_email.set(placeholder), SubOrder.buyer_name.set(""),
+                    SubOrder.shipping_address.set(erased_address(item.shipping_address))])
         transaction.commit()

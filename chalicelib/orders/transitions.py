@@ -59,10 +59,10 @@ def attach_lines(items: list[SubOrder]) -> list[SubOrder]:
     items read as ``SubOrder`` too: same table, their attributes are a subset), each filled
     from its lines item (:func:`_fill`). A sub-order with everything inline (written before
     the lines item existed) is returned as read."""
-    kept = {item.PK + item.order_id: item for item in items if item.SK.startswith(SUB_ORDER_LINES_PREFIX)}
+    kept = {(item.PK, item.SK): item for item in items if item.SK.startswith(SUB_ORDER_LINES_PREFIX)}
     subs = [item for item in items if not item.SK.startswith(SUB_ORDER_LINES_PREFIX)]
     for sub in subs:
-        _fill(sub, kept.get(sub.PK + sub.order_id))
+        _fill(sub, kept.get((sub.PK, sub_order_lines_sk(sub.order_id))))
     return subs
 
 
@@ -109,9 +109,9 @@ def fill_lines(subs: list[SubOrder]) -> list[SubOrder]:
     apart = [sub for sub in subs if sub.line_state is not None]
     if apart:
         keys = [(sub.PK, sub_order_lines_sk(sub.order_id)) for sub in apart]
-        kept = {item.PK + item.order_id: item for item in SubOrderLines.batch_get(keys, consistent_read=True)}
+        kept = {(item.PK, item.SK): item for item in SubOrderLines.batch_get(keys, consistent_read=True)}
         for sub in apart:
-            _fill(sub, kept.get(sub.PK + sub.order_id))
+            _fill(sub, kept.get((sub.PK, sub_order_lines_sk(sub.order_id))))
     return subs
 
 

@@ -79,8 +79,9 @@ from chalicelib.orders.cart import CartRef, load_cart, products_of
 from chalicelib.orders.contributors import contributor_keys, contributors, follow_up_keys
 from chalicelib.orders.events import OrderedProduct, OrderPlaced, SellerShare
 from chalicelib.orders.extensions import CheckoutContext, Found, Key, TransactionItem, read_items
-from chalicelib.orders.models import Cart, CheckoutKey, Order, SubOrder, SubOrderLines
+from chalicelib.orders.models import FIXED_AT_CHECKOUT, Cart, CheckoutKey, Order, SubOrder, SubOrderLines
 from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
+from chalicelib.orders.transitions import kept_lines, sub_orders_of
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers.models import Seller
 
@@ -381,8 +382,8 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                  discount=part.discount.amount, tax=part.tax.amount, total=part.total.amount, fee=part.fee.amount,
                  tax_exempt="yes" if part.tax_exempt else None, shipping_address=shipping,
                  adjustments=[adjustment.to_json() for adjustment in part.adjustments] or None,
-                 history=[{"status": "pending_payment", "at": created}], version=1, created_at=created,
-                 updated_at=created, GSI3PK=sub_order_status_index_key(part.seller_id, "pending_payment"),
+                 history=[{"status": "pending_payment", "at": created}], version=1,
+                 GSI3PK=sub_order_status_index_key(part.seller_id, "pending_payment"),
                  GSI3SK=order_id)
         for part in priced.sellers
     ]
@@ -402,12 +403,16 @@ def _commit(plan: _Plan, ref: CartRef, key: str, request_hash: str) -> None:
                     CheckoutKey.PK.does_not_exist())
     transaction.put("order", order, Order.PK.does_not_exist())
     for sub in plan.sub_orders:
+        # the lines and the fields fixed at checkout in an item of their own, so that the
+        # status moves do not rewrite them
         stored = SubOrder.from_raw_data(sub.serialize())
-        stored.lines = None  # its own item, so that the status moves do not rewrite them
+        stored.lines = None
+        fixed = {name: getattr(sub, name) for name in FIXED_AT_CHECKOUT}
+        for name in FIXED_AT_CHECKOUT:
+            setattr(stored, name, None)
         transaction.put("sub_order", stored, SubOrder.PK.does_not_exist())
         transaction.put("sub_order_lines", SubOrderLines(sub.PK, sub_order_lines_sk(sub.order_id),
-                                                         order_id=sub.order_id, seller_id=sub.seller_id,
-                                                         lines=sub.lines))
+                                                         lines=kept_lines(sub.lines), **fixed))
     for hold, write in zip(summed(plan.holds), reserve_writes(plan.holds), strict=True):
         transaction.add(f"stock:{hold.product_id}", write)
     refusals: dict[str, TransactionItem] = {}
@@ -495,8 +500,6 @@ def _stored_key(ref: CartRef, key: str) -> CheckoutKey | None:
 
 def _replay(stored: CheckoutKey, request_hash: str) -> CheckoutResult:
     """The order of a key seen before: GetItem order + BatchGetItem parts (+ the PaymentIntent)."""
-    from chalicelib.orders.transitions import sub_orders_of
-
     if stored.request_hash != request_hash:
         raise ValidationFailed("This Idempotency-Key was used for a different checkout; use a new key.",
                                code=Code.IDEMPOTENCY_KEY_REUSED,

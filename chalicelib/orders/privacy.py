@@ -4,7 +4,8 @@ Orders, sub-orders and refunds stay (amounts, dates, ids, lines: bookkeeping law
 for ten years); on ``account.erased`` their personal fields — the buyer's name, email and
 the shipping and billing addresses — are replaced in the buyer's orders and in every
 seller's copy, keeping only the destination country (VAT). Query the buyer's partition
-page by page, then one TransactWriteItems per order (the order and its sub-orders).
+page by page, then one TransactWriteItems per order (the order and, per sub-order, the item
+that holds its buyer's fields: its lines item, or the sub-order itself if written before).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Any
 
 from chalicelib.accounts.events import AccountErased
 from chalicelib.core.db import LabelledTransaction
-from chalicelib.core.keys import ORDER_PREFIX, user_key
+from chalicelib.core.keys import ORDER_PREFIX, order_sk, seller_key, user_key
 from chalicelib.events.registry import Delivered
 from chalicelib.orders.models import Order, SubOrder
-from chalicelib.orders.transitions import sub_orders_of
+from chalicelib.orders.transitions import carries_fixed_fields, sub_order_items, sub_orders_of, with_lines_keys
 
 
 def _orders(user_id: str) -> list[Order]:
@@ -41,7 +42,7 @@ def on_account_erased(delivered: Delivered[AccountErased]) -> None:
     user_id = delivered.event.user_id
     placeholder = f"erased+{user_id}@invalid"
     orders = _orders(user_id)
-    parts = sub_orders_of(orders)
+    stored = {(item.PK, item.SK): item for item in sub_order_items(orders)}  # lines items read as SubOrder
     for order in orders:
         if order.email == placeholder:
             continue
@@ -50,8 +51,10 @@ def on_account_erased(delivered: Delivered[AccountErased]) -> None:
             Order.email.set(placeholder), Order.buyer_name.set(""), Order.vat_id.remove(),
             Order.shipping_address.set(erased_address(order.shipping_address)),
             Order.billing_address.set(erased_address(order.billing_address))])
-        for sub in parts[order.order_id]:
-            transaction.update("sub", sub, [
-                SubOrder.buyer_email.set(placeholder), SubOrder.buyer_name.set(""),
-                SubOrder.shipping_address.set(erased_address(sub.shipping_address))])
+        for key in with_lines_keys([(seller_key(sid), order_sk(order.order_id)) for sid in order.seller_ids]):
+            item = stored.get(key)  # a sub-order or its lines item: the one that holds the buyer's fields
+            if item is not None and carries_fixed_fields(item):
+                transaction.update("sub", item, [
+                    SubOrder.buyer_email.set(placeholder), SubOrder.buyer_name.set(""),
+                    SubOrder.shipping_address.set(erased_address(item.shipping_address))])
         transaction.commit()

@@ -207,7 +207,8 @@ def _part_fields(sub: Any) -> dict[str, Any]:
                 discount=money(sub.discount, c), tax=money(sub.tax, c), total=money(sub.total, c),
                 refunded=money(sub.refunded, c), tax_exempt=bool(sub.tax_exempt), carrier=sub.carrier,
                 tracking_number=sub.tracking_number, cancel_reason=sub.cancel_reason, return_reason=sub.return_reason,
-                history=list(sub.history), created_at=sub.created_at, updated_at=sub.updated_at)
+                history=list(sub.history), created_at=sub.created_at or sub.history[0]["at"],
+                updated_at=sub.updated_at or sub.history[-1]["at"])
 
 
 def seller_part(sub: Any) -> SellerPartOut:

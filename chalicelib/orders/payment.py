@@ -266,12 +266,18 @@ def _refund_late_payment(order: Order, payment: Payment) -> None:
     """A payment that arrived after its order was cancelled goes back in full: the stock
     may be sold to somebody else already. The ledger records both movements."""
     amount = Money(order.currency, payment.amount)
-    refund = stripe_gateway.create_refund(order_id=order.order_id, refund_id="late_payment",
+    refund_id = late_refund_id(order.order_id)  # one id for Stripe's metadata and the posting, so reconcile pairs them
+    refund = stripe_gateway.create_refund(order_id=order.order_id, refund_id=refund_id,
                                           payment_intent_id=payment.payment_intent_id, amount=amount.amount)
     logger.warning("refunded a payment for a cancelled order", extra={"order_id": order.order_id})
     apply_postings(charge_posting(order.order_id, amount, payment_intent_id=payment.payment_intent_id,
                                   charge_id=payment.charge_id),
-                   refund_posting(order.order_id, f"{order.order_id}-late", amount, stripe_refund_id=refund.id))
+                   refund_posting(order.order_id, refund_id, amount, stripe_refund_id=refund.id))
+
+
+def late_refund_id(order_id: str) -> str:
+    """The refund of a payment that arrived after its order was cancelled (one per order)."""
+    return f"{order_id}-late"
 
 
 # --- the reservation sweep ----------------------------------------------------------------

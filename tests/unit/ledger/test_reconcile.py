@@ -321,3 +321,19 @@ def test_a_second_object_for_a_recorded_posting_is_a_duplicate() -> None:
         Difference("recorded_for_another_object", "refund:rf_p", "re_2", None, eur(700), "ord_p", None,
                    "The posting records re_1."),
     ]
+
+
+def test_a_payment_refunded_because_its_order_was_cancelled_reconciles(stripe: str) -> None:
+    from chalicelib.orders.models import Order
+    from chalicelib.orders.payment import Payment, settle
+
+    # given an order cancelled before its payment arrived, and the payment then succeeding
+    intent, charge = pay("ord_late", 2500)
+    order = Order(order_id="ord_late", user_id="usr_reconcile", email="b@example.com", currency="EUR", total=2500,
+                  status="cancelled", payment_intent_id=intent)
+
+    # when the payment is settled: agora refunds it in full
+    assert settle(order, Payment(intent, charge, 2500, "EUR")) == "refunded"
+
+    # then Stripe's refund and the ledger's refund posting pair up: no differences
+    assert reconcile(FROM, TO).differences == ()

@@ -2,7 +2,7 @@
 
 Erasure removes or anonymises the personal data and keeps what the law requires:
 - removed: name, phone, birthday (and its index entry), language, VAT id, marketing
-  preferences, password hash, addresses, wishlist, sessions; the cards are detached and
+  preferences, password hash, addresses, wishlist, sessions, linked social-login identities; the cards are detached and
   the customer deleted at Stripe; the email claim is released, so the address can sign
   up again (as a new, unrelated account);
 - anonymised: the user item stays as a tombstone (``status=erased``, a pseudonymous email
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.accounts import consents, payment_methods, personal_data
+from chalicelib.accounts import consents, identities, payment_methods, personal_data
 from chalicelib.accounts.events import AccountErased
 from chalicelib.accounts.models import (
     PERSONAL_USER_ATTRIBUTES,
@@ -87,8 +87,8 @@ def erase(user_id: str) -> None:
 
     Round trips: GetItem(user), Stripe (list cards, detach each, delete customer),
     Query(consents), TransactWriteItems(user tombstone, email claim, consents + log,
-    ``account.erased`` event), Query(addresses, wishlist, sessions), BatchWriteItem
-    deletes (per 25)."""
+    ``account.erased`` event), Query(addresses, wishlist, sessions, social-login identities),
+    BatchWriteItem deletes (per 25)."""
     user = get_user(user_id)
     if user.is_active:
         if user.seller_id or "operator" in user.roles:
@@ -101,6 +101,7 @@ def erase(user_id: str) -> None:
         with model.batch_write() as batch:
             for item in leftovers:
                 batch.delete(item)
+    identities.forget_all(user_id)
 
 
 def _erase_at_stripe(user: User) -> None:

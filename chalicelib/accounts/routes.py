@@ -136,6 +136,37 @@ def start_social_sign_in(provider: str, query: schemas.OidcStartQuery) -> Respon
                        + _SOCIAL,
            extra={"redirect": "To the sign-in's `return_to`, with `code` added to its query."})
 def finish_social_sign_in(provider: str, query: schemas.OidcCallbackQuery) -> Response | schemas.Tokens:
+    return _finish_social_sign_in(provider, query)
+
+
+@bp.route("/v1/auth/oidc/{provider}/callback", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+@operation("Finish a social sign-in that the provider posts as a form (response_mode=form_post, as Apple does)",
+           tags=("auth",), response="Tokens", errors=(400, 401, 403, 404, 409, 415, 422, 429, 503),
+           description="As `GET /v1/auth/oidc/{provider}/callback`, with its fields in a form-encoded body (other "
+                       "fields, such as Apple's `user`, are ignored).",
+           extra={"redirect": "To the sign-in's `return_to`, with `code` added to its query.",
+                  "request_body": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                      "type": "object", "properties": {name: {"type": "string"} for name in
+                                                       ("code", "state", "error", "error_description")}}}}}})
+def finish_social_sign_in_posted(provider: str) -> Response | schemas.Tokens:
+    from urllib.parse import parse_qsl
+
+    from pydantic import ValidationError
+
+    from chalicelib.accounts import schemas
+    from chalicelib.core.errors import ValidationFailed
+    from chalicelib.core.http import request_body
+
+    try:
+        query = schemas.OidcCallbackQuery.model_validate(dict(parse_qsl(request_body().decode("utf-8", "replace"))))
+    except ValidationError:
+        raise ValidationFailed("The posted callback has invalid fields.", details=[
+            {"field": "body", "message": "code, state and error are strings of bounded length",
+             "type": "string_too_long"}]) from None
+    return _finish_social_sign_in(provider, query)
+
+
+def _finish_social_sign_in(provider: str, query: schemas.OidcCallbackQuery) -> Response | schemas.Tokens:
     from urllib.parse import urlencode
 
     from chalicelib.accounts import identities, schemas, sessions

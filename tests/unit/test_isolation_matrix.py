@@ -57,6 +57,7 @@ ROUTES: dict[str, Route] = {
     "GET /v1/products/{product_id}": Route("public"),
     "GET /v1/auth/oidc/{provider}/start": Route("sign-in"),
     "GET /v1/auth/oidc/{provider}/callback": Route("sign-in"),
+    "POST /v1/auth/oidc/{provider}/callback": Route("sign-in"),
     "POST /v1/me/identities/{provider}/start": Route("sign-in", {}),  # links to the caller's own account only
     "GET /v1/sellers/{seller_id}": Route("public"),
     "PATCH /v1/me/addresses/{address_id}": Route("buyer", {"city": "Hamburg"}),

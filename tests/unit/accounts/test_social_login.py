@@ -82,6 +82,17 @@ def test_a_new_identity_with_a_verified_email_creates_an_account_and_signs_in_ag
     assert all(request["form"]["code_verifier"] for request in acme.token_requests)
 
 
+def test_a_provider_may_post_the_callback_as_a_form(api: Any, acme: FakeProvider) -> None:
+    code, state = acme.authorize(_start(api), sub="apple-like", email="pia@example.com", email_verified="true")
+
+    posted = call(api, "POST", "/v1/auth/oidc/acme/callback", raw=urlencode({"code": code, "state": state,
+                                                                               "user": '{"name": {}}'}),
+                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    assert ok(posted)["account"]["email"] == "pia@example.com"
+    assert find_user_by_email("pia@example.com").email_verified is True  # Apple sends "true" as a string
+
+
 def test_a_new_identity_with_an_unverified_email_creates_an_account_whose_email_is_unproven(
         api: Any, acme: FakeProvider) -> None:
     body = ok(_sign_in(api, acme, email="uwe@example.com"))

@@ -333,3 +333,23 @@ def test_the_authorization_request_asks_for_the_code_flow_with_pkce_state_and_no
     for name in ("state", "nonce", "code_challenge"):
         assert first[name] != second[name] and len(first[name][0]) >= 43
     assert ISSUER in _start(api)
+
+
+@pytest.mark.parametrize(("module", "rule", "path"), [
+    ("chalicelib.accounts.oidc", "STARTS_PER_SOURCE", "/v1/auth/oidc/acme/start"),
+    ("chalicelib.accounts.identities", "CALLBACKS_PER_SOURCE", "/v1/auth/oidc/acme/callback?code=c&state=s"),
+])
+def test_starts_and_callbacks_are_limited_per_source(api: Any, acme: FakeProvider, monkeypatch: pytest.MonkeyPatch,
+                                                     module: str, rule: str, path: str) -> None:
+    import importlib
+    from dataclasses import replace
+
+    owner = importlib.import_module(module)
+    monkeypatch.setattr(owner, rule, replace(getattr(owner, rule), limit=2))
+
+    answers = [call(api, "GET", path)[0] for _ in range(2)]
+    status, refused, headers = call(api, "GET", path)
+
+    assert 429 not in answers
+    assert (status, refused["error"]["code"]) == (429, "too_many_attempts")
+    assert int(headers["Retry-After"]) > 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.accounts import consents, identities, payment_methods, personal_data
+from chalicelib.accounts import consents, identity_links, payment_methods, personal_data
 from chalicelib.accounts.events import AccountErased
 from chalicelib.accounts.models import (
     PERSONAL_USER_ATTRIBUTES,
@@ -101,7 +101,7 @@ def erase(user_id: str) -> None:
         with model.batch_write() as batch:
             for item in leftovers:
                 batch.delete(item)
-    identities.forget_all(user_id)
+    identity_links.forget_all(user_id)
 
 
 def _erase_at_stripe(user: User) -> None:

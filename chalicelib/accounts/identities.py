@@ -6,7 +6,8 @@ put under ``attribute_not_exists``), and an account has at most one identity per
 
 - a known identity signs in to its account;
 - a new identity whose email the provider marks verified joins the account with that email
-  (the provider proved the mailbox, as a mailed link does: :func:`confirm_mailbox`);
+  (the provider proved the mailbox, as a mailed link does: :func:`confirm_mailbox`, which the
+  first time also drops identities linked before the mailbox was proven);
 - a new identity whose email the provider did not verify, while an account has that email,
   is refused (409 ``sign_in_to_link``): the buyer signs in another way and links it;
 - otherwise it creates a passwordless buyer account, its email verified only if the
@@ -25,13 +26,13 @@ instead of tokens (:func:`hand_off`, :func:`redeem_handoff`): tokens never trave
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import time
 
 from pynamodb.exceptions import DeleteError
 
 from chalicelib.accounts import oidc
 from chalicelib.accounts.emails import normalise_email
+from chalicelib.accounts.identity_links import claim_key, linked_identities
 from chalicelib.accounts.models import IdentityClaim, LinkedIdentity, OidcHandoff, User
 from chalicelib.accounts.service import (
     NewItem,
@@ -48,11 +49,8 @@ from chalicelib.core.auth import new_secret
 from chalicelib.core.db import LabelledTransaction, find_item, was_condition_failure
 from chalicelib.core.errors import BadRequest, Code, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.keys import (
-    IDENTITY_PREFIX,
-    IDENTITY_SK,
     OIDC_HANDOFF_SK,
     PROFILE_SK,
-    identity_key,
     identity_sk,
     oidc_handoff_key,
     user_key,
@@ -64,13 +62,8 @@ HANDOFF_PREFIX = "agora_oc_"
 CALLBACKS_PER_SOURCE = throttle.Rule("oidc-callback-source", limit=60, window_seconds=15 * 60)
 
 
-def identity_hash(issuer: str, subject: str) -> str:
-    """Not a secret (the claim's key only needs a bounded length), so no pepper."""
-    return hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()
-
-
 def _claim_key(identity: oidc.ProviderIdentity) -> tuple[str, str]:
-    return identity_key(identity_hash(identity.issuer, identity.subject)), IDENTITY_SK
+    return claim_key(identity.issuer, identity.subject)
 
 
 class IdentityTaken(Conflict):
@@ -160,8 +153,9 @@ def account_for(identity: oidc.ProviderIdentity, *, role: str) -> User:
                            "Sign in with a mailed link or your password, then link the provider in your account.",
                            code=Code.SIGN_IN_TO_LINK)
         _refuse_business(existing, role)
+        existing = confirm_mailbox(existing)  # first: it drops what was linked before the mailbox was proven
         _link(existing, identity)
-        return confirm_mailbox(existing)
+        return existing
     if role == "seller":
         raise _not_a_seller()
     return _new_account(identity, email)
@@ -208,7 +202,7 @@ def sign_in(name: str, *, state: str | None, code: str | None, error: str | None
 
 def list_identities(user_id: str) -> list[LinkedIdentity]:
     """One Query of the user's partition."""
-    return list(LinkedIdentity.query(user_key(user_id), LinkedIdentity.SK.startswith(IDENTITY_PREFIX)))
+    return linked_identities(user_id)
 
 
 def unlink(user_id: str, provider: str) -> None:
@@ -222,7 +216,7 @@ def unlink(user_id: str, provider: str) -> None:
         raise missing
     transaction = LabelledTransaction()
     transaction.delete("linked", linked, LinkedIdentity.PK.exists())
-    transaction.delete("claim", IdentityClaim(identity_key(identity_hash(linked.issuer, linked.subject)), IDENTITY_SK),
+    transaction.delete("claim", IdentityClaim(*claim_key(linked.issuer, linked.subject)),
                        IdentityClaim.user_id == user_id)
     transaction.update("user", User(PK=user_key(user_id), SK=PROFILE_SK), [User.identity_count.add(-1)],
                        (User.status == "active") & (User.password_hash.exists() | (User.identity_count > 1)))
@@ -233,16 +227,6 @@ def unlink(user_id: str, provider: str) -> None:
         get_active_user(user_id)  # erased meanwhile: account_closed
         raise Conflict("This is the last way to sign in to your account: set a password or link another provider "
                        "first.", code=Code.LAST_SIGN_IN_METHOD)
-
-
-def forget_all(user_id: str) -> None:
-    """Account erasure: every link and claim goes, so the identities can sign up again as new
-    accounts. One Query, BatchWriteItem deletes (per 25)."""
-    linked = list_identities(user_id)
-    with LinkedIdentity.batch_write() as batch:
-        for item in linked:
-            batch.delete(item)
-            batch.delete(IdentityClaim(identity_key(identity_hash(item.issuer, item.subject)), IDENTITY_SK))
 
 
 def hand_off(user: User) -> str:

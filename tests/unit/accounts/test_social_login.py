@@ -15,6 +15,7 @@ from chalicelib.core.keys import IDENTITY_PREFIX, IDENTITY_SK, OIDC_STATE_SK
 from tests.support.auth import bearer
 from tests.support.builders import buyer_account, register
 from tests.support.http import call, ok
+from tests.support.mail import forget_pacing, mailed_token
 from tests.support.oidc import ISSUER, RETURN_URL, FakeProvider, provider_settings
 
 
@@ -99,6 +100,33 @@ def test_a_new_identity_with_an_unverified_email_creates_an_account_whose_email_
 
     assert body["account"]["email"] == "uwe@example.com"
     assert find_user_by_email("uwe@example.com").email_verified is False
+
+
+def test_the_mailboxs_owner_proving_it_unlinks_an_identity_that_claimed_the_address_unverified(
+        api: Any, acme: FakeProvider) -> None:
+    # somebody signs in with a provider that did not verify "their" address: a new, unproven account
+    squatter = ok(_sign_in(api, acme, sub="squatter", email="anna.berg@example.com"))
+    forget_pacing()
+
+    # the address's owner signs in with a mailed link: the account becomes theirs alone
+    ok(call(api, "POST", "/v1/auth/magic-link", {"email": "anna.berg@example.com"}), 202)
+    owner = ok(call(api, "POST", "/v1/auth/magic-link/verify", {"token": mailed_token("anna.berg@example.com")}))
+
+    assert owner["account"]["user_id"] == squatter["account"]["user_id"]
+    assert _identities(api, owner["access_token"]) == [] and _claims() == []
+    status, body, _ = _sign_in(api, acme, sub="squatter", email="anna.berg@example.com")
+    assert (status, body["error"]["code"]) == (409, "sign_in_to_link")
+
+
+def test_erasing_an_account_frees_its_identities(api: Any, acme: FakeProvider) -> None:
+    nora = ok(_sign_in(api, acme, email="nora@example.com", email_verified=True))
+
+    status, _, _ = call(api, "DELETE", "/v1/me", headers=bearer(nora["access_token"]))
+
+    assert status == 204
+    assert _claims() == [] and _links() == []
+    again = ok(_sign_in(api, acme, email="nora@example.com", email_verified=True))
+    assert again["account"]["user_id"] != nora["account"]["user_id"]
 
 
 def test_a_verified_email_joins_the_existing_account(api: Any, acme: FakeProvider) -> None:

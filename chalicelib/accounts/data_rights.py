@@ -56,6 +56,7 @@ class AccountData:
     # Kept by packages above accounts (chalicelib.accounts.personal_data):
     wishes: list[Any] = field(default_factory=list)  # the catalog's wishlist entries (Wish)
     orders: list[Any] = field(default_factory=list)  # as GET /v1/me/orders shows them
+    identities: list[Any] = field(default_factory=list)  # linked social-login identities (LinkedIdentity)
 
 
 def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
@@ -64,7 +65,7 @@ def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
 
 def export(user_id: str) -> AccountData:
     """Round trips: GetItem(user), Query(addresses), Query(consents), Query(consent log),
-    Query(sessions), Stripe list cards, and the sections other packages keep
+    Query(sessions), Query(identities), Stripe list cards, and the sections other packages keep
     (:mod:`chalicelib.accounts.personal_data`): Query(orders) + BatchGetItem(their sellers'
     parts), GetItem(user) + Query(wishlist) + BatchGetItem(wished products)."""
     user = get_active_user(user_id)
@@ -78,6 +79,7 @@ def export(user_id: str) -> AccountData:
         cards=payment_methods.cards_of(user),
         wishes=sections["wishlist"],
         orders=sections["orders"],
+        identities=identity_links.linked_identities(user_id),
     )
 
 

@@ -381,6 +381,13 @@ class SessionsSummary(ResponseSchema):
     active: int = Field(description="Of those, not signed out or revoked.")
 
 
+class IdentityOut(ResponseSchema):
+    provider: str
+    email: str | None = Field(description="The email the provider gave when the identity was linked.")
+    email_verified: bool
+    linked_at: str
+
+
 class AccountExport(ResponseSchema):
     exported_at: str
     profile: Profile
@@ -392,6 +399,7 @@ class AccountExport(ResponseSchema):
     payment_methods: list[PaymentMethodOut] = Field(description="Read from Stripe; agora keeps only the customer id.")
     stripe_customer_id: str | None
     orders: list[dict[str, Any]] = Field(description="Every order, as GET /v1/me/orders/{order_id} shows it.")
+    identities: list[IdentityOut] = Field(description="Linked social-login identities.")
 
 
 def account_export(data: Any, exported_at: str) -> AccountExport:
@@ -405,7 +413,7 @@ def account_export(data: Any, exported_at: str) -> AccountExport:
         consent_log=[consent_log(e) for e in data.consent_log], wishlist=[wish(w) for w in data.wishes],
         sessions=SessionsSummary(count=len(data.sessions), active=sum(1 for s in data.sessions if not s.revoked)),
         payment_methods=payment_methods(data.cards).items, stripe_customer_id=user.stripe_customer_id,
-        orders=data.orders,
+        orders=data.orders, identities=identities(data.identities).items,
     )
 
 
@@ -444,13 +452,6 @@ class AuthorizationUrl(ResponseSchema):
 
 class SignInCode(RequestSchema):
     code: str = Field(min_length=1, max_length=200, description="The `code` the callback put in the return URL.")
-
-
-class IdentityOut(ResponseSchema):
-    provider: str
-    email: str | None = Field(description="The email the provider gave when the identity was linked.")
-    email_verified: bool
-    linked_at: str
 
 
 class IdentityList(ResponseSchema):

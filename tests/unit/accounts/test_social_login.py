@@ -118,8 +118,11 @@ def test_the_mailboxs_owner_proving_it_unlinks_an_identity_that_claimed_the_addr
     assert (status, body["error"]["code"]) == (409, "sign_in_to_link")
 
 
-def test_erasing_an_account_frees_its_identities(api: Any, acme: FakeProvider) -> None:
+def test_the_export_lists_the_identities_and_erasing_the_account_frees_them(api: Any, acme: FakeProvider) -> None:
     nora = ok(_sign_in(api, acme, email="nora@example.com", email_verified=True))
+    export = ok(call(api, "GET", "/v1/me/export", headers=bearer(nora["access_token"])))
+    assert [(i["provider"], i["email"], i["email_verified"]) for i in export["identities"]] == [
+        ("acme", "nora@example.com", True)]
 
     status, _, _ = call(api, "DELETE", "/v1/me", headers=bearer(nora["access_token"]))
 

@@ -184,6 +184,7 @@ def sign_in(name: str, *, state: str | None, code: str | None, error: str | None
     Round trips: UpdateItem(throttle), those of :func:`chalicelib.accounts.oidc.finish`, of
     :func:`account_for` (or :func:`link_to`)."""
     throttle.hit(CALLBACKS_PER_SOURCE, source_ip)
+    oidc.provider(name)  # an unknown one is 404 whatever the callback carries
     if error is not None:  # the person declined, or the provider refused the request
         if state:
             with contextlib.suppress(BadRequest):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, overload
 
@@ -45,9 +45,18 @@ class OidcProvider:
 
     @classmethod
     def from_config(cls, name: str, config: dict[str, Any]) -> OidcProvider:
-        merged = {**OIDC_PRESETS.get(config.get("preset", ""), {}), **config}
+        """A mistyped field or preset fails the start, naming it, rather than being ignored."""
+        preset = config.get("preset")
+        if preset is not None and preset not in OIDC_PRESETS:
+            raise ValueError(f"AGORA_OIDC_PROVIDERS[{name!r}]: no preset {preset!r} (known: {sorted(OIDC_PRESETS)})")
+        merged = {**OIDC_PRESETS.get(preset or "", {}), **config}
         merged.pop("preset", None)
         merged.setdefault("client_secret_name", f"oidc_{name}_client_secret")
+        unknown = set(merged) - {f.name for f in fields(cls)} | ({"name"} & set(merged))
+        missing = {"issuer", "client_id"} - set(merged)
+        if unknown or missing:
+            raise ValueError(f"AGORA_OIDC_PROVIDERS[{name!r}]: unknown fields {sorted(unknown)}, "
+                             f"missing {sorted(missing)}")
         return cls(name=name, **merged)
 
 

@@ -384,3 +384,41 @@ def test_starts_and_callbacks_are_limited_per_source(api: Any, acme: FakeProvide
     assert 429 not in answers
     assert (status, refused["error"]["code"]) == (429, "too_many_attempts")
     assert int(headers["Retry-After"]) > 0
+
+
+def test_presets_fill_what_the_operator_leaves_out_and_a_mistyped_field_fails_the_start() -> None:
+    from chalicelib.core.settings import OidcProvider
+
+    google = OidcProvider.from_config("google", {"preset": "google", "client_id": "1234.apps.example"})
+    apple = OidcProvider.from_config("apple", {"preset": "apple", "client_id": "web.example", "team_id": "T1",
+                                               "key_id": "K1", "scopes": "openid email"})
+
+    assert (google.issuer, google.scopes, google.client_secret_name) == (
+        "https://accounts.google.com", "openid email profile", "oidc_google_client_secret")
+    assert (apple.issuer, apple.scopes, apple.response_mode, apple.client_secret) == (
+        "https://appleid.apple.com", "openid email", "form_post", "apple_jwt")
+    for wrong in ({"preset": "gogle", "client_id": "x"}, {"preset": "google", "clientid": "x"},
+                  {"client_id": "x"}):
+        with pytest.raises(ValueError, match="AGORA_OIDC_PROVIDERS"):
+            OidcProvider.from_config("google", wrong)
+
+
+def test_apples_client_secret_is_a_short_jwt_signed_with_the_team_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from joserfc import jwt
+    from joserfc.jwk import ECKey
+
+    from chalicelib.accounts import oidc
+    from chalicelib.core.settings import OidcProvider, reset_settings
+
+    team_key = ECKey.generate_key("P-256")
+    monkeypatch.setenv("AGORA_SECRET_OIDC_APPLE_CLIENT_SECRET", team_key.as_pem(private=True).decode())
+    reset_settings()
+    apple = OidcProvider.from_config("apple", {"preset": "apple", "client_id": "web.example", "team_id": "TEAM1",
+                                               "key_id": "KEY1"})
+
+    secret = jwt.decode(oidc._client_secret(apple), team_key, algorithms=["ES256"])
+
+    assert secret.header["kid"] == "KEY1"
+    assert {k: secret.claims[k] for k in ("iss", "sub", "aud")} == {
+        "iss": "TEAM1", "sub": "web.example", "aud": "https://appleid.apple.com"}
+    assert 0 < secret.claims["exp"] - secret.claims["iat"] <= 300

@@ -40,9 +40,11 @@ class FakeProvider:
     # What the next ID token gets instead of the truth: {"iss": …, "aud": …, "nonce": …, "exp": …}
     forge: dict[str, Any] = field(default_factory=dict)
     sign_with: RSAKey | None = None  # another key than the published one: a tampered token
+    fetched: list[str] = field(default_factory=list)  # every GET agora made
 
     # --- agora's side: the transport -------------------------------------------------------------
     def get_json(self, url: str) -> dict[str, Any]:
+        self.fetched.append(url)
         if url == f"{self.issuer}/.well-known/openid-configuration":
             return {"issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
                     "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
@@ -83,7 +85,8 @@ class FakeProvider:
         now = int(time.time())
         claims = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 300, "nonce": grant.nonce,
                   **grant.claims, **self.forge}
-        return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.sign_with or self.key)
+        key = self.sign_with or self.key
+        return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
 
 
 def provider_settings(monkeypatch: Any, provider: FakeProvider, *, name: str = "acme") -> None:

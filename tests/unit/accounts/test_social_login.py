@@ -422,3 +422,15 @@ def test_apples_client_secret_is_a_short_jwt_signed_with_the_team_key(monkeypatc
     assert {k: secret.claims[k] for k in ("iss", "sub", "aud")} == {
         "iss": "TEAM1", "sub": "web.example", "aud": "https://appleid.apple.com"}
     assert 0 < secret.claims["exp"] - secret.claims["iat"] <= 300
+
+
+def test_discovery_and_keys_are_fetched_once_and_again_when_the_provider_rotates_its_key(
+        api: Any, acme: FakeProvider) -> None:
+    ok(_sign_in(api, acme, sub="one", email="one@example.com", email_verified=True))
+    ok(_sign_in(api, acme, sub="two", email="two@example.com", email_verified=True))
+    assert sorted(acme.fetched) == [f"{ISSUER}/.well-known/openid-configuration", f"{ISSUER}/jwks"]
+
+    acme.key = RSAKey.generate_key(2048, parameters={"kid": "k2"})  # rotated: tokens name a key agora lacks
+
+    ok(_sign_in(api, acme, sub="three", email="three@example.com", email_verified=True))
+    assert acme.fetched.count(f"{ISSUER}/jwks") == 2

@@ -137,16 +137,16 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
     return {"seller_id": SELLER_B, "product_id": product, "order_id": placed["order"]["order_id"],
             "customer_id": buyer.user_id, "address_id": address["address_id"], "payment_method_id": card.payment_method,
             "key_id": key["key_id"], "group_id": group["group_id"], "import_id": imported["import_id"],
-            "invite_id": invite["invite_id"], "category_slug": "fashion--shoes", "provider": _link_identity(buyer),
+            "invite_id": invite["invite_id"], "category_slug": "fashion--shoes",
             "_buyer": headers, "_seller": seller}  # type: ignore[dict-item]
 
 
-def _link_identity(buyer: Any) -> str:
+def _link_identity(user_id: str) -> str:
     """Buyer B's social-login identity, as a callback links it (the provider's name is the id)."""
     from chalicelib.accounts.identities import link_to
     from chalicelib.accounts.oidc import ProviderIdentity
 
-    link_to(buyer.user_id, ProviderIdentity(provider="google", issuer="https://accounts.google.com", subject="b-1",
+    link_to(user_id, ProviderIdentity(provider="google", issuer="https://accounts.google.com", subject="b-1",
                                             email="buyer.b@example.com", email_verified=True, name="Bea"))
     return "google"
 
@@ -190,6 +190,7 @@ def test_the_table_covers_every_route_with_an_id_in_its_path() -> None:
 def test_another_tenants_object_is_not_found_and_the_wrong_caller_is_refused(api: Any, market: Marketplace,
                                                                            fake_stripe: str) -> None:
     ids = _tenant_b(api, market, fake_stripe)
+    ids["provider"] = _link_identity(ids["customer_id"])  # buyer B's
     missing_ids = _never_created(ids)
     owners = {"seller": ids["_seller"], "buyer": ids["_buyer"], "operator": operator_headers(), "public": {}}
     for name in sorted(n for n, r in ROUTES.items() if n.startswith("GET ") and r.owner != "sign-in"):

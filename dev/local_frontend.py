@@ -31,7 +31,16 @@ LINKS = {
     "/sellers/confirm": ("Confirm your seller application", "/v1/sellers/confirm"),
     "/newsletter/confirm": ("Confirm the newsletter", "/v1/consents/confirm"),
     "/unsubscribe": ("Unsubscribe", "/v1/consents/unsubscribe"),
+    # a social sign-in's return URL: its one-time ``code`` for the tokens
+    "/sign-in/social": ("Finish signing in with your provider", "/v1/auth/oidc/exchange"),
 }
+EXCHANGE = "/v1/auth/oidc/exchange"
+
+
+def _body(route: str, token: str) -> dict[str, str]:
+    """What the redeeming route reads: a social sign-in's ``code``, else the link's ``token``."""
+    return {"code" if route == EXCHANGE else "token": token}
+
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>agora (local) - {title}</title>
@@ -45,7 +54,7 @@ pre{{background:#f4f4f4;padding:.8rem;white-space:pre-wrap;word-break:break-all}
 def curl(api: str, route: str, token: str) -> str:
     """The command that redeems ``token`` as the frontend would."""
     return (f"curl -s -X POST {api}{route} -H 'Content-Type: application/json' "
-            f"-d '{json.dumps({'token': token})}'")
+            f"-d '{json.dumps(_body(route, token))}'")
 
 
 def link_page(api: str, path: str, token: str) -> str:
@@ -61,7 +70,7 @@ def link_page(api: str, path: str, token: str) -> str:
 def redeem(api: str, path: str, token: str) -> tuple[int, Any]:
     """POST the token to the API route that redeems it; the API's status and JSON answer."""
     route = LINKS[path][1]
-    request = urllib.request.Request(f"{api}{route}", data=json.dumps({"token": token}).encode(), method="POST",
+    request = urllib.request.Request(f"{api}{route}", data=json.dumps(_body(route, token)).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -84,7 +93,8 @@ def handler_for(api: str) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             url = urlparse(self.path)
             if url.path in LINKS:
-                token = parse_qs(url.query).get("token", [""])[0]
+                query = parse_qs(url.query)
+                token = (query.get("token") or query.get("code") or [""])[0]
                 self._send(200, link_page(api, url.path, token))
                 return
             self._send(200, PAGE.format(title="agora, running locally", api=api, body=(

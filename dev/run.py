@@ -1,7 +1,8 @@
 """The whole marketplace on this machine, no cloud account: `make run`.
 
 Starts, on 127.0.0.1 only: moto's server (DynamoDB + Streams, SQS, SES, SSM, created
-from infra/template.yaml), localstripe with agora's Connect extension, the API (Chalice's
+from infra/template.yaml), localstripe with agora's Connect extension, a real OpenID Connect
+provider for social sign-in (oidc-provider-mock, configured as provider ``local``), the API (Chalice's
 local gateway behind a server sized for bursts, dev/local_api.py), a stand-in for the
 frontend that mailed links point at (dev/local_frontend.py), and the worker that feeds
 queues, the table stream and schedules to the app's handlers. Loads the demo marketplace
@@ -40,7 +41,12 @@ LOCAL_SECRETS = {
     "AGORA_SECRET_STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_agora_local_connect",
     "AGORA_SECRET_TOKEN_SIGNING_KEY": "agora-local-signing-key-not-for-production-0123456789",
     "AGORA_SECRET_HASH_PEPPER": "1=agora-local-hash-pepper-not-for-production-0123456789",
+    "AGORA_SECRET_OIDC_LOCAL_CLIENT_SECRET": "agora-local-oidc-client-secret",
 }
+OIDC_CLIENT_ID = "agora-local"
+# Who the local provider offers on its sign-in form (anyone else can be typed in): the demo buyer,
+# with the email the provider vouches for, so their sign-in joins the demo account.
+OIDC_DEMO_USER = {"sub": "demo-buyer", "email": "buyer@agora.example", "email_verified": True, "name": "Ben Buyer"}
 
 
 def free_port() -> int:
@@ -111,6 +117,9 @@ class LocalMarketplace:
             "AGORA_STRIPE_API_BASE": f"http://127.0.0.1:{self.ports['stripe']}",
             "AGORA_API_URL": f"http://127.0.0.1:{self.ports['api']}",
             "AGORA_FRONTEND_URL": f"http://127.0.0.1:{self.ports['frontend']}",
+            "AGORA_OIDC_PROVIDERS": json.dumps({"local": {"issuer": f"http://127.0.0.1:{self.ports['oidc']}",
+                                                          "client_id": OIDC_CLIENT_ID,
+                                                          "scopes": "openid email profile"}}),
             "AGORA_LOCAL_STATE": str(self.state_path),
             **LOCAL_SECRETS,
         })
@@ -128,6 +137,9 @@ class LocalMarketplace:
                                   "--outbox-port", str(self.ports["outbox"]), "--outputs-file", str(outputs_file)], env)
         stripe = self._spawn("stripe", [python, "-m", "dev.fake_stripe", "--host", "127.0.0.1",
                                         "--port", str(self.ports["stripe"])], env)
+        oidc = self._spawn("oidc", [python, "-m", "oidc_provider_mock", "--host", "127.0.0.1",
+                                    "--port", str(self.ports["oidc"]), "--user-claims", json.dumps(OIDC_DEMO_USER)],
+                           env)
         _wait_for(outputs_file.exists, "fake AWS", 60, [aws])
         outputs = json.loads(outputs_file.read_text())
         env.update({
@@ -153,10 +165,13 @@ class LocalMarketplace:
             "stripe": f"http://127.0.0.1:{self.ports['stripe']}",
             "aws": f"http://127.0.0.1:{self.ports['aws']}",
             "frontend": f"http://127.0.0.1:{self.ports['frontend']}",
+            "oidc": f"http://127.0.0.1:{self.ports['oidc']}",
         }
         _wait_for(lambda: _http_ok(urls["api"] + "/v1/health"), "the API", 60, [api, worker, aws, stripe, frontend])
         _wait_for(lambda: _port_open(self.ports["stripe"]), "fake Stripe", 30, [stripe])
         _wait_for(lambda: _port_open(self.ports["frontend"]), "the frontend stand-in", 30, [frontend])
+        _wait_for(lambda: _http_ok(urls["oidc"] + "/.well-known/openid-configuration"), "the OpenID provider", 30,
+                  [oidc])
         register_stripe_webhooks(urls["stripe"], urls["api"])
         state = {"urls": urls, "env": env_for_clients(env), "outputs": outputs, "pid": os.getpid(),
                  "logs": str(self.log_dir),
@@ -233,7 +248,10 @@ def banner(state: dict[str, Any]) -> str:
         f"  Mailed links   {urls['frontend']}   (a stand-in frontend: open a mail's link to sign in)",
         f"  Stripe (fake)  {urls['stripe']}   (test card: pm_card_visa)",
         f"  AWS (moto)     {urls['aws']}",
-        f"  Logs           {state['logs']}/   (api.log, worker.log, aws.log, stripe.log, frontend.log)",
+        *([f"  OpenID (local) {urls['oidc']}   (social sign-in as provider \"local\": open "
+           f"{urls['api']}/v1/auth/oidc/local/start?return_to={urls['frontend']}/sign-in/social)"]
+          if "oidc" in urls else []),
+        f"  Logs           {state['logs']}/   (api.log, worker.log, aws.log, stripe.log, frontend.log, oidc.log)",
         "",
         "  Scheduled jobs: make sweep JOB=<name>   (python -m dev.scheduler --list)",
         "  A walk through sign-in, cart, checkout, payment and shipping: README, \"Local walkthrough\".",
@@ -279,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stripe-port", type=int, default=8420)
     parser.add_argument("--outbox-port", type=int, default=8025)
     parser.add_argument("--frontend-port", type=int, default=3000, help="the stand-in that mailed links open")
+    parser.add_argument("--oidc-port", type=int, default=9400, help="the local OpenID provider (social sign-in)")
     parser.add_argument("--free-ports", action="store_true", help="pick free ports (tests use this)")
     parser.add_argument("--state-file", type=Path, default=stack_state.state_file())
     parser.add_argument("--verbose", action="store_true",
@@ -286,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for scripts
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo sellers and catalog")
     args = parser.parse_args(argv)
-    names = ("api", "aws", "stripe", "outbox", "frontend")
+    names = ("api", "aws", "stripe", "outbox", "frontend", "oidc")
     if args.free_ports:
         ports = {name: free_port() for name in names}
     else:

@@ -2,7 +2,7 @@
 
 Erasure removes or anonymises the personal data and keeps what the law requires:
 - removed: name, phone, birthday (and its index entry), language, VAT id, marketing
-  preferences, password hash, addresses, wishlist, sessions; the cards are detached and
+  preferences, password hash, addresses, wishlist, sessions, linked social-login identities; the cards are detached and
   the customer deleted at Stripe; the email claim is released, so the address can sign
   up again (as a new, unrelated account);
 - anonymised: the user item stays as a tombstone (``status=erased``, a pseudonymous email
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.accounts import consents, payment_methods, personal_data
+from chalicelib.accounts import consents, identity_links, payment_methods, personal_data
 from chalicelib.accounts.events import AccountErased
 from chalicelib.accounts.models import (
     PERSONAL_USER_ATTRIBUTES,
@@ -56,6 +56,7 @@ class AccountData:
     # Kept by packages above accounts (chalicelib.accounts.personal_data):
     wishes: list[Any] = field(default_factory=list)  # the catalog's wishlist entries (Wish)
     orders: list[Any] = field(default_factory=list)  # as GET /v1/me/orders shows them
+    identities: list[Any] = field(default_factory=list)  # linked social-login identities (LinkedIdentity)
 
 
 def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
@@ -64,7 +65,7 @@ def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
 
 def export(user_id: str) -> AccountData:
     """Round trips: GetItem(user), Query(addresses), Query(consents), Query(consent log),
-    Query(sessions), Stripe list cards, and the sections other packages keep
+    Query(sessions), Query(identities), Stripe list cards, and the sections other packages keep
     (:mod:`chalicelib.accounts.personal_data`): Query(orders) + BatchGetItem(their sellers'
     parts), GetItem(user) + Query(wishlist) + BatchGetItem(wished products)."""
     user = get_active_user(user_id)
@@ -78,6 +79,7 @@ def export(user_id: str) -> AccountData:
         cards=payment_methods.cards_of(user),
         wishes=sections["wishlist"],
         orders=sections["orders"],
+        identities=identity_links.linked_identities(user_id),
     )
 
 
@@ -87,8 +89,8 @@ def erase(user_id: str) -> None:
 
     Round trips: GetItem(user), Stripe (list cards, detach each, delete customer),
     Query(consents), TransactWriteItems(user tombstone, email claim, consents + log,
-    ``account.erased`` event), Query(addresses, wishlist, sessions), BatchWriteItem
-    deletes (per 25)."""
+    ``account.erased`` event), Query(addresses, wishlist, sessions, social-login identities),
+    BatchWriteItem deletes (per 25)."""
     user = get_user(user_id)
     if user.is_active:
         if user.seller_id or "operator" in user.roles:
@@ -101,6 +103,7 @@ def erase(user_id: str) -> None:
         with model.batch_write() as batch:
             for item in leftovers:
                 batch.delete(item)
+    identity_links.forget_all(user_id)
 
 
 def _erase_at_stripe(user: User) -> None:

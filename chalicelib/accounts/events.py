@@ -17,7 +17,8 @@ class AccountCreated(DomainEvent):
     email: str
     name: str
     roles: list[str]
-    # How it was created: password, magic_link, passwordless, guest_checkout, seller_import.
+    # How it was created: password, magic_link, passwordless, guest_checkout, seller_import, social_login
+    # (social_login_unverified: the provider did not verify the email; no welcome mail to it).
     method: str | None = None
     seller_id: str | None = None  # the seller that imported the person, or that the owner runs
     newsletter_requested: bool = False

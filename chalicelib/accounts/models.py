@@ -48,6 +48,19 @@ Keys and access patterns:
     the price-drop and back-in-stock mails Query it when the catalog announces
     ``catalog.product_price_dropped`` / ``catalog.product_back_in_stock``.
 
+- ``LinkedIdentity``: PK=USER#<user_id>, SK=IDENTITY#<provider> — a social-login identity
+  linked to the account (one per provider); Query begins_with IDENTITY# lists them. Written
+  and deleted in the same transaction as its ``IdentityClaim`` and the user's
+  ``identity_count``, whose condition keeps the last way to sign in.
+- ``IdentityClaim``: PK=IDENTITY#<SHA-256 of issuer and subject>, SK=IDENTITY — which account
+  a provider identity belongs to; GetItem at each social sign-in. Put with
+  ``attribute_not_exists``, which is what makes an identity belong to one account.
+- ``OidcState``: PK=OIDC_STATE#<hash of the state>, SK=OIDC_STATE — a social sign-in in
+  progress (PKCE verifier, nonce, provider, return URL, the account being linked); GetItem
+  then a conditional DeleteItem at the callback, so it is used once. Expires by TTL.
+- ``OidcHandoff``: PK=OIDC_HANDOFF#<hash of the code>, SK=OIDC_HANDOFF — the one-time code a
+  finished social sign-in hands the frontend in its return URL; redeemed like the state.
+
 The data export reads the whole USER#<user_id> partition with one paginated Query.
 """
 
@@ -95,6 +108,7 @@ class User(TableModel):
     default_billing_address_id = UnicodeAttribute(null=True)
     address_count = NumberAttribute(null=True)
     wishlist_count = NumberAttribute(null=True)
+    identity_count = NumberAttribute(null=True)  # linked social-login identities
     stripe_customer_id = UnicodeAttribute(null=True)
     erased_at = UnicodeAttribute(null=True)
     # Keyed hash of the email an erased account had: lets the consent log still prove
@@ -146,6 +160,36 @@ class SignUp(TableModel):
     newsletter = BooleanAttribute(default=False)
     source_ip = UnicodeAttribute(null=True)
     requested_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class LinkedIdentity(TableModel):
+    user_id = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    issuer = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)  # as the provider gave it when linked
+    email_verified = BooleanAttribute(default=False)
+    linked_at = UnicodeAttribute()
+
+
+class IdentityClaim(TableModel):
+    user_id = UnicodeAttribute()
+    provider = UnicodeAttribute()
+
+
+class OidcState(TableModel):
+    provider = UnicodeAttribute()
+    code_verifier = UnicodeAttribute()
+    nonce = UnicodeAttribute()
+    role = UnicodeAttribute(default="buyer")  # buyer | seller: what the sign-in may reach
+    return_to = UnicodeAttribute(null=True)
+    link_user_id = UnicodeAttribute(null=True)  # set when a signed-in buyer links the provider
+    expires_at = NumberAttribute()
+
+
+class OidcHandoff(TableModel):
+    user_id = UnicodeAttribute()
     expires_at = NumberAttribute()
 
 

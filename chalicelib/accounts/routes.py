@@ -102,6 +102,126 @@ def verify_magic_link(body: schemas.MagicLinkRedemption) -> schemas.Tokens:
     return schemas.tokens(service.redeem_link(body.token, source_ip=_source_ip()))
 
 
+# --- social sign-in (OpenID Connect) ---------------------------------------------------------------------------
+
+_SOCIAL = ("The provider names are the operator's (`AGORA_OIDC_PROVIDERS`; README, \"Social login\"); an unknown one "
+           "is 404 `oidc_provider_not_found`.")
+
+
+def _redirect(location: str) -> Response:
+    return Response(body="", status_code=302, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+@bp.route("/v1/auth/oidc/{provider}/start", methods=["GET"])
+@operation("Start a social sign-in: redirects the browser to the provider", tags=("auth",), query="OidcStartQuery",
+           status=302, errors=(404, 422, 429, 503),
+           description="The authorization-code flow with PKCE, state and nonce. The sign-in must finish within "
+                       "10 minutes, once. " + _SOCIAL,
+           extra={"redirect": "To the provider's authorization endpoint."})
+def start_social_sign_in(provider: str, query: schemas.OidcStartQuery) -> Response:
+    from chalicelib.accounts import oidc
+
+    return _redirect(oidc.begin(provider, return_to=query.return_to, role=query.role, source_ip=_source_ip()))
+
+
+@bp.route("/v1/auth/oidc/{provider}/callback", methods=["GET"])
+@operation("Finish a social sign-in (the provider sends the browser here): tokens, like the other sign-ins",
+           tags=("auth",), query="OidcCallbackQuery", response="Tokens",
+           errors=(400, 401, 403, 404, 409, 422, 429, 503),
+           description="Signs in to the account the identity belongs to; a new identity joins the account with its "
+                       "email when the provider verified it (409 `sign_in_to_link` when it did not), else creates a "
+                       "passwordless account. When the sign-in started with `return_to`, the answer is a 302 to it "
+                       "with a one-time `code` (2 minutes) that the frontend exchanges at "
+                       "`POST /v1/auth/oidc/exchange`; tokens never travel in a URL. Errors are JSON either way. "
+                       + _SOCIAL,
+           extra={"redirect": "To the sign-in's `return_to`, with `code` added to its query."})
+def finish_social_sign_in(provider: str, query: schemas.OidcCallbackQuery) -> Response | schemas.Tokens:
+    return _finish_social_sign_in(provider, query)
+
+
+@bp.route("/v1/auth/oidc/{provider}/callback", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+@operation("Finish a social sign-in that the provider posts as a form (response_mode=form_post, as Apple does)",
+           tags=("auth",), response="Tokens", errors=(400, 401, 403, 404, 409, 415, 422, 429, 503),
+           description="As `GET /v1/auth/oidc/{provider}/callback`, with its fields in a form-encoded body (other "
+                       "fields, such as Apple's `user`, are ignored).",
+           extra={"redirect": "To the sign-in's `return_to`, with `code` added to its query.",
+                  "request_body": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                      "type": "object", "properties": {name: {"type": "string"} for name in
+                                                       ("code", "state", "error", "error_description")}}}}}})
+def finish_social_sign_in_posted(provider: str) -> Response | schemas.Tokens:
+    from urllib.parse import parse_qsl
+
+    from pydantic import ValidationError
+
+    from chalicelib.accounts import schemas
+    from chalicelib.core.errors import ValidationFailed
+    from chalicelib.core.http import request_body
+
+    try:
+        query = schemas.OidcCallbackQuery.model_validate(dict(parse_qsl(request_body().decode("utf-8", "replace"))))
+    except ValidationError:
+        raise ValidationFailed("The posted callback has invalid fields.", details=[
+            {"field": "body", "message": "code, state and error are strings of bounded length",
+             "type": "string_too_long"}]) from None
+    return _finish_social_sign_in(provider, query)
+
+
+def _finish_social_sign_in(provider: str, query: schemas.OidcCallbackQuery) -> Response | schemas.Tokens:
+    from urllib.parse import urlencode
+
+    from chalicelib.accounts import identities, schemas, sessions
+
+    user, return_to = identities.sign_in(provider, state=query.state, code=query.code, error=query.error,
+                                         source_ip=_source_ip())
+    if return_to is None:
+        return schemas.tokens(sessions.start_session(user))
+    separator = "&" if "?" in return_to else "?"
+    return _redirect(f"{return_to}{separator}{urlencode({'code': identities.hand_off(user)})}")
+
+
+@bp.route("/v1/auth/oidc/exchange", methods=["POST"])
+@operation("Exchange a social sign-in's one-time code (from the return URL) for tokens", tags=("auth",),
+           body="SignInCode", response="Tokens", errors=(401, 429))
+def exchange_sign_in_code(body: schemas.SignInCode) -> schemas.Tokens:
+    from chalicelib.accounts import identities, schemas
+
+    return schemas.tokens(identities.redeem_handoff(body.code, source_ip=_source_ip()))
+
+
+@bp.route("/v1/me/identities", methods=["GET"])
+@operation("The social-login identities linked to your account", tags=("me",), response="IdentityList",
+           auth="buyer")
+def list_identities(principal: Principal) -> schemas.IdentityList:
+    from chalicelib.accounts import identities, schemas
+
+    return schemas.identities(identities.list_identities(principal.own_user_id))
+
+
+@bp.route("/v1/me/identities/{provider}/start", methods=["POST"])
+@operation("Link a provider to your account: where to send the browser", tags=("me",), body="IdentityLinkStart",
+           response="AuthorizationUrl", auth="buyer", errors=(404, 422, 429, 503),
+           description="The provider's callback then links the identity to this account, whatever its email (409 "
+                       "`identity_taken` if it belongs to another account, `provider_already_linked` if one of this "
+                       "provider is linked) and answers as `GET /v1/auth/oidc/{provider}/callback`. " + _SOCIAL)
+def start_identity_link(provider: str, body: schemas.IdentityLinkStart,
+                        principal: Principal) -> schemas.AuthorizationUrl:
+    from chalicelib.accounts import oidc, schemas
+
+    return schemas.AuthorizationUrl(authorization_url=oidc.begin(provider, return_to=body.return_to,
+                                                                 source_ip=_source_ip(),
+                                                                 link_user_id=principal.own_user_id))
+
+
+@bp.route("/v1/me/identities/{provider}", methods=["DELETE"])
+@operation("Unlink a provider from your account", tags=("me",), status=204, auth="buyer", errors=(404, 409),
+           description="Refused (409 `last_sign_in_method`) for the only identity of an account without a password.")
+def unlink_identity(provider: str, principal: Principal) -> Response:
+    from chalicelib.accounts import identities
+
+    identities.unlink(principal.own_user_id, provider)
+    return _no_content()
+
+
 @bp.route("/v1/me/password", methods=["PUT"])
 @operation("Set or change your password; every session ends and you get a fresh one", tags=("me",),
            body="PasswordChange", response="Tokens", auth="user", errors=(401, 403, 422))

@@ -381,6 +381,13 @@ class SessionsSummary(ResponseSchema):
     active: int = Field(description="Of those, not signed out or revoked.")
 
 
+class IdentityOut(ResponseSchema):
+    provider: str
+    email: str | None = Field(description="The email the provider gave when the identity was linked.")
+    email_verified: bool
+    linked_at: str
+
+
 class AccountExport(ResponseSchema):
     exported_at: str
     profile: Profile
@@ -392,6 +399,7 @@ class AccountExport(ResponseSchema):
     payment_methods: list[PaymentMethodOut] = Field(description="Read from Stripe; agora keeps only the customer id.")
     stripe_customer_id: str | None
     orders: list[dict[str, Any]] = Field(description="Every order, as GET /v1/me/orders/{order_id} shows it.")
+    identities: list[IdentityOut] = Field(description="Linked social-login identities.")
 
 
 def account_export(data: Any, exported_at: str) -> AccountExport:
@@ -405,5 +413,51 @@ def account_export(data: Any, exported_at: str) -> AccountExport:
         consent_log=[consent_log(e) for e in data.consent_log], wishlist=[wish(w) for w in data.wishes],
         sessions=SessionsSummary(count=len(data.sessions), active=sum(1 for s in data.sessions if not s.revoked)),
         payment_methods=payment_methods(data.cards).items, stripe_customer_id=user.stripe_customer_id,
-        orders=data.orders,
+        orders=data.orders, identities=identities(data.identities).items,
     )
+
+
+# --- social sign-in (OpenID Connect) ----------------------------------------------------------------------------
+
+class OidcStartQuery(QuerySchema):
+    return_to: str | None = Field(default=None, min_length=1, max_length=2000,
+                                  description="Where the browser goes after signing in, with a one-time `code` to "
+                                              "exchange at `POST /v1/auth/oidc/exchange`; it must start with an "
+                                              "entry of the operator's allow-list. Without it the callback answers "
+                                              "the tokens as JSON.")
+    role: Literal["buyer", "seller"] = Field(default="buyer",
+                                             description="`seller` signs in only to an account that runs a seller.")
+
+
+class OidcCallbackQuery(QuerySchema):
+    """What the provider sends back; providers add parameters of their own (Google's `scope`,
+    `authuser`; RFC 9207's `iss`), which are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
+
+    code: str | None = Field(default=None, max_length=4096, description="The authorization code.")
+    state: str | None = Field(default=None, max_length=200, description="The state the sign-in started with.")
+    error: str | None = Field(default=None, max_length=200, description="The provider's refusal, if any.")
+    error_description: str | None = Field(default=None, max_length=2000)
+
+
+class IdentityLinkStart(RequestSchema):
+    return_to: str | None = Field(default=None, min_length=1, max_length=2000,
+                                  description="As for `GET /v1/auth/oidc/{provider}/start`.")
+
+
+class AuthorizationUrl(ResponseSchema):
+    authorization_url: str = Field(description="Send the browser here; the provider returns it to the callback.")
+
+
+class SignInCode(RequestSchema):
+    code: str = Field(min_length=1, max_length=200, description="The `code` the callback put in the return URL.")
+
+
+class IdentityList(ResponseSchema):
+    items: list[IdentityOut]
+
+
+def identities(found: list[Any]) -> IdentityList:
+    return IdentityList(items=[IdentityOut(provider=i.provider, email=i.email, email_verified=bool(i.email_verified),
+                                           linked_at=i.linked_at) for i in found])

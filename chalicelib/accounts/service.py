@@ -37,7 +37,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib.accounts import magic_links
+from chalicelib.accounts import identity_links, magic_links
 from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.events import AccountCreated, InvitationAccepted
 from chalicelib.accounts.models import EmailClaim, SignUp, User
@@ -383,24 +383,29 @@ def invite_account(email: str, *, seller_id: str) -> tuple[User, bool]:
 
 
 def confirm_mailbox(user: User) -> User:
-    """The person just used a link mailed to the account's address. The first time, whatever
-    was set on the account by somebody who never read that mail is undone: the password is
-    cleared (set it again in the account), every session is ended, and an invited account
-    becomes the person's own. Later links change nothing.
+    """The person just used a link mailed to the account's address (or a provider vouched for
+    it). The first time, whatever was set on the account by somebody who never read that mail
+    is undone: the password is cleared (set it again in the account), every session is ended,
+    social-login identities are unlinked, and an invited account becomes the person's own.
+    Later links change nothing.
 
     Round trips: none when the address was proven before; else UpdateItem(user) and, if it
-    had a password or sessions, the revocation of every session."""
+    had a password or sessions, the revocation of every session; with identities, a Query and
+    their deletion."""
     if user.email_verified and user.status == "active":
         return user
-    had_password = user.password_hash is not None
-    actions: list[Action] = [User.email_verified.set(True), User.status.set("active"), User.password_hash.remove()]
+    had_password, had_identities = user.password_hash is not None, bool(user.identity_count)
+    actions: list[Action] = [User.email_verified.set(True), User.status.set("active"), User.password_hash.remove(),
+                             User.identity_count.remove()]
     update_open_account(user, actions, User.status.is_in("active", "invited"))
     from chalicelib.accounts.sessions import revoke_all
 
     revoked = revoke_all(user.user_id)
-    if had_password or revoked:
+    unlinked = identity_links.forget_all(user.user_id) if had_identities else 0
+    if had_password or revoked or unlinked:
         logger.info("first mailed-link sign-in cleared the account's credentials",
-                    extra={"user_id": user.user_id, "had_password": had_password, "sessions_ended": revoked})
+                    extra={"user_id": user.user_id, "had_password": had_password, "sessions_ended": revoked,
+                           "identities_unlinked": unlinked})
     return user
 
 

@@ -10,7 +10,7 @@ from chalicelib.events.registry import Delivered
 # Sign-ups that get the buyer's welcome mail. Sellers' customer imports do not (those
 # people did not sign up with agora themselves), nor do seller and operator accounts
 # (sellers have their own onboarding mails).
-WELCOME_METHODS = frozenset({"password", "magic_link", "guest_checkout"})
+WELCOME_METHODS = frozenset({"password", "magic_link", "guest_checkout", "social_login"})
 BUSINESS_ROLES = frozenset({"seller", "operator"})
 
 

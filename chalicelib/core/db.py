@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import BatchWrite, Model
 from pynamodb.transactions import TransactWrite
@@ -218,7 +218,7 @@ def query_shards(query: Callable[[str], Iterable[T]], partitions: Sequence[str],
     return list(heapq.merge(*shards, key=order_by))
 
 
-def was_condition_failure(error: PutError | UpdateError | TransactWriteError) -> bool:
+def was_condition_failure(error: PutError | UpdateError | DeleteError | TransactWriteError) -> bool:
     """True when a write failed only because its condition did not hold."""
     if error.cause_response_code == "ConditionalCheckFailedException":
         return True

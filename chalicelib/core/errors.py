@@ -41,6 +41,9 @@ class Code(StrEnum):
     CONSENT_LINK_OUTDATED = "consent_link_outdated", 400, "A consent confirmation link that a later change replaced."
     INVALID_UNSUBSCRIBE_TOKEN = "invalid_unsubscribe_token", 400, "An unsubscribe link the server did not sign."
     UNSUBSCRIBE_LINK_EXPIRED = "unsubscribe_link_expired", 400, "An unsubscribe link too old to use."
+    INVALID_OIDC_STATE = "invalid_oidc_state", 400, "A social sign-in's state that is unknown, used or expired."
+    OIDC_SIGN_IN_DENIED = "oidc_sign_in_denied", 400, "The identity provider answered the sign-in with an error."
+    OIDC_CODE_REJECTED = "oidc_code_rejected", 400, "The identity provider refused the authorization code."
 
     # 401: who is calling is unknown or not believed
     UNAUTHORIZED = "unauthorized", 401, "The caller is not authenticated."
@@ -58,6 +61,8 @@ class Code(StrEnum):
     INVALID_API_KEY = "invalid_api_key", 401, "The seller API key is not valid."
     API_KEY_EXPIRED = "api_key_expired", 401, "The seller API key has expired."
     ACCOUNT_CLOSED = "account_closed", 401, "The account has been deleted."
+    INVALID_ID_TOKEN = "invalid_id_token", 401, "The provider's ID token failed a check (details name which)."
+    INVALID_SIGN_IN_CODE = "invalid_sign_in_code", 401, "A social sign-in's one-time code that is used up or expired."
 
     # 402
     PAYMENT_DECLINED = "payment_declined", 402, "The payment was declined; try another payment method."
@@ -75,6 +80,7 @@ class Code(StrEnum):
     EMAIL_NOT_VERIFIED = "email_not_verified", 403, "Password sign-in needs a confirmed email address."
     REAUTHENTICATION_REQUIRED = "reauthentication_required", 403, "A sensitive change needs a recent sign-in."
     MFA_ENROLMENT_REQUIRED = "mfa_enrolment_required", 403, "An operator must enrol a second factor first."
+    NO_SOCIAL_LOGIN_FOR_OPERATORS = "no_social_login_for_operators", 403, "Operators sign in with password and TOTP."
 
     # 404: missing, or another party's (the same answer)
     NOT_FOUND = "not_found", 404, "No such resource."
@@ -83,6 +89,8 @@ class Code(StrEnum):
     API_KEY_NOT_FOUND = "api_key_not_found", 404, "No such API key."
     CATEGORY_NOT_FOUND = "category_not_found", 404, "No such category."
     CUSTOMER_NOT_FOUND = "customer_not_found", 404, "No such customer."
+    IDENTITY_NOT_FOUND = "identity_not_found", 404, "No identity of this provider is linked to the account."
+    OIDC_PROVIDER_NOT_FOUND = "oidc_provider_not_found", 404, "No such sign-in provider is configured."
     FEE_OVERRIDE_NOT_FOUND = "fee_override_not_found", 404, "The seller or category has no fee override."
     FEE_SCHEDULE_NOT_FOUND = "fee_schedule_not_found", 404, "No such fee schedule version."
     GROUP_NOT_FOUND = "group_not_found", 404, "No such customer group."
@@ -102,6 +110,10 @@ class Code(StrEnum):
     CONCURRENT_UPDATE = "concurrent_update", 409, "Another request changed the same data at once; retry."
     CONCURRENT_CHANGE = "concurrent_change", 409, "The address book changed at the same time; retry."
     EMAIL_TAKEN = "email_taken", 409, "An account with this email already exists."
+    SIGN_IN_TO_LINK = "sign_in_to_link", 409, "An account has the unverified email: sign in first, then link."
+    IDENTITY_TAKEN = "identity_taken", 409, "The provider identity belongs to another account."
+    PROVIDER_ALREADY_LINKED = "provider_already_linked", 409, "Another identity of this provider is linked already."
+    LAST_SIGN_IN_METHOD = "last_sign_in_method", 409, "The account's last way to sign in cannot be removed."
     CONCURRENT_CREATION = "concurrent_creation", 409, "Something this creates was created at the same time; retry."
     CHECKOUT_CONTENTION = "checkout_contention", 409, "Too many checkouts touched the same products at once; retry."
     ACCOUNT_ID_CLASH = "account_id_clash", 409, "The account could not be created; retry."
@@ -154,6 +166,8 @@ class Code(StrEnum):
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key", 422, "The Idempotency-Key is malformed."
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused", 422, "The Idempotency-Key was used for another checkout."
     INVALID_EMAIL = "invalid_email", 422, "The email address is not valid."
+    PROVIDER_EMAIL_MISSING = "provider_email_missing", 422, "The identity provider gave no email for a new account."
+    RETURN_URL_NOT_ALLOWED = "return_url_not_allowed", 422, "A return URL outside the operator's allow-list."
     INVALID_FEE_SCHEDULE = "invalid_fee_schedule", 422, "The fee schedule's parts disagree."
     INVALID_INVITE = "invalid_invite", 422, "The seller invite code is unknown or expired."
     INVITE_REQUIRED = "invite_required", 422, "Sellers join by invitation; no invite code was given."
@@ -195,6 +209,7 @@ class Code(StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable", 503, "A dependency failed; retry."
     STORAGE_BUSY = "storage_busy", 503, "Storage stayed busy after retries; retry."
     STRIPE_UNAVAILABLE = "stripe_unavailable", 503, "Stripe is unavailable; retry."
+    IDENTITY_PROVIDER_UNAVAILABLE = "identity_provider_unavailable", 503, "The identity provider did not answer; retry."
 
 
 class AgoraError(Exception):

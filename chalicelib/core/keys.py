@@ -35,6 +35,10 @@ RefreshToken              REFRESH#<token hash>                 REFRESH
 MagicLink                 MAGIC#<token hash>                   MAGIC
 ChallengeUse              CHALLENGE#<nonce>                    USED
 RevokedSession            REVOKED#<uid>                        SESSION#<session_id>
+LinkedIdentity            USER#<uid>                           IDENTITY#<provider>
+IdentityClaim             IDENTITY#<hash of issuer + subject>  IDENTITY
+OidcState                 OIDC_STATE#<state hash>              OIDC_STATE
+OidcHandoff               OIDC_HANDOFF#<code hash>             OIDC_HANDOFF
 Seller                    SELLER#<sid>                         PROFILE
   GSI1 by status          SELLERS#<status>                     <created_at>#<sid>
   GSI2 by Stripe account  STRIPE_ACCOUNT#<account_id>          SELLER
@@ -220,6 +224,28 @@ def challenge_key(nonce: str) -> str:
 
 def revoked_sessions_key(user_id: str) -> str:
     return f"REVOKED#{user_id}"
+
+
+IDENTITY_PREFIX = "IDENTITY#"
+IDENTITY_SK = "IDENTITY"
+OIDC_STATE_SK = "OIDC_STATE"
+OIDC_HANDOFF_SK = "OIDC_HANDOFF"
+
+
+def identity_sk(provider: str) -> str:
+    return f"IDENTITY#{provider}"
+
+
+def identity_key(identity_hash: str) -> str:
+    return f"IDENTITY#{identity_hash}"
+
+
+def oidc_state_key(state_hash: str) -> str:
+    return f"OIDC_STATE#{state_hash}"
+
+
+def oidc_handoff_key(code_hash: str) -> str:
+    return f"OIDC_HANDOFF#{code_hash}"
 
 
 # --- sellers ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 _REF = "#/components/schemas/{model}"
 _STATUS_TEXT = {
-    200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
+    200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 302: "Redirect", 400: "Malformed request",
     401: "Not authenticated", 403: "Not allowed", 404: "Not found", 409: "Conflict",
     413: "Body too large", 415: "Unsupported media type", 422: "Invalid fields",
     429: "Too many requests", 503: "A dependency is unavailable",
@@ -143,6 +143,9 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
                 schema = spec.response
             success["content"] = {spec.content_type: {"schema": schema}, **spec.extra.get("also_content", {})}
         responses[str(spec.status)] = success
+        if "redirect" in spec.extra:  # a browser's route: it answers by sending the browser on
+            responses["302"] = {"description": spec.extra["redirect"], "headers": {"Location": {
+                "description": "Where the browser goes next.", "schema": {"type": "string", "format": "uri"}}}}
         error_codes = set(spec.errors)
         if spec.body is not None:
             error_codes |= {400, 413, 415, 422}

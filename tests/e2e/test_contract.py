@@ -76,6 +76,11 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("post", "/v1/seller/products"): (["422"], "a shipping profile the seller lacks (422 unknown_shipping_profile)"),
     ("patch", "/v1/seller/products/{product_id}"): (["422"], "as POST /v1/seller/products"),
     ("post", "/v1/webhooks/stripe/connect"): (["400"], "a payload Stripe did not sign"),
+    ("get", "/v1/auth/oidc/{provider}/start"): (["422"], "a return URL off the operator's allow-list"),
+    ("post", "/v1/me/identities/{provider}/start"): (["422"], "a return URL off the operator's allow-list"),
+    ("get", "/v1/auth/oidc/{provider}/callback"): (["400"], "a state the server did not issue, or the provider's "
+                                                            "refusal (400 invalid_oidc_state, oidc_sign_in_denied)"),
+    ("post", "/v1/auth/oidc/{provider}/callback"): (["400"], "as GET /v1/auth/oidc/{provider}/callback"),
 }
 
 

@@ -94,9 +94,10 @@ def test_the_readme_walkthrough_runs_as_written(local_stack: LocalStack, tmp_pat
     assert order_id, result.stdout
     assert "succeeded" in lines  # the PaymentIntent, confirmed with pm_card_visa
     assert order_id.group(1) in lines  # the seller sees the paid order
-    assert lines[-5:-3] == ["shipped", "shipped"]  # shipped, as the seller and the buyer see it
+    assert lines[-6:-4] == ["shipped", "shipped"]  # shipped, as the seller and the buyer see it
     assert re.search(r"^mailed link: http://127\.0\.0\.1:\d+/sign-in/link\?token=", result.stdout, re.MULTILINE)
-    assert lines[-1] == "Bearer"  # the mailed link signed the buyer in
+    assert lines[-2] == "Bearer"  # the mailed link signed the buyer in
+    assert lines[-1] == "local"  # the local OpenID provider signed the buyer in, linked to their account
 
 
 def test_a_mailed_link_opens_a_page_that_redeems_it(local_stack: LocalStack) -> None:

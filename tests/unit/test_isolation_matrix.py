@@ -27,7 +27,8 @@ class Route:
     """``owner``: whose object the path names. ``seller`` and ``buyer``: a tenant's own (another
     tenant's is 404); ``operator``: operators' routes (nobody else gets in, 403); ``public``: a
     marketplace object anyone may read (no tenant to cross); ``product``: a buyer's action on a
-    marketplace product, which belongs to no buyer."""
+    marketplace product, which belongs to no buyer; ``sign-in``: a step of a social sign-in, whose
+    path names a provider the operator configured (tests/unit/accounts/test_social_login.py)."""
 
     owner: str
     body: dict[str, Any] | None = None
@@ -60,6 +61,10 @@ ROUTES: dict[str, Route] = {
     "PUT /v1/me/wishlist/{product_id}": Route("product"),
     "DELETE /v1/me/wishlist/{product_id}": Route("product"),
     "GET /v1/products/{product_id}": Route("public"),
+    "GET /v1/auth/oidc/{provider}/start": Route("sign-in"),
+    "GET /v1/auth/oidc/{provider}/callback": Route("sign-in"),
+    "POST /v1/auth/oidc/{provider}/callback": Route("sign-in"),
+    "POST /v1/me/identities/{provider}/start": Route("sign-in", {}),  # links to the caller's own account only
     "GET /v1/sellers/{seller_id}": Route("public"),
     "PATCH /v1/me/addresses/{address_id}": Route("buyer", {"city": "Hamburg"}),
     "DELETE /v1/me/addresses/{address_id}": Route("buyer"),
@@ -68,6 +73,7 @@ ROUTES: dict[str, Route] = {
     "POST /v1/me/orders/{order_id}/returns": Route("buyer", {"seller_id": "{seller_id}", "reason": "Too small",
                                                              "lines": [{"line": 1, "quantity": 1}]}),
     "DELETE /v1/me/payment-methods/{payment_method_id}": Route("buyer"),
+    "DELETE /v1/me/identities/{provider}": Route("buyer"),
     "DELETE /v1/seller/api-keys/{key_id}": Route("seller"),
     "PATCH /v1/seller/customer-groups/{group_id}": Route("seller", {"name": "Taken over"}),
     "DELETE /v1/seller/customer-groups/{group_id}": Route("seller"),
@@ -158,6 +164,16 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
             "_buyer": headers, "_seller": seller}  # type: ignore[dict-item]
 
 
+def _link_identity(user_id: str) -> str:
+    """Buyer B's social-login identity, as a callback links it (the provider's name is the id)."""
+    from chalicelib.accounts.identities import link_to
+    from chalicelib.accounts.oidc import ProviderIdentity
+
+    link_to(user_id, ProviderIdentity(provider="google", issuer="https://accounts.google.com", subject="b-1",
+                                            email="buyer.b@example.com", email_verified=True, name="Bea"))
+    return "google"
+
+
 def _never_created(ids: dict[str, str]) -> dict[str, str]:
     """Ids of the same shape as tenant B's that name nothing: the tail of each replaced."""
     return {name: value if name.startswith("_") or name == "category_slug" else f"{value[:-6]}ZZZZZZ"
@@ -197,9 +213,10 @@ def test_the_table_covers_every_route_with_an_id_in_its_path() -> None:
 def test_another_tenants_object_is_not_found_and_the_wrong_caller_is_refused(api: Any, market: Marketplace,
                                                                            fake_stripe: str) -> None:
     ids = _tenant_b(api, market, fake_stripe)
+    ids["provider"] = _link_identity(ids["customer_id"])  # buyer B's
     missing_ids = _never_created(ids)
     owners = {"seller": ids["_seller"], "buyer": ids["_buyer"], "operator": operator_headers(), "public": {}}
-    for name in sorted(n for n, r in ROUTES.items() if n.startswith("GET ")):
+    for name in sorted(n for n, r in ROUTES.items() if n.startswith("GET ") and r.owner != "sign-in"):
         # the ids are real: their owner reads them, so a 404 below means "not yours", not "no such thing"
         status, body, _ = call(api, "GET", name.split(" ", 1)[1].format(**ids), headers=owners[ROUTES[name].owner])
         assert status == 200, (name, body)
@@ -209,7 +226,7 @@ def test_another_tenants_object_is_not_found_and_the_wrong_caller_is_refused(api
         route = ROUTES[name]
         method, template = name.split(" ", 1)
         path = template.format(**ids)
-        if route.owner in ("public", "product"):  # a marketplace object: no tenant to cross
+        if route.owner in ("public", "product", "sign-in"):  # a marketplace object: no tenant to cross
             continue
         for caller, (headers, expected) in _callers(api, spec).items():
             sent = {k: v.format(**ids) if isinstance(v, str) else v for k, v in (route.body or {}).items()}
@@ -225,4 +242,4 @@ def test_another_tenants_object_is_not_found_and_the_wrong_caller_is_refused(api
                     wrong.append(f"{name} as {caller}: {body} differs from a missing one's {missing[:2]}")
 
     assert wrong == [], "\n".join(wrong)
-    assert len(seen) >= 4 * len([r for r in ROUTES.values() if r.owner not in ("public", "product")])
+    assert len(seen) >= 4 * len([r for r in ROUTES.values() if r.owner not in ("public", "product", "sign-in")])

@@ -30,6 +30,8 @@ def _routes() -> list[tuple[str, str, str, Any]]:
          lambda n: {"token": f"p1.forged.{n}"}),
         ("chalicelib.accounts.consents", "LINK_ATTEMPTS_PER_SOURCE", "/v1/consents/unsubscribe",
          lambda n: {"token": f"p1.forged.{n}"}),
+        ("chalicelib.accounts.identities", "CALLBACKS_PER_SOURCE", "/v1/auth/oidc/exchange",
+         lambda n: {"code": f"agora_oc_forged{n}"}),
         ("chalicelib.sellers.service", "APPLICATIONS_PER_SOURCE", "/v1/sellers",
          lambda n: {"business_name": f"Shop {n}", "email": f"shop{n}@example.com", "password": "a-solid-Lantern-2031",
                     "country": "DE", "default_currency": "EUR"}),

@@ -185,9 +185,12 @@ def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
             if product_id not in lines and len(lines) >= MAX_CART_LINES:
                 raise Conflict(f"A cart holds at most {MAX_CART_LINES} different products.", code=Code.CART_FULL)
             added = lines.get(product_id, {}).get("added_at") or clock.stamp()
-            # currency and category let checkout name its fee and sales keys before reading the products
+            # currency, category and shipping profile let checkout name its fee, sales and profile
+            # keys before reading the products
             lines[product_id] = {"seller_id": product.seller_id, "quantity": quantity, "added_at": added,
-                                 "currency": product.currency, "category": product.category}
+                                 "currency": product.currency, "category": product.category,
+                                 **({"shipping_profile_id": product.shipping_profile_id}
+                                    if product.shipping_profile_id else {})}
         try:
             return _view(ref, _save(ref, cart, lines))
         except PutError as error:

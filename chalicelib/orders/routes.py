@@ -260,7 +260,8 @@ def approve_return(order_id: str, body: ApproveReturnIn, principal: Principal) -
     from chalicelib.orders import lifecycle
     from chalicelib.orders.schemas import seller_order
 
-    return seller_order(lifecycle.approve_return(principal.own_seller_id, order_id, restock=body.restock))
+    return seller_order(lifecycle.approve_return(principal.own_seller_id, order_id, restock=body.restock,
+                                                 shipping=body.shipping))
 
 
 # --- the buyer's data export -------------------------------------------------------------

@@ -321,3 +321,7 @@ class ReturnIn(RequestSchema):
 
 class ApproveReturnIn(RequestSchema):
     restock: StrictBool = Field(default=True, description="Put the returned units back in stock.")
+    shipping: WholeNumber = Field(default=0, ge=0, description="Minor units of the part's shipping to refund "
+                                  "with the return (its VAT and fee go back in proportion); at most what was paid "
+                                  "and not yet refunded (422 `shipping_refund_exceeds_paid`). Cancelling a whole "
+                                  "part before shipping always refunds its shipping.")

@@ -22,6 +22,7 @@ from chalicelib.orders.states import (
     order_payment_status,
     part_payment_status,
 )
+from chalicelib.shipping.schemas import Country
 
 if TYPE_CHECKING:  # mypy cannot read a Literal built from a tuple at run time
     OrderStatus = str
@@ -53,12 +54,63 @@ class CartLineOut(ResponseSchema):
     in_stock: int | None = Field(description="Units in stock now.")
 
 
+class CartQuery(QuerySchema):
+    country: Country | None = Field(default=None, description="Where to quote shipping to (ISO 3166-1 alpha-2). "
+                                    "Default: a signed-in buyer's default shipping address's country.")
+
+
+class ShippingOptionOut(ResponseSchema):
+    option: Literal["standard", "express"]
+    price: MoneySchema
+    handling_days: int = Field(description="Days before the seller hands the parcel over.")
+    delivery_days_min: int | None = Field(description="The delivery promise, in days after handling; null: "
+                                                      "the seller does not say.")
+    delivery_days_max: int | None
+
+
+class FreeShippingOut(ResponseSchema):
+    threshold: MoneySchema = Field(description="Standard shipping is free from this goods value (after discounts).")
+    amount_left: MoneySchema = Field(description="What the goods lack to reach it; 0 once reached.")
+
+
+class CartShippingOut(ResponseSchema):
+    country: str | None = Field(description="The destination quoted; null when none is known (send `?country=`): "
+                                            "then no option is shown.")
+    options: list[ShippingOptionOut] = Field(description="`standard`, and `express` where offered; empty when "
+                                                         "the destination is unknown or a product is undeliverable.")
+    undeliverable: list[str] = Field(description="Product ids this seller does not ship to the country: the part "
+                                                 "cannot be ordered there.")
+    free_shipping: list[FreeShippingOut] = Field(description="Per shipping profile of the part with a free-shipping "
+                                                             "threshold for the country (usually one).")
+
+
+class CartPartOut(ResponseSchema):
+    seller_id: str
+    shipping: CartShippingOut
+
+
 class CartOut(ResponseSchema):
     cart_token: str | None = Field(default=None, description="Only for a new guest cart: send it back as "
                                                              "X-Cart-Token with every cart and checkout request.")
     lines: list[CartLineOut]
-    totals: list[MoneySchema] = Field(description="Sum of the available lines, per currency.")
+    totals: list[MoneySchema] = Field(description="Sum of the available lines, per currency (without shipping).")
+    parts: list[CartPartOut] = Field(description="Per seller of the lines, its shipping to the destination, at "
+                                                 "the lines' current prices (checkout applies discounts).")
     updated_at: str | None
+
+
+def _cart_shipping(view: Any, part: Any) -> CartShippingOut:
+    quote = part.quote
+    if quote is None:
+        return CartShippingOut(country=view.country, options=[], undeliverable=[], free_shipping=[])
+    return CartShippingOut(
+        country=view.country,
+        options=[ShippingOptionOut(option=o.kind, price=MoneySchema(**o.price.to_json()), handling_days=o.handling_days,
+                                   delivery_days_min=o.delivery_days_min, delivery_days_max=o.delivery_days_max)
+                 for o in quote.options],
+        undeliverable=list(quote.undeliverable),
+        free_shipping=[FreeShippingOut(threshold=MoneySchema(**f.threshold.to_json()),
+                                       amount_left=MoneySchema(**f.left.to_json())) for f in quote.free_shipping])
 
 
 def cart_out(view: Any) -> CartOut:
@@ -73,6 +125,8 @@ def cart_out(view: Any) -> CartOut:
             available=line.available, in_stock=int(product.stock) if product else None))
     token = view.ref.token if view.ref is not None and view.ref.new_token else None
     return CartOut(cart_token=token, lines=lines, totals=[MoneySchema(**m.to_json()) for m in view.totals()],
+                   parts=[CartPartOut(seller_id=part.seller_id, shipping=_cart_shipping(view, part))
+                          for part in view.shipping],
                    updated_at=view.updated_at)
 
 

@@ -215,8 +215,9 @@ def _quote(lines: list[CartLine], profiles: dict[str, shipping_engine.Profile],
             shipping_engine.Line(product_id=line.product_id, profile_id=line.product.shipping_profile_id,
                                  quantity=line.quantity, goods_value=line.line_total)
             for line in orderable if line.product is not None and line.line_total is not None], country)
-    except CurrencyMismatch:  # products in another currency than the seller's rates: no quote to show
-        return None
+    except CurrencyMismatch:  # goods in another currency than the seller's rates: checkout refuses them too
+        return shipping_engine.Quote(undeliverable=tuple(line.product_id for line in orderable), options=(),
+                                     free_shipping=())
 
 
 def get_cart(ref: CartRef | None, *, country: str | None = None) -> CartView:

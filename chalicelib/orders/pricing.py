@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib.core.money import Money, divide_half_up
+from chalicelib.core.money import CurrencyMismatch, Money, divide_half_up
 from chalicelib.fees.engine import FeePolicy, line_fee, shipping_fee
 from chalicelib.orders.tax import included_vat, vat_rate
 from chalicelib.shipping import engine as shipping_engine
@@ -385,10 +385,14 @@ def _shipped(parts: Sequence[PricedSeller], lines: Sequence[LineInput],
         values = {number: line.unit_price.times(line.quantity) - _sum([a.amount for a in adjustments[number]],
                                                                        part.currency)
                   for number, line in given.items()}
-        quote = shipping_engine.quote(choice.profiles, [
-            shipping_engine.Line(product_id=line.product_id, profile_id=line.shipping_profile_id,
-                                 quantity=line.quantity, goods_value=values[number])
-            for number, line in given.items()], choice.country)
+        try:
+            quote = shipping_engine.quote(choice.profiles, [
+                shipping_engine.Line(product_id=line.product_id, profile_id=line.shipping_profile_id,
+                                     quantity=line.quantity, goods_value=values[number])
+                for number, line in given.items()], choice.country)
+        except CurrencyMismatch:  # goods in another currency than the seller's rates: no rate applies
+            quote = shipping_engine.Quote(undeliverable=tuple(line.product_id for line in given.values()),
+                                          options=(), free_shipping=())
         if not quote.deliverable:
             undeliverable[part.seller_id] = quote.undeliverable
             continue

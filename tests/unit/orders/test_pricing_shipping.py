@@ -167,3 +167,14 @@ def test_shipping_vat_adds_up_and_totals_are_the_sums_of_their_parts(
     assert order.total == sum((part.total for part in order.sellers), eur(0))
     assert order.shipping == sum((part.shipping_amount for part in order.sellers), eur(0))
     assert order.tax == sum((part.tax for part in order.sellers), eur(0))
+
+
+def test_goods_in_another_currency_than_the_sellers_rates_cannot_be_shipped() -> None:
+    dollars = LineInput(product_id="prd_1", seller_id="sel_a", sku="S1", title="P1", category="fashion/shoes",
+                        unit_price=Money("USD", 2_000), quantity=1)
+
+    order = price_order([dollars], terms={"sel_a": SellerTerms(country="DE")}, policies={"sel_a": FeePolicy()},
+                        trailing_sales={"sel_a": Money("USD", 0)},
+                        shipping={"sel_a": ShippingChoice(profiles={"default": DEFAULT}, country="DE")})
+
+    assert order.undeliverable == {"sel_a": ("prd_1",)}

@@ -305,3 +305,21 @@ def test_a_product_that_names_another_profile_than_its_cart_line_costs_one_read_
     assert round_trips == ["BatchGetItem", "UpdateItem", "UpdateItem", "BatchGetItem",
                            "BatchGetItem",  # the profile the product names now
                            "TransactWriteItems", "UpdateItem"]
+
+
+def test_the_buyer_cancelling_a_paid_order_gets_the_shipping_back_too(market: Marketplace) -> None:
+    from chalicelib.payments import stripe_gateway
+
+    buyer, _ = _mixed_cart(market)
+    placed = _paid(market, buyer, shipping={"sel_a": "express"})
+    order_id = placed["order"]["order_id"]
+
+    status, body, _ = call(market.api, "POST", f"/v1/me/orders/{order_id}/cancel", {}, headers=buyer)
+    market.events()
+
+    assert status == 200, body
+    intent = placed["payment"]["payment_intent_id"]
+    assert [r.amount for r in stripe_gateway.client().v1.refunds.list({"payment_intent": intent}).data] == [6_190]
+    order = market.order_of_buyer(buyer, order_id)
+    assert (order["amount_refunded"], order["payment_status"]) == (eur(6_190), "refunded")
+    assert order["sellers"][0]["shipping"]["refunded"] == eur(1_190)

@@ -153,8 +153,9 @@ def shipping_left(sub: SubOrder) -> int:
 
 def _shipping_refund(sub: SubOrder, amount: int) -> dict[str, Any]:
     """The refund's entry for ``amount`` of the part's shipping: its fee goes back in proportion
-    like a line's (``ledger.postings.proportional_fee_refund``), and so does its VAT (``tax``:
-    cumulatively ``VAT * refunded / paid``, half-up, for the statements)."""
+    like a line's (``ledger.postings.proportional_fee_refund``), and so does its VAT (``tax``
+    on the refund record: cumulatively ``VAT * refunded / paid``, half-up). More than is left
+    is a 422."""
     shipping = sub.shipping or {}
     paid, before = int(shipping.get("amount", 0)), int(sub.shipping_refunded or 0)
     if not 0 < amount <= paid - before:

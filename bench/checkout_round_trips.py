@@ -4,7 +4,9 @@
 
 Against moto in-process (the stack from infra, as the unit tests build it) and the fake
 Stripe in a thread, with sellers onboarded as real Connect accounts there. For each cart
-(1, 3, 10 and 30 lines across 3 sellers; 10 lines across 1 and 8 sellers) it counts
+(1, 3, 10 and 30 lines across 3 sellers; 10 lines across 1 and 8 sellers; and 1, 10 and 30
+lines across 3 sellers with shipping profiles, half of each seller's products naming a
+profile of their own, the rest shipping with the default) it counts
 what agora sends, in three phases of one order:
 
 (a) checkout   — ``POST /v1/checkout`` through the Chalice app;
@@ -231,6 +233,30 @@ def _cart(market: Any, products: dict[str, list[str]], sellers: list[str], lines
     return chosen
 
 
+def _shipping_sellers(market: Any, count: int) -> tuple[list[str], dict[str, list[str]]]:
+    """Sellers with a default shipping profile and a second one that every other product names."""
+    from chalicelib.shipping.schemas import ProfileCreate
+    from chalicelib.shipping.service import create_profile
+    from tests.support.auth import seller_headers
+    from tests.support.http import call
+
+    sellers = [market.seller(f"sel_ship_{n}") for n in range(count)]
+    products: dict[str, list[str]] = defaultdict(list)
+    for seller_id in sellers:
+        zones = [{"countries": ["DE", "AT"], "standard": {"amount": 490, "currency": "EUR"},
+                  "per_extra_item": {"amount": 100, "currency": "EUR"},
+                  "free_shipping_threshold": {"amount": 100_000, "currency": "EUR"}}]
+        create_profile(seller_id, ProfileCreate.model_validate({"name": "Parcel", "zones": zones}))
+        bulky = create_profile(seller_id, ProfileCreate.model_validate({"name": "Bulky", "zones": zones}))
+        for n in range(10):
+            product_id = market.product(seller_id, price=1_000 + 7 * n, stock=100_000)
+            if n % 2:
+                call(market.api, "PATCH", f"/v1/seller/products/{product_id}",
+                     {"shipping_profile_id": bulky.profile_id}, headers=seller_headers(seller_id))
+            products[seller_id].append(product_id)
+    return sellers, products
+
+
 def _order(market: Any, recorder: Recorder, buyer: dict[str, str], cart: list[str]) -> dict[str, Tally]:
     """One order through the three phases; returns the tallies of each phase."""
     for product_id in cart:
@@ -325,6 +351,12 @@ def main() -> None:
                     recorder.trace = trace if (lines, seller_count) == (10, 3) else None
                     in_order = min(lines, seller_count)
                     label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}"
+                    results.append((label, _order(market, recorder, buyer, cart)))
+                shipping_sellers, shipping_products = _shipping_sellers(market, 3)
+                for lines in (1, 10, 30):
+                    cart = _cart(market, shipping_products, shipping_sellers, lines)
+                    in_order = min(lines, 3)
+                    label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}, shipping"
                     results.append((label, _order(market, recorder, buyer, cart)))
         finally:
             stop()

@@ -187,6 +187,9 @@ class Code(StrEnum):
     COUNTRY_IN_TWO_ZONES = "country_in_two_zones", 422, "A country named by more than one zone of a shipping profile."
     UNKNOWN_SHIPPING_PROFILE = "unknown_shipping_profile", 422, "A product names a shipping profile the seller lacks."
     SHIPPING_ADDRESS_REQUIRED = "shipping_address_required", 422, "Checkout without a shipping address."
+    UNDELIVERABLE = "undeliverable", 422, "A seller does not ship some products to the destination country."
+    SHIPPING_OPTION_UNAVAILABLE = "shipping_option_unavailable", 422, "A shipping option a seller does not offer there."
+    SHIPPING_REFUND_EXCEEDS_PAID = "shipping_refund_exceeds_paid", 422, "A shipping refund above the shipping paid."
     TAX_EXEMPTION_REASON_REQUIRED = "tax_exemption_reason_required", 422, "A tax exemption needs a reason or a VAT id."
     TOO_MANY_SELLERS = "too_many_sellers", 422, "An order with more sellers than allowed."
     UNKNOWN_GROUP = "unknown_group", 422, "A customer group that does not exist."
@@ -244,6 +247,8 @@ class FieldProblem(TypedDict):
     total: NotRequired[dict[str, Any]]  # an order below the smallest charge, and that charge
     minimum: NotRequired[dict[str, Any]]
     order_id: NotRequired[str]  # the order an Idempotency-Key was used for
+    seller_id: NotRequired[str]  # a seller's part that cannot be shipped, and its products
+    products: NotRequired[list[str]]
 
 
 class ValidationFailed(AgoraError):

@@ -24,6 +24,12 @@ most the schedule's), so selling more never raises a seller's percentage.
 
 A currency the schedule does not list is charged the percentage only (no fixed amount,
 limits or tiers).
+
+**Shipping** (:func:`shipping_fee`): a seller's shipping is charged a fee only when the
+seller's base schedule (its override, else the default; category overrides never apply:
+shipping has no category) sets ``fee_on_shipping``. Then it pays that schedule's percentage
+(its volume tier's) of the shipping amount, half-up, without the fixed amount or limits,
+which are per order line. Off by default: shipping is charged no fee.
 """
 
 from __future__ import annotations
@@ -120,6 +126,7 @@ class FeeSchedule:
     scope: str = DEFAULT_SCOPE
     version: int = 0
     effective_from: str | None = None
+    fee_on_shipping: bool = False  # see the module docstring; never on a category override
 
     def __post_init__(self) -> None:
         problems = _bp_problems("percent_bp", self.percent_bp)
@@ -128,6 +135,8 @@ class FeeSchedule:
                 problems.append((f"currencies.{currency}", "is not a supported currency"))
                 continue
             problems += _terms_problems(f"currencies.{currency}", terms, self.percent_bp, self.scope)
+        if self.fee_on_shipping and self.scope.startswith(CATEGORY_SCOPE):
+            problems.append(("fee_on_shipping", "shipping has no category: set it on the default or a seller"))
         if problems:
             raise InvalidFeeSchedule(problems)
 
@@ -163,6 +172,7 @@ class FeeSchedule:
                 }
                 for currency, t in sorted(self.currencies.items())
             },
+            "fee_on_shipping": self.fee_on_shipping,
         }
 
     @classmethod
@@ -177,7 +187,7 @@ class FeeSchedule:
             for code, terms in (data.get("currencies") or {}).items()
         }
         return cls(percent_bp=data["percent_bp"], currencies=currencies, scope=scope, version=version,
-                   effective_from=effective_from)
+                   effective_from=effective_from, fee_on_shipping=bool(data.get("fee_on_shipping", False)))
 
 
 NO_FEES = FeeSchedule(percent_bp=0)  # the default until the operator sets one (version 0)
@@ -267,6 +277,18 @@ def line_fee(schedule: FeePolicy | FeeSchedule, *, line_total: Money, category: 
         percentage_part=percentage, fixed_part=Money(line_total.currency, terms.fixed),
         schedule_ref=chosen.ref, tier_above=tier.above if tier else None,
     )
+
+
+def shipping_fee(policy: FeePolicy, *, shipping: Money, trailing_30_day_sales: Money) -> Money:
+    """The fee on a seller's shipping amount (see the module docstring): 0 unless the seller's
+    base schedule sets ``fee_on_shipping``."""
+    schedule = policy.base_schedule
+    if not schedule.fee_on_shipping or shipping.amount <= 0:
+        return Money.zero(shipping.currency)
+    if trailing_30_day_sales.currency != shipping.currency:
+        raise CurrencyMismatch(f"{trailing_30_day_sales.currency} sales for {shipping.currency} shipping")
+    percent_bp, _ = schedule.rate(trailing_30_day_sales)
+    return Money(shipping.currency, min(shipping.percent_of(percent_bp).amount, shipping.amount))
 
 
 class FeeLine(NamedTuple):

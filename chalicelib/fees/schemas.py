@@ -8,7 +8,7 @@ defines a valid schedule. Category slugs in paths: :mod:`chalicelib.fees.routes`
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from chalicelib.core.money import CURRENCY_EXPONENTS
 from chalicelib.core.schemas import RequestSchema, ResponseSchema, WholeNumber
@@ -38,6 +38,8 @@ class FeeScheduleIn(RequestSchema):
     currencies: dict[str, CurrencyTermsIn] = Field(default_factory=dict, max_length=20, json_schema_extra={
                                                        "propertyNames": {"enum": list(CURRENCY_EXPONENTS)}},
                                                    description="Amounts per ISO 4217 currency code.")
+    fee_on_shipping: StrictBool = Field(default=False, description="Charge the percentage (not the fixed amount or "
+                                        "limits) on the seller's shipping too. Default and seller schedules only.")
 
 
 class TierOut(ResponseSchema):
@@ -60,6 +62,7 @@ class FeeScheduleOut(ResponseSchema):
     effective_from: str | None
     percent_bp: int
     currencies: dict[str, CurrencyTermsOut]
+    fee_on_shipping: bool = Field(description="Whether the seller's shipping is charged the percentage too.")
 
 
 class FeeOverview(ResponseSchema):

@@ -31,11 +31,14 @@ the seller owes the platform, e.g. after a refund and before its transfer revers
 rebuilding a movement after a retry yields the same id, which the store writes once):
 
 - ``charge``            Dr stripe_clearing / Cr buyer_charges         (the order's PaymentIntent)
-- ``seller_payable``    Dr buyer_charges / Cr seller_payable:<sid>     (the seller's gross share)
+- ``seller_payable``    Dr buyer_charges / Cr seller_payable:<sid>     (the seller's gross share of goods)
+- ``shipping``          Dr buyer_charges / Cr seller_payable:<sid>     (the part's shipping: the seller's
+                        revenue, apart so that statements show it)
 - ``fee``               Dr seller_payable:<sid> / Cr platform_fees     (the marketplace fee)
 - ``transfer``          Dr transfers_out:<sid> / Cr stripe_clearing    (the Stripe Transfer)
 - ``refund``            Dr refunds / Cr stripe_clearing                (the Stripe Refund), then per
                         seller Dr seller_payable:<sid> / Cr refunds    (the seller's part of it)
+- ``shipping_refund``   Dr seller_payable:<sid> / Cr refunds           (the shipping part of a refund)
 - ``fee_refund``        Dr platform_fees / Cr seller_payable:<sid>     (proportional, see below)
 - ``transfer_reversal`` Dr stripe_clearing / Cr transfers_out:<sid>    (the Stripe transfer reversal)
 - ``subscription_fee``  Dr seller_payable:<sid> / Cr subscription_fees (once per seller and month)
@@ -73,8 +76,9 @@ SELLER_ACCOUNTS = frozenset({SELLER_PAYABLE, TRANSFERS_OUT})
 CLEARING_ACCOUNTS = frozenset({BUYER_CHARGES, REFUNDS})
 
 # In the order a statement lists movements that happen at the same instant.
+# New kinds go last: the rank is in stored entries' sort keys.
 KINDS = ("charge", "seller_payable", "fee", "transfer", "refund", "fee_refund", "transfer_reversal",
-         "subscription_fee")
+         "subscription_fee", "shipping", "shipping_refund")
 
 
 def recorded_under(posting_id: str) -> str:
@@ -83,9 +87,10 @@ def recorded_under(posting_id: str) -> str:
     shares and fees are in its charge's record, a refund's seller parts (refund, fee refund,
     transfer reversal) in the refund's. Other postings have a record of their own."""
     kind, _, rest = posting_id.partition(":")
-    if kind in ("seller_payable", "fee"):  # <kind>:<order>:<seller>
+    if kind in ("seller_payable", "fee", "shipping"):  # <kind>:<order>:<seller>
         return f"charge:{rest.rpartition(':')[0]}"
-    if kind in ("refund", "fee_refund", "transfer_reversal") and rest.count(":") == 1:  # <kind>:<refund>:<seller>
+    if kind in ("refund", "fee_refund", "transfer_reversal", "shipping_refund") and rest.count(":") == 1:
+        # <kind>:<refund>:<seller>
         return f"refund:{rest.partition(':')[0]}"
     return posting_id
 
@@ -196,14 +201,25 @@ def charge_posting(order_id: str, amount: Money, *, payment_intent_id: str | Non
 
 
 def seller_share_postings(order_id: str, seller_id: str, gross: Money, fee: Money, *,
-                          occurred_at: datetime | None = None) -> list[Posting]:
-    """The seller earns its lines' ``gross`` and is charged the marketplace ``fee`` on it."""
+                          shipping: Money | None = None, occurred_at: datetime | None = None) -> list[Posting]:
+    """The seller earns its part's ``gross`` (lines and ``shipping``; the shipping in a posting
+    of its own) and is charged the marketplace ``fee`` on it (lines, and shipping when the fee
+    schedule says so)."""
     if not 0 <= fee.amount <= gross.amount:
         raise ValueError("a fee must be between 0 and the gross amount it is charged on")
+    shipping = shipping if shipping is not None else Money.zero(gross.currency)
+    if not 0 <= shipping.amount <= gross.amount:
+        raise ValueError("shipping must be between 0 and the part's gross amount")
     payable = seller_account(SELLER_PAYABLE, seller_id)
-    postings = [_transfer("seller_payable", f"seller_payable:{order_id}:{seller_id}", debit=BUYER_CHARGES,
-                          credit=payable, amount=gross, occurred_at=occurred_at, order_id=order_id,
-                          seller_id=seller_id)]
+    postings = []
+    if gross.amount > shipping.amount:
+        postings.append(_transfer("seller_payable", f"seller_payable:{order_id}:{seller_id}", debit=BUYER_CHARGES,
+                                  credit=payable, amount=gross - shipping, occurred_at=occurred_at,
+                                  order_id=order_id, seller_id=seller_id))
+    if shipping.amount:
+        postings.append(_transfer("shipping", f"shipping:{order_id}:{seller_id}", debit=BUYER_CHARGES,
+                                  credit=payable, amount=shipping, occurred_at=occurred_at, order_id=order_id,
+                                  seller_id=seller_id))
     if fee.amount:
         postings.append(_transfer("fee", f"fee:{order_id}:{seller_id}", debit=payable, credit=PLATFORM_FEES,
                                   amount=fee, occurred_at=occurred_at, order_id=order_id, seller_id=seller_id))
@@ -235,6 +251,7 @@ class RefundedLine(NamedTuple):
     fee: Money
     refunded_before: Money
     amount: Money
+    shipping: bool = False  # the part's shipping rather than a line of goods
 
 
 def proportional_fee_refund(line: RefundedLine) -> Money:
@@ -272,11 +289,20 @@ def refund_split(lines: Sequence[RefundedLine]) -> tuple[Money, Money]:
 
 def seller_refund_postings(order_id: str, refund_id: str, seller_id: str, lines: Sequence[RefundedLine], *,
                            occurred_at: datetime | None = None) -> list[Posting]:
-    """The seller bears its refunded lines and gets the proportional fee back."""
+    """The seller bears its refunded lines (and shipping, in a posting of its own) and gets the
+    proportional fee back."""
     refunded, fee_back = refund_split(lines)
+    shipping = sum((line.amount for line in lines if line.shipping), Money.zero(refunded.currency))
     payable = seller_account(SELLER_PAYABLE, seller_id)
-    postings = [_transfer("refund", f"refund:{refund_id}:{seller_id}", debit=payable, credit=REFUNDS,
-                          amount=refunded, occurred_at=occurred_at, order_id=order_id, seller_id=seller_id)]
+    postings = []
+    if refunded.amount > shipping.amount:
+        postings.append(_transfer("refund", f"refund:{refund_id}:{seller_id}", debit=payable, credit=REFUNDS,
+                                  amount=refunded - shipping, occurred_at=occurred_at, order_id=order_id,
+                                  seller_id=seller_id))
+    if shipping.amount:
+        postings.append(_transfer("shipping_refund", f"shipping_refund:{refund_id}:{seller_id}", debit=payable,
+                                  credit=REFUNDS, amount=shipping, occurred_at=occurred_at, order_id=order_id,
+                                  seller_id=seller_id))
     if fee_back.amount:
         postings.append(_transfer("fee_refund", f"fee_refund:{refund_id}:{seller_id}", debit=PLATFORM_FEES,
                                   credit=payable, amount=fee_back, occurred_at=occurred_at, order_id=order_id,

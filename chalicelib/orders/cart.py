@@ -2,9 +2,19 @@
 reminders) and one per guest cart token. Prices are never stored in a cart: a cart shows,
 and checkout charges, the products' current prices.
 
-Round trips: read -> GetItem cart + BatchGetItem products (2); put/remove a line ->
-3 GetItems (pointer, product, seller) + GetItem cart + PutItem (5), retried when the cart
-changed concurrently (version condition).
+Every view of a cart shows, per seller part, its shipping to the destination: the country
+asked for (``?country=``), else the signed-in buyer's default shipping address's; with
+neither the view says so and offers no option. Quotes are
+:func:`chalicelib.shipping.engine.quote`'s on the lines' current prices (the cart applies no
+discount: checkout's pricing does, so a promotion can still make shipping free there).
+
+Round trips: read -> BatchGetItem cart (and the signed-in buyer's user item) + BatchGetItem
+products, the sellers' shipping profiles (each default and those the lines say their
+products name) and the default shipping address (2), one BatchGetItem more when a product
+names another profile than its line says; put/remove a line -> 3 GetItems (pointer,
+product, seller) + GetItem cart + PutItem, then the view (GetItem user for a signed-in
+buyer without ``country`` + the BatchGetItem) (7), retried when the cart changed
+concurrently (version condition). Constant in lines and sellers.
 """
 
 from __future__ import annotations
@@ -16,6 +26,8 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from chalicelib.accounts.models import Address, User
+from chalicelib.accounts.profile import default_address_keys
 from chalicelib.catalog.browse import public_product
 from chalicelib.catalog.models import Product
 from chalicelib.core import clock
@@ -25,6 +37,7 @@ from chalicelib.core.errors import Code, Conflict, NotFound, ValidationFailed
 from chalicelib.core.keys import (
     CART_SK,
     GUEST_CART_PREFIX,
+    PROFILE_SK,
     carts_changed_key,
     guest_cart_key,
     product_sk,
@@ -32,10 +45,14 @@ from chalicelib.core.keys import (
     user_key,
 )
 from chalicelib.core.keys import seller_key as product_seller_key
-from chalicelib.core.money import Money
+from chalicelib.core.money import CurrencyMismatch, Money
 from chalicelib.core.peppers import hash_secret, secret_hashes
+from chalicelib.orders.extensions import Found, Key, read_items
 from chalicelib.orders.models import Cart
 from chalicelib.orders.states import MAX_CART_LINES, MAX_LINE_QUANTITY
+from chalicelib.shipping import engine as shipping_engine
+from chalicelib.shipping.models import ShippingProfile
+from chalicelib.shipping.service import profile_keys, profiles_from
 
 CART_TOKEN_PREFIX = "cart_"
 GUEST_CART_TTL_SECONDS = 30 * 24 * 3600
@@ -106,10 +123,21 @@ class CartLine:
 
 
 @dataclass(frozen=True)
+class PartShipping:
+    """One seller's part of the cart and its shipping quote (None: no destination known, or no
+    line of the part can be ordered now)."""
+
+    seller_id: str
+    quote: shipping_engine.Quote | None
+
+
+@dataclass(frozen=True)
 class CartView:
     ref: CartRef | None
     lines: list[CartLine]
     updated_at: str | None
+    country: str | None = None  # where the shipping quotes are for; None: unknown
+    shipping: tuple[PartShipping, ...] = ()  # per seller, in the order of the lines
 
     def totals(self) -> list[Money]:
         """The sum of the available lines, per currency."""
@@ -130,18 +158,78 @@ def products_of(lines: dict[str, Any]) -> dict[str, Product]:
     return {p.product_id: p for p in Product.batch_get(keys, consistent_read=True)} if keys else {}
 
 
-def _view(ref: CartRef | None, cart: Cart | None) -> CartView:
+def _profiles_named(lines: dict[str, Any], products: dict[str, Product] | None = None) -> dict[str, set[str | None]]:
+    """Per seller, the shipping profiles its lines' products name: as the lines say, or as
+    ``products`` (read) say."""
+    named: dict[str, set[str | None]] = {}
+    for pid, line in lines.items():
+        product = products.get(pid) if products is not None else None
+        profile_id = product.shipping_profile_id if product is not None else line.get("shipping_profile_id")
+        named.setdefault(line["seller_id"], set()).add(profile_id)
+    return named
+
+
+def _view(ref: CartRef | None, cart: Cart | None, *, country: str | None = None, user: User | None = None,
+          user_read: bool = False) -> CartView:
+    """The cart with its products and shipping: one BatchGetItem of the products, the sellers'
+    profiles and the buyer's default shipping address (after a GetItem of the user when a
+    signed-in buyer's destination is asked for and ``user`` was not read with the cart)."""
     if cart is None or not cart.lines:
-        return CartView(ref=ref, lines=[], updated_at=cart.updated_at if cart else None)
-    products = products_of(cart.lines)
+        return CartView(ref=ref, lines=[], updated_at=cart.updated_at if cart else None, country=country)
+    if country is None and ref is not None and ref.user_id and not user_read:
+        user = find_item(User, user_key(ref.user_id), PROFILE_SK)
+    product_keys = [Key(Product, product_seller_key(line["seller_id"]), product_sk(pid))
+                    for pid, line in cart.lines.items()]
+    hinted = [Key(ShippingProfile, pk, sk) for pk, sk in profile_keys(_profiles_named(cart.lines))]
+    address_key = None
+    if country is None and user is not None and user.default_shipping_address_id:
+        address_key = Key(Address, *default_address_keys(user)["shipping"])
+    found = Found(read_items([*product_keys, *hinted, *([address_key] if address_key else [])],
+                             consistent_read=True))
+    products: dict[str, Product] = {p.product_id: p for p in found.all(product_keys)}
+    wanted = [Key(ShippingProfile, pk, sk) for pk, sk in profile_keys(_profiles_named(cart.lines, products))]
+    unread = [key for key in wanted if (key.pk, key.sk) not in {(k.pk, k.sk) for k in hinted}]
+    if unread:  # a product names another profile than its line says
+        found = found.merged(read_items(unread, consistent_read=True))
+    if country is None and address_key is not None and found.get(address_key) is not None:
+        country = str(found.get(address_key).country).upper()
     lines = [CartLine(product_id=pid, seller_id=line["seller_id"], quantity=int(line["quantity"]),
                       added_at=line["added_at"], product=products.get(pid))
              for pid, line in sorted(cart.lines.items(), key=lambda item: item[1]["added_at"])]
-    return CartView(ref=ref, lines=lines, updated_at=cart.updated_at)
+    seller_ids = list(dict.fromkeys(line.seller_id for line in lines))
+    profiles = profiles_from(seller_ids, found.all(wanted))
+    shipping = tuple(PartShipping(seller_id=seller_id, quote=_quote(
+        [line for line in lines if line.seller_id == seller_id], profiles[seller_id], country))
+        for seller_id in seller_ids)
+    return CartView(ref=ref, lines=lines, updated_at=cart.updated_at, country=country, shipping=shipping)
 
 
-def get_cart(ref: CartRef | None) -> CartView:
-    return _view(ref, load_cart(ref) if ref is not None else None)
+def _quote(lines: list[CartLine], profiles: dict[str, shipping_engine.Profile],
+           country: str | None) -> shipping_engine.Quote | None:
+    """The part's quote for the lines that can be ordered now, at their current prices."""
+    orderable = [line for line in lines if line.available and line.product is not None]
+    if country is None or not orderable:
+        return None
+    try:
+        return shipping_engine.quote(profiles, [
+            shipping_engine.Line(product_id=line.product_id, profile_id=line.product.shipping_profile_id,
+                                 quantity=line.quantity, goods_value=line.line_total)
+            for line in orderable if line.product is not None and line.line_total is not None], country)
+    except CurrencyMismatch:  # goods in another currency than the seller's rates: checkout refuses them too
+        return shipping_engine.Quote(undeliverable=tuple(line.product_id for line in orderable), options=(),
+                                     free_shipping=())
+
+
+def get_cart(ref: CartRef | None, *, country: str | None = None) -> CartView:
+    """The cart; shipping quoted for ``country``, else the signed-in buyer's default shipping
+    address's country (the user item read with the cart)."""
+    if ref is None:
+        return _view(None, None, country=country)
+    if ref.user_id and country is None:
+        cart_at, user_at = Key(Cart, ref.pk, CART_SK), Key(User, user_key(ref.user_id), PROFILE_SK)
+        found = Found(read_items([cart_at, user_at], consistent_read=True))
+        return _view(ref, found.get(cart_at), user=found.get(user_at), user_read=True)
+    return _view(ref, load_cart(ref), country=country)
 
 
 def _unavailable(product_id: str) -> NotFound:
@@ -161,7 +249,7 @@ def _save(ref: CartRef, cart: Cart | None, lines: dict[str, Any]) -> Cart:
     return saved
 
 
-def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
+def _change(ref: CartRef, product_id: str, quantity: int, country: str | None = None) -> CartView:
     """Set a line's quantity (0 removes it), re-applied when the cart changed meanwhile."""
     product: Product | None = None
     if quantity:
@@ -178,33 +266,36 @@ def _change(ref: CartRef, product_id: str, quantity: int) -> CartView:
         lines = dict(cart.lines) if cart is not None else {}
         if quantity == 0:
             if product_id not in lines:
-                return _view(ref, cart)
+                return _view(ref, cart, country=country)
             del lines[product_id]
         else:
             assert product is not None
             if product_id not in lines and len(lines) >= MAX_CART_LINES:
                 raise Conflict(f"A cart holds at most {MAX_CART_LINES} different products.", code=Code.CART_FULL)
             added = lines.get(product_id, {}).get("added_at") or clock.stamp()
-            # currency and category let checkout name its fee and sales keys before reading the products
+            # currency, category and shipping profile let checkout name its fee, sales and profile
+            # keys before reading the products
             lines[product_id] = {"seller_id": product.seller_id, "quantity": quantity, "added_at": added,
-                                 "currency": product.currency, "category": product.category}
+                                 "currency": product.currency, "category": product.category,
+                                 **({"shipping_profile_id": product.shipping_profile_id}
+                                    if product.shipping_profile_id else {})}
         try:
-            return _view(ref, _save(ref, cart, lines))
+            return _view(ref, _save(ref, cart, lines), country=country)
         except PutError as error:
             if not was_condition_failure(error):
                 raise
     raise Conflict("The cart kept changing while this request was applied; try again.", code=Code.CONCURRENT_UPDATE)
 
 
-def set_quantity(ref: CartRef, product_id: str, quantity: int) -> CartView:
+def set_quantity(ref: CartRef, product_id: str, quantity: int, *, country: str | None = None) -> CartView:
     if not 1 <= quantity <= MAX_LINE_QUANTITY:
         raise ValidationFailed(f"The quantity must be between 1 and {MAX_LINE_QUANTITY}.",
                                details=[{"field": "body.quantity", "message": "out of range", "type": "value_error"}])
-    return _change(ref, product_id, quantity)
+    return _change(ref, product_id, quantity, country)
 
 
-def remove_line(ref: CartRef, product_id: str) -> CartView:
-    return _change(ref, product_id, 0)
+def remove_line(ref: CartRef, product_id: str, *, country: str | None = None) -> CartView:
+    return _change(ref, product_id, 0, country)
 
 
 def merge_guest_cart(user_id: str, token: str) -> CartView:

@@ -7,9 +7,13 @@ One request, in order:
 2. one BatchGetItem reads everything else the cart names (:class:`_Needs`): its products
    and sellers, the buyer's default addresses, what the checkout's contributors need (the
    buyer's customer records at each seller, :mod:`chalicelib.orders.contributors`), the fee
-   schedules and the sellers' trailing sales; the cart's lines carry each product's seller,
-   currency and category, so none of these waits for the products. The cart is priced with
-   the contributors' adjustments (``pricing.py``);
+   schedules, the sellers' trailing sales and their shipping profiles (each seller's default,
+   whose key the seller id gives, and those its products name); the cart's lines carry each
+   product's seller, currency, category and shipping profile, so none of these waits for the
+   products. The cart is priced with the contributors' adjustments and each part's shipping
+   to the shipping address's country, in the option the body's ``shipping`` names for its
+   seller (default standard) (``pricing.py``); a part that cannot go there is a 422
+   ``undeliverable`` naming the seller and its products, and nothing is written;
 3. one TransactWriteItems writes the key (on condition that it does not exist: a request
    racing with the same key loses there, reads the stored key and is answered as a replay),
    the order, one sub-order per seller and its lines (an item apart), every product's stock reservation
@@ -28,8 +32,8 @@ address; not for a replay); BatchGetItem of read 2 (past 100 keys — 8 sellers 
 most categories — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
 = 4 + the 2 limits. One more BatchGetItem when the buyer is in a customer group (the groups
 are named by the customer records read 2 finds), and one when the cart's lines said another
-currency or category than their products now have (or none: lines put in before they said
-so). Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and an
+currency, category or shipping profile than their products now have (or none: lines put in
+before they said so). Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and an
 UpdateItem of the user, once per buyer). A named saved address is a GetItem of its own; a
 guest is looked up by email, and a new guest's account is created only after every check
 passed. ``bench/checkout_round_trips.py`` counts them.
@@ -80,10 +84,20 @@ from chalicelib.orders.contributors import contributor_keys, contributors, follo
 from chalicelib.orders.events import OrderedProduct, OrderPlaced, SellerShare
 from chalicelib.orders.extensions import CheckoutContext, Found, Key, TransactionItem, read_items
 from chalicelib.orders.models import FIXED_AT_CHECKOUT, Cart, CheckoutKey, Order, SubOrder, SubOrderLines
-from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
+from chalicelib.orders.pricing import (
+    LineInput,
+    PricedOrder,
+    SellerTerms,
+    ShippingChoice,
+    UnavailableOption,
+    price_order,
+)
 from chalicelib.orders.transitions import kept_lines, sub_orders_of
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers.models import Seller
+from chalicelib.shipping.engine import OptionKind
+from chalicelib.shipping.models import ShippingProfile
+from chalicelib.shipping.service import profile_keys, profiles_from
 
 MAX_SELLERS = 8  # keeps the payment's transaction (ledger included) under DynamoDB's 100 items
 PAYMENT_WINDOW = timedelta(minutes=30)
@@ -109,6 +123,7 @@ class CheckoutInput:
     billing_address_id: str | None = None
     payment_method_id: str | None = None
     promo_code: str | None = None
+    shipping: dict[str, OptionKind] = field(default_factory=dict)  # seller id -> option
     raw: dict[str, Any] = field(default_factory=dict)  # the request body as sent, for the key's hash
 
     def request_hash(self) -> str:
@@ -218,13 +233,15 @@ class _Needs:
     contributors: list[Key]  # the contributors' own keys (the buyer's customer records)
     fees: list[Key]
     sales: list[Key]
+    profiles: list[Key]  # the sellers' default shipping profiles and those their products name
 
     def every_key(self) -> list[Key]:
-        return [*self.products, *self.sellers, *self.addresses, *self.contributors, *self.fees, *self.sales]
+        return [*self.products, *self.sellers, *self.addresses, *self.contributors, *self.fees, *self.sales,
+                *self.profiles]
 
 
 def _needs(buyer: _Buyer, lines: list[tuple[str, dict[str, Any]]], currency: str | None,
-           categories: set[str], today: date) -> _Needs:
+           categories: set[str], named: dict[str, set[str | None]], today: date) -> _Needs:
     """The keys for these lines; none for pricing while the currency is unknown or the cart
     has more sellers than an order takes (it is refused)."""
     seller_ids = _seller_ids(lines)
@@ -237,15 +254,30 @@ def _needs(buyer: _Buyer, lines: list[tuple[str, dict[str, Any]]], currency: str
         contributors=contributor_keys(context) if priced else [],
         fees=[Key(FeeScheduleItem, pk, sk) for pk, sk in fee_policy_keys(seller_ids, categories)] if priced else [],
         sales=[Key(MonthlySales, pk, sk) for pk, sk in trailing_sales_keys(seller_ids, currency or "", today)]
-        if priced else [])
+        if priced else [],
+        profiles=[Key(ShippingProfile, pk, sk) for pk, sk in profile_keys(named)])
 
 
-def _hinted(lines: list[tuple[str, dict[str, Any]]]) -> tuple[str | None, set[str]]:
-    """The currency and categories the cart's lines say (lines put in before they said so
-    say nothing; what they miss is read after the products)."""
+def _hinted(lines: list[tuple[str, dict[str, Any]]]) -> tuple[str | None, set[str], dict[str, set[str | None]]]:
+    """The currency, categories and shipping profiles the cart's lines say (lines put in
+    before they said so say nothing; what they miss is read after the products)."""
     currencies = {line.get("currency") for _, line in lines}
     currency = next(iter(currencies)) if len(currencies) == 1 else None
-    return currency, {line["category"] for _, line in lines if line.get("category")}
+    named: dict[str, set[str | None]] = {}
+    for _, line in lines:
+        named.setdefault(line["seller_id"], set()).add(line.get("shipping_profile_id"))
+    return currency, {line["category"] for _, line in lines if line.get("category")}, named
+
+
+def _shipping_options(data: CheckoutInput, seller_ids: list[str]) -> dict[str, OptionKind]:
+    """The body's option per seller; a seller not in the cart is a 422 (a stale page's choice
+    would silently ship standard otherwise)."""
+    strangers = sorted(set(data.shipping) - set(seller_ids))
+    if strangers:
+        raise ValidationFailed("Shipping was chosen for sellers who are not in the cart.",
+                               details=[{"field": f"body.shipping.{seller_id}", "message": "not a seller of the cart",
+                                         "type": "value_error"} for seller_id in strangers])
+    return dict(data.shipping)
 
 
 def _seller_ids(lines: list[tuple[str, dict[str, Any]]]) -> list[str]:
@@ -324,25 +356,55 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
 
     currency = currencies[0]
     categories = {products[pid].category for pid, _ in lines}
-    needs = _needs(buyer, lines, currency, categories, today)
+    named: dict[str, set[str | None]] = {}
+    for pid, line in lines:
+        named.setdefault(line["seller_id"], set()).add(products[pid].shipping_profile_id)
+    needs = _needs(buyer, lines, currency, categories, named, today)
     read = {(key.pk, key.sk) for key in asked.every_key()}
     unread = [key for key in needs.every_key() if (key.pk, key.sk) not in read]
-    if unread:  # the cart's lines said another currency or category than the products now have, or none
+    if unread:  # the cart's lines said another currency, category or profile than the products now have, or none
         found = found.merged(read_items(unread, consistent_read=True))
-    context = CheckoutContext(user_id=buyer.user_id, currency=currency, seller_ids=tuple(seller_ids), found=found)
+    defaults = {what: _address_dict(found.get(key)) for what, key in buyer.default_addresses.items()}
+    shipping = _address(buyer, data.shipping_address, data.shipping_address_id, defaults.get("shipping"), "shipping")
+    if shipping is None:
+        raise ValidationFailed("Where should the order go? Give a shipping address.",
+                               code=Code.SHIPPING_ADDRESS_REQUIRED,
+                               details=[{"field": "body.shipping_address", "message": "Field required",
+                                         "type": "missing"}])
+    options = _shipping_options(data, seller_ids)
+    context = CheckoutContext(user_id=buyer.user_id, currency=currency, seller_ids=tuple(seller_ids), found=found,
+                              destination_country=str(shipping["country"]).upper())
     follow_ups = follow_up_keys(context)
     if follow_ups:  # named by what read 2 found: the groups of a buyer who is in one
         context = replace(context, found=found.merged(read_items(follow_ups)))
     exempt = {seller_id for contributor in contributors for seller_id in contributor.tax_exempt_sellers(context)}
-    priced = price_order(
-        [LineInput(product_id=pid, seller_id=line["seller_id"], sku=products[pid].sku, title=products[pid].title,
-                   category=products[pid].category, unit_price=Money(currency, int(products[pid].price)),
-                   quantity=int(line["quantity"])) for pid, line in lines],
-        terms={sid: SellerTerms(country=sellers[sid].country, tax_exempt=sid in exempt) for sid in seller_ids},
-        policies=fee_policies_from(seller_ids, categories, found.all(needs.fees)),
-        trailing_sales=trailing_sales_from(seller_ids, currency, found.all(needs.sales), today),
-        adjusters=[partial(contributor.adjust, context) for contributor in contributors],
-    )
+    profiles = profiles_from(seller_ids, found.all(needs.profiles))
+    try:
+        priced = price_order(
+            [LineInput(product_id=pid, seller_id=line["seller_id"], sku=products[pid].sku, title=products[pid].title,
+                       category=products[pid].category, unit_price=Money(currency, int(products[pid].price)),
+                       quantity=int(line["quantity"]), shipping_profile_id=products[pid].shipping_profile_id)
+             for pid, line in lines],
+            terms={sid: SellerTerms(country=sellers[sid].country, tax_exempt=sid in exempt) for sid in seller_ids},
+            policies=fee_policies_from(seller_ids, categories, found.all(needs.fees)),
+            trailing_sales=trailing_sales_from(seller_ids, currency, found.all(needs.sales), today),
+            adjusters=[partial(contributor.adjust, context) for contributor in contributors],
+            shipping={sid: ShippingChoice(profiles=profiles[sid], country=context.destination_country or "",
+                                          option=options.get(sid, "standard")) for sid in seller_ids},
+            shipping_adjusters=[partial(contributor.shipping_adjustments, context) for contributor in contributors],
+        )
+    except UnavailableOption as unavailable:
+        raise ValidationFailed(f"This seller offers no {unavailable.option} shipping to {context.destination_country}.",
+                               code=Code.SHIPPING_OPTION_UNAVAILABLE,
+                               details=[{"field": f"body.shipping.{unavailable.seller_id}",
+                                         "message": f"no {unavailable.option} shipping there",
+                                         "type": "shipping_option_unavailable"}]) from None
+    if priced.undeliverable:
+        raise ValidationFailed(f"Some products cannot be delivered to {context.destination_country}; remove them "
+                               "or ship elsewhere.", code=Code.UNDELIVERABLE,
+                               details=[{"field": "cart", "message": f"not delivered to {context.destination_country}",
+                                         "type": "undeliverable", "seller_id": seller_id, "products": list(products_)}
+                                        for seller_id, products_ in priced.undeliverable.items()])
     minimum = MINIMUM_CHARGE.get(currency, 50)
     if priced.total.amount < minimum:
         raise ValidationFailed("The order total is below the smallest amount that can be charged.",
@@ -351,13 +413,6 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                                          "type": "order_below_minimum", "total": priced.total.to_json(),
                                          "minimum": Money(currency, minimum).to_json()}])
 
-    defaults = {what: _address_dict(found.get(key)) for what, key in buyer.default_addresses.items()}
-    shipping = _address(buyer, data.shipping_address, data.shipping_address_id, defaults.get("shipping"), "shipping")
-    if shipping is None:
-        raise ValidationFailed("Where should the order go? Give a shipping address.",
-                               code=Code.SHIPPING_ADDRESS_REQUIRED,
-                               details=[{"field": "body.shipping_address", "message": "Field required",
-                                         "type": "missing"}])
     billing = _address(buyer, data.billing_address, data.billing_address_id, defaults.get("billing"), "billing")
     if buyer.user_id is None:
         _guest_account(buyer, data)
@@ -369,7 +424,8 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                   email=buyer.email, buyer_name=buyer.name, guest="yes" if buyer.guest else None,
                   status="pending_payment", payment_status="pending", currency=currency,
                   subtotal=priced.subtotal.amount, discount=priced.discount.amount, tax=priced.tax.amount,
-                  total=priced.total.amount, seller_ids=seller_ids, shipping_address=shipping,
+                  total=priced.total.amount, shipping=priced.shipping.amount or None, seller_ids=seller_ids,
+                  shipping_address=shipping,
                   billing_address=billing or shipping,
                   vat_id=buyer.vat_id, payment_method=data.payment_method_id,
                   stripe_customer_id=buyer.stripe_customer_id, payment_due_at=due, created_at=created,
@@ -382,6 +438,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                  discount=part.discount.amount, tax=part.tax.amount, total=part.total.amount, fee=part.fee.amount,
                  tax_exempt="yes" if part.tax_exempt else None, shipping_address=shipping,
                  adjustments=[adjustment.to_json() for adjustment in part.adjustments] or None,
+                 shipping=part.shipping.to_json() if part.shipping is not None and part.shipping.price.amount else None,
                  history=[{"status": "pending_payment", "at": created}], version=1,
                  GSI3PK=sub_order_status_index_key(part.seller_id, "pending_payment"),
                  GSI3SK=order_id)

@@ -14,7 +14,9 @@ contributor in that order:
    contributors (:func:`read_items`);
 2. ``adjust`` — amounts off lines, each on the price the contributors before it left, with
    who funds them (:class:`~chalicelib.orders.pricing.PriceAdjustment`); ``tax_exempt_sellers``
-   — the sellers whose part the buyer pays net of VAT;
+   — the sellers whose part the buyer pays net of VAT; ``shipping_adjustments`` — amounts off
+   a part's shipping (a free-shipping promotion), each on what the ones before left, never
+   below 0 (:class:`~chalicelib.orders.pricing.ShippingAdjustment`);
 3. ``transaction_items`` — writes for the checkout's one TransactWriteItems, each with the
    refusal (a domain error, a 409) to answer when its condition fails: nothing is written then,
    no stock is reserved;
@@ -46,11 +48,13 @@ from chalicelib.orders.pricing import (
     LinePrice,
     PriceAdjustment,
     PricedOrder,
+    ShippingAdjustment,
+    ShippingPrice,
 )
 
 __all__ = ["SELLER_FUNDED", "CheckoutContext", "CheckoutContributor", "Contributor", "Found", "Funding", "Key",
-           "LinePrice", "PriceAdjustment", "Registry", "TransactionItem", "UnsupportedFunding", "read_items",
-           "reversed_adjustments"]
+           "LinePrice", "PriceAdjustment", "Registry", "ShippingAdjustment", "ShippingPrice", "TransactionItem",
+           "UnsupportedFunding", "read_items", "reversed_adjustments"]
 
 BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
 READ_THREADS = "batch-get"  # the threads that send the pages of one read at once
@@ -89,6 +93,7 @@ class CheckoutContext:
     currency: str
     seller_ids: tuple[str, ...]
     found: Found = field(default_factory=Found)
+    destination_country: str | None = None  # the shipping address's, once checkout knows it
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,9 @@ class CheckoutContributor(Protocol):
 
     def tax_exempt_sellers(self, context: CheckoutContext) -> Collection[str]: ...
 
+    def shipping_adjustments(self, context: CheckoutContext,
+                             shipping: Sequence[ShippingPrice]) -> Sequence[ShippingAdjustment]: ...
+
     def transaction_items(self, context: CheckoutContext, order: Order,
                           priced: PricedOrder) -> Sequence[TransactionItem]: ...
 
@@ -141,6 +149,16 @@ class Contributor:
         return ()
 
     def tax_exempt_sellers(self, context: CheckoutContext) -> Collection[str]:
+        return ()
+
+    def shipping_adjustments(self, context: CheckoutContext,
+                             shipping: Sequence[ShippingPrice]) -> Sequence[ShippingAdjustment]:
+        """None by default. A seller-funded one lowers the seller's shipping revenue (the
+        part's shipping amount, hence its payout). A marketplace-funded one will pay the
+        seller its undiscounted shipping: the buyer's charge is lower by the discount, which
+        the marketplace books as an expense (Dr a marketplace discount account, Cr the
+        seller's payable) beside the ``shipping`` posting, and the transfer adds it back;
+        until then :meth:`Registry.register` refuses that funding."""
         return ()
 
     def transaction_items(self, context: CheckoutContext, order: Order,

@@ -49,7 +49,7 @@ from chalicelib.core.keys import (
     until_sort_key,
     user_key,
 )
-from chalicelib.core.money import Money
+from chalicelib.core.money import Money, divide_half_up
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.events.service import new_event
 from chalicelib.orders.events import PaymentStatusChanged, RefundRequested
@@ -136,11 +136,43 @@ def commit(transaction: LabelledTransaction) -> None:
 class RefundPlan:
     refund: Refund
     lines: list[dict[str, Any]]  # the sub-order's lines after the refund
+    shipping_refunded: int  # the part's shipping refunded after this refund
+
+    def changes(self, sub: SubOrder) -> dict[str, Any]:
+        """The sub-order's changing fields once this refund is requested."""
+        changes: dict[str, Any] = {"lines": self.lines, "refunded": int(sub.refunded) + int(self.refund.amount)}
+        if self.shipping_refunded != int(sub.shipping_refunded or 0):
+            changes["shipping_refunded"] = self.shipping_refunded
+        return changes
+
+
+def shipping_left(sub: SubOrder) -> int:
+    """The part's shipping paid and not yet refunded (0 for parts without shipping)."""
+    return int((sub.shipping or {}).get("amount", 0)) - int(sub.shipping_refunded or 0)
+
+
+def _shipping_refund(sub: SubOrder, amount: int) -> dict[str, Any]:
+    """The refund's entry for ``amount`` of the part's shipping: its fee goes back in proportion
+    like a line's (``ledger.postings.proportional_fee_refund``), and so does its VAT (``tax``
+    on the refund record: cumulatively ``VAT * refunded / paid``, half-up). More than is left
+    is a 422."""
+    shipping = sub.shipping or {}
+    paid, before = int(shipping.get("amount", 0)), int(sub.shipping_refunded or 0)
+    if not 0 < amount <= paid - before:
+        raise ValidationFailed("A shipping refund cannot exceed the shipping paid and not yet refunded.",
+                               code=Code.SHIPPING_REFUND_EXCEEDS_PAID,
+                               details=[{"field": "body.shipping", "message": f"at most {paid - before}",
+                                         "type": "shipping_refund_exceeds_paid"}])
+    vat = int(shipping.get("tax", 0))
+    tax = divide_half_up(vat * (before + amount), paid) - divide_half_up(vat * before, paid)
+    return {"line": 0, "shipping": True, "quantity": 0, "amount": amount, "line_total": paid,
+            "fee": int(shipping.get("fee", 0)), "refunded_before": before, "tax": tax}
 
 
 def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | None, reason: str, *,
-                at: str) -> RefundPlan | None:
-    """What refunding ``quantities`` per line (None: everything not yet refunded) pays back.
+                at: str, shipping: int | None = 0) -> RefundPlan | None:
+    """What refunding ``quantities`` per line (None: everything not yet refunded) and
+    ``shipping`` of the part's shipping (None: all not yet refunded) pays back.
     Per line, cumulatively: after refunding ``k`` of ``n`` units of a line of total ``T``, the
     refunded amount is ``T * k / n`` (largest-remainder split, so all ``n`` give back exactly
     ``T``). None when nothing is left to refund (or nothing was paid)."""
@@ -164,6 +196,9 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
                 covered.append({"line": number, "quantity": wanted, "amount": amount, "line_total": int(line["total"]),
                                 "fee": int(line["fee"]), "refunded_before": int(line.get("refunded_amount", 0))})
         lines.append(updated)
+    shipping = shipping_left(sub) if shipping is None else shipping
+    if shipping:
+        covered.append(_shipping_refund(sub, shipping))
     if not covered:
         return None
     refund_id = new_id("rfd")
@@ -171,7 +206,7 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
                     order_id=order.order_id, user_id=order.user_id, seller_id=sub.seller_id, reason=reason,
                     currency=sub.currency, amount=sum(c["amount"] for c in covered), lines=covered, created_at=at,
                     GSI1PK=refund_due_key(at[:10]), GSI1SK=timed_sort_key(at, order.user_id, order.order_id, refund_id))
-    return RefundPlan(refund=refund, lines=lines)
+    return RefundPlan(refund=refund, lines=lines, shipping_refunded=int(sub.shipping_refunded or 0) + shipping)
 
 
 def add_refund(transaction: LabelledTransaction, plan: RefundPlan) -> int:
@@ -262,12 +297,12 @@ def complete_due(now: datetime | None = None) -> int:
 
 def _cancel_paid(transaction: LabelledTransaction, order: Order, sub: SubOrder, reason: str,
                  at: str) -> tuple[SubOrder, int]:
-    """Cancel a paid sub-order: back to stock, and everything not yet refunded refunded."""
-    plan = plan_refund(order, sub, None, "cancelled", at=at)
+    """Cancel a paid sub-order: back to stock, and everything not yet refunded refunded, its
+    shipping too (it never left)."""
+    plan = plan_refund(order, sub, None, "cancelled", at=at, shipping=None)
     changes: dict[str, Any] = {"cancel_reason": reason}
     if plan is not None:
-        changes["lines"] = plan.lines
-        changes["refunded"] = int(sub.refunded) + int(plan.refund.amount)
+        changes.update(plan.changes(sub))
     after = move(transaction, sub, "cancelled", at=at, changes=changes)
     holds = holds_of(sub)
     for index, write in enumerate(release_writes(holds)):
@@ -294,8 +329,9 @@ def seller_cancel(seller_id: str, order_id: str, *, reason: str) -> SubOrder:
     return retrying(attempt, what="order", attempts=MAX_ATTEMPTS)
 
 
-def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
-    """The seller received the returned lines: refund them (and put them back in stock)."""
+def approve_return(seller_id: str, order_id: str, *, restock: bool, shipping: int = 0) -> SubOrder:
+    """The seller received the returned lines: refund them (and put them back in stock), and
+    ``shipping`` of the part's shipping when the seller chooses to (at most what is left: 422)."""
 
     def attempt() -> SubOrder:
         sub = get_sub_order(seller_id, order_id)
@@ -304,11 +340,9 @@ def approve_return(seller_id: str, order_id: str, *, restock: bool) -> SubOrder:
         order = get_order(sub.user_id, order_id)
         quantities = {int(line["line"]): int(line.get("return_quantity", 0)) for line in sub.lines}
         at = clock.stamp()
-        plan = plan_refund(order, sub, quantities, "returned", at=at)
+        plan = plan_refund(order, sub, quantities, "returned", at=at, shipping=shipping)
         transaction = LabelledTransaction()
-        changes: dict[str, Any] = {}
-        if plan is not None:
-            changes = {"lines": plan.lines, "refunded": int(sub.refunded) + int(plan.refund.amount)}
+        changes: dict[str, Any] = plan.changes(sub) if plan is not None else {}
         after = move(transaction, sub, "returned", at=at, changes=changes)
         if restock:
             holds = holds_of(sub, quantities)

@@ -79,13 +79,15 @@ from chalicelib.orders.states import (  # noqa: F401
 
 # A sub-order's fields that checkout fixes for good (an erasure aside): kept in its lines item,
 # so that the status moves rewrite (twice in a transaction, and in GSI3) an item under 1 KB.
-FIXED_AT_CHECKOUT = ("buyer_name", "buyer_email", "shipping_address", "adjustments")
+FIXED_AT_CHECKOUT = ("buyer_name", "buyer_email", "shipping_address", "adjustments", "shipping")
 
 
 class Cart(TableModel):
     user_id = UnicodeAttribute(null=True)  # None for a guest cart
-    # product_id -> {"seller_id", "quantity", "added_at", "currency", "category"}; the last two
-    # (the product's when put in; absent on older lines) let checkout name its fee and sales keys
+    # product_id -> {"seller_id", "quantity", "added_at", "currency", "category",
+    # "shipping_profile_id"}; the last three (the product's when put in; absent on older lines,
+    # the profile also on products of the default) let checkout name its fee, sales and
+    # shipping profile keys
     lines = CompactJSONAttribute(default=dict)
     version = NumberAttribute(default=0)
     updated_at = UnicodeAttribute()
@@ -111,7 +113,8 @@ class Order(TableModel):
     subtotal = NumberAttribute()
     discount = NumberAttribute()
     tax = NumberAttribute()
-    total = NumberAttribute()
+    total = NumberAttribute()  # goods and shipping: what the buyer is charged
+    shipping = NumberAttribute(null=True)  # the parts' shipping (in ``total``); absent: 0 (before shipping)
     # PynamoDB types a list by its attribute class; the values it reads are str
     seller_ids: ListAttribute[str] = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
     shipping_address = CompactJSONAttribute()
@@ -172,14 +175,20 @@ class SubOrder(TableModel):
     line_state = CompactJSONAttribute(null=True)
     subtotal = NumberAttribute()
     discount = NumberAttribute()
-    tax = NumberAttribute()
-    total = NumberAttribute()
-    fee = NumberAttribute()
+    tax = NumberAttribute()  # the lines' and the shipping's VAT
+    total = NumberAttribute()  # the lines' totals and the shipping's amount
+    fee = NumberAttribute()  # the lines' fees and the fee on shipping
     tax_exempt = UnicodeAttribute(null=True)  # "yes" when the seller exempts this buyer
     # the checkout contributors' price adjustments, with who funds them (absent when none):
     # [{"line", "amount", "source", "label", "funding": {"seller_bp"}}]; ``discount`` is their sum
     adjustments = CompactJSONAttribute(null=True)
     shipping_address = CompactJSONAttribute(null=True)
+    # fixed at checkout, so kept in the lines item like the adjustments (absent: no shipping,
+    # 0, as before shipping existed): ``pricing.PricedShipping.to_json``, {"option", "price",
+    # "discount", "amount", "tax", "vat": [[rate_bp, gross, tax]], "fee", "handling_days",
+    # "delivery_days_min", "delivery_days_max", "adjustments"?}
+    shipping = CompactJSONAttribute(null=True)
+    shipping_refunded = NumberAttribute(null=True)  # of ``shipping["amount"]``; absent: 0
     carrier = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
@@ -219,6 +228,7 @@ class SubOrderLines(TableModel):
     buyer_email = UnicodeAttribute(null=True)
     shipping_address = CompactJSONAttribute(null=True)
     adjustments = CompactJSONAttribute(null=True)
+    shipping = CompactJSONAttribute(null=True)
 
 
 class CheckoutKey(TableModel):
@@ -237,7 +247,9 @@ class Refund(TableModel):
     reason = UnicodeAttribute()  # cancelled | returned
     currency = UnicodeAttribute()
     amount = NumberAttribute()
-    # [{"line", "amount", "line_total", "fee", "refunded_before"}] — what the ledger needs
+    # [{"line", "amount", "line_total", "fee", "refunded_before"}] — what the ledger needs;
+    # refunded shipping is an entry with "line": 0 and "shipping": true (its total is the
+    # shipping's amount, its fee the fee on shipping)
     lines = CompactJSONAttribute()
     status = UnicodeAttribute(default="requested")  # requested | refunded
     stripe_refund_id = UnicodeAttribute(null=True)

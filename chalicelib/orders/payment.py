@@ -151,7 +151,8 @@ def mark_paid(order: Order, payment: Payment) -> bool:
                "GSI1SK": timed_sort_key(at, sub.seller_id, order.order_id)} if int(sub.total) > int(sub.fee) else {}
         move(transaction, sub, "paid", at=at, changes={"paid_at": at, **due})
         postings += seller_share_postings(order.order_id, sub.seller_id, Money(sub.currency, int(sub.total)),
-                                          Money(sub.currency, int(sub.fee)), occurred_at=now)
+                                          Money(sub.currency, int(sub.fee)), occurred_at=now,
+                                          shipping=Money(sub.currency, int((sub.shipping or {}).get("amount", 0))))
         transaction.add("sales", record_sale(sub.seller_id, Money(sub.currency, int(sub.total)), now.date()))
     for write in posting_items(*postings, together=True):  # one record (and marker) for the order's postings
         transaction.add("ledger", write)

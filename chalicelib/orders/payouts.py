@@ -1,5 +1,6 @@
 """Paying sellers: one Stripe Transfer per seller of a paid order, for the seller's share
-minus the marketplace fee, with the order's charge as ``source_transaction`` (the transfer
+(its lines and its shipping: shipping is the seller's revenue) minus the marketplace fee (on
+shipping too where the fee schedule says so), with the order's charge as ``source_transaction`` (the transfer
 waits for the charge's funds) and the order in its metadata.
 
 Runs as a subscriber of ``order.paid`` (through the outbox and SQS), not in the webhook:

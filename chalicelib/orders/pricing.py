@@ -8,18 +8,38 @@ Per line, in this order (each step rounds half-up to the minor unit, per line):
 3. VAT by :func:`chalicelib.orders.tax.included_vat` on ``gross - discount`` (tax-exempt
    buyers pay the net);
 4. the marketplace fee on the line's total by :func:`chalicelib.fees.engine.line_fee`.
-A sub-order's and the order's amounts are sums of their lines, so nothing is rounded twice.
+
+Then per seller part, its shipping (when the caller passes the part's
+:class:`ShippingChoice`):
+
+5. the quote of :func:`chalicelib.shipping.engine.quote` for the part's lines, whose goods
+   value is the lines' price *after* step 2 (so the free-shipping threshold compares the
+   discounted goods); a part that cannot go to the destination gets no price
+   (``undeliverable``: checkout refuses it);
+6. the contributors' shipping adjustments (:class:`ShippingAdjustment`, e.g. a free-shipping
+   promotion), in registered order, each on what the ones before left, never below 0;
+7. VAT by :func:`chalicelib.shipping.engine.shipping_vat`: the shipping price (VAT
+   included, like product prices) split over the part's VAT rates in proportion to its
+   goods after discounts, each share taxed at its rate; a tax-exempt buyer pays each share
+   net (``share * 10000 / (10000 + rate)``, half-up) and no VAT;
+8. the marketplace fee on shipping by :func:`chalicelib.fees.engine.shipping_fee`: 0 unless
+   the seller's fee schedule sets ``fee_on_shipping``.
+
+A sub-order's amounts are its lines' sums plus its shipping (``total``, ``tax`` and ``fee``
+include it; ``subtotal`` and ``discount`` are the goods'), the order's are its parts' sums,
+so nothing is rounded twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib.core.money import Money
-from chalicelib.fees.engine import FeePolicy, line_fee
-from chalicelib.orders.tax import included_vat
+from chalicelib.core.money import CurrencyMismatch, Money, divide_half_up
+from chalicelib.fees.engine import FeePolicy, line_fee, shipping_fee
+from chalicelib.orders.tax import included_vat, vat_rate
+from chalicelib.shipping import engine as shipping_engine
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,18 @@ class LineInput:
     category: str
     unit_price: Money
     quantity: int
+    shipping_profile_id: str | None = None  # the product's; None: the seller's default
+
+
+@dataclass(frozen=True)
+class ShippingChoice:
+    """How one seller's part ships: the seller's profiles (by id, as
+    :func:`chalicelib.shipping.service.profiles_from` reads them; none: free everywhere), the
+    destination country and the option the buyer chose."""
+
+    profiles: Mapping[str, shipping_engine.Profile]
+    country: str
+    option: shipping_engine.OptionKind = "standard"
 
 
 @dataclass(frozen=True)
@@ -94,6 +126,66 @@ class PriceAdjustment:
 
 
 Adjuster = Callable[[Sequence[LinePrice]], Sequence[PriceAdjustment]]
+
+
+@dataclass(frozen=True)
+class ShippingPrice:
+    """A part's shipping as a contributor sees it: ``price`` is after the shipping adjustments
+    before its turn; ``goods`` the part's goods value after discounts."""
+
+    seller_id: str
+    option: str
+    price: Money
+    goods: Money
+
+
+@dataclass(frozen=True)
+class ShippingAdjustment:
+    """An amount off one part's shipping (a free-shipping promotion), with who funds it.
+    Pricing takes at most what is left of the part's shipping: never below 0."""
+
+    seller_id: str
+    amount: Money
+    source: str
+    label: str
+    funding: Funding = SELLER_FUNDED
+
+    def to_json(self) -> dict[str, Any]:
+        return {"amount": self.amount.amount, "source": self.source, "label": self.label,
+                "funding": self.funding.to_json()}
+
+
+ShippingAdjuster = Callable[[Sequence[ShippingPrice]], Sequence[ShippingAdjustment]]
+
+
+@dataclass(frozen=True)
+class PricedShipping:
+    """A part's shipping as charged. ``amount`` is what the buyer pays for it (VAT included;
+    net for a tax-exempt buyer), ``vat`` its split per VAT rate (gross share and the VAT in it)."""
+
+    option: str
+    price: Money  # the quote's, before shipping adjustments
+    discount: Money  # the shipping adjustments' sum
+    amount: Money
+    tax: Money
+    vat: tuple[shipping_engine.ShippingVat, ...]
+    fee: Money
+    handling_days: int
+    delivery_days_min: int | None
+    delivery_days_max: int | None
+    adjustments: tuple[ShippingAdjustment, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """As the sub-order's lines item keeps it (fixed at checkout)."""
+        data: dict[str, Any] = {
+            "option": self.option, "price": self.price.amount, "discount": self.discount.amount,
+            "amount": self.amount.amount, "tax": self.tax.amount,
+            "vat": [[share.rate_bp, share.gross.amount, share.tax.amount] for share in self.vat if share.gross.amount],
+            "fee": self.fee.amount, "handling_days": self.handling_days,
+            "delivery_days_min": self.delivery_days_min, "delivery_days_max": self.delivery_days_max}
+        if self.adjustments:
+            data["adjustments"] = [adjustment.to_json() for adjustment in self.adjustments]
+        return data
 
 
 @dataclass(frozen=True)
@@ -170,9 +262,35 @@ class PricedSeller(_Sums):
     currency: str
     tax_exempt: bool
     lines: tuple[PricedLine, ...]
+    shipping: PricedShipping | None = None  # None: no shipping asked for, or undeliverable
+    undeliverable: tuple[str, ...] = ()  # product ids that cannot go to the destination
 
     def _parts(self) -> Sequence[Any]:
         return self.lines
+
+    def _with_shipping(self, name: str) -> Money:
+        own = self._total(name)
+        return own if self.shipping is None else own + getattr(self.shipping, name)
+
+    @property
+    def goods_total(self) -> Money:
+        return self._total("total")
+
+    @property
+    def shipping_amount(self) -> Money:
+        return self.shipping.amount if self.shipping is not None else Money.zero(self.currency)
+
+    @property
+    def total(self) -> Money:
+        return self.goods_total + self.shipping_amount
+
+    @property
+    def tax(self) -> Money:
+        return self._with_shipping("tax")
+
+    @property
+    def fee(self) -> Money:
+        return self._with_shipping("fee")
 
     @property
     def adjustments(self) -> list[PriceAdjustment]:
@@ -186,6 +304,15 @@ class PricedOrder(_Sums):
 
     def _parts(self) -> Sequence[Any]:
         return self.sellers
+
+    @property
+    def shipping(self) -> Money:
+        return self._total("shipping_amount")
+
+    @property
+    def undeliverable(self) -> dict[str, tuple[str, ...]]:
+        """Seller id -> its products that cannot go to the destination (empty: all can)."""
+        return {seller.seller_id: seller.undeliverable for seller in self.sellers if seller.undeliverable}
 
 
 def _adjusted(lines: Sequence[LineInput], adjusters: Sequence[Adjuster]) -> dict[int, list[PriceAdjustment]]:
@@ -210,9 +337,12 @@ def _adjusted(lines: Sequence[LineInput], adjusters: Sequence[Adjuster]) -> dict
 
 
 def price_order(lines: Sequence[LineInput], *, terms: Mapping[str, SellerTerms], policies: Mapping[str, FeePolicy],
-                trailing_sales: Mapping[str, Money], adjusters: Sequence[Adjuster] = ()) -> PricedOrder:
+                trailing_sales: Mapping[str, Money], adjusters: Sequence[Adjuster] = (),
+                shipping: Mapping[str, ShippingChoice] | None = None,
+                shipping_adjusters: Sequence[ShippingAdjuster] = ()) -> PricedOrder:
     """Price ``lines`` (one currency; the caller checks) into one priced part per seller,
-    sellers and lines in the order given."""
+    sellers and lines in the order given; with ``shipping`` (every seller's), each part's
+    shipping too. Raises :class:`UnavailableOption` for an option a part does not offer."""
     if not lines:
         raise ValueError("nothing to price")
     currency = lines[0].unit_price.currency
@@ -230,7 +360,90 @@ def price_order(lines: Sequence[LineInput], *, terms: Mapping[str, SellerTerms],
             line=number, product_id=line.product_id, sku=line.sku, title=line.title, category=line.category,
             quantity=line.quantity, unit_price=line.unit_price, discount=discount, total=taxed.total,
             tax=taxed.tax, tax_rate_bp=taxed.rate_bp, fee=fee, adjustments=tuple(adjustments[number])))
-    return PricedOrder(currency=currency, sellers=tuple(
-        PricedSeller(seller_id=seller_id, currency=currency, tax_exempt=terms[seller_id].tax_exempt,
-                     lines=tuple(priced))
-        for seller_id, priced in by_seller.items()))
+    parts = [PricedSeller(seller_id=seller_id, currency=currency, tax_exempt=terms[seller_id].tax_exempt,
+                          lines=tuple(priced))
+             for seller_id, priced in by_seller.items()]
+    if shipping is not None:
+        parts = _shipped(parts, lines, adjustments, terms=terms, policies=policies, trailing_sales=trailing_sales,
+                         shipping=shipping, adjusters=shipping_adjusters)
+    return PricedOrder(currency=currency, sellers=tuple(parts))
+
+
+def _shipped(parts: Sequence[PricedSeller], lines: Sequence[LineInput],
+             adjustments: Mapping[int, Sequence[PriceAdjustment]], *, terms: Mapping[str, SellerTerms],
+             policies: Mapping[str, FeePolicy], trailing_sales: Mapping[str, Money],
+             shipping: Mapping[str, ShippingChoice], adjusters: Sequence[ShippingAdjuster]) -> list[PricedSeller]:
+    """Steps 5-8 of the module docstring for every part."""
+    quotes: dict[str, shipping_engine.Option] = {}
+    goods: dict[str, Money] = {}
+    by_rate: dict[str, dict[int, Money]] = {}
+    undeliverable: dict[str, tuple[str, ...]] = {}
+    for part in parts:
+        choice = shipping[part.seller_id]
+        given = {priced.line: lines[priced.line - 1] for priced in part.lines}
+        # the goods after discounts, VAT included even for an exempt buyer: what thresholds are in
+        values = {number: line.unit_price.times(line.quantity) - _sum([a.amount for a in adjustments[number]],
+                                                                       part.currency)
+                  for number, line in given.items()}
+        try:
+            quote = shipping_engine.quote(choice.profiles, [
+                shipping_engine.Line(product_id=line.product_id, profile_id=line.shipping_profile_id,
+                                     quantity=line.quantity, goods_value=values[number])
+                for number, line in given.items()], choice.country)
+        except CurrencyMismatch:  # goods in another currency than the seller's rates: no rate applies
+            quote = shipping_engine.Quote(undeliverable=tuple(line.product_id for line in given.values()),
+                                          options=(), free_shipping=())
+        if not quote.deliverable:
+            undeliverable[part.seller_id] = quote.undeliverable
+            continue
+        option = quote.option(choice.option)
+        if option is None:
+            raise UnavailableOption(part.seller_id, choice.option)
+        quotes[part.seller_id] = option
+        goods[part.seller_id] = _sum(list(values.values()), part.currency)
+        rates: dict[int, Money] = {}
+        for number, line in given.items():
+            rate = vat_rate(terms[part.seller_id].country, line.category)
+            rates[rate] = rates.get(rate, Money.zero(part.currency)) + values[number]
+        by_rate[part.seller_id] = rates
+    prices = {seller_id: option.price for seller_id, option in quotes.items()}
+    taken: dict[str, list[ShippingAdjustment]] = {seller_id: [] for seller_id in quotes}
+    for adjuster in adjusters:
+        step = adjuster([ShippingPrice(seller_id=seller_id, option=option.kind, price=prices[seller_id],
+                                       goods=goods[seller_id]) for seller_id, option in quotes.items()])
+        for adjustment in step:
+            if adjustment.seller_id not in prices or adjustment.amount.amount < 0:
+                raise ValueError(f"{adjustment.source} adjusted shipping of {adjustment.seller_id} by "
+                                 f"{adjustment.amount.amount}")
+            amount = min(adjustment.amount, prices[adjustment.seller_id])  # never below 0
+            if amount.amount:
+                prices[adjustment.seller_id] = prices[adjustment.seller_id] - amount
+                taken[adjustment.seller_id].append(replace(adjustment, amount=amount))
+    shipped = []
+    for part in parts:
+        if part.seller_id in undeliverable:
+            shipped.append(replace(part, undeliverable=undeliverable[part.seller_id]))
+            continue
+        option, price = quotes[part.seller_id], prices[part.seller_id]
+        vat = shipping_engine.shipping_vat(price, by_rate[part.seller_id])
+        if terms[part.seller_id].tax_exempt:
+            vat = [replace(share, gross=Money(part.currency, divide_half_up(share.gross.amount * 10_000,
+                                                                             10_000 + share.rate_bp)),
+                           tax=Money.zero(part.currency)) for share in vat]
+        amount = _sum([share.gross for share in vat], part.currency)
+        fee = shipping_fee(policies[part.seller_id], shipping=amount,
+                           trailing_30_day_sales=trailing_sales[part.seller_id])
+        shipped.append(replace(part, shipping=PricedShipping(
+            option=option.kind, price=option.price, discount=option.price - price, amount=amount,
+            tax=_sum([share.tax for share in vat], part.currency), vat=tuple(vat), fee=fee,
+            handling_days=option.handling_days, delivery_days_min=option.delivery_days_min,
+            delivery_days_max=option.delivery_days_max, adjustments=tuple(taken[part.seller_id]))))
+    return shipped
+
+
+class UnavailableOption(ValueError):
+    """The buyer chose an option (express) that the seller does not offer for this part."""
+
+    def __init__(self, seller_id: str, option: str) -> None:
+        super().__init__(f"{seller_id} offers no {option} shipping here")
+        self.seller_id, self.option = seller_id, option

@@ -1,7 +1,8 @@
 """Carrying out a refund that a cancellation or an approved return requested.
 
 Policy (see :mod:`chalicelib.ledger.postings`): the buyer gets back what they paid for the
-refunded units; the seller bears it; the marketplace fee on those units is refunded to the
+refunded units (and the refunded shipping, an entry of its own in the refund's lines); the
+seller bears it; the marketplace fee on those units is refunded to the
 seller in proportion; the seller's transfer is reversed by the difference (what the seller
 had been paid for those units). A refund can never exceed what was captured: the request
 was conditioned on the order's refunded total (``lifecycle.add_refunded_total``), Stripe
@@ -55,7 +56,8 @@ def execute_refund(user_id: str, order_id: str, refund_id: str) -> bool:
     currency = refund.currency
     lines = [RefundedLine(line_total=Money(currency, int(line["line_total"])), fee=Money(currency, int(line["fee"])),
                           refunded_before=Money(currency, int(line["refunded_before"])),
-                          amount=Money(currency, int(line["amount"]))) for line in refund.lines]
+                          amount=Money(currency, int(line["amount"])), shipping=bool(line.get("shipping")))
+             for line in refund.lines]
     refunded, fee_back = refund_split(lines)
     seller_part = refunded - fee_back
     if seller_part.amount > 0 and not sub.transfer_id:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         ApproveReturnIn,
         CancelIn,
         CartOut,
+        CartQuery,
         CheckoutIn,
         OrderOut,
         OrderPage,
@@ -59,35 +60,40 @@ def _cart(principal: Principal | None, *, create: bool = False) -> Any:
 
 @bp.route("/v1/cart", methods=["GET"])
 @operation("Show the cart at current prices", tags=CART_TAGS, response="CartOut", auth="optional_buyer",
-           headers=(CART_TOKEN,), errors=(422,))
-def get_cart(principal: Principal | None) -> CartOut:
+           query="CartQuery", headers=(CART_TOKEN,), errors=(422,),
+           description="Per seller part, its shipping options, undeliverable products and the amount left to free "
+                       "shipping, for `?country=` or a signed-in buyer's default shipping address.")
+def get_cart(query: CartQuery, principal: Principal | None) -> CartOut:
     from chalicelib.orders import cart
     from chalicelib.orders.schemas import cart_out
 
-    return cart_out(cart.get_cart(_cart(principal)))
+    return cart_out(cart.get_cart(_cart(principal), country=query.country))
 
 
 @bp.route("/v1/cart/items/{product_id}", methods=["PUT"])
-@operation("Put a product in the cart (or change its quantity)", tags=CART_TAGS, body="QuantityIn", response="CartOut",
+@operation("Put a product in the cart (or change its quantity)", tags=CART_TAGS, body="QuantityIn", query="CartQuery",
+           response="CartOut",
            auth="optional_buyer", headers=(CART_TOKEN,), errors=(404, 409),
            description="A guest without a cart token gets a new cart and its `cart_token`. 409 `insufficient_stock` "
                        "names what is available; 409 `cart_full` above 50 products.")
-def put_cart_item(product_id: str, body: QuantityIn, principal: Principal | None) -> CartOut:
+def put_cart_item(product_id: str, body: QuantityIn, query: CartQuery, principal: Principal | None) -> CartOut:
     from chalicelib.orders import cart
     from chalicelib.orders.schemas import cart_out
 
-    return cart_out(cart.set_quantity(_cart(principal, create=True), product_id, body.quantity))
+    return cart_out(cart.set_quantity(_cart(principal, create=True), product_id, body.quantity,
+                                      country=query.country))
 
 
 @bp.route("/v1/cart/items/{product_id}", methods=["DELETE"])
 @operation("Remove a product from the cart", tags=CART_TAGS, response="CartOut", auth="optional_buyer",
-           headers=(CART_TOKEN,), errors=(409, 422))
-def delete_cart_item(product_id: str, principal: Principal | None) -> CartOut:
+           query="CartQuery", headers=(CART_TOKEN,), errors=(409, 422))
+def delete_cart_item(product_id: str, query: CartQuery, principal: Principal | None) -> CartOut:
     from chalicelib.orders import cart
     from chalicelib.orders.schemas import cart_out
 
     ref = _cart(principal)
-    return cart_out(cart.remove_line(ref, product_id) if ref is not None else cart.get_cart(None))
+    return cart_out(cart.remove_line(ref, product_id, country=query.country) if ref is not None
+                    else cart.get_cart(None, country=query.country))
 
 
 @bp.route("/v1/cart/merge", methods=["POST"])
@@ -129,7 +135,7 @@ def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
         shipping_address_id=body.shipping_address_id,
         billing_address=body.billing_address.model_dump() if body.billing_address else None,
         billing_address_id=body.billing_address_id, payment_method_id=body.payment_method_id,
-        promo_code=body.promo_code, raw=raw)
+        promo_code=body.promo_code, shipping=dict(body.shipping), raw=raw)
     result = place_order(_cart(principal), _header("Idempotency-Key"), data,
                          source_ip=source_ip(current_request().context))
     headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
@@ -260,7 +266,8 @@ def approve_return(order_id: str, body: ApproveReturnIn, principal: Principal) -
     from chalicelib.orders import lifecycle
     from chalicelib.orders.schemas import seller_order
 
-    return seller_order(lifecycle.approve_return(principal.own_seller_id, order_id, restock=body.restock))
+    return seller_order(lifecycle.approve_return(principal.own_seller_id, order_id, restock=body.restock,
+                                                 shipping=body.shipping))
 
 
 # --- the buyer's data export -------------------------------------------------------------

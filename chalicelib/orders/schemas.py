@@ -22,6 +22,7 @@ from chalicelib.orders.states import (
     order_payment_status,
     part_payment_status,
 )
+from chalicelib.shipping.schemas import Country
 
 if TYPE_CHECKING:  # mypy cannot read a Literal built from a tuple at run time
     OrderStatus = str
@@ -53,12 +54,63 @@ class CartLineOut(ResponseSchema):
     in_stock: int | None = Field(description="Units in stock now.")
 
 
+class CartQuery(QuerySchema):
+    country: Country | None = Field(default=None, description="Where to quote shipping to (ISO 3166-1 alpha-2). "
+                                    "Default: a signed-in buyer's default shipping address's country.")
+
+
+class ShippingOptionOut(ResponseSchema):
+    option: Literal["standard", "express"]
+    price: MoneySchema
+    handling_days: int = Field(description="Days before the seller hands the parcel over.")
+    delivery_days_min: int | None = Field(description="The delivery promise, in days after handling; null: "
+                                                      "the seller does not say.")
+    delivery_days_max: int | None
+
+
+class FreeShippingOut(ResponseSchema):
+    threshold: MoneySchema = Field(description="Standard shipping is free from this goods value (after discounts).")
+    amount_left: MoneySchema = Field(description="What the goods lack to reach it; 0 once reached.")
+
+
+class CartShippingOut(ResponseSchema):
+    country: str | None = Field(description="The destination quoted; null when none is known (send `?country=`): "
+                                            "then no option is shown.")
+    options: list[ShippingOptionOut] = Field(description="`standard`, and `express` where offered; empty when "
+                                                         "the destination is unknown or a product is undeliverable.")
+    undeliverable: list[str] = Field(description="Product ids this seller does not ship to the country: the part "
+                                                 "cannot be ordered there.")
+    free_shipping: list[FreeShippingOut] = Field(description="Per shipping profile of the part with a free-shipping "
+                                                             "threshold for the country (usually one).")
+
+
+class CartPartOut(ResponseSchema):
+    seller_id: str
+    shipping: CartShippingOut
+
+
 class CartOut(ResponseSchema):
     cart_token: str | None = Field(default=None, description="Only for a new guest cart: send it back as "
                                                              "X-Cart-Token with every cart and checkout request.")
     lines: list[CartLineOut]
-    totals: list[MoneySchema] = Field(description="Sum of the available lines, per currency.")
+    totals: list[MoneySchema] = Field(description="Sum of the available lines, per currency (without shipping).")
+    parts: list[CartPartOut] = Field(description="Per seller of the lines, its shipping to the destination, at "
+                                                 "the lines' current prices (checkout applies discounts).")
     updated_at: str | None
+
+
+def _cart_shipping(view: Any, part: Any) -> CartShippingOut:
+    quote = part.quote
+    if quote is None:
+        return CartShippingOut(country=view.country, options=[], undeliverable=[], free_shipping=[])
+    return CartShippingOut(
+        country=view.country,
+        options=[ShippingOptionOut(option=o.kind, price=MoneySchema(**o.price.to_json()), handling_days=o.handling_days,
+                                   delivery_days_min=o.delivery_days_min, delivery_days_max=o.delivery_days_max)
+                 for o in quote.options],
+        undeliverable=list(quote.undeliverable),
+        free_shipping=[FreeShippingOut(threshold=MoneySchema(**f.threshold.to_json()),
+                                       amount_left=MoneySchema(**f.left.to_json())) for f in quote.free_shipping])
 
 
 def cart_out(view: Any) -> CartOut:
@@ -73,6 +125,8 @@ def cart_out(view: Any) -> CartOut:
             available=line.available, in_stock=int(product.stock) if product else None))
     token = view.ref.token if view.ref is not None and view.ref.new_token else None
     return CartOut(cart_token=token, lines=lines, totals=[MoneySchema(**m.to_json()) for m in view.totals()],
+                   parts=[CartPartOut(seller_id=part.seller_id, shipping=_cart_shipping(view, part))
+                          for part in view.shipping],
                    updated_at=view.updated_at)
 
 
@@ -97,6 +151,12 @@ class CheckoutIn(RequestSchema):
                                           description="A saved card (pm_…): the payment is confirmed at once. "
                                                       "Without it, confirm the PaymentIntent with its client secret.")
     promo_code: str | None = Field(default=None, max_length=50, description="Reserved; no codes exist yet.")
+    shipping: dict[str, Literal["standard", "express"]] = Field(
+        default_factory=dict, max_length=8,
+        description="The shipping option per seller id of the cart (default `standard`), as the cart offers them "
+                    "for the shipping address's country. 422 `shipping_option_unavailable` for an option the "
+                    "seller does not offer there; 422 `undeliverable` (details: `seller_id`, `products`) when a "
+                    "seller does not ship some products there.")
 
 
 class OrderLineOut(ResponseSchema):
@@ -115,6 +175,22 @@ class OrderLineOut(ResponseSchema):
     return_quantity: int
 
 
+class ShippingOut(ResponseSchema):
+    """A seller's part's shipping as charged at checkout."""
+
+    option: Literal["standard", "express"]
+    price: MoneySchema = Field(description="The seller's rate for this part, before shipping discounts.")
+    discount: MoneySchema = Field(description="Shipping discounts (e.g. free-shipping promotions).")
+    amount: MoneySchema = Field(description="What the buyer pays for shipping (in the part's total); VAT "
+                                            "included, net for a tax-exempt buyer.")
+    tax: MoneySchema = Field(description="The VAT in `amount`: split over the goods' VAT rates in proportion "
+                                         "to the goods' value at each rate.")
+    refunded: MoneySchema
+    handling_days: int
+    delivery_days_min: int | None
+    delivery_days_max: int | None
+
+
 class SellerPartOut(ResponseSchema):
     """One seller's part of an order: its lines, payment and fulfilment status."""
 
@@ -125,10 +201,12 @@ class SellerPartOut(ResponseSchema):
                                                       "paid, `cancelled` if it never was, then `paid`, "
                                                       "`partially_refunded` or `refunded`.")
     lines: list[OrderLineOut]
-    subtotal: MoneySchema
+    subtotal: MoneySchema = Field(description="The goods at their prices, before discounts.")
     discount: MoneySchema
-    tax: MoneySchema
-    total: MoneySchema
+    shipping: ShippingOut | None = Field(description="Null when the part was charged no shipping (a seller "
+                                                     "without shipping profiles, free shipping reached).")
+    tax: MoneySchema = Field(description="The VAT of the lines and the shipping.")
+    total: MoneySchema = Field(description="The lines' totals and the shipping: what the buyer pays for this part.")
     refunded: MoneySchema
     tax_exempt: bool
     carrier: str | None
@@ -146,7 +224,9 @@ class SellerOrderOut(SellerPartOut):
     buyer_name: str
     buyer_email: str
     shipping_address: dict[str, Any]
-    fee: MoneySchema
+    fee: MoneySchema = Field(description="The marketplace fee of the lines, and of the shipping where the fee "
+                                         "schedule charges it.")
+    shipping_fee: MoneySchema = Field(description="The part of `fee` charged on shipping.")
     transferred: MoneySchema
 
 
@@ -163,8 +243,9 @@ class OrderOut(ResponseSchema):
     currency: str
     subtotal: MoneySchema
     discount: MoneySchema
+    shipping: MoneySchema = Field(description="The parts' shipping, in `total`.")
     tax: MoneySchema
-    total: MoneySchema
+    total: MoneySchema = Field(description="Goods and shipping: what the buyer is charged.")
     amount_refunded: MoneySchema
     email: str
     vat_id: str | None
@@ -199,12 +280,24 @@ def _line(line: dict[str, Any], currency: str) -> OrderLineOut:
         return_quantity=line.get("return_quantity", 0))
 
 
+def _shipping(sub: Any) -> ShippingOut | None:
+    shipping, c = sub.shipping, sub.currency
+    if not shipping:
+        return None
+    return ShippingOut(option=shipping["option"], price=money(shipping["price"], c),
+                       discount=money(shipping["discount"], c), amount=money(shipping["amount"], c),
+                       tax=money(shipping["tax"], c), refunded=money(sub.shipping_refunded or 0, c),
+                       handling_days=shipping["handling_days"], delivery_days_min=shipping["delivery_days_min"],
+                       delivery_days_max=shipping["delivery_days_max"])
+
+
 def _part_fields(sub: Any) -> dict[str, Any]:
     c = sub.currency
     return dict(order_id=sub.order_id, seller_id=sub.seller_id, status=sub.status,
                 payment_status=part_payment_status(sub),
                 lines=[_line(line, c) for line in sub.lines], subtotal=money(sub.subtotal, c),
-                discount=money(sub.discount, c), tax=money(sub.tax, c), total=money(sub.total, c),
+                discount=money(sub.discount, c), shipping=_shipping(sub), tax=money(sub.tax, c),
+                total=money(sub.total, c),
                 refunded=money(sub.refunded, c), tax_exempt=bool(sub.tax_exempt), carrier=sub.carrier,
                 tracking_number=sub.tracking_number, cancel_reason=sub.cancel_reason, return_reason=sub.return_reason,
                 history=list(sub.history), created_at=sub.created_at or sub.history[0]["at"],
@@ -219,6 +312,7 @@ def seller_order(sub: Any) -> SellerOrderOut:
     c = sub.currency
     return SellerOrderOut(**_part_fields(sub), buyer_name=sub.buyer_name, buyer_email=sub.buyer_email,
                           shipping_address=dict(sub.shipping_address), fee=money(sub.fee, c),
+                          shipping_fee=money((sub.shipping or {}).get("fee", 0), c),
                           transferred=money(sub.transferred, c))
 
 
@@ -226,7 +320,8 @@ def order_out(order: Any, subs: list[Any]) -> OrderOut:
     c = order.currency
     return OrderOut(order_id=order.order_id, status=order.status, payment_status=order_payment_status(order),
                     currency=c, subtotal=money(order.subtotal, c),
-                    discount=money(order.discount, c), tax=money(order.tax, c), total=money(order.total, c),
+                    discount=money(order.discount, c), shipping=money(order.shipping or 0, c),
+                    tax=money(order.tax, c), total=money(order.total, c),
                     amount_refunded=money(order.amount_refunded, c), email=order.email, vat_id=order.vat_id,
                     shipping_address=dict(order.shipping_address), billing_address=dict(order.billing_address),
                     payment_due_at=order.payment_due_at, created_at=order.created_at, paid_at=order.paid_at,
@@ -280,3 +375,7 @@ class ReturnIn(RequestSchema):
 
 class ApproveReturnIn(RequestSchema):
     restock: StrictBool = Field(default=True, description="Put the returned units back in stock.")
+    shipping: WholeNumber = Field(default=0, ge=0, description="Minor units of the part's shipping to refund "
+                                  "with the return (its VAT and fee go back in proportion); at most what was paid "
+                                  "and not yet refunded (422 `shipping_refund_exceeds_paid`). Cancelling a whole "
+                                  "part before shipping always refunds its shipping.")

@@ -176,19 +176,31 @@ def check_profile(transaction: LabelledTransaction, label: str, seller_id: str, 
 
 # --- the quote engine's view -------------------------------------------------------------
 
+def profile_keys(named: Mapping[str, Iterable[str | None]]) -> list[tuple[str, str]]:
+    """The keys of the profiles ``named`` (seller id -> the products' profile ids, None for
+    the default) and of each seller's default, to read with a caller's other items."""
+    return sorted({(seller_key(seller_id), shipping_profile_sk(profile_id))
+                   for seller_id, profile_ids in named.items()
+                   for profile_id in {DEFAULT_SHIPPING_PROFILE, *(p for p in profile_ids if p is not None)}
+                   if is_profile_id(profile_id)})
+
+
+def profiles_from(seller_ids: Iterable[str], found: Iterable[ShippingProfile]) -> dict[str, dict[str, engine.Profile]]:
+    """The profiles a read of :func:`profile_keys` ``found``, per seller (``{}``: the seller
+    has none of them and ships everywhere for free)."""
+    profiles: dict[str, dict[str, engine.Profile]] = {seller_id: {} for seller_id in seller_ids}
+    for profile in found:
+        profiles.setdefault(profile.seller_id, {})[profile.profile_id] = engine_profile(profile)
+    return profiles
+
+
 def profiles_for(named: Mapping[str, Iterable[str | None]]) -> dict[str, dict[str, engine.Profile]]:
     """What :func:`chalicelib.shipping.engine.quote` needs for each seller of a cart: the
     profiles its products name (``named``: seller id -> the products' profile ids, None for
     the default) and its default, read by key in one BatchGetItem (per 100 keys), never a
     Query. A seller without any of them maps to ``{}``: it ships everywhere for free."""
-    keys = sorted({(seller_key(seller_id), shipping_profile_sk(profile_id))
-                   for seller_id, profile_ids in named.items()
-                   for profile_id in {DEFAULT_SHIPPING_PROFILE, *(p for p in profile_ids if p is not None)}
-                   if is_profile_id(profile_id)})
-    found: dict[str, dict[str, engine.Profile]] = {seller_id: {} for seller_id in named}
-    for profile in ShippingProfile.batch_get(keys) if keys else []:
-        found[profile.seller_id][profile.profile_id] = engine_profile(profile)
-    return found
+    keys = profile_keys(named)
+    return profiles_from(named, ShippingProfile.batch_get(keys) if keys else [])
 
 
 def _money(value: dict[str, Any] | None) -> Money | None:

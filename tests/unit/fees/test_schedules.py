@@ -38,7 +38,8 @@ def test_without_a_schedule_the_default_charges_nothing(api: Any) -> None:
     status, body, _ = call(api, "GET", "/v1/admin/fees", headers=operator_headers())
     assert status == 200
     assert body == {"default": {"scope": "default", "version": 0, "ref": "default@0", "effective_from": None,
-                                "percent_bp": 0, "currencies": {}}, "categories": []}
+                                "percent_bp": 0, "currencies": {}, "fee_on_shipping": False},
+                    "categories": []}
 
 
 def test_each_change_is_a_new_version_and_old_versions_stay(api: Any) -> None:
@@ -184,3 +185,26 @@ def test_unknown_schedule_versions_are_not_found() -> None:
         with pytest.raises(NotFound):
             service.schedule_version(ref)
     assert service.schedule_version("default@0").percent_bp == 0
+
+
+def test_the_fee_on_shipping_is_a_setting_of_the_default_and_seller_schedules_only(api: Any) -> None:
+    from chalicelib.core.money import Money
+    from chalicelib.fees.engine import FeePolicy, FeeSchedule, shipping_fee
+
+    status, body, _ = call(api, "PUT", "/v1/admin/fees", {"percent_bp": 1_000, "fee_on_shipping": True},
+                           headers=operator_headers())
+    refused = call(api, "PUT", "/v1/admin/fees/categories/books", {"percent_bp": 500, "fee_on_shipping": True},
+                   headers=operator_headers())
+
+    assert status == 200 and body["fee_on_shipping"] is True
+    assert call(api, "GET", "/v1/admin/fees", headers=operator_headers())[1]["default"]["fee_on_shipping"] is True
+    assert refused[0] == 422 and refused[1]["error"]["details"][0]["field"] == "body.fee_on_shipping"
+    on = FeePolicy(default=FeeSchedule(percent_bp=1_000, fee_on_shipping=True))
+    tiered = FeePolicy(default=FeeSchedule.from_json({"percent_bp": 1_000, "fee_on_shipping": True, "currencies": {
+        "EUR": {"fixed": 30, "tiers": [{"above": 100, "percent_bp": 500}]}}}))
+    assert shipping_fee(on, shipping=Money("EUR", 495), trailing_30_day_sales=Money("EUR", 0)) == Money("EUR", 50)
+    assert shipping_fee(FeePolicy(), shipping=Money("EUR", 495),
+                        trailing_30_day_sales=Money("EUR", 0)) == Money("EUR", 0)
+    # the volume tier's percentage, without the per-line fixed amount
+    assert shipping_fee(tiered, shipping=Money("EUR", 1_000),
+                        trailing_30_day_sales=Money("EUR", 101)) == Money("EUR", 50)

@@ -198,3 +198,26 @@ def test_fee_refund_is_the_half_up_proportion(total: int, data: st.DataObject) -
 ])
 def test_a_posting_recorded_together_is_found_under_its_events_first_posting(posting_id: str, record: str) -> None:
     assert recorded_under(posting_id) == record
+
+
+def test_a_parts_shipping_is_a_posting_of_its_own_recorded_with_the_charge_and_refunded_apart() -> None:
+    from chalicelib.ledger.postings import (
+        RefundedLine,
+        recorded_under,
+        seller_refund_postings,
+        seller_share_postings,
+        sum_by_currency,
+    )
+
+    shares = seller_share_postings("ord_1", "sel_a", eur(5_690), eur(569), shipping=eur(690))
+    refunds = seller_refund_postings("ord_1", "rfd_1", "sel_a", [
+        RefundedLine(eur(4_000), eur(400), eur(0), eur(2_000)),
+        RefundedLine(eur(690), eur(69), eur(0), eur(345), shipping=True)])
+
+    assert [(p.kind, p.entries[1].amount.amount) for p in shares] == [("seller_payable", -5_000),
+                                                                      ("shipping", -690), ("fee", -569)]
+    assert [(p.kind, p.entries[0].amount.amount) for p in refunds] == [("refund", 2_000), ("shipping_refund", 345),
+                                                                       ("fee_refund", 200 + 35)]
+    assert sum_by_currency([*shares, *refunds]) == {"EUR": 0}
+    assert {recorded_under(p.posting_id) for p in shares} == {"charge:ord_1"}
+    assert {recorded_under(p.posting_id) for p in refunds} == {"refund:rfd_1"}

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check what holds, never how fast: a loaded CI machine must not fail them on
+# time (timing goals belong in bench/). Examples stay random; a failure prints its seed.
+settings.register_profile("agora", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.load_profile("agora")
 
 TEST_SECRETS = {
     "AGORA_SECRET_STRIPE_SECRET_KEY": "sk_test_agora_unit",

@@ -77,5 +77,15 @@ class RevenueOut(ResponseSchema):
     total: MoneySchema
 
 
+class LoyaltyBooksOut(ResponseSchema):
+    currency: str
+    points_issued: MoneySchema = Field(description="Value of loyalty points earned (loyalty_liability credited).")
+    points_released: MoneySchema = Field(description="Value of points reversed, expired or redeemed.")
+    loyalty_expense: MoneySchema = Field(description="What the points the marketplace funds cost it, net.")
+    loyalty_breakage: MoneySchema = Field(description="Value of points that expired unspent (income).")
+
+
 class RevenueReport(_WindowOut):
     currencies: list[RevenueOut]
+    loyalty: list[LoyaltyBooksOut] = Field(default_factory=list, description=(
+        "The loyalty programme's accounts per currency (none when no point moved in the window)."))

@@ -151,3 +151,29 @@ def test_an_order_paid_event_delivered_twice_and_at_once_earns_once(market: Mark
     assert loyalty_of(market.api, paid["buyer"])["pending"] == 66
     assert len(history_of(market.api, paid["buyer"])) == 2
     assert liability_in_ledger() == 66
+
+
+def test_the_history_the_ledger_and_the_operators_report_agree(market: Marketplace, paid: dict[str, Any]) -> None:
+    order_id = paid["order"]["order_id"]
+    market.deliver_order("sel_a", order_id)
+    complete_parts(market)
+    status, body = market.act("sel_b", order_id, "cancel", {"reason": "out of stock"})
+    assert status == 200, body
+    market.events()
+    today = datetime.now(UTC).date()
+    window = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+
+    history = history_of(market.api, paid["buyer"])
+    status, report, _ = call(market.api, "GET", f"/v1/admin/loyalty/report?{window}", headers=operator_headers())
+    assert status == 200, report
+    status, revenue, _ = call(market.api, "GET", f"/v1/admin/revenue?{window}", headers=operator_headers())
+    assert status == 200, revenue
+
+    held = sum(h["points"] for h in history)
+    assert held == 33 == report["outstanding_points"]
+    assert report["outstanding_liability"] == {"amount": 33, "currency": "EUR"} and liability_in_ledger() == 33
+    assert (report["points"]["issued"], report["points"]["reversed"]) == (66, 33)
+    assert revenue["loyalty"] == [{"currency": "EUR", "points_issued": {"amount": 66, "currency": "EUR"},
+                                   "points_released": {"amount": 33, "currency": "EUR"},
+                                   "loyalty_expense": {"amount": 33, "currency": "EUR"},
+                                   "loyalty_breakage": {"amount": 0, "currency": "EUR"}}]

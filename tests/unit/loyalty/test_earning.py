@@ -177,3 +177,32 @@ def test_the_history_the_ledger_and_the_operators_report_agree(market: Marketpla
                                    "points_released": {"amount": 33, "currency": "EUR"},
                                    "loyalty_expense": {"amount": 33, "currency": "EUR"},
                                    "loyalty_breakage": {"amount": 0, "currency": "EUR"}}]
+
+
+def test_parallel_earnings_of_one_buyer_lose_no_points(market: Marketplace) -> None:
+    from chalicelib.core import clock
+    from chalicelib.loyalty import earning
+    from tests.support.builders import user_of
+
+    set_programme(market.api, enabled=False)
+    paid = market.paid_order(("sel_a", "sel_b"), price=PRICE, quantity=QUANTITY)  # paid while off: nothing earned
+    set_programme(market.api)
+    user_id, order_id, at = user_of(paid["buyer"]), paid["order"]["order_id"], clock.stamp()
+    errors: list[BaseException] = []
+
+    def earn(seller_id: str) -> None:
+        try:
+            earning.earn_for_order(user_id, order_id, seller_id, paid_at=at)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=earn, args=(seller_id,)) for seller_id in ("sel_a", "sel_b") * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert loyalty_of(market.api, paid["buyer"])["pending"] == 66
+    assert len(history_of(market.api, paid["buyer"])) == 2
+    assert liability_in_ledger() == 66

@@ -103,6 +103,7 @@ LoyaltyMember             USER#<uid>                           LOYALTY#MEMBER
   GSI2 re-qualification   LOYALTY_REQUALIFY#<yyyy-mm-dd>#<n>   <uid>
   GSI3 by tier            LOYALTY_TIER#<tier>#<n>              <uid>
 LoyaltyBalance            USER#<uid>                           LOYALTY#BALANCE
+  GSI1 inactive from      LOYALTY_INACTIVE#<yyyy-mm-dd>#<n>    <uid>
 LoyaltyLot                USER#<uid>                           LOYALTY#LOT#<lot_id>
   GSI1 expiry day         LOYALTY_EXPIRY#<yyyy-mm-dd>#<n>      <expires_at>#<uid>#<lot_id>
 LoyaltyMovement           USER#<uid>                           LOYALTY#TX#<at>#<movement_id>
@@ -640,6 +641,14 @@ def loyalty_expiry_key(day: str, user_id: str) -> str:
 
 def loyalty_expiry_keys(day: str) -> list[str]:
     return _every_shard(f"LOYALTY_EXPIRY#{day}", LOYALTY_SHARDS)
+
+
+def loyalty_inactive_key(day: str, user_id: str) -> str:
+    return _sharded(f"LOYALTY_INACTIVE#{day}", user_id, LOYALTY_SHARDS)
+
+
+def loyalty_inactive_keys(day: str) -> list[str]:
+    return _every_shard(f"LOYALTY_INACTIVE#{day}", LOYALTY_SHARDS)
 
 
 def loyalty_requalify_key(day: str, user_id: str) -> str:

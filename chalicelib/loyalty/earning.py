@@ -42,6 +42,7 @@ from chalicelib.loyalty.store import (
     expiry_index,
     expiry_of,
     issue_lot,
+    mark_active,
     new_member,
     read_lot,
     read_member,
@@ -118,10 +119,10 @@ def earn_for_order(user_id: str, order_id: str, seller_id: str, *, paid_at: str,
             return False
         goods = sum(goods_of(line) for line in lines)
         gross = sum(int(line.get("total") or 0) for line in lines)
-        movement = _movement(user_id, order_lot_id(order_id, seller_id), "earned", "order", paid_at,
-                             order_id=order_id, seller_id=seller_id, earned=marketplace + bonus, spend=goods,
-                             earned_month=paid_at[:7], active=True,
-                             member=None if member else new_member(user_id, paid_at))
+        movement = mark_active(_movement(user_id, order_lot_id(order_id, seller_id), "earned", "order", paid_at,
+                                         order_id=order_id, seller_id=seller_id, earned=marketplace + bonus,
+                                         spend=goods, earned_month=paid_at[:7],
+                                         member=None if member else new_member(user_id, paid_at)), programme)
         issue_lot(movement, programme, lot_id=order_lot_id(order_id, seller_id), reason="order", points=marketplace,
                   state="pending", goods=goods, gross=gross)
         issue_lot(movement, programme, lot_id=bonus_lot_id(order_id, seller_id), reason="seller_bonus",
@@ -232,8 +233,8 @@ def award_event_points(user_id: str, reason: str, idempotency_ref: str, *, at: s
         if read_lot(user_id, lot_id) is not None:
             return 0  # awarded before
         member = read_member(user_id)
-        movement = _movement(user_id, lot_id, "earned", reason, at, earned=points, earned_month=at[:7], active=True,
-                             member=None if member else new_member(user_id, at))
+        movement = mark_active(_movement(user_id, lot_id, "earned", reason, at, earned=points, earned_month=at[:7],
+                                         member=None if member else new_member(user_id, at)), programme)
         issue_lot(movement, programme, lot_id=lot_id, reason=reason, points=points, state="available")
         movement.count(issued=points)
         return points if movement.commit() else 0
@@ -262,8 +263,8 @@ def adjust(user_id: str, points: int, *, reason: str, by: str) -> LoyaltyAdjustm
 
     def attempt() -> bool:
         member = read_member(user_id)
-        movement = _movement(user_id, movement_id, "adjusted", "adjustment", at, note=reason, active=True,
-                             member=None if member else new_member(user_id, at))
+        movement = mark_active(_movement(user_id, movement_id, "adjusted", "adjustment", at, note=reason,
+                                         member=None if member else new_member(user_id, at)), programme)
         if points > 0:
             movement.earned, movement.earned_month = points, at[:7]
             issue_lot(movement, programme, lot_id=movement_id, reason="adjustment", points=points, state="available")

@@ -18,11 +18,13 @@ class TierChanged(DomainEvent):
 
 
 class PointsExpiring(DomainEvent):
-    """A lot's points expire in 30 days (once per lot): for the reminder mail."""
+    """Points expire in 30 days: a lot's (once per lot), or, under the inactivity policy, all
+    the buyer's available points (``lot_id`` None; once per inactivity day). For the reminder
+    mail."""
 
     event_type = "loyalty.points_expiring"
 
     user_id: str
-    lot_id: str
+    lot_id: str | None
     points: int
     expires_at: str

@@ -16,6 +16,9 @@ Keys and access patterns (RT = DynamoDB round trips; spellings in :mod:`chalicel
     writes are rare; the balance, which every movement changes, is an item of its own.
 - ``LoyaltyBalance``: PK=USER#<uid>, SK=LOYALTY#BALANCE — available, pending and lifetime
   earned points: ADDed in each movement's transaction, ``available >= 0`` a condition.
+  - GSI1 (under the inactivity expiry policy): LOYALTY_INACTIVE#<day>#<n> / <uid> — the day
+    the buyer's points expire unless they earn, spend or are adjusted before; moved by each
+    such movement, read by the daily sweep (and 30 days ahead by the reminder).
 - ``LoyaltyLot``: PK=USER#<uid>, SK=LOYALTY#LOT#<lot_id> — one earning: points, what is left,
   pending or available, its value booked in the ledger and what of it was released. Lot ids
   are deterministic (``earn:<order>:<seller>``…), so a redelivered event finds its lot.
@@ -96,6 +99,12 @@ class LoyaltyBalance(TableModel):
     pending = NumberAttribute(default=0)
     earned = NumberAttribute(default=0)  # lifetime, net of reversals
     updated_at = UnicodeAttribute(null=True)
+    inactive_on = UnicodeAttribute(null=True)  # yyyy-mm-dd, under the inactivity policy
+    reminded_for = UnicodeAttribute(null=True)  # the inactive_on a reminder went out for
+
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    by_inactivity = GSI1()
 
 
 class LoyaltyLot(TableModel):

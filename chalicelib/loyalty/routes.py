@@ -129,7 +129,7 @@ def list_adjustments(query: schemas.PageQuery, principal: Principal) -> schemas.
 
 @bp.route("/v1/admin/loyalty/report", methods=["GET"])
 @operation("How the programme does: members, points, liability, tiers", query="ReportQuery",
-           response="LoyaltyReport", errors=(400,), **ADMIN,
+           response="LoyaltyReport", **ADMIN,
            description="Movements in [from, to) (at most 366 days); members, outstanding points, liability and tiers "
                        "as of now. format=csv: the same as `metric,value` rows.",
            extra={"also_content": {"text/csv": {"schema": {"type": "string"}}}})

@@ -50,9 +50,9 @@ class TierIn(RequestSchema):
 
 
 class ExpiryIn(RequestSchema):
-    policy: Literal["lot", "never"] = Field(default="lot", description=(
-        "lot: each earning's points expire `months` after they became available. (Expiry after `months` "
-        "without activity is not available yet.)"))
+    policy: Literal["lot", "inactivity", "never"] = Field(default="lot", description=(
+        "lot: each earning's points expire `months` after they became available; inactivity: all available "
+        "points expire `months` after the buyer last earned, spent or was adjusted; never."))
     months: Annotated[WholeNumber, Field(ge=1, le=120)] = 12
 
 

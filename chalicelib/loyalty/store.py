@@ -33,6 +33,7 @@ from chalicelib.core.keys import (
     loyalty_active_key,
     loyalty_day_key,
     loyalty_expiry_key,
+    loyalty_inactive_key,
     loyalty_lot_sk,
     loyalty_month_sk,
     loyalty_movement_sk,
@@ -89,6 +90,15 @@ def expiry_of(programme: Programme, available_at: str) -> str | None:
     if programme.expiry_policy != "lot":
         return None
     return clock.stamp(add_months(clock.parse(available_at), programme.expiry_months))
+
+
+def mark_active(movement: Movement, programme: Programme) -> Movement:
+    """The buyer earned, spent or was adjusted: active this month, and under the inactivity
+    policy their points now expire ``expiry_months`` after this movement."""
+    movement.active = True
+    if programme.expiry_policy == "inactivity":
+        movement.inactive_on = add_months(clock.parse(movement.at), programme.expiry_months).date().isoformat()
+    return movement
 
 
 def expiry_index(lot: LoyaltyLot, user_id: str, expires_at: str | None) -> dict[str, str | None]:
@@ -153,6 +163,7 @@ class Movement:
     stats: dict[str, int] = field(default_factory=dict)
     outstanding_value: int = 0
     active: bool = False  # counts the buyer as active this month (earned, spent, adjusted)
+    inactive_on: str | None = None  # under the inactivity policy: the new day points expire
     member: LoyaltyMember | None = None  # a new member, put with the movement
     transaction: LabelledTransaction = field(default_factory=LabelledTransaction)
 
@@ -188,11 +199,15 @@ class Movement:
             pending_change=self.pending, forgiven=self.forgiven, order_id=self.order_id, seller_id=self.seller_id,
             lots=[list(lot) for lot in self.lots], note=self.note, at=self.at,
         ), LoyaltyMovement.PK.does_not_exist())
-        if self.available or self.pending or self.earned or self.member is not None:
+        if self.available or self.pending or self.earned or self.member is not None or self.inactive_on:
             actions: list[Action] = [
                 LoyaltyBalance.user_id.set(uid), LoyaltyBalance.updated_at.set(clock.stamp()),
                 LoyaltyBalance.available.add(self.available), LoyaltyBalance.pending.add(self.pending),
                 LoyaltyBalance.earned.add(self.earned)]
+            if self.inactive_on:
+                actions += [LoyaltyBalance.inactive_on.set(self.inactive_on),
+                            LoyaltyBalance.GSI1PK.set(loyalty_inactive_key(self.inactive_on, uid)),
+                            LoyaltyBalance.GSI1SK.set(uid)]
             condition = LoyaltyBalance.available >= -self.available if self.available < 0 else None
             tx.update("balance", LoyaltyBalance(PK=user_key(uid), SK=LOYALTY_BALANCE_SK), actions, condition)
         if self.member is not None:

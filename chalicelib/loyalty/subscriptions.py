@@ -19,12 +19,15 @@ SIGN_UP_METHODS = frozenset({"password", "magic_link", "passwordless"})
 def on_order_paid(paid: Delivered[OrderPaid]) -> None:
     """Pending points for each seller's part of the order."""
     from chalicelib.core import clock
-    from chalicelib.loyalty import earning  # lazy: cold start
+    from chalicelib.loyalty import earning, programme  # lazy: cold start
 
+    rules = programme.get_programme()
+    if not rules.enabled:
+        return
     event = paid.event
     at = clock.stamp(clock.parse(event.paid_at))
     for share in event.sellers:
-        earning.earn_for_order(event.user_id, event.order_id, share.seller_id, paid_at=at)
+        earning.earn_for_order(event.user_id, event.order_id, share.seller_id, paid_at=at, programme=rules)
 
 
 @subscribe(OrderStatusChanged)

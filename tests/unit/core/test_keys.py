@@ -191,6 +191,8 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.loyalty_month_sk("2026-12"), "LOYALTY#MONTH#2026-12"),
     (keys.loyalty_expiry_key("2027-12-07", "usr_1"), "LOYALTY_EXPIRY#2027-12-07#7"),
     (keys.loyalty_expiry_keys("2027-12-07")[0], "LOYALTY_EXPIRY#2027-12-07#0"),
+    (keys.loyalty_inactive_key("2027-12-07", "usr_1"), "LOYALTY_INACTIVE#2027-12-07#7"),
+    (keys.loyalty_inactive_keys("2027-12-07")[1], "LOYALTY_INACTIVE#2027-12-07#1"),
     (keys.loyalty_requalify_key("2027-12-07", "usr_1"), "LOYALTY_REQUALIFY#2027-12-07#7"),
     (keys.loyalty_requalify_keys("2027-12-07")[7], "LOYALTY_REQUALIFY#2027-12-07#7"),
     (keys.loyalty_tier_key("Gold", "usr_1"), "LOYALTY_TIER#Gold#7"),

@@ -102,3 +102,30 @@ def test_what_was_spent_of_a_lot_does_not_expire(points: FrozenClock) -> None:
     assert balance() == (200, 0)
     assert liability("loyalty_breakage") == 40
     assert liability() == 200
+
+
+def test_under_the_inactivity_policy_all_points_expire_months_after_the_last_activity(aws: Any,
+                                                                                       clock: FrozenClock) -> None:
+    from tests.support.events import outbox
+
+    programme.save_programme(programme.Programme(enabled=True, event_points={"birthday": 100},
+                                                 expiry_policy="inactivity", expiry_months=6), by="usr_operator")
+    clock.set(START)
+    earning.award_event_points(USER, "birthday", "a")
+    clock.set(START + timedelta(days=59))  # 2026-03-10: active again, points now expire on 2026-09-10
+    earning.award_event_points(USER, "birthday", "b")
+    last_day = datetime(2026, 9, 10, 0, 30, tzinfo=UTC)
+
+    assert sweeps.daily(datetime(2026, 7, 10, 1, 0, tzinfo=UTC)) == {"expired": 0, "reminded": 0, "requalified": 0}
+    assert sweeps.remind_inactive(last_day - timedelta(days=30)) == 1
+    assert sweeps.remind_inactive(last_day - timedelta(days=29)) == 0  # once
+    [reminder] = outbox("loyalty.points_expiring")
+    assert (reminder["lot_id"], reminder["points"], reminder["expires_at"][:10]) == (None, 200, "2026-09-10")
+
+    assert sweeps.expire_inactive(last_day - timedelta(days=1)) == 0
+    assert sweeps.expire_inactive(last_day) == 200
+    assert sweeps.expire_inactive(last_day) == 0
+
+    assert balance() == (0, 0)
+    assert liability() == 0
+    assert liability("loyalty_breakage") == 200

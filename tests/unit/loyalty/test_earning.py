@@ -206,3 +206,27 @@ def test_parallel_earnings_of_one_buyer_lose_no_points(market: Marketplace) -> N
     assert loyalty_of(market.api, paid["buyer"])["pending"] == 66
     assert len(history_of(market.api, paid["buyer"])) == 2
     assert liability_in_ledger() == 66
+
+
+def test_points_already_spent_are_forgiven_by_a_refund_and_the_balance_stays_at_zero(
+        market: Marketplace, paid: dict[str, Any]) -> None:
+    from tests.support.builders import user_of
+
+    order_id = paid["order"]["order_id"]
+    market.deliver_order("sel_a", order_id)
+    complete_parts(market)
+    status, body, _ = call(market.api, "POST", "/v1/admin/loyalty/adjustments",
+                           {"user_id": user_of(paid["buyer"]), "points": -33, "reason": "spent"},
+                           headers=operator_headers())
+    assert status == 201, body
+    call(market.api, "POST", f"/v1/me/orders/{order_id}/returns",
+         {"seller_id": "sel_a", "lines": [{"line": 1, "quantity": 1}], "reason": "too small"}, headers=paid["buyer"])
+    status, body = market.act("sel_a", order_id, "returns/approve", {"restock": True})
+    assert status == 200, body
+    market.events()
+
+    view = loyalty_of(market.api, paid["buyer"])
+    assert (view["available"], view["pending"]) == (0, 33)
+    reversal = history_of(market.api, paid["buyer"])[0]
+    assert (reversal["kind"], reversal["points"], reversal["forgiven"]) == ("reversed", 0, 17)
+    assert liability_in_ledger() == 33

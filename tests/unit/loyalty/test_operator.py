@@ -187,3 +187,32 @@ def test_the_buyer_sees_no_points_before_any(api: Any, buyer: Buyer) -> None:
 
     assert (view["enabled"], view["available"], view["pending"], view["referral_link"]) == (False, 0, 0, None)
     assert view["tier"]["requalify_on"] is None
+
+
+def test_an_operator_campaign_multiplies_the_points_of_the_lines_it_covers(market: Marketplace) -> None:
+    status, body = operator(market.api, "PUT", "/v1/admin/loyalty/programme", {**PROGRAMME, "event_points": {}})
+    assert status == 200, body
+    now = datetime.now(UTC)
+    window = {"starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(days=7)).isoformat()}
+    status, campaign = operator(market.api, "POST", "/v1/admin/loyalty/campaigns", {
+        "name": "Doppelte Punkte auf Schuhe", "multiplier_bp": 20_000, "target": "categories",
+        "values": ["fashion"], **window})
+    assert status == 201, campaign
+    status, ended = operator(market.api, "POST", "/v1/admin/loyalty/campaigns", {
+        "name": "Vorbei", "multiplier_bp": 30_000, "starts_at": (now - timedelta(days=9)).isoformat(),
+        "ends_at": (now - timedelta(days=2)).isoformat()})
+    assert status == 201, ended
+    status, listed = operator(market.api, "GET", "/v1/admin/loyalty/campaigns")
+    assert [(c["name"], c["funded_by"]) for c in listed["items"]] == [("Vorbei", "marketplace"),
+                                                                      ("Doppelte Punkte auf Schuhe", "marketplace")]
+
+    paid = market.paid_order(("sel_a",), price=2_000, quantity=2)  # fashion/shoes: 33.61 net
+
+    assert loyalty_of(market.api, paid["buyer"])["pending"] == 67  # 33.61 x 2, rounded down once per part
+
+
+def test_a_campaign_must_end_after_it_starts(api: Any) -> None:
+    now = datetime.now(UTC).isoformat()
+    status, body = operator(api, "POST", "/v1/admin/loyalty/campaigns",
+                            {"name": "x", "multiplier_bp": 20_000, "starts_at": now, "ends_at": now})
+    assert status == 422, body

@@ -172,6 +172,8 @@ def reverse_for_refund(user_id: str, order_id: str, seller_id: str, *, refund_id
         lots = [lot for lot in (read_lot(user_id, order_lot_id(order_id, seller_id)),
                                 read_lot(user_id, bonus_lot_id(order_id, seller_id))) if lot is not None]
         if not lots:
+            if not get_programme().enabled:
+                return False  # nothing was earned while it is off
             sub = find_sub_order(seller_id, order_id)
             paid_at = sub.paid_at if sub is not None else None
             if paid_at and (clock.now() - clock.parse(paid_at)).total_seconds() < LATE_EARNING_SECONDS:

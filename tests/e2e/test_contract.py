@@ -76,6 +76,15 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("post", "/v1/seller/products"): (["422"], "a shipping profile the seller lacks (422 unknown_shipping_profile)"),
     ("patch", "/v1/seller/products/{product_id}"): (["422"], "as POST /v1/seller/products"),
     ("post", "/v1/webhooks/stripe/connect"): (["400"], "a payload Stripe did not sign"),
+    ("put", "/v1/admin/loyalty/programme"): (["409", "422"], "tiers not by rising threshold or named twice, a "
+                                                             "minimum share above the maximum (422); another "
+                                                             "currency while points are outstanding (409)"),
+    ("post", "/v1/admin/loyalty/campaigns"): (["422"], "a campaign that does not end after it starts"),
+    ("post", "/v1/seller/loyalty/campaigns"): (["422"], "as POST /v1/admin/loyalty/campaigns"),
+    ("post", "/v1/admin/loyalty/adjustments"): (["404", "409", "422"], "a buyer that does not exist (404), more "
+                                                                       "points taken than available (409 "
+                                                                       "insufficient_points), 0 points (422)"),
+    ("get", "/v1/admin/loyalty/report"): (["422"], "a window that ends before it starts, or longer than 366 days"),
 }
 
 

@@ -43,8 +43,9 @@ class _WindowOut(ResponseSchema):
 class StatementEntryOut(ResponseSchema):
     occurred_at: str
     posting_id: str
-    kind: str = Field(description="seller_payable (a sale), fee, transfer, refund, fee_refund, transfer_reversal "
-                                  "or subscription_fee.")
+    kind: str = Field(description="seller_payable (a sale), fee, transfer, refund, fee_refund, transfer_reversal, "
+                                  "subscription_fee, loyalty_issue (bonus points you fund, charged when earned) or "
+                                  "loyalty_reversal (such points taken back by a refund, credited).")
     account: str = Field(description="seller_payable (earnings) or transfers_out (paid to your Stripe account).")
     order_id: str | None
     amount: MoneySchema = Field(description="From your side: positive raises what the marketplace owes you.")

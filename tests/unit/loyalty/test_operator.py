@@ -180,6 +180,12 @@ def test_a_seller_funded_bonus_is_charged_to_the_seller_when_earned(market: Mark
     fees = sum(e.amount.amount for p in order_postings(paid["order"]["order_id"]) if p.kind == "fee"
                for e in p.entries if e.amount.amount > 0)
     assert charged - fees == 33  # the bonus, at 1 cent a point
+    today = datetime.now(UTC).date()
+    status, statement, _ = call(market.api, "GET", f"/v1/seller/statements?from={today - timedelta(days=1)}"
+                                f"&to={today + timedelta(days=1)}", headers=seller_headers("sel_a"))
+    assert status == 200, statement
+    assert [(e["kind"], e["amount"]["amount"]) for e in statement["items"] if e["kind"].startswith("loyalty")] == [
+        ("loyalty_issue", -33)]
 
 
 def test_the_buyer_sees_no_points_before_any(api: Any, buyer: Buyer) -> None:

@@ -30,7 +30,14 @@ from chalicelib.core import clock
 from chalicelib.core.db import find_item, newest_first, retrying
 from chalicelib.core.errors import Code, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
-from chalicelib.core.keys import LOYALTY_ADJUSTMENT_PREFIX, LOYALTY_KEY, PROFILE_SK, loyalty_adjustment_sk, user_key
+from chalicelib.core.keys import (
+    LOYALTY_ADJUSTMENT_PREFIX,
+    LOYALTY_KEY,
+    PROFILE_SK,
+    loyalty_adjustment_sk,
+    refund_sk,
+    user_key,
+)
 from chalicelib.core.logging import logger
 from chalicelib.core.money import divide_half_up
 from chalicelib.core.pagination import Page
@@ -50,6 +57,7 @@ from chalicelib.loyalty.store import (
     take_from_lot,
 )
 from chalicelib.loyalty.tiers import upgrade
+from chalicelib.orders.models import Refund
 from chalicelib.orders.transitions import find_sub_order
 
 # A refund can reach loyalty before the payment it refunds (events are not ordered): a missing
@@ -164,9 +172,22 @@ class EarningNotYetRecorded(Exception):
     """A refund arrived before the points it takes back were earned: deliver it again later."""
 
 
+def goods_refunded(user_id: str, order_id: str, refund_id: str, amount: int) -> int:
+    """Of a refund, what pays back goods: its lines without a shipping entry (a refund that
+    also pays back shipping marks that part ``shipping``); ``amount`` when the refund item is
+    not found. GetItem (1 RT)."""
+    refund = find_item(Refund, user_key(user_id), refund_sk(order_id, refund_id), consistent_read=True)
+    if refund is None or not refund.lines:
+        return amount
+    return sum(int(line.get("amount") or 0) for line in refund.lines if not line.get("shipping"))
+
+
 def reverse_for_refund(user_id: str, order_id: str, seller_id: str, *, refund_id: str, amount: int, at: str) -> bool:
     """Take back the sub-order's points in proportion to the refunded goods (once per refund).
-    Reads the lots (2 GetItems), one transaction."""
+    Reads the refund and the lots (3 GetItems), one transaction."""
+    amount = goods_refunded(user_id, order_id, refund_id, amount)
+    if amount <= 0:
+        return False
 
     def attempt() -> bool:
         lots = [lot for lot in (read_lot(user_id, order_lot_id(order_id, seller_id)),

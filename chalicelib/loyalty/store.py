@@ -255,7 +255,8 @@ def issue_lot(movement: Movement, programme: Programme, *, lot_id: str, reason: 
     if state == "available":
         lot.available_at = at
         lot.expires_at = expiry_of(programme, at)
-        lot.GSI1PK, lot.GSI1SK = expiry_index(lot, movement.user_id, lot.expires_at).values()
+        index = expiry_index(lot, movement.user_id, lot.expires_at)
+        lot.GSI1PK, lot.GSI1SK = index["GSI1PK"], index["GSI1SK"]
         movement.available += points
     else:
         movement.pending += points

@@ -52,6 +52,11 @@ def overview(user_id: str) -> Overview:
     expiring = [lot for lot in spendable(lots_of(user_id), now) if lot.expires_at and lot.expires_at <= horizon] \
         if balance is not None and int(balance.available or 0) > 0 else []
     tier_name = member.tier if member else None
+    expiring_points = sum(int(lot.remaining) for lot in expiring)
+    expiring_at = min((str(lot.expires_at) for lot in expiring), default=None)
+    if programme.expiry_policy == "inactivity" and balance is not None and balance.inactive_on \
+            and balance.inactive_on <= horizon[:10] and int(balance.available or 0) > 0:
+        expiring_points, expiring_at = int(balance.available), f"{balance.inactive_on}T00:00:00.000000+00:00"
     return Overview(
         programme=programme,
         available=int(balance.available or 0) if balance else 0,
@@ -60,8 +65,7 @@ def overview(user_id: str) -> Overview:
         tier=programme.tier(tier_name), next_tier=programme.next_tier(tier_name),
         measure=rolling_measure(user_id, programme) if member is not None else 0,
         requalify_on=member.requalify_on if member else None,
-        expiring_points=sum(int(lot.remaining) for lot in expiring),
-        expiring_at=min((str(lot.expires_at) for lot in expiring), default=None),
+        expiring_points=expiring_points, expiring_at=expiring_at,
     )
 
 

@@ -122,6 +122,10 @@ def test_under_the_inactivity_policy_all_points_expire_months_after_the_last_act
     [reminder] = outbox("loyalty.points_expiring")
     assert (reminder["lot_id"], reminder["points"], reminder["expires_at"][:10]) == (None, 200, "2026-09-10")
 
+    from chalicelib.loyalty.reading import overview
+
+    clock.set(last_day - timedelta(days=10))
+    assert (overview(USER).expiring_points, overview(USER).expiring_at[:10]) == (200, "2026-09-10")
     assert sweeps.expire_inactive(last_day - timedelta(days=1)) == 0
     assert sweeps.expire_inactive(last_day) == 200
     assert sweeps.expire_inactive(last_day) == 0
@@ -129,3 +133,12 @@ def test_under_the_inactivity_policy_all_points_expire_months_after_the_last_act
     assert balance() == (0, 0)
     assert liability() == 0
     assert liability("loyalty_breakage") == 200
+
+
+def test_the_buyer_sees_what_expires_within_30_days(points: FrozenClock) -> None:
+    from chalicelib.loyalty.reading import overview
+
+    points.set(START + timedelta(days=340))  # the first lot expires in 25 days, the second in 56
+    view = overview(USER)
+
+    assert (view.available, view.expiring_points, view.expiring_at[:10]) == (300, 100, "2027-01-10")

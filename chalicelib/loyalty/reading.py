@@ -69,6 +69,13 @@ def overview(user_id: str) -> Overview:
     )
 
 
+def whole_history(user_id: str) -> Page[LoyaltyMovement]:
+    """Every movement of the buyer, newest first (the data export): Query (1 RT a MB)."""
+    items = LoyaltyMovement.query(user_key(user_id), LoyaltyMovement.SK.startswith(LOYALTY_MOVEMENT_PREFIX),
+                                  scan_index_forward=False, consistent_read=True)
+    return Page(list(items), None)
+
+
 def history(user_id: str, *, cursor: str | None, limit: int) -> Page[LoyaltyMovement]:
     """The buyer's movements, newest first: Query (1 RT a page)."""
     return newest_first(LoyaltyMovement, user_key(user_id), LOYALTY_MOVEMENT_PREFIX, by=None,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.accounts.personal_data import export_section
 from chalicelib.core.http import operation
 
 if TYPE_CHECKING:
@@ -142,3 +143,11 @@ def get_report(query: schemas.ReportQuery, principal: Principal) -> schemas.Loya
                         headers={"Content-Type": "text/csv; charset=utf-8",
                                  "Content-Disposition": 'attachment; filename="loyalty-report.csv"'})
     return schemas.LoyaltyReport.model_validate(result.to_json())
+
+
+@export_section("loyalty")
+def history_in_export(user_id: str) -> list[Any]:
+    """The buyer's points history in their data export (GET /v1/me/export), newest first."""
+    from chalicelib.loyalty import reading, schemas  # lazy: PynamoDB, not at cold start
+
+    return [entry.model_dump(mode="json") for entry in schemas.transaction_page(reading.whole_history(user_id)).items]

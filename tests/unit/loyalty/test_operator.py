@@ -110,6 +110,9 @@ def test_manual_adjustments_move_points_and_are_audited(api: Any, buyer: Buyer, 
     status, body, _ = call(api, "GET", "/v1/me/loyalty/transactions", headers=buyer.headers)
     assert [(t["kind"], t["points"], t["note"]) for t in body["items"]][:2] == [
         ("adjusted", -200, "Booked twice"), ("adjusted", 1_200, "Kulanz: late delivery")]
+    status, export, _ = call(api, "GET", "/v1/me/export", headers=buyer.headers)
+    assert status == 200, export
+    assert export["loyalty"] == body["items"]  # the data export holds the same history
 
 
 def test_an_adjustment_for_an_unknown_buyer_is_a_404(api: Any, programme: dict[str, Any]) -> None:

@@ -19,6 +19,9 @@ from chalicelib.customers import subscriptions as _customers_subscriptions  # no
 from chalicelib.customers.routes import bp as customers_routes
 from chalicelib.fees.routes import bp as fees_routes
 from chalicelib.ledger.routes import bp as ledger_routes
+from chalicelib.loyalty import events as _loyalty_events  # noqa: F401
+from chalicelib.loyalty import subscriptions as _loyalty_subscriptions  # noqa: F401
+from chalicelib.loyalty.routes import bp as loyalty_routes
 from chalicelib.orders import events as _orders_events  # noqa: F401
 from chalicelib.orders import subscriptions as _orders_subscriptions  # noqa: F401
 from chalicelib.orders.routes import bp as orders_routes
@@ -55,6 +58,7 @@ app.register_blueprint(fees_routes)
 app.register_blueprint(ledger_routes)
 app.register_blueprint(orders_routes)
 app.register_blueprint(promotions_routes)
+app.register_blueprint(loyalty_routes)
 
 
 @app.on_sqs_message(queue=resources.RETENTION_QUEUE, batch_size=10, name="retention_emails")
@@ -113,6 +117,14 @@ def complete_delivered_orders(event):
     from chalicelib.orders.lifecycle import complete_due
 
     return complete_due()
+
+
+@app.schedule("cron(30 2 * * ? *)", name="loyalty_daily")
+def loyalty_daily(event):
+    """02:30 UTC: expire the lots due, remind 30 days ahead, re-qualify the members due."""
+    from chalicelib.loyalty.sweeps import daily
+
+    return daily()
 
 
 @app.schedule("cron(0 1 1 * ? *)", name="seller_subscription_fees")

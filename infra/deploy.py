@@ -129,6 +129,7 @@ FUNCTIONS: dict[str, Needs] = {
     # Cancels the PaymentIntents of expired reservations at Stripe.
     "release_expired_reservations": Needs(table=True, secrets=True),
     "complete_delivered_orders": Needs(table=True),
+    "loyalty_daily": Needs(table=True),
     # Finishes stuck refunds and transfers at Stripe (orders/recovery.py).
     "finish_stuck_payments": Needs(table=True, secrets=True),
     # Pages through approved sellers with signed cursors (token signing key).

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from chalicelib.accounts import signed_links
+from chalicelib.accounts.events import ConsentGranted
 from chalicelib.accounts.models import Consent, ConsentLogEntry, User
 from chalicelib.accounts.service import get_active_user
 from chalicelib.core import clock, throttle
@@ -39,6 +40,7 @@ from chalicelib.core.keys import CONSENT_LOG_PREFIX, CONSENT_PREFIX, consent_log
 from chalicelib.core.mail import EmailMessage, enqueue_email
 from chalicelib.core.pagination import DEFAULT_LIMIT, Page, decode_cursor, encode_cursor
 from chalicelib.core.settings import get_settings
+from chalicelib.events.service import new_event
 
 # Topic -> version of the consent text the person agreed to (change it with the text).
 TOPICS = {"newsletter": "newsletter-2026-01"}
@@ -184,6 +186,7 @@ def confirm(token: str, *, source_ip: str | None, throttle_by: str | None = None
                        (Consent.status == "pending") & (Consent.request_id == claims["r"]))
     transaction.put("log", log_entry(user_id, topic, "granted", method="email_confirmation", source_ip=source_ip,
                                      at=now))
+    transaction.put("event", new_event(ConsentGranted(user_id=user_id, topic=topic, at=now)))
     if transaction.commit():
         current = _find(user_id, topic)
         if current is not None and current.status == "granted":

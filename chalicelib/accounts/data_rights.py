@@ -57,6 +57,7 @@ class AccountData:
     wishes: list[Any] = field(default_factory=list)  # the catalog's wishlist entries (Wish)
     orders: list[Any] = field(default_factory=list)  # as GET /v1/me/orders shows them
     identities: list[Any] = field(default_factory=list)  # linked social-login identities (LinkedIdentity)
+    loyalty: list[Any] = field(default_factory=list)  # the points history, as GET /v1/me/loyalty/transactions
 
 
 def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
@@ -67,7 +68,7 @@ def export(user_id: str) -> AccountData:
     """Round trips: GetItem(user), Query(addresses), Query(consents), Query(consent log),
     Query(sessions), Query(identities), Stripe list cards, and the sections other packages keep
     (:mod:`chalicelib.accounts.personal_data`): Query(orders) + BatchGetItem(their sellers'
-    parts), GetItem(user) + Query(wishlist) + BatchGetItem(wished products)."""
+    parts), GetItem(user) + Query(wishlist) + BatchGetItem(wished products), Query(points history)."""
     user = get_active_user(user_id)
     sections = personal_data.read_sections(user_id)
     return AccountData(
@@ -80,6 +81,7 @@ def export(user_id: str) -> AccountData:
         wishes=sections["wishlist"],
         orders=sections["orders"],
         identities=identity_links.linked_identities(user_id),
+        loyalty=sections["loyalty"],
     )
 
 

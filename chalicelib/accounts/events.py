@@ -2,7 +2,8 @@
 
 Consumers: customers keeps sellers' copies of a buyer's name and email, orders anonymises
 an erased buyer's orders, customers links imported contacts to the accounts that accept
-their invitations, and accounts itself welcomes new buyers."""
+their invitations, accounts itself welcomes new buyers, and loyalty awards its sign-up and
+newsletter bonuses."""
 
 from chalicelib.events.registry import DomainEvent
 
@@ -50,3 +51,14 @@ class InvitationAccepted(DomainEvent):
 
     user_id: str
     invitation_id: str  # "<seller_id>/<customer_id>" for a seller's customer invitation
+
+
+class ConsentGranted(DomainEvent):
+    """The person confirmed a consent by the mailed link (double opt-in): for loyalty's
+    newsletter bonus."""
+
+    event_type = "account.consent_granted"
+
+    user_id: str
+    topic: str  # newsletter
+    at: str

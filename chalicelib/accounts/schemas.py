@@ -400,6 +400,8 @@ class AccountExport(ResponseSchema):
     stripe_customer_id: str | None
     orders: list[dict[str, Any]] = Field(description="Every order, as GET /v1/me/orders/{order_id} shows it.")
     identities: list[IdentityOut] = Field(description="Linked social-login identities.")
+    loyalty: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "The loyalty points history, newest first, as GET /v1/me/loyalty/transactions shows it."))
 
 
 def account_export(data: Any, exported_at: str) -> AccountExport:
@@ -413,7 +415,7 @@ def account_export(data: Any, exported_at: str) -> AccountExport:
         consent_log=[consent_log(e) for e in data.consent_log], wishlist=[wish(w) for w in data.wishes],
         sessions=SessionsSummary(count=len(data.sessions), active=sum(1 for s in data.sessions if not s.revoked)),
         payment_methods=payment_methods(data.cards).items, stripe_customer_id=user.stripe_customer_id,
-        orders=data.orders, identities=identities(data.identities).items,
+        orders=data.orders, identities=identities(data.identities).items, loyalty=data.loyalty,
     )
 
 

@@ -128,6 +128,7 @@ class Code(StrEnum):
     FEE_SCHEDULE_CHANGED = "fee_schedule_changed", 409, "The fee schedule changed meanwhile; read it again."
     GROUP_IN_USE = "group_in_use", 409, "Customers are still in the group."
     GROUP_NAME_TAKEN = "group_name_taken", 409, "The seller already has a customer group of that name."
+    INSUFFICIENT_POINTS = "insufficient_points", 409, "The buyer has fewer available loyalty points than that."
     INSUFFICIENT_STOCK = "insufficient_stock", 409, "Not enough in stock for the quantity asked."
     INVALID_STATUS_TRANSITION = "invalid_status_transition", 409, "A seller in this status cannot be moved to that one."
     INVALID_TRANSITION = "invalid_transition", 409, "An order in this status cannot move to that one."

@@ -100,6 +100,22 @@ PromoCode                 PROMO_CODE#<CODE>                    PROMO_CODE
   GSI1 a promotion's      <owner>#PROMOTION#<promotion_id>     <created_at>#<CODE>
   codes                   #CODES
 PromoUse (per buyer)      PROMO_USE#<promotion_id>#<buyer key> PROMO_USE
+LoyaltyProgramme          LOYALTY                              PROGRAMME
+LoyaltyCampaign           LOYALTY                              CAMPAIGN#<campaign_id>
+  (seller-funded)         SELLER#<sid>                         LOYALTY_CAMPAIGN#<campaign_id>
+LoyaltyMember             USER#<uid>                           LOYALTY#MEMBER
+  GSI2 re-qualification   LOYALTY_REQUALIFY#<yyyy-mm-dd>#<n>   <uid>
+  GSI3 by tier            LOYALTY_TIER#<tier>#<n>              <uid>
+LoyaltyBalance            USER#<uid>                           LOYALTY#BALANCE
+  GSI1 inactive from      LOYALTY_INACTIVE#<yyyy-mm-dd>#<n>    <uid>
+LoyaltyLot                USER#<uid>                           LOYALTY#LOT#<lot_id>
+  GSI1 expiry day         LOYALTY_EXPIRY#<yyyy-mm-dd>#<n>      <expires_at>#<uid>#<lot_id>
+LoyaltyMovement           USER#<uid>                           LOYALTY#TX#<at>#<movement_id>
+LoyaltyMonth              USER#<uid>                           LOYALTY#MONTH#<yyyy-mm>
+LoyaltyAdjustment         LOYALTY                              ADJUSTMENT#<at>#<adjustment_id>
+LoyaltyDay (statistics)   LOYALTY_DAY#<yyyy-mm-dd>#<n>         STATS
+LoyaltyTotals             LOYALTY_TOTALS#<n>                   TOTALS
+LoyaltyActive             LOYALTY_ACTIVE#<yyyy-mm>#<n>         <uid>
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
 Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | PACE
@@ -596,6 +612,109 @@ def promo_code_key(code: str) -> str:
 def promo_use_key(promotion_id: str, buyer_key: str) -> str:
     """A buyer's uses of a promotion: ``buyer_key`` is the account id, a guest's normalised email."""
     return f"PROMO_USE#{promotion_id}#{buyer_key}"
+
+
+# --- loyalty ------------------------------------------------------------------------------
+
+# A buyer's loyalty items live in the buyer's partition; the marketplace-wide buckets (expiry
+# and re-qualification days, statistics, totals, active members) are sharded by the buyer,
+# because every paid order of the marketplace writes to them.
+LOYALTY_SHARDS = 8
+LOYALTY_KEY = "LOYALTY"  # the operator's programme, campaigns and adjustments' partition
+LOYALTY_PROGRAMME_SK = "PROGRAMME"
+LOYALTY_CAMPAIGN_PREFIX = "CAMPAIGN#"
+SELLER_LOYALTY_CAMPAIGN_PREFIX = "LOYALTY_CAMPAIGN#"
+LOYALTY_ADJUSTMENT_PREFIX = "ADJUSTMENT#"
+LOYALTY_MEMBER_SK = "LOYALTY#MEMBER"
+LOYALTY_BALANCE_SK = "LOYALTY#BALANCE"
+LOYALTY_LOT_PREFIX = "LOYALTY#LOT#"
+LOYALTY_MOVEMENT_PREFIX = "LOYALTY#TX#"
+LOYALTY_MONTH_PREFIX = "LOYALTY#MONTH#"
+LOYALTY_STATS_SK = "STATS"
+LOYALTY_TOTALS_SK = "TOTALS"
+
+
+def loyalty_campaign_sk(campaign_id: str) -> str:
+    return f"{LOYALTY_CAMPAIGN_PREFIX}{campaign_id}"
+
+
+def seller_loyalty_campaign_sk(campaign_id: str) -> str:
+    """A seller-funded bonus campaign, in the seller's partition."""
+    return f"{SELLER_LOYALTY_CAMPAIGN_PREFIX}{campaign_id}"
+
+
+def loyalty_adjustment_sk(at: str, adjustment_id: str) -> str:
+    return f"{LOYALTY_ADJUSTMENT_PREFIX}{at}#{adjustment_id}"
+
+
+def loyalty_lot_sk(lot_id: str) -> str:
+    return f"{LOYALTY_LOT_PREFIX}{lot_id}"
+
+
+def loyalty_movement_sk(at: str, movement_id: str) -> str:
+    """A movement's place in the buyer's history: its time (fixed by what caused it, so a
+    redelivered event names the same item) and its deterministic id."""
+    return f"{LOYALTY_MOVEMENT_PREFIX}{at}#{movement_id}"
+
+
+def loyalty_month_sk(month: str) -> str:
+    return f"{LOYALTY_MONTH_PREFIX}{month}"
+
+
+def loyalty_expiry_key(day: str, user_id: str) -> str:
+    return _sharded(f"LOYALTY_EXPIRY#{day}", user_id, LOYALTY_SHARDS)
+
+
+def loyalty_expiry_keys(day: str) -> list[str]:
+    return _every_shard(f"LOYALTY_EXPIRY#{day}", LOYALTY_SHARDS)
+
+
+def loyalty_inactive_key(day: str, user_id: str) -> str:
+    return _sharded(f"LOYALTY_INACTIVE#{day}", user_id, LOYALTY_SHARDS)
+
+
+def loyalty_inactive_keys(day: str) -> list[str]:
+    return _every_shard(f"LOYALTY_INACTIVE#{day}", LOYALTY_SHARDS)
+
+
+def loyalty_requalify_key(day: str, user_id: str) -> str:
+    return _sharded(f"LOYALTY_REQUALIFY#{day}", user_id, LOYALTY_SHARDS)
+
+
+def loyalty_requalify_keys(day: str) -> list[str]:
+    return _every_shard(f"LOYALTY_REQUALIFY#{day}", LOYALTY_SHARDS)
+
+
+def loyalty_tier_key(tier: str, user_id: str) -> str:
+    return _sharded(f"LOYALTY_TIER#{tier}", user_id, LOYALTY_SHARDS)
+
+
+def loyalty_tier_keys(tier: str) -> list[str]:
+    return _every_shard(f"LOYALTY_TIER#{tier}", LOYALTY_SHARDS)
+
+
+def loyalty_day_key(day: str, user_id: str) -> str:
+    return _sharded(f"LOYALTY_DAY#{day}", user_id, LOYALTY_SHARDS)
+
+
+def loyalty_day_keys(day: str) -> list[str]:
+    return _every_shard(f"LOYALTY_DAY#{day}", LOYALTY_SHARDS)
+
+
+def loyalty_totals_key(user_id: str) -> str:
+    return _sharded("LOYALTY_TOTALS", user_id, LOYALTY_SHARDS)
+
+
+def loyalty_totals_keys() -> list[str]:
+    return _every_shard("LOYALTY_TOTALS", LOYALTY_SHARDS)
+
+
+def loyalty_active_key(month: str, user_id: str) -> str:
+    return _sharded(f"LOYALTY_ACTIVE#{month}", user_id, LOYALTY_SHARDS)
+
+
+def loyalty_active_keys(month: str) -> list[str]:
+    return _every_shard(f"LOYALTY_ACTIVE#{month}", LOYALTY_SHARDS)
 
 
 # --- events and core ----------------------------------------------------------------------

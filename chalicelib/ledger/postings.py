@@ -22,6 +22,11 @@ account                      kind                 moves
                                                   + transfers, - transfer reversals
 ``platform_fees``            revenue              - marketplace fees, + fee refunds
 ``subscription_fees``        revenue              - monthly seller subscription fees
+``loyalty_liability``        liability            what buyers' outstanding loyalty points are worth:
+                                                  - points issued; + points reversed, expired
+                                                  (and, later, redeemed)
+``loyalty_expense``          expense              + points the marketplace funds; - their reversal
+``loyalty_breakage``         revenue              - points that expired unspent
 ===========================  ===================  =====================================================
 
 What the platform still owes a seller is ``-(seller_payable + transfers_out)`` (negative:
@@ -42,6 +47,17 @@ rebuilding a movement after a retry yields the same id, which the store writes o
 - ``fee_refund``        Dr platform_fees / Cr seller_payable:<sid>     (proportional, see below)
 - ``transfer_reversal`` Dr stripe_clearing / Cr transfers_out:<sid>    (the Stripe transfer reversal)
 - ``subscription_fee``  Dr seller_payable:<sid> / Cr subscription_fees (once per seller and month)
+- ``loyalty_issue``     Dr loyalty_expense (or seller_payable:<sid> for a seller-funded bonus) /
+                        Cr loyalty_liability                           (a lot of points, when earned)
+- ``loyalty_reversal``  Dr loyalty_liability / Cr whoever funded the lot (points taken back)
+- ``loyalty_expiry``    Dr loyalty_liability / Cr loyalty_breakage     (points expired unspent)
+  (redemption, with the checkout that redeems: Dr loyalty_liability / Cr the buyer's discount)
+
+**Loyalty points** are booked when they are earned, pending or not: a lot's value at the
+programme's point value, rounded half-up, is fixed then and released in proportion as its
+points leave (cumulatively, like the fee refunds below, so a whole lot releases exactly its
+value). ``loyalty_liability`` therefore equals the value of every buyer's pending and
+available points.
 
 **Refund policy**: the platform fee is refunded in proportion to the refunded share of
 each line. Cumulatively, after refunding ``r`` of a line of total ``g`` with fee ``f``,
@@ -69,6 +85,12 @@ SELLER_PAYABLE = "seller_payable"
 TRANSFERS_OUT = "transfers_out"
 
 PLATFORM_ACCOUNTS = frozenset({STRIPE_CLEARING, BUYER_CHARGES, REFUNDS, PLATFORM_FEES, SUBSCRIPTION_FEES})
+LOYALTY_LIABILITY = "loyalty_liability"
+LOYALTY_EXPENSE = "loyalty_expense"
+LOYALTY_BREAKAGE = "loyalty_breakage"
+LOYALTY_ACCOUNTS = frozenset({LOYALTY_LIABILITY, LOYALTY_EXPENSE, LOYALTY_BREAKAGE})
+
+PLATFORM_ACCOUNTS = PLATFORM_ACCOUNTS | LOYALTY_ACCOUNTS  # the loyalty programme's books (issue 14)
 SELLER_ACCOUNTS = frozenset({SELLER_PAYABLE, TRANSFERS_OUT})
 # Pass-through accounts that every order's postings bring back to zero. Nothing reads them
 # by time (an order's postings, which hold every entry, show whether they are zero), so
@@ -78,7 +100,7 @@ CLEARING_ACCOUNTS = frozenset({BUYER_CHARGES, REFUNDS})
 # In the order a statement lists movements that happen at the same instant.
 # New kinds go last: the rank is in stored entries' sort keys.
 KINDS = ("charge", "seller_payable", "fee", "transfer", "refund", "fee_refund", "transfer_reversal",
-         "subscription_fee", "shipping", "shipping_refund")
+         "subscription_fee", "shipping", "shipping_refund", "loyalty_issue", "loyalty_reversal", "loyalty_expiry")
 
 
 def recorded_under(posting_id: str) -> str:
@@ -327,6 +349,37 @@ def subscription_fee_posting(seller_id: str, period: str, amount: Money, *,
     return _transfer("subscription_fee", f"subscription_fee:{seller_id}:{period}",
                      debit=seller_account(SELLER_PAYABLE, seller_id), credit=SUBSCRIPTION_FEES, amount=amount,
                      occurred_at=occurred_at, seller_id=seller_id)
+
+
+def _loyalty_funder(seller_id: str | None) -> str:
+    """The account that pays for a lot of points: the seller's payable for a seller-funded
+    bonus, the marketplace's expense otherwise."""
+    return seller_account(SELLER_PAYABLE, seller_id) if seller_id else LOYALTY_EXPENSE
+
+
+def loyalty_issue_posting(lot_id: str, value: Money, *, funded_by: str | None = None, order_id: str | None = None,
+                          occurred_at: datetime | None = None) -> Posting:
+    """A lot of points earned: its value becomes a liability (``funded_by``: the seller
+    funding a bonus lot; None: the marketplace)."""
+    return _transfer("loyalty_issue", f"loyalty_issue:{lot_id}", debit=_loyalty_funder(funded_by),
+                     credit=LOYALTY_LIABILITY, amount=value, occurred_at=occurred_at, order_id=order_id,
+                     seller_id=funded_by)
+
+
+def loyalty_reversal_posting(movement_id: str, lot_id: str, value: Money, *, funded_by: str | None = None,
+                             order_id: str | None = None, occurred_at: datetime | None = None) -> Posting:
+    """Points of a lot taken back (a refund, a negative adjustment): the liability goes back to
+    whoever funded the lot."""
+    return _transfer("loyalty_reversal", f"loyalty_reversal:{movement_id}:{lot_id}", debit=LOYALTY_LIABILITY,
+                     credit=_loyalty_funder(funded_by), amount=value, occurred_at=occurred_at, order_id=order_id,
+                     seller_id=funded_by)
+
+
+def loyalty_expiry_posting(lot_id: str, value: Money, *, occurred_at: datetime | None = None) -> Posting:
+    """A lot's unspent points expired: what is left of its value is breakage income (a
+    seller-funded lot's too: the seller paid for points that were issued)."""
+    return _transfer("loyalty_expiry", f"loyalty_expiry:{lot_id}", debit=LOYALTY_LIABILITY, credit=LOYALTY_BREAKAGE,
+                     amount=value, occurred_at=occurred_at)
 
 
 def sum_by_currency(postings: Iterable[Posting]) -> dict[str, int]:

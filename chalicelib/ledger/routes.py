@@ -46,12 +46,15 @@ def get_balance(principal: Principal) -> schemas.Balances:
 
 
 @bp.route("/v1/admin/revenue", methods=["GET"])
-@operation("Platform fee and subscription revenue per currency in a time window", tags=("ledger",),
+@operation("Platform fee and subscription revenue, and the loyalty accounts, per currency in a time window",
+           tags=("ledger",),
            query="Window", response="RevenueReport", auth="operator",
            description="Window [from, to), at most 13 calendar months.")
 def get_revenue(query: schemas.Window, principal: Principal) -> schemas.RevenueReport:
     from chalicelib.ledger import schemas, service
 
     revenue = service.platform_fee_revenue(query.from_, query.to)
+    loyalty = service.loyalty_books(query.from_, query.to)
     return schemas.RevenueReport(from_=query.from_, to=query.to,
-                                 currencies=[r.to_json() for r in revenue.values()])
+                                 currencies=[r.to_json() for r in revenue.values()],
+                                 loyalty=[b.to_json() for b in loyalty.values()])

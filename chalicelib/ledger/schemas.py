@@ -45,7 +45,8 @@ class StatementEntryOut(ResponseSchema):
     posting_id: str
     kind: str = Field(description="seller_payable (a sale of goods), shipping (the shipping charged with it), fee, "
                                   "transfer, refund, shipping_refund (shipping paid back), fee_refund, "
-                                  "transfer_reversal or subscription_fee.")
+                                  "transfer_reversal, subscription_fee, loyalty_issue (bonus points you fund, charged "
+                                  "when earned) or loyalty_reversal (such points taken back by a refund, credited).")
     account: str = Field(description="seller_payable (earnings) or transfers_out (paid to your Stripe account).")
     order_id: str | None
     amount: MoneySchema = Field(description="From your side: positive raises what the marketplace owes you.")
@@ -78,5 +79,15 @@ class RevenueOut(ResponseSchema):
     total: MoneySchema
 
 
+class LoyaltyBooksOut(ResponseSchema):
+    currency: str
+    points_issued: MoneySchema = Field(description="Value of loyalty points earned (loyalty_liability credited).")
+    points_released: MoneySchema = Field(description="Value of points reversed, expired or redeemed.")
+    loyalty_expense: MoneySchema = Field(description="What the points the marketplace funds cost it, net.")
+    loyalty_breakage: MoneySchema = Field(description="Value of points that expired unspent (income).")
+
+
 class RevenueReport(_WindowOut):
     currencies: list[RevenueOut]
+    loyalty: list[LoyaltyBooksOut] = Field(default_factory=list, description=(
+        "The loyalty programme's accounts per currency (none when no point moved in the window)."))

@@ -34,6 +34,9 @@ from chalicelib.ledger.models import LedgerEntry, PostingRecord, SellerBalance
 from chalicelib.ledger.postings import (
     CLEARING_ACCOUNTS,
     KINDS,
+    LOYALTY_BREAKAGE,
+    LOYALTY_EXPENSE,
+    LOYALTY_LIABILITY,
     PLATFORM_FEES,
     SELLER_PAYABLE,
     SUBSCRIPTION_FEES,
@@ -399,4 +402,40 @@ def platform_fee_revenue(from_: datetime, to: datetime) -> dict[str, Revenue]:
             else:  # a fee refund is a debit
                 bucket["fee_refunds"] += amount
     return {currency: Revenue(**{k: Money(currency, v) for k, v in s.items()})
+            for currency, s in sorted(sums.items())}
+
+
+@dataclass(frozen=True)
+class LoyaltyBooks:
+    """The loyalty programme's accounts in one currency over a window: points' value issued
+    (liability credited) and released (reversed, expired, redeemed: debited), the
+    marketplace's net expense for the points it funds, and breakage income."""
+
+    issued: Money
+    released: Money
+    expense: Money
+    breakage: Money
+
+    def to_json(self) -> dict[str, Any]:
+        return {"currency": self.issued.currency, "points_issued": self.issued.to_json(),
+                "points_released": self.released.to_json(), "loyalty_expense": self.expense.to_json(),
+                "loyalty_breakage": self.breakage.to_json()}
+
+
+def loyalty_books(from_: datetime, to: datetime) -> dict[str, LoyaltyBooks]:
+    """Per currency in ``[from_, to)``: 3 x 9 Queries per calendar month (as
+    :func:`platform_fee_revenue`, whose window rules apply)."""
+    from_, to = _check_window(from_, to)
+    sums: dict[str, dict[str, int]] = {}
+    for account in (LOYALTY_LIABILITY, LOYALTY_EXPENSE, LOYALTY_BREAKAGE):
+        for item in _platform_entries(account, from_, to):
+            bucket = sums.setdefault(item.currency, {"issued": 0, "released": 0, "expense": 0, "breakage": 0})
+            amount = int(item.amount)
+            if account == LOYALTY_LIABILITY:
+                bucket["issued" if amount < 0 else "released"] += abs(amount)
+            elif account == LOYALTY_EXPENSE:
+                bucket["expense"] += amount
+            else:
+                bucket["breakage"] -= amount
+    return {currency: LoyaltyBooks(**{k: Money(currency, v) for k, v in s.items()})
             for currency, s in sorted(sums.items())}

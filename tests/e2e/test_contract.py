@@ -81,6 +81,15 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("get", "/v1/auth/oidc/{provider}/callback"): (["400"], "a state the server did not issue, or the provider's "
                                                             "refusal (400 invalid_oidc_state, oidc_sign_in_denied)"),
     ("post", "/v1/auth/oidc/{provider}/callback"): (["400"], "as GET /v1/auth/oidc/{provider}/callback"),
+    ("put", "/v1/admin/loyalty/programme"): (["409", "422"], "tiers not by rising threshold or named twice, a "
+                                                             "minimum share above the maximum (422); another "
+                                                             "currency while points are outstanding (409)"),
+    ("post", "/v1/admin/loyalty/campaigns"): (["422"], "a campaign that does not end after it starts"),
+    ("post", "/v1/seller/loyalty/campaigns"): (["422"], "as POST /v1/admin/loyalty/campaigns"),
+    ("post", "/v1/admin/loyalty/adjustments"): (["404", "409", "422"], "a buyer that does not exist (404), more "
+                                                                       "points taken than available (409 "
+                                                                       "insufficient_points), 0 points (422)"),
+    ("get", "/v1/admin/loyalty/report"): (["422"], "a window that ends before it starts, or longer than 366 days"),
 }
 
 

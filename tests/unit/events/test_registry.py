@@ -70,6 +70,12 @@ MARKERS_BEFORE_TYPED_EVENTS = {
     "marketplace.settings_changed": {"chalicelib.sellers.service:on_settings_changed"},
     "sellers.approval_sweep": {"chalicelib.sellers.service:on_approval_sweep"},
 }
+# Subscribers that arrived after events were typed keep their default marker (module:function).
+LOYALTY = "chalicelib.loyalty.subscriptions"
+for event_type, name in (("order.paid", "on_order_paid"), ("order.refund_requested", "on_refund_requested"),
+                         ("order.status_changed", "on_order_status_changed"),
+                         ("account.created", "on_account_created"), ("account.consent_granted", "on_consent_granted")):
+    MARKERS_BEFORE_TYPED_EVENTS.setdefault(event_type, set()).add(f"{LOYALTY}:{name}")
 WEBHOOK_MARKERS_BEFORE = {
     "payment_intent.succeeded": {"chalicelib.orders.payment:on_payment_intent_succeeded"},
     "payment_intent.payment_failed": {"chalicelib.orders.payment:on_payment_intent_failed"},

@@ -1,0 +1,1 @@
+"""The marketplace's loyalty programme: points, tiers, expiry, and their value in the ledger."""

@@ -1,0 +1,77 @@
+"""What loyalty does when the core's events arrive; registered when app.py imports this module.
+
+Each subscriber imports the domain module only when it runs (lazy, for cold start). A
+subscriber that fails is retried by the queue; every movement is idempotent by its id, so a
+redelivery (or two deliveries at once) changes the points once."""
+
+from __future__ import annotations
+
+from chalicelib.accounts.events import AccountCreated, ConsentGranted
+from chalicelib.events.registry import Delivered, subscribe
+from chalicelib.orders.events import OrderPaid, OrderStatusChanged, RefundRequested
+
+# How an account was made by the person themselves: a sign-up bonus is for them, not for a
+# guest checkout's account or a seller's imported contact.
+SIGN_UP_METHODS = frozenset({"password", "magic_link", "passwordless"})
+
+
+@subscribe(OrderPaid)
+def on_order_paid(paid: Delivered[OrderPaid]) -> None:
+    """Pending points for each seller's part of the order."""
+    from chalicelib.core import clock
+    from chalicelib.loyalty import earning, programme  # lazy: cold start
+
+    rules = programme.get_programme()
+    if not rules.enabled:
+        return
+    event = paid.event
+    at = clock.stamp(clock.parse(event.paid_at))
+    for share in event.sellers:
+        earning.earn_for_order(event.user_id, event.order_id, share.seller_id, paid_at=at, programme=rules)
+
+
+@subscribe(OrderStatusChanged)
+def on_order_status_changed(changed: Delivered[OrderStatusChanged]) -> None:
+    """A completed part (its return window ended): its points become available."""
+    event = changed.event
+    if event.to != "completed":
+        return
+    from chalicelib.core import clock
+    from chalicelib.loyalty import earning  # lazy: cold start
+
+    earning.make_available(event.user_id, event.order_id, event.seller_id, at=clock.stamp(clock.parse(event.at)))
+
+
+@subscribe(RefundRequested)
+def on_refund_requested(requested: Delivered[RefundRequested]) -> None:
+    """A cancellation or an approved return: the part's points go back in proportion."""
+    from chalicelib.core import clock
+    from chalicelib.loyalty import earning  # lazy: cold start
+
+    event = requested.event
+    at = clock.stamp(clock.parse(requested.occurred_at)) if requested.occurred_at else clock.stamp()
+    earning.reverse_for_refund(event.user_id, event.order_id, event.seller_id, refund_id=event.refund_id,
+                               amount=event.amount, at=at)
+
+
+@subscribe(AccountCreated)
+def on_account_created(created: Delivered[AccountCreated]) -> None:
+    """The sign-up bonus (Startguthaben), once per account."""
+    event = created.event
+    if event.method not in SIGN_UP_METHODS or "buyer" not in event.roles:
+        return
+    from chalicelib.loyalty import earning  # lazy: cold start
+
+    earning.award_event_points(event.user_id, "sign_up", event.user_id)
+
+
+@subscribe(ConsentGranted)
+def on_consent_granted(granted: Delivered[ConsentGranted]) -> None:
+    """The newsletter bonus once the opt-in is confirmed, once per account whatever the
+    later withdrawals and confirmations."""
+    event = granted.event
+    if event.topic != "newsletter":
+        return
+    from chalicelib.loyalty import earning  # lazy: cold start
+
+    earning.award_event_points(event.user_id, "newsletter_confirmed", event.user_id)

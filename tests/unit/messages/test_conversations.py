@@ -55,9 +55,9 @@ def test_messages_page_newest_first(api: Any, order: dict[str, Any]) -> None:
     for text in ("2", "3"):
         seller_says(api, conversation_id, text)
 
-    status, first, _ = call(api, "GET", f"/v1/me/conversations/{conversation_id}?limit=2", headers=order["buyer"])
-    status, rest, _ = call(api, "GET", f"/v1/me/conversations/{conversation_id}?limit=2&cursor={first['next_cursor']}",
-                           headers=order["buyer"])
+    path = f"/v1/me/conversations/{conversation_id}?limit=2"
+    first = call(api, "GET", path, headers=order["buyer"])[1]
+    rest = call(api, "GET", f"{path}&cursor={first['next_cursor']}", headers=order["buyer"])[1]
 
     assert [m["text"] for m in first["messages"] + rest["messages"]] == ["3", "2", "1"]
 

@@ -187,7 +187,7 @@ def test_the_operator_ranks_sellers_and_a_threshold_raises_a_warning(api: Any) -
     warnings = outbox("seller.performance_warning")
     assert [(w["seller_id"], w["breaches"], w.get("suspended")) for w in warnings] == [
         (SELLER, ["cancellation_rate_bp"], False)]
-    status, seller, _ = call(api, "GET", f"/v1/admin/sellers/{SELLER}", headers=operator_headers())
+    seller = call(api, "GET", f"/v1/admin/sellers/{SELLER}", headers=operator_headers())[1]
     assert seller["status"] == "approved"
     status, figures, _ = call(api, "GET", f"/v1/admin/sellers/{SELLER}/performance", headers=operator_headers())
     assert figures["windows"][0]["measures"]["cancellation_rate_bp"] == 2_500
@@ -204,7 +204,7 @@ def test_automatic_suspension_is_off_by_default_and_uses_the_suspend_path(api: A
 
     performance.rank_sellers(TODAY)
 
-    status, seller, _ = call(api, "GET", f"/v1/admin/sellers/{SELLER}", headers=operator_headers())
+    seller = call(api, "GET", f"/v1/admin/sellers/{SELLER}", headers=operator_headers())[1]
     assert (seller["status"], seller["status_reason"]) == (
         "suspended", "Seller performance below the marketplace's thresholds: cancellation_rate_bp")
     assert [w["suspended"] for w in outbox("seller.performance_warning")] == [True]

@@ -4,7 +4,21 @@ Consumers: messages itself mails the other side of a new message and keeps the s
 performance counters (first response times, disputes); ``seller.performance_warning`` is for
 the operator's tools and mails."""
 
+from pydantic import BaseModel, ConfigDict
+
 from chalicelib.events.registry import DomainEvent
+
+
+class PerformanceFigures(BaseModel):
+    """A seller's 30-day measures as the warning saw them (null: nothing to measure)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    on_time_shipping_rate_bp: int | None = None
+    cancellation_rate_bp: int | None = None
+    return_rate_bp: int | None = None
+    median_first_response_minutes: int | None = None
+    open_disputes: int | None = None
 
 
 class MessagePosted(DomainEvent):
@@ -66,5 +80,5 @@ class SellerPerformanceWarning(DomainEvent):
     seller_id: str
     day: str
     breaches: list[str]  # the measures past their threshold
-    figures: dict[str, int | None]
+    figures: PerformanceFigures
     suspended: bool = False

@@ -50,8 +50,10 @@ from chalicelib.core.db import LabelledTransaction, find_item, query_shards
 from chalicelib.core.errors import AgoraError
 from chalicelib.core.keys import (
     DEFAULT_SHIPPING_PROFILE,
+    ONCE_SK,
     PERFORMANCE_SETTINGS_KEY,
     PERFORMANCE_TOTALS_SK,
+    once_key,
     order_sk,
     performance_day_sk,
     performance_rank_key,
@@ -64,7 +66,13 @@ from chalicelib.core.once import OnceMarker
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.events.registry import Delivered
 from chalicelib.events.service import new_event
-from chalicelib.messages.events import DisputeOpened, DisputeResolved, MessagePosted, SellerPerformanceWarning
+from chalicelib.messages.events import (
+    DisputeOpened,
+    DisputeResolved,
+    MessagePosted,
+    PerformanceFigures,
+    SellerPerformanceWarning,
+)
 from chalicelib.messages.models import (
     RESPONSE_BUCKETS,
     PerformanceDay,
@@ -95,7 +103,7 @@ def _count(event_id: str, seller_id: str, day: str, counters: Mapping[str, int],
     a transaction with the event's once-marker. False when it was counted before."""
     now = int(clock.epoch())
     transaction = LabelledTransaction()
-    marker = OnceMarker(f"ONCE#perf:{event_id}", "ONCE", status="done", expires_at=now + MARKER_SECONDS)
+    marker = OnceMarker(once_key(f"perf:{event_id}"), ONCE_SK, status="done", expires_at=now + MARKER_SECONDS)
     transaction.put("marker", marker, OnceMarker.PK.does_not_exist())
     if counters:
         actions: list[Action] = [getattr(PerformanceDay, name).add(value) for name, value in counters.items()]
@@ -272,11 +280,13 @@ def breaches(measures: Mapping[str, int | None], counts: Mapping[str, int], limi
 def _warn(seller_id: str, day: str, found: list[str], measures: Mapping[str, int | None], suspend: bool) -> bool:
     """``seller.performance_warning`` once per seller and day (a once-marker in its transaction)."""
     transaction = LabelledTransaction()
-    marker = OnceMarker(f"ONCE#perf-warning:{seller_id}:{day}", "ONCE", status="done",
+    marker = OnceMarker(once_key(f"perf-warning:{seller_id}:{day}"), ONCE_SK, status="done",
                         expires_at=int(clock.epoch()) + 2 * DAY_SECONDS)
     transaction.put("marker", marker, OnceMarker.PK.does_not_exist())
     transaction.put("event", new_event(SellerPerformanceWarning(seller_id=seller_id, day=day, breaches=found,
-                                                                figures=dict(measures), suspended=suspend)))
+                                                                figures=PerformanceFigures(**{
+                                                                    k: measures[k] for k in MEASURES}),
+                                                                suspended=suspend)))
     if transaction.commit():
         return False
     if suspend:

@@ -69,6 +69,12 @@ MARKERS_BEFORE_TYPED_EVENTS = {
     "account.invitation_accepted": {"chalicelib.customers.invitations:on_invitation_accepted"},
     "marketplace.settings_changed": {"chalicelib.sellers.service:on_settings_changed"},
     "sellers.approval_sweep": {"chalicelib.sellers.service:on_approval_sweep"},
+    # subscribed since they were typed: their markers are their own names
+    "message.posted": {"chalicelib.messages.subscriptions:notify_other_side",
+                       "chalicelib.messages.subscriptions:count_first_response"},
+    "order.status_changed": {"chalicelib.messages.subscriptions:count_fulfilment"},
+    "dispute.opened": {"chalicelib.messages.subscriptions:count_dispute_opened"},
+    "dispute.resolved": {"chalicelib.messages.subscriptions:count_dispute_resolved"},
 }
 WEBHOOK_MARKERS_BEFORE = {
     "payment_intent.succeeded": {"chalicelib.orders.payment:on_payment_intent_succeeded"},

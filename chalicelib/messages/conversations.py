@@ -25,7 +25,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.accounts.service import get_user
 from chalicelib.catalog.service import find_product
-from chalicelib.core import clock
+from chalicelib.core import clock, throttle
 from chalicelib.core.db import LabelledTransaction, Stale, find_item, retrying, was_condition_failure
 from chalicelib.core.errors import AgoraError, Code, NotFound
 from chalicelib.core.ids import new_id
@@ -54,6 +54,9 @@ PREVIEW_CHARACTERS = 140
 MAIL_EXCERPT_CHARACTERS = 280
 NOTIFY_EVERY = timedelta(minutes=15)
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Conversations a buyer starts (or adds to through the start route) per hour: each new one can
+# mail a seller, so a buyer cannot spam the marketplace's sellers through product questions.
+STARTS_PER_BUYER = throttle.Rule("conversation-start-buyer", limit=30, window_seconds=3600)
 
 
 def conversation_not_found() -> NotFound:
@@ -238,7 +241,9 @@ def start_as_buyer(user_id: str, *, text: str, author_id: str, order_id: str | N
                    seller_id: str | None = None, product_id: str | None = None) -> tuple[Conversation, Message]:
     """About one seller's part of the buyer's order (GetItem order, GetItem seller), or about a
     product before buying it (the product's pointer and item, GetItem seller); then the
-    conversation's first message, or the next one when it exists."""
+    conversation's first message, or the next one when it exists. Throttled per buyer
+    (:data:`STARTS_PER_BUYER`, one UpdateItem)."""
+    throttle.hit(STARTS_PER_BUYER, user_id)
     buyer = get_user(user_id)
     if product_id is not None:
         product = find_product(product_id)

@@ -155,3 +155,19 @@ def test_the_mail_renders_in_both_languages() -> None:
         rendered = render("conversation_message", context, language)
         assert phrase in rendered.subject + rendered.text
         assert "Shipped." in rendered.html
+
+
+def test_a_buyer_starting_too_many_conversations_is_told_to_wait(api: Any, market: Marketplace,
+                                                                monkeypatch: Any) -> None:
+    from dataclasses import replace
+
+    from chalicelib.messages import conversations
+
+    monkeypatch.setattr(conversations, "STARTS_PER_BUYER", replace(conversations.STARTS_PER_BUYER, limit=2))
+    market.seller("sel_a")
+    buyer = market.buyer()
+    answers = [call(api, "POST", "/v1/me/conversations", {"product_id": market.product("sel_a"), "text": "Hi"},
+                    headers=buyer) for _ in range(3)]
+
+    assert [a[0] for a in answers] == [201, 201, 429]
+    assert answers[2][1]["error"]["code"] == "too_many_attempts" and "Retry-After" in answers[2][2]

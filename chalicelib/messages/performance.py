@@ -298,11 +298,12 @@ def _warn(seller_id: str, day: str, found: list[str], measures: Mapping[str, int
     return True
 
 
-def _ranked_sellers() -> list[str]:
-    """Approved and suspended sellers: one Query per status of the sellers' status index."""
+def _ranked_sellers() -> list[tuple[str, str]]:
+    """Approved and suspended sellers and their status: one Query per status of the sellers'
+    status index."""
     statuses = [seller_status_index_key(status) for status in ("approved", "suspended")]
     found = query_shards(lambda key: Seller.by_status.query(key), statuses, order_by=lambda s: str(s.GSI1SK))
-    return [s.seller_id for s in found]
+    return [(s.seller_id, s.status) for s in found]
 
 
 def value_key(value: int, seller_id: str) -> str:
@@ -319,7 +320,7 @@ def rank_sellers(today: date | None = None) -> int:
     expires = int(clock.epoch()) + RANK_SECONDS
     sellers = _ranked_sellers()
     with PerformanceRank.batch_write() as batch:
-        for seller_id in sellers:
+        for seller_id, status in sellers:
             figures = report(seller_id, today)
             for window, figure in figures.items():
                 for measure, value in figure.measures().items():
@@ -329,7 +330,7 @@ def rank_sellers(today: date | None = None) -> int:
                                                    expires_at=expires))
             month = figures[30]
             found = breaches(month.measures(), month.counts, limits)
-            if found:
+            if found and status == "approved":  # a suspended seller is being dealt with already
                 _warn(seller_id, day, found, month.measures(), suspend=limits.auto_suspend == "yes")
     settings().update(actions=[PerformanceSettings.ranked_at.set(run)])
     return len(sellers)

@@ -76,6 +76,7 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("post", "/v1/seller/products"): (["422"], "a shipping profile the seller lacks (422 unknown_shipping_profile)"),
     ("patch", "/v1/seller/products/{product_id}"): (["422"], "as POST /v1/seller/products"),
     ("post", "/v1/webhooks/stripe/connect"): (["400"], "a payload Stripe did not sign"),
+    ("post", "/v1/me/conversations"): (["422"], "both or neither of (order_id with seller_id) and product_id"),
 }
 
 

@@ -22,7 +22,9 @@ import hashlib
 from datetime import timedelta
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
+from chalicelib.accounts.events import AccountErased
 from chalicelib.accounts.service import get_user
 from chalicelib.catalog.service import find_product
 from chalicelib.core import clock, throttle
@@ -30,6 +32,7 @@ from chalicelib.core.db import LabelledTransaction, Stale, find_item, retrying, 
 from chalicelib.core.errors import AgoraError, Code, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.core.keys import (
+    CONVERSATION_PREFIX,
     MESSAGE_PREFIX,
     conversation_sk,
     conversations_index_key,
@@ -133,7 +136,7 @@ def read_conversation(side: str, owner_id: str, conversation_id: str, *, cursor:
 
 # --- writing ------------------------------------------------------------------------------
 
-def _activity(at: str, text: str, sender: str, conversation_id: str) -> list[object]:
+def _activity(at: str, text: str, sender: str, conversation_id: str) -> list[Action]:
     return [Conversation.last_message_at.set(at), Conversation.last_message.set(text[:PREVIEW_CHARACTERS]),
             Conversation.last_sender.set(sender), Conversation.messages.add(1),
             Conversation.GSI1SK.set(timed_sort_key(at, conversation_id))]
@@ -170,9 +173,8 @@ def _post_once(side: str, owner_id: str, conversation_id: str, text: str,
         response_seconds = max(0, int((clock.parse(at) - clock.parse(own.awaiting_since)).total_seconds()))
     transaction = LabelledTransaction()
     transaction.put("message", message, Message.PK.does_not_exist())
-    transaction.update("own", Conversation(own.PK, own.SK), own_actions, own_condition)  # type: ignore[arg-type]
-    transaction.update("other", copy_of(own, other_side(side)), other_actions,  # type: ignore[arg-type]
-                       Conversation.PK.exists())
+    transaction.update("own", Conversation(own.PK, own.SK), own_actions, own_condition)
+    transaction.update("other", copy_of(own, other_side(side)), other_actions, Conversation.PK.exists())
     transaction.put("event", new_event(_posted(own, message, response_seconds)))
     if transaction.commit():
         raise Stale
@@ -313,3 +315,29 @@ def on_message_posted(delivered: Delivered[MessagePosted]) -> None:
         context={"subject": copy.subject, "from_seller": sender_name, "to_seller": side == "seller",
                  "excerpt": (message.text if message else "")[:MAIL_EXCERPT_CHARACTERS],
                  "conversation_id": posted.conversation_id, "unread": int(copy.unread)}))
+
+
+# --- erasure --------------------------------------------------------------------------------
+
+ERASED = "[erased]"
+
+
+def on_account_erased(delivered: Delivered[AccountErased]) -> None:
+    """What the buyer wrote, and the buyer's name on the sellers' copies, replaced; the sellers'
+    own messages and the conversations' facts (order, dates, counts) stay. A Query of the
+    buyer's copies, then per conversation a Query of its buyer messages and an update of each
+    not yet erased; repeating it changes nothing new."""
+    user_id = delivered.event.user_id
+    for copy in Conversation.query(user_key(user_id), Conversation.SK.startswith(CONVERSATION_PREFIX),
+                                   consistent_read=True):
+        written = Message.query(messages_key(copy.conversation_id), Message.SK.startswith(MESSAGE_PREFIX),
+                                filter_condition=Message.sender == "buyer", consistent_read=True)
+        for message in written:
+            if message.text != ERASED:
+                message.update(actions=[Message.text.set(ERASED)])
+        for side in SIDES:
+            actions: list[Action] = [Conversation.last_message.set(ERASED)] if copy.last_sender == "buyer" else []
+            if side == "seller":
+                actions.append(Conversation.counterpart.set(""))
+            if actions:
+                copy_of(copy, side).update(actions=actions, condition=Conversation.PK.exists())

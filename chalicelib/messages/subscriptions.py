@@ -6,6 +6,7 @@ imports this module, and ``import app`` loads no PynamoDB). Subscribing to
 
 from __future__ import annotations
 
+from chalicelib.accounts.events import AccountErased
 from chalicelib.events.registry import Delivered, subscribe
 from chalicelib.messages.events import DisputeOpened, DisputeResolved, MessagePosted
 from chalicelib.orders.events import OrderStatusChanged
@@ -46,3 +47,11 @@ def count_dispute_resolved(resolved: Delivered[DisputeResolved]) -> None:
     from chalicelib.messages import performance  # lazy: cold start
 
     performance.on_dispute_resolved(resolved)
+
+
+@subscribe(AccountErased)
+def erase_buyer_messages(erased: Delivered[AccountErased]) -> None:
+    """What an erased buyer wrote, and the buyer's name on sellers' copies, replaced."""
+    from chalicelib.messages import conversations  # lazy: cold start
+
+    conversations.on_account_erased(erased)

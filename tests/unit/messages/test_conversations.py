@@ -171,3 +171,22 @@ def test_a_buyer_starting_too_many_conversations_is_told_to_wait(api: Any, marke
 
     assert [a[0] for a in answers] == [201, 201, 429]
     assert answers[2][1]["error"]["code"] == "too_many_attempts" and "Retry-After" in answers[2][2]
+
+
+def test_an_erased_buyers_messages_and_name_are_replaced(api: Any, order: dict[str, Any]) -> None:
+    from chalicelib.accounts.data_rights import erase
+    from tests.support.builders import user_of
+
+    conversation_id = start(api, order["buyer"], order, "My number is 0170 1234567")["conversation"]["conversation_id"]
+    seller_says(api, conversation_id, "We will call you.")
+
+    erase(user_of(order["buyer"]))
+    pump_events("account.erased")
+    pump_events("account.erased", seen=set())  # delivered twice
+
+    status, thread, _ = call(api, "GET", f"/v1/seller/conversations/{conversation_id}",
+                             headers=seller_headers("sel_a"))
+    assert status == 200
+    assert [(m["sender"], m["text"]) for m in thread["messages"]] == [("seller", "We will call you."),
+                                                                      ("buyer", "[erased]")]
+    assert thread["conversation"]["counterpart"] == ""

@@ -28,6 +28,12 @@ Rates are basis points (1 bp = 0.01 %, rounded half up) and ``null`` when the de
 0. Every event is counted once: the day's ADD and a once-marker (``ONCE#perf:<event id>``)
 are one transaction, so a duplicate delivery (or a retry after a crash mid-way) adds nothing.
 
+Cost: subscribing to ``order.status_changed`` makes the stream relay queue every move of a
+sub-order (about five in its life: paid, accepted, shipped, delivered, completed), each an SQS
+message and a dispatch (its once-marker: 2 writes). A counted move is one TransactWriteItems of
+the marker and the day item (4 WRU); a shipment also reads the sub-order and the seller's
+default shipping profile, a cancellation the sub-order (1-2 GetItems).
+
 The operator's list sorted by a measure is a ranking the nightly job writes
 (:func:`rank_sellers`, 02:30 UTC): one item per seller, window and measure under
 ``PERF_RANK#<window>#<measure>#<run>`` sorted by value, read with one Query a page. The same

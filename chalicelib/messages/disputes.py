@@ -69,7 +69,8 @@ def open_dispute(user_id: str, conversation_id: str, reason: str) -> Dispute:
                           order_id=copy.order_id, seller_id=copy.seller_id, user_id=user_id, reason=reason,
                           status=OPEN, opened_at=at, GSI1PK=disputes_index_key(OPEN),
                           GSI1SK=timed_sort_key(at, dispute_id))
-        marks: list[Action] = [Conversation.dispute_id.set(dispute_id), Conversation.dispute_status.set(OPEN)]
+        marks: list[Action] = [Conversation.dispute_id.set(dispute_id), Conversation.dispute_status.set(OPEN),
+                               Conversation.dispute_reason.set(reason), Conversation.dispute_note.remove()]
         transaction = LabelledTransaction()
         transaction.put("dispute", dispute, Dispute.PK.does_not_exist())
         transaction.update("buyer", copy_of(copy, "buyer"), marks,
@@ -176,7 +177,8 @@ def resolve_dispute(dispute_id: str, *, operator_id: str | None, note: str,
                                     seller_id=dispute.seller_id)
         for side in ("buyer", "seller"):
             transaction.update(f"copy:{side}", copy_of(conversation, side),
-                               [Conversation.dispute_status.set(RESOLVED)], Conversation.PK.exists())
+                               [Conversation.dispute_status.set(RESOLVED), Conversation.dispute_note.set(note)],
+                               Conversation.PK.exists())
         transaction.put("event", new_event(DisputeResolved(
             dispute_id=dispute_id, conversation_id=dispute.conversation_id, order_id=dispute.order_id,
             seller_id=dispute.seller_id, user_id=dispute.user_id, note=note, at=at,

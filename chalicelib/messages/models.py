@@ -60,6 +60,8 @@ class Conversation(TableModel):
     notified_for = UnicodeAttribute(null=True)  # the message that mail was about
     dispute_id = UnicodeAttribute(null=True)
     dispute_status = UnicodeAttribute(null=True)  # open | resolved
+    dispute_reason = UnicodeAttribute(null=True)
+    dispute_note = UnicodeAttribute(null=True)  # the operator's resolution, for both sides to read
     # on the seller's copy: the buyer's first message waiting for the seller, and when the
     # seller first answered it (the first response time of the seller performance)
     awaiting_since = UnicodeAttribute(null=True)

@@ -77,6 +77,8 @@ class MessageOut(ResponseSchema):
 class DisputeSummary(ResponseSchema):
     dispute_id: str
     status: Literal["open", "resolved"]
+    reason: str | None = Field(description="The buyer's, as the dispute was opened.")
+    note: str | None = Field(description="The operator's resolution; null while open.")
 
 
 class ConversationOut(ResponseSchema):
@@ -224,8 +226,8 @@ class PerformanceSettingsOut(ResponseSchema):
 # --- shaping ----------------------------------------------------------------------------------
 
 def conversation_out(copy: Any) -> ConversationOut:
-    dispute = (DisputeSummary(dispute_id=copy.dispute_id, status=copy.dispute_status)
-               if copy.dispute_id else None)
+    dispute = (DisputeSummary(dispute_id=copy.dispute_id, status=copy.dispute_status, reason=copy.dispute_reason,
+                              note=copy.dispute_note) if copy.dispute_id else None)
     return ConversationOut(conversation_id=copy.conversation_id, kind=copy.kind, order_id=copy.order_id,
                            seller_id=copy.seller_id, product_id=copy.product_id, subject=copy.subject,
                            counterpart=copy.counterpart or "", unread=int(copy.unread or 0),

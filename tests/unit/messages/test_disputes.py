@@ -28,7 +28,8 @@ def test_a_dispute_is_opened_and_resolved_by_a_refund(api: Any, market: Marketpl
     status, seen, _ = call(api, "GET", f"/v1/admin/disputes/{dispute['dispute_id']}", headers=operator_headers())
     assert status == 200
     assert [m["text"] for m in seen["messages"]] == ["Not our fault.", "The box was crushed."]
-    assert seen["conversation"]["dispute"] == {"dispute_id": dispute["dispute_id"], "status": "open"}
+    assert seen["conversation"]["dispute"] == {"dispute_id": dispute["dispute_id"], "status": "open",
+                                               "reason": "Arrived broken", "note": None}
 
     status, resolved, _ = call(api, "POST", f"/v1/admin/disputes/{dispute['dispute_id']}/resolve",
                                {"note": "Refund one unit.", "refund": {"lines": [{"line": 1, "quantity": 1}]}},
@@ -45,6 +46,11 @@ def test_a_dispute_is_opened_and_resolved_by_a_refund(api: Any, market: Marketpl
         (1, {"amount": 2_000, "currency": "EUR"})]
     assert part["status"] == "paid"  # a dispute refund moves no status
     assert [e["dispute_id"] for e in outbox("dispute.resolved")] == [dispute["dispute_id"]]
+    for path, headers in ((f"/v1/me/conversations/{conversation_id}", buyer),
+                          (f"/v1/seller/conversations/{conversation_id}", seller_headers("sel_a"))):
+        thread = call(api, "GET", path, headers=headers)[1]
+        assert (thread["conversation"]["dispute"]["status"], thread["conversation"]["dispute"]["note"]) == (
+            "resolved", "Refund one unit.")
     again = call(api, "POST", f"/v1/admin/disputes/{dispute['dispute_id']}/resolve", {"note": "Twice"},
                  headers=operator_headers())
     assert (again[0], again[1]["error"]["code"]) == (409, "dispute_resolved")

@@ -318,7 +318,12 @@ def value_key(value: int, seller_id: str) -> str:
 
 def rank_sellers(today: date | None = None) -> int:
     """Nightly: every seller's report, its rank items and threshold warnings. One Query per
-    seller; BatchWriteItem of the ranks. Returns how many sellers were ranked."""
+    seller; BatchWriteItem of the ranks. Returns how many sellers were ranked.
+
+    **Scale**: ~10 ms per seller, so the 30-second Lambda ranks some 2,500 sellers. Beyond that
+    the schedule must fan out: walk the status index and send one SQS message per page of
+    sellers to a handler that ranks that page (everything here is per seller and repeatable;
+    the run's stamp in the rank keys keeps pages of one run together)."""
     today = today or clock.today()
     day = today.isoformat()
     run = clock.stamp()  # a run's own partition: a second run never mixes with the first

@@ -96,7 +96,7 @@ PromoCode                 PROMO_CODE#<CODE>                    PROMO_CODE
   GSI1 a promotion's      <owner>#PROMOTION#<promotion_id>     <created_at>#<CODE>
   codes                   #CODES
 PromoUse (per buyer)      PROMO_USE#<promotion_id>#<buyer key> PROMO_USE
-Conversation (buyer side)  USER#<uid>                          CONVERSATION#<conversation_id>
+Conversation (buyer)      USER#<uid>                           CONVERSATION#<conversation_id>
   GSI1 latest activity    USER#<uid>#CONVERSATIONS             <last_message_at>#<conversation_id>
 Conversation (seller)     SELLER#<sid>                         CONVERSATION#<conversation_id>
   GSI1 latest activity    SELLER#<sid>#CONVERSATIONS           <last_message_at>#<conversation_id>

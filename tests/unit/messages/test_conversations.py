@@ -190,3 +190,15 @@ def test_an_erased_buyers_messages_and_name_are_replaced(api: Any, order: dict[s
     assert [(m["sender"], m["text"]) for m in thread["messages"]] == [("seller", "We will call you."),
                                                                       ("buyer", "[erased]")]
     assert thread["conversation"]["counterpart"] == ""
+
+
+def test_the_seller_and_the_buyer_starting_the_same_order_share_one_conversation(api: Any,
+                                                                                 order: dict[str, Any]) -> None:
+    by_seller = call(api, "POST", "/v1/seller/conversations",
+                     {"order_id": order["order"]["order_id"], "text": "Thanks for your order!"},
+                     headers=seller_headers("sel_a"))[1]
+    by_buyer = start(api, order["buyer"], order, "Can you gift-wrap it?")
+
+    assert by_buyer["conversation"]["conversation_id"] == by_seller["conversation"]["conversation_id"]
+    assert [(c["unread"], c["messages"]) for c in _seller_view(api)] == [(1, 2)]
+    assert [(c["unread"], c["messages"]) for c in _buyer_view(api, order["buyer"])] == [(1, 2)]

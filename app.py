@@ -22,6 +22,9 @@ from chalicelib.ledger.routes import bp as ledger_routes
 from chalicelib.loyalty import events as _loyalty_events  # noqa: F401
 from chalicelib.loyalty import subscriptions as _loyalty_subscriptions  # noqa: F401
 from chalicelib.loyalty.routes import bp as loyalty_routes
+from chalicelib.messages import events as _messages_events  # noqa: F401
+from chalicelib.messages import subscriptions as _messages_subscriptions  # noqa: F401
+from chalicelib.messages.routes import bp as messages_routes
 from chalicelib.orders import events as _orders_events  # noqa: F401
 from chalicelib.orders import subscriptions as _orders_subscriptions  # noqa: F401
 from chalicelib.orders.routes import bp as orders_routes
@@ -59,6 +62,7 @@ app.register_blueprint(ledger_routes)
 app.register_blueprint(orders_routes)
 app.register_blueprint(promotions_routes)
 app.register_blueprint(loyalty_routes)
+app.register_blueprint(messages_routes)
 
 
 @app.on_sqs_message(queue=resources.RETENTION_QUEUE, batch_size=10, name="retention_emails")
@@ -125,6 +129,12 @@ def loyalty_daily(event):
     from chalicelib.loyalty.sweeps import daily
 
     return daily()
+@app.schedule("cron(30 2 * * ? *)", name="rank_seller_performance")
+def rank_seller_performance(event):
+    """02:30 UTC: every seller's 30/90-day figures ranked per measure, thresholds checked."""
+    from chalicelib.messages.performance import rank_sellers
+
+    return rank_sellers()
 
 
 @app.schedule("cron(0 1 1 * ? *)", name="seller_subscription_fees")

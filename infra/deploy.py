@@ -134,6 +134,8 @@ FUNCTIONS: dict[str, Needs] = {
     "finish_stuck_payments": Needs(table=True, secrets=True),
     # Pages through approved sellers with signed cursors (token signing key).
     "seller_subscription_fees": Needs(table=True, secrets=True),
+    # Ranks sellers by their performance, raises warnings, suspends (all in the table).
+    "rank_seller_performance": Needs(table=True),
 }
 
 

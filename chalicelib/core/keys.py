@@ -116,6 +116,16 @@ LoyaltyAdjustment         LOYALTY                              ADJUSTMENT#<at>#<
 LoyaltyDay (statistics)   LOYALTY_DAY#<yyyy-mm-dd>#<n>         STATS
 LoyaltyTotals             LOYALTY_TOTALS#<n>                   TOTALS
 LoyaltyActive             LOYALTY_ACTIVE#<yyyy-mm>#<n>         <uid>
+Conversation (buyer)      USER#<uid>                           CONVERSATION#<conversation_id>
+  GSI1 latest activity    USER#<uid>#CONVERSATIONS             <last_message_at>#<conversation_id>
+Conversation (seller)     SELLER#<sid>                         CONVERSATION#<conversation_id>
+  GSI1 latest activity    SELLER#<sid>#CONVERSATIONS           <last_message_at>#<conversation_id>
+Message                   CONVERSATION#<conversation_id>       MESSAGE#<at>#<message_id>
+Dispute                   DISPUTE#<dispute_id>                 DISPUTE
+  GSI1 by status          DISPUTES#<open|resolved>             <opened_at>#<dispute_id>
+PerformanceDay            SELLER#<sid>                         PERF#<yyyy-mm-dd> | PERF#TOTALS
+PerformanceRank           PERF_RANK#<window>#<measure>#<run>   <value, 12 digits>#<sid>
+PerformanceSettings       MARKETPLACE                          PERFORMANCE_SETTINGS
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
 Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | PACE
@@ -715,6 +725,51 @@ def loyalty_active_key(month: str, user_id: str) -> str:
 
 def loyalty_active_keys(month: str) -> list[str]:
     return _every_shard(f"LOYALTY_ACTIVE#{month}", LOYALTY_SHARDS)
+# --- messages, disputes and seller performance ------------------------------------------
+
+CONVERSATION_PREFIX = "CONVERSATION#"
+MESSAGE_PREFIX = "MESSAGE#"
+DISPUTE_SK = "DISPUTE"
+PERFORMANCE_PREFIX = "PERF#"
+PERFORMANCE_TOTALS_SK = "PERF#TOTALS"  # sorts after every PERF#<day>: one Query reads a window and it
+PERFORMANCE_SETTINGS_KEY = ("MARKETPLACE", "PERFORMANCE_SETTINGS")
+
+
+def conversation_sk(conversation_id: str) -> str:
+    """A participant's copy of a conversation, under the participant's own partition."""
+    return f"{CONVERSATION_PREFIX}{conversation_id}"
+
+
+def conversations_index_key(owner_key: str) -> str:
+    """A participant's conversations by latest activity: ``owner_key`` is USER#… or SELLER#…."""
+    return f"{owner_key}#CONVERSATIONS"
+
+
+def messages_key(conversation_id: str) -> str:
+    return f"{CONVERSATION_PREFIX}{conversation_id}"
+
+
+def message_sk(at: str, message_id: str) -> str:
+    return f"{MESSAGE_PREFIX}{at}#{message_id}"
+
+
+def dispute_key(dispute_id: str) -> str:
+    return f"DISPUTE#{dispute_id}"
+
+
+def disputes_index_key(status: str) -> str:
+    """All disputes of one status: one key for the marketplace, as disputes are rare (a few a
+    day, far below a partition's 1,000 writes/s)."""
+    return f"DISPUTES#{status}"
+
+
+def performance_day_sk(day: str) -> str:
+    return f"{PERFORMANCE_PREFIX}{day}"
+
+
+def performance_rank_key(window: int, measure: str, run: str) -> str:
+    """One nightly ranking run's sellers by one measure (``run``: the run's stamp)."""
+    return f"PERF_RANK#{window}#{measure}#{run}"
 
 
 # --- events and core ----------------------------------------------------------------------

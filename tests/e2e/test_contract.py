@@ -90,6 +90,7 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
                                                                        "points taken than available (409 "
                                                                        "insufficient_points), 0 points (422)"),
     ("get", "/v1/admin/loyalty/report"): (["422"], "a window that ends before it starts, or longer than 366 days"),
+    ("post", "/v1/me/conversations"): (["422"], "both or neither of (order_id with seller_id) and product_id"),
 }
 
 

@@ -42,6 +42,8 @@ ROUTES: dict[str, Route] = {
     "GET /v1/admin/fees/sellers/{seller_id}": Route("operator"),
     "PUT /v1/admin/fees/sellers/{seller_id}": Route("operator", FEES),
     "DELETE /v1/admin/fees/sellers/{seller_id}": Route("operator"),
+    "GET /v1/admin/disputes/{dispute_id}": Route("operator"),
+    "POST /v1/admin/disputes/{dispute_id}/resolve": Route("operator", {"note": "Taken over"}),
     "POST /v1/admin/products/{product_id}/hide": Route("operator", REASON),
     "POST /v1/admin/products/{product_id}/unhide": Route("operator"),
     "GET /v1/admin/promotions/{marketplace_promotion_id}": Route("operator"),
@@ -56,6 +58,7 @@ ROUTES: dict[str, Route] = {
     "POST /v1/admin/sellers/{seller_id}/reinstate": Route("operator"),
     "POST /v1/admin/sellers/{seller_id}/reject": Route("operator", REASON),
     "POST /v1/admin/sellers/{seller_id}/suspend": Route("operator", REASON),
+    "GET /v1/admin/sellers/{seller_id}/performance": Route("operator"),
     "PUT /v1/cart/items/{product_id}": Route("product", {"quantity": 1}),
     "DELETE /v1/cart/items/{product_id}": Route("product"),
     "PUT /v1/me/wishlist/{product_id}": Route("product"),
@@ -74,6 +77,13 @@ ROUTES: dict[str, Route] = {
                                                              "lines": [{"line": 1, "quantity": 1}]}),
     "DELETE /v1/me/payment-methods/{payment_method_id}": Route("buyer"),
     "DELETE /v1/me/identities/{provider}": Route("buyer"),
+    "GET /v1/me/conversations/{conversation_id}": Route("buyer"),
+    "POST /v1/me/conversations/{conversation_id}/messages": Route("buyer", {"text": "Taken over"}),
+    "POST /v1/me/conversations/{conversation_id}/read": Route("buyer"),
+    "POST /v1/me/conversations/{conversation_id}/dispute": Route("buyer", REASON),
+    "GET /v1/seller/conversations/{conversation_id}": Route("seller"),
+    "POST /v1/seller/conversations/{conversation_id}/messages": Route("seller", {"text": "Taken over"}),
+    "POST /v1/seller/conversations/{conversation_id}/read": Route("seller"),
     "DELETE /v1/seller/api-keys/{key_id}": Route("seller"),
     "PATCH /v1/seller/customer-groups/{group_id}": Route("seller", {"name": "Taken over"}),
     "DELETE /v1/seller/customer-groups/{group_id}": Route("seller"),
@@ -155,12 +165,17 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
     sommer = {"name": "Sommer", "kind": "percentage", "currency": "EUR", "percent_bp": 1_000}
     promotion = _ok(call(api, "POST", "/v1/seller/promotions", sommer, headers=seller))
     marketplace_promotion = _ok(call(api, "POST", "/v1/admin/promotions", sommer, headers=operator_headers()))
+    conversation = _ok(call(api, "POST", "/v1/me/conversations", {
+        "order_id": placed["order"]["order_id"], "seller_id": SELLER_B, "text": "Where is it?"}, headers=headers))
+    conversation_id = conversation["conversation"]["conversation_id"]
+    dispute = _ok(call(api, "POST", f"/v1/me/conversations/{conversation_id}/dispute", REASON, headers=headers))
     return {"seller_id": SELLER_B, "product_id": product, "order_id": placed["order"]["order_id"],
             "customer_id": buyer.user_id, "address_id": address["address_id"], "payment_method_id": card.payment_method,
             "key_id": key["key_id"], "group_id": group["group_id"], "import_id": imported["import_id"],
             "invite_id": invite["invite_id"], "profile_id": profile["profile_id"], "category_slug": "fashion--shoes",
             "promotion_id": promotion["promotion_id"],
             "marketplace_promotion_id": marketplace_promotion["promotion_id"],
+            "conversation_id": conversation_id, "dispute_id": dispute["dispute_id"],
             "_buyer": headers, "_seller": seller}  # type: ignore[dict-item]
 
 

@@ -63,12 +63,19 @@ MARKERS_BEFORE_TYPED_EVENTS = {
     "catalog.stock_changed": {"chalicelib.catalog.stock:on_stock_changed"},
     "account.updated": {"chalicelib.customers.service:on_account_updated"},
     "account.erased": {"chalicelib.customers.service:on_account_updated",
-                       "chalicelib.orders.privacy:on_account_erased"},
+                       "chalicelib.orders.privacy:on_account_erased",
+                       "chalicelib.messages.subscriptions:erase_buyer_messages"},
     "account.created": {"chalicelib.accounts.subscribers:on_account_created"},
     "customer.contact_imported": {"chalicelib.customers.invitations:on_contact_imported"},
     "account.invitation_accepted": {"chalicelib.customers.invitations:on_invitation_accepted"},
     "marketplace.settings_changed": {"chalicelib.sellers.service:on_settings_changed"},
     "sellers.approval_sweep": {"chalicelib.sellers.service:on_approval_sweep"},
+    # subscribed since they were typed: their markers are their own names
+    "message.posted": {"chalicelib.messages.subscriptions:notify_other_side",
+                       "chalicelib.messages.subscriptions:count_first_response"},
+    "order.status_changed": {"chalicelib.messages.subscriptions:count_fulfilment"},
+    "dispute.opened": {"chalicelib.messages.subscriptions:count_dispute_opened"},
+    "dispute.resolved": {"chalicelib.messages.subscriptions:count_dispute_resolved"},
 }
 # Subscribers that arrived after events were typed keep their default marker (module:function).
 LOYALTY = "chalicelib.loyalty.subscriptions"

@@ -98,7 +98,7 @@ UPLOADS = f"arn:aws:s3:::agora-prod-imports-{ACCOUNT}/uploads/*"
 SECRETS = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/agora/prod/secrets"
 FUNCTIONS = ["api_handler", "retention_emails", "domain_events", "customer_imports", "table_stream",
              "dead_letter_report", "release_expired_reservations", "complete_delivered_orders",
-             "loyalty_daily", "finish_stuck_payments", "seller_subscription_fees"]
+             "loyalty_daily", "finish_stuck_payments", "seller_subscription_fees", "rank_seller_performance"]
 
 
 def _policies() -> dict[str, dict[str, Any]]:

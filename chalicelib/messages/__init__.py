@@ -1,0 +1,1 @@
+"""Buyer-seller messages, disputes and seller performance (quality control)."""

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.catalog.models import ProductListing
+from chalicelib.catalog.ratings import RatingSummary, summary_of
 from chalicelib.catalog.schemas import MAX_PRICE, BrowseQuery
 from chalicelib.catalog.search import brand_key, lookup_key, matches, query_terms, words
-from chalicelib.catalog.service import find_product, product_not_found
+from chalicelib.catalog.service import find_pointed_product, product_not_found
 from chalicelib.core.errors import Code, ValidationFailed
 from chalicelib.core.ids import has_prefix
 from chalicelib.core.keys import (
@@ -145,13 +146,19 @@ def browse(query: BrowseQuery, limit: int) -> Page[tuple[ProductListing, Seller]
 
 def public_product(product_id: str) -> tuple[Any, Seller]:
     """A listed product of a seller who can sell, else 404 (pointer, product, seller: 3 GetItems)."""
-    product = find_product(product_id)
+    product, seller, _ = rated_public_product(product_id)
+    return product, seller
+
+
+def rated_public_product(product_id: str) -> tuple[Any, Seller, RatingSummary]:
+    """:func:`public_product` with its rating, which its pointer holds (the same 3 GetItems)."""
+    pointer, product = find_pointed_product(product_id)
     if not product.is_listed:
         raise product_not_found()
     seller = sellers_by_id([product.seller_id]).get(product.seller_id)
     if seller is None or not seller.can_sell:
         raise product_not_found()
-    return product, seller
+    return product, seller, summary_of(pointer)
 
 
 def count_listed_products(seller_id: str) -> int:

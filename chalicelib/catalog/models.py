@@ -9,7 +9,10 @@ Keys
   seller even under concurrent writes.
 - ``ProductPointer``: PK=PRODUCT#<product_id>, SK=PRODUCT -> seller_id. Written once at
   creation; lets the public detail page and operators find a product by id alone. Seller
-  routes never use it: they GetItem under the principal's own seller key.
+  routes never use it: they GetItem under the principal's own seller key. It also holds the
+  product's rating (count, sum, 1-5 distribution of its published reviews), changed with ADD
+  in the reviews' own transactions (``chalicelib.catalog.ratings``): the detail page reads it
+  with the pointer, at no extra round trip.
 - ``ProductListing``: PK=PRODUCT#<product_id>, SK=LIST#<scope>, one per browse scope of a
   *listed* product (status active and not hidden by an operator); none otherwise.
   Scopes: ``ALL``; ``CAT#<department>`` and ``CAT#<department/category>``;
@@ -112,6 +115,14 @@ class SkuClaim(TableModel):
 
 class ProductPointer(TableModel):
     seller_id = UnicodeAttribute()
+    # the product's rating: its published reviews, kept by chalicelib.catalog.ratings
+    rating_count = NumberAttribute(default=0)
+    rating_sum = NumberAttribute(default=0)
+    rating_1 = NumberAttribute(default=0)
+    rating_2 = NumberAttribute(default=0)
+    rating_3 = NumberAttribute(default=0)
+    rating_4 = NumberAttribute(default=0)
+    rating_5 = NumberAttribute(default=0)
 
 
 class ProductListing(TableModel):

@@ -346,17 +346,31 @@ class BrowsePage(PageSchema):
     items: list[ProductSummary]
 
 
+class RatingOut(ResponseSchema):
+    """Published reviews only."""
+
+    count: int
+    average: float | None = Field(description="Mean of 1-5 stars, two decimals; null without reviews.")
+    distribution: dict[str, int] = Field(description='How many reviews gave each star, "1" to "5".')
+
+    @classmethod
+    def of(cls, summary: Any) -> "RatingOut":
+        return cls(count=summary.count, average=summary.average, distribution=summary.distribution)
+
+
 class PublicProduct(_ProductFields):
     """A product as buyers see it."""
 
     seller_name: str
     category_name: str
     in_stock: bool
+    rating: RatingOut
 
     @classmethod
-    def of(cls, product: Any, seller: Any) -> "PublicProduct":
+    def of(cls, product: Any, seller: Any, rating: Any) -> "PublicProduct":
         return cls(**cls.shared(product), seller_name=seller.display_name,
-                   category_name=CATEGORIES[product.category].name, in_stock=int(product.stock) > 0)
+                   category_name=CATEGORIES[product.category].name, in_stock=int(product.stock) > 0,
+                   rating=RatingOut.of(rating))
 
 
 class CategoryNode(ResponseSchema):

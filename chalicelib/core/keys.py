@@ -96,6 +96,14 @@ PromoCode                 PROMO_CODE#<CODE>                    PROMO_CODE
   GSI1 a promotion's      <owner>#PROMOTION#<promotion_id>     <created_at>#<CODE>
   codes                   #CODES
 PromoUse (per buyer)      PROMO_USE#<promotion_id>#<buyer key> PROMO_USE
+Review                    REVIEW#<review_id>                   REVIEW
+  GSI1 newest (published) PRODUCT_REVIEWS#<product_id>         <published_at>#<review_id>
+  GSI1 queue (pending)    REVIEWS_PENDING                      <created_at>#<review_id>
+  GSI2 most helpful       PRODUCT_REVIEWS#<product_id>         <helpful, 8 digits>#<published_at>#<review_id>
+  GSI3 by rating          PRODUCT_REVIEWS#<product_id>         <rating>#<published_at>#<review_id>
+ReviewMarker (buyer)      USER#<uid>                           REVIEW#<product_id>
+SellerReview (pointer)    SELLER#<sid>                         REVIEW#<review_id>
+ReviewSettings            REVIEWS#SETTINGS                     SETTINGS
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
 Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | PACE
@@ -598,6 +606,43 @@ def throttle_window_sk(start: int) -> str:
 
 def pace_key(rule: str, subject_hash: str) -> str:
     return f"PACE#{rule}#{subject_hash}"
+
+
+# --- reviews ------------------------------------------------------------------------------
+REVIEW_PREFIX = "REVIEW#"
+REVIEW_SK = "REVIEW"
+REVIEWS_PENDING_KEY = "REVIEWS_PENDING"  # the moderation queue: low volume, operators only
+REVIEW_SETTINGS_KEY = "REVIEWS#SETTINGS"
+SETTINGS_SK = "SETTINGS"
+HELPFUL_DIGITS = 8
+
+
+def review_key(review_id: str) -> str:
+    return f"{REVIEW_PREFIX}{review_id}"
+
+
+def product_reviews_key(product_id: str) -> str:
+    """A product's published reviews on GSI1 (newest), GSI2 (most helpful) and GSI3 (rating)."""
+    return f"PRODUCT_REVIEWS#{product_id}"
+
+
+def review_marker_sk(product_id: str) -> str:
+    """The buyer's one review of a product (``USER#<uid>``): put with ``attribute_not_exists``."""
+    return f"{REVIEW_PREFIX}{product_id}"
+
+
+def seller_review_sk(review_id: str) -> str:
+    """A review of a seller's product, under the seller's key (``SELLER#<sid>``)."""
+    return f"{REVIEW_PREFIX}{review_id}"
+
+
+def helpful_sort_key(helpful: int, published_at: str, review_id: str) -> str:
+    """Zero-padded, so string order is the number of helpful votes."""
+    return f"{helpful:0{HELPFUL_DIGITS}d}#{published_at}#{review_id}"
+
+
+def rating_sort_key(rating: int, published_at: str, review_id: str) -> str:
+    return f"{rating}#{published_at}#{review_id}"
 
 
 # --- sort keys of the time-ordered indexes ------------------------------------------------

@@ -186,8 +186,11 @@ class SellerSignUp(ResponseSchema):
 
 
 class Rating(ResponseSchema):
+    """The published reviews of all the seller's products."""
+
     count: int
     average: float | None = Field(description="Mean of 1-5 stars, two decimals; null without reviews.")
+    distribution: dict[str, int] = Field(description='How many reviews gave each star, "1" to "5".')
 
 
 class Storefront(ResponseSchema):
@@ -214,7 +217,9 @@ class Storefront(ResponseSchema):
             logo_url=seller.logo_url, country=seller.country, support_email=seller.support_email,
             return_policy=seller.return_policy, shipping_policy=seller.shipping_policy,
             return_window_days=int(seller.return_window_days),
-            rating=Rating(count=count, average=round(int(seller.rating_sum) / count, 2) if count else None),
+            rating=Rating(count=count, average=round(int(seller.rating_sum) / count, 2) if count else None,
+                          distribution={str(star): int(getattr(seller, f"rating_{star}", 0) or 0)
+                                        for star in range(1, 6)}),
             product_count=product_count, member_since=seller.created_at,
         )
 

@@ -43,6 +43,8 @@ ROUTES: dict[str, Route] = {
     "DELETE /v1/admin/fees/sellers/{seller_id}": Route("operator"),
     "POST /v1/admin/products/{product_id}/hide": Route("operator", REASON),
     "POST /v1/admin/products/{product_id}/unhide": Route("operator"),
+    "POST /v1/admin/reviews/{review_id}/hide": Route("operator", REASON),
+    "POST /v1/admin/reviews/{review_id}/unhide": Route("operator"),
     "GET /v1/admin/promotions/{marketplace_promotion_id}": Route("operator"),
     "PATCH /v1/admin/promotions/{marketplace_promotion_id}": Route("operator", {"name": "Taken over"}),
     "DELETE /v1/admin/promotions/{marketplace_promotion_id}": Route("operator"),
@@ -60,6 +62,7 @@ ROUTES: dict[str, Route] = {
     "PUT /v1/me/wishlist/{product_id}": Route("product"),
     "DELETE /v1/me/wishlist/{product_id}": Route("product"),
     "GET /v1/products/{product_id}": Route("public"),
+    "GET /v1/products/{product_id}/reviews": Route("public"),
     "GET /v1/sellers/{seller_id}": Route("public"),
     "PATCH /v1/me/addresses/{address_id}": Route("buyer", {"city": "Hamburg"}),
     "DELETE /v1/me/addresses/{address_id}": Route("buyer"),
@@ -68,6 +71,8 @@ ROUTES: dict[str, Route] = {
     "POST /v1/me/orders/{order_id}/returns": Route("buyer", {"seller_id": "{seller_id}", "reason": "Too small",
                                                              "lines": [{"line": 1, "quantity": 1}]}),
     "DELETE /v1/me/payment-methods/{payment_method_id}": Route("buyer"),
+    "PATCH /v1/me/reviews/{review_id}": Route("buyer", {"rating": 1}),
+    "DELETE /v1/me/reviews/{review_id}": Route("buyer"),
     "DELETE /v1/seller/api-keys/{key_id}": Route("seller"),
     "PATCH /v1/seller/customer-groups/{group_id}": Route("seller", {"name": "Taken over"}),
     "DELETE /v1/seller/customer-groups/{group_id}": Route("seller"),
@@ -131,6 +136,10 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
     status, placed, _ = market.checkout(headers, payment_method_id="pm_card_visa")
     assert status == 201, placed
     market.pay(placed)
+    market.deliver_order(SELLER_B, placed["order"]["order_id"])
+    review = _ok(call(api, "POST", "/v1/me/reviews", {
+        "order_id": placed["order"]["order_id"], "product_id": product, "rating": 5, "title": "Gut",
+        "text": "Wie beschrieben.", "language": "de"}, headers=headers))
     seller = seller_headers(SELLER_B)
     address = _ok(call(api, "POST", "/v1/me/addresses", ADDRESS, headers=headers))
     setup = _ok(call(api, "POST", "/v1/me/payment-methods/setup-intent", headers=headers))
@@ -154,7 +163,7 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
             "key_id": key["key_id"], "group_id": group["group_id"], "import_id": imported["import_id"],
             "invite_id": invite["invite_id"], "profile_id": profile["profile_id"], "category_slug": "fashion--shoes",
             "promotion_id": promotion["promotion_id"],
-            "marketplace_promotion_id": marketplace_promotion["promotion_id"],
+            "marketplace_promotion_id": marketplace_promotion["promotion_id"], "review_id": review["review_id"],
             "_buyer": headers, "_seller": seller}  # type: ignore[dict-item]
 
 

@@ -1,0 +1,37 @@
+"""What happens to reviews.
+
+For the retention packages: loyalty grants points for a buyer's first review
+(``first_review``; two first reviews published at the same moment may both say so, so a
+grant keeps its own once-marker per buyer), retention's review-request mail stops asking for
+what was reviewed, seller performance reads the ratings."""
+
+from chalicelib.events.registry import DomainEvent
+
+
+class ReviewPublished(DomainEvent):
+    """A review became visible to buyers: when written (publish at once) or approved."""
+
+    event_type = "review.published"
+
+    review_id: str
+    kind: str  # "product" (seller reviews per sub-order are to come)
+    user_id: str
+    seller_id: str
+    product_id: str
+    order_id: str
+    rating: int
+    first_review: bool  # the buyer had no other review when writing this one
+    published_at: str
+
+
+class ReviewHidden(DomainEvent):
+    """An operator hid a review (or refused a pending one); the author sees the reason."""
+
+    event_type = "review.hidden"
+
+    review_id: str
+    user_id: str
+    seller_id: str
+    product_id: str
+    reason: str
+    hidden_at: str

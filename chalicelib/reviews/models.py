@@ -1,0 +1,107 @@
+"""Review items. A review is found by its id alone (its own partition); the product's
+listings are index partitions of the published reviews, the buyer's and the seller's are
+small pointer items under their own keys, so tenant isolation holds in the keys.
+
+Keys
+- ``Review``: PK=REVIEW#<review_id>, SK=REVIEW — the review: rating 1-5, title, text,
+  language, images, status (pending -> published <-> hidden; pending -> hidden), who hid it
+  and why, version (every change is conditioned on it), helpful votes.
+  - GSI1 (published): GSI1PK=PRODUCT_REVIEWS#<product_id>, GSI1SK=<published_at>#<review_id>
+    — a product's reviews, newest first.
+  - GSI1 (pending): GSI1PK=REVIEWS_PENDING, GSI1SK=<created_at>#<review_id> — the
+    moderation queue, oldest first (one partition: written only while reviews wait for
+    approval, read by operators).
+  - GSI2 (published): GSI2PK=PRODUCT_REVIEWS#<product_id>,
+    GSI2SK=<helpful, 8 digits>#<published_at>#<review_id> — most helpful first.
+  - GSI3 (published): GSI3PK=PRODUCT_REVIEWS#<product_id>, GSI3SK=<rating>#<published_at>#<review_id>
+    — by rating, either way.
+  Hidden reviews have none of the index keys: no public listing reaches them.
+- ``ReviewMarker``: PK=USER#<user_id>, SK=REVIEW#<product_id> -> review_id — one per buyer
+  and product, put with ``attribute_not_exists`` in the review's transaction (a second
+  review of the product, even sent in parallel, is a 409), deleted with the review.
+- ``SellerReview``: PK=SELLER#<seller_id>, SK=REVIEW#<review_id> -> product_id — the seller's
+  reviews, newest first (review ids are ULIDs).
+- ``ReviewSettings``: PK=REVIEWS#SETTINGS, SK=SETTINGS — the operator's moderation policy
+  (``publish``: immediately | after_approval; immediately when absent).
+- Ratings: on the product's pointer and the seller item (``chalicelib.catalog.ratings``),
+  moved with ADD in the same transaction as the review's status or rating.
+
+Access patterns and round trips
+- buyer: write a review (GetItem product pointer, BatchGetItem sub-order + lines, GetItem
+  settings, Query the buyer's markers (Limit 1, for ``first_review``), TransactWriteItems:
+  review, marker, seller pointer, [ratings, event]) -> 5
+- buyer: change / delete own review (GetItem review, GetItem settings when the text changes,
+  TransactWriteItems conditioned on the version) -> 2-3
+- buyer: own reviews (Query markers, BatchGetItem reviews) -> 2
+- seller: reviews of its products (Query pointers, BatchGetItem reviews) -> 2
+- public: a product's reviews newest / most helpful / by rating (Query GSI1 / GSI2 / GSI3) -> 1
+- operator: queue (Query GSI1 REVIEWS_PENDING) -> 1; hide / unhide (GetItem review,
+  TransactWriteItems) -> 2; settings (GetItem / PutItem) -> 1
+- no Scan anywhere
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
+
+STATUSES = ("pending", "published", "hidden")
+PUBLISH_POLICIES = ("immediately", "after_approval")
+
+
+class Review(TableModel):
+    review_id = UnicodeAttribute()
+    kind = UnicodeAttribute(default="product")
+    product_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    author_name = UnicodeAttribute(default="")
+    rating = NumberAttribute()
+    title = UnicodeAttribute()
+    text = UnicodeAttribute()
+    language = UnicodeAttribute()
+    images = ListAttribute(of=UnicodeAttribute, default=list)
+    status = UnicodeAttribute()
+    first_review = BooleanAttribute(default=False)
+    helpful = NumberAttribute(default=0)
+    hidden_reason = UnicodeAttribute(null=True)
+    hidden_at = UnicodeAttribute(null=True)
+    hidden_by = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    published_at = UnicodeAttribute(null=True)  # the last time it was published
+
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    newest = GSI1()
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    most_helpful = GSI2()
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
+    by_rating = GSI3()
+
+    @property
+    def counted_rating(self) -> int | None:
+        """The rating the aggregates count: a published review's only."""
+        return int(self.rating) if self.status == "published" else None
+
+
+class ReviewMarker(TableModel):
+    review_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class SellerReview(TableModel):
+    review_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+
+
+class ReviewSettings(TableModel):
+    publish = UnicodeAttribute(default="immediately")
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)

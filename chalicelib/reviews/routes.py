@@ -1,0 +1,172 @@
+"""HTTP routes of reviews: the buyer's, a product's public list, the seller's, moderation.
+
+Service and schema modules are imported inside the views, for cold start (see
+:mod:`chalicelib.catalog.routes`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalice import Blueprint, Response
+
+from chalicelib.core.auth import Principal
+from chalicelib.core.http import operation
+
+if TYPE_CHECKING:
+    from chalicelib.reviews.schemas import (
+        HideReviewRequest,
+        ModerationQuery,
+        PageQuery,
+        ProductReviewsQuery,
+        PublicReviewPage,
+        ReviewCreate,
+        ReviewOut,
+        ReviewPage,
+        ReviewPatch,
+        ReviewSettingsBody,
+        ReviewSettingsOut,
+    )
+
+bp = Blueprint(__name__)
+
+TAGS = ("reviews",)
+WRITE_RULES = ("Links and e-mail addresses in the title or text are refused (422 `review_contains_link`); "
+               "`title` up to 120 characters, `text` up to 5,000, up to 6 https image URLs.")
+
+
+# --- the buyer ---------------------------------------------------------------------------------
+
+@bp.route("/v1/me/reviews", methods=["POST"])
+@operation("Review a product you bought and received", tags=TAGS, body="ReviewCreate", response="ReviewOut",
+           status=201, auth="buyer", errors=(401, 403, 404, 409, 422),
+           description="Verified purchase: the order must be yours, hold the product and have been delivered "
+                       "(404 `order_not_found` for someone else's order, 409 `not_delivered_yet`, 422 "
+                       "`product_not_in_order`). Once per product: 409 `already_reviewed`. A seller cannot review "
+                       "its own product: 403 `own_product_review`. " + WRITE_RULES + " Published at once or "
+                       "after approval, as the operator set (`status`).")
+def write_review(body: ReviewCreate, principal: Principal) -> ReviewOut:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import ReviewOut
+
+    draft = service.ReviewDraft(rating=body.rating, title=body.title, text=body.text, language=body.language,
+                                images=body.images)
+    return ReviewOut.of(service.write_review(principal.own_user_id, principal.seller_id, body.order_id,
+                                             body.product_id, draft))
+
+
+@bp.route("/v1/me/reviews", methods=["GET"])
+@operation("Your reviews, newest first, with their moderation status", tags=TAGS, query="PageQuery",
+           response="ReviewPage", auth="buyer", errors=(400, 401, 403, 422),
+           description="A hidden review carries the operator's `hidden_reason`.")
+def my_reviews(query: PageQuery, principal: Principal) -> ReviewPage:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import ReviewOut, ReviewPage
+
+    page = service.buyer_reviews(principal.own_user_id, query.cursor, query.limit)
+    return ReviewPage(items=[ReviewOut.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/me/reviews/{review_id}", methods=["PATCH"])
+@operation("Change your review (within 30 days)", tags=TAGS, body="ReviewPatch", response="ReviewOut",
+           auth="buyer", errors=(401, 403, 404, 409, 422),
+           description="409 `review_edit_window_closed` after 30 days. " + WRITE_RULES + " When the operator "
+                       "approves reviews first, a changed published review waits for approval again.")
+def edit_review(review_id: str, body: ReviewPatch, principal: Principal) -> ReviewOut:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import ReviewOut
+
+    return ReviewOut.of(service.edit_review(principal.own_user_id, review_id, body.model_dump(exclude_unset=True)))
+
+
+@bp.route("/v1/me/reviews/{review_id}", methods=["DELETE"])
+@operation("Delete your review (within 30 days)", tags=TAGS, status=204, auth="buyer", errors=(401, 403, 404, 409),
+           description="409 `review_edit_window_closed` after 30 days. The product may then be reviewed again.")
+def delete_review(review_id: str, principal: Principal) -> Response:
+    from chalicelib.reviews import service
+
+    service.delete_review(principal.own_user_id, review_id)
+    return Response(body="", status_code=204)
+
+
+# --- buyers reading a product's reviews ---------------------------------------------------------
+
+@bp.route("/v1/products/{product_id}/reviews", methods=["GET"])
+@operation("A product's published reviews", tags=TAGS, query="ProductReviewsQuery", response="PublicReviewPage",
+           auth="member", errors=(400, 404, 422),
+           description="`sort`: newest (default), most_helpful, rating_desc or rating_asc. The product's rating "
+                       "(average, count, distribution) is in GET /v1/products/{product_id}.")
+def product_reviews(product_id: str, query: ProductReviewsQuery) -> PublicReviewPage:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import PublicReview, PublicReviewPage
+
+    page = service.product_reviews(product_id, query.sort, query.cursor, query.limit)
+    return PublicReviewPage(items=[PublicReview.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+# --- the seller --------------------------------------------------------------------------------
+
+@bp.route("/v1/seller/reviews", methods=["GET"])
+@operation("Reviews of your products, newest first", tags=TAGS, query="PageQuery", response="ReviewPage",
+           auth="seller", scopes=("seller:read",), errors=(400, 401, 403, 422),
+           description="Published and hidden reviews; those awaiting approval are not shown.")
+def seller_reviews(query: PageQuery, principal: Principal) -> ReviewPage:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import ReviewOut, ReviewPage
+
+    page = service.seller_reviews(principal.own_seller_id, query.cursor, query.limit)
+    return ReviewPage(items=[ReviewOut.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+# --- the operator ------------------------------------------------------------------------------
+
+@bp.route("/v1/admin/reviews/settings", methods=["GET"])
+@operation("How reviews are published", tags=TAGS, response="ReviewSettingsOut", auth="operator",
+           errors=(401, 403))
+def get_settings(principal: Principal) -> ReviewSettingsOut:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import ReviewSettingsOut
+
+    return ReviewSettingsOut.of(service.settings())
+
+
+@bp.route("/v1/admin/reviews/settings", methods=["PUT"])
+@operation("Publish reviews at once, or after approval", tags=TAGS, body="ReviewSettingsBody",
+           response="ReviewSettingsOut", auth="operator", errors=(401, 403, 422))
+def put_settings(body: ReviewSettingsBody, principal: Principal) -> ReviewSettingsOut:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import ReviewSettingsOut
+
+    return ReviewSettingsOut.of(service.put_settings(principal.own_user_id, body.publish))
+
+
+@bp.route("/v1/admin/reviews", methods=["GET"])
+@operation("The moderation queue: reviews awaiting approval, oldest first", tags=TAGS, query="ModerationQuery",
+           response="ReviewPage", auth="operator", errors=(400, 401, 403, 422))
+def moderation_queue(query: ModerationQuery, principal: Principal) -> ReviewPage:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import ReviewOut, ReviewPage
+
+    page = service.pending_reviews(query.cursor, query.limit)
+    return ReviewPage(items=[ReviewOut.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/admin/reviews/{review_id}/hide", methods=["POST"])
+@operation("Hide a review, or refuse one awaiting approval", tags=TAGS, body="HideReviewRequest",
+           response="ReviewOut", auth="operator", errors=(401, 403, 404, 409, 422),
+           description="The author sees the reason. A hidden review leaves the product's and seller's rating.")
+def hide_review(review_id: str, body: HideReviewRequest, principal: Principal) -> ReviewOut:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import ReviewOut
+
+    return ReviewOut.of(service.hide_review(principal.own_user_id, review_id, body.reason))
+
+
+@bp.route("/v1/admin/reviews/{review_id}/unhide", methods=["POST"])
+@operation("Publish a hidden review, or approve one awaiting approval", tags=TAGS, response="ReviewOut",
+           auth="operator", errors=(401, 403, 404, 409))
+def unhide_review(review_id: str, principal: Principal) -> ReviewOut:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import ReviewOut
+
+    return ReviewOut.of(service.unhide_review(principal.own_user_id, review_id))

@@ -1,0 +1,146 @@
+"""Request and response bodies of reviews."""
+
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from chalicelib.core import clock
+from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from chalicelib.core.schemas import (
+    HTTPS_URL_PATTERN,
+    PageSchema,
+    PatchSchema,
+    QuerySchema,
+    RequestSchema,
+    ResponseSchema,
+    https_url,
+)
+
+MAX_TITLE = 120
+MAX_TEXT = 5_000
+MAX_IMAGES = 6
+MAX_IMAGE_URL = 2_000
+EDIT_DAYS = 30  # as chalicelib.reviews.service (schemas load without PynamoDB)
+
+Rating = Annotated[int, Field(ge=1, le=5, description="Stars, 1 to 5.")]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$"), Field(
+    description="ISO 639-1 code of the language the review is written in, e.g. `de`.")]
+ImageUrl = Annotated[str, StringConstraints(max_length=MAX_IMAGE_URL, pattern=HTTPS_URL_PATTERN),
+                     AfterValidator(https_url)]
+Images = Annotated[list[ImageUrl], Field(max_length=MAX_IMAGES, description="Up to 6 https:// image URLs.")]
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,64}$")]
+TEXT_RULE = ("Links and e-mail addresses in `title` or `text` are refused with 422 `review_contains_link` "
+             "(not stripped).")
+
+
+class ReviewCreate(RequestSchema):
+    order_id: Id = Field(description="The order the product was bought with; its part must have been delivered.")
+    product_id: Id
+    rating: Rating
+    title: Title = Field(description=TEXT_RULE)
+    text: Text = Field(description=TEXT_RULE)
+    language: Language
+    images: Images = Field(default_factory=list)
+
+
+class ReviewPatch(PatchSchema):
+    # None: not sent, unchanged (null is refused: see PatchSchema)
+    rating: Rating = None  # type: ignore[assignment]
+    title: Title = None  # type: ignore[assignment]
+    text: Text = None  # type: ignore[assignment]
+    language: Language = None  # type: ignore[assignment]
+    images: Images = None  # type: ignore[assignment]
+
+
+class HideReviewRequest(RequestSchema):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] = Field(
+        description="Shown to the author in GET /v1/me/reviews.")
+
+
+class ReviewSettingsBody(RequestSchema):
+    publish: Literal["immediately", "after_approval"] = Field(
+        description="`immediately`: reviews are public when written; `after_approval`: they wait in the moderation "
+                    "queue (and a changed review waits again) until an operator unhides them.")
+
+
+class ReviewSettingsOut(ResponseSchema):
+    publish: Literal["immediately", "after_approval"]
+    updated_at: str | None
+
+    @classmethod
+    def of(cls, item: Any) -> "ReviewSettingsOut":
+        return cls(publish=item.publish, updated_at=item.updated_at)
+
+
+class PageQuery(QuerySchema):
+    cursor: Cursor | None = None
+    limit: Limit = DEFAULT_LIMIT
+
+
+class ProductReviewsQuery(PageQuery):
+    sort: Literal["newest", "most_helpful", "rating_desc", "rating_asc"] = "newest"
+
+
+class ModerationQuery(PageQuery):
+    status: Literal["pending"] = Field(default="pending", description="The queue of reviews awaiting approval.")
+
+
+class PublicReview(ResponseSchema):
+    """A published review as buyers see it."""
+
+    review_id: str
+    product_id: str
+    seller_id: str
+    author_name: str = Field(description='First name and initial, e.g. "Anna K.".')
+    rating: int
+    title: str
+    text: str
+    language: str
+    images: list[str]
+    verified_purchase: bool = Field(description="Always true: only buyers of the delivered product can review.")
+    helpful: int = Field(description="Helpful votes.")
+    published_at: str | None
+    updated_at: str
+
+    @classmethod
+    def shared(cls, review: Any) -> dict[str, Any]:
+        return {"review_id": review.review_id, "product_id": review.product_id, "seller_id": review.seller_id,
+                "author_name": review.author_name, "rating": int(review.rating), "title": review.title,
+                "text": review.text, "language": review.language, "images": list(review.images),
+                "verified_purchase": True, "helpful": int(review.helpful), "published_at": review.published_at,
+                "updated_at": review.updated_at}
+
+    @classmethod
+    def of(cls, review: Any) -> "PublicReview":
+        return cls(**cls.shared(review))
+
+
+class ReviewOut(PublicReview):
+    """A review with its moderation state, as its author, the seller and operators see it."""
+
+    order_id: str
+    status: Literal["pending", "published", "hidden"]
+    hidden_reason: str | None = Field(description="Why an operator hid it (set while hidden).")
+    created_at: str
+    editable_until: str = Field(description="The author may change or delete it until then (30 days).")
+
+    @classmethod
+    def of(cls, review: Any) -> "ReviewOut":
+        until = clock.stamp(clock.parse(review.created_at) + timedelta(days=EDIT_DAYS))
+        return cls(**cls.shared(review), order_id=review.order_id, status=review.status,
+                   hidden_reason=review.hidden_reason if review.status == "hidden" else None,
+                   created_at=review.created_at, editable_until=until)
+
+
+class PublicReviewPage(PageSchema):
+    items: list[PublicReview]
+
+
+class ReviewPage(PageSchema):
+    """A page may hold fewer items than the limit; keep following the cursor."""
+
+    items: list[ReviewOut]

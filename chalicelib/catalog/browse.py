@@ -8,6 +8,10 @@ filters the partition does not cover are applied to the entries read, in a bound
 can, and otherwise returns fewer items with a cursor that resumes right after the last
 entry examined, so walking the cursor never skips or repeats a product.
 
+``min_rating`` is checked when reading too: one BatchGetItem of the page's candidates' pointers
+(which hold the product's rating, see ``chalicelib.catalog.ratings``) per Query page, only
+when the filter is given. The entries do not carry the rating, so there is no sort by rating.
+
 A seller's standing is checked when reading, not stored on the entries: one
 BatchGetItem per Query page for the sellers not seen yet in this request. Suspending a
 seller (or a lapse of their Stripe charges) therefore hides all their products from the
@@ -21,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.catalog.models import ProductListing
+from chalicelib.catalog.models import ProductListing, ProductPointer
 from chalicelib.catalog.ratings import RatingSummary, summary_of
 from chalicelib.catalog.schemas import MAX_PRICE, BrowseQuery
 from chalicelib.catalog.search import brand_key, lookup_key, matches, query_terms, words
@@ -30,10 +34,13 @@ from chalicelib.core.errors import Code, ValidationFailed
 from chalicelib.core.ids import has_prefix
 from chalicelib.core.keys import (
     ALL_SCOPE,
+    POINTER_SK,
+    PRODUCT_PREFIX,
     category_browse_scope,
     newest_index_key,
     price_index_key,
     price_sort_key,
+    product_pk,
     seller_browse_scope,
     word_browse_scope,
 )
@@ -95,7 +102,7 @@ def _plan(query: BrowseQuery) -> _Plan:
     # Whether entries of the partition may fail the filters (then read full Query pages).
     filtering = bool(
         (query.category and scope != category_browse_scope(query.category))
-        or query.brand is not None or terms or query.in_stock is not None
+        or query.brand is not None or terms or query.in_stock is not None or query.min_rating is not None
         or (not by_price and (currency is not None or query.min_price is not None or query.max_price is not None)))
     if by_price:
         return _Plan(ProductListing.by_price, price_index_key(scope, currency or PRICE_CURRENCY_DEFAULT),
@@ -113,7 +120,8 @@ def _cursor_scope(query: BrowseQuery) -> str:
 def browse(query: BrowseQuery, limit: int) -> Page[tuple[ProductListing, Seller]]:
     """One page of listed products of sellers who can sell. Round trips: one Query per
     page of entries read plus one BatchGetItem of their unseen sellers; usually 2, at most
-    ``2 * MAX_QUERY_PAGES``."""
+    ``2 * MAX_QUERY_PAGES`` (with ``min_rating``, one more BatchGetItem per page: usually 3,
+    at most ``3 * MAX_QUERY_PAGES``)."""
     plan = _plan(query)
     scope = _cursor_scope(query)
     start = decode_cursor(query.cursor, scope=scope)
@@ -125,6 +133,10 @@ def browse(query: BrowseQuery, limit: int) -> Page[tuple[ProductListing, Seller]
                                      last_evaluated_key=start, page_size=page_size).page_iter)
         raw_items, last_key = page.get("Items", []), page.get("LastEvaluatedKey")
         candidates = [(raw, entry) for raw in raw_items if plan.keep(entry := ProductListing.from_raw_data(raw))]
+        if query.min_rating is not None and candidates:
+            averages = _averages([entry.product_id for _, entry in candidates])
+            candidates = [(raw, entry) for raw, entry in candidates
+                          if (averages.get(entry.product_id) or 0) >= query.min_rating]
         unseen = {entry.seller_id for _, entry in candidates} - sellers.keys()
         if unseen:
             known = sellers_by_id(unseen)
@@ -142,6 +154,12 @@ def browse(query: BrowseQuery, limit: int) -> Page[tuple[ProductListing, Seller]
             return Page(found, None)
         start = last_key
     return Page(found, encode_cursor(start, scope=scope))
+
+
+def _averages(product_ids: list[str]) -> dict[str, float | None]:
+    """Products' average ratings, from their pointers (one BatchGetItem per 100)."""
+    pointers = ProductPointer.batch_get([(product_pk(p), POINTER_SK) for p in dict.fromkeys(product_ids)])
+    return {pointer.PK.removeprefix(PRODUCT_PREFIX): summary_of(pointer).average for pointer in pointers}
 
 
 def public_product(product_id: str) -> tuple[Any, Seller]:

@@ -208,6 +208,9 @@ class BrowseQuery(QuerySchema):
         default=None, description="Only prices in this currency. Price bounds and price sorts compare within one "
                                   "currency, EUR unless given.")
     in_stock: bool | None = None
+    min_rating: Annotated[float, Field(ge=1, le=5)] | None = Field(
+        default=None, description="Only products whose average rating (published reviews) is at least this; "
+                                  "products without reviews are left out.")
     sort: Literal["newest", "price_asc", "price_desc"] = "newest"
     cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT

@@ -205,3 +205,19 @@ def test_a_products_reviews_by_rating_either_way(api: Any, market: Marketplace) 
                    f"/v1/products/{product_id}/reviews?sort=rating_desc&limit=1&cursor={one['next_cursor']}"))
     assert [r["rating"] for r in one["items"] + rest["items"]] == [5, 2]
     assert call(api, "GET", f"/v1/products/{product_id}/reviews?sort=newest&cursor={one['next_cursor']}")[0] == 400
+
+
+def test_browse_keeps_products_rated_at_least_min_rating(api: Any, market: Marketplace) -> None:
+    liked = market.order_in_state("delivered", seller_id=SELLER)
+    disliked = market.order_in_state("delivered", seller_id=SELLER)
+    unrated = market.product(SELLER)
+    ok(_write(api, liked, rating=5), 201)
+    ok(_write(api, disliked, rating=2), 201)
+
+    def browsed(query: str) -> list[str]:
+        return [p["product_id"] for p in ok(call(api, "GET", f"/v1/products?seller_id={SELLER}{query}"))["items"]]
+
+    assert set(browsed("")) == {liked["products"][SELLER], disliked["products"][SELLER], unrated}
+    assert browsed("&min_rating=4") == [liked["products"][SELLER]]
+    assert browsed("&min_rating=2") == [disliked["products"][SELLER], liked["products"][SELLER]]
+    assert call(api, "GET", "/v1/products?min_rating=6")[0] == 422

@@ -76,6 +76,7 @@ class Code(StrEnum):
     REAUTHENTICATION_REQUIRED = "reauthentication_required", 403, "A sensitive change needs a recent sign-in."
     MFA_ENROLMENT_REQUIRED = "mfa_enrolment_required", 403, "An operator must enrol a second factor first."
     OWN_PRODUCT_REVIEW = "own_product_review", 403, "A seller cannot review its own product."
+    OWN_REVIEW_VOTE = "own_review_vote", 403, "The author cannot vote for their own review."
 
     # 404: missing, or another party's (the same answer)
     NOT_FOUND = "not_found", 404, "No such resource."

@@ -101,6 +101,9 @@ Review                    REVIEW#<review_id>                   REVIEW
   GSI1 queue (pending)    REVIEWS_PENDING                      <created_at>#<review_id>
   GSI2 most helpful       PRODUCT_REVIEWS#<product_id>         <helpful, 8 digits>#<published_at>#<review_id>
   GSI3 by rating          PRODUCT_REVIEWS#<product_id>         <rating>#<published_at>#<review_id>
+HelpfulVote               REVIEW#<review_id>                   HELPFUL#<uid>
+ReviewReport              REVIEW#<review_id>                   REPORT#<uid>
+  GSI1 reported           REVIEWS_REPORTED                     <reported_at>#<review_id>#<uid>
 ReviewMarker (buyer)      USER#<uid>                           REVIEW#<product_id>
 SellerReview (pointer)    SELLER#<sid>                         REVIEW#<review_id>
 ReviewSettings            REVIEWS#SETTINGS                     SETTINGS
@@ -612,6 +615,7 @@ def pace_key(rule: str, subject_hash: str) -> str:
 REVIEW_PREFIX = "REVIEW#"
 REVIEW_SK = "REVIEW"
 REVIEWS_PENDING_KEY = "REVIEWS_PENDING"  # the moderation queue: low volume, operators only
+REVIEWS_REPORTED_KEY = "REVIEWS_REPORTED"  # reports for operators to look at: low volume
 REVIEW_SETTINGS_KEY = "REVIEWS#SETTINGS"
 SETTINGS_SK = "SETTINGS"
 HELPFUL_DIGITS = 8
@@ -634,6 +638,16 @@ def review_marker_sk(product_id: str) -> str:
 def seller_review_sk(review_id: str) -> str:
     """A review of a seller's product, under the seller's key (``SELLER#<sid>``)."""
     return f"{REVIEW_PREFIX}{review_id}"
+
+
+def helpful_vote_sk(user_id: str) -> str:
+    """One buyer's helpful vote on a review (``REVIEW#<review_id>``): put with ``attribute_not_exists``."""
+    return f"HELPFUL#{user_id}"
+
+
+def review_report_sk(user_id: str) -> str:
+    """One user's report of a review (``REVIEW#<review_id>``)."""
+    return f"REPORT#{user_id}"
 
 
 def helpful_sort_key(helpful: int, published_at: str, review_id: str) -> str:

@@ -16,6 +16,14 @@ Keys
   - GSI3 (published): GSI3PK=PRODUCT_REVIEWS#<product_id>, GSI3SK=<rating>#<published_at>#<review_id>
     — by rating, either way.
   Hidden reviews have none of the index keys: no public listing reaches them.
+  The seller's one public reply is on the review (``reply_text``), changed like the rest
+  (conditioned on the version).
+- ``HelpfulVote``: PK=REVIEW#<review_id>, SK=HELPFUL#<user_id> — one per buyer, put with
+  ``attribute_not_exists`` in the transaction that raises the review's ``helpful`` (and its
+  GSI2 sort key): a second vote changes nothing.
+- ``ReviewReport``: PK=REVIEW#<review_id>, SK=REPORT#<user_id> — one per user and review, with
+  the reason; GSI1: GSI1PK=REVIEWS_REPORTED, GSI1SK=<reported_at>#<review_id>#<user_id> — the
+  operators' list of reports, newest first.
 - ``ReviewMarker``: PK=USER#<user_id>, SK=REVIEW#<product_id> -> review_id — one per buyer
   and product, put with ``attribute_not_exists`` in the review's transaction (a second
   review of the product, even sent in parallel, is a 409), deleted with the review.
@@ -35,6 +43,10 @@ Access patterns and round trips
 - buyer: own reviews (Query markers, BatchGetItem reviews) -> 2
 - seller: reviews of its products (Query pointers, BatchGetItem reviews) -> 2
 - public: a product's reviews newest / most helpful / by rating (Query GSI1 / GSI2 / GSI3) -> 1
+- seller: reply (GetItem review, TransactWriteItems) -> 2
+- buyer: helpful vote (GetItem review, TransactWriteItems: vote, review) -> 2
+- signed-in user: report (GetItem review, PutItem report) -> 2
+- operator: reports (Query GSI1 REVIEWS_REPORTED, BatchGetItem reviews) -> 2
 - operator: queue (Query GSI1 REVIEWS_PENDING) -> 1; hide / unhide (GetItem review,
   TransactWriteItems) -> 2; settings (GetItem / PutItem) -> 1
 - no Scan anywhere
@@ -69,6 +81,9 @@ class Review(TableModel):
     hidden_reason = UnicodeAttribute(null=True)
     hidden_at = UnicodeAttribute(null=True)
     hidden_by = UnicodeAttribute(null=True)
+    reply_text = UnicodeAttribute(null=True)  # the seller's public reply
+    replied_at = UnicodeAttribute(null=True)
+    reply_updated_at = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -99,6 +114,22 @@ class ReviewMarker(TableModel):
 class SellerReview(TableModel):
     review_id = UnicodeAttribute()
     product_id = UnicodeAttribute()
+
+
+class HelpfulVote(TableModel):
+    user_id = UnicodeAttribute()
+    voted_at = UnicodeAttribute()
+
+
+class ReviewReport(TableModel):
+    review_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    reported_at = UnicodeAttribute()
+
+    GSI1PK = UnicodeAttribute()
+    GSI1SK = UnicodeAttribute()
+    reported = GSI1()
 
 
 class ReviewSettings(TableModel):

@@ -19,7 +19,11 @@ if TYPE_CHECKING:
         ModerationQuery,
         PageQuery,
         ProductReviewsQuery,
+        PublicReview,
         PublicReviewPage,
+        ReplyBody,
+        ReportBody,
+        ReportPage,
         ReviewCreate,
         ReviewOut,
         ReviewPage,
@@ -104,6 +108,28 @@ def product_reviews(product_id: str, query: ProductReviewsQuery) -> PublicReview
     return PublicReviewPage(items=[PublicReview.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 
+@bp.route("/v1/reviews/{review_id}/helpful", methods=["POST"])
+@operation("Find a review helpful (once per buyer)", tags=TAGS, response="PublicReview", auth="buyer",
+           errors=(401, 403, 404, 409),
+           description="Voting again changes nothing; the author cannot vote (403 `own_review_vote`). Only "
+                       "published reviews can be voted on.")
+def vote_helpful(review_id: str, principal: Principal) -> PublicReview:
+    from chalicelib.reviews import responses
+    from chalicelib.reviews.schemas import PublicReview
+
+    return PublicReview.of(responses.vote_helpful(principal.own_user_id, review_id))
+
+
+@bp.route("/v1/reviews/{review_id}/report", methods=["POST"])
+@operation("Report a review to the operators", tags=TAGS, body="ReportBody", status=204, auth="user",
+           errors=(401, 403, 404, 422), description="Any signed-in person; reporting again changes nothing.")
+def report_review(review_id: str, body: ReportBody, principal: Principal) -> Response:
+    from chalicelib.reviews import responses
+
+    responses.report(principal.own_user_id, review_id, body.reason)
+    return Response(body="", status_code=204)
+
+
 # --- the seller --------------------------------------------------------------------------------
 
 @bp.route("/v1/seller/reviews", methods=["GET"])
@@ -116,6 +142,18 @@ def seller_reviews(query: PageQuery, principal: Principal) -> ReviewPage:
 
     page = service.seller_reviews(principal.own_seller_id, query.cursor, query.limit)
     return ReviewPage(items=[ReviewOut.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/seller/reviews/{review_id}/reply", methods=["PUT"])
+@operation("Reply in public to a review of your product (one reply, editable)", tags=TAGS, body="ReplyBody",
+           response="ReviewOut", auth="seller", scopes=("products:write",), errors=(401, 403, 404, 409, 422),
+           description="Writes or replaces the reply. Links and e-mail addresses are refused (422 "
+                       "`review_contains_link`).")
+def reply(review_id: str, body: ReplyBody, principal: Principal) -> ReviewOut:
+    from chalicelib.reviews import responses
+    from chalicelib.reviews.schemas import ReviewOut
+
+    return ReviewOut.of(responses.reply(principal.own_seller_id, review_id, body.text))
 
 
 # --- the operator ------------------------------------------------------------------------------
@@ -149,6 +187,18 @@ def moderation_queue(query: ModerationQuery, principal: Principal) -> ReviewPage
 
     page = service.pending_reviews(query.cursor, query.limit)
     return ReviewPage(items=[ReviewOut.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/admin/reviews/reports", methods=["GET"])
+@operation("Reports of reviews, newest first", tags=TAGS, query="PageQuery", response="ReportPage",
+           auth="operator", errors=(400, 401, 403, 422),
+           description="Each with the review as it is now; hide it with POST /v1/admin/reviews/{review_id}/hide.")
+def review_reports(query: PageQuery, principal: Principal) -> ReportPage:
+    from chalicelib.reviews import responses
+    from chalicelib.reviews.schemas import ReportOut, ReportPage
+
+    page = responses.reports(query.cursor, query.limit)
+    return ReportPage(items=[ReportOut.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 @bp.route("/v1/admin/reviews/{review_id}/hide", methods=["POST"])

@@ -61,6 +61,16 @@ class HideReviewRequest(RequestSchema):
         description="Shown to the author in GET /v1/me/reviews.")
 
 
+class ReplyBody(RequestSchema):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)] = Field(
+        description="Public, below the review; replaces an earlier reply. " + TEXT_RULE.replace("`title` or ", ""))
+
+
+class ReportBody(RequestSchema):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] = Field(
+        description="What is wrong with the review, for the operators.")
+
+
 class ReviewSettingsBody(RequestSchema):
     publish: Literal["immediately", "after_approval"] = Field(
         description="`immediately`: reviews are public when written; `after_approval`: they wait in the moderation "
@@ -89,6 +99,12 @@ class ModerationQuery(PageQuery):
     status: Literal["pending"] = Field(default="pending", description="The queue of reviews awaiting approval.")
 
 
+class ReplyOut(ResponseSchema):
+    text: str
+    replied_at: str
+    updated_at: str
+
+
 class PublicReview(ResponseSchema):
     """A published review as buyers see it."""
 
@@ -105,6 +121,7 @@ class PublicReview(ResponseSchema):
     helpful: int = Field(description="Helpful votes.")
     published_at: str | None
     updated_at: str
+    reply: ReplyOut | None = Field(description="The seller's public reply, if any.")
 
     @classmethod
     def shared(cls, review: Any) -> dict[str, Any]:
@@ -112,7 +129,9 @@ class PublicReview(ResponseSchema):
                 "author_name": review.author_name, "rating": int(review.rating), "title": review.title,
                 "text": review.text, "language": review.language, "images": list(review.images),
                 "verified_purchase": True, "helpful": int(review.helpful), "published_at": review.published_at,
-                "updated_at": review.updated_at}
+                "updated_at": review.updated_at,
+                "reply": ReplyOut(text=review.reply_text, replied_at=review.replied_at,
+                                  updated_at=review.reply_updated_at) if review.reply_text else None}
 
     @classmethod
     def of(cls, review: Any) -> "PublicReview":
@@ -144,3 +163,19 @@ class ReviewPage(PageSchema):
     """A page may hold fewer items than the limit; keep following the cursor."""
 
     items: list[ReviewOut]
+
+
+class ReportOut(ResponseSchema):
+    review: ReviewOut
+    reason: str
+    reported_at: str
+    reported_by: str = Field(description="The user id of who reported it.")
+
+    @classmethod
+    def of(cls, reported: Any) -> "ReportOut":
+        return cls(review=ReviewOut.of(reported.review), reason=reported.report.reason,
+                   reported_at=reported.report.reported_at, reported_by=reported.report.user_id)
+
+
+class ReportPage(PageSchema):
+    items: list[ReportOut]

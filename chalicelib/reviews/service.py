@@ -134,13 +134,14 @@ def _published_event(review: Review) -> ReviewPublished:
                            published_at=str(review.published_at))
 
 
-def _copy(review: Review) -> Review:
+def copy(review: Review) -> Review:
     return Review.from_raw_data(review.serialize())
 
 
-def _save(before: Review, after: Review, extra: Callable[[LabelledTransaction], None] | None = None) -> None:
+def save(before: Review, after: Review, extra: Callable[[LabelledTransaction], None] | None = None) -> set[str]:
     """Put ``after`` in place of ``before`` if nobody changed it meanwhile (else re-read: the
-    caller runs under :func:`retrying`), with the ratings and a publishing's event."""
+    caller runs under :func:`retrying`), with the ratings and a publishing's event; returns
+    the labels of ``extra``'s writes whose condition failed (then nothing was written)."""
     _index(after)
     after.version = int(before.version) + 1
     transaction = LabelledTransaction()
@@ -150,8 +151,10 @@ def _save(before: Review, after: Review, extra: Callable[[LabelledTransaction], 
         transaction.put("event", new_event(_published_event(after)))
     if extra is not None:
         extra(transaction)
-    if "review" in transaction.commit():
+    failed = transaction.commit()
+    if "review" in failed:
         raise Stale
+    return failed
 
 
 # --- the buyer ----------------------------------------------------------------------------
@@ -243,7 +246,7 @@ def edit_review(user_id: str, review_id: str, changes: dict[str, object]) -> Rev
     def attempt() -> Review:
         before = own_review(user_id, review_id)
         _check_window(before)
-        after = _copy(before)
+        after = copy(before)
         for name, value in changes.items():
             setattr(after, name, list(value) if name == "images" else value)  # type: ignore[call-overload]
         if after.serialize() == before.serialize():
@@ -251,7 +254,7 @@ def edit_review(user_id: str, review_id: str, changes: dict[str, object]) -> Rev
         after.updated_at = clock.stamp()
         if before.status == "published" and _initial_status() == "pending":
             after.status = "pending"
-        _save(before, after)
+        save(before, after)
         return after
 
     return retrying(attempt, what="review")
@@ -334,7 +337,7 @@ def pending_reviews(cursor: str | None, limit: int) -> Page[Review]:
     return Page(list(results), encode_cursor(results.last_evaluated_key, scope=scope))
 
 
-def _any_review(review_id: str) -> Review:
+def any_review(review_id: str) -> Review:
     review = find_item(Review, review_key(review_id), REVIEW_SK, consistent_read=True) \
         if has_prefix(review_id, "rev") else None
     if review is None:
@@ -347,8 +350,8 @@ def hide_review(operator_id: str, review_id: str, reason: str) -> Review:
     hidden review again only changes the reason. Round trips: GetItem, TransactWriteItems -> 2."""
 
     def attempt() -> Review:
-        before = _any_review(review_id)
-        after = _copy(before)
+        before = any_review(review_id)
+        after = copy(before)
         now = clock.stamp()
         after.status, after.hidden_reason, after.hidden_at, after.hidden_by = "hidden", reason, now, operator_id
         after.updated_at = now
@@ -358,7 +361,7 @@ def hide_review(operator_id: str, review_id: str, reason: str) -> Review:
                 review_id=after.review_id, user_id=after.user_id, seller_id=after.seller_id,
                 product_id=after.product_id, reason=reason, hidden_at=now)))
 
-        _save(before, after, tell if before.status != "hidden" else None)
+        save(before, after, tell if before.status != "hidden" else None)
         return after
 
     return retrying(attempt, what="review")
@@ -369,14 +372,14 @@ def unhide_review(operator_id: str, review_id: str) -> Review:
     is. Round trips: GetItem, TransactWriteItems -> 2."""
 
     def attempt() -> Review:
-        before = _any_review(review_id)
+        before = any_review(review_id)
         if before.status == "published":
             return before
-        after = _copy(before)
+        after = copy(before)
         now = clock.stamp()
         after.status, after.published_at, after.updated_at = "published", now, now
         after.hidden_reason = after.hidden_at = after.hidden_by = None
-        _save(before, after)
+        save(before, after)
         return after
 
     return retrying(attempt, what="review")

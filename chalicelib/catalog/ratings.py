@@ -69,6 +69,22 @@ def seller_rating_write(seller_id: str, delta: RatingChange) -> ItemWrite:
     return ItemWrite(seller, _actions(Seller, delta), Seller.PK.exists())
 
 
+Scores = tuple[int, int, int]  # a seller review's overall, delivery and communication
+
+
+def seller_feedback_write(seller_id: str, before: Scores | None, after: Scores | None) -> ItemWrite | None:
+    """The seller's seller-review figures (overall with its distribution, delivery and
+    communication sums) moved from counting ``before`` to counting ``after``; None: no change."""
+    delta = change(before[0] if before else None, after[0] if after else None)
+    sums = [(after[i] if after else 0) - (before[i] if before else 0) for i in (1, 2)]
+    if not delta and not any(sums):
+        return None
+    actions = (Seller.feedback_count.add(delta.count), Seller.feedback_sum.add(delta.total),
+               *(getattr(Seller, f"feedback_{star}").add(n) for star, n in sorted(delta.stars.items())),
+               Seller.feedback_delivery_sum.add(sums[0]), Seller.feedback_communication_sum.add(sums[1]))
+    return ItemWrite(Seller(PK=seller_key(seller_id), SK=PROFILE_SK), actions, Seller.PK.exists())
+
+
 @dataclass(frozen=True)
 class RatingSummary:
     count: int

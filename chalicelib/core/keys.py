@@ -101,10 +101,11 @@ Review                    REVIEW#<review_id>                   REVIEW
   GSI1 queue (pending)    REVIEWS_PENDING                      <created_at>#<review_id>
   GSI2 most helpful       PRODUCT_REVIEWS#<product_id>         <helpful, 8 digits>#<published_at>#<review_id>
   GSI3 by rating          PRODUCT_REVIEWS#<product_id>         <rating>#<published_at>#<review_id>
+  (a seller review's:     SELLER_REVIEWS#<sid>, the same sort keys)
 HelpfulVote               REVIEW#<review_id>                   HELPFUL#<uid>
 ReviewReport              REVIEW#<review_id>                   REPORT#<uid>
   GSI1 reported           REVIEWS_REPORTED                     <reported_at>#<review_id>#<uid>
-ReviewMarker (buyer)      USER#<uid>                           REVIEW#<product_id>
+ReviewMarker (buyer)      USER#<uid>                           REVIEW#<product_id> | REVIEW#<order_id>#<sid>
 SellerReview (pointer)    SELLER#<sid>                         REVIEW#<review_id>
 ReviewSettings            REVIEWS#SETTINGS                     SETTINGS
 OutboxEvent               EVENT#<event_id>                     EVENT
@@ -633,6 +634,16 @@ def product_reviews_key(product_id: str) -> str:
 def review_marker_sk(product_id: str) -> str:
     """The buyer's one review of a product (``USER#<uid>``): put with ``attribute_not_exists``."""
     return f"{REVIEW_PREFIX}{product_id}"
+
+
+def seller_reviews_key(seller_id: str) -> str:
+    """A seller's published seller reviews (per sub-order) on GSI1-3, as a product's."""
+    return f"SELLER_REVIEWS#{seller_id}"
+
+
+def sub_order_review_marker_sk(order_id: str, seller_id: str) -> str:
+    """The buyer's one review of a seller for a sub-order (``USER#<uid>``)."""
+    return f"{REVIEW_PREFIX}{order_id}#{seller_id}"
 
 
 def seller_review_sk(review_id: str) -> str:

@@ -14,10 +14,10 @@ class ReviewPublished(DomainEvent):
     event_type = "review.published"
 
     review_id: str
-    kind: str  # "product" (seller reviews per sub-order are to come)
+    kind: str  # "product", or "seller" for a review of the seller for one sub-order
     user_id: str
     seller_id: str
-    product_id: str
+    product_id: str | None = None  # a product review's
     order_id: str
     rating: int
     first_review: bool  # the buyer had no other review when writing this one
@@ -32,6 +32,6 @@ class ReviewHidden(DomainEvent):
     review_id: str
     user_id: str
     seller_id: str
-    product_id: str
+    product_id: str | None = None
     reason: str
     hidden_at: str

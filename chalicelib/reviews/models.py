@@ -3,7 +3,9 @@ listings are index partitions of the published reviews, the buyer's and the sell
 small pointer items under their own keys, so tenant isolation holds in the keys.
 
 Keys
-- ``Review``: PK=REVIEW#<review_id>, SK=REVIEW — the review: rating 1-5, title, text,
+- ``Review``: PK=REVIEW#<review_id>, SK=REVIEW — a product review (``kind`` product) or a
+  seller review of one sub-order (``kind`` seller: ``rating`` is the overall rating, with
+  ``delivery`` and ``communication``; no product). The review: rating 1-5, title, text,
   language, images, status (pending -> published <-> hidden; pending -> hidden), who hid it
   and why, version (every change is conditioned on it), helpful votes.
   - GSI1 (published): GSI1PK=PRODUCT_REVIEWS#<product_id>, GSI1SK=<published_at>#<review_id>
@@ -15,6 +17,7 @@ Keys
     GSI2SK=<helpful, 8 digits>#<published_at>#<review_id> — most helpful first.
   - GSI3 (published): GSI3PK=PRODUCT_REVIEWS#<product_id>, GSI3SK=<rating>#<published_at>#<review_id>
     — by rating, either way.
+  A seller review has the same three index keys under SELLER_REVIEWS#<seller_id>.
   Hidden reviews have none of the index keys: no public listing reaches them.
   The seller's one public reply is on the review (``reply_text``), changed like the rest
   (conditioned on the version).
@@ -24,9 +27,10 @@ Keys
 - ``ReviewReport``: PK=REVIEW#<review_id>, SK=REPORT#<user_id> — one per user and review, with
   the reason; GSI1: GSI1PK=REVIEWS_REPORTED, GSI1SK=<reported_at>#<review_id>#<user_id> — the
   operators' list of reports, newest first.
-- ``ReviewMarker``: PK=USER#<user_id>, SK=REVIEW#<product_id> -> review_id — one per buyer
-  and product, put with ``attribute_not_exists`` in the review's transaction (a second
-  review of the product, even sent in parallel, is a 409), deleted with the review.
+- ``ReviewMarker``: PK=USER#<user_id>, SK=REVIEW#<product_id> (REVIEW#<order_id>#<seller_id>
+  for a seller review) -> review_id — one per buyer and product (and per sub-order), put
+  with ``attribute_not_exists`` in the review's transaction (a second review of the product,
+  even sent in parallel, is a 409), deleted with the review.
 - ``SellerReview``: PK=SELLER#<seller_id>, SK=REVIEW#<review_id> -> product_id — the seller's
   reviews, newest first (review ids are ULIDs).
 - ``ReviewSettings``: PK=REVIEWS#SETTINGS, SK=SETTINGS — the operator's moderation policy
@@ -38,11 +42,14 @@ Access patterns and round trips
 - buyer: write a review (GetItem product pointer, BatchGetItem sub-order + lines, GetItem
   settings, Query the buyer's markers (Limit 1, for ``first_review``), TransactWriteItems:
   review, marker, seller pointer, [ratings, event]) -> 5
+- buyer: write a seller review (BatchGetItem sub-order + lines, GetItem settings, Query
+  markers, TransactWriteItems: review, marker, seller pointer, [seller figures, event]) -> 4
 - buyer: change / delete own review (GetItem review, GetItem settings when the text changes,
   TransactWriteItems conditioned on the version) -> 2-3
 - buyer: own reviews (Query markers, BatchGetItem reviews) -> 2
 - seller: reviews of its products (Query pointers, BatchGetItem reviews) -> 2
-- public: a product's reviews newest / most helpful / by rating (Query GSI1 / GSI2 / GSI3) -> 1
+- public: a product's (or a seller's seller) reviews newest / most helpful / by rating (Query
+  GSI1 / GSI2 / GSI3) -> 1
 - seller: reply (GetItem review, TransactWriteItems) -> 2
 - buyer: helpful vote (GetItem review, TransactWriteItems: vote, review) -> 2
 - signed-in user: report (GetItem review, PutItem report) -> 2
@@ -64,13 +71,15 @@ PUBLISH_POLICIES = ("immediately", "after_approval")
 
 class Review(TableModel):
     review_id = UnicodeAttribute()
-    kind = UnicodeAttribute(default="product")
-    product_id = UnicodeAttribute()
+    kind = UnicodeAttribute(default="product")  # product | seller
+    product_id = UnicodeAttribute(null=True)  # None for a seller review
     seller_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
     order_id = UnicodeAttribute()
     author_name = UnicodeAttribute(default="")
     rating = NumberAttribute()
+    delivery = NumberAttribute(null=True)  # a seller review's
+    communication = NumberAttribute(null=True)
     title = UnicodeAttribute()
     text = UnicodeAttribute()
     language = UnicodeAttribute()
@@ -104,16 +113,23 @@ class Review(TableModel):
         """The rating the aggregates count: a published review's only."""
         return int(self.rating) if self.status == "published" else None
 
+    @property
+    def counted_scores(self) -> tuple[int, int, int] | None:
+        """A published seller review's overall, delivery and communication ratings."""
+        if self.status != "published" or self.kind != "seller":
+            return None
+        return int(self.rating), int(self.delivery or 0), int(self.communication or 0)
+
 
 class ReviewMarker(TableModel):
     review_id = UnicodeAttribute()
-    product_id = UnicodeAttribute()
+    product_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
 
 
 class SellerReview(TableModel):
     review_id = UnicodeAttribute()
-    product_id = UnicodeAttribute()
+    product_id = UnicodeAttribute(null=True)
 
 
 class HelpfulVote(TableModel):

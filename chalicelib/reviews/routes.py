@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         ReviewPatch,
         ReviewSettingsBody,
         ReviewSettingsOut,
+        SellerReviewCreate,
     )
 
 bp = Blueprint(__name__)
@@ -57,6 +58,23 @@ def write_review(body: ReviewCreate, principal: Principal) -> ReviewOut:
                                 images=body.images)
     return ReviewOut.of(service.write_review(principal.own_user_id, principal.seller_id, body.order_id,
                                              body.product_id, draft))
+
+
+@bp.route("/v1/me/seller-reviews", methods=["POST"])
+@operation("Review a seller for your order's part it delivered", tags=TAGS, body="SellerReviewCreate",
+           response="ReviewOut", status=201, auth="buyer", errors=(401, 403, 404, 409, 422),
+           description="Overall, delivery and communication, 1-5 each; once per order and seller (409 "
+                       "`already_reviewed`). The order must be yours (404 `order_not_found`) and the seller's part "
+                       "delivered (409 `not_delivered_yet`). Moderated, changed and deleted like product reviews "
+                       "(`/v1/me/reviews/{review_id}`). " + WRITE_RULES)
+def write_seller_review(body: SellerReviewCreate, principal: Principal) -> ReviewOut:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import ReviewOut
+
+    draft = service.ReviewDraft(rating=body.overall, title=body.title, text=body.text, language=body.language,
+                                images=[])
+    return ReviewOut.of(service.write_seller_review(principal.own_user_id, principal.seller_id, body.order_id,
+                                                    body.seller_id, draft, body.delivery, body.communication))
 
 
 @bp.route("/v1/me/reviews", methods=["GET"])
@@ -128,6 +146,19 @@ def report_review(review_id: str, body: ReportBody, principal: Principal) -> Res
 
     responses.report(principal.own_user_id, review_id, body.reason)
     return Response(body="", status_code=204)
+
+
+@bp.route("/v1/sellers/{seller_id}/reviews", methods=["GET"])
+@operation("A seller's published seller reviews", tags=TAGS, query="ProductReviewsQuery",
+           response="PublicReviewPage", auth="member", errors=(400, 404, 422),
+           description="Buyers' reviews of the seller per order; `sort` as for a product's reviews. The figures are "
+                       "the storefront's `seller_rating` (GET /v1/sellers/{seller_id}).")
+def reviews_of_seller(seller_id: str, query: ProductReviewsQuery) -> PublicReviewPage:
+    from chalicelib.reviews import service
+    from chalicelib.reviews.schemas import PublicReview, PublicReviewPage
+
+    page = service.reviews_of_seller(seller_id, query.sort, query.cursor, query.limit)
+    return PublicReviewPage(items=[PublicReview.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 # --- the seller --------------------------------------------------------------------------------

@@ -47,6 +47,19 @@ class ReviewCreate(RequestSchema):
     images: Images = Field(default_factory=list)
 
 
+class SellerReviewCreate(RequestSchema):
+    order_id: Id = Field(description="Your order; the seller's part of it must have been delivered.")
+    seller_id: Id
+    overall: Rating
+    delivery: Rating
+    communication: Rating
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TITLE)] = Field(
+        default="", description=TEXT_RULE)
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)] = Field(
+        default="", description=TEXT_RULE)
+    language: Language
+
+
 class ReviewPatch(PatchSchema):
     # None: not sent, unchanged (null is refused: see PatchSchema)
     rating: Rating = None  # type: ignore[assignment]
@@ -54,6 +67,8 @@ class ReviewPatch(PatchSchema):
     text: Text = None  # type: ignore[assignment]
     language: Language = None  # type: ignore[assignment]
     images: Images = None  # type: ignore[assignment]
+    delivery: Rating = Field(default=None, description="A seller review's only.")  # type: ignore[assignment]
+    communication: Rating = Field(default=None, description="A seller review's only.")  # type: ignore[assignment]
 
 
 class HideReviewRequest(RequestSchema):
@@ -109,10 +124,14 @@ class PublicReview(ResponseSchema):
     """A published review as buyers see it."""
 
     review_id: str
-    product_id: str
+    kind: Literal["product", "seller"] = Field(
+        description="`seller`: a review of the seller for one order (`rating` is the overall rating).")
+    product_id: str | None = Field(description="A product review's product; null for a seller review.")
     seller_id: str
     author_name: str = Field(description='First name and initial, e.g. "Anna K.".')
     rating: int
+    delivery: int | None = Field(description="A seller review's rating of the delivery; null otherwise.")
+    communication: int | None = Field(description="A seller review's rating of the communication; null otherwise.")
     title: str
     text: str
     language: str
@@ -125,8 +144,11 @@ class PublicReview(ResponseSchema):
 
     @classmethod
     def shared(cls, review: Any) -> dict[str, Any]:
-        return {"review_id": review.review_id, "product_id": review.product_id, "seller_id": review.seller_id,
-                "author_name": review.author_name, "rating": int(review.rating), "title": review.title,
+        return {"review_id": review.review_id, "kind": review.kind, "product_id": review.product_id,
+                "seller_id": review.seller_id, "author_name": review.author_name, "rating": int(review.rating),
+                "delivery": None if review.delivery is None else int(review.delivery),
+                "communication": None if review.communication is None else int(review.communication),
+                "title": review.title,
                 "text": review.text, "language": review.language, "images": list(review.images),
                 "verified_purchase": True, "helpful": int(review.helpful), "published_at": review.published_at,
                 "updated_at": review.updated_at,

@@ -1,5 +1,6 @@
-"""Verified product reviews: written by the buyer of a delivered order's product, once per
-product; changed or deleted by the author within 30 days; moderated by the operator.
+"""Verified reviews: of a product by the buyer of a delivered order's product, once per
+product, and of a seller by the buyer of a delivered sub-order, once per sub-order; changed
+or deleted by the author within 30 days; moderated by the operator.
 
 Every change of a review is one TransactWriteItems conditioned on the review's version,
 and carries the rating writes its change of status or rating implies
@@ -13,9 +14,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from chalicelib.catalog.models import ProductPointer
-from chalicelib.catalog.ratings import change, product_rating_write, seller_rating_write
+from chalicelib.catalog.ratings import change, product_rating_write, seller_feedback_write, seller_rating_write
 from chalicelib.catalog.service import product_not_found
 from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction, Stale, find_item, retrying
@@ -36,6 +38,8 @@ from chalicelib.core.keys import (
     review_marker_sk,
     seller_key,
     seller_review_sk,
+    seller_reviews_key,
+    sub_order_review_marker_sk,
     timed_sort_key,
     user_key,
 )
@@ -45,6 +49,7 @@ from chalicelib.orders.lifecycle import order_not_found
 from chalicelib.orders.transitions import find_sub_order
 from chalicelib.reviews.events import ReviewHidden, ReviewPublished
 from chalicelib.reviews.models import Review, ReviewMarker, ReviewSettings, SellerReview
+from chalicelib.sellers.service import seller_not_found
 
 EDIT_DAYS = 30
 # A link or an e-mail address anywhere in a title or text: refused, not stripped, so the
@@ -110,7 +115,7 @@ def _index(review: Review) -> None:
     for name in ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"):
         setattr(review, name, None)
     if review.status == "published":
-        listing, at, rid = product_reviews_key(review.product_id), str(review.published_at), review.review_id
+        listing, at, rid = _listing_key(review), str(review.published_at), review.review_id
         review.GSI1PK, review.GSI1SK = listing, timed_sort_key(at, rid)
         review.GSI2PK, review.GSI2SK = listing, helpful_sort_key(int(review.helpful), at, rid)
         review.GSI3PK, review.GSI3SK = listing, rating_sort_key(int(review.rating), at, rid)
@@ -118,12 +123,30 @@ def _index(review: Review) -> None:
         review.GSI1PK, review.GSI1SK = REVIEWS_PENDING_KEY, timed_sort_key(review.created_at, review.review_id)
 
 
+def _listing_key(review: Review) -> str:
+    if review.kind == "seller":
+        return seller_reviews_key(review.seller_id)
+    return product_reviews_key(str(review.product_id))
+
+
+def _marker_sk(review: Review) -> str:
+    if review.kind == "seller":
+        return sub_order_review_marker_sk(review.order_id, review.seller_id)
+    return review_marker_sk(str(review.product_id))
+
+
 def _add_ratings(transaction: LabelledTransaction, before: Review | None, after: Review | None) -> None:
     review = after or before
     assert review is not None
+    if review.kind == "seller":
+        write = seller_feedback_write(review.seller_id, before.counted_scores if before else None,
+                                      after.counted_scores if after else None)
+        if write is not None:
+            transaction.add("seller_feedback", write)
+        return
     delta = change(before.counted_rating if before else None, after.counted_rating if after else None)
     if delta:
-        transaction.add("product_rating", product_rating_write(review.product_id, delta))
+        transaction.add("product_rating", product_rating_write(str(review.product_id), delta))
         transaction.add("seller_rating", seller_rating_write(review.seller_id, delta))
 
 
@@ -167,6 +190,60 @@ def _short_name(full_name: str | None) -> str:
     return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
 
 
+def _delivered_sub_order(user_id: str, seller_id: str, order_id: str) -> Any:
+    """The caller's delivered sub-order, with its lines (one BatchGetItem); someone else's is
+    the same 404 as a missing one."""
+    sub = find_sub_order(seller_id, order_id) if has_prefix(order_id, "ord") else None
+    if sub is None or sub.user_id != user_id:
+        raise order_not_found()
+    return sub
+
+
+def _check_delivered(sub: Any, what: str) -> None:
+    if sub.delivered_at is None:
+        raise Conflict(f"{what} can be reviewed once it was delivered.", code=Code.NOT_DELIVERED_YET,
+                       details={"order_id": sub.order_id, "status": sub.status})
+
+
+def _create(review: Review, refusal: str) -> Review:
+    """Write a new review, its marker (refused when the buyer has one: 409 ``already_reviewed``)
+    and the seller's pointer, with its ratings and event when it is published at once."""
+    review.status = _initial_status()
+    review.published_at = review.created_at if review.status == "published" else None
+    review.first_review = not list(ReviewMarker.query(user_key(review.user_id),
+                                                      ReviewMarker.SK.startswith(REVIEW_PREFIX), limit=1))
+    _index(review)
+
+    def attempt() -> Review:
+        transaction = LabelledTransaction()
+        transaction.put("review", review, Review.PK.does_not_exist())
+        transaction.put("marker", ReviewMarker(PK=user_key(review.user_id), SK=_marker_sk(review),
+                                               review_id=review.review_id, product_id=review.product_id,
+                                               created_at=review.created_at),
+                        ReviewMarker.PK.does_not_exist())
+        transaction.put("seller", SellerReview(PK=seller_key(review.seller_id), SK=seller_review_sk(review.review_id),
+                                               review_id=review.review_id, product_id=review.product_id))
+        _add_ratings(transaction, None, review)
+        if review.status == "published":
+            transaction.put("event", new_event(_published_event(review)))
+        if "marker" in transaction.commit():
+            raise Conflict(refusal, code=Code.ALREADY_REVIEWED,
+                           details={"order_id": review.order_id, "seller_id": review.seller_id,
+                                    **({"product_id": review.product_id} if review.product_id else {})})
+        return review
+
+    return retrying(attempt, what="review")
+
+
+def _new(user_id: str, sub: Any, draft: ReviewDraft, **fields: Any) -> Review:
+    now = clock.stamp()
+    review_id = new_id("rev")
+    return Review(PK=review_key(review_id), SK=REVIEW_SK, review_id=review_id, seller_id=sub.seller_id,
+                  user_id=user_id, order_id=sub.order_id, author_name=_short_name(sub.buyer_name),
+                  rating=draft.rating, title=draft.title, text=draft.text, language=draft.language,
+                  images=list(draft.images), status="pending", created_at=now, updated_at=now, **fields)
+
+
 def write_review(user_id: str, caller_seller_id: str | None, order_id: str, product_id: str,
                  draft: ReviewDraft) -> Review:
     """Only the buyer of a delivered sub-order with the product may review it, once.
@@ -180,45 +257,31 @@ def write_review(user_id: str, caller_seller_id: str | None, order_id: str, prod
         raise product_not_found()
     if caller_seller_id is not None and caller_seller_id == pointer.seller_id:
         raise Forbidden("A seller cannot review its own product.", code=Code.OWN_PRODUCT_REVIEW)
-    sub = find_sub_order(pointer.seller_id, order_id) if has_prefix(order_id, "ord") else None
-    if sub is None or sub.user_id != user_id:
-        raise order_not_found()
+    sub = _delivered_sub_order(user_id, pointer.seller_id, order_id)
     if product_id not in {line["product_id"] for line in sub.lines or []}:
         raise ValidationFailed("This order has no such product of its seller.", code=Code.PRODUCT_NOT_IN_ORDER,
                                details=[{"field": "body.product_id", "message": "not in the order",
                                          "type": "product_not_in_order"}])
-    if sub.delivered_at is None:
-        raise Conflict("A product can be reviewed once it was delivered.", code=Code.NOT_DELIVERED_YET,
-                       details={"order_id": order_id, "status": sub.status})
+    _check_delivered(sub, "A product")
     check_texts(title=draft.title, text=draft.text)
-    status = _initial_status()
-    first = not list(ReviewMarker.query(user_key(user_id), ReviewMarker.SK.startswith(REVIEW_PREFIX), limit=1))
-    now = clock.stamp()
-    review_id = new_id("rev")
-    review = Review(PK=review_key(review_id), SK=REVIEW_SK, review_id=review_id, product_id=product_id,
-                    seller_id=pointer.seller_id, user_id=user_id, order_id=order_id,
-                    author_name=_short_name(sub.buyer_name), rating=draft.rating, title=draft.title, text=draft.text,
-                    language=draft.language, images=list(draft.images), status=status, first_review=first,
-                    created_at=now, updated_at=now, published_at=now if status == "published" else None)
-    _index(review)
+    return _create(_new(user_id, sub, draft, kind="product", product_id=product_id),
+                   "You have reviewed this product already; change that review instead.")
 
-    def attempt() -> Review:
-        transaction = LabelledTransaction()
-        transaction.put("review", review, Review.PK.does_not_exist())
-        transaction.put("marker", ReviewMarker(PK=user_key(user_id), SK=review_marker_sk(product_id),
-                                               review_id=review_id, product_id=product_id, created_at=now),
-                        ReviewMarker.PK.does_not_exist())
-        transaction.put("seller", SellerReview(PK=seller_key(pointer.seller_id), SK=seller_review_sk(review_id),
-                                               review_id=review_id, product_id=product_id))
-        _add_ratings(transaction, None, review)
-        if status == "published":
-            transaction.put("event", new_event(_published_event(review)))
-        if "marker" in transaction.commit():
-            raise Conflict("You have reviewed this product already; change that review instead.",
-                           code=Code.ALREADY_REVIEWED, details={"product_id": product_id})
-        return review
 
-    return retrying(attempt, what="review")
+def write_seller_review(user_id: str, caller_seller_id: str | None, order_id: str, seller_id: str,
+                        draft: ReviewDraft, delivery: int, communication: int) -> Review:
+    """The buyer of a delivered sub-order reviews its seller: overall (``draft.rating``),
+    delivery and communication, once per sub-order.
+
+    Round trips: BatchGetItem(sub-order, lines), GetItem(settings), Query(the buyer's markers,
+    Limit 1), TransactWriteItems -> 4."""
+    if caller_seller_id is not None and caller_seller_id == seller_id:
+        raise Forbidden("A seller cannot review itself.", code=Code.OWN_PRODUCT_REVIEW)
+    sub = _delivered_sub_order(user_id, seller_id, order_id)
+    _check_delivered(sub, "A seller's part of an order")
+    check_texts(title=draft.title, text=draft.text)
+    return _create(_new(user_id, sub, draft, kind="seller", delivery=delivery, communication=communication),
+                   "You have reviewed this seller for this order already; change that review instead.")
 
 
 def own_review(user_id: str, review_id: str) -> Review:
@@ -245,6 +308,10 @@ def edit_review(user_id: str, review_id: str, changes: dict[str, object]) -> Rev
 
     def attempt() -> Review:
         before = own_review(user_id, review_id)
+        if before.kind != "seller" and {"delivery", "communication"} & changes.keys():
+            raise ValidationFailed("Only a seller review rates delivery and communication.", details=[
+                {"field": f"body.{name}", "message": "only in a seller review", "type": "validation_failed"}
+                for name in sorted({"delivery", "communication"} & changes.keys())])
         _check_window(before)
         after = copy(before)
         for name, value in changes.items():
@@ -269,7 +336,7 @@ def delete_review(user_id: str, review_id: str) -> None:
         _check_window(review)
         transaction = LabelledTransaction()
         transaction.delete("review", review, Review.version == review.version)
-        transaction.delete("marker", ReviewMarker(PK=user_key(user_id), SK=review_marker_sk(review.product_id)))
+        transaction.delete("marker", ReviewMarker(PK=user_key(user_id), SK=_marker_sk(review)))
         transaction.delete("seller", SellerReview(PK=seller_key(review.seller_id),
                                                   SK=seller_review_sk(review.review_id)))
         _add_ratings(transaction, review, None)
@@ -319,10 +386,21 @@ def product_reviews(product_id: str, sort: str, cursor: str | None, limit: int) 
     """A product's published reviews (one Query of the sort's index)."""
     if not has_prefix(product_id, "prd"):
         raise product_not_found()
+    return _listed(product_reviews_key(product_id), sort, cursor, limit)
+
+
+def reviews_of_seller(seller_id: str, sort: str, cursor: str | None, limit: int) -> Page[Review]:
+    """A seller's published seller reviews (one Query of the sort's index)."""
+    if not has_prefix(seller_id, "sel"):
+        raise seller_not_found()
+    return _listed(seller_reviews_key(seller_id), sort, cursor, limit)
+
+
+def _listed(listing: str, sort: str, cursor: str | None, limit: int) -> Page[Review]:
     index = {"newest": Review.newest, "most_helpful": Review.most_helpful, "rating_desc": Review.by_rating,
              "rating_asc": Review.by_rating}[sort]
-    scope = f"{product_reviews_key(product_id)}/{sort}"
-    results = index.query(product_reviews_key(product_id), scan_index_forward=sort == "rating_asc", limit=limit,
+    scope = f"{listing}/{sort}"
+    results = index.query(listing, scan_index_forward=sort == "rating_asc", limit=limit,
                           last_evaluated_key=decode_cursor(cursor, scope=scope))
     return Page(list(results), encode_cursor(results.last_evaluated_key, scope=scope))
 

@@ -86,6 +86,16 @@ class Seller(TableModel):
     rating_3 = NumberAttribute(default=0)
     rating_4 = NumberAttribute(default=0)
     rating_5 = NumberAttribute(default=0)
+    # seller reviews per sub-order: overall (count, sum, 1-5 distribution), delivery and communication sums
+    feedback_count = NumberAttribute(default=0)
+    feedback_sum = NumberAttribute(default=0)
+    feedback_1 = NumberAttribute(default=0)
+    feedback_2 = NumberAttribute(default=0)
+    feedback_3 = NumberAttribute(default=0)
+    feedback_4 = NumberAttribute(default=0)
+    feedback_5 = NumberAttribute(default=0)
+    feedback_delivery_sum = NumberAttribute(default=0)
+    feedback_communication_sum = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     approved_at = UnicodeAttribute(null=True)
 

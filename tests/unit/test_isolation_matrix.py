@@ -66,6 +66,7 @@ ROUTES: dict[str, Route] = {
     "POST /v1/reviews/{review_id}/helpful": Route("product"),
     "POST /v1/reviews/{review_id}/report": Route("product", REASON),
     "GET /v1/sellers/{seller_id}": Route("public"),
+    "GET /v1/sellers/{seller_id}/reviews": Route("public"),
     "PATCH /v1/me/addresses/{address_id}": Route("buyer", {"city": "Hamburg"}),
     "DELETE /v1/me/addresses/{address_id}": Route("buyer"),
     "GET /v1/me/orders/{order_id}": Route("buyer"),

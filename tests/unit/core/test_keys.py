@@ -181,6 +181,8 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.product_reviews_key("prd_1"), "PRODUCT_REVIEWS#prd_1"),
     (keys.review_marker_sk("prd_1"), "REVIEW#prd_1"),
     (keys.seller_review_sk("rev_1"), "REVIEW#rev_1"),
+    (keys.seller_reviews_key("sel_1"), "SELLER_REVIEWS#sel_1"),
+    (keys.sub_order_review_marker_sk("ord_1", "sel_1"), "REVIEW#ord_1#sel_1"),
     (keys.helpful_sort_key(12, "2026-12-07T10:00:00.000000Z", "rev_1"), "00000012#2026-12-07T10:00:00.000000Z#rev_1"),
     (keys.rating_sort_key(4, "2026-12-07T10:00:00.000000Z", "rev_1"), "4#2026-12-07T10:00:00.000000Z#rev_1"),
     # events and core

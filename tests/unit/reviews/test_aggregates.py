@@ -28,7 +28,8 @@ def delivered_to_everyone(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def sub_order(seller_id: str, order_id: str) -> Any:
         user_id, products = order_id.split(":", 1)
-        return SimpleNamespace(user_id=user_id, lines=[{"product_id": p} for p in products.split(",")],
+        return SimpleNamespace(user_id=user_id, seller_id=seller_id, order_id=order_id,
+                               lines=[{"product_id": p} for p in products.split(",")],
                                delivered_at="2026-12-01T10:00:00.000000Z", status="delivered",
                                buyer_name="Anna Käufer")
 
@@ -56,11 +57,14 @@ def _recount(review_ids: set[str], product_ids: list[str]) -> dict[str, Any]:
     from chalicelib.reviews.models import Review
 
     reviews = list(Review.batch_get([(review_key(r), REVIEW_SK) for r in review_ids], consistent_read=True))
-    published = [r for r in reviews if r.status == "published"]
+    published = [r for r in reviews if r.status == "published" and r.kind == "product"]
     per_product = {p: Counter(int(r.rating) for r in published if r.product_id == p) for p in product_ids}
+    of_seller = [r for r in reviews if r.status == "published" and r.kind == "seller"]
     return {"products": {p: {"count": sum(c.values()), "distribution": {str(s): c[s] for s in range(1, 6)}}
                          for p, c in per_product.items()},
-            "seller": Counter(int(r.rating) for r in published)}
+            "seller": Counter(int(r.rating) for r in published),
+            "seller reviews": (Counter(int(r.rating) for r in of_seller), sum(int(r.delivery) for r in of_seller),
+                               sum(int(r.communication) for r in of_seller))}
 
 
 def _kept(product_ids: list[str]) -> dict[str, Any]:
@@ -73,8 +77,14 @@ def _kept(product_ids: list[str]) -> dict[str, Any]:
     for product_id in product_ids:
         summary = summary_of(ProductPointer.get(product_pk(product_id), POINTER_SK, consistent_read=True))
         products[product_id] = {"count": summary.count, "distribution": summary.distribution}
-    seller = summary_of(get_seller(SELLER))
-    return {"products": products, "seller": Counter({int(s): n for s, n in seller.distribution.items() if n})}
+    found = get_seller(SELLER)
+    seller = summary_of(found)
+    feedback = Counter({star: int(getattr(found, f"feedback_{star}")) for star in range(1, 6)
+                        if int(getattr(found, f"feedback_{star}"))})
+    assert int(found.feedback_count) == sum(feedback.values())
+    assert int(found.feedback_sum) == sum(star * n for star, n in feedback.items())
+    return {"products": products, "seller": Counter({int(s): n for s, n in seller.distribution.items() if n}),
+            "seller reviews": (feedback, int(found.feedback_delivery_sum), int(found.feedback_communication_sum))}
 
 
 def test_ratings_equal_a_recount_after_random_retried_and_parallel_writes(
@@ -93,14 +103,17 @@ def test_ratings_equal_a_recount_after_random_retried_and_parallel_writes(
             step()
 
     def operation() -> Any:
-        buyer, product = rng.choice(buyers), rng.choice(products)
+        buyer, product = rng.choice(buyers), rng.choice([*products, "seller"])
         review_id = written.get((buyer, product))
         kind = rng.choice(("write", "edit", "hide", "unhide", "delete", "policy")) if review_id else "write"
         rating = rng.randint(1, 5)
 
         def write() -> None:
             draft = service.ReviewDraft(rating=rating, title="Titel", text="Text", language="de", images=[])
-            review = service.write_review(buyer, None, f"{buyer}:{','.join(products)}", product, draft)
+            order_id = f"{buyer}:{','.join(products)}"
+            review = service.write_seller_review(buyer, None, order_id, SELLER, draft, rng.randint(1, 5),
+                                                 rng.randint(1, 5)) \
+                if product == "seller" else service.write_review(buyer, None, order_id, product, draft)
             written[(buyer, product)] = review.review_id
             every_review.add(review.review_id)
 
@@ -109,7 +122,8 @@ def test_ratings_equal_a_recount_after_random_retried_and_parallel_writes(
             written.pop((buyer, product), None)
 
         return {"write": write,
-                "edit": lambda: service.edit_review(buyer, str(review_id), {"rating": rating}),
+                "edit": lambda: service.edit_review(buyer, str(review_id), {
+                    "rating": rating, **({"communication": rng.randint(1, 5)} if product == "seller" else {})}),
                 "hide": lambda: service.hide_review("usr_operator", str(review_id), "Prüfung"),
                 "unhide": lambda: service.unhide_review("usr_operator", str(review_id)),
                 "delete": delete,

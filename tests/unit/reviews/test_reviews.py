@@ -221,3 +221,37 @@ def test_browse_keeps_products_rated_at_least_min_rating(api: Any, market: Marke
     assert browsed("&min_rating=4") == [liked["products"][SELLER]]
     assert browsed("&min_rating=2") == [disliked["products"][SELLER], liked["products"][SELLER]]
     assert call(api, "GET", "/v1/products?min_rating=6")[0] == 422
+
+
+def test_a_buyer_reviews_the_seller_of_a_delivered_order_once(api: Any, market: Marketplace) -> None:
+    placed = market.order_in_state("delivered", seller_id=SELLER)
+    shipped = market.order_in_state("shipped", seller_id=SELLER)
+    body = {"order_id": placed["order"]["order_id"], "seller_id": SELLER, "overall": 4, "delivery": 5,
+            "communication": 3, "text": "Schnell da, Rückfrage dauerte.", "language": "de"}
+
+    written = ok(call(api, "POST", "/v1/me/seller-reviews", body, headers=placed["buyer"]), 201)
+    again = call(api, "POST", "/v1/me/seller-reviews", body, headers=placed["buyer"])
+    not_yet = call(api, "POST", "/v1/me/seller-reviews", {**body, "order_id": shipped["order"]["order_id"]},
+                   headers=shipped["buyer"])
+    others = call(api, "POST", "/v1/me/seller-reviews", body, headers=shipped["buyer"])
+
+    assert (written["kind"], written["rating"], written["delivery"], written["communication"]) == ("seller", 4, 5, 3)
+    assert written["product_id"] is None
+    assert (again[0], again[1]["error"]["code"]) == (409, "already_reviewed")
+    assert (not_yet[0], not_yet[1]["error"]["code"]) == (409, "not_delivered_yet")
+    assert (others[0], others[1]["error"]["code"]) == (404, "order_not_found")
+    storefront = ok(call(api, "GET", f"/v1/sellers/{SELLER}"))
+    assert storefront["seller_rating"] == {"count": 1, "average": 4.0, "delivery": 5.0, "communication": 3.0,
+                                           "distribution": {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}}
+    assert storefront["rating"]["count"] == 0  # product reviews are counted apart
+    listed = ok(call(api, "GET", f"/v1/sellers/{SELLER}/reviews"))["items"]
+    assert [r["review_id"] for r in listed] == [written["review_id"]]
+    [event] = outbox("review.published")
+    assert (event["kind"], event["seller_id"], event["rating"]) == ("seller", SELLER, 4)
+
+    path = f"/v1/me/reviews/{written['review_id']}"
+    ok(call(api, "PATCH", path, {"delivery": 1, "rating": 2}, headers=placed["buyer"]))
+    storefront = ok(call(api, "GET", f"/v1/sellers/{SELLER}"))
+    assert (storefront["seller_rating"]["average"], storefront["seller_rating"]["delivery"]) == (2.0, 1.0)
+    assert call(api, "DELETE", path, headers=placed["buyer"])[0] == 204
+    assert ok(call(api, "GET", f"/v1/sellers/{SELLER}"))["seller_rating"]["count"] == 0

@@ -109,6 +109,8 @@ def test_an_approved_seller_has_a_public_storefront(api: Any) -> None:
         "logo_url": PROFILE["logo_url"], "country": "DE", "support_email": "help@nordwind.example",
         "return_policy": PROFILE["return_policy"], "shipping_policy": PROFILE["shipping_policy"],
         "return_window_days": 30, "rating": {"count": 0, "average": None, "distribution": dict.fromkeys("12345", 0)},
+        "seller_rating": {"count": 0, "average": None, "distribution": dict.fromkeys("12345", 0),
+                          "delivery": None, "communication": None},
         "product_count": 0,
         "member_since": signed_up["seller"]["created_at"],
     }

@@ -28,6 +28,7 @@ from chalicelib.platform.routes import bp as platform_routes
 from chalicelib.promotions.routes import bp as promotions_routes
 from chalicelib.retention import subscriptions as _retention_subscriptions  # noqa: F401
 from chalicelib.reviews import events as _reviews_events  # noqa: F401
+from chalicelib.reviews import subscriptions as _reviews_subscriptions  # noqa: F401
 from chalicelib.reviews.routes import bp as reviews_routes
 from chalicelib.sellers import events as _sellers_events  # noqa: F401
 from chalicelib.sellers import subscriptions as _sellers_subscriptions  # noqa: F401

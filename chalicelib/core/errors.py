@@ -77,6 +77,7 @@ class Code(StrEnum):
     MFA_ENROLMENT_REQUIRED = "mfa_enrolment_required", 403, "An operator must enrol a second factor first."
     OWN_PRODUCT_REVIEW = "own_product_review", 403, "A seller cannot review its own product."
     OWN_REVIEW_VOTE = "own_review_vote", 403, "The author cannot vote for their own review."
+    NOT_A_BUYER_OF_IT = "not_a_buyer_of_it", 403, "Only the seller and buyers who received the product may answer."
 
     # 404: missing, or another party's (the same answer)
     NOT_FOUND = "not_found", 404, "No such resource."
@@ -95,6 +96,7 @@ class Code(StrEnum):
     PRODUCT_NOT_FOUND = "product_not_found", 404, "No such product."
     PROMOTION_NOT_FOUND = "promotion_not_found", 404, "No such promotion."
     REVIEW_NOT_FOUND = "review_not_found", 404, "No such review (or not yours)."
+    QUESTION_NOT_FOUND = "question_not_found", 404, "No such question."
     SELLER_NOT_FOUND = "seller_not_found", 404, "No such seller."
     SHIPPING_PROFILE_NOT_FOUND = "shipping_profile_not_found", 404, "No such shipping profile."
     WISH_NOT_FOUND = "wish_not_found", 404, "The product is not on the wishlist."
@@ -112,6 +114,7 @@ class Code(StrEnum):
     ADDRESS_BOOK_FULL = "address_book_full", 409, "The address book holds its maximum."
     ALREADY_SELLER = "already_seller", 409, "The account already runs a seller."
     ALREADY_REVIEWED = "already_reviewed", 409, "The buyer has reviewed this product already."
+    TOO_MANY_ANSWERS = "too_many_answers", 409, "The question has the most answers allowed."
     CART_EMPTY = "cart_empty", 409, "Checkout of an empty cart."
     CART_FULL = "cart_full", 409, "The cart holds its maximum of different products."
     DUPLICATE_SKU = "duplicate_sku", 409, "The seller already has a product with this SKU."

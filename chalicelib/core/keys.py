@@ -108,6 +108,9 @@ ReviewReport              REVIEW#<review_id>                   REPORT#<uid>
 ReviewMarker (buyer)      USER#<uid>                           REVIEW#<product_id> | REVIEW#<order_id>#<sid>
 SellerReview (pointer)    SELLER#<sid>                         REVIEW#<review_id>
 ReviewSettings            REVIEWS#SETTINGS                     SETTINGS
+Question (with answers)   QUESTION#<question_id>               QUESTION
+  GSI1 a product's        PRODUCT_QUESTIONS#<product_id>       <created_at>#<question_id>
+  GSI1 queue (pending)    QUESTIONS_PENDING                    <created_at>#<question_id>
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
 Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | PACE
@@ -668,6 +671,19 @@ def helpful_sort_key(helpful: int, published_at: str, review_id: str) -> str:
 
 def rating_sort_key(rating: int, published_at: str, review_id: str) -> str:
     return f"{rating}#{published_at}#{review_id}"
+
+
+QUESTION_SK = "QUESTION"
+QUESTIONS_PENDING_KEY = "QUESTIONS_PENDING"  # the moderation queue of questions: low volume, operators only
+
+
+def question_key(question_id: str) -> str:
+    return f"QUESTION#{question_id}"
+
+
+def product_questions_key(product_id: str) -> str:
+    """A product's published questions on GSI1, newest first."""
+    return f"PRODUCT_QUESTIONS#{product_id}"
 
 
 # --- sort keys of the time-ordered indexes ------------------------------------------------

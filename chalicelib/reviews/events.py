@@ -24,6 +24,33 @@ class ReviewPublished(DomainEvent):
     published_at: str
 
 
+class QuestionAsked(DomainEvent):
+    """A question on a product became visible (asked, or approved): the seller is mailed."""
+
+    event_type = "question.asked"
+
+    question_id: str
+    product_id: str
+    seller_id: str
+    user_id: str
+    text: str
+
+
+class QuestionAnswered(DomainEvent):
+    """The seller or a buyer who received the product answered: the asker is mailed."""
+
+    event_type = "question.answered"
+
+    question_id: str
+    answer_id: str
+    product_id: str
+    seller_id: str
+    asker_id: str
+    by: str  # seller | buyer
+    verified_buyer: bool
+    text: str
+
+
 class ReviewHidden(DomainEvent):
     """An operator hid a review (or refused a pending one); the author sees the reason."""
 

@@ -35,6 +35,12 @@ Keys
   reviews, newest first (review ids are ULIDs).
 - ``ReviewSettings``: PK=REVIEWS#SETTINGS, SK=SETTINGS — the operator's moderation policy
   (``publish``: immediately | after_approval; immediately when absent).
+- ``Question``: PK=QUESTION#<question_id>, SK=QUESTION — a question on a product (Kunden
+  fragen Kunden) with its answers inline (at most 20: a product page reads a page of
+  questions with all their answers in one Query), moderated like reviews (pending ->
+  published <-> hidden); every change conditioned on the version.
+  - GSI1 (published): GSI1PK=PRODUCT_QUESTIONS#<product_id>, GSI1SK=<created_at>#<question_id>
+  - GSI1 (pending): GSI1PK=QUESTIONS_PENDING, GSI1SK=<created_at>#<question_id>
 - Ratings: on the product's pointer and the seller item (``chalicelib.catalog.ratings``),
   moved with ADD in the same transaction as the review's status or rating.
 
@@ -56,6 +62,11 @@ Access patterns and round trips
 - operator: reports (Query GSI1 REVIEWS_REPORTED, BatchGetItem reviews) -> 2
 - operator: queue (Query GSI1 REVIEWS_PENDING) -> 1; hide / unhide (GetItem review,
   TransactWriteItems) -> 2; settings (GetItem / PutItem) -> 1
+- signed-in user: ask (GetItem product pointer, GetItem settings, TransactWriteItems: question,
+  [event]) -> 3; answer (GetItem question, [BatchGetItem sub-order + lines for a buyer],
+  TransactWriteItems: question, event) -> 2-3
+- public: a product's questions with their answers (Query GSI1) -> 1
+- operator: question queue (Query GSI1 QUESTIONS_PENDING) -> 1; hide / unhide -> 2
 - no Scan anywhere
 """
 
@@ -63,6 +74,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
+from chalicelib.core.attributes import CompactJSONAttribute
 from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
 
 STATUSES = ("pending", "published", "hidden")
@@ -146,6 +158,26 @@ class ReviewReport(TableModel):
     GSI1PK = UnicodeAttribute()
     GSI1SK = UnicodeAttribute()
     reported = GSI1()
+
+
+class Question(TableModel):
+    question_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    seller_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    author_name = UnicodeAttribute(default="")
+    text = UnicodeAttribute()
+    status = UnicodeAttribute()
+    hidden_reason = UnicodeAttribute(null=True)
+    # [{"answer_id", "user_id", "by": seller|buyer, "author_name", "verified_buyer", "text", "at"}]
+    answers = CompactJSONAttribute(default=list)
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    listed = GSI1()
 
 
 class ReviewSettings(TableModel):

@@ -15,12 +15,16 @@ from chalicelib.core.http import operation
 
 if TYPE_CHECKING:
     from chalicelib.reviews.schemas import (
+        AnswerCreate,
         HideReviewRequest,
         ModerationQuery,
         PageQuery,
         ProductReviewsQuery,
         PublicReview,
         PublicReviewPage,
+        QuestionCreate,
+        QuestionOut,
+        QuestionPage,
         ReplyBody,
         ReportBody,
         ReportPage,
@@ -251,3 +255,76 @@ def unhide_review(review_id: str, principal: Principal) -> ReviewOut:
     from chalicelib.reviews.schemas import ReviewOut
 
     return ReviewOut.of(service.unhide_review(principal.own_user_id, review_id))
+
+
+# --- questions and answers -----------------------------------------------------------------------
+
+QA_TAGS = ("questions",)
+
+
+@bp.route("/v1/products/{product_id}/questions", methods=["POST"])
+@operation("Ask a question about a product", tags=QA_TAGS, body="QuestionCreate", response="QuestionOut",
+           status=201, auth="user", errors=(401, 403, 404, 409, 422),
+           description="Anyone signed in. Moderated like reviews: published at once or after approval (`status`). "
+                       "The seller is mailed once it is published.")
+def ask_question(product_id: str, body: QuestionCreate, principal: Principal) -> QuestionOut:
+    from chalicelib.reviews import questions
+    from chalicelib.reviews.schemas import QuestionOut
+
+    return QuestionOut.of(questions.ask(principal.own_user_id, product_id, body.text))
+
+
+@bp.route("/v1/products/{product_id}/questions", methods=["GET"])
+@operation("A product's questions with their answers, newest first", tags=QA_TAGS, query="PageQuery",
+           response="QuestionPage", auth="member", errors=(400, 404, 422))
+def product_questions(product_id: str, query: PageQuery) -> QuestionPage:
+    from chalicelib.reviews import questions
+    from chalicelib.reviews.schemas import QuestionOut, QuestionPage
+
+    page = questions.product_questions(product_id, query.cursor, query.limit)
+    return QuestionPage(items=[QuestionOut.of(q) for q in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/questions/{question_id}/answers", methods=["POST"])
+@operation("Answer a question: the product's seller, or a buyer who received it", tags=QA_TAGS,
+           body="AnswerCreate", response="QuestionOut", status=201, auth="user", errors=(401, 403, 404, 409, 422),
+           description="A buyer names the order the product came with (404 `order_not_found` for someone else's, "
+                       "409 `not_delivered_yet`, 422 `product_not_in_order`); anyone else is 403 `not_a_buyer_of_it`. "
+                       "At most 20 answers (409 `too_many_answers`). The asker is mailed.")
+def answer_question(question_id: str, body: AnswerCreate, principal: Principal) -> QuestionOut:
+    from chalicelib.reviews import questions
+    from chalicelib.reviews.schemas import QuestionOut
+
+    return QuestionOut.of(questions.answer(principal.own_user_id, principal.seller_id, question_id, body.text,
+                                           body.order_id))
+
+
+@bp.route("/v1/admin/questions", methods=["GET"])
+@operation("Questions awaiting approval, oldest first", tags=QA_TAGS, query="ModerationQuery",
+           response="QuestionPage", auth="operator", errors=(400, 401, 403, 422))
+def question_queue(query: ModerationQuery, principal: Principal) -> QuestionPage:
+    from chalicelib.reviews import questions
+    from chalicelib.reviews.schemas import QuestionOut, QuestionPage
+
+    page = questions.pending_questions(query.cursor, query.limit)
+    return QuestionPage(items=[QuestionOut.of(q) for q in page.items], next_cursor=page.next_cursor)
+
+
+@bp.route("/v1/admin/questions/{question_id}/hide", methods=["POST"])
+@operation("Hide a question, or refuse one awaiting approval", tags=QA_TAGS, body="HideReviewRequest",
+           response="QuestionOut", auth="operator", errors=(401, 403, 404, 409, 422))
+def hide_question(question_id: str, body: HideReviewRequest, principal: Principal) -> QuestionOut:
+    from chalicelib.reviews import questions
+    from chalicelib.reviews.schemas import QuestionOut
+
+    return QuestionOut.of(questions.hide(question_id, body.reason))
+
+
+@bp.route("/v1/admin/questions/{question_id}/unhide", methods=["POST"])
+@operation("Publish a hidden question, or approve one awaiting approval", tags=QA_TAGS, response="QuestionOut",
+           auth="operator", errors=(401, 403, 404, 409))
+def unhide_question(question_id: str, principal: Principal) -> QuestionOut:
+    from chalicelib.reviews import questions
+    from chalicelib.reviews.schemas import QuestionOut
+
+    return QuestionOut.of(questions.unhide(question_id))

@@ -201,3 +201,51 @@ class ReportOut(ResponseSchema):
 
 class ReportPage(PageSchema):
     items: list[ReportOut]
+
+
+# --- questions and answers -------------------------------------------------------------------
+
+QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1_000)]
+
+
+class QuestionCreate(RequestSchema):
+    text: QuestionText = Field(description="Links and e-mail addresses are refused (422 `review_contains_link`).")
+
+
+class AnswerCreate(RequestSchema):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)] = Field(
+        description="Links and e-mail addresses are refused (422 `review_contains_link`).")
+    order_id: Id | None = Field(default=None, description=(
+        "A buyer names the order the product was delivered with (the seller of the product names none)."))
+
+
+class AnswerOut(ResponseSchema):
+    answer_id: str
+    by: Literal["seller", "buyer"]
+    author_name: str
+    verified_buyer: bool = Field(description="A buyer who received the product (every buyer's answer is).")
+    text: str
+    at: str
+
+
+class QuestionOut(ResponseSchema):
+    question_id: str
+    product_id: str
+    seller_id: str
+    author_name: str
+    text: str
+    status: Literal["pending", "published", "hidden"]
+    answers: list[AnswerOut]
+    created_at: str
+
+    @classmethod
+    def of(cls, question: Any) -> "QuestionOut":
+        return cls(question_id=question.question_id, product_id=question.product_id, seller_id=question.seller_id,
+                   author_name=question.author_name, text=question.text, status=question.status,
+                   answers=[AnswerOut(**{k: v for k, v in a.items() if k != "user_id"})
+                            for a in question.answers or []],
+                   created_at=question.created_at)
+
+
+class QuestionPage(PageSchema):
+    items: list[QuestionOut]

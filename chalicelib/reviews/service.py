@@ -104,7 +104,7 @@ def put_settings(operator_id: str, publish: str) -> ReviewSettings:
     return item
 
 
-def _initial_status() -> str:
+def initial_status() -> str:
     return "published" if settings().publish == "immediately" else "pending"
 
 
@@ -182,7 +182,7 @@ def save(before: Review, after: Review, extra: Callable[[LabelledTransaction], N
 
 # --- the buyer ----------------------------------------------------------------------------
 
-def _short_name(full_name: str | None) -> str:
+def short_name(full_name: str | None) -> str:
     """"Anna K.": what buyers see of an author."""
     parts = (full_name or "").split()
     if not parts:
@@ -190,7 +190,7 @@ def _short_name(full_name: str | None) -> str:
     return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
 
 
-def _delivered_sub_order(user_id: str, seller_id: str, order_id: str) -> Any:
+def buyers_sub_order(user_id: str, seller_id: str, order_id: str) -> Any:
     """The caller's delivered sub-order, with its lines (one BatchGetItem); someone else's is
     the same 404 as a missing one."""
     sub = find_sub_order(seller_id, order_id) if has_prefix(order_id, "ord") else None
@@ -199,7 +199,7 @@ def _delivered_sub_order(user_id: str, seller_id: str, order_id: str) -> Any:
     return sub
 
 
-def _check_delivered(sub: Any, what: str) -> None:
+def check_delivered(sub: Any, what: str) -> None:
     if sub.delivered_at is None:
         raise Conflict(f"{what} can be reviewed once it was delivered.", code=Code.NOT_DELIVERED_YET,
                        details={"order_id": sub.order_id, "status": sub.status})
@@ -208,7 +208,7 @@ def _check_delivered(sub: Any, what: str) -> None:
 def _create(review: Review, refusal: str) -> Review:
     """Write a new review, its marker (refused when the buyer has one: 409 ``already_reviewed``)
     and the seller's pointer, with its ratings and event when it is published at once."""
-    review.status = _initial_status()
+    review.status = initial_status()
     review.published_at = review.created_at if review.status == "published" else None
     review.first_review = not list(ReviewMarker.query(user_key(review.user_id),
                                                       ReviewMarker.SK.startswith(REVIEW_PREFIX), limit=1))
@@ -239,7 +239,7 @@ def _new(user_id: str, sub: Any, draft: ReviewDraft, **fields: Any) -> Review:
     now = clock.stamp()
     review_id = new_id("rev")
     return Review(PK=review_key(review_id), SK=REVIEW_SK, review_id=review_id, seller_id=sub.seller_id,
-                  user_id=user_id, order_id=sub.order_id, author_name=_short_name(sub.buyer_name),
+                  user_id=user_id, order_id=sub.order_id, author_name=short_name(sub.buyer_name),
                   rating=draft.rating, title=draft.title, text=draft.text, language=draft.language,
                   images=list(draft.images), status="pending", created_at=now, updated_at=now, **fields)
 
@@ -257,12 +257,12 @@ def write_review(user_id: str, caller_seller_id: str | None, order_id: str, prod
         raise product_not_found()
     if caller_seller_id is not None and caller_seller_id == pointer.seller_id:
         raise Forbidden("A seller cannot review its own product.", code=Code.OWN_PRODUCT_REVIEW)
-    sub = _delivered_sub_order(user_id, pointer.seller_id, order_id)
+    sub = buyers_sub_order(user_id, pointer.seller_id, order_id)
     if product_id not in {line["product_id"] for line in sub.lines or []}:
         raise ValidationFailed("This order has no such product of its seller.", code=Code.PRODUCT_NOT_IN_ORDER,
                                details=[{"field": "body.product_id", "message": "not in the order",
                                          "type": "product_not_in_order"}])
-    _check_delivered(sub, "A product")
+    check_delivered(sub, "A product")
     check_texts(title=draft.title, text=draft.text)
     return _create(_new(user_id, sub, draft, kind="product", product_id=product_id),
                    "You have reviewed this product already; change that review instead.")
@@ -277,8 +277,8 @@ def write_seller_review(user_id: str, caller_seller_id: str | None, order_id: st
     Limit 1), TransactWriteItems -> 4."""
     if caller_seller_id is not None and caller_seller_id == seller_id:
         raise Forbidden("A seller cannot review itself.", code=Code.OWN_PRODUCT_REVIEW)
-    sub = _delivered_sub_order(user_id, seller_id, order_id)
-    _check_delivered(sub, "A seller's part of an order")
+    sub = buyers_sub_order(user_id, seller_id, order_id)
+    check_delivered(sub, "A seller's part of an order")
     check_texts(title=draft.title, text=draft.text)
     return _create(_new(user_id, sub, draft, kind="seller", delivery=delivery, communication=communication),
                    "You have reviewed this seller for this order already; change that review instead.")
@@ -319,7 +319,7 @@ def edit_review(user_id: str, review_id: str, changes: dict[str, object]) -> Rev
         if after.serialize() == before.serialize():
             return before
         after.updated_at = clock.stamp()
-        if before.status == "published" and _initial_status() == "pending":
+        if before.status == "published" and initial_status() == "pending":
             after.status = "pending"
         save(before, after)
         return after

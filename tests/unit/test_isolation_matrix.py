@@ -44,6 +44,8 @@ ROUTES: dict[str, Route] = {
     "POST /v1/admin/products/{product_id}/hide": Route("operator", REASON),
     "POST /v1/admin/products/{product_id}/unhide": Route("operator"),
     "POST /v1/admin/reviews/{review_id}/hide": Route("operator", REASON),
+    "POST /v1/admin/questions/{question_id}/hide": Route("operator", REASON),
+    "POST /v1/admin/questions/{question_id}/unhide": Route("operator"),
     "POST /v1/admin/reviews/{review_id}/unhide": Route("operator"),
     "GET /v1/admin/promotions/{marketplace_promotion_id}": Route("operator"),
     "PATCH /v1/admin/promotions/{marketplace_promotion_id}": Route("operator", {"name": "Taken over"}),
@@ -63,6 +65,9 @@ ROUTES: dict[str, Route] = {
     "DELETE /v1/me/wishlist/{product_id}": Route("product"),
     "GET /v1/products/{product_id}": Route("public"),
     "GET /v1/products/{product_id}/reviews": Route("public"),
+    "GET /v1/products/{product_id}/questions": Route("public"),
+    "POST /v1/products/{product_id}/questions": Route("product", {"text": "Wie groß?"}),
+    "POST /v1/questions/{question_id}/answers": Route("product", {"text": "Klein"}),
     "POST /v1/reviews/{review_id}/helpful": Route("product"),
     "POST /v1/reviews/{review_id}/report": Route("product", REASON),
     "GET /v1/sellers/{seller_id}": Route("public"),
@@ -144,6 +149,7 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
     review = _ok(call(api, "POST", "/v1/me/reviews", {
         "order_id": placed["order"]["order_id"], "product_id": product, "rating": 5, "title": "Gut",
         "text": "Wie beschrieben.", "language": "de"}, headers=headers))
+    question = _ok(call(api, "POST", f"/v1/products/{product}/questions", {"text": "Wie groß?"}, headers=headers))
     seller = seller_headers(SELLER_B)
     address = _ok(call(api, "POST", "/v1/me/addresses", ADDRESS, headers=headers))
     setup = _ok(call(api, "POST", "/v1/me/payment-methods/setup-intent", headers=headers))
@@ -168,6 +174,7 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
             "invite_id": invite["invite_id"], "profile_id": profile["profile_id"], "category_slug": "fashion--shoes",
             "promotion_id": promotion["promotion_id"],
             "marketplace_promotion_id": marketplace_promotion["promotion_id"], "review_id": review["review_id"],
+            "question_id": question["question_id"],
             "_buyer": headers, "_seller": seller}  # type: ignore[dict-item]
 
 

@@ -69,6 +69,9 @@ MARKERS_BEFORE_TYPED_EVENTS = {
     "account.invitation_accepted": {"chalicelib.customers.invitations:on_invitation_accepted"},
     "marketplace.settings_changed": {"chalicelib.sellers.service:on_settings_changed"},
     "sellers.approval_sweep": {"chalicelib.sellers.service:on_approval_sweep"},
+    # subscribers added since keep the names they started with
+    "question.asked": {"chalicelib.reviews.subscriptions:on_question_asked"},
+    "question.answered": {"chalicelib.reviews.subscriptions:on_question_answered"},
 }
 WEBHOOK_MARKERS_BEFORE = {
     "payment_intent.succeeded": {"chalicelib.orders.payment:on_payment_intent_succeeded"},

@@ -58,13 +58,13 @@ Access patterns and round trips
   GSI1 / GSI2 / GSI3) -> 1
 - seller: reply (GetItem review, TransactWriteItems) -> 2
 - buyer: helpful vote (GetItem review, TransactWriteItems: vote, review) -> 2
-- signed-in user: report (GetItem review, PutItem report) -> 2
+- signed-in user: report (UpdateItem throttle, GetItem review, PutItem report) -> 3
 - operator: reports (Query GSI1 REVIEWS_REPORTED, BatchGetItem reviews) -> 2
 - operator: queue (Query GSI1 REVIEWS_PENDING) -> 1; hide / unhide (GetItem review,
   TransactWriteItems) -> 2; settings (GetItem / PutItem) -> 1
-- signed-in user: ask (GetItem product pointer, GetItem settings, TransactWriteItems: question,
-  [event]) -> 3; answer (GetItem question, [BatchGetItem sub-order + lines for a buyer],
-  TransactWriteItems: question, event) -> 2-3
+- signed-in user: ask (UpdateItem throttle, GetItem product pointer, GetItem asker, GetItem
+  settings, TransactWriteItems: question, [event]) -> 5; answer (GetItem question,
+  [BatchGetItem sub-order + lines for a buyer], TransactWriteItems: question, event) -> 2-3
 - public: a product's questions with their answers (Query GSI1) -> 1
 - operator: question queue (Query GSI1 QUESTIONS_PENDING) -> 1; hide / unhide -> 2
 - no Scan anywhere

@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.accounts.service import get_user
 from chalicelib.catalog.models import ProductPointer
 from chalicelib.catalog.service import product_not_found
-from chalicelib.core import clock
+from chalicelib.core import clock, throttle
 from chalicelib.core.db import LabelledTransaction, Stale, find_item, retrying
 from chalicelib.core.errors import Code, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
@@ -34,6 +34,8 @@ from chalicelib.reviews.models import Question
 from chalicelib.reviews.service import buyers_sub_order, check_delivered, check_texts, initial_status, short_name
 
 MAX_ANSWERS = 20
+# Each published question mails a seller: a signed-in account may not flood them.
+QUESTIONS_PER_USER = throttle.Rule("questions-user", limit=20, window_seconds=3600)
 
 
 def question_not_found() -> NotFound:
@@ -56,8 +58,10 @@ def _asked(question: Question) -> QuestionAsked:
 
 
 def ask(user_id: str, product_id: str, text: str) -> Question:
-    """Round trips: GetItem(product pointer), GetItem(asker), GetItem(settings), TransactWriteItems -> 4."""
+    """Round trips: UpdateItem(throttle), GetItem(product pointer), GetItem(asker),
+    GetItem(settings), TransactWriteItems -> 5."""
     check_texts(text=text)
+    throttle.hit(QUESTIONS_PER_USER, user_id)
     if not has_prefix(product_id, "prd"):
         raise product_not_found()
     pointer = find_item(ProductPointer, product_pk(product_id), POINTER_SK)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError
 
-from chalicelib.core import clock
+from chalicelib.core import clock, throttle
 from chalicelib.core.db import LabelledTransaction, retrying, was_condition_failure
 from chalicelib.core.errors import Code, Forbidden
 from chalicelib.core.keys import (
@@ -21,6 +21,8 @@ from chalicelib.core.keys import (
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.reviews.models import HelpfulVote, Review, ReviewReport
 from chalicelib.reviews.service import any_review, check_texts, copy, review_not_found, save
+
+REPORTS_PER_USER = throttle.Rule("review-reports-user", limit=30, window_seconds=3600)
 
 
 def _published(review_id: str) -> Review:
@@ -71,7 +73,9 @@ def vote_helpful(user_id: str, review_id: str) -> Review:
 
 
 def report(user_id: str, review_id: str, reason: str) -> None:
-    """Tell the operators about a review; reporting it again changes nothing."""
+    """Tell the operators about a review; reporting it again changes nothing. Round trips:
+    UpdateItem(throttle), GetItem(review), PutItem(report) -> 3."""
+    throttle.hit(REPORTS_PER_USER, user_id)
     review = _published(review_id)
     now = clock.stamp()
     try:

@@ -144,7 +144,8 @@ def vote_helpful(review_id: str, principal: Principal) -> PublicReview:
 
 @bp.route("/v1/reviews/{review_id}/report", methods=["POST"])
 @operation("Report a review to the operators", tags=TAGS, body="ReportBody", status=204, auth="user",
-           errors=(401, 403, 404, 422), description="Any signed-in person; reporting again changes nothing.")
+           errors=(401, 403, 404, 422, 429),
+           description="Any signed-in person; reporting again changes nothing. At most 30 reports an hour.")
 def report_review(review_id: str, body: ReportBody, principal: Principal) -> Response:
     from chalicelib.reviews import responses
 
@@ -264,9 +265,9 @@ QA_TAGS = ("questions",)
 
 @bp.route("/v1/products/{product_id}/questions", methods=["POST"])
 @operation("Ask a question about a product", tags=QA_TAGS, body="QuestionCreate", response="QuestionOut",
-           status=201, auth="user", errors=(401, 403, 404, 409, 422),
-           description="Anyone signed in. Moderated like reviews: published at once or after approval (`status`). "
-                       "The seller is mailed once it is published.")
+           status=201, auth="user", errors=(401, 403, 404, 409, 422, 429),
+           description="Anyone signed in, at most 20 questions an hour. Moderated like reviews: published at once "
+                       "or after approval (`status`). The seller is mailed once it is published.")
 def ask_question(product_id: str, body: QuestionCreate, principal: Principal) -> QuestionOut:
     from chalicelib.reviews import questions
     from chalicelib.reviews.schemas import QuestionOut

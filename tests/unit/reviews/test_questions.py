@@ -89,3 +89,24 @@ def test_questions_wait_for_approval_when_the_operator_says_so(api: Any, market:
             headers=operator))
     assert ok(call(api, "GET", f"/v1/products/{product_id}/questions"))["items"] == []
     assert call(api, "POST", f"/v1/products/{product_id}/questions", {"text": "?"})[0] == 401
+
+
+def test_an_account_asks_at_most_so_many_questions_an_hour(api: Any, market: Marketplace,
+                                                           monkeypatch: Any) -> None:
+    from dataclasses import replace
+
+    from chalicelib.reviews import questions
+
+    monkeypatch.setattr(questions, "QUESTIONS_PER_USER", replace(questions.QUESTIONS_PER_USER, limit=2))
+    market.seller(SELLER)
+    product_id = market.product(SELLER)
+    asker = market.buyer()
+
+    answers = [call(api, "POST", f"/v1/products/{product_id}/questions", {"text": f"Frage {n}"}, headers=asker)
+               for n in range(3)]
+
+    assert [a[0] for a in answers] == [201, 201, 429]
+    assert answers[2][1]["error"]["code"] == "too_many_attempts"
+    assert "Retry-After" in answers[2][2]
+    other = market.buyer()
+    assert call(api, "POST", f"/v1/products/{product_id}/questions", {"text": "Frage"}, headers=other)[0] == 201

@@ -10,7 +10,10 @@ entry examined, so walking the cursor never skips or repeats a product.
 
 ``min_rating`` is checked when reading too: one BatchGetItem of the page's candidates' pointers
 (which hold the product's rating, see ``chalicelib.catalog.ratings``) per Query page, only
-when the filter is given. The entries do not carry the rating, so there is no sort by rating.
+when the filter is given. The entries do not carry the rating, so no index sorts by it:
+``sort=rating`` reads the first ``MAX_QUERY_PAGES * QUERY_PAGE`` entries of the partition
+(newest first, filtered), their pointers and sellers, and sorts those (best average, then
+most reviews); its cursor is an offset into that order, read afresh on each page.
 
 A seller's standing is checked when reading, not stored on the entries: one
 BatchGetItem per Query page for the sellers not seen yet in this request. Suspending a
@@ -84,7 +87,7 @@ def _plan(query: BrowseQuery) -> _Plan:
         scope = category_browse_scope(query.category)
     else:
         scope = ALL_SCOPE
-    by_price = query.sort != "newest"
+    by_price = query.sort in ("price_asc", "price_desc")
     priced = by_price or query.min_price is not None or query.max_price is not None
     currency = query.currency or (PRICE_CURRENCY_DEFAULT if priced else None)
     low, high = query.min_price or 0, MAX_PRICE if query.max_price is None else query.max_price
@@ -117,12 +120,48 @@ def _cursor_scope(query: BrowseQuery) -> str:
     return "browse:" + json.dumps(query.model_dump(exclude={"cursor", "limit"}), sort_keys=True)
 
 
+def _by_rating(query: BrowseQuery, plan: _Plan, limit: int) -> Page[tuple[ProductListing, Seller]]:
+    """``sort=rating`` within the partition's newest ``MAX_QUERY_PAGES * QUERY_PAGE`` entries.
+    Round trips: per Query page of entries, one BatchGetItem of their pointers and one of
+    their unseen sellers: at most ``3 * MAX_QUERY_PAGES``."""
+    scope = _cursor_scope(query)
+    start = decode_cursor(query.cursor, scope=scope)
+    offset = int((start or {}).get("offset", 0))
+    sellers: dict[str, Seller | None] = {}
+    rated: list[tuple[float, int, str, ProductListing, Seller]] = []
+    last_key = None
+    for _ in range(MAX_QUERY_PAGES):
+        page = next(plan.index.query(plan.hash_key, plan.range_condition, scan_index_forward=plan.forward,
+                                     last_evaluated_key=last_key, page_size=QUERY_PAGE).page_iter)
+        entries = [entry for raw in page.get("Items", []) if plan.keep(entry := ProductListing.from_raw_data(raw))]
+        summaries = _summaries([entry.product_id for entry in entries])
+        unseen = {entry.seller_id for entry in entries} - sellers.keys()
+        if unseen:
+            known = sellers_by_id(unseen)
+            sellers.update({seller_id: known.get(seller_id) for seller_id in unseen})
+        for entry in entries:
+            seller, summary = sellers[entry.seller_id], summaries.get(entry.product_id)
+            average = summary.average if summary is not None and summary.average is not None else 0.0
+            if seller is None or not seller.can_sell or (query.min_rating is not None and average < query.min_rating):
+                continue
+            rated.append((-average, -(summary.count if summary else 0), entry.product_id, entry, seller))
+        last_key = page.get("LastEvaluatedKey")
+        if last_key is None:
+            break
+    rated.sort(key=lambda row: row[:3])
+    chosen = [(entry, seller) for *_, entry, seller in rated[offset:offset + limit]]
+    more = offset + limit < len(rated)
+    return Page(chosen, encode_cursor({"offset": offset + limit}, scope=scope) if more else None)
+
+
 def browse(query: BrowseQuery, limit: int) -> Page[tuple[ProductListing, Seller]]:
     """One page of listed products of sellers who can sell. Round trips: one Query per
     page of entries read plus one BatchGetItem of their unseen sellers; usually 2, at most
     ``2 * MAX_QUERY_PAGES`` (with ``min_rating``, one more BatchGetItem per page: usually 3,
     at most ``3 * MAX_QUERY_PAGES``)."""
     plan = _plan(query)
+    if query.sort == "rating":
+        return _by_rating(query, plan, limit)
     scope = _cursor_scope(query)
     start = decode_cursor(query.cursor, scope=scope)
     page_size = QUERY_PAGE if plan.filtering else limit
@@ -156,10 +195,15 @@ def browse(query: BrowseQuery, limit: int) -> Page[tuple[ProductListing, Seller]
     return Page(found, encode_cursor(start, scope=scope))
 
 
+def _summaries(product_ids: list[str]) -> dict[str, RatingSummary]:
+    """Products' ratings, from their pointers (one BatchGetItem per 100)."""
+    keys = [(product_pk(p), POINTER_SK) for p in dict.fromkeys(product_ids)]
+    pointers = ProductPointer.batch_get(keys) if keys else []
+    return {pointer.PK.removeprefix(PRODUCT_PREFIX): summary_of(pointer) for pointer in pointers}
+
+
 def _averages(product_ids: list[str]) -> dict[str, float | None]:
-    """Products' average ratings, from their pointers (one BatchGetItem per 100)."""
-    pointers = ProductPointer.batch_get([(product_pk(p), POINTER_SK) for p in dict.fromkeys(product_ids)])
-    return {pointer.PK.removeprefix(PRODUCT_PREFIX): summary_of(pointer).average for pointer in pointers}
+    return {product_id: summary.average for product_id, summary in _summaries(product_ids).items()}
 
 
 def public_product(product_id: str) -> tuple[Any, Seller]:

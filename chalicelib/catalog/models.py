@@ -50,7 +50,8 @@ Access patterns and round trips
   most selective scope of the filters; the other filters apply to the entries read; one
   BatchGetItem of the page's unseen sellers per Query page; at most 4 Query pages) -> 2
   typically, <= 8; with ``min_rating`` one BatchGetItem of the candidates' pointers per Query
-  page more -> 3 typically, <= 12
+  page more -> 3 typically, <= 12; ``sort=rating``: up to 4 Query pages of the newest index,
+  each with a BatchGetItem of pointers and one of unseen sellers, sorted in memory -> <= 12
 - public: product detail (GetItem pointer, GetItem product, BatchGetItem seller) -> 3
 - storefront: count a seller's listed products (COUNT Query of GSI2 CATALOG#SELLER#<id>) -> 1
 - public: category counts (COUNT Query of GSI2 CATALOG#CAT#<leaf> per leaf, 8 at a time; Query

@@ -194,6 +194,9 @@ class SellerProductsQuery(QuerySchema):
     limit: Limit = DEFAULT_LIMIT
 
 
+RATING_SORT_WINDOW = 400  # as chalicelib.catalog.browse: MAX_QUERY_PAGES * QUERY_PAGE
+
+
 class BrowseQuery(QuerySchema):
     category: AnyCategory | None = Field(
         default=None, description="A department includes its categories (`fashion` matches `fashion/shoes`).")
@@ -211,7 +214,9 @@ class BrowseQuery(QuerySchema):
     min_rating: Annotated[float, Field(ge=1, le=5)] | None = Field(
         default=None, description="Only products whose average rating (published reviews) is at least this; "
                                   "products without reviews are left out.")
-    sort: Literal["newest", "price_asc", "price_desc"] = "newest"
+    sort: Literal["newest", "price_asc", "price_desc", "rating"] = Field(default="newest", description=(
+        "`rating`: best average first (more reviews first among equals, unrated last), among the first "
+        f"{RATING_SORT_WINDOW} products of the listing by newest."))
     cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 

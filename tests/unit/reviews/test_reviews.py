@@ -221,6 +221,22 @@ def test_browse_keeps_products_rated_at_least_min_rating(api: Any, market: Marke
     assert browsed("&min_rating=4") == [liked["products"][SELLER]]
     assert browsed("&min_rating=2") == [disliked["products"][SELLER], liked["products"][SELLER]]
     assert call(api, "GET", "/v1/products?min_rating=6")[0] == 422
+    by_rating = [liked["products"][SELLER], disliked["products"][SELLER], unrated]
+    assert browsed("&sort=rating") == by_rating
+    assert browsed("&sort=rating&min_rating=3") == by_rating[:1]
+    walked, cursor = [], ""
+    for _ in range(3):
+        page = ok(call(api, "GET", f"/v1/products?seller_id={SELLER}&sort=rating&limit=1{cursor}"))
+        walked += [p["product_id"] for p in page["items"]]
+        cursor = f"&cursor={page['next_cursor']}" if page["next_cursor"] else ""
+    assert (walked, cursor) == (by_rating, "")
+
+
+def test_the_rating_sort_window_is_what_browse_reads() -> None:
+    from chalicelib.catalog import browse
+    from chalicelib.catalog.schemas import RATING_SORT_WINDOW
+
+    assert browse.MAX_QUERY_PAGES * browse.QUERY_PAGE == RATING_SORT_WINDOW
 
 
 def test_a_buyer_reviews_the_seller_of_a_delivered_order_once(api: Any, market: Marketplace) -> None:

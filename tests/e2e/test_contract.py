@@ -76,6 +76,14 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("post", "/v1/seller/products"): (["422"], "a shipping profile the seller lacks (422 unknown_shipping_profile)"),
     ("patch", "/v1/seller/products/{product_id}"): (["422"], "as POST /v1/seller/products"),
     ("post", "/v1/webhooks/stripe/connect"): (["400"], "a payload Stripe did not sign"),
+    ("post", "/v1/me/reviews"): (["422"], "a link or e-mail address in the text (422 review_contains_link), a "
+                                          "product not in the order (422 product_not_in_order)"),
+    ("post", "/v1/me/seller-reviews"): (["422"], "as POST /v1/me/reviews"),
+    ("patch", "/v1/me/reviews/{review_id}"): (["422"], "as POST /v1/me/reviews; delivery or communication on a "
+                                                       "product review"),
+    ("put", "/v1/seller/reviews/{review_id}/reply"): (["422"], "a link or e-mail address (422 review_contains_link)"),
+    ("post", "/v1/products/{product_id}/questions"): (["422"], "a link or e-mail address (422 review_contains_link)"),
+    ("post", "/v1/questions/{question_id}/answers"): (["422"], "as POST /v1/me/reviews"),
 }
 
 

@@ -56,6 +56,7 @@ class AccountData:
     # Kept by packages above accounts (chalicelib.accounts.personal_data):
     wishes: list[Any] = field(default_factory=list)  # the catalog's wishlist entries (Wish)
     orders: list[Any] = field(default_factory=list)  # as GET /v1/me/orders shows them
+    reviews: list[Any] = field(default_factory=list)  # as GET /v1/me/reviews shows them
 
 
 def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
@@ -66,7 +67,8 @@ def export(user_id: str) -> AccountData:
     """Round trips: GetItem(user), Query(addresses), Query(consents), Query(consent log),
     Query(sessions), Stripe list cards, and the sections other packages keep
     (:mod:`chalicelib.accounts.personal_data`): Query(orders) + BatchGetItem(their sellers'
-    parts), GetItem(user) + Query(wishlist) + BatchGetItem(wished products)."""
+    parts), GetItem(user) + Query(wishlist) + BatchGetItem(wished products), Query(review
+    markers) + BatchGetItem(reviews) per 100."""
     user = get_active_user(user_id)
     sections = personal_data.read_sections(user_id)
     return AccountData(
@@ -78,6 +80,7 @@ def export(user_id: str) -> AccountData:
         cards=payment_methods.cards_of(user),
         wishes=sections["wishlist"],
         orders=sections["orders"],
+        reviews=sections["reviews"],
     )
 
 

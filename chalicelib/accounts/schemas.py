@@ -392,6 +392,7 @@ class AccountExport(ResponseSchema):
     payment_methods: list[PaymentMethodOut] = Field(description="Read from Stripe; agora keeps only the customer id.")
     stripe_customer_id: str | None
     orders: list[dict[str, Any]] = Field(description="Every order, as GET /v1/me/orders/{order_id} shows it.")
+    reviews: list[dict[str, Any]] = Field(description="Every review written, as GET /v1/me/reviews shows it.")
 
 
 def account_export(data: Any, exported_at: str) -> AccountExport:
@@ -406,4 +407,5 @@ def account_export(data: Any, exported_at: str) -> AccountExport:
         sessions=SessionsSummary(count=len(data.sessions), active=sum(1 for s in data.sessions if not s.revoked)),
         payment_methods=payment_methods(data.cards).items, stripe_customer_id=user.stripe_customer_id,
         orders=data.orders,
+        reviews=data.reviews,
     )

@@ -6,10 +6,11 @@ Service and schema modules are imported inside the views, for cold start (see
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.accounts.personal_data import export_section
 from chalicelib.core.auth import Principal
 from chalicelib.core.http import operation
 
@@ -113,6 +114,15 @@ def delete_review(review_id: str, principal: Principal) -> Response:
 
     service.delete_review(principal.own_user_id, review_id)
     return Response(body="", status_code=204)
+
+
+@export_section("reviews")
+def reviews_in_export(user_id: str) -> list[dict[str, Any]]:
+    """The buyer's reviews in their data export (GET /v1/me/export), as GET /v1/me/reviews shows them."""
+    from chalicelib.reviews import service  # lazy: PynamoDB, not at cold start
+    from chalicelib.reviews.schemas import ReviewOut
+
+    return [ReviewOut.of(r).model_dump(mode="json") for r in service.all_buyer_reviews(user_id)]
 
 
 # --- buyers reading a product's reviews ---------------------------------------------------------

@@ -364,6 +364,29 @@ def buyer_reviews(user_id: str, cursor: str | None, limit: int) -> Page[Review]:
     return Page(reviews, encode_cursor(results.last_evaluated_key, scope=scope))
 
 
+def all_buyer_reviews(user_id: str) -> list[Review]:
+    """Every review of the buyer, newest first (for the data export and erasure): Query of the
+    markers (PynamoDB follows its pages), BatchGetItem per 100."""
+    markers = list(ReviewMarker.query(user_key(user_id), ReviewMarker.SK.startswith(REVIEW_PREFIX)))
+    return sorted(_pointed_reviews(markers), key=lambda r: r.review_id, reverse=True)
+
+
+def erase_author(user_id: str) -> None:
+    """After the account's erasure its reviews stay (they are part of the products' ratings)
+    without the author's name and images. One GetItem and TransactWriteItems per review."""
+    for found in all_buyer_reviews(user_id):
+
+        def attempt(review_id: str = found.review_id) -> None:
+            before = own_review(user_id, review_id)
+            if not before.author_name and not before.images:
+                return
+            after = copy(before)
+            after.author_name, after.images = "", []
+            save(before, after)
+
+        retrying(attempt, what="review")
+
+
 def seller_reviews(seller_id: str, cursor: str | None, limit: int) -> Page[Review]:
     """Reviews of the seller's products, published or hidden (not those awaiting approval),
     newest first. A page may hold fewer than ``limit``; follow the cursor.

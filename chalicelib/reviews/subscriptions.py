@@ -4,6 +4,7 @@ The subscribers import their module only when they run (lazy, for cold start).""
 
 from __future__ import annotations
 
+from chalicelib.accounts.events import AccountErased
 from chalicelib.events.registry import Delivered, subscribe
 from chalicelib.reviews.events import QuestionAnswered, QuestionAsked
 
@@ -22,3 +23,11 @@ def on_question_answered(answered: Delivered[QuestionAnswered]) -> None:
     from chalicelib.reviews import mails  # lazy: cold start
 
     mails.question_answered(answered.event)
+
+
+@subscribe(AccountErased)
+def on_account_erased(erased: Delivered[AccountErased]) -> None:
+    """The erased buyer's reviews lose the author's name and images."""
+    from chalicelib.reviews import service  # lazy: cold start
+
+    service.erase_author(erased.event.user_id)

@@ -63,7 +63,8 @@ MARKERS_BEFORE_TYPED_EVENTS = {
     "catalog.stock_changed": {"chalicelib.catalog.stock:on_stock_changed"},
     "account.updated": {"chalicelib.customers.service:on_account_updated"},
     "account.erased": {"chalicelib.customers.service:on_account_updated",
-                       "chalicelib.orders.privacy:on_account_erased"},
+                       "chalicelib.orders.privacy:on_account_erased",
+                       "chalicelib.reviews.subscriptions:on_account_erased"},  # added since
     "account.created": {"chalicelib.accounts.subscribers:on_account_created"},
     "customer.contact_imported": {"chalicelib.customers.invitations:on_contact_imported"},
     "account.invitation_accepted": {"chalicelib.customers.invitations:on_invitation_accepted"},

@@ -271,3 +271,19 @@ def test_a_buyer_reviews_the_seller_of_a_delivered_order_once(api: Any, market: 
     assert (storefront["seller_rating"]["average"], storefront["seller_rating"]["delivery"]) == (2.0, 1.0)
     assert call(api, "DELETE", path, headers=placed["buyer"])[0] == 204
     assert ok(call(api, "GET", f"/v1/sellers/{SELLER}"))["seller_rating"]["count"] == 0
+
+
+def test_the_buyers_reviews_are_in_the_export_and_lose_the_name_on_erasure(api: Any, market: Marketplace) -> None:
+    placed = market.order_in_state("delivered", seller_id=SELLER)
+    review = ok(_write(api, placed, images=["https://img.example.com/a.jpg"]), 201)
+
+    export = ok(call(api, "GET", "/v1/me/export", headers=placed["buyer"]))
+    assert [(r["review_id"], r["author_name"]) for r in export["reviews"]] == [(review["review_id"], "Anna K.")]
+
+    assert call(api, "DELETE", "/v1/me", headers=placed["buyer"])[0] in (200, 204)
+    market.events()
+
+    [listed] = ok(call(api, "GET", f"/v1/products/{placed['products'][SELLER]}/reviews"))["items"]
+    assert (listed["review_id"], listed["author_name"], listed["images"]) == (review["review_id"], "", [])
+    assert listed["text"] == review["text"]
+    assert _rating(api, placed["products"][SELLER])["count"] == 1

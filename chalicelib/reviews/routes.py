@@ -83,9 +83,10 @@ def write_seller_review(body: SellerReviewCreate, principal: Principal) -> Revie
 
 
 @bp.route("/v1/me/reviews", methods=["GET"])
-@operation("Your reviews, newest first, with their moderation status", tags=TAGS, query="PageQuery",
+@operation("Your reviews, with their moderation status", tags=TAGS, query="PageQuery",
            response="ReviewPage", auth="buyer", errors=(400, 401, 403, 422),
-           description="A hidden review carries the operator's `hidden_reason`.")
+           description="A hidden review carries the operator's `hidden_reason`. Pages follow the products (and "
+                       "orders) reviewed; each page lists its reviews newest first.")
 def my_reviews(query: PageQuery, principal: Principal) -> ReviewPage:
     from chalicelib.reviews import service
     from chalicelib.reviews.schemas import ReviewOut, ReviewPage

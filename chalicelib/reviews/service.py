@@ -354,7 +354,8 @@ def _pointed_reviews(pointers: list[ReviewMarker] | list[SellerReview]) -> list[
 
 
 def buyer_reviews(user_id: str, cursor: str | None, limit: int) -> Page[Review]:
-    """The caller's reviews in any status (a hidden one with its reason), newest first.
+    """The caller's reviews in any status (a hidden one with its reason). The markers are
+    keyed by product (or order), so pages follow that order; each page lists newest first.
     Round trips: Query(markers), BatchGetItem(reviews) -> 2."""
     scope = f"{user_key(user_id)}/reviews"
     results = ReviewMarker.query(user_key(user_id), ReviewMarker.SK.startswith(REVIEW_PREFIX), limit=limit,
@@ -401,9 +402,6 @@ def seller_reviews(seller_id: str, cursor: str | None, limit: int) -> Page[Revie
 
 
 # --- buyers reading a product's reviews -------------------------------------------------------
-
-SORTS = ("newest", "most_helpful", "rating_desc", "rating_asc")
-
 
 def product_reviews(product_id: str, sort: str, cursor: str | None, limit: int) -> Page[Review]:
     """A product's published reviews (one Query of the sort's index)."""

@@ -33,6 +33,9 @@ from chalicelib.platform import events as _platform_events  # noqa: F401
 from chalicelib.platform.routes import bp as platform_routes
 from chalicelib.promotions.routes import bp as promotions_routes
 from chalicelib.retention import subscriptions as _retention_subscriptions  # noqa: F401
+from chalicelib.reviews import events as _reviews_events  # noqa: F401
+from chalicelib.reviews import subscriptions as _reviews_subscriptions  # noqa: F401
+from chalicelib.reviews.routes import bp as reviews_routes
 from chalicelib.sellers import events as _sellers_events  # noqa: F401
 from chalicelib.sellers import subscriptions as _sellers_subscriptions  # noqa: F401
 from chalicelib.sellers.routes import bp as sellers_routes
@@ -63,6 +66,7 @@ app.register_blueprint(orders_routes)
 app.register_blueprint(promotions_routes)
 app.register_blueprint(loyalty_routes)
 app.register_blueprint(messages_routes)
+app.register_blueprint(reviews_routes)
 
 
 @app.on_sqs_message(queue=resources.RETENTION_QUEUE, batch_size=10, name="retention_emails")

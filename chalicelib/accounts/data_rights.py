@@ -58,6 +58,7 @@ class AccountData:
     orders: list[Any] = field(default_factory=list)  # as GET /v1/me/orders shows them
     identities: list[Any] = field(default_factory=list)  # linked social-login identities (LinkedIdentity)
     loyalty: list[Any] = field(default_factory=list)  # the points history, as GET /v1/me/loyalty/transactions
+    reviews: list[Any] = field(default_factory=list)  # as GET /v1/me/reviews shows them
 
 
 def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
@@ -68,7 +69,8 @@ def export(user_id: str) -> AccountData:
     """Round trips: GetItem(user), Query(addresses), Query(consents), Query(consent log),
     Query(sessions), Query(identities), Stripe list cards, and the sections other packages keep
     (:mod:`chalicelib.accounts.personal_data`): Query(orders) + BatchGetItem(their sellers'
-    parts), GetItem(user) + Query(wishlist) + BatchGetItem(wished products), Query(points history)."""
+    parts), GetItem(user) + Query(wishlist) + BatchGetItem(wished products), Query(points history),
+    Query(review markers) + BatchGetItem(reviews) per 100."""
     user = get_active_user(user_id)
     sections = personal_data.read_sections(user_id)
     return AccountData(
@@ -82,6 +84,7 @@ def export(user_id: str) -> AccountData:
         orders=sections["orders"],
         identities=identity_links.linked_identities(user_id),
         loyalty=sections["loyalty"],
+        reviews=sections["reviews"],
     )
 
 

@@ -402,6 +402,7 @@ class AccountExport(ResponseSchema):
     identities: list[IdentityOut] = Field(description="Linked social-login identities.")
     loyalty: list[dict[str, Any]] = Field(default_factory=list, description=(
         "The loyalty points history, newest first, as GET /v1/me/loyalty/transactions shows it."))
+    reviews: list[dict[str, Any]] = Field(description="Every review written, as GET /v1/me/reviews shows it.")
 
 
 def account_export(data: Any, exported_at: str) -> AccountExport:
@@ -416,6 +417,7 @@ def account_export(data: Any, exported_at: str) -> AccountExport:
         sessions=SessionsSummary(count=len(data.sessions), active=sum(1 for s in data.sessions if not s.revoked)),
         payment_methods=payment_methods(data.cards).items, stripe_customer_id=user.stripe_customer_id,
         orders=data.orders, identities=identities(data.identities).items, loyalty=data.loyalty,
+        reviews=data.reviews,
     )
 
 

@@ -9,7 +9,10 @@ Keys
   seller even under concurrent writes.
 - ``ProductPointer``: PK=PRODUCT#<product_id>, SK=PRODUCT -> seller_id. Written once at
   creation; lets the public detail page and operators find a product by id alone. Seller
-  routes never use it: they GetItem under the principal's own seller key.
+  routes never use it: they GetItem under the principal's own seller key. It also holds the
+  product's rating (count, sum, 1-5 distribution of its published reviews), changed with ADD
+  in the reviews' own transactions (``chalicelib.catalog.ratings``): the detail page reads it
+  with the pointer, at no extra round trip.
 - ``ProductListing``: PK=PRODUCT#<product_id>, SK=LIST#<scope>, one per browse scope of a
   *listed* product (status active and not hidden by an operator); none otherwise.
   Scopes: ``ALL``; ``CAT#<department>`` and ``CAT#<department/category>``;
@@ -46,7 +49,9 @@ Access patterns and round trips
 - public: browse (Query GSI1 for price sorts and price bounds, GSI2 for newest, on the
   most selective scope of the filters; the other filters apply to the entries read; one
   BatchGetItem of the page's unseen sellers per Query page; at most 4 Query pages) -> 2
-  typically, <= 8
+  typically, <= 8; with ``min_rating`` one BatchGetItem of the candidates' pointers per Query
+  page more -> 3 typically, <= 12; ``sort=rating``: up to 4 Query pages of the newest index,
+  each with a BatchGetItem of pointers and one of unseen sellers, sorted in memory -> <= 12
 - public: product detail (GetItem pointer, GetItem product, BatchGetItem seller) -> 3
 - storefront: count a seller's listed products (COUNT Query of GSI2 CATALOG#SELLER#<id>) -> 1
 - public: category counts (COUNT Query of GSI2 CATALOG#CAT#<leaf> per leaf, 8 at a time; Query
@@ -112,6 +117,14 @@ class SkuClaim(TableModel):
 
 class ProductPointer(TableModel):
     seller_id = UnicodeAttribute()
+    # the product's rating: its published reviews, kept by chalicelib.catalog.ratings
+    rating_count = NumberAttribute(default=0)
+    rating_sum = NumberAttribute(default=0)
+    rating_1 = NumberAttribute(default=0)
+    rating_2 = NumberAttribute(default=0)
+    rating_3 = NumberAttribute(default=0)
+    rating_4 = NumberAttribute(default=0)
+    rating_5 = NumberAttribute(default=0)
 
 
 class ProductListing(TableModel):

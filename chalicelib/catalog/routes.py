@@ -149,7 +149,7 @@ def public_product(product_id: str) -> PublicProduct:
     from chalicelib.catalog import browse
     from chalicelib.catalog.schemas import PublicProduct
 
-    return PublicProduct.of(*browse.public_product(product_id))
+    return PublicProduct.of(*browse.rated_public_product(product_id))
 
 
 @bp.route("/v1/categories", methods=["GET"])

@@ -194,6 +194,9 @@ class SellerProductsQuery(QuerySchema):
     limit: Limit = DEFAULT_LIMIT
 
 
+RATING_SORT_WINDOW = 400  # as chalicelib.catalog.browse: MAX_QUERY_PAGES * QUERY_PAGE
+
+
 class BrowseQuery(QuerySchema):
     category: AnyCategory | None = Field(
         default=None, description="A department includes its categories (`fashion` matches `fashion/shoes`).")
@@ -208,7 +211,12 @@ class BrowseQuery(QuerySchema):
         default=None, description="Only prices in this currency. Price bounds and price sorts compare within one "
                                   "currency, EUR unless given.")
     in_stock: bool | None = None
-    sort: Literal["newest", "price_asc", "price_desc"] = "newest"
+    min_rating: Annotated[float, Field(ge=1, le=5)] | None = Field(
+        default=None, description="Only products whose average rating (published reviews) is at least this; "
+                                  "products without reviews are left out.")
+    sort: Literal["newest", "price_asc", "price_desc", "rating"] = Field(default="newest", description=(
+        "`rating`: best average first (more reviews first among equals, unrated last), among the first "
+        f"{RATING_SORT_WINDOW} products of the listing by newest."))
     cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
@@ -346,17 +354,31 @@ class BrowsePage(PageSchema):
     items: list[ProductSummary]
 
 
+class RatingOut(ResponseSchema):
+    """Published reviews only."""
+
+    count: int
+    average: float | None = Field(description="Mean of 1-5 stars, two decimals; null without reviews.")
+    distribution: dict[str, int] = Field(description='How many reviews gave each star, "1" to "5".')
+
+    @classmethod
+    def of(cls, summary: Any) -> "RatingOut":
+        return cls(count=summary.count, average=summary.average, distribution=summary.distribution)
+
+
 class PublicProduct(_ProductFields):
     """A product as buyers see it."""
 
     seller_name: str
     category_name: str
     in_stock: bool
+    rating: RatingOut
 
     @classmethod
-    def of(cls, product: Any, seller: Any) -> "PublicProduct":
+    def of(cls, product: Any, seller: Any, rating: Any) -> "PublicProduct":
         return cls(**cls.shared(product), seller_name=seller.display_name,
-                   category_name=CATEGORIES[product.category].name, in_stock=int(product.stock) > 0)
+                   category_name=CATEGORIES[product.category].name, in_stock=int(product.stock) > 0,
+                   rating=RatingOut.of(rating))
 
 
 class CategoryNode(ResponseSchema):

@@ -79,11 +79,16 @@ def get_seller_product(seller_id: str, product_id: str) -> Product:
 
 def find_product(product_id: str) -> Product:
     """Any seller's product by id, through its pointer (2 GetItems). Not for seller routes."""
+    return find_pointed_product(product_id)[1]
+
+
+def find_pointed_product(product_id: str) -> tuple[ProductPointer, Product]:
+    """:func:`find_product` with its pointer, which holds the product's rating (2 GetItems)."""
     if not has_prefix(product_id, "prd"):
         raise product_not_found()
     try:
         pointer = ProductPointer.get(product_pk(product_id), POINTER_SK)
-        return Product.get(seller_key(pointer.seller_id), product_sk(product_id), consistent_read=True)
+        return pointer, Product.get(seller_key(pointer.seller_id), product_sk(product_id), consistent_read=True)
     except (ProductPointer.DoesNotExist, Product.DoesNotExist):
         raise product_not_found() from None
 

@@ -81,6 +81,9 @@ class Code(StrEnum):
     REAUTHENTICATION_REQUIRED = "reauthentication_required", 403, "A sensitive change needs a recent sign-in."
     MFA_ENROLMENT_REQUIRED = "mfa_enrolment_required", 403, "An operator must enrol a second factor first."
     NO_SOCIAL_LOGIN_FOR_OPERATORS = "no_social_login_for_operators", 403, "Operators sign in with password and TOTP."
+    OWN_PRODUCT_REVIEW = "own_product_review", 403, "A seller cannot review its own product."
+    OWN_REVIEW_VOTE = "own_review_vote", 403, "The author cannot vote for their own review."
+    NOT_A_BUYER_OF_IT = "not_a_buyer_of_it", 403, "Only the seller and buyers who received the product may answer."
 
     # 404: missing, or another party's (the same answer)
     NOT_FOUND = "not_found", 404, "No such resource."
@@ -102,6 +105,8 @@ class Code(StrEnum):
     PAYMENT_METHOD_NOT_FOUND = "payment_method_not_found", 404, "No such payment method."
     PRODUCT_NOT_FOUND = "product_not_found", 404, "No such product."
     PROMOTION_NOT_FOUND = "promotion_not_found", 404, "No such promotion."
+    REVIEW_NOT_FOUND = "review_not_found", 404, "No such review (or not yours)."
+    QUESTION_NOT_FOUND = "question_not_found", 404, "No such question."
     SELLER_NOT_FOUND = "seller_not_found", 404, "No such seller."
     SHIPPING_PROFILE_NOT_FOUND = "shipping_profile_not_found", 404, "No such shipping profile."
     WISH_NOT_FOUND = "wish_not_found", 404, "The product is not on the wishlist."
@@ -122,6 +127,8 @@ class Code(StrEnum):
     ACCOUNT_HAS_BUSINESS_ROLE = "account_has_business_role", 409, "A seller or operator account cannot be deleted."
     ADDRESS_BOOK_FULL = "address_book_full", 409, "The address book holds its maximum."
     ALREADY_SELLER = "already_seller", 409, "The account already runs a seller."
+    ALREADY_REVIEWED = "already_reviewed", 409, "The buyer has reviewed this product already."
+    TOO_MANY_ANSWERS = "too_many_answers", 409, "The question has the most answers allowed."
     CART_EMPTY = "cart_empty", 409, "Checkout of an empty cart."
     CART_FULL = "cart_full", 409, "The cart holds its maximum of different products."
     DISPUTE_OPEN = "dispute_open", 409, "The conversation has an open dispute already."
@@ -138,6 +145,7 @@ class Code(StrEnum):
     INVALID_STATUS_TRANSITION = "invalid_status_transition", 409, "A seller in this status cannot be moved to that one."
     INVALID_TRANSITION = "invalid_transition", 409, "An order in this status cannot move to that one."
     INVITE_USED = "invite_used", 409, "The seller invite was already used."
+    NOT_DELIVERED_YET = "not_delivered_yet", 409, "A review needs the order's part to have been delivered."
     ORDER_NOT_CANCELLABLE = "order_not_cancellable", 409, "Part of the order has shipped or ended."
     POSTING_CONFLICT = "posting_conflict", 409, "Ledger postings recorded before with other amounts, or in part."
     PRODUCTS_UNAVAILABLE = "products_unavailable", 409, "Products in the cart are no longer on sale."
@@ -149,6 +157,8 @@ class Code(StrEnum):
                                      "25 active automatic promotions already; pause or delete one first.")
     REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured", 409, "A refund above what was paid for the line."
     RETURN_WINDOW_CLOSED = "return_window_closed", 409, "The return window after delivery has passed."
+    REVIEW_EDIT_WINDOW_CLOSED = ("review_edit_window_closed", 409,
+                                 "A review can be changed or deleted only within 30 days of writing it.")
     SELLER_CANNOT_SELL = "seller_cannot_sell", 409, "The seller is not approved, or Stripe charges are not enabled."
     SELLER_CHANGED = "seller_changed", 409, "The seller's status changed meanwhile; read it again."
     STOCK_CONFLICT = "stock_conflict", 409, "The stock changed since it was read; read it again."
@@ -185,6 +195,8 @@ class Code(StrEnum):
     MIXED_CURRENCIES = "mixed_currencies", 422, "A cart in more than one currency."
     ORDER_BELOW_MINIMUM = "order_below_minimum", 422, "The order total is below the smallest chargeable amount."
     PROMO_CODE_INVALID = "promo_code_invalid", 422, "The promo code is not valid."
+    PRODUCT_NOT_IN_ORDER = "product_not_in_order", 422, "The order's part of that seller has no such product."
+    REVIEW_CONTAINS_LINK = "review_contains_link", 422, "Links and e-mail addresses are not allowed in reviews."
     INVALID_PROMOTION = "invalid_promotion", 422, "A promotion's fields disagree (details list each)."
     RETURN_WINDOW_TOO_SHORT = "return_window_too_short", 422, "A return window below the legal minimum."
     SEARCH_TOO_SHORT = "search_too_short", 422, "A search without a word of two or more letters."

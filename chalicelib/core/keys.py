@@ -126,6 +126,21 @@ Dispute                   DISPUTE#<dispute_id>                 DISPUTE
 PerformanceDay            SELLER#<sid>                         PERF#<yyyy-mm-dd> | PERF#TOTALS
 PerformanceRank           PERF_RANK#<window>#<measure>#<run>   <value, 12 digits>#<sid>
 PerformanceSettings       MARKETPLACE                          PERFORMANCE_SETTINGS
+Review                    REVIEW#<review_id>                   REVIEW
+  GSI1 newest (published) PRODUCT_REVIEWS#<product_id>         <published_at>#<review_id>
+  GSI1 queue (pending)    REVIEWS_PENDING                      <created_at>#<review_id>
+  GSI2 most helpful       PRODUCT_REVIEWS#<product_id>         <helpful, 8 digits>#<published_at>#<review_id>
+  GSI3 by rating          PRODUCT_REVIEWS#<product_id>         <rating>#<published_at>#<review_id>
+  (a seller review's:     SELLER_REVIEWS#<sid>, the same sort keys)
+HelpfulVote               REVIEW#<review_id>                   HELPFUL#<uid>
+ReviewReport              REVIEW#<review_id>                   REPORT#<uid>
+  GSI1 reported           REVIEWS_REPORTED                     <reported_at>#<review_id>#<uid>
+ReviewMarker (buyer)      USER#<uid>                           REVIEW#<product_id> | REVIEW#<order_id>#<sid>
+SellerReview (pointer)    SELLER#<sid>                         REVIEW#<review_id>
+ReviewSettings            REVIEWS#SETTINGS                     SETTINGS
+Question (with answers)   QUESTION#<question_id>               QUESTION
+  GSI1 a product's        PRODUCT_QUESTIONS#<product_id>       <created_at>#<question_id>
+  GSI1 queue (pending)    QUESTIONS_PENDING                    <created_at>#<question_id>
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
 Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | PACE
@@ -798,6 +813,77 @@ def throttle_window_sk(start: int) -> str:
 
 def pace_key(rule: str, subject_hash: str) -> str:
     return f"PACE#{rule}#{subject_hash}"
+
+
+# --- reviews ------------------------------------------------------------------------------
+REVIEW_PREFIX = "REVIEW#"
+REVIEW_SK = "REVIEW"
+REVIEWS_PENDING_KEY = "REVIEWS_PENDING"  # the moderation queue: low volume, operators only
+REVIEWS_REPORTED_KEY = "REVIEWS_REPORTED"  # reports for operators to look at: low volume
+REVIEW_SETTINGS_KEY = "REVIEWS#SETTINGS"
+SETTINGS_SK = "SETTINGS"
+HELPFUL_DIGITS = 8
+
+
+def review_key(review_id: str) -> str:
+    return f"{REVIEW_PREFIX}{review_id}"
+
+
+def product_reviews_key(product_id: str) -> str:
+    """A product's published reviews on GSI1 (newest), GSI2 (most helpful) and GSI3 (rating)."""
+    return f"PRODUCT_REVIEWS#{product_id}"
+
+
+def review_marker_sk(product_id: str) -> str:
+    """The buyer's one review of a product (``USER#<uid>``): put with ``attribute_not_exists``."""
+    return f"{REVIEW_PREFIX}{product_id}"
+
+
+def seller_reviews_key(seller_id: str) -> str:
+    """A seller's published seller reviews (per sub-order) on GSI1-3, as a product's."""
+    return f"SELLER_REVIEWS#{seller_id}"
+
+
+def sub_order_review_marker_sk(order_id: str, seller_id: str) -> str:
+    """The buyer's one review of a seller for a sub-order (``USER#<uid>``)."""
+    return f"{REVIEW_PREFIX}{order_id}#{seller_id}"
+
+
+def seller_review_sk(review_id: str) -> str:
+    """A review of a seller's product, under the seller's key (``SELLER#<sid>``)."""
+    return f"{REVIEW_PREFIX}{review_id}"
+
+
+def helpful_vote_sk(user_id: str) -> str:
+    """One buyer's helpful vote on a review (``REVIEW#<review_id>``): put with ``attribute_not_exists``."""
+    return f"HELPFUL#{user_id}"
+
+
+def review_report_sk(user_id: str) -> str:
+    """One user's report of a review (``REVIEW#<review_id>``)."""
+    return f"REPORT#{user_id}"
+
+
+def helpful_sort_key(helpful: int, published_at: str, review_id: str) -> str:
+    """Zero-padded, so string order is the number of helpful votes."""
+    return f"{helpful:0{HELPFUL_DIGITS}d}#{published_at}#{review_id}"
+
+
+def rating_sort_key(rating: int, published_at: str, review_id: str) -> str:
+    return f"{rating}#{published_at}#{review_id}"
+
+
+QUESTION_SK = "QUESTION"
+QUESTIONS_PENDING_KEY = "QUESTIONS_PENDING"  # the moderation queue of questions: low volume, operators only
+
+
+def question_key(question_id: str) -> str:
+    return f"QUESTION#{question_id}"
+
+
+def product_questions_key(product_id: str) -> str:
+    """A product's published questions on GSI1, newest first."""
+    return f"PRODUCT_QUESTIONS#{product_id}"
 
 
 # --- sort keys of the time-ordered indexes ------------------------------------------------

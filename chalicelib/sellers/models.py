@@ -81,6 +81,21 @@ class Seller(TableModel):
     # storefront figures, maintained by the domains that own reviews and products
     rating_count = NumberAttribute(default=0)
     rating_sum = NumberAttribute(default=0)  # sum of 1-5 star ratings
+    rating_1 = NumberAttribute(default=0)  # how many of them gave 1 star (see chalicelib.catalog.ratings)
+    rating_2 = NumberAttribute(default=0)
+    rating_3 = NumberAttribute(default=0)
+    rating_4 = NumberAttribute(default=0)
+    rating_5 = NumberAttribute(default=0)
+    # seller reviews per sub-order: overall (count, sum, 1-5 distribution), delivery and communication sums
+    feedback_count = NumberAttribute(default=0)
+    feedback_sum = NumberAttribute(default=0)
+    feedback_1 = NumberAttribute(default=0)
+    feedback_2 = NumberAttribute(default=0)
+    feedback_3 = NumberAttribute(default=0)
+    feedback_4 = NumberAttribute(default=0)
+    feedback_5 = NumberAttribute(default=0)
+    feedback_delivery_sum = NumberAttribute(default=0)
+    feedback_communication_sum = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     approved_at = UnicodeAttribute(null=True)
 

@@ -186,8 +186,30 @@ class SellerSignUp(ResponseSchema):
 
 
 class Rating(ResponseSchema):
+    """The published reviews of all the seller's products."""
+
     count: int
     average: float | None = Field(description="Mean of 1-5 stars, two decimals; null without reviews.")
+    distribution: dict[str, int] = Field(description='How many reviews gave each star, "1" to "5".')
+
+
+class SellerRating(Rating):
+    """Buyers' reviews of the seller itself, one per order: `average` and `distribution` are the overall
+    rating."""
+
+    delivery: float | None = Field(description="Mean of 1-5 stars for delivery; null without reviews.")
+    communication: float | None = Field(description="Mean of 1-5 stars for communication; null without reviews.")
+
+    @classmethod
+    def of(cls, seller: Any) -> "SellerRating":
+        count = int(seller.feedback_count or 0)
+
+        def mean(total: Any) -> float | None:
+            return round(int(total or 0) / count, 2) if count else None
+
+        return cls(count=count, average=mean(seller.feedback_sum),
+                   distribution={str(star): int(getattr(seller, f"feedback_{star}") or 0) for star in range(1, 6)},
+                   delivery=mean(seller.feedback_delivery_sum), communication=mean(seller.feedback_communication_sum))
 
 
 class Storefront(ResponseSchema):
@@ -202,7 +224,8 @@ class Storefront(ResponseSchema):
     return_policy: str | None
     shipping_policy: str | None
     return_window_days: int
-    rating: Rating
+    rating: Rating = Field(description="Reviews of the seller's products.")
+    seller_rating: SellerRating
     product_count: int = Field(description="Products buyers can find in the catalog now.")
     member_since: str
 
@@ -214,7 +237,10 @@ class Storefront(ResponseSchema):
             logo_url=seller.logo_url, country=seller.country, support_email=seller.support_email,
             return_policy=seller.return_policy, shipping_policy=seller.shipping_policy,
             return_window_days=int(seller.return_window_days),
-            rating=Rating(count=count, average=round(int(seller.rating_sum) / count, 2) if count else None),
+            rating=Rating(count=count, average=round(int(seller.rating_sum) / count, 2) if count else None,
+                          distribution={str(star): int(getattr(seller, f"rating_{star}", 0) or 0)
+                                        for star in range(1, 6)}),
+            seller_rating=SellerRating.of(seller),
             product_count=product_count, member_since=seller.created_at,
         )
 

@@ -91,6 +91,14 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
                                                                        "insufficient_points), 0 points (422)"),
     ("get", "/v1/admin/loyalty/report"): (["422"], "a window that ends before it starts, or longer than 366 days"),
     ("post", "/v1/me/conversations"): (["422"], "both or neither of (order_id with seller_id) and product_id"),
+    ("post", "/v1/me/reviews"): (["422"], "a link or e-mail address in the text (422 review_contains_link), a "
+                                          "product not in the order (422 product_not_in_order)"),
+    ("post", "/v1/me/seller-reviews"): (["422"], "as POST /v1/me/reviews"),
+    ("patch", "/v1/me/reviews/{review_id}"): (["422"], "as POST /v1/me/reviews; delivery or communication on a "
+                                                       "product review"),
+    ("put", "/v1/seller/reviews/{review_id}/reply"): (["422"], "a link or e-mail address (422 review_contains_link)"),
+    ("post", "/v1/products/{product_id}/questions"): (["422"], "a link or e-mail address (422 review_contains_link)"),
+    ("post", "/v1/questions/{question_id}/answers"): (["422"], "as POST /v1/me/reviews"),
 }
 
 

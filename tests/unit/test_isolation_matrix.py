@@ -46,6 +46,10 @@ ROUTES: dict[str, Route] = {
     "POST /v1/admin/disputes/{dispute_id}/resolve": Route("operator", {"note": "Taken over"}),
     "POST /v1/admin/products/{product_id}/hide": Route("operator", REASON),
     "POST /v1/admin/products/{product_id}/unhide": Route("operator"),
+    "POST /v1/admin/reviews/{review_id}/hide": Route("operator", REASON),
+    "POST /v1/admin/questions/{question_id}/hide": Route("operator", REASON),
+    "POST /v1/admin/questions/{question_id}/unhide": Route("operator"),
+    "POST /v1/admin/reviews/{review_id}/unhide": Route("operator"),
     "GET /v1/admin/promotions/{marketplace_promotion_id}": Route("operator"),
     "PATCH /v1/admin/promotions/{marketplace_promotion_id}": Route("operator", {"name": "Taken over"}),
     "DELETE /v1/admin/promotions/{marketplace_promotion_id}": Route("operator"),
@@ -68,7 +72,14 @@ ROUTES: dict[str, Route] = {
     "GET /v1/auth/oidc/{provider}/callback": Route("sign-in"),
     "POST /v1/auth/oidc/{provider}/callback": Route("sign-in"),
     "POST /v1/me/identities/{provider}/start": Route("sign-in", {}),  # links to the caller's own account only
+    "GET /v1/products/{product_id}/reviews": Route("public"),
+    "GET /v1/products/{product_id}/questions": Route("public"),
+    "POST /v1/products/{product_id}/questions": Route("product", {"text": "Wie groß?"}),
+    "POST /v1/questions/{question_id}/answers": Route("product", {"text": "Klein"}),
+    "POST /v1/reviews/{review_id}/helpful": Route("product"),
+    "POST /v1/reviews/{review_id}/report": Route("product", REASON),
     "GET /v1/sellers/{seller_id}": Route("public"),
+    "GET /v1/sellers/{seller_id}/reviews": Route("public"),
     "PATCH /v1/me/addresses/{address_id}": Route("buyer", {"city": "Hamburg"}),
     "DELETE /v1/me/addresses/{address_id}": Route("buyer"),
     "GET /v1/me/orders/{order_id}": Route("buyer"),
@@ -84,6 +95,8 @@ ROUTES: dict[str, Route] = {
     "GET /v1/seller/conversations/{conversation_id}": Route("seller"),
     "POST /v1/seller/conversations/{conversation_id}/messages": Route("seller", {"text": "Taken over"}),
     "POST /v1/seller/conversations/{conversation_id}/read": Route("seller"),
+    "PATCH /v1/me/reviews/{review_id}": Route("buyer", {"rating": 1}),
+    "DELETE /v1/me/reviews/{review_id}": Route("buyer"),
     "DELETE /v1/seller/api-keys/{key_id}": Route("seller"),
     "PATCH /v1/seller/customer-groups/{group_id}": Route("seller", {"name": "Taken over"}),
     "DELETE /v1/seller/customer-groups/{group_id}": Route("seller"),
@@ -107,6 +120,7 @@ ROUTES: dict[str, Route] = {
     "GET /v1/seller/products/{product_id}": Route("seller"),
     "PATCH /v1/seller/products/{product_id}": Route("seller", {"title": "Taken over"}),
     "DELETE /v1/seller/products/{product_id}": Route("seller"),
+    "PUT /v1/seller/reviews/{review_id}/reply": Route("seller", {"text": "Taken over"}),
     "PUT /v1/seller/products/{product_id}/stock": Route("seller", {"quantity": 0, "expected_version": 1}),
     "GET /v1/seller/shipping-profiles/{profile_id}": Route("seller"),
     "PATCH /v1/seller/shipping-profiles/{profile_id}": Route("seller", {"name": "Taken over"}),
@@ -147,6 +161,11 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
     status, placed, _ = market.checkout(headers, payment_method_id="pm_card_visa")
     assert status == 201, placed
     market.pay(placed)
+    market.deliver_order(SELLER_B, placed["order"]["order_id"])
+    review = _ok(call(api, "POST", "/v1/me/reviews", {
+        "order_id": placed["order"]["order_id"], "product_id": product, "rating": 5, "title": "Gut",
+        "text": "Wie beschrieben.", "language": "de"}, headers=headers))
+    question = _ok(call(api, "POST", f"/v1/products/{product}/questions", {"text": "Wie groß?"}, headers=headers))
     seller = seller_headers(SELLER_B)
     address = _ok(call(api, "POST", "/v1/me/addresses", ADDRESS, headers=headers))
     setup = _ok(call(api, "POST", "/v1/me/payment-methods/setup-intent", headers=headers))
@@ -175,7 +194,8 @@ def _tenant_b(api: Any, market: Marketplace, stripe_url: str) -> dict[str, str]:
             "invite_id": invite["invite_id"], "profile_id": profile["profile_id"], "category_slug": "fashion--shoes",
             "promotion_id": promotion["promotion_id"],
             "marketplace_promotion_id": marketplace_promotion["promotion_id"],
-            "conversation_id": conversation_id, "dispute_id": dispute["dispute_id"],
+            "conversation_id": conversation_id, "dispute_id": dispute["dispute_id"], "review_id": review["review_id"],
+            "question_id": question["question_id"],
             "_buyer": headers, "_seller": seller}  # type: ignore[dict-item]
 
 

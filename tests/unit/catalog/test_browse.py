@@ -235,6 +235,7 @@ def test_a_product_page_shows_a_listed_product(api: Any, create: Any) -> None:
         "category_name": "Children's clothing", "brand": "Salomon", "attributes": product["attributes"],
         "images": product["images"], "price": product["price"], "in_stock": False,
         "created_at": product["created_at"],
+        "rating": {"count": 0, "average": None, "distribution": dict.fromkeys("12345", 0)},
     }
 
 

@@ -64,7 +64,8 @@ MARKERS_BEFORE_TYPED_EVENTS = {
     "account.updated": {"chalicelib.customers.service:on_account_updated"},
     "account.erased": {"chalicelib.customers.service:on_account_updated",
                        "chalicelib.orders.privacy:on_account_erased",
-                       "chalicelib.messages.subscriptions:erase_buyer_messages"},
+                       "chalicelib.messages.subscriptions:erase_buyer_messages",
+                       "chalicelib.reviews.subscriptions:on_account_erased"},  # added since
     "account.created": {"chalicelib.accounts.subscribers:on_account_created"},
     "customer.contact_imported": {"chalicelib.customers.invitations:on_contact_imported"},
     "account.invitation_accepted": {"chalicelib.customers.invitations:on_invitation_accepted"},
@@ -76,6 +77,9 @@ MARKERS_BEFORE_TYPED_EVENTS = {
     "order.status_changed": {"chalicelib.messages.subscriptions:count_fulfilment"},
     "dispute.opened": {"chalicelib.messages.subscriptions:count_dispute_opened"},
     "dispute.resolved": {"chalicelib.messages.subscriptions:count_dispute_resolved"},
+    # subscribers added since keep the names they started with
+    "question.asked": {"chalicelib.reviews.subscriptions:on_question_asked"},
+    "question.answered": {"chalicelib.reviews.subscriptions:on_question_answered"},
 }
 # Subscribers that arrived after events were typed keep their default marker (module:function).
 LOYALTY = "chalicelib.loyalty.subscriptions"

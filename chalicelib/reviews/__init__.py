@@ -1,0 +1,1 @@
+"""Reviews: buyers' verified product reviews, their moderation and the ratings they make."""

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 
@@ -28,6 +28,18 @@ def _whole(value: Any) -> Any:
 # An integer as JSON Schema means it: 3 and 3.0, never "3", 3.5 or true. (The before-validator
 # leaves bounds in the JSON schema under pydantic's names; chalicelib.core.openapi renames them.)
 WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+
+
+def _date_time_text(value: Any) -> Any:
+    """JSON Schema's date-time is a string: pydantic would also take 0 as 1970-01-01."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 date-time string with a time zone")
+    return value
+
+
+# A moment a client sends: an ISO 8601 date-time with its offset (``2026-12-24T00:00:00Z``), never a number.
+DateTimeIn = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 PERCENT_PATTERN = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
 

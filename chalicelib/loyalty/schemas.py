@@ -3,11 +3,19 @@
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
 from chalicelib.catalog.schemas import Currency
 from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
-from chalicelib.core.schemas import MoneySchema, PageSchema, QuerySchema, RequestSchema, ResponseSchema, WholeNumber
+from chalicelib.core.schemas import (
+    DateTimeIn,
+    MoneySchema,
+    PageSchema,
+    QuerySchema,
+    RequestSchema,
+    ResponseSchema,
+    WholeNumber,
+)
 from chalicelib.ledger.schemas import Window
 from chalicelib.loyalty import programme as rules
 
@@ -123,8 +131,8 @@ class CampaignIn(RequestSchema):
     target: Literal["all", "categories", "sellers", "products"] = "all"
     values: list[Id] = Field(default_factory=list, max_length=100, description=(
         "categories: slugs (each covers its subcategories); sellers: seller ids; products: product ids."))
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: DateTimeIn
+    ends_at: DateTimeIn
 
 
 class SellerCampaignIn(RequestSchema):
@@ -132,8 +140,8 @@ class SellerCampaignIn(RequestSchema):
     multiplier_bp: Multiplier = Field(description=(
         "The bonus is (multiplier - 1) x the base points on your products, charged to you when earned."))
     product_ids: list[Id] = Field(default_factory=list, max_length=100, description="Empty: all your products.")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: DateTimeIn
+    ends_at: DateTimeIn
 
 
 class CampaignOut(ResponseSchema):

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, StrictBool, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, model_validator
 
 from chalicelib.accounts.validation import COUNTRIES
 from chalicelib.catalog.schemas import Currency, PriceIn
@@ -11,6 +11,7 @@ from chalicelib.core import clock
 from chalicelib.core.categories import CATEGORIES
 from chalicelib.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from chalicelib.core.schemas import (
+    DateTimeIn,
     MoneySchema,
     PageSchema,
     PatchSchema,
@@ -104,8 +105,8 @@ class PromotionCreate(_Fields):
         "Only the buyer's first order with the marketplace, or with the promotion's seller."))
     countries: list[Country] = Field(default_factory=list, max_length=60,
                                      description="Only for these destination countries (empty: any).")
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: DateTimeIn | None = None
+    ends_at: DateTimeIn | None = None
     loyalty_tier: Tier | None = Field(default=None, description="Not met by anyone until loyalty tiers exist.")
     max_uses: Count | None = None
     max_uses_per_buyer: Count | None = None
@@ -133,8 +134,8 @@ class PromotionChange(_Fields, PatchSchema):
     customer_group_ids: list[Id] = Field(default=None, max_length=20)  # type: ignore[arg-type]
     first_order_only: FirstOrder | None = None
     countries: list[Country] = Field(default=None, max_length=60)  # type: ignore[arg-type]
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: DateTimeIn | None = None
+    ends_at: DateTimeIn | None = None
     loyalty_tier: Tier | None = None
     max_uses: Count | None = None
     max_uses_per_buyer: Count | None = None
@@ -193,12 +194,15 @@ class ExportQuery(QuerySchema):
 
 
 class CodesCreate(RequestSchema):
-    """Either one public code of your choosing, or ``generate`` single-use codes."""
+    """Either one public code of your choosing, or ``generate`` single-use codes (the schema's
+    ``oneOf`` says so, so a client's validator refuses ``{}`` as the API does)."""
 
-    code: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_ -]+$",
-                             description="A public code (many uses), case-insensitive; spaces are dropped.",
-                             examples=["SOMMER10"])
-    generate: Annotated[WholeNumber, Field(ge=1, le=MAX_CODES)] | None = Field(
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["code"]}, {"required": ["generate"]}]})
+
+    code: str = Field(default=None, min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_ -]+$",  # type: ignore[assignment]
+                      description="A public code (many uses), case-insensitive; spaces are dropped.",
+                      examples=["SOMMER10"])
+    generate: Annotated[WholeNumber, Field(ge=1, le=MAX_CODES)] = Field(  # type: ignore[assignment]
         default=None, description=f"How many random single-use codes to make (up to {MAX_CODES:,}).")
 
     @model_validator(mode="after")

@@ -225,3 +225,11 @@ def test_a_campaign_must_end_after_it_starts(api: Any) -> None:
     status, body = operator(api, "POST", "/v1/admin/loyalty/campaigns",
                             {"name": "x", "multiplier_bp": 20_000, "starts_at": now, "ends_at": now})
     assert status == 422, body
+
+
+def test_a_campaign_time_is_a_date_time_string_not_a_number(api: Any) -> None:
+    # a number would have been read as seconds since 1970, which the OpenAPI document does not allow
+    status, body = operator(api, "POST", "/v1/admin/loyalty/campaigns",
+                            {"name": "x", "multiplier_bp": 20_000, "starts_at": 0, "ends_at": "2030-01-01T00:00:00Z"})
+    assert status == 422, body
+    assert body["error"]["details"][0]["field"] == "body.starts_at"

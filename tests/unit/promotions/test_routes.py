@@ -260,3 +260,30 @@ def test_an_api_key_needs_the_promotions_scopes(api: Any) -> None:
 
     assert call(api, "GET", SELLER_PATH, headers=reader)[0] == 200
     assert call(api, "POST", SELLER_PATH, SOMMER, headers=reader)[1]["error"]["code"] == "missing_scope"
+
+
+def test_a_seller_changes_an_amount_of_its_promotion(seller: Caller) -> None:
+    # given a promotion in euros
+    created = _created(seller, SELLER_PATH, SOMMER)
+
+    # when the seller sets a cap in the promotion's currency (the amounts name it: it was written twice, a 500)
+    status, changed, _ = seller("PATCH", f"{SELLER_PATH}/{created['promotion_id']}",
+                                {"cap": {"amount": 2_500, "currency": "EUR"}})
+
+    # then the cap is set, and reading it back shows it
+    assert status == 200, changed
+    assert changed["cap"] == {"amount": 2_500, "currency": "EUR"}
+    assert seller("GET", f"{SELLER_PATH}/{created['promotion_id']}")[1]["cap"] == {"amount": 2_500, "currency": "EUR"}
+
+
+def test_codes_are_asked_for_as_one_code_or_a_number_to_generate(seller: Caller) -> None:
+    created = _created(seller, SELLER_PATH, SOMMER)
+    path = f"{SELLER_PATH}/{created['promotion_id']}/codes"
+
+    for neither_or_both in ({}, {"code": "SOMMER10", "generate": 5}):
+        status, body, _ = seller("POST", path, neither_or_both)
+        assert (status, body["error"]["code"]) == (422, "validation_failed")
+
+    # and the OpenAPI document says the same, so clients' validators agree with the API
+    schema = seller("GET", "/openapi.json")[1]["components"]["schemas"]["CodesCreate"]
+    assert schema["oneOf"] == [{"required": ["code"]}, {"required": ["generate"]}]

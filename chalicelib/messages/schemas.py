@@ -102,10 +102,11 @@ class ConversationPage(PageSchema):
     items: list[ConversationOut]
 
 
-class ConversationWithMessages(ResponseSchema):
+class ConversationWithMessages(PageSchema):
+    """A page of the conversation's messages, with the conversation beside it."""
+
     conversation: ConversationOut
-    messages: list[MessageOut] = Field(description="Newest first.")
-    next_cursor: str | None = Field(description="Older messages: pass as ?cursor=; null at the start.")
+    items: list[MessageOut] = Field(description="The messages, newest first; older ones with ?cursor=next_cursor.")
 
 
 class Posted(ResponseSchema):
@@ -132,11 +133,12 @@ class DisputePage(PageSchema):
     items: list[DisputeOut] = Field(description="Open disputes oldest first, then resolved ones newest first.")
 
 
-class DisputeWithConversation(ResponseSchema):
+class DisputeWithConversation(PageSchema):
+    """A page of the disputed conversation's messages, with the dispute and the conversation beside it."""
+
     dispute: DisputeOut
     conversation: ConversationOut | None
-    messages: list[MessageOut] = Field(description="Newest first.")
-    next_cursor: str | None
+    items: list[MessageOut] = Field(description="The messages, newest first; older ones with ?cursor=next_cursor.")
 
 
 class Measures(ResponseSchema):
@@ -246,7 +248,7 @@ def conversation_page(page: Any) -> ConversationPage:
 
 def with_messages(copy: Any, page: Any) -> ConversationWithMessages:
     return ConversationWithMessages(conversation=conversation_out(copy),
-                                    messages=[message_out(m) for m in page.items], next_cursor=page.next_cursor)
+                                    items=[message_out(m) for m in page.items], next_cursor=page.next_cursor)
 
 
 def posted(copy: Any, message: Any) -> Posted:
@@ -269,7 +271,7 @@ def dispute_page(page: Any) -> DisputePage:
 def dispute_with_conversation(dispute: Any, copy: Any, page: Any) -> DisputeWithConversation:
     return DisputeWithConversation(dispute=dispute_out(dispute),
                                    conversation=conversation_out(copy) if copy is not None else None,
-                                   messages=[message_out(m) for m in page.items], next_cursor=page.next_cursor)
+                                   items=[message_out(m) for m in page.items], next_cursor=page.next_cursor)
 
 
 def performance_out(seller_id: str, as_of: str, figures: Any) -> PerformanceOut:

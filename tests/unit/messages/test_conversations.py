@@ -45,7 +45,7 @@ def test_a_thread_on_an_order_shows_unread_counts_on_both_sides(api: Any, order:
     assert [c["unread"] for c in _buyer_view(api, buyer)] == [1]
     status, thread, _ = call(api, "GET", f"/v1/me/conversations/{conversation_id}", headers=buyer)
     assert status == 200
-    assert [(m["sender"], m["text"]) for m in thread["messages"]] == [
+    assert [(m["sender"], m["text"]) for m in thread["items"]] == [
         ("seller", "Shipped today."), ("buyer", "Hello?"), ("buyer", "Where is my parcel?")]
     assert thread["conversation"]["counterpart"] != ""
 
@@ -59,7 +59,7 @@ def test_messages_page_newest_first(api: Any, order: dict[str, Any]) -> None:
     first = call(api, "GET", path, headers=order["buyer"])[1]
     rest = call(api, "GET", f"{path}&cursor={first['next_cursor']}", headers=order["buyer"])[1]
 
-    assert [m["text"] for m in first["messages"] + rest["messages"]] == ["3", "2", "1"]
+    assert [m["text"] for m in first["items"] + rest["items"]] == ["3", "2", "1"]
 
 
 def test_another_party_gets_the_answer_of_a_missing_conversation(api: Any, market: Marketplace,
@@ -187,7 +187,7 @@ def test_an_erased_buyers_messages_and_name_are_replaced(api: Any, order: dict[s
     status, thread, _ = call(api, "GET", f"/v1/seller/conversations/{conversation_id}",
                              headers=seller_headers("sel_a"))
     assert status == 200
-    assert [(m["sender"], m["text"]) for m in thread["messages"]] == [("seller", "We will call you."),
+    assert [(m["sender"], m["text"]) for m in thread["items"]] == [("seller", "We will call you."),
                                                                       ("buyer", "[erased]")]
     assert thread["conversation"]["counterpart"] == ""
 

@@ -27,7 +27,7 @@ def test_a_dispute_is_opened_and_resolved_by_a_refund(api: Any, market: Marketpl
     assert (status, dispute["status"]) == (201, "open")
     status, seen, _ = call(api, "GET", f"/v1/admin/disputes/{dispute['dispute_id']}", headers=operator_headers())
     assert status == 200
-    assert [m["text"] for m in seen["messages"]] == ["Not our fault.", "The box was crushed."]
+    assert [m["text"] for m in seen["items"]] == ["Not our fault.", "The box was crushed."]
     assert seen["conversation"]["dispute"] == {"dispute_id": dispute["dispute_id"], "status": "open",
                                                "reason": "Arrived broken", "note": None}
 

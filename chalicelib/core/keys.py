@@ -96,6 +96,7 @@ PromoCode                 PROMO_CODE#<CODE>                    PROMO_CODE
   GSI1 a promotion's      <owner>#PROMOTION#<promotion_id>     <created_at>#<CODE>
   codes                   #CODES
 PromoUse (per buyer)      PROMO_USE#<promotion_id>#<buyer key> PROMO_USE
+PromoRedemption           PROMO_ORDER#<order_id>               PROMO_ORDER
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
 Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | PACE
@@ -551,6 +552,7 @@ PROMOTION_PREFIX = "PROMOTION#"
 AUTOMATIC_SK = "AUTOMATIC"
 PROMO_CODE_SK = "PROMO_CODE"
 PROMO_USE_SK = "PROMO_USE"
+PROMO_ORDER_SK = "PROMO_ORDER"
 
 
 def promotion_sk(promotion_id: str) -> str:
@@ -570,6 +572,11 @@ def promo_code_key(code: str) -> str:
 def promo_use_key(promotion_id: str, buyer_key: str) -> str:
     """A buyer's uses of a promotion: ``buyer_key`` is the account id, a guest's normalised email."""
     return f"PROMO_USE#{promotion_id}#{buyer_key}"
+
+
+def promo_order_key(order_id: str) -> str:
+    """What an order's checkout took from promotions (to give it back, and count paid orders)."""
+    return f"PROMO_ORDER#{order_id}"
 
 
 # --- events and core ----------------------------------------------------------------------

@@ -74,7 +74,10 @@ class RevenueOut(ResponseSchema):
     fee_refunds: MoneySchema
     net_fees: MoneySchema
     subscription_fees: MoneySchema
-    total: MoneySchema
+    marketplace_discounts: MoneySchema = Field(
+        description="What marketplace-funded promotion discounts cost the marketplace (sellers are credited as if "
+                    "undiscounted), net of the parts refunds gave back.")
+    total: MoneySchema = Field(description="net_fees + subscription_fees - marketplace_discounts.")
 
 
 class RevenueReport(_WindowOut):

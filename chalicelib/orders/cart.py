@@ -2,9 +2,14 @@
 reminders) and one per guest cart token. Prices are never stored in a cart: a cart shows,
 and checkout charges, the products' current prices.
 
-Round trips: read -> GetItem cart + BatchGetItem products (2); put/remove a line ->
-3 GetItems (pointer, product, seller) + GetItem cart + PutItem (5), retried when the cart
-changed concurrently (version condition).
+The cart keeps at most one promo code as the buyer typed it (``set_promo_code``; the
+route checks it applies first, through the checkout's contributors, ``checkout.quote_cart``);
+checkout uses it unless the checkout names another.
+
+Round trips: read -> GetItem cart + BatchGetItem products (2; the routes add the quote's
+reads); put/remove a line -> 3 GetItems (pointer, product, seller) + GetItem cart + PutItem
+(5), retried when the cart changed concurrently (version condition); set or remove the
+code -> GetItem cart + UpdateItem (2).
 """
 
 from __future__ import annotations
@@ -110,6 +115,7 @@ class CartView:
     ref: CartRef | None
     lines: list[CartLine]
     updated_at: str | None
+    promo_code: str | None = None
 
     def totals(self) -> list[Money]:
         """The sum of the available lines, per currency."""
@@ -132,12 +138,13 @@ def products_of(lines: dict[str, Any]) -> dict[str, Product]:
 
 def _view(ref: CartRef | None, cart: Cart | None) -> CartView:
     if cart is None or not cart.lines:
-        return CartView(ref=ref, lines=[], updated_at=cart.updated_at if cart else None)
+        return CartView(ref=ref, lines=[], updated_at=cart.updated_at if cart else None,
+                        promo_code=cart.promo_code if cart else None)
     products = products_of(cart.lines)
     lines = [CartLine(product_id=pid, seller_id=line["seller_id"], quantity=int(line["quantity"]),
                       added_at=line["added_at"], product=products.get(pid))
              for pid, line in sorted(cart.lines.items(), key=lambda item: item[1]["added_at"])]
-    return CartView(ref=ref, lines=lines, updated_at=cart.updated_at)
+    return CartView(ref=ref, lines=lines, updated_at=cart.updated_at, promo_code=cart.promo_code)
 
 
 def get_cart(ref: CartRef | None) -> CartView:
@@ -151,7 +158,8 @@ def _unavailable(product_id: str) -> NotFound:
 def _save(ref: CartRef, cart: Cart | None, lines: dict[str, Any]) -> Cart:
     now = clock.stamp()
     version = int(cart.version) if cart is not None else 0
-    saved = Cart(ref.pk, CART_SK, user_id=ref.user_id, lines=lines, version=version + 1, updated_at=now)
+    saved = Cart(ref.pk, CART_SK, user_id=ref.user_id, lines=lines, version=version + 1, updated_at=now,
+                 promo_code=cart.promo_code if cart is not None else None)
     if ref.user_id is None:
         saved.expires_at = int(time.time()) + GUEST_CART_TTL_SECONDS
     elif lines:
@@ -229,6 +237,7 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
         now = clock.stamp()
         version = int(cart.version) if cart is not None else 0
         merged = Cart(mine.pk, CART_SK, user_id=user_id, lines=lines, version=version + 1, updated_at=now,
+                      promo_code=(cart.promo_code if cart is not None else None) or guest.promo_code,
                       GSI3PK=carts_changed_key(now[:10], user_id), GSI3SK=timed_sort_key(now, user_id))
         transaction = LabelledTransaction()
         transaction.put("cart", merged, Cart.PK.does_not_exist() if cart is None else (Cart.version == version))
@@ -236,5 +245,24 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
         if transaction.commit():
             raise Stale
         return _view(mine, merged)
+
+    return retrying(attempt, what="cart", attempts=MAX_WRITE_ATTEMPTS)
+
+
+def set_promo_code(ref: CartRef, code: str | None) -> CartView:
+    """Store ``code`` on the cart (None removes it), on the condition of the version read,
+    retried when the cart changed meanwhile. The caller checked that it applies."""
+    def attempt() -> CartView:
+        cart = load_cart(ref)
+        if cart is None or not cart.lines:
+            raise Conflict("The cart is empty.", code=Code.CART_EMPTY)
+        transaction = LabelledTransaction()
+        version = int(cart.version)
+        action = Cart.promo_code.set(code) if code else Cart.promo_code.remove()
+        transaction.update("cart", cart, [action, Cart.version.set(version + 1)], Cart.version == version)
+        if transaction.commit():
+            raise Stale
+        cart.promo_code, cart.version = code, version + 1
+        return _view(ref, cart)
 
     return retrying(attempt, what="cart", attempts=MAX_WRITE_ATTEMPTS)

@@ -43,7 +43,6 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
 from chalicelib.accounts.addresses import address_snapshot, snapshot, validated_address
@@ -75,12 +74,12 @@ from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
 from chalicelib.fees.models import FeeScheduleItem, MonthlySales
 from chalicelib.fees.service import fee_policies_from, fee_policy_keys, trailing_sales_from, trailing_sales_keys
-from chalicelib.orders.cart import CartRef, load_cart, products_of
-from chalicelib.orders.contributors import contributor_keys, contributors, follow_up_keys
+from chalicelib.orders.cart import CartRef, CartView, get_cart, load_cart, products_of, set_promo_code
+from chalicelib.orders.contributors import contributor_keys, contributors, follow_up_keys, price_with_contributors
 from chalicelib.orders.events import OrderedProduct, OrderPlaced, SellerShare
-from chalicelib.orders.extensions import CheckoutContext, Found, Key, TransactionItem, read_items
+from chalicelib.orders.extensions import CheckoutContext, Found, Key, Notice, TransactionItem, read_items
 from chalicelib.orders.models import FIXED_AT_CHECKOUT, Cart, CheckoutKey, Order, SubOrder, SubOrderLines
-from chalicelib.orders.pricing import LineInput, PricedOrder, SellerTerms, price_order
+from chalicelib.orders.pricing import LineInput, PricedOrder
 from chalicelib.orders.transitions import kept_lines, sub_orders_of
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers.models import Seller
@@ -224,12 +223,13 @@ class _Needs:
 
 
 def _needs(buyer: _Buyer, lines: list[tuple[str, dict[str, Any]]], currency: str | None,
-           categories: set[str], today: date) -> _Needs:
+           categories: set[str], today: date, promo_code: str | None = None) -> _Needs:
     """The keys for these lines; none for pricing while the currency is unknown or the cart
     has more sellers than an order takes (it is refused)."""
     seller_ids = _seller_ids(lines)
     priced = currency is not None and len(seller_ids) <= MAX_SELLERS
-    context = CheckoutContext(user_id=buyer.user_id, currency=currency or "", seller_ids=tuple(seller_ids))
+    context = CheckoutContext(user_id=buyer.user_id, currency=currency or "", seller_ids=tuple(seller_ids),
+                              promo_code=promo_code, guest=buyer.guest, email=buyer.email)
     return _Needs(
         products=[Key(Product, seller_key(line["seller_id"]), product_sk(pid)) for pid, line in lines],
         sellers=[Key(Seller, seller_key(seller_id), PROFILE_SK) for seller_id in seller_ids],
@@ -298,7 +298,9 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
         raise Conflict("The cart is empty.", code=Code.CART_EMPTY)  # the cart's state, not the request
     lines = sorted(cart.lines.items(), key=lambda item: item[1]["added_at"])
     today = clock.today()
-    asked = _needs(buyer, lines, *_hinted(lines), today)
+    # a code given with the checkout, or else the one stored on the cart ("" asks for none)
+    promo_code = (data.promo_code if data.promo_code is not None else cart.promo_code) or None
+    asked = _needs(buyer, lines, *_hinted(lines), today, promo_code)
     found = Found(read_items(asked.every_key(), consistent_read=True))  # read 2
     products: dict[str, Product] = {p.product_id: p for p in found.all(asked.products)}
     sellers: dict[str, Seller] = {s.seller_id: s for s in found.all(asked.sellers)}
@@ -324,25 +326,35 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
 
     currency = currencies[0]
     categories = {products[pid].category for pid, _ in lines}
-    needs = _needs(buyer, lines, currency, categories, today)
+    needs = _needs(buyer, lines, currency, categories, today, promo_code)
     read = {(key.pk, key.sk) for key in asked.every_key()}
     unread = [key for key in needs.every_key() if (key.pk, key.sk) not in read]
     if unread:  # the cart's lines said another currency or category than the products now have, or none
         found = found.merged(read_items(unread, consistent_read=True))
-    context = CheckoutContext(user_id=buyer.user_id, currency=currency, seller_ids=tuple(seller_ids), found=found)
+    defaults = {what: _address_dict(found.get(key)) for what, key in buyer.default_addresses.items()}
+    shipping = _address(buyer, data.shipping_address, data.shipping_address_id, defaults.get("shipping"), "shipping")
+    if shipping is None:
+        raise ValidationFailed("Where should the order go? Give a shipping address.",
+                               code=Code.SHIPPING_ADDRESS_REQUIRED,
+                               details=[{"field": "body.shipping_address", "message": "Field required",
+                                         "type": "missing"}])
+    context = CheckoutContext(user_id=buyer.user_id, currency=currency, seller_ids=tuple(seller_ids), found=found,
+                              destination_country=shipping.get("country"), promo_code=promo_code,
+                              now=clock.now(), guest=buyer.guest, email=buyer.email)
     follow_ups = follow_up_keys(context)
-    if follow_ups:  # named by what read 2 found: the groups of a buyer who is in one
+    if follow_ups:  # named by what read 2 found: the groups of a buyer who is in one, the promotions
         context = replace(context, found=found.merged(read_items(follow_ups)))
-    exempt = {seller_id for contributor in contributors for seller_id in contributor.tax_exempt_sellers(context)}
-    priced = price_order(
+    priced, notices = price_with_contributors(
+        context,
         [LineInput(product_id=pid, seller_id=line["seller_id"], sku=products[pid].sku, title=products[pid].title,
                    category=products[pid].category, unit_price=Money(currency, int(products[pid].price)),
-                   quantity=int(line["quantity"])) for pid, line in lines],
-        terms={sid: SellerTerms(country=sellers[sid].country, tax_exempt=sid in exempt) for sid in seller_ids},
+                   quantity=int(line["quantity"]), brand=products[pid].brand) for pid, line in lines],
+        countries={sid: sellers[sid].country for sid in seller_ids},
         policies=fee_policies_from(seller_ids, categories, found.all(needs.fees)),
-        trailing_sales=trailing_sales_from(seller_ids, currency, found.all(needs.sales), today),
-        adjusters=[partial(contributor.adjust, context) for contributor in contributors],
-    )
+        trailing_sales=trailing_sales_from(seller_ids, currency, found.all(needs.sales), today))
+    problem = next((notice.problem for notice in notices if notice.problem is not None), None)
+    if problem is not None:  # e.g. the promo code no longer applies: nothing is written
+        raise problem
     minimum = MINIMUM_CHARGE.get(currency, 50)
     if priced.total.amount < minimum:
         raise ValidationFailed("The order total is below the smallest amount that can be charged.",
@@ -351,13 +363,6 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                                          "type": "order_below_minimum", "total": priced.total.to_json(),
                                          "minimum": Money(currency, minimum).to_json()}])
 
-    defaults = {what: _address_dict(found.get(key)) for what, key in buyer.default_addresses.items()}
-    shipping = _address(buyer, data.shipping_address, data.shipping_address_id, defaults.get("shipping"), "shipping")
-    if shipping is None:
-        raise ValidationFailed("Where should the order go? Give a shipping address.",
-                               code=Code.SHIPPING_ADDRESS_REQUIRED,
-                               details=[{"field": "body.shipping_address", "message": "Field required",
-                                         "type": "missing"}])
     billing = _address(buyer, data.billing_address, data.billing_address_id, defaults.get("billing"), "billing")
     if buyer.user_id is None:
         _guest_account(buyer, data)
@@ -380,6 +385,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                  currency=currency, lines=[line.to_json() for line in part.lines], line_state={},
                  subtotal=part.subtotal.amount,
                  discount=part.discount.amount, tax=part.tax.amount, total=part.total.amount, fee=part.fee.amount,
+                 marketplace_discount=part.marketplace_discount.amount or None,
                  tax_exempt="yes" if part.tax_exempt else None, shipping_address=shipping,
                  adjustments=[adjustment.to_json() for adjustment in part.adjustments] or None,
                  history=[{"status": "pending_payment", "at": created}], version=1,
@@ -388,6 +394,84 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
         for part in priced.sellers
     ]
     return _Plan(order=order, sub_orders=sub_orders, holds=holds, cart=cart, context=context, priced=priced)
+
+
+# --- the cart's quote ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CartQuote:
+    """The cart priced as checkout would price it now, and what the contributors say (a
+    promo code applied, or why not)."""
+
+    priced: PricedOrder
+    notices: list[Notice]
+
+
+def quote_cart(view: CartView, *, country: str | None = None, promo_code: str | None = None) -> CartQuote | None:
+    """The available lines priced through the checkout's contributors with the cart's code
+    (or ``promo_code``) for ``country``: one BatchGetItem (sellers, the contributors' keys,
+    fees, sales) and one more when the contributors name follow-ups (promotions, groups).
+    None when there is nothing to price (no available line, several currencies, too many
+    sellers). The products are the view's."""
+    available = [line for line in view.lines if line.available and line.product is not None]
+    if view.ref is None or not available or len({line.product.currency for line in available if line.product}) > 1:
+        return None
+    products = {line.product_id: line.product for line in available if line.product is not None}
+    seller_ids = list(dict.fromkeys(line.seller_id for line in available))
+    if len(seller_ids) > MAX_SELLERS:
+        return None
+    currency = available[0].product.currency if available[0].product else ""
+    categories = {product.category for product in products.values()}
+    today = clock.today()
+    code = view.promo_code if promo_code is None else promo_code
+    context = CheckoutContext(user_id=view.ref.user_id, currency=currency, seller_ids=tuple(seller_ids),
+                              destination_country=country, promo_code=code or None, now=clock.now(),
+                              guest=view.ref.user_id is None)
+    seller_keys = [Key(Seller, seller_key(seller_id), PROFILE_SK) for seller_id in seller_ids]
+    fees = [Key(FeeScheduleItem, pk, sk) for pk, sk in fee_policy_keys(seller_ids, categories)]
+    sales = [Key(MonthlySales, pk, sk) for pk, sk in trailing_sales_keys(seller_ids, currency, today)]
+    found = Found(read_items([*seller_keys, *contributor_keys(context), *fees, *sales]))
+    context = replace(context, found=found)
+    follow_ups = follow_up_keys(context)
+    if follow_ups:
+        context = replace(context, found=found.merged(read_items(follow_ups)))
+    sellers: dict[str, Seller] = {s.seller_id: s for s in found.all(seller_keys)}
+    if set(seller_ids) - set(sellers):
+        return None
+    priced, notices = price_with_contributors(
+        context,
+        [LineInput(product_id=pid, seller_id=product.seller_id, sku=product.sku, title=product.title,
+                   category=product.category, unit_price=Money(currency, int(product.price)),
+                   quantity=next(line.quantity for line in available if line.product_id == pid),
+                   brand=product.brand) for pid, product in products.items()],
+        countries={sid: sellers[sid].country for sid in seller_ids},
+        policies=fee_policies_from(seller_ids, categories, found.all(fees)),
+        trailing_sales=trailing_sales_from(seller_ids, currency, found.all(sales), today))
+    return CartQuote(priced=priced, notices=notices)
+
+
+def apply_promo_code(ref: CartRef | None, code: str, *, country: str | None = None
+                     ) -> tuple[CartView, CartQuote | None]:
+    """Store ``code`` on the cart if it applies to it now; a code that does not apply is a
+    422 ``promo_code_invalid`` with the reason (``details[0].reason``) and is not stored, so
+    the cart never holds a code the buyer was told is wrong. A code whose reason may pass
+    by itself (a minimum not reached yet) is refused too: the reply says what is missing."""
+    view = get_cart(ref)
+    if ref is None or not view.lines:
+        raise Conflict("The cart is empty.", code=Code.CART_EMPTY)
+    typed = code.strip()
+    quote = quote_cart(view, country=country, promo_code=typed)
+    problem = next((n.problem for n in quote.notices if n.problem is not None), None) if quote else None
+    if quote is None:
+        raise Conflict("Nothing in the cart can be priced now; check its lines.", code=Code.PRODUCTS_UNAVAILABLE,
+                       details={"products": [{"product_id": line.product_id} for line in view.lines
+                                             if not line.available]})
+    if problem is not None:
+        for detail in problem.details or []:
+            if isinstance(detail, dict):
+                detail["field"] = "body.code"
+        raise problem
+    return set_promo_code(ref, typed), quote
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -521,9 +605,6 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
     key = _check_key(idempotency_key)
     if ref is None:
         raise Conflict("The cart is empty.", code=Code.CART_EMPTY)  # the cart's state, not the request
-    if data.promo_code:
-        raise ValidationFailed("Promo codes are not available yet.", code=Code.PROMO_CODE_INVALID,
-                               details=[{"field": "body.promo_code", "message": "unknown code", "type": "value_error"}])
     request_hash = data.request_hash()
     first = _first_read(ref, key)
     if first.stored_key is not None:

@@ -87,6 +87,7 @@ class Cart(TableModel):
     # product_id -> {"seller_id", "quantity", "added_at", "currency", "category"}; the last two
     # (the product's when put in; absent on older lines) let checkout name its fee and sales keys
     lines = CompactJSONAttribute(default=dict)
+    promo_code = UnicodeAttribute(null=True)  # as the buyer typed it; checkout uses it unless given another
     version = NumberAttribute(default=0)
     updated_at = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)  # guest carts only
@@ -175,6 +176,9 @@ class SubOrder(TableModel):
     tax = NumberAttribute()
     total = NumberAttribute()
     fee = NumberAttribute()
+    # the marketplace-funded part of ``discount`` (absent when none): the seller is credited
+    # ``total + marketplace_discount``, the fee is on that and the transfer pays it less the fee
+    marketplace_discount = NumberAttribute(null=True)
     tax_exempt = UnicodeAttribute(null=True)  # "yes" when the seller exempts this buyer
     # the checkout contributors' price adjustments, with who funds them (absent when none):
     # [{"line", "amount", "source", "label", "funding": {"seller_bp"}}]; ``discount`` is their sum
@@ -237,7 +241,8 @@ class Refund(TableModel):
     reason = UnicodeAttribute()  # cancelled | returned
     currency = UnicodeAttribute()
     amount = NumberAttribute()
-    # [{"line", "amount", "line_total", "fee", "refunded_before"}] — what the ledger needs
+    # [{"line", "amount", "line_total", "fee", "refunded_before", "marketplace_discount" (when the
+    #   line has one)}] — what the ledger needs
     lines = CompactJSONAttribute()
     status = UnicodeAttribute(default="requested")  # requested | refunded
     stripe_refund_id = UnicodeAttribute(null=True)

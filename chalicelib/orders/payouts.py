@@ -38,7 +38,7 @@ def transfer_share(order: Order, seller_id: str) -> str | None:
     sub = get_sub_order(seller_id, order_id)
     if sub.transfer_id:
         return sub.transfer_id
-    amount = int(sub.total) - int(sub.fee)
+    amount = int(sub.total) + int(sub.marketplace_discount or 0) - int(sub.fee)
     if amount <= 0 or order.status != "paid":
         return None
     seller = get_seller(seller_id)

@@ -20,10 +20,12 @@ if TYPE_CHECKING:
         ApproveReturnIn,
         CancelIn,
         CartOut,
+        CartQuery,
         CheckoutIn,
         OrderOut,
         OrderPage,
         OrdersQuery,
+        PromoCodeIn,
         QuantityIn,
         ReturnIn,
         SellerOrderOut,
@@ -58,13 +60,48 @@ def _cart(principal: Principal | None, *, create: bool = False) -> Any:
 # --- cart -----------------------------------------------------------------------------------
 
 @bp.route("/v1/cart", methods=["GET"])
-@operation("Show the cart at current prices", tags=CART_TAGS, response="CartOut", auth="optional_buyer",
-           headers=(CART_TOKEN,), errors=(422,))
-def get_cart(principal: Principal | None) -> CartOut:
+@operation("Show the cart at current prices", tags=CART_TAGS, query="CartQuery", response="CartOut",
+           auth="optional_buyer", headers=(CART_TOKEN,), errors=(422,),
+           description="`pricing` shows the discounts that apply now, per line (each with who funds it) and per "
+                       "seller part, and in `notices` the promo code's status: applied, or refused with its "
+                       "`reason`.")
+def get_cart(query: CartQuery, principal: Principal | None) -> CartOut:
     from chalicelib.orders import cart
+    from chalicelib.orders.checkout import quote_cart
     from chalicelib.orders.schemas import cart_out
 
-    return cart_out(cart.get_cart(_cart(principal)))
+    view = cart.get_cart(_cart(principal))
+    return cart_out(view, quote_cart(view, country=query.country))
+
+
+@bp.route("/v1/cart/promo-code", methods=["POST"])
+@operation("Put a promo code on the cart", tags=CART_TAGS, body="PromoCodeIn", query="CartQuery", response="CartOut",
+           auth="optional_buyer", headers=(CART_TOKEN,), errors=(409, 422),
+           description="At most one code per cart (a new one replaces it); automatic promotions apply besides. A "
+                       "code that does not apply to the cart now is a 422 `promo_code_invalid` whose "
+                       "`details[0].reason` says why (`code_unknown`, `code_expired`, `not_started`, "
+                       "`minimum_not_reached` with `missing`, `not_for_these_products`, `usage_limit_reached`, "
+                       "`not_your_code`, `first_order_only`, `not_in_your_country`, `not_eligible`, "
+                       "`not_combinable`), and is not stored. Checkout checks the code again. 409 `cart_empty`.")
+def put_promo_code(body: PromoCodeIn, query: CartQuery, principal: Principal | None) -> CartOut:
+    from chalicelib.orders.checkout import apply_promo_code
+    from chalicelib.orders.schemas import cart_out
+
+    view, quote = apply_promo_code(_cart(principal), body.code, country=query.country)
+    return cart_out(view, quote)
+
+
+@bp.route("/v1/cart/promo-code", methods=["DELETE"])
+@operation("Remove the promo code from the cart", tags=CART_TAGS, query="CartQuery", response="CartOut",
+           auth="optional_buyer", headers=(CART_TOKEN,), errors=(409, 422))
+def delete_promo_code(query: CartQuery, principal: Principal | None) -> CartOut:
+    from chalicelib.orders import cart
+    from chalicelib.orders.checkout import quote_cart
+    from chalicelib.orders.schemas import cart_out
+
+    ref = _cart(principal)
+    view = cart.set_promo_code(ref, None) if ref is not None else cart.get_cart(None)
+    return cart_out(view, quote_cart(view, country=query.country))
 
 
 @bp.route("/v1/cart/items/{product_id}", methods=["PUT"])

@@ -53,15 +53,104 @@ class CartLineOut(ResponseSchema):
     in_stock: int | None = Field(description="Units in stock now.")
 
 
+class PromoCodeIn(RequestSchema):
+    code: str = Field(min_length=1, max_length=64, description="As the buyer typed it; case and spaces do not count.")
+
+
+class CartQuery(QuerySchema):
+    country: str | None = Field(default=None, pattern="^[A-Z]{2}$",
+                                description="The delivery country (ISO 3166-1 alpha-2) promotions are checked "
+                                            "against; checkout uses the shipping address's.")
+
+
+class CartAdjustmentOut(ResponseSchema):
+    source: str = Field(description="Who made it: `customer_group` or `promotions`.")
+    label: str = Field(description="The customer group's or the promotion's id.")
+    amount: MoneySchema
+    marketplace_funded: MoneySchema = Field(description="The part the marketplace pays (the seller is credited "
+                                                        "as if it were not there); the rest is the seller's.")
+
+
+class CartPricedLineOut(ResponseSchema):
+    product_id: str
+    seller_id: str
+    subtotal: MoneySchema
+    discount: MoneySchema
+    total: MoneySchema
+    tax: MoneySchema
+    adjustments: list[CartAdjustmentOut] = Field(description="In the order they applied.")
+
+
+class CartSellerPartOut(ResponseSchema):
+    seller_id: str
+    subtotal: MoneySchema
+    discount: MoneySchema
+    total: MoneySchema
+    tax: MoneySchema
+
+
+class CartNoticeOut(ResponseSchema):
+    source: str
+    subject: str = Field(description="The promo code, or `automatic` for a promotion without one.")
+    status: Literal["applied", "refused"]
+    reason: str | None = Field(default=None, description=(
+        "Why the code does not apply: code_unknown, code_expired, not_started, minimum_not_reached (with `missing` "
+        "or `missing_quantity`), not_for_these_products, usage_limit_reached, not_your_code, first_order_only, "
+        "not_in_your_country, not_eligible (a customer group or loyalty tier), not_combinable (an exclusive "
+        "promotion applied before it)."))
+    missing: MoneySchema | None = None
+    missing_quantity: int | None = None
+    promotion_id: str | None = None
+    discount: MoneySchema | None = None
+
+
+class CartPricingOut(ResponseSchema):
+    subtotal: MoneySchema
+    discount: MoneySchema
+    tax: MoneySchema
+    total: MoneySchema = Field(description="What checkout would charge now (available lines).")
+    lines: list[CartPricedLineOut]
+    sellers: list[CartSellerPartOut]
+    notices: list[CartNoticeOut]
+
+
 class CartOut(ResponseSchema):
     cart_token: str | None = Field(default=None, description="Only for a new guest cart: send it back as "
                                                              "X-Cart-Token with every cart and checkout request.")
     lines: list[CartLineOut]
     totals: list[MoneySchema] = Field(description="Sum of the available lines, per currency.")
     updated_at: str | None
+    promo_code: str | None = Field(default=None, description="The code stored on the cart; checkout uses it "
+                                                             "unless given another.")
+    pricing: CartPricingOut | None = Field(default=None, description=(
+        "The available lines priced as checkout would now: customer-group discount, then promotions in priority "
+        "order; null when they cannot be (several currencies, more than 8 sellers)."))
 
 
-def cart_out(view: Any) -> CartOut:
+def _m(value: Money) -> MoneySchema:
+    return MoneySchema(**value.to_json())
+
+
+def pricing_out(quote: Any) -> CartPricingOut | None:
+    from chalicelib.orders.pricing import marketplace_part
+
+    if quote is None:
+        return None
+    priced = quote.priced
+    lines = [CartPricedLineOut(
+        product_id=line.product_id, seller_id=part.seller_id, subtotal=_m(line.subtotal), discount=_m(line.discount),
+        total=_m(line.total), tax=_m(line.tax),
+        adjustments=[CartAdjustmentOut(source=a.source, label=a.label, amount=_m(a.amount),
+                                       marketplace_funded=_m(marketplace_part(a))) for a in line.adjustments])
+        for part in priced.sellers for line in part.lines]
+    sellers = [CartSellerPartOut(seller_id=part.seller_id, subtotal=_m(part.subtotal), discount=_m(part.discount),
+                                 total=_m(part.total), tax=_m(part.tax)) for part in priced.sellers]
+    return CartPricingOut(subtotal=_m(priced.subtotal), discount=_m(priced.discount), tax=_m(priced.tax),
+                          total=_m(priced.total), lines=lines, sellers=sellers,
+                          notices=[CartNoticeOut(**notice.to_json()) for notice in quote.notices])
+
+
+def cart_out(view: Any, quote: Any = None) -> CartOut:
     lines = []
     for line in view.lines:
         product = line.product
@@ -73,7 +162,7 @@ def cart_out(view: Any) -> CartOut:
             available=line.available, in_stock=int(product.stock) if product else None))
     token = view.ref.token if view.ref is not None and view.ref.new_token else None
     return CartOut(cart_token=token, lines=lines, totals=[MoneySchema(**m.to_json()) for m in view.totals()],
-                   updated_at=view.updated_at)
+                   updated_at=view.updated_at, promo_code=view.promo_code, pricing=pricing_out(quote))
 
 
 # --- checkout -------------------------------------------------------------------------------

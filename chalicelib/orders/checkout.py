@@ -6,10 +6,12 @@ One request, in order:
    with another body it is a 422;
 2. one BatchGetItem reads everything else the cart names (:class:`_Needs`): its products
    and sellers, the buyer's default addresses, what the checkout's contributors need (the
-   buyer's customer records at each seller, :mod:`chalicelib.orders.contributors`), the fee
+   buyer's customer records at each seller, the promotions' indexes and the promo code — the
+   checkout's ``promo_code``, else the cart's —, :mod:`chalicelib.orders.contributors`), the fee
    schedules and the sellers' trailing sales; the cart's lines carry each product's seller,
    currency and category, so none of these waits for the products. The cart is priced with
-   the contributors' adjustments (``pricing.py``);
+   the contributors' adjustments (``pricing.py``); a contributor's notice with a problem (a
+   promo code that no longer applies) is answered before anything is written;
 3. one TransactWriteItems writes the key (on condition that it does not exist: a request
    racing with the same key loses there, reads the stored key and is answered as a replay),
    the order, one sub-order per seller and its lines (an item apart), every product's stock reservation
@@ -26,8 +28,10 @@ Round trips for a signed-in buyer, whatever the number of lines (<= 50) and sell
 DynamoDB BatchGetItem key, cart and user; UpdateItem per checkout limit (buyer, source
 address; not for a replay); BatchGetItem of read 2 (past 100 keys — 8 sellers whose lines span
 most categories — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
-= 4 + the 2 limits. One more BatchGetItem when the buyer is in a customer group (the groups
-are named by the customer records read 2 finds), and one when the cart's lines said another
+= 4 + the 2 limits. One more BatchGetItem when a contributor names follow-ups — the groups of
+a buyer in a customer group (named by the customer records read 2 finds), the promotions named
+by a code or by the automatic-promotion indexes read 2 finds, and the buyer's use counts of
+those with a per-buyer limit: one read however many lines and promotions — and one when the cart's lines said another
 currency or category than their products now have (or none: lines put in before they said
 so). Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and an
 UpdateItem of the user, once per buyer). A named saved address is a GetItem of its own; a

@@ -152,7 +152,11 @@ def merge_cart(principal: Principal) -> CartOut:
                        "then), creates the order with one part per seller and one PaymentIntent for the total. "
                        "The same Idempotency-Key with the same body returns the same order (header "
                        "`Idempotent-Replayed: true`); with another body it is a 422 `idempotency_key_reused`. "
-                       "Unpaid orders release their stock after 30 minutes.")
+                       "Unpaid orders release their stock after 30 minutes. Promotions apply as the cart shows them: "
+                       "`promo_code` (or, when omitted, the cart's code) is checked again (422 `promo_code_invalid` "
+                       "with `details[0].reason`), and limits are conditions in the transaction: 409 "
+                       "`promo_code_used` (a single-use code used meanwhile) or `promotion_limit_reached` (uses, "
+                       "budget or the buyer's uses reached meanwhile); nothing is written then.")
 def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
     from chalicelib.core.throttle import source_ip  # lazy: PynamoDB (the throttle's table), not at cold start
     from chalicelib.orders.checkout import CheckoutInput

@@ -185,7 +185,9 @@ class CheckoutIn(RequestSchema):
     payment_method_id: str | None = Field(default=None, max_length=255,
                                           description="A saved card (pm_…): the payment is confirmed at once. "
                                                       "Without it, confirm the PaymentIntent with its client secret.")
-    promo_code: str | None = Field(default=None, max_length=50, description="Reserved; no codes exist yet.")
+    promo_code: str | None = Field(default=None, max_length=50, description=(
+        "A promo code (case and spaces do not count), checked again here: one that does not apply is a 422 "
+        "`promo_code_invalid` with `details[0].reason`. Omitted: the code stored on the cart; \"\": none."))
 
 
 class OrderLineOut(ResponseSchema):

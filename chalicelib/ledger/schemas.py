@@ -43,8 +43,10 @@ class _WindowOut(ResponseSchema):
 class StatementEntryOut(ResponseSchema):
     occurred_at: str
     posting_id: str
-    kind: str = Field(description="seller_payable (a sale), fee, transfer, refund, fee_refund, transfer_reversal "
-                                  "or subscription_fee.")
+    kind: str = Field(description="seller_payable (a sale), fee, transfer, refund, fee_refund, transfer_reversal, "
+                                  "subscription_fee, marketplace_discount (the marketplace-funded part of a "
+                                  "promotion's discount, paid to you as if undiscounted) or "
+                                  "marketplace_discount_refund (its part of a refund, given back).")
     account: str = Field(description="seller_payable (earnings) or transfers_out (paid to your Stripe account).")
     order_id: str | None
     amount: MoneySchema = Field(description="From your side: positive raises what the marketplace owes you.")

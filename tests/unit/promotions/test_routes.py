@@ -65,7 +65,8 @@ def test_a_seller_creates_reads_and_lists_its_promotion_with_its_figures(seller:
 
     assert status == 200 and read == created
     assert (read["scope"], read["seller_id"], read["funding"], read["stats"]) == (
-        "seller", SELLER_A, {"seller_bp": 10_000}, {"uses": 0, "discount_given": {"amount": 0, "currency": "EUR"}})
+        "seller", SELLER_A, {"seller_bp": 10_000}, {"uses": 0, "discount_given": {"amount": 0, "currency": "EUR"},
+                                                    "orders": 0, "revenue": {"amount": 0, "currency": "EUR"}})
     assert (read["minimum_goods_value"], read["target"], read["countries"]) == (
         {"amount": 5_000, "currency": "EUR"}, {"kind": "categories", "values": ["fashion"]}, ["DE", "AT"])
     assert [p["promotion_id"] for p in listed["items"]] == [created["promotion_id"]]
@@ -131,7 +132,8 @@ def test_a_change_keeps_the_counters_and_null_clears_a_limit(seller: Caller) -> 
 
     assert status == 200, changed
     assert (changed["name"], changed["percent_bp"], changed["max_uses"]) == ("Sommer -15 %", 1_500, None)
-    assert changed["stats"] == {"uses": 1, "discount_given": {"amount": 300, "currency": "EUR"}}
+    assert changed["stats"] == {"uses": 1, "discount_given": {"amount": 300, "currency": "EUR"}, "orders": 0,
+                                "revenue": {"amount": 0, "currency": "EUR"}}
 
 
 def test_null_is_refused_where_a_value_can_only_be_changed(seller: Caller) -> None:

@@ -196,11 +196,14 @@ class PromotionsContributor(Contributor):
     def _redemption(self, order_id: str) -> PromoRedemption | None:
         return find_item(PromoRedemption, promo_order_key(order_id), PROMO_ORDER_SK, consistent_read=True)
 
-    def _uses_back(self, record: PromoRedemption, *, discounts: bool) -> list[ItemWrite]:
+    def _uses_back(self, record: PromoRedemption, discounts: Mapping[str, int]) -> list[ItemWrite]:
+        """The uses back, with ``discounts`` (per promotion id) given back in the same update:
+        a transaction takes one operation per item."""
         writes: list[ItemWrite] = []
-        for owner, promotion_id, amount, per_buyer in record.uses:
+        for owner, promotion_id, _, per_buyer in record.uses:
             target = Promotion(owner, promotion_sk(promotion_id))
-            actions = [Promotion.uses.add(-1), *([Promotion.discount_given.add(-int(amount))] if discounts else [])]
+            back = discounts.get(promotion_id, 0)
+            actions = [Promotion.uses.add(-1), *([Promotion.discount_given.add(-back)] if back else [])]
             writes.append(ItemWrite(target, tuple(actions)))
             if per_buyer and record.buyer_key:
                 use = PromoUse(promo_use_key(promotion_id, record.buyer_key), PROMO_USE_SK)
@@ -217,7 +220,7 @@ class PromotionsContributor(Contributor):
         if record is None or record.released_at or record.use_returned_at:
             return ()
         marked = PromoRedemption(record.PK, record.SK)
-        return [*self._uses_back(record, discounts=True),
+        return [*self._uses_back(record, {promotion_id: int(amount) for _, promotion_id, amount, _ in record.uses}),
                 ItemWrite(marked, (PromoRedemption.released_at.set(clock.stamp()),))]
 
     def reverse(self, order: Order, refund: Refund, reversed: Sequence[PriceAdjustment]) -> Sequence[ItemWrite]:
@@ -236,11 +239,10 @@ class PromotionsContributor(Contributor):
         back: dict[str, int] = {}
         for adjustment in reversed:
             back[adjustment.label] = back.get(adjustment.label, 0) + adjustment.amount.amount
-        writes = [ItemWrite(Promotion(owners[promotion_id], promotion_sk(promotion_id)),
-                            (Promotion.discount_given.add(-amount),))
-                  for promotion_id, amount in back.items() if promotion_id in owners and amount]
         if whole and not record.use_returned_at and not record.released_at:
-            writes += self._uses_back(record, discounts=False)
-            writes.append(ItemWrite(PromoRedemption(record.PK, record.SK),
-                                    (PromoRedemption.use_returned_at.set(clock.stamp()),)))
-        return writes
+            return [*self._uses_back(record, back),
+                    ItemWrite(PromoRedemption(record.PK, record.SK),
+                              (PromoRedemption.use_returned_at.set(clock.stamp()),))]
+        return [ItemWrite(Promotion(owners[promotion_id], promotion_sk(promotion_id)),
+                          (Promotion.discount_given.add(-amount),))
+                for promotion_id, amount in back.items() if promotion_id in owners and amount]

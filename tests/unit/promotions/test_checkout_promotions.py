@@ -4,9 +4,10 @@ and refunds give back."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from tests.support.builders import Marketplace, stock_of
+from tests.support.builders import Marketplace, stock_of, user_of
 from tests.support.http import call
 
 
@@ -266,3 +267,67 @@ def test_a_code_for_another_country_says_so_in_the_cart(market: Marketplace) -> 
     # checkout checks the shipping address's country again: the default address is in Germany
     status, placed, _ = market.checkout(buyer)
     assert status == 422 and placed["error"]["details"][0]["reason"] == "not_in_your_country"
+
+
+def test_a_paid_order_cancelled_whole_before_shipping_gives_its_use_and_discount_back(market: Marketplace) -> None:
+    market.seller("sel_a")
+    market.seller("sel_b")
+    shoe = market.product("sel_a", price=4_000)
+    book = market.product("sel_b", price=2_000, category="books/fiction")
+    five_off = _marketplace_five_off(max_uses=1)
+    buyer = market.buyer()
+    market.add(buyer, shoe)
+    market.add(buyer, book)
+    status, body, _ = market.checkout(buyer, payment_method_id="pm_card_visa")
+    assert status == 201, body
+    market.pay(body)
+    assert (int(_reread(five_off).uses), int(_reread(five_off).discount_given)) == (1, 500)
+
+    status, cancelled, _ = call(market.api, "POST", f"/v1/me/orders/{body['order']['order_id']}/cancel", {},
+                                headers=buyer)
+    assert status == 200, cancelled
+    market.events()
+
+    assert (int(_reread(five_off).uses), int(_reread(five_off).discount_given)) == (0, 0)
+
+
+def test_a_paid_order_counts_once_in_its_promotions_orders_and_revenue_even_when_redelivered(
+        market: Marketplace) -> None:
+    from chalicelib.orders.events import OrderPaid, SellerShare
+    from chalicelib.promotions.stats import count_paid_order
+
+    market.seller("sel_a")
+    shoe = market.product("sel_a", price=4_000)
+    five_off = _marketplace_five_off()
+    buyer = market.buyer()
+    market.add(buyer, shoe)
+    status, body, _ = market.checkout(buyer, payment_method_id="pm_card_visa")
+    assert status == 201, body
+    market.pay(body)
+    order = body["order"]
+    paid = OrderPaid(order_id=order["order_id"], user_id=user_of(buyer), paid_at="2026-06-01T10:00:00+00:00",
+                     sellers=[SellerShare(seller_id="sel_a", amount=3_500, currency="EUR")])
+
+    assert count_paid_order(paid) is False  # the subscriber counted it when it was paid
+
+    assert (int(_reread(five_off).orders), int(_reread(five_off).revenue)) == (1, 3_500)
+
+
+def test_a_personal_code_is_not_a_guests_and_a_bad_guest_email_is_a_422(market: Marketplace) -> None:
+    from chalicelib.accounts.service import ensure_account
+    from chalicelib.promotions import service
+
+    market.seller("sel_a")
+    shoe = market.product("sel_a", price=3_000)
+    owner, _ = ensure_account("geburtstag@example.com", name="Berta")
+    promotion = service.create_promotion("sel_a", {"name": "Birthday", "kind": "fixed_amount", "amount": 500,
+                                                   "currency": "EUR"})
+    personal = service.issue_personal_code(promotion, owner.user_id, datetime(2099, 1, 1, tzinfo=UTC))
+    _, cart, _ = call(market.api, "PUT", f"/v1/cart/items/{shoe}", {"quantity": 1})
+    guest = {"X-Cart-Token": cart["cart_token"]}
+
+    status, body, _ = market.checkout(guest, email="geburtstag@example.com", promo_code=personal.code)
+    bad, answer, _ = market.checkout(guest, email="not an email", promo_code=personal.code)
+
+    assert status == 422 and body["error"]["details"][0]["reason"] == "not_your_code"
+    assert bad == 422, answer

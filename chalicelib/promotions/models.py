@@ -7,7 +7,7 @@ caller's principal, so a seller only ever reads and writes under its own ``SELLE
 - ``Promotion``: PK=<owner>, SK=PROMOTION#<promotion_id>
   - one promotion (GetItem): another seller's id is simply not under the caller's key (404)
   - an owner's promotions, newest first (Query PK, SK begins_with PROMOTION#; ids are ULIDs)
-  - at checkout (next step): read by key in the checkout's BatchGetItem, named by the code or
+  - at checkout: read by key in the checkout's BatchGetItem, named by the code or
     by the automatic index. Carries the limit counters ``uses`` and ``discount_given``, which
     the checkout's transaction updates under conditions (:func:`service.use_writes`).
   A deleted promotion stays as an item with ``deleted_at`` (hidden, 404): a cancellation

@@ -3,9 +3,10 @@ their uses inside the checkout's transaction.
 
 Every function takes ``seller_id`` from the caller's principal: a seller's id builds keys
 under its own ``SELLER#<sid>`` only, ``None`` means the operator's marketplace promotions.
-What checkout will use (next step): :func:`rule_of` and :func:`code_of` turn items into the
-engine's terms, :func:`use_writes` are the conditions that keep limits and budgets in its
-transaction, :func:`release_writes` give a cancelled unpaid order's use back.
+What checkout uses (:mod:`chalicelib.promotions.checkout`): :func:`rule_of` and
+:func:`code_of` turn items into the engine's terms, :func:`use_writes` are the conditions that
+keep limits and budgets in its transaction (a cancellation gives them back from the order's
+``PromoRedemption``; :func:`release_writes` does the same for one promotion).
 """
 
 from __future__ import annotations

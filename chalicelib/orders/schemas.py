@@ -237,7 +237,10 @@ class SellerOrderOut(SellerPartOut):
     buyer_name: str
     buyer_email: str
     shipping_address: dict[str, Any]
-    fee: MoneySchema
+    fee: MoneySchema = Field(description="On what you are credited: `total` + `marketplace_discount`.")
+    marketplace_discount: MoneySchema = Field(description=(
+        "The part of `discount` the marketplace funds: paid to you as if undiscounted (the rest of `discount` is "
+        "yours)."))
     transferred: MoneySchema
 
 
@@ -310,6 +313,7 @@ def seller_order(sub: Any) -> SellerOrderOut:
     c = sub.currency
     return SellerOrderOut(**_part_fields(sub), buyer_name=sub.buyer_name, buyer_email=sub.buyer_email,
                           shipping_address=dict(sub.shipping_address), fee=money(sub.fee, c),
+                          marketplace_discount=money(sub.marketplace_discount or 0, c),
                           transferred=money(sub.transferred, c))
 
 

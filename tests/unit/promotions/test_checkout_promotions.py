@@ -78,6 +78,9 @@ def test_the_worked_example_charges_pays_and_books_who_funds_what(market: Market
     # the fee (10 %) is on what the seller is credited: 90.00 and 50.00
     assert (int(subs["sel_a"].fee), int(subs["sel_a"].transferred)) == (900, 8_679 + 321 - 900)
     assert (int(subs["sel_b"].fee), int(subs["sel_b"].transferred)) == (500, 4_500)
+    part = market.order_of_seller("sel_a", order["order_id"])
+    assert (part["discount"]["amount"], part["marketplace_discount"]["amount"]) == (1_321, 321)
+    assert (part["fee"]["amount"], part["transferred"]["amount"]) == (900, 8_100)
     postings = order_postings(order["order_id"])
     entries = [(entry.account, entry.amount.amount) for posting in postings for entry in posting.entries]
     assert sum(amount for account, amount in entries if account == "marketplace_discounts") == 500

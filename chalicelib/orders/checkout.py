@@ -464,6 +464,10 @@ def apply_promo_code(ref: CartRef | None, code: str, *, country: str | None = No
     if ref is None or not view.lines:
         raise Conflict("The cart is empty.", code=Code.CART_EMPTY)
     typed = code.strip()
+    if not "".join(typed.split()):
+        raise ValidationFailed("There is no such promo code.", code=Code.PROMO_CODE_INVALID, details=[
+            {"field": "body.code", "message": "There is no such promo code.", "type": "code_unknown",
+             "reason": "code_unknown"}])  # type: ignore[typeddict-unknown-key]
     quote = quote_cart(view, country=country, promo_code=typed)
     problem = next((n.problem for n in quote.notices if n.problem is not None), None) if quote else None
     if quote is None:

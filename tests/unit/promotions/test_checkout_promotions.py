@@ -230,6 +230,7 @@ def test_a_code_that_does_not_apply_to_the_cart_is_refused_with_its_reason_and_n
 
     status, body, _ = call(market.api, "POST", "/v1/cart/promo-code", {"code": "bigspender"}, headers=buyer)
     unknown, other, _ = call(market.api, "POST", "/v1/cart/promo-code", {"code": "NOPE"}, headers=buyer)
+    blank, nothing, _ = call(market.api, "POST", "/v1/cart/promo-code", {"code": "   "}, headers=buyer)
     _, cart, _ = call(market.api, "GET", "/v1/cart", headers=buyer)
 
     assert status == 422 and body["error"]["code"] == "promo_code_invalid"
@@ -237,6 +238,7 @@ def test_a_code_that_does_not_apply_to_the_cart_is_refused_with_its_reason_and_n
     assert body["error"]["details"][0]["missing"] == {"amount": 10_000, "currency": "EUR"}
     assert body["error"]["details"][0]["field"] == "body.code"
     assert unknown == 422 and other["error"]["details"][0]["reason"] == "code_unknown"
+    assert blank == 422 and nothing["error"]["details"][0]["reason"] == "code_unknown"
     assert cart["promo_code"] is None
 
 

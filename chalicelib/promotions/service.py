@@ -213,7 +213,7 @@ def update_promotion(seller_id: str | None, promotion_id: str, changes: Mapping[
         after.updated_at = clock.stamp()
         _check(after)
         actions: list[Action] = []
-        for name in [*changes, "updated_at", "currency"]:
+        for name in dict.fromkeys([*changes, "updated_at", "currency"]):  # each once: paths must not overlap
             attribute = getattr(Promotion, name)
             value = getattr(after, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))

@@ -122,6 +122,18 @@ def test_amounts_in_two_currencies_are_refused(seller: Caller) -> None:
     assert (status, refused["error"]["code"]) == (422, "validation_failed")
 
 
+def test_a_change_with_an_amount_in_the_promotions_currency_is_applied(seller: Caller) -> None:
+    """The amount names its currency, which the change sets once with the rest (it was a 500)."""
+    created = _created(seller, SELLER_PATH, {"name": "5 off", "kind": "fixed_amount", "currency": "EUR",
+                                             "amount_off": {"amount": 500, "currency": "EUR"}})
+
+    status, changed, _ = seller("PATCH", f"{SELLER_PATH}/{created['promotion_id']}",
+                                {"amount_off": {"amount": 700, "currency": "EUR"}})
+
+    assert status == 200, changed
+    assert changed["amount_off"] == {"amount": 700, "currency": "EUR"}
+
+
 def test_a_change_keeps_the_counters_and_null_clears_a_limit(seller: Caller) -> None:
     created = _created(seller, SELLER_PATH, {**SOMMER, "max_uses": 10})
     promotion = service.get_promotion(SELLER_A, created["promotion_id"])

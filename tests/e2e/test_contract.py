@@ -71,6 +71,8 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("patch", "/v1/seller/promotions/{promotion_id}"): (["422"], "as POST /v1/seller/promotions"),
     ("post", "/v1/admin/promotions"): (["422"], "as POST /v1/seller/promotions"),
     ("patch", "/v1/admin/promotions/{marketplace_promotion_id}"): (["422"], "as POST /v1/seller/promotions"),
+    ("post", "/v1/seller/promotions/{promotion_id}/codes"): (["422"], "neither or both of code and generate"),
+    ("post", "/v1/admin/promotions/{marketplace_promotion_id}/codes"): (["422"], "as the seller's codes"),
     ("post", "/v1/webhooks/stripe"): (["400"], "a payload Stripe did not sign"),
     ("post", "/v1/seller/shipping-profiles"): (["422"], "a country in two zones, delivery days min above max, "
                                                         "rates not in the seller's currency, a 21st profile"),

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, StrictBool, model_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StrictBool, model_validator
 
 from chalicelib.accounts.validation import COUNTRIES
 from chalicelib.catalog.schemas import Currency, PriceIn
@@ -19,6 +19,16 @@ from chalicelib.core.schemas import (
     ResponseSchema,
     WholeNumber,
 )
+
+
+def _written_time(value: Any) -> Any:
+    """A time is sent as an ISO 8601 string, as the schema says; not as a number of seconds."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("an ISO 8601 date-time string with its zone")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_written_time)]
 
 PromotionKind = Literal["percentage", "fixed_amount", "free_shipping", "buy_x_get_y", "spend_threshold"]
 TargetKind = Literal["order", "sellers", "categories", "brands", "products"]
@@ -104,8 +114,8 @@ class PromotionCreate(_Fields):
         "Only the buyer's first order with the marketplace, or with the promotion's seller."))
     countries: list[Country] = Field(default_factory=list, max_length=60,
                                      description="Only for these destination countries (empty: any).")
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     loyalty_tier: Tier | None = Field(default=None, description="Not met by anyone until loyalty tiers exist.")
     max_uses: Count | None = None
     max_uses_per_buyer: Count | None = None
@@ -133,8 +143,8 @@ class PromotionChange(_Fields, PatchSchema):
     customer_group_ids: list[Id] = Field(default=None, max_length=20)  # type: ignore[arg-type]
     first_order_only: FirstOrder | None = None
     countries: list[Country] = Field(default=None, max_length=60)  # type: ignore[arg-type]
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     loyalty_tier: Tier | None = None
     max_uses: Count | None = None
     max_uses_per_buyer: Count | None = None

@@ -134,6 +134,16 @@ def test_a_change_with_an_amount_in_the_promotions_currency_is_applied(seller: C
     assert changed["amount_off"] == {"amount": 700, "currency": "EUR"}
 
 
+def test_a_time_is_a_string_not_a_number_of_seconds(seller: Caller) -> None:
+    created = _created(seller, SELLER_PATH, SOMMER)
+
+    status, refused, _ = seller("PATCH", f"{SELLER_PATH}/{created['promotion_id']}", {"starts_at": 0})
+    made, body, _ = seller("POST", SELLER_PATH, {**SOMMER, "ends_at": 1_900_000_000})
+
+    assert (status, refused["error"]["details"][0]["field"]) == (422, "body.starts_at")
+    assert (made, body["error"]["details"][0]["field"]) == (422, "body.ends_at")
+
+
 def test_a_change_keeps_the_counters_and_null_clears_a_limit(seller: Caller) -> None:
     created = _created(seller, SELLER_PATH, {**SOMMER, "max_uses": 10})
     promotion = service.get_promotion(SELLER_A, created["promotion_id"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from functools import partial
+from dataclasses import replace
 
 from chalicelib.core.money import Money
 from chalicelib.fees.engine import FeePolicy
@@ -26,7 +26,10 @@ from chalicelib.orders.pricing import (
     PriceAdjustment,
     PricedOrder,
     SellerTerms,
+    ShippingAdjuster,
+    ShippingAdjustment,
     ShippingChoice,
+    ShippingPrice,
     price_order,
 )
 
@@ -86,12 +89,18 @@ def price_with_contributors(context: CheckoutContext, lines: Sequence[LineInput]
             return contributor.adjust(context, seen)
         return adjust
 
+    def shipping_adjuster(contributor: CheckoutContributor) -> ShippingAdjuster:
+        def adjust(shipping: Sequence[ShippingPrice]) -> Sequence[ShippingAdjustment]:
+            seen = replace(context, lines=tuple(turns.get(contributor.name, ())))
+            return contributor.shipping_adjustments(seen, shipping)
+        return adjust
+
     priced = price_order(lines, terms={sid: SellerTerms(country=country, tax_exempt=sid in exempt)
                                        for sid, country in countries.items()},
                          policies=policies, trailing_sales=trailing_sales,
                          adjusters=[adjuster(contributor) for contributor in contributors], shipping=shipping,
-                         shipping_adjusters=[partial(contributor.shipping_adjustments, context)
-                                             for contributor in contributors] if shipping is not None else ())
+                         shipping_adjusters=[shipping_adjuster(contributor) for contributor in contributors]
+                         if shipping is not None else ())
     notices = [notice for contributor in contributors
                for notice in contributor.explain(context, turns.get(contributor.name, ()))]
     return priced, notices

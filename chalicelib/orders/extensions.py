@@ -107,6 +107,8 @@ class CheckoutContext:
     now: datetime | None = None
     guest: bool = False  # checked out without signing in (``user_id`` is the account the email links)
     email: str | None = None  # the buyer's; a guest's limits are counted by it
+    # for ``shipping_adjustments`` only: the lines as the contributor's own ``adjust`` saw them
+    lines: tuple[LinePrice, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ from chalicelib.orders.extensions import (
     LinePrice,
     Notice,
     PriceAdjustment,
+    ShippingAdjustment,
+    ShippingPrice,
     TransactionItem,
 )
 from chalicelib.orders.models import Order, Refund, SubOrder
@@ -127,6 +129,19 @@ class PromotionsContributor(Contributor):
     def adjust(self, context: CheckoutContext, lines: Sequence[LinePrice]) -> Sequence[PriceAdjustment]:
         return self.outcome(context, lines).adjustments
 
+    def shipping_adjustments(self, context: CheckoutContext,
+                             shipping: Sequence[ShippingPrice]) -> Sequence[ShippingAdjustment]:
+        """A free-shipping promotion takes a covered part's whole shipping off, funded as the
+        promotion is (the sellers': promotions refuse marketplace-funded free shipping)."""
+        free = self.outcome(context, context.lines).free_shipping if context.lines else {}
+        if not free:
+            return ()
+        rules = {item.promotion_id: service.rule_of(item) for item in context.found.items.values()
+                 if isinstance(item, Promotion) and item.promotion_id in free.values()}
+        return [ShippingAdjustment(seller_id=part.seller_id, amount=part.price, source=engine.SOURCE,
+                                   label=free[part.seller_id], funding=rules[free[part.seller_id]].funding)
+                for part in shipping if part.seller_id in free and part.price.amount > 0]
+
     def explain(self, context: CheckoutContext, lines: Sequence[LinePrice]) -> Sequence[Notice]:
         """The code's status (applied, or refused with its reason: checkout answers that with
         a 422 and writes nothing) and every automatic promotion that applied."""
@@ -162,7 +177,9 @@ class PromotionsContributor(Contributor):
         count, a single-use code marked used; and the order's ``PromoRedemption``."""
         given: dict[str, int] = {}
         for part in priced.sellers:
-            for adjustment in part.adjustments:
+            taken: list[PriceAdjustment | ShippingAdjustment] = [*part.adjustments]
+            taken += part.shipping.adjustments if part.shipping is not None else ()
+            for adjustment in taken:
                 if adjustment.source == engine.SOURCE:
                     given[adjustment.label] = given.get(adjustment.label, 0) + adjustment.amount.amount
         if not given:

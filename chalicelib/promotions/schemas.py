@@ -19,6 +19,7 @@ from chalicelib.core.schemas import (
     RequestSchema,
     ResponseSchema,
     WholeNumber,
+    omit_null_defaults,
 )
 
 PromotionKind = Literal["percentage", "fixed_amount", "free_shipping", "buy_x_get_y", "spend_threshold"]
@@ -193,11 +194,16 @@ class ExportQuery(QuerySchema):
     cursor: Cursor | None = Field(default=None, description="`X-Next-Cursor` of the previous part.")
 
 
+def _one_code_or_generate(schema: dict[str, Any]) -> None:
+    omit_null_defaults(schema)  # typed without None: may be left out, not sent as null
+    schema["oneOf"] = [{"required": ["code"]}, {"required": ["generate"]}]
+
+
 class CodesCreate(RequestSchema):
     """Either one public code of your choosing, or ``generate`` single-use codes (the schema's
     ``oneOf`` says so, so a client's validator refuses ``{}`` as the API does)."""
 
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["code"]}, {"required": ["generate"]}]})
+    model_config = ConfigDict(json_schema_extra=_one_code_or_generate)
 
     code: str = Field(default=None, min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_ -]+$",  # type: ignore[assignment]
                       description="A public code (many uses), case-insensitive; spaces are dropped.",

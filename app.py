@@ -31,6 +31,7 @@ from chalicelib.orders.routes import bp as orders_routes
 from chalicelib.payments.routes import bp as payments_routes
 from chalicelib.platform import events as _platform_events  # noqa: F401
 from chalicelib.platform.routes import bp as platform_routes
+from chalicelib.promotions import subscriptions as _promotions_subscriptions  # noqa: F401
 from chalicelib.promotions.routes import bp as promotions_routes
 from chalicelib.retention import subscriptions as _retention_subscriptions  # noqa: F401
 from chalicelib.reviews import events as _reviews_events  # noqa: F401

@@ -141,6 +141,7 @@ ReviewSettings            REVIEWS#SETTINGS                     SETTINGS
 Question (with answers)   QUESTION#<question_id>               QUESTION
   GSI1 a product's        PRODUCT_QUESTIONS#<product_id>       <created_at>#<question_id>
   GSI1 queue (pending)    QUESTIONS_PENDING                    <created_at>#<question_id>
+PromoRedemption           PROMO_ORDER#<order_id>               PROMO_ORDER
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
 Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | PACE
@@ -618,6 +619,7 @@ PROMOTION_PREFIX = "PROMOTION#"
 AUTOMATIC_SK = "AUTOMATIC"
 PROMO_CODE_SK = "PROMO_CODE"
 PROMO_USE_SK = "PROMO_USE"
+PROMO_ORDER_SK = "PROMO_ORDER"
 
 
 def promotion_sk(promotion_id: str) -> str:
@@ -785,6 +787,11 @@ def performance_day_sk(day: str) -> str:
 def performance_rank_key(window: int, measure: str, run: str) -> str:
     """One nightly ranking run's sellers by one measure (``run``: the run's stamp)."""
     return f"PERF_RANK#{window}#{measure}#{run}"
+
+
+def promo_order_key(order_id: str) -> str:
+    """What an order's checkout took from promotions (to give it back, and count paid orders)."""
+    return f"PROMO_ORDER#{order_id}"
 
 
 # --- events and core ----------------------------------------------------------------------

@@ -27,6 +27,9 @@ account                      kind                 moves
                                                   (and, later, redeemed)
 ``loyalty_expense``          expense              + points the marketplace funds; - their reversal
 ``loyalty_breakage``         revenue              - points that expired unspent
+``marketplace_discounts``    expense              + the marketplace-funded part of promotions'
+                                                  discounts (the seller is credited as if it were
+                                                  not there), - its part of refunds
 ===========================  ===================  =====================================================
 
 What the platform still owes a seller is ``-(seller_payable + transfers_out)`` (negative:
@@ -52,6 +55,10 @@ rebuilding a movement after a retry yields the same id, which the store writes o
 - ``loyalty_reversal``  Dr loyalty_liability / Cr whoever funded the lot (points taken back)
 - ``loyalty_expiry``    Dr loyalty_liability / Cr loyalty_breakage     (points expired unspent)
   (redemption, with the checkout that redeems: Dr loyalty_liability / Cr the buyer's discount)
+- ``marketplace_discount`` Dr marketplace_discounts / Cr seller_payable:<sid> (with the seller's
+                        share: the marketplace-funded discount on the seller's lines, paid to it)
+- ``marketplace_discount_refund`` Dr seller_payable:<sid> / Cr marketplace_discounts (with a
+                        refund: the part of that discount on the refunded amount, in proportion)
 
 **Loyalty points** are booked when they are earned, pending or not: a lot's value at the
 programme's point value, rounded half-up, is fixed then and released in proportion as its
@@ -63,6 +70,13 @@ available points.
 each line. Cumulatively, after refunding ``r`` of a line of total ``g`` with fee ``f``,
 the fee refunded is ``f * r / g`` rounded half-up (``Money.allocate(f, [r, g - r])``),
 so successive partial refunds of a whole line give back exactly ``f``, never a cent more.
+
+**Funding**: a line's total ``g`` is what the buyer paid; the marketplace-funded part ``m`` of
+its discount is the marketplace's expense, so the seller is credited ``g + m`` and the fee
+is computed on ``g + m`` (the amount the seller is credited). The seller's transfer is
+``g + m - fee``. A refund of ``r`` of the line gives the buyer ``r``; the seller bears
+``r`` plus the discount's part ``m * r / g`` (cumulative, rounded as the fee is), which goes
+back to ``marketplace_discounts``, and gets the proportional fee back.
 """
 
 from __future__ import annotations
@@ -81,10 +95,12 @@ BUYER_CHARGES = "buyer_charges"
 REFUNDS = "refunds"
 PLATFORM_FEES = "platform_fees"
 SUBSCRIPTION_FEES = "subscription_fees"
+MARKETPLACE_DISCOUNTS = "marketplace_discounts"
 SELLER_PAYABLE = "seller_payable"
 TRANSFERS_OUT = "transfers_out"
 
-PLATFORM_ACCOUNTS = frozenset({STRIPE_CLEARING, BUYER_CHARGES, REFUNDS, PLATFORM_FEES, SUBSCRIPTION_FEES})
+PLATFORM_ACCOUNTS = frozenset({STRIPE_CLEARING, BUYER_CHARGES, REFUNDS, PLATFORM_FEES, SUBSCRIPTION_FEES,
+                               MARKETPLACE_DISCOUNTS})
 LOYALTY_LIABILITY = "loyalty_liability"
 LOYALTY_EXPENSE = "loyalty_expense"
 LOYALTY_BREAKAGE = "loyalty_breakage"
@@ -100,7 +116,8 @@ CLEARING_ACCOUNTS = frozenset({BUYER_CHARGES, REFUNDS})
 # In the order a statement lists movements that happen at the same instant.
 # New kinds go last: the rank is in stored entries' sort keys.
 KINDS = ("charge", "seller_payable", "fee", "transfer", "refund", "fee_refund", "transfer_reversal",
-         "subscription_fee", "shipping", "shipping_refund", "loyalty_issue", "loyalty_reversal", "loyalty_expiry")
+         "subscription_fee", "shipping", "shipping_refund", "loyalty_issue", "loyalty_reversal", "loyalty_expiry",
+         "marketplace_discount", "marketplace_discount_refund")
 
 
 def recorded_under(posting_id: str) -> str:
@@ -109,10 +126,10 @@ def recorded_under(posting_id: str) -> str:
     shares and fees are in its charge's record, a refund's seller parts (refund, fee refund,
     transfer reversal) in the refund's. Other postings have a record of their own."""
     kind, _, rest = posting_id.partition(":")
-    if kind in ("seller_payable", "fee", "shipping"):  # <kind>:<order>:<seller>
+    if kind in ("seller_payable", "fee", "shipping", "marketplace_discount"):  # <kind>:<order>:<seller>
         return f"charge:{rest.rpartition(':')[0]}"
-    if kind in ("refund", "fee_refund", "transfer_reversal", "shipping_refund") and rest.count(":") == 1:
-        # <kind>:<refund>:<seller>
+    if kind in ("refund", "fee_refund", "transfer_reversal", "shipping_refund", "marketplace_discount_refund") \
+            and rest.count(":") == 1:  # <kind>:<refund>:<seller>
         return f"refund:{rest.partition(':')[0]}"
     return posting_id
 
@@ -223,12 +240,15 @@ def charge_posting(order_id: str, amount: Money, *, payment_intent_id: str | Non
 
 
 def seller_share_postings(order_id: str, seller_id: str, gross: Money, fee: Money, *,
-                          shipping: Money | None = None, occurred_at: datetime | None = None) -> list[Posting]:
-    """The seller earns its part's ``gross`` (lines and ``shipping``; the shipping in a posting
-    of its own) and is charged the marketplace ``fee`` on it (lines, and shipping when the fee
-    schedule says so)."""
-    if not 0 <= fee.amount <= gross.amount:
-        raise ValueError("a fee must be between 0 and the gross amount it is charged on")
+                          shipping: Money | None = None, marketplace_discount: Money | None = None,
+                          occurred_at: datetime | None = None) -> list[Posting]:
+    """The seller earns its part's ``gross`` (what the buyer paid for its lines and
+    ``shipping``; the shipping in a posting of its own) plus the ``marketplace_discount`` the
+    marketplace funded on its lines, and is charged the marketplace ``fee`` on that (lines,
+    and shipping when the fee schedule says so)."""
+    funded = marketplace_discount.amount if marketplace_discount is not None else 0
+    if funded < 0 or not 0 <= fee.amount <= gross.amount + funded:
+        raise ValueError("a fee must be between 0 and the amount it is charged on")
     shipping = shipping if shipping is not None else Money.zero(gross.currency)
     if not 0 <= shipping.amount <= gross.amount:
         raise ValueError("shipping must be between 0 and the part's gross amount")
@@ -242,6 +262,10 @@ def seller_share_postings(order_id: str, seller_id: str, gross: Money, fee: Mone
         postings.append(_transfer("shipping", f"shipping:{order_id}:{seller_id}", debit=BUYER_CHARGES,
                                   credit=payable, amount=shipping, occurred_at=occurred_at, order_id=order_id,
                                   seller_id=seller_id))
+    if funded:
+        postings.append(_transfer("marketplace_discount", f"marketplace_discount:{order_id}:{seller_id}",
+                                  debit=MARKETPLACE_DISCOUNTS, credit=payable, amount=Money(gross.currency, funded),
+                                  occurred_at=occurred_at, order_id=order_id, seller_id=seller_id))
     if fee.amount:
         postings.append(_transfer("fee", f"fee:{order_id}:{seller_id}", debit=payable, credit=PLATFORM_FEES,
                                   amount=fee, occurred_at=occurred_at, order_id=order_id, seller_id=seller_id))
@@ -267,13 +291,15 @@ def refund_posting(order_id: str, refund_id: str, amount: Money, *, stripe_refun
 
 class RefundedLine(NamedTuple):
     """One order line being refunded: its total and fee as charged, what was refunded of
-    it before, and what is refunded now."""
+    it before, and what is refunded now; ``marketplace_discount`` the part of its discount
+    the marketplace funded (None: none)."""
 
     line_total: Money
     fee: Money
     refunded_before: Money
     amount: Money
     shipping: bool = False  # the part's shipping rather than a line of goods
+    marketplace_discount: Money | None = None
 
 
 def proportional_fee_refund(line: RefundedLine) -> Money:
@@ -296,9 +322,22 @@ def proportional_fee_refund(line: RefundedLine) -> Money:
     return fee_refunded(refunded_after) - fee_refunded(line.refunded_before)
 
 
+def proportional_discount_refund(line: RefundedLine) -> Money:
+    """The part of the line's marketplace-funded discount that the seller gives back with
+    this refund: as the fee, ``m * refunded / total`` cumulatively, so a whole line gives back ``m``."""
+    funded = line.marketplace_discount
+    if funded is None or not funded.amount or line.line_total.amount <= 0:
+        return Money.zero(line.line_total.currency)
+
+    def given_back(refunded: Money) -> Money:
+        return funded.allocate([refunded.amount, line.line_total.amount - refunded.amount])[0]
+
+    return given_back(line.refunded_before + line.amount) - given_back(line.refunded_before)
+
+
 def refund_split(lines: Sequence[RefundedLine]) -> tuple[Money, Money]:
     """(amount refunded, fee given back) for one seller's lines; the transfer reversal is
-    their difference."""
+    their difference plus :func:`discount_given_back`."""
     if not lines:
         raise ValueError("a refund needs at least one line")
     refunded = Money.zero(lines[0].amount.currency)
@@ -309,11 +348,21 @@ def refund_split(lines: Sequence[RefundedLine]) -> tuple[Money, Money]:
     return refunded, fee_back
 
 
+def discount_given_back(lines: Sequence[RefundedLine]) -> Money:
+    """The marketplace-funded discount on one seller's refunded amounts, which the seller
+    had been credited and now gives back."""
+    back = Money.zero(lines[0].amount.currency)
+    for line in lines:
+        back = back + proportional_discount_refund(line)
+    return back
+
+
 def seller_refund_postings(order_id: str, refund_id: str, seller_id: str, lines: Sequence[RefundedLine], *,
                            occurred_at: datetime | None = None) -> list[Posting]:
-    """The seller bears its refunded lines (and shipping, in a posting of its own) and gets the
-    proportional fee back."""
+    """The seller bears its refunded lines (and shipping, in a posting of its own) and the
+    marketplace-funded discount on them, and gets the proportional fee back."""
     refunded, fee_back = refund_split(lines)
+    discount_back = discount_given_back(lines)
     shipping = sum((line.amount for line in lines if line.shipping), Money.zero(refunded.currency))
     payable = seller_account(SELLER_PAYABLE, seller_id)
     postings = []
@@ -325,6 +374,10 @@ def seller_refund_postings(order_id: str, refund_id: str, seller_id: str, lines:
         postings.append(_transfer("shipping_refund", f"shipping_refund:{refund_id}:{seller_id}", debit=payable,
                                   credit=REFUNDS, amount=shipping, occurred_at=occurred_at, order_id=order_id,
                                   seller_id=seller_id))
+    if discount_back.amount:
+        postings.append(_transfer("marketplace_discount_refund", f"marketplace_discount_refund:{refund_id}:{seller_id}",
+                                  debit=payable, credit=MARKETPLACE_DISCOUNTS, amount=discount_back,
+                                  occurred_at=occurred_at, order_id=order_id, seller_id=seller_id))
     if fee_back.amount:
         postings.append(_transfer("fee_refund", f"fee_refund:{refund_id}:{seller_id}", debit=PLATFORM_FEES,
                                   credit=payable, amount=fee_back, occurred_at=occurred_at, order_id=order_id,

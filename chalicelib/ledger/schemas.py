@@ -46,7 +46,10 @@ class StatementEntryOut(ResponseSchema):
     kind: str = Field(description="seller_payable (a sale of goods), shipping (the shipping charged with it), fee, "
                                   "transfer, refund, shipping_refund (shipping paid back), fee_refund, "
                                   "transfer_reversal, subscription_fee, loyalty_issue (bonus points you fund, charged "
-                                  "when earned) or loyalty_reversal (such points taken back by a refund, credited).")
+                                  "when earned), loyalty_reversal (such points taken back by a refund, credited), "
+                                  "marketplace_discount (the marketplace-funded part of a promotion's discount, paid "
+                                  "to you as if undiscounted) or marketplace_discount_refund (its part of a refund, "
+                                  "given back).")
     account: str = Field(description="seller_payable (earnings) or transfers_out (paid to your Stripe account).")
     order_id: str | None
     amount: MoneySchema = Field(description="From your side: positive raises what the marketplace owes you.")
@@ -76,7 +79,10 @@ class RevenueOut(ResponseSchema):
     fee_refunds: MoneySchema
     net_fees: MoneySchema
     subscription_fees: MoneySchema
-    total: MoneySchema
+    marketplace_discounts: MoneySchema = Field(
+        description="What marketplace-funded promotion discounts cost the marketplace (sellers are credited as if "
+                    "undiscounted), net of the parts refunds gave back.")
+    total: MoneySchema = Field(description="net_fees + subscription_fees - marketplace_discounts.")
 
 
 class LoyaltyBooksOut(ResponseSchema):

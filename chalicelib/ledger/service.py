@@ -37,6 +37,7 @@ from chalicelib.ledger.postings import (
     LOYALTY_BREAKAGE,
     LOYALTY_EXPENSE,
     LOYALTY_LIABILITY,
+    MARKETPLACE_DISCOUNTS,
     PLATFORM_FEES,
     SELLER_PAYABLE,
     SUBSCRIPTION_FEES,
@@ -361,11 +362,13 @@ def _platform_entries(account: str, from_: datetime, to: datetime) -> Iterable[L
 @dataclass(frozen=True)
 class Revenue:
     """The platform's revenue in one currency over a window: fees charged, fees given
-    back with refunds, and sellers' subscription fees."""
+    back with refunds, sellers' subscription fees, and what the marketplace-funded discounts
+    cost it (net of the parts refunds gave back), which ``total`` deducts."""
 
     fees: Money
     fee_refunds: Money
     subscription_fees: Money
+    marketplace_discounts: Money
 
     @property
     def net_fees(self) -> Money:
@@ -373,16 +376,17 @@ class Revenue:
 
     @property
     def total(self) -> Money:
-        return self.net_fees + self.subscription_fees
+        return self.net_fees + self.subscription_fees - self.marketplace_discounts
 
     def to_json(self) -> dict[str, Any]:
         return {"currency": self.fees.currency, "fees": self.fees.to_json(),
                 "fee_refunds": self.fee_refunds.to_json(), "net_fees": self.net_fees.to_json(),
-                "subscription_fees": self.subscription_fees.to_json(), "total": self.total.to_json()}
+                "subscription_fees": self.subscription_fees.to_json(),
+                "marketplace_discounts": self.marketplace_discounts.to_json(), "total": self.total.to_json()}
 
 
 def platform_fee_revenue(from_: datetime, to: datetime) -> dict[str, Revenue]:
-    """Revenue per currency in ``[from_, to)``: 2 x 9 Queries per calendar month (each
+    """Revenue per currency in ``[from_, to)``: 3 x 9 Queries per calendar month (each
     account's shards and its unsharded key, in parallel; at most ``MAX_REVENUE_MONTHS``
     months)."""
     from_, to = _check_window(from_, to)
@@ -391,11 +395,14 @@ def platform_fee_revenue(from_: datetime, to: datetime) -> dict[str, Revenue]:
                                code=Code.WINDOW_TOO_LARGE,
                                details=[{"field": "query.to", "message": "window too long", "type": "window"}])
     sums: dict[str, dict[str, int]] = {}
-    for account in (PLATFORM_FEES, SUBSCRIPTION_FEES):
+    for account in (PLATFORM_FEES, SUBSCRIPTION_FEES, MARKETPLACE_DISCOUNTS):
         for item in _platform_entries(account, from_, to):
-            bucket = sums.setdefault(item.currency, {"fees": 0, "fee_refunds": 0, "subscription_fees": 0})
+            bucket = sums.setdefault(item.currency, {"fees": 0, "fee_refunds": 0, "subscription_fees": 0,
+                                                     "marketplace_discounts": 0})
             amount = int(item.amount)
-            if account == SUBSCRIPTION_FEES:
+            if account == MARKETPLACE_DISCOUNTS:  # an expense is a debit; its refunded part a credit
+                bucket["marketplace_discounts"] += amount
+            elif account == SUBSCRIPTION_FEES:
                 bucket["subscription_fees"] -= amount
             elif amount < 0:  # a fee is a credit
                 bucket["fees"] -= amount

@@ -5,16 +5,22 @@ and checkout charges, the products' current prices.
 Every view of a cart shows, per seller part, its shipping to the destination: the country
 asked for (``?country=``), else the signed-in buyer's default shipping address's; with
 neither the view says so and offers no option. Quotes are
-:func:`chalicelib.shipping.engine.quote`'s on the lines' current prices (the cart applies no
-discount: checkout's pricing does, so a promotion can still make shipping free there).
+:func:`chalicelib.shipping.engine.quote`'s on the lines' current prices (the view applies no
+discount: the routes add the checkout's pricing, ``checkout.quote_cart``, and checkout's
+pricing can still make shipping free).
+
+The cart keeps at most one promo code as the buyer typed it (``set_promo_code``; the
+route checks it applies first, through the checkout's contributors, ``checkout.quote_cart``);
+checkout uses it unless the checkout names another.
 
 Round trips: read -> BatchGetItem cart (and the signed-in buyer's user item) + BatchGetItem
 products, the sellers' shipping profiles (each default and those the lines say their
 products name) and the default shipping address (2), one BatchGetItem more when a product
-names another profile than its line says; put/remove a line -> 3 GetItems (pointer,
-product, seller) + GetItem cart + PutItem, then the view (GetItem user for a signed-in
-buyer without ``country`` + the BatchGetItem) (7), retried when the cart changed
-concurrently (version condition). Constant in lines and sellers.
+names another profile than its line says (the routes add the quote's reads); put/remove a
+line -> 3 GetItems (pointer, product, seller) + GetItem cart + PutItem, then the view
+(GetItem user for a signed-in buyer without ``country`` + the BatchGetItem) (7), retried
+when the cart changed concurrently (version condition); set or remove the code -> GetItem
+cart + UpdateItem, then the view. Constant in lines and sellers.
 """
 
 from __future__ import annotations
@@ -138,6 +144,7 @@ class CartView:
     updated_at: str | None
     country: str | None = None  # where the shipping quotes are for; None: unknown
     shipping: tuple[PartShipping, ...] = ()  # per seller, in the order of the lines
+    promo_code: str | None = None
 
     def totals(self) -> list[Money]:
         """The sum of the available lines, per currency."""
@@ -175,7 +182,8 @@ def _view(ref: CartRef | None, cart: Cart | None, *, country: str | None = None,
     profiles and the buyer's default shipping address (after a GetItem of the user when a
     signed-in buyer's destination is asked for and ``user`` was not read with the cart)."""
     if cart is None or not cart.lines:
-        return CartView(ref=ref, lines=[], updated_at=cart.updated_at if cart else None, country=country)
+        return CartView(ref=ref, lines=[], updated_at=cart.updated_at if cart else None, country=country,
+                        promo_code=cart.promo_code if cart else None)
     if country is None and ref is not None and ref.user_id and not user_read:
         user = find_item(User, user_key(ref.user_id), PROFILE_SK)
     product_keys = [Key(Product, product_seller_key(line["seller_id"]), product_sk(pid))
@@ -201,7 +209,8 @@ def _view(ref: CartRef | None, cart: Cart | None, *, country: str | None = None,
     shipping = tuple(PartShipping(seller_id=seller_id, quote=_quote(
         [line for line in lines if line.seller_id == seller_id], profiles[seller_id], country))
         for seller_id in seller_ids)
-    return CartView(ref=ref, lines=lines, updated_at=cart.updated_at, country=country, shipping=shipping)
+    return CartView(ref=ref, lines=lines, updated_at=cart.updated_at, country=country, shipping=shipping,
+                    promo_code=cart.promo_code)
 
 
 def _quote(lines: list[CartLine], profiles: dict[str, shipping_engine.Profile],
@@ -239,7 +248,8 @@ def _unavailable(product_id: str) -> NotFound:
 def _save(ref: CartRef, cart: Cart | None, lines: dict[str, Any]) -> Cart:
     now = clock.stamp()
     version = int(cart.version) if cart is not None else 0
-    saved = Cart(ref.pk, CART_SK, user_id=ref.user_id, lines=lines, version=version + 1, updated_at=now)
+    saved = Cart(ref.pk, CART_SK, user_id=ref.user_id, lines=lines, version=version + 1, updated_at=now,
+                 promo_code=cart.promo_code if cart is not None else None)
     if ref.user_id is None:
         saved.expires_at = int(time.time()) + GUEST_CART_TTL_SECONDS
     elif lines:
@@ -320,6 +330,7 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
         now = clock.stamp()
         version = int(cart.version) if cart is not None else 0
         merged = Cart(mine.pk, CART_SK, user_id=user_id, lines=lines, version=version + 1, updated_at=now,
+                      promo_code=(cart.promo_code if cart is not None else None) or guest.promo_code,
                       GSI3PK=carts_changed_key(now[:10], user_id), GSI3SK=timed_sort_key(now, user_id))
         transaction = LabelledTransaction()
         transaction.put("cart", merged, Cart.PK.does_not_exist() if cart is None else (Cart.version == version))
@@ -327,5 +338,24 @@ def merge_guest_cart(user_id: str, token: str) -> CartView:
         if transaction.commit():
             raise Stale
         return _view(mine, merged)
+
+    return retrying(attempt, what="cart", attempts=MAX_WRITE_ATTEMPTS)
+
+
+def set_promo_code(ref: CartRef, code: str | None, *, country: str | None = None) -> CartView:
+    """Store ``code`` on the cart (None removes it), on the condition of the version read,
+    retried when the cart changed meanwhile. The caller checked that it applies."""
+    def attempt() -> CartView:
+        cart = load_cart(ref)
+        if cart is None or not cart.lines:
+            raise Conflict("The cart is empty.", code=Code.CART_EMPTY)
+        transaction = LabelledTransaction()
+        version = int(cart.version)
+        action = Cart.promo_code.set(code) if code else Cart.promo_code.remove()
+        transaction.update("cart", cart, [action, Cart.version.set(version + 1)], Cart.version == version)
+        if transaction.commit():
+            raise Stale
+        cart.promo_code, cart.version = code, version + 1
+        return _view(ref, cart, country=country)
 
     return retrying(attempt, what="cart", attempts=MAX_WRITE_ATTEMPTS)

@@ -6,14 +6,17 @@ One request, in order:
    with another body it is a 422;
 2. one BatchGetItem reads everything else the cart names (:class:`_Needs`): its products
    and sellers, the buyer's default addresses, what the checkout's contributors need (the
-   buyer's customer records at each seller, :mod:`chalicelib.orders.contributors`), the fee
+   buyer's customer records at each seller, the promotions' indexes and the promo code — the
+   checkout's ``promo_code``, else the cart's —, :mod:`chalicelib.orders.contributors`), the fee
    schedules, the sellers' trailing sales and their shipping profiles (each seller's default,
    whose key the seller id gives, and those its products name); the cart's lines carry each
    product's seller, currency, category and shipping profile, so none of these waits for the
    products. The cart is priced with the contributors' adjustments and each part's shipping
    to the shipping address's country, in the option the body's ``shipping`` names for its
-   seller (default standard) (``pricing.py``); a part that cannot go there is a 422
-   ``undeliverable`` naming the seller and its products, and nothing is written;
+   seller (default standard), with the contributors' shipping adjustments (``pricing.py``); a
+   part that cannot go there is a 422 ``undeliverable`` naming the seller and its products,
+   and a contributor's notice with a problem (a promo code that no longer applies) is
+   answered; in both cases nothing is written;
 3. one TransactWriteItems writes the key (on condition that it does not exist: a request
    racing with the same key loses there, reads the stored key and is answered as a replay),
    the order, one sub-order per seller and its lines (an item apart), every product's stock reservation
@@ -30,13 +33,15 @@ Round trips for a signed-in buyer, whatever the number of lines (<= 50) and sell
 DynamoDB BatchGetItem key, cart and user; UpdateItem per checkout limit (buyer, source
 address; not for a replay); BatchGetItem of read 2 (past 100 keys — 8 sellers whose lines span
 most categories — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
-= 4 + the 2 limits. One more BatchGetItem when the buyer is in a customer group (the groups
-are named by the customer records read 2 finds), and one when the cart's lines said another
-currency, category or shipping profile than their products now have (or none: lines put in
-before they said so). Stripe: create PaymentIntent (+ the buyer's Stripe customer, with a GetItem and an
-UpdateItem of the user, once per buyer). A named saved address is a GetItem of its own; a
-guest is looked up by email, and a new guest's account is created only after every check
-passed. ``bench/checkout_round_trips.py`` counts them.
+= 4 + the 2 limits. One more BatchGetItem when a contributor names follow-ups — the groups of
+a buyer in a customer group (named by the customer records read 2 finds), the promotions named
+by a code or by the automatic-promotion indexes read 2 finds, and the buyer's use counts of
+those with a per-buyer limit: one read however many lines and promotions — and one when the
+cart's lines said another currency, category or shipping profile than their products now
+have (or none: lines put in before they said so). Stripe: create PaymentIntent (+ the
+buyer's Stripe customer, with a GetItem and an UpdateItem of the user, once per buyer). A
+named saved address is a GetItem of its own; a guest is looked up by email, and a new
+guest's account is created only after every check passed. ``bench/checkout_round_trips.py`` counts them.
 """
 
 from __future__ import annotations
@@ -47,7 +52,6 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
 from chalicelib.accounts.addresses import address_snapshot, snapshot, validated_address
@@ -79,19 +83,12 @@ from chalicelib.core.money import Money
 from chalicelib.events.service import new_event
 from chalicelib.fees.models import FeeScheduleItem, MonthlySales
 from chalicelib.fees.service import fee_policies_from, fee_policy_keys, trailing_sales_from, trailing_sales_keys
-from chalicelib.orders.cart import CartRef, load_cart, products_of
-from chalicelib.orders.contributors import contributor_keys, contributors, follow_up_keys
+from chalicelib.orders.cart import CartRef, CartView, get_cart, load_cart, products_of, set_promo_code
+from chalicelib.orders.contributors import contributor_keys, contributors, follow_up_keys, price_with_contributors
 from chalicelib.orders.events import OrderedProduct, OrderPlaced, SellerShare
-from chalicelib.orders.extensions import CheckoutContext, Found, Key, TransactionItem, read_items
+from chalicelib.orders.extensions import CheckoutContext, Found, Key, Notice, TransactionItem, read_items
 from chalicelib.orders.models import FIXED_AT_CHECKOUT, Cart, CheckoutKey, Order, SubOrder, SubOrderLines
-from chalicelib.orders.pricing import (
-    LineInput,
-    PricedOrder,
-    SellerTerms,
-    ShippingChoice,
-    UnavailableOption,
-    price_order,
-)
+from chalicelib.orders.pricing import LineInput, PricedOrder, ShippingChoice, UnavailableOption
 from chalicelib.orders.transitions import kept_lines, sub_orders_of
 from chalicelib.payments import stripe_gateway
 from chalicelib.sellers.models import Seller
@@ -241,12 +238,14 @@ class _Needs:
 
 
 def _needs(buyer: _Buyer, lines: list[tuple[str, dict[str, Any]]], currency: str | None,
-           categories: set[str], named: dict[str, set[str | None]], today: date) -> _Needs:
+           categories: set[str], named: dict[str, set[str | None]], today: date,
+           promo_code: str | None = None) -> _Needs:
     """The keys for these lines; none for pricing while the currency is unknown or the cart
     has more sellers than an order takes (it is refused)."""
     seller_ids = _seller_ids(lines)
     priced = currency is not None and len(seller_ids) <= MAX_SELLERS
-    context = CheckoutContext(user_id=buyer.user_id, currency=currency or "", seller_ids=tuple(seller_ids))
+    context = CheckoutContext(user_id=buyer.user_id, currency=currency or "", seller_ids=tuple(seller_ids),
+                              promo_code=promo_code, guest=buyer.guest, email=buyer.email)
     return _Needs(
         products=[Key(Product, seller_key(line["seller_id"]), product_sk(pid)) for pid, line in lines],
         sellers=[Key(Seller, seller_key(seller_id), PROFILE_SK) for seller_id in seller_ids],
@@ -330,7 +329,9 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
         raise Conflict("The cart is empty.", code=Code.CART_EMPTY)  # the cart's state, not the request
     lines = sorted(cart.lines.items(), key=lambda item: item[1]["added_at"])
     today = clock.today()
-    asked = _needs(buyer, lines, *_hinted(lines), today)
+    # a code given with the checkout, or else the one stored on the cart ("" asks for none)
+    promo_code = (data.promo_code if data.promo_code is not None else cart.promo_code) or None
+    asked = _needs(buyer, lines, *_hinted(lines), today, promo_code)
     found = Found(read_items(asked.every_key(), consistent_read=True))  # read 2
     products: dict[str, Product] = {p.product_id: p for p in found.all(asked.products)}
     sellers: dict[str, Seller] = {s.seller_id: s for s in found.all(asked.sellers)}
@@ -359,7 +360,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
     named: dict[str, set[str | None]] = {}
     for pid, line in lines:
         named.setdefault(line["seller_id"], set()).add(products[pid].shipping_profile_id)
-    needs = _needs(buyer, lines, currency, categories, named, today)
+    needs = _needs(buyer, lines, currency, categories, named, today, promo_code)
     read = {(key.pk, key.sk) for key in asked.every_key()}
     unread = [key for key in needs.every_key() if (key.pk, key.sk) not in read]
     if unread:  # the cart's lines said another currency, category or profile than the products now have, or none
@@ -373,26 +374,24 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                                          "type": "missing"}])
     options = _shipping_options(data, seller_ids)
     context = CheckoutContext(user_id=buyer.user_id, currency=currency, seller_ids=tuple(seller_ids), found=found,
-                              destination_country=str(shipping["country"]).upper())
+                              destination_country=str(shipping["country"]).upper(), promo_code=promo_code,
+                              now=clock.now(), guest=buyer.guest, email=buyer.email)
     follow_ups = follow_up_keys(context)
-    if follow_ups:  # named by what read 2 found: the groups of a buyer who is in one
+    if follow_ups:  # named by what read 2 found: the groups of a buyer who is in one, the promotions
         context = replace(context, found=found.merged(read_items(follow_ups)))
-    exempt = {seller_id for contributor in contributors for seller_id in contributor.tax_exempt_sellers(context)}
     profiles = profiles_from(seller_ids, found.all(needs.profiles))
     try:
-        priced = price_order(
+        priced, notices = price_with_contributors(
+            context,
             [LineInput(product_id=pid, seller_id=line["seller_id"], sku=products[pid].sku, title=products[pid].title,
                        category=products[pid].category, unit_price=Money(currency, int(products[pid].price)),
-                       quantity=int(line["quantity"]), shipping_profile_id=products[pid].shipping_profile_id)
-             for pid, line in lines],
-            terms={sid: SellerTerms(country=sellers[sid].country, tax_exempt=sid in exempt) for sid in seller_ids},
+                       quantity=int(line["quantity"]), shipping_profile_id=products[pid].shipping_profile_id,
+                       brand=products[pid].brand) for pid, line in lines],
+            countries={sid: sellers[sid].country for sid in seller_ids},
             policies=fee_policies_from(seller_ids, categories, found.all(needs.fees)),
             trailing_sales=trailing_sales_from(seller_ids, currency, found.all(needs.sales), today),
-            adjusters=[partial(contributor.adjust, context) for contributor in contributors],
             shipping={sid: ShippingChoice(profiles=profiles[sid], country=context.destination_country or "",
-                                          option=options.get(sid, "standard")) for sid in seller_ids},
-            shipping_adjusters=[partial(contributor.shipping_adjustments, context) for contributor in contributors],
-        )
+                                          option=options.get(sid, "standard")) for sid in seller_ids})
     except UnavailableOption as unavailable:
         raise ValidationFailed(f"This seller offers no {unavailable.option} shipping to {context.destination_country}.",
                                code=Code.SHIPPING_OPTION_UNAVAILABLE,
@@ -405,6 +404,9 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                                details=[{"field": "cart", "message": f"not delivered to {context.destination_country}",
                                          "type": "undeliverable", "seller_id": seller_id, "products": list(products_)}
                                         for seller_id, products_ in priced.undeliverable.items()])
+    problem = next((notice.problem for notice in notices if notice.problem is not None), None)
+    if problem is not None:  # e.g. the promo code no longer applies: nothing is written
+        raise problem
     minimum = MINIMUM_CHARGE.get(currency, 50)
     if priced.total.amount < minimum:
         raise ValidationFailed("The order total is below the smallest amount that can be charged.",
@@ -436,6 +438,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                  currency=currency, lines=[line.to_json() for line in part.lines], line_state={},
                  subtotal=part.subtotal.amount,
                  discount=part.discount.amount, tax=part.tax.amount, total=part.total.amount, fee=part.fee.amount,
+                 marketplace_discount=part.marketplace_discount.amount or None,
                  tax_exempt="yes" if part.tax_exempt else None, shipping_address=shipping,
                  adjustments=[adjustment.to_json() for adjustment in part.adjustments] or None,
                  shipping=part.shipping.to_json() if part.shipping is not None and part.shipping.price.amount else None,
@@ -445,6 +448,88 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
         for part in priced.sellers
     ]
     return _Plan(order=order, sub_orders=sub_orders, holds=holds, cart=cart, context=context, priced=priced)
+
+
+# --- the cart's quote ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CartQuote:
+    """The cart priced as checkout would price it now, and what the contributors say (a
+    promo code applied, or why not)."""
+
+    priced: PricedOrder
+    notices: list[Notice]
+
+
+def quote_cart(view: CartView, *, country: str | None = None, promo_code: str | None = None) -> CartQuote | None:
+    """The available lines priced through the checkout's contributors with the cart's code
+    (or ``promo_code``) for ``country``: one BatchGetItem (sellers, the contributors' keys,
+    fees, sales) and one more when the contributors name follow-ups (promotions, groups).
+    None when there is nothing to price (no available line, several currencies, too many
+    sellers). The products are the view's."""
+    available = [line for line in view.lines if line.available and line.product is not None]
+    if view.ref is None or not available or len({line.product.currency for line in available if line.product}) > 1:
+        return None
+    products = {line.product_id: line.product for line in available if line.product is not None}
+    seller_ids = list(dict.fromkeys(line.seller_id for line in available))
+    if len(seller_ids) > MAX_SELLERS:
+        return None
+    currency = available[0].product.currency if available[0].product else ""
+    categories = {product.category for product in products.values()}
+    today = clock.today()
+    code = view.promo_code if promo_code is None else promo_code
+    context = CheckoutContext(user_id=view.ref.user_id, currency=currency, seller_ids=tuple(seller_ids),
+                              destination_country=country, promo_code=code or None, now=clock.now(),
+                              guest=view.ref.user_id is None)
+    seller_keys = [Key(Seller, seller_key(seller_id), PROFILE_SK) for seller_id in seller_ids]
+    fees = [Key(FeeScheduleItem, pk, sk) for pk, sk in fee_policy_keys(seller_ids, categories)]
+    sales = [Key(MonthlySales, pk, sk) for pk, sk in trailing_sales_keys(seller_ids, currency, today)]
+    found = Found(read_items([*seller_keys, *contributor_keys(context), *fees, *sales]))
+    context = replace(context, found=found)
+    follow_ups = follow_up_keys(context)
+    if follow_ups:
+        context = replace(context, found=found.merged(read_items(follow_ups)))
+    sellers: dict[str, Seller] = {s.seller_id: s for s in found.all(seller_keys)}
+    if set(seller_ids) - set(sellers):
+        return None
+    priced, notices = price_with_contributors(
+        context,
+        [LineInput(product_id=pid, seller_id=product.seller_id, sku=product.sku, title=product.title,
+                   category=product.category, unit_price=Money(currency, int(product.price)),
+                   quantity=next(line.quantity for line in available if line.product_id == pid),
+                   brand=product.brand) for pid, product in products.items()],
+        countries={sid: sellers[sid].country for sid in seller_ids},
+        policies=fee_policies_from(seller_ids, categories, found.all(fees)),
+        trailing_sales=trailing_sales_from(seller_ids, currency, found.all(sales), today))
+    return CartQuote(priced=priced, notices=notices)
+
+
+def apply_promo_code(ref: CartRef | None, code: str, *, country: str | None = None
+                     ) -> tuple[CartView, CartQuote | None]:
+    """Store ``code`` on the cart if it applies to it now; a code that does not apply is a
+    422 ``promo_code_invalid`` with the reason (``details[0].reason``) and is not stored, so
+    the cart never holds a code the buyer was told is wrong. A code whose reason may pass
+    by itself (a minimum not reached yet) is refused too: the reply says what is missing."""
+    view = get_cart(ref, country=country)
+    if ref is None or not view.lines:
+        raise Conflict("The cart is empty.", code=Code.CART_EMPTY)
+    typed = code.strip()
+    if not "".join(typed.split()):
+        raise ValidationFailed("There is no such promo code.", code=Code.PROMO_CODE_INVALID, details=[
+            {"field": "body.code", "message": "There is no such promo code.", "type": "code_unknown",
+             "reason": "code_unknown"}])  # type: ignore[typeddict-unknown-key]
+    quote = quote_cart(view, country=view.country, promo_code=typed)
+    problem = next((n.problem for n in quote.notices if n.problem is not None), None) if quote else None
+    if quote is None:
+        raise Conflict("Nothing in the cart can be priced now; check its lines.", code=Code.PRODUCTS_UNAVAILABLE,
+                       details={"products": [{"product_id": line.product_id} for line in view.lines
+                                             if not line.available]})
+    if problem is not None:
+        for detail in problem.details or []:
+            if isinstance(detail, dict):
+                detail["field"] = "body.code"
+        raise problem
+    return set_promo_code(ref, typed, country=view.country), quote
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -578,9 +663,6 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
     key = _check_key(idempotency_key)
     if ref is None:
         raise Conflict("The cart is empty.", code=Code.CART_EMPTY)  # the cart's state, not the request
-    if data.promo_code:
-        raise ValidationFailed("Promo codes are not available yet.", code=Code.PROMO_CODE_INVALID,
-                               details=[{"field": "body.promo_code", "message": "unknown code", "type": "value_error"}])
     request_hash = data.request_hash()
     first = _first_read(ref, key)
     if first.stored_key is not None:

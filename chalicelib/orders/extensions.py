@@ -23,7 +23,15 @@ contributor in that order:
 4. ``release`` — writes that give back what an unpaid order took when it is cancelled or its
    payment window expires, in the same transaction as the cancellation (so once);
 5. ``reverse`` — writes for a refund's transaction (so once per refund), given the part of the
-   contributor's adjustments on the refunded amounts (:func:`reversed_adjustments`).
+   contributor's adjustments on the refunded amounts (:func:`reversed_adjustments`);
+6. ``explain`` — what the buyer should be told about the contributor's turn (the lines as
+   it saw them): the cart shows these notices, and checkout answers a notice's ``problem``
+   (e.g. a promo code that does not apply: 422 with its reason) before anything is written.
+
+An adjustment's ``funding`` says who bears it: the seller's share lowers the seller's payout,
+the marketplace's is a marketplace expense and the seller is credited as if it were not
+there (:func:`chalicelib.orders.pricing.marketplace_part`; the ledger's
+``marketplace_discounts``).
 
 Writes of ``release`` and ``reverse`` should carry no condition that can fail: a failed one
 fails the whole cancellation or refund record. The checkout's transaction holds at most 71
@@ -36,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from chalicelib.core.db import ItemWrite, TableModel
@@ -53,8 +62,8 @@ from chalicelib.orders.pricing import (
 )
 
 __all__ = ["SELLER_FUNDED", "CheckoutContext", "CheckoutContributor", "Contributor", "Found", "Funding", "Key",
-           "LinePrice", "PriceAdjustment", "Registry", "ShippingAdjustment", "ShippingPrice", "TransactionItem",
-           "UnsupportedFunding", "read_items", "reversed_adjustments"]
+           "LinePrice", "Notice", "PriceAdjustment", "Registry", "ShippingAdjustment", "ShippingPrice",
+           "TransactionItem", "read_items", "reversed_adjustments"]
 
 BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
 READ_THREADS = "batch-get"  # the threads that send the pages of one read at once
@@ -93,7 +102,29 @@ class CheckoutContext:
     currency: str
     seller_ids: tuple[str, ...]
     found: Found = field(default_factory=Found)
-    destination_country: str | None = None  # the shipping address's, once checkout knows it
+    destination_country: str | None = None  # the shipping address's, when known
+    promo_code: str | None = None  # as the buyer typed it
+    now: datetime | None = None
+    guest: bool = False  # checked out without signing in (``user_id`` is the account the email links)
+    email: str | None = None  # the buyer's; a guest's limits are counted by it
+    # for ``shipping_adjustments`` only: the lines as the contributor's own ``adjust`` saw them
+    lines: tuple[LinePrice, ...] = ()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a contributor tells the buyer about its turn: ``status`` (e.g. ``applied``,
+    ``refused``) with machine-readable ``details``; ``problem`` is what checkout answers
+    instead of placing the order."""
+
+    source: str
+    subject: str  # e.g. the promo code
+    status: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+    problem: AgoraError | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "subject": self.subject, "status": self.status, **self.details}
 
 
 @dataclass(frozen=True)
@@ -103,10 +134,6 @@ class TransactionItem:
 
     write: ItemWrite
     refusal: AgoraError
-
-
-class UnsupportedFunding(ValueError):
-    """A contributor asks for funding the ledger cannot book yet."""
 
 
 @runtime_checkable
@@ -132,6 +159,8 @@ class CheckoutContributor(Protocol):
 
     def reverse(self, order: Order, refund: Refund, reversed: Sequence[PriceAdjustment]) -> Sequence[ItemWrite]: ...
 
+    def explain(self, context: CheckoutContext, lines: Sequence[LinePrice]) -> Sequence[Notice]: ...
+
 
 class Contributor:
     """A contributor that contributes nothing: subclasses override the hooks they need."""
@@ -155,10 +184,8 @@ class Contributor:
                              shipping: Sequence[ShippingPrice]) -> Sequence[ShippingAdjustment]:
         """None by default. A seller-funded one lowers the seller's shipping revenue (the
         part's shipping amount, hence its payout). A marketplace-funded one will pay the
-        seller its undiscounted shipping: the buyer's charge is lower by the discount, which
-        the marketplace books as an expense (Dr a marketplace discount account, Cr the
-        seller's payable) beside the ``shipping`` posting, and the transfer adds it back;
-        until then :meth:`Registry.register` refuses that funding."""
+        seller its undiscounted shipping; none is booked yet, so promotions refuse
+        marketplace-funded free shipping when one is created."""
         return ()
 
     def transaction_items(self, context: CheckoutContext, order: Order,
@@ -171,6 +198,9 @@ class Contributor:
     def reverse(self, order: Order, refund: Refund, reversed: Sequence[PriceAdjustment]) -> Sequence[ItemWrite]:
         return ()
 
+    def explain(self, context: CheckoutContext, lines: Sequence[LinePrice]) -> Sequence[Notice]:
+        return ()
+
 
 class Registry:
     """Contributors in the order their hooks run (pricing applies them in this order)."""
@@ -181,19 +211,15 @@ class Registry:
             self.register(contributor)
 
     def register(self, contributor: CheckoutContributor) -> CheckoutContributor:
-        """Add ``contributor`` after those registered before. Only seller-funded adjustments
-        are accepted: a marketplace-funded one must pay the seller as if undiscounted, and the
-        ledger and the transfers have no posting for that cost yet."""
+        """Add ``contributor`` after those registered before. Its adjustments may be funded by
+        the seller, the marketplace or both: the ledger books the marketplace's part as
+        ``marketplace_discounts`` and the seller's transfer pays it."""
         if not isinstance(contributor, CheckoutContributor):
             raise TypeError(f"{contributor!r} does not implement CheckoutContributor")
         if not contributor.name:
             raise ValueError("a checkout contributor needs a name")
         if any(c.name == contributor.name for c in self._contributors):
             raise ValueError(f"a checkout contributor named {contributor.name!r} is registered already")
-        if contributor.funding != SELLER_FUNDED:
-            raise UnsupportedFunding(
-                f"{contributor.name}: only seller-funded adjustments can be booked; marketplace-funded ones "
-                "need ledger postings and transfers that do not exist yet")
         self._contributors.append(contributor)
         return contributor
 

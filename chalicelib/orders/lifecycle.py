@@ -194,7 +194,9 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
             updated.update(refunded_quantity=done + wanted, refunded_amount=after.amount)
             if amount > 0:
                 covered.append({"line": number, "quantity": wanted, "amount": amount, "line_total": int(line["total"]),
-                                "fee": int(line["fee"]), "refunded_before": int(line.get("refunded_amount", 0))})
+                                "fee": int(line["fee"]), "refunded_before": int(line.get("refunded_amount", 0)),
+                                **({"marketplace_discount": int(line["marketplace_discount"])}
+                                   if line.get("marketplace_discount") else {})})
         lines.append(updated)
     shipping = shipping_left(sub) if shipping is None else shipping
     if shipping:

@@ -89,6 +89,7 @@ class Cart(TableModel):
     # the profile also on products of the default) let checkout name its fee, sales and
     # shipping profile keys
     lines = CompactJSONAttribute(default=dict)
+    promo_code = UnicodeAttribute(null=True)  # as the buyer typed it; checkout uses it unless given another
     version = NumberAttribute(default=0)
     updated_at = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)  # guest carts only
@@ -178,6 +179,9 @@ class SubOrder(TableModel):
     tax = NumberAttribute()  # the lines' and the shipping's VAT
     total = NumberAttribute()  # the lines' totals and the shipping's amount
     fee = NumberAttribute()  # the lines' fees and the fee on shipping
+    # the marketplace-funded part of ``discount`` (absent when none): the seller is credited
+    # ``total + marketplace_discount``, the fee is on that and the transfer pays it less the fee
+    marketplace_discount = NumberAttribute(null=True)
     tax_exempt = UnicodeAttribute(null=True)  # "yes" when the seller exempts this buyer
     # the checkout contributors' price adjustments, with who funds them (absent when none):
     # [{"line", "amount", "source", "label", "funding": {"seller_bp"}}]; ``discount`` is their sum
@@ -247,9 +251,9 @@ class Refund(TableModel):
     reason = UnicodeAttribute()  # cancelled | returned
     currency = UnicodeAttribute()
     amount = NumberAttribute()
-    # [{"line", "amount", "line_total", "fee", "refunded_before"}] — what the ledger needs;
-    # refunded shipping is an entry with "line": 0 and "shipping": true (its total is the
-    # shipping's amount, its fee the fee on shipping)
+    # [{"line", "amount", "line_total", "fee", "refunded_before", "marketplace_discount" (when the
+    #   line has one)}] — what the ledger needs; refunded shipping is an entry with "line": 0 and
+    #   "shipping": true (its total is the shipping's amount, its fee the fee on shipping)
     lines = CompactJSONAttribute()
     status = UnicodeAttribute(default="requested")  # requested | refunded
     stripe_refund_id = UnicodeAttribute(null=True)

@@ -147,12 +147,14 @@ def mark_paid(order: Order, payment: Payment) -> bool:
     for sub in subs:
         # A seller with a share to be paid is on the transfer-due index until its transfer is
         # recorded (orders/recovery.py finishes transfers a dead Lambda left undone).
+        credited = int(sub.total) + int(sub.marketplace_discount or 0)
         due = {"GSI1PK": transfer_due_key(at[:10], order.order_id),
-               "GSI1SK": timed_sort_key(at, sub.seller_id, order.order_id)} if int(sub.total) > int(sub.fee) else {}
+               "GSI1SK": timed_sort_key(at, sub.seller_id, order.order_id)} if credited > int(sub.fee) else {}
         move(transaction, sub, "paid", at=at, changes={"paid_at": at, **due})
         postings += seller_share_postings(order.order_id, sub.seller_id, Money(sub.currency, int(sub.total)),
                                           Money(sub.currency, int(sub.fee)), occurred_at=now,
-                                          shipping=Money(sub.currency, int((sub.shipping or {}).get("amount", 0))))
+                                          shipping=Money(sub.currency, int((sub.shipping or {}).get("amount", 0))),
+                                          marketplace_discount=Money(sub.currency, int(sub.marketplace_discount or 0)))
         transaction.add("sales", record_sale(sub.seller_id, Money(sub.currency, int(sub.total)), now.date()))
     for write in posting_items(*postings, together=True):  # one record (and marker) for the order's postings
         transaction.add("ledger", write)

@@ -1,7 +1,11 @@
-"""Paying sellers: one Stripe Transfer per seller of a paid order, for the seller's share
-(its lines and its shipping: shipping is the seller's revenue) minus the marketplace fee (on
-shipping too where the fee schedule says so), with the order's charge as ``source_transaction`` (the transfer
-waits for the charge's funds) and the order in its metadata.
+"""Paying sellers: one Stripe Transfer per seller of a paid order, for what the seller is
+credited (its lines and its shipping: shipping is the seller's revenue; plus the
+marketplace-funded discount on its lines) minus the marketplace fee (on shipping too where
+the fee schedule says so), with the order's charge as ``source_transaction`` (the transfer
+waits for the charge's funds) and the order in its metadata. A seller part with a
+marketplace-funded discount is paid from the platform's balance instead (no
+``source_transaction``): Stripe refuses transfers from a charge beyond its amount, and the
+marketplace's part is not in the charge.
 
 Runs as a subscriber of ``order.paid`` (through the outbox and SQS), not in the webhook:
 Stripe waits for the webhook's answer, and a failed transfer is retried by SQS. The
@@ -39,7 +43,7 @@ def transfer_share(order: Order, seller_id: str) -> str | None:
     sub = get_sub_order(seller_id, order_id)
     if sub.transfer_id:
         return sub.transfer_id
-    amount = int(sub.total) - int(sub.fee)
+    amount = int(sub.total) + int(sub.marketplace_discount or 0) - int(sub.fee)
     if amount <= 0 or order.status != "paid":
         return None
     seller = get_seller(seller_id)
@@ -47,7 +51,7 @@ def transfer_share(order: Order, seller_id: str) -> str | None:
         raise SellerNotPayable(seller_id)
     transfer = stripe_gateway.create_transfer(order_id=order_id, seller_id=seller_id, amount=amount,
                                               currency=sub.currency, destination=seller.stripe_account_id,
-                                              source_transaction=order.charge_id)
+                                              source_transaction=None if sub.marketplace_discount else order.charge_id)
     transaction = LabelledTransaction()
     transaction.update("sub", sub, [SubOrder.transfer_id.set(transfer.id), SubOrder.transferred.set(amount),
                                     SubOrder.GSI1PK.remove(), SubOrder.GSI1SK.remove()],  # off the sweep's index

@@ -7,7 +7,9 @@ Per line, in this order (each step rounds half-up to the minor unit, per line):
    customer-group discount first); ``discount`` is their sum;
 3. VAT by :func:`chalicelib.orders.tax.included_vat` on ``gross - discount`` (tax-exempt
    buyers pay the net);
-4. the marketplace fee on the line's total by :func:`chalicelib.fees.engine.line_fee`.
+4. the marketplace fee by :func:`chalicelib.fees.engine.line_fee` on the amount the seller is
+   credited: the line's total plus the marketplace-funded part of its discount
+   (:func:`marketplace_part`; the seller is paid as if that part were not there).
 
 Then per seller part, its shipping (when the caller passes the part's
 :class:`ShippingChoice`):
@@ -52,6 +54,7 @@ class LineInput:
     unit_price: Money
     quantity: int
     shipping_profile_id: str | None = None  # the product's; None: the seller's default
+    brand: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,8 @@ FULL_SHARE_BP = 10_000
 @dataclass(frozen=True)
 class Funding:
     """Who bears an adjustment: the seller's share in basis points, the marketplace the rest.
-    A seller-funded one lowers the seller's payout; a marketplace-funded one would be paid to
-    the seller as if undiscounted (see :func:`chalicelib.orders.extensions.register_contributor`)."""
+    A seller-funded one lowers the seller's payout; a marketplace-funded one is paid to the
+    seller as if undiscounted (the ledger's ``marketplace_discounts``)."""
 
     seller_bp: int = FULL_SHARE_BP
 
@@ -107,6 +110,7 @@ class LinePrice:
     quantity: int
     unit_price: Money
     price: Money
+    brand: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,13 @@ class PriceAdjustment:
     def to_json(self) -> dict[str, Any]:
         return {"line": self.line, "amount": self.amount.amount, "source": self.source, "label": self.label,
                 "funding": self.funding.to_json()}
+
+
+def marketplace_part(adjustment: PriceAdjustment) -> Money:
+    """The part of an adjustment the marketplace funds: the amount less the seller's share
+    (rounded half-up), so the two parts always add up to the amount."""
+    seller = divide_half_up(adjustment.amount.amount * adjustment.funding.seller_bp, FULL_SHARE_BP)
+    return Money(adjustment.amount.currency, adjustment.amount.amount - seller)
 
 
 Adjuster = Callable[[Sequence[LinePrice]], Sequence[PriceAdjustment]]
@@ -208,12 +219,25 @@ class PricedLine:
     def subtotal(self) -> Money:
         return self.unit_price.times(self.quantity)
 
+    @property
+    def marketplace_discount(self) -> Money:
+        """The marketplace-funded part of the line's discount."""
+        return _sum([marketplace_part(adjustment) for adjustment in self.adjustments], self.total.currency)
+
+    @property
+    def credited(self) -> Money:
+        """What the seller is credited for the line (the fee is charged on it)."""
+        return self.total + self.marketplace_discount
+
     def to_json(self) -> dict[str, Any]:
-        return {"line": self.line, "product_id": self.product_id, "sku": self.sku, "title": self.title,
-                "category": self.category, "quantity": self.quantity, "unit_price": self.unit_price.amount,
-                "discount": self.discount.amount, "total": self.total.amount, "tax": self.tax.amount,
-                "tax_rate_bp": self.tax_rate_bp, "fee": self.fee.amount, "refunded_quantity": 0,
-                "refunded_amount": 0, "return_quantity": 0}
+        found = {"line": self.line, "product_id": self.product_id, "sku": self.sku, "title": self.title,
+                 "category": self.category, "quantity": self.quantity, "unit_price": self.unit_price.amount,
+                 "discount": self.discount.amount, "total": self.total.amount, "tax": self.tax.amount,
+                 "tax_rate_bp": self.tax_rate_bp, "fee": self.fee.amount, "refunded_quantity": 0,
+                 "refunded_amount": 0, "return_quantity": 0}
+        if self.marketplace_discount.amount:  # only then: a line's bytes are paid on every read
+            found["marketplace_discount"] = self.marketplace_discount.amount
+        return found
 
 
 def _sum(amounts: Sequence[Money], currency: str) -> Money:
@@ -255,6 +279,14 @@ class _Sums:
     def fee(self) -> Money:
         return self._total("fee")
 
+    @property
+    def marketplace_discount(self) -> Money:
+        return self._total("marketplace_discount")
+
+    @property
+    def credited(self) -> Money:
+        return self._total("credited")
+
 
 @dataclass(frozen=True)
 class PricedSeller(_Sums):
@@ -293,6 +325,12 @@ class PricedSeller(_Sums):
         return self._with_shipping("fee")
 
     @property
+    def credited(self) -> Money:
+        """What the seller is credited: its goods and shipping plus the marketplace-funded
+        discount on its lines."""
+        return self.total + self.marketplace_discount
+
+    @property
     def adjustments(self) -> list[PriceAdjustment]:
         return [adjustment for line in self.lines for adjustment in line.adjustments]
 
@@ -322,7 +360,8 @@ def _adjusted(lines: Sequence[LineInput], adjusters: Sequence[Adjuster]) -> dict
     for adjuster in adjusters:
         step = adjuster([LinePrice(line=number, product_id=line.product_id, seller_id=line.seller_id,
                                    category=line.category, quantity=line.quantity, unit_price=line.unit_price,
-                                   price=prices[number]) for number, line in enumerate(lines, start=1)])
+                                   price=prices[number], brand=line.brand)
+                         for number, line in enumerate(lines, start=1)])
         for adjustment in step:
             if adjustment.line not in prices:
                 raise ValueError(f"{adjustment.source} adjusted line {adjustment.line}, which is not in the order")
@@ -354,7 +393,8 @@ def price_order(lines: Sequence[LineInput], *, terms: Mapping[str, SellerTerms],
         discount = _sum([adjustment.amount for adjustment in adjustments[number]], currency)
         taxed = included_vat(gross - discount, seller_country=seller.country, category_slug=line.category,
                              exempt=seller.tax_exempt)
-        fee = line_fee(policies[line.seller_id], line_total=taxed.total, category=line.category,
+        funded = _sum([marketplace_part(adjustment) for adjustment in adjustments[number]], currency)
+        fee = line_fee(policies[line.seller_id], line_total=taxed.total + funded, category=line.category,
                        trailing_30_day_sales=trailing_sales[line.seller_id]).fee
         by_seller.setdefault(line.seller_id, []).append(PricedLine(
             line=number, product_id=line.product_id, sku=line.sku, title=line.title, category=line.category,

@@ -2,9 +2,10 @@
 
 Policy (see :mod:`chalicelib.ledger.postings`): the buyer gets back what they paid for the
 refunded units (and the refunded shipping, an entry of its own in the refund's lines); the
-seller bears it; the marketplace fee on those units is refunded to the
-seller in proportion; the seller's transfer is reversed by the difference (what the seller
-had been paid for those units). A refund can never exceed what was captured: the request
+seller bears it, and gives back the marketplace-funded discount on those units in
+proportion; the marketplace fee on those units is refunded to the seller in proportion; the
+seller's transfer is reversed by what the seller had been paid for them. A refund can never
+exceed what was captured: the request
 was conditioned on the order's refunded total (``lifecycle.add_refunded_total``), Stripe
 refuses more than the charge, and each line refunds at most its total.
 
@@ -27,6 +28,7 @@ from chalicelib.events.registry import Delivered
 from chalicelib.fees.service import record_sale
 from chalicelib.ledger.postings import (
     RefundedLine,
+    discount_given_back,
     refund_posting,
     refund_split,
     seller_refund_postings,
@@ -56,10 +58,11 @@ def execute_refund(user_id: str, order_id: str, refund_id: str) -> bool:
     currency = refund.currency
     lines = [RefundedLine(line_total=Money(currency, int(line["line_total"])), fee=Money(currency, int(line["fee"])),
                           refunded_before=Money(currency, int(line["refunded_before"])),
-                          amount=Money(currency, int(line["amount"])), shipping=bool(line.get("shipping")))
+                          amount=Money(currency, int(line["amount"])), shipping=bool(line.get("shipping")),
+                          marketplace_discount=Money(currency, int(line.get("marketplace_discount", 0))))
              for line in refund.lines]
     refunded, fee_back = refund_split(lines)
-    seller_part = refunded - fee_back
+    seller_part = refunded + discount_given_back(lines) - fee_back  # what the seller had been paid for them
     if seller_part.amount > 0 and not sub.transfer_id:
         raise TransferPending(f"{order_id}/{refund.seller_id}")
     stripe_refund = stripe_gateway.create_refund(order_id=order_id, refund_id=refund_id,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         OrderOut,
         OrderPage,
         OrdersQuery,
+        PromoCodeIn,
         QuantityIn,
         ReturnIn,
         SellerOrderOut,
@@ -59,15 +60,50 @@ def _cart(principal: Principal | None, *, create: bool = False) -> Any:
 # --- cart -----------------------------------------------------------------------------------
 
 @bp.route("/v1/cart", methods=["GET"])
-@operation("Show the cart at current prices", tags=CART_TAGS, response="CartOut", auth="optional_buyer",
-           query="CartQuery", headers=(CART_TOKEN,), errors=(422,),
+@operation("Show the cart at current prices", tags=CART_TAGS, query="CartQuery", response="CartOut",
+           auth="optional_buyer", headers=(CART_TOKEN,), errors=(422,),
            description="Per seller part, its shipping options, undeliverable products and the amount left to free "
-                       "shipping, for `?country=` or a signed-in buyer's default shipping address.")
+                       "shipping, for `?country=` or a signed-in buyer's default shipping address. `pricing` shows "
+                       "the discounts that apply now, per line (each with who funds it) and per seller part, and "
+                       "in `notices` the promo code's status: applied, or refused with its `reason`.")
 def get_cart(query: CartQuery, principal: Principal | None) -> CartOut:
     from chalicelib.orders import cart
+    from chalicelib.orders.checkout import quote_cart
     from chalicelib.orders.schemas import cart_out
 
-    return cart_out(cart.get_cart(_cart(principal), country=query.country))
+    view = cart.get_cart(_cart(principal), country=query.country)
+    return cart_out(view, quote_cart(view, country=view.country))
+
+
+@bp.route("/v1/cart/promo-code", methods=["POST"])
+@operation("Put a promo code on the cart", tags=CART_TAGS, body="PromoCodeIn", query="CartQuery", response="CartOut",
+           auth="optional_buyer", headers=(CART_TOKEN,), errors=(409, 422),
+           description="At most one code per cart (a new one replaces it); automatic promotions apply besides. A "
+                       "code that does not apply to the cart now is a 422 `promo_code_invalid` whose "
+                       "`details[0].reason` says why (`code_unknown`, `code_expired`, `not_started`, "
+                       "`minimum_not_reached` with `missing`, `not_for_these_products`, `usage_limit_reached`, "
+                       "`not_your_code`, `first_order_only`, `not_in_your_country`, `not_eligible`, "
+                       "`not_combinable`), and is not stored. Checkout checks the code again. 409 `cart_empty`.")
+def put_promo_code(body: PromoCodeIn, query: CartQuery, principal: Principal | None) -> CartOut:
+    from chalicelib.orders.checkout import apply_promo_code
+    from chalicelib.orders.schemas import cart_out
+
+    view, quote = apply_promo_code(_cart(principal), body.code, country=query.country)
+    return cart_out(view, quote)
+
+
+@bp.route("/v1/cart/promo-code", methods=["DELETE"])
+@operation("Remove the promo code from the cart", tags=CART_TAGS, query="CartQuery", response="CartOut",
+           auth="optional_buyer", headers=(CART_TOKEN,), errors=(409, 422))
+def delete_promo_code(query: CartQuery, principal: Principal | None) -> CartOut:
+    from chalicelib.orders import cart
+    from chalicelib.orders.checkout import quote_cart
+    from chalicelib.orders.schemas import cart_out
+
+    ref = _cart(principal)
+    view = cart.set_promo_code(ref, None, country=query.country) if ref is not None \
+        else cart.get_cart(None, country=query.country)
+    return cart_out(view, quote_cart(view, country=view.country))
 
 
 @bp.route("/v1/cart/items/{product_id}", methods=["PUT"])
@@ -121,7 +157,11 @@ def merge_cart(principal: Principal) -> CartOut:
                        "then), creates the order with one part per seller and one PaymentIntent for the total. "
                        "The same Idempotency-Key with the same body returns the same order (header "
                        "`Idempotent-Replayed: true`); with another body it is a 422 `idempotency_key_reused`. "
-                       "Unpaid orders release their stock after 30 minutes.")
+                       "Unpaid orders release their stock after 30 minutes. Promotions apply as the cart shows them: "
+                       "`promo_code` (or, when omitted, the cart's code) is checked again (422 `promo_code_invalid` "
+                       "with `details[0].reason`), and limits are conditions in the transaction: 409 "
+                       "`promo_code_used` (a single-use code used meanwhile) or `promotion_limit_reached` (uses, "
+                       "budget or the buyer's uses reached meanwhile); nothing is written then.")
 def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
     from chalicelib.core.throttle import source_ip  # lazy: PynamoDB (the throttle's table), not at cold start
     from chalicelib.orders.checkout import CheckoutInput

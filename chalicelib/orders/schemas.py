@@ -54,9 +54,14 @@ class CartLineOut(ResponseSchema):
     in_stock: int | None = Field(description="Units in stock now.")
 
 
+class PromoCodeIn(RequestSchema):
+    code: str = Field(min_length=1, max_length=64, description="As the buyer typed it; case and spaces do not count.")
+
+
 class CartQuery(QuerySchema):
     country: Country | None = Field(default=None, description="Where to quote shipping to (ISO 3166-1 alpha-2). "
-                                    "Default: a signed-in buyer's default shipping address's country.")
+                                    "Default: a signed-in buyer's default shipping address's country. Promotions "
+                                    "are checked against it too; checkout uses the shipping address's.")
 
 
 class ShippingOptionOut(ResponseSchema):
@@ -89,6 +94,58 @@ class CartPartOut(ResponseSchema):
     shipping: CartShippingOut
 
 
+class CartAdjustmentOut(ResponseSchema):
+    source: str = Field(description="Who made it: `customer_group` or `promotions`.")
+    label: str = Field(description="The customer group's or the promotion's id.")
+    amount: MoneySchema
+    marketplace_funded: MoneySchema = Field(description="The part the marketplace pays (the seller is credited "
+                                                        "as if it were not there); the rest is the seller's.")
+
+
+class CartPricedLineOut(ResponseSchema):
+    product_id: str
+    seller_id: str
+    subtotal: MoneySchema
+    discount: MoneySchema
+    total: MoneySchema
+    tax: MoneySchema
+    adjustments: list[CartAdjustmentOut] = Field(description="In the order they applied.")
+
+
+class CartSellerPartOut(ResponseSchema):
+    seller_id: str
+    subtotal: MoneySchema
+    discount: MoneySchema
+    total: MoneySchema
+    tax: MoneySchema
+
+
+class CartNoticeOut(ResponseSchema):
+    source: str
+    subject: str = Field(description="The promo code, or `automatic` for a promotion without one.")
+    status: Literal["applied", "refused"]
+    reason: str | None = Field(default=None, description=(
+        "Why the code does not apply: code_unknown, code_expired, not_started, minimum_not_reached (with `missing` "
+        "or `missing_quantity`), not_for_these_products, usage_limit_reached, not_your_code, first_order_only, "
+        "not_in_your_country, not_eligible (a customer group or loyalty tier), not_combinable (an exclusive "
+        "promotion applied before it)."))
+    missing: MoneySchema | None = None
+    missing_quantity: int | None = None
+    promotion_id: str | None = None
+    discount: MoneySchema | None = None
+
+
+class CartPricingOut(ResponseSchema):
+    subtotal: MoneySchema
+    discount: MoneySchema
+    tax: MoneySchema
+    total: MoneySchema = Field(description="What checkout would charge now for the available lines' goods "
+                                           "(shipping, in `parts`, comes on top).")
+    lines: list[CartPricedLineOut]
+    sellers: list[CartSellerPartOut]
+    notices: list[CartNoticeOut]
+
+
 class CartOut(ResponseSchema):
     cart_token: str | None = Field(default=None, description="Only for a new guest cart: send it back as "
                                                              "X-Cart-Token with every cart and checkout request.")
@@ -97,6 +154,11 @@ class CartOut(ResponseSchema):
     parts: list[CartPartOut] = Field(description="Per seller of the lines, its shipping to the destination, at "
                                                  "the lines' current prices (checkout applies discounts).")
     updated_at: str | None
+    promo_code: str | None = Field(default=None, description="The code stored on the cart; checkout uses it "
+                                                             "unless given another.")
+    pricing: CartPricingOut | None = Field(default=None, description=(
+        "The available lines priced as checkout would now: customer-group discount, then promotions in priority "
+        "order; null when they cannot be (several currencies, more than 8 sellers)."))
 
 
 def _cart_shipping(view: Any, part: Any) -> CartShippingOut:
@@ -113,7 +175,30 @@ def _cart_shipping(view: Any, part: Any) -> CartShippingOut:
                                        amount_left=MoneySchema(**f.left.to_json())) for f in quote.free_shipping])
 
 
-def cart_out(view: Any) -> CartOut:
+def _m(value: Money) -> MoneySchema:
+    return MoneySchema(**value.to_json())
+
+
+def pricing_out(quote: Any) -> CartPricingOut | None:
+    from chalicelib.orders.pricing import marketplace_part
+
+    if quote is None:
+        return None
+    priced = quote.priced
+    lines = [CartPricedLineOut(
+        product_id=line.product_id, seller_id=part.seller_id, subtotal=_m(line.subtotal), discount=_m(line.discount),
+        total=_m(line.total), tax=_m(line.tax),
+        adjustments=[CartAdjustmentOut(source=a.source, label=a.label, amount=_m(a.amount),
+                                       marketplace_funded=_m(marketplace_part(a))) for a in line.adjustments])
+        for part in priced.sellers for line in part.lines]
+    sellers = [CartSellerPartOut(seller_id=part.seller_id, subtotal=_m(part.subtotal), discount=_m(part.discount),
+                                 total=_m(part.total), tax=_m(part.tax)) for part in priced.sellers]
+    return CartPricingOut(subtotal=_m(priced.subtotal), discount=_m(priced.discount), tax=_m(priced.tax),
+                          total=_m(priced.total), lines=lines, sellers=sellers,
+                          notices=[CartNoticeOut(**notice.to_json()) for notice in quote.notices])
+
+
+def cart_out(view: Any, quote: Any = None) -> CartOut:
     lines = []
     for line in view.lines:
         product = line.product
@@ -127,7 +212,7 @@ def cart_out(view: Any) -> CartOut:
     return CartOut(cart_token=token, lines=lines, totals=[MoneySchema(**m.to_json()) for m in view.totals()],
                    parts=[CartPartOut(seller_id=part.seller_id, shipping=_cart_shipping(view, part))
                           for part in view.shipping],
-                   updated_at=view.updated_at)
+                   updated_at=view.updated_at, promo_code=view.promo_code, pricing=pricing_out(quote))
 
 
 # --- checkout -------------------------------------------------------------------------------
@@ -150,7 +235,9 @@ class CheckoutIn(RequestSchema):
     payment_method_id: str | None = Field(default=None, max_length=255,
                                           description="A saved card (pm_…): the payment is confirmed at once. "
                                                       "Without it, confirm the PaymentIntent with its client secret.")
-    promo_code: str | None = Field(default=None, max_length=50, description="Reserved; no codes exist yet.")
+    promo_code: str | None = Field(default=None, max_length=50, description=(
+        "A promo code (case and spaces do not count), checked again here: one that does not apply is a 422 "
+        "`promo_code_invalid` with `details[0].reason`. Omitted: the code stored on the cart; \"\": none."))
     shipping: dict[str, Literal["standard", "express"]] = Field(
         default_factory=dict, max_length=8,
         description="The shipping option per seller id of the cart (default `standard`), as the cart offers them "
@@ -224,9 +311,13 @@ class SellerOrderOut(SellerPartOut):
     buyer_name: str
     buyer_email: str
     shipping_address: dict[str, Any]
-    fee: MoneySchema = Field(description="The marketplace fee of the lines, and of the shipping where the fee "
-                                         "schedule charges it.")
+    fee: MoneySchema = Field(description="The marketplace fee on what you are credited (`total` + "
+                                         "`marketplace_discount`), on the shipping only where the fee schedule "
+                                         "charges it.")
     shipping_fee: MoneySchema = Field(description="The part of `fee` charged on shipping.")
+    marketplace_discount: MoneySchema = Field(description=(
+        "The part of `discount` the marketplace funds: paid to you as if undiscounted (the rest of `discount` is "
+        "yours)."))
     transferred: MoneySchema
 
 
@@ -313,6 +404,7 @@ def seller_order(sub: Any) -> SellerOrderOut:
     return SellerOrderOut(**_part_fields(sub), buyer_name=sub.buyer_name, buyer_email=sub.buyer_email,
                           shipping_address=dict(sub.shipping_address), fee=money(sub.fee, c),
                           shipping_fee=money((sub.shipping or {}).get("fee", 0), c),
+                          marketplace_discount=money(sub.marketplace_discount or 0, c),
                           transferred=money(sub.transferred, c))
 
 

@@ -1,6 +1,7 @@
 """Which promotions apply to an order and how much each takes off which line. Pure: no I/O,
-no clock; the checkout (next step) reads the promotions and the buyer first, then calls
-:func:`apply_promotions`, and turns what it returns into its contributor's adjustments.
+no clock; the checkout (:mod:`chalicelib.promotions.checkout`) reads the promotions and the
+buyer first, then calls :func:`apply_promotions`, and turns what it returns into its
+contributor's adjustments.
 
 The stacking rules (README, "Promotions"):
 

@@ -7,7 +7,7 @@ caller's principal, so a seller only ever reads and writes under its own ``SELLE
 - ``Promotion``: PK=<owner>, SK=PROMOTION#<promotion_id>
   - one promotion (GetItem): another seller's id is simply not under the caller's key (404)
   - an owner's promotions, newest first (Query PK, SK begins_with PROMOTION#; ids are ULIDs)
-  - at checkout (next step): read by key in the checkout's BatchGetItem, named by the code or
+  - at checkout: read by key in the checkout's BatchGetItem, named by the code or
     by the automatic index. Carries the limit counters ``uses`` and ``discount_given``, which
     the checkout's transaction updates under conditions (:func:`service.use_writes`).
   A deleted promotion stays as an item with ``deleted_at`` (hidden, 404): a cancellation
@@ -27,6 +27,11 @@ caller's principal, so a seller only ever reads and writes under its own ``SELLE
     promotion's codes in the order made (Query), for the list and the CSV export
 - ``PromoUse``: PK=PROMO_USE#<promotion_id>#<buyer key>, SK=PROMO_USE — how often one buyer
   used a promotion (the account id; a guest's normalised email), for per-buyer limits
+- ``PromoRedemption``: PK=PROMO_ORDER#<order_id>, SK=PROMO_ORDER — what one order's checkout
+  took (each promotion's owner, id and discount, the buyer key, the code), put in the
+  checkout's transaction; read by key (GetItem) when the order is cancelled unpaid (its uses
+  go back), refunded (the discount given goes back in proportion) or paid (the promotions'
+  orders and revenue are counted, once: ``paid_at``)
 """
 
 from __future__ import annotations
@@ -77,6 +82,8 @@ class Promotion(TableModel):
     seller_share_bp = NumberAttribute(default=0)  # an operator promotion's share borne by the sellers
     uses = NumberAttribute(default=0)
     discount_given = NumberAttribute(default=0)
+    orders = NumberAttribute(default=0)  # paid orders it applied to (order.paid)
+    revenue = NumberAttribute(default=0)  # those orders' totals, minor units of ``currency``
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     deleted_at = UnicodeAttribute(null=True)
@@ -100,6 +107,17 @@ class PromoCode(TableModel):
     GSI1PK = UnicodeAttribute()
     GSI1SK = UnicodeAttribute()
     by_promotion = GSI1()
+
+
+class PromoRedemption(TableModel):
+    order_id = UnicodeAttribute()
+    buyer_key = UnicodeAttribute(null=True)
+    code_pk = UnicodeAttribute(null=True)  # a single-use or personal code's key (marked used by the order)
+    # [[owner key, promotion id, discount, 1 when a per-buyer use was counted else 0], ...]
+    uses = JSONAttribute()
+    released_at = UnicodeAttribute(null=True)  # the uses were given back (unpaid order cancelled)
+    use_returned_at = UnicodeAttribute(null=True)  # the uses were given back (whole order cancelled, refunded)
+    paid_at = UnicodeAttribute(null=True)  # counted in the promotions' orders and revenue
 
 
 class PromoUse(TableModel):

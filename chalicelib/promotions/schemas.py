@@ -234,7 +234,9 @@ class Funding(ResponseSchema):
 
 class Stats(ResponseSchema):
     uses: int = Field(description="Orders that used it (given back when an unpaid order is cancelled).")
-    discount_given: MoneySchema
+    discount_given: MoneySchema = Field(description="Net of what cancellations and refunds gave back.")
+    orders: int = Field(description="Paid orders it applied to (counted once each, when paid).")
+    revenue: MoneySchema = Field(description="Those orders' totals, as paid.")
 
 
 class Promotion(ResponseSchema):
@@ -319,7 +321,8 @@ def promotion(item: Any) -> Promotion:
         exclusive=bool(item.exclusive), automatic=bool(item.automatic), active=bool(item.active),
         seller_share_bp=int(item.seller_share_bp), funding=Funding(seller_bp=seller_bp),
         stats=Stats(uses=int(item.uses), discount_given=MoneySchema(amount=int(item.discount_given),
-                                                                    currency=currency)),
+                                                                    currency=currency),
+                    orders=int(item.orders), revenue=MoneySchema(amount=int(item.revenue), currency=currency)),
         created_at=item.created_at, updated_at=item.updated_at)
 
 

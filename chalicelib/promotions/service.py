@@ -3,9 +3,10 @@ their uses inside the checkout's transaction.
 
 Every function takes ``seller_id`` from the caller's principal: a seller's id builds keys
 under its own ``SELLER#<sid>`` only, ``None`` means the operator's marketplace promotions.
-What checkout will use (next step): :func:`rule_of` and :func:`code_of` turn items into the
-engine's terms, :func:`use_writes` are the conditions that keep limits and budgets in its
-transaction, :func:`release_writes` give a cancelled unpaid order's use back.
+What checkout uses (:mod:`chalicelib.promotions.checkout`): :func:`rule_of` and
+:func:`code_of` turn items into the engine's terms, :func:`use_writes` are the conditions that
+keep limits and budgets in its transaction (a cancellation gives them back from the order's
+``PromoRedemption``; :func:`release_writes` does the same for one promotion).
 """
 
 from __future__ import annotations
@@ -124,6 +125,10 @@ def _problems(promotion: Promotion) -> list[FieldProblem]:
         problems.append(_problem("target", "A seller's promotion covers its own items only: use the order target."))
     if promotion.scope == Scope.SELLER and int(promotion.seller_share_bp):
         problems.append(_problem("seller_share_bp", "A seller's promotion is always funded by the seller."))
+    if promotion.scope != Scope.SELLER and kind == Kind.FREE_SHIPPING and int(promotion.seller_share_bp) != 10_000:
+        # the ledger books shipping only as the seller's revenue: no posting pays a seller shipping the buyer did not
+        problems.append(_problem("seller_share_bp", "Free shipping can only be funded by the sellers "
+                                                    "(seller_share_bp 10000) for now."))
     if promotion.starts_at and promotion.ends_at and promotion.ends_at <= promotion.starts_at:
         problems.append(_problem("ends_at", "The promotion ends before it starts."))
     return problems
@@ -461,7 +466,7 @@ def found_promotions(items: Mapping[tuple[str, str], Any], code: str | None
     return automatic, found, uses
 
 
-def _limit_reached() -> Conflict:
+def limit_reached() -> Conflict:
     return Conflict("A promotion's use limit or budget was reached meanwhile; check the cart again.",
                     code=Code.PROMOTION_LIMIT_REACHED)
 
@@ -482,13 +487,13 @@ def use_writes(promotion: Promotion, buyer: str | None, discount: Money, *, orde
         condition &= (Promotion.budget == budget) & (Promotion.discount_given <= budget - amount)
     target = Promotion(promotion.PK, promotion.SK)
     writes = [TransactionItem(ItemWrite(target, (Promotion.uses.add(1), Promotion.discount_given.add(amount)),
-                                        condition), _limit_reached())]
+                                        condition), limit_reached())]
     if promotion.max_uses_per_buyer is not None and buyer is not None:
         use = PromoUse(promo_use_key(promotion.promotion_id, buyer), PROMO_USE_SK)
         per_buyer = int(promotion.max_uses_per_buyer)
         writes.append(TransactionItem(ItemWrite(use, (
             PromoUse.uses.add(1), PromoUse.promotion_id.set(promotion.promotion_id), PromoUse.buyer_key.set(buyer)),
-            PromoUse.uses.does_not_exist() | (PromoUse.uses < per_buyer)), _limit_reached()))
+            PromoUse.uses.does_not_exist() | (PromoUse.uses < per_buyer)), limit_reached()))
     if code is not None and code.kind != CodeKind.PUBLIC:
         writes.append(TransactionItem(ItemWrite(
             PromoCode(code.PK, code.SK), (PromoCode.used_by_order.set(order_id),),

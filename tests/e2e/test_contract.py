@@ -58,7 +58,9 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("post", "/v1/cart/merge"): (["400", "422"], "a cart token the server did not sign"),
     ("patch", "/v1/me"): (["422"], "a birthday that is no date (31 April) or lies in the future"),
     ("get", "/v1/products"): (["422"], "min_price above max_price"),
-    ("post", "/v1/checkout"): (["422"], "a promo code (none exist yet: 422 promo_code_invalid)"),
+    ("post", "/v1/checkout"): (["422"], "a promo code that does not apply (422 promo_code_invalid with a reason)"),
+    ("post", "/v1/cart/promo-code"): (["422"], "a code that does not apply to the cart (422 promo_code_invalid with "
+                                               "a reason)"),
     ("post", "/v1/seller/customers/import"): (["422"], "a file that cannot be read as the CSV described (422)"),
     ("patch", "/v1/me/addresses/{address_id}"): (["422"], "a postal code that does not fit the saved country"),
     ("put", "/v1/admin/fees"): (["422"], "a schedule whose parts disagree (minimum above maximum, tiers)"),

@@ -102,7 +102,8 @@ def test_operator_reads_fee_revenue_per_currency(api: Any) -> None:
     assert body["currencies"] == [{
         "currency": "EUR", "fees": {"amount": 350, "currency": "EUR"},
         "fee_refunds": {"amount": 0, "currency": "EUR"}, "net_fees": {"amount": 350, "currency": "EUR"},
-        "subscription_fees": {"amount": 0, "currency": "EUR"}, "total": {"amount": 350, "currency": "EUR"}}]
+        "subscription_fees": {"amount": 0, "currency": "EUR"},
+        "marketplace_discounts": {"amount": 0, "currency": "EUR"}, "total": {"amount": 350, "currency": "EUR"}}]
     status, body, _ = call(api, "GET", f"/v1/admin/revenue?{JUNE_WINDOW}", headers=approved_seller_headers("sel_a"))
     assert (status, body["error"]["code"]) == (403, "operator_required")
     status, body, _ = call(api, "GET", "/v1/admin/revenue?from=2024-01-01&to=2025-07-01",

@@ -252,10 +252,10 @@ def test_revenue_sums_fees_net_of_fee_refunds_across_months() -> None:
     assert {c: r.to_json() for c, r in revenue.items()} == {
         "EUR": {"currency": "EUR", "fees": eur(700).to_json(), "fee_refunds": eur(100).to_json(),
                 "net_fees": eur(600).to_json(), "subscription_fees": eur(2900).to_json(),
-                "total": eur(3500).to_json()},
+                "marketplace_discounts": eur(0).to_json(), "total": eur(3500).to_json()},
         "USD": {"currency": "USD", "fees": Money("USD", 400).to_json(), "fee_refunds": Money("USD", 0).to_json(),
                 "net_fees": Money("USD", 400).to_json(), "subscription_fees": Money("USD", 0).to_json(),
-                "total": Money("USD", 400).to_json()},
+                "marketplace_discounts": Money("USD", 0).to_json(), "total": Money("USD", 400).to_json()},
     }
 
 
@@ -285,3 +285,23 @@ def test_platform_fees_of_every_shard_and_of_the_unsharded_month_are_read_in_tim
     assert len(platform_ledger_keys(PLATFORM_FEES, "2025-06")) == PLATFORM_LEDGER_SHARDS + 1
     assert [e.order_id for e in entries] == ["ord_old", *(f"ord_{n}" for n in range(24))]
     assert service.platform_fee_revenue(june, july)["EUR"].fees == eur(5 + sum(10 + n for n in range(24)))
+
+
+def test_a_marketplace_funded_discount_is_an_expense_in_revenue_and_a_credit_in_the_sellers_statement() -> None:
+    """The buyer paid 27.00 for a 30.00 line, 3.00 off funded by the marketplace: the seller
+    is credited 30.00 and charged the fee on it; refunding a third gives 1.00 of it back."""
+    service.apply_postings(charge_posting("ord_promo", eur(2700), payment_intent_id="pi_9", occurred_at=JUNE),
+                           *seller_share_postings("ord_promo", "sel_a", eur(2700), eur(300),
+                                                  marketplace_discount=eur(300), occurred_at=JUNE))
+    line = RefundedLine(eur(2700), eur(300), eur(0), eur(900), marketplace_discount=eur(300))
+    service.apply_postings(*seller_refund_postings("ord_promo", "rfd_9", "sel_a", [line], occurred_at=JUNE))
+
+    revenue = service.platform_fee_revenue(datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
+    assert revenue["EUR"].marketplace_discounts == eur(200)
+    assert revenue["EUR"].net_fees == eur(200)  # 3.00 fee, 1.00 of it refunded
+    assert revenue["EUR"].total == eur(0)
+    # the seller earned 30.00 - 3.00 fee, then bore 9.00 + 1.00 and got 1.00 of fee back
+    assert service.seller_balance("sel_a", "EUR").owed == eur(3000 - 300 - 900 - 100 + 100)
+    kinds = [entry.kind for entry in service.seller_entries("sel_a", datetime(2025, 6, 1, tzinfo=UTC),
+                                                             datetime(2025, 7, 1, tzinfo=UTC)).items]
+    assert "marketplace_discount" in kinds and "marketplace_discount_refund" in kinds

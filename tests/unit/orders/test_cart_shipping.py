@@ -70,7 +70,7 @@ def test_a_country_that_is_not_one_is_a_422(market: Marketplace) -> None:
 
 
 @pytest.mark.parametrize("sellers", [1, 4])
-def test_the_carts_round_trips_stay_two_whatever_its_sellers_and_profiles(
+def test_the_carts_round_trips_stay_three_whatever_its_sellers_and_profiles(
         market: Marketplace, round_trips: list[str], sellers: int) -> None:  # noqa: F811
     buyer, _ = known_buyer()
     for n in range(sellers):
@@ -88,4 +88,5 @@ def test_the_carts_round_trips_stay_two_whatever_its_sellers_and_profiles(
     assert status == 200, cart
     assert [part["shipping"]["options"][0]["price"] for part in cart["parts"]] == [eur(490 + 1_990)] * sellers
     assert round_trips == ["BatchGetItem",  # the cart and the user
-                           "BatchGetItem"]  # products, profiles, the default address
+                           "BatchGetItem",  # products, profiles, the default address
+                           "BatchGetItem"]  # the pricing: sellers, fees, sales, the contributors' keys

@@ -433,3 +433,40 @@ def test_a_sellers_sales_of_the_last_30_days_select_its_volume_tier(market: Mark
     order_id = body["order"]["order_id"]
     assert market.order_of_seller("sel_a", order_id)["fee"]["amount"] == 100  # 5 %: above the tier
     assert market.order_of_seller("sel_b", order_id)["fee"]["amount"] == 200  # 10 %
+
+
+@pytest.mark.parametrize(("sellers", "lines"), [(1, 1), (3, 12)])
+def test_a_checkout_with_a_code_and_two_automatic_promotions_costs_one_read_more_whatever_its_lines(
+        market: Marketplace, round_trips: list[str], sellers: int, lines: int) -> None:
+    """The promotions' indexes and the code are read with the products; the promotions they
+    name (and the buyer's use counts) in one more BatchGetItem; their counters are written in
+    the checkout's transaction."""
+    from chalicelib.promotions import service
+
+    seller_ids = [market.seller(f"sel_{n}") for n in range(sellers)]
+    products = [market.product(seller_ids[n % sellers], price=2_000 + n) for n in range(lines)]
+    code = service.create_promotion("sel_0", {"name": "Code", "kind": "percentage", "percent_bp": 1_000,
+                                              "currency": "EUR", "max_uses_per_buyer": 3})
+    service.add_public_code("sel_0", code.promotion_id, "RUNDE10")
+    service.create_promotion(None, {"name": "Auto", "kind": "fixed_amount", "amount": 300, "currency": "EUR",
+                                    "automatic": True, "max_uses_per_buyer": 5})
+    service.create_promotion(seller_ids[-1], {"name": "Auto seller", "kind": "percentage", "percent_bp": 500,
+                                              "currency": "EUR", "automatic": True, "priority": 50})
+    buyer, _ = _known_buyer()
+    for product in products:
+        market.add(buyer, product)
+    round_trips.clear()
+
+    status, body, _ = call(market.api, "POST", "/v1/checkout", {"promo_code": "runde10"},
+                           headers={**buyer, "Idempotency-Key": f"key-{time.time_ns()}"})
+
+    assert status == 201, body
+    assert body["order"]["discount"]["amount"] > 300
+    assert round_trips == [
+        "BatchGetItem",  # read 1
+        "UpdateItem", "UpdateItem",  # the checkout limits
+        "BatchGetItem",  # read 2, with the promotions' indexes and the code
+        "BatchGetItem",  # the promotions they name and the buyer's uses of them
+        "TransactWriteItems",  # with the promotions' counters
+        "UpdateItem",
+    ]

@@ -24,7 +24,6 @@ from chalicelib.orders.extensions import (
     PriceAdjustment,
     Registry,
     TransactionItem,
-    UnsupportedFunding,
     reversed_adjustments,
 )
 from chalicelib.orders.models import Order, Refund, SubOrder
@@ -136,12 +135,11 @@ def test_contributors_run_in_the_order_registered_and_names_are_unique() -> None
         registry.register(TenPercentOff())
 
 
-def test_marketplace_funding_is_refused_until_the_ledger_can_book_it() -> None:
-    marketplace_funded = TenPercentOff()
-    marketplace_funded.funding = Funding(seller_bp=5_000)
+def test_a_co_funded_contributor_is_accepted_now_the_ledger_books_the_marketplaces_part() -> None:
+    co_funded = TenPercentOff()
+    co_funded.funding = Funding(seller_bp=5_000)
 
-    with pytest.raises(UnsupportedFunding):
-        Registry().register(marketplace_funded)
+    assert Registry([co_funded]).names() == ["test_promo"]
 
 
 def test_a_contributor_needs_a_name_and_the_hooks() -> None:

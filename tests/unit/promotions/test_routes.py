@@ -65,7 +65,8 @@ def test_a_seller_creates_reads_and_lists_its_promotion_with_its_figures(seller:
 
     assert status == 200 and read == created
     assert (read["scope"], read["seller_id"], read["funding"], read["stats"]) == (
-        "seller", SELLER_A, {"seller_bp": 10_000}, {"uses": 0, "discount_given": {"amount": 0, "currency": "EUR"}})
+        "seller", SELLER_A, {"seller_bp": 10_000}, {"uses": 0, "discount_given": {"amount": 0, "currency": "EUR"},
+                                                    "orders": 0, "revenue": {"amount": 0, "currency": "EUR"}})
     assert (read["minimum_goods_value"], read["target"], read["countries"]) == (
         {"amount": 5_000, "currency": "EUR"}, {"kind": "categories", "values": ["fashion"]}, ["DE", "AT"])
     assert [p["promotion_id"] for p in listed["items"]] == [created["promotion_id"]]
@@ -121,6 +122,28 @@ def test_amounts_in_two_currencies_are_refused(seller: Caller) -> None:
     assert (status, refused["error"]["code"]) == (422, "validation_failed")
 
 
+def test_a_change_with_an_amount_in_the_promotions_currency_is_applied(seller: Caller) -> None:
+    """The amount names its currency, which the change sets once with the rest (it was a 500)."""
+    created = _created(seller, SELLER_PATH, {"name": "5 off", "kind": "fixed_amount", "currency": "EUR",
+                                             "amount_off": {"amount": 500, "currency": "EUR"}})
+
+    status, changed, _ = seller("PATCH", f"{SELLER_PATH}/{created['promotion_id']}",
+                                {"amount_off": {"amount": 700, "currency": "EUR"}})
+
+    assert status == 200, changed
+    assert changed["amount_off"] == {"amount": 700, "currency": "EUR"}
+
+
+def test_a_time_is_a_string_not_a_number_of_seconds(seller: Caller) -> None:
+    created = _created(seller, SELLER_PATH, SOMMER)
+
+    status, refused, _ = seller("PATCH", f"{SELLER_PATH}/{created['promotion_id']}", {"starts_at": 0})
+    made, body, _ = seller("POST", SELLER_PATH, {**SOMMER, "ends_at": 1_900_000_000})
+
+    assert (status, refused["error"]["details"][0]["field"]) == (422, "body.starts_at")
+    assert (made, body["error"]["details"][0]["field"]) == (422, "body.ends_at")
+
+
 def test_a_change_keeps_the_counters_and_null_clears_a_limit(seller: Caller) -> None:
     created = _created(seller, SELLER_PATH, {**SOMMER, "max_uses": 10})
     promotion = service.get_promotion(SELLER_A, created["promotion_id"])
@@ -131,7 +154,8 @@ def test_a_change_keeps_the_counters_and_null_clears_a_limit(seller: Caller) -> 
 
     assert status == 200, changed
     assert (changed["name"], changed["percent_bp"], changed["max_uses"]) == ("Sommer -15 %", 1_500, None)
-    assert changed["stats"] == {"uses": 1, "discount_given": {"amount": 300, "currency": "EUR"}}
+    assert changed["stats"] == {"uses": 1, "discount_given": {"amount": 300, "currency": "EUR"}, "orders": 0,
+                                "revenue": {"amount": 0, "currency": "EUR"}}
 
 
 def test_null_is_refused_where_a_value_can_only_be_changed(seller: Caller) -> None:

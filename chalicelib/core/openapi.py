@@ -128,7 +128,7 @@ def build_document(app: Chalice, *, server_url: str | None = None) -> dict[str, 
             mode: JsonSchemaMode = "validation" if (spec.body, "validation") in refs else "serialization"
             # a body whose fields are all optional may be left out (it is read as {})
             required = (any(field.is_required() for field in spec.body.model_fields.values())
-                        or "minProperties" in spec.body.model_json_schema())
+                        or bool({"minProperties", "oneOf"} & set(spec.body.model_json_schema())))
             op["requestBody"] = {"required": required,
                                  "content": {"application/json": {"schema": ref(spec.body, mode)}}}
         if "request_body" in spec.extra:  # a body the view reads itself (a file, not JSON)

@@ -174,6 +174,8 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.promo_code_key("SOMMER10"), "PROMO_CODE#SOMMER10"),
     (keys.PROMO_CODE_SK, "PROMO_CODE"),
     (keys.promo_use_key("prm_1", "usr_1"), "PROMO_USE#prm_1#usr_1"),
+    (keys.promo_order_key("ord_1"), "PROMO_ORDER#ord_1"),
+    (keys.PROMO_ORDER_SK, "PROMO_ORDER"),
     (keys.PROMO_USE_SK, "PROMO_USE"),
     # loyalty
     (keys.LOYALTY_SHARDS, 8),

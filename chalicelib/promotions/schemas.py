@@ -108,7 +108,8 @@ class PromotionCreate(_Fields):
                                      description="Only for these destination countries (empty: any).")
     starts_at: DateTimeIn | None = None
     ends_at: DateTimeIn | None = None
-    loyalty_tier: Tier | None = Field(default=None, description="Not met by anyone until loyalty tiers exist.")
+    loyalty_tier: Tier | None = Field(default=None, description=(
+        "Stored; checkout does not read buyers' loyalty tiers yet, so no buyer meets it."))
     max_uses: Count | None = None
     max_uses_per_buyer: Count | None = None
     budget: PriceIn | None = Field(default=None, description="The most this promotion gives in all.")

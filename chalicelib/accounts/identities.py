@@ -28,8 +28,6 @@ from __future__ import annotations
 import contextlib
 import time
 
-from pynamodb.exceptions import DeleteError
-
 from chalicelib.accounts import oidc
 from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.identity_links import claim_key, linked_identities
@@ -46,7 +44,7 @@ from chalicelib.accounts.service import (
 from chalicelib.accounts.sessions import Session, start_session
 from chalicelib.core import clock, throttle
 from chalicelib.core.auth import new_secret
-from chalicelib.core.db import LabelledTransaction, find_item, was_condition_failure
+from chalicelib.core.db import LabelledTransaction, find_item
 from chalicelib.core.errors import BadRequest, Code, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.core.keys import (
     OIDC_HANDOFF_SK,
@@ -55,7 +53,7 @@ from chalicelib.core.keys import (
     oidc_handoff_key,
     user_key,
 )
-from chalicelib.core.peppers import hash_secret, secret_hashes
+from chalicelib.core.peppers import hash_secret
 
 HANDOFF_SECONDS = 120
 HANDOFF_PREFIX = "agora_oc_"
@@ -244,17 +242,10 @@ def redeem_handoff(code: str, *, source_ip: str) -> Session:
     throttle.hit(CALLBACKS_PER_SOURCE, source_ip)
     invalid = Unauthorized("This sign-in code is used up or has expired; sign in again.",
                            code=Code.INVALID_SIGN_IN_CODE)
-    for digest in secret_hashes(code):
-        found = find_item(OidcHandoff, oidc_handoff_key(digest), OIDC_HANDOFF_SK, consistent_read=True)
-        if found is None:
-            continue
-        try:
-            found.delete(condition=OidcHandoff.PK.exists())
-        except DeleteError as error:
-            if was_condition_failure(error):
-                raise invalid from None
-            raise
-        if found.expires_at <= int(time.time()):
-            raise invalid
-        return start_session(open_account(find_item(User, user_key(found.user_id), PROFILE_SK)))
-    raise invalid
+    try:
+        found = oidc.take_once(OidcHandoff, oidc_handoff_key, OIDC_HANDOFF_SK, code)
+    except oidc.TakenBefore:
+        raise invalid from None
+    if found is None or found.expires_at <= int(time.time()):
+        raise invalid
+    return start_session(open_account(find_item(User, user_key(found.user_id), PROFILE_SK)))

@@ -27,15 +27,16 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from pynamodb.exceptions import DeleteError
 
 from chalicelib.accounts.models import OidcState
 from chalicelib.core import throttle
-from chalicelib.core.db import find_item, was_condition_failure
+from chalicelib.core.db import TableModel, find_item, was_condition_failure
 from chalicelib.core.errors import (
     BadRequest,
     Code,
@@ -207,28 +208,44 @@ def begin(name: str, *, return_to: str | None, source_ip: str, role: str = "buye
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
 
 
+T = TypeVar("T", bound=TableModel)
+
+
 def _invalid_state() -> BadRequest:
     return BadRequest("This sign-in expired or was already used; start it again.", code=Code.INVALID_OIDC_STATE)
 
 
-def consume_state(name: str, state: str) -> OidcState:
-    """The sign-in ``state`` started, once: GetItem (consistent), then a DeleteItem on the
-    condition that it is still there, so of two callbacks with the same state one wins."""
-    now = int(time.time())
-    for digest in secret_hashes(state):
-        found = find_item(OidcState, oidc_state_key(digest), OIDC_STATE_SK, consistent_read=True)
+class TakenBefore(Exception):
+    """Another request took the one-time item first."""
+
+
+def take_once(model: type[T], key_of: Callable[[str], str], sk: str, secret: str) -> T | None:
+    """The one-time item stored under a keyed hash of ``secret`` (current or previous pepper),
+    deleted on the condition that it is still there, so of two requests with one secret only
+    one gets it: GetItem (consistent), DeleteItem. None when there is none."""
+    for digest in secret_hashes(secret):
+        found = find_item(model, key_of(digest), sk, consistent_read=True)
         if found is None:
             continue
         try:
-            found.delete(condition=OidcState.PK.exists())
+            found.delete(condition=model.PK.exists())
         except DeleteError as error:
             if was_condition_failure(error):
-                raise _invalid_state() from None
+                raise TakenBefore from None
             raise
-        if found.expires_at <= now or found.provider != name:
-            raise _invalid_state()
         return found
-    raise _invalid_state()
+    return None
+
+
+def consume_state(name: str, state: str) -> OidcState:
+    """The sign-in ``state`` started, once: of two callbacks with the same state one wins."""
+    try:
+        found = take_once(OidcState, oidc_state_key, OIDC_STATE_SK, state)
+    except TakenBefore:
+        raise _invalid_state() from None
+    if found is None or found.expires_at <= int(time.time()) or found.provider != name:
+        raise _invalid_state()
+    return found
 
 
 @dataclass(frozen=True)

@@ -376,3 +376,13 @@ def stock_of(api: Any, seller_id: str, product_id: str) -> int:
     status, body, _ = call(api, "GET", f"/v1/seller/products/{product_id}", headers=seller_headers(seller_id))
     assert status == 200, body
     return body["stock"]
+
+
+def known_buyer() -> tuple[dict[str, str], str]:
+    """A signed-in buyer with a default shipping and billing address, who names neither."""
+    from chalicelib.accounts.addresses import add_address
+    from chalicelib.accounts.service import ensure_account
+
+    user, _ = ensure_account("stammkundin@example.com", name="Anna Käufer")
+    add_address(user.user_id, ADDRESS, default_shipping=True, default_billing=True)
+    return buyer_headers(user.user_id), user.user_id

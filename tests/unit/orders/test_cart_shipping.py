@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.builders import Marketplace
+from tests.support.builders import Marketplace, known_buyer
 from tests.support.http import call
-from tests.unit.orders.test_checkout import _known_buyer as known_buyer
-from tests.unit.orders.test_checkout import round_trips  # noqa: F401  (the fixture)
-from tests.unit.orders.test_shipping import GERMANY, eur, name_profile, shipping_profile
+from tests.support.shipping import GERMANY, eur, name_profile, shipping_profile, two_profiles_a_seller
 
 AUSTRIA = {"countries": ["AT"], "standard": eur(990), "free_shipping_threshold": eur(8_000)}
 
@@ -71,16 +69,9 @@ def test_a_country_that_is_not_one_is_a_422(market: Marketplace) -> None:
 
 @pytest.mark.parametrize("sellers", [1, 4])
 def test_the_carts_round_trips_stay_three_whatever_its_sellers_and_profiles(
-        market: Marketplace, round_trips: list[str], sellers: int) -> None:  # noqa: F811
+        market: Marketplace, round_trips: list[str], sellers: int) -> None:
     buyer, _ = known_buyer()
-    for n in range(sellers):
-        seller_id = market.seller(f"sel_{n}")
-        shipping_profile(seller_id)
-        other = shipping_profile(seller_id, {"countries": ["DE"], "standard": eur(1_990)})
-        market.add(buyer, market.product(seller_id))
-        named = market.product(seller_id)
-        name_profile(market, seller_id, named, other)
-        market.add(buyer, named)
+    two_profiles_a_seller(market, buyer, sellers)
     round_trips.clear()
 
     status, cart, _ = call(market.api, "GET", "/v1/cart", headers=buyer)

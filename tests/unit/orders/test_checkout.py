@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.auth import buyer_headers, seller_headers
-from tests.support.builders import ADDRESS, Marketplace, stock_of
+from tests.support.builders import ADDRESS, Marketplace, known_buyer, stock_of
 from tests.support.http import call
 
 
@@ -279,43 +279,6 @@ def test_a_refused_guest_checkout_creates_no_account(market: Marketplace) -> Non
 
 # --- round trips ----------------------------------------------------------------------------------
 
-@pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The DynamoDB round trips made while the test runs, in order, by operation: a call on
-    the request's thread is one; the pages of one read, which ``read_items`` sends at once
-    from its threads, are one together (the request's thread waits for all of them)."""
-    import threading
-
-    from botocore.client import BaseClient
-
-    from chalicelib.orders.extensions import READ_THREADS
-
-    trips: list[str] = []
-    lock = threading.Lock()
-    original = BaseClient._make_api_call
-
-    def recording(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        if self.meta.service_model.service_name == "dynamodb":
-            page = threading.current_thread().name.startswith(READ_THREADS)
-            with lock:
-                if not (page and trips and trips[-1] == f"{operation_name} pages"):
-                    trips.append(f"{operation_name} pages" if page else operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
-    return trips
-
-
-def _known_buyer() -> tuple[dict[str, str], str]:
-    """A signed-in buyer with a default shipping and billing address, who names neither."""
-    from chalicelib.accounts.addresses import add_address
-    from chalicelib.accounts.service import ensure_account
-
-    user, _ = ensure_account("stammkundin@example.com", name="Anna Käufer")
-    add_address(user.user_id, ADDRESS, default_shipping=True, default_billing=True)
-    return buyer_headers(user.user_id), user.user_id
-
-
 def _check_out_with_defaults(market: Marketplace, buyer: dict[str, str]) -> tuple[int, Any]:
     status, body, _ = call(market.api, "POST", "/v1/checkout", {},
                            headers={**buyer, "Idempotency-Key": f"key-{time.time_ns()}"})
@@ -335,7 +298,7 @@ def test_a_known_buyers_checkout_costs_the_same_round_trips_whatever_its_lines_a
     leaves = [slug for slug, category in CATEGORIES.items() if category.is_leaf] if sellers == 8 else ["fashion/shoes"]
     products = [market.product(seller_ids[n % sellers], price=1_000 + n, category=leaves[n % len(leaves)])
                 for n in range(lines)]
-    buyer, _ = _known_buyer()
+    buyer, _ = known_buyer()
     for product in products:
         market.add(buyer, product)
     round_trips.clear()
@@ -363,7 +326,7 @@ def test_a_buyer_in_a_customer_group_costs_one_read_more_for_the_group(
 
     market.seller("sel_a")
     product = market.product("sel_a", price=2_000)
-    buyer, user_id = _known_buyer()
+    buyer, user_id = known_buyer()
     group = customers.create_group("sel_a", name="Stammkunden", discount_basis_points=1_000)
     customers.record_order("sel_a", user_id, "ord_earlier", Money("EUR", 100), datetime(2026, 1, 5, tzinfo=UTC))
     customers.update_customer("sel_a", user_id, {"group_id": group.group_id})
@@ -388,7 +351,7 @@ def test_a_cart_line_that_names_an_old_category_or_none_is_priced_by_the_product
     market.seller("sel_a")
     fees.set_schedule("category:books", {"percent_bp": 1_000})
     book, other = market.product("sel_a", price=2_000, category="books/fiction"), market.product("sel_a")
-    buyer, user_id = _known_buyer()
+    buyer, user_id = known_buyer()
     market.add(buyer, book)
     market.add(buyer, other)
     cart = Cart.get(user_key(user_id), CART_SK)
@@ -423,7 +386,7 @@ def test_a_sellers_sales_of_the_last_30_days_select_its_volume_tier(market: Mark
     today = clock.today()
     fees.record_sale("sel_a", Money("EUR", 60_000), today - timedelta(days=29)).apply()  # the window's first day
     fees.record_sale("sel_b", Money("EUR", 60_000), today - timedelta(days=30)).apply()  # the day before it
-    buyer, _ = _known_buyer()
+    buyer, _ = known_buyer()
     market.add(buyer, market.product("sel_a", price=2_000))
     market.add(buyer, market.product("sel_b", price=2_000))
 
@@ -452,7 +415,7 @@ def test_a_checkout_with_a_code_and_two_automatic_promotions_costs_one_read_more
                                     "automatic": True, "max_uses_per_buyer": 5})
     service.create_promotion(seller_ids[-1], {"name": "Auto seller", "kind": "percentage", "percent_bp": 500,
                                               "currency": "EUR", "automatic": True, "priority": 50})
-    buyer, _ = _known_buyer()
+    buyer, _ = known_buyer()
     for product in products:
         market.add(buyer, product)
     round_trips.clear()

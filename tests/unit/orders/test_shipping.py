@@ -9,35 +9,9 @@ from typing import Any
 import pytest
 
 from tests.support.auth import seller_headers
-from tests.support.builders import ADDRESS, Marketplace, stock_of
+from tests.support.builders import ADDRESS, Marketplace, known_buyer, stock_of
 from tests.support.http import call
-from tests.unit.orders.test_checkout import _known_buyer as known_buyer
-from tests.unit.orders.test_checkout import round_trips  # noqa: F401  (the fixture)
-
-
-def eur(amount: int) -> dict[str, Any]:
-    return {"amount": amount, "currency": "EUR"}
-
-
-GERMANY = {"countries": ["DE"], "standard": eur(490), "per_extra_item": eur(100),
-           "express": {"rate": eur(990), "delivery_days_min": 1, "delivery_days_max": 1},
-           "free_shipping_threshold": eur(10_000), "delivery_days_min": 2, "delivery_days_max": 3}
-
-
-def shipping_profile(seller_id: str, *zones: dict[str, Any], handling_days: int = 1) -> str:
-    """A profile of ``seller_id`` (the first is its default); returns its id."""
-    from chalicelib.shipping.schemas import ProfileCreate
-    from chalicelib.shipping.service import create_profile
-
-    data = ProfileCreate.model_validate({"name": "Parcel", "zones": list(zones or [GERMANY]),
-                                         "handling_days": handling_days})
-    return create_profile(seller_id, data).profile_id
-
-
-def name_profile(market: Marketplace, seller_id: str, product_id: str, profile_id: str | None) -> None:
-    status, body, _ = call(market.api, "PATCH", f"/v1/seller/products/{product_id}",
-                           {"shipping_profile_id": profile_id}, headers=seller_headers(seller_id))
-    assert status == 200, body
+from tests.support.shipping import eur, name_profile, shipping_profile, two_profiles_a_seller
 
 
 def _mixed_cart(market: Marketplace) -> tuple[dict[str, str], dict[str, str]]:
@@ -258,22 +232,11 @@ def test_a_return_can_refund_part_of_the_shipping_with_its_fee_in_proportion_nev
 
 # --- round trips ----------------------------------------------------------------------------------
 
-def _known_buyer() -> dict[str, str]:
-    return known_buyer()[0]
-
-
 @pytest.mark.parametrize("sellers", [1, 4])
 def test_shipping_profiles_cost_a_known_buyers_checkout_no_round_trip(
-        market: Marketplace, round_trips: list[str], sellers: int) -> None:  # noqa: F811
-    buyer = _known_buyer()
-    for n in range(sellers):
-        seller_id = market.seller(f"sel_{n}")
-        shipping_profile(seller_id)
-        bulky = shipping_profile(seller_id, {"countries": ["DE"], "standard": eur(1_990)})
-        market.add(buyer, market.product(seller_id))
-        named = market.product(seller_id)
-        name_profile(market, seller_id, named, bulky)
-        market.add(buyer, named)
+        market: Marketplace, round_trips: list[str], sellers: int) -> None:
+    buyer, _ = known_buyer()
+    two_profiles_a_seller(market, buyer, sellers)
     round_trips.clear()
 
     status, body, _ = call(market.api, "POST", "/v1/checkout", {},
@@ -287,8 +250,8 @@ def test_shipping_profiles_cost_a_known_buyers_checkout_no_round_trip(
 
 
 def test_a_product_that_names_another_profile_than_its_cart_line_costs_one_read_more(
-        market: Marketplace, round_trips: list[str]) -> None:  # noqa: F811
-    buyer = _known_buyer()
+        market: Marketplace, round_trips: list[str]) -> None:
+    buyer, _ = known_buyer()
     market.seller("sel_a")
     shipping_profile("sel_a")
     bulky = shipping_profile("sel_a", {"countries": ["DE"], "standard": eur(1_990)})

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.builders import Marketplace
 from tests.support.http import call
-from tests.unit.orders.test_shipping import eur, shipping_profile
+from tests.support.shipping import eur, shipping_profile
 
 
 def _shoes(market: Marketplace, quantity: int, price: int) -> dict[str, str]:

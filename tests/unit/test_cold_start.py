@@ -10,7 +10,8 @@ import sys
 
 from pydantic import BaseModel
 
-HEAVY = ("stripe", "pynamodb", "boto3", "jinja2", "argon2", "jwt", "moto", "zxcvbn", "pyotp", "email_validator")
+HEAVY = ("stripe", "pynamodb", "boto3", "jinja2", "argon2", "jwt", "moto", "zxcvbn", "pyotp", "email_validator",
+         "numpy", "scipy")  # numpy and scipy: only the scheduled CLV fit imports them
 
 # Every schema module of chalicelib (request and response models, named by the routes).
 SCHEMAS = """

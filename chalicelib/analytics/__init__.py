@@ -1,0 +1,1 @@
+"""Retention analytics: what sellers and the operator learn from their customers' orders."""

@@ -8,7 +8,7 @@ STAGE ?= dev
 
 .PHONY: run test lint unit e2e outbox sweep bench load deploy clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-fit.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "need python3.11 on PATH"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "pip==26.2.1"  # chalice needs pip<26.3 to package

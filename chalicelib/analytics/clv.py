@@ -2,7 +2,8 @@
 
 A compact maximum-likelihood implementation on numpy/scipy (``lifetimes`` is unmaintained,
 PyMC-Marketing too heavy for a Lambda). It imports numpy and scipy at its top, so only the
-scheduled fit may import it, never ``app.py`` (``tests/unit/test_cold_start.py``).
+scheduled fit may import it, never ``app.py`` (``tests/unit/test_cold_start.py``); they are
+pinned in ``requirements-fit.txt``, a layer of that function's own, not in the API's bundle.
 
 Units. Time is in **days**, as a float: per customer the repeat purchases ``x`` (purchases
 after the first; several orders on one day are one purchase), the recency ``t_x`` (days from

@@ -32,10 +32,10 @@ the expected purchases in each of the next 12 months (365/12 days each), month m
 by (1 + monthly rate)^m (rate 0 by default).
 
 A seller's own fit needs at least :data:`MIN_CUSTOMERS` customers of whom
-:data:`MIN_REPEAT_CUSTOMERS` bought again; below that, or when the optimiser fails, the
-marketplace-wide fit serves instead. It is a **fallback, not a prior**: the marketplace's
-parameters are used as they are, on the seller's customers' own histories, and every
-figure says which fit served it.
+:data:`MIN_REPEAT_CUSTOMERS` bought again; below that, or when a fit fails (no finite
+likelihood, or spend without a finite mean), the marketplace-wide fit serves instead. It
+is a **fallback, not a prior**: the marketplace's parameters are used as they are, on the
+seller's customers' own histories, and every figure says which fit served it.
 """
 
 from __future__ import annotations
@@ -235,7 +235,7 @@ def fit_purchases(customers: Customers, model: PurchaseModel = "mbg_nbd") -> Pur
     start = np.log(np.array([1.0, 1.0 / max(float(np.mean(customers.frequency)), 0.1), 1.0, 2.0]))
     found = minimize(loss, start, method="L-BFGS-B", bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4)
     if not math.isfinite(found.fun):
-        return Refused(f"the {model} fit did not converge: {found.message}")
+        return Refused(f"the {model} fit found no finite likelihood: {found.message}")
     r, alpha, a, b = (float(value) for value in np.exp(found.x))
     alpha *= scale
     total = float(np.sum(purchases_log_likelihood(model, r, alpha, a, b, customers)))
@@ -258,8 +258,10 @@ def fit_spend(customers: Customers) -> SpendFit | Refused:
     found = minimize(loss, np.log(np.array([2.0, 3.0, 1.0])), method="L-BFGS-B",
                      bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3)
     if not math.isfinite(found.fun):
-        return Refused(f"the Gamma-Gamma fit did not converge: {found.message}")
+        return Refused(f"the Gamma-Gamma fit found no finite likelihood: {found.message}")
     p, q, v = (float(value) for value in np.exp(found.x))
+    if q <= 1:  # a newcomer's expected spend, the population mean p·v/(q-1), would be infinite
+        return Refused(f"spend has no finite mean (Gamma-Gamma q = {q:.2f} ≤ 1)")
     total = float(np.sum(spend_log_likelihood(p, q, v * scale, customers)))
     return SpendFit(p, q, v * scale, customers=int(x.size), log_likelihood=total)
 

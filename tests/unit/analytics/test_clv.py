@@ -246,6 +246,19 @@ def test_a_seller_with_enough_customers_gets_their_own_fit() -> None:
     assert served.models.purchases.alpha == pytest.approx(30.0, rel=0.5)  # the seller's faster buyers, not 50
 
 
+def test_a_seller_whose_spend_has_no_finite_mean_is_served_the_marketplace_fit() -> None:
+    """Gamma-Gamma's q <= 1: a newcomer's expected spend would be infinite, and so their CLV."""
+    rng = np.random.default_rng(0)
+    ages = rng.uniform(365, 730, 400)
+    given = histories(simulate(rng, 400, "mbg_nbd", 2.0, 30.0, 2.0, 8.0, horizon=ages, spend=(3.0, 0.6, 100.0)),
+                      ages)
+
+    served = clv.fit_or_fallback(given, _marketplace())
+
+    assert served.source == "marketplace"
+    assert served.reason is not None and served.reason.startswith("spend has no finite mean")
+
+
 def test_too_few_customers_are_refused_even_when_all_bought_again() -> None:
     given = _customers([(2, 20.0, 60.0)] * 99)
 

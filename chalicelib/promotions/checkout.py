@@ -6,7 +6,9 @@ Registered by :mod:`chalicelib.promotions.subscriptions` (by path: the cold star
 nothing of it). Reads, inside the checkout's own two BatchGetItems:
 
 1. with the products: the marketplace's and each seller's index of automatic promotions,
-   the code's item, and the buyer's customer records (customer groups, first order);
+   the code's item, the buyer's customer records (customer groups, first order with a
+   seller) and the buyer's first-paid-order markers (first order with the marketplace: the
+   account's and the email's, :mod:`chalicelib.orders.first_orders`);
 2. the follow-up: every promotion those name and the buyer's use counts of those with a
    per-buyer limit (:func:`chalicelib.promotions.service.follow_up_keys`).
 
@@ -23,13 +25,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from chalicelib.accounts.models import FirstPaidOrder
 from chalicelib.core import clock
 from chalicelib.core.db import ItemWrite, find_item
 from chalicelib.core.errors import Code, ValidationFailed
 from chalicelib.core.keys import (
+    FIRST_ORDER_SK,
     PROMO_CODE_SK,
     PROMO_ORDER_SK,
     PROMO_USE_SK,
+    first_order_key,
     promo_order_key,
     promo_use_key,
     promotion_sk,
@@ -49,6 +54,7 @@ from chalicelib.orders.extensions import (
     ShippingPrice,
     TransactionItem,
 )
+from chalicelib.orders.first_orders import buyer_keys
 from chalicelib.orders.models import Order, Refund, SubOrder
 from chalicelib.orders.pricing import PricedOrder
 from chalicelib.promotions import engine, service
@@ -97,8 +103,12 @@ class PromotionsContributor(Contributor):
             return []
         return [Key(Customer, pk, sk) for pk, sk in customer_record_keys(context.seller_ids, context.user_id)]
 
+    def _first_order_keys(self, context: CheckoutContext) -> list[Key]:
+        return [Key(FirstPaidOrder, first_order_key(key), FIRST_ORDER_SK)
+                for key in buyer_keys(context.user_id, context.email)]
+
     def keys(self, context: CheckoutContext) -> Sequence[Key]:
-        return [*self._first_keys(context), *self._customer_keys(context)]
+        return [*self._first_keys(context), *self._customer_keys(context), *self._first_order_keys(context)]
 
     def follow_up_keys(self, context: CheckoutContext) -> Sequence[Key]:
         first = self._first_keys(context)
@@ -111,11 +121,13 @@ class PromotionsContributor(Contributor):
     def _buyer(self, context: CheckoutContext, uses: Mapping[str, int]) -> engine.Buyer:
         customers: list[Customer] = context.found.all(self._customer_keys(context))
         ordered = {c.seller_id for c in customers if int(c.order_count)}
+        # with the marketplace: no paid order under the account or the email; the cart's sellers'
+        # records still count, for orders paid before the markers were written
+        paid_before = bool(context.found.all(self._first_order_keys(context))) or bool(ordered)
         return engine.Buyer(
             account_id=None if context.guest else context.user_id, now=context.now or clock.now(),
             groups={c.seller_id: frozenset({c.group_id}) for c in customers if c.group_id},
-            # the marketplace-wide first order is judged by the cart's sellers' records (README)
-            first_order=not ordered, first_order_with=frozenset(context.seller_ids) - ordered,
+            first_order=not paid_before, first_order_with=frozenset(context.seller_ids) - ordered,
             country=context.destination_country, uses=uses)
 
     def outcome(self, context: CheckoutContext, lines: Sequence[LinePrice]) -> engine.Outcome:

@@ -17,7 +17,9 @@ So a checkout costs the same round trips whatever the number of lines and promot
 Whose uses a per-buyer limit counts: a signed-in buyer's account; a guest by the normalised
 email of the account the guest checkout links (a guest never matches a personal code: the
 guest proves nothing about the account). The checkout's transaction also puts a
-``PromoRedemption`` (what was taken), which a cancellation, a refund and ``order.paid`` read.
+``PromoRedemption`` (what was taken), which a cancellation, a refund and ``order.paid`` read;
+a paid order whose every part is cancelled gives its uses back once the last part is
+(``order.status_changed``, :func:`give_use_back_when_cancelled`).
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from typing import Any
 
 from chalicelib.accounts.models import FirstPaidOrder
 from chalicelib.core import clock
-from chalicelib.core.db import ItemWrite, find_item
-from chalicelib.core.errors import Code, ValidationFailed
+from chalicelib.core.db import ItemWrite, LabelledTransaction, find_item
+from chalicelib.core.errors import Code, NotFound, ValidationFailed
 from chalicelib.core.keys import (
     FIRST_ORDER_SK,
     PROMO_CODE_SK,
@@ -42,6 +44,7 @@ from chalicelib.core.keys import (
 from chalicelib.core.money import Money
 from chalicelib.customers.models import Customer
 from chalicelib.customers.service import customer_record_keys
+from chalicelib.orders.events import OrderStatusChanged
 from chalicelib.orders.extensions import (
     SELLER_FUNDED,
     CheckoutContext,
@@ -55,6 +58,7 @@ from chalicelib.orders.extensions import (
     TransactionItem,
 )
 from chalicelib.orders.first_orders import buyer_keys
+from chalicelib.orders.lifecycle import buyer_order
 from chalicelib.orders.models import Order, Refund, SubOrder
 from chalicelib.orders.pricing import PricedOrder
 from chalicelib.promotions import engine, service
@@ -222,56 +226,78 @@ class PromotionsContributor(Contributor):
 
     # -- giving back ----------------------------------------------------------------------------
 
-    def _redemption(self, order_id: str) -> PromoRedemption | None:
-        return find_item(PromoRedemption, promo_order_key(order_id), PROMO_ORDER_SK, consistent_read=True)
-
-    def _uses_back(self, record: PromoRedemption, discounts: Mapping[str, int]) -> list[ItemWrite]:
-        """The uses back, with ``discounts`` (per promotion id) given back in the same update:
-        a transaction takes one operation per item."""
-        writes: list[ItemWrite] = []
-        for owner, promotion_id, _, per_buyer in record.uses:
-            target = Promotion(owner, promotion_sk(promotion_id))
-            back = discounts.get(promotion_id, 0)
-            actions = [Promotion.uses.add(-1), *([Promotion.discount_given.add(-back)] if back else [])]
-            writes.append(ItemWrite(target, tuple(actions)))
-            if per_buyer and record.buyer_key:
-                use = PromoUse(promo_use_key(promotion_id, record.buyer_key), PROMO_USE_SK)
-                writes.append(ItemWrite(use, (PromoUse.uses.add(-1),)))
-        if record.code_pk:
-            writes.append(ItemWrite(PromoCode(record.code_pk, PROMO_CODE_SK),
-                                    (PromoCode.used_by_order.remove(),)))
-        return writes
-
     def release(self, order: Order, sub_orders: Sequence[SubOrder]) -> Sequence[ItemWrite]:
         """An unpaid order cancelled or expired: its uses, discounts and code go back (one
         GetItem; in the cancellation's transaction, so once)."""
-        record = self._redemption(order.order_id)
+        record = redemption_of(order.order_id)
         if record is None or record.released_at or record.use_returned_at:
             return ()
         marked = PromoRedemption(record.PK, record.SK)
-        return [*self._uses_back(record, {promotion_id: int(amount) for _, promotion_id, amount, _ in record.uses}),
+        return [*uses_back(record, {promotion_id: int(amount) for _, promotion_id, amount, _ in record.uses}),
                 ItemWrite(marked, (PromoRedemption.released_at.set(clock.stamp()),))]
 
     def reverse(self, order: Order, refund: Refund, reversed: Sequence[PriceAdjustment]) -> Sequence[ItemWrite]:
         """A refund gives the promotions' discount on the refunded amounts back to their
         ``discount_given`` (budgets). The use itself goes back only when the whole order was
-        cancelled before shipping: with the refund of the order's first seller, once every
-        seller's part is refunded as cancelled."""
-        whole = (refund.reason == "cancelled" and int(order.amount_refunded) >= int(order.amount_captured) > 0
-                 and order.seller_ids and refund.seller_id == order.seller_ids[0])
-        if not reversed and not whole:
+        cancelled before shipping (:func:`give_use_back_when_cancelled`)."""
+        back: dict[str, int] = {}
+        for adjustment in reversed:
+            if adjustment.amount.amount:
+                back[adjustment.label] = back.get(adjustment.label, 0) + adjustment.amount.amount
+        if not back:
             return ()
-        record = self._redemption(order.order_id)
+        record = redemption_of(order.order_id)
         if record is None:
             return ()
         owners = {promotion_id: owner for owner, promotion_id, _, _ in record.uses}
-        back: dict[str, int] = {}
-        for adjustment in reversed:
-            back[adjustment.label] = back.get(adjustment.label, 0) + adjustment.amount.amount
-        if whole and not record.use_returned_at and not record.released_at:
-            return [*self._uses_back(record, back),
-                    ItemWrite(PromoRedemption(record.PK, record.SK),
-                              (PromoRedemption.use_returned_at.set(clock.stamp()),))]
         return [ItemWrite(Promotion(owners[promotion_id], promotion_sk(promotion_id)),
                           (Promotion.discount_given.add(-amount),))
-                for promotion_id, amount in back.items() if promotion_id in owners and amount]
+                for promotion_id, amount in back.items() if promotion_id in owners]
+
+
+def redemption_of(order_id: str) -> PromoRedemption | None:
+    return find_item(PromoRedemption, promo_order_key(order_id), PROMO_ORDER_SK, consistent_read=True)
+
+
+def uses_back(record: PromoRedemption, discounts: Mapping[str, int]) -> list[ItemWrite]:
+    """The uses back, with ``discounts`` (per promotion id) given back in the same update:
+    a transaction takes one operation per item."""
+    writes: list[ItemWrite] = []
+    for owner, promotion_id, _, per_buyer in record.uses:
+        target = Promotion(owner, promotion_sk(promotion_id))
+        back = discounts.get(promotion_id, 0)
+        actions = [Promotion.uses.add(-1), *([Promotion.discount_given.add(-back)] if back else [])]
+        writes.append(ItemWrite(target, tuple(actions)))
+        if per_buyer and record.buyer_key:
+            use = PromoUse(promo_use_key(promotion_id, record.buyer_key), PROMO_USE_SK)
+            writes.append(ItemWrite(use, (PromoUse.uses.add(-1),)))
+    if record.code_pk:
+        writes.append(ItemWrite(PromoCode(record.code_pk, PROMO_CODE_SK), (PromoCode.used_by_order.remove(),)))
+    return writes
+
+
+def give_use_back_when_cancelled(changed: OrderStatusChanged) -> bool:
+    """A paid order whose every part was cancelled (so none shipped) gives its uses, per-buyer
+    uses and single-use code back, once: the redemption is marked in the same transaction on
+    the condition that nothing was given back before, so the events of the other parts, or
+    this one delivered again, give nothing. The budgets come back with the refunds
+    (:meth:`PromotionsContributor.reverse`). GetItem redemption, then (only for an order a
+    promotion applied to) GetItem order + BatchGetItem parts + TransactWriteItems."""
+    if changed.to != "cancelled":
+        return False
+    record = redemption_of(changed.order_id)
+    if record is None or record.released_at or record.use_returned_at:
+        return False
+    try:
+        order, parts = buyer_order(changed.user_id, changed.order_id)
+    except NotFound:
+        return False
+    if order.status != "paid" or len(parts) != len(order.seller_ids) or any(
+            part.status != "cancelled" for part in parts):
+        return False
+    transaction = LabelledTransaction()
+    for number, write in enumerate(uses_back(record, {})):
+        transaction.add(f"use:{number}", write)
+    transaction.update("redemption", record, [PromoRedemption.use_returned_at.set(clock.stamp())],
+                       PromoRedemption.use_returned_at.does_not_exist() & PromoRedemption.released_at.does_not_exist())
+    return not transaction.commit()

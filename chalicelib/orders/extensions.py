@@ -36,7 +36,7 @@ there (:func:`chalicelib.orders.pricing.marketplace_part`; the ledger's
 Writes of ``release`` and ``reverse`` should carry no condition that can fail: a failed one
 fails the whole cancellation or refund record. The checkout's transaction holds at most 71
 items of its own (8 sellers with their lines items, 50 products), so contributors share what is left of
-DynamoDB's 100.
+DynamoDB's 100 (promotions take at most 20: ``chalicelib.promotions.checkout.TRANSACTION_ITEMS``).
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ class PromotionsContributor(Contributor):
     def shipping_adjustments(self, context: CheckoutContext,
                              shipping: Sequence[ShippingPrice]) -> Sequence[ShippingAdjustment]:
         """A free-shipping promotion takes a covered part's whole shipping off, funded as the
-        promotion is (the sellers': promotions refuse marketplace-funded free shipping)."""
+        promotion is (a marketplace-funded part is paid to the seller as if charged)."""
         free = self.outcome(context, context.lines).free_shipping if context.lines else {}
         if not free:
             return ()

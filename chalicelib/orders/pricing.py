@@ -193,10 +193,6 @@ class PricedShipping:
         """The marketplace-funded part of the shipping adjustments: paid to the seller."""
         return _sum([marketplace_part(adjustment) for adjustment in self.adjustments], self.amount.currency)
 
-    @property
-    def credited(self) -> Money:
-        return self.amount + self.marketplace_discount
-
     def to_json(self) -> dict[str, Any]:
         """As the sub-order's lines item keeps it (fixed at checkout)."""
         data: dict[str, Any] = {

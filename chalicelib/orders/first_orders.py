@@ -4,11 +4,13 @@ One item per buyer key (:class:`chalicelib.accounts.models.FirstPaidOrder`): the
 order belongs to and the normalised email it was placed with, so a buyer who paid once as a
 guest is known when signed in, and the other way round. Each is set only where absent, so a
 redelivered event, or a later order, leaves the first one as it is. GetItem order +
-TransactWriteItems of the two markers.
+TransactWriteItems of the two markers. The email's mark goes when the account is erased
+(:func:`forget_emails`, from :mod:`chalicelib.orders.privacy`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import suppress
 
 from chalicelib.accounts.emails import normalise_email
@@ -42,6 +44,18 @@ def record_first_order(paid: OrderPaid) -> None:
         transaction.update(key, marker, [FirstPaidOrder.buyer_key.set(key),
                                          FirstPaidOrder.order_id.set(FirstPaidOrder.order_id | paid.order_id),
                                          FirstPaidOrder.paid_at.set(FirstPaidOrder.paid_at | paid.paid_at)])
+    transaction.commit()
+
+
+def forget_emails(emails: Iterable[str]) -> None:
+    """An erased buyer's email marks go (the account's stays: it names no one). One
+    TransactWriteItems; deleting what is gone already is no error."""
+    keys = [key for email in emails for key in buyer_keys(None, email)]
+    if not keys:
+        return
+    transaction = LabelledTransaction()
+    for key in dict.fromkeys(keys):
+        transaction.delete(key, FirstPaidOrder(first_order_key(key), FIRST_ORDER_SK))
     transaction.commit()
 
 

@@ -88,3 +88,21 @@ def test_the_mark_keeps_the_first_order_when_later_ones_are_paid_or_the_event_co
     assert marker.order_id == first["order"]["order_id"]
     assert marker.paid_at != "2099-01-01T00:00:00+00:00"
 
+
+
+def test_an_erased_account_leaves_no_mark_under_its_email(market: Marketplace) -> None:
+    from chalicelib.accounts.models import FirstPaidOrder
+    from chalicelib.accounts.service import get_user
+    from chalicelib.core.keys import first_order_key
+    from tests.support.builders import user_of
+
+    placed = market.paid_order(sellers=("sel_a",))
+    user_id = user_of(placed["buyer"])
+    email_mark = (first_order_key(get_user(user_id).email.lower()),)
+    assert FirstPaidOrder.count(email_mark[0]) == 1
+
+    assert call(market.api, "DELETE", "/v1/me", headers=placed["buyer"])[0] in (200, 204)
+    market.events()
+
+    assert FirstPaidOrder.count(email_mark[0]) == 0
+    assert FirstPaidOrder.count(first_order_key(user_id)) == 1  # the account's names no one

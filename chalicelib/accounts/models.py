@@ -60,6 +60,11 @@ Keys and access patterns:
   then a conditional DeleteItem at the callback, so it is used once. Expires by TTL.
 - ``OidcHandoff``: PK=OIDC_HANDOFF#<hash of the code>, SK=OIDC_HANDOFF — the one-time code a
   finished social sign-in hands the frontend in its return URL; redeemed like the state.
+- ``FirstPaidOrder``: PK=FIRST_ORDER#<buyer key>, SK=FIRST_ORDER — the buyer's first paid order
+  with the marketplace, one item per buyer key (the account id, and the normalised email that
+  guest checkouts and per-buyer promotion limits count by); written once on ``order.paid``
+  (``chalicelib.orders.first_orders``), read by key in the checkout's BatchGetItem so a
+  "first order with the marketplace" promotion is judged across every seller.
 
 The data export reads the whole USER#<user_id> partition with one paginated Query.
 """
@@ -246,3 +251,9 @@ PERSONAL_USER_ATTRIBUTES = ("password_hash", "totp_secret", "totp_last_step", "p
                             "language", "vat_id", "preferred_categories", "preferred_brands", "preferred_sizes",
                             "default_shipping_address_id", "default_billing_address_id", "address_count",
                             "wishlist_count", "stripe_customer_id", "GSI1PK", "GSI1SK")
+
+
+class FirstPaidOrder(TableModel):
+    buyer_key = UnicodeAttribute()
+    order_id = UnicodeAttribute()  # the first paid order (kept when later orders are paid)
+    paid_at = UnicodeAttribute()

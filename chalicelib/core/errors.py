@@ -154,7 +154,7 @@ class Code(StrEnum):
     PROMOTION_IS_AUTOMATIC = "promotion_is_automatic", 409, "An automatic promotion applies without codes."
     PROMOTION_LIMIT_REACHED = "promotion_limit_reached", 409, "A promotion's use limit or budget was reached meanwhile."
     TOO_MANY_AUTOMATIC_PROMOTIONS = ("too_many_automatic_promotions", 409,
-                                     "25 active automatic promotions already; pause or delete one first.")
+                                     "10 active automatic promotions already; pause or delete one first.")
     REFUND_EXCEEDS_CAPTURED = "refund_exceeds_captured", 409, "A refund above what was paid for the line."
     RETURN_WINDOW_CLOSED = "return_window_closed", 409, "The return window after delivery has passed."
     REVIEW_EDIT_WINDOW_CLOSED = ("review_edit_window_closed", 409,

@@ -146,6 +146,7 @@ OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
 Throttle window / pace    THROTTLE#<rule>#<subject hash>       WINDOW#<start> | PACE
                           | PACE#<rule>#<subject hash>
+FirstPaidOrder            FIRST_ORDER#<buyer key>              FIRST_ORDER
 ========================  ===================================  ========================================
 """
 
@@ -905,3 +906,14 @@ def until_sort_key(moment: str) -> str:
     """The upper bound of a :func:`timed_sort_key` range that includes ``moment`` itself:
     ``~`` sorts after every id character."""
     return f"{moment}#~"
+
+
+# --- a buyer's first paid order -----------------------------------------------------------
+
+FIRST_ORDER_SK = "FIRST_ORDER"
+
+
+def first_order_key(buyer_key: str) -> str:
+    """Whether a buyer has paid an order with the marketplace before: ``buyer_key`` is the
+    account id or a normalised email, as per-buyer promotion limits count."""
+    return f"FIRST_ORDER#{buyer_key}"

@@ -28,8 +28,9 @@ account                      kind                 moves
 ``loyalty_expense``          expense              + points the marketplace funds; - their reversal
 ``loyalty_breakage``         revenue              - points that expired unspent
 ``marketplace_discounts``    expense              + the marketplace-funded part of promotions'
-                                                  discounts (the seller is credited as if it were
-                                                  not there), - its part of refunds
+                                                  discounts and free shipping (the seller is
+                                                  credited as if it were not there), - its part
+                                                  of refunds
 ===========================  ===================  =====================================================
 
 What the platform still owes a seller is ``-(seller_payable + transfers_out)`` (negative:
@@ -59,6 +60,11 @@ rebuilding a movement after a retry yields the same id, which the store writes o
                         share: the marketplace-funded discount on the seller's lines, paid to it)
 - ``marketplace_discount_refund`` Dr seller_payable:<sid> / Cr marketplace_discounts (with a
                         refund: the part of that discount on the refunded amount, in proportion)
+- ``marketplace_shipping`` Dr marketplace_discounts / Cr seller_payable:<sid> (with the seller's
+                        share: the part's shipping that a marketplace-funded free-shipping
+                        promotion took off, paid to the seller as if the buyer had paid it)
+- ``marketplace_shipping_refund`` Dr seller_payable:<sid> / Cr marketplace_discounts (with a
+                        refund of the part's shipping: that shipping's part, in proportion)
 
 **Loyalty points** are booked when they are earned, pending or not: a lot's value at the
 programme's point value, rounded half-up, is fixed then and released in proportion as its
@@ -76,7 +82,11 @@ its discount is the marketplace's expense, so the seller is credited ``g + m`` a
 is computed on ``g + m`` (the amount the seller is credited). The seller's transfer is
 ``g + m - fee``. A refund of ``r`` of the line gives the buyer ``r``; the seller bears
 ``r`` plus the discount's part ``m * r / g`` (cumulative, rounded as the fee is), which goes
-back to ``marketplace_discounts``, and gets the proportional fee back.
+back to ``marketplace_discounts``, and gets the proportional fee back. Shipping follows the same
+rule, the marketplace-funded part of its discount booked apart (``marketplace_shipping``). A
+line of total 0 (shipping a marketplace- or seller-funded promotion made free) is in a refund
+only when it is refunded whole (a part cancelled before shipping): its fee and funded part go
+back whole.
 """
 
 from __future__ import annotations
@@ -117,7 +127,7 @@ CLEARING_ACCOUNTS = frozenset({BUYER_CHARGES, REFUNDS})
 # New kinds go last: the rank is in stored entries' sort keys.
 KINDS = ("charge", "seller_payable", "fee", "transfer", "refund", "fee_refund", "transfer_reversal",
          "subscription_fee", "shipping", "shipping_refund", "loyalty_issue", "loyalty_reversal", "loyalty_expiry",
-         "marketplace_discount", "marketplace_discount_refund")
+         "marketplace_discount", "marketplace_discount_refund", "marketplace_shipping", "marketplace_shipping_refund")
 
 
 def recorded_under(posting_id: str) -> str:
@@ -126,10 +136,11 @@ def recorded_under(posting_id: str) -> str:
     shares and fees are in its charge's record, a refund's seller parts (refund, fee refund,
     transfer reversal) in the refund's. Other postings have a record of their own."""
     kind, _, rest = posting_id.partition(":")
-    if kind in ("seller_payable", "fee", "shipping", "marketplace_discount"):  # <kind>:<order>:<seller>
+    # <kind>:<order>:<seller>
+    if kind in ("seller_payable", "fee", "shipping", "marketplace_discount", "marketplace_shipping"):
         return f"charge:{rest.rpartition(':')[0]}"
-    if kind in ("refund", "fee_refund", "transfer_reversal", "shipping_refund", "marketplace_discount_refund") \
-            and rest.count(":") == 1:  # <kind>:<refund>:<seller>
+    if kind in ("refund", "fee_refund", "transfer_reversal", "shipping_refund", "marketplace_discount_refund",
+                "marketplace_shipping_refund") and rest.count(":") == 1:  # <kind>:<refund>:<seller>
         return f"refund:{rest.partition(':')[0]}"
     return posting_id
 
@@ -241,13 +252,16 @@ def charge_posting(order_id: str, amount: Money, *, payment_intent_id: str | Non
 
 def seller_share_postings(order_id: str, seller_id: str, gross: Money, fee: Money, *,
                           shipping: Money | None = None, marketplace_discount: Money | None = None,
+                          marketplace_shipping: Money | None = None,
                           occurred_at: datetime | None = None) -> list[Posting]:
     """The seller earns its part's ``gross`` (what the buyer paid for its lines and
     ``shipping``; the shipping in a posting of its own) plus the ``marketplace_discount`` the
-    marketplace funded on its lines, and is charged the marketplace ``fee`` on that (lines,
-    and shipping when the fee schedule says so)."""
+    marketplace funded on its lines and the ``marketplace_shipping`` it funded of the shipping,
+    and is charged the marketplace ``fee`` on that (lines, and shipping when the fee schedule
+    says so)."""
     funded = marketplace_discount.amount if marketplace_discount is not None else 0
-    if funded < 0 or not 0 <= fee.amount <= gross.amount + funded:
+    funded_shipping = marketplace_shipping.amount if marketplace_shipping is not None else 0
+    if funded < 0 or funded_shipping < 0 or not 0 <= fee.amount <= gross.amount + funded + funded_shipping:
         raise ValueError("a fee must be between 0 and the amount it is charged on")
     shipping = shipping if shipping is not None else Money.zero(gross.currency)
     if not 0 <= shipping.amount <= gross.amount:
@@ -266,6 +280,11 @@ def seller_share_postings(order_id: str, seller_id: str, gross: Money, fee: Mone
         postings.append(_transfer("marketplace_discount", f"marketplace_discount:{order_id}:{seller_id}",
                                   debit=MARKETPLACE_DISCOUNTS, credit=payable, amount=Money(gross.currency, funded),
                                   occurred_at=occurred_at, order_id=order_id, seller_id=seller_id))
+    if funded_shipping:
+        postings.append(_transfer("marketplace_shipping", f"marketplace_shipping:{order_id}:{seller_id}",
+                                  debit=MARKETPLACE_DISCOUNTS, credit=payable,
+                                  amount=Money(gross.currency, funded_shipping), occurred_at=occurred_at,
+                                  order_id=order_id, seller_id=seller_id))
     if fee.amount:
         postings.append(_transfer("fee", f"fee:{order_id}:{seller_id}", debit=payable, credit=PLATFORM_FEES,
                                   amount=fee, occurred_at=occurred_at, order_id=order_id, seller_id=seller_id))
@@ -308,6 +327,8 @@ def proportional_fee_refund(line: RefundedLine) -> Money:
         if money.currency != line.line_total.currency:
             raise CurrencyMismatch(f"{money.currency} in a {line.line_total.currency} line")
     refunded_after = line.refunded_before + line.amount
+    if line.line_total.amount == 0 and line.amount.amount == 0 and line.refunded_before.amount == 0:
+        return line.fee  # a line made free, refunded whole (see the module's policy)
     if line.amount.amount <= 0 or line.refunded_before.amount < 0:
         raise ValueError("a refund must be positive")
     if refunded_after.amount > line.line_total.amount:
@@ -326,8 +347,10 @@ def proportional_discount_refund(line: RefundedLine) -> Money:
     """The part of the line's marketplace-funded discount that the seller gives back with
     this refund: as the fee, ``m * refunded / total`` cumulatively, so a whole line gives back ``m``."""
     funded = line.marketplace_discount
-    if funded is None or not funded.amount or line.line_total.amount <= 0:
+    if funded is None or not funded.amount:
         return Money.zero(line.line_total.currency)
+    if line.line_total.amount <= 0:  # a line made free, refunded whole
+        return funded if line.refunded_before.amount == 0 else Money.zero(line.line_total.currency)
 
     def given_back(refunded: Money) -> Money:
         return funded.allocate([refunded.amount, line.line_total.amount - refunded.amount])[0]
@@ -348,12 +371,14 @@ def refund_split(lines: Sequence[RefundedLine]) -> tuple[Money, Money]:
     return refunded, fee_back
 
 
-def discount_given_back(lines: Sequence[RefundedLine]) -> Money:
-    """The marketplace-funded discount on one seller's refunded amounts, which the seller
-    had been credited and now gives back."""
+def discount_given_back(lines: Sequence[RefundedLine], *, shipping: bool | None = None) -> Money:
+    """The marketplace-funded discount on one seller's refunded amounts (of its shipping
+    only, or its goods only, when ``shipping`` says so), which the seller had been credited
+    and now gives back."""
     back = Money.zero(lines[0].amount.currency)
     for line in lines:
-        back = back + proportional_discount_refund(line)
+        if shipping is None or line.shipping == shipping:
+            back = back + proportional_discount_refund(line)
     return back
 
 
@@ -362,7 +387,8 @@ def seller_refund_postings(order_id: str, refund_id: str, seller_id: str, lines:
     """The seller bears its refunded lines (and shipping, in a posting of its own) and the
     marketplace-funded discount on them, and gets the proportional fee back."""
     refunded, fee_back = refund_split(lines)
-    discount_back = discount_given_back(lines)
+    discount_back = discount_given_back(lines, shipping=False)
+    shipping_back = discount_given_back(lines, shipping=True)
     shipping = sum((line.amount for line in lines if line.shipping), Money.zero(refunded.currency))
     payable = seller_account(SELLER_PAYABLE, seller_id)
     postings = []
@@ -377,6 +403,10 @@ def seller_refund_postings(order_id: str, refund_id: str, seller_id: str, lines:
     if discount_back.amount:
         postings.append(_transfer("marketplace_discount_refund", f"marketplace_discount_refund:{refund_id}:{seller_id}",
                                   debit=payable, credit=MARKETPLACE_DISCOUNTS, amount=discount_back,
+                                  occurred_at=occurred_at, order_id=order_id, seller_id=seller_id))
+    if shipping_back.amount:
+        postings.append(_transfer("marketplace_shipping_refund", f"marketplace_shipping_refund:{refund_id}:{seller_id}",
+                                  debit=payable, credit=MARKETPLACE_DISCOUNTS, amount=shipping_back,
                                   occurred_at=occurred_at, order_id=order_id, seller_id=seller_id))
     if fee_back.amount:
         postings.append(_transfer("fee_refund", f"fee_refund:{refund_id}:{seller_id}", debit=PLATFORM_FEES,

@@ -48,8 +48,10 @@ class StatementEntryOut(ResponseSchema):
                                   "transfer_reversal, subscription_fee, loyalty_issue (bonus points you fund, charged "
                                   "when earned), loyalty_reversal (such points taken back by a refund, credited), "
                                   "marketplace_discount (the marketplace-funded part of a promotion's discount, paid "
-                                  "to you as if undiscounted) or marketplace_discount_refund (its part of a refund, "
-                                  "given back).")
+                                  "to you as if undiscounted), marketplace_discount_refund (its part of a refund, "
+                                  "given back), marketplace_shipping (shipping a marketplace-funded free-shipping "
+                                  "promotion took off, paid to you as if charged) or marketplace_shipping_refund "
+                                  "(its part of a refund of the shipping, given back).")
     account: str = Field(description="seller_payable (earnings) or transfers_out (paid to your Stripe account).")
     order_id: str | None
     amount: MoneySchema = Field(description="From your side: positive raises what the marketplace owes you.")

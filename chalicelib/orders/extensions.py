@@ -23,7 +23,8 @@ contributor in that order:
 4. ``release`` — writes that give back what an unpaid order took when it is cancelled or its
    payment window expires, in the same transaction as the cancellation (so once);
 5. ``reverse`` — writes for a refund's transaction (so once per refund), given the part of the
-   contributor's adjustments on the refunded amounts (:func:`reversed_adjustments`);
+   contributor's adjustments on the refunded amounts, its shipping adjustments' as line 0
+   (:func:`reversed_adjustments`);
 6. ``explain`` — what the buyer should be told about the contributor's turn (the lines as
    it saw them): the cart shows these notices, and checkout answers a notice's ``problem``
    (e.g. a promo code that does not apply: 422 with its reason) before anything is written.
@@ -36,7 +37,7 @@ there (:func:`chalicelib.orders.pricing.marketplace_part`; the ledger's
 Writes of ``release`` and ``reverse`` should carry no condition that can fail: a failed one
 fails the whole cancellation or refund record. The checkout's transaction holds at most 71
 items of its own (8 sellers with their lines items, 50 products), so contributors share what is left of
-DynamoDB's 100.
+DynamoDB's 100 (promotions take at most 20: ``chalicelib.promotions.checkout.TRANSACTION_ITEMS``).
 """
 
 from __future__ import annotations
@@ -183,9 +184,9 @@ class Contributor:
     def shipping_adjustments(self, context: CheckoutContext,
                              shipping: Sequence[ShippingPrice]) -> Sequence[ShippingAdjustment]:
         """None by default. A seller-funded one lowers the seller's shipping revenue (the
-        part's shipping amount, hence its payout). A marketplace-funded one will pay the
-        seller its undiscounted shipping; none is booked yet, so promotions refuse
-        marketplace-funded free shipping when one is created."""
+        part's shipping amount, hence its payout). A marketplace-funded one pays the seller
+        its shipping as if charged (``marketplace_shipping`` in the ledger; the fee follows
+        the fee schedule's shipping setting on it)."""
         return ()
 
     def transaction_items(self, context: CheckoutContext, order: Order,
@@ -272,21 +273,25 @@ def reversed_adjustments(sub: SubOrder, refund: Refund) -> dict[str, list[PriceA
     """Per contributor, the part of its adjustments on the refund's lines that this refund
     gives back: an adjustment ``A`` on a line of total ``T`` of which ``before`` was refunded
     earlier and ``amount`` now reverses ``A*(before+amount)/T - A*before/T`` (each rounded
-    half-up), so refunding a line in steps reverses exactly ``A`` in the end."""
+    half-up), so refunding a line in steps reverses exactly ``A`` in the end. The part's
+    shipping is line 0, with its shipping adjustments; shipping made free (``T`` = 0) is in a
+    refund only when refunded whole, and reverses ``A``."""
     currency = refund.currency
-    recorded: dict[int, list[dict[str, Any]]] = {}
+    recorded: dict[int, list[dict[str, Any]]] = {0: list((sub.shipping or {}).get("adjustments") or [])}
     for adjustment in sub.adjustments or []:
         recorded.setdefault(int(adjustment["line"]), []).append(adjustment)
     found: dict[str, list[PriceAdjustment]] = {}
     for line in refund.lines:
         total, before, amount = int(line["line_total"]), int(line["refunded_before"]), int(line["amount"])
-        if total <= 0:
+        number = 0 if line.get("shipping") else int(line["line"])
+        if total < 0 or (total == 0 and before):
             continue
-        for adjustment in recorded.get(int(line["line"]), []):
+        for adjustment in recorded.get(number, []):
             whole = int(adjustment["amount"])
-            share = divide_half_up(whole * (before + amount), total) - divide_half_up(whole * before, total)
+            share = whole if total == 0 else (divide_half_up(whole * (before + amount), total)
+                                              - divide_half_up(whole * before, total))
             if share:
                 found.setdefault(adjustment["source"], []).append(PriceAdjustment(
-                    line=int(line["line"]), amount=Money(currency, share), source=adjustment["source"],
+                    line=number, amount=Money(currency, share), source=adjustment["source"],
                     label=adjustment["label"], funding=Funding(int(adjustment["funding"]["seller_bp"]))))
     return found

@@ -166,13 +166,32 @@ def _shipping_refund(sub: SubOrder, amount: int) -> dict[str, Any]:
     vat = int(shipping.get("tax", 0))
     tax = divide_half_up(vat * (before + amount), paid) - divide_half_up(vat * before, paid)
     return {"line": 0, "shipping": True, "quantity": 0, "amount": amount, "line_total": paid,
-            "fee": int(shipping.get("fee", 0)), "refunded_before": before, "tax": tax}
+            "fee": int(shipping.get("fee", 0)), "refunded_before": before, "tax": tax, **_funded(shipping)}
+
+
+def _funded(shipping: Mapping[str, Any]) -> dict[str, int]:
+    """The marketplace-funded part of the shipping's discount, as a refund entry carries it."""
+    funded = int(shipping.get("marketplace_discount", 0))
+    return {"marketplace_discount": funded} if funded else {}
+
+
+def _free_shipping_refund(sub: SubOrder) -> dict[str, Any] | None:
+    """The entry of a part's shipping that a promotion made free (the buyer paid 0), refunded
+    whole with the part: nothing to the buyer, but the fee on it and the marketplace-funded
+    part go back, and the promotions' shipping discount returns to their budgets. None when
+    the part's shipping was not made free."""
+    shipping = sub.shipping or {}
+    if int(shipping.get("amount", 0)) or not int(shipping.get("discount", 0)):
+        return None
+    return {"line": 0, "shipping": True, "quantity": 0, "amount": 0, "line_total": 0,
+            "fee": int(shipping.get("fee", 0)), "refunded_before": 0, "tax": 0, **_funded(shipping)}
 
 
 def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | None, reason: str, *,
                 at: str, shipping: int | None = 0) -> RefundPlan | None:
     """What refunding ``quantities`` per line (None: everything not yet refunded) and
-    ``shipping`` of the part's shipping (None: all not yet refunded) pays back.
+    ``shipping`` of the part's shipping (None: all not yet refunded, and shipping a promotion
+    made free) pays back.
     Per line, cumulatively: after refunding ``k`` of ``n`` units of a line of total ``T``, the
     refunded amount is ``T * k / n`` (largest-remainder split, so all ``n`` give back exactly
     ``T``). None when nothing is left to refund (or nothing was paid)."""
@@ -198,9 +217,12 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
                                 **({"marketplace_discount": int(line["marketplace_discount"])}
                                    if line.get("marketplace_discount") else {})})
         lines.append(updated)
+    whole = shipping is None
     shipping = shipping_left(sub) if shipping is None else shipping
     if shipping:
         covered.append(_shipping_refund(sub, shipping))
+    elif whole and (made_free := _free_shipping_refund(sub)) is not None:
+        covered.append(made_free)  # once: the whole shipping is refunded only when the part is cancelled
     if not covered:
         return None
     refund_id = new_id("rfd")

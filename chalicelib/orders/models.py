@@ -179,8 +179,9 @@ class SubOrder(TableModel):
     tax = NumberAttribute()  # the lines' and the shipping's VAT
     total = NumberAttribute()  # the lines' totals and the shipping's amount
     fee = NumberAttribute()  # the lines' fees and the fee on shipping
-    # the marketplace-funded part of ``discount`` (absent when none): the seller is credited
-    # ``total + marketplace_discount``, the fee is on that and the transfer pays it less the fee
+    # the marketplace-funded part of ``discount`` and of the shipping's discount (``shipping``'s
+    # ``marketplace_discount``; absent when none): the seller is credited ``total +
+    # marketplace_discount``, the fee is on that and the transfer pays it less the fee
     marketplace_discount = NumberAttribute(null=True)
     tax_exempt = UnicodeAttribute(null=True)  # "yes" when the seller exempts this buyer
     # the checkout contributors' price adjustments, with who funds them (absent when none):
@@ -190,7 +191,7 @@ class SubOrder(TableModel):
     # fixed at checkout, so kept in the lines item like the adjustments (absent: no shipping,
     # 0, as before shipping existed): ``pricing.PricedShipping.to_json``, {"option", "price",
     # "discount", "amount", "tax", "vat": [[rate_bp, gross, tax]], "fee", "handling_days",
-    # "delivery_days_min", "delivery_days_max", "adjustments"?}
+    # "delivery_days_min", "delivery_days_max", "adjustments"?, "marketplace_discount"?}
     shipping = CompactJSONAttribute(null=True)
     shipping_refunded = NumberAttribute(null=True)  # of ``shipping["amount"]``; absent: 0
     carrier = UnicodeAttribute(null=True)

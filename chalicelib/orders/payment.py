@@ -151,10 +151,13 @@ def mark_paid(order: Order, payment: Payment) -> bool:
         due = {"GSI1PK": transfer_due_key(at[:10], order.order_id),
                "GSI1SK": timed_sort_key(at, sub.seller_id, order.order_id)} if credited > int(sub.fee) else {}
         move(transaction, sub, "paid", at=at, changes={"paid_at": at, **due})
+        funded_shipping = int((sub.shipping or {}).get("marketplace_discount", 0))  # within marketplace_discount
+        funded_goods = int(sub.marketplace_discount or 0) - funded_shipping
         postings += seller_share_postings(order.order_id, sub.seller_id, Money(sub.currency, int(sub.total)),
                                           Money(sub.currency, int(sub.fee)), occurred_at=now,
                                           shipping=Money(sub.currency, int((sub.shipping or {}).get("amount", 0))),
-                                          marketplace_discount=Money(sub.currency, int(sub.marketplace_discount or 0)))
+                                          marketplace_discount=Money(sub.currency, funded_goods),
+                                          marketplace_shipping=Money(sub.currency, funded_shipping))
         transaction.add("sales", record_sale(sub.seller_id, Money(sub.currency, int(sub.total)), now.date()))
     for write in posting_items(*postings, together=True):  # one record (and marker) for the order's postings
         transaction.add("ledger", write)

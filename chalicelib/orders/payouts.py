@@ -1,6 +1,6 @@
 """Paying sellers: one Stripe Transfer per seller of a paid order, for what the seller is
 credited (its lines and its shipping: shipping is the seller's revenue; plus the
-marketplace-funded discount on its lines) minus the marketplace fee (on shipping too where
+marketplace-funded discount on its lines and shipping) minus the marketplace fee (on shipping too where
 the fee schedule says so), with the order's charge as ``source_transaction`` (the transfer
 waits for the charge's funds) and the order in its metadata. A seller part with a
 marketplace-funded discount is paid from the platform's balance instead (no

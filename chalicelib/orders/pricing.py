@@ -25,7 +25,9 @@ Then per seller part, its shipping (when the caller passes the part's
    goods after discounts, each share taxed at its rate; a tax-exempt buyer pays each share
    net (``share * 10000 / (10000 + rate)``, half-up) and no VAT;
 8. the marketplace fee on shipping by :func:`chalicelib.fees.engine.shipping_fee`: 0 unless
-   the seller's fee schedule sets ``fee_on_shipping``.
+   the seller's fee schedule sets ``fee_on_shipping``; on the shipping the seller is
+   credited: what the buyer pays plus the marketplace-funded part of the shipping adjustments
+   (the seller is paid that shipping as if the buyer had).
 
 A sub-order's amounts are its lines' sums plus its shipping (``total``, ``tax`` and ``fee``
 include it; ``subtotal`` and ``discount`` are the goods'), the order's are its parts' sums,
@@ -129,7 +131,7 @@ class PriceAdjustment:
                 "funding": self.funding.to_json()}
 
 
-def marketplace_part(adjustment: PriceAdjustment) -> Money:
+def marketplace_part(adjustment: PriceAdjustment | ShippingAdjustment) -> Money:
     """The part of an adjustment the marketplace funds: the amount less the seller's share
     (rounded half-up), so the two parts always add up to the amount."""
     seller = divide_half_up(adjustment.amount.amount * adjustment.funding.seller_bp, FULL_SHARE_BP)
@@ -186,6 +188,11 @@ class PricedShipping:
     delivery_days_max: int | None
     adjustments: tuple[ShippingAdjustment, ...] = ()
 
+    @property
+    def marketplace_discount(self) -> Money:
+        """The marketplace-funded part of the shipping adjustments: paid to the seller."""
+        return _sum([marketplace_part(adjustment) for adjustment in self.adjustments], self.amount.currency)
+
     def to_json(self) -> dict[str, Any]:
         """As the sub-order's lines item keeps it (fixed at checkout)."""
         data: dict[str, Any] = {
@@ -196,6 +203,8 @@ class PricedShipping:
             "delivery_days_min": self.delivery_days_min, "delivery_days_max": self.delivery_days_max}
         if self.adjustments:
             data["adjustments"] = [adjustment.to_json() for adjustment in self.adjustments]
+        if self.marketplace_discount.amount:
+            data["marketplace_discount"] = self.marketplace_discount.amount
         return data
 
 
@@ -325,9 +334,14 @@ class PricedSeller(_Sums):
         return self._with_shipping("fee")
 
     @property
+    def marketplace_discount(self) -> Money:
+        """The marketplace-funded discount on its lines and its shipping."""
+        return self._with_shipping("marketplace_discount")
+
+    @property
     def credited(self) -> Money:
         """What the seller is credited: its goods and shipping plus the marketplace-funded
-        discount on its lines."""
+        discount on its lines and shipping."""
         return self.total + self.marketplace_discount
 
     @property
@@ -471,7 +485,8 @@ def _shipped(parts: Sequence[PricedSeller], lines: Sequence[LineInput],
                                                                              10_000 + share.rate_bp)),
                            tax=Money.zero(part.currency)) for share in vat]
         amount = _sum([share.gross for share in vat], part.currency)
-        fee = shipping_fee(policies[part.seller_id], shipping=amount,
+        funded = _sum([marketplace_part(adjustment) for adjustment in taken[part.seller_id]], part.currency)
+        fee = shipping_fee(policies[part.seller_id], shipping=amount + funded,
                            trailing_30_day_sales=trailing_sales[part.seller_id])
         shipped.append(replace(part, shipping=PricedShipping(
             option=option.kind, price=option.price, discount=option.price - price, amount=amount,

@@ -3,7 +3,8 @@
 Orders, sub-orders and refunds stay (amounts, dates, ids, lines: bookkeeping law keeps them
 for ten years); on ``account.erased`` their personal fields — the buyer's name, email and
 the shipping and billing addresses — are replaced in the buyer's orders and in every
-seller's copy, keeping only the destination country (VAT). Query the buyer's partition
+seller's copy, keeping only the destination country (VAT); the buyer's first-order mark under
+the email goes (:mod:`chalicelib.orders.first_orders`). Query the buyer's partition
 page by page, then one TransactWriteItems per order (the order and, per sub-order, the item
 that holds its buyer's fields: its lines item, or the sub-order itself if written before).
 """
@@ -16,6 +17,7 @@ from chalicelib.accounts.events import AccountErased
 from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.keys import ORDER_PREFIX, order_sk, seller_key, user_key
 from chalicelib.events.registry import Delivered
+from chalicelib.orders.first_orders import forget_emails
 from chalicelib.orders.models import Order, SubOrder
 from chalicelib.orders.transitions import carries_fixed_fields, sub_order_items, sub_orders_of, with_lines_keys
 
@@ -42,6 +44,7 @@ def on_account_erased(delivered: Delivered[AccountErased]) -> None:
     user_id = delivered.event.user_id
     placeholder = f"erased+{user_id}@invalid"
     orders = _orders(user_id)
+    forget_emails({order.email for order in orders if order.email != placeholder})
     stored = {(item.PK, item.SK): item for item in sub_order_items(orders)}  # lines items read as SubOrder
     for order in orders:
         if order.email == placeholder:

@@ -316,8 +316,8 @@ class SellerOrderOut(SellerPartOut):
                                          "charges it.")
     shipping_fee: MoneySchema = Field(description="The part of `fee` charged on shipping.")
     marketplace_discount: MoneySchema = Field(description=(
-        "The part of `discount` the marketplace funds: paid to you as if undiscounted (the rest of `discount` is "
-        "yours)."))
+        "The part of `discount` the marketplace funds, and of the shipping's discount (a marketplace-funded free "
+        "shipping): paid to you as if undiscounted and charged (the rest of `discount` is yours)."))
     transferred: MoneySchema
 
 

@@ -23,6 +23,14 @@ def on_order_paid(paid: Delivered[OrderPaid]) -> None:
     payouts.on_order_paid(paid)
 
 
+@subscribe(OrderPaid)
+def on_first_order_paid(paid: Delivered[OrderPaid]) -> None:
+    """The buyer's first paid order with the marketplace is marked (once)."""
+    from chalicelib.orders import first_orders  # lazy: cold start
+
+    first_orders.on_order_paid(paid)
+
+
 @subscribe(RefundRequested, marker="chalicelib.orders.refunds:on_refund_requested")
 def on_refund_requested(requested: Delivered[RefundRequested]) -> None:
     from chalicelib.orders import refunds  # lazy: cold start

@@ -6,7 +6,9 @@ Registered by :mod:`chalicelib.promotions.subscriptions` (by path: the cold star
 nothing of it). Reads, inside the checkout's own two BatchGetItems:
 
 1. with the products: the marketplace's and each seller's index of automatic promotions,
-   the code's item, and the buyer's customer records (customer groups, first order);
+   the code's item, the buyer's customer records (customer groups, first order with a
+   seller) and the buyer's first-paid-order markers (first order with the marketplace: the
+   account's and the email's, :mod:`chalicelib.orders.first_orders`);
 2. the follow-up: every promotion those name and the buyer's use counts of those with a
    per-buyer limit (:func:`chalicelib.promotions.service.follow_up_keys`).
 
@@ -15,7 +17,9 @@ So a checkout costs the same round trips whatever the number of lines and promot
 Whose uses a per-buyer limit counts: a signed-in buyer's account; a guest by the normalised
 email of the account the guest checkout links (a guest never matches a personal code: the
 guest proves nothing about the account). The checkout's transaction also puts a
-``PromoRedemption`` (what was taken), which a cancellation, a refund and ``order.paid`` read.
+``PromoRedemption`` (what was taken), which a cancellation, a refund and ``order.paid`` read;
+a paid order whose every part is cancelled gives its uses back once the last part is
+(``order.status_changed``, :func:`give_use_back_when_cancelled`).
 """
 
 from __future__ import annotations
@@ -23,13 +27,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from chalicelib.accounts.models import FirstPaidOrder
 from chalicelib.core import clock
-from chalicelib.core.db import ItemWrite, find_item
-from chalicelib.core.errors import Code, ValidationFailed
+from chalicelib.core.db import ItemWrite, LabelledTransaction, find_item
+from chalicelib.core.errors import Code, NotFound, ValidationFailed
 from chalicelib.core.keys import (
+    FIRST_ORDER_SK,
     PROMO_CODE_SK,
     PROMO_ORDER_SK,
     PROMO_USE_SK,
+    first_order_key,
     promo_order_key,
     promo_use_key,
     promotion_sk,
@@ -37,6 +44,7 @@ from chalicelib.core.keys import (
 from chalicelib.core.money import Money
 from chalicelib.customers.models import Customer
 from chalicelib.customers.service import customer_record_keys
+from chalicelib.orders.events import OrderStatusChanged
 from chalicelib.orders.extensions import (
     SELLER_FUNDED,
     CheckoutContext,
@@ -49,10 +57,18 @@ from chalicelib.orders.extensions import (
     ShippingPrice,
     TransactionItem,
 )
+from chalicelib.orders.first_orders import buyer_keys
+from chalicelib.orders.lifecycle import buyer_order
 from chalicelib.orders.models import Order, Refund, SubOrder
 from chalicelib.orders.pricing import PricedOrder
 from chalicelib.promotions import engine, service
 from chalicelib.promotions.models import AutomaticPromotions, PromoCode, PromoRedemption, Promotion, PromoUse
+
+# The most items promotions add to the checkout's transaction: per promotion that applied (the
+# engine's at most ``AUTOMATIC_PER_ORDER`` automatic ones and the code's) its counters and the
+# buyer's count, the single-use code and the redemption. With the checkout's own 71 (8 sellers,
+# 50 products) that is 91 of DynamoDB's 100 items.
+TRANSACTION_ITEMS = 2 * (engine.AUTOMATIC_PER_ORDER + 1) + 2
 
 MESSAGES = {
     engine.Reason.CODE_UNKNOWN: "There is no such promo code.",
@@ -97,8 +113,12 @@ class PromotionsContributor(Contributor):
             return []
         return [Key(Customer, pk, sk) for pk, sk in customer_record_keys(context.seller_ids, context.user_id)]
 
+    def _first_order_keys(self, context: CheckoutContext) -> list[Key]:
+        return [Key(FirstPaidOrder, first_order_key(key), FIRST_ORDER_SK)
+                for key in buyer_keys(context.user_id, context.email)]
+
     def keys(self, context: CheckoutContext) -> Sequence[Key]:
-        return [*self._first_keys(context), *self._customer_keys(context)]
+        return [*self._first_keys(context), *self._customer_keys(context), *self._first_order_keys(context)]
 
     def follow_up_keys(self, context: CheckoutContext) -> Sequence[Key]:
         first = self._first_keys(context)
@@ -111,11 +131,13 @@ class PromotionsContributor(Contributor):
     def _buyer(self, context: CheckoutContext, uses: Mapping[str, int]) -> engine.Buyer:
         customers: list[Customer] = context.found.all(self._customer_keys(context))
         ordered = {c.seller_id for c in customers if int(c.order_count)}
+        # with the marketplace: no paid order under the account or the email; the cart's sellers'
+        # records still count, for orders paid before the markers were written
+        paid_before = bool(context.found.all(self._first_order_keys(context))) or bool(ordered)
         return engine.Buyer(
             account_id=None if context.guest else context.user_id, now=context.now or clock.now(),
             groups={c.seller_id: frozenset({c.group_id}) for c in customers if c.group_id},
-            # the marketplace-wide first order is judged by the cart's sellers' records (README)
-            first_order=not ordered, first_order_with=frozenset(context.seller_ids) - ordered,
+            first_order=not paid_before, first_order_with=frozenset(context.seller_ids) - ordered,
             country=context.destination_country, uses=uses)
 
     def outcome(self, context: CheckoutContext, lines: Sequence[LinePrice]) -> engine.Outcome:
@@ -132,7 +154,7 @@ class PromotionsContributor(Contributor):
     def shipping_adjustments(self, context: CheckoutContext,
                              shipping: Sequence[ShippingPrice]) -> Sequence[ShippingAdjustment]:
         """A free-shipping promotion takes a covered part's whole shipping off, funded as the
-        promotion is (the sellers': promotions refuse marketplace-funded free shipping)."""
+        promotion is (a marketplace-funded part is paid to the seller as if charged)."""
         free = self.outcome(context, context.lines).free_shipping if context.lines else {}
         if not free:
             return ()
@@ -174,7 +196,8 @@ class PromotionsContributor(Contributor):
     def transaction_items(self, context: CheckoutContext, order: Order,
                           priced: PricedOrder) -> Sequence[TransactionItem]:
         """Per promotion that took something off: its counters under its limits, the buyer's
-        count, a single-use code marked used; and the order's ``PromoRedemption``."""
+        count, a single-use code marked used; and the order's ``PromoRedemption``: at most
+        :data:`TRANSACTION_ITEMS`."""
         given: dict[str, int] = {}
         for part in priced.sellers:
             taken: list[PriceAdjustment | ShippingAdjustment] = [*part.adjustments]
@@ -210,56 +233,78 @@ class PromotionsContributor(Contributor):
 
     # -- giving back ----------------------------------------------------------------------------
 
-    def _redemption(self, order_id: str) -> PromoRedemption | None:
-        return find_item(PromoRedemption, promo_order_key(order_id), PROMO_ORDER_SK, consistent_read=True)
-
-    def _uses_back(self, record: PromoRedemption, discounts: Mapping[str, int]) -> list[ItemWrite]:
-        """The uses back, with ``discounts`` (per promotion id) given back in the same update:
-        a transaction takes one operation per item."""
-        writes: list[ItemWrite] = []
-        for owner, promotion_id, _, per_buyer in record.uses:
-            target = Promotion(owner, promotion_sk(promotion_id))
-            back = discounts.get(promotion_id, 0)
-            actions = [Promotion.uses.add(-1), *([Promotion.discount_given.add(-back)] if back else [])]
-            writes.append(ItemWrite(target, tuple(actions)))
-            if per_buyer and record.buyer_key:
-                use = PromoUse(promo_use_key(promotion_id, record.buyer_key), PROMO_USE_SK)
-                writes.append(ItemWrite(use, (PromoUse.uses.add(-1),)))
-        if record.code_pk:
-            writes.append(ItemWrite(PromoCode(record.code_pk, PROMO_CODE_SK),
-                                    (PromoCode.used_by_order.remove(),)))
-        return writes
-
     def release(self, order: Order, sub_orders: Sequence[SubOrder]) -> Sequence[ItemWrite]:
         """An unpaid order cancelled or expired: its uses, discounts and code go back (one
         GetItem; in the cancellation's transaction, so once)."""
-        record = self._redemption(order.order_id)
+        record = redemption_of(order.order_id)
         if record is None or record.released_at or record.use_returned_at:
             return ()
         marked = PromoRedemption(record.PK, record.SK)
-        return [*self._uses_back(record, {promotion_id: int(amount) for _, promotion_id, amount, _ in record.uses}),
+        return [*uses_back(record, {promotion_id: int(amount) for _, promotion_id, amount, _ in record.uses}),
                 ItemWrite(marked, (PromoRedemption.released_at.set(clock.stamp()),))]
 
     def reverse(self, order: Order, refund: Refund, reversed: Sequence[PriceAdjustment]) -> Sequence[ItemWrite]:
         """A refund gives the promotions' discount on the refunded amounts back to their
         ``discount_given`` (budgets). The use itself goes back only when the whole order was
-        cancelled before shipping: with the refund of the order's first seller, once every
-        seller's part is refunded as cancelled."""
-        whole = (refund.reason == "cancelled" and int(order.amount_refunded) >= int(order.amount_captured) > 0
-                 and order.seller_ids and refund.seller_id == order.seller_ids[0])
-        if not reversed and not whole:
+        cancelled before shipping (:func:`give_use_back_when_cancelled`)."""
+        back: dict[str, int] = {}
+        for adjustment in reversed:
+            if adjustment.amount.amount:
+                back[adjustment.label] = back.get(adjustment.label, 0) + adjustment.amount.amount
+        if not back:
             return ()
-        record = self._redemption(order.order_id)
+        record = redemption_of(order.order_id)
         if record is None:
             return ()
         owners = {promotion_id: owner for owner, promotion_id, _, _ in record.uses}
-        back: dict[str, int] = {}
-        for adjustment in reversed:
-            back[adjustment.label] = back.get(adjustment.label, 0) + adjustment.amount.amount
-        if whole and not record.use_returned_at and not record.released_at:
-            return [*self._uses_back(record, back),
-                    ItemWrite(PromoRedemption(record.PK, record.SK),
-                              (PromoRedemption.use_returned_at.set(clock.stamp()),))]
         return [ItemWrite(Promotion(owners[promotion_id], promotion_sk(promotion_id)),
                           (Promotion.discount_given.add(-amount),))
-                for promotion_id, amount in back.items() if promotion_id in owners and amount]
+                for promotion_id, amount in back.items() if promotion_id in owners]
+
+
+def redemption_of(order_id: str) -> PromoRedemption | None:
+    return find_item(PromoRedemption, promo_order_key(order_id), PROMO_ORDER_SK, consistent_read=True)
+
+
+def uses_back(record: PromoRedemption, discounts: Mapping[str, int]) -> list[ItemWrite]:
+    """The uses back, with ``discounts`` (per promotion id) given back in the same update:
+    a transaction takes one operation per item."""
+    writes: list[ItemWrite] = []
+    for owner, promotion_id, _, per_buyer in record.uses:
+        target = Promotion(owner, promotion_sk(promotion_id))
+        back = discounts.get(promotion_id, 0)
+        actions = [Promotion.uses.add(-1), *([Promotion.discount_given.add(-back)] if back else [])]
+        writes.append(ItemWrite(target, tuple(actions)))
+        if per_buyer and record.buyer_key:
+            use = PromoUse(promo_use_key(promotion_id, record.buyer_key), PROMO_USE_SK)
+            writes.append(ItemWrite(use, (PromoUse.uses.add(-1),)))
+    if record.code_pk:
+        writes.append(ItemWrite(PromoCode(record.code_pk, PROMO_CODE_SK), (PromoCode.used_by_order.remove(),)))
+    return writes
+
+
+def give_use_back_when_cancelled(changed: OrderStatusChanged) -> bool:
+    """A paid order whose every part was cancelled (so none shipped) gives its uses, per-buyer
+    uses and single-use code back, once: the redemption is marked in the same transaction on
+    the condition that nothing was given back before, so the events of the other parts, or
+    this one delivered again, give nothing. The budgets come back with the refunds
+    (:meth:`PromotionsContributor.reverse`). GetItem redemption, then (only for an order a
+    promotion applied to) GetItem order + BatchGetItem parts + TransactWriteItems."""
+    if changed.to != "cancelled":
+        return False
+    record = redemption_of(changed.order_id)
+    if record is None or record.released_at or record.use_returned_at:
+        return False
+    try:
+        order, parts = buyer_order(changed.user_id, changed.order_id)
+    except NotFound:
+        return False
+    if order.status != "paid" or len(parts) != len(order.seller_ids) or any(
+            part.status != "cancelled" for part in parts):
+        return False
+    transaction = LabelledTransaction()
+    for number, write in enumerate(uses_back(record, {})):
+        transaction.add(f"use:{number}", write)
+    transaction.update("redemption", record, [PromoRedemption.use_returned_at.set(clock.stamp())],
+                       PromoRedemption.use_returned_at.does_not_exist() & PromoRedemption.released_at.does_not_exist())
+    return not transaction.commit()

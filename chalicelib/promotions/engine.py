@@ -12,7 +12,8 @@ The stacking rules (README, "Promotions"):
 3. An ``exclusive`` promotion that applies is the last one: the promotions after it in that
    order do not apply (a code among them is refused with ``not_combinable``). The ones before
    it keep their discount, so an operator who wants "this one alone" gives it the lowest
-   priority number.
+   priority number. At most :data:`AUTOMATIC_PER_ORDER` automatic promotions apply; the
+   ones after them in that order do not (the code's promotion still has its turn).
 4. A promotion's discount is computed on the lines it targets (its *eligible* lines) and
    limited by its ``cap``, then by what is left of its budget; an amount for several lines is
    allocated to them to the cent by largest remainder, proportional to their current price
@@ -37,6 +38,10 @@ from chalicelib.core.money import Money, divide_half_up
 from chalicelib.orders.pricing import MARKETPLACE_FUNDED, SELLER_FUNDED, Funding, PriceAdjustment
 
 SOURCE = "promotions"  # the source of every adjustment a promotion makes
+# Automatic promotions that apply to one order, at most (the first by the stacking order); the
+# code's promotion always gets its turn. Each one that applies is a write in the checkout's
+# transaction (two with a per-buyer limit), which DynamoDB caps at 100 items.
+AUTOMATIC_PER_ORDER = 8
 
 
 class Kind(StrEnum):
@@ -426,11 +431,14 @@ def apply_promotions(lines: Sequence[Line], buyer: Buyer, automatic: Sequence[Ru
     prices = {line.line: line.price for line in lines}
     applied: list[Applied] = []
     closed = False
+    automatic_applied = 0
     for rule in rules:
         is_code = code_rule is not None and rule.promotion_id == code_rule.promotion_id
         if closed:
             if is_code:
                 refusal = Refusal(Reason.NOT_COMBINABLE)
+            continue
+        if not is_code and automatic_applied >= AUTOMATIC_PER_ORDER:
             continue
         turn = _turn(rule, buyer, lines, prices)
         if turn.applied is None:
@@ -438,6 +446,7 @@ def apply_promotions(lines: Sequence[Line], buyer: Buyer, automatic: Sequence[Ru
                 refusal = turn.refusal
             continue
         applied.append(turn.applied)
+        automatic_applied += not is_code
         for adjustment in turn.applied.adjustments:
             prices[adjustment.line] = prices[adjustment.line] - adjustment.amount
         closed = rule.exclusive

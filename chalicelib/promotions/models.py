@@ -47,7 +47,7 @@ from pynamodb.attributes import (
 
 from chalicelib.core.db import GSI1, TableModel
 
-AUTOMATIC_PER_OWNER = 25  # active automatic promotions per seller and for the marketplace
+AUTOMATIC_PER_OWNER = 10  # active automatic promotions per seller and for the marketplace (README)
 
 
 class Promotion(TableModel):

@@ -29,8 +29,9 @@ ADMIN: dict[str, Any] = {"tags": TAGS, "auth": "operator"}
 _RULES = ("Promotions apply in `priority` order (lowest first), each to the prices the ones before it left, after "
           "the customer-group discount and never below zero; an `exclusive` one that applies stops the ones after "
           "it. A seller's promotion covers only the seller's items and is funded by the seller; the operator's is "
-          "funded by the marketplace unless `seller_share_bp` makes the sellers bear a share. Cart and checkout "
-          "apply them from the next release.")
+          "funded by the marketplace unless `seller_share_bp` makes the sellers bear a share. At most 10 automatic "
+          "promotions are active per seller and for the marketplace (409 `too_many_automatic_promotions`), and at "
+          "most 8 of them apply to one order (the first by priority; a code still applies).")
 _CODES = ("Either `{\"code\": \"SOMMER10\"}`, a public code of your choosing (case-insensitive, spaces dropped; "
           "409 `promo_code_taken` when any promotion has it), or `{\"generate\": N}`, N ≤ 10,000 random single-use "
           "codes. An automatic promotion takes no codes (409 `promotion_is_automatic`).")

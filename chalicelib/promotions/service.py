@@ -125,10 +125,6 @@ def _problems(promotion: Promotion) -> list[FieldProblem]:
         problems.append(_problem("target", "A seller's promotion covers its own items only: use the order target."))
     if promotion.scope == Scope.SELLER and int(promotion.seller_share_bp):
         problems.append(_problem("seller_share_bp", "A seller's promotion is always funded by the seller."))
-    if promotion.scope != Scope.SELLER and kind == Kind.FREE_SHIPPING and int(promotion.seller_share_bp) != 10_000:
-        # the ledger books shipping only as the seller's revenue: no posting pays a seller shipping the buyer did not
-        problems.append(_problem("seller_share_bp", "Free shipping can only be funded by the sellers "
-                                                    "(seller_share_bp 10000) for now."))
     if promotion.starts_at and promotion.ends_at and promotion.ends_at <= promotion.starts_at:
         problems.append(_problem("ends_at", "The promotion ends before it starts."))
     return problems

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalicelib.events.registry import Delivered, subscribe
 from chalicelib.orders.contributor_paths import register_contributor_later
-from chalicelib.orders.events import OrderPaid
+from chalicelib.orders.events import OrderPaid, OrderStatusChanged
 
 register_contributor_later("chalicelib.promotions.checkout:PromotionsContributor")
 
@@ -19,3 +19,11 @@ def on_order_paid(paid: Delivered[OrderPaid]) -> None:
     from chalicelib.promotions import stats  # lazy: cold start
 
     stats.on_order_paid(paid)
+
+
+@subscribe(OrderStatusChanged)
+def on_order_status_changed(changed: Delivered[OrderStatusChanged]) -> None:
+    """A paid order cancelled part by part gives its promotions' uses back with its last part."""
+    from chalicelib.promotions import checkout  # lazy: cold start
+
+    checkout.give_use_back_when_cancelled(changed.event)

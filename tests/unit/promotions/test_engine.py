@@ -368,3 +368,16 @@ def test_an_allocation_adds_up_to_the_amount_and_no_part_exceeds_its_weight(amou
 def test_an_allocation_breaks_ties_by_line_order() -> None:
     assert allocate(1, [1, 1, 1]) == [1, 0, 0]
     assert allocate(2, [1, 1, 1]) == [1, 1, 0]
+
+
+def test_at_most_eight_automatic_promotions_apply_to_an_order_and_the_code_still_does() -> None:
+    from chalicelib.promotions.engine import AUTOMATIC_PER_ORDER
+
+    automatic = [rule(f"prm_{n:02d}", percent_bp=100) for n in range(12)]
+    the_code = rule("prm_zz", kind=Kind.FIXED_AMOUNT, amount=100, priority=500)
+
+    outcome = apply_promotions([line(1, 10_000)], ANNA, automatic, code="ZZ", found=code(the_code))
+
+    assert AUTOMATIC_PER_ORDER == 8
+    assert [applied.promotion_id for applied in outcome.applied] == [f"prm_{n:02d}" for n in range(8)] + ["prm_zz"]
+    assert outcome.code_refusal is None

@@ -7,7 +7,12 @@ Stripe in a thread, with sellers onboarded as real Connect accounts there. For e
 (1, 3, 10 and 30 lines across 3 sellers; 10 lines across 1 and 8 sellers; and 1, 10 and 30
 lines across 3 sellers with shipping profiles, half of each seller's products naming a
 profile of their own, the rest shipping with the default) it counts
-what agora sends, in three phases of one order:
+what agora sends, in three phases of one order. A last variant (``--only-promotions`` runs
+it alone) repeats the shipping carts of 1, 10 and 30 lines with the marketplace's public code
+``BENCH10`` on the cart (checkout uses it) and 0, 4 and 16 automatic promotions of the marketplace and
+the three sellers (percentages and fixed amounts, some with a per-buyer limit, a use limit or
+a budget, and the first seller's free shipping), and counts the cart's ``GET /v1/cart`` (its
+pricing with shipping and promotions) besides:
 
 (a) checkout   — ``POST /v1/checkout`` through the Chalice app;
 (b) webhook    — ``payment_intent.succeeded`` posted to the platform endpoint (mark paid);
@@ -257,10 +262,24 @@ def _shipping_sellers(market: Any, count: int) -> tuple[list[str], dict[str, lis
     return sellers, products
 
 
-def _order(market: Any, recorder: Recorder, buyer: dict[str, str], cart: list[str]) -> dict[str, Tally]:
-    """One order through the three phases; returns the tallies of each phase."""
+def _order(market: Any, recorder: Recorder, buyer: dict[str, str], cart: list[str], *,
+           code: str | None = None) -> dict[str, Tally]:
+    """One order through the three phases; with ``code``, put on the cart first (not
+    counted), the buyer's ``GET /v1/cart`` is counted as the phase "cart" and checkout uses
+    the cart's code. Returns the tallies of each phase."""
+    from tests.support.http import call
+
     for product_id in cart:
         market.add(buyer, product_id)
+    if code is not None:
+        status, body, _ = call(market.api, "POST", "/v1/cart/promo-code", {"code": code}, headers=buyer)
+        if status != 200:
+            raise SystemExit(f"the code was refused: {status} {body}")
+        recorder.phase = "cart"
+        status, body, _ = call(market.api, "GET", "/v1/cart", headers=buyer)
+        recorder.phase = None
+        if status != 200 or body["pricing"] is None or None in [p["shipping"] for p in body["pricing"]["sellers"]]:
+            raise SystemExit(f"the cart has no pricing with shipping: {status} {body}")
     recorder.phase = "checkout"
     status, body, _ = market.checkout(buyer, payment_method_id="pm_card_visa")
     recorder.phase = None
@@ -275,6 +294,66 @@ def _order(market: Any, recorder: Recorder, buyer: dict[str, str], cart: list[st
         raise SystemExit(f"webhook failed: {status} {answer}")
     market.events()  # order.paid: the buyer becomes each seller's customer; the transfers
     return recorder.take()
+
+
+PROMOTION_STEPS = (0, 4, 16)  # automatic promotions in play, in all (the marketplace's and the sellers')
+CODE = "BENCH10"
+
+
+def _code() -> None:
+    """The marketplace's public 10 % code, run before the automatic promotions."""
+    from chalicelib.promotions import service
+
+    promotion = service.create_promotion(None, {"name": "Bench -10 %", "kind": "percentage", "percent_bp": 1_000,
+                                                "currency": "EUR", "priority": 5})
+    service.add_public_code(None, promotion.promotion_id, CODE)
+
+
+def _automatic_promotions(sellers: list[str], made: int, wanted: int) -> None:
+    """Automatic promotions number ``made`` to ``wanted - 1``, dealt over the marketplace and
+    ``sellers`` in turn: small discounts that always apply, each adding its counters (and,
+    with a per-buyer limit, the buyer's count) to the checkout's reads and transaction."""
+    from chalicelib.promotions import service
+
+    owners: list[str | None] = [None, *sellers]
+    for n in range(made, wanted):
+        owner = owners[n % len(owners)]
+        fields: dict[str, Any] = {"name": f"Bench automatic {n}", "currency": "EUR", "automatic": True,
+                                  "priority": 10 + n}
+        if n == 1:  # the first seller's
+            fields.update(kind="free_shipping")
+        elif n % 3 == 0:
+            fields.update(kind="percentage", percent_bp=100, max_uses_per_buyer=1_000)
+        elif n % 3 == 1:
+            fields.update(kind="fixed_amount", amount=10, budget=10_000_000)
+        else:
+            fields.update(kind="percentage", percent_bp=100, max_uses=1_000_000)
+        service.create_promotion(owner, fields)
+
+
+def _promotion_orders(market: Any, recorder: Recorder, buyer: dict[str, str], sellers: list[str],
+                      products: dict[str, list[str]]) -> list[tuple[str, dict[str, Tally]]]:
+    """The shipping carts of 1, 10 and 30 lines with the code, at each step of automatic promotions."""
+    _code()
+    results, made = [], 0
+    for wanted in PROMOTION_STEPS:
+        _automatic_promotions(sellers, made, wanted)
+        made = wanted
+        for lines in (1, 10, 30):
+            cart = _cart(market, products, sellers, lines)
+            in_order = min(lines, len(sellers))
+            label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}, {wanted}"
+            results.append((label, _order(market, recorder, buyer, cart, code=CODE.lower())))
+    return results
+
+
+def _promotion_row(label: str, tallies: dict[str, Tally]) -> list[str]:
+    cart, checkout = tallies.get("cart", Tally()), tallies.get("checkout", Tally())
+    wru = [tallies.get(phase, Tally()) for phase in PHASES]
+    return [*label.rsplit(", ", 1), str(cart.dynamodb_round_trips), str(checkout.total("DynamoDB")),
+            str(checkout.dynamodb_round_trips), str(checkout.total("Stripe")),
+            *(str(tallies.get(phase, Tally()).total("DynamoDB")) for phase in ("webhook", "transfers")),
+            str(checkout.table_wru), str(sum(t.table_wru for t in wru)), str(sum(t.index_wru for t in wru))]
 
 
 def _row(label: str, tallies: dict[str, Tally]) -> list[str]:
@@ -325,7 +404,10 @@ def _buyer() -> dict[str, str]:
 def main() -> None:
     import argparse
 
-    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only-promotions", action="store_true",
+                        help="only the variant with a code, automatic promotions and shipping")
+    args = parser.parse_args()
     with in_process.environment():
         from chalice.test import Client
 
@@ -340,27 +422,50 @@ def main() -> None:
             _install(recorder)
             with Client(app.app, stage_name="local") as api:
                 market = Marketplace(api=api, stripe_url=stripe_url)
-                sellers = [market.seller(f"sel_bench_{n}") for n in range(8)]
-                products: dict[str, list[str]] = defaultdict(list)
                 buyer = _buyer()
-                results = [("1 line, 1 seller, buyer's first", _order(market, recorder, buyer,
-                                                                      _cart(market, products, sellers[:1], 1)))]
+                results: list[tuple[str, dict[str, Tally]]] = []
                 trace: list[tuple[str, str, str]] = []
-                for lines, seller_count in ((1, 3), (3, 3), (10, 3), (30, 3), (10, 1), (10, 8)):
-                    cart = _cart(market, products, sellers[:seller_count], lines)
-                    recorder.trace = trace if (lines, seller_count) == (10, 3) else None
-                    in_order = min(lines, seller_count)
-                    label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}"
-                    results.append((label, _order(market, recorder, buyer, cart)))
-                shipping_sellers, shipping_products = _shipping_sellers(market, 3)
-                for lines in (1, 10, 30):
-                    cart = _cart(market, shipping_products, shipping_sellers, lines)
-                    in_order = min(lines, 3)
-                    label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}, shipping"
-                    results.append((label, _order(market, recorder, buyer, cart)))
+                if args.only_promotions:
+                    shipping_sellers, shipping_products = _shipping_sellers(market, 3)
+                    # the buyer's first checkout (its Stripe customer) out of the way first
+                    _order(market, recorder, buyer, _cart(market, shipping_products, shipping_sellers, 1))
+                    promoted = _promotion_orders(market, recorder, buyer, shipping_sellers, shipping_products)
+                else:
+                    promoted = _all_orders(market, recorder, buyer, results, trace)
         finally:
             stop()
 
+    if not args.only_promotions:
+        _print_all(results, trace)
+        print()
+    _print_promotions(promoted)
+
+
+def _all_orders(market: Any, recorder: Recorder, buyer: dict[str, str], results: list[tuple[str, dict[str, Tally]]],
+                trace: list[tuple[str, str, str]]) -> list[tuple[str, dict[str, Tally]]]:
+    """Every cart of the module docstring into ``results`` (and the 10-line, 3-seller order's
+    calls into ``trace``); returns the promotions variant's."""
+    sellers = [market.seller(f"sel_bench_{n}") for n in range(8)]
+    products: dict[str, list[str]] = defaultdict(list)
+    results.append(("1 line, 1 seller, buyer's first", _order(market, recorder, buyer,
+                                                              _cart(market, products, sellers[:1], 1))))
+    for lines, seller_count in ((1, 3), (3, 3), (10, 3), (30, 3), (10, 1), (10, 8)):
+        cart = _cart(market, products, sellers[:seller_count], lines)
+        recorder.trace = trace if (lines, seller_count) == (10, 3) else None
+        in_order = min(lines, seller_count)
+        label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}"
+        results.append((label, _order(market, recorder, buyer, cart)))
+    recorder.trace = None
+    shipping_sellers, shipping_products = _shipping_sellers(market, 3)
+    for lines in (1, 10, 30):
+        cart = _cart(market, shipping_products, shipping_sellers, lines)
+        in_order = min(lines, 3)
+        label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}, shipping"
+        results.append((label, _order(market, recorder, buyer, cart)))
+    return _promotion_orders(market, recorder, buyer, shipping_sellers, shipping_products)
+
+
+def _print_all(results: list[tuple[str, dict[str, Tally]]], trace: list[tuple[str, str, str]]) -> None:
     print("Round trips per order (DDB = DynamoDB API calls, RT = the checkout's DynamoDB round trips, the pages\n"
           "of one read sent at once counting as one, S = Stripe HTTP requests) and write request\n"
           "units (WRU: base table per phase, then their total; GSI: global secondary index writes, all phases)\n")
@@ -371,6 +476,16 @@ def main() -> None:
     _print_breakdown(results, [*PHASES, *others])
     print("\nThe 10-line, 3-seller order call by call (PK/SK prefixes of the items touched):")
     _print_table(["phase", "call", "items"], [list(step) for step in trace], text_columns=3)
+
+
+def _print_promotions(results: list[tuple[str, dict[str, Tally]]]) -> None:
+    print(f"With the code {CODE} and shipping, by automatic promotions in play (cart RT: GET /v1/cart's DynamoDB\n"
+          "round trips, its pricing included; the other columns as above)\n")
+    _print_table(["cart", "automatic", "cart RT", "checkout DDB", "RT", "S", "webhook DDB", "transfers DDB",
+                  "WRU checkout", "WRU total", "GSI WRU"], [_promotion_row(label, t) for label, t in results],
+                 text_columns=2)
+    short = [f"{label.split(' ')[0]}L/{label.rsplit(', ', 1)[1]}P" for label, _ in results]  # lines/promotions
+    _print_breakdown([(name, t) for name, (_, t) in zip(short, results, strict=True)], ["cart", "checkout"])
 
 
 if __name__ == "__main__":

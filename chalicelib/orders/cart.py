@@ -6,8 +6,10 @@ Every view of a cart shows, per seller part, its shipping to the destination: th
 asked for (``?country=``), else the signed-in buyer's default shipping address's; with
 neither the view says so and offers no option. Quotes are
 :func:`chalicelib.shipping.engine.quote`'s on the lines' current prices (the view applies no
-discount: the routes add the checkout's pricing, ``checkout.quote_cart``, and checkout's
-pricing can still make shipping free).
+discount). The routes add the checkout's pricing, ``checkout.quote_cart``: it quotes each
+part's standard shipping again on the goods after discounts, with the profiles the view read
+(no read of its own), and applies shipping promotions, so its total is what checkout charges
+for the default options.
 
 The cart keeps at most one promo code as the buyer typed it (``set_promo_code``; the
 route checks it applies first, through the checkout's contributors, ``checkout.quote_cart``);
@@ -27,7 +29,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.exceptions import PutError
@@ -131,10 +134,12 @@ class CartLine:
 @dataclass(frozen=True)
 class PartShipping:
     """One seller's part of the cart and its shipping quote (None: no destination known, or no
-    line of the part can be ordered now)."""
+    line of the part can be ordered now); ``profiles`` are the seller's as read with the
+    products, so the cart's pricing quotes shipping without reading them again."""
 
     seller_id: str
     quote: shipping_engine.Quote | None
+    profiles: Mapping[str, shipping_engine.Profile] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -207,8 +212,8 @@ def _view(ref: CartRef | None, cart: Cart | None, *, country: str | None = None,
     seller_ids = list(dict.fromkeys(line.seller_id for line in lines))
     profiles = profiles_from(seller_ids, found.all(wanted))
     shipping = tuple(PartShipping(seller_id=seller_id, quote=_quote(
-        [line for line in lines if line.seller_id == seller_id], profiles[seller_id], country))
-        for seller_id in seller_ids)
+        [line for line in lines if line.seller_id == seller_id], profiles[seller_id], country),
+        profiles=profiles[seller_id]) for seller_id in seller_ids)
     return CartView(ref=ref, lines=lines, updated_at=cart.updated_at, country=country, shipping=shipping,
                     promo_code=cart.promo_code)
 

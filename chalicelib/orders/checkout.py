@@ -463,10 +463,12 @@ class CartQuote:
 
 def quote_cart(view: CartView, *, country: str | None = None, promo_code: str | None = None) -> CartQuote | None:
     """The available lines priced through the checkout's contributors with the cart's code
-    (or ``promo_code``) for ``country``: one BatchGetItem (sellers, the contributors' keys,
-    fees, sales) and one more when the contributors name follow-ups (promotions, groups).
-    None when there is nothing to price (no available line, several currencies, too many
-    sellers). The products are the view's."""
+    (or ``promo_code``) for ``country`` and, when ``country`` is known, each part's standard
+    shipping there with the contributors' shipping adjustments: what checkout charges for
+    the default options. One BatchGetItem (sellers, the contributors' keys, fees, sales) and
+    one more when the contributors name follow-ups (promotions, groups). None when there is
+    nothing to price (no available line, several currencies, too many sellers). The
+    products and the sellers' shipping profiles are the view's."""
     available = [line for line in view.lines if line.available and line.product is not None]
     if view.ref is None or not available or len({line.product.currency for line in available if line.product}) > 1:
         return None
@@ -497,10 +499,13 @@ def quote_cart(view: CartView, *, country: str | None = None, promo_code: str | 
         [LineInput(product_id=pid, seller_id=product.seller_id, sku=product.sku, title=product.title,
                    category=product.category, unit_price=Money(currency, int(product.price)),
                    quantity=next(line.quantity for line in available if line.product_id == pid),
-                   brand=product.brand) for pid, product in products.items()],
+                   shipping_profile_id=product.shipping_profile_id, brand=product.brand)
+         for pid, product in products.items()],
         countries={sid: sellers[sid].country for sid in seller_ids},
         policies=fee_policies_from(seller_ids, categories, found.all(fees)),
-        trailing_sales=trailing_sales_from(seller_ids, currency, found.all(sales), today))
+        trailing_sales=trailing_sales_from(seller_ids, currency, found.all(sales), today),
+        shipping={part.seller_id: ShippingChoice(profiles=part.profiles, country=country, option="standard")
+                  for part in view.shipping if part.seller_id in seller_ids} if country else None)
     return CartQuote(priced=priced, notices=notices)
 
 

@@ -187,6 +187,8 @@ class PricedShipping:
     delivery_days_min: int | None
     delivery_days_max: int | None
     adjustments: tuple[ShippingAdjustment, ...] = ()
+    # the thresholds on the goods after discounts, for the cart to show (not kept on the order)
+    free_shipping: tuple[shipping_engine.FreeShipping, ...] = ()
 
     @property
     def marketplace_discount(self) -> Money:
@@ -429,6 +431,7 @@ def _shipped(parts: Sequence[PricedSeller], lines: Sequence[LineInput],
              shipping: Mapping[str, ShippingChoice], adjusters: Sequence[ShippingAdjuster]) -> list[PricedSeller]:
     """Steps 5-8 of the module docstring for every part."""
     quotes: dict[str, shipping_engine.Option] = {}
+    thresholds: dict[str, tuple[shipping_engine.FreeShipping, ...]] = {}
     goods: dict[str, Money] = {}
     by_rate: dict[str, dict[int, Money]] = {}
     undeliverable: dict[str, tuple[str, ...]] = {}
@@ -454,6 +457,7 @@ def _shipped(parts: Sequence[PricedSeller], lines: Sequence[LineInput],
         if option is None:
             raise UnavailableOption(part.seller_id, choice.option)
         quotes[part.seller_id] = option
+        thresholds[part.seller_id] = quote.free_shipping
         goods[part.seller_id] = _sum(list(values.values()), part.currency)
         rates: dict[int, Money] = {}
         for number, line in given.items():
@@ -492,7 +496,8 @@ def _shipped(parts: Sequence[PricedSeller], lines: Sequence[LineInput],
             option=option.kind, price=option.price, discount=option.price - price, amount=amount,
             tax=_sum([share.tax for share in vat], part.currency), vat=tuple(vat), fee=fee,
             handling_days=option.handling_days, delivery_days_min=option.delivery_days_min,
-            delivery_days_max=option.delivery_days_max, adjustments=tuple(taken[part.seller_id]))))
+            delivery_days_max=option.delivery_days_max, adjustments=tuple(taken[part.seller_id]),
+            free_shipping=thresholds[part.seller_id])))
     return shipped
 
 

@@ -64,8 +64,10 @@ def _cart(principal: Principal | None, *, create: bool = False) -> Any:
            auth="optional_buyer", headers=(CART_TOKEN,), errors=(422,),
            description="Per seller part, its shipping options, undeliverable products and the amount left to free "
                        "shipping, for `?country=` or a signed-in buyer's default shipping address. `pricing` shows "
-                       "the discounts that apply now, per line (each with who funds it) and per seller part, and "
-                       "in `notices` the promo code's status: applied, or refused with its `reason`.")
+                       "the discounts that apply now, per line (each with who funds it) and per seller part with "
+                       "its standard shipping after discounts and free-shipping promotions (`total`: what checkout "
+                       "charges for standard shipping), and in `notices` the promo code's status: applied, or "
+                       "refused with its `reason`.")
 def get_cart(query: CartQuery, principal: Principal | None) -> CartOut:
     from chalicelib.orders import cart
     from chalicelib.orders.checkout import quote_cart

@@ -112,11 +112,26 @@ class CartPricedLineOut(ResponseSchema):
     adjustments: list[CartAdjustmentOut] = Field(description="In the order they applied.")
 
 
+class CartPricedShippingOut(ResponseSchema):
+    """A part's standard shipping as checkout would charge it now."""
+
+    option: Literal["standard", "express"]
+    price: MoneySchema = Field(description="The seller's rate for the goods after discounts (0 once a "
+                                           "free-shipping threshold is reached), before shipping discounts.")
+    discount: MoneySchema = Field(description="Shipping discounts (a free-shipping promotion).")
+    amount: MoneySchema = Field(description="What the buyer pays for shipping (in the part's `total`).")
+    tax: MoneySchema = Field(description="The VAT in `amount`.")
+    free_shipping: list[FreeShippingOut] = Field(description="Per shipping profile with a threshold: the amount "
+                                                             "left measured on the goods after discounts.")
+
+
 class CartSellerPartOut(ResponseSchema):
     seller_id: str
     subtotal: MoneySchema
     discount: MoneySchema
-    total: MoneySchema
+    shipping: CartPricedShippingOut | None = Field(description="Standard shipping to the cart's destination; null "
+                                                               "when none is known or the part cannot go there.")
+    total: MoneySchema = Field(description="The part's goods after discounts and its shipping.")
     tax: MoneySchema
 
 
@@ -139,8 +154,11 @@ class CartPricingOut(ResponseSchema):
     subtotal: MoneySchema
     discount: MoneySchema
     tax: MoneySchema
-    total: MoneySchema = Field(description="What checkout would charge now for the available lines' goods "
-                                           "(shipping, in `parts`, comes on top).")
+    shipping: MoneySchema = Field(description="The parts' standard shipping after shipping discounts, in "
+                                              "`total`; 0 when no destination is known.")
+    total: MoneySchema = Field(description="What checkout would charge now for the available lines with the "
+                                           "cart's code and standard shipping to the cart's destination (without "
+                                           "a destination: the goods only).")
     lines: list[CartPricedLineOut]
     sellers: list[CartSellerPartOut]
     notices: list[CartNoticeOut]
@@ -152,13 +170,15 @@ class CartOut(ResponseSchema):
     lines: list[CartLineOut]
     totals: list[MoneySchema] = Field(description="Sum of the available lines, per currency (without shipping).")
     parts: list[CartPartOut] = Field(description="Per seller of the lines, its shipping to the destination, at "
-                                                 "the lines' current prices (checkout applies discounts).")
+                                                 "the lines' current prices (`pricing` has it after discounts, "
+                                                 "as checkout charges it).")
     updated_at: str | None
     promo_code: str | None = Field(default=None, description="The code stored on the cart; checkout uses it "
                                                              "unless given another.")
     pricing: CartPricingOut | None = Field(default=None, description=(
         "The available lines priced as checkout would now: customer-group discount, then promotions in priority "
-        "order; null when they cannot be (several currencies, more than 8 sellers)."))
+        "order, then each part's standard shipping with shipping promotions; null when they cannot be (several "
+        "currencies, more than 8 sellers)."))
 
 
 def _cart_shipping(view: Any, part: Any) -> CartShippingOut:
@@ -179,6 +199,15 @@ def _m(value: Money) -> MoneySchema:
     return MoneySchema(**value.to_json())
 
 
+def _priced_shipping(shipping: Any) -> CartPricedShippingOut | None:
+    if shipping is None:
+        return None
+    return CartPricedShippingOut(
+        option=shipping.option, price=_m(shipping.price), discount=_m(shipping.discount), amount=_m(shipping.amount),
+        tax=_m(shipping.tax), free_shipping=[FreeShippingOut(threshold=_m(f.threshold), amount_left=_m(f.left))
+                                             for f in shipping.free_shipping])
+
+
 def pricing_out(quote: Any) -> CartPricingOut | None:
     from chalicelib.orders.pricing import marketplace_part
 
@@ -192,9 +221,10 @@ def pricing_out(quote: Any) -> CartPricingOut | None:
                                        marketplace_funded=_m(marketplace_part(a))) for a in line.adjustments])
         for part in priced.sellers for line in part.lines]
     sellers = [CartSellerPartOut(seller_id=part.seller_id, subtotal=_m(part.subtotal), discount=_m(part.discount),
-                                 total=_m(part.total), tax=_m(part.tax)) for part in priced.sellers]
-    return CartPricingOut(subtotal=_m(priced.subtotal), discount=_m(priced.discount), tax=_m(priced.tax),
-                          total=_m(priced.total), lines=lines, sellers=sellers,
+                                 shipping=_priced_shipping(part.shipping), total=_m(part.total), tax=_m(part.tax))
+               for part in priced.sellers]
+    return CartPricingOut(subtotal=_m(priced.subtotal), discount=_m(priced.discount), shipping=_m(priced.shipping),
+                          tax=_m(priced.tax), total=_m(priced.total), lines=lines, sellers=sellers,
                           notices=[CartNoticeOut(**notice.to_json()) for notice in quote.notices])
 
 

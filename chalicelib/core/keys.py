@@ -58,6 +58,8 @@ ProductPointer            PRODUCT#<product_id>                 PRODUCT
 ProductListing            PRODUCT#<product_id>                 LIST#<scope>
   GSI1 by price           CATALOG#<scope>#<currency>           <price, 12 digits>#<product_id>
   GSI2 newest             CATALOG#<scope>                      <created_at>#<product_id>
+  GSI3 best rated         CATALOG#<scope>#RATING               <500 - average x 100, 3 digits>#<10^10 - 1
+                                                               - count, 10 digits>#<product_id>
   (scope: ALL | CAT#<slug> | SELLER#<sid> | WORD#<search key>)
 Cart (buyer / guest)      USER#<uid> | CART#<token hash>       CART
   GSI3 changed that day   CARTS_CHANGED#<yyyy-mm-dd>#<n>       <updated_at>#<uid>
@@ -399,6 +401,24 @@ def price_sort_key(price: int, product_id: str) -> str:
 
 def newest_index_key(scope: str) -> str:
     return f"CATALOG#{scope}"
+
+
+RATED_DIGITS = 10
+
+
+def rated_index_key(scope: str) -> str:
+    return f"CATALOG#{scope}#RATING"
+
+
+def rated_sort_key(hundredths: int, count: int, product_id: str) -> str:
+    """Ascending string order is best average (in hundredths of a star, 0 when unrated)
+    first, then most reviews, then product id: both numbers are stored inverted."""
+    return f"{500 - hundredths:03d}#{10 ** RATED_DIGITS - 1 - count:0{RATED_DIGITS}d}#{product_id}"
+
+
+def rated_sort_bound(hundredths: int) -> str:
+    """The exclusive upper bound of the :func:`rated_sort_key` s of averages >= ``hundredths``."""
+    return f"{500 - hundredths + 1:03d}"
 
 
 # --- orders -------------------------------------------------------------------------------

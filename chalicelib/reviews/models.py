@@ -42,7 +42,11 @@ Keys
   - GSI1 (published): GSI1PK=PRODUCT_QUESTIONS#<product_id>, GSI1SK=<created_at>#<question_id>
   - GSI1 (pending): GSI1PK=QUESTIONS_PENDING, GSI1SK=<created_at>#<question_id>
 - Ratings: on the product's pointer and the seller item (``chalicelib.catalog.ratings``),
-  moved with ADD in the same transaction as the review's status or rating.
+  moved with ADD in the same transaction as the review's status or rating. A change that
+  moves a product's rating also rewrites the rating copy of the product's listing entries
+  (the best-rated browse index), after reading the pointer and the product: +2 GetItems
+  for every write below that moves a product rating (publishing, hiding, rating changed,
+  deleting a counted review), and a re-read when another rating change came first.
 
 Access patterns and round trips
 - buyer: write a review (GetItem product pointer, BatchGetItem sub-order + lines, GetItem

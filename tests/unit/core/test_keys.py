@@ -98,6 +98,11 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.price_sort_key(1999, "prd_1"), "000000001999#prd_1"),
     (keys.PRICE_DIGITS, 12),
     (keys.newest_index_key("SELLER#sel_1"), "CATALOG#SELLER#sel_1"),
+    (keys.rated_index_key("CAT#fashion"), "CATALOG#CAT#fashion#RATING"),
+    (keys.rated_sort_key(433, 3, "prd_1"), "067#9999999996#prd_1"),
+    (keys.rated_sort_key(0, 0, "prd_1"), "500#9999999999#prd_1"),
+    (keys.rated_sort_bound(400), "101"),
+    (keys.RATED_DIGITS, 10),
     # orders
     (keys.CART_SK, "CART"),
     (keys.guest_cart_key("abc"), "CART#abc"),

@@ -122,6 +122,7 @@ Conversation (buyer)      USER#<uid>                           CONVERSATION#<con
   GSI1 latest activity    USER#<uid>#CONVERSATIONS             <last_message_at>#<conversation_id>
 Conversation (seller)     SELLER#<sid>                         CONVERSATION#<conversation_id>
   GSI1 latest activity    SELLER#<sid>#CONVERSATIONS           <last_message_at>#<conversation_id>
+  GSI2 unanswered         SELLER#<sid>#UNANSWERED              <awaiting_since>#<conversation_id>
 Message                   CONVERSATION#<conversation_id>       MESSAGE#<at>#<message_id>
 Dispute                   DISPUTE#<dispute_id>                 DISPUTE
   GSI1 by status          DISPUTES#<open|resolved>             <opened_at>#<dispute_id>
@@ -143,6 +144,8 @@ ReviewSettings            REVIEWS#SETTINGS                     SETTINGS
 Question (with answers)   QUESTION#<question_id>               QUESTION
   GSI1 a product's        PRODUCT_QUESTIONS#<product_id>       <created_at>#<question_id>
   GSI1 queue (pending)    QUESTIONS_PENDING                    <created_at>#<question_id>
+QuestionMarker (buyer)    USER#<uid>                           QUESTION#<question_id>
+                                                               | ANSWER#<question_id>#<answer_id>
 PromoRedemption           PROMO_ORDER#<order_id>               PROMO_ORDER
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
@@ -809,6 +812,11 @@ def performance_rank_key(window: int, measure: str, run: str) -> str:
     return f"PERF_RANK#{window}#{measure}#{run}"
 
 
+def unanswered_index_key(seller_id: str) -> str:
+    """A seller's conversations waiting for its first answer (sparse: gone once answered)."""
+    return f"SELLER#{seller_id}#UNANSWERED"
+
+
 def promo_order_key(order_id: str) -> str:
     """What an order's checkout took from promotions (to give it back, and count paid orders)."""
     return f"PROMO_ORDER#{order_id}"
@@ -911,6 +919,20 @@ def question_key(question_id: str) -> str:
 def product_questions_key(product_id: str) -> str:
     """A product's published questions on GSI1, newest first."""
     return f"PRODUCT_QUESTIONS#{product_id}"
+
+
+QUESTION_MARKER_PREFIX = "QUESTION#"
+ANSWER_MARKER_PREFIX = "ANSWER#"
+
+
+def question_marker_sk(question_id: str) -> str:
+    """A question the buyer asked (``USER#<uid>``), for the data export and erasure."""
+    return f"{QUESTION_MARKER_PREFIX}{question_id}"
+
+
+def answer_marker_sk(question_id: str, answer_id: str) -> str:
+    """An answer the buyer gave (``USER#<uid>``), for the data export and erasure."""
+    return f"{ANSWER_MARKER_PREFIX}{question_id}#{answer_id}"
 
 
 # --- sort keys of the time-ordered indexes ------------------------------------------------

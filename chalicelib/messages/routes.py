@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
+from chalicelib.accounts.personal_data import export_section
 from chalicelib.core.http import operation
 
 if TYPE_CHECKING:
@@ -258,3 +259,13 @@ def put_performance_settings(body: schemas.PerformanceSettingsFields,
     from chalicelib.messages import performance, schemas
 
     return schemas.settings_out(performance.update_settings(body.model_dump()))
+
+
+@export_section("conversations")
+def conversations_in_export(user_id: str) -> list[dict[str, Any]]:
+    """The buyer's conversations in their data export (GET /v1/me/export), each with every message."""
+    from chalicelib.messages import conversations, schemas  # lazy: PynamoDB, not at cold start
+
+    return [{**schemas.conversation_out(copy).model_dump(mode="json"),
+             "items": [schemas.message_out(m).model_dump(mode="json") for m in messages]}
+            for copy, messages in conversations.buyers_conversations(user_id)]

@@ -53,7 +53,7 @@ from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.events.service import new_event
 from chalicelib.orders.lifecycle import order_not_found
 from chalicelib.orders.transitions import find_sub_order
-from chalicelib.reviews.events import ReviewHidden, ReviewPublished
+from chalicelib.reviews.events import ReviewHidden, ReviewPublished, SellerRatingCounted
 from chalicelib.reviews.models import Review, ReviewMarker, ReviewSettings, SellerReview
 from chalicelib.sellers.service import seller_not_found
 
@@ -149,11 +149,24 @@ def _add_ratings(transaction: LabelledTransaction, before: Review | None, after:
                                       after.counted_scores if after else None)
         if write is not None:
             transaction.add("seller_feedback", write)
+        counted = _counted_day(before), _counted_day(after)
+        if counted[0] != counted[1]:
+            transaction.put("rating_event", new_event(SellerRatingCounted(
+                review_id=review.review_id, seller_id=review.seller_id, before=counted[0][0],
+                before_day=counted[0][1], after=counted[1][0], after_day=counted[1][1], at=clock.stamp())))
         return
     delta = change(before.counted_rating if before else None, after.counted_rating if after else None)
     if delta:
         add_product_rating(transaction, str(review.product_id), delta)
         transaction.add("seller_rating", seller_rating_write(review.seller_id, delta))
+
+
+def _counted_day(review: Review | None) -> tuple[int | None, str | None]:
+    """A seller review's counted overall rating and its publication day (None, None: not counted)."""
+    scores = review.counted_scores if review is not None else None
+    if scores is None or review is None:
+        return None, None
+    return scores[0], str(review.published_at)[:10]
 
 
 def _published_event(review: Review) -> ReviewPublished:

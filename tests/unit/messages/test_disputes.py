@@ -7,9 +7,9 @@ from typing import Any
 
 from tests.support.auth import operator_headers, seller_headers
 from tests.support.builders import Marketplace
+from tests.support.conversations import seller_says, start
 from tests.support.events import outbox
 from tests.support.http import call
-from tests.unit.messages.conftest import seller_says, start
 
 
 def _open(api: Any, buyer: dict[str, str], conversation_id: str, reason: str = "Arrived broken") -> tuple[int, Any]:

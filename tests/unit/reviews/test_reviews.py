@@ -273,6 +273,28 @@ def test_sort_by_rating_orders_the_whole_listing_and_its_items_carry_the_rating(
     assert [product_id for product_id, _ in walked()] == [good_id, *sorted([best_id, *unrated])]
 
 
+def test_a_seller_reviews_counted_rating_is_told_on_every_change(api: Any, market: Marketplace) -> None:
+    """Seller performance keeps its average from these events: each says what stopped and what
+    started counting, on the review's publication day; a change of text alone says nothing."""
+    placed = market.order_in_state("delivered", seller_id=SELLER)
+    body = {"order_id": placed["order"]["order_id"], "seller_id": SELLER, "overall": 4, "delivery": 5,
+            "communication": 3, "language": "de"}
+    review = ok(call(api, "POST", "/v1/me/seller-reviews", body, headers=placed["buyer"]), 201)
+    path = f"/v1/me/reviews/{review['review_id']}"
+    ok(call(api, "PATCH", path, {"rating": 2}, headers=placed["buyer"]))
+    ok(call(api, "PATCH", path, {"text": "Doch ganz gut."}, headers=placed["buyer"]))
+    ok(call(api, "POST", f"/v1/admin/reviews/{review['review_id']}/hide", {"reason": "Beleidigend"},
+            headers=operator_headers()))
+    unhidden = ok(call(api, "POST", f"/v1/admin/reviews/{review['review_id']}/unhide", headers=operator_headers()))
+    assert call(api, "DELETE", path, headers=placed["buyer"])[0] == 204
+
+    day, again = review["published_at"][:10], unhidden["published_at"][:10]
+    told = [(e["before"], e["before_day"], e["after"], e["after_day"])
+            for e in outbox("review.seller_rating_counted")]
+    assert sorted(told, key=str) == sorted([(None, None, 4, day), (4, day, 2, day), (2, day, None, None),
+                                            (None, None, 2, again), (2, again, None, None)], key=str)
+
+
 def test_a_buyer_reviews_the_seller_of_a_delivered_order_once(api: Any, market: Marketplace) -> None:
     placed = market.order_in_state("delivered", seller_id=SELLER)
     shipped = market.order_in_state("shipped", seller_id=SELLER)

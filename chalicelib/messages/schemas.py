@@ -57,9 +57,21 @@ class RefundLine(RequestSchema):
 
 
 class DisputeRefund(RequestSchema):
-    lines: list[RefundLine] = Field(min_length=1, max_length=100, description=(
+    """Either `lines` or `amount`."""
+
+    lines: list[RefundLine] | None = Field(default=None, min_length=1, max_length=100, description=(
         "Units per line of the seller's part to refund: each gives back what the buyer paid for it, through the "
         "orders' refund path (Stripe refund, the seller's transfer reversed, ledger), as a return would."))
+    amount: WholeNumber | None = Field(default=None, ge=1, le=100_000_000, description=(
+        "Instead of lines: an amount in minor units of the order's currency (e.g. a partial refund for a damaged "
+        "item), split over what is left to refund of the part's lines and shipping in proportion; its VAT, the "
+        "marketplace fee and the seller's transfer follow in proportion. No unit counts as refunded."))
+
+    @model_validator(mode="after")
+    def _lines_or_amount(self) -> "DisputeRefund":
+        if (self.lines is None) == (self.amount is None):
+            raise ValueError("give either lines or amount")
+        return self
 
 
 class DisputeResolution(RequestSchema):

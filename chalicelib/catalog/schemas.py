@@ -323,6 +323,13 @@ class BulkResult(ResponseSchema):
         return cls(results=results, summary=BulkSummary(**counts))
 
 
+class RatingBrief(ResponseSchema):
+    """Published reviews only; the product page adds the distribution."""
+
+    count: int
+    average: float | None = Field(description="Mean of 1-5 stars, two decimals; null without reviews.")
+
+
 class ProductSummary(ResponseSchema):
     """A product on a browse page."""
 
@@ -336,7 +343,7 @@ class ProductSummary(ResponseSchema):
     image: str | None
     in_stock: bool
     created_at: str
-    rating: "RatingBrief"
+    rating: RatingBrief
 
     @classmethod
     def of(cls, entry: Any, seller: Any, rating: Any) -> "ProductSummary":
@@ -351,13 +358,6 @@ class BrowsePage(PageSchema):
     discard many products; keep following the cursor."""
 
     items: list[ProductSummary]
-
-
-class RatingBrief(ResponseSchema):
-    """Published reviews only; the product page adds the distribution."""
-
-    count: int
-    average: float | None = Field(description="Mean of 1-5 stars, two decimals; null without reviews.")
 
 
 class RatingOut(ResponseSchema):

@@ -51,8 +51,9 @@ Access patterns and round trips
 - seller: list own products, newest first (Query PK, SK begins_with PRODUCT#) or by status
   (Query GSI3) -> 1
 - seller: bulk upsert by SKU (BatchGetItem SKU claims, BatchGetItem products, per 100 rows;
-  one TransactWrite per created or changed row, 8 rows at a time) -> 2*ceil(n/100) + changed
-  rows, in about 2*ceil(n/100) + changed/8 latencies
+  one TransactWrite per created or changed row, 8 rows at a time, and a GetItem of the
+  pointer's rating before each changed row that rewrites its entries) -> 2*ceil(n/100) + up to
+  2 * changed rows, in about 2*ceil(n/100) + changed/4 latencies
 - seller: a change that rewrites the listing entries of a product that exists reads its
   pointer's rating first -> +1 GetItem
 - public: browse (Query GSI1 for price sorts and price bounds, GSI3 for ``sort=rating`` (with

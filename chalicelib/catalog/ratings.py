@@ -95,13 +95,11 @@ def listing_rating(scope: str, product_id: str, count: int, total: int) -> dict[
 
 
 def add_product_rating(transaction: LabelledTransaction, product_id: str, delta: RatingChange) -> None:
-    """Add to ``transaction`` the product's rating moved by ``delta``: its pointer (which must
-    exist) and its listing entries. Reads the pointer and the product (2 GetItems, consistent);
+    """Add to ``transaction`` the product's rating moved by ``delta``: its pointer and its
+    listing entries (nothing when the product is gone). Reads the pointer and the product (2 GetItems, consistent);
     the writes are conditioned on them (labels in :data:`RACED`)."""
     pointer = find_item(ProductPointer, product_pk(product_id), POINTER_SK, consistent_read=True)
-    if pointer is None:  # deleted: only drafts are, and they have no reviews; let the condition say so
-        transaction.add("product_rating", ItemWrite(ProductPointer(PK=product_pk(product_id), SK=POINTER_SK),
-                                                    _actions(ProductPointer, delta), ProductPointer.PK.exists()))
+    if pointer is None:  # a deleted product has no rating to keep (only drafts are deleted, unreviewed)
         return
     count, total = int(pointer.rating_count or 0), int(pointer.rating_sum or 0)
     transaction.update("product_rating", ProductPointer(PK=product_pk(product_id), SK=POINTER_SK),

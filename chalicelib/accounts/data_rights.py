@@ -59,6 +59,8 @@ class AccountData:
     identities: list[Any] = field(default_factory=list)  # linked social-login identities (LinkedIdentity)
     loyalty: list[Any] = field(default_factory=list)  # the points history, as GET /v1/me/loyalty/transactions
     reviews: list[Any] = field(default_factory=list)  # as GET /v1/me/reviews shows them
+    questions: list[Any] = field(default_factory=list)  # asked and answered on products
+    conversations: list[Any] = field(default_factory=list)  # with the sellers, with every message
 
 
 def _partition(user_id: str, model: type[Any], prefix: str) -> list[Any]:
@@ -70,7 +72,8 @@ def export(user_id: str) -> AccountData:
     Query(sessions), Query(identities), Stripe list cards, and the sections other packages keep
     (:mod:`chalicelib.accounts.personal_data`): Query(orders) + BatchGetItem(their sellers'
     parts), GetItem(user) + Query(wishlist) + BatchGetItem(wished products), Query(points history),
-    Query(review markers) + BatchGetItem(reviews) per 100."""
+    Query(review markers) + BatchGetItem(reviews) per 100, 2 Queries(question markers) +
+    BatchGetItem(questions) per 100, Query(conversations) + a Query of messages per conversation."""
     user = get_active_user(user_id)
     sections = personal_data.read_sections(user_id)
     return AccountData(
@@ -85,6 +88,8 @@ def export(user_id: str) -> AccountData:
         identities=identity_links.linked_identities(user_id),
         loyalty=sections["loyalty"],
         reviews=sections["reviews"],
+        questions=sections["questions"],
+        conversations=sections["conversations"],
     )
 
 

@@ -17,7 +17,7 @@ Reader = Callable[[str], list[Any]]
 
 # The sections the export answer has (chalicelib.accounts.schemas.AccountExport). An export
 # with one of them unregistered is refused rather than handed out incomplete.
-SECTIONS = ("orders", "wishlist", "loyalty", "reviews")
+SECTIONS = ("orders", "wishlist", "loyalty", "reviews", "questions", "conversations")
 _readers: dict[str, Reader] = {}
 
 

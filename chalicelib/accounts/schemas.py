@@ -403,6 +403,12 @@ class AccountExport(ResponseSchema):
     loyalty: list[dict[str, Any]] = Field(default_factory=list, description=(
         "The loyalty points history, newest first, as GET /v1/me/loyalty/transactions shows it."))
     reviews: list[dict[str, Any]] = Field(description="Every review written, as GET /v1/me/reviews shows it.")
+    questions: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Questions asked on products (`kind: asked`, any status, with their answers) and answers given "
+        "(`kind: answered`, with the question's text), newest first."))
+    conversations: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Conversations with sellers, as GET /v1/me/conversations/{conversation_id} shows them, with every "
+        "message, newest first."))
 
 
 def account_export(data: Any, exported_at: str) -> AccountExport:
@@ -417,7 +423,7 @@ def account_export(data: Any, exported_at: str) -> AccountExport:
         sessions=SessionsSummary(count=len(data.sessions), active=sum(1 for s in data.sessions if not s.revoked)),
         payment_methods=payment_methods(data.cards).items, stripe_customer_id=user.stripe_customer_id,
         orders=data.orders, identities=identities(data.identities).items, loyalty=data.loyalty,
-        reviews=data.reviews,
+        reviews=data.reviews, questions=data.questions, conversations=data.conversations,
     )
 
 

@@ -8,12 +8,11 @@ filters the partition does not cover are applied to the entries read, in a bound
 can, and otherwise returns fewer items with a cursor that resumes right after the last
 entry examined, so walking the cursor never skips or repeats a product.
 
-``min_rating`` is checked when reading too: one BatchGetItem of the page's candidates' pointers
-(which hold the product's rating, see ``chalicelib.catalog.ratings``) per Query page, only
-when the filter is given. The entries do not carry the rating, so no index sorts by it:
-``sort=rating`` reads the first ``MAX_QUERY_PAGES * QUERY_PAGE`` entries of the partition
-(newest first, filtered), their pointers and sellers, and sorts those (best average, then
-most reviews); its cursor is an offset into that order, read afresh on each page.
+``sort=rating`` uses the best-rated index (GSI3): best average first, then most reviews, then
+product id, unrated products last, over the whole listing however large; ``min_rating`` is
+then its key condition. With other sorts ``min_rating`` is checked on the entries read, which
+carry the product's rating (count and sum, a copy of its pointer's kept by
+``chalicelib.catalog.ratings``), as the page's items do: no extra read for ratings.
 
 A seller's standing is checked when reading, not stored on the entries: one
 BatchGetItem per Query page for the sellers not seen yet in this request. Suspending a
@@ -24,12 +23,13 @@ next request on, and lifting it shows them again, with nothing rewritten.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.catalog.models import ProductListing, ProductPointer
-from chalicelib.catalog.ratings import RatingSummary, summary_of
+from chalicelib.catalog.models import ProductListing
+from chalicelib.catalog.ratings import RatingSummary, hundredths, summary_of
 from chalicelib.catalog.schemas import MAX_PRICE, BrowseQuery
 from chalicelib.catalog.search import brand_key, lookup_key, matches, query_terms, words
 from chalicelib.catalog.service import find_pointed_product, product_not_found
@@ -37,13 +37,12 @@ from chalicelib.core.errors import Code, ValidationFailed
 from chalicelib.core.ids import has_prefix
 from chalicelib.core.keys import (
     ALL_SCOPE,
-    POINTER_SK,
-    PRODUCT_PREFIX,
     category_browse_scope,
     newest_index_key,
     price_index_key,
     price_sort_key,
-    product_pk,
+    rated_index_key,
+    rated_sort_bound,
     seller_browse_scope,
     word_browse_scope,
 )
@@ -100,13 +99,21 @@ def _plan(query: BrowseQuery) -> _Plan:
                 and matches(terms, entry.words)
                 and (currency is None or entry.currency == currency)
                 and low <= int(entry.price) <= high
-                and (query.in_stock is None or bool(entry.in_stock) == query.in_stock))
+                and (query.in_stock is None or bool(entry.in_stock) == query.in_stock)
+                and hundredths(int(entry.rating_count or 0), int(entry.rating_sum or 0)) >= least)
 
     # Whether entries of the partition may fail the filters (then read full Query pages).
+    by_rating = query.sort == "rating"
+    least = least_hundredths(query.min_rating)
     filtering = bool(
         (query.category and scope != category_browse_scope(query.category))
-        or query.brand is not None or terms or query.in_stock is not None or query.min_rating is not None
+        or query.brand is not None or terms or query.in_stock is not None
+        or (query.min_rating is not None and not by_rating)
         or (not by_price and (currency is not None or query.min_price is not None or query.max_price is not None)))
+    if by_rating:
+        rated = ProductListing.GSI3SK < rated_sort_bound(least) if least else None  # noqa: SIM300
+        return _Plan(ProductListing.by_rating, rated_index_key(scope), rated, True,
+                     ("PK", "SK", "GSI3PK", "GSI3SK"), keep, filtering)
     if by_price:
         return _Plan(ProductListing.by_price, price_index_key(scope, currency or PRICE_CURRENCY_DEFAULT),
                      ProductListing.GSI1SK.between(price_sort_key(low, ""), price_sort_key(high, "~")),
@@ -120,48 +127,17 @@ def _cursor_scope(query: BrowseQuery) -> str:
     return "browse:" + json.dumps(query.model_dump(exclude={"cursor", "limit"}), sort_keys=True)
 
 
-def _by_rating(query: BrowseQuery, plan: _Plan, limit: int) -> Page[tuple[ProductListing, Seller]]:
-    """``sort=rating`` within the partition's newest ``MAX_QUERY_PAGES * QUERY_PAGE`` entries.
-    Round trips: per Query page of entries, one BatchGetItem of their pointers and one of
-    their unseen sellers: at most ``3 * MAX_QUERY_PAGES``."""
-    scope = _cursor_scope(query)
-    start = decode_cursor(query.cursor, scope=scope)
-    offset = int((start or {}).get("offset", 0))
-    sellers: dict[str, Seller | None] = {}
-    rated: list[tuple[float, int, str, ProductListing, Seller]] = []
-    last_key = None
-    for _ in range(MAX_QUERY_PAGES):
-        page = next(plan.index.query(plan.hash_key, plan.range_condition, scan_index_forward=plan.forward,
-                                     last_evaluated_key=last_key, page_size=QUERY_PAGE).page_iter)
-        entries = [entry for raw in page.get("Items", []) if plan.keep(entry := ProductListing.from_raw_data(raw))]
-        summaries = _summaries([entry.product_id for entry in entries])
-        unseen = {entry.seller_id for entry in entries} - sellers.keys()
-        if unseen:
-            known = sellers_by_id(unseen)
-            sellers.update({seller_id: known.get(seller_id) for seller_id in unseen})
-        for entry in entries:
-            seller, summary = sellers[entry.seller_id], summaries.get(entry.product_id)
-            average = summary.average if summary is not None and summary.average is not None else 0.0
-            if seller is None or not seller.can_sell or (query.min_rating is not None and average < query.min_rating):
-                continue
-            rated.append((-average, -(summary.count if summary else 0), entry.product_id, entry, seller))
-        last_key = page.get("LastEvaluatedKey")
-        if last_key is None:
-            break
-    rated.sort(key=lambda row: row[:3])
-    chosen = [(entry, seller) for *_, entry, seller in rated[offset:offset + limit]]
-    more = offset + limit < len(rated)
-    return Page(chosen, encode_cursor({"offset": offset + limit}, scope=scope) if more else None)
+def least_hundredths(min_rating: float | None) -> int:
+    """``min_rating`` in hundredths of a star, rounded up (0: no bound): an average shown with
+    two decimals passes when its hundredths reach it."""
+    return math.ceil(round(min_rating * 100, 6)) if min_rating is not None else 0
 
 
 def browse(query: BrowseQuery, limit: int) -> Page[tuple[ProductListing, Seller]]:
-    """One page of listed products of sellers who can sell. Round trips: one Query per
-    page of entries read plus one BatchGetItem of their unseen sellers; usually 2, at most
-    ``2 * MAX_QUERY_PAGES`` (with ``min_rating``, one more BatchGetItem per page: usually 3,
-    at most ``3 * MAX_QUERY_PAGES``)."""
+    """One page of listed products of sellers who can sell, whatever the sort. Round trips:
+    one Query per page of entries read plus one BatchGetItem of their unseen sellers;
+    usually 2, at most ``2 * MAX_QUERY_PAGES``."""
     plan = _plan(query)
-    if query.sort == "rating":
-        return _by_rating(query, plan, limit)
     scope = _cursor_scope(query)
     start = decode_cursor(query.cursor, scope=scope)
     page_size = QUERY_PAGE if plan.filtering else limit
@@ -172,10 +148,6 @@ def browse(query: BrowseQuery, limit: int) -> Page[tuple[ProductListing, Seller]
                                      last_evaluated_key=start, page_size=page_size).page_iter)
         raw_items, last_key = page.get("Items", []), page.get("LastEvaluatedKey")
         candidates = [(raw, entry) for raw in raw_items if plan.keep(entry := ProductListing.from_raw_data(raw))]
-        if query.min_rating is not None and candidates:
-            averages = _averages([entry.product_id for _, entry in candidates])
-            candidates = [(raw, entry) for raw, entry in candidates
-                          if (averages.get(entry.product_id) or 0) >= query.min_rating]
         unseen = {entry.seller_id for _, entry in candidates} - sellers.keys()
         if unseen:
             known = sellers_by_id(unseen)
@@ -193,17 +165,6 @@ def browse(query: BrowseQuery, limit: int) -> Page[tuple[ProductListing, Seller]
             return Page(found, None)
         start = last_key
     return Page(found, encode_cursor(start, scope=scope))
-
-
-def _summaries(product_ids: list[str]) -> dict[str, RatingSummary]:
-    """Products' ratings, from their pointers (one BatchGetItem per 100)."""
-    keys = [(product_pk(p), POINTER_SK) for p in dict.fromkeys(product_ids)]
-    pointers = ProductPointer.batch_get(keys) if keys else []
-    return {pointer.PK.removeprefix(PRODUCT_PREFIX): summary_of(pointer) for pointer in pointers}
-
-
-def _averages(product_ids: list[str]) -> dict[str, float | None]:
-    return {product_id: summary.average for product_id, summary in _summaries(product_ids).items()}
 
 
 def public_product(product_id: str) -> tuple[Any, Seller]:

@@ -1,8 +1,9 @@
-"""The public listing entries a product should have, derived from the product alone.
+"""The public listing entries a product should have, derived from the product and its rating.
 
 Browse reads only these entries (see the key design in ``chalicelib.catalog.models``);
 ``service`` writes them in the same transaction as the product, so browse never shows a
-price, title or status the product no longer has.
+price, title or status the product no longer has; a review changes their rating copy in its
+own transaction (``chalicelib.catalog.ratings``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.catalog.models import Product, ProductListing
+from chalicelib.catalog.ratings import listing_rating
 from chalicelib.catalog.search import index_keys, product_words
 from chalicelib.core.categories import lineage
 from chalicelib.core.keys import (
@@ -48,7 +50,8 @@ def summary(product: Product | None) -> dict[str, Any] | None:
     }
 
 
-def entries(product: Product) -> list[ProductListing]:
+def entries(product: Product, rating_count: int = 0, rating_sum: int = 0) -> list[ProductListing]:
+    """With the product's rating as its pointer holds it (a new product has none)."""
     shown = summary(product)
     if shown is None:
         return []
@@ -58,7 +61,7 @@ def entries(product: Product) -> list[ProductListing]:
             GSI1PK=price_index_key(scope, product.currency),
             GSI1SK=price_sort_key(int(product.price), product.product_id),
             GSI2PK=newest_index_key(scope), GSI2SK=timed_sort_key(product.created_at, product.product_id),
-            **shown,
+            **listing_rating(scope, product.product_id, rating_count, rating_sum), **shown,
         )
         for scope in scopes(product)
     ]

@@ -21,6 +21,13 @@ Keys
   summary (what a browse page shows) and two index keys:
   - GSI1 (price): GSI1PK=CATALOG#<scope>#<currency>, GSI1SK=<price, 12 digits>#<product_id>
   - GSI2 (newest): GSI2PK=CATALOG#<scope>, GSI2SK=<created_at>#<product_id>
+  - GSI3 (best rated): GSI3PK=CATALOG#<scope>#RATING, GSI3SK=<500 - average in hundredths,
+    3 digits>#<inverted review count, 10 digits>#<product_id> (``core.keys.rated_sort_key``),
+    so ascending order is best average, then most reviews, then id; unrated products last.
+  Entries also copy the product's rating count and sum from its pointer. A review whose change
+  moves the rating rewrites them in its own transaction, conditioned on the pointer's count and
+  sum it read and on the product's version (so it updates exactly the entries that exist); a
+  product change that rewrites entries reads the pointer and checks the same count and sum.
   ``Product.listed`` records which scopes exist, so a change deletes exactly those.
 
 Write amplification: a listed product has 1 + 2 + 1 + <=8 entries (typically 7-10 for a
@@ -44,14 +51,16 @@ Access patterns and round trips
 - seller: list own products, newest first (Query PK, SK begins_with PRODUCT#) or by status
   (Query GSI3) -> 1
 - seller: bulk upsert by SKU (BatchGetItem SKU claims, BatchGetItem products, per 100 rows;
-  one TransactWrite per created or changed row, 8 rows at a time) -> 2*ceil(n/100) + changed
-  rows, in about 2*ceil(n/100) + changed/8 latencies
-- public: browse (Query GSI1 for price sorts and price bounds, GSI2 for newest, on the
-  most selective scope of the filters; the other filters apply to the entries read; one
+  one TransactWrite per created or changed row, 8 rows at a time, and a GetItem of the
+  pointer's rating before each changed row that rewrites its entries) -> 2*ceil(n/100) + up to
+  2 * changed rows, in about 2*ceil(n/100) + changed/4 latencies
+- seller: a change that rewrites the listing entries of a product that exists reads its
+  pointer's rating first -> +1 GetItem
+- public: browse (Query GSI1 for price sorts and price bounds, GSI3 for ``sort=rating`` (with
+  ``min_rating`` as its key condition), GSI2 for newest, on the most selective scope of the
+  filters; the other filters, ``min_rating`` included, apply to the entries read; one
   BatchGetItem of the page's unseen sellers per Query page; at most 4 Query pages) -> 2
-  typically, <= 8; with ``min_rating`` one BatchGetItem of the candidates' pointers per Query
-  page more -> 3 typically, <= 12; ``sort=rating``: up to 4 Query pages of the newest index,
-  each with a BatchGetItem of pointers and one of unseen sellers, sorted in memory -> <= 12
+  typically, <= 8
 - public: product detail (GetItem pointer, GetItem product, BatchGetItem seller) -> 3
 - storefront: count a seller's listed products (COUNT Query of GSI2 CATALOG#SELLER#<id>) -> 1
 - public: category counts (COUNT Query of GSI2 CATALOG#CAT#<leaf> per leaf, 8 at a time; Query
@@ -140,10 +149,16 @@ class ProductListing(TableModel):
     created_at = UnicodeAttribute()
     # PynamoDB types a list by its attribute class; the values it reads are str
     words: ListAttribute[str] = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    # the product's rating, a copy of its pointer's (chalicelib.catalog.ratings keeps them equal)
+    rating_count = NumberAttribute(default=0)
+    rating_sum = NumberAttribute(default=0)
 
     GSI1PK = UnicodeAttribute()
     GSI1SK = UnicodeAttribute()
     GSI2PK = UnicodeAttribute()
     GSI2SK = UnicodeAttribute()
+    GSI3PK = UnicodeAttribute(null=True)  # null on entries written before the rating index
+    GSI3SK = UnicodeAttribute(null=True)
     by_price = GSI1()
     by_newest = GSI2()
+    by_rating = GSI3()

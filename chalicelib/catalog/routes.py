@@ -136,10 +136,11 @@ def put_stock(product_id: str, body: StockUpdate, principal: Principal) -> Produ
            errors=(400, 422))
 def browse_products(query: BrowseQuery) -> BrowsePage:
     from chalicelib.catalog import browse
+    from chalicelib.catalog.ratings import summary_of
     from chalicelib.catalog.schemas import BrowsePage, ProductSummary
 
     page = browse.browse(query, query.limit)
-    return BrowsePage(items=[ProductSummary.of(entry, seller) for entry, seller in page.items],
+    return BrowsePage(items=[ProductSummary.of(entry, seller, summary_of(entry)) for entry, seller in page.items],
                       next_cursor=page.next_cursor)
 
 

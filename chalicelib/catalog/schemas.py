@@ -194,9 +194,6 @@ class SellerProductsQuery(QuerySchema):
     limit: Limit = DEFAULT_LIMIT
 
 
-RATING_SORT_WINDOW = 400  # as chalicelib.catalog.browse: MAX_QUERY_PAGES * QUERY_PAGE
-
-
 class BrowseQuery(QuerySchema):
     category: AnyCategory | None = Field(
         default=None, description="A department includes its categories (`fashion` matches `fashion/shoes`).")
@@ -215,8 +212,8 @@ class BrowseQuery(QuerySchema):
         default=None, description="Only products whose average rating (published reviews) is at least this; "
                                   "products without reviews are left out.")
     sort: Literal["newest", "price_asc", "price_desc", "rating"] = Field(default="newest", description=(
-        "`rating`: best average first (more reviews first among equals, unrated last), among the first "
-        f"{RATING_SORT_WINDOW} products of the listing by newest."))
+        "`rating`: best average first (more reviews first among equals, unrated last), over the whole "
+        "listing."))
     cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
@@ -326,6 +323,13 @@ class BulkResult(ResponseSchema):
         return cls(results=results, summary=BulkSummary(**counts))
 
 
+class RatingBrief(ResponseSchema):
+    """Published reviews only; the product page adds the distribution."""
+
+    count: int
+    average: float | None = Field(description="Mean of 1-5 stars, two decimals; null without reviews.")
+
+
 class ProductSummary(ResponseSchema):
     """A product on a browse page."""
 
@@ -339,12 +343,14 @@ class ProductSummary(ResponseSchema):
     image: str | None
     in_stock: bool
     created_at: str
+    rating: RatingBrief
 
     @classmethod
-    def of(cls, entry: Any, seller: Any) -> "ProductSummary":
+    def of(cls, entry: Any, seller: Any, rating: Any) -> "ProductSummary":
         return cls(product_id=entry.product_id, seller_id=entry.seller_id, seller_name=seller.display_name,
                    title=entry.title, brand=entry.brand, category=entry.category, price=_money(entry),
-                   image=entry.image, in_stock=bool(entry.in_stock), created_at=entry.created_at)
+                   image=entry.image, in_stock=bool(entry.in_stock), created_at=entry.created_at,
+                   rating=RatingBrief(count=rating.count, average=rating.average))
 
 
 class BrowsePage(PageSchema):

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from chalicelib.catalog import listings
+from chalicelib.catalog import listings, ratings
 from chalicelib.catalog.events import (
     ProductBackInStock,
     ProductCreated,
@@ -30,7 +30,7 @@ from chalicelib.catalog.events import (
 from chalicelib.catalog.models import Product, ProductPointer, SkuClaim
 from chalicelib.catalog.schemas import BulkRow, ProductCreate, ProductPatch, RowError, RowResult
 from chalicelib.core import clock
-from chalicelib.core.db import LabelledTransaction, Stale, TableModel, get_item, newest_first, retrying
+from chalicelib.core.db import LabelledTransaction, Stale, TableModel, find_item, get_item, newest_first, retrying
 from chalicelib.core.errors import AgoraError, Code, Conflict, FieldProblem, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.keys import (
@@ -111,6 +111,12 @@ def _index(product: Product) -> None:
     product.GSI3SK = product.product_id
 
 
+def _rating(product_id: str) -> tuple[int, int]:
+    """The count and sum of the product's rating, from its pointer (GetItem, consistent)."""
+    pointer = find_item(ProductPointer, product_pk(product_id), POINTER_SK, consistent_read=True)
+    return (int(pointer.rating_count or 0), int(pointer.rating_sum or 0)) if pointer is not None else (0, 0)
+
+
 def _commit(old: Product | None, new: Product | None, events: list[OutboxEvent]) -> None:
     """Make the table hold ``new`` (None: delete ``old``) with its SKU claim, pointer and
     listing entries, provided it still holds ``old``. Raises _Raced or Conflict."""
@@ -120,6 +126,10 @@ def _commit(old: Product | None, new: Product | None, events: list[OutboxEvent])
     wanted_scopes = [entry.SK.removeprefix(LISTING_PREFIX) for entry in wanted]
     had_scopes = list(old.listed) if old is not None else []
     if (wanted_scopes, listings.summary(new)) != (had_scopes, listings.summary(old)):
+        if new is not None and wanted and old is not None:  # they copy the rating: read it, check it holds
+            count, total = _rating(product_id)
+            wanted = listings.entries(new, count, total)
+            ratings.product_rating_check(transaction, product_id, count, total)
         for scope in sorted(set(had_scopes) - set(wanted_scopes)):
             transaction.delete("listing", listings.entry_key(product_id, scope))
         for entry in wanted:

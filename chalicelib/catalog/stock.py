@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.catalog import listings
 from chalicelib.catalog.events import ProductBackInStock, StockChanged, StockedProduct
 from chalicelib.catalog.models import Product, ProductListing
 from chalicelib.core import clock
@@ -97,11 +96,13 @@ def stock_changed_event(holds: Iterable[StockHold]) -> OutboxEvent:
 # --- keeping browse entries' in-stock flag true --------------------------------------------
 
 def _rewrite(product: Product) -> bool:
-    """Rewrite the browse entries of ``product`` as read; False when it changed meanwhile."""
+    """Set the in-stock flag of the browse entries of ``product`` as read; False when it changed
+    meanwhile. An update, not a put: the entries' rating copy is the reviews' to change."""
     transaction = LabelledTransaction()
     transaction.check("product", Product, product.PK, product.SK, Product.version == product.version)
-    for entry in listings.entries(product):
-        transaction.put("entry", entry)
+    for scope in product.listed:
+        transaction.update("entry", ProductListing(PK=product_pk(product.product_id), SK=listing_sk(scope)),
+                           [ProductListing.in_stock.set(int(product.stock) > 0)], ProductListing.PK.exists())
     if int(product.stock) > 0:
         transaction.put("event", new_event(ProductBackInStock(**_payload(product))))
     return not transaction.commit()

@@ -58,6 +58,8 @@ ProductPointer            PRODUCT#<product_id>                 PRODUCT
 ProductListing            PRODUCT#<product_id>                 LIST#<scope>
   GSI1 by price           CATALOG#<scope>#<currency>           <price, 12 digits>#<product_id>
   GSI2 newest             CATALOG#<scope>                      <created_at>#<product_id>
+  GSI3 best rated         CATALOG#<scope>#RATING               <500 - average x 100, 3 digits>#<10^10 - 1
+                                                               - count, 10 digits>#<product_id>
   (scope: ALL | CAT#<slug> | SELLER#<sid> | WORD#<search key>)
 Cart (buyer / guest)      USER#<uid> | CART#<token hash>       CART
   GSI3 changed that day   CARTS_CHANGED#<yyyy-mm-dd>#<n>       <updated_at>#<uid>
@@ -120,6 +122,7 @@ Conversation (buyer)      USER#<uid>                           CONVERSATION#<con
   GSI1 latest activity    USER#<uid>#CONVERSATIONS             <last_message_at>#<conversation_id>
 Conversation (seller)     SELLER#<sid>                         CONVERSATION#<conversation_id>
   GSI1 latest activity    SELLER#<sid>#CONVERSATIONS           <last_message_at>#<conversation_id>
+  GSI2 unanswered         SELLER#<sid>#UNANSWERED              <awaiting_since>#<conversation_id>
 Message                   CONVERSATION#<conversation_id>       MESSAGE#<at>#<message_id>
 Dispute                   DISPUTE#<dispute_id>                 DISPUTE
   GSI1 by status          DISPUTES#<open|resolved>             <opened_at>#<dispute_id>
@@ -141,6 +144,8 @@ ReviewSettings            REVIEWS#SETTINGS                     SETTINGS
 Question (with answers)   QUESTION#<question_id>               QUESTION
   GSI1 a product's        PRODUCT_QUESTIONS#<product_id>       <created_at>#<question_id>
   GSI1 queue (pending)    QUESTIONS_PENDING                    <created_at>#<question_id>
+QuestionMarker (buyer)    USER#<uid>                           QUESTION#<question_id>
+                                                               | ANSWER#<question_id>#<answer_id>
 PromoRedemption           PROMO_ORDER#<order_id>               PROMO_ORDER
 OutboxEvent               EVENT#<event_id>                     EVENT
 OnceMarker                ONCE#<key>                           ONCE
@@ -400,6 +405,24 @@ def price_sort_key(price: int, product_id: str) -> str:
 
 def newest_index_key(scope: str) -> str:
     return f"CATALOG#{scope}"
+
+
+RATED_DIGITS = 10
+
+
+def rated_index_key(scope: str) -> str:
+    return f"CATALOG#{scope}#RATING"
+
+
+def rated_sort_key(hundredths: int, count: int, product_id: str) -> str:
+    """Ascending string order is best average (in hundredths of a star, 0 when unrated)
+    first, then most reviews, then product id: both numbers are stored inverted."""
+    return f"{500 - hundredths:03d}#{10 ** RATED_DIGITS - 1 - count:0{RATED_DIGITS}d}#{product_id}"
+
+
+def rated_sort_bound(hundredths: int) -> str:
+    """The exclusive upper bound of the :func:`rated_sort_key` s of averages >= ``hundredths``."""
+    return f"{500 - hundredths + 1:03d}"
 
 
 # --- orders -------------------------------------------------------------------------------
@@ -790,6 +813,11 @@ def performance_rank_key(window: int, measure: str, run: str) -> str:
     return f"PERF_RANK#{window}#{measure}#{run}"
 
 
+def unanswered_index_key(seller_id: str) -> str:
+    """A seller's conversations waiting for its first answer (sparse: gone once answered)."""
+    return f"SELLER#{seller_id}#UNANSWERED"
+
+
 def promo_order_key(order_id: str) -> str:
     """What an order's checkout took from promotions (to give it back, and count paid orders)."""
     return f"PROMO_ORDER#{order_id}"
@@ -892,6 +920,20 @@ def question_key(question_id: str) -> str:
 def product_questions_key(product_id: str) -> str:
     """A product's published questions on GSI1, newest first."""
     return f"PRODUCT_QUESTIONS#{product_id}"
+
+
+QUESTION_MARKER_PREFIX = "QUESTION#"
+ANSWER_MARKER_PREFIX = "ANSWER#"
+
+
+def question_marker_sk(question_id: str) -> str:
+    """A question the buyer asked (``USER#<uid>``), for the data export and erasure."""
+    return f"{QUESTION_MARKER_PREFIX}{question_id}"
+
+
+def answer_marker_sk(question_id: str, answer_id: str) -> str:
+    """An answer the buyer gave (``USER#<uid>``), for the data export and erasure."""
+    return f"{ANSWER_MARKER_PREFIX}{question_id}#{answer_id}"
 
 
 # --- sort keys of the time-ordered indexes ------------------------------------------------

@@ -40,6 +40,7 @@ from chalicelib.core.keys import (
     messages_key,
     seller_key,
     timed_sort_key,
+    unanswered_index_key,
     user_key,
 )
 from chalicelib.core.logging import logger
@@ -134,6 +135,16 @@ def read_conversation(side: str, owner_id: str, conversation_id: str, *, cursor:
     return found, messages_page(conversation_id, cursor=cursor, limit=limit)
 
 
+def buyers_conversations(user_id: str) -> list[tuple[Conversation, list[Message]]]:
+    """Every conversation of the buyer with all its messages, newest first (the data export):
+    a Query of the buyer's copies, then a Query of each conversation's messages (PynamoDB
+    follows the pages)."""
+    copies = Conversation.query(user_key(user_id), Conversation.SK.startswith(CONVERSATION_PREFIX))
+    found = sorted(copies, key=lambda c: str(c.last_message_at), reverse=True)
+    return [(copy, list(Message.query(messages_key(copy.conversation_id), Message.SK.startswith(MESSAGE_PREFIX),
+                                      scan_index_forward=False))) for copy in found]
+
+
 # --- writing ------------------------------------------------------------------------------
 
 def _activity(at: str, text: str, sender: str, conversation_id: str) -> list[Action]:
@@ -155,28 +166,49 @@ def _posted(conversation: Conversation, message: Message, response_seconds: int 
                          product_id=conversation.product_id, at=message.at, response_seconds=response_seconds)
 
 
+def _waiting(seller_id: str, conversation_id: str, at: str) -> list[Action]:
+    """The seller's copy enters its unanswered index (if it is not in it already)."""
+    return [Conversation.GSI2PK.set(Conversation.GSI2PK | unanswered_index_key(seller_id)),
+            Conversation.GSI2SK.set(Conversation.GSI2SK | timed_sort_key(at, conversation_id))]
+
+
+class _AnsweredBefore(Stale):
+    """The buyer's copy did not know the seller had answered (a conversation from before it
+    was told): post again without entering the unanswered index, and tell the copy."""
+
+
 def _post_once(side: str, owner_id: str, conversation_id: str, text: str,
-               author_id: str) -> tuple[Conversation, Message]:
+               author_id: str, answered_before: bool = False) -> tuple[Conversation, Message]:
     own = get_copy(side, owner_id, conversation_id)
     at = clock.stamp()
     message = _message(own, side, author_id, text, at)
     activity = _activity(at, text, side, conversation_id)
     own_actions = list(activity)
     other_actions = [*activity, Conversation.unread.add(1)]
-    own_condition = Conversation.PK.exists()
+    own_condition = other_condition = Conversation.PK.exists()
     response_seconds = None
+    entering = side == "buyer" and not own.responded_at and not answered_before
     if side == "buyer":  # the seller's copy notes since when a buyer waits for the first answer
         other_actions.append(Conversation.awaiting_since.set(Conversation.awaiting_since | at))
+        if entering:  # unanswered until the seller's first answer (which tells the buyer's copy)
+            other_actions += _waiting(own.seller_id, conversation_id, at)
+            other_condition = other_condition & Conversation.responded_at.does_not_exist()
+        elif answered_before:
+            own_actions.append(Conversation.responded_at.set(Conversation.responded_at | at))
     elif own.awaiting_since and not own.responded_at:  # the seller's first answer: claimed once
-        own_actions.append(Conversation.responded_at.set(at))
+        own_actions += [Conversation.responded_at.set(at), Conversation.GSI2PK.remove(), Conversation.GSI2SK.remove()]
+        other_actions.append(Conversation.responded_at.set(at))
         own_condition = own_condition & Conversation.responded_at.does_not_exist()
         response_seconds = max(0, int((clock.parse(at) - clock.parse(own.awaiting_since)).total_seconds()))
     transaction = LabelledTransaction()
     transaction.put("message", message, Message.PK.does_not_exist())
     transaction.update("own", Conversation(own.PK, own.SK), own_actions, own_condition)
-    transaction.update("other", copy_of(own, other_side(side)), other_actions, Conversation.PK.exists())
+    transaction.update("other", copy_of(own, other_side(side)), other_actions, other_condition)
     transaction.put("event", new_event(_posted(own, message, response_seconds)))
-    if transaction.commit():
+    failed = transaction.commit()
+    if failed == {"other"} and entering:
+        raise _AnsweredBefore
+    if failed:
         raise Stale
     own.last_message_at, own.last_message, own.last_sender = at, text[:PREVIEW_CHARACTERS], side
     own.messages = int(own.messages) + 1
@@ -187,7 +219,17 @@ def post_message(side: str, owner_id: str, conversation_id: str, text: str, *,
                  author_id: str) -> tuple[Conversation, Message]:
     """GetItem of the caller's copy + one TransactWriteItems: the message, both copies (the
     other side's unread count +1) and ``message.posted`` (2 RT)."""
-    return retrying(lambda: _post_once(side, owner_id, conversation_id, text, author_id), what="conversation")
+    answered_before = False
+
+    def attempt() -> tuple[Conversation, Message]:
+        nonlocal answered_before
+        try:
+            return _post_once(side, owner_id, conversation_id, text, author_id, answered_before)
+        except _AnsweredBefore:
+            answered_before = True
+            raise
+
+    return retrying(attempt, what="conversation")
 
 
 def mark_read(side: str, owner_id: str, conversation_id: str) -> Conversation:
@@ -228,6 +270,8 @@ def _start(conversation_id: str, *, kind: str, user_id: str, seller_id: str, ord
             GSI1SK=timed_sort_key(at, conversation_id))
     if side == "buyer":
         copies["seller"].awaiting_since = at
+        copies["seller"].GSI2PK = unanswered_index_key(seller_id)
+        copies["seller"].GSI2SK = timed_sort_key(at, conversation_id)
     message = _message(copies[side], side, author_id, text, at)
     transaction = LabelledTransaction()
     for copy_side, copy in copies.items():

@@ -1,7 +1,8 @@
 """Disputes: a buyer opens a case on a sub-order's conversation, the operator resolves it.
 
 Opening one lets the operator read that conversation (the dispute names it; without one the
-operator has no way in). Resolution is a note and, optionally, a refund of lines, requested
+operator has no way in). Resolution is a note and, optionally, a refund of lines or of an
+amount (``plan_amount_refund``: split over the part's lines and shipping in proportion), requested
 through the orders' own refund path (:func:`chalicelib.orders.lifecycle.plan_refund`,
 ``add_refund``, ``add_refunded_total``) in the resolution's transaction; orders carries it out
 from its ``order.refund_requested`` event like any other refund (Stripe refund, the seller's
@@ -36,7 +37,14 @@ from chalicelib.events.service import new_event
 from chalicelib.messages.conversations import copy_of, get_copy, messages_page
 from chalicelib.messages.events import DisputeOpened, DisputeResolved
 from chalicelib.messages.models import Conversation, Dispute, Message
-from chalicelib.orders.lifecycle import add_refund, add_refunded_total, get_order, get_sub_order, plan_refund
+from chalicelib.orders.lifecycle import (
+    add_refund,
+    add_refunded_total,
+    get_order,
+    get_sub_order,
+    plan_amount_refund,
+    plan_refund,
+)
 from chalicelib.orders.models import SubOrder
 from chalicelib.orders.transitions import line_state_of
 
@@ -133,13 +141,15 @@ def dispute_with_conversation(dispute_id: str, *, cursor: str | None,
     return dispute, copy, messages_page(dispute.conversation_id, cursor=cursor, limit=limit)
 
 
-def _refund(transaction: LabelledTransaction, dispute: Dispute, quantities: Mapping[int, int],
-            at: str) -> tuple[str, int, str] | None:
-    """The refund of ``quantities`` per line, requested as orders requests any refund; the
-    sub-order's counters move with it (conditioned on its version, as every move is)."""
+def _refund(transaction: LabelledTransaction, dispute: Dispute, quantities: Mapping[int, int] | None,
+            amount: int | None, at: str) -> tuple[str, int, str] | None:
+    """The refund of ``quantities`` per line, or of ``amount`` with no units, requested as orders
+    requests any refund; the sub-order's counters move with it (conditioned on its version, as
+    every move is)."""
     order = get_order(dispute.user_id, dispute.order_id)
     sub = get_sub_order(dispute.seller_id, dispute.order_id)
-    plan = plan_refund(order, sub, quantities, "dispute", at=at)
+    plan = (plan_amount_refund(order, sub, amount, "dispute", at=at) if amount is not None
+            else plan_refund(order, sub, quantities, "dispute", at=at))
     if plan is None:
         raise Conflict("Nothing of these lines was paid and is left to refund.", code=Code.REFUND_EXCEEDS_CAPTURED)
     amount = int(plan.refund.amount)
@@ -148,13 +158,15 @@ def _refund(transaction: LabelledTransaction, dispute: Dispute, quantities: Mapp
         counters.append(SubOrder.line_state.set(line_state_of(plan.lines)))
     else:
         counters.append(SubOrder.lines.set(plan.lines))
+    if plan.shipping_refunded != int(sub.shipping_refunded or 0):
+        counters.append(SubOrder.shipping_refunded.set(plan.shipping_refunded))
     transaction.update(f"sub:{sub.seller_id}", sub, counters, SubOrder.version == sub.version)
     add_refunded_total(transaction, order, add_refund(transaction, plan), at=at)
     return plan.refund.refund_id, amount, str(plan.refund.currency)
 
 
 def resolve_dispute(dispute_id: str, *, operator_id: str | None, note: str,
-                    refund_lines: Mapping[int, int] | None = None) -> Dispute:
+                    refund_lines: Mapping[int, int] | None = None, refund_amount: int | None = None) -> Dispute:
     """Close the case with a note, optionally refunding lines of the sub-order. Everything in one
     transaction conditioned on the dispute being open, so a refund is requested at most once."""
 
@@ -165,7 +177,8 @@ def resolve_dispute(dispute_id: str, *, operator_id: str | None, note: str,
                            details={"resolved_at": dispute.resolved_at})
         at = clock.stamp()
         transaction = LabelledTransaction()
-        refund = _refund(transaction, dispute, refund_lines, at) if refund_lines else None
+        refund = (_refund(transaction, dispute, refund_lines, refund_amount, at)
+                  if refund_lines or refund_amount is not None else None)
         values: dict[str, Any] = {"status": RESOLVED, "resolved_at": at, "note": note, "resolved_by": operator_id,
                                   "GSI1PK": disputes_index_key(RESOLVED), "GSI1SK": timed_sort_key(at, dispute_id)}
         if refund is not None:

@@ -8,6 +8,10 @@ Keys (spelt in :mod:`chalicelib.core.keys`)
   the caller's key answers 404 for another party's conversation exactly like a missing one.
   - GSI1: GSI1PK=<owner>#CONVERSATIONS, GSI1SK=<last_message_at>#<id> — a participant's
     conversations by latest activity.
+  - GSI2 (sparse, the seller's copy only): GSI2PK=SELLER#<seller_id>#UNANSWERED,
+    GSI2SK=<awaiting_since>#<id> — while a buyer waits for the seller's first answer; the
+    first answer removes it (and notes ``responded_at`` on the buyer's copy too, so that a
+    later buyer message does not put it back).
   The id is derived from what the conversation is about (``conversations.conversation_id``):
   one per sub-order (order id + seller id) and one per buyer and product before a sale, so
   that starting one twice finds the first.
@@ -29,14 +33,15 @@ Round trips
 - mark read: UpdateItem conditioned on the copy existing -> 1
 - start: GetItem of the order (buyer) or sub-order (seller) or product pointer and product,
   + the post's 2 -> 3-4
-- performance report: 1 Query (≤ 91 items of ~200 bytes)
+- performance report: 1 Query (≤ 91 items of ~200 bytes) + 1 Query of the unanswered
+  conversations of the last 90 days (GSI2) -> 2
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.core.db import GSI1, TableModel
+from chalicelib.core.db import GSI1, GSI2, TableModel
 
 
 class Conversation(TableModel):
@@ -70,6 +75,11 @@ class Conversation(TableModel):
     GSI1PK = UnicodeAttribute(null=True)
     GSI1SK = UnicodeAttribute(null=True)
     by_activity = GSI1()
+    # the seller's copy while a buyer waits for its first answer (sparse): seller performance
+    # counts these at their age in the median first response
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    unanswered = GSI2()
 
 
 class Message(TableModel):
@@ -132,6 +142,8 @@ class PerformanceDay(TableModel):
     r4320 = NumberAttribute(null=True)
     r_more = NumberAttribute(null=True)
     open_disputes = NumberAttribute(null=True)  # PERF#TOTALS only
+    ratings = NumberAttribute(null=True)  # seller reviews counted, by their publication day
+    rating_sum = NumberAttribute(null=True)  # their overall ratings' sum
     expires_at = NumberAttribute(null=True)
 
 

@@ -14,15 +14,22 @@ is one Query of at most 91 small items, whatever the seller's volume. What count
 - ``return_rate_bp``: return requests (on the day requested) over sub-orders delivered in the
   window.
 - ``median_first_response_minutes``: per conversation, the time from a buyer's first message
-  waiting for an answer to the seller's first answer (counted on the day of the answer;
-  unanswered conversations are not in it). Kept as a histogram with fixed buckets
+  waiting for an answer to the seller's first answer (counted on the day of the answer).
+  A conversation still unanswered counts too, at its age when the report is made, as if
+  answered then (so in both windows), provided its wait began in the last 90 days: a seller
+  who leaves buyers waiting does not look fast. They are read from the sellers' unanswered
+  index (one Query) and shown as ``unanswered``. Answers are kept as a histogram with fixed buckets
   (:data:`RESPONSE_BUCKETS`); the median is the upper bound of the bucket holding it, so it
   is exact to the bucket (15 minutes below one hour, then a doubling scale; ``null`` above
   72 hours is reported as 4321).
 - ``disputes_opened``: disputes opened in the window; ``open_disputes``: open now (not
   windowed).
-- ``average_rating``: ``null`` until the reviews package publishes seller ratings as events;
-  it will then be kept like the others.
+- ``average_rating``: the mean overall rating (two decimals) of the seller reviews published in
+  the window that count now, each on its publication day. Kept from
+  ``review.seller_rating_counted``, which the reviews package writes whenever a seller review
+  starts or stops counting or its rating changes (published, hidden, edited, deleted): the
+  event takes the old rating from its day and adds the new one to its day. ``null`` without
+  such reviews. Not in the operator's ranking (the ranks hold whole numbers).
 
 Rates are basis points (1 bp = 0.01 %, rounded half up) and ``null`` when the denominator is
 0. Every event is counted once: the day's ADD and a once-marker (``ONCE#perf:<event id>``)
@@ -45,8 +52,8 @@ sellers' own suspend path when the operator turned that on (off by default).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pynamodb.expressions.update import Action
@@ -66,6 +73,7 @@ from chalicelib.core.keys import (
     seller_key,
     seller_status_index_key,
     shipping_profile_sk,
+    unanswered_index_key,
 )
 from chalicelib.core.logging import logger
 from chalicelib.core.once import OnceMarker
@@ -81,12 +89,14 @@ from chalicelib.messages.events import (
 )
 from chalicelib.messages.models import (
     RESPONSE_BUCKETS,
+    Conversation,
     PerformanceDay,
     PerformanceRank,
     PerformanceSettings,
 )
 from chalicelib.orders.events import OrderStatusChanged
 from chalicelib.orders.models import SubOrder
+from chalicelib.reviews.events import SellerRatingCounted
 from chalicelib.sellers.models import Seller
 from chalicelib.sellers.service import change_status
 from chalicelib.shipping.models import ShippingProfile
@@ -99,7 +109,8 @@ DAY_SECONDS = 24 * 3600
 RANK_SECONDS = 3 * DAY_SECONDS
 ABOVE_LAST_BUCKET = RESPONSE_BUCKETS[-1] + 1
 _BUCKET_ATTRIBUTES = [f"r{bound}" for bound in RESPONSE_BUCKETS] + ["r_more"]
-COUNTERS = ("paid", "shipped", "shipped_on_time", "cancelled_by_seller", "delivered", "returns", "disputes_opened")
+COUNTERS = ("paid", "shipped", "shipped_on_time", "cancelled_by_seller", "delivered", "returns", "disputes_opened",
+            "ratings", "rating_sum")
 
 
 # --- counting -------------------------------------------------------------------------------
@@ -107,11 +118,17 @@ COUNTERS = ("paid", "shipped", "shipped_on_time", "cancelled_by_seller", "delive
 def _count(event_id: str, seller_id: str, day: str, counters: Mapping[str, int], *, open_disputes: int = 0) -> bool:
     """Add ``counters`` to the seller's day (and ``open_disputes`` to the totals) once per event:
     a transaction with the event's once-marker. False when it was counted before."""
+    return _count_days(event_id, seller_id, {day: counters} if counters else {}, open_disputes=open_disputes)
+
+
+def _count_days(event_id: str, seller_id: str, days: Mapping[str, Mapping[str, int]], *,
+                open_disputes: int = 0) -> bool:
+    """:func:`_count` for counters on several days, in one transaction."""
     now = int(clock.epoch())
     transaction = LabelledTransaction()
     marker = OnceMarker(once_key(f"perf:{event_id}"), ONCE_SK, status="done", expires_at=now + MARKER_SECONDS)
     transaction.put("marker", marker, OnceMarker.PK.does_not_exist())
-    if counters:
+    for day, counters in sorted(days.items()):
         actions: list[Action] = [getattr(PerformanceDay, name).add(value) for name, value in counters.items()]
         actions.append(PerformanceDay.expires_at.set(now + 100 * DAY_SECONDS))
         transaction.update("day", PerformanceDay(seller_key(seller_id), performance_day_sk(day)), actions)
@@ -184,6 +201,24 @@ def on_message_posted(delivered: Delivered[MessagePosted]) -> None:
         _count(delivered.event_id, event.seller_id, event.at[:10], {response_bucket(event.response_seconds): 1})
 
 
+def rating_counters(event: SellerRatingCounted) -> dict[str, dict[str, int]]:
+    """What a seller review's change of counted rating adds to the days it was published on."""
+    days: dict[str, dict[str, int]] = {}
+    for rating, day, sign in ((event.before, event.before_day, -1), (event.after, event.after_day, 1)):
+        if rating is not None and day is not None:
+            counters = days.setdefault(day, {"ratings": 0, "rating_sum": 0})
+            counters["ratings"] += sign
+            counters["rating_sum"] += sign * rating
+    return {day: counters for day, counters in days.items() if any(counters.values())}
+
+
+def on_seller_rating_counted(delivered: Delivered[SellerRatingCounted]) -> None:
+    event = delivered.event
+    days = rating_counters(event)
+    if days:
+        _count_days(delivered.event_id, event.seller_id, days)
+
+
 def on_dispute_opened(delivered: Delivered[DisputeOpened]) -> None:
     event = delivered.event
     _count(delivered.event_id, event.seller_id, event.at[:10], {"disputes_opened": 1}, open_disputes=1)
@@ -217,21 +252,30 @@ def median_minutes(histogram: Mapping[str, int]) -> int | None:
 class Figures:
     window: int
     counts: dict[str, int]
-    responses: dict[str, int]
+    responses: dict[str, int]  # answered: the histogram of first response times
     open_disputes: int
+    waiting: dict[str, int] = field(default_factory=dict)  # unanswered: the histogram of their ages
 
     def measures(self) -> dict[str, int | None]:
         c = self.counts
+        waited = {name: self.responses.get(name, 0) + self.waiting.get(name, 0)
+                  for name in {*self.responses, *self.waiting}}
         return {"on_time_shipping_rate_bp": rate_bp(c["shipped_on_time"], c["shipped"]),
                 "cancellation_rate_bp": rate_bp(c["cancelled_by_seller"], c["paid"]),
                 "return_rate_bp": rate_bp(c["returns"], c["delivered"]),
-                "median_first_response_minutes": median_minutes(self.responses),
-                "open_disputes": self.open_disputes,
-                "average_rating": None}
+                "median_first_response_minutes": median_minutes(waited),
+                "open_disputes": self.open_disputes}
+
+    def average_rating(self) -> float | None:
+        """Two decimals, like a product's; not a ranked measure."""
+        c = self.counts
+        return round(c["rating_sum"] / c["ratings"], 2) if c["ratings"] > 0 else None
 
 
-def figures_of(items: Iterable[PerformanceDay], today: date) -> dict[int, Figures]:
-    """The 30- and 90-day figures of a seller's day items (and totals) as read."""
+def figures_of(items: Iterable[PerformanceDay], today: date, waiting: Mapping[str, int] | None = None,
+               ) -> dict[int, Figures]:
+    """The 30- and 90-day figures of a seller's day items (and totals) as read, with the
+    histogram of the unanswered conversations' ages (the same in both windows)."""
     days = list(items)
     open_disputes = sum(int(i.open_disputes or 0) for i in days if i.SK == PERFORMANCE_TOTALS_SK)
     result = {}
@@ -240,17 +284,32 @@ def figures_of(items: Iterable[PerformanceDay], today: date) -> dict[int, Figure
         inside = [i for i in days if i.SK != PERFORMANCE_TOTALS_SK and i.SK >= first]  # noqa: SIM300
         counts = {name: sum(int(getattr(i, name) or 0) for i in inside) for name in COUNTERS}
         responses = {name: sum(int(getattr(i, name) or 0) for i in inside) for name in _BUCKET_ATTRIBUTES}
-        result[window] = Figures(window, counts, {k: v for k, v in responses.items() if v}, max(open_disputes, 0))
+        result[window] = Figures(window, counts, {k: v for k, v in responses.items() if v}, max(open_disputes, 0),
+                                 dict(waiting or {}))
     return result
 
 
+def waiting_ages(seller_id: str, since: str, now: datetime) -> dict[str, int]:
+    """The histogram of how long the seller's unanswered conversations whose wait began at
+    ``since`` or later have waited by ``now``: one Query of the unanswered index (GSI2)."""
+    found: dict[str, int] = {}
+    for conversation in Conversation.unanswered.query(unanswered_index_key(seller_id),
+                                                      Conversation.GSI2SK >= since):  # noqa: SIM300
+        waited = max(0, int((now - clock.parse(str(conversation.awaiting_since))).total_seconds()))
+        bucket = response_bucket(waited)
+        found[bucket] = found.get(bucket, 0) + 1
+    return found
+
+
 def report(seller_id: str, today: date | None = None) -> dict[int, Figures]:
-    """One Query: the seller's days of the last 90 and the totals item (which sorts after them)."""
+    """Two Queries: the seller's days of the last 90 and the totals item (which sorts after
+    them); the conversations still waiting for its first answer that began in those days."""
     today = today or clock.today()
-    first = performance_day_sk((today - timedelta(days=max(WINDOWS) - 1)).isoformat())
+    start = today - timedelta(days=max(WINDOWS) - 1)
+    first = performance_day_sk(start.isoformat())
     items = PerformanceDay.query(seller_key(seller_id), PerformanceDay.SK.between(first, PERFORMANCE_TOTALS_SK),
                                  consistent_read=True)
-    return figures_of(items, today)
+    return figures_of(items, today, waiting_ages(seller_id, start.isoformat(), clock.now()))
 
 
 # --- the operator: settings, ranking, warnings ------------------------------------------------

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
+from chalicelib.accounts.personal_data import export_section
 from chalicelib.core.http import operation
 
 if TYPE_CHECKING:
@@ -185,19 +186,22 @@ def get_dispute(dispute_id: str, query: schemas.PageQuery, principal: Principal)
 
 
 @bp.route("/v1/admin/disputes/{dispute_id}/resolve", methods=["POST"])
-@operation("Resolve a dispute with a note and, optionally, a refund of lines", body="DisputeResolution",
+@operation("Resolve a dispute with a note and, optionally, a refund of lines or of an amount",
+           body="DisputeResolution",
            response="DisputeOut", errors=(404, 409),
            description="A refund goes through the orders' refund path, as an approved return's does: requested with "
                        "the resolution, then carried out (Stripe refund, the seller's transfer reversed, ledger). "
                        "409 `dispute_resolved` when resolved before; 409 `refund_exceeds_captured` for more than "
-                       "was bought and not refunded.", **ADMIN)
+                       "was bought (or paid) and not refunded.", **ADMIN)
 def resolve_dispute(dispute_id: str, body: schemas.DisputeResolution,
                     principal: Principal) -> schemas.DisputeOut:
     from chalicelib.messages import disputes, schemas
 
-    lines = {line.line: line.quantity for line in body.refund.lines} if body.refund else None
+    refund = body.refund
+    lines = {line.line: line.quantity for line in refund.lines} if refund and refund.lines else None
     return schemas.dispute_out(disputes.resolve_dispute(dispute_id, operator_id=principal.user_id, note=body.note,
-                                                        refund_lines=lines))
+                                                        refund_lines=lines,
+                                                        refund_amount=refund.amount if refund else None))
 
 
 # -- seller performance ---------------------------------------------------------------------------
@@ -258,3 +262,13 @@ def put_performance_settings(body: schemas.PerformanceSettingsFields,
     from chalicelib.messages import performance, schemas
 
     return schemas.settings_out(performance.update_settings(body.model_dump()))
+
+
+@export_section("conversations")
+def conversations_in_export(user_id: str) -> list[dict[str, Any]]:
+    """The buyer's conversations in their data export (GET /v1/me/export), each with every message."""
+    from chalicelib.messages import conversations, schemas  # lazy: PynamoDB, not at cold start
+
+    return [{**schemas.conversation_out(copy).model_dump(mode="json"),
+             "items": [schemas.message_out(m).model_dump(mode="json") for m in messages]}
+            for copy, messages in conversations.buyers_conversations(user_id)]

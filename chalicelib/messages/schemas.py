@@ -57,9 +57,21 @@ class RefundLine(RequestSchema):
 
 
 class DisputeRefund(RequestSchema):
-    lines: list[RefundLine] = Field(min_length=1, max_length=100, description=(
+    """Either `lines` or `amount`."""
+
+    lines: list[RefundLine] | None = Field(default=None, min_length=1, max_length=100, description=(
         "Units per line of the seller's part to refund: each gives back what the buyer paid for it, through the "
         "orders' refund path (Stripe refund, the seller's transfer reversed, ledger), as a return would."))
+    amount: WholeNumber | None = Field(default=None, ge=1, le=100_000_000, description=(
+        "Instead of lines: an amount in minor units of the order's currency (e.g. a partial refund for a damaged "
+        "item), split over what is left to refund of the part's lines and shipping in proportion; its VAT, the "
+        "marketplace fee and the seller's transfer follow in proportion. No unit counts as refunded."))
+
+    @model_validator(mode="after")
+    def _lines_or_amount(self) -> "DisputeRefund":
+        if (self.lines is None) == (self.amount is None):
+            raise ValueError("give either lines or amount")
+        return self
 
 
 class DisputeResolution(RequestSchema):
@@ -150,10 +162,12 @@ class Measures(ResponseSchema):
         "Return requests in the window, per 10,000 sub-orders delivered in it."))
     median_first_response_minutes: int | None = Field(description=(
         "Median time from a buyer's waiting message to the seller's first answer, as the upper bound of its "
-        "bucket (15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320 minutes; 4321: longer)."))
+        "bucket (15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320 minutes; 4321: longer). Conversations still "
+        "unanswered count at their age now (see `counts.unanswered`)."))
     open_disputes: int = Field(description="Open now (not windowed).")
     average_rating: float | None = Field(description=(
-        "Null until seller reviews feed it (they will, from the reviews' events)."))
+        "Mean overall rating (two decimals) of the seller reviews published in the window that count now "
+        "(not pending, hidden or deleted); null without any."))
 
 
 class Counts(ResponseSchema):
@@ -165,6 +179,11 @@ class Counts(ResponseSchema):
     returns: int
     disputes_opened: int
     first_responses: int
+    unanswered: int = Field(description=(
+        "Conversations still waiting for the seller's first answer (begun in the last 90 days, the same in both "
+        "windows): in the median at their age now."))
+    ratings: int = Field(description="Seller reviews behind `average_rating`.")
+    rating_sum: int = Field(description="The sum of their overall ratings.")
 
 
 class WindowFigures(ResponseSchema):
@@ -277,8 +296,10 @@ def dispute_with_conversation(dispute: Any, copy: Any, page: Any) -> DisputeWith
 def performance_out(seller_id: str, as_of: str, figures: Any) -> PerformanceOut:
     windows = []
     for window, figure in sorted(figures.items()):
-        counts = {**figure.counts, "first_responses": sum(figure.responses.values())}
-        windows.append(WindowFigures(days=window, measures=Measures(**figure.measures()), counts=Counts(**counts)))
+        counts = {**figure.counts, "first_responses": sum(figure.responses.values()),
+                  "unanswered": sum(figure.waiting.values())}
+        measures = Measures(**figure.measures(), average_rating=figure.average_rating())
+        windows.append(WindowFigures(days=window, measures=measures, counts=Counts(**counts)))
     return PerformanceOut(seller_id=seller_id, as_of=as_of, windows=windows)
 
 

@@ -10,6 +10,7 @@ from chalicelib.accounts.events import AccountErased
 from chalicelib.events.registry import Delivered, subscribe
 from chalicelib.messages.events import DisputeOpened, DisputeResolved, MessagePosted
 from chalicelib.orders.events import OrderStatusChanged
+from chalicelib.reviews.events import SellerRatingCounted
 
 
 @subscribe(MessagePosted)
@@ -33,6 +34,14 @@ def count_fulfilment(moved: Delivered[OrderStatusChanged]) -> None:
     from chalicelib.messages import performance  # lazy: cold start
 
     performance.on_status_changed(moved)
+
+
+@subscribe(SellerRatingCounted)
+def count_seller_rating(counted: Delivered[SellerRatingCounted]) -> None:
+    """The seller's windowed average rating, from its seller reviews."""
+    from chalicelib.messages import performance  # lazy: cold start
+
+    performance.on_seller_rating_counted(counted)
 
 
 @subscribe(DisputeOpened)

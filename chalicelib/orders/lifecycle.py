@@ -209,8 +209,10 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
         if wanted:
             total = Money(sub.currency, int(line["total"]))
             after = total if done + wanted == quantity else total.allocate([done + wanted, quantity - done - wanted])[0]
-            amount = after.amount - int(line.get("refunded_amount", 0))
-            updated.update(refunded_quantity=done + wanted, refunded_amount=after.amount)
+            # an amount refund (plan_amount_refund) may have paid back more than these units are worth
+            refunded = max(after.amount, int(line.get("refunded_amount", 0)))
+            amount = refunded - int(line.get("refunded_amount", 0))
+            updated.update(refunded_quantity=done + wanted, refunded_amount=refunded)
             if amount > 0:
                 covered.append({"line": number, "quantity": wanted, "amount": amount, "line_total": int(line["total"]),
                                 "fee": int(line["fee"]), "refunded_before": int(line.get("refunded_amount", 0)),
@@ -231,6 +233,44 @@ def plan_refund(order: Order, sub: SubOrder, quantities: Mapping[int, int] | Non
                     currency=sub.currency, amount=sum(c["amount"] for c in covered), lines=covered, created_at=at,
                     GSI1PK=refund_due_key(at[:10]), GSI1SK=timed_sort_key(at, order.user_id, order.order_id, refund_id))
     return RefundPlan(refund=refund, lines=lines, shipping_refunded=int(sub.shipping_refunded or 0) + shipping)
+
+
+def plan_amount_refund(order: Order, sub: SubOrder, amount: int, reason: str, *, at: str) -> RefundPlan | None:
+    """What refunding ``amount`` of the part, no units named (a dispute's goodwill or partial
+    refund), pays back: split over what is left to refund of its lines and its shipping, in
+    proportion (largest remainder), so each line's VAT (``tax`` on the refund's line:
+    cumulatively ``VAT * refunded / total``, half-up), fee, marketplace discount and
+    contributors' adjustments go back in proportion as they do for units. The lines' units
+    stay unrefunded; a later refund of units pays only what they are worth beyond this.
+    More than is left is a 409 ``refund_exceeds_captured``; None when nothing was paid."""
+    if order.payment_intent_id is None or order.status == "pending_payment":
+        return None
+    left = [int(line["total"]) - int(line.get("refunded_amount", 0)) for line in sub.lines]
+    weights = [max(part, 0) for part in [*left, shipping_left(sub)]]
+    if not 0 < amount <= sum(weights):
+        raise Conflict("A refund cannot exceed what was paid for this part and not yet refunded.",
+                       code=Code.REFUND_EXCEEDS_CAPTURED, details={"amount": amount, "refundable": sum(weights)})
+    shares = [share.amount for share in Money(sub.currency, amount).allocate(weights)]
+    lines, covered = [], []
+    for line, share in zip(sub.lines, shares, strict=False):
+        updated = dict(line)
+        if share:
+            total, before, vat = int(line["total"]), int(line.get("refunded_amount", 0)), int(line.get("tax", 0))
+            updated["refunded_amount"] = before + share
+            covered.append({"line": int(line["line"]), "quantity": 0, "amount": share, "line_total": total,
+                            "fee": int(line["fee"]), "refunded_before": before,
+                            "tax": divide_half_up(vat * (before + share), total) - divide_half_up(vat * before, total),
+                            **({"marketplace_discount": int(line["marketplace_discount"])}
+                               if line.get("marketplace_discount") else {})})
+        lines.append(updated)
+    if shares[-1]:
+        covered.append(_shipping_refund(sub, shares[-1]))
+    refund_id = new_id("rfd")
+    refund = Refund(user_key(order.user_id), refund_sk(order.order_id, refund_id), refund_id=refund_id,
+                    order_id=order.order_id, user_id=order.user_id, seller_id=sub.seller_id, reason=reason,
+                    currency=sub.currency, amount=amount, lines=covered, created_at=at,
+                    GSI1PK=refund_due_key(at[:10]), GSI1SK=timed_sort_key(at, order.user_id, order.order_id, refund_id))
+    return RefundPlan(refund=refund, lines=lines, shipping_refunded=int(sub.shipping_refunded or 0) + shares[-1])
 
 
 def add_refund(transaction: LabelledTransaction, plan: RefundPlan) -> int:

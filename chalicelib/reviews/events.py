@@ -62,3 +62,19 @@ class ReviewHidden(DomainEvent):
     product_id: str | None = None
     reason: str
     hidden_at: str
+
+
+class SellerRatingCounted(DomainEvent):
+    """A seller review's overall rating started or stopped counting, or changed: published,
+    hidden, edited, deleted. Seller performance keeps its windowed average from these, on the
+    review's publication day; ``before``/``after`` None: not counted (pending, hidden, gone)."""
+
+    event_type = "review.seller_rating_counted"
+
+    review_id: str
+    seller_id: str
+    before: int | None = None
+    before_day: str | None = None  # yyyy-mm-dd the counted rating was published
+    after: int | None = None
+    after_day: str | None = None
+    at: str

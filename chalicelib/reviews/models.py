@@ -41,8 +41,16 @@ Keys
   published <-> hidden); every change conditioned on the version.
   - GSI1 (published): GSI1PK=PRODUCT_QUESTIONS#<product_id>, GSI1SK=<created_at>#<question_id>
   - GSI1 (pending): GSI1PK=QUESTIONS_PENDING, GSI1SK=<created_at>#<question_id>
+- ``QuestionMarker``: PK=USER#<user_id>, SK=QUESTION#<question_id> (asked) or
+  ANSWER#<question_id>#<answer_id> (answered) — written in the question's transaction, so the
+  buyer's data export and erasure find them without a Scan (questions asked before the markers
+  existed are not found).
 - Ratings: on the product's pointer and the seller item (``chalicelib.catalog.ratings``),
-  moved with ADD in the same transaction as the review's status or rating.
+  moved with ADD in the same transaction as the review's status or rating. A change that
+  moves a product's rating also rewrites the rating copy of the product's listing entries
+  (the best-rated browse index), after reading the pointer and the product: +2 GetItems
+  for every write below that moves a product rating (publishing, hiding, rating changed,
+  deleting a counted review), and a re-read when another rating change came first.
 
 Access patterns and round trips
 - buyer: write a review (GetItem product pointer, BatchGetItem sub-order + lines, GetItem
@@ -66,6 +74,9 @@ Access patterns and round trips
   settings, TransactWriteItems: question, [event]) -> 5; answer (GetItem question,
   [BatchGetItem sub-order + lines for a buyer], TransactWriteItems: question, event) -> 2-3
 - public: a product's questions with their answers (Query GSI1) -> 1
+- buyer: data export / erasure of questions and answers (Query of the buyer's question
+  markers, BatchGetItem of the questions per 100; erasure: a GetItem and a TransactWriteItems
+  per question)
 - operator: question queue (Query GSI1 QUESTIONS_PENDING) -> 1; hide / unhide -> 2
 - no Scan anywhere
 """
@@ -178,6 +189,14 @@ class Question(TableModel):
     GSI1PK = UnicodeAttribute(null=True)
     GSI1SK = UnicodeAttribute(null=True)
     listed = GSI1()
+
+
+class QuestionMarker(TableModel):
+    """A question the buyer asked or answered: the data export and erasure find them by buyer."""
+
+    question_id = UnicodeAttribute()
+    answer_id = UnicodeAttribute(null=True)  # set on an answer's marker
+    created_at = UnicodeAttribute()
 
 
 class ReviewSettings(TableModel):

@@ -19,18 +19,23 @@ from chalicelib.core.db import LabelledTransaction, Stale, find_item, retrying
 from chalicelib.core.errors import Code, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.core.ids import has_prefix, new_id
 from chalicelib.core.keys import (
+    ANSWER_MARKER_PREFIX,
     POINTER_SK,
+    QUESTION_MARKER_PREFIX,
     QUESTION_SK,
     QUESTIONS_PENDING_KEY,
+    answer_marker_sk,
     product_pk,
     product_questions_key,
     question_key,
+    question_marker_sk,
     timed_sort_key,
+    user_key,
 )
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.events.service import new_event
 from chalicelib.reviews.events import QuestionAnswered, QuestionAsked
-from chalicelib.reviews.models import Question
+from chalicelib.reviews.models import Question, QuestionMarker
 from chalicelib.reviews.service import buyers_sub_order, check_delivered, check_texts, initial_status, short_name
 
 MAX_ANSWERS = 20
@@ -75,6 +80,8 @@ def ask(user_id: str, product_id: str, text: str) -> Question:
     _index(question)
     transaction = LabelledTransaction()
     transaction.put("question", question, Question.PK.does_not_exist())
+    transaction.put("marker", QuestionMarker(PK=user_key(user_id), SK=question_marker_sk(question_id),
+                                             question_id=question_id, created_at=now))
     if question.status == "published":
         transaction.put("event", new_event(_asked(question)))
     transaction.commit()
@@ -89,13 +96,15 @@ def _get(question_id: str) -> Question:
     return question
 
 
-def _save(before: Question, after: Question, event: Any = None) -> None:
+def _save(before: Question, after: Question, event: Any = None, marker: QuestionMarker | None = None) -> None:
     _index(after)
     after.version = int(before.version) + 1
     transaction = LabelledTransaction()
     transaction.put("question", after, Question.version == before.version)
     if event is not None:
         transaction.put("event", new_event(event))
+    if marker is not None:
+        transaction.put("marker", marker)
     if "question" in transaction.commit():
         raise Stale
 
@@ -137,7 +146,9 @@ def answer(user_id: str, caller_seller_id: str | None, question_id: str, text: s
         _save(before, after, QuestionAnswered(
             question_id=question_id, answer_id=entry["answer_id"], product_id=before.product_id,
             seller_id=before.seller_id, asker_id=before.user_id, by=entry["by"],
-            verified_buyer=entry["verified_buyer"], text=text))
+            verified_buyer=entry["verified_buyer"], text=text),
+            QuestionMarker(PK=user_key(user_id), SK=answer_marker_sk(question_id, entry["answer_id"]),
+                           question_id=question_id, answer_id=entry["answer_id"], created_at=now))
         return after
 
     return retrying(attempt, what="question")
@@ -189,3 +200,43 @@ def unhide(question_id: str) -> Question:
         return after
 
     return retrying(attempt, what="question")
+
+
+# --- the buyer's personal data --------------------------------------------------------------
+
+def _markers(user_id: str) -> list[QuestionMarker]:
+    return [m for prefix in (QUESTION_MARKER_PREFIX, ANSWER_MARKER_PREFIX)
+            for m in QuestionMarker.query(user_key(user_id), QuestionMarker.SK.startswith(prefix))]
+
+
+def buyers_questions(user_id: str) -> tuple[list[Question], list[tuple[Question, dict[str, Any]]]]:
+    """The questions the buyer asked and the answers the buyer gave (with their questions), newest
+    first, in any status: 2 Queries of the markers, BatchGetItem of the questions per 100."""
+    markers = _markers(user_id)
+    keys = list(dict.fromkeys((question_key(m.question_id), QUESTION_SK) for m in markers))
+    found = {q.question_id: q for q in Question.batch_get(keys)} if keys else {}
+    asked = [found[m.question_id] for m in markers if m.answer_id is None and m.question_id in found
+             and found[m.question_id].user_id == user_id]
+    answers = [(found[m.question_id], a) for m in markers if m.answer_id is not None and m.question_id in found
+               for a in found[m.question_id].answers or [] if a.get("answer_id") == m.answer_id]
+    asked.sort(key=lambda q: q.question_id, reverse=True)
+    answers.sort(key=lambda pair: str(pair[1].get("answer_id")), reverse=True)
+    return asked, answers
+
+
+def erase_author(user_id: str) -> None:
+    """After the account's erasure its questions and answers stay (others answered or read
+    them) without the author's name. One GetItem and TransactWriteItems per question."""
+    for question_id in dict.fromkeys(m.question_id for m in _markers(user_id)):
+
+        def attempt(question_id: str = question_id) -> None:
+            before = _get(question_id)
+            after = Question.from_raw_data(before.serialize())
+            if before.user_id == user_id:
+                after.author_name = ""
+            after.answers = [{**a, "author_name": ""} if a.get("user_id") == user_id else a
+                             for a in before.answers or []]
+            if after.serialize() != before.serialize():
+                _save(before, after)
+
+        retrying(attempt, what="question")

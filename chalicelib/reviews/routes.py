@@ -126,6 +126,20 @@ def reviews_in_export(user_id: str) -> list[dict[str, Any]]:
     return [ReviewOut.of(r).model_dump(mode="json") for r in service.all_buyer_reviews(user_id)]
 
 
+@export_section("questions")
+def questions_in_export(user_id: str) -> list[dict[str, Any]]:
+    """The questions the buyer asked (any status, with their answers) and, as ``answered``
+    entries, each answer the buyer gave with the question it answers."""
+    from chalicelib.reviews import questions  # lazy: PynamoDB, not at cold start
+    from chalicelib.reviews.schemas import AnswerOut, QuestionOut
+
+    asked, answers = questions.buyers_questions(user_id)
+    return [*({"kind": "asked", **QuestionOut.of(q).model_dump(mode="json")} for q in asked),
+            *({"kind": "answered", "question_id": q.question_id, "product_id": q.product_id, "question": q.text,
+               **AnswerOut(**{k: v for k, v in a.items() if k != "user_id"}).model_dump(mode="json")}
+              for q, a in answers)]
+
+
 # --- buyers reading a product's reviews ---------------------------------------------------------
 
 @bp.route("/v1/products/{product_id}/reviews", methods=["GET"])

@@ -17,7 +17,13 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.catalog.models import ProductPointer
-from chalicelib.catalog.ratings import change, product_rating_write, seller_feedback_write, seller_rating_write
+from chalicelib.catalog.ratings import (
+    RACED,
+    add_product_rating,
+    change,
+    seller_feedback_write,
+    seller_rating_write,
+)
 from chalicelib.catalog.service import product_not_found
 from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction, Stale, find_item, retrying
@@ -47,7 +53,7 @@ from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.events.service import new_event
 from chalicelib.orders.lifecycle import order_not_found
 from chalicelib.orders.transitions import find_sub_order
-from chalicelib.reviews.events import ReviewHidden, ReviewPublished
+from chalicelib.reviews.events import ReviewHidden, ReviewPublished, SellerRatingCounted
 from chalicelib.reviews.models import Review, ReviewMarker, ReviewSettings, SellerReview
 from chalicelib.sellers.service import seller_not_found
 
@@ -143,11 +149,24 @@ def _add_ratings(transaction: LabelledTransaction, before: Review | None, after:
                                       after.counted_scores if after else None)
         if write is not None:
             transaction.add("seller_feedback", write)
+        counted = _counted_day(before), _counted_day(after)
+        if counted[0] != counted[1]:
+            transaction.put("rating_event", new_event(SellerRatingCounted(
+                review_id=review.review_id, seller_id=review.seller_id, before=counted[0][0],
+                before_day=counted[0][1], after=counted[1][0], after_day=counted[1][1], at=clock.stamp())))
         return
     delta = change(before.counted_rating if before else None, after.counted_rating if after else None)
     if delta:
-        transaction.add("product_rating", product_rating_write(str(review.product_id), delta))
+        add_product_rating(transaction, str(review.product_id), delta)
         transaction.add("seller_rating", seller_rating_write(review.seller_id, delta))
+
+
+def _counted_day(review: Review | None) -> tuple[int | None, str | None]:
+    """A seller review's counted overall rating and its publication day (None, None: not counted)."""
+    scores = review.counted_scores if review is not None else None
+    if scores is None or review is None:
+        return None, None
+    return scores[0], str(review.published_at)[:10]
 
 
 def _published_event(review: Review) -> ReviewPublished:
@@ -175,7 +194,7 @@ def save(before: Review, after: Review, extra: Callable[[LabelledTransaction], N
     if extra is not None:
         extra(transaction)
     failed = transaction.commit()
-    if "review" in failed:
+    if "review" in failed or failed & RACED:
         raise Stale
     return failed
 
@@ -226,7 +245,10 @@ def _create(review: Review, refusal: str) -> Review:
         _add_ratings(transaction, None, review)
         if review.status == "published":
             transaction.put("event", new_event(_published_event(review)))
-        if "marker" in transaction.commit():
+        failed = transaction.commit()
+        if failed & RACED and "marker" not in failed:
+            raise Stale
+        if "marker" in failed:
             raise Conflict(refusal, code=Code.ALREADY_REVIEWED,
                            details={"order_id": review.order_id, "seller_id": review.seller_id,
                                     **({"product_id": review.product_id} if review.product_id else {})})
@@ -249,7 +271,8 @@ def write_review(user_id: str, caller_seller_id: str | None, order_id: str, prod
     """Only the buyer of a delivered sub-order with the product may review it, once.
 
     Round trips: GetItem(product pointer), BatchGetItem(sub-order, lines), GetItem(settings),
-    Query(the buyer's markers, Limit 1), TransactWriteItems -> 5."""
+    Query(the buyer's markers, Limit 1), TransactWriteItems -> 5; published at once, +2 GetItems
+    (pointer, product) for the listing's rating copy -> 7."""
     if not has_prefix(product_id, "prd"):
         raise product_not_found()
     pointer = find_item(ProductPointer, product_pk(product_id), POINTER_SK)
@@ -303,7 +326,8 @@ def _check_window(review: Review) -> None:
 def edit_review(user_id: str, review_id: str, changes: dict[str, object]) -> Review:
     """Change fields of the caller's review within 30 days. Under approval first, a changed
     published review waits for approval again (and leaves the ratings until then); a hidden
-    one stays hidden. Round trips: GetItem(review), GetItem(settings), TransactWriteItems -> 3."""
+    one stays hidden. Round trips: GetItem(review), GetItem(settings), TransactWriteItems -> 3
+    (+2 GetItems when the product's rating moves)."""
     check_texts(title=changes.get("title"), text=changes.get("text"))  # type: ignore[arg-type]
 
     def attempt() -> Review:
@@ -329,7 +353,8 @@ def edit_review(user_id: str, review_id: str, changes: dict[str, object]) -> Rev
 
 def delete_review(user_id: str, review_id: str) -> None:
     """Delete the caller's review, its marker (the product may be reviewed again) and its
-    seller pointer, within 30 days. Round trips: GetItem(review), TransactWriteItems -> 2."""
+    seller pointer, within 30 days. Round trips: GetItem(review), TransactWriteItems -> 2 (+2
+    GetItems when it was counted in a product's rating)."""
 
     def attempt() -> None:
         review = own_review(user_id, review_id)
@@ -340,7 +365,8 @@ def delete_review(user_id: str, review_id: str) -> None:
         transaction.delete("seller", SellerReview(PK=seller_key(review.seller_id),
                                                   SK=seller_review_sk(review.review_id)))
         _add_ratings(transaction, review, None)
-        if "review" in transaction.commit():
+        failed = transaction.commit()
+        if "review" in failed or failed & RACED:
             raise Stale
 
     retrying(attempt, what="review")
@@ -446,7 +472,8 @@ def any_review(review_id: str) -> Review:
 
 def hide_review(operator_id: str, review_id: str, reason: str) -> Review:
     """Hide a published review or refuse a pending one; the author sees ``reason``. Hiding a
-    hidden review again only changes the reason. Round trips: GetItem, TransactWriteItems -> 2."""
+    hidden review again only changes the reason. Round trips: GetItem, TransactWriteItems -> 2
+    (+2 GetItems when a product's rating moves)."""
 
     def attempt() -> Review:
         before = any_review(review_id)
@@ -468,7 +495,7 @@ def hide_review(operator_id: str, review_id: str, reason: str) -> Review:
 
 def unhide_review(operator_id: str, review_id: str) -> Review:
     """Publish a hidden or pending review (approval is an unhide); a published one stays as it
-    is. Round trips: GetItem, TransactWriteItems -> 2."""
+    is. Round trips: GetItem, TransactWriteItems -> 2 (+2 GetItems when a product's rating moves)."""
 
     def attempt() -> Review:
         before = any_review(review_id)

@@ -27,7 +27,8 @@ def on_question_answered(answered: Delivered[QuestionAnswered]) -> None:
 
 @subscribe(AccountErased)
 def on_account_erased(erased: Delivered[AccountErased]) -> None:
-    """The erased buyer's reviews lose the author's name and images."""
-    from chalicelib.reviews import service  # lazy: cold start
+    """The erased buyer's reviews lose the author's name and images, questions and answers the name."""
+    from chalicelib.reviews import questions, service  # lazy: cold start
 
     service.erase_author(erased.event.user_id)
+    questions.erase_author(erased.event.user_id)

@@ -110,7 +110,7 @@ def test_a_page_shows_the_product_summary_and_its_seller(api: Any, create: Any) 
         "product_id": product["product_id"], "seller_id": "sel_a", "seller_name": "Shop sel_a",
         "title": "Mountain bike", "brand": "Cube", "category": "sports/bikes",
         "price": {"amount": 89_999, "currency": "EUR"}, "image": "https://img.example.com/shoe.jpg",
-        "in_stock": True, "created_at": product["created_at"],
+        "in_stock": True, "created_at": product["created_at"], "rating": {"count": 0, "average": None},
     }]
 
 

@@ -80,6 +80,7 @@ MARKERS_BEFORE_TYPED_EVENTS = {
     # subscribers added since keep the names they started with
     "question.asked": {"chalicelib.reviews.subscriptions:on_question_asked"},
     "question.answered": {"chalicelib.reviews.subscriptions:on_question_answered"},
+    "review.seller_rating_counted": {"chalicelib.messages.subscriptions:count_seller_rating"},
 }
 # Subscribers that arrived after events were typed keep their default marker (module:function).
 LOYALTY = "chalicelib.loyalty.subscriptions"

@@ -9,10 +9,10 @@ from chalicelib.sellers.service import get_seller
 from tests.support.auth import seller_headers
 from tests.support.builders import Marketplace
 from tests.support.clock import FrozenClock
+from tests.support.conversations import seller_says, start
 from tests.support.events import pump_events
 from tests.support.http import call
 from tests.support.mail import queued_mails
-from tests.unit.messages.conftest import seller_says, start
 
 
 def _seller_view(api: Any, seller_id: str = "sel_a") -> list[dict[str, Any]]:
@@ -190,6 +190,21 @@ def test_an_erased_buyers_messages_and_name_are_replaced(api: Any, order: dict[s
     assert [(m["sender"], m["text"]) for m in thread["items"]] == [("seller", "We will call you."),
                                                                       ("buyer", "[erased]")]
     assert thread["conversation"]["counterpart"] == ""
+
+
+def test_the_buyers_conversations_are_in_the_data_export_with_every_message(api: Any,
+                                                                            order: dict[str, Any]) -> None:
+    conversation_id = start(api, order["buyer"], order, "Where is my parcel?")["conversation"]["conversation_id"]
+    seller_says(api, conversation_id, "On its way.")
+
+    status, export, _ = call(api, "GET", "/v1/me/export", headers=order["buyer"])
+
+    assert status == 200, export
+    [conversation] = export["conversations"]
+    assert (conversation["conversation_id"], conversation["order_id"], conversation["unread"]) == (
+        conversation_id, order["order"]["order_id"], 1)
+    assert [(m["sender"], m["text"]) for m in conversation["items"]] == [("seller", "On its way."),
+                                                                        ("buyer", "Where is my parcel?")]
 
 
 def test_the_seller_and_the_buyer_starting_the_same_order_share_one_conversation(api: Any,

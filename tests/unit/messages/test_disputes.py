@@ -7,9 +7,9 @@ from typing import Any
 
 from tests.support.auth import operator_headers, seller_headers
 from tests.support.builders import Marketplace
+from tests.support.conversations import seller_says, start
 from tests.support.events import outbox
 from tests.support.http import call
-from tests.unit.messages.conftest import seller_says, start
 
 
 def _open(api: Any, buyer: dict[str, str], conversation_id: str, reason: str = "Arrived broken") -> tuple[int, Any]:
@@ -112,3 +112,74 @@ def test_the_operator_lists_open_disputes_first(api: Any, market: Marketplace) -
             break
 
     assert seen == [(ids[1], "open"), (ids[2], "open"), (ids[0], "resolved")]
+
+
+def test_a_dispute_refunds_an_amount_through_the_refund_path_and_units_later_pay_the_rest(
+        api: Any, market: Marketplace) -> None:
+    """10.00 of a delivered 3 x 25.00 part, no units named: Stripe refunds 10.00, the seller's
+    transfer is reversed by 9.00 (the 10 % fee goes back in proportion), the ledger balances and
+    the VAT in it is in proportion; refunding all three units afterwards pays the other 65.00."""
+    from chalicelib.core.keys import user_key
+    from chalicelib.core.money import divide_half_up
+    from chalicelib.fees.service import set_schedule
+    from chalicelib.ledger.postings import sum_by_currency
+    from chalicelib.ledger.service import order_postings, seller_balance
+    from chalicelib.orders.models import Refund
+    from chalicelib.payments import stripe_gateway
+    from tests.support.builders import user_of
+
+    set_schedule("default", {"percent_bp": 1_000})
+    placed = market.paid_order(("sel_a",), price=2_500, quantity=3)
+    buyer, order_id = placed["buyer"], placed["order"]["order_id"]
+    market.deliver_order("sel_a", order_id)
+    conversation_id = start(api, buyer, placed, "One shoe is scratched.")["conversation"]["conversation_id"]
+
+    def resolve(refund: dict[str, Any]) -> tuple[int, Any]:
+        dispute = _open(api, buyer, conversation_id)[1]
+        status, body, _ = call(api, "POST", f"/v1/admin/disputes/{dispute['dispute_id']}/resolve",
+                               {"note": "Settled.", "refund": refund}, headers=operator_headers())
+        market.events()
+        return status, body
+
+    status, resolved = resolve({"amount": 1_000})
+
+    assert status == 200, resolved
+    assert resolved["refund"] == {"amount": 1_000, "currency": "EUR"}
+    part = market.order_of_seller("sel_a", order_id)
+    assert [(line["refunded_quantity"], line["refunded_amount"]["amount"]) for line in part["lines"]] == [(0, 1_000)]
+    assert part["status"] == "delivered"
+    [refund] = Refund.query(user_key(user_of(buyer)), Refund.SK.startswith(f"REFUND#{order_id}#"))
+    vat = part["lines"][0]["tax"]["amount"]
+    assert [(line["amount"], line["quantity"], line["tax"]) for line in refund.lines] == [
+        (1_000, 0, divide_half_up(vat * 1_000, 7_500))]
+    [transfer] = stripe_gateway.client().v1.transfers.list({"transfer_group": order_id}).data
+    assert (transfer.amount, transfer.amount_reversed) == (6_750, 900)
+    assert market.order_of_buyer(buyer, order_id)["payment_status"] == "partially_refunded"
+
+    status, rest = resolve({"lines": [{"line": 1, "quantity": 3}]})
+
+    assert (status, rest["refund"]) == (200, {"amount": 6_500, "currency": "EUR"})
+    refunds = stripe_gateway.client().v1.refunds.list({"payment_intent": placed["payment_intent_id"]}).data
+    assert sorted(r.amount for r in refunds) == [1_000, 6_500]
+    [transfer] = stripe_gateway.client().v1.transfers.list({"transfer_group": order_id}).data
+    assert transfer.amount_reversed == 6_750
+    assert sum_by_currency(order_postings(order_id)) == {"EUR": 0}
+    assert seller_balance("sel_a", "EUR").owed.amount == 0
+    assert market.order_of_buyer(buyer, order_id)["payment_status"] == "refunded"
+    status, more = resolve({"amount": 1})
+    assert (status, more["error"]["code"]) == (409, "refund_exceeds_captured")
+
+
+def test_a_dispute_refund_names_lines_or_an_amount_not_both(api: Any, order: dict[str, Any]) -> None:
+    conversation_id = start(api, order["buyer"], order)["conversation"]["conversation_id"]
+    dispute = _open(api, order["buyer"], conversation_id)[1]
+    path = f"/v1/admin/disputes/{dispute['dispute_id']}/resolve"
+
+    both = call(api, "POST", path, {"note": "x", "refund": {"amount": 5, "lines": [{"line": 1, "quantity": 1}]}},
+                headers=operator_headers())
+    neither = call(api, "POST", path, {"note": "x", "refund": {}}, headers=operator_headers())
+    too_much = call(api, "POST", path, {"note": "x", "refund": {"amount": 4_001}}, headers=operator_headers())
+
+    assert (both[0], neither[0]) == (422, 422)
+    assert (too_much[0], too_much[1]["error"]["code"]) == (409, "refund_exceeds_captured")
+    assert outbox("order.refund_requested") == []

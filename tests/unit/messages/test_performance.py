@@ -14,11 +14,13 @@ from chalicelib.messages.events import DisputeOpened, DisputeResolved, MessagePo
 from chalicelib.messages.models import RESPONSE_BUCKETS
 from chalicelib.orders.events import OrderStatusChanged
 from chalicelib.orders.models import SubOrder
+from chalicelib.reviews.events import SellerRatingCounted
 from tests.support.auth import operator_headers, seller_headers
 from tests.support.builders import Marketplace, put_seller
+from tests.support.clock import FrozenClock
+from tests.support.conversations import seller_says, start
 from tests.support.events import outbox
 from tests.support.http import call
-from tests.unit.messages.conftest import seller_says, start
 
 SELLER = "sel_01M8P0000000000000000000PA"
 OTHER = "sel_01M8P0000000000000000000PB"
@@ -48,6 +50,8 @@ def _handle(delivered: Delivered[Any]) -> None:
         performance.on_message_posted(delivered)
     elif isinstance(event, DisputeOpened):
         performance.on_dispute_opened(delivered)
+    elif isinstance(event, SellerRatingCounted):
+        performance.on_seller_rating_counted(delivered)
     else:
         performance.on_dispute_resolved(delivered)
 
@@ -64,7 +68,7 @@ def test_figures_equal_a_recount_after_a_random_sequence_delivered_twice() -> No
         day = TODAY - timedelta(days=rng.randrange(100))
         order_id = f"ord_perf{n:04d}"
         kind = rng.choice(["paid", "shipped", "late", "seller_cancel", "buyer_cancel", "delivered", "return",
-                           "response", "dispute"])
+                           "response", "dispute", "review"])
         at = _stamp(day)
         if kind == "paid":
             events.append(_moved(f"evt_{n}", order_id, "pending_payment", "paid", at))
@@ -85,6 +89,20 @@ def test_figures_equal_a_recount_after_a_random_sequence_delivered_twice() -> No
         elif kind == "return":
             events.append(_moved(f"evt_{n}", order_id, "delivered", "return_requested", at))
             facts.append((day, "returns", 1))
+        elif kind == "review":  # a seller review published; then perhaps re-rated, or hidden or deleted
+            rating, when = rng.randint(1, 5), day.isoformat()
+            events.append(Delivered(SellerRatingCounted(review_id=f"rev_{n}", seller_id=SELLER, after=rating,
+                                                        after_day=when, at=at), f"evt_{n}", at))
+            later = rng.choice(["stays", "re-rated", "withdrawn"])
+            if later == "re-rated":
+                events.append(Delivered(SellerRatingCounted(
+                    review_id=f"rev_{n}", seller_id=SELLER, before=rating, before_day=when,
+                    after=(rating := rng.randint(1, 5)), after_day=when, at=at), f"evt_{n}e", at))
+            if later == "withdrawn":
+                events.append(Delivered(SellerRatingCounted(review_id=f"rev_{n}", seller_id=SELLER, before=rating,
+                                                            before_day=when, at=at), f"evt_{n}w", at))
+            else:
+                facts += [(day, "ratings", 1), (day, "rating_sum", rating)]
         elif kind == "response":
             seconds = rng.randrange(0, 5 * 24 * 3600)
             events.append(Delivered(MessagePosted(conversation_id="cnv_x", message_id=f"msg_{n}", kind="order",
@@ -119,6 +137,9 @@ def test_figures_equal_a_recount_after_a_random_sequence_delivered_twice() -> No
         bound = next((b for b in RESPONSE_BUCKETS if median / 60 <= b), RESPONSE_BUCKETS[-1] + 1)
         assert figure.measures()["median_first_response_minutes"] == bound, window
         assert figure.open_disputes == open_disputes
+        assert figure.average_rating() == (round(recount["rating_sum"] / recount["ratings"], 2)
+                                           if recount["ratings"] else None)
+        assert figure.average_rating() is not None  # the sequence has seller reviews in both windows
 
 
 def test_a_duplicate_delivery_counts_once_even_past_the_dispatch_markers() -> None:
@@ -149,6 +170,10 @@ def test_the_seller_reads_its_figures_from_real_orders_and_messages(api: Any, ma
     seller_says(api, conversation_id, "A second answer does not count again.")
     call(api, "POST", f"/v1/me/conversations/{conversation_id}/dispute", {"reason": "No answer"},
          headers=shipped["buyer"])
+    status, body, _ = call(api, "POST", "/v1/me/seller-reviews",
+                           {"order_id": shipped["order"]["order_id"], "seller_id": "sel_a", "overall": 4,
+                            "delivery": 5, "communication": 2, "language": "de"}, headers=shipped["buyer"])
+    assert status == 201, body
     market.events()
     market.events()
 
@@ -158,11 +183,41 @@ def test_the_seller_reads_its_figures_from_real_orders_and_messages(api: Any, ma
     month = report["windows"][0]
     assert month["days"] == 30
     assert month["counts"] == {"paid": 3, "shipped": 1, "shipped_on_time": 1, "cancelled_by_seller": 1,
-                               "delivered": 1, "returns": 1, "disputes_opened": 1, "first_responses": 1}
+                               "delivered": 1, "returns": 1, "disputes_opened": 1, "first_responses": 1,
+                               "ratings": 1, "rating_sum": 4, "unanswered": 0}
     assert month["measures"] == {"on_time_shipping_rate_bp": 10_000, "cancellation_rate_bp": 3_333,
                                  "return_rate_bp": 10_000, "median_first_response_minutes": 15,
-                                 "open_disputes": 1, "average_rating": None}
+                                 "open_disputes": 1, "average_rating": 4.0}
     assert report["windows"][1]["counts"] == month["counts"]
+
+
+def test_unanswered_conversations_count_in_the_median_at_their_age(api: Any, market: Marketplace,
+                                                                   clock: FrozenClock) -> None:
+    """One question answered after 10 minutes, two waiting for five hours: the median is the
+    waiting ones' bucket, not the one answer's; answering one takes it out of ``unanswered``."""
+    answered, waiting, also_waiting = (market.paid_order(("sel_a",)) for _ in range(3))
+    first = start(api, answered["buyer"], answered)["conversation"]["conversation_id"]
+    clock.advance(minutes=10)
+    seller_says(api, first, "On its way.")
+    waiting_id = start(api, waiting["buyer"], waiting)["conversation"]["conversation_id"]
+    start(api, also_waiting["buyer"], also_waiting)
+    clock.advance(hours=5)
+    start(api, waiting["buyer"], waiting, "Hello?")  # a second message does not restart the wait
+    start(api, answered["buyer"], answered, "Thanks!")  # after the first answer nothing waits
+    market.events()
+
+    def month() -> tuple[dict[str, Any], dict[str, Any]]:
+        report = call(api, "GET", "/v1/seller/performance", headers=seller_headers("sel_a"))[1]
+        return report["windows"][0]["counts"], report["windows"][0]["measures"]
+
+    counts, measures = month()
+    assert (counts["first_responses"], counts["unanswered"]) == (1, 2)
+    assert measures["median_first_response_minutes"] == 480
+    seller_says(api, waiting_id, "Sorry, here it is.")
+    market.events()
+    counts, measures = month()
+    assert (counts["first_responses"], counts["unanswered"]) == (2, 1)
+    assert measures["median_first_response_minutes"] == 480  # 15, 480 answered; 480 waiting
 
 
 def test_the_operator_ranks_sellers_and_a_threshold_raises_a_warning(api: Any) -> None:

@@ -143,3 +143,24 @@ def test_ratings_equal_a_recount_after_random_retried_and_parallel_writes(
 
     assert every_review, "the sequence wrote no review"
     assert _kept(products) == _recount(every_review, products)
+    assert {p: _listed_copies(p) for p in products} == {p: {_pointed_copy(p)} for p in products}
+
+
+def _pointed_copy(product_id: str) -> tuple[int, int, str]:
+    from chalicelib.catalog.models import ProductPointer
+    from chalicelib.catalog.ratings import hundredths
+    from chalicelib.core.keys import POINTER_SK, product_pk, rated_sort_key
+
+    pointer = ProductPointer.get(product_pk(product_id), POINTER_SK, consistent_read=True)
+    count, total = int(pointer.rating_count), int(pointer.rating_sum)
+    return count, total, rated_sort_key(hundredths(count, total), count, product_id)
+
+
+def _listed_copies(product_id: str) -> set[tuple[int, int, str]]:
+    """What the product's listing entries (every browse scope) say of its rating: one copy."""
+    from chalicelib.catalog.models import ProductListing
+    from chalicelib.core.keys import LISTING_PREFIX, product_pk
+
+    entries = ProductListing.query(product_pk(product_id), ProductListing.SK.startswith(LISTING_PREFIX),
+                                   consistent_read=True)
+    return {(int(e.rating_count), int(e.rating_sum), str(e.GSI3SK)) for e in entries}

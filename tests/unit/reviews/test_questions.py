@@ -110,3 +110,30 @@ def test_an_account_asks_at_most_so_many_questions_an_hour(api: Any, market: Mar
     assert "Retry-After" in answers[2][2]
     other = market.buyer()
     assert call(api, "POST", f"/v1/products/{product_id}/questions", {"text": "Frage"}, headers=other)[0] == 201
+
+
+def test_the_buyers_questions_and_answers_are_in_the_export_and_lose_the_name_on_erasure(
+        api: Any, market: Marketplace) -> None:
+    placed = market.order_in_state("delivered", seller_id=SELLER)
+    product_id, buyer = placed["products"][SELLER], placed["buyer"]
+    other = ok(call(api, "POST", f"/v1/products/{product_id}/questions", {"text": "Wasserdicht?"},
+                    headers=market.buyer()), 201)
+    own = ok(call(api, "POST", f"/v1/products/{product_id}/questions", {"text": "Wie breit ist er?"},
+                  headers=buyer), 201)
+    answered = ok(call(api, "POST", f"/v1/questions/{other['question_id']}/answers",
+                       {"text": "Nicht ganz.", "order_id": placed["order"]["order_id"]}, headers=buyer), 201)
+
+    export = ok(call(api, "GET", "/v1/me/export", headers=buyer))["questions"]
+    assert [(q["kind"], q["question_id"], q["text"], q["author_name"]) for q in export] == [
+        ("asked", own["question_id"], "Wie breit ist er?", "Anna K."),
+        ("answered", other["question_id"], "Nicht ganz.", "Anna K.")]
+    assert export[1]["answer_id"] == answered["answers"][0]["answer_id"]
+    assert export[1]["question"] == "Wasserdicht?"
+
+    assert call(api, "DELETE", "/v1/me", headers=buyer)[0] in (200, 204)
+    market.events()
+
+    listed = {q["question_id"]: q for q in ok(call(api, "GET", f"/v1/products/{product_id}/questions"))["items"]}
+    assert (listed[own["question_id"]]["author_name"], listed[own["question_id"]]["text"]) == ("", "Wie breit ist er?")
+    assert [(a["author_name"], a["text"]) for a in listed[other["question_id"]]["answers"]] == [("", "Nicht ganz.")]
+    assert listed[other["question_id"]]["author_name"] == "Anna K."  # the other asker keeps theirs

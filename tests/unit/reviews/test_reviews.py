@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.support.auth import operator_headers, seller_headers
 from tests.support.builders import Marketplace, user_of
 from tests.support.clock import FrozenClock
@@ -232,11 +234,65 @@ def test_browse_keeps_products_rated_at_least_min_rating(api: Any, market: Marke
     assert (walked, cursor) == (by_rating, "")
 
 
-def test_the_rating_sort_window_is_what_browse_reads() -> None:
+def test_sort_by_rating_orders_the_whole_listing_and_its_items_carry_the_rating(
+        api: Any, market: Marketplace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The best-rated products are the oldest and each Query reads two entries: a sort of the
+    newest entries read would miss them."""
     from chalicelib.catalog import browse
-    from chalicelib.catalog.schemas import RATING_SORT_WINDOW
 
-    assert browse.MAX_QUERY_PAGES * browse.QUERY_PAGE == RATING_SORT_WINDOW
+    best, good = (market.order_in_state("delivered", seller_id=SELLER) for _ in range(2))
+    best_id, good_id = best["products"][SELLER], good["products"][SELLER]
+    unrated = [market.product(SELLER) for _ in range(3)]
+    best_review = ok(_write(api, best, rating=5), 201)
+    ok(_write(api, good, rating=3), 201)
+    monkeypatch.setattr(browse, "QUERY_PAGE", 2)
+    monkeypatch.setattr(browse, "MAX_QUERY_PAGES", 1)
+
+    def walked(query: str = "") -> list[tuple[str, dict[str, Any]]]:
+        items, cursor = [], ""
+        while True:
+            page = ok(call(api, "GET", f"/v1/products?sort=rating&limit=2{query}{cursor}"))
+            items += [(p["product_id"], p["rating"]) for p in page["items"]]
+            if not page["next_cursor"]:
+                return items
+            cursor = f"&cursor={page['next_cursor']}"
+
+    none = {"count": 0, "average": None}
+    assert walked() == [(best_id, {"count": 1, "average": 5.0}), (good_id, {"count": 1, "average": 3.0}),
+                        *((product_id, none) for product_id in unrated)]
+    assert walked("&min_rating=3.5") == [(best_id, {"count": 1, "average": 5.0})]
+    newest = ok(call(api, "GET", f"/v1/products?seller_id={SELLER}&limit=5"))["items"]
+    assert {p["product_id"]: p["rating"]["average"] for p in newest}[best_id] == 5.0
+
+    # a product change rewrites its entries with the rating; hiding the review takes it away
+    ok(call(api, "PATCH", f"/v1/seller/products/{best_id}", {"price": {"amount": 2_500, "currency": "EUR"}},
+            headers=seller_headers(SELLER)))
+    assert walked()[0] == (best_id, {"count": 1, "average": 5.0})
+    ok(call(api, "POST", f"/v1/admin/reviews/{best_review['review_id']}/hide", {"reason": "Beleidigend"},
+            headers=operator_headers()))
+    assert [product_id for product_id, _ in walked()] == [good_id, *sorted([best_id, *unrated])]
+
+
+def test_a_seller_reviews_counted_rating_is_told_on_every_change(api: Any, market: Marketplace) -> None:
+    """Seller performance keeps its average from these events: each says what stopped and what
+    started counting, on the review's publication day; a change of text alone says nothing."""
+    placed = market.order_in_state("delivered", seller_id=SELLER)
+    body = {"order_id": placed["order"]["order_id"], "seller_id": SELLER, "overall": 4, "delivery": 5,
+            "communication": 3, "language": "de"}
+    review = ok(call(api, "POST", "/v1/me/seller-reviews", body, headers=placed["buyer"]), 201)
+    path = f"/v1/me/reviews/{review['review_id']}"
+    ok(call(api, "PATCH", path, {"rating": 2}, headers=placed["buyer"]))
+    ok(call(api, "PATCH", path, {"text": "Doch ganz gut."}, headers=placed["buyer"]))
+    ok(call(api, "POST", f"/v1/admin/reviews/{review['review_id']}/hide", {"reason": "Beleidigend"},
+            headers=operator_headers()))
+    unhidden = ok(call(api, "POST", f"/v1/admin/reviews/{review['review_id']}/unhide", headers=operator_headers()))
+    assert call(api, "DELETE", path, headers=placed["buyer"])[0] == 204
+
+    day, again = review["published_at"][:10], unhidden["published_at"][:10]
+    told = [(e["before"], e["before_day"], e["after"], e["after_day"])
+            for e in outbox("review.seller_rating_counted")]
+    assert sorted(told, key=str) == sorted([(None, None, 4, day), (4, day, 2, day), (2, day, None, None),
+                                            (None, None, 2, again), (2, again, None, None)], key=str)
 
 
 def test_a_buyer_reviews_the_seller_of_a_delivered_order_once(api: Any, market: Marketplace) -> None:

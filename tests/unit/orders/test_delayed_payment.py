@@ -205,3 +205,45 @@ def test_the_settings_keep_the_payment_methods_when_a_put_omits_them(market: Mar
     status, body, _ = call(market.api, "PUT", "/v1/admin/settings", {
         "seller_access": "open", "buyer_access": "open", "payment_methods": ["bitcoin"]}, headers=operator_headers())
     assert status == 422
+
+
+def _saved(market: Marketplace, buyer: dict[str, str], **confirm: Any) -> str:
+    from chalicelib.payments import stripe_gateway
+
+    status, body, _ = call(market.api, "POST", "/v1/me/payment-methods/setup-intent", headers=buyer)
+    assert status == 201, body
+    intent = stripe_gateway.client().v1.setup_intents.confirm(body["setup_intent_id"], confirm)
+    assert intent.status == "succeeded"
+    return str(intent.payment_method)
+
+
+def test_checkout_pays_with_the_saved_default_of_its_type_when_the_buyer_names_none(market: Marketplace) -> None:
+    _enable(market, "card", "sepa_debit")
+    market.seller("sel_a")
+    buyer = market.buyer()
+    _saved(market, buyer, payment_method="pm_card_visa")
+    account = _saved(market, buyer, payment_method_data={"type": "sepa_debit", "sepa_debit": {"iban": GOOD_IBAN}})
+    assert call(market.api, "PATCH", f"/v1/me/payment-methods/{account}", {"default": True}, headers=buyer)[0] == 200
+    market.add(buyer, market.product("sel_a"), 1)
+
+    status, body, _ = market.checkout(buyer)
+
+    assert status == 201, body
+    intent = market.payment_intent(body["payment"]["payment_intent_id"])
+    assert (intent["payment_method"], intent["payment_method_types"]) == (account, ["sepa_debit"])
+    assert body["payment"]["status"] == "processing"
+
+
+def test_a_saved_sepa_account_is_refused_once_the_operator_disables_sepa(market: Marketplace) -> None:
+    _enable(market, "card", "sepa_debit")
+    market.seller("sel_a")
+    product = market.product("sel_a", stock=3)
+    buyer = market.buyer()
+    account = _saved(market, buyer, payment_method_data={"type": "sepa_debit", "sepa_debit": {"iban": GOOD_IBAN}})
+    market.add(buyer, product, 1)
+    _enable(market, "card")
+
+    status, body, _ = market.checkout(buyer, payment_method_id=account)
+
+    assert (status, body["error"]["code"]) == (422, "payment_method_not_enabled")
+    assert stock_of(market.api, "sel_a", product) == 3

@@ -31,18 +31,18 @@ One request, in order:
    one UpdateItem records its id on the order.
 
 Round trips for a signed-in buyer, whatever the number of lines (<= 50) and sellers (<= 8):
-DynamoDB BatchGetItem key, cart, user and the marketplace's settings; UpdateItem per checkout limit (buyer, source
-address; not for a replay); BatchGetItem of read 2 (past 100 keys — 8 sellers whose lines span
-most categories — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
+DynamoDB BatchGetItem key, cart, user and the marketplace's settings; UpdateItem per checkout
+limit (buyer, source address; not for a replay); BatchGetItem of read 2 (past 100 keys — 8
+sellers whose lines span most categories — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
 = 4 + the 2 limits. One more BatchGetItem when a contributor names follow-ups — the groups of
 a buyer in a customer group (named by the customer records read 2 finds), the promotions named
 by a code or by the automatic-promotion indexes read 2 finds, and the buyer's use counts of
 those with a per-buyer limit: one read however many lines and promotions — and one when the
 cart's lines said another currency, category or shipping profile than their products now
 have (or none: lines put in before they said so). Stripe: retrieve the saved payment method
-(a buyer with a Stripe customer paying with a saved or default method: its type), create PaymentIntent (+ the
-buyer's Stripe customer, with a GetItem and an UpdateItem of the user, once per buyer). A
-named saved address is a GetItem of its own; a guest is looked up by email, and a new
+(a buyer with a Stripe customer paying with a saved or default method: its type), create
+PaymentIntent (+ the buyer's Stripe customer, with a GetItem and an UpdateItem of the user,
+once per buyer). A named saved address is a GetItem of its own; a guest is looked up by email, and a new
 guest's account is created only after every check passed. ``bench/checkout_round_trips.py`` counts them.
 """
 

@@ -247,3 +247,22 @@ def test_a_saved_sepa_account_is_refused_once_the_operator_disables_sepa(market:
 
     assert (status, body["error"]["code"]) == (422, "payment_method_not_enabled")
     assert stock_of(market.api, "sel_a", product) == 3
+
+
+def test_processing_of_another_payment_intent_leaves_the_order_to_its_own(market: Marketplace) -> None:
+    from chalicelib.orders.payment import release_expired
+
+    _enable(market, "card", "sepa_debit")
+    market.seller("sel_a")
+    product = market.product("sel_a", stock=2)
+    buyer = market.buyer()
+    market.add(buyer, product, 1)
+    body = market.checkout(buyer, payment_method_type="sepa_debit")[1]
+    intent = market.payment_intent(body["payment"]["payment_intent_id"])
+
+    status, answer = market.stripe_event("payment_intent.processing", {**intent, "id": "pi_not_the_orders"})
+
+    assert (status, answer["outcome"]) == (200, "refused")
+    assert market.order_of_buyer(buyer, body["order"]["order_id"])["payment_status"] == "pending"
+    assert release_expired(datetime.now(UTC) + timedelta(minutes=31)) == 1  # the payment window still ends it
+    assert stock_of(market.api, "sel_a", product) == 2

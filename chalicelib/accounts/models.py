@@ -115,6 +115,7 @@ class User(TableModel):
     wishlist_count = NumberAttribute(null=True)
     identity_count = NumberAttribute(null=True)  # linked social-login identities
     stripe_customer_id = UnicodeAttribute(null=True)
+    default_payment_method_id = UnicodeAttribute(null=True)  # the saved method checkout uses when none is named
     erased_at = UnicodeAttribute(null=True)
     # Keyed hash of the email an erased account had: lets the consent log still prove
     # consent for that address without keeping the address itself.

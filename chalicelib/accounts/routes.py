@@ -325,7 +325,7 @@ def delete_address(address_id: str, principal: Principal) -> Response:
 # --- saved payment methods ------------------------------------------------------------------------------------
 
 @bp.route("/v1/me/payment-methods/setup-intent", methods=["POST"])
-@operation("Start saving a card: a Stripe SetupIntent for Stripe.js to confirm", tags=("me",),
+@operation("Start saving a card or SEPA account: a Stripe SetupIntent for Stripe.js to confirm", tags=("me",),
            response="SetupIntentOut", status=201, auth="buyer", errors=(503,),
            description="Send an Idempotency-Key header to get the same SetupIntent when retrying a request.")
 def start_card_setup(principal: Principal) -> schemas.SetupIntentOut:
@@ -337,15 +337,27 @@ def start_card_setup(principal: Principal) -> schemas.SetupIntentOut:
 
 
 @bp.route("/v1/me/payment-methods", methods=["GET"])
-@operation("Your saved cards", tags=("me",), response="PaymentMethodList", auth="buyer", errors=(503,))
+@operation("Your saved cards and SEPA accounts", tags=("me",), response="PaymentMethodList", auth="buyer",
+           errors=(503,))
 def list_payment_methods(principal: Principal) -> schemas.PaymentMethodList:
     from chalicelib.accounts import payment_methods, schemas
 
     return schemas.payment_methods(payment_methods.list_payment_methods(principal.own_user_id))
 
 
+@bp.route("/v1/me/payment-methods/{payment_method_id}", methods=["PATCH"])
+@operation("Make a saved card or SEPA account your default (or no longer)", tags=("me",), body="PaymentMethodChange",
+           response="PaymentMethodOut", auth="buyer", errors=(404, 503))
+def change_payment_method(payment_method_id: str, body: schemas.PaymentMethodChange,
+                          principal: Principal) -> schemas.PaymentMethodOut:
+    from chalicelib.accounts import payment_methods, schemas
+
+    saved = payment_methods.set_default_payment_method(principal.own_user_id, payment_method_id, body.default)
+    return schemas.PaymentMethodOut(**vars(saved))
+
+
 @bp.route("/v1/me/payment-methods/{payment_method_id}", methods=["DELETE"])
-@operation("Remove a saved card", tags=("me",), status=204, auth="buyer", errors=(404, 503))
+@operation("Remove a saved card or SEPA account", tags=("me",), status=204, auth="buyer", errors=(404, 503))
 def delete_payment_method(payment_method_id: str, principal: Principal) -> Response:
     from chalicelib.accounts import payment_methods
 

@@ -268,15 +268,23 @@ def address(view: Any) -> AddressOut:
 
 class SetupIntentOut(ResponseSchema):
     setup_intent_id: str
-    client_secret: str = Field(description="For Stripe.js confirmCardSetup; never stored by agora.")
+    client_secret: str = Field(description="For Stripe.js confirmCardSetup or confirmSepaDebitSetup; never stored "
+                                           "by agora.")
 
 
 class PaymentMethodOut(ResponseSchema):
     payment_method_id: str
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
+    type: Literal["card", "sepa_debit"] = Field(description="A card or a SEPA account (direct debit).")
+    brand: str | None = Field(description="Cards only.")
+    last4: str = Field(description="Of the card number or the IBAN.")
+    exp_month: int | None = Field(description="Cards only.")
+    exp_year: int | None = Field(description="Cards only.")
+    default: bool = Field(description="The method checkout uses when the buyer names none.")
+
+
+class PaymentMethodChange(RequestSchema):
+    default: StrictBool = Field(description="true: this becomes the default (the previous one no longer is); "
+                                            "false: no default any more, if this was it.")
 
 
 class PaymentMethodList(ResponseSchema):

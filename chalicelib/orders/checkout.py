@@ -1,7 +1,8 @@
 """Checkout: price the cart, reserve its stock, split it per seller, start the payment.
 
 One request, in order:
-1. one BatchGetItem reads the Idempotency-Key (required), the cart and the signed-in buyer:
+1. one BatchGetItem reads the Idempotency-Key (required), the cart, the signed-in buyer and
+   the marketplace's settings (the payment methods it offers: another is a 422):
    a key seen before with the same body returns that order again (its PaymentIntent too);
    with another body it is a 422;
 2. one BatchGetItem reads everything else the cart names (:class:`_Needs`): its products
@@ -30,17 +31,18 @@ One request, in order:
    one UpdateItem records its id on the order.
 
 Round trips for a signed-in buyer, whatever the number of lines (<= 50) and sellers (<= 8):
-DynamoDB BatchGetItem key, cart and user; UpdateItem per checkout limit (buyer, source
-address; not for a replay); BatchGetItem of read 2 (past 100 keys — 8 sellers whose lines span
-most categories — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
+DynamoDB BatchGetItem key, cart, user and the marketplace's settings; UpdateItem per checkout
+limit (buyer, source address; not for a replay); BatchGetItem of read 2 (past 100 keys — 8
+sellers whose lines span most categories — its pages are sent at once: one wait); TransactWriteItems; UpdateItem order
 = 4 + the 2 limits. One more BatchGetItem when a contributor names follow-ups — the groups of
 a buyer in a customer group (named by the customer records read 2 finds), the promotions named
 by a code or by the automatic-promotion indexes read 2 finds, and the buyer's use counts of
 those with a per-buyer limit: one read however many lines and promotions — and one when the
 cart's lines said another currency, category or shipping profile than their products now
-have (or none: lines put in before they said so). Stripe: create PaymentIntent (+ the
-buyer's Stripe customer, with a GetItem and an UpdateItem of the user, once per buyer). A
-named saved address is a GetItem of its own; a guest is looked up by email, and a new
+have (or none: lines put in before they said so). Stripe: retrieve the saved payment method
+(a buyer with a Stripe customer paying with a saved or default method: its type), create
+PaymentIntent (+ the buyer's Stripe customer, with a GetItem and an UpdateItem of the user,
+once per buyer). A named saved address is a GetItem of its own; a guest is looked up by email, and a new
 guest's account is created only after every check passed. ``bench/checkout_round_trips.py`` counts them.
 """
 
@@ -68,6 +70,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.keys import (
     CART_SK,
     CHECKOUT_SK,
+    MARKETPLACE_SETTINGS_KEY,
     PROFILE_SK,
     checkout_key,
     order_sk,
@@ -91,7 +94,8 @@ from chalicelib.orders.models import FIXED_AT_CHECKOUT, Cart, CheckoutKey, Order
 from chalicelib.orders.pricing import LineInput, PricedOrder, ShippingChoice, UnavailableOption
 from chalicelib.orders.transitions import kept_lines, sub_orders_of
 from chalicelib.payments import stripe_gateway
-from chalicelib.sellers.models import Seller
+from chalicelib.payments.methods import enabled_payment_methods
+from chalicelib.sellers.models import MarketplaceSettings, Seller
 from chalicelib.shipping.engine import OptionKind
 from chalicelib.shipping.models import ShippingProfile
 from chalicelib.shipping.service import profile_keys, profiles_from
@@ -119,6 +123,7 @@ class CheckoutInput:
     billing_address: dict[str, Any] | None = None
     billing_address_id: str | None = None
     payment_method_id: str | None = None
+    payment_method_type: str | None = None  # None: the saved method's type, else card
     promo_code: str | None = None
     shipping: dict[str, OptionKind] = field(default_factory=dict)  # seller id -> option
     raw: dict[str, Any] = field(default_factory=dict)  # the request body as sent, for the key's hash
@@ -181,19 +186,50 @@ def _check_key(idempotency_key: str | None) -> str:
 @dataclass(frozen=True)
 class _FirstRead:
     """Read 1, one BatchGetItem: the Idempotency-Key (a replay is answered from it, before
-    any limit counts), the cart and the signed-in buyer's user item."""
+    any limit counts), the cart, the signed-in buyer's user item and the marketplace's
+    settings (the payment methods it offers)."""
 
     stored_key: CheckoutKey | None
     cart: Cart | None
     user: User | None
+    settings: MarketplaceSettings | None = None
 
 
 def _first_read(ref: CartRef, key: str) -> _FirstRead:
     key_at, cart_at = Key(CheckoutKey, checkout_key(ref.scope, key), CHECKOUT_SK), Key(Cart, ref.pk, CART_SK)
     user_at = Key(User, user_key(ref.user_id), PROFILE_SK) if ref.user_id else None
-    found = Found(read_items([key_at, cart_at, *([user_at] if user_at else [])], consistent_read=True))
+    settings_at = Key(MarketplaceSettings, *MARKETPLACE_SETTINGS_KEY)
+    found = Found(read_items([key_at, cart_at, settings_at, *([user_at] if user_at else [])], consistent_read=True))
     return _FirstRead(stored_key=found.get(key_at), cart=found.get(cart_at),
-                      user=found.get(user_at) if user_at else None)
+                      user=found.get(user_at) if user_at else None, settings=found.get(settings_at))
+
+
+def _payment_choice(data: CheckoutInput, buyer: _Buyer, user: User | None,
+                    settings: MarketplaceSettings | None) -> CheckoutInput:
+    """The buyer's payment method: the body's saved method or type, else the saved default,
+    else a card; one the operator has not enabled is a 422 before anything is written. A
+    saved method's type is Stripe's (one Stripe read, only for a buyer with saved methods)."""
+    kind, method = data.payment_method_type, data.payment_method_id
+    if method is None and kind is None and user is not None and user.default_payment_method_id:
+        method = user.default_payment_method_id
+    if method is not None and buyer.stripe_customer_id and not buyer.guest:
+        saved = stripe_gateway.find_customer_payment_method(buyer.stripe_customer_id, method)
+        if saved is not None:
+            if kind is not None and kind != saved.type:
+                raise ValidationFailed("The saved payment method is of another type than the one chosen.", details=[
+                                           {"field": "body.payment_method_type", "message": f"the method is "
+                                            f"{saved.type}", "type": "payment_method_mismatch"}])
+            kind = str(saved.type)
+        elif data.payment_method_id is None:  # the default was removed at Stripe meanwhile
+            method = None
+    kind = kind or "card"
+    enabled = enabled_payment_methods(settings.payment_methods if settings is not None else None)
+    if kind not in enabled:
+        raise ValidationFailed(f"This marketplace does not accept {kind} payments.",
+                               code=Code.PAYMENT_METHOD_NOT_ENABLED,
+                               details=[{"field": "body.payment_method_type", "message": f"enabled: {list(enabled)}",
+                                         "type": "payment_method_not_enabled"}])
+    return replace(data, payment_method_id=method, payment_method_type=kind)
 
 
 def _buyer(ref: CartRef, data: CheckoutInput, user: User | None) -> _Buyer:
@@ -407,6 +443,10 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
     problem = next((notice.problem for notice in notices if notice.problem is not None), None)
     if problem is not None:  # e.g. the promo code no longer applies: nothing is written
         raise problem
+    if data.payment_method_type == "sepa_debit" and currency != "EUR":
+        raise ValidationFailed("SEPA direct debits are in euros only.", code=Code.PAYMENT_METHOD_NOT_ENABLED,
+                               details=[{"field": "body.payment_method_type", "message": "SEPA debits EUR only",
+                                         "type": "payment_method_currency"}])
     minimum = MINIMUM_CHARGE.get(currency, 50)
     if priced.total.amount < minimum:
         raise ValidationFailed("The order total is below the smallest amount that can be charged.",
@@ -430,6 +470,7 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
                   shipping_address=shipping,
                   billing_address=billing or shipping,
                   vat_id=buyer.vat_id, payment_method=data.payment_method_id,
+                  payment_method_type=data.payment_method_type,
                   stripe_customer_id=buyer.stripe_customer_id, payment_due_at=due, created_at=created,
                   GSI1PK=payment_due_key(due[:10], order_id), GSI1SK=timed_sort_key(due, order_id))
     sub_orders = [
@@ -619,7 +660,8 @@ def start_payment(order: Order) -> tuple[str | None, str | None]:
     try:
         intent = stripe_gateway.create_payment_intent(
             order_id=order.order_id, user_id=order.user_id, amount=int(order.total), currency=order.currency,
-            customer_id=customer_id, payment_method=order.payment_method, receipt_email=order.email)
+            customer_id=customer_id, payment_method=order.payment_method, receipt_email=order.email,
+            payment_method_type=order.payment_method_type or "card")
     except stripe.CardError as error:
         # The PaymentIntent is spent (a replay gets the same decline): end the order now and
         # give the stock back; the payment_failed webhook then finds nothing left to do.
@@ -674,6 +716,7 @@ def checkout(ref: CartRef | None, idempotency_key: str | None, data: CheckoutInp
         return _replay(first.stored_key, request_hash)
     throttle.hit_all([(CHECKOUTS_PER_BUYER, ref.scope)] + ([(CHECKOUTS_PER_SOURCE, source_ip)] if source_ip else []))
     buyer = _buyer(ref, data, first.user)
+    data = _payment_choice(data, buyer, first.user, first.settings)
     carts = [first.cart]  # the first attempt prices the cart of read 1; a retry reads the cart again
 
     def attempt() -> _Plan | CheckoutResult:

@@ -433,6 +433,9 @@ def buyer_cancel(user_id: str, order_id: str) -> tuple[Order, list[SubOrder]]:
             raise Conflict("Part of this order has shipped or ended; it can no longer be cancelled.",
                            code=Code.ORDER_NOT_CANCELLABLE,
                            details={"sellers": [{"seller_id": s.seller_id, "status": s.status} for s in late]})
+        if order.status == "pending_payment" and order_payment_status(order) == "processing":
+            raise Conflict("The payment of this order is being processed by the bank; it cannot be cancelled now.",
+                           code=Code.ORDER_NOT_CANCELLABLE, details={"payment_status": "processing"})
         if order.status == "pending_payment":
             if not release_unpaid(order, subs, "cancelled_by_buyer", cancel_payment=True):
                 raise _Stale

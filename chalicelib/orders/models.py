@@ -122,6 +122,7 @@ class Order(TableModel):
     billing_address = CompactJSONAttribute()
     vat_id = UnicodeAttribute(null=True)
     payment_method = UnicodeAttribute(null=True)  # a saved card the PaymentIntent is confirmed with
+    payment_method_type = UnicodeAttribute(null=True)  # card | sepa_debit | paypal | klarna; absent: card
     stripe_customer_id = UnicodeAttribute(null=True)
     payment_intent_id = UnicodeAttribute(null=True)
     charge_id = UnicodeAttribute(null=True)

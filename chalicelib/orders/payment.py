@@ -12,6 +12,13 @@ buyer each seller's customer and transfer each seller's share
 (:mod:`chalicelib.orders.payouts`). Unpaid: the order and sub-orders are cancelled, the
 stock goes back and the checkout contributors release what they took, in one transaction.
 
+Delayed methods (SEPA direct debit) report ``payment_intent.processing`` first:
+:func:`mark_processing` sets the order's payment status to ``processing`` and takes it off
+the payment-due index, so its stock stays reserved without the payment window until
+Stripe's verdict — ``succeeded`` is the usual paid path (no transfer to any seller before
+it), ``payment_failed`` (days later) the usual cancellation, which then also records
+``order.payment_status_changed`` (processing -> cancelled) for the buyer's payment-failed mail.
+
 Reservations run out after ``checkout.PAYMENT_WINDOW``: :func:`release_expired` (scheduled)
 Queries the payment-due index per day bucket (every shard of it) — orders leave it when paid or cancelled —
 cancels each PaymentIntent first and releases only what Stripe confirms is unpaid (a
@@ -50,14 +57,23 @@ from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction, Stale, query_shards, retrying
 from chalicelib.core.keys import order_sk, payment_due_keys, timed_sort_key, transfer_due_key, until_sort_key, user_key
 from chalicelib.core.logging import logger
-from chalicelib.core.money import Money
+from chalicelib.core.mail import EmailMessage, enqueue_email
+from chalicelib.core.money import CURRENCY_EXPONENTS, Money
+from chalicelib.core.settings import get_settings
 from chalicelib.events.service import new_event
 from chalicelib.fees.service import record_sale
 from chalicelib.ledger.postings import charge_posting, refund_posting, seller_share_postings
 from chalicelib.ledger.service import apply_postings, posting_items
 from chalicelib.orders.contributors import contributors
-from chalicelib.orders.events import OrderCancelled, OrderPaid, PaymentMismatch, SellerShare
+from chalicelib.orders.events import (
+    OrderCancelled,
+    OrderPaid,
+    PaymentMismatch,
+    PaymentStatusChanged,
+    SellerShare,
+)
 from chalicelib.orders.models import Order, SubOrder
+from chalicelib.orders.states import order_payment_status
 from chalicelib.orders.transitions import holds_of, move, sub_orders_of
 from chalicelib.payments import stripe_gateway
 
@@ -202,6 +218,29 @@ def release_unpaid(order: Order, subs: list[SubOrder] | None, reason: str, *, ca
             transaction.add(f"release:{contributor.name}", write)
     transaction.put("event", stock_changed_event(holds))
     transaction.put("event", new_event(OrderCancelled(order_id=order.order_id, user_id=order.user_id, reason=reason)))
+    if order_payment_status(order) == "processing":  # the bank refused a debit the buyer thought done: mailed
+        transaction.put("event", new_event(PaymentStatusChanged(
+            order_id=order.order_id, user_id=order.user_id, from_="processing", to="cancelled", amount_refunded=0,
+            currency=order.currency, at=at)))
+    return not transaction.commit()
+
+
+def mark_processing(order: Order, payment_intent_id: str) -> bool:
+    """Stripe accepted a delayed payment and awaits the bank: the order's payment status becomes
+    ``processing`` and it leaves the payment-due index (the sweep no longer ends it). False when
+    it is not pending (any more) or processing already. One TransactWriteItems."""
+    if order.status != "pending_payment" or order_payment_status(order) != "pending":
+        return False
+    at = clock.stamp()
+    transaction = LabelledTransaction()
+    transaction.update("order", order, [Order.payment_status.set("processing"),
+                                        Order.payment_intent_id.set(payment_intent_id),
+                                        Order.GSI1PK.remove(), Order.GSI1SK.remove()],
+                       (Order.status == "pending_payment") & (Order.payment_status == "pending")
+                       & (Order.payment_intent_id.does_not_exist() | (Order.payment_intent_id == payment_intent_id)))
+    transaction.put("event", new_event(PaymentStatusChanged(
+        order_id=order.order_id, user_id=order.user_id, from_="pending", to="processing", amount_refunded=0,
+        currency=order.currency, at=at)))
     return not transaction.commit()
 
 
@@ -251,6 +290,22 @@ def on_payment_intent_succeeded(event: dict[str, Any]) -> str | None:
     return "refused" if settle(order, Payment.of(intent)) == "refused" else None
 
 
+def on_payment_intent_processing(event: dict[str, Any]) -> str | None:
+    """A delayed payment (SEPA) awaits the bank: the order waits with it, beyond the payment
+    window. Another PaymentIntent than the order's says nothing about the order: "refused"."""
+    intent = event["data"]["object"]
+    order = _order_of(intent)
+    if order is None:
+        return None
+    if order.payment_intent_id is not None and intent["id"] != order.payment_intent_id:
+        logger.warning("payment_intent.processing of another PaymentIntent than the order's ignored",
+                       extra={"order_id": order.order_id, "payment_intent_id": intent["id"],
+                              "order_payment_intent_id": order.payment_intent_id})
+        return "refused"
+    mark_processing(order, intent["id"])
+    return None
+
+
 def on_payment_intent_failed(event: dict[str, Any]) -> str | None:
     """The payment was declined: the stock goes back at once and the order is cancelled (the
     PaymentIntent too, so a later attempt on it cannot pay a cancelled order). A decline of
@@ -266,6 +321,29 @@ def on_payment_intent_failed(event: dict[str, Any]) -> str | None:
         return "refused"
     release_unpaid(order, None, "payment_failed", cancel_payment=True)
     return None
+
+
+def mail_payment_failed(changed: PaymentStatusChanged) -> None:
+    """The payment-failed mail (transactional), once per order: the buyer thought it paid,
+    so the order's cancellation must not go unnoticed. GetItem(order) + SQS."""
+    try:
+        order = Order.get(user_key(changed.user_id), order_sk(changed.order_id), consistent_read=True)
+    except Order.DoesNotExist:
+        return
+    frontend = get_settings().frontend_url.rstrip("/")
+    enqueue_email(EmailMessage(
+        template="payment_failed", to=order.email,
+        context={"name": order.buyer_name or "", "order_id": order.order_id,
+                 "total": _shown(int(order.total), order.currency),
+                 "link": f"{frontend}/orders/{order.order_id}"},
+        dedupe_key=f"payment_failed:{order.order_id}"))
+
+
+def _shown(amount: int, currency: str) -> str:
+    """``12.34 EUR`` for a mail, from minor units without a float."""
+    exponent = CURRENCY_EXPONENTS.get(currency.upper(), 2)
+    whole, minor = divmod(amount, 10 ** exponent)
+    return f"{whole}.{minor:0{exponent}d} {currency.upper()}" if exponent else f"{whole} {currency.upper()}"
 
 
 def _refund_late_payment(order: Order, payment: Payment) -> None:
@@ -305,6 +383,8 @@ def release_expired(now: datetime | None = None) -> int:
         try:
             order = Order.get(stale.PK, stale.SK, consistent_read=True)
         except Order.DoesNotExist:
+            continue
+        if order_payment_status(order) == "processing":  # left the index as it began processing: the bank decides
             continue
         if release_unpaid(order, None, "payment_expired", cancel_payment=True):
             released += 1

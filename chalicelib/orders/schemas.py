@@ -263,8 +263,15 @@ class CheckoutIn(RequestSchema):
     billing_address_id: str | None = Field(default=None, description="Default: the default billing address, "
                                                                      "else the shipping address.")
     payment_method_id: str | None = Field(default=None, max_length=255,
-                                          description="A saved card (pm_…): the payment is confirmed at once. "
-                                                      "Without it, confirm the PaymentIntent with its client secret.")
+                                          description="A saved card or SEPA account (pm_…): the payment is "
+                                                      "confirmed at once. Without it (and without "
+                                                      "`payment_method_type`) the saved default is used; with "
+                                                      "none, confirm the PaymentIntent with its client secret.")
+    payment_method_type: Literal["card", "sepa_debit", "paypal", "klarna"] | None = Field(
+        default=None, description="How to pay, among the methods the marketplace enables (422 "
+                                  "`payment_method_not_enabled` otherwise; SEPA in EUR only). Default: the saved "
+                                  "method's type, else `card`. A SEPA debit confirms late: the order's "
+                                  "`payment_status` is `processing` until the bank's verdict.")
     promo_code: str | None = Field(default=None, max_length=50, description=(
         "A promo code (case and spaces do not count), checked again here: one that does not apply is a 422 "
         "`promo_code_invalid` with `details[0].reason`. Omitted: the code stored on the cart; \"\": none."))
@@ -358,7 +365,9 @@ class OrderOut(ResponseSchema):
                     "`cancelled` when it ended unpaid. What happened to the money later is `payment_status`; "
                     "each seller's part has its own `status`.")
     payment_status: PaymentStatus = Field(
-        description="Follows the parts: `pending` (awaiting payment), `paid`, `partially_refunded` (some of the "
+        description="Follows the parts: `pending` (awaiting payment), `processing` (a SEPA debit awaits the "
+                    "bank: the stock stays reserved beyond the 30 minutes, and a failure cancels), `paid`, "
+                    "`partially_refunded` (some of the "
                     "captured amount is refunded or being refunded), `refunded` (all of it: every part cancelled "
                     "or returned after payment), `cancelled` (ended before any payment was captured).")
     currency: str

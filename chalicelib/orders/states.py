@@ -23,11 +23,13 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 STATUSES = tuple(TRANSITIONS)
 
-# What happened to the money of an order (and of each seller's part of it). ``cancelled``:
-# the order ended before any payment was captured. A refund counts once agora has committed
+# What happened to the money of an order (and of each seller's part of it). ``processing``:
+# a delayed method (SEPA direct debit) was confirmed and the bank's verdict is awaited, days
+# perhaps; the order stays ``pending_payment`` with its stock reserved, but no longer expires.
+# ``cancelled``: the order ended before any payment was captured. A refund counts once agora has committed
 # to it: it is requested in the same transaction as the cancellation or approved return and
 # carried out from its event (:mod:`chalicelib.orders.refunds`).
-PAYMENT_STATUSES = ("pending", "paid", "partially_refunded", "refunded", "cancelled")
+PAYMENT_STATUSES = ("pending", "paid", "partially_refunded", "refunded", "cancelled", "processing")
 
 
 def refund_status(captured: int, refunded: int) -> str:

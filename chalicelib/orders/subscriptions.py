@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.accounts.events import AccountErased
 from chalicelib.events.registry import Delivered, subscribe
-from chalicelib.orders.events import OrderPaid, RefundRequested
+from chalicelib.orders.events import OrderPaid, PaymentStatusChanged, RefundRequested
 from chalicelib.payments.webhooks import handles
 
 
@@ -38,6 +38,16 @@ def on_refund_requested(requested: Delivered[RefundRequested]) -> None:
     refunds.on_refund_requested(requested)
 
 
+@subscribe(PaymentStatusChanged)
+def on_payment_status_changed(changed: Delivered[PaymentStatusChanged]) -> None:
+    """A delayed payment that failed: the buyer learns the order is cancelled (a mail)."""
+    if (changed.event.from_, changed.event.to) != ("processing", "cancelled"):
+        return
+    from chalicelib.orders import payment  # lazy: cold start
+
+    payment.mail_payment_failed(changed.event)
+
+
 @subscribe(AccountErased, marker="chalicelib.orders.privacy:on_account_erased")
 def on_account_erased(erased: Delivered[AccountErased]) -> None:
     from chalicelib.orders import privacy  # lazy: cold start
@@ -61,3 +71,11 @@ def on_payment_intent_failed(event: dict[str, Any]) -> str | None:
     from chalicelib.orders import payment  # lazy: cold start
 
     return payment.on_payment_intent_failed(event)
+
+
+@handles("payment_intent.processing", endpoint="platform")
+def on_payment_intent_processing(event: dict[str, Any]) -> str | None:
+    """A delayed payment (SEPA) awaits the bank: the order waits, beyond the payment window."""
+    from chalicelib.orders import payment  # lazy: cold start
+
+    return payment.on_payment_intent_processing(event)

@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib.core.errors import BadRequest, Code, ServiceUnavailable
 from chalicelib.core.secrets import get_secret
 from chalicelib.core.settings import get_settings
+from chalicelib.payments.methods import SAVABLE_PAYMENT_METHOD_TYPES
 
 # The SDK waits up to 80 s per request by default, longer than a Lambda may run (30 s): a
 # slow Stripe would kill the function mid-work. Each attempt may take at most connect +
@@ -128,20 +129,24 @@ def delete_customer(customer_id: str) -> None:
         client().v1.customers.delete(customer_id)
 
 
-def create_setup_intent(*, customer_id: str, user_id: str, request_key: str) -> Any:
-    """A SetupIntent that saves a card on the buyer's customer for later (off-session) use.
-    ``request_key`` names the request, so that its retry returns the same SetupIntent."""
+def create_setup_intent(*, customer_id: str, user_id: str, request_key: str,
+                        payment_method_types: tuple[str, ...] = ("card",)) -> Any:
+    """A SetupIntent that saves a card or a SEPA mandate on the buyer's customer for later
+    (off-session) use. ``request_key`` names the request, so that its retry returns the same SetupIntent."""
     return _call(client().v1.setup_intents.create, {
-        "customer": customer_id, "usage": "off_session", "payment_method_types": ["card"],
+        "customer": customer_id, "usage": "off_session", "payment_method_types": list(payment_method_types),
         "metadata": {"user_id": user_id},
     }, idempotency_key=f"user:{user_id}:setup_intent:{request_key}")
 
 
 def list_cards(customer_id: str) -> list[Any]:
-    """The cards saved on a customer (at most 100: more is not a wallet)."""
-    result = _call(lambda params: client().v1.customers.payment_methods.list(customer_id, params=params),
-                   {"type": "card", "limit": 100})
-    return list(result.data)
+    """The cards and SEPA accounts saved on a customer (at most 100 each: more is not a wallet)."""
+    found = []
+    for kind in SAVABLE_PAYMENT_METHOD_TYPES:
+        result = _call(lambda params: client().v1.customers.payment_methods.list(customer_id, params=params),
+                       {"type": kind, "limit": 100})
+        found += list(result.data)
+    return found
 
 
 def find_customer_payment_method(customer_id: str, payment_method_id: str) -> Any | None:
@@ -162,13 +167,15 @@ def detach_payment_method(payment_method_id: str) -> None:
 # transfers/reversals their seller, refunds/reversals agora's refund id.
 
 def create_payment_intent(*, order_id: str, user_id: str, amount: int, currency: str, customer_id: str | None,
-                          payment_method: str | None, receipt_email: str | None) -> Any:
-    """One PaymentIntent on the platform for a whole order. With a saved ``payment_method`` it
-    is confirmed at once (the buyer may still have to authenticate: ``requires_action``);
-    otherwise the frontend confirms it with the client secret. Separate charges and
-    transfers: ``transfer_group`` ties the sellers' transfers to it."""
+                          payment_method: str | None, receipt_email: str | None,
+                          payment_method_type: str = "card") -> Any:
+    """One PaymentIntent on the platform for a whole order, for the one method the buyer chose
+    (``card``, ``sepa_debit``, ``paypal``, ``klarna``). With a saved ``payment_method`` it
+    is confirmed at once (the buyer may still have to authenticate: ``requires_action``;
+    a SEPA debit goes to ``processing``); otherwise the frontend confirms it with the client
+    secret. Separate charges and transfers: ``transfer_group`` ties the sellers' transfers to it."""
     params: dict[str, Any] = {
-        "amount": amount, "currency": currency.lower(), "payment_method_types": ["card"],
+        "amount": amount, "currency": currency.lower(), "payment_method_types": [payment_method_type],
         "transfer_group": order_id, "metadata": {"order_id": order_id, "user_id": user_id},
     }
     if customer_id:

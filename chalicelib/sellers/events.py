@@ -90,6 +90,7 @@ class MarketplaceSettingsChanged(DomainEvent):
     by: str | None
     previous_seller_access: str
     previous_buyer_access: str
+    payment_methods: list[str] | None = None  # the methods checkout offers (absent on events before them)
 
 
 class ApprovalSweep(DomainEvent):

@@ -32,6 +32,7 @@ from chalicelib.core.keys import (
 from chalicelib.core.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.core.peppers import hash_secret, secret_hashes
 from chalicelib.events.service import new_event
+from chalicelib.payments.methods import enabled_payment_methods
 from chalicelib.sellers.events import MarketplaceSettingsChanged
 from chalicelib.sellers.models import MarketplaceSettings, SellerInvite
 
@@ -61,18 +62,22 @@ def members_only() -> bool:
     return _buyer_access.get() == "members_only"
 
 
-def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | None) -> MarketplaceSettings:
+def save_settings(*, seller_access: str, buyer_access: str, operator_id: str | None,
+                  payment_methods: list[str] | None = None) -> MarketplaceSettings:
     """Save the settings together with a ``marketplace.settings_changed`` event (one GetItem +
     one TransactWrite). Opening the marketplace to sellers starts the approval of waiting
-    sellers from that event (:func:`chalicelib.sellers.service.on_settings_changed`)."""
+    sellers from that event (:func:`chalicelib.sellers.service.on_settings_changed`).
+    ``payment_methods`` None keeps the enabled ones (a client that does not know them yet)."""
     previous = current_settings()
+    methods = list(enabled_payment_methods(previous.payment_methods if payment_methods is None else payment_methods))
     settings = MarketplaceSettings(*MARKETPLACE_SETTINGS_KEY, seller_access=seller_access, buyer_access=buyer_access,
-                                   updated_at=clock.stamp(), updated_by=operator_id)
+                                   payment_methods=methods, updated_at=clock.stamp(), updated_by=operator_id)
     transaction = LabelledTransaction()
     transaction.put("settings", settings)
     transaction.put("event", new_event(MarketplaceSettingsChanged(
         seller_access=seller_access, buyer_access=buyer_access, by=operator_id,
-        previous_seller_access=previous.seller_access, previous_buyer_access=previous.buyer_access)))
+        previous_seller_access=previous.seller_access, previous_buyer_access=previous.buyer_access,
+        payment_methods=methods)))
     transaction.commit()
     _buyer_access.set(buyer_access)
     return settings

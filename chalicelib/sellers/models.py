@@ -158,10 +158,14 @@ class MarketplaceSettings(TableModel):
     """Operator settings. ``seller_access``: open (a seller is approved once Stripe enables
     charges) or invite_only (an invite code is needed and an operator approves).
     ``buyer_access``: open or members_only (anonymous callers of buyer-facing routes get a
-    401 ``members_only``; see ``chalicelib.sellers.marketplace.check_buyer_access``)."""
+    401 ``members_only``; see ``chalicelib.sellers.marketplace.check_buyer_access``).
+    ``payment_methods``: what checkout and saved methods offer (card, sepa_debit, paypal, klarna)."""
 
     seller_access = UnicodeAttribute(default="open")
     buyer_access = UnicodeAttribute(default="open")
+    # The payment methods checkout offers (chalicelib.payments.methods); absent: cards only.
+    # PynamoDB types a list by its attribute class; the values it reads are str
+    payment_methods: ListAttribute[str] = ListAttribute(of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     updated_at = UnicodeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
 

@@ -198,7 +198,7 @@ def reinstate_seller(principal: Principal, seller_id: str) -> schemas.SellerAcco
 
 
 @bp.route("/v1/admin/settings", methods=["GET"])
-@operation("Who may join the marketplace", tags=("admin",), auth="operator",
+@operation("Who may join the marketplace and how buyers pay", tags=("admin",), auth="operator",
            response="MarketplaceSettingsOut", errors=(403,))
 def marketplace_settings(principal: Principal) -> schemas.MarketplaceSettingsOut:
     from chalicelib.sellers import marketplace, schemas
@@ -207,14 +207,15 @@ def marketplace_settings(principal: Principal) -> schemas.MarketplaceSettingsOut
 
 
 @bp.route("/v1/admin/settings", methods=["PUT"])
-@operation("Set who may join the marketplace", tags=("admin",), auth="operator",
+@operation("Set who may join the marketplace and how buyers pay", tags=("admin",), auth="operator",
            body="MarketplaceSettingsBody", response="MarketplaceSettingsOut", errors=(403, 422))
 def save_marketplace_settings(principal: Principal,
                               body: schemas.MarketplaceSettingsBody) -> schemas.MarketplaceSettingsOut:
     from chalicelib.sellers import marketplace, schemas
 
     return schemas.MarketplaceSettingsOut.of(marketplace.save_settings(
-        seller_access=body.seller_access, buyer_access=body.buyer_access, operator_id=principal.user_id))
+        seller_access=body.seller_access, buyer_access=body.buyer_access, operator_id=principal.user_id,
+        payment_methods=list(body.payment_methods) if body.payment_methods is not None else None))
 
 
 @bp.route("/v1/admin/seller-invites", methods=["POST"])

@@ -23,6 +23,7 @@ from chalicelib.core.schemas import (
     WholeNumber,
     https_url,
 )
+from chalicelib.payments.methods import enabled_payment_methods
 
 # Countries where Stripe Connect Express accounts can be opened.
 STRIPE_COUNTRIES = frozenset({
@@ -310,17 +311,24 @@ class MarketplaceSettingsBody(RequestSchema):
         description="open: sellers are approved once Stripe enables charges; invite_only: an operator's invite "
                     "code is needed to apply and an operator approves.")
     buyer_access: Literal["open", "members_only"]
+    payment_methods: list[Literal["card", "sepa_debit", "paypal", "klarna"]] | None = Field(
+        default=None, min_length=1, max_length=4,
+        description="The payment methods checkout offers buyers (Stripe's types). Omitted: unchanged; before "
+                    "the operator chose any, cards only. A checkout with another method is a 422 "
+                    "`payment_method_not_enabled`.")
 
 
 class MarketplaceSettingsOut(ResponseSchema):
     seller_access: str
     buyer_access: str
+    payment_methods: list[str] = Field(description="The payment methods checkout offers.")
     updated_at: str | None
     updated_by: str | None
 
     @classmethod
     def of(cls, settings: Any) -> "MarketplaceSettingsOut":
         return cls(seller_access=settings.seller_access, buyer_access=settings.buyer_access,
+                   payment_methods=list(enabled_payment_methods(settings.payment_methods)),
                    updated_at=settings.updated_at, updated_by=settings.updated_by)
 
 

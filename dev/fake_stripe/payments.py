@@ -4,6 +4,11 @@ localstripe 1.15 models an older API: a PaymentIntent embeds its whole charge in
 ``transfer_group``, confirming a SetupIntent does not attach its card to the customer, refunds may exceed the
 charge, and several parameters of today's API are refused. The route handlers here replace localstripe's for
 the affected endpoints and reuse its resource classes; ``install()`` patches the classes themselves.
+
+Delayed and wallet methods, as Stripe's test mode drives them: a SEPA debit stays ``processing`` (with
+``payment_intent.processing``) until ``POST /_test/payment_intents/{id}/{succeed|fail|settle}`` gives the
+bank's verdict (``settle``: by Stripe's test IBANs, ``DE62370400440532013001`` fails, any other succeeds);
+PayPal and Klarna (``payment_method_data[type]``) are approved at once.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from aiohttp import web
 from localstripe.errors import UserError
 from localstripe.resources import (
+    BalanceTransaction,
     Charge,
     Customer,
     PaymentIntent,
@@ -127,21 +133,48 @@ def _card_error(error: UserError, intent: dict[str, Any] | None = None,
 PI_CREATE_EXTRAS = {"transfer_group", "description", "receipt_email", "setup_future_usage", "statement_descriptor",
                     "statement_descriptor_suffix", "confirmation_method", "return_url", "off_session", "confirm",
                     "error_on_requires_action", "use_stripe_sdk", "expand", "mandate_data"}
-PI_CONFIRM_PARAMS = {"payment_method", "return_url", "off_session", "mandate_data", "payment_method_options",
-                     "setup_future_usage", "receipt_email", "use_stripe_sdk", "error_on_requires_action",
-                     "capture_method", "client_secret", "expand"}
+PI_CONFIRM_PARAMS = {"payment_method", "payment_method_data", "return_url", "off_session", "mandate_data",
+                     "payment_method_options", "setup_future_usage", "receipt_email", "use_stripe_sdk",
+                     "error_on_requires_action", "capture_method", "client_secret", "expand"}
+# Wallets and pay-later: the buyer approves at the provider (a redirect on Stripe); here they succeed at once.
+APPROVED_AT_ONCE = ("paypal", "klarna")
+# Stripe's SEPA test IBAN whose debit fails after processing (https://docs.stripe.com/testing#sepa-direct-debit).
+FAILING_IBAN = "DE62370400440532013001"
 UNCONFIRMABLE = {"succeeded": "it has already succeeded after being previously confirmed",
                  "canceled": "it has been canceled", "processing": "it is processing",
                  "requires_capture": "it has already been confirmed and requires capture"}
 
 
+def _new_payment_method(data: Any) -> PaymentMethod:
+    """``payment_method_data`` as Stripe.js sends it: a card, a SEPA account (``sepa_debit[iban]``), PayPal, Klarna."""
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise missing_param("payment_method_data[type]")
+    try:
+        return PaymentMethod(**data)
+    except UserError as error:
+        raise invalid_param("payment_method_data", f"Invalid payment_method_data: {error.body['error']['message']}") \
+            from None
+
+
 def _confirm_payment_intent(request: web.Request, intent: PaymentIntent, *, payment_method: Any = None,
-                            return_url: str | None = None, use_stripe_sdk: bool | None = None) -> None:
+                            return_url: str | None = None, use_stripe_sdk: bool | None = None,
+                            payment_method_data: Any = None) -> None:
     if intent.status in UNCONFIRMABLE:
         raise stripe_error(400, f"You cannot confirm this PaymentIntent because {UNCONFIRMABLE[intent.status]}.",
                            param="intent", code="payment_intent_unexpected_state")
+    chosen = None
     if payment_method is not None:
-        intent.payment_method = _payment_method(payment_method, param="payment_method", customer=intent.customer).id
+        chosen = _payment_method(payment_method, param="payment_method", customer=intent.customer)
+    elif payment_method_data is not None:
+        chosen = _new_payment_method(payment_method_data)
+    if chosen is not None and intent.automatic_payment_methods is None \
+            and chosen.type not in intent.payment_method_types:
+        raise stripe_error(400, f"The PaymentMethod provided ({chosen.type}) is not allowed for this PaymentIntent. "
+                                "Please attach a PaymentMethod of one of the following types: "
+                                f"{', '.join(intent.payment_method_types)}.", param="payment_method",
+                           code="payment_intent_incompatible_payment_method")
+    if chosen is not None:
+        intent.payment_method = chosen.id
     if intent.payment_method is None:
         raise stripe_error(400, "You cannot confirm this PaymentIntent because it's missing a payment method. "
                                 "Update it with a payment_method or pass one when confirming.",
@@ -213,8 +246,37 @@ async def confirm_payment_intent(request: web.Request) -> web.Response:
         intent.receipt_email = to_str(params["receipt_email"], "receipt_email")
     _confirm_payment_intent(request, intent, payment_method=params.get("payment_method"),
                             return_url=to_str(params.get("return_url"), "return_url"),
-                            use_stripe_sdk=to_bool(params.get("use_stripe_sdk"), "use_stripe_sdk"))
+                            use_stripe_sdk=to_bool(params.get("use_stripe_sdk"), "use_stripe_sdk"),
+                            payment_method_data=params.get("payment_method_data"))
     return json_response(intent._export(expand=params.get("expand")))
+
+
+async def settle_payment_intent(request: web.Request) -> web.Response:
+    """``POST /_test/payment_intents/{id}/{succeed|fail|settle}``: the bank's verdict on a processing (SEPA)
+    PaymentIntent, with Stripe's events (``payment_intent.succeeded`` + ``charge.succeeded``, or
+    ``payment_intent.payment_failed``; the PaymentIntent then needs a new payment method, as on Stripe)."""
+    intent = PaymentIntent._api_retrieve(request.match_info["id"])
+    outcome = request.match_info["outcome"]
+    if outcome not in ("succeed", "fail", "settle"):
+        raise stripe_error(404, "Unrecognized request URL: use succeed, fail or settle.")
+    if intent.status != "processing":
+        raise stripe_error(400, f"Only a processing PaymentIntent can be settled; this one is {intent.status}.",
+                           param="intent", code="payment_intent_unexpected_state")
+    charge = intent.latest_charge
+    if outcome == "settle":
+        iban = getattr(PaymentMethod._api_retrieve(charge.payment_method), "_sepa_debit_iban", None)
+        outcome = "fail" if iban == FAILING_IBAN else "succeed"
+    if outcome == "succeed":
+        charge.balance_transaction = BalanceTransaction(
+            amount=charge.amount, currency=charge.currency, description=charge.description, exchange_rate=1.0,
+            reporting_category="charge", source=charge.id, type="charge").id
+        charge.status = "succeeded"
+        intent._on_success()
+    else:
+        charge._set_auth_failure()
+        charge.failure_code, charge.failure_message = "insufficient_funds", "The account has insufficient funds."
+        intent._report_async_failure()
+    return json_response(intent._export())
 
 
 async def cancel_payment_intent(request: web.Request) -> web.Response:
@@ -492,6 +554,43 @@ def _newest_first(original: Callable[..., Any]) -> Callable[..., Any]:
     return _api_list_all
 
 
+def _wallets(original: Callable[..., None]) -> Callable[..., None]:
+    """PaymentMethods of type paypal and klarna, which localstripe does not know (no details to validate)."""
+
+    def init(self: PaymentMethod, type: Any = None, billing_details: Any = None, metadata: Any = None,
+                 **kwargs: Any) -> None:
+        if type not in APPROVED_AT_ONCE:
+            original(self, type=type, billing_details=billing_details, metadata=metadata, **kwargs)
+            return
+        if set(kwargs) - {type}:
+            raise UserError(400, "Unexpected " + ", ".join(sorted(set(kwargs) - {type})))
+        StripeObject.__init__(self)
+        self.type = type
+        self.billing_details = billing_details or {}
+        setattr(self, type, {})
+        self.customer = None
+        self.metadata = metadata or {}
+
+    return init
+
+
+def _sepa_waits_for_the_bank(original: Callable[..., None]) -> Callable[..., None]:
+    """A SEPA debit's charge stays pending (its PaymentIntent ``processing``, with that event) until
+    :func:`settle_payment_intent`; localstripe settled it by itself half a second later."""
+
+    def _initialize_charge(self: Charge, on_success: Any = None, on_failure_now: Any = None,
+                           on_failure_later: Any = None) -> None:
+        if not self._is_async_payment_method():
+            original(self, on_success, on_failure_now, on_failure_later)
+            return
+        self.status = "pending"
+        intent = store.get(f"payment_intent:{self.payment_intent}") if self.payment_intent else None
+        if isinstance(intent, PaymentIntent):
+            webhooks.emit("payment_intent.processing", intent)
+
+    return _initialize_charge
+
+
 def _declines_if_attach_declines(original: Callable[[Any], bool]) -> Callable[[Any], bool]:
     """A card Stripe declines on attach (4000000000000002, ...9995) also declines a charge."""
 
@@ -534,6 +633,8 @@ def install() -> None:
     PaymentMethod._try_get_canonical_test_article = classmethod(
         _canonical_test_article(PaymentMethod._try_get_canonical_test_article))
     PaymentMethod._charging_is_declined = _declines_if_attach_declines(PaymentMethod._charging_is_declined)
+    PaymentMethod.__init__ = _wallets(PaymentMethod.__init__)
+    Charge._initialize_charge = _sepa_waits_for_the_bank(Charge._initialize_charge)
 
 
 def routes() -> list[tuple[str, str, Any]]:
@@ -549,4 +650,5 @@ def routes() -> list[tuple[str, str, Any]]:
         ("GET", "/v1/customers/{id}/payment_methods", list_customer_payment_methods),
         ("GET", "/v1/customers/{id}/payment_methods/{payment_method}", retrieve_customer_payment_method),
         ("POST", "/v1/refunds", create_refund),
+        ("POST", "/_test/payment_intents/{id}/{outcome}", settle_payment_intent),
     ]

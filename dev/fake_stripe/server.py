@@ -99,8 +99,9 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """localstripe's API-key check, except for the pages a browser opens (onboarding, Express dashboard)."""
-    if request.path.startswith("/_connect/"):
+    """localstripe's API-key check, except for the pages a browser opens (onboarding, Express dashboard) and the
+    test helpers (``/_test/``) a test or a developer calls with curl."""
+    if request.path.startswith(("/_connect/", "/_test/")):
         return await handler(request)
     return await localstripe_server.auth_middleware(request, handler)
 

@@ -125,6 +125,7 @@ ROUTES: dict[str, Route] = {
     "GET /v1/seller/shipping-profiles/{profile_id}": Route("seller"),
     "PATCH /v1/seller/shipping-profiles/{profile_id}": Route("seller", {"name": "Taken over"}),
     "DELETE /v1/seller/shipping-profiles/{profile_id}": Route("seller"),
+    "PATCH /v1/me/payment-methods/{payment_method_id}": Route("buyer", {"default": True}),
 }
 
 

@@ -91,10 +91,13 @@ for event_type, name in (("order.paid", "on_order_paid"), ("order.refund_request
 MARKERS_BEFORE_TYPED_EVENTS["order.paid"].add("chalicelib.promotions.subscriptions:on_order_paid")
 MARKERS_BEFORE_TYPED_EVENTS["order.paid"].add("chalicelib.orders.subscriptions:on_first_order_paid")
 MARKERS_BEFORE_TYPED_EVENTS["order.status_changed"].add("chalicelib.promotions.subscriptions:on_order_status_changed")
+MARKERS_BEFORE_TYPED_EVENTS["order.payment_status_changed"] = {
+    "chalicelib.orders.subscriptions:on_payment_status_changed"}
 WEBHOOK_MARKERS_BEFORE = {
     "payment_intent.succeeded": {"chalicelib.orders.payment:on_payment_intent_succeeded"},
     "payment_intent.payment_failed": {"chalicelib.orders.payment:on_payment_intent_failed"},
     "account.updated": {"chalicelib.sellers.service:on_stripe_account_updated"},
+    "payment_intent.processing": {"chalicelib.orders.subscriptions:on_payment_intent_processing"},
 }
 
 

@@ -181,7 +181,7 @@ def test_the_openapi_document_lists_the_payment_statuses(api: Any) -> None:
     status, document, _ = call(api, "GET", "/openapi.json")
 
     schemas = document["components"]["schemas"]
-    expected = ["pending", "paid", "partially_refunded", "refunded", "cancelled"]
+    expected = ["pending", "paid", "partially_refunded", "refunded", "cancelled", "processing"]
     assert status == 200
     assert schemas["OrderOut"]["properties"]["payment_status"]["enum"] == expected
     assert schemas["SellerPartOut"]["properties"]["payment_status"]["enum"] == expected

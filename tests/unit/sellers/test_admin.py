@@ -237,7 +237,8 @@ def test_the_marketplace_is_open_until_an_operator_says_otherwise(api: Any) -> N
     status, body, _ = call(api, "GET", "/v1/admin/settings", headers=operator_headers())
 
     assert status == 200
-    assert body == {"seller_access": "open", "buyer_access": "open", "updated_at": None, "updated_by": None}
+    assert body == {"seller_access": "open", "buyer_access": "open", "payment_methods": ["card"], "updated_at": None,
+                    "updated_by": None}
 
 
 def test_operators_change_who_may_join(api: Any) -> None:

@@ -60,6 +60,10 @@ Keys and access patterns:
   then a conditional DeleteItem at the callback, so it is used once. Expires by TTL.
 - ``OidcHandoff``: PK=OIDC_HANDOFF#<hash of the code>, SK=OIDC_HANDOFF — the one-time code a
   finished social sign-in hands the frontend in its return URL; redeemed like the state.
+- ``ReferralCode``: PK=REFERRAL_CODE#<code>, SK=REFERRAL_CODE — which buyer a referral code
+  names (GetItem at sign-up); PK=USER#<user_id>, SK=REFERRAL_CODE — the buyer's own code
+  (GetItem). Both are put in one transaction with ``attribute_not_exists`` the first time the
+  code is asked for, so a code names one buyer and a buyer has one code.
 
 The data export reads the whole USER#<user_id> partition with one paginated Query.
 """
@@ -161,6 +165,7 @@ class SignUp(TableModel):
     source_ip = UnicodeAttribute(null=True)
     requested_at = UnicodeAttribute()
     expires_at = NumberAttribute()
+    referred_by = UnicodeAttribute(null=True)  # the user id a referral code named
 
 
 class LinkedIdentity(TableModel):
@@ -246,3 +251,12 @@ PERSONAL_USER_ATTRIBUTES = ("password_hash", "totp_secret", "totp_last_step", "p
                             "language", "vat_id", "preferred_categories", "preferred_brands", "preferred_sizes",
                             "default_shipping_address_id", "default_billing_address_id", "address_count",
                             "wishlist_count", "stripe_customer_id", "GSI1PK", "GSI1SK")
+
+
+class ReferralCode(TableModel):
+    """A buyer's referral code: under REFERRAL_CODE#<code> (who it names, for sign-up) and
+    under the buyer (their own code); both put once, together."""
+
+    code = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()

@@ -27,6 +27,10 @@ class Registration(RequestSchema):
     name: str = Field(min_length=1, max_length=200)
     newsletter: StrictBool = Field(default=False,
                                    description="Ask for the newsletter (confirmed by mail: double opt-in).")
+    referral_code: str | None = Field(default=None, min_length=1, max_length=32, examples=["K7QW2M9X"],
+                                      description="A buyer's referral code (from their `?ref=` link; case, spaces "
+                                                  "and hyphens do not matter). One that names no buyer is 422 "
+                                                  "`referral_code_unknown` and nothing is started.")
 
 
 class Credentials(RequestSchema):

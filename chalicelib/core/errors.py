@@ -219,6 +219,7 @@ class Code(StrEnum):
     NOT_COMMA_SEPARATED = "not_comma_separated", 422, "An uploaded customer file separates columns with semicolons."
     NOT_UTF8 = "not_utf8", 422, "An uploaded customer file is not UTF-8."
     UPLOAD_MISSING = "upload_missing", 422, "A background customer import was started before its file was uploaded."
+    REFERRAL_CODE_UNKNOWN = "referral_code_unknown", 422, "A sign-up with a referral code that names no buyer."
 
     # 429: try again later (Retry-After)
     TOO_MANY_REQUESTS = "too_many_requests", 429, "Too many requests; retry after Retry-After seconds."

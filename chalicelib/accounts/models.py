@@ -191,6 +191,7 @@ class OidcState(TableModel):
     return_to = UnicodeAttribute(null=True)
     link_user_id = UnicodeAttribute(null=True)  # set when a signed-in buyer links the provider
     expires_at = NumberAttribute()
+    referred_by = UnicodeAttribute(null=True)  # the user id a referral code named, for a new account
 
 
 class OidcHandoff(TableModel):

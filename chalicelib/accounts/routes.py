@@ -123,7 +123,8 @@ def _redirect(location: str) -> Response:
 def start_social_sign_in(provider: str, query: schemas.OidcStartQuery) -> Response:
     from chalicelib.accounts import oidc
 
-    return _redirect(oidc.begin(provider, return_to=query.return_to, role=query.role, source_ip=_source_ip()))
+    return _redirect(oidc.begin(provider, return_to=query.return_to, role=query.role, source_ip=_source_ip(),
+                                referral_code=query.referral_code))
 
 
 @bp.route("/v1/auth/oidc/{provider}/callback", methods=["GET"])

@@ -435,6 +435,9 @@ class OidcStartQuery(QuerySchema):
                                               "the tokens as JSON.")
     role: Literal["buyer", "seller"] = Field(default="buyer",
                                              description="`seller` signs in only to an account that runs a seller.")
+    referral_code: str | None = Field(default=None, min_length=1, max_length=32,
+                                      description="A buyer's referral code: an account this sign-in creates is their "
+                                                  "referral. One that names no buyer is 422 `referral_code_unknown`.")
 
 
 class OidcCallbackQuery(QuerySchema):

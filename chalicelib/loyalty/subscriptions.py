@@ -65,15 +65,16 @@ def on_refund_requested(requested: Delivered[RefundRequested]) -> None:
 
 @subscribe(AccountCreated)
 def on_account_created(created: Delivered[AccountCreated]) -> None:
-    """The sign-up bonus (Startguthaben), once per account; a sign-up with a referral code
-    becomes the referrer's pending referral."""
+    """The sign-up bonus (Startguthaben), once per account; a sign-up (or social login) with a
+    referral code becomes the referrer's pending referral."""
     event = created.event
-    if event.method not in SIGN_UP_METHODS or "buyer" not in event.roles:
+    if "buyer" not in event.roles or (event.method not in SIGN_UP_METHODS and not event.referred_by):
         return
     from chalicelib.core import clock
     from chalicelib.loyalty import earning, referrals  # lazy: cold start
 
-    earning.award_event_points(event.user_id, "sign_up", event.user_id)
+    if event.method in SIGN_UP_METHODS:
+        earning.award_event_points(event.user_id, "sign_up", event.user_id)
     if event.referred_by:
         at = clock.stamp(clock.parse(created.occurred_at)) if created.occurred_at else clock.stamp()
         referrals.record(event.user_id, event.referred_by, at=at)

@@ -189,3 +189,13 @@ def test_emails_are_compared_as_one_persons(theirs: str, mine: str, same: bool) 
     from chalicelib.loyalty.referrals import comparable_email
 
     assert (comparable_email(theirs) == comparable_email(mine)) is same
+
+
+def test_a_social_login_account_with_a_referrer_is_their_referral(market: Marketplace, referrer: Buyer) -> None:
+    from chalicelib.events.service import dispatch
+
+    dispatch({"type": "account.created", "event_id": "evt_social", "occurred_at": "", "payload": {
+        "user_id": "usr_social", "email": "sol@example.com", "name": "Sol", "roles": ["buyer"],
+        "method": "social_login", "referred_by": referrer.user_id}})
+
+    assert referral_of(market.api, referrer)["referred"] == 1

@@ -24,6 +24,7 @@ class AccountCreated(DomainEvent):
     seller_id: str | None = None  # the seller that imported the person, or that the owner runs
     newsletter_requested: bool = False
     source_ip: str | None = None  # where the newsletter was requested, kept as consent's proof
+    referred_by: str | None = None  # the buyer whose referral code the sign-up gave (loyalty rewards it)
 
 
 class AccountUpdated(DomainEvent):

@@ -120,7 +120,7 @@ def _owner(identity: oidc.ProviderIdentity) -> User | None:
     return open_account(find_item(User, user_key(claim.user_id), PROFILE_SK))
 
 
-def _new_account(identity: oidc.ProviderIdentity, email: str) -> User:
+def _new_account(identity: oidc.ProviderIdentity, email: str, *, referred_by: str | None = None) -> User:
     user = new_user(email, name=identity.name, email_verified=identity.email_verified)
     user.identity_count = 1
     method = "social_login" if identity.email_verified else "social_login_unverified"
@@ -128,11 +128,12 @@ def _new_account(identity: oidc.ProviderIdentity, email: str) -> User:
         NewItem(IdentityClaim(*_claim_key(identity), user_id=user.user_id, provider=identity.provider),
                 IdentityTaken()),
         _linked_item(user, identity),
-    ], event_payload={"method": method})
+    ], event_payload={"method": method, **({"referred_by": referred_by} if referred_by else {})})
 
 
-def account_for(identity: oidc.ProviderIdentity, *, role: str) -> User:
-    """The account ``identity`` signs in to, by the rules of the module docstring.
+def account_for(identity: oidc.ProviderIdentity, *, role: str, referred_by: str | None = None) -> User:
+    """The account ``identity`` signs in to, by the rules of the module docstring; a new one
+    is ``referred_by``'s referral when the sign-in started with their code.
 
     Round trips: GetItem(claim) + GetItem(user) for a known identity; else GetItem(email
     claim) + GetItem(user) and one TransactWriteItems (link, or the new account)."""
@@ -156,7 +157,7 @@ def account_for(identity: oidc.ProviderIdentity, *, role: str) -> User:
         return existing
     if role == "seller":
         raise _not_a_seller()
-    return _new_account(identity, email)
+    return _new_account(identity, email, referred_by=referred_by)
 
 
 def link_to(user_id: str, identity: oidc.ProviderIdentity) -> User:
@@ -196,7 +197,7 @@ def sign_in(name: str, *, state: str | None, code: str | None, error: str | None
     started, identity = oidc.finish(name, state=state, code=code)
     if started.link_user_id:
         return link_to(started.link_user_id, identity), started.return_to
-    return account_for(identity, role=started.role), started.return_to
+    return account_for(identity, role=started.role, referred_by=started.referred_by), started.return_to
 
 
 def list_identities(user_id: str) -> list[LinkedIdentity]:

@@ -65,6 +65,10 @@ Keys and access patterns:
   guest checkouts and per-buyer promotion limits count by); written once on ``order.paid``
   (``chalicelib.orders.first_orders``), read by key in the checkout's BatchGetItem so a
   "first order with the marketplace" promotion is judged across every seller.
+- ``ReferralCode``: PK=REFERRAL_CODE#<code>, SK=REFERRAL_CODE — which buyer a referral code
+  names (GetItem at sign-up); PK=USER#<user_id>, SK=REFERRAL_CODE — the buyer's own code
+  (GetItem). Both are put in one transaction with ``attribute_not_exists`` the first time the
+  code is asked for, so a code names one buyer and a buyer has one code.
 
 The data export reads the whole USER#<user_id> partition with one paginated Query.
 """
@@ -167,6 +171,7 @@ class SignUp(TableModel):
     source_ip = UnicodeAttribute(null=True)
     requested_at = UnicodeAttribute()
     expires_at = NumberAttribute()
+    referred_by = UnicodeAttribute(null=True)  # the user id a referral code named
 
 
 class LinkedIdentity(TableModel):
@@ -192,6 +197,7 @@ class OidcState(TableModel):
     return_to = UnicodeAttribute(null=True)
     link_user_id = UnicodeAttribute(null=True)  # set when a signed-in buyer links the provider
     expires_at = NumberAttribute()
+    referred_by = UnicodeAttribute(null=True)  # the user id a referral code named, for a new account
 
 
 class OidcHandoff(TableModel):
@@ -258,3 +264,12 @@ class FirstPaidOrder(TableModel):
     buyer_key = UnicodeAttribute()
     order_id = UnicodeAttribute()  # the first paid order (kept when later orders are paid)
     paid_at = UnicodeAttribute()
+
+
+class ReferralCode(TableModel):
+    """A buyer's referral code: under REFERRAL_CODE#<code> (who it names, for sign-up) and
+    under the buyer (their own code); both put once, together."""
+
+    code = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()

@@ -34,6 +34,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from pynamodb.exceptions import DeleteError
 
+from chalicelib.accounts import referrals
 from chalicelib.accounts.models import OidcState
 from chalicelib.core import throttle
 from chalicelib.core.db import TableModel, find_item, was_condition_failure
@@ -183,22 +184,25 @@ def allowed_return_url(url: str) -> str:
 
 
 def begin(name: str, *, return_to: str | None, source_ip: str, role: str = "buyer",
-          link_user_id: str | None = None) -> str:
-    """Start a sign-in at provider ``name``: the URL to send the browser to.
+          link_user_id: str | None = None, referral_code: str | None = None) -> str:
+    """Start a sign-in at provider ``name``: the URL to send the browser to. A
+    ``referral_code`` must name a buyer (422 ``referral_code_unknown``); an account the
+    sign-in creates is that buyer's referral.
 
-    Round trips: UpdateItem(throttle), the discovery document when not cached (HTTP),
-    PutItem(state)."""
+    Round trips: UpdateItem(throttle), [GetItem(code) + GetItem(referrer)], the discovery
+    document when not cached (HTTP), PutItem(state)."""
     config = provider(name)
     if return_to is not None:
         allowed_return_url(return_to)
     throttle.hit(STARTS_PER_SOURCE, source_ip)
+    referred_by = referrals.require_referrer(referral_code) if referral_code else None
     from authlib.oauth2.rfc7636 import create_s256_code_challenge  # lazy: Authlib, not at cold start
 
     document = discovery(config)
     state, verifier, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(64), secrets.token_urlsafe(32)
     OidcState(PK=oidc_state_key(hash_secret(state)), SK=OIDC_STATE_SK, provider=name, code_verifier=verifier,
               nonce=nonce, role=role, return_to=return_to, link_user_id=link_user_id,
-              expires_at=int(time.time()) + STATE_SECONDS).save()
+              expires_at=int(time.time()) + STATE_SECONDS, referred_by=referred_by).save()
     params = {"response_type": "code", "client_id": config.client_id, "redirect_uri": callback_url(name),
               "scope": config.scopes, "state": state, "nonce": nonce,
               "code_challenge": create_s256_code_challenge(verifier), "code_challenge_method": "S256"}

@@ -40,12 +40,14 @@ def _no_content() -> Response:
            description="The answer is the same whether or not the address has an account; the mail says which. "
                        "The account, with this password, is created when the mailed link is redeemed at "
                        "`POST /v1/auth/magic-link/verify`. Limited per source address; mails to one address are "
-                       "paced (extra requests are dropped quietly).")
+                       "paced (extra requests are dropped quietly). A `referral_code` that names no buyer is 422 "
+                       "`referral_code_unknown`; a known one makes the new account the referrer's referral (see "
+                       "Loyalty in the README).")
 def register(body: schemas.Registration) -> schemas.Accepted:
     from chalicelib.accounts import schemas, service
 
     service.register(email=body.email, password=body.password, name=body.name, newsletter=body.newsletter,
-                     source_ip=_source_ip(), client_address=_client_address())
+                     source_ip=_source_ip(), client_address=_client_address(), referral_code=body.referral_code)
     return schemas.Accepted(message=schemas.SIGN_UP_MAILED)
 
 
@@ -121,7 +123,8 @@ def _redirect(location: str) -> Response:
 def start_social_sign_in(provider: str, query: schemas.OidcStartQuery) -> Response:
     from chalicelib.accounts import oidc
 
-    return _redirect(oidc.begin(provider, return_to=query.return_to, role=query.role, source_ip=_source_ip()))
+    return _redirect(oidc.begin(provider, return_to=query.return_to, role=query.role, source_ip=_source_ip(),
+                                referral_code=query.referral_code))
 
 
 @bp.route("/v1/auth/oidc/{provider}/callback", methods=["GET"])

@@ -27,6 +27,10 @@ class Registration(RequestSchema):
     name: str = Field(min_length=1, max_length=200)
     newsletter: StrictBool = Field(default=False,
                                    description="Ask for the newsletter (confirmed by mail: double opt-in).")
+    referral_code: str | None = Field(default=None, min_length=1, max_length=32, examples=["K7QW2M9X"],
+                                      description="A buyer's referral code (from their `?ref=` link; case, spaces "
+                                                  "and hyphens do not matter). One that names no buyer is 422 "
+                                                  "`referral_code_unknown` and nothing is started.")
 
 
 class Credentials(RequestSchema):
@@ -445,6 +449,9 @@ class OidcStartQuery(QuerySchema):
                                               "the tokens as JSON.")
     role: Literal["buyer", "seller"] = Field(default="buyer",
                                              description="`seller` signs in only to an account that runs a seller.")
+    referral_code: str | None = Field(default=None, min_length=1, max_length=32,
+                                      description="A buyer's referral code: an account this sign-in creates is their "
+                                                  "referral. One that names no buyer is 422 `referral_code_unknown`.")
 
 
 class OidcCallbackQuery(QuerySchema):

@@ -37,7 +37,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib.accounts import identity_links, magic_links
+from chalicelib.accounts import identity_links, magic_links, referrals
 from chalicelib.accounts.emails import normalise_email
 from chalicelib.accounts.events import AccountCreated, InvitationAccepted
 from chalicelib.accounts.models import EmailClaim, SignUp, User
@@ -184,16 +184,19 @@ def open_account(user: User | None) -> User:
 
 
 def register(*, email: str, password: str, name: str, newsletter: bool = False, source_ip: str,
-             client_address: str | None = None) -> None:
+             client_address: str | None = None, referral_code: str | None = None) -> None:
     """Start a sign-up: nothing is created until the address is proven. The answer is the
     same whether or not the address has an account; the mail tells its owner which it is.
+    A ``referral_code`` must name a buyer (else 422 ``referral_code_unknown``, nothing is
+    started); the account it creates carries the referrer in ``account.created``.
 
-    Round trips: UpdateItem(throttle), GetItem + UpdateItem(pacing), GetItem(claim) +
-    GetItem(user), PutItem(sign-up) for a new address, SQS SendMessage(mail). The password is
-    hashed either way, so both answers take as long."""
+    Round trips: UpdateItem(throttle), [GetItem(code) + GetItem(referrer)], GetItem +
+    UpdateItem(pacing), GetItem(claim) + GetItem(user), PutItem(sign-up) for a new address,
+    SQS SendMessage(mail). The password is hashed either way, so both answers take as long."""
     email = normalise_email(email)
     check_new_password(password, email, name=name)
-    throttle.hit(SIGN_UPS_PER_SOURCE, source_ip)
+    throttle.hit(SIGN_UPS_PER_SOURCE, source_ip)  # before the code's check: guessing codes is throttled too
+    referred_by = referrals.require_referrer(referral_code) if referral_code else None
     if not throttle.pace(SIGN_UP_MAILS, email):
         return
     password_hash = hash_password(password)
@@ -205,7 +208,7 @@ def register(*, email: str, password: str, name: str, newsletter: bool = False, 
     signup_id = new_id("sgn")
     SignUp(PK=signup_key(signup_id), SK=SIGNUP_SK, signup_id=signup_id, email=email, name=name,
            password_hash=password_hash, newsletter=newsletter, source_ip=client_address or source_ip,
-           requested_at=clock.stamp(), expires_at=int(time.time()) + SIGN_UP_SECONDS).save()
+           requested_at=clock.stamp(), expires_at=int(time.time()) + SIGN_UP_SECONDS, referred_by=referred_by).save()
     magic_links.send_link_mail(email, template="sign_up_confirm", purpose="sign_up", ref=signup_id,
                                path=SIGN_UP_PATH, context={"name": name})
 
@@ -227,6 +230,8 @@ def complete_sign_up(signup_id: str | None, email: str) -> User:
     payload: dict[str, Any] = {"newsletter_requested": bool(signup.newsletter), "method": "password"}
     if signup.newsletter:
         payload["source_ip"] = signup.source_ip
+    if signup.referred_by:
+        payload["referred_by"] = signup.referred_by
     try:
         user = create_user(new_user(email, name=signup.name, password_hash=signup.password_hash, email_verified=True),
                            event_payload=payload)

@@ -220,6 +220,7 @@ class Code(StrEnum):
     NOT_UTF8 = "not_utf8", 422, "An uploaded customer file is not UTF-8."
     UPLOAD_MISSING = "upload_missing", 422, "A background customer import was started before its file was uploaded."
     PAYMENT_METHOD_NOT_ENABLED = "payment_method_not_enabled", 422, "A payment method not offered (for this order)."
+    REFERRAL_CODE_UNKNOWN = "referral_code_unknown", 422, "A sign-up with a referral code that names no buyer."
 
     # 429: try again later (Retry-After)
     TOO_MANY_REQUESTS = "too_many_requests", 429, "Too many requests; retry after Retry-After seconds."

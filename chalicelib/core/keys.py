@@ -118,6 +118,15 @@ LoyaltyAdjustment         LOYALTY                              ADJUSTMENT#<at>#<
 LoyaltyDay (statistics)   LOYALTY_DAY#<yyyy-mm-dd>#<n>         STATS
 LoyaltyTotals             LOYALTY_TOTALS#<n>                   TOTALS
 LoyaltyActive             LOYALTY_ACTIVE#<yyyy-mm>#<n>         <uid>
+ReferralCode (code)       REFERRAL_CODE#<CODE>                 REFERRAL_CODE
+ReferralCode (buyer's)    USER#<uid>                           REFERRAL_CODE
+LoyaltyReferral           USER#<referrer uid>                  LOYALTY#REFERRAL#<referred uid>
+LoyaltyReferredBy         USER#<referred uid>                  LOYALTY#REFERRED_BY
+LoyaltyReferrals          USER#<referrer uid>                  LOYALTY#REFERRALS | LOYALTY#REFERRALS#<yyyy-mm>
+LoyaltyCard               USER#<uid>                           LOYALTY#CARD#<card fingerprint>
+LoyaltyPurchases          USER#<uid>                           LOYALTY#PURCHASES
+LoyaltyOrder              USER#<uid>                           LOYALTY#ORDER#<order_id>
+LoyaltyOrderMonth         LOYALTY_ORDERS#<yyyy-mm>#<n>         MEMBER | NON_MEMBER
 Conversation (buyer)      USER#<uid>                           CONVERSATION#<conversation_id>
   GSI1 latest activity    USER#<uid>#CONVERSATIONS             <last_message_at>#<conversation_id>
 Conversation (seller)     SELLER#<sid>                         CONVERSATION#<conversation_id>
@@ -766,6 +775,46 @@ def loyalty_active_key(month: str, user_id: str) -> str:
 
 def loyalty_active_keys(month: str) -> list[str]:
     return _every_shard(f"LOYALTY_ACTIVE#{month}", LOYALTY_SHARDS)
+
+
+# Referrals: a buyer's code resolves to the buyer with one GetItem (accounts, at sign-up); the
+# buyer's own code is a GetItem in the buyer's partition.
+REFERRAL_CODE_SK = "REFERRAL_CODE"
+LOYALTY_REFERRAL_PREFIX = "LOYALTY#REFERRAL#"
+LOYALTY_REFERRED_BY_SK = "LOYALTY#REFERRED_BY"
+LOYALTY_REFERRALS_SK = "LOYALTY#REFERRALS"
+LOYALTY_CARD_PREFIX = "LOYALTY#CARD#"
+LOYALTY_PURCHASES_SK = "LOYALTY#PURCHASES"
+LOYALTY_ORDER_PREFIX = "LOYALTY#ORDER#"
+
+
+def referral_code_key(code: str) -> str:
+    return f"REFERRAL_CODE#{code}"
+
+
+def loyalty_referral_sk(referred_id: str) -> str:
+    return f"{LOYALTY_REFERRAL_PREFIX}{referred_id}"
+
+
+def loyalty_referrals_month_sk(month: str) -> str:
+    """A referrer's rewarded referrals in one calendar month (the cap's counter)."""
+    return f"{LOYALTY_REFERRALS_SK}#{month}"
+
+
+def loyalty_card_sk(fingerprint: str) -> str:
+    return f"{LOYALTY_CARD_PREFIX}{fingerprint}"
+
+
+def loyalty_order_sk(order_id: str) -> str:
+    return f"{LOYALTY_ORDER_PREFIX}{order_id}"
+
+
+def loyalty_orders_month_key(month: str, user_id: str) -> str:
+    return _sharded(f"LOYALTY_ORDERS#{month}", user_id, LOYALTY_SHARDS)
+
+
+def loyalty_orders_month_keys(month: str) -> list[str]:
+    return _every_shard(f"LOYALTY_ORDERS#{month}", LOYALTY_SHARDS)
 # --- messages, disputes and seller performance ------------------------------------------
 
 CONVERSATION_PREFIX = "CONVERSATION#"

@@ -43,13 +43,40 @@ Keys and access patterns (RT = DynamoDB round trips; spellings in :mod:`chalicel
 - ``LoyaltyActive``: PK=LOYALTY_ACTIVE#<yyyy-mm>#<n>, SK=<uid> — who earned, spent or was
   adjusted that month (a put, idempotent): the report's active members (Select COUNT).
 
+Referrals (:mod:`chalicelib.loyalty.referrals`; the codes themselves are accounts'
+``ReferralCode``):
+
+- ``LoyaltyReferredBy``: PK=USER#<referred uid>, SK=LOYALTY#REFERRED_BY — who referred the
+  buyer and whether that was rewarded yet (pending | rewarded | refused, with the reason):
+  GetItem when one of the buyer's parts completes; its status moves under a condition, so
+  the referral is decided once.
+- ``LoyaltyReferral``: PK=USER#<referrer uid>, SK=LOYALTY#REFERRAL#<referred uid> — the
+  referrer's copy of the same referral.
+- ``LoyaltyReferrals``: PK=USER#<referrer uid>, SK=LOYALTY#REFERRALS — referred and rewarded,
+  ADDed (GetItem for the buyer's overview); SK=LOYALTY#REFERRALS#<yyyy-mm> — rewarded that
+  month, ADDed on condition it stays within the programme's monthly cap.
+- ``LoyaltyCard``: PK=USER#<uid>, SK=LOYALTY#CARD#<fingerprint> — a card a buyer with a
+  referral code paid with (Stripe's ``card.fingerprint``): the fraud check's GetItem.
+
+Members against non-members (the report's ``member_comparison``):
+
+- ``LoyaltyPurchases``: PK=USER#<uid>, SK=LOYALTY#PURCHASES — the buyer's paid orders and the
+  first one's time: whether an order is a repeat purchase (GetItem, written on condition of
+  its version).
+- ``LoyaltyOrder``: PK=USER#<uid>, SK=LOYALTY#ORDER#<order_id> — the order as counted (its
+  group, month and amount, the refunds counted against it): put with ``attribute_not_exists``,
+  so an order counts once; a refund finds its group and month here.
+- ``LoyaltyOrderMonth``: PK=LOYALTY_ORDERS#<yyyy-mm>#<n>, SK=MEMBER | NON_MEMBER — orders,
+  repeat orders, revenue and refunds per month and group (ADD): the report reads 16 items a
+  month with BatchGetItem.
+
 The marketplace-wide items are sharded by the buyer (``LOYALTY_SHARDS``): every paid order
 writes to them, and one key would take all of those writes.
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 
 from chalicelib.core.attributes import CompactJSONAttribute
 from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
@@ -185,3 +212,54 @@ class LoyaltyTotals(TableModel):
 
 class LoyaltyActive(TableModel):
     user_id = UnicodeAttribute(null=True)
+
+
+class LoyaltyReferredBy(TableModel):
+    user_id = UnicodeAttribute()  # the referred buyer
+    referrer_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending | rewarded | refused
+    reason = UnicodeAttribute(null=True)  # why refused: same_email | same_address | same_card | monthly_cap
+    order_id = UnicodeAttribute(null=True)  # the order whose completion decided it
+    joined_at = UnicodeAttribute()
+    decided_at = UnicodeAttribute(null=True)
+
+
+class LoyaltyReferral(TableModel):
+    referrer_id = UnicodeAttribute()
+    referred_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    joined_at = UnicodeAttribute()
+    decided_at = UnicodeAttribute(null=True)
+
+
+class LoyaltyReferrals(TableModel):
+    referred = NumberAttribute(default=0)
+    rewarded = NumberAttribute(default=0)
+
+
+class LoyaltyCard(TableModel):
+    fingerprint = UnicodeAttribute()
+    order_id = UnicodeAttribute()  # the first order paid with it that was recorded
+    seen_at = UnicodeAttribute()
+
+
+class LoyaltyPurchases(TableModel):
+    orders = NumberAttribute(default=0)
+    first_paid_at = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
+class LoyaltyOrder(TableModel):
+    order_id = UnicodeAttribute()
+    group = UnicodeAttribute()  # MEMBER | NON_MEMBER, as when it was paid
+    month = UnicodeAttribute()  # yyyy-mm of the payment: the counter refunds lower
+    amount = NumberAttribute()
+    refund_ids = UnicodeSetAttribute(null=True)
+
+
+class LoyaltyOrderMonth(TableModel):
+    orders = NumberAttribute(default=0)
+    repeat_orders = NumberAttribute(default=0)  # by a buyer who had paid an order before
+    revenue = NumberAttribute(default=0)  # what the orders charged (goods, shipping, VAT), minor units
+    refunded = NumberAttribute(default=0)  # refunded since, of those orders

@@ -71,6 +71,7 @@ class Programme:
     expiry_months: int = 12
     version: int = 0
     updated_at: str | None = None
+    referral_monthly_cap: int = 10  # rewarded referrals per referrer and calendar month
 
     def value_of(self, points: int) -> Money:
         """What ``points`` are worth, rounded half-up to the minor unit."""
@@ -103,7 +104,8 @@ class Programme:
                                "max_order_share_bp": self.max_order_share_bp},
                 "event_points": dict(self.event_points), "tier_basis": self.tier_basis,
                 "tiers": [tier.to_json() for tier in self.tiers],
-                "expiry": {"policy": self.expiry_policy, "months": self.expiry_months}}
+                "expiry": {"policy": self.expiry_policy, "months": self.expiry_months},
+                "referrals": {"monthly_cap": self.referral_monthly_cap}}
 
 
 def _from_item(item: LoyaltyProgramme | None) -> Programme:
@@ -125,6 +127,7 @@ def _from_item(item: LoyaltyProgramme | None) -> Programme:
                          tuple(t.get("perks", ()))) for t in s.get("tiers", [])),
         expiry_policy=expiry.get("policy", "lot"), expiry_months=int(expiry.get("months", 12)),
         version=int(item.version or 0), updated_at=item.updated_at,
+        referral_monthly_cap=int(s.get("referrals", {}).get("monthly_cap", 10)),
     )
 
 

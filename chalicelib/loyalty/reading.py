@@ -12,6 +12,8 @@ from chalicelib.core.money import Money
 from chalicelib.core.pagination import Page
 from chalicelib.loyalty.models import LoyaltyMovement
 from chalicelib.loyalty.programme import Programme, Tier, get_programme
+from chalicelib.loyalty.referrals import ReferralView
+from chalicelib.loyalty.referrals import view as referral_view
 from chalicelib.loyalty.store import lots_of, read_balance, read_member, spendable
 from chalicelib.loyalty.tiers import rolling_measure
 
@@ -30,6 +32,7 @@ class Overview:
     requalify_on: str | None
     expiring_points: int
     expiring_at: str | None  # the first of them
+    referral: ReferralView
 
     @property
     def available_value(self) -> Money:
@@ -41,9 +44,10 @@ class Overview:
 
 
 def overview(user_id: str) -> Overview:
-    """Balance, tier and progress, points expiring within 30 days. GetItem (programme,
-    balance, member), Query (the 12 month counters), Query (the lots, when points are
-    available): 5 RT."""
+    """Balance, tier and progress, points expiring within 30 days, the referral code. GetItem
+    (programme, balance, member), Query (the 12 month counters), Query (the lots, when points
+    are available), GetItem (code; the first time a transaction makes it) and GetItem
+    (referral counts): 7 RT."""
     programme = get_programme()
     balance = read_balance(user_id)
     member = read_member(user_id)
@@ -65,7 +69,7 @@ def overview(user_id: str) -> Overview:
         tier=programme.tier(tier_name), next_tier=programme.next_tier(tier_name),
         measure=rolling_measure(user_id, programme) if member is not None else 0,
         requalify_on=member.requalify_on if member else None,
-        expiring_points=expiring_points, expiring_at=expiring_at,
+        expiring_points=expiring_points, expiring_at=expiring_at, referral=referral_view(user_id),
     )
 
 

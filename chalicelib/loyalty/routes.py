@@ -30,8 +30,11 @@ _EARNING = ("Points per whole currency unit of goods paid: net of VAT, after eve
 
 
 @bp.route("/v1/me/loyalty", methods=["GET"])
-@operation("My loyalty points, their value, my tier and what expires soon", response="LoyaltyOverview", **ME,
-           description=_EARNING)
+@operation("My loyalty points, their value, my tier, what expires soon and my referral code",
+           response="LoyaltyOverview", **ME,
+           description=_EARNING + " `referral`: my code (made the first time it is asked for) and the link to share; "
+                                  "a buyer who signs up with it and keeps a first order past its return window earns "
+                                  "us both the programme's referral points (README, Loyalty).")
 def my_loyalty(principal: Principal) -> schemas.LoyaltyOverview:
     from chalicelib.loyalty import reading, schemas
 
@@ -129,10 +132,12 @@ def list_adjustments(query: schemas.PageQuery, principal: Principal) -> schemas.
 
 
 @bp.route("/v1/admin/loyalty/report", methods=["GET"])
-@operation("How the programme does: members, points, liability, tiers", query="ReportQuery",
+@operation("How the programme does: members, points, liability, tiers, members against non-members",
+           query="ReportQuery",
            response="LoyaltyReport", **ADMIN,
            description="Movements in [from, to) (at most 366 days); members, outstanding points, liability and tiers "
-                       "as of now. format=csv: the same as `metric,value` rows.",
+                       "as of now; members' against non-members' orders (repeat-purchase rate, average order value) "
+                       "over the calendar months the window touches. format=csv: the same as `metric,value` rows.",
            extra={"also_content": {"text/csv": {"schema": {"type": "string"}}}})
 def get_report(query: schemas.ReportQuery, principal: Principal) -> schemas.LoyaltyReport | Response:
     from chalicelib.loyalty import report, schemas

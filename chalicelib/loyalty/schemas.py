@@ -64,6 +64,11 @@ class ExpiryIn(RequestSchema):
     months: Annotated[WholeNumber, Field(ge=1, le=120)] = 12
 
 
+class ReferralsIn(RequestSchema):
+    monthly_cap: Annotated[WholeNumber, Field(ge=0, le=1_000, description=(
+        "Referrals a referrer is rewarded for per calendar month; later ones that month earn nothing."))] = 10
+
+
 class ProgrammeIn(RequestSchema):
     enabled: StrictBool
     currency: Currency = "EUR"
@@ -75,6 +80,9 @@ class ProgrammeIn(RequestSchema):
     tier_basis: Literal["points_earned", "spend"] = "points_earned"
     tiers: list[TierIn] = Field(default_factory=list, max_length=10, description="By rising threshold.")
     expiry: ExpiryIn = Field(default_factory=ExpiryIn)
+    referrals: ReferralsIn = Field(default_factory=ReferralsIn, description=(
+        "The referrer and the new buyer each get `event_points.referral` when the new buyer's first order "
+        "completes, unless their emails, addresses or cards match."))
 
 
 class TierOut(ResponseSchema):
@@ -96,6 +104,7 @@ class ProgrammeOut(ResponseSchema):
     expiry: dict[str, Any]
     version: int
     updated_at: str | None
+    referrals: dict[str, int]
 
 
 def programme_from(body: ProgrammeIn) -> rules.Programme:
@@ -107,7 +116,8 @@ def programme_from(body: ProgrammeIn) -> rules.Programme:
         event_points={k: v for k, v in body.event_points.model_dump().items() if v},
         tier_basis=body.tier_basis,
         tiers=tuple(rules.Tier(t.name, t.threshold, t.earn_multiplier_bp, tuple(t.perks)) for t in body.tiers),
-        expiry_policy=body.expiry.policy, expiry_months=body.expiry.months)
+        expiry_policy=body.expiry.policy, expiry_months=body.expiry.months,
+        referral_monthly_cap=body.referrals.monthly_cap)
 
 
 def programme_out(programme: rules.Programme) -> ProgrammeOut:
@@ -119,7 +129,8 @@ def programme_out(programme: rules.Programme) -> ProgrammeOut:
         tier_basis=programme.tier_basis,
         tiers=[TierOut(name=t.name, threshold=t.threshold, earn_multiplier_bp=t.multiplier_bp, perks=list(t.perks))
                for t in programme.tiers],
-        expiry=settings["expiry"], version=programme.version, updated_at=programme.updated_at)
+        expiry=settings["expiry"], version=programme.version, updated_at=programme.updated_at,
+        referrals=settings["referrals"])
 
 
 # ----------------------------------------------------------------------------- campaigns
@@ -187,6 +198,13 @@ class ExpiringOut(ResponseSchema):
     first_expires_at: str | None
 
 
+class ReferralOut(ResponseSchema):
+    code: str = Field(description="Made the first time it is asked for; a new buyer gives it at sign-up.")
+    link: str = Field(description="The marketplace frontend with `?ref=<code>`.")
+    referred: int = Field(description="Buyers who signed up with my code.")
+    rewarded: int = Field(description="Of them, those whose first completed order earned us both points.")
+
+
 class LoyaltyOverview(ResponseSchema):
     enabled: bool
     available: int
@@ -196,7 +214,7 @@ class LoyaltyOverview(ResponseSchema):
     pending_value: MoneySchema
     tier: TierView
     expiring: ExpiringOut
-    referral_link: str | None = Field(description="null until referrals exist.")
+    referral: ReferralOut = Field(description="My referral code and link to share, and how it did.")
 
 
 def overview_out(view: Any) -> LoyaltyOverview:
@@ -212,7 +230,8 @@ def overview_out(view: Any) -> LoyaltyOverview:
                       to_next=max(0, nxt.threshold - view.measure) if nxt else None, basis=programme.tier_basis,
                       requalify_on=view.requalify_on),
         expiring=ExpiringOut(points=view.expiring_points, first_expires_at=view.expiring_at),
-        referral_link=None)
+        referral=ReferralOut(code=view.referral.code, link=view.referral.link, referred=view.referral.referred,
+                             rewarded=view.referral.rewarded))
 
 
 class PageQuery(QuerySchema):
@@ -294,6 +313,22 @@ class TierCount(ResponseSchema):
     members: int
 
 
+class GroupComparison(ResponseSchema):
+    orders: int = Field(description="Orders paid in the programme's currency.")
+    repeat_orders: int = Field(description="Of them, orders by a buyer who had paid an order before.")
+    repeat_purchase_rate: str | None = Field(description="repeat_orders per order, percent; null without orders.")
+    revenue: MoneySchema = Field(description="What the orders charged: goods, shipping and VAT.")
+    refunded: MoneySchema = Field(description="Refunded since, of those orders.")
+    average_order_value: MoneySchema | None = Field(description="(revenue - refunded) / orders, rounded half up; "
+                                                                "null without orders.")
+
+
+class MemberComparison(ResponseSchema):
+    months: list[str] = Field(description="The calendar months (yyyy-mm) the window touches, which are counted.")
+    members: GroupComparison = Field(description="Orders of buyers who had earned points before paying them.")
+    non_members: GroupComparison
+
+
 class LoyaltyReport(ResponseSchema):
     model_config = ConfigDict(extra="ignore", defer_build=True, serialize_by_alias=True, validate_by_name=True)
 
@@ -309,5 +344,5 @@ class LoyaltyReport(ResponseSchema):
     redemption_rate: str | None = Field(description="Redeemed per issued in the window, percent; null when none "
                                                     "was issued.")
     tiers: list[TierCount]
-    member_comparison: None = Field(description="Members' against non-members' repeat rate and AOV: not available "
-                                                "yet (needs analytics' per-buyer summaries).")
+    member_comparison: MemberComparison = Field(description=(
+        "Members' against non-members' orders over the calendar months the window touches."))

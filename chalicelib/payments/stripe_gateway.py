@@ -290,3 +290,29 @@ def list_transfer_reversals(transfer_id: str) -> Iterator[Any]:
     """Every reversal of one transfer (Stripe lists reversals only per transfer)."""
     return _newest_since(_call(lambda params: client().v1.transfers.reversals.list(transfer_id, params=params),
                                {"limit": 100}), 0)
+
+
+# --- card fingerprints (loyalty's referral check) ----------------------------------------------------------
+
+def _fingerprint(payment_method: Any) -> str | None:
+    card = getattr(payment_method, "card", None)
+    return getattr(card, "fingerprint", None) if card is not None else None
+
+
+def paying_card_fingerprint(payment_intent_id: str) -> str | None:
+    """Stripe's ``card.fingerprint`` of the card that paid a PaymentIntent (the same card
+    number gives the same fingerprint, whoever saved it): the PaymentIntent, then its
+    PaymentMethod (2 calls). None when it has no card."""
+    intent = find_payment_intent(payment_intent_id)
+    payment_method = getattr(intent, "payment_method", None) if intent is not None else None
+    if not payment_method:
+        return None
+    if not isinstance(payment_method, str):
+        return _fingerprint(payment_method)
+    found = _find(lambda: client().v1.payment_methods.retrieve(payment_method))
+    return _fingerprint(found) if found is not None else None
+
+
+def saved_card_fingerprints(customer_id: str) -> set[str]:
+    """The fingerprints of the cards saved on a customer (one list call)."""
+    return {fingerprint for card in list_cards(customer_id) if (fingerprint := _fingerprint(card))}

@@ -434,3 +434,24 @@ def test_discovery_and_keys_are_fetched_once_and_again_when_the_provider_rotates
 
     ok(_sign_in(api, acme, sub="three", email="three@example.com", email_verified=True))
     assert acme.fetched.count(f"{ISSUER}/jwks") == 2
+
+
+def test_a_social_sign_up_started_with_a_referral_code_is_the_referrers_referral(api: Any, acme: FakeProvider) -> None:
+    from chalicelib.accounts.referrals import code_of
+    from tests.support.events import outbox
+
+    referrer = buyer_account("rita@example.com", name="Rita Werber")
+    code, state = acme.authorize(_start(api, referral_code=code_of(referrer.user_id).lower()), sub="acme-ref",
+                                 email="nina@example.com", email_verified=True)
+    new = ok(_callback(api, code=code, state=state))["account"]["user_id"]
+
+    created = {p["user_id"]: p for p in outbox("account.created")}
+    assert (created[new]["method"], created[new]["referred_by"]) == ("social_login", referrer.user_id)
+
+
+def test_a_social_sign_in_with_an_unknown_referral_code_does_not_start(api: Any, acme: FakeProvider) -> None:
+    status, body, _ = call(api, "GET", "/v1/auth/oidc/acme/start?referral_code=NOSUCH99")
+
+    assert status == 422, body
+    assert body["error"]["code"] == "referral_code_unknown"
+    assert _states() == []

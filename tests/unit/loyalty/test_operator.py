@@ -194,7 +194,8 @@ def test_a_seller_funded_bonus_is_charged_to_the_seller_when_earned(market: Mark
 def test_the_buyer_sees_no_points_before_any(api: Any, buyer: Buyer) -> None:
     view = loyalty_of(api, buyer.headers)
 
-    assert (view["enabled"], view["available"], view["pending"], view["referral_link"]) == (False, 0, 0, None)
+    assert (view["enabled"], view["available"], view["pending"]) == (False, 0, 0)
+    assert (view["referral"]["referred"], view["referral"]["rewarded"]) == (0, 0)
     assert view["tier"]["requalify_on"] is None
 
 

@@ -219,6 +219,10 @@ class Code(StrEnum):
     NOT_COMMA_SEPARATED = "not_comma_separated", 422, "An uploaded customer file separates columns with semicolons."
     NOT_UTF8 = "not_utf8", 422, "An uploaded customer file is not UTF-8."
     UPLOAD_MISSING = "upload_missing", 422, "A background customer import was started before its file was uploaded."
+    LOYALTY_DISABLED = "loyalty_disabled", 422, "Points were to be redeemed while the loyalty programme is off."
+    POINTS_BELOW_MINIMUM = "points_below_minimum", 422, "Fewer points redeemed than the programme's minimum."
+    POINTS_ABOVE_MAXIMUM_SHARE = ("points_above_maximum_share", 422,
+                                  "Points worth more than the programme's maximum share of the order's goods.")
 
     # 429: try again later (Retry-After)
     TOO_MANY_REQUESTS = "too_many_requests", 429, "Too many requests; retry after Retry-After seconds."

@@ -116,6 +116,7 @@ LoyaltyAdjustment         LOYALTY                              ADJUSTMENT#<at>#<
 LoyaltyDay (statistics)   LOYALTY_DAY#<yyyy-mm-dd>#<n>         STATS
 LoyaltyTotals             LOYALTY_TOTALS#<n>                   TOTALS
 LoyaltyActive             LOYALTY_ACTIVE#<yyyy-mm>#<n>         <uid>
+LoyaltyRedemption         USER#<uid>                           LOYALTY#REDEEM#<order_id>
 Conversation (buyer)      USER#<uid>                           CONVERSATION#<conversation_id>
   GSI1 latest activity    USER#<uid>#CONVERSATIONS             <last_message_at>#<conversation_id>
 Conversation (seller)     SELLER#<sid>                         CONVERSATION#<conversation_id>
@@ -742,6 +743,14 @@ def loyalty_active_key(month: str, user_id: str) -> str:
 
 def loyalty_active_keys(month: str) -> list[str]:
     return _every_shard(f"LOYALTY_ACTIVE#{month}", LOYALTY_SHARDS)
+
+
+LOYALTY_REDEMPTION_PREFIX = "LOYALTY#REDEEM#"
+
+
+def loyalty_redemption_sk(order_id: str) -> str:
+    """The points an order redeemed at checkout, in the buyer's partition (one per order)."""
+    return f"{LOYALTY_REDEMPTION_PREFIX}{order_id}"
 # --- messages, disputes and seller performance ------------------------------------------
 
 CONVERSATION_PREFIX = "CONVERSATION#"

@@ -121,6 +121,7 @@ class CheckoutInput:
     payment_method_id: str | None = None
     promo_code: str | None = None
     shipping: dict[str, OptionKind] = field(default_factory=dict)  # seller id -> option
+    redeem_points: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # the request body as sent, for the key's hash
 
     def request_hash(self) -> str:
@@ -375,7 +376,8 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
     options = _shipping_options(data, seller_ids)
     context = CheckoutContext(user_id=buyer.user_id, currency=currency, seller_ids=tuple(seller_ids), found=found,
                               destination_country=str(shipping["country"]).upper(), promo_code=promo_code,
-                              now=clock.now(), guest=buyer.guest, email=buyer.email)
+                              now=clock.now(), guest=buyer.guest, email=buyer.email,
+                              redeem_points=data.redeem_points)
     follow_ups = follow_up_keys(context)
     if follow_ups:  # named by what read 2 found: the groups of a buyer who is in one, the promotions
         context = replace(context, found=found.merged(read_items(follow_ups)))

@@ -175,7 +175,7 @@ def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
         shipping_address_id=body.shipping_address_id,
         billing_address=body.billing_address.model_dump() if body.billing_address else None,
         billing_address_id=body.billing_address_id, payment_method_id=body.payment_method_id,
-        promo_code=body.promo_code, shipping=dict(body.shipping), raw=raw)
+        promo_code=body.promo_code, shipping=dict(body.shipping), redeem_points=body.redeem_points, raw=raw)
     result = place_order(_cart(principal), _header("Idempotency-Key"), data,
                          source_ip=source_ip(current_request().context))
     headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}

@@ -4,9 +4,10 @@
 
 Against moto in-process (the stack from infra, as the unit tests build it) and the fake
 Stripe in a thread, with sellers onboarded as real Connect accounts there. For each cart
-(1, 3, 10 and 30 lines across 3 sellers; 10 lines across 1 and 8 sellers; and 1, 10 and 30
+(1, 3, 10 and 30 lines across 3 sellers; 10 lines across 1 and 8 sellers; 1, 10 and 30
 lines across 3 sellers with shipping profiles, half of each seller's products naming a
-profile of their own, the rest shipping with the default) it counts
+profile of their own, the rest shipping with the default; and 1, 10 and 30 lines across 3
+sellers with loyalty points redeemed, the programme on) it counts
 what agora sends, in three phases of one order:
 
 (a) checkout   — ``POST /v1/checkout`` through the Chalice app;
@@ -257,12 +258,13 @@ def _shipping_sellers(market: Any, count: int) -> tuple[list[str], dict[str, lis
     return sellers, products
 
 
-def _order(market: Any, recorder: Recorder, buyer: dict[str, str], cart: list[str]) -> dict[str, Tally]:
-    """One order through the three phases; returns the tallies of each phase."""
+def _order(market: Any, recorder: Recorder, buyer: dict[str, str], cart: list[str], **more: Any) -> dict[str, Tally]:
+    """One order through the three phases (``more``: more of the checkout's body); returns the
+    tallies of each phase."""
     for product_id in cart:
         market.add(buyer, product_id)
     recorder.phase = "checkout"
-    status, body, _ = market.checkout(buyer, payment_method_id="pm_card_visa")
+    status, body, _ = market.checkout(buyer, payment_method_id="pm_card_visa", **more)
     recorder.phase = None
     if status != 201:
         raise SystemExit(f"checkout failed: {status} {body}")
@@ -322,6 +324,16 @@ def _buyer() -> dict[str, str]:
     return buyer_headers(user.user_id)
 
 
+def _points(buyer: dict[str, str]) -> None:
+    """The loyalty programme on, and the buyer with points to redeem (500 a checkout: €5)."""
+    from chalicelib.loyalty.earning import adjust
+    from chalicelib.loyalty.programme import Programme, save_programme
+    from tests.support.builders import user_of
+
+    save_programme(Programme(enabled=True), by="bench")
+    adjust(user_of(buyer), 100_000, reason="bench", by="bench")
+
+
 def main() -> None:
     import argparse
 
@@ -358,6 +370,12 @@ def main() -> None:
                     in_order = min(lines, 3)
                     label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}, shipping"
                     results.append((label, _order(market, recorder, buyer, cart)))
+                _points(buyer)
+                for lines in (1, 10, 30):
+                    cart = _cart(market, products, sellers[:3], lines)
+                    in_order = min(lines, 3)
+                    label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}, points"
+                    results.append((label, _order(market, recorder, buyer, cart, redeem_points=500)))
         finally:
             stop()
 

@@ -7,7 +7,8 @@ One request, in order:
 2. one BatchGetItem reads everything else the cart names (:class:`_Needs`): its products
    and sellers, the buyer's default addresses, what the checkout's contributors need (the
    buyer's customer records at each seller, the promotions' indexes and the promo code — the
-   checkout's ``promo_code``, else the cart's —, :mod:`chalicelib.orders.contributors`), the fee
+   checkout's ``promo_code``, else the cart's —, the loyalty programme and the buyer's points
+   balance and membership, :mod:`chalicelib.orders.contributors`), the fee
    schedules, the sellers' trailing sales and their shipping profiles (each seller's default,
    whose key the seller id gives, and those its products name); the cart's lines carry each
    product's seller, currency, category and shipping profile, so none of these waits for the

@@ -46,6 +46,7 @@ from chalicelib.core.keys import (
     LOYALTY_BALANCE_SK,
     LOYALTY_KEY,
     LOYALTY_PROGRAMME_SK,
+    LOYALTY_STATS_SK,
     LOYALTY_TOTALS_SK,
     PROFILE_SK,
     loyalty_day_key,
@@ -320,7 +321,8 @@ def returned_points_writes(record: LoyaltyRedemption, refund_id: str, points: in
         ItemWrite(LoyaltyRedemption(record.PK, record.SK), (LoyaltyRedemption.returned_points.add(points),)),
         ItemWrite(LoyaltyTotals(PK=loyalty_totals_key(user_id), SK=LOYALTY_TOTALS_SK),
                   (LoyaltyTotals.outstanding.add(points), LoyaltyTotals.value.add(value.amount))),
-        ItemWrite(LoyaltyDay(PK=loyalty_day_key(at[:10], user_id), SK="STATS"), (LoyaltyDay.redeemed.add(-points),)),
+        ItemWrite(LoyaltyDay(PK=loyalty_day_key(at[:10], user_id), SK=LOYALTY_STATS_SK),
+                  (LoyaltyDay.redeemed.add(-points),)),
         *posting_items(loyalty_redemption_refund_posting(lot_id, value, order_id=record.order_id,
                                                          occurred_at=clock.parse(at))),
     ]

@@ -12,8 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.core import clock
-from chalicelib.core.db import LabelledTransaction, query_shards, retrying
+from chalicelib.core.db import LabelledTransaction, Stale, query_shards, retrying, was_condition_failure
 from chalicelib.core.keys import loyalty_expiry_key, loyalty_expiry_keys, loyalty_inactive_keys, until_sort_key
 from chalicelib.events.service import new_event
 from chalicelib.loyalty.events import PointsExpiring
@@ -65,8 +67,13 @@ def expire_due(now: datetime | None = None) -> int:
                 # points held by an unpaid checkout are taken from the oldest lots once it is paid:
                 # this lot waits for tomorrow's run
                 tomorrow = (now + timedelta(days=1)).date().isoformat()
-                lot.update(actions=[LoyaltyLot.GSI1PK.set(loyalty_expiry_key(tomorrow, user_id))],
-                           condition=LoyaltyLot.version == int(lot.version or 0))
+                try:
+                    lot.update(actions=[LoyaltyLot.GSI1PK.set(loyalty_expiry_key(tomorrow, user_id))],
+                               condition=LoyaltyLot.version == int(lot.version or 0))
+                except UpdateError as error:
+                    if not was_condition_failure(error):
+                        raise
+                    raise Stale("lot") from None  # changed meanwhile (spent, say): look again
                 return False
             movement = Movement(user_id=user_id, movement_id=f"expire:{lot_id}", kind="expired", reason="expiry",
                                 at=lot.expires_at, order_id=lot.order_id, seller_id=lot.seller_id)

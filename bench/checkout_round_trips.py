@@ -4,9 +4,10 @@
 
 Against moto in-process (the stack from infra, as the unit tests build it) and the fake
 Stripe in a thread, with sellers onboarded as real Connect accounts there. For each cart
-(1, 3, 10 and 30 lines across 3 sellers; 10 lines across 1 and 8 sellers; and 1, 10 and 30
+(1, 3, 10 and 30 lines across 3 sellers; 10 lines across 1 and 8 sellers; 1, 10 and 30
 lines across 3 sellers with shipping profiles, half of each seller's products naming a
-profile of their own, the rest shipping with the default) it counts
+profile of their own, the rest shipping with the default; and 1, 10 and 30 lines across 3
+sellers with loyalty points redeemed, the programme on) it counts
 what agora sends, in three phases of one order. A last variant (``--only-promotions`` runs
 it alone) repeats the shipping carts of 1, 10 and 30 lines with the marketplace's public code
 ``BENCH10`` on the cart (checkout uses it) and 0, 4 and 16 automatic promotions of the marketplace and
@@ -263,10 +264,10 @@ def _shipping_sellers(market: Any, count: int) -> tuple[list[str], dict[str, lis
 
 
 def _order(market: Any, recorder: Recorder, buyer: dict[str, str], cart: list[str], *,
-           code: str | None = None) -> dict[str, Tally]:
-    """One order through the three phases; with ``code``, put on the cart first (not
-    counted), the buyer's ``GET /v1/cart`` is counted as the phase "cart" and checkout uses
-    the cart's code. Returns the tallies of each phase."""
+           code: str | None = None, **more: Any) -> dict[str, Tally]:
+    """One order through the three phases (``more``: more of the checkout's body); with
+    ``code``, put on the cart first (not counted), the buyer's ``GET /v1/cart`` is counted as
+    the phase "cart" and checkout uses the cart's code. Returns the tallies of each phase."""
     from tests.support.http import call
 
     for product_id in cart:
@@ -281,7 +282,7 @@ def _order(market: Any, recorder: Recorder, buyer: dict[str, str], cart: list[st
         if status != 200 or body["pricing"] is None or None in [p["shipping"] for p in body["pricing"]["sellers"]]:
             raise SystemExit(f"the cart has no pricing with shipping: {status} {body}")
     recorder.phase = "checkout"
-    status, body, _ = market.checkout(buyer, payment_method_id="pm_card_visa")
+    status, body, _ = market.checkout(buyer, payment_method_id="pm_card_visa", **more)
     recorder.phase = None
     if status != 201:
         raise SystemExit(f"checkout failed: {status} {body}")
@@ -401,6 +402,16 @@ def _buyer() -> dict[str, str]:
     return buyer_headers(user.user_id)
 
 
+def _points(buyer: dict[str, str]) -> None:
+    """The loyalty programme on, and the buyer with points to redeem (500 a checkout: €5)."""
+    from chalicelib.loyalty.earning import adjust
+    from chalicelib.loyalty.programme import Programme, save_programme
+    from tests.support.builders import user_of
+
+    save_programme(Programme(enabled=True), by="bench")
+    adjust(user_of(buyer), 100_000, reason="bench", by="bench")
+
+
 def main() -> None:
     import argparse
 
@@ -462,6 +473,12 @@ def _all_orders(market: Any, recorder: Recorder, buyer: dict[str, str], results:
         in_order = min(lines, 3)
         label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}, shipping"
         results.append((label, _order(market, recorder, buyer, cart)))
+    _points(buyer)
+    for lines in (1, 10, 30):
+        cart = _cart(market, products, sellers[:3], lines)
+        in_order = min(lines, 3)
+        label = f"{lines} line{'s' * (lines > 1)}, {in_order} seller{'s' * (in_order > 1)}, points"
+        results.append((label, _order(market, recorder, buyer, cart, redeem_points=500)))
     return _promotion_orders(market, recorder, buyer, shipping_sellers, shipping_products)
 
 

@@ -221,6 +221,10 @@ class Code(StrEnum):
     UPLOAD_MISSING = "upload_missing", 422, "A background customer import was started before its file was uploaded."
     PAYMENT_METHOD_NOT_ENABLED = "payment_method_not_enabled", 422, "A payment method not offered (for this order)."
     REFERRAL_CODE_UNKNOWN = "referral_code_unknown", 422, "A sign-up with a referral code that names no buyer."
+    LOYALTY_DISABLED = "loyalty_disabled", 422, "Points were to be redeemed while the loyalty programme is off."
+    POINTS_BELOW_MINIMUM = "points_below_minimum", 422, "Fewer points redeemed than the programme's minimum."
+    POINTS_ABOVE_MAXIMUM_SHARE = ("points_above_maximum_share", 422,
+                                  "Points worth more than the programme's maximum share of the order's goods.")
 
     # 429: try again later (Retry-After)
     TOO_MANY_REQUESTS = "too_many_requests", 429, "Too many requests; retry after Retry-After seconds."

@@ -127,6 +127,7 @@ LoyaltyCard               USER#<uid>                           LOYALTY#CARD#<car
 LoyaltyPurchases          USER#<uid>                           LOYALTY#PURCHASES
 LoyaltyOrder              USER#<uid>                           LOYALTY#ORDER#<order_id>
 LoyaltyOrderMonth         LOYALTY_ORDERS#<yyyy-mm>#<n>         MEMBER | NON_MEMBER
+LoyaltyRedemption         USER#<uid>                           LOYALTY#REDEEM#<order_id>
 Conversation (buyer)      USER#<uid>                           CONVERSATION#<conversation_id>
   GSI1 latest activity    USER#<uid>#CONVERSATIONS             <last_message_at>#<conversation_id>
 Conversation (seller)     SELLER#<sid>                         CONVERSATION#<conversation_id>
@@ -815,6 +816,14 @@ def loyalty_orders_month_key(month: str, user_id: str) -> str:
 
 def loyalty_orders_month_keys(month: str) -> list[str]:
     return _every_shard(f"LOYALTY_ORDERS#{month}", LOYALTY_SHARDS)
+
+
+LOYALTY_REDEMPTION_PREFIX = "LOYALTY#REDEEM#"
+
+
+def loyalty_redemption_sk(order_id: str) -> str:
+    """The points an order redeemed at checkout, in the buyer's partition (one per order)."""
+    return f"{LOYALTY_REDEMPTION_PREFIX}{order_id}"
 # --- messages, disputes and seller performance ------------------------------------------
 
 CONVERSATION_PREFIX = "CONVERSATION#"

@@ -24,7 +24,7 @@ account                      kind                 moves
 ``subscription_fees``        revenue              - monthly seller subscription fees
 ``loyalty_liability``        liability            what buyers' outstanding loyalty points are worth:
                                                   - points issued; + points reversed, expired
-                                                  (and, later, redeemed)
+                                                  and redeemed
 ``loyalty_expense``          expense              + points the marketplace funds; - their reversal
 ``loyalty_breakage``         revenue              - points that expired unspent
 ``marketplace_discounts``    expense              + the marketplace-funded part of promotions'
@@ -55,7 +55,11 @@ rebuilding a movement after a retry yields the same id, which the store writes o
                         Cr loyalty_liability                           (a lot of points, when earned)
 - ``loyalty_reversal``  Dr loyalty_liability / Cr whoever funded the lot (points taken back)
 - ``loyalty_expiry``    Dr loyalty_liability / Cr loyalty_breakage     (points expired unspent)
-  (redemption, with the checkout that redeems: Dr loyalty_liability / Cr the buyer's discount)
+- ``loyalty_redemption`` Dr loyalty_liability / Cr marketplace_discounts (points redeemed at
+                        checkout, once the order is paid: the lots' booked value settles the
+                        marketplace-funded discount they paid for)
+- ``loyalty_redemption_refund`` Dr marketplace_discounts / Cr loyalty_liability (a refund gives the
+                        buyer the redeemed points back in proportion, booked at the programme's value)
 - ``marketplace_discount`` Dr marketplace_discounts / Cr seller_payable:<sid> (with the seller's
                         share: the marketplace-funded discount on the seller's lines, paid to it)
 - ``marketplace_discount_refund`` Dr seller_payable:<sid> / Cr marketplace_discounts (with a
@@ -127,7 +131,8 @@ CLEARING_ACCOUNTS = frozenset({BUYER_CHARGES, REFUNDS})
 # New kinds go last: the rank is in stored entries' sort keys.
 KINDS = ("charge", "seller_payable", "fee", "transfer", "refund", "fee_refund", "transfer_reversal",
          "subscription_fee", "shipping", "shipping_refund", "loyalty_issue", "loyalty_reversal", "loyalty_expiry",
-         "marketplace_discount", "marketplace_discount_refund", "marketplace_shipping", "marketplace_shipping_refund")
+         "marketplace_discount", "marketplace_discount_refund", "marketplace_shipping", "marketplace_shipping_refund",
+         "loyalty_redemption", "loyalty_redemption_refund")
 
 
 def recorded_under(posting_id: str) -> str:
@@ -463,6 +468,24 @@ def loyalty_expiry_posting(lot_id: str, value: Money, *, occurred_at: datetime |
     seller-funded lot's too: the seller paid for points that were issued)."""
     return _transfer("loyalty_expiry", f"loyalty_expiry:{lot_id}", debit=LOYALTY_LIABILITY, credit=LOYALTY_BREAKAGE,
                      amount=value, occurred_at=occurred_at)
+
+
+def loyalty_redemption_posting(redemption_id: str, value: Money, *, order_id: str | None = None,
+                               occurred_at: datetime | None = None) -> Posting:
+    """Points redeemed at checkout (one posting for all the lots they came from): their booked
+    value pays for the marketplace-funded discount the seller was credited in full
+    (``marketplace_discount``); a point value changed since they were earned leaves the
+    difference in ``marketplace_discounts``."""
+    return _transfer("loyalty_redemption", f"loyalty_redemption:{redemption_id}", debit=LOYALTY_LIABILITY,
+                     credit=MARKETPLACE_DISCOUNTS, amount=value, occurred_at=occurred_at, order_id=order_id)
+
+
+def loyalty_redemption_refund_posting(lot_id: str, value: Money, *, order_id: str | None = None,
+                                      occurred_at: datetime | None = None) -> Posting:
+    """Redeemed points given back with a refund (a new lot): the marketplace discount the
+    seller gave back becomes a liability again."""
+    return _transfer("loyalty_redemption_refund", f"loyalty_redemption_refund:{lot_id}", debit=MARKETPLACE_DISCOUNTS,
+                     credit=LOYALTY_LIABILITY, amount=value, occurred_at=occurred_at, order_id=order_id)
 
 
 def sum_by_currency(postings: Iterable[Posting]) -> dict[str, int]:

@@ -83,13 +83,16 @@ class RevenueOut(ResponseSchema):
     subscription_fees: MoneySchema
     marketplace_discounts: MoneySchema = Field(
         description="What marketplace-funded promotion discounts cost the marketplace (sellers are credited as if "
-                    "undiscounted), net of the parts refunds gave back.")
+                    "undiscounted), net of the parts refunds gave back. Loyalty points redeemed at checkout are "
+                    "discounts of this kind, paid for by the points' liability (loyalty_redemption): their cost is "
+                    "booked when the points are earned (loyalty_expense).")
     total: MoneySchema = Field(description="net_fees + subscription_fees - marketplace_discounts.")
 
 
 class LoyaltyBooksOut(ResponseSchema):
     currency: str
-    points_issued: MoneySchema = Field(description="Value of loyalty points earned (loyalty_liability credited).")
+    points_issued: MoneySchema = Field(description="Value of loyalty points earned, or redeemed ones a refund gave "
+                                                   "back (loyalty_liability credited).")
     points_released: MoneySchema = Field(description="Value of points reversed, expired or redeemed.")
     loyalty_expense: MoneySchema = Field(description="What the points the marketplace funds cost it, net.")
     loyalty_breakage: MoneySchema = Field(description="Value of points that expired unspent (income).")

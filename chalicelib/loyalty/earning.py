@@ -51,6 +51,7 @@ from chalicelib.loyalty.store import (
     issue_lot,
     mark_active,
     new_member,
+    read_balance,
     read_lot,
     read_member,
     reversal_release,
@@ -184,7 +185,8 @@ def goods_refunded(user_id: str, order_id: str, refund_id: str, amount: int) -> 
 
 def reverse_for_refund(user_id: str, order_id: str, seller_id: str, *, refund_id: str, amount: int, at: str) -> bool:
     """Take back the sub-order's points in proportion to the refunded goods (once per refund).
-    Reads the refund and the lots (3 GetItems), one transaction."""
+    Reads the refund, the lots and the balance (4 GetItems), one transaction. Available points
+    a checkout holds (redeemed, not yet paid) count as spent: forgiven, not taken."""
     amount = goods_refunded(user_id, order_id, refund_id, amount)
     if amount <= 0:
         return False
@@ -202,8 +204,10 @@ def reverse_for_refund(user_id: str, order_id: str, seller_id: str, *, refund_id
             return False
         movement = _movement(user_id, f"reverse:{refund_id}", "reversed", "refund", at, order_id=order_id,
                              seller_id=seller_id)
+        balance = read_balance(user_id)
+        budget = [int(balance.available or 0) if balance is not None else 0]  # what is not held
         for lot in lots:
-            _reverse_lot(movement, lot, amount)
+            _reverse_lot(movement, lot, amount, budget)
         if not movement.lots:
             return False
         return movement.commit()
@@ -211,7 +215,7 @@ def reverse_for_refund(user_id: str, order_id: str, seller_id: str, *, refund_id
     return retrying(attempt, what="loyalty balance", exhausted=lambda error: error)
 
 
-def _reverse_lot(movement: Movement, lot: LoyaltyLot, amount: int) -> None:
+def _reverse_lot(movement: Movement, lot: LoyaltyLot, amount: int, budget: list[int]) -> None:
     gross = int(lot.gross or 0)
     if gross <= 0 or lot.state in ("reversed",):
         return
@@ -222,6 +226,9 @@ def _reverse_lot(movement: Movement, lot: LoyaltyLot, amount: int) -> None:
         movement.update_lot(lot, {"refunded": refunded}, 0)
         return
     take = min(due, int(lot.remaining))
+    if lot.state == "available":
+        take = min(take, budget[0])
+        budget[0] -= take
     forgiven = due - take
     changes: dict[str, object] = {"refunded": refunded, "reversed": int(lot.reversed or 0) + due,
                                   "forgiven": int(lot.forgiven or 0) + forgiven}

@@ -42,6 +42,10 @@ Keys and access patterns (RT = DynamoDB round trips; spellings in :mod:`chalicel
   value, and members, marketplace-wide (ADD): the report's liability in 8 GetItems.
 - ``LoyaltyActive``: PK=LOYALTY_ACTIVE#<yyyy-mm>#<n>, SK=<uid> — who earned, spent or was
   adjusted that month (a put, idempotent): the report's active members (Select COUNT).
+- ``LoyaltyRedemption``: PK=USER#<uid>, SK=LOYALTY#REDEEM#<order_id> — the points an order
+  redeemed at checkout and their value, put in the checkout's transaction with the balance's
+  decrement; ``state`` held (unpaid), spent (its lots consumed once paid) or released (the
+  unpaid order cancelled or expired), and the points a refund gave back. GetItem by the order.
 
 Referrals (:mod:`chalicelib.loyalty.referrals`; the codes themselves are accounts'
 ``ReferralCode``):
@@ -125,6 +129,9 @@ class LoyaltyBalance(TableModel):
     available = NumberAttribute(default=0)
     pending = NumberAttribute(default=0)
     earned = NumberAttribute(default=0)  # lifetime, net of reversals
+    # points redeemed at checkout, out of ``available`` already, whose lots are consumed once the
+    # order is paid: available + reserved = what the available lots hold
+    reserved = NumberAttribute(default=0)
     updated_at = UnicodeAttribute(null=True)
     inactive_on = UnicodeAttribute(null=True)  # yyyy-mm-dd, under the inactivity policy
     reminded_for = UnicodeAttribute(null=True)  # the inactive_on a reminder went out for
@@ -263,3 +270,16 @@ class LoyaltyOrderMonth(TableModel):
     repeat_orders = NumberAttribute(default=0)  # by a buyer who had paid an order before
     revenue = NumberAttribute(default=0)  # what the orders charged (goods, shipping, VAT), minor units
     refunded = NumberAttribute(default=0)  # refunded since, of those orders
+
+
+class LoyaltyRedemption(TableModel):
+    user_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    points = NumberAttribute()
+    currency = UnicodeAttribute()
+    value = NumberAttribute()  # the discount, minor units (rounded down from the points)
+    state = UnicodeAttribute()  # held | spent | released
+    created_at = UnicodeAttribute()  # the checkout's: lots spendable then are consumed
+    settled_at = UnicodeAttribute(null=True)  # spent or released
+    consumed = NumberAttribute(default=0)  # of ``points``, taken from lots so far
+    returned_points = NumberAttribute(default=0)  # given back by refunds

@@ -61,9 +61,9 @@ class Programme:
     points_per_unit: int = 1
     value_points: int = 100  # this many points...
     value_amount: int = 100  # ...are worth this much (minor units of ``currency``)
-    min_redeem_points: int = 0  # stored for redemption at checkout (next step)
-    min_order_share_bp: int = 0
-    max_order_share_bp: int = FULL_BP
+    min_redeem_points: int = 0  # the fewest points one checkout redeems
+    min_order_share_bp: int = 0  # stored; checkout does not use it
+    max_order_share_bp: int = FULL_BP  # of the order's goods after promotions, that points may pay
     event_points: Mapping[str, int] = field(default_factory=dict)
     tier_basis: str = "points_earned"
     tiers: tuple[Tier, ...] = ()
@@ -76,6 +76,11 @@ class Programme:
     def value_of(self, points: int) -> Money:
         """What ``points`` are worth, rounded half-up to the minor unit."""
         return Money(self.currency, divide_half_up(points * self.value_amount, self.value_points))
+
+    def redemption_value(self, points: int) -> Money:
+        """What ``points`` take off an order at checkout: rounded down to the minor unit, so
+        redeeming never pays out more than the points are worth."""
+        return Money(self.currency, points * self.value_amount // self.value_points)
 
     def base_points(self, goods_minor: int) -> Fraction:
         """Points before multipliers for net goods of ``goods_minor`` (not yet floored)."""
@@ -129,6 +134,11 @@ def _from_item(item: LoyaltyProgramme | None) -> Programme:
         version=int(item.version or 0), updated_at=item.updated_at,
         referral_monthly_cap=int(s.get("referrals", {}).get("monthly_cap", 10)),
     )
+
+
+def programme_from(item: LoyaltyProgramme | None) -> Programme:
+    """The programme of an item read elsewhere (the checkout's BatchGetItem)."""
+    return _from_item(item)
 
 
 def get_programme() -> Programme:

@@ -37,8 +37,9 @@ class PointValueIn(RequestSchema):
 
 class RedemptionIn(RequestSchema):
     min_points: Points = Field(default=0, description="The fewest points a checkout may redeem.")
-    min_order_share_bp: ShareBp = 0
-    max_order_share_bp: ShareBp = 10_000
+    min_order_share_bp: ShareBp = Field(default=0, description="Stored; checkout does not use it.")
+    max_order_share_bp: ShareBp = Field(default=10_000, description=(
+        "The most that points may pay of an order's goods after promotions (VAT included, shipping excluded)."))
 
 
 class EventPointsIn(RequestSchema):
@@ -75,7 +76,8 @@ class ProgrammeIn(RequestSchema):
     points_per_unit: Annotated[WholeNumber, Field(ge=0, le=1_000, description=(
         "Points per whole currency unit of goods paid: net of VAT, after every discount, without shipping."))] = 1
     point_value: PointValueIn = Field(default_factory=PointValueIn, description="`points` are worth `amount`.")
-    redemption: RedemptionIn = Field(default_factory=RedemptionIn, description="Stored for redemption at checkout.")
+    redemption: RedemptionIn = Field(default_factory=RedemptionIn, description=(
+        "Checkout's `redeem_points`: at least `min_points`, worth at most `max_order_share_bp` of the goods."))
     event_points: EventPointsIn = Field(default_factory=EventPointsIn)
     tier_basis: Literal["points_earned", "spend"] = "points_earned"
     tiers: list[TierIn] = Field(default_factory=list, max_length=10, description="By rising threshold.")
@@ -243,7 +245,8 @@ class TransactionOut(ResponseSchema):
     movement_id: str
     kind: Literal["earned", "available", "reversed", "expired", "adjusted", "redeemed"]
     reason: str = Field(description="order, order_completed, refund, expiry, adjustment, sign_up, "
-                                    "newsletter_confirmed, first_review, birthday, referral.")
+                                    "newsletter_confirmed, first_review, birthday, referral; `redeemed`: checkout "
+                                    "(points paid part of an order, once it was paid) or refund (given back).")
     points: int = Field(description="What available + pending changed by (0 when pending became available).")
     available_change: int
     pending_change: int

@@ -165,6 +165,9 @@ class Movement:
     active: bool = False  # counts the buyer as active this month (earned, spent, adjusted)
     inactive_on: str | None = None  # under the inactivity policy: the new day points expire
     member: LoyaltyMember | None = None  # a new member, put with the movement
+    # of the points taken from available lots, those the checkout took out of ``available``
+    # already (held in the balance's ``reserved`` until the order is paid)
+    settled: int = 0
     transaction: LabelledTransaction = field(default_factory=LabelledTransaction)
 
     @property
@@ -199,16 +202,19 @@ class Movement:
             pending_change=self.pending, forgiven=self.forgiven, order_id=self.order_id, seller_id=self.seller_id,
             lots=[list(lot) for lot in self.lots], note=self.note, at=self.at,
         ), LoyaltyMovement.PK.does_not_exist())
-        if self.available or self.pending or self.earned or self.member is not None or self.inactive_on:
+        if self.available or self.pending or self.earned or self.member is not None or self.inactive_on \
+                or self.settled:
+            available = self.available + self.settled
             actions: list[Action] = [
                 LoyaltyBalance.user_id.set(uid), LoyaltyBalance.updated_at.set(clock.stamp()),
-                LoyaltyBalance.available.add(self.available), LoyaltyBalance.pending.add(self.pending),
-                LoyaltyBalance.earned.add(self.earned)]
+                LoyaltyBalance.available.add(available), LoyaltyBalance.pending.add(self.pending),
+                LoyaltyBalance.earned.add(self.earned),
+                *([LoyaltyBalance.reserved.add(-self.settled)] if self.settled else [])]
             if self.inactive_on:
                 actions += [LoyaltyBalance.inactive_on.set(self.inactive_on),
                             LoyaltyBalance.GSI1PK.set(loyalty_inactive_key(self.inactive_on, uid)),
                             LoyaltyBalance.GSI1SK.set(uid)]
-            condition = LoyaltyBalance.available >= -self.available if self.available < 0 else None
+            condition = LoyaltyBalance.available >= -available if available < 0 else None
             tx.update("balance", LoyaltyBalance(PK=user_key(uid), SK=LOYALTY_BALANCE_SK), actions, condition)
         if self.member is not None:
             tx.put("member", self.member, LoyaltyMember.PK.does_not_exist())

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from chalicelib.accounts.events import AccountCreated, ConsentGranted
 from chalicelib.events.registry import Delivered, subscribe
+from chalicelib.orders.contributor_paths import POINTS, register_contributor_later
 from chalicelib.orders.events import OrderPaid, OrderStatusChanged, RefundRequested
+
+# points redeemed at checkout, priced after promotions (by path: the cold start loads nothing of it)
+register_contributor_later("chalicelib.loyalty.redemption:LoyaltyContributor", POINTS)
 
 # How an account was made by the person themselves: a sign-up bonus is for them, not for a
 # guest checkout's account or a seller's imported contact.
@@ -17,15 +21,17 @@ SIGN_UP_METHODS = frozenset({"password", "magic_link", "passwordless"})
 
 @subscribe(OrderPaid)
 def on_order_paid(paid: Delivered[OrderPaid]) -> None:
-    """Pending points for each seller's part of the order; the order in the members' or the
-    non-members' monthly counts (whether the programme is on or not); a possible referrer's
-    paying card, for the referral fraud check."""
+    """The points redeemed at its checkout leave their lots (also with the programme off:
+    they were taken then); pending points for each seller's part of the order; the order in
+    the members' or the non-members' monthly counts (whether the programme is on or not); a
+    possible referrer's paying card, for the referral fraud check."""
     from chalicelib.core import clock
-    from chalicelib.loyalty import earning, programme, purchases, referrals  # lazy: cold start
+    from chalicelib.loyalty import earning, programme, purchases, redemption, referrals  # lazy: cold start
 
-    rules = programme.get_programme()
     event = paid.event
     at = clock.stamp(clock.parse(event.paid_at))
+    redemption.spend_held(event.user_id, event.order_id, at=at)
+    rules = programme.get_programme()
     if rules.enabled:
         for share in event.sellers:
             earning.earn_for_order(event.user_id, event.order_id, share.seller_id, paid_at=at, programme=rules)

@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.core import clock
-from chalicelib.core.db import LabelledTransaction, query_shards, retrying
-from chalicelib.core.keys import loyalty_expiry_keys, loyalty_inactive_keys, until_sort_key
+from chalicelib.core.db import LabelledTransaction, Stale, query_shards, retrying, was_condition_failure
+from chalicelib.core.keys import loyalty_expiry_key, loyalty_expiry_keys, loyalty_inactive_keys, until_sort_key
 from chalicelib.events.service import new_event
 from chalicelib.loyalty.events import PointsExpiring
 from chalicelib.loyalty.models import LoyaltyBalance, LoyaltyLot
@@ -47,8 +49,10 @@ def _lots_expiring(days: list[str], until: str | None = None) -> list[LoyaltyLot
 
 def expire_due(now: datetime | None = None) -> int:
     """Expire the lots whose time has come: what is left of each leaves the balance and its
-    value becomes breakage (Dr loyalty_liability / Cr loyalty_breakage). Per lot a GetItem
-    and a transaction; once per lot (the movement ``expire:<lot>``)."""
+    value becomes breakage (Dr loyalty_liability / Cr loyalty_breakage). Per lot 2 GetItems
+    (lot, balance) and a transaction; once per lot (the movement ``expire:<lot>``). While a
+    buyer's checkout holds redeemed points (unpaid), their lots wait a day: the held points
+    come from the lots spendable at checkout (:mod:`chalicelib.loyalty.redemption`)."""
     now = now or clock.now()
     days = [(now - timedelta(days=1)).date().isoformat(), now.date().isoformat()]
     expired = 0
@@ -57,6 +61,19 @@ def expire_due(now: datetime | None = None) -> int:
             lot = read_lot(user_id, lot_id)
             if lot is None or lot.state != "available" or int(lot.remaining) <= 0 or not lot.expires_at \
                     or lot.expires_at > clock.stamp(now):
+                return False
+            balance = read_balance(user_id)
+            if balance is not None and int(balance.reserved or 0) > 0:
+                # points held by an unpaid checkout are taken from the oldest lots once it is paid:
+                # this lot waits for tomorrow's run
+                tomorrow = (now + timedelta(days=1)).date().isoformat()
+                try:
+                    lot.update(actions=[LoyaltyLot.GSI1PK.set(loyalty_expiry_key(tomorrow, user_id))],
+                               condition=LoyaltyLot.version == int(lot.version or 0))
+                except UpdateError as error:
+                    if not was_condition_failure(error):
+                        raise
+                    raise Stale("lot") from None  # changed meanwhile (spent, say): look again
                 return False
             movement = Movement(user_id=user_id, movement_id=f"expire:{lot_id}", kind="expired", reason="expiry",
                                 at=lot.expires_at, order_id=lot.order_id, seller_id=lot.seller_id)
@@ -109,6 +126,8 @@ def expire_inactive(now: datetime | None = None) -> int:
             balance = read_balance(user_id)
             if balance is None or not balance.inactive_on or balance.inactive_on > today:
                 return 0  # active again meanwhile
+            if int(balance.reserved or 0) > 0:
+                return 0  # an unpaid checkout holds points: its payment makes the buyer active
             lots = spendable(lots_of(user_id), clock.stamp(now))[:MAX_LOTS_PER_MOVEMENT]
             if not lots:
                 return 0

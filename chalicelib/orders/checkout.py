@@ -8,7 +8,8 @@ One request, in order:
 2. one BatchGetItem reads everything else the cart names (:class:`_Needs`): its products
    and sellers, the buyer's default addresses, what the checkout's contributors need (the
    buyer's customer records at each seller, the promotions' indexes and the promo code — the
-   checkout's ``promo_code``, else the cart's —, :mod:`chalicelib.orders.contributors`), the fee
+   checkout's ``promo_code``, else the cart's —, the loyalty programme and the buyer's points
+   balance and membership, :mod:`chalicelib.orders.contributors`), the fee
    schedules, the sellers' trailing sales and their shipping profiles (each seller's default,
    whose key the seller id gives, and those its products name); the cart's lines carry each
    product's seller, currency, category and shipping profile, so none of these waits for the
@@ -126,6 +127,7 @@ class CheckoutInput:
     payment_method_type: str | None = None  # None: the saved method's type, else card
     promo_code: str | None = None
     shipping: dict[str, OptionKind] = field(default_factory=dict)  # seller id -> option
+    redeem_points: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # the request body as sent, for the key's hash
 
     def request_hash(self) -> str:
@@ -411,7 +413,8 @@ def _plan(ref: CartRef, buyer: _Buyer, data: CheckoutInput, cart: Cart | None) -
     options = _shipping_options(data, seller_ids)
     context = CheckoutContext(user_id=buyer.user_id, currency=currency, seller_ids=tuple(seller_ids), found=found,
                               destination_country=str(shipping["country"]).upper(), promo_code=promo_code,
-                              now=clock.now(), guest=buyer.guest, email=buyer.email)
+                              now=clock.now(), guest=buyer.guest, email=buyer.email,
+                              redeem_points=data.redeem_points)
     follow_ups = follow_up_keys(context)
     if follow_ups:  # named by what read 2 found: the groups of a buyer who is in one, the promotions
         context = replace(context, found=found.merged(read_items(follow_ups)))

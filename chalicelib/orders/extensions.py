@@ -110,6 +110,7 @@ class CheckoutContext:
     email: str | None = None  # the buyer's; a guest's limits are counted by it
     # for ``shipping_adjustments`` only: the lines as the contributor's own ``adjust`` saw them
     lines: tuple[LinePrice, ...] = ()
+    redeem_points: int | None = None  # loyalty points the buyer asked to redeem (checkout only)
 
 
 @dataclass(frozen=True)

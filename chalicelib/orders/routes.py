@@ -67,7 +67,9 @@ def _cart(principal: Principal | None, *, create: bool = False) -> Any:
                        "the discounts that apply now, per line (each with who funds it) and per seller part with "
                        "its standard shipping after discounts and free-shipping promotions (`total`: what checkout "
                        "charges for standard shipping), and in `notices` the promo code's status: applied, or "
-                       "refused with its `reason`.")
+                       "refused with its `reason`. `loyalty` (a "
+                       "signed-in buyer, the programme on): the points the lines earn and those checkout could "
+                       "redeem.")
 def get_cart(query: CartQuery, principal: Principal | None) -> CartOut:
     from chalicelib.orders import cart
     from chalicelib.orders.checkout import quote_cart
@@ -163,7 +165,10 @@ def merge_cart(principal: Principal) -> CartOut:
                        "`promo_code` (or, when omitted, the cart's code) is checked again (422 `promo_code_invalid` "
                        "with `details[0].reason`), and limits are conditions in the transaction: 409 "
                        "`promo_code_used` (a single-use code used meanwhile) or `promotion_limit_reached` (uses, "
-                       "budget or the buyer's uses reached meanwhile); nothing is written then.")
+                       "budget or the buyer's uses reached meanwhile); nothing is written then. `redeem_points` "
+                       "pays part of the goods with loyalty points (after promotions, marketplace-funded): 422 "
+                       "`loyalty_disabled`, `points_below_minimum`, `points_above_maximum_share`; 409 "
+                       "`insufficient_points` (also when a parallel checkout spent them first).")
 def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
     from chalicelib.core.throttle import source_ip  # lazy: PynamoDB (the throttle's table), not at cold start
     from chalicelib.orders.checkout import CheckoutInput
@@ -178,7 +183,8 @@ def checkout(body: CheckoutIn, principal: Principal | None) -> Response:
         billing_address=body.billing_address.model_dump() if body.billing_address else None,
         billing_address_id=body.billing_address_id, payment_method_id=body.payment_method_id,
         payment_method_type=body.payment_method_type,
-        promo_code=body.promo_code, shipping=dict(body.shipping), raw=raw)
+        promo_code=body.promo_code, shipping=dict(body.shipping), redeem_points=body.redeem_points,
+        raw=raw)
     result = place_order(_cart(principal), _header("Idempotency-Key"), data,
                          source_ip=source_ip(current_request().context))
     headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}

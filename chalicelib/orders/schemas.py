@@ -164,6 +164,15 @@ class CartPricingOut(ResponseSchema):
     notices: list[CartNoticeOut]
 
 
+class CartLoyaltyOut(ResponseSchema):
+    points_to_earn: int = Field(description="What the priced lines earn once paid, before bonus campaigns: per "
+                                            "seller, the goods net of VAT after discounts x points per unit x the "
+                                            "buyer's tier multiplier, rounded down.")
+    redeemable_points: int = Field(description="The most of the buyer's available points checkout would take for "
+                                               "these lines (the programme's maximum share; 0 below its minimum).")
+    redeemable_value: MoneySchema = Field(description="Their value, rounded down to the cent.")
+
+
 class CartOut(ResponseSchema):
     cart_token: str | None = Field(default=None, description="Only for a new guest cart: send it back as "
                                                              "X-Cart-Token with every cart and checkout request.")
@@ -179,6 +188,9 @@ class CartOut(ResponseSchema):
         "The available lines priced as checkout would now: customer-group discount, then promotions in priority "
         "order, then each part's standard shipping with shipping promotions; null when they cannot be (several "
         "currencies, more than 8 sellers)."))
+    loyalty: CartLoyaltyOut | None = Field(default=None, description=(
+        "For a signed-in buyer while the loyalty programme is on (and the cart is in its currency): the points "
+        "these lines earn and those checkout's `redeem_points` could take; null for guests."))
 
 
 def _cart_shipping(view: Any, part: Any) -> CartShippingOut:
@@ -225,7 +237,15 @@ def pricing_out(quote: Any) -> CartPricingOut | None:
                for part in priced.sellers]
     return CartPricingOut(subtotal=_m(priced.subtotal), discount=_m(priced.discount), shipping=_m(priced.shipping),
                           tax=_m(priced.tax), total=_m(priced.total), lines=lines, sellers=sellers,
-                          notices=[CartNoticeOut(**notice.to_json()) for notice in quote.notices])
+                          notices=[CartNoticeOut(**notice.to_json()) for notice in quote.notices
+                                   if notice.status != "summary"])
+
+
+def loyalty_out(quote: Any) -> CartLoyaltyOut | None:
+    """The loyalty contributor's summary notice, when it gave one."""
+    summary = next((notice for notice in quote.notices if notice.status == "summary" and notice.source == "loyalty"),
+                   None) if quote is not None else None
+    return CartLoyaltyOut(**summary.details) if summary is not None else None
 
 
 def cart_out(view: Any, quote: Any = None) -> CartOut:
@@ -242,7 +262,8 @@ def cart_out(view: Any, quote: Any = None) -> CartOut:
     return CartOut(cart_token=token, lines=lines, totals=[MoneySchema(**m.to_json()) for m in view.totals()],
                    parts=[CartPartOut(seller_id=part.seller_id, shipping=_cart_shipping(view, part))
                           for part in view.shipping],
-                   updated_at=view.updated_at, promo_code=view.promo_code, pricing=pricing_out(quote))
+                   updated_at=view.updated_at, promo_code=view.promo_code, pricing=pricing_out(quote),
+                   loyalty=loyalty_out(quote))
 
 
 # --- checkout -------------------------------------------------------------------------------
@@ -275,6 +296,13 @@ class CheckoutIn(RequestSchema):
     promo_code: str | None = Field(default=None, max_length=50, description=(
         "A promo code (case and spaces do not count), checked again here: one that does not apply is a 422 "
         "`promo_code_invalid` with `details[0].reason`. Omitted: the code stored on the cart; \"\": none."))
+    redeem_points: int | None = Field(default=None, ge=1, le=100_000_000, description=(
+        "Loyalty points to pay part of the goods with (signed-in buyers), after promotions: worth the programme's "
+        "point value, rounded down to the cent, spread over every seller's lines and funded by the marketplace "
+        "(sellers are paid as if undiscounted). 422 `loyalty_disabled` (programme off), `points_below_minimum`, "
+        "`points_above_maximum_share` (worth more than the programme's share of the goods after promotions; "
+        "details say the most that fits); 409 `insufficient_points` when the available points do not cover them, "
+        "also when a parallel checkout spent them first."))
     shipping: dict[str, Literal["standard", "express"]] = Field(
         default_factory=dict, max_length=8,
         description="The shipping option per seller id of the cart (default `standard`), as the cart offers them "

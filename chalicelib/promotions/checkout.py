@@ -7,7 +7,8 @@ nothing of it). Reads, inside the checkout's own two BatchGetItems:
 
 1. with the products: the marketplace's and each seller's index of automatic promotions,
    the code's item, the buyer's customer records (customer groups, first order with a
-   seller) and the buyer's first-paid-order markers (first order with the marketplace: the
+   seller), loyalty membership (its tier, for a promotion's ``loyalty_tier``) and the
+   buyer's first-paid-order markers (first order with the marketplace: the
    account's and the email's, :mod:`chalicelib.orders.first_orders`);
 2. the follow-up: every promotion those name and the buyer's use counts of those with a
    per-buyer limit (:func:`chalicelib.promotions.service.follow_up_keys`).
@@ -44,6 +45,8 @@ from chalicelib.core.keys import (
 from chalicelib.core.money import Money
 from chalicelib.customers.models import Customer
 from chalicelib.customers.service import customer_record_keys
+from chalicelib.loyalty.models import LoyaltyMember
+from chalicelib.loyalty.tiers import tier_key
 from chalicelib.orders.events import OrderStatusChanged
 from chalicelib.orders.extensions import (
     SELLER_FUNDED,
@@ -117,8 +120,14 @@ class PromotionsContributor(Contributor):
         return [Key(FirstPaidOrder, first_order_key(key), FIRST_ORDER_SK)
                 for key in buyer_keys(context.user_id, context.email)]
 
+    def _member_key(self, context: CheckoutContext) -> Key | None:
+        """The signed-in buyer's loyalty membership, whose tier a promotion may require."""
+        return Key(LoyaltyMember, *tier_key(context.user_id)) if context.user_id and not context.guest else None
+
     def keys(self, context: CheckoutContext) -> Sequence[Key]:
-        return [*self._first_keys(context), *self._customer_keys(context), *self._first_order_keys(context)]
+        member = self._member_key(context)
+        return [*self._first_keys(context), *self._customer_keys(context), *self._first_order_keys(context),
+                *([member] if member else [])]
 
     def follow_up_keys(self, context: CheckoutContext) -> Sequence[Key]:
         first = self._first_keys(context)
@@ -131,6 +140,8 @@ class PromotionsContributor(Contributor):
     def _buyer(self, context: CheckoutContext, uses: Mapping[str, int]) -> engine.Buyer:
         customers: list[Customer] = context.found.all(self._customer_keys(context))
         ordered = {c.seller_id for c in customers if int(c.order_count)}
+        member_key = self._member_key(context)
+        member: LoyaltyMember | None = context.found.get(member_key) if member_key else None
         # with the marketplace: no paid order under the account or the email; the cart's sellers'
         # records still count, for orders paid before the markers were written
         paid_before = bool(context.found.all(self._first_order_keys(context))) or bool(ordered)
@@ -138,7 +149,7 @@ class PromotionsContributor(Contributor):
             account_id=None if context.guest else context.user_id, now=context.now or clock.now(),
             groups={c.seller_id: frozenset({c.group_id}) for c in customers if c.group_id},
             first_order=not paid_before, first_order_with=frozenset(context.seller_ids) - ordered,
-            country=context.destination_country, uses=uses)
+            country=context.destination_country, tier=member.tier if member is not None else None, uses=uses)
 
     def outcome(self, context: CheckoutContext, lines: Sequence[LinePrice]) -> engine.Outcome:
         automatic, found, uses = service.found_promotions(context.found.items, context.promo_code)

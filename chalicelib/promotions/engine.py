@@ -21,9 +21,10 @@ The stacking rules (README, "Promotions"):
 5. A minimum goods value is measured on the eligible lines, at their price when the
    promotion's turn comes.
 
-A loyalty tier condition is never met until the buyer context carries a tier (no loyalty
-programme exists yet). ``free_shipping`` takes nothing off the lines: it names the seller
-parts whose shipping the shipping step makes free.
+A loyalty tier condition is met by a buyer in exactly that tier (the checkout contributor
+reads the buyer's tier; guests and members below the first tier have none).
+``free_shipping`` takes nothing off the lines: it names the seller parts whose shipping the
+shipping step makes free.
 """
 
 from __future__ import annotations
@@ -278,7 +279,7 @@ def _buyer_refusal(rule: Rule, buyer: Buyer, lines: Sequence[Line]) -> Reason | 
     if rule.customer_groups and not any(rule.customer_groups & groups for groups in _groups_in_reach(rule, buyer)):
         return Reason.NOT_ELIGIBLE
     if rule.loyalty_tier is not None and buyer.tier != rule.loyalty_tier:
-        return Reason.NOT_ELIGIBLE  # no tier in the context: not met (loyalty does not exist yet)
+        return Reason.NOT_ELIGIBLE  # another tier, or none (a guest, below the first tier)
     return None
 
 

@@ -109,7 +109,7 @@ class PromotionCreate(_Fields):
     starts_at: DateTimeIn | None = None
     ends_at: DateTimeIn | None = None
     loyalty_tier: Tier | None = Field(default=None, description=(
-        "Stored; checkout does not read buyers' loyalty tiers yet, so no buyer meets it."))
+        "Only signed-in buyers in this loyalty tier (its name, exactly) get the promotion; guests never."))
     max_uses: Count | None = None
     max_uses_per_buyer: Count | None = None
     budget: PriceIn | None = Field(default=None, description="The most this promotion gives in all.")

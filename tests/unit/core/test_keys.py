@@ -218,6 +218,8 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.loyalty_totals_keys()[0], "LOYALTY_TOTALS#0"),
     (keys.loyalty_active_key("2026-12", "usr_1"), "LOYALTY_ACTIVE#2026-12#7"),
     (keys.loyalty_active_keys("2026-12")[0], "LOYALTY_ACTIVE#2026-12#0"),
+    (keys.LOYALTY_REDEMPTION_PREFIX, "LOYALTY#REDEEM#"),
+    (keys.loyalty_redemption_sk("ord_1"), "LOYALTY#REDEEM#ord_1"),
     # messages, disputes and seller performance
     (keys.CONVERSATION_PREFIX, "CONVERSATION#"),
     (keys.conversation_sk("cnv_1"), "CONVERSATION#cnv_1"),

@@ -1,6 +1,7 @@
-"""Points are money: after any sequence of earning, availability, refunds, spending and
-expiry, the ledger's loyalty_liability equals the value of the points buyers still hold,
-the balance equals their lots, and the report's totals equal the ledger."""
+"""Points are money: after any sequence of earning, availability, refunds, spending,
+redemption at checkout (held, then paid or cancelled, then refunded in part) and expiry, the
+ledger's loyalty_liability equals the value of the points buyers still hold, the balance
+(available, held and pending) equals their lots, and the report's totals equal the ledger."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from chalicelib.core import clock
+from chalicelib.core.db import LabelledTransaction
 from chalicelib.core.keys import LOYALTY_TOTALS_SK, loyalty_totals_keys
+from chalicelib.core.money import Money
 from chalicelib.ledger.postings import LOYALTY_LIABILITY
 from chalicelib.ledger.service import _platform_entries
-from chalicelib.loyalty import earning, programme, store
+from chalicelib.loyalty import earning, programme, redemption, store
 from chalicelib.loyalty.models import LoyaltyTotals
 
 _serial = itertools.count()
@@ -44,6 +47,8 @@ class PointsAndLedger(RuleBasedStateMachine):
         self.rules = programme.get_programme()
         self.ledger_before, self.totals_before = ledger_liability(), totals_value()
         self.orders: list[str] = []
+        self.held: list[str] = []  # orders whose checkout holds redeemed points, unpaid
+        self.redeemed: list[str] = []  # paid orders that redeemed points
 
     def _movement(self, kind: str, **fields: Any) -> store.Movement:
         return store.Movement(user_id=self.user, movement_id=f"{kind}:{next(_serial)}", kind=kind, reason="test",
@@ -85,11 +90,58 @@ class PointsAndLedger(RuleBasedStateMachine):
         store.consume(self.user, min(points, available), movement=movement, release=store.reversal_release(movement))
         assert movement.commit()
 
+    @rule(points=st.integers(1, 3_000))
+    def redeem_at_checkout(self, points: int) -> None:
+        balance = store.read_balance(self.user)
+        available = int(balance.available) if balance else 0
+        value = self.rules.redemption_value(min(points, available))
+        if available == 0 or value.amount == 0:
+            return
+        order_id = f"ord_{next(_serial)}"
+        transaction = LabelledTransaction()
+        for write in redemption.hold_writes(self.user, order_id, min(points, available), value,
+                                            created_at=clock.stamp()):
+            transaction.add("hold", write)
+        assert not transaction.commit()
+        self.held.append(order_id)
+
+    @precondition(lambda self: self.held)
+    @rule(data=st.data(), paid=st.booleans())
+    def pay_or_cancel(self, data: st.DataObject, paid: bool) -> None:
+        order_id = data.draw(st.sampled_from(self.held))
+        self.held.remove(order_id)
+        if paid:
+            assert redemption.spend_held(self.user, order_id, at=clock.stamp()) > 0
+            self.redeemed.append(order_id)
+            return
+        record = redemption.read_redemption(self.user, order_id)
+        assert record is not None
+        transaction = LabelledTransaction()
+        for write in redemption.release_writes(record):
+            transaction.add("release", write)
+        assert not transaction.commit()
+
+    @precondition(lambda self: self.redeemed)
+    @rule(data=st.data(), share=st.integers(1, 100))
+    def refund_a_redeemed_order(self, data: st.DataObject, share: int) -> None:
+        record = redemption.read_redemption(self.user, data.draw(st.sampled_from(self.redeemed)))
+        assert record is not None
+        points = min(int(record.points) * share // 100, int(record.points) - int(record.returned_points or 0))
+        if points <= 0:
+            return
+        transaction = LabelledTransaction()
+        for write in redemption.returned_points_writes(record, f"rfd_{next(_serial)}", points,
+                                                       Money("EUR", max(1, int(record.value) * share // 100)),
+                                                       self.rules):
+            transaction.add("refund", write)
+        assert not transaction.commit()
+
     @rule(data=st.data())
     def expire(self, data: st.DataObject) -> None:
+        balance = store.read_balance(self.user)
         lots = store.spendable(store.lots_of(self.user), clock.stamp())
-        if not lots:
-            return
+        if not lots or (balance is not None and int(balance.reserved or 0)):
+            return  # as the sweep: lots wait while a checkout holds points
         lot = data.draw(st.sampled_from(lots))
         movement = self._movement("expired")
         store.take_from_lot(movement, lot, int(lot.remaining), release=store.expiry_release(movement),
@@ -107,9 +159,12 @@ class PointsAndLedger(RuleBasedStateMachine):
         assert ledger_liability() - self.ledger_before == outstanding_value
         assert totals_value() - self.totals_before == outstanding_value
         balance = store.read_balance(self.user)
-        held = int(balance.available) + int(balance.pending) if balance else 0
+        held = int(balance.available) + int(balance.reserved or 0) + int(balance.pending) if balance else 0
         assert held == sum(int(lot.remaining) for lot in lots)
         assert balance is None or int(balance.available) >= 0
+        reserved = sum(int(record.points) for record in (redemption.read_redemption(self.user, order_id)
+                                                          for order_id in self.held) if record is not None)
+        assert (int(balance.reserved or 0) if balance else 0) == reserved
 
 
 @pytest.mark.parametrize("point_value", [(100, 100), (3, 7)])  # 1 cent a point; 7 cents per 3 points (rounding)

@@ -9,6 +9,7 @@ from chalice import Chalice, ConvertToMiddleware
 from chalicelib.accounts import events as _accounts_events  # noqa: F401
 from chalicelib.accounts import subscriptions as _accounts_subscriptions  # noqa: F401
 from chalicelib.accounts.routes import bp as accounts_routes
+from chalicelib.analytics import subscriptions as _analytics_subscriptions  # noqa: F401
 from chalicelib.catalog import events as _catalog_events  # noqa: F401
 from chalicelib.catalog import subscriptions as _catalog_subscriptions  # noqa: F401
 from chalicelib.catalog.routes import bp as catalog_routes

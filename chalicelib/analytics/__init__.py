@@ -1,0 +1,1 @@
+"""Retention analytics: customer summaries, period counters, reports and models."""

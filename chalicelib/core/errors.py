@@ -219,6 +219,7 @@ class Code(StrEnum):
     NOT_COMMA_SEPARATED = "not_comma_separated", 422, "An uploaded customer file separates columns with semicolons."
     NOT_UTF8 = "not_utf8", 422, "An uploaded customer file is not UTF-8."
     UPLOAD_MISSING = "upload_missing", 422, "A background customer import was started before its file was uploaded."
+    BREAKDOWN_NOT_AVAILABLE = "breakdown_not_available", 422, "An analytics breakdown whose figures are not kept yet."
 
     # 429: try again later (Retry-After)
     TOO_MANY_REQUESTS = "too_many_requests", 429, "Too many requests; retry after Retry-After seconds."

@@ -31,13 +31,15 @@ Keys and access patterns (RT = DynamoDB round trips; spellings in :mod:`chalicel
   and after a change, in the summary's transaction: a redelivered or late event changes the
   summary (and so the counters) once, and in any order the counters equal what the
   summaries contribute.
+- ``AnalyticsBackfill``: PK=ANALYTICS#BACKFILL, SK=CHECKPOINT — how far the backfill got
+  (:mod:`chalicelib.analytics.backfill`), so a run that stopped goes on from there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.db import TableModel
 
@@ -87,3 +89,13 @@ class AnalyticsCounter(TableModel):
     g270 = NumberAttribute(null=True)
     g365 = NumberAttribute(null=True)
     g_more = NumberAttribute(null=True)
+
+
+class AnalyticsBackfill(TableModel):
+    phase = UnicodeAttribute()  # reset, orders or done
+    reset = BooleanAttribute(default=False)  # whether the run began by deleting every analytics item
+    seller_id = UnicodeAttribute(null=True)  # the seller whose orders are being read
+    page = JSONAttribute(null=True)  # the last evaluated key of that seller's orders, None: from the start
+    sub_orders = NumberAttribute(default=0)  # read so far in this run
+    started_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()

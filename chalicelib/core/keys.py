@@ -150,6 +150,7 @@ AnalyticsSummary          SELLER#<sid>#ANALYTICS#<n>           CUSTOMER#<uid>#<c
                           | ANALYTICS#MARKETPLACE#<n>
 AnalyticsCounter          (the same, n of the customer)        COUNT#<currency>#<kind>#<period>
                                                                | COHORT#<currency>#<yyyy-mm>#<yyyy-mm>
+AnalyticsBackfill         ANALYTICS#BACKFILL                   CHECKPOINT
 ========================  ===================================  ========================================
 """
 
@@ -953,3 +954,12 @@ def analytics_counter_sk(currency: str, kind: str, period: str) -> str:
 def analytics_cohort_sk(currency: str, cohort: str, month: str) -> str:
     """The customers who first bought in month ``cohort``, in month ``month``."""
     return f"COHORT#{currency}#{cohort}#{month}"
+
+
+ANALYTICS_BACKFILL_KEY = "ANALYTICS#BACKFILL"  # the backfill's checkpoint: one for the marketplace
+ANALYTICS_CHECKPOINT_SK = "CHECKPOINT"
+
+
+def refund_prefix(order_id: str) -> str:
+    """An order's refunds, every seller's, in the buyer's partition (:func:`refund_sk`)."""
+    return refund_sk(order_id, "")

@@ -9,6 +9,8 @@ from chalice import Chalice, ConvertToMiddleware
 from chalicelib.accounts import events as _accounts_events  # noqa: F401
 from chalicelib.accounts import subscriptions as _accounts_subscriptions  # noqa: F401
 from chalicelib.accounts.routes import bp as accounts_routes
+from chalicelib.analytics import subscriptions as _analytics_subscriptions  # noqa: F401
+from chalicelib.analytics.routes import bp as analytics_routes
 from chalicelib.catalog import events as _catalog_events  # noqa: F401
 from chalicelib.catalog import subscriptions as _catalog_subscriptions  # noqa: F401
 from chalicelib.catalog.routes import bp as catalog_routes
@@ -68,6 +70,7 @@ app.register_blueprint(promotions_routes)
 app.register_blueprint(loyalty_routes)
 app.register_blueprint(messages_routes)
 app.register_blueprint(reviews_routes)
+app.register_blueprint(analytics_routes)
 
 
 @app.on_sqs_message(queue=resources.RETENTION_QUEUE, batch_size=10, name="retention_emails")

@@ -4,6 +4,7 @@
     agora customers import FILE --seller … (cli/customers.py)
     agora customers purge-import-passwords  (cli/customers.py)
     agora ledger reconcile --from … --to …  (cli/ledger.py)
+    agora analytics backfill [--reset]      (cli/analytics.py)
 
 A command that fails prints why on stderr and exits non-zero (:mod:`cli.failures`).
 """
@@ -14,7 +15,7 @@ import argparse
 import importlib
 import sys
 
-GROUPS = ("cli.operators", "cli.customers", "cli.ledger")
+GROUPS = ("cli.operators", "cli.customers", "cli.ledger", "cli.analytics")
 
 
 def build_parser() -> argparse.ArgumentParser:

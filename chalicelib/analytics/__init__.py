@@ -1,1 +1,1 @@
-"""Retention analytics: what sellers and the operator learn from their customers' orders."""
+"""Retention analytics: customer summaries, period counters, reports and models."""

@@ -225,6 +225,7 @@ class Code(StrEnum):
     POINTS_BELOW_MINIMUM = "points_below_minimum", 422, "Fewer points redeemed than the programme's minimum."
     POINTS_ABOVE_MAXIMUM_SHARE = ("points_above_maximum_share", 422,
                                   "Points worth more than the programme's maximum share of the order's goods.")
+    BREAKDOWN_NOT_AVAILABLE = "breakdown_not_available", 422, "An analytics breakdown whose figures are not kept yet."
 
     # 429: try again later (Retry-After)
     TOO_MANY_REQUESTS = "too_many_requests", 429, "Too many requests; retry after Retry-After seconds."

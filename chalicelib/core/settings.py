@@ -91,6 +91,10 @@ class Settings:
     # AGORA_SECRET_* by short name; chalicelib.core.secrets uses them in local stages only
     # (SSM SecureString under secrets_parameter_path otherwise).
     inline_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    # Retention analytics: a customer is active at a moment when they paid an order within
+    # this many days before it (AGORA_ANALYTICS_ACTIVE_DAYS). A change needs the analytics
+    # backfill, as the counters hold each customer's active spans.
+    analytics_active_days: int = 365
 
     @property
     def worker_queues(self) -> tuple[str, ...]:
@@ -137,6 +141,7 @@ def get_settings() -> Settings:
         log_level=_env("AGORA_LOG_LEVEL"),
         max_body_bytes=int(_env("AGORA_MAX_BODY_BYTES", str(1024 * 1024))),
         inline_secrets=inline,
+        analytics_active_days=int(_env("AGORA_ANALYTICS_ACTIVE_DAYS", "365")),
         oidc_providers={name: OidcProvider.from_config(name, config)
                         for name, config in json.loads(_env("AGORA_OIDC_PROVIDERS", "{}")).items()},
         oidc_return_urls=tuple(url.strip() for url in _env("AGORA_OIDC_RETURN_URLS", frontend_url).split(",")

@@ -294,6 +294,21 @@ FORMATS: list[tuple[Any, str]] = [
     # time-ordered sort keys
     (keys.timed_sort_key("2026-12-07T10:00:00.000000Z", "sel_1", "ord_1"), "2026-12-07T10:00:00.000000Z#sel_1#ord_1"),
     (keys.until_sort_key("2026-12-07T10:00:00.000000Z"), "2026-12-07T10:00:00.000000Z#~"),
+    # analytics
+    (keys.SELLER_ANALYTICS_SHARDS, 4),
+    (keys.MARKETPLACE_ANALYTICS_SHARDS, 16),
+    (keys.ANALYTICS_CUSTOMER_PREFIX, "CUSTOMER#"),
+    (keys.analytics_key("sel_1", "usr_1"), "SELLER#sel_1#ANALYTICS#3"),
+    (keys.analytics_key(None, "usr_1"), "ANALYTICS#MARKETPLACE#15"),
+    (keys.analytics_keys("sel_1")[-1], "SELLER#sel_1#ANALYTICS#3"),
+    (keys.analytics_keys(None)[0], "ANALYTICS#MARKETPLACE#0"),
+    (len(keys.analytics_keys(None)), 16),
+    (keys.analytics_customer_sk("usr_1", "EUR"), "CUSTOMER#usr_1#EUR"),
+    (keys.analytics_counter_sk("EUR", "week", "2026-W49"), "COUNT#EUR#week#2026-W49"),
+    (keys.analytics_cohort_sk("EUR", "2026-01", "2026-03"), "COHORT#EUR#2026-01#2026-03"),
+    (keys.ANALYTICS_BACKFILL_KEY, "ANALYTICS#BACKFILL"),
+    (keys.ANALYTICS_CHECKPOINT_SK, "CHECKPOINT"),
+    (keys.refund_prefix("ord_1"), "REFUND#ord_1#"),
 ]
 
 

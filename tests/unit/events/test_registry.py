@@ -93,6 +93,8 @@ MARKERS_BEFORE_TYPED_EVENTS["order.paid"].add("chalicelib.orders.subscriptions:o
 MARKERS_BEFORE_TYPED_EVENTS["order.status_changed"].add("chalicelib.promotions.subscriptions:on_order_status_changed")
 MARKERS_BEFORE_TYPED_EVENTS["order.payment_status_changed"] = {
     "chalicelib.orders.subscriptions:on_payment_status_changed"}
+MARKERS_BEFORE_TYPED_EVENTS["order.paid"].add("chalicelib.analytics.subscriptions:on_order_paid")
+MARKERS_BEFORE_TYPED_EVENTS["order.refund_requested"].add("chalicelib.analytics.subscriptions:on_refund_requested")
 WEBHOOK_MARKERS_BEFORE = {
     "payment_intent.succeeded": {"chalicelib.orders.payment:on_payment_intent_succeeded"},
     "payment_intent.payment_failed": {"chalicelib.orders.payment:on_payment_intent_failed"},

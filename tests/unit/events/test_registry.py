@@ -88,6 +88,10 @@ for event_type, name in (("order.paid", "on_order_paid"), ("order.refund_request
                          ("account.created", "on_account_created"), ("account.consent_granted", "on_consent_granted")):
     MARKERS_BEFORE_TYPED_EVENTS.setdefault(event_type, set()).add(f"{LOYALTY}:{name}")
 MARKERS_BEFORE_TYPED_EVENTS["order.paid"].add("chalicelib.promotions.subscriptions:on_order_paid")
+RETENTION = "chalicelib.retention.subscriptions"
+for event_type, name in (("order.paid", "on_order_paid"), ("order.status_changed", "on_order_status_changed"),
+                         ("order.refund_requested", "on_refund_requested")):
+    MARKERS_BEFORE_TYPED_EVENTS[event_type].add(f"{RETENTION}:{name}")
 WEBHOOK_MARKERS_BEFORE = {
     "payment_intent.succeeded": {"chalicelib.orders.payment:on_payment_intent_succeeded"},
     "payment_intent.payment_failed": {"chalicelib.orders.payment:on_payment_intent_failed"},

@@ -41,7 +41,7 @@ def _readable(message: Any) -> dict[str, Any]:
         "id": message.id,
         "from": message.source,
         "to": list(message.destinations),
-        "subject": parsed["Subject"],
+        "subject": str(parsed["Subject"]).strip(),  # a folded long subject reads back with a leading space
         "body": text.get_content() if text is not None else None,
         "html": html.get_content() if html is not None else None,
         "headers": {name: str(value) for name, value in parsed.items()

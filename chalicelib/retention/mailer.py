@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.aws import client
 from chalicelib.core.settings import get_settings
+from chalicelib.retention.formatting import money_of
 
 if TYPE_CHECKING:  # imported where used, for cold start
     from jinja2 import Environment
@@ -54,13 +55,23 @@ class Rendered:
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+    from jinja2.runtime import Context
 
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
     )
+
+    @pass_context
+    def money(context: Context, value: dict[str, Any]) -> str:
+        """``{{ total|money }}``: in the language the mail is written in (not the one asked
+        for: a text missing in German goes out in English, amounts included)."""
+        return money_of(value, context["mail_language"])
+
+    environment.filters["money"] = money
+    return environment
 
 
 def language_of(preferred: str | None) -> str:
@@ -88,7 +99,7 @@ def render(template: str, context: dict[str, Any], language: str | None = None, 
     chosen = _language_having(template, language_of(language))
 
     def part(name: str) -> str:
-        return env.get_template(f"{chosen}/{name}").render(**context)
+        return env.get_template(f"{chosen}/{name}").render(**context, mail_language=chosen)
 
     subject, text, html = part(f"{template}.subject.txt").strip(), part(f"{template}.txt"), part(f"{template}.html")
     if unsubscribe is not None:
@@ -107,8 +118,10 @@ def compose(to: str, rendered: Rendered, *, unsubscribe: Unsubscribe | None = No
     if unsubscribe is not None:
         message["List-Unsubscribe"] = f"<{unsubscribe.one_click_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(rendered.text, subtype="plain", charset="utf-8")
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # quoted-printable, not the 8bit Python picks for short non-ASCII lines: 7-bit clean on any
+    # relay, and the local outbox (moto) reads it back intact
+    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
     message["Content-Language"] = rendered.language  # after the parts: making them moves Content-* headers
     return message
 

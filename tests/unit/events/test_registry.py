@@ -95,6 +95,10 @@ MARKERS_BEFORE_TYPED_EVENTS["order.payment_status_changed"] = {
     "chalicelib.orders.subscriptions:on_payment_status_changed"}
 MARKERS_BEFORE_TYPED_EVENTS["order.paid"].add("chalicelib.analytics.subscriptions:on_order_paid")
 MARKERS_BEFORE_TYPED_EVENTS["order.refund_requested"].add("chalicelib.analytics.subscriptions:on_refund_requested")
+RETENTION = "chalicelib.retention.subscriptions"
+for event_type, name in (("order.paid", "on_order_paid"), ("order.status_changed", "on_order_status_changed"),
+                         ("order.refund_requested", "on_refund_requested")):
+    MARKERS_BEFORE_TYPED_EVENTS[event_type].add(f"{RETENTION}:{name}")
 WEBHOOK_MARKERS_BEFORE = {
     "payment_intent.succeeded": {"chalicelib.orders.payment:on_payment_intent_succeeded"},
     "payment_intent.payment_failed": {"chalicelib.orders.payment:on_payment_intent_failed"},

@@ -61,9 +61,9 @@ def seller_retention(query: schemas.RetentionQuery, principal: Principal) -> sch
 
 
 @bp.route("/v1/admin/analytics/retention", methods=["GET"])
-@operation("Retention of the marketplace's buyers per period", query="RetentionQuery", response="RetentionReport",
-           errors=(422,), description=_RETENTION, **ADMIN)
-def marketplace_retention(query: schemas.RetentionQuery, principal: Principal) -> schemas.RetentionReport:
+@operation("Retention of the marketplace's buyers per period", query="MarketplaceRetentionQuery",
+           response="RetentionReport", errors=(422,), description=_RETENTION, **ADMIN)
+def marketplace_retention(query: schemas.MarketplaceRetentionQuery, principal: Principal) -> schemas.RetentionReport:
     return _retention(None, query)
 
 
@@ -75,7 +75,7 @@ def seller_cohorts(query: schemas.CohortQuery, principal: Principal) -> schemas.
 
 
 @bp.route("/v1/admin/analytics/cohorts", methods=["GET"])
-@operation("Cohorts of the marketplace's buyers by month of first order", query="CohortQuery",
+@operation("Cohorts of the marketplace's buyers by month of first order", query="MarketplaceCohortQuery",
            response="CohortReport", errors=(422,), description=_COHORTS, extra=_CSV, **ADMIN)
-def marketplace_cohorts(query: schemas.CohortQuery, principal: Principal) -> schemas.CohortReport | Response:
+def marketplace_cohorts(query: schemas.MarketplaceCohortQuery, principal: Principal) -> schemas.CohortReport | Response:
     return _cohorts(None, query)

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from chalicelib.catalog.schemas import Currency
-from chalicelib.core.schemas import MoneySchema, QuerySchema, ResponseSchema
+from chalicelib.core.schemas import DateIn, MoneySchema, QuerySchema, ResponseSchema
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 Breakdown = Literal["country", "customer_group", "lifecycle_phase", "tier"]
@@ -20,10 +20,10 @@ class RetentionQuery(QuerySchema):
     model_config = _QUERY
 
     period: Period = Field(default="month", description="Calendar periods; weeks are ISO weeks (Monday first).")
-    from_: date | None = Field(default=None, alias="from", description=(
+    from_: DateIn | None = Field(default=None, alias="from", description=(
         "First day (UTC), inclusive; the report starts with the period holding it. Default: 11 periods "
         "before the current one."))
-    to: date | None = Field(default=None, description=(
+    to: DateIn | None = Field(default=None, description=(
         "Last day (UTC), exclusive; the report ends with the period holding the day before. Default: tomorrow. "
         "At most 366 periods."))
     currency: Currency | None = Field(default=None, description=_CURRENCY)
@@ -31,17 +31,25 @@ class RetentionQuery(QuerySchema):
         "Not available yet: every value answers 422 `breakdown_not_available`."))
 
 
+class MarketplaceRetentionQuery(RetentionQuery):
+    currency: Currency = Field(description="The marketplace's figures in this currency (one view per currency).")
+
+
 class CohortQuery(QuerySchema):
     model_config = _QUERY
 
-    from_: date | None = Field(default=None, alias="from", description=(
+    from_: DateIn | None = Field(default=None, alias="from", description=(
         "Cohorts whose first order falls in the month of this day or later. Default: 11 months ago."))
-    to: date | None = Field(default=None, description=(
+    to: DateIn | None = Field(default=None, description=(
         "Cohorts whose first order falls before this day (exclusive). Default: tomorrow. At most 60 months."))
     currency: Currency | None = Field(default=None, description=_CURRENCY)
     format: Literal["json", "csv"] = Field(default="json", description=(
         "csv: one row per cohort and month since: `cohort,customers,months_since,buyers,share_buying,revenue,"
         "revenue_per_customer` (amounts in minor units)."))
+
+
+class MarketplaceCohortQuery(CohortQuery):
+    currency: Currency = Field(description="The marketplace's figures in this currency (one view per currency).")
 
 
 class GapBucket(ResponseSchema):

@@ -8,6 +8,7 @@ once by Python, not parsed from strings by pydantic, a quarter of what creating 
 A forward reference is quoted."""
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -40,6 +41,17 @@ def _date_time_text(value: Any) -> Any:
 
 # A moment a client sends: an ISO 8601 date-time with its offset (``2026-12-24T00:00:00Z``), never a number.
 DateTimeIn = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
+
+
+def _date_text(value: Any) -> Any:
+    """JSON Schema's date is YYYY-MM-DD: pydantic would also take "0" as 1970-01-01."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise PydanticCustomError("date_type", "Input should be an ISO 8601 date (YYYY-MM-DD)")
+    return value
+
+
+# A day a client sends: ``2026-12-24``, never a number.
+DateIn = Annotated[date, BeforeValidator(_date_text)]
 
 PERCENT_PATTERN = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
 

@@ -58,6 +58,13 @@ BEYOND_SCHEMA: dict[tuple[str, str], tuple[list[str], str]] = {
     ("post", "/v1/cart/merge"): (["400", "422"], "a cart token the server did not sign"),
     ("patch", "/v1/me"): (["422"], "a birthday that is no date (31 April) or lies in the future"),
     ("get", "/v1/products"): (["422"], "min_price above max_price"),
+    ("get", "/v1/seller/analytics/retention"): (["422"], "a breakdown whose figures are not kept yet, a window "
+                                                          "of more than 366 periods or ending before it starts"),
+    ("get", "/v1/admin/analytics/retention"): (["422"], "a breakdown whose figures are not kept yet, a window "
+                                                         "of more than 366 periods or ending before it starts"),
+    ("get", "/v1/seller/analytics/cohorts"): (["422"], "a window of more than 60 months or ending before it starts"),
+    ("get", "/v1/admin/analytics/cohorts"): (["422"], "a window of more than 60 months or ending before it starts"),
+    ("post", "/v1/admin/disputes/{dispute_id}/resolve"): (["422"], "a refund with both or neither of lines and amount"),
     ("post", "/v1/checkout"): (["422"], "a promo code that does not apply (422 promo_code_invalid with a reason)"),
     ("post", "/v1/cart/promo-code"): (["422"], "a code that does not apply to the cart (422 promo_code_invalid with "
                                                "a reason)"),

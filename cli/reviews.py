@@ -37,7 +37,7 @@ def run_backfill(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
     from chalicelib.reviews import backfill  # after point_at: settings and clients follow the target
 
     outcome = backfill.run(progress=lambda line: print(line, file=out, flush=True))
-    how = "went on from the checkpoint and" if outcome.resumed else ""
-    print(f"Backfill done: {how} rated {outcome.entries:,} listing entries, put {outcome.markers:,} question markers."
-          .replace(":  ", ": "), file=out)
+    how = "went on from the checkpoint, " if outcome.resumed else ""
+    print(f"Backfill done: {how}rated {outcome.entries:,} listing entries, put {outcome.markers:,} question markers.",
+          file=out)
     return 0

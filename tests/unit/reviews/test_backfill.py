@@ -3,6 +3,7 @@ and the markers existed: old data made by the real flows, then stripped to its o
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import boto3
@@ -117,3 +118,14 @@ def test_a_run_that_stopped_half_way_goes_on_from_its_checkpoint(
     assert len(calls) == 5
     assert _best_rated(api) == old_data["expected"]
     assert _export(api, old_data["answerer"]) == old_data["exports"]["answerer"]
+
+
+def test_the_command_runs_the_backfill_and_says_what_it_did(old_data: dict[str, Any]) -> None:
+    from cli.main import build_parser
+    from cli.reviews import run_backfill
+
+    out = io.StringIO()
+    assert run_backfill(build_parser().parse_args(["reviews", "backfill"]), out=out) == 0
+
+    *_, last = out.getvalue().splitlines()
+    assert last.startswith("Backfill done: rated ") and last.endswith(", put 2 question markers.")

@@ -129,3 +129,29 @@ def test_the_command_runs_the_backfill_and_says_what_it_did(old_data: dict[str, 
 
     *_, last = out.getvalue().splitlines()
     assert last.startswith("Backfill done: rated ") and last.endswith(", put 2 question markers.")
+
+
+def test_a_review_written_while_the_backfill_reads_is_not_overwritten(
+        api: Any, market: Marketplace, old_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.reviews import backfill
+
+    late = market.order_in_state("delivered", seller_id=SELLER)
+    late_id = late["products"][SELLER]
+    _to_old_shape()
+    rating = backfill.listing_rating
+    raced: list[str] = []
+
+    def reviewed_meanwhile(scope: str, product_id: str, count: int, total: int) -> dict[str, Any]:
+        if product_id == late_id and not raced:  # after the backfill read the unrated pointer
+            raced.append(product_id)
+            _review(api, late, 4)
+        return rating(scope, product_id, count, total)
+
+    monkeypatch.setattr(backfill, "listing_rating", reviewed_meanwhile)
+    backfill.run()
+
+    assert raced == [late_id]
+    best_rated = _best_rated(api)
+    assert best_rated[1] == (late_id, {"count": 1, "average": 4.0})
+    assert [p for p, _ in best_rated] == [old_data["expected"][0][0], late_id,
+                                          *(p for p, _ in old_data["expected"][1:])]

@@ -5,6 +5,7 @@
     agora customers purge-import-passwords  (cli/customers.py)
     agora ledger reconcile --from … --to …  (cli/ledger.py)
     agora analytics backfill [--reset]      (cli/analytics.py)
+    agora reviews backfill                 (cli/reviews.py)
 
 A command that fails prints why on stderr and exits non-zero (:mod:`cli.failures`).
 """
@@ -15,7 +16,7 @@ import argparse
 import importlib
 import sys
 
-GROUPS = ("cli.operators", "cli.customers", "cli.ledger", "cli.analytics")
+GROUPS = ("cli.operators", "cli.customers", "cli.ledger", "cli.analytics", "cli.reviews")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1075,3 +1075,5 @@ ANALYTICS_CHECKPOINT_SK = "CHECKPOINT"
 def refund_prefix(order_id: str) -> str:
     """An order's refunds, every seller's, in the buyer's partition (:func:`refund_sk`)."""
     return refund_sk(order_id, "")
+
+REVIEWS_BACKFILL_KEY = "REVIEWS#BACKFILL"  # the rating/question-marker backfill's checkpoint: one for the marketplace

@@ -44,7 +44,9 @@ Keys
 - ``QuestionMarker``: PK=USER#<user_id>, SK=QUESTION#<question_id> (asked) or
   ANSWER#<question_id>#<answer_id> (answered) — written in the question's transaction, so the
   buyer's data export and erasure find them without a Scan (questions asked before the markers
-  existed are not found).
+  existed get theirs from ``agora reviews backfill``).
+- ``ReviewsBackfill``: PK=REVIEWS#BACKFILL, SK=CHECKPOINT — where that backfill goes on
+  (``chalicelib.reviews.backfill``).
 - Ratings: on the product's pointer and the seller item (``chalicelib.catalog.ratings``),
   moved with ADD in the same transaction as the review's status or rating. A change that
   moves a product's rating also rewrites the rating copy of the product's listing entries
@@ -83,7 +85,7 @@ Access patterns and round trips
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.attributes import CompactJSONAttribute
 from chalicelib.core.db import GSI1, GSI2, GSI3, TableModel
@@ -203,3 +205,15 @@ class ReviewSettings(TableModel):
     publish = UnicodeAttribute(default="immediately")
     updated_at = UnicodeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
+
+
+class ReviewsBackfill(TableModel):
+    """Where the listing-rating and question-marker backfill goes on (``chalicelib.reviews.backfill``)."""
+
+    phase = UnicodeAttribute()  # listings, questions or done
+    seller_id = UnicodeAttribute(null=True)  # the seller whose products are being read
+    page = JSONAttribute(null=True)  # the last evaluated key of that read, None: from the start
+    entries = NumberAttribute(default=0)  # listing entries given their rating in this run
+    markers = NumberAttribute(default=0)  # question markers put in this run
+    started_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()

@@ -309,6 +309,7 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.ANALYTICS_BACKFILL_KEY, "ANALYTICS#BACKFILL"),
     (keys.ANALYTICS_CHECKPOINT_SK, "CHECKPOINT"),
     (keys.refund_prefix("ord_1"), "REFUND#ord_1#"),
+    (keys.REVIEWS_BACKFILL_KEY, "REVIEWS#BACKFILL"),
 ]
 
 

@@ -31,17 +31,16 @@ from chalicelib.core import clock
 from chalicelib.core.db import find_item
 from chalicelib.core.keys import (
     ANALYTICS_BACKFILL_KEY,
-    ANALYTICS_CHECKPOINT_SK,
+    BACKFILL_CHECKPOINT_SK,
     ORDER_PREFIX,
     analytics_keys,
     order_sk,
     refund_prefix,
     seller_key,
-    seller_status_index_key,
     user_key,
 )
 from chalicelib.orders.models import Order, Refund, SubOrder
-from chalicelib.sellers.models import STATUSES, Seller
+from chalicelib.sellers.models import every_seller_id
 
 PAGE = 100
 
@@ -50,14 +49,6 @@ PAGE = 100
 class Outcome:
     sub_orders: int  # read in this run, over all its invocations
     resumed: bool  # went on from a checkpoint
-
-
-def _sellers() -> list[str]:
-    """Every seller, whatever its status, in id order (the order the checkpoint follows): one
-    Query per status of the sellers' status index."""
-    found = {seller.seller_id for status in STATUSES
-             for seller in Seller.by_status.query(seller_status_index_key(status))}
-    return sorted(found)
 
 
 def _delete_scope(seller_id: str | None) -> None:
@@ -111,15 +102,15 @@ def run(*, reset: bool = False, progress: Callable[[str], None] | None = None) -
     """Rebuild, going on from the checkpoint of a run that did not finish (with that run's
     ``reset``); else start a new run."""
     say = progress or (lambda _: None)
-    checkpoint = find_item(AnalyticsBackfill, ANALYTICS_BACKFILL_KEY, ANALYTICS_CHECKPOINT_SK, consistent_read=True)
+    checkpoint = find_item(AnalyticsBackfill, ANALYTICS_BACKFILL_KEY, BACKFILL_CHECKPOINT_SK, consistent_read=True)
     resumed = checkpoint is not None and checkpoint.phase != "done"
     if checkpoint is None or checkpoint.phase == "done":
         now = clock.stamp()
-        checkpoint = AnalyticsBackfill(ANALYTICS_BACKFILL_KEY, ANALYTICS_CHECKPOINT_SK,
+        checkpoint = AnalyticsBackfill(ANALYTICS_BACKFILL_KEY, BACKFILL_CHECKPOINT_SK,
                                        phase="reset" if reset else "orders", reset=reset, seller_id=None, page=None,
                                        sub_orders=0, started_at=now, updated_at=now)
         checkpoint.save()
-    sellers = _sellers()
+    sellers = every_seller_id()
     if checkpoint.phase == "reset":
         for scope in (None, *sellers):
             _delete_scope(scope)

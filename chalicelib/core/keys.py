@@ -1069,7 +1069,7 @@ def analytics_cohort_sk(currency: str, cohort: str, month: str) -> str:
 
 
 ANALYTICS_BACKFILL_KEY = "ANALYTICS#BACKFILL"  # the backfill's checkpoint: one for the marketplace
-ANALYTICS_CHECKPOINT_SK = "CHECKPOINT"
+BACKFILL_CHECKPOINT_SK = "CHECKPOINT"  # the sort key of every operator backfill's checkpoint item
 
 
 def refund_prefix(order_id: str) -> str:

@@ -31,7 +31,7 @@ from chalicelib.catalog.ratings import listing_rating, product_rating_check
 from chalicelib.core import clock
 from chalicelib.core.db import LabelledTransaction, Stale, find_item, retrying
 from chalicelib.core.keys import (
-    ANALYTICS_CHECKPOINT_SK,
+    BACKFILL_CHECKPOINT_SK,
     LISTING_PREFIX,
     POINTER_SK,
     PRODUCT_PREFIX,
@@ -42,11 +42,10 @@ from chalicelib.core.keys import (
     question_key,
     question_marker_sk,
     seller_key,
-    seller_status_index_key,
     user_key,
 )
 from chalicelib.reviews.models import Question, QuestionMarker, ReviewsBackfill
-from chalicelib.sellers.models import STATUSES, Seller
+from chalicelib.sellers.models import every_seller_id
 
 PAGE = 100
 PHASES = ("listings", "questions", "done")
@@ -57,12 +56,6 @@ class Outcome:
     entries: int  # listing entries given their rating, over all invocations of this run
     markers: int  # question markers put
     resumed: bool  # went on from a checkpoint
-
-
-def _sellers() -> list[str]:
-    """Every seller, whatever its status, in id order (the order the checkpoint follows)."""
-    return sorted({seller.seller_id for status in STATUSES
-                   for seller in Seller.by_status.query(seller_status_index_key(status))})
 
 
 def rate_entries(product: Product) -> int:
@@ -120,11 +113,11 @@ def mark_question(question: Question) -> int:
 def run(*, progress: Callable[[str], None] | None = None) -> Outcome:
     """Go on from the checkpoint of a run that did not finish, else start a new run."""
     say = progress or (lambda _: None)
-    checkpoint = find_item(ReviewsBackfill, REVIEWS_BACKFILL_KEY, ANALYTICS_CHECKPOINT_SK, consistent_read=True)
+    checkpoint = find_item(ReviewsBackfill, REVIEWS_BACKFILL_KEY, BACKFILL_CHECKPOINT_SK, consistent_read=True)
     resumed = checkpoint is not None and checkpoint.phase != "done"
     if checkpoint is None or checkpoint.phase == "done":
         now = clock.stamp()
-        checkpoint = ReviewsBackfill(REVIEWS_BACKFILL_KEY, ANALYTICS_CHECKPOINT_SK, phase="listings", seller_id=None,
+        checkpoint = ReviewsBackfill(REVIEWS_BACKFILL_KEY, BACKFILL_CHECKPOINT_SK, phase="listings", seller_id=None,
                                      page=None, entries=0, markers=0, started_at=now, updated_at=now)
         checkpoint.save()
     if checkpoint.phase == "listings":
@@ -137,7 +130,7 @@ def run(*, progress: Callable[[str], None] | None = None) -> Outcome:
 
 
 def _listings(checkpoint: ReviewsBackfill, say: Callable[[str], None]) -> None:
-    sellers = _sellers()
+    sellers = every_seller_id()
     start = sellers.index(checkpoint.seller_id) if checkpoint.seller_id in sellers else 0
     for number, seller_id in enumerate(sellers[start:], start=start):
         page = checkpoint.page if checkpoint.seller_id == seller_id else None

@@ -307,7 +307,7 @@ FORMATS: list[tuple[Any, str]] = [
     (keys.analytics_counter_sk("EUR", "week", "2026-W49"), "COUNT#EUR#week#2026-W49"),
     (keys.analytics_cohort_sk("EUR", "2026-01", "2026-03"), "COHORT#EUR#2026-01#2026-03"),
     (keys.ANALYTICS_BACKFILL_KEY, "ANALYTICS#BACKFILL"),
-    (keys.ANALYTICS_CHECKPOINT_SK, "CHECKPOINT"),
+    (keys.BACKFILL_CHECKPOINT_SK, "CHECKPOINT"),
     (keys.refund_prefix("ord_1"), "REFUND#ord_1#"),
     (keys.REVIEWS_BACKFILL_KEY, "REVIEWS#BACKFILL"),
 ]
